@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Debian packages Solo needs at run time that PyPI cannot provide: PortAudio for
+# sounddevice. Installs them when we are root, else prints the one command to run.
+set -euo pipefail
+packages=(libportaudio2)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    echo "==> missing Debian packages: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"
+fi

@@ -1,0 +1,1 @@
+"""Solo, the assistant: messages, one module (or small package) per actor, the CLI."""

@@ -1,0 +1,67 @@
+"""The ``solo`` command tree; ``python run.py`` is the same program.
+
+Each command group lives in its own module with a ``register(subparsers, common)`` function
+that adds its parser and sets ``handler(args, config) -> exit code``. The config is loaded
+once here, so every command gets the same profile handling and the same exit code 2 with a
+one-line message on a bad config. With no sub-command, ``run`` is assumed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from solo_actors.cli import config_cmd, run_cmd
+from solo_actors.config import ConfigError, load_config
+
+EXIT_CONFIG_ERROR = 2
+COMMAND_MODULES = (run_cmd, config_cmd)
+
+
+def common_options(defaults: bool) -> argparse.ArgumentParser:
+    """Options every level accepts, so `solo --profile dev config show` and
+    `solo config show --profile dev` mean the same. Only the top level sets defaults; the
+    sub-levels use SUPPRESS so they don't overwrite a value given earlier on the line."""
+    default = None if defaults else argparse.SUPPRESS
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "--profile",
+        default=default,
+        help="config profile from config/profiles/ (default: $SOLO_PROFILE or 'headless')",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="a TOML file laid over the profile",
+    )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="solo",
+        description="Solo, a private offline voice assistant. With no command, runs it.",
+        parents=[common_options(defaults=True)],
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(subparsers, common_options(defaults=False))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    if args.command is None:
+        args = parser.parse_args([*arguments, "run"])
+    try:
+        config = load_config(profile=args.profile, user_file=args.config)
+    except ConfigError as error:
+        print(f"solo: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    return int(args.handler(args, config))

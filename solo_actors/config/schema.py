@@ -1,0 +1,62 @@
+"""The typed shape of Solo's configuration.
+
+Every setting lives in one frozen msgspec Struct per section, so a config is validated once,
+at start, and then passed around as plain immutable data. ``forbid_unknown_fields`` makes a
+misspelt key an error instead of a silently ignored setting. Ranges are declared with
+``msgspec.Meta`` next to the field they constrain, and ``config/default.toml`` must hold a
+value for every field here (a test checks this).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+
+
+class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base of every config section: immutable and strict about keys."""
+
+
+class SoloConfig(Section):
+    var_dir: str
+    """Folder for run-time state (databases, logs, cache); relative paths are from the repo."""
+
+
+class LogConfig(Section):
+    format: Literal["json", "console"]
+    level: LogLevel
+    levels: dict[str, LogLevel]
+    """Per-actor levels keyed by tree path; the longest matching path prefix wins."""
+
+
+class SupervisorConfig(Section):
+    intensity: Annotated[int, msgspec.Meta(ge=0)]
+    period: Seconds
+    shutdown_timeout: Seconds
+
+
+class ModelsConfig(Section):
+    dir: str
+    catalog: str
+
+
+class StoreConfig(Section):
+    backend: Literal["duckdb", "postgres"]
+    duckdb_path: str
+    pg_dsn: str
+    """PostgreSQL DSN; empty means take it from the SOLO_PG_DSN environment variable."""
+
+
+class Config(Section):
+    profile: str
+    """Name of the profile this config was built from (set by the loader)."""
+    solo: SoloConfig
+    log: LogConfig
+    supervisor: SupervisorConfig
+    models: ModelsConfig
+    store: StoreConfig

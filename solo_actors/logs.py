@@ -1,0 +1,91 @@
+"""Structured logging for the whole process.
+
+Every line is a structlog event bound to the emitting actor's path in the supervision tree
+(``actor="solo/voice/stt"``), rendered as JSON lines or as coloured console text by profile.
+Levels are per actor: the longest ``[log.levels]`` prefix that matches the actor path wins,
+else ``log.level``. Standard-library logging (pykka, aiohttp, libraries) is routed through the
+same renderer so one process never writes two log formats.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+from solo_actors.config.schema import LogConfig
+
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+class ActorLevelFilter:
+    """Drops events below the level configured for their actor path."""
+
+    def __init__(self, default: str, per_actor: dict[str, str]) -> None:
+        self.default = _LEVELS[default]
+        # Longest prefix first, so "solo/voice/stt" beats "solo/voice".
+        self.per_actor = sorted(
+            ((path.rstrip("/"), _LEVELS[level]) for path, level in per_actor.items()),
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
+
+    def threshold(self, actor: str | None) -> int:
+        if actor:
+            for prefix, level in self.per_actor:
+                if actor == prefix or actor.startswith(f"{prefix}/"):
+                    return level
+        return self.default
+
+    def __call__(self, _logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+        level = _LEVELS.get(method, _LEVELS.get(str(event.get("level", "")).lower(), 20))
+        if level < self.threshold(event.get("actor")):
+            raise structlog.DropEvent
+        return event
+
+
+def configure_logging(config: LogConfig, stream: TextIO | None = None) -> None:
+    """Set up structlog and the stdlib root logger; safe to call again (e.g. on reload)."""
+    stream = stream or sys.stderr
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if config.format == "json"
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        ActorLevelFilter(config.level, config.levels),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info
+            if config.format == "json"
+            else structlog.dev.set_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    # Records below every configured threshold are never built, which keeps chatty
+    # libraries' debug logging off the hot path.
+    root.setLevel(min(_LEVELS[level] for level in (config.level, *config.levels.values())))
+
+
+def get_logger(actor: str, **context: Any) -> structlog.stdlib.BoundLogger:
+    """A logger bound to an actor's tree path (and any extra context)."""
+    return structlog.get_logger("solo").bind(actor=actor, **context)

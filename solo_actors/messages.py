@@ -1,0 +1,137 @@
+"""Every message that crosses an actor boundary in Solo, in one module.
+
+Messages are frozen, tagged msgspec Structs: immutable (safe to share between threads),
+cheap to build, and encodable as JSON or MessagePack without extra code, so the same types can
+later cross a process pipe or a NATS subject. A voice turn carries a ``turn_id`` and the
+monotonic timestamps of each stage, so the latency of every turn can be stored and shown.
+
+Flow: AudioFrame -> wake -> WakeDetected -> VAD -> Utterance -> stt -> Transcript -> llm ->
+LLMToken... LLMDone -> tts (sentence by sentence) -> AudioOut... ; Interrupt cancels
+generation and playback (barge-in).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import msgspec
+
+
+def new_id() -> str:
+    """A short random id for turns, conversations and requests."""
+    return uuid.uuid4().hex[:16]
+
+
+def now() -> float:
+    """Monotonic seconds: the clock every stage timestamp uses."""
+    return time.monotonic()
+
+
+class Message(msgspec.Struct, frozen=True, tag=True, kw_only=True):
+    """Base of all messages; the tag is the class name."""
+
+
+class StageTimes(msgspec.Struct, frozen=True, kw_only=True):
+    """Monotonic timestamps of one voice turn's stages; None until the stage happens."""
+
+    wake: float | None = None
+    speech_end: float | None = None
+    transcript: float | None = None
+    first_token: float | None = None
+    first_audio: float | None = None
+    done: float | None = None
+
+
+# --- audio in -----------------------------------------------------------------------------
+
+
+class AudioFrame(Message, frozen=True):
+    """A fixed-size block of 16 kHz mono int16 PCM from the microphone or a file."""
+
+    pcm: bytes
+    sample_rate: int
+    sequence: int
+    captured_at: float = msgspec.field(default_factory=now)
+
+
+class WakeDetected(Message, frozen=True):
+    turn_id: str
+    keyword: str
+    score: float
+    at: float = msgspec.field(default_factory=now)
+
+
+class Utterance(Message, frozen=True):
+    """The speech between the wake word and the end of speech, ready for STT."""
+
+    turn_id: str
+    pcm: bytes
+    sample_rate: int
+    times: StageTimes
+
+
+class Transcript(Message, frozen=True):
+    turn_id: str
+    text: str
+    times: StageTimes
+
+
+# --- language model -----------------------------------------------------------------------
+
+
+class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
+    role: str
+    content: str
+
+
+class LLMRequest(Message, frozen=True):
+    """Ask the llm actor for a reply; tokens stream to ``reply_to`` (a registered name)."""
+
+    request_id: str = msgspec.field(default_factory=new_id)
+    conversation_id: str | None = None
+    prompt: str
+    system: str | None = None
+    reply_to: str | None = None
+    turn_id: str | None = None
+
+
+class LLMToken(Message, frozen=True):
+    request_id: str
+    text: str
+    index: int
+
+
+class LLMDone(Message, frozen=True):
+    request_id: str
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    tokens_per_second: float
+    time_to_first_token: float
+    finish_reason: str
+    cached: bool = False
+
+
+class LLMError(Message, frozen=True):
+    """A request the llm actor could not serve; ``message`` says why and what to do."""
+
+    request_id: str
+    message: str
+
+
+# --- audio out and control ----------------------------------------------------------------
+
+
+class AudioOut(Message, frozen=True):
+    turn_id: str
+    pcm: bytes
+    sample_rate: int
+    sentence_index: int
+
+
+class Interrupt(Message, frozen=True):
+    """Barge-in: cancel generation and playback of the given turn (or all if None)."""
+
+    turn_id: str | None = None
+    reason: str = "barge-in"
