@@ -86,7 +86,13 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LLMRequest(Message, frozen=True):
-    """Ask the llm actor for a reply; tokens stream to ``reply_to`` (a registered name)."""
+    """Ask the llm actor for a reply; tokens stream to ``reply_to`` (a registered name).
+
+    With a ``conversation_id`` the actor keeps the history and the prompt is the next user
+    turn; without one the request stands alone. ``system`` overrides the configured system
+    prompt; ``temperature`` and ``max_tokens`` override the configured sampling for this
+    request only. ``times`` comes back in `LLMDone` with ``first_token`` filled in.
+    """
 
     request_id: str = msgspec.field(default_factory=new_id)
     conversation_id: str | None = None
@@ -94,23 +100,37 @@ class LLMRequest(Message, frozen=True):
     system: str | None = None
     reply_to: str | None = None
     turn_id: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    times: StageTimes | None = None
 
 
 class LLMToken(Message, frozen=True):
+    """One streamed piece of a reply; the pieces of a request concatenate to its text."""
+
     request_id: str
     text: str
     index: int
+    turn_id: str | None = None
 
 
 class LLMDone(Message, frozen=True):
+    """The end of a reply. ``finish_reason``: "stop" (end of turn), "length" (max_tokens;
+    an unfinished last sentence is cut from ``text``), or "cancelled" (partial text).
+    ``prompt_eval_tokens`` counts the prompt tokens actually evaluated; the rest of
+    ``prompt_tokens`` were reused from the KV cache. Seconds are wall-clock durations."""
+
     request_id: str
     text: str
     prompt_tokens: int
+    prompt_eval_tokens: int
     completion_tokens: int
     tokens_per_second: float
     time_to_first_token: float
     finish_reason: str
     cached: bool = False
+    turn_id: str | None = None
+    times: StageTimes | None = None
 
 
 class LLMError(Message, frozen=True):
@@ -118,6 +138,13 @@ class LLMError(Message, frozen=True):
 
     request_id: str
     message: str
+    turn_id: str | None = None
+
+
+class LLMCancel(Message, frozen=True):
+    """Stop one request (running or still queued); its `LLMDone` says "cancelled"."""
+
+    request_id: str
 
 
 # --- audio out and control ----------------------------------------------------------------

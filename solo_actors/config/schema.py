@@ -52,6 +52,31 @@ class StoreConfig(Section):
     """PostgreSQL DSN; empty means take it from the SOLO_PG_DSN environment variable."""
 
 
+class LLMConfig(Section):
+    model: str
+    """A catalog id from models/catalog.toml, or a path to a .gguf file."""
+    n_ctx: Annotated[int, msgspec.Meta(ge=64)]
+    n_batch: Annotated[int, msgspec.Meta(ge=1)]
+    n_threads: Annotated[int, msgspec.Meta(ge=0)]
+    """0 means one thread per CPU core."""
+    temperature: Annotated[float, msgspec.Meta(ge=0)]
+    top_p: Annotated[float, msgspec.Meta(gt=0, le=1)]
+    top_k: Annotated[int, msgspec.Meta(ge=0)]
+    repeat_penalty: Annotated[float, msgspec.Meta(gt=0)]
+    seed: Annotated[int, msgspec.Meta(ge=-1)]
+    """-1 draws a new seed per request; any other value makes sampling repeatable."""
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)]
+    system_prompt: str
+    template: str
+    """"auto" (the GGUF's own template, else a library family) or a family name."""
+    history_fill: Annotated[float, msgspec.Meta(gt=0, le=1)]
+    conversations: Annotated[int, msgspec.Meta(ge=1)]
+    kv_snapshot_mb: Annotated[int, msgspec.Meta(ge=0)]
+    cache: bool
+    cache_ttl: Seconds
+    cache_entries: Annotated[int, msgspec.Meta(ge=1)]
+
+
 class Config(Section):
     profile: str
     """Name of the profile this config was built from (set by the loader)."""
@@ -60,3 +85,4 @@ class Config(Section):
     supervisor: SupervisorConfig
     models: ModelsConfig
     store: StoreConfig
+    llm: LLMConfig
