@@ -1,0 +1,99 @@
+"""Erlang/OTP-style supervision trees for pykka actors.
+
+Write workers as ``SupervisedActor`` subclasses (any unhandled exception ends
+the actor: let it crash), describe children with ``ChildSpec``, and start a
+tree with ``start_supervisor``. Supervisors restart children by OTP's rules,
+emit typed reports to pluggable sinks, keep registered names pointing at the
+current incarnation of each child, detect hung children by heartbeat, and
+give an operator a ``status()`` snapshot without messaging any actor.
+
+See docs/supervision.md for the semantics and the differences from OTP.
+"""
+
+from supervisors.actor import SupervisedActor, SupervisedRef
+from supervisors.backoff import Backoff
+from supervisors.errors import (
+    ActorExitedError,
+    AlreadyRegisteredError,
+    NoProcError,
+    StartError,
+    SupervisorError,
+)
+from supervisors.lifecycle import Figure, Lifecycle
+from supervisors.reasons import HUNG, KILLED, NORMAL, SHUTDOWN, ExitKind, ExitReason
+from supervisors.registry import Registry, ask, default_registry, tell, whereis
+from supervisors.reports import (
+    AnyReport,
+    EscalationReport,
+    ExitReport,
+    HungReport,
+    Report,
+    ReportKind,
+    RestartReport,
+    ShutdownReport,
+    Sink,
+    StartErrorReport,
+    StartReport,
+)
+from supervisors.sinks import RingBufferSink, StructlogSink
+from supervisors.spec import ChildSpec, ChildType, Restart, Shutdown, Strategy, SupFlags
+from supervisors.status import ChildCounts, ChildInfo, NodeState, NodeStatus
+from supervisors.supervisor import (
+    ESCALATED,
+    Supervisor,
+    SupervisorRef,
+    start_supervisor,
+    supervisor_spec,
+)
+
+__all__ = [
+    "ESCALATED",
+    "HUNG",
+    "KILLED",
+    "NORMAL",
+    "SHUTDOWN",
+    "ActorExitedError",
+    "AlreadyRegisteredError",
+    "AnyReport",
+    "Backoff",
+    "ChildCounts",
+    "ChildInfo",
+    "ChildSpec",
+    "ChildType",
+    "EscalationReport",
+    "ExitKind",
+    "ExitReason",
+    "ExitReport",
+    "Figure",
+    "HungReport",
+    "Lifecycle",
+    "NoProcError",
+    "NodeState",
+    "NodeStatus",
+    "Registry",
+    "Report",
+    "ReportKind",
+    "Restart",
+    "RestartReport",
+    "RingBufferSink",
+    "Shutdown",
+    "ShutdownReport",
+    "Sink",
+    "StartError",
+    "StartErrorReport",
+    "StartReport",
+    "Strategy",
+    "StructlogSink",
+    "SupFlags",
+    "SupervisedActor",
+    "SupervisedRef",
+    "Supervisor",
+    "SupervisorError",
+    "SupervisorRef",
+    "ask",
+    "default_registry",
+    "start_supervisor",
+    "supervisor_spec",
+    "tell",
+    "whereis",
+]

@@ -1,0 +1,206 @@
+"""``SupervisedActor``: a pykka actor that lets it crash, like a gen_server.
+
+Plain pykka returns an exception raised while handling an ``ask`` to the
+caller and keeps the actor running, and stops the actor on one raised by a
+``tell``. A ``SupervisedActor`` treats both the same way, as an Erlang process
+does: any unhandled exception, in any handler (``on_receive``, a proxy method
+call or attribute access, ``tell`` or ``ask``), ends the actor with that
+exception as its exit reason. The request being handled and every request
+still queued are answered with ``ActorExitedError`` carrying the reason, and
+the actor's monitors (its supervisor) are notified. An exception from
+``on_start`` is a start failure.
+
+Hooks: ``on_stop`` runs when the actor exits ``normal`` or ``shutdown`` (an
+exception there turns the exit into a crash), ``on_failure`` when it crashed
+(exceptions there are logged), neither when it was killed or failed to start.
+
+The actor loop replaces pykka's (``Actor._actor_loop``), which is private
+pykka API: this module is written against pykka 4.x.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import time
+import traceback
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+import pykka
+from pykka._envelope import Envelope
+from pykka.messages import _ActorStop
+
+from supervisors.lifecycle import Figure, Lifecycle
+from supervisors.mailbox import Mailbox
+from supervisors.reasons import NORMAL, ExitReason
+
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Self
+
+__all__ = ["SupervisedActor", "SupervisedRef"]
+
+logger = logging.getLogger("supervisors")
+
+A = TypeVar("A", bound="SupervisedActor")
+
+ExcInfo = tuple[type[BaseException], BaseException, "TracebackType | None"]
+
+
+class SupervisedRef(pykka.ActorRef[A], Generic[A]):
+    """The ``ActorRef`` of a ``SupervisedActor``; also gives its exit.
+
+    ``lifecycle`` is the actor's ``Lifecycle`` (how supervisors monitor it).
+    """
+
+    lifecycle: Lifecycle
+
+    def __init__(self, actor: A) -> None:
+        super().__init__(actor)
+        assert isinstance(actor.actor_inbox, Mailbox)
+        self.lifecycle = Lifecycle(self, actor.actor_inbox)
+
+    @property
+    def exit_reason(self) -> ExitReason | None:
+        """Why the actor exited, or None while it runs."""
+        return self.lifecycle.reason
+
+    def wait(self, timeout: float | None = None) -> ExitReason:
+        """Block until the actor exits and return its reason.
+
+        Raises ``pykka.Timeout`` if it is still running after ``timeout`` s.
+        """
+        reason = self.lifecycle.wait(timeout)
+        if reason is None:
+            raise pykka.Timeout(f"{self} still running after {timeout} s")
+        return reason
+
+
+class SupervisedActor(pykka.ThreadingActor):
+    """Base class of actors that run under a supervisor.
+
+    Subclass it as you would ``pykka.ThreadingActor``; ``start()`` returns a
+    ``SupervisedRef``.
+    """
+
+    _ref_class: ClassVar[type[SupervisedRef[Any]]] = SupervisedRef
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._actor_ref = self._ref_class(self)
+        self._lifecycle = self._actor_ref.lifecycle
+        self._timers: list[tuple[float, int, Any]] = []
+        self._timer_seq = itertools.count()
+
+    @staticmethod
+    def _create_actor_inbox() -> Mailbox:
+        return Mailbox()
+
+    @property
+    def actor_ref(self) -> SupervisedRef[Self]:
+        """The actor's ``SupervisedRef``."""
+        return self._actor_ref
+
+    def publish_figures(self, **values: Figure) -> None:
+        """Publish figures (e.g. ``tokens_per_s=42.0``) for ``status()``.
+
+        Thread-safe and cheap; status snapshots read the latest values without
+        sending the actor a message.
+        """
+        self._lifecycle.publish(values)
+
+    def exit(self, reason: ExitReason) -> None:
+        """Exit with ``reason`` once the current message is handled.
+
+        OTP's ``{stop, Reason, State}``; e.g. ``self.exit(NORMAL)`` ends a
+        ``transient`` child without it being restarted.
+        """
+        self._lifecycle.request_exit(reason)
+
+    def send_after(self, delay: float, message: Any) -> None:
+        """Deliver ``message`` to this actor (as a tell) in ``delay`` seconds.
+
+        OTP's ``erlang:send_after``. Timers live in the actor loop, not in
+        extra threads, so this must be called from the actor's own thread.
+        Due timers are delivered before queued mail.
+        """
+        deadline = time.monotonic() + delay
+        heapq.heappush(self._timers, (deadline, next(self._timer_seq), message))
+
+    # -- the actor loop ------------------------------------------------------
+
+    def _actor_loop(self) -> None:
+        try:
+            self.on_start()
+        except BaseException as error:
+            self._lifecycle.finish(ExitReason.crash(error), traceback.format_exc(), error)
+            return
+        self._lifecycle.set_started()
+        reason, exc_info = self._serve()
+        # Refuse new mail before the hooks run, as pykka does.
+        self.actor_stopped.set()
+        pykka.ActorRegistry.unregister(self.actor_ref)
+        if self._lifecycle.killed:
+            self._lifecycle.finish(reason, "", None)
+            return
+        self._lifecycle.finish(*self._run_exit_hooks(reason, exc_info))
+
+    def _serve(self) -> tuple[ExitReason, ExcInfo | None]:
+        """Handle messages until the actor must exit; return why."""
+        lifecycle = self._lifecycle
+        handle = self._handle_receive
+        receive = self._receive
+        monotonic = time.monotonic
+        while lifecycle.exit_request is None:
+            envelope = receive()
+            lifecycle.current = envelope
+            if lifecycle.exit_request is not None:
+                break
+            lifecycle.activity = monotonic()
+            message = envelope.message
+            if isinstance(message, _ActorStop):
+                return NORMAL, None  # replied to once on_stop ran
+            try:
+                response = handle(message)
+            except BaseException as error:
+                return ExitReason.crash(error), (type(error), error, error.__traceback__)
+            if envelope.reply_to is not None:
+                try:
+                    envelope.reply_to.set(response)
+                except queue.Full:
+                    break  # killed while handling: the caller got ActorExitedError
+        assert lifecycle.exit_request is not None
+        return lifecycle.exit_request, None
+
+    def _receive(self) -> Envelope[Any]:
+        """Next envelope: a due timer, else the mailbox's next message."""
+        timers = self._timers
+        inbox = self._lifecycle.mailbox
+        while timers:
+            remaining = timers[0][0] - time.monotonic()
+            if remaining <= 0:
+                return Envelope(heapq.heappop(timers)[2])
+            try:
+                return inbox.get(timeout=remaining)
+            except queue.Empty:
+                continue  # a timer is due
+        return inbox.get()
+
+    def _run_exit_hooks(
+        self, reason: ExitReason, exc_info: ExcInfo | None
+    ) -> tuple[ExitReason, str, BaseException | None]:
+        """Run ``on_failure`` or ``on_stop``; return the final exit."""
+        if exc_info is not None:
+            text = "".join(traceback.format_exception(exc_info[1]))
+            try:
+                self.on_failure(*exc_info)
+            except Exception:
+                logger.exception("on_failure of %s raised", self)
+            return reason, text, exc_info[1]
+        try:
+            self.on_stop()
+        except Exception as error:
+            return ExitReason.crash(error), traceback.format_exc(), error
+        return reason, "", None

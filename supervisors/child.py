@@ -1,0 +1,121 @@
+"""A supervisor's record of one child: its spec, current actor and history.
+
+Only the supervisor's thread writes these records; ``status()`` reads them
+from other threads, field by field, which is safe because each field is
+replaced atomically and a snapshot may be a moment stale.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from supervisors.actor import SupervisedRef
+from supervisors.backoff import Backoff
+from supervisors.reasons import ExitReason
+from supervisors.spec import ChildSpec
+from supervisors.status import NodeState, NodeStatus
+
+__all__ = ["Child"]
+
+
+class Child:
+    """One child of a supervisor."""
+
+    __slots__ = (
+        "_heartbeat_mark",
+        "backoff_attempt",
+        "last_exit",
+        "last_uptime",
+        "monitor",
+        "ref",
+        "restarts",
+        "spec",
+        "started_at",
+        "started_mono",
+        "state",
+    )
+
+    def __init__(self, spec: ChildSpec) -> None:
+        self.spec = spec
+        self.ref: SupervisedRef[Any] | None = None
+        self.state: NodeState = "stopped"
+        self.monitor = 0
+        self.restarts = 0
+        self.started_at = 0.0
+        self.started_mono = 0.0
+        self.last_exit: ExitReason | None = None
+        self.last_uptime = 0.0
+        self.backoff_attempt = 0
+        # (activity stamp, first seen) of mail seen waiting; see missed_heartbeat.
+        self._heartbeat_mark: tuple[float, float] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def attach(self, ref: SupervisedRef[Any], monitor: int) -> None:
+        """The child's new incarnation ``ref`` is running."""
+        self.ref = ref
+        self.monitor = monitor
+        self.started_at = time.time()
+        self.started_mono = time.monotonic()
+        self._heartbeat_mark = None
+        self.state = "running"
+
+    def detach(self, reason: ExitReason) -> None:
+        """The current incarnation exited with ``reason``."""
+        self.ref = None
+        self.state = "stopped"
+        self.last_exit = reason
+        self.last_uptime = time.monotonic() - self.started_mono
+
+    def restart_delay(self, backoff: Backoff | None) -> float:
+        """Seconds to wait before restarting (0 without a backoff)."""
+        if backoff is None:
+            return 0.0
+        if self.last_uptime >= backoff.max:
+            self.backoff_attempt = 0  # it ran long enough: a fresh failure
+        delay = backoff.delay(self.backoff_attempt)
+        self.backoff_attempt += 1
+        return delay
+
+    def missed_heartbeat(self, now: float) -> bool:
+        """Whether the child took no message for ``heartbeat`` s with mail waiting.
+
+        Sampled by the supervisor: the clock starts when mail is first seen
+        waiting while the actor's activity stamp stays the same, so an actor
+        that was idle for an hour and just got mail is not flagged.
+        """
+        ref, deadline = self.ref, self.spec.heartbeat
+        if ref is None or deadline is None:
+            return False
+        lifecycle = ref.lifecycle
+        if lifecycle.reason is not None or lifecycle.mailbox.empty():
+            self._heartbeat_mark = None
+            return False
+        mark = self._heartbeat_mark
+        if mark is None or mark[0] != lifecycle.activity:
+            self._heartbeat_mark = (lifecycle.activity, now)
+            return False
+        return now - mark[1] >= deadline
+
+    def node(self, parent_path: str, now: float, children: tuple[NodeStatus, ...]) -> NodeStatus:
+        """This child as a status node (``children``: its own, if a supervisor)."""
+        ref = self.ref
+        lifecycle = None if ref is None else ref.lifecycle
+        return NodeStatus(
+            path=f"{parent_path}/{self.spec.id}",
+            id=self.spec.id,
+            type=self.spec.type,
+            state=self.state,
+            name=self.spec.name,
+            urn=None if ref is None else ref.actor_urn,
+            started_at=None if ref is None else self.started_at,
+            uptime=None if ref is None else now - self.started_mono,
+            restarts=self.restarts,
+            last_exit=self.last_exit,
+            mailbox=0 if lifecycle is None else lifecycle.mailbox_depth,
+            figures={} if lifecycle is None else dict(lifecycle.figures),
+            children=children,
+        )
