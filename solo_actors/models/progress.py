@@ -16,7 +16,9 @@ class Meter(Protocol):
 
     def advance(self, amount: int) -> None: ...
 
-    def set_total(self, total: int) -> None: ...
+    def update(self, completed: int, total: int) -> None:
+        """Set the position outright, for steps that learn their total as they go."""
+        ...
 
 
 class Reporter(Protocol):
@@ -29,7 +31,7 @@ class _SilentMeter:
     def advance(self, amount: int) -> None:
         pass
 
-    def set_total(self, total: int) -> None:
+    def update(self, completed: int, total: int) -> None:
         pass
 
 

@@ -87,7 +87,7 @@ def _resolve_catalog(
 ) -> ResolvedModel:
     if role is not None and asset.role != role:
         raise ModelError(
-            f"{asset.id} is a {asset.role} model, not {role}; pick a {role} model "
+            f"{asset.id} has the role {asset.role}, not {role}; pick a {role} model "
             "(see: solo models list)"
         )
     problem = asset_problem(asset, models_dir, hashes)

