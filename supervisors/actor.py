@@ -142,9 +142,6 @@ class SupervisedActor(pykka.ThreadingActor):
         # Refuse new mail before the hooks run, as pykka does.
         self.actor_stopped.set()
         pykka.ActorRegistry.unregister(self.actor_ref)
-        if self._lifecycle.killed:
-            self._lifecycle.finish(reason, "", None)
-            return
         self._lifecycle.finish(*self._run_exit_hooks(reason, exc_info))
 
     def _serve(self) -> tuple[ExitReason, ExcInfo | None]:
@@ -192,6 +189,10 @@ class SupervisedActor(pykka.ThreadingActor):
         self, reason: ExitReason, exc_info: ExcInfo | None
     ) -> tuple[ExitReason, str, BaseException | None]:
         """Run ``on_failure`` or ``on_stop``; return the final exit."""
+        if self._lifecycle.killed:
+            # The exit is announced already and a replacement may be running:
+            # touching shared resources now could break it.
+            return reason, "", None
         if exc_info is not None:
             text = "".join(traceback.format_exception(exc_info[1]))
             try:
