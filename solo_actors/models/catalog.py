@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -22,7 +22,6 @@ from solo_actors.models.errors import ModelError
 from solo_actors.models.integrity import manifest_sha256
 
 Role = Literal["llm", "stt", "tts", "wake", "embeddings"]
-ROLES: tuple[Role, ...] = get_args(Role)
 
 ModelId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 # Only exact pins: a digest in the catalog is true of one release and no other.

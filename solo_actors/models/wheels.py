@@ -60,12 +60,12 @@ class WheelCache:
         """The cached wheel of `package`, if one was downloaded before."""
         if not self.directory.is_dir():
             return None
-        prefix = f"{_normalise(package.name)}-{package.version}-"
+        prefix = f"{_normalise(package.name)}-{package.version}-".lower()
         return next(
             (
                 wheel
                 for wheel in sorted(self.directory.glob("*.whl"))
-                if wheel.name.lower().startswith(prefix.lower())
+                if wheel.name.lower().startswith(prefix)
             ),
             None,
         )
