@@ -9,9 +9,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 INSTALLED := $(VENV)/.solo-installed
-# llama-cpp-python has no wheel on PyPI for this platform: it is compiled from source.
-# LLAVA (multimodal) is not used, and skipping it saves a third of the build.
-export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# llama-cpp-python has no wheel on PyPI for this platform: scripts/install-llama.sh compiles
+# it once per machine (without LLAVA, which Solo does not use) and caches the wheel.
 LLAMA_REQUIREMENT := $(shell grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"')
 
 .PHONY: run test setup system-deps models lint bench clean
@@ -33,19 +32,18 @@ $(UV): | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<0.14'
 
 $(INSTALLED): pyproject.toml | $(UV)
-	@if ! $(PY) -c 'import llama_cpp' 2>/dev/null; then \
-	  echo "==> building $(LLAMA_REQUIREMENT) from source: 5-15 minutes on 2 cores, once (later runs use the cached wheel)"; \
-	  $(UV) pip install --python $(PY) -v '$(LLAMA_REQUIREMENT)' 2>&1 | scripts/build-progress.sh; \
-	fi
+	@$(PY) -c 'import llama_cpp' 2>/dev/null || scripts/install-llama.sh $(PY) '$(LLAMA_REQUIREMENT)'
 	@echo "==> installing Solo and its dependencies"
-	$(UV) pip install --python $(PY) -e '.[dev]'
+	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
 	@touch $@
 
 system-deps:
 	@scripts/system-deps.sh
 
+# Idempotent: a model already on disk and verified is skipped in well under a second.
 models: $(INSTALLED)
-	@echo "==> models: the catalog's default models land with the models issue (solo models pull)"
+	@echo "==> models: pulling the catalog's defaults (models/catalog.toml)"
+	$(PY) run.py models pull --defaults
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

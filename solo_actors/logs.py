@@ -46,6 +46,23 @@ class ActorLevelFilter:
         return event
 
 
+def actor_of_foreign_record(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Library records get their logger's name as actor, so `[log.levels] pykka = "info"`
+    works like an actor path."""
+    record = event.get("_record")
+    if "actor" not in event and record is not None:
+        event["actor"] = record.name
+    return event
+
+
+def actor_of_report(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A supervisor report is about a child: file it under that child's tree path."""
+    if "actor" not in event and "supervisor" in event:
+        child = event.get("child_id")
+        event["actor"] = f"{event['supervisor']}/{child}" if child else event["supervisor"]
+    return event
+
+
 def configure_logging(config: LogConfig, stream: TextIO | None = None) -> None:
     """Set up structlog and the stdlib root logger; safe to call again (e.g. on reload)."""
     stream = stream or sys.stderr
@@ -54,15 +71,17 @@ def configure_logging(config: LogConfig, stream: TextIO | None = None) -> None:
         if config.format == "json"
         else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
+    level_filter = ActorLevelFilter(config.level, config.levels)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        ActorLevelFilter(config.level, config.levels),
+        actor_of_report,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(
         processors=[
             *shared,
+            level_filter,
             structlog.processors.format_exc_info
             if config.format == "json"
             else structlog.dev.set_exc_info,
@@ -75,9 +94,15 @@ def configure_logging(config: LogConfig, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), actor_of_foreign_record, *shared],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
+    )
+    # Library records are filtered here, before formatting: structlog's DropEvent only works
+    # inside structlog's own chain. Structlog's records (msg is its event dict) passed already.
+    handler.addFilter(
+        lambda record: isinstance(record.msg, dict)
+        or record.levelno >= level_filter.threshold(record.name)
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

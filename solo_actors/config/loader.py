@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import msgspec.inspect
 
-from solo_actors.config.schema import Config
+from solo_actors.config.schema import REPO_ROOT, Config
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "config"
 DEFAULT_PROFILE = "headless"
 ENV_PREFIX = "SOLO__"
@@ -173,7 +173,22 @@ def explain_validation(error: msgspec.ValidationError, layered: Layered) -> Conf
     if what.startswith("Object missing required field"):
         return ConfigError(f"config: {path or '<top>'}: {what.lower()}; add it to the config")
     got = layered.value_at(path)
-    return ConfigError(f"{layered.source_of(path)}: {path}: {what.lower()}, got {got!r}")
+    choices = allowed_values(path)
+    expected = f"expected one of {', '.join(map(repr, choices))}" if choices else what.lower()
+    return ConfigError(f"{layered.source_of(path)}: {path}: {expected}, got {got!r}")
+
+
+def allowed_values(path: str) -> tuple[object, ...]:
+    """The choices of a Literal-typed setting, for an error message; () for other types."""
+    info: Any = msgspec.inspect.type_info(Config)
+    for part in path.split("."):
+        if not isinstance(info, msgspec.inspect.StructType):
+            return ()
+        fields = {field.name: field.type for field in info.fields}
+        if part not in fields:
+            return ()
+        info = fields[part]
+    return tuple(sorted(info.values)) if isinstance(info, msgspec.inspect.LiteralType) else ()
 
 
 def load_layers(

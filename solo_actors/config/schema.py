@@ -9,9 +9,12 @@ value for every field here (a test checks this).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
@@ -25,6 +28,10 @@ class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 class SoloConfig(Section):
     var_dir: str
     """Folder for run-time state (databases, logs, cache); relative paths are from the repo."""
+
+    def var_path(self, *parts: str) -> Path:
+        """A run-time path: ``parts`` under ``var_dir`` (itself under the repo if relative)."""
+        return REPO_ROOT.joinpath(self.var_dir, *parts)
 
 
 class LogConfig(Section):
@@ -40,6 +47,14 @@ class SupervisorConfig(Section):
     shutdown_timeout: Seconds
 
 
+class ReportsConfig(Section):
+    dir: str
+    """Folder of the supervisor report JSONL files, under ``solo.var_dir``."""
+    file_max_bytes: Annotated[int, msgspec.Meta(ge=4096)]
+    files_kept: Annotated[int, msgspec.Meta(ge=1, le=1000)]
+    pending_max: Annotated[int, msgspec.Meta(ge=1)]
+
+
 class ModelsConfig(Section):
     dir: str
     catalog: str
@@ -47,7 +62,8 @@ class ModelsConfig(Section):
 
 class StoreConfig(Section):
     backend: Literal["duckdb", "postgres"]
-    duckdb_path: str
+    duckdb_file: str
+    """The DuckDB file, under ``solo.var_dir``."""
     pg_dsn: str
     """PostgreSQL DSN; empty means take it from the SOLO_PG_DSN environment variable."""
 
@@ -83,6 +99,7 @@ class Config(Section):
     solo: SoloConfig
     log: LogConfig
     supervisor: SupervisorConfig
+    reports: ReportsConfig
     models: ModelsConfig
     store: StoreConfig
     llm: LLMConfig

@@ -7,6 +7,7 @@ import json
 import logging
 
 import pytest
+import structlog
 
 from solo_actors.config.schema import LogConfig
 from solo_actors.logs import configure_logging, get_logger
@@ -45,6 +46,20 @@ def test_stdlib_logging_goes_through_the_same_renderer(stream: io.StringIO) -> N
     logging.getLogger("pykka").error("an actor failed")
     (event,) = lines(stream)
     assert event["event"] == "an actor failed" and event["level"] == "error"
+
+
+def test_library_loggers_have_levels_like_actors(stream: io.StringIO) -> None:
+    configure_logging(LogConfig(format="json", level="debug", levels={"pykka": "info"}), stream)
+    logging.getLogger("pykka").debug("dropped: pykka is at info")
+    logging.getLogger("pykka").info("kept")
+    assert [(event["event"], event["actor"]) for event in lines(stream)] == [("kept", "pykka")]
+
+
+def test_supervisor_reports_are_filed_under_the_child(stream: io.StringIO) -> None:
+    configure_logging(LogConfig(format="json", level="info", levels={}), stream)
+    structlog.get_logger("supervisors").info("supervisor.start", supervisor="solo", child_id="llm")
+    (event,) = lines(stream)
+    assert event["actor"] == "solo/llm"
 
 
 def test_console_format_is_not_json(stream: io.StringIO) -> None:
