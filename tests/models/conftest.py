@@ -1,13 +1,10 @@
 """Fixtures for the models tests: the real pulled models, and small synthetic ones.
 
-`make test` runs ``solo models pull --defaults`` before pytest, so the default models are
-expected in models/. A missing one fails the test with the command that fixes it; it is
-never skipped, because a suite that silently skips its real-model tests proves nothing.
+The real pulled models come from ``pulled_model`` in tests/conftest.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ from models_testkit import REAL_PATHS, Synthetic, make_synthetic
 
 from solo_actors.config import load_config
 from solo_actors.config.schema import ModelsConfig
-from solo_actors.models import Catalog, ModelError, ModelPaths, ResolvedModel, resolve_model
+from solo_actors.models import Catalog, ModelPaths
 from solo_actors.models.catalog import load_catalog
 
 
@@ -27,19 +24,6 @@ def models_config() -> ModelsConfig:
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog(REAL_PATHS.catalog)
-
-
-@pytest.fixture(scope="session")
-def pulled(models_config: ModelsConfig) -> Callable[[str], ResolvedModel]:
-    """Resolve a real catalog model, failing (not skipping) with the fix when it's absent."""
-
-    def resolve(model_id: str) -> ResolvedModel:
-        try:
-            return resolve_model(model_id, models_config)
-        except ModelError as error:
-            pytest.fail(f"{error} (make test pulls the defaults first)")
-
-    return resolve
 
 
 @pytest.fixture

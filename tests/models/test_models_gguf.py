@@ -94,8 +94,8 @@ def test_a_corrupt_array_length_fails_at_once(tmp_path: Path) -> None:
     assert time.monotonic() - started < 1
 
 
-def test_the_default_llm_header(pulled: Callable[[str], ResolvedModel]) -> None:
-    info = read_gguf(pulled("qwen2.5-coder-0.5b-instruct-q4_k_m").path)
+def test_the_default_llm_header(pulled_model: Callable[[str], ResolvedModel]) -> None:
+    info = read_gguf(pulled_model("qwen2.5-coder-0.5b-instruct-q4_k_m").path)
     assert info.architecture == "qwen2"
     assert info.size_label == "0.5B"
     assert info.file_type == "Q4_K_M"
@@ -105,8 +105,8 @@ def test_the_default_llm_header(pulled: Callable[[str], ResolvedModel]) -> None:
     assert 450e6 < info.parameter_count < 700e6
 
 
-def test_the_tiny_llm_header(pulled: Callable[[str], ResolvedModel]) -> None:
-    resolved = pulled("smollm2-135m-instruct-q4_1")
+def test_the_tiny_llm_header(pulled_model: Callable[[str], ResolvedModel]) -> None:
+    resolved = pulled_model("smollm2-135m-instruct-q4_1")
     assert resolved.gguf is not None
     assert resolved.gguf.architecture == "llama"
     assert resolved.gguf.file_type == "Q4_1"

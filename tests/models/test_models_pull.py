@@ -161,10 +161,10 @@ def test_the_real_tiny_llm_is_repaired_after_damage(
 
 
 def test_the_pulled_defaults_are_present_and_a_pull_is_a_no_op(
-    catalog: Catalog, pulled: Callable[[str], object]
+    catalog: Catalog, pulled_model: Callable[[str], object]
 ) -> None:
     for asset in catalog.defaults:
-        pulled(asset.id)  # fails with the pull command if `make test` didn't pull it
+        pulled_model(asset.id)  # fails with the pull command if `make test` didn't pull it
     started = time.monotonic()
     outcomes = [Puller(REAL_PATHS).pull(asset) for asset in catalog.defaults]
     assert {outcome.action for outcome in outcomes} == {"present"}

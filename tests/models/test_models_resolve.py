@@ -17,16 +17,16 @@ QWEN = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 
 
 def test_every_default_resolves_to_its_verified_entry(
-    catalog: Catalog, pulled: Callable[[str], ResolvedModel]
+    catalog: Catalog, pulled_model: Callable[[str], ResolvedModel]
 ) -> None:
     for asset in catalog.defaults:
-        resolved = pulled(asset.id)
+        resolved = pulled_model(asset.id)
         assert resolved.catalog_id == asset.id
         assert resolved.sha256 == asset.digest
         assert resolved.path == REAL_PATHS.models_dir / asset.entry
         assert resolved.path.exists()
-    assert pulled("piper-en_US-joe-medium").path.name == "en_US-joe-medium.onnx"
-    assert pulled("whisper-tiny.en").path.is_dir()
+    assert pulled_model("piper-en_US-joe-medium").path.name == "en_US-joe-medium.onnx"
+    assert pulled_model("whisper-tiny.en").path.is_dir()
 
 
 def test_an_llm_comes_with_its_header(models_config: ModelsConfig) -> None:
