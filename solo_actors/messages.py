@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Literal
 
 import msgspec
 
@@ -85,7 +86,7 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     content: str
 
 
-class LLMRequest(Message, frozen=True):
+class LLMRequest(Message, frozen=True, kw_only=True):
     """Ask the llm actor for a reply; tokens stream to ``reply_to`` (a registered name).
 
     With a ``conversation_id`` the actor keeps the history and the prompt is the next user
@@ -145,6 +146,44 @@ class LLMCancel(Message, frozen=True):
     """Stop one request (running or still queued); its `LLMDone` says "cancelled"."""
 
     request_id: str
+
+
+# --- dialogue: one user turn, whatever its source ----------------------------------------
+
+
+TurnSource = Literal["voice", "text", "api", "agents"]
+
+
+class UserTurn(Message, frozen=True, kw_only=True):
+    """Text from the user for the dialogue actor to answer.
+
+    The dialogue actor recalls memories, asks the llm, streams the reply's `LLMToken`s and
+    then its `LLMDone` (or an `LLMError`) to ``reply_to`` (a registered name, e.g. "tts"),
+    and finally records the turn and tells ``reply_to`` a `TurnDone`.
+    """
+
+    turn_id: str = msgspec.field(default_factory=new_id)
+    conversation_id: str
+    text: str
+    source: TurnSource
+    reply_to: str | None = None
+    times: StageTimes = msgspec.field(default_factory=StageTimes)
+
+
+class TurnDone(Message, frozen=True, kw_only=True):
+    """A finished turn: what was said, what was answered, and how long each stage took.
+    ``error`` is set (and ``reply`` is what the user was told instead) when a stage failed."""
+
+    turn_id: str
+    conversation_id: str
+    source: TurnSource
+    text: str
+    reply: str
+    times: StageTimes
+    model: str | None = None
+    tokens_per_second: float | None = None
+    memories_used: int = 0
+    error: str | None = None
 
 
 # --- audio out and control ----------------------------------------------------------------
