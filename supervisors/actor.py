@@ -85,14 +85,17 @@ class SupervisedActor(pykka.ThreadingActor):
     ``SupervisedRef``.
     """
 
+    # The base class's own attributes and methods all start with ``_sv_`` so that a
+    # subclass's private names (``_serve``, ``_timers`` ...) can never shadow them.
+
     _ref_class: ClassVar[type[SupervisedRef[Any]]] = SupervisedRef
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._actor_ref = self._ref_class(self)
-        self._lifecycle = self._actor_ref.lifecycle
-        self._timers: list[tuple[float, int, Any]] = []
-        self._timer_seq = itertools.count()
+        self._sv_lifecycle = self._actor_ref.lifecycle
+        self._sv_timers: list[tuple[float, int, Any]] = []
+        self._sv_timer_seq = itertools.count()
 
     @staticmethod
     def _create_actor_inbox() -> Mailbox:
@@ -109,7 +112,7 @@ class SupervisedActor(pykka.ThreadingActor):
         Thread-safe and cheap; status snapshots read the latest values without
         sending the actor a message.
         """
-        self._lifecycle.publish(values)
+        self._sv_lifecycle.publish(values)
 
     def exit(self, reason: ExitReason) -> None:
         """Exit with ``reason`` once the current message is handled.
@@ -117,7 +120,7 @@ class SupervisedActor(pykka.ThreadingActor):
         OTP's ``{stop, Reason, State}``; e.g. ``self.exit(NORMAL)`` ends a
         ``transient`` child without it being restarted.
         """
-        self._lifecycle.request_exit(reason)
+        self._sv_lifecycle.request_exit(reason)
 
     def send_after(self, delay: float, message: Any) -> None:
         """Deliver ``message`` to this actor (as a tell) in ``delay`` seconds.
@@ -127,7 +130,7 @@ class SupervisedActor(pykka.ThreadingActor):
         Due timers are delivered before queued mail.
         """
         deadline = time.monotonic() + delay
-        heapq.heappush(self._timers, (deadline, next(self._timer_seq), message))
+        heapq.heappush(self._sv_timers, (deadline, next(self._sv_timer_seq), message))
 
     # -- the actor loop ------------------------------------------------------
 
@@ -135,20 +138,25 @@ class SupervisedActor(pykka.ThreadingActor):
         try:
             self.on_start()
         except BaseException as error:
-            self._lifecycle.finish(ExitReason.crash(error), traceback.format_exc(), error)
+            self._sv_lifecycle.finish(ExitReason.crash(error), traceback.format_exc(), error)
             return
-        self._lifecycle.set_started()
-        reason, exc_info = self._serve()
+        self._sv_lifecycle.set_started()
+        try:
+            reason, exc_info = self._sv_serve()
+        except BaseException as error:
+            # A fault in the loop itself (not in a handler) still ends the actor with a
+            # reason, so its supervisor always hears of the exit.
+            reason, exc_info = ExitReason.crash(error), (type(error), error, error.__traceback__)
         # Refuse new mail before the hooks run, as pykka does.
         self.actor_stopped.set()
         pykka.ActorRegistry.unregister(self.actor_ref)
-        self._lifecycle.finish(*self._run_exit_hooks(reason, exc_info))
+        self._sv_lifecycle.finish(*self._sv_exit_hooks(reason, exc_info))
 
-    def _serve(self) -> tuple[ExitReason, ExcInfo | None]:
+    def _sv_serve(self) -> tuple[ExitReason, ExcInfo | None]:
         """Handle messages until the actor must exit; return why."""
-        lifecycle = self._lifecycle
+        lifecycle = self._sv_lifecycle
         handle = self._handle_receive
-        receive = self._receive
+        receive = self._sv_receive
         monotonic = time.monotonic
         while lifecycle.exit_request is None:
             envelope = receive()
@@ -171,10 +179,10 @@ class SupervisedActor(pykka.ThreadingActor):
         assert lifecycle.exit_request is not None
         return lifecycle.exit_request, None
 
-    def _receive(self) -> Envelope[Any]:
+    def _sv_receive(self) -> Envelope[Any]:
         """Next envelope: a due timer, else the mailbox's next message."""
-        timers = self._timers
-        inbox = self._lifecycle.mailbox
+        timers = self._sv_timers
+        inbox = self._sv_lifecycle.mailbox
         while timers:
             remaining = timers[0][0] - time.monotonic()
             if remaining <= 0:
@@ -185,11 +193,11 @@ class SupervisedActor(pykka.ThreadingActor):
                 continue  # a timer is due
         return inbox.get()
 
-    def _run_exit_hooks(
+    def _sv_exit_hooks(
         self, reason: ExitReason, exc_info: ExcInfo | None
     ) -> tuple[ExitReason, str, BaseException | None]:
         """Run ``on_failure`` or ``on_stop``; return the final exit."""
-        if self._lifecycle.killed:
+        if self._sv_lifecycle.killed:
             # The exit is announced already and a replacement may be running:
             # touching shared resources now could break it.
             return reason, "", None

@@ -274,13 +274,13 @@ class Supervisor(SupervisedActor):
                 self._terminate(list(reversed(self._children.values())))
                 raise failure
 
-    def _run_exit_hooks(
+    def _sv_exit_hooks(
         self, reason: ExitReason, exc_info: ExcInfo | None
     ) -> tuple[ExitReason, str, BaseException | None]:
         # Whatever ends a supervisor, even a kill, its children go with it
         # (OTP's links do this for Erlang processes).
         self._terminate(list(reversed(self._children.values())))
-        return super()._run_exit_hooks(reason, exc_info)
+        return super()._sv_exit_hooks(reason, exc_info)
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, _ChildExit):
