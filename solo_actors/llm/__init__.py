@@ -1,0 +1,10 @@
+"""The language model: a supervised actor around one llama.cpp model (see docs/llm.md).
+
+`LLMActor` serves `LLMRequest` messages with streamed `LLMToken`s and a final `LLMDone`;
+`child_spec` describes it to a supervisor under its registered name.
+"""
+
+from solo_actors.llm.actor import BadRequest, LLMActor, LLMEvent, Sink
+from solo_actors.llm.engine import ModelBroken
+
+__all__ = ["BadRequest", "LLMActor", "LLMEvent", "ModelBroken", "Sink"]

@@ -1,0 +1,492 @@
+"""The llm actor: one llama.cpp model answering `LLMRequest`s, token by token.
+
+Messages in: `LLMRequest` (tell or ask; an ask gets the final `LLMDone`/`LLMError`),
+`LLMCancel` and `Interrupt`. Out, to the request's ``reply_to`` (a registered name) and/or
+the in-process ``sink`` given to `LLMActor.generate`: `LLMToken`... then `LLMDone`, or one
+`LLMError` for a request that can't be served (the actor keeps serving).
+
+Scheduling: requests are served one at a time on the actor's thread (one llama.cpp
+context, one KV cache). Generation blocks that thread, so a cancel sent as a message would
+wait behind it; instead the generation loop looks at the mailbox once per token (a length
+check on the queue; a scan only when mail is waiting), takes out `LLMCancel`/`Interrupt`
+messages ahead of their turn, and stops within one token. A queued stop request cancels
+the current generation the same way, so shutdown is not held up by a long reply.
+
+Conversations share the single KV cache: before generating for a conversation other than
+the one whose tokens are live, the live one's KV cells are parked in a RAM snapshot
+(bounded by ``llm.kv_snapshot_mb``) and the target's are restored if that saves evaluation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import queue
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import numpy as np
+import pykka
+from pykka._envelope import Envelope
+from pykka.messages import _ActorStop
+
+from solo_actors.config import REPO_ROOT, Config
+from solo_actors.llm.cache import CachedReply, ResponseCache, cache_key
+from solo_actors.llm.engine import (
+    Engine,
+    Generation,
+    KVSnapshot,
+    ModelBroken,
+    ModelSettings,
+    Sampling,
+    common_prefix,
+    drop_model,
+    load_model,
+)
+from solo_actors.llm.history import Conversation, Prompt, PromptBuilder, PromptTooLong
+from solo_actors.llm.sanitize import StreamSanitizer, cut_unfinished_sentence
+from solo_actors.llm.templates import select_template
+from solo_actors.logs import get_logger
+from solo_actors.messages import Interrupt, LLMCancel, LLMDone, LLMError, LLMRequest, LLMToken, now
+from solo_actors.models import resolve_model
+from supervisors.actor import SupervisedActor
+from supervisors.registry import tell
+
+LLMEvent = LLMToken | LLMDone | LLMError
+Sink = Callable[[LLMEvent], None]
+"""An in-process receiver of a request's events, called on the actor's thread."""
+
+CANCEL_MEMORY = 256
+"""How many cancelled request/turn ids are remembered for requests still queued."""
+
+
+class BadRequest(ValueError):
+    """A request the actor refuses; the message says what is wrong with it."""
+
+
+class SnapshotStore:
+    """KV snapshots of idle conversations; least recently parked dropped over budget."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = budget_bytes
+        self._snapshots: OrderedDict[str, KVSnapshot] = OrderedDict()
+        self._bytes = 0
+
+    def put(self, key: str, snapshot: KVSnapshot) -> None:
+        self.pop(key)
+        self._snapshots[key] = snapshot
+        self._bytes += snapshot.nbytes
+        while self._bytes > self.budget:
+            _, dropped = self._snapshots.popitem(last=False)
+            self._bytes -= dropped.nbytes
+
+    def pop(self, key: str) -> KVSnapshot | None:
+        snapshot = self._snapshots.pop(key, None)
+        if snapshot is not None:
+            self._bytes -= snapshot.nbytes
+        return snapshot
+
+
+def check_text(what: str, text: object) -> str:
+    """`text` if it is non-empty UTF-8 text, else a `BadRequest` naming the problem."""
+    if not isinstance(text, str):
+        raise BadRequest(f"{what} must be text (str), got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # Lone surrogates: how undecodable bytes arrive after surrogateescape decoding.
+        raise BadRequest(
+            f"{what} is not valid UTF-8: undecodable bytes at character {error.start}; "
+            "send UTF-8 text"
+        ) from None
+    return text
+
+
+class LLMActor(SupervisedActor):
+    """Serves `LLMRequest`s with one llama.cpp model; see the module docstring."""
+
+    engine: Engine
+    prompts: PromptBuilder
+
+    def __init__(self, config: Config, name: str = "llm") -> None:
+        super().__init__()
+        self.config = config
+        self.settings = config.llm
+        self.name = name
+        self.log = get_logger(name)
+        mailbox = self.actor_inbox
+        assert isinstance(mailbox, queue.Queue)
+        self._mailbox: queue.Queue[Envelope[Any]] = mailbox
+        self._conversations: OrderedDict[str, Conversation] = OrderedDict()
+        self._snapshots = SnapshotStore(self.settings.kv_snapshot_mb << 20)
+        self._kv_owner: str | None = None
+        self._current: LLMRequest | None = None
+        self._cancelled: deque[str] = deque(maxlen=CANCEL_MEMORY)
+        self._cache: ResponseCache | None = None
+        self._counts = dict.fromkeys(
+            ("requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores"), 0
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        settings = self.settings
+        resolved = resolve_model(
+            settings.model, self.config.models, role="llm", var_dir=self.config.solo.var_dir
+        )
+        self._model_settings = ModelSettings(
+            path=str(resolved.path),
+            n_ctx=settings.n_ctx,
+            n_batch=settings.n_batch,
+            n_threads=settings.n_threads,
+        )
+        self._model_name = resolved.catalog_id or resolved.path.name
+        self._model_digest = resolved.sha256
+        self.engine = Engine(load_model(self._model_settings))
+        # A restarted actor reuses the loaded model but not whatever its KV cache held.
+        self.engine.reset()
+        template = select_template(
+            settings.template, self.engine.metadata, self.engine.bos_token, self.engine.eos_token
+        )
+        self.prompts = PromptBuilder(self.engine, template, settings.history_fill)
+        if settings.cache:
+            directory = REPO_ROOT / self.config.solo.var_dir / "cache" / "llm"
+            self._cache = ResponseCache(directory, settings.cache_ttl, settings.cache_entries)
+            self._cache.prune()
+        self.publish_figures(model=self._model_name, template=template.origin, **self._counts)
+        self.log.info("llm ready", model=self._model_name, template=template.origin)
+
+    def on_failure(self, *exc_info: Any) -> None:
+        error = exc_info[1]
+        if isinstance(error, ModelBroken):
+            # The only crash that condemns the weights: load them again on restart.
+            drop_model(self._model_settings)
+
+    # -- messages ------------------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case LLMRequest():
+                return self.generate(message)
+            case LLMCancel() | Interrupt():
+                self._note_cancel(message)
+                return None
+            case _:
+                return super().on_receive(message)
+
+    def generate(self, request: LLMRequest, sink: Sink | None = None) -> LLMDone | LLMError:
+        """Serve `request`: stream its tokens to `sink` and ``reply_to``, then the final
+        `LLMDone` (also returned), or an `LLMError` if the request is bad."""
+        self._current = request
+        try:
+            reply: LLMDone | LLMError = self._answer(request, sink)
+        except (BadRequest, PromptTooLong) as error:
+            reply = LLMError(
+                request_id=request.request_id, message=str(error), turn_id=request.turn_id
+            )
+        finally:
+            self._current = None
+        self._deliver(request, sink, reply)
+        self._publish(reply)
+        return reply
+
+    def describe(self) -> dict[str, Any]:
+        """Model, template and default sampling, for people (``solo chat /params``)."""
+        return {
+            "model": self._model_name,
+            "path": self._model_settings.path,
+            "template": self.prompts.template.origin,
+            "n_ctx": self.engine.n_ctx,
+            **dataclasses.asdict(self._sampling(None)),
+        }
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop a conversation's history and KV snapshot."""
+        self._conversations.pop(conversation_id, None)
+        self._snapshots.pop(conversation_id)
+
+    # -- serving -------------------------------------------------------------------------
+
+    def _answer(self, request: LLMRequest, sink: Sink | None) -> LLMDone:
+        started = now()
+        check_text("prompt", request.prompt)
+        if not request.prompt.strip():
+            raise BadRequest("empty prompt: send some text to answer")
+        if request.system is not None:
+            check_text("system prompt", request.system)
+        sampling = self._sampling(request)
+        if self._is_cancelled(request):
+            nothing = Generation(prompt_tokens=0, finish_reason="cancelled")
+            return self._done(request, "", nothing, started, None, cached=False)
+        conversation = self._conversation(request)
+        prompt = self.prompts.build(
+            conversation, request.prompt, room=self.engine.n_ctx - sampling.max_tokens
+        )
+        key = self._cache_key(prompt, sampling)
+        cached = self._cache.get(key) if self._cache and key else None
+        if key:
+            self._counts["cache_hits" if cached else "cache_misses"] += 1
+        if cached is not None:
+            return self._replay(request, sink, conversation, prompt, cached, started)
+        return self._run(request, sink, conversation, prompt, sampling, key, started)
+
+    def _run(
+        self,
+        request: LLMRequest,
+        sink: Sink | None,
+        conversation: Conversation,
+        prompt: Prompt,
+        sampling: Sampling,
+        key: str | None,
+        started: float,
+    ) -> LLMDone:
+        self._switch_kv(request.conversation_id, prompt.tokens)
+        result = Generation(prompt_tokens=len(prompt.tokens))
+        sanitizer = StreamSanitizer()
+        first_piece = last_piece = first_token = None
+        index = 0
+
+        def emit(text: str) -> None:
+            nonlocal first_token, index
+            if text:
+                if first_token is None:
+                    first_token = now()
+                token = LLMToken(
+                    request_id=request.request_id, text=text, index=index, turn_id=request.turn_id
+                )
+                self._deliver(request, sink, token)
+                index += 1
+
+        stream = self.engine.stream(
+            prompt.tokens, sampling, lambda: self._should_stop(request), result
+        )
+        with contextlib.closing(stream):
+            for piece in stream:
+                last_piece = now()
+                if first_piece is None:
+                    first_piece = last_piece
+                emit(sanitizer.feed(piece))
+                if sanitizer.stopped:
+                    break
+        emit(sanitizer.finish())
+        text = sanitizer.text
+        if result.finish_reason == "length":
+            text = cut_unfinished_sentence(text)
+        if request.conversation_id is not None:
+            self.prompts.close(conversation, prompt, text, result.tokens)
+            self._keep(request.conversation_id, conversation)
+        if key and self._cache and result.finish_reason != "cancelled":
+            self._cache.put(key, CachedReply(
+                text=text,
+                prompt_tokens=len(prompt.tokens),
+                completion_tokens=len(result.tokens),
+                finish_reason=result.finish_reason,
+                created=time.time(),
+            ))
+        speed = 0.0
+        if first_piece is not None and last_piece is not None and last_piece > first_piece:
+            speed = (len(result.tokens) - 1) / (last_piece - first_piece)
+        return self._done(request, text, result, started, first_token, cached=False, speed=speed)
+
+    def _replay(
+        self,
+        request: LLMRequest,
+        sink: Sink | None,
+        conversation: Conversation,
+        prompt: Prompt,
+        cached: CachedReply,
+        started: float,
+    ) -> LLMDone:
+        first_token = None
+        if cached.text:
+            first_token = now()
+            self._deliver(request, sink, LLMToken(
+                request_id=request.request_id, text=cached.text, index=0, turn_id=request.turn_id
+            ))
+        if request.conversation_id is not None:
+            self.prompts.close(conversation, prompt, cached.text, [])
+            self._keep(request.conversation_id, conversation)
+        result = Generation(
+            prompt_tokens=cached.prompt_tokens,
+            finish_reason=cached.finish_reason,
+            tokens=[0] * cached.completion_tokens,  # only the count is reported
+        )
+        return self._done(request, cached.text, result, started, first_token, cached=True)
+
+    def _done(
+        self,
+        request: LLMRequest,
+        text: str,
+        result: Generation,
+        started: float,
+        first_token: float | None,
+        *,
+        cached: bool,
+        speed: float = 0.0,
+    ) -> LLMDone:
+        first = first_token if first_token is not None else now()
+        times = request.times
+        if times is not None and first_token is not None:
+            times = msgspec.structs.replace(times, first_token=first_token)
+        return LLMDone(
+            request_id=request.request_id,
+            text=text,
+            prompt_tokens=result.prompt_tokens,
+            prompt_eval_tokens=result.prompt_eval_tokens,
+            completion_tokens=len(result.tokens),
+            tokens_per_second=speed,
+            time_to_first_token=first - started,
+            finish_reason=result.finish_reason,
+            cached=cached,
+            turn_id=request.turn_id,
+            times=times,
+        )
+
+    def _sampling(self, request: LLMRequest | None) -> Sampling:
+        settings = self.settings
+        temperature = settings.temperature
+        max_tokens = settings.max_tokens
+        if request is not None:
+            if request.temperature is not None:
+                if not request.temperature >= 0:
+                    raise BadRequest(f"temperature must be >= 0, got {request.temperature}")
+                temperature = request.temperature
+            if request.max_tokens is not None:
+                max_tokens = request.max_tokens
+        if not 0 < max_tokens < self.engine.n_ctx:
+            raise BadRequest(
+                f"max_tokens must be between 1 and {self.engine.n_ctx - 1} "
+                f"(llm.n_ctx leaves the rest for the prompt), got {max_tokens}"
+            )
+        return Sampling(
+            temperature=temperature,
+            top_p=settings.top_p,
+            top_k=settings.top_k,
+            repeat_penalty=settings.repeat_penalty,
+            seed=settings.seed,
+            max_tokens=max_tokens,
+        )
+
+    def _cache_key(self, prompt: Prompt, sampling: Sampling) -> str | None:
+        if self._cache is None or not sampling.repeatable:
+            return None
+        return cache_key(
+            self._model_digest,
+            self.prompts.template.digest,
+            prompt.text,
+            dataclasses.astuple(sampling),
+        )
+
+    # -- conversations and the KV cache --------------------------------------------------
+
+    def _conversation(self, request: LLMRequest) -> Conversation:
+        system = self.settings.system_prompt if request.system is None else request.system
+        known = (
+            self._conversations.get(request.conversation_id)
+            if request.conversation_id is not None
+            else None
+        )
+        if known is None:
+            return Conversation(system=system)
+        if request.system is not None and request.system != known.system:
+            # A new system prompt changes the prompt's first tokens: nothing to splice onto.
+            known.system, known.text, known.tokens = request.system, "", []
+        return known
+
+    def _keep(self, conversation_id: str, conversation: Conversation) -> None:
+        self._conversations[conversation_id] = conversation
+        self._conversations.move_to_end(conversation_id)
+        while len(self._conversations) > self.settings.conversations:
+            dropped, _ = self._conversations.popitem(last=False)
+            self._snapshots.pop(dropped)
+
+    def _switch_kv(self, conversation_id: str | None, tokens: list[int]) -> None:
+        """Before generating for `conversation_id`: park the KV cache of the conversation
+        that owns it and bring this one's back, when that saves evaluating tokens."""
+        if conversation_id == self._kv_owner:
+            return
+        if self._kv_owner is not None and self._snapshots.budget:
+            self._snapshots.put(self._kv_owner, self.engine.snapshot())
+        snapshot = self._snapshots.pop(conversation_id) if conversation_id else None
+        if snapshot is not None:
+            wanted = np.asarray(tokens, dtype=np.intc)
+            if common_prefix(snapshot.tokens, wanted) > common_prefix(
+                self.engine.live_tokens, wanted
+            ):
+                self.engine.restore(snapshot)
+                self._counts["kv_restores"] += 1
+        self._kv_owner = conversation_id
+
+    # -- cancellation --------------------------------------------------------------------
+
+    def _note_cancel(self, message: LLMCancel | Interrupt) -> None:
+        if isinstance(message, LLMCancel):
+            self._cancelled.append(message.request_id)
+        elif message.turn_id is not None:
+            self._cancelled.append(message.turn_id)
+        elif self._current is not None:
+            self._cancelled.append(self._current.request_id)
+
+    def _is_cancelled(self, request: LLMRequest) -> bool:
+        return request.request_id in self._cancelled or (
+            request.turn_id is not None and request.turn_id in self._cancelled
+        )
+
+    def _should_stop(self, request: LLMRequest) -> bool:
+        """Asked once per generated token, on the actor's thread."""
+        if self._mailbox.queue:  # a length check: mail is rare while generating
+            self._take_control_mail()
+        return self._is_cancelled(request)
+
+    def _take_control_mail(self) -> None:
+        """Handle cancels waiting in the mailbox now, ahead of the mail before them."""
+        mailbox = self._mailbox
+        with mailbox.mutex:
+            control = [
+                envelope
+                for envelope in mailbox.queue
+                if isinstance(envelope.message, LLMCancel | Interrupt)
+            ]
+            for envelope in control:
+                mailbox.queue.remove(envelope)
+            stopping = any(isinstance(envelope.message, _ActorStop) for envelope in mailbox.queue)
+        for envelope in control:
+            self._note_cancel(envelope.message)
+            if envelope.reply_to is not None:
+                envelope.reply_to.set(None)
+        if stopping and self._current is not None:
+            # The stop itself stays queued; it is handled once this reply is finished.
+            self._cancelled.append(self._current.request_id)
+
+    # -- output --------------------------------------------------------------------------
+
+    def _deliver(self, request: LLMRequest, sink: Sink | None, event: LLMEvent) -> None:
+        if sink is not None:
+            sink(event)
+        if request.reply_to is not None:
+            try:
+                tell(request.reply_to, event)
+            except pykka.ActorDeadError:
+                # The receiver is down (maybe restarting); its supervisor handles that.
+                self.log.debug("reply_to not running", reply_to=request.reply_to)
+
+    def _publish(self, reply: LLMDone | LLMError) -> None:
+        self._counts["requests"] += 1
+        if isinstance(reply, LLMError):
+            self._counts["errors"] += 1
+            self.publish_figures(**self._counts)
+            return
+        if reply.finish_reason == "cancelled":
+            self._counts["cancelled"] += 1
+        self.publish_figures(
+            **self._counts,
+            conversations=len(self._conversations),
+            prompt_tokens=reply.prompt_tokens,
+            prompt_eval_tokens=reply.prompt_eval_tokens,
+            completion_tokens=reply.completion_tokens,
+            time_to_first_token_ms=round(reply.time_to_first_token * 1000, 2),
+            **({} if reply.cached else {"tokens_per_second": round(reply.tokens_per_second, 2)}),
+        )

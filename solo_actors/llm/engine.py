@@ -1,0 +1,245 @@
+"""The llama.cpp side of the llm actor: loading, tokens, KV-cache reuse, the generation loop.
+
+Weights are loaded once per process: `load_model` keeps each `Llama` in a module-level cache
+keyed by path and context settings, so a supervisor restart of the actor finds the model
+already in memory (about a second saved per restart for the 0.5B model). Only a failure that
+says the model itself is broken (`ModelBroken`) makes the actor drop it (`drop_model`).
+
+Prompt evaluation is driven at the token level. llama.cpp keeps the KV cache of the last
+sequence it evaluated (``Llama.input_ids[:n_tokens]``); `Engine.stream` keeps the longest
+common prefix of that and the new prompt, removes the rest from the KV cache, and evaluates
+only the new suffix, so the counted ``prompt_eval_tokens`` is exact rather than estimated.
+`Engine.snapshot`/`Engine.restore` copy one sequence's KV cells (llama_state_seq_*), not the
+whole context state with its logits, so switching between conversations costs a memcpy of
+about 12 KB per token of history (0.5B model) instead of a re-evaluation.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import llama_cpp
+import numpy as np
+from llama_cpp import Llama
+
+SEQUENCE = 0
+"""The one llama.cpp sequence the high-level `Llama` object evaluates into."""
+
+
+class ModelBroken(RuntimeError):
+    """llama.cpp failed while evaluating: the loaded model or its context is not usable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """What a loaded `Llama` depends on; the key of the per-process model cache."""
+
+    path: str
+    n_ctx: int
+    n_batch: int
+    n_threads: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    temperature: float
+    top_p: float
+    top_k: int
+    repeat_penalty: float
+    seed: int
+    max_tokens: int
+
+    @property
+    def repeatable(self) -> bool:
+        """Greedy decoding, or sampling from a fixed seed: the same prompt, the same reply."""
+        return self.temperature == 0 or self.seed >= 0
+
+
+_models: dict[ModelSettings, Llama] = {}
+_models_lock = threading.Lock()
+
+
+def load_model(settings: ModelSettings) -> Llama:
+    """The process's `Llama` for `settings`, loading it on first use."""
+    with _models_lock:
+        llama = _models.get(settings)
+        if llama is None:
+            threads = settings.n_threads or os.cpu_count() or 1
+            llama = Llama(
+                model_path=settings.path,
+                n_ctx=settings.n_ctx,
+                n_batch=settings.n_batch,
+                n_ubatch=settings.n_batch,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
+            _models[settings] = llama
+        return llama
+
+
+def drop_model(settings: ModelSettings) -> None:
+    """Forget (and free) a loaded model, so the next `load_model` reads the file again."""
+    with _models_lock:
+        llama = _models.pop(settings, None)
+    if llama is not None:
+        llama.close()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KVSnapshot:
+    """One sequence's KV cells and the tokens they encode."""
+
+    tokens: np.ndarray
+    data: ctypes.Array[ctypes.c_uint8]
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data) + self.tokens.nbytes
+
+
+@dataclass(slots=True)
+class Generation:
+    """What one `Engine.stream` call did; filled in while it runs."""
+
+    prompt_tokens: int
+    prompt_eval_tokens: int = 0
+    tokens: list[int] = field(default_factory=list)
+    """The reply's tokens (end-of-turn and control tokens excluded)."""
+    finish_reason: str = "stop"
+
+
+def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    """Length of the common prefix of two token arrays."""
+    n = min(len(a), len(b))
+    mismatch = np.flatnonzero(a[:n] != b[:n])
+    return int(mismatch[0]) if mismatch.size else n
+
+
+class Engine:
+    """One loaded model as the actor uses it: tokenise, generate, save and restore KV."""
+
+    def __init__(self, llama: Llama) -> None:
+        self.llama = llama
+        self.metadata: dict[str, str] = dict(llama.metadata)
+        self.n_ctx = llama.n_ctx()
+        model = llama._model  # the vocabulary handle; llama-cpp-python has no public getter
+        self._vocab = model.vocab
+        self._add_bos = model.add_bos_token()
+        self.bos_token = self._token_text(llama.token_bos())
+        self.eos_token = self._token_text(llama.token_eos())
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return llama_cpp.llama_vocab_get_text(self._vocab, token).decode("utf-8", "replace")
+
+    def reset(self) -> None:
+        """Forget the KV cache: the next prompt is evaluated from its first token."""
+        self.llama.reset()
+
+    def tokenize(self, text: str, *, start: bool) -> list[int]:
+        """Tokens of prompt text (special markers parsed). `start`: the text begins a
+        prompt, so it gets the model's BOS token unless the template already wrote it."""
+        written = bool(self.bos_token) and text.startswith(self.bos_token)
+        add_bos = start and self._add_bos and not written
+        return self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return self.llama.detokenize(list(tokens)).decode("utf-8", "replace")
+
+    @property
+    def live_tokens(self) -> np.ndarray:
+        """The tokens whose KV is in the cache now."""
+        return self.llama.input_ids[: self.llama.n_tokens]
+
+    def snapshot(self) -> KVSnapshot:
+        ctx = self.llama.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, SEQUENCE)
+        data = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, data, size, SEQUENCE)
+        if written != size:
+            raise ModelBroken(f"KV snapshot wrote {written} of {size} bytes")
+        return KVSnapshot(tokens=self.live_tokens.copy(), data=data)
+
+    def restore(self, snapshot: KVSnapshot) -> None:
+        """Make `snapshot` the live KV cache (llama.cpp clears the sequence first)."""
+        size = len(snapshot.data)
+        loaded = llama_cpp.llama_state_seq_set_data(self.llama.ctx, snapshot.data, size, SEQUENCE)
+        if loaded != size:
+            # A failed restore leaves the cache undefined; start from nothing instead.
+            self.reset()
+            return
+        count = len(snapshot.tokens)
+        self.llama.input_ids[:count] = snapshot.tokens
+        self.llama.n_tokens = count
+
+    def _reuse_prefix(self, tokens: np.ndarray) -> int:
+        """Keep the longest cached prefix of `tokens` (at least one token is left to
+        evaluate, for fresh logits) and drop the rest of the KV cache; returns its length."""
+        keep = min(common_prefix(self.live_tokens, tokens), len(tokens) - 1)
+        memory = llama_cpp.llama_get_memory(self.llama.ctx)
+        if keep > 0 and llama_cpp.llama_memory_seq_rm(memory, -1, keep, -1):
+            self.llama.n_tokens = keep
+            return keep
+        # No reusable prefix, or a recurrent model that can't drop a tail.
+        self.reset()
+        return 0
+
+    def stream(
+        self,
+        tokens: Sequence[int],
+        sampling: Sampling,
+        cancelled: Callable[[], bool],
+        result: Generation,
+    ) -> Iterator[str]:
+        """Generate a reply to `tokens`, yielding decoded text pieces as they come.
+
+        Stops at an end-of-generation token, at a control token after some text (a new
+        turn starting), at ``sampling.max_tokens``, or when `cancelled()` turns true; it is
+        asked once per token, so cancellation takes effect within one token. `result`
+        says which, and what was evaluated.
+        """
+        llama = self.llama
+        prompt = np.asarray(tokens, dtype=np.intc)
+        reused = self._reuse_prefix(prompt)
+        result.prompt_eval_tokens = len(prompt) - reused
+        llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        generator = llama.generate(
+            prompt[reused:].tolist(),
+            temp=sampling.temperature,
+            top_p=sampling.top_p,
+            top_k=sampling.top_k,
+            repeat_penalty=sampling.repeat_penalty,
+            reset=False,
+        )
+        try:
+            for token in generator:
+                if cancelled():
+                    result.finish_reason = "cancelled"
+                    break
+                if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                    break
+                if llama_cpp.llama_vocab_is_control(self._vocab, token):
+                    if result.tokens:
+                        break
+                    continue  # a turn header echoed before any text: skip it
+                result.tokens.append(token)
+                if piece := decoder.decode(llama.detokenize([token])):
+                    yield piece
+                if len(result.tokens) >= sampling.max_tokens:
+                    result.finish_reason = "length"
+                    break
+        except RuntimeError as error:
+            # llama-cpp-python raises RuntimeError when llama_decode fails.
+            raise ModelBroken(f"llama.cpp failed while generating: {error}") from error
+        finally:
+            generator.close()
+        if tail := decoder.decode(b"", final=True):
+            yield tail

@@ -1,0 +1,110 @@
+"""Conversations: history per id, trimmed to the context window, kept as exact tokens.
+
+A `Conversation` remembers its turns and, after each reply, the rendered text of the whole
+closed conversation together with the exact tokens that encode it, starting with the tokens
+the model itself generated for its replies. The next turn's prompt is rendered in full, and
+when it extends that text (the usual case: the template only appends) its tokens are the
+remembered ones plus the tokenised new suffix. So the token sequence sent to llama.cpp
+matches its KV cache token for token, and only the new turn is evaluated, even where
+re-tokenising the model's reply would have split it differently.
+
+Trimming drops the oldest user/assistant pair until the prompt fits the room the reply
+leaves in the context (``n_ctx - max_tokens``); the system prompt is always kept. Trimming
+changes the start of the prompt, so everything after the system prompt is evaluated again;
+to make that rare, a trim goes down to ``history_fill`` of the room, not just below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from solo_actors.llm.engine import Engine
+from solo_actors.llm.templates import ChatTemplate
+
+Turn = dict[str, str]
+
+
+class PromptTooLong(ValueError):
+    """Even without history the prompt does not leave room for the reply."""
+
+
+@dataclass(slots=True)
+class Conversation:
+    system: str
+    turns: list[Turn] = field(default_factory=list)
+    """User and assistant messages, alternating, oldest first."""
+    text: str = ""
+    """The rendered closed conversation (ends after the last reply)."""
+    tokens: list[int] = field(default_factory=list)
+    """The tokens of `text`, as they were evaluated."""
+
+    def messages(self, turns: list[Turn]) -> list[Turn]:
+        head = [{"role": "system", "content": self.system}] if self.system else []
+        return [*head, *turns]
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    turns: list[Turn]
+    """The kept history plus the new user message."""
+    text: str
+    tokens: list[int]
+
+
+class PromptBuilder:
+    """Renders, tokenises and trims prompts for one model and template."""
+
+    def __init__(self, engine: Engine, template: ChatTemplate, history_fill: float) -> None:
+        self.engine = engine
+        self.template = template
+        self.history_fill = history_fill
+
+    def build(self, conversation: Conversation, user_text: str, room: int) -> Prompt:
+        """The prompt for the next user turn, trimmed to `room` tokens."""
+        turns = [*conversation.turns, {"role": "user", "content": user_text}]
+        prompt = self._render(conversation, turns)
+        if len(prompt.tokens) <= room:
+            return prompt
+        target = int(room * self.history_fill)
+        while len(turns) > 1 and len(prompt.tokens) > target:
+            turns = turns[2:]  # the oldest user message and its reply
+            prompt = self._render(conversation, turns)
+        if len(prompt.tokens) > room:
+            raise PromptTooLong(
+                f"prompt too long: {len(prompt.tokens)} tokens, but the context holds "
+                f"{room} (llm.n_ctx={self.engine.n_ctx} minus the reply's max_tokens); "
+                "shorten the prompt or raise llm.n_ctx"
+            )
+        return prompt
+
+    def close(
+        self, conversation: Conversation, prompt: Prompt, reply: str, reply_tokens: list[int]
+    ) -> None:
+        """Record the reply and the exact tokens of the closed conversation.
+
+        `reply_tokens` are the tokens the model generated (empty for a cached reply). They
+        are kept only if they decode to exactly `reply`; if sanitising changed the reply,
+        its re-tokenised text is used and the next turn re-evaluates it.
+        """
+        turns = [*prompt.turns, {"role": "assistant", "content": reply}]
+        closed = self.template.render(conversation.messages(turns), add_generation_prompt=False)
+        head = prompt.text + reply
+        generated = bool(reply_tokens) and self.engine.detokenize(reply_tokens) == reply
+        if generated and closed.startswith(head):
+            tail = self.engine.tokenize(closed[len(head) :], start=False)
+            tokens = [*prompt.tokens, *reply_tokens, *tail]
+        elif closed.startswith(prompt.text):
+            tail = self.engine.tokenize(closed[len(prompt.text) :], start=False)
+            tokens = [*prompt.tokens, *tail]
+        else:
+            tokens = self.engine.tokenize(closed, start=True)
+        conversation.turns, conversation.text, conversation.tokens = turns, closed, tokens
+
+    def _render(self, conversation: Conversation, turns: list[Turn]) -> Prompt:
+        text = self.template.render(conversation.messages(turns), add_generation_prompt=True)
+        if conversation.text and text.startswith(conversation.text):
+            suffix = self.engine.tokenize(text[len(conversation.text) :], start=False)
+            tokens = [*conversation.tokens, *suffix]
+        else:
+            tokens = self.engine.tokenize(text, start=True)
+        return Prompt(turns=turns, text=text, tokens=tokens)
