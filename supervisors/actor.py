@@ -32,7 +32,7 @@ import pykka
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
 
-from supervisors.lifecycle import Figure, Lifecycle
+from supervisors.lifecycle import ExitSignal, Figure, Lifecycle
 from supervisors.mailbox import Mailbox
 from supervisors.reasons import NORMAL, ExitReason
 
@@ -90,10 +90,16 @@ class SupervisedActor(pykka.ThreadingActor):
 
     _ref_class: ClassVar[type[SupervisedRef[Any]]] = SupervisedRef
 
+    trap_exits: ClassVar[bool] = False
+    """OTP's ``process_flag(trap_exit, true)``: when True, a supervisor's shutdown waits
+    behind the mail already queued (within the child's shutdown time), so nothing sent
+    before the shutdown is dropped. A writer that must drain its mailbox sets this."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._actor_ref = self._ref_class(self)
         self._sv_lifecycle = self._actor_ref.lifecycle
+        self._sv_lifecycle.trap_exits = self.trap_exits
         self._sv_timers: list[tuple[float, int, Any]] = []
         self._sv_timer_seq = itertools.count()
 
@@ -167,6 +173,8 @@ class SupervisedActor(pykka.ThreadingActor):
             message = envelope.message
             if isinstance(message, _ActorStop):
                 return NORMAL, None  # replied to once on_stop ran
+            if isinstance(message, ExitSignal):
+                return message.reason, None
             try:
                 response = handle(message)
             except BaseException as error:

@@ -33,7 +33,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import pykka
 from pykka._envelope import Envelope
@@ -58,6 +58,12 @@ Figure = int | float | str | bool
 """A value an actor can publish for status snapshots."""
 
 
+class ExitSignal(NamedTuple):
+    """An exit request queued as mail, for actors that trap exits."""
+
+    reason: ExitReason
+
+
 class Lifecycle:
     """Start handshake, exit signalling and observable state of one actor."""
 
@@ -78,6 +84,7 @@ class Lifecycle:
         "figures",
         "killed",
         "mailbox",
+        "trap_exits",
     )
 
     def __init__(self, ref: pykka.ActorRef[Any], mailbox: Mailbox) -> None:
@@ -93,6 +100,9 @@ class Lifecycle:
         self._monitors: dict[int, Monitor] = {}
         self._tokens = itertools.count()
         self.killed = False
+        self.trap_exits = False
+        """OTP's ``trap_exit``: a supervisor's shutdown is queued behind the mail already
+        waiting instead of taking effect after the current message (see ``ExitSignal``)."""
         self.exit_request: ExitReason | None = None
         """Set when the actor should exit after its current message."""
         # The two fields below are written by the actor's thread once per
@@ -158,6 +168,14 @@ class Lifecycle:
             self.figures = {**self.figures, **values}
 
     # -- ending --------------------------------------------------------------
+
+    def signal_exit(self, reason: ExitReason) -> None:
+        """A supervisor's exit signal: taken after the current message, or, if the actor
+        traps exits, after the mail already waiting (so e.g. a writer can drain it)."""
+        if self.trap_exits:
+            self.mailbox.put(Envelope(ExitSignal(reason)))
+        else:
+            self.request_exit(reason)
 
     def request_exit(self, reason: ExitReason) -> None:
         """Ask the actor to exit with ``reason`` after its current message."""

@@ -611,7 +611,7 @@ def _ask_to_exit(ref: SupervisedRef[Any], policy: Shutdown) -> float | None:
     if policy == "brutal_kill":
         lifecycle.kill()
         return None
-    lifecycle.request_exit(SHUTDOWN)
+    lifecycle.signal_exit(SHUTDOWN)
     return None if policy == "infinity" else time.monotonic() + policy
 
 
