@@ -201,3 +201,214 @@ class Interrupt(Message, frozen=True):
 
     turn_id: str | None = None
     reason: str = "barge-in"
+
+
+class InputEnded(Message, frozen=True):
+    """A finite input (a WAV file, stdin) is used up. It travels down the voice pipeline
+    behind the last frame or line, each stage passing it on once its own turns are done,
+    so the speaker knows when everything the input asked for has been answered."""
+
+    source: str
+    turns: int = 0
+    problem: str | None = None
+
+
+# --- storage and memory -------------------------------------------------------------------
+# Writes are tells to "store" (buffered, flushed every store.flush_interval_ms or
+# store.flush_rows rows); `Flush` is the ask that returns once everything told before it is
+# durable. Reads are asks answered with `Rows` / `StoreStats`, or `StoreFailure` (never an
+# exception) when the database is unreachable. Times are wall-clock epoch seconds.
+# The "memory" actor takes `Remember` (tell), `Recall` (ask -> `Memories`), `Forget` (ask ->
+# `Forgotten`); `Recall` never raises either: on failure `Memories.error` says why.
+
+
+def wall_clock() -> float:
+    """Epoch seconds: the clock stored rows use (monotonic stage times are kept as well)."""
+    return time.time()
+
+
+JsonValue = str | int | float | bool | None
+
+
+class RecordTurn(Message, frozen=True):
+    """One finished exchange of a conversation; re-recording a ``turn_id`` replaces it."""
+
+    turn_id: str
+    conversation_id: str
+    user_text: str
+    reply_text: str
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    tokens_per_second: float | None = None
+    time_to_first_token: float | None = None
+    finish_reason: str | None = None
+    times: StageTimes | None = None
+    user_id: str | None = None
+    at: float = msgspec.field(default_factory=wall_clock)
+
+
+class RecordEvent(Message, frozen=True):
+    kind: str
+    source: str
+    data: dict[str, JsonValue] = msgspec.field(default_factory=dict)
+    at: float = msgspec.field(default_factory=wall_clock)
+
+
+class RecordEvents(Message, frozen=True):
+    """Many events in one message: the cheap way to log at high rates."""
+
+    events: list[RecordEvent]
+
+
+class RecordMetric(Message, frozen=True):
+    name: str
+    value: float
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    at: float = msgspec.field(default_factory=wall_clock)
+
+
+class SaveUser(Message, frozen=True):
+    """Create or replace a user."""
+
+    user_id: str
+    name: str
+    role: str = "user"
+    at: float = msgspec.field(default_factory=wall_clock)
+
+
+class SaveApiToken(Message, frozen=True):
+    """Create or replace an API token; only its hash is stored (`store.hash_token`)."""
+
+    token_hash: str
+    user_id: str
+    label: str | None = None
+    expires_at: float | None = None
+    revoked: bool = False
+    at: float = msgspec.field(default_factory=wall_clock)
+
+
+class SaveSession(Message, frozen=True):
+    session_id: str
+    user_id: str
+    expires_at: float
+    data: dict[str, JsonValue] = msgspec.field(default_factory=dict)
+    at: float = msgspec.field(default_factory=wall_clock)
+
+
+class Flush(Message, frozen=True):
+    """Ask: write everything buffered now; the reply says whether it is durable."""
+
+
+class Flushed(Message, frozen=True):
+    durable: bool
+    """True when every write told before the `Flush` is in the database."""
+    buffered: int
+    error: str | None = None
+
+
+class ReadRows(Message, frozen=True):
+    """Ask: rows of one store table, newest first, filtered by equal columns and a time range."""
+
+    table: str
+    equals: dict[str, JsonValue] = msgspec.field(default_factory=dict)
+    since: float | None = None
+    until: float | None = None
+    limit: int = 100
+
+
+class Rows(Message, frozen=True):
+    table: str
+    columns: list[str]
+    rows: list[list[JsonValue]]
+
+
+class GetStoreStats(Message, frozen=True):
+    """Ask: rows, sizes, partitions and the writer's health."""
+
+
+class StoreStats(Message, frozen=True):
+    backend: str
+    schema_version: int
+    rows: dict[str, int]
+    size_bytes: int
+    partitions: list[str]
+    buffered: int = 0
+    dropped: int = 0
+    backend_up: bool = True
+    last_error: str | None = None
+
+
+class BackupStore(Message, frozen=True):
+    """Ask: back up the store and the memories to ``out`` (a default path when None) while
+    the assistant runs; the writer is paused for the copy."""
+
+    out: str | None = None
+
+
+class BackupDone(Message, frozen=True):
+    path: str
+    size_bytes: int
+
+
+class StoreFailure(Message, frozen=True):
+    """A store or memory request that could not be served; ``message`` says why and the fix."""
+
+    message: str
+
+
+class MemoryFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which memories a recall or forget considers; None matches anything."""
+
+    user_id: str | None = None
+    conversation_id: str | None = None
+    kind: str | None = None
+    exclude_conversation_id: str | None = None
+
+
+class Remember(Message, frozen=True):
+    text: str
+    kind: str = "exchange"
+    user_id: str | None = None
+    conversation_id: str | None = None
+    meta: dict[str, JsonValue] = msgspec.field(default_factory=dict)
+    memory_id: str = msgspec.field(default_factory=new_id)
+    at: float = msgspec.field(default_factory=wall_clock)
+
+
+class Recall(Message, frozen=True):
+    """Ask: the ``k`` memories nearest in meaning to ``query`` with similarity at least
+    ``min_similarity`` (config defaults when None)."""
+
+    query: str
+    k: int | None = None
+    filter: MemoryFilter = msgspec.field(default_factory=MemoryFilter)
+    min_similarity: float | None = None
+
+
+class MemoryItem(msgspec.Struct, frozen=True, kw_only=True):
+    memory_id: str
+    text: str
+    similarity: float
+    kind: str
+    user_id: str | None
+    conversation_id: str | None
+    meta: dict[str, JsonValue]
+    at: float
+
+
+class Memories(Message, frozen=True):
+    items: list[MemoryItem]
+    error: str | None = None
+
+
+class Forget(Message, frozen=True):
+    """Ask: delete memories by id, or every memory matching ``filter`` (one of the two)."""
+
+    memory_ids: list[str] = msgspec.field(default_factory=list)
+    filter: MemoryFilter | None = None
+
+
+class Forgotten(Message, frozen=True):
+    count: int
+    error: str | None = None

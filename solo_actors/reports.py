@@ -86,6 +86,10 @@ def read_reports(directory: Path) -> Iterator[supervisors.Report]:
 class ReportsActor(supervisors.SupervisedActor):
     """Single writer of the report files."""
 
+    # The shutdown reports of the actors stopped before this one are still in the mailbox
+    # when the supervisor stops it: they must reach the file.
+    trap_exits = True
+
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.settings: ReportsConfig = config.reports

@@ -55,6 +55,12 @@ class ReportsConfig(Section):
     pending_max: Annotated[int, msgspec.Meta(ge=1)]
 
 
+class DialogueConfig(Section):
+    turn_timeout: Seconds
+    """A turn with no reply by then is answered with ``error_reply`` and an error."""
+    error_reply: str
+
+
 class ModelsConfig(Section):
     dir: str
     catalog: str
@@ -66,6 +72,43 @@ class StoreConfig(Section):
     """The DuckDB file, under ``solo.var_dir``."""
     pg_dsn: str
     """PostgreSQL DSN; empty means take it from the SOLO_PG_DSN environment variable."""
+    flush_interval_ms: Annotated[int, msgspec.Meta(ge=1, le=60_000)]
+    """Buffered writes reach the database at most this long after they were told."""
+    flush_rows: Annotated[int, msgspec.Meta(ge=1)]
+    buffer_max_rows: Annotated[int, msgspec.Meta(ge=1)]
+    """Rows held while the database is unreachable; newer writes past this are dropped."""
+    max_text_bytes: Annotated[int, msgspec.Meta(ge=256)]
+    retry_min: Seconds
+    retry_max: Seconds
+    connect_timeout: Seconds
+    pg_pool_max: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    partition_interval: Literal["day", "month"]
+    partitions_ahead: Annotated[int, msgspec.Meta(ge=1, le=366)]
+    retention_days: Annotated[int, msgspec.Meta(ge=0)]
+    """Events and metrics older than this are deleted; 0 keeps them forever."""
+    maintenance_interval: Seconds
+    backup_dir: str
+    """Where `solo db backup` writes when given no --out, under ``solo.var_dir``."""
+
+
+class MemoryConfig(Section):
+    enabled: bool
+    model: str
+    """Catalog id of the ONNX sentence-embedding model (role "embeddings")."""
+    lance_dir: str
+    """The LanceDB folder of the embedded backend, under ``solo.var_dir``."""
+    recall_k: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    min_similarity: Annotated[float, msgspec.Meta(ge=-1, le=1)]
+    max_text_bytes: Annotated[int, msgspec.Meta(ge=64)]
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=1024)]
+    max_tokens: Annotated[int, msgspec.Meta(ge=8, le=512)]
+    threads: Annotated[int, msgspec.Meta(ge=0)]
+    """onnxruntime intra-op threads; 0 = one per core."""
+    index_min_rows: Annotated[int, msgspec.Meta(ge=256)]
+    nprobes: Annotated[int, msgspec.Meta(ge=1)]
+    refine_factor: Annotated[int, msgspec.Meta(ge=1)]
+    ef_search: Annotated[int, msgspec.Meta(ge=1, le=1000)]
+    pending_max: Annotated[int, msgspec.Meta(ge=1)]
 
 
 class LLMConfig(Section):
@@ -93,6 +136,57 @@ class LLMConfig(Section):
     cache_entries: Annotated[int, msgspec.Meta(ge=1)]
 
 
+class MicConfig(Section):
+    device: str
+    """Input device: a number (sounddevice index) or part of its name; "" = system default."""
+    queue_frames: Annotated[int, msgspec.Meta(ge=2)]
+    """Frames buffered between the audio callback and the wake actor; newer ones are dropped."""
+
+
+class WakeConfig(Section):
+    engine: Literal["porcupine"]
+    keyword: str
+    sensitivity: Annotated[float, msgspec.Meta(ge=0, le=1)]
+    access_key: str
+    """A Picovoice AccessKey; empty uses pvporcupine 1.9.5's keyless built-in keywords."""
+    ack: Literal["tone", "none"]
+
+
+class VadConfig(Section):
+    threshold: Annotated[float, msgspec.Meta(gt=0, lt=1)]
+    silence_timeout: Seconds
+    max_utterance: Seconds
+    listen_timeout: Seconds
+    pre_roll: Annotated[float, msgspec.Meta(ge=0)]
+
+
+class SttConfig(Section):
+    model: str
+    language: str
+    beam_size: Annotated[int, msgspec.Meta(ge=1)]
+    threads: Annotated[int, msgspec.Meta(ge=0)]
+    error_reply: str
+
+
+class TtsConfig(Section):
+    voice: str
+    length_scale: Annotated[float, msgspec.Meta(gt=0)]
+    output_device: str
+    """Output device: a number or part of its name; "" = system default."""
+    report_to: list[str]
+    """Registered names that get each finished voice `TurnDone` (absent ones are skipped)."""
+
+
+class VoiceConfig(Section):
+    intensity: Annotated[int, msgspec.Meta(ge=0)]
+    period: Seconds
+    mic: MicConfig
+    wake: WakeConfig
+    vad: VadConfig
+    stt: SttConfig
+    tts: TtsConfig
+
+
 class Config(Section):
     profile: str
     """Name of the profile this config was built from (set by the loader)."""
@@ -100,6 +194,9 @@ class Config(Section):
     log: LogConfig
     supervisor: SupervisorConfig
     reports: ReportsConfig
+    dialogue: DialogueConfig
     models: ModelsConfig
     store: StoreConfig
+    memory: MemoryConfig
     llm: LLMConfig
+    voice: VoiceConfig

@@ -1,0 +1,71 @@
+"""The running assistant: start the tree, wait for a signal or the tree's end, stop in order.
+
+SIGINT and SIGTERM stop the tree in reverse start order, each actor given its shutdown time,
+and the process exits 0. If the root supervisor gives up (restart intensity exceeded), the
+tree is already down; the process exits 1 and says why, so a service manager restarts it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.logs import configure_logging, get_logger
+from solo_actors.reports import ReportForwarder
+from solo_actors.tree import ROOT_NAME, root_children, root_flags
+
+EXIT_OK = 0
+EXIT_TREE_FAILED = 1
+
+
+def start_tree(config: Config) -> supervisors.SupervisorRef:
+    sinks = [supervisors.StructlogSink(), ReportForwarder(config.reports.pending_max)]
+    return supervisors.start_supervisor(
+        root_flags(config), root_children(config), name=ROOT_NAME, sinks=sinks
+    )
+
+
+def run(config: Config) -> int:
+    configure_logging(config.log)
+    log = get_logger(ROOT_NAME)
+    wake = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        wake.set()
+
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, on_signal) for signum in stop_signals}
+    try:
+        try:
+            root = start_tree(config)
+        except supervisors.StartError as error:
+            log.error("start failed", error=str(error))
+            print(f"solo: could not start: {error}", file=sys.stderr)
+            return EXIT_TREE_FAILED
+        log.info("solo running", pid=os.getpid(), profile=config.profile)
+        # The root's exit wakes the main thread too; a waiting thread instead of polling.
+        watcher = threading.Thread(
+            target=lambda: (root.lifecycle.wait(None), wake.set()), name="solo-root-watch"
+        )
+        watcher.start()
+        wake.wait()
+        if root.exit_reason is not None:
+            log.error("the supervision tree gave up", reason=str(root.exit_reason))
+            print(f"solo: stopped: {root.exit_reason}", file=sys.stderr)
+            watcher.join()
+            return EXIT_TREE_FAILED
+        log.info("stopping", signal=signal.Signals(received[0]).name)
+        root.stop()
+        watcher.join()
+        log.info("stopped", reason=str(root.exit_reason))
+        return EXIT_OK
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,243 @@
+"""The dialogue actor: one place where a user's turn becomes an answer, whatever its source.
+
+Voice, the text console, the API and agents all send a `UserTurn`. The dialogue actor asks
+the llm for the reply (as the next turn of the turn's conversation), forwards the streamed
+`LLMToken`s and the closing `LLMDone` or `LLMError` to the turn's ``reply_to`` name, and
+finishes with a `TurnDone` that carries the text, the reply and every stage timestamp.
+
+It never waits on the llm: requests go out as tells with ``reply_to="dialogue"`` and the
+replies come back as mail, so many turns can be in flight and a slow model never blocks a
+new turn from being accepted. A turn whose reply does not arrive within
+``dialogue.turn_timeout`` (the llm crashed mid-reply and was restarted, say) is answered
+with an apology and an error, so no caller waits forever.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pykka
+from msgspec.structs import replace
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.logs import get_logger
+from solo_actors.messages import (
+    Interrupt,
+    LLMDone,
+    LLMError,
+    LLMRequest,
+    LLMToken,
+    Message,
+    StageTimes,
+    TurnDone,
+    TurnSource,
+    UserTurn,
+    new_id,
+    now,
+)
+
+DIALOGUE_NAME = "dialogue"
+LLM_NAME = "llm"
+
+
+class TurnTimedOut(Message, frozen=True):
+    """Internal timer: the reply to ``turn_id`` is overdue."""
+
+    turn_id: str
+
+
+@dataclass
+class OpenTurn:
+    """A turn waiting for its reply."""
+
+    turn: UserTurn
+    request_id: str
+    times: StageTimes
+    tokens: list[str] = field(default_factory=list)
+
+
+class DialogueActor(supervisors.SupervisedActor):
+    """Turns `UserTurn`s into llm requests and their replies into `TurnDone`s."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.settings = config.dialogue
+        self.model = config.llm.model
+        self.log = get_logger(f"solo/{DIALOGUE_NAME}")
+        self.open: dict[str, OpenTurn] = {}
+        self.by_request: dict[str, str] = {}
+        self.counts = dict.fromkeys(("turns", "errors", "timeouts"), 0)
+
+    def on_receive(self, message: Any) -> None:
+        match message:
+            case UserTurn():
+                self.start_turn(message)
+            case LLMToken():
+                self.on_token(message)
+            case LLMDone() | LLMError():
+                self.on_reply(message)
+            case TurnTimedOut():
+                self.on_timeout(message.turn_id)
+            case Interrupt():
+                self.forward_interrupt(message)
+
+    def start_turn(self, turn: UserTurn) -> None:
+        self.counts["turns"] += 1
+        request = LLMRequest(
+            conversation_id=turn.conversation_id,
+            prompt=turn.text,
+            reply_to=DIALOGUE_NAME,
+            turn_id=turn.turn_id,
+            times=turn.times,
+        )
+        self.open[turn.turn_id] = OpenTurn(turn, request.request_id, turn.times)
+        self.by_request[request.request_id] = turn.turn_id
+        try:
+            supervisors.tell(LLM_NAME, request)
+        except (supervisors.NoProcError, pykka.ActorDeadError):
+            self.fail(turn.turn_id, "the language model is not running (it may be restarting)")
+            return
+        self.send_after(self.settings.turn_timeout, TurnTimedOut(turn_id=turn.turn_id))
+
+    def on_token(self, token: LLMToken) -> None:
+        entry = self.entry_for(token.request_id)
+        if entry is None:
+            return
+        if not entry.tokens:
+            entry.times = replace(entry.times, first_token=now())
+        entry.tokens.append(token.text)
+        self.deliver(entry.turn, token)
+
+    def on_reply(self, reply: LLMDone | LLMError) -> None:
+        entry = self.entry_for(reply.request_id)
+        if entry is None:
+            return
+        self.deliver(entry.turn, reply)
+        if isinstance(reply, LLMError):
+            self.finish(entry, self.settings.error_reply, error=reply.message)
+            return
+        times = reply.times or entry.times
+        if times.first_token is None:
+            times = replace(times, first_token=entry.times.first_token)
+        entry.times = times
+        self.finish(entry, reply.text, tokens_per_second=reply.tokens_per_second)
+
+    def on_timeout(self, turn_id: str) -> None:
+        if turn_id in self.open:
+            self.counts["timeouts"] += 1
+            seconds = self.settings.turn_timeout
+            self.fail(turn_id, f"no reply from the language model within {seconds:g} s")
+
+    def forward_interrupt(self, interrupt: Interrupt) -> None:
+        # The llm stops generating; its LLMDone (finish_reason "cancelled") closes the turn.
+        try:
+            supervisors.tell(LLM_NAME, interrupt)
+        except (supervisors.NoProcError, pykka.ActorDeadError):
+            if interrupt.turn_id is not None:
+                self.fail(interrupt.turn_id, "interrupted")
+
+    def fail(self, turn_id: str, error: str) -> None:
+        entry = self.open.get(turn_id)
+        if entry is None:
+            return
+        failure = LLMError(request_id=entry.request_id, message=error, turn_id=turn_id)
+        self.deliver(entry.turn, failure)
+        self.finish(entry, self.settings.error_reply, error=error)
+
+    def finish(
+        self,
+        entry: OpenTurn,
+        reply: str,
+        *,
+        error: str | None = None,
+        tokens_per_second: float | None = None,
+    ) -> None:
+        turn = entry.turn
+        self.open.pop(turn.turn_id, None)
+        self.by_request.pop(entry.request_id, None)
+        if error is not None:
+            self.counts["errors"] += 1
+            self.log.warning("turn failed", turn_id=turn.turn_id, error=error)
+        done = TurnDone(
+            turn_id=turn.turn_id,
+            conversation_id=turn.conversation_id,
+            source=turn.source,
+            text=turn.text,
+            reply=reply,
+            times=replace(entry.times, done=now()),
+            model=self.model,
+            tokens_per_second=tokens_per_second,
+            error=error,
+        )
+        self.deliver(turn, done)
+        self.publish_figures(open_turns=len(self.open), **self.counts)
+
+    def entry_for(self, request_id: str) -> OpenTurn | None:
+        turn_id = self.by_request.get(request_id)
+        return None if turn_id is None else self.open.get(turn_id)
+
+    def deliver(self, turn: UserTurn, message: Message) -> None:
+        if turn.reply_to is None:
+            return
+        try:
+            supervisors.tell(turn.reply_to, message)
+        except (supervisors.NoProcError, pykka.ActorDeadError):
+            # The requester is gone (a closed API request, a restarting tts): the turn still
+            # completes and is recorded; only this delivery is dropped.
+            self.log.debug("reply_to not running", reply_to=turn.reply_to, turn_id=turn.turn_id)
+
+
+@dataclass
+class TurnWaiter:
+    """Where a `TurnCollector` leaves the `TurnDone` for the thread waiting in `converse`."""
+
+    finished: threading.Event = field(default_factory=threading.Event)
+    done: TurnDone | None = None
+
+
+class TurnCollector(supervisors.SupervisedActor):
+    """Receives one turn's stream for an in-process caller (CLI, tests) of `converse`."""
+
+    def __init__(self, waiter: TurnWaiter, on_message: Callable[[Message], None] | None) -> None:
+        super().__init__()
+        self.waiter = waiter
+        self.on_message = on_message
+
+    def on_receive(self, message: Any) -> None:
+        if self.on_message is not None:
+            self.on_message(message)
+        if isinstance(message, TurnDone):
+            self.waiter.done = message
+            self.waiter.finished.set()
+
+
+def converse(
+    text: str,
+    conversation_id: str,
+    *,
+    source: TurnSource = "text",
+    timeout: float = 120.0,
+    on_message: Callable[[Message], None] | None = None,
+) -> TurnDone:
+    """Run one turn through the running dialogue actor and wait for its `TurnDone`.
+
+    ``on_message`` (called on a collector thread) sees each `LLMToken` as it streams.
+    Raises `TimeoutError` if the turn doesn't finish within ``timeout`` seconds.
+    """
+    waiter = TurnWaiter()
+    ref = TurnCollector.start(waiter, on_message)
+    name = f"turn-{new_id()}"
+    supervisors.default_registry.register(name, ref)
+    try:
+        turn = UserTurn(conversation_id=conversation_id, text=text, source=source, reply_to=name)
+        supervisors.tell(DIALOGUE_NAME, turn)
+        if not waiter.finished.wait(timeout) or waiter.done is None:
+            raise TimeoutError(f"no answer to turn {turn.turn_id} within {timeout:g} s")
+        return waiter.done
+    finally:
+        supervisors.default_registry.unregister(name, ref)
+        ref.stop()

@@ -1,0 +1,57 @@
+"""Solo's supervision tree, declared as data.
+
+Like an OTP application's child specs, this module only *describes* the tree: which actors
+exist, in which order they start, how each is restarted and how long each gets to stop.
+`solo_actors.app` starts it. Order matters: ``reports`` starts first so that every later
+start, crash and restart is on disk; actors that others call by name start before them.
+
+    solo (one_for_one)
+    ├── reports   supervisor report log (JSONL files)
+    ├── llm       the language model
+    └── dialogue  turns from every source -> llm -> replies and TurnDone
+"""
+
+from __future__ import annotations
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
+from solo_actors.llm.actor import LLMActor
+from solo_actors.reports import REPORTS_NAME, ReportsActor
+
+ROOT_NAME = "solo"
+
+
+def root_flags(config: Config) -> supervisors.SupFlags:
+    return supervisors.SupFlags(
+        strategy="one_for_one",
+        intensity=config.supervisor.intensity,
+        period=config.supervisor.period,
+    )
+
+
+def root_children(config: Config) -> list[supervisors.ChildSpec]:
+    shutdown = config.supervisor.shutdown_timeout
+    return [
+        supervisors.ChildSpec(
+            id="reports",
+            name=REPORTS_NAME,
+            start=ReportsActor.start,
+            args=(config,),
+            shutdown=shutdown,
+        ),
+        supervisors.ChildSpec(
+            id="llm",
+            name="llm",
+            start=LLMActor.start,
+            args=(config,),
+            shutdown=shutdown,
+        ),
+        supervisors.ChildSpec(
+            id="dialogue",
+            name=DIALOGUE_NAME,
+            start=DialogueActor.start,
+            args=(config,),
+            shutdown=shutdown,
+        ),
+    ]

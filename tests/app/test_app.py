@@ -1,0 +1,106 @@
+"""The assistant as a whole: `python run.py` starts the tree, answers, and stops in order."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+
+import supervisors
+from solo_actors.app import start_tree
+from solo_actors.config import REPO_ROOT, Config
+from solo_actors.dialogue import converse
+from solo_actors.messages import LLMToken, Message
+from solo_actors.reports import read_reports
+from tests.conftest import ConfigFactory, config_environment
+
+
+def wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def start_run(var_dir: Path, *args: str, **overrides: object) -> subprocess.Popen[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SOLO")}
+    environ.update(config_environment(var_dir, overrides))
+    return subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "run.py"), "--profile", "test", *args],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def started_children(var_dir: Path) -> list[str]:
+    directory = var_dir / "log"
+    if not directory.exists():
+        return []
+    return [r.child_id or "" for r in read_reports(directory) if r.kind == "start"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_run_stops_in_reverse_order_and_exits_0(tmp_path: Path, signum: signal.Signals) -> None:
+    var_dir = tmp_path / "var"
+    process = start_run(var_dir)
+    try:
+        wait_for(lambda: "dialogue" in started_children(var_dir), 60, "the tree to start")
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    reports = list(read_reports(var_dir / "log"))
+    starts = [r.child_id for r in reports if r.kind == "start"]
+    stops = [r.child_id for r in reports if r.kind == "shutdown"]
+    assert starts == ["reports", "llm", "dialogue"]
+    # The reports actor's own shutdown can't be written by itself; the rest is in order.
+    assert stops == ["dialogue", "llm"]
+
+
+def test_a_child_that_cannot_start_stops_solo_with_exit_1(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.gguf"
+    process = start_run(tmp_path / "var", **{"llm.model": str(missing)})
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "could not start" in stderr and "llm" in stderr and str(missing) in stderr
+
+
+@pytest.fixture
+def tree(make_config: ConfigFactory) -> Iterator[supervisors.SupervisorRef]:
+    config: Config = make_config(**{"dialogue.turn_timeout": 30})
+    root = start_tree(config)
+    yield root
+    root.stop()
+
+
+def test_a_turn_streams_tokens_and_ends_with_turn_done(tree: supervisors.SupervisorRef) -> None:
+    streamed: list[Message] = []
+    done = converse("Say hello in one short sentence.", "conv-1", on_message=streamed.append)
+    tokens = [m for m in streamed if isinstance(m, LLMToken)]
+    assert done.error is None, done.error
+    assert done.reply.strip() and tokens
+    assert "".join(token.text for token in tokens).strip() == done.reply.strip()
+    assert done.times.first_token is not None and done.times.done is not None
+    assert done.times.done >= done.times.first_token
+    assert msgspec.json.decode(msgspec.json.encode(done), type=type(done)) == done
+
+
+def test_a_turn_while_the_llm_is_down_fails_clearly(tree: supervisors.SupervisorRef) -> None:
+    tree.terminate_child("llm")
+    done = converse("Hello?", "conv-2", timeout=10)
+    assert done.error is not None and "not running" in done.error
+    assert done.reply == "Sorry, I couldn't answer that just now."
+    tree.restart_child("llm")
+    assert converse("Hello again.", "conv-2", timeout=60).error is None
