@@ -52,8 +52,7 @@ from solo_actors.llm.templates import select_template
 from solo_actors.logs import get_logger
 from solo_actors.messages import Interrupt, LLMCancel, LLMDone, LLMError, LLMRequest, LLMToken, now
 from solo_actors.models import resolve_model
-from supervisors.actor import SupervisedActor
-from supervisors.registry import tell
+from supervisors import ChildSpec, SupervisedActor, tell
 
 LLMEvent = LLMToken | LLMDone | LLMError
 Sink = Callable[[LLMEvent], None]
@@ -103,6 +102,21 @@ def check_text(what: str, text: object) -> str:
             "send UTF-8 text"
         ) from None
     return text
+
+
+def child_spec(config: Config, name: str = "llm") -> ChildSpec:
+    """How a supervisor starts the llm actor, registered as `name`.
+
+    No heartbeat: generating a long reply keeps the actor away from its mailbox by design
+    (cancels still get through, see `LLMActor._should_stop`).
+    """
+    return ChildSpec(
+        id=name,
+        start=LLMActor.start,
+        args=(config, name),
+        name=name,
+        shutdown=config.supervisor.shutdown_timeout,
+    )
 
 
 class LLMActor(SupervisedActor):

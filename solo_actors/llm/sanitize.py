@@ -22,16 +22,26 @@ from collections.abc import Sequence
 
 from solo_actors.llm.templates import ALL_STOPS, ROLE_ECHOES
 
-# A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by
-# whitespace or the end, or at a line break (lists, code).
-# The escapes are the ellipsis, the CJK full stop, the full-width exclamation and question
-# marks, and the curly closing quotes: written out they look like their ASCII cousins.
-_SENTENCE_END = re.compile("[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\\]]*(?=\\s|$)|\n")
+# A sentence ends at terminal punctuation plus any closing quotes or brackets: Latin
+# punctuation must be followed by whitespace or the end ("3.14" is no end), CJK punctuation
+# needs nothing after it (CJK text has no spaces). A line break ends one too (lists, code).
+# The escapes are the ellipsis, the curly closing quotes, the CJK full stop and the
+# full-width exclamation and question marks: written out they look like ASCII ones.
+_CLOSERS = "[\"'\u201d\u2019)\\]]*"
+_SENTENCE_END = re.compile(
+    f"[.!?\u2026]{_CLOSERS}(?=\\s|$)|[\u3002\uff01\uff1f]{_CLOSERS}|\n"
+)
+# "2." or "3)" alone at the start of a line numbers a list item; it ends no sentence.
+_LIST_MARKER = re.compile(r"\s*\d{1,3}[.)]")
 
 
 def cut_unfinished_sentence(text: str) -> str:
     """`text` without its trailing unfinished sentence; unchanged if it has no sentence end."""
-    ends = [match.end() for match in _SENTENCE_END.finditer(text)]
+    ends = [
+        match.end()
+        for match in _SENTENCE_END.finditer(text)
+        if not _LIST_MARKER.fullmatch(text, text.rfind("\n", 0, match.start()) + 1, match.end())
+    ]
     if not ends or not text[ends[-1] :].strip():
         return text
     return text[: ends[-1]].rstrip()
