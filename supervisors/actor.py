@@ -25,7 +25,6 @@ import itertools
 import logging
 import queue
 import time
-import traceback
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pykka
@@ -144,7 +143,7 @@ class SupervisedActor(pykka.ThreadingActor):
         try:
             self.on_start()
         except BaseException as error:
-            self._sv_lifecycle.finish(ExitReason.crash(error), traceback.format_exc(), error)
+            self._sv_lifecycle.finish(ExitReason.crash(error), error)
             return
         self._sv_lifecycle.set_started()
         try:
@@ -203,21 +202,20 @@ class SupervisedActor(pykka.ThreadingActor):
 
     def _sv_exit_hooks(
         self, reason: ExitReason, exc_info: ExcInfo | None
-    ) -> tuple[ExitReason, str, BaseException | None]:
-        """Run ``on_failure`` or ``on_stop``; return the final exit."""
+    ) -> tuple[ExitReason, BaseException | None]:
+        """Run ``on_failure`` or ``on_stop``; return the final reason and error."""
         if self._sv_lifecycle.killed:
             # The exit is announced already and a replacement may be running:
             # touching shared resources now could break it.
-            return reason, "", None
+            return reason, None
         if exc_info is not None:
-            text = "".join(traceback.format_exception(exc_info[1]))
             try:
                 self.on_failure(*exc_info)
             except Exception:
                 logger.exception("on_failure of %s raised", self)
-            return reason, text, exc_info[1]
+            return reason, exc_info[1]
         try:
             self.on_stop()
         except Exception as error:
-            return ExitReason.crash(error), traceback.format_exc(), error
-        return reason, "", None
+            return ExitReason.crash(error), error
+        return reason, None

@@ -48,6 +48,7 @@ from supervisors.actor import ExcInfo, SupervisedActor, SupervisedRef
 from supervisors.child import Child
 from supervisors.errors import AlreadyRegisteredError, StartError, SupervisorError
 from supervisors.intensity import RestartIntensity
+from supervisors.lifecycle import Lifecycle
 from supervisors.reasons import HUNG, SHUTDOWN, ExitReason
 from supervisors.registry import Registry, default_registry
 from supervisors.reports import (
@@ -104,7 +105,6 @@ class _ChildExit(NamedTuple):
     child_id: str
     urn: str
     reason: ExitReason
-    traceback: str
 
 
 class _Retry(NamedTuple):
@@ -251,6 +251,7 @@ class Supervisor(SupervisedActor):
         self._intensity = RestartIntensity(flags.intensity, flags.period)
         self._dynamic_serial = 0
         self._heartbeat_due = False
+        self._pending_reports: list[tuple[type[Report], dict[str, Any], str | Lifecycle]] = []
         self.started_at = time.time()
         self.started_mono = time.monotonic()
 
@@ -264,23 +265,31 @@ class Supervisor(SupervisedActor):
     def on_start(self) -> None:
         self.started_at = time.time()
         self.started_mono = time.monotonic()
-        if self._simple:
-            return
-        for spec in self._specs:
-            child = Child(spec)
-            self._insert(child)
-            failure = self._start(child, "init")
-            if failure is not None:
-                self._terminate(list(reversed(self._children.values())))
-                raise failure
+        try:
+            for spec in () if self._simple else self._specs:
+                child = Child(spec)
+                self._insert(child)
+                failure = self._start(child, "init")
+                if failure is not None:
+                    self._terminate(list(reversed(self._children.values())))
+                    raise failure
+        finally:
+            self._flush_reports()
 
     def _sv_exit_hooks(
         self, reason: ExitReason, exc_info: ExcInfo | None
-    ) -> tuple[ExitReason, str, BaseException | None]:
+    ) -> tuple[ExitReason, BaseException | None]:
         # Whatever ends a supervisor, even a kill, its children go with it
         # (OTP's links do this for Erlang processes).
         self._terminate(list(reversed(self._children.values())))
+        self._flush_reports()
         return super()._sv_exit_hooks(reason, exc_info)
+
+    def _handle_receive(self, message: Any) -> Any:
+        try:
+            return super()._handle_receive(message)
+        finally:
+            self._flush_reports()
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, _ChildExit):
@@ -325,6 +334,9 @@ class Supervisor(SupervisedActor):
         """Start ``child``'s actor and watch it; the error if that fails."""
         spec = child.spec
         child.state = "starting"
+        if spec.type == "supervisor":
+            # It reports to the same sinks: keep the stream in event order.
+            self._flush_reports()
         token = _PARENT.set((f"{self.path}/{spec.id}", self._tree))
         try:
             ref = spec.start(*spec.args)
@@ -357,14 +369,14 @@ class Supervisor(SupervisedActor):
         self, child: Child, context: str, reason: ExitReason, text: str
     ) -> StartError:
         child.state = "stopped"
-        self._report(StartErrorReport, child, context=context, reason=reason, traceback=text)
+        self._report(StartErrorReport, child, context=context, reason=reason, trace=text)
         return StartError(child.id, reason, text)
 
-    def _tell_exit(self, child_id: str, urn: str, reason: ExitReason, text: str) -> None:
+    def _tell_exit(self, child_id: str, urn: str, reason: ExitReason) -> None:
         """The monitor of every child; runs in the exiting child's thread."""
         # If the supervisor is gone, it stopped (or is stopping) its children.
         with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(_ChildExit(child_id, urn, reason, text))
+            self.actor_ref.tell(_ChildExit(child_id, urn, reason))
 
     # -- exits and restarts ----------------------------------------------
 
@@ -372,7 +384,7 @@ class Supervisor(SupervisedActor):
         child = self._children.get(message.child_id)
         if child is None or child.ref is None or child.ref.actor_urn != message.urn:
             return  # stale: that incarnation was already terminated or replaced
-        self._report(ExitReport, child, reason=message.reason, traceback=message.traceback)
+        self._report(ExitReport, child, reason=message.reason, trace=child.ref.lifecycle)
         self._detach(child, message.reason)
         restart = child.spec.restart
         if restart == "permanent" or (restart == "transient" and not message.reason.is_normal):
@@ -454,7 +466,7 @@ class Supervisor(SupervisedActor):
         ref = child.ref
         assert ref is not None
         reason = _await_exit(ref, deadline)
-        self._report(ShutdownReport, child, reason=reason, traceback=ref.lifecycle.traceback)
+        self._report(ShutdownReport, child, reason=reason, trace=ref.lifecycle)
         self._detach(child, reason)
 
     def _detach(self, child: Child, reason: ExitReason) -> None:
@@ -492,6 +504,9 @@ class Supervisor(SupervisedActor):
             self._watch_heartbeats(shortest)
 
     # -- reports ---------------------------------------------------------
+    # Reports are stamped when the event happens but emitted at the end of the
+    # message being handled, so formatting tracebacks and slow sinks never
+    # delay a restart.
 
     def _report(
         self,
@@ -500,21 +515,28 @@ class Supervisor(SupervisedActor):
         *,
         context: str = "",
         reason: ExitReason | None = None,
-        traceback: str = "",
+        trace: str | Lifecycle = "",
     ) -> None:
+        """Queue a report; ``trace`` is traceback text, or a lifecycle to format later."""
         ref = child.ref
-        self._tree.reporter.emit(
-            kind(
-                supervisor=self.path,
-                child_id=child.id,
-                child_name=child.spec.name,
-                urn=None if ref is None else ref.actor_urn,
-                context=context,
-                reason=reason,
-                traceback=traceback,
-                restarts=child.restarts,
-            )
-        )
+        fields = {
+            "supervisor": self.path,
+            "child_id": child.id,
+            "child_name": child.spec.name,
+            "urn": None if ref is None else ref.actor_urn,
+            "context": context,
+            "reason": reason,
+            "restarts": child.restarts,
+            "timestamp": time.time(),
+            "monotonic": time.monotonic(),
+        }
+        self._pending_reports.append((kind, fields, trace))
+
+    def _flush_reports(self) -> None:
+        pending, self._pending_reports = self._pending_reports, []
+        for kind, fields, trace in pending:
+            text = trace if isinstance(trace, str) else trace.traceback
+            self._tree.reporter.emit(kind(**fields, traceback=text))
 
     # -- the API, run in the supervisor's thread via SupervisorRef ---------
     # Refusals are returned, not raised: an exception here would crash the

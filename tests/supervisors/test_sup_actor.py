@@ -177,20 +177,20 @@ def test_kill_of_idle_actor_ends_its_thread() -> None:
 def test_monitors_fire_once_and_before_replies() -> None:
     ref = Worker.start()
     seen: list[ExitReason] = []
-    ref.lifecycle.monitor(lambda reason, _: seen.append(reason))
+    ref.lifecycle.monitor(lambda reason: seen.append(reason))
     with pytest.raises(ActorExitedError):
         ref.ask("boom")
     # The caller got its error, so the monitor has already run.
     assert [r.kind for r in seen] == ["crash"]
     late: list[ExitReason] = []
-    ref.lifecycle.monitor(lambda reason, _: late.append(reason))
+    ref.lifecycle.monitor(lambda reason: late.append(reason))
     assert late == seen
 
 
 def test_demonitor() -> None:
     ref = Worker.start()
     seen: list[ExitReason] = []
-    token = ref.lifecycle.monitor(lambda reason, _: seen.append(reason))
+    token = ref.lifecycle.monitor(lambda reason: seen.append(reason))
     ref.lifecycle.demonitor(token)
     ref.stop()
     assert seen == []
