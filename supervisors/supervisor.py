@@ -341,6 +341,8 @@ class Supervisor(SupervisedActor):
         try:
             ref = spec.start(*spec.args)
             if not isinstance(ref, SupervisedRef):
+                if isinstance(ref, pykka.ActorRef):
+                    ref.stop()  # a plain pykka actor: it cannot be supervised
                 raise TypeError(f"start of {spec.id!r} returned {ref!r}, not a SupervisedRef")
         except Exception as error:
             return self._start_failed(

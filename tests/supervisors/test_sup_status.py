@@ -85,7 +85,7 @@ def test_status_does_not_wait_for_a_busy_tree(start_tree: Any) -> None:
     try:
         began = time.monotonic()
         status = root.status()
-        assert time.monotonic() - began < 0.1
+        assert time.monotonic() - began < 0.5  # the busy actors block for 5 s
         assert status.children[0].state == "running"
     finally:
         gate.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pykka
 import pytest
 
 from supervisors import (
@@ -76,6 +77,9 @@ def test_factory_that_raises_or_returns_junk_is_a_start_error(spec: Any) -> None
     with pytest.raises(StartError) as info:
         start_supervisor(SupFlags(), [ChildSpec("y", lambda: "not a ref")])
     assert "not a SupervisedRef" in info.value.reason.detail
+    with pytest.raises(StartError) as info:
+        start_supervisor(SupFlags(), [ChildSpec("z", pykka.ThreadingActor.start)])
+    assert "not a SupervisedRef" in info.value.reason.detail  # and it was stopped
 
 
 def test_nested_start_error_fails_the_whole_tree(spec: Any, events: Any) -> None:
