@@ -3,6 +3,8 @@
 SIGINT and SIGTERM stop the tree in reverse start order, each actor given its shutdown time,
 and the process exits 0. If the root supervisor gives up (restart intensity exceeded), the
 tree is already down; the process exits 1 and says why, so a service manager restarts it.
+A finite input (``--input FILE``, ``--text``) ends the run once everything it asked has been
+answered: exit 0, or 1 when the input itself could not be used.
 """
 
 from __future__ import annotations
@@ -18,19 +20,22 @@ from solo_actors.config import Config
 from solo_actors.logs import configure_logging, get_logger
 from solo_actors.reports import ReportForwarder
 from solo_actors.tree import ROOT_NAME, root_children, root_flags
+from solo_actors.voice.options import RunOptions
+from solo_actors.voice.speaker import wait_input_finished
 
 EXIT_OK = 0
 EXIT_TREE_FAILED = 1
 
 
-def start_tree(config: Config) -> supervisors.SupervisorRef:
+def start_tree(config: Config, options: RunOptions | None = None) -> supervisors.SupervisorRef:
     sinks = [supervisors.StructlogSink(), ReportForwarder(config.reports.pending_max)]
     return supervisors.start_supervisor(
-        root_flags(config), root_children(config), name=ROOT_NAME, sinks=sinks
+        root_flags(config), root_children(config, options), name=ROOT_NAME, sinks=sinks
     )
 
 
-def run(config: Config) -> int:
+def run(config: Config, options: RunOptions | None = None) -> int:
+    options = options or RunOptions()
     configure_logging(config.log)
     log = get_logger(ROOT_NAME)
     wake = threading.Event()
@@ -44,7 +49,7 @@ def run(config: Config) -> int:
     previous = {signum: signal.signal(signum, on_signal) for signum in stop_signals}
     try:
         try:
-            root = start_tree(config)
+            root = start_tree(config, options)
         except supervisors.StartError as error:
             log.error("start failed", error=str(error))
             print(f"solo: could not start: {error}", file=sys.stderr)
@@ -55,17 +60,35 @@ def run(config: Config) -> int:
             target=lambda: (root.lifecycle.wait(None), wake.set()), name="solo-root-watch"
         )
         watcher.start()
+        input_problems: list[str] = []
+        if options.finite:
+
+            def watch_input() -> None:
+                problem = wait_input_finished(wake)
+                if problem is not None:
+                    input_problems.append(problem)
+                    wake.set()
+
+            watchers = [watcher, threading.Thread(target=watch_input, name="solo-input-watch")]
+            watchers[1].start()
+        else:
+            watchers = [watcher]
         wake.wait()
         if root.exit_reason is not None:
             log.error("the supervision tree gave up", reason=str(root.exit_reason))
             print(f"solo: stopped: {root.exit_reason}", file=sys.stderr)
-            watcher.join()
+            for thread in watchers:
+                thread.join()
             return EXIT_TREE_FAILED
-        log.info("stopping", signal=signal.Signals(received[0]).name)
+        if received:
+            log.info("stopping", signal=signal.Signals(received[0]).name)
+        else:
+            log.info("stopping: the input is used up and answered")
         root.stop()
-        watcher.join()
+        for thread in watchers:
+            thread.join()
         log.info("stopped", reason=str(root.exit_reason))
-        return EXIT_OK
+        return EXIT_TREE_FAILED if input_problems and input_problems[0] else EXIT_OK
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -8,7 +8,9 @@ start, crash and restart is on disk; actors that others call by name start befor
     solo (one_for_one)
     ├── reports   supervisor report log (JSONL files)
     ├── llm       the language model
-    └── dialogue  turns from every source -> llm -> replies and TurnDone
+    ├── dialogue  turns from every source -> llm -> replies and TurnDone
+    └── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
+                  mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from solo_actors.config import Config
 from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
 from solo_actors.llm.actor import LLMActor
 from solo_actors.reports import REPORTS_NAME, ReportsActor
+from solo_actors.voice.options import RunOptions
+from solo_actors.voice.tree import voice_spec
 
 ROOT_NAME = "solo"
 
@@ -30,7 +34,10 @@ def root_flags(config: Config) -> supervisors.SupFlags:
     )
 
 
-def root_children(config: Config) -> list[supervisors.ChildSpec]:
+def root_children(
+    config: Config, options: RunOptions | None = None
+) -> list[supervisors.ChildSpec]:
+    """The root's children; `options` says where voice input comes from and replies go."""
     shutdown = config.supervisor.shutdown_timeout
     return [
         supervisors.ChildSpec(
@@ -54,4 +61,5 @@ def root_children(config: Config) -> list[supervisors.ChildSpec]:
             args=(config,),
             shutdown=shutdown,
         ),
+        voice_spec(config, options or RunOptions()),
     ]

@@ -3,7 +3,8 @@
 Each command group lives in its own module with a ``register(subparsers, common)`` function
 that adds its parser and sets ``handler(args, config) -> exit code``. The config is loaded
 once here, so every command gets the same profile handling and the same exit code 2 with a
-one-line message on a bad config. With no sub-command, ``run`` is assumed.
+one-line message on a bad config. With no sub-command, ``run`` is assumed, with its options:
+``python run.py --input q.wav`` is ``solo run --input q.wav``.
 """
 
 from __future__ import annotations
@@ -50,15 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(subparsers, common_options(defaults=False))
+    parser.set_defaults(commands=tuple(subparsers.choices))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    commands = set(parser.get_default("commands"))
+    if not commands.intersection(arguments) and not {"-h", "--help"}.intersection(arguments):
+        # No command word: `run`, whose options (--input, --text ...) may follow.
+        arguments = ["run", *arguments]
     args = parser.parse_args(arguments)
-    if args.command is None:
-        args = parser.parse_args([*arguments, "run"])
     try:
         config = load_config(profile=args.profile, user_file=args.config)
     except ConfigError as error:

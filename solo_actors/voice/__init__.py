@@ -1,0 +1,19 @@
+"""The voice pipeline: microphone to wake word to speech to an answer spoken aloud.
+
+Six actors under the ``voice`` supervisor, each reached by its registered name:
+
+    mic -> wake -> vad -> stt -> dialogue -> tts -> speaker
+                \\-> speaker (acknowledgement, barge-in)
+
+See docs/voice.md for the flow, the settings and the supervision strategy.
+"""
+
+MIC = "mic"
+WAKE = "wake"
+VAD = "vad"
+STT = "stt"
+TTS = "tts"
+SPEAKER = "speaker"
+VOICE = "voice"
+DIALOGUE = "dialogue"
+LLM = "llm"

@@ -1,0 +1,391 @@
+"""The speaker actor: plays replies, acknowledges the wake word, stops on barge-in, reports.
+
+Audio (`AudioOut` from tts, and the acknowledgement chime) queues in a `Playback`, which a
+clock drains: the sound card's callback (sounddevice), a real-time clock thread that plays
+into WAV files (``--output-dir`` with ``--realtime``: a sound card without the sound), or
+nothing at all (``--output-dir`` as fast as possible: written as soon as it is queued). The
+samples a turn actually played are what its reply file holds, one file per reply.
+
+The actor's own work per message is a queue operation, so a `WakeDetected` is handled
+within a millisecond or two of the wake actor's detection: playback of the current reply
+stops at once (barge-in) and the chime starts.
+
+When a turn's `TurnDone` arrives and its audio has played, the actor stamps ``first_audio``
+and ``done``, logs the turn, prints one JSON line per turn (file and text runs), tells the
+finished `TurnDone` to each name in ``voice.tts.report_to`` that is running, and publishes
+the latencies. A finite input's `InputEnded`, once every turn before it is finished, sets
+the ``input_finished`` figure the app waits on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sounddevice
+from msgspec.structs import replace
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.logs import get_logger
+from solo_actors.messages import (
+    AudioOut,
+    InputEnded,
+    Interrupt,
+    Message,
+    StageTimes,
+    TurnDone,
+    WakeDetected,
+    now,
+)
+from solo_actors.voice import SPEAKER
+from solo_actors.voice.audio import chime, write_wav
+from solo_actors.voice.mail import send
+from solo_actors.voice.mic import pick_device
+from solo_actors.voice.options import RunOptions
+
+ACK = ""
+"""The turn id of the acknowledgement chime: played, never recorded in a reply."""
+
+TICK = 0.02
+"""Seconds of audio a clock moves per step (the device block size)."""
+
+PIPER_RATE = 22_050
+"""The output rate when no voice says otherwise (Piper's medium voices)."""
+
+
+class TurnPlayed(Message, frozen=True):
+    """Internal timer: the turn's queued audio should have played by now."""
+
+    turn_id: str
+
+
+@dataclass
+class Segment:
+    turn_id: str
+    samples: np.ndarray
+    offset: int = 0
+
+
+@dataclass
+class Track:
+    """What one turn played, and when its first sample went out."""
+
+    chunks: list[np.ndarray] = field(default_factory=list)
+    first_played: float | None = None
+    interrupted: bool = False
+
+
+class Playback:
+    """Audio waiting to be played, drained by a clock; thread-safe (the device callback)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.segments: deque[Segment] = deque()
+        self.tracks: dict[str, Track] = {}
+        self.ack_played: float | None = None
+
+    def push(self, turn_id: str, samples: np.ndarray) -> None:
+        with self.lock:
+            self.segments.append(Segment(turn_id, samples))
+
+    def pull(self, count: int) -> np.ndarray:
+        """The next `count` samples to play (silence-padded); called by the clock."""
+        out = np.zeros(count, np.int16)
+        filled = 0
+        played_at = now()
+        with self.lock:
+            while filled < count and self.segments:
+                segment = self.segments[0]
+                piece = segment.samples[segment.offset : segment.offset + count - filled]
+                out[filled : filled + len(piece)] = piece
+                filled += len(piece)
+                segment.offset += len(piece)
+                if segment.turn_id == ACK:
+                    if self.ack_played is None:
+                        self.ack_played = played_at
+                else:
+                    track = self.tracks.setdefault(segment.turn_id, Track())
+                    if track.first_played is None:
+                        track.first_played = played_at
+                    track.chunks.append(piece)
+                if segment.offset >= len(segment.samples):
+                    self.segments.popleft()
+        return out
+
+    def drain(self) -> None:
+        """Play everything queued at once (no clock: files written as fast as possible)."""
+        with self.lock:
+            total = sum(len(s.samples) - s.offset for s in self.segments)
+        self.pull(total)
+
+    def stop(self, turn_id: str | None = None) -> bool:
+        """Drop the queued audio of `turn_id` (of every reply if None); True if any was."""
+        with self.lock:
+            kept = deque(
+                s for s in self.segments if s.turn_id == ACK or turn_id not in (None, s.turn_id)
+            )
+            stopped = len(kept) < len(self.segments)
+            self.segments = kept
+        return stopped
+
+    def queued_seconds(self, turn_id: str, rate: int) -> float:
+        with self.lock:
+            waiting = sum(len(s.samples) - s.offset for s in self.segments if s.turn_id == turn_id)
+        return waiting / rate
+
+    def take(self, turn_id: str) -> Track:
+        with self.lock:
+            return self.tracks.pop(turn_id, Track())
+
+
+class RealtimeClock:
+    """Drains a `Playback` at the speed of real time in `TICK` steps, like a sound card."""
+
+    def __init__(self, playback: Playback, rate: int) -> None:
+        self.playback = playback
+        self.rate = rate
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="speaker-clock", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        started = time.monotonic()
+        step = int(self.rate * TICK)
+        ticks = 0
+        while not self.stopping.wait(max(0.0, started + ticks * TICK - time.monotonic())):
+            self.playback.pull(step)
+            ticks += 1
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
+class SpeakerActor(supervisors.SupervisedActor):
+    """Plays and reports; see the module docstring."""
+
+    def __init__(self, config: Config, options: RunOptions) -> None:
+        super().__init__()
+        self.settings = config.voice.tts
+        self.ack = config.voice.wake.ack
+        self.options = options
+        self.log = get_logger(f"solo/voice/{SPEAKER}")
+        self.rate = PIPER_RATE
+        self.playback = Playback()
+        self.clock: RealtimeClock | None = None
+        self.stream: Any = None
+        self.instant = False
+        self.output_dir = Path(options.output_dir) if options.output_dir else None
+        self.finished: dict[str, TurnDone] = {}
+        self.interrupted: set[str] = set()
+        self.input_ended: InputEnded | None = None
+        self.turns = 0
+        self.chime = chime(self.rate)
+        self.pending_ack: WakeDetected | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        if self.output_dir is not None:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            if self.options.realtime:
+                self.clock = RealtimeClock(self.playback, self.rate)
+            else:
+                self.instant = True
+            self.publish_figures(output=str(self.output_dir), turns=0)
+            return
+        try:
+            self.stream = sounddevice.OutputStream(
+                samplerate=self.rate,
+                channels=1,
+                dtype="int16",
+                blocksize=int(self.rate * TICK),
+                device=pick_device(self.settings.output_device, "output"),
+                callback=self.on_device,
+            )
+            self.stream.start()
+            self.publish_figures(output="device", turns=0)
+        except (sounddevice.PortAudioError, ValueError) as error:
+            self.stream = None
+            self.instant = True
+            print(
+                f"solo: no speaker ({error}); replies are not played "
+                "(use --output-dir DIR to keep them as WAV files)",
+                file=sys.stderr,
+                flush=True,
+            )
+            self.publish_figures(output="none", problem=str(error), turns=0)
+
+    def on_device(self, outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+        outdata[:, 0] = self.playback.pull(frames)
+
+    def on_stop(self) -> None:
+        self.close()
+
+    def on_failure(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.clock is not None:
+            self.clock.close()
+        if self.stream is not None:
+            self.stream.close()
+
+    # -- messages ------------------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case AudioOut():
+                self.play(message)
+            case WakeDetected():
+                self.on_wake(message)
+            case Interrupt():
+                self.stop(message.turn_id)
+            case TurnDone():
+                # Finish once the audio queued for the turn has played.
+                self.finished[message.turn_id] = message
+                wait = self.playback.queued_seconds(message.turn_id, self.rate)
+                self.send_after(wait + (TICK if wait else 0.0), TurnPlayed(message.turn_id))
+            case TurnPlayed():
+                self.finish(message.turn_id)
+            case InputEnded():
+                self.input_ended = message
+                self.maybe_end_input()
+            case _:
+                return super().on_receive(message)
+        return None
+
+    def play(self, audio: AudioOut) -> None:
+        if audio.turn_id in self.interrupted:
+            return
+        if audio.sample_rate != self.rate:
+            raise ValueError(
+                f"tts sent {audio.sample_rate} Hz audio; the speaker plays {self.rate} Hz "
+                "(voice.tts.voice must be a 22,050 Hz Piper voice)"
+            )
+        self.playback.push(audio.turn_id, np.frombuffer(audio.pcm, np.int16))
+        if self.instant:
+            self.playback.drain()
+
+    def on_wake(self, wake: WakeDetected) -> None:
+        if self.playback.stop():
+            stopped_ms = (now() - wake.at) * 1000
+            self.log.info(
+                "barge-in: playback stopped", turn_id=wake.turn_id, ms=round(stopped_ms, 1)
+            )
+            self.publish_figures(barge_in_stop_ms=round(stopped_ms, 2))
+        if self.ack == "tone":
+            self.playback.ack_played = None
+            self.playback.push(ACK, self.chime)
+            if self.instant:
+                self.playback.drain()
+            self.pending_ack = wake
+            self.send_after(TICK * 2, TurnPlayed(ACK))
+
+    def stop(self, turn_id: str | None) -> None:
+        self.playback.stop(turn_id)
+        if turn_id is not None:
+            self.interrupted.add(turn_id)
+
+    # -- finishing turns -----------------------------------------------------------------
+
+    def finish(self, turn_id: str) -> None:
+        if turn_id == ACK:
+            self.report_ack()
+            return
+        done = self.finished.pop(turn_id, None)
+        if done is None:
+            return
+        track = self.playback.take(turn_id)
+        self.turns += 1
+        times = replace(done.times, first_audio=track.first_played, done=now())
+        done = replace(done, times=times)
+        file = self.write_reply(done, track)
+        self.report(done, file, interrupted=turn_id in self.interrupted)
+        self.interrupted.discard(turn_id)
+        self.maybe_end_input()
+
+    def report_ack(self) -> None:
+        wake, played = self.pending_ack, self.playback.ack_played
+        if wake is not None and played is not None:
+            self.publish_figures(ack_latency_ms=round((played - wake.at) * 1000, 2))
+            self.pending_ack = None
+        elif wake is not None:
+            self.send_after(TICK, TurnPlayed(ACK))  # the device has not reached it yet
+
+    def write_reply(self, done: TurnDone, track: Track) -> Path | None:
+        if self.output_dir is None or not track.chunks:
+            return None
+        path = self.output_dir / f"reply-{self.turns:03d}-{done.turn_id}.wav"
+        write_wav(path, np.concatenate(track.chunks), self.rate)
+        return path
+
+    def report(self, done: TurnDone, file: Path | None, *, interrupted: bool) -> None:
+        stages = stage_offsets(done.times)
+        self.log.info(
+            "turn done",
+            turn_id=done.turn_id,
+            text=done.text,
+            reply=done.reply,
+            error=done.error,
+            interrupted=interrupted,
+            **{f"{stage}_s": value for stage, value in stages.items()},
+        )
+        if self.output_dir is not None or self.options.text:
+            line = {
+                "turn_id": done.turn_id,
+                "source": done.source,
+                "text": done.text,
+                "reply": done.reply,
+                "file": str(file) if file else None,
+                "error": done.error,
+                "interrupted": interrupted,
+                "seconds_after_speech_end": stages,
+            }
+            print(json.dumps(line), flush=True)
+        for name in self.settings.report_to:
+            if supervisors.whereis(name) is not None:
+                send(name, done)
+        figures: dict[str, int | float] = {"turns": self.turns}
+        if done.times.speech_end is not None and done.times.first_audio is not None:
+            latency = done.times.first_audio - done.times.speech_end
+            figures["speech_end_to_first_audio_ms"] = round(latency * 1000, 1)
+        self.publish_figures(**figures)
+
+    def maybe_end_input(self) -> None:
+        ended = self.input_ended
+        if ended is not None and not self.finished:
+            self.publish_figures(input_finished=True, input_problem=ended.problem or "")
+            self.input_ended = None
+
+
+def stage_offsets(times: StageTimes) -> dict[str, float | None]:
+    """Each stage's time in seconds after the end of speech (or after the first stage)."""
+    stamps = {name: getattr(times, name) for name in StageTimes.__struct_fields__}
+    base = times.speech_end
+    if base is None:
+        base = min((t for t in stamps.values() if t is not None), default=None)
+    return {
+        name: None if stamp is None or base is None else round(stamp - base, 4)
+        for name, stamp in stamps.items()
+    }
+
+
+def wait_input_finished(until: threading.Event, poll: float = 0.1) -> str | None:
+    """Block until the speaker has answered a finite input: "" or the input's problem; None
+    if `until` is set first. Polls the published figure (a read, no message)."""
+    while not until.wait(poll):
+        speaker = supervisors.whereis(SPEAKER)
+        if speaker is not None:
+            figures = speaker.lifecycle.figures
+            if figures.get("input_finished"):
+                return str(figures.get("input_problem", ""))
+    return None

@@ -1,0 +1,46 @@
+"""The ``voice`` supervisor and its children, as data.
+
+Children start consumers first (speaker, tts, stt, vad, wake, mic), so by the time the
+microphone produces a frame every name it flows to is registered. The strategy is
+one_for_one: each actor holds only its own part of a turn, and every message carries the
+turn id, so a restarted actor loses at most the turn it was handling (which is answered with
+an apology) and needs none of its peers restarted. rest_for_one would restart the mic when
+stt crashes, which re-opens the device and, for a file input, plays the file again from the
+start. docs/voice.md has the full reasoning.
+"""
+
+from __future__ import annotations
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.voice import MIC, SPEAKER, STT, TTS, VAD, VOICE, WAKE
+from solo_actors.voice.mic import MicActor
+from solo_actors.voice.options import RunOptions
+from solo_actors.voice.speaker import SpeakerActor
+from solo_actors.voice.stt import SttActor
+from solo_actors.voice.tts import TtsActor
+from solo_actors.voice.vad import VadActor
+from solo_actors.voice.wake import WakeActor
+
+
+def voice_children(config: Config, options: RunOptions) -> list[supervisors.ChildSpec]:
+    shutdown = config.supervisor.shutdown_timeout
+    starts = (
+        (SPEAKER, SpeakerActor.start, (config, options)),
+        (TTS, TtsActor.start, (config,)),
+        (STT, SttActor.start, (config, options)),
+        (VAD, VadActor.start, (config, options)),
+        (WAKE, WakeActor.start, (config,)),
+        (MIC, MicActor.start, (config, options)),
+    )
+    return [
+        supervisors.ChildSpec(id=name, name=name, start=start, args=args, shutdown=shutdown)
+        for name, start, args in starts
+    ]
+
+
+def voice_spec(config: Config, options: RunOptions) -> supervisors.ChildSpec:
+    flags = supervisors.SupFlags(
+        strategy="one_for_one", intensity=config.voice.intensity, period=config.voice.period
+    )
+    return supervisors.supervisor_spec(VOICE, flags, voice_children(config, options), name=VOICE)

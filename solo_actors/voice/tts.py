@@ -1,0 +1,226 @@
+"""The tts actor: speaks replies with Piper, sentence by sentence, as the tokens arrive.
+
+It receives, for each turn, the `Transcript` (a reply is coming), the reply's `LLMToken`s,
+its `LLMDone` or `LLMError`, and the closing `TurnDone` (from the dialogue actor, or from a
+voice stage that failed). Tokens collect until a sentence is complete; that sentence is
+synthesised at once and its audio sent to the speaker as an `AudioOut`, so the first
+sentence plays while the llm writes the rest. A turn that ends with nothing spoken (an error)
+speaks the `TurnDone`'s ``reply`` instead. The voice is loaded once per process.
+
+Barge-in: a `WakeDetected` cancels every open turn: tts stops speaking them and tells
+`Interrupt` to the llm, the dialogue actor and the speaker. Between sentences it looks for
+an `Interrupt` waiting in its mailbox, so a cancel never waits behind a long reply.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from piper import PiperVoice, SynthesisConfig
+from pykka._envelope import Envelope
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.logs import get_logger
+from solo_actors.messages import (
+    AudioOut,
+    InputEnded,
+    Interrupt,
+    LLMDone,
+    LLMError,
+    LLMToken,
+    Transcript,
+    TurnDone,
+    WakeDetected,
+)
+from solo_actors.models import resolve_model
+from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
+from solo_actors.voice.mail import send
+
+SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+"""Where a sentence may be cut: after end punctuation and a space, or at a line break."""
+
+UNSPOKEN = re.compile(r"[*_`#>|~\[\]]+")
+"""Markdown that small models like to write and that should not be read out."""
+
+
+@cache
+def load_voice(path: str) -> PiperVoice:
+    """The process's Piper voice for `path` (the .onnx; its .onnx.json beside it)."""
+    return PiperVoice.load(path)
+
+
+def voice_path(config: Config) -> str:
+    return str(
+        resolve_model(
+            config.voice.tts.voice, config.models, role="tts", var_dir=config.solo.var_dir
+        ).path
+    )
+
+
+def synthesize(voice: PiperVoice, text: str, settings: SynthesisConfig) -> Iterator[np.ndarray]:
+    """int16 audio of `text`, one array per sentence Piper finds: the library call the actor
+    and the benchmark share."""
+    for chunk in voice.synthesize(text, settings):
+        yield chunk.audio_int16_array
+
+
+def speakable(text: str) -> str:
+    return " ".join(UNSPOKEN.sub(" ", text).split())
+
+
+@dataclass
+class Reply:
+    """A turn whose reply tts is speaking."""
+
+    turn_id: str
+    pending: str = ""
+    sentences: int = 0
+    cancelled: bool = False
+
+
+class TtsActor(supervisors.SupervisedActor):
+    """Speaks replies as they stream in; see the module docstring."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.config = config
+        self.settings = config.voice.tts
+        self.log = get_logger(f"solo/voice/{TTS}")
+        self.replies: dict[str, Reply] = {}
+        self.input_ended: InputEnded | None = None
+        self.counts: dict[str, int | float] = dict.fromkeys(
+            ("sentences", "interrupted", "audio_s", "busy_s"), 0
+        )
+        mailbox = self.actor_inbox
+        assert isinstance(mailbox, queue.Queue)
+        self.mailbox: queue.Queue[Envelope[Any]] = mailbox
+
+    def on_start(self) -> None:
+        self.voice = load_voice(voice_path(self.config))
+        self.synthesis = SynthesisConfig(length_scale=self.settings.length_scale)
+        self.rate = self.voice.config.sample_rate
+        self.publish_figures(voice=self.settings.voice, sample_rate=self.rate, **self.counts)
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case Transcript():
+                self.reply(message.turn_id)
+            case LLMToken():
+                self.on_token(message)
+            case LLMDone():
+                self.on_done(message)
+            case LLMError():
+                self.log.warning("reply failed", turn_id=message.turn_id, error=message.message)
+            case TurnDone():
+                self.on_turn_done(message)
+            case WakeDetected():
+                self.barge_in(message)
+            case Interrupt():
+                self.cancel(message.turn_id)
+            case InputEnded():
+                self.input_ended = message
+                self.maybe_end_input()
+            case _:
+                return super().on_receive(message)
+        return None
+
+    def reply(self, turn_id: str | None) -> Reply:
+        key = turn_id or ""
+        if key not in self.replies:
+            self.replies[key] = Reply(key)
+        return self.replies[key]
+
+    def on_token(self, token: LLMToken) -> None:
+        reply = self.reply(token.turn_id)
+        if reply.cancelled:
+            return
+        reply.pending += token.text
+        *sentences, reply.pending = SENTENCE_END.split(reply.pending)
+        for sentence in sentences:
+            self.speak(reply, sentence)
+
+    def on_done(self, done: LLMDone) -> None:
+        reply = self.reply(done.turn_id)
+        if done.finish_reason != "cancelled":
+            self.speak(reply, reply.pending)
+        reply.pending = ""
+
+    def on_turn_done(self, done: TurnDone) -> None:
+        reply = self.replies.pop(done.turn_id, None) or Reply(done.turn_id)
+        if reply.sentences == 0 and not reply.cancelled and done.reply:
+            # Nothing was said (an error, or a reply with no tokens): say the turn's reply.
+            self.speak(reply, done.reply)
+        send(SPEAKER, done)
+        self.maybe_end_input()
+
+    def speak(self, reply: Reply, text: str) -> None:
+        text = speakable(text)
+        if not text:
+            return
+        self.take_interrupts()
+        if reply.cancelled:
+            return
+        started = time.perf_counter()
+        for audio in synthesize(self.voice, text, self.synthesis):
+            send(
+                SPEAKER,
+                AudioOut(
+                    turn_id=reply.turn_id,
+                    pcm=audio.tobytes(),
+                    sample_rate=self.rate,
+                    sentence_index=reply.sentences,
+                ),
+            )
+            reply.sentences += 1
+            self.counts["sentences"] += 1
+            self.counts["audio_s"] += len(audio) / self.rate
+        self.counts["busy_s"] += time.perf_counter() - started
+        self.publish_figures(**self.counts)
+
+    # -- barge-in ------------------------------------------------------------------------
+
+    def barge_in(self, wake: WakeDetected) -> None:
+        for reply in list(self.replies.values()):
+            if reply.turn_id != wake.turn_id and not reply.cancelled:
+                interrupt = Interrupt(turn_id=reply.turn_id)
+                for name in (LLM, DIALOGUE, SPEAKER):
+                    send(name, interrupt)
+                self.cancel(reply.turn_id)
+
+    def cancel(self, turn_id: str | None) -> None:
+        for reply in self.replies.values():
+            if turn_id is None or reply.turn_id == turn_id:
+                if not reply.cancelled:
+                    self.counts["interrupted"] += 1
+                reply.cancelled = True
+                reply.pending = ""
+
+    def take_interrupts(self) -> None:
+        """Handle barge-ins waiting in the mailbox now, ahead of the tokens before them."""
+        mailbox = self.mailbox
+        with mailbox.mutex:
+            urgent = [
+                envelope
+                for envelope in mailbox.queue
+                if isinstance(envelope.message, Interrupt | WakeDetected)
+            ]
+            for envelope in urgent:
+                mailbox.queue.remove(envelope)
+        for envelope in urgent:
+            self.on_receive(envelope.message)
+
+    # -- end of a finite input -----------------------------------------------------------
+
+    def maybe_end_input(self) -> None:
+        """Pass `InputEnded` on once every turn opened before it is done."""
+        if self.input_ended is not None and not self.replies:
+            send(SPEAKER, self.input_ended)
+            self.input_ended = None

@@ -1,0 +1,172 @@
+"""The vad actor: after the wake word, finds where the question starts and ends.
+
+Silero VAD (the ONNX model bundled with faster-whisper) scores every 32 ms frame while the
+actor listens; its recurrent state is carried from frame to frame, so each frame costs one
+small inference. Listening starts at `WakeDetected` and ends when, after speech, the frames
+stay below ``voice.vad.threshold`` for ``silence_timeout`` seconds (the endpoint), when the
+question reaches ``max_utterance`` seconds (it is cut and answered), or when nobody speaks
+within ``listen_timeout``. The `Utterance` keeps ``pre_roll`` seconds before the first
+speech frame, because Silero notices speech a frame or two after it starts.
+
+Between turns the actor only keeps frames in a ring (no inference), so idle listening costs
+the wake word alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.logs import get_logger
+from solo_actors.messages import AudioFrame, InputEnded, StageTimes, Utterance, WakeDetected, now
+from solo_actors.voice import STT, VAD
+from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, int16_to_float
+from solo_actors.voice.mail import fail_turn, send
+from solo_actors.voice.options import RunOptions
+
+CONTEXT_SAMPLES = 64
+"""Silero v5+ looks at the last 64 samples of the previous frame with each frame."""
+
+TAIL_SECONDS = 0.2
+"""Silence kept after the last speech frame: Whisper ends words more cleanly with it."""
+
+
+@cache
+def silero_session() -> Any:
+    """The process's Silero ONNX session (loaded once; restarts reuse it)."""
+    from faster_whisper.vad import get_vad_model
+
+    return get_vad_model().session
+
+
+class StreamingSilero:
+    """Silero VAD fed one frame at a time, carrying its recurrent state."""
+
+    def __init__(self) -> None:
+        self.session = silero_session()
+        self.reset()
+
+    def reset(self) -> None:
+        self.state_h = np.zeros((1, 1, 128), np.float32)
+        self.state_c = np.zeros((1, 1, 128), np.float32)
+        self.context = np.zeros(CONTEXT_SAMPLES, np.float32)
+
+    def probability(self, pcm: bytes) -> float:
+        samples = int16_to_float(pcm)
+        batch = np.concatenate([self.context, samples])[np.newaxis, :]
+        output, self.state_h, self.state_c = self.session.run(
+            None, {"input": batch, "h": self.state_h, "c": self.state_c}
+        )
+        self.context = samples[-CONTEXT_SAMPLES:]
+        return float(np.ravel(output)[0])
+
+
+@dataclass
+class Listening:
+    """The turn being listened to: its frames since the wake word and where speech is."""
+
+    wake: WakeDetected
+    frames: list[bytes] = field(default_factory=list)
+    speech_start: int | None = None
+    last_speech: int = 0
+
+
+class VadActor(supervisors.SupervisedActor):
+    """Endpoints the question after the wake word; see the module docstring."""
+
+    def __init__(self, config: Config, options: RunOptions) -> None:
+        super().__init__()
+        self.settings = config.voice.vad
+        self.error_reply = config.voice.stt.error_reply
+        self.options = options
+        self.log = get_logger(f"solo/voice/{VAD}")
+        self.silero = StreamingSilero()
+        self.pre_roll = math.ceil(self.settings.pre_roll / FRAME_SECONDS)
+        self.silence_frames = math.ceil(self.settings.silence_timeout / FRAME_SECONDS)
+        self.max_frames = math.ceil(self.settings.max_utterance / FRAME_SECONDS)
+        self.give_up_frames = math.ceil(self.settings.listen_timeout / FRAME_SECONDS)
+        self.listening: Listening | None = None
+        self.counts = dict.fromkeys(("utterances", "cut", "no_speech"), 0)
+
+    def on_failure(self, *exc_info: Any) -> None:
+        if self.listening is not None:
+            self.fail(self.listening.wake, f"voice activity detection crashed: {exc_info[1]!r}")
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case AudioFrame():
+                if self.listening is not None:
+                    self.listen(self.listening, message.pcm)
+            case WakeDetected():
+                # A new wake word replaces whatever was being listened to (barge-in).
+                self.silero.reset()
+                self.listening = Listening(message)
+            case InputEnded():
+                self.flush()
+                send(STT, message)
+            case _:
+                return super().on_receive(message)
+        return None
+
+    def listen(self, turn: Listening, pcm: bytes) -> None:
+        index = len(turn.frames)
+        turn.frames.append(pcm)
+        if self.silero.probability(pcm) >= self.settings.threshold:
+            if turn.speech_start is None:
+                turn.speech_start = index
+            turn.last_speech = index
+        if turn.speech_start is None:
+            if index + 1 >= self.give_up_frames:
+                self.counts["no_speech"] += 1
+                self.log.info("no speech after the wake word", turn_id=turn.wake.turn_id)
+                self.listening = None
+                self.publish_figures(**self.counts)
+            return
+        if index - turn.last_speech >= self.silence_frames:
+            self.finish(turn, cut=False)
+        elif index - turn.speech_start + 1 >= self.max_frames:
+            self.finish(turn, cut=True)
+
+    def flush(self) -> None:
+        """The input ended: answer what was said so far."""
+        turn = self.listening
+        if turn is not None and turn.speech_start is not None:
+            self.finish(turn, cut=False)
+        self.listening = None
+
+    def finish(self, turn: Listening, *, cut: bool) -> None:
+        self.listening = None
+        start = max(0, (turn.speech_start or 0) - self.pre_roll)
+        tail = math.ceil(TAIL_SECONDS / FRAME_SECONDS)
+        pcm = b"".join(turn.frames[start : turn.last_speech + 1 + tail])
+        self.counts["utterances"] += 1
+        if cut:
+            self.counts["cut"] += 1
+            self.log.warning(
+                "utterance cut at the maximum length (voice.vad.max_utterance)",
+                turn_id=turn.wake.turn_id,
+                seconds=self.settings.max_utterance,
+            )
+        seconds = len(pcm) / 2 / SAMPLE_RATE
+        self.log.info("utterance", turn_id=turn.wake.turn_id, seconds=round(seconds, 2), cut=cut)
+        times = StageTimes(wake=turn.wake.at, speech_end=now())
+        send(
+            STT,
+            Utterance(turn_id=turn.wake.turn_id, pcm=pcm, sample_rate=SAMPLE_RATE, times=times),
+        )
+        self.publish_figures(**self.counts, last_utterance_s=round(seconds, 2))
+
+    def fail(self, wake: WakeDetected, error: str) -> None:
+        fail_turn(
+            wake.turn_id,
+            self.options.conversation_id,
+            error,
+            self.error_reply,
+            StageTimes(wake=wake.at),
+        )
