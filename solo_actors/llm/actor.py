@@ -50,7 +50,16 @@ from solo_actors.llm.history import Conversation, Prompt, PromptBuilder, PromptT
 from solo_actors.llm.sanitize import StreamSanitizer, cut_unfinished_sentence
 from solo_actors.llm.templates import select_template
 from solo_actors.logs import get_logger
-from solo_actors.messages import Interrupt, LLMCancel, LLMDone, LLMError, LLMRequest, LLMToken, now
+from solo_actors.messages import (
+    ChatMessage,
+    Interrupt,
+    LLMCancel,
+    LLMDone,
+    LLMError,
+    LLMRequest,
+    LLMToken,
+    now,
+)
 from solo_actors.models import resolve_model
 from supervisors import ChildSpec, SupervisedActor, tell
 
@@ -217,6 +226,16 @@ class LLMActor(SupervisedActor):
             **dataclasses.asdict(self._sampling(None)),
         }
 
+    def history(self, conversation_id: str) -> tuple[ChatMessage, ...]:
+        """A conversation as the model sees it now: system prompt, then kept turns."""
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            return ()
+        return tuple(
+            ChatMessage(role=turn["role"], content=turn["content"])
+            for turn in conversation.messages(conversation.turns)
+        )
+
     def forget(self, conversation_id: str) -> None:
         """Drop a conversation's history and KV snapshot."""
         self._conversations.pop(conversation_id, None)
@@ -285,7 +304,10 @@ class LLMActor(SupervisedActor):
                 emit(sanitizer.feed(piece))
                 if sanitizer.stopped:
                     break
-        emit(sanitizer.finish())
+        if result.finish_reason != "cancelled":
+            # Held text (trailing whitespace, a maybe-marker) belongs to a finished reply;
+            # a cancelled one sends nothing more after the cancel.
+            emit(sanitizer.finish())
         text = sanitizer.text
         if result.finish_reason == "length":
             text = cut_unfinished_sentence(text)

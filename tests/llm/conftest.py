@@ -1,0 +1,166 @@
+"""Fixtures for the llm tests: real models on CPU, each actor under a real supervisor.
+
+Weights are loaded once per test session: the actor keeps each `Llama` in a per-process
+cache (``solo_actors.llm.engine.load_model``), so starting a fresh actor per test costs a
+template compile and a KV reset, not a model load. Models come from ``models/`` (``make
+test`` pulls them); a missing one fails with ``run: solo models pull ID``.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+import supervisors
+from solo_actors.config import Config, load_config
+from solo_actors.llm import LLMActor, LLMEvent, child_spec
+from solo_actors.llm.engine import ModelSettings
+from solo_actors.messages import LLMDone, LLMError, LLMRequest, LLMToken, new_id
+from solo_actors.models import ResolvedModel
+
+TINY = "smollm2-135m-instruct-q4_1"
+DEFAULT = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+TIMEOUT = 120.0
+
+
+@dataclass
+class Streamed:
+    """One request's events as an in-process caller saw them, with arrival times."""
+
+    tokens: list[LLMToken] = field(default_factory=list)
+    token_times: list[float] = field(default_factory=list)
+    final: LLMDone | LLMError | None = None
+    final_time: float = 0.0
+
+    def add(self, event: LLMEvent) -> None:
+        if isinstance(event, LLMToken):
+            self.tokens.append(event)
+            self.token_times.append(time.monotonic())
+        else:
+            self.final, self.final_time = event, time.monotonic()
+
+    @property
+    def done(self) -> LLMDone:
+        assert isinstance(self.final, LLMDone), self.final
+        return self.final
+
+    @property
+    def text(self) -> str:
+        return "".join(token.text for token in self.tokens)
+
+
+@dataclass
+class RunningLLM:
+    """An llm actor under its own supervisor, reached by registered name."""
+
+    config: Config
+    name: str
+    supervisor: supervisors.SupervisorRef
+
+    def ref(self) -> supervisors.SupervisedRef[LLMActor]:
+        ref = supervisors.whereis(self.name, timeout=30)
+        assert ref is not None, f"{self.name} is not running"
+        return ref  # type: ignore[return-value]
+
+    def ask(self, prompt: str, **fields: Any) -> LLMDone | LLMError:
+        reply = supervisors.ask(self.name, LLMRequest(prompt=prompt, **fields), timeout=TIMEOUT)
+        assert isinstance(reply, LLMDone | LLMError)
+        return reply
+
+    def done(self, prompt: str, **fields: Any) -> LLMDone:
+        reply = self.ask(prompt, **fields)
+        assert isinstance(reply, LLMDone), reply
+        return reply
+
+    def stream(self, request: LLMRequest) -> Streamed:
+        streamed = Streamed()
+        self.ref().proxy().generate(request, streamed.add).get(timeout=TIMEOUT)
+        return streamed
+
+    @property
+    def figures(self) -> Mapping[str, supervisors.Figure]:
+        return self.ref().lifecycle.figures
+
+    @property
+    def model_settings(self) -> ModelSettings:
+        """The key of this actor's model in the per-process model cache."""
+        settings = self.config.llm
+        return ModelSettings(
+            path=self.ref().proxy().describe().get(timeout=TIMEOUT)["path"],
+            n_ctx=settings.n_ctx,
+            n_batch=settings.n_batch,
+            n_threads=settings.n_threads,
+        )
+
+
+def llm_config(var_dir: Path, **llm: Any) -> Config:
+    """The test profile with var/ in `var_dir` and `llm` settings replaced."""
+    config = load_config("test", environ={"SOLO__SOLO__VAR_DIR": str(var_dir)})
+    return msgspec.structs.replace(config, llm=msgspec.structs.replace(config.llm, **llm))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(pulled_model: Callable[[str], ResolvedModel]) -> ResolvedModel:
+    return pulled_model(TINY)
+
+
+@pytest.fixture(scope="session")
+def default_model(pulled_model: Callable[[str], ResolvedModel]) -> ResolvedModel:
+    return pulled_model(DEFAULT)
+
+
+StartLLM = Callable[..., RunningLLM]
+
+
+@pytest.fixture
+def start_llm(tmp_path: Path, tiny_model: ResolvedModel) -> Iterator[StartLLM]:
+    """Start llm actors (tiny model, response cache off unless asked) under supervisors."""
+    started: list[RunningLLM] = []
+
+    def start(var_dir: Path | None = None, **llm: Any) -> RunningLLM:
+        llm.setdefault("cache", False)
+        config = llm_config(var_dir or tmp_path / "var", **llm)
+        name = f"llm-{new_id()}"
+        supervisor = supervisors.start_supervisor(
+            supervisors.SupFlags(intensity=3, period=5.0),
+            [child_spec(config, name)],
+            name=f"test-{name}",
+        )
+        running = RunningLLM(config, name, supervisor)
+        started.append(running)
+        return running
+
+    yield start
+    for running in reversed(started):
+        if running.supervisor.is_alive():
+            running.supervisor.stop()
+
+
+class Collector(supervisors.SupervisedActor):
+    """A registered receiver of `reply_to` messages, for tests."""
+
+    def __init__(self, inbox: queue.Queue[Any]) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    def on_receive(self, message: Any) -> None:
+        self.inbox.put(message)
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[str, queue.Queue[Any]]]:
+    """A registered name whose messages land in the returned queue."""
+    inbox: queue.Queue[Any] = queue.Queue()
+    ref = Collector.start(inbox)
+    name = f"collector-{new_id()}"
+    supervisors.default_registry.register(name, ref)
+    yield name, inbox
+    supervisors.default_registry.unregister(name, ref)
+    ref.stop()

@@ -1,0 +1,191 @@
+"""The llm actor on real models: answers, streaming, cancellation, bad input, supervision."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+import pytest
+
+import supervisors
+from solo_actors.llm.engine import Engine, ModelBroken, load_model
+from solo_actors.llm.sanitize import cut_unfinished_sentence
+from solo_actors.messages import (
+    Interrupt,
+    LLMCancel,
+    LLMDone,
+    LLMError,
+    LLMRequest,
+    LLMToken,
+    StageTimes,
+)
+from solo_actors.models import ResolvedModel
+from tests.llm.conftest import DEFAULT, TIMEOUT, StartLLM, Streamed
+
+FRANCE = "What is the capital of France?"
+STORY = "Write a long story about a dragon who learns to cook."
+
+
+def test_default_model_knows_the_capital_of_france(
+    start_llm: StartLLM, default_model: ResolvedModel
+) -> None:
+    llm = start_llm(model=DEFAULT)
+    done = llm.done(FRANCE)
+    assert "Paris" in done.text
+    assert done.finish_reason == "stop"
+
+
+def test_tokens_stream_before_done_and_add_up_to_the_text(start_llm: StartLLM) -> None:
+    llm = start_llm()
+    streamed = llm.stream(LLMRequest(prompt=FRANCE, times=StageTimes(wake=1.0)))
+    done = streamed.done
+    assert done.finish_reason == "stop"
+    assert len(streamed.tokens) >= 3
+    assert [token.index for token in streamed.tokens] == list(range(len(streamed.tokens)))
+    assert streamed.text == done.text
+    assert streamed.token_times[0] < streamed.final_time
+    assert done.time_to_first_token > 0
+    assert done.completion_tokens >= len(streamed.tokens) - 1
+    assert done.tokens_per_second > 0
+    assert done.times is not None and done.times.wake == 1.0 and done.times.first_token
+
+
+def test_max_tokens_cuts_the_unfinished_sentence(start_llm: StartLLM) -> None:
+    llm = start_llm()
+    streamed = llm.stream(LLMRequest(prompt=STORY, max_tokens=40))
+    done = streamed.done
+    assert done.finish_reason == "length"
+    assert done.completion_tokens == 40
+    assert streamed.text.startswith(done.text)
+    assert done.text == cut_unfinished_sentence(streamed.text)
+
+
+def test_reply_to_gets_the_stream_by_registered_name(
+    start_llm: StartLLM, collector: tuple[str, queue.Queue[Any]]
+) -> None:
+    name, inbox = collector
+    llm = start_llm()
+    supervisors.tell(llm.name, LLMRequest(prompt=FRANCE, reply_to=name, turn_id="t1"))
+    received: list[Any] = []
+    while not received or isinstance(received[-1], LLMToken):
+        received.append(inbox.get(timeout=TIMEOUT))
+    done = received[-1]
+    assert isinstance(done, LLMDone) and done.turn_id == "t1"
+    assert "".join(token.text for token in received[:-1]) == done.text
+    assert all(token.turn_id == "t1" for token in received[:-1])
+
+
+def cancel_after_tokens(
+    llm: Any, request: LLMRequest, count: int, cancel: Any
+) -> tuple[Streamed, int]:
+    """Stream `request`, send `cancel` (by name) once `count` tokens arrived; returns the
+    stream and how many tokens had arrived when the cancel was sent."""
+    streamed = Streamed()
+    enough = threading.Event()
+
+    def sink(event: Any) -> None:
+        streamed.add(event)
+        if len(streamed.tokens) >= count:
+            enough.set()
+
+    future = llm.ref().proxy().generate(request, sink)
+    assert enough.wait(TIMEOUT)
+    sent_at = len(streamed.tokens)
+    supervisors.tell(llm.name, cancel)
+    future.get(timeout=TIMEOUT)
+    return streamed, sent_at
+
+
+@pytest.mark.parametrize("how", ["request_id", "turn_id", "current"])
+def test_cancel_stops_within_one_token(start_llm: StartLLM, how: str) -> None:
+    llm = start_llm(max_tokens=400)
+    request = LLMRequest(prompt=STORY, turn_id="turn-1")
+    cancel = {
+        "request_id": LLMCancel(request_id=request.request_id),
+        "turn_id": Interrupt(turn_id="turn-1"),
+        "current": Interrupt(),
+    }[how]
+    streamed, sent_at = cancel_after_tokens(llm, request, 5, cancel)
+    done = streamed.done
+    assert done.finish_reason == "cancelled"
+    assert len(streamed.tokens) - sent_at <= 1
+    assert done.completion_tokens <= sent_at + 1
+    assert streamed.text == done.text
+    # The actor serves the next request as usual.
+    assert llm.done(FRANCE).finish_reason == "stop"
+
+
+def test_interrupt_cancels_a_queued_request(start_llm: StartLLM) -> None:
+    llm = start_llm(max_tokens=400)
+    first = LLMRequest(prompt=STORY)
+    queued = LLMRequest(prompt=FRANCE, turn_id="later")
+    proxy = llm.ref().proxy()
+    first_reply = proxy.generate(first)
+    queued_reply = proxy.generate(queued)
+    supervisors.tell(llm.name, Interrupt(turn_id="later"))
+    supervisors.tell(llm.name, LLMCancel(request_id=first.request_id))
+    assert first_reply.get(timeout=TIMEOUT).finish_reason == "cancelled"
+    skipped = queued_reply.get(timeout=TIMEOUT)
+    assert skipped.finish_reason == "cancelled"
+    assert skipped.text == "" and skipped.completion_tokens == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"prompt": ""}, "empty prompt"),
+        ({"prompt": " \n\t "}, "empty prompt"),
+        ({"prompt": "caf\udce9 au lait"}, "prompt is not valid UTF-8"),
+        ({"prompt": b"bytes"}, "prompt must be text"),
+        ({"prompt": "hi", "system": "\udcff"}, "system prompt is not valid UTF-8"),
+        ({"prompt": "word " * 2000}, "prompt too long"),
+        ({"prompt": "hi", "max_tokens": 5000}, "max_tokens must be between 1 and 1023"),
+        ({"prompt": "hi", "temperature": -1.0}, "temperature must be >= 0"),
+    ],
+)
+def test_bad_input_is_an_error_and_the_actor_keeps_serving(
+    start_llm: StartLLM,
+    collector: tuple[str, queue.Queue[Any]],
+    fields: dict[str, Any],
+    problem: str,
+) -> None:
+    name, inbox = collector
+    llm = start_llm()
+    before = llm.ref().actor_urn
+    reply = llm.ask(reply_to=name, **fields)
+    assert isinstance(reply, LLMError)
+    assert problem in reply.message
+    assert inbox.get(timeout=TIMEOUT) == reply
+    assert llm.ref().actor_urn == before  # not crashed and restarted: still the same actor
+    assert llm.done(FRANCE, max_tokens=8).completion_tokens > 0
+    assert llm.figures["errors"] == 1
+
+
+def test_weights_survive_a_crash_and_restart(start_llm: StartLLM) -> None:
+    llm = start_llm()
+    first = llm.ref()
+    settings = llm.model_settings
+    weights = load_model(settings)
+    with pytest.raises(supervisors.ActorExitedError):
+        first.proxy().generate(None).get(timeout=TIMEOUT)  # an actor bug: crash, get restarted
+    assert llm.ref().actor_urn != first.actor_urn
+    assert load_model(settings) is weights
+    assert llm.done(FRANCE, max_tokens=8).completion_tokens > 0
+
+
+def test_a_broken_model_is_loaded_again(start_llm: StartLLM, monkeypatch: Any) -> None:
+    llm = start_llm(n_batch=64)  # own model-cache entry: the other tests keep theirs
+    first = llm.ref()
+    weights = load_model(llm.model_settings)
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ModelBroken("llama_decode returned -1")
+
+    monkeypatch.setattr(Engine, "stream", broken)
+    with pytest.raises(supervisors.ActorExitedError):
+        llm.ask(FRANCE)
+    monkeypatch.undo()
+    assert llm.ref().actor_urn != first.actor_urn
+    assert load_model(llm.model_settings) is not weights
+    assert llm.done(FRANCE, max_tokens=8).completion_tokens > 0

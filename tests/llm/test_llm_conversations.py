@@ -1,0 +1,91 @@
+"""Conversations: history trimming, KV prefix reuse (counted by llama.cpp), interleaving."""
+
+from __future__ import annotations
+
+import itertools
+
+import llama_cpp
+
+from solo_actors.llm.engine import load_model
+from tests.llm.conftest import RunningLLM, StartLLM
+
+FRANCE = "What is the capital of France?"
+GERMANY = "And of Germany?"
+SPAIN = "Name a famous painter."
+
+
+def new_turn_tokens(llm: RunningLLM, user_text: str) -> int:
+    """Tokens of one new ChatML turn: the end of the previous reply, the user message and
+    the opening of the next reply. This is all a follow-up turn should evaluate."""
+    llama = load_model(llm.model_settings)
+    turn = f"<|im_end|>\n<|im_start|>user\n{user_text}<|im_end|>\n<|im_start|>assistant\n"
+    return len(llama.tokenize(turn.encode(), add_bos=False, special=True))
+
+
+def test_second_turn_evaluates_only_the_new_turn(start_llm: StartLLM) -> None:
+    llm = start_llm()
+    first = llm.done(FRANCE, conversation_id="c")
+    assert first.finish_reason == "stop"
+    assert first.prompt_eval_tokens == first.prompt_tokens  # a fresh actor: all evaluated
+    llama = load_model(llm.model_settings)
+    llama_cpp.llama_perf_context_reset(llama.ctx)
+    second = llm.done(GERMANY, conversation_id="c")
+    evaluated_by_llama = llama_cpp.llama_perf_context(llama.ctx).n_p_eval
+    expected = new_turn_tokens(llm, GERMANY)
+    assert second.prompt_eval_tokens == expected
+    assert evaluated_by_llama == expected  # llama.cpp's own prompt-eval counter agrees
+    # Everything before the new turn (system, first question, the reply) came from the cache.
+    assert second.prompt_tokens - expected == first.prompt_tokens + first.completion_tokens
+
+
+def test_history_is_trimmed_oldest_first_and_keeps_the_system_prompt(
+    start_llm: StartLLM,
+) -> None:
+    llm = start_llm(n_ctx=256, max_tokens=24, history_fill=0.75)
+    room = 256 - 24
+    questions = [f"Tell me one fact about the number {n}, in a sentence." for n in range(1, 9)]
+    replies = [llm.done(question, conversation_id="t") for question in questions]
+    assert all(reply.prompt_tokens <= room for reply in replies)
+    history = llm.ref().proxy().history("t").get(timeout=60)
+    assert history[0].role == "system"
+    assert history[0].content == llm.config.llm.system_prompt
+    users = [message.content for message in history if message.role == "user"]
+    assert users == questions[-len(users) :]  # the newest kept, the oldest gone
+    assert 1 <= len(users) < len(questions)
+    # A trim goes down to history_fill of the room, so the next turns reuse the KV cache.
+    trims = [
+        later
+        for earlier, later in itertools.pairwise(replies)
+        if later.prompt_tokens < earlier.prompt_tokens
+    ]
+    assert trims
+    assert all(reply.prompt_tokens <= int(room * 0.75) for reply in trims)
+    assert any(reply.prompt_eval_tokens < reply.prompt_tokens for reply in replies[1:])
+
+
+def test_interleaved_conversations_restore_their_kv_snapshots(start_llm: StartLLM) -> None:
+    alone = start_llm()
+    alone.done(FRANCE, conversation_id="a")
+    reference = alone.done(GERMANY, conversation_id="a")
+
+    llm = start_llm()
+    llm.done(FRANCE, conversation_id="a")
+    llm.done(SPAIN, conversation_id="b")
+    resumed = llm.done(GERMANY, conversation_id="a")
+    assert resumed.prompt_eval_tokens == new_turn_tokens(llm, GERMANY)
+    assert resumed.text == reference.text  # the restored cache is the same cache
+    assert llm.figures["kv_restores"] == 1
+
+
+def test_without_snapshots_interleaving_re_evaluates_but_stays_correct(
+    start_llm: StartLLM,
+) -> None:
+    llm = start_llm(kv_snapshot_mb=0)
+    first = llm.done(FRANCE, conversation_id="a")
+    llm.done(SPAIN, conversation_id="b")
+    resumed = llm.done(GERMANY, conversation_id="a")
+    assert resumed.prompt_eval_tokens > new_turn_tokens(llm, GERMANY)
+    # Only the system prompt, shared with conversation b, is reused.
+    assert resumed.prompt_eval_tokens > first.completion_tokens
+    assert resumed.text
+    assert llm.figures["kv_restores"] == 0
