@@ -315,13 +315,16 @@ class LLMActor(SupervisedActor):
             self.prompts.close(conversation, prompt, text, result.tokens)
             self._keep(request.conversation_id, conversation)
         if key and self._cache and result.finish_reason != "cancelled":
-            self._cache.put(key, CachedReply(
-                text=text,
-                prompt_tokens=len(prompt.tokens),
-                completion_tokens=len(result.tokens),
-                finish_reason=result.finish_reason,
-                created=time.time(),
-            ))
+            self._cache.put(
+                key,
+                CachedReply(
+                    text=text,
+                    prompt_tokens=len(prompt.tokens),
+                    completion_tokens=len(result.tokens),
+                    finish_reason=result.finish_reason,
+                    created=time.time(),
+                ),
+            )
         speed = 0.0
         if first_piece is not None and last_piece is not None and last_piece > first_piece:
             speed = (len(result.tokens) - 1) / (last_piece - first_piece)
@@ -339,9 +342,16 @@ class LLMActor(SupervisedActor):
         first_token = None
         if cached.text:
             first_token = now()
-            self._deliver(request, sink, LLMToken(
-                request_id=request.request_id, text=cached.text, index=0, turn_id=request.turn_id
-            ))
+            self._deliver(
+                request,
+                sink,
+                LLMToken(
+                    request_id=request.request_id,
+                    text=cached.text,
+                    index=0,
+                    turn_id=request.turn_id,
+                ),
+            )
         if request.conversation_id is not None:
             self.prompts.close(conversation, prompt, cached.text, [])
             self._keep(request.conversation_id, conversation)

@@ -28,9 +28,7 @@ from solo_actors.llm.templates import ALL_STOPS, ROLE_ECHOES
 # The escapes are the ellipsis, the curly closing quotes, the CJK full stop and the
 # full-width exclamation and question marks: written out they look like ASCII ones.
 _CLOSERS = "[\"'\u201d\u2019)\\]]*"
-_SENTENCE_END = re.compile(
-    f"[.!?\u2026]{_CLOSERS}(?=\\s|$)|[\u3002\uff01\uff1f]{_CLOSERS}|\n"
-)
+_SENTENCE_END = re.compile(f"[.!?\u2026]{_CLOSERS}(?=\\s|$)|[\u3002\uff01\uff1f]{_CLOSERS}|\n")
 # "2." or "3)" alone at the start of a line numbers a list item; it ends no sentence.
 _LIST_MARKER = re.compile(r"\s*\d{1,3}[.)]")
 

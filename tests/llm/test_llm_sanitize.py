@@ -66,8 +66,23 @@ def test_trailing_whitespace_is_held_until_more_text_comes() -> None:
 @given(
     st.lists(
         st.sampled_from(
-            ["Hello", " ", "\n", "assistant", ":", "<|", "im_end", "|>", "User", "Paris", ".",
-             "<", "[INST]", "é", "日本"]
+            [
+                "Hello",
+                " ",
+                "\n",
+                "assistant",
+                ":",
+                "<|",
+                "im_end",
+                "|>",
+                "User",
+                "Paris",
+                ".",
+                "<",
+                "[INST]",
+                "é",
+                "日本",
+            ]
         ),
         max_size=30,
     ),
