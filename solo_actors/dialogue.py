@@ -24,6 +24,7 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import Config
+from solo_actors.events import HUB
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     Interrupt,
@@ -111,6 +112,7 @@ class DialogueActor(supervisors.SupervisedActor):
             entry.times = replace(entry.times, first_token=now())
         entry.tokens.append(token.text)
         self.deliver(entry.turn, token)
+        HUB.publish(token)  # live views (the API's /events); never blocks
 
     def on_reply(self, reply: LLMDone | LLMError) -> None:
         entry = self.entry_for(reply.request_id)
@@ -174,6 +176,7 @@ class DialogueActor(supervisors.SupervisedActor):
             error=error,
         )
         self.deliver(turn, done)
+        HUB.publish(done)
         self.publish_figures(open_turns=len(self.open), **self.counts)
 
     def entry_for(self, request_id: str) -> OpenTurn | None:

@@ -21,6 +21,7 @@ import msgspec
 
 import supervisors
 from solo_actors.config.schema import Config, ReportsConfig
+from solo_actors.events import HUB
 
 REPORTS_NAME = "reports"
 CURRENT_FILE = "reports.jsonl"
@@ -126,6 +127,7 @@ class ReportForwarder:
         self._lock = threading.Lock()
 
     def emit(self, report: supervisors.Report) -> None:
+        HUB.publish(report)  # live views (the API's /events); never blocks
         with self._lock:
             if len(self.pending) == self.pending.maxlen:
                 self.dropped += 1

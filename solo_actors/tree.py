@@ -9,13 +9,15 @@ start, crash and restart is on disk; actors that others call by name start befor
     ├── reports   supervisor report log (JSONL files)
     ├── llm       the language model
     ├── dialogue  turns from every source -> llm -> replies and TurnDone
-    └── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
-                  mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
+    ├── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
+    │             mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
+    └── api       operator HTTP API, events and dashboard (docs/api.md; when api.enabled)
 """
 
 from __future__ import annotations
 
 import supervisors
+from solo_actors.api import API_NAME, ApiActor
 from solo_actors.config import Config
 from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
 from solo_actors.llm.actor import LLMActor
@@ -39,7 +41,7 @@ def root_children(
 ) -> list[supervisors.ChildSpec]:
     """The root's children; `options` says where voice input comes from and replies go."""
     shutdown = config.supervisor.shutdown_timeout
-    return [
+    children = [
         supervisors.ChildSpec(
             id="reports",
             name=REPORTS_NAME,
@@ -63,3 +65,15 @@ def root_children(
         ),
         voice_spec(config, options or RunOptions()),
     ]
+    if config.api.enabled:
+        # Last: it reads every other actor, and stops first, while they still answer.
+        children.append(
+            supervisors.ChildSpec(
+                id=API_NAME,
+                name=API_NAME,
+                start=ApiActor.start,
+                args=(config, ROOT_NAME),
+                shutdown=shutdown,
+            )
+        )
+    return children

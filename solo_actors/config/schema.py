@@ -187,6 +187,56 @@ class VoiceConfig(Section):
     tts: TtsConfig
 
 
+class ApiConfig(Section):
+    enabled: bool
+    host: str
+    """Address to bind; anything but a loopback address requires ``auth = true``."""
+    port: Port
+    """0 picks a free port (tests); the bound address is written to ``<var_dir>/api/url``."""
+    auth: bool
+    """Bearer tokens required on every route but /, /health, /ready and /openapi.json."""
+    tokens_file: str
+    """Hashed tokens with their scopes (mode 0600), under ``solo.var_dir``."""
+    admin_token_file: str
+    """The first-run admin token in clear (mode 0600), under ``solo.var_dir``."""
+    rate_per_token: Annotated[float, msgspec.Meta(gt=0)]
+    """Requests per second each token may make (a token bucket of ``rate_burst``)."""
+    rate_per_address: Annotated[float, msgspec.Meta(gt=0)]
+    """Requests per second each client address may make, with or without a token."""
+    rate_burst: Annotated[int, msgspec.Meta(ge=1)]
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)]
+    ask_timeout: Seconds
+    """An /ask that has no TurnDone by then is answered 504."""
+    actor_timeout: Seconds
+    """How long a request waits on a supervisor, the store or memory before a 503."""
+    event_queue: Annotated[int, msgspec.Meta(ge=1)]
+    """Events buffered per /events or /ws client; past this the oldest are dropped."""
+
+
+class AgentsConfig(Section):
+    workflows_dir: str
+    """Folder of workflow TOML files (one workflow per file), relative to the repo."""
+    intents: bool
+    """Route turns that start with a workflow's trigger word ("plan ...") to that workflow."""
+    max_steps: Annotated[int, msgspec.Meta(ge=1)]
+    """Steps (tasks) a run may finish; a longer workflow stops with status "max_steps"."""
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)]
+    """Completion tokens a run may generate over all its llm calls ("max_tokens")."""
+    step_max_tokens: Annotated[int, msgspec.Meta(ge=16)]
+    """Reply tokens per llm call: the most a voice turn waits behind one crew call."""
+    max_iter: Annotated[int, msgspec.Meta(ge=1, le=25)]
+    """CrewAI's max_iter: llm calls (think, tool, answer) an agent may make per task."""
+    timeout: Seconds
+    """Wall-clock seconds a run may take before it stops with status "timeout"."""
+    llm_call_timeout: Seconds
+    """Seconds one llm call may wait for its reply (queue + generation) before the run fails."""
+    tool_timeout: Seconds
+    """Seconds a tool waits on the memory or store actor."""
+    max_parallel_runs: Annotated[int, msgspec.Meta(ge=1, le=8)]
+    runs_kept: Annotated[int, msgspec.Meta(ge=1)]
+    """Finished runs kept for `GetRun`; the oldest are forgotten past this."""
+
+
 class Config(Section):
     profile: str
     """Name of the profile this config was built from (set by the loader)."""
@@ -200,3 +250,5 @@ class Config(Section):
     memory: MemoryConfig
     llm: LLMConfig
     voice: VoiceConfig
+    api: ApiConfig
+    agents: AgentsConfig

@@ -1,0 +1,230 @@
+"""Every route of the API as data: method, path, handler, scope, parameters, body, answers.
+
+The aiohttp router and the OpenAPI 3 document (``GET /openapi.json``) are both built from
+`ROUTES`, so the two cannot drift apart; a test compares the running router with the
+document as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+from aiohttp import web
+
+from solo_actors.api import handlers
+from solo_actors.api.auth import SCOPES, Scope
+from solo_actors.api.handlers import ACTION_SCOPES, AskBody, SayBody, json_response
+from solo_actors.events import TOPICS
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+STATIC_DIR = Path(__file__).with_name("static")
+API_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    where: Literal["query", "path"]
+    description: str
+    schema: dict[str, Any]
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST"]
+    path: str
+    """OpenAPI path; `router_path` when aiohttp needs a pattern."""
+    handler: Handler
+    scope: Scope | None
+    """Least token scope that may call it; None: public."""
+    summary: str
+    params: tuple[Param, ...] = ()
+    body: type[msgspec.Struct] | None = None
+    ok: int = 200
+    content: tuple[str, ...] = ("application/json",)
+    errors: tuple[int, ...] = ()
+    """Statuses besides the ones every route may answer (429) and auth adds (401, 403)."""
+    router_path: str | None = None
+
+
+INT = {"type": "integer"}
+STRING = {"type": "string"}
+TIME = {"type": "string", "description": "epoch seconds, or a duration ago: 90s, 10m, 2h, 1d"}
+
+
+def query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> Param:
+    return Param(name, "query", description, schema, required)
+
+
+async def dashboard(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+async def static_file(request: web.Request) -> web.FileResponse:
+    name = request.match_info["name"]
+    path = STATIC_DIR / name
+    # Only the page's own files: no sub-folders, so no path can climb out of static/.
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise web.HTTPNotFound(text=f"no static file {name!r}")
+    return web.FileResponse(path)
+
+
+async def openapi(_request: web.Request) -> web.Response:
+    return json_response(openapi_document())
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/", dashboard, None, "The dashboard page", content=("text/html",)),
+    Route("GET", "/static/{name}", static_file, None, "The dashboard's script and style",
+          params=(Param("name", "path", "file name", STRING, True),),
+          content=("text/javascript", "text/css"), errors=(404,)),
+    Route("GET", "/health", handlers.health, None, "The process is alive"),
+    Route("GET", "/ready", handlers.ready, None, "Every permanent child is running (else 503)",
+          errors=(503,)),
+    Route("GET", "/openapi.json", openapi, None, "This document"),
+    Route("GET", "/status", handlers.status, "read",
+          "The supervision tree: state, uptime, restarts, last exit, mailbox, figures",
+          errors=(503,)),
+    Route("GET", "/supervisors", handlers.supervisor_list, "read",
+          "Each supervisor's flags and child specs with their state", errors=(503,)),
+    Route("GET", "/log", handlers.log, "read", "Supervisor reports, newest first",
+          params=(query("actor", "tree path or child id, e.g. solo/llm or llm", STRING),
+                  query("kind", "report kind; crash = abnormal exit, stop = shutdown",
+                        {"type": "string", "enum": list(handlers.ReportKindFilter.__args__)}),
+                  query("since", "reports at or after", TIME),
+                  query("until", "reports before", TIME),
+                  query("limit", "at most this many (1..10000, default 100)",
+                        {"type": "integer", "minimum": 1, "maximum": 10000})),
+          errors=(400,)),
+    Route("GET", "/turns", handlers.turns, "read", "Recent turns from the store, newest first",
+          params=(query("since", "turns at or after", TIME),
+                  query("until", "turns before", TIME),
+                  query("limit", "at most this many (1..1000, default 50)",
+                        {"type": "integer", "minimum": 1, "maximum": 1000})),
+          errors=(400, 503)),
+    Route("GET", "/conversations/{id}", handlers.conversation, "read",
+          "One conversation's turns, oldest first",
+          params=(Param("id", "path", "conversation id", STRING, True),
+                  query("limit", "at most this many (1..10000)",
+                        {"type": "integer", "minimum": 1, "maximum": 10000})),
+          errors=(400, 404, 503)),
+    Route("GET", "/memories", handlers.memories, "read", "Memories recalled for a text",
+          params=(query("q", "text to recall memories for", {"type": "string", "minLength": 1},
+                        True),
+                  query("k", "at most this many (1..100)",
+                        {"type": "integer", "minimum": 1, "maximum": 100}),
+                  query("conversation_id", "only this conversation's memories", STRING)),
+          errors=(400, 503)),
+    Route("GET", "/metrics", handlers.metrics, "read", "Prometheus text exposition",
+          content=("text/plain",)),
+    Route("GET", "/events", handlers.events, "read",
+          "Server-sent events: turn, token and report, live",
+          params=(query("topics", f"comma-separated subset of {', '.join(TOPICS)}", STRING),),
+          content=("text/event-stream",), errors=(400,)),
+    Route("GET", "/ws", handlers.websocket, "read",
+          "WebSocket of the same events (a first frame {\"token\": ...} may authenticate)",
+          params=(query("topics", f"comma-separated subset of {', '.join(TOPICS)}", STRING),),
+          ok=101, errors=(400,)),
+    Route("POST", "/actors/{path}/{action}", handlers.actor_action, "control",
+          "Restart, stop (admin) or start an actor by tree path",
+          params=(Param("path", "path", "tree path, e.g. solo/llm or llm", STRING, True),
+                  Param("action", "path", "what to do",
+                        {"type": "string", "enum": list(ACTION_SCOPES)}, True)),
+          ok=202, errors=(404, 409, 503),
+          router_path="/actors/{path:.+}/{action:restart|stop|start}"),
+    Route("POST", "/ask", handlers.ask, "control",
+          "Ask a question; ?stream=1 answers with server-sent events of tokens",
+          params=(query("stream", "1 for server-sent events", {"type": "string",
+                                                                "enum": ["0", "1"]}),),
+          body=AskBody, content=("application/json", "text/event-stream"),
+          errors=(400, 413, 503, 504)),
+    Route("POST", "/say", handlers.say, "control", "Speak a text aloud (needs the tts actor)",
+          body=SayBody, ok=202, errors=(400, 413, 503)),
+    Route("POST", "/config/reload", handlers.config_reload, "admin",
+          "Re-read the profile; apply what can change live, list what needs a restart",
+          errors=(400,)),
+)  # fmt: skip
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
+}
+ERROR_MEANINGS = {
+    400: "bad input: the message names the field or parameter and the fix",
+    401: "no token, or an unknown or revoked one",
+    403: "the token's scope is too low",
+    404: "no such thing (an unknown actor path lists the known ones)",
+    409: "the supervisor refused (e.g. starting a running child)",
+    413: "request body larger than api.max_body_bytes",
+    429: "rate limit reached; retry after Retry-After seconds",
+    503: "the actor needed is not running or did not answer in time",
+    504: "no reply within api.ask_timeout",
+}
+
+
+def operation(route: Route) -> dict[str, Any]:
+    errors = {*route.errors, 429}
+    if route.scope is not None:
+        errors |= {401, 403}
+    if any(param.where == "query" for param in route.params):
+        errors.add(400)
+    ok_content: dict[str, Any] = {
+        kind: {"schema": {"type": "object"} if kind == "application/json" else STRING}
+        for kind in route.content
+    }
+    responses: dict[str, Any] = {str(route.ok): {"description": "success", "content": ok_content}}
+    if route.ok == 101:
+        responses[str(route.ok)] = {"description": "switching to the WebSocket protocol"}
+    for status in sorted(errors):
+        responses[str(status)] = {
+            "description": ERROR_MEANINGS[status],
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
+    document: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": f"{route.method.lower()}_{route.handler.__name__}",
+        "responses": responses,
+        "parameters": [
+            {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
+             "description": p.description, "schema": p.schema}
+            for p in route.params
+        ],
+    }  # fmt: skip
+    if route.scope is not None:
+        document["security"] = [{"bearer": [route.scope]}]
+        document["description"] = f"Needs a token with scope `{route.scope}` or higher."
+    else:
+        document["security"] = []
+    if route.body is not None:
+        _, components = msgspec.json.schema_components([route.body])
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": components[route.body.__name__]}},
+        }
+    return document
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = operation(route)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Solo operator API",
+            "version": API_VERSION,
+            "description": "Status and control of the Solo assistant; see docs/api.md. "
+            f"Token scopes, lowest first: {', '.join(SCOPES)}.",
+        },
+        "servers": [{"url": "/"}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

@@ -1,0 +1,123 @@
+"""What the API's handlers share: settings, tokens, limits, the turn router and the tree.
+
+One `ApiState` lives in the aiohttp application (``app[STATE]``). Everything here is read
+without messaging a busy actor: the tree comes from the root supervisor's lock-protected
+``status()`` snapshot, declared specs from `solo_actors.tree`, turn replies from the api
+actor's own mailbox via `TurnRouter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+import pykka
+from aiohttp import web
+
+import supervisors
+from solo_actors.api.auth import RateLimiter, TokenStore
+from solo_actors.config import Config
+from solo_actors.messages import LLMDone, LLMError, LLMToken, TurnDone
+
+TurnMessage = LLMToken | LLMDone | LLMError | TurnDone
+
+
+class TurnRouter:
+    """Hands each turn's replies, which arrive in the api actor's thread, to the asyncio
+    queue of the request waiting for that turn."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Queue[TurnMessage]]] = {}
+        self._lock = threading.Lock()
+
+    def expect(self, turn_id: str) -> asyncio.Queue[TurnMessage]:
+        """A queue for ``turn_id``'s messages; call from the event loop."""
+        queue: asyncio.Queue[TurnMessage] = asyncio.Queue()
+        with self._lock:
+            self._waiting[turn_id] = (asyncio.get_running_loop(), queue)
+        return queue
+
+    def forget(self, turn_id: str) -> None:
+        with self._lock:
+            self._waiting.pop(turn_id, None)
+
+    def deliver(self, message: TurnMessage) -> None:
+        """Route ``message`` by its turn id; replies to forgotten turns are dropped."""
+        if message.turn_id is None:
+            return
+        with self._lock:
+            waiting = self._waiting.get(message.turn_id)
+        if waiting is not None:
+            loop, queue = waiting
+            # The loop may be closing (api shutdown): the request is gone with it.
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, message)
+            except RuntimeError:
+                self.forget(message.turn_id)
+
+
+@dataclass
+class ApiState:
+    """Shared by every handler of one running server."""
+
+    config: Config
+    root_name: str
+    actor_name: str
+    """The api actor's registered name: the ``reply_to`` of its turns."""
+    tokens: TokenStore
+    router: TurnRouter
+    per_token: RateLimiter
+    per_address: RateLimiter
+    started_at: float = field(default_factory=time.time)
+    process: psutil.Process = field(default_factory=psutil.Process)
+
+    def root(self) -> supervisors.SupervisorRef:
+        """The running root supervisor, found by its path (it has no registered name)."""
+        root = self.supervisor_at(self.root_name)
+        if root is None:
+            raise ApiError(503, "the supervision tree is not running")
+        return root
+
+    def supervisor_at(self, path: str) -> supervisors.SupervisorRef | None:
+        for ref in pykka.ActorRegistry.get_by_class(supervisors.Supervisor):
+            if isinstance(ref, supervisors.SupervisorRef) and ref.path == path and ref.is_alive():
+                return ref
+        return None
+
+    def tree(self) -> supervisors.NodeStatus:
+        return self.root().status()
+
+    def apply(self, config: Config) -> None:
+        """Take the settings of a reloaded config that apply without a restart."""
+        settings = config.api
+        for limiter, rate in ((self.per_token, settings.rate_per_token),
+                              (self.per_address, settings.rate_per_address)):  # fmt: skip
+            limiter.rate, limiter.burst = rate, settings.rate_burst
+        self.config = config
+
+
+def walk(node: supervisors.NodeStatus) -> Iterator[supervisors.NodeStatus]:
+    """``node`` and every node below it, depth first."""
+    yield node
+    for child in node.children:
+        yield from walk(child)
+
+
+class ApiError(Exception):
+    """An HTTP error answered as ``{"error": message, ...extra}``."""
+
+    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:  # fmt: skip
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+        self.extra = extra
+
+
+STATE = web.AppKey("state", ApiState)
