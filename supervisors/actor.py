@@ -47,6 +47,9 @@ A = TypeVar("A", bound="SupervisedActor")
 
 ExcInfo = tuple[type[BaseException], BaseException, "TracebackType | None"]
 
+_CONTROL = (_ActorStop, ExitSignal)
+"""Messages the loop handles itself: pykka's stop, a trapped exit signal."""
+
 
 class SupervisedRef(pykka.ActorRef[A], Generic[A]):
     """The ``ActorRef`` of a ``SupervisedActor``; also gives its exit.
@@ -159,21 +162,22 @@ class SupervisedActor(pykka.ThreadingActor):
 
     def _sv_serve(self) -> tuple[ExitReason, ExcInfo | None]:
         """Handle messages until the actor must exit; return why."""
+        # The per-message path: one field store more than pykka's own loop
+        # (``current``, which is also what heartbeat checks watch).
         lifecycle = self._sv_lifecycle
+        get = lifecycle.mailbox.get
+        timers = self._sv_timers
         handle = self._handle_receive
-        receive = self._sv_receive
-        monotonic = time.monotonic
         while lifecycle.exit_request is None:
-            envelope = receive()
+            envelope = self._sv_receive_timer_or_mail() if timers else get()
             lifecycle.current = envelope
             if lifecycle.exit_request is not None:
                 break
-            lifecycle.activity = monotonic()
             message = envelope.message
-            if isinstance(message, _ActorStop):
-                return NORMAL, None  # replied to once on_stop ran
-            if isinstance(message, ExitSignal):
-                return message.reason, None
+            if isinstance(message, _CONTROL):
+                if isinstance(message, ExitSignal):
+                    return message.reason, None
+                return NORMAL, None  # pykka's stop: replied to once on_stop ran
             try:
                 response = handle(message)
             except BaseException as error:
@@ -186,8 +190,8 @@ class SupervisedActor(pykka.ThreadingActor):
         assert lifecycle.exit_request is not None
         return lifecycle.exit_request, None
 
-    def _sv_receive(self) -> Envelope[Any]:
-        """Next envelope: a due timer, else the mailbox's next message."""
+    def _sv_receive_timer_or_mail(self) -> Envelope[Any]:
+        """A due timer, else the mailbox's next message (waiting for either)."""
         timers = self._sv_timers
         inbox = self._sv_lifecycle.mailbox
         while timers:

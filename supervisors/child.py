@@ -47,8 +47,9 @@ class Child:
         self.last_exit: ExitReason | None = None
         self.last_uptime = 0.0
         self.backoff_attempt = 0
-        # (activity stamp, first seen) of mail seen waiting; see missed_heartbeat.
-        self._heartbeat_mark: tuple[float, float] | None = None
+        # (envelope being handled, when mail was first seen waiting behind it);
+        # see hung_for.
+        self._heartbeat_mark: tuple[object, float] | None = None
 
     @property
     def id(self) -> str:
@@ -80,25 +81,27 @@ class Child:
         self.backoff_attempt += 1
         return delay
 
-    def missed_heartbeat(self, now: float) -> bool:
-        """Whether the child took no message for ``heartbeat`` s with mail waiting.
+    def hung_for(self, now: float) -> float | None:
+        """Seconds the child has taken no message with mail waiting, once that
+        reaches its ``heartbeat`` deadline; None while it is not hung.
 
         Sampled by the supervisor: the clock starts when mail is first seen
-        waiting while the actor's activity stamp stays the same, so an actor
-        that was idle for an hour and just got mail is not flagged.
+        waiting and stops as soon as the actor takes a new message, so an
+        actor that was idle for an hour and just got mail is not flagged.
         """
         ref, deadline = self.ref, self.spec.heartbeat
         if ref is None or deadline is None:
-            return False
+            return None
         lifecycle = ref.lifecycle
         if lifecycle.reason is not None or lifecycle.mailbox.empty():
             self._heartbeat_mark = None
-            return False
+            return None
         mark = self._heartbeat_mark
-        if mark is None or mark[0] != lifecycle.activity:
-            self._heartbeat_mark = (lifecycle.activity, now)
-            return False
-        return now - mark[1] >= deadline
+        if mark is None or mark[0] is not lifecycle.current:
+            self._heartbeat_mark = (lifecycle.current, now)
+            return None
+        stalled = now - mark[1]
+        return stalled if stalled >= deadline else None
 
     def node(self, parent_path: str, now: float, children: tuple[NodeStatus, ...]) -> NodeStatus:
         """This child as a status node (``children``: its own, if a supervisor)."""

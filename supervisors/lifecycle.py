@@ -12,8 +12,8 @@ and can be asked or forced to exit. A pykka actor has none of that, so each
   mailbox closed and every pending request answered with ``ActorExitedError``;
 * exit requests (``request_exit``: finish the current message, then exit) and
   ``kill`` (exit *now*, abandoning the thread, see below);
-* what an observer may read without sending a message: last-activity time,
-  mailbox depth and published figures.
+* what an observer may read without sending a message: the message being
+  handled, mailbox depth and published figures.
 
 Anything that can run ``finish()`` when its work ends can be supervised, which
 is how a future stand-in for an out-of-process child will report its exits.
@@ -33,8 +33,6 @@ import itertools
 import logging
 import queue
 import threading
-import time
-import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -44,9 +42,9 @@ from pykka.messages import _ActorStop
 
 from supervisors.errors import ActorExitedError
 from supervisors.mailbox import Mailbox
-from supervisors.reasons import KILLED, ExitReason
+from supervisors.reasons import KILLED, ExitReason, format_traceback
 
-__all__ = ["ExitSignal", "Figure", "Lifecycle", "Monitor", "format_traceback"]
+__all__ = ["ExitSignal", "Figure", "Lifecycle", "Monitor"]
 
 logger = logging.getLogger("supervisors")
 
@@ -80,7 +78,6 @@ class Lifecycle:
         "_started",
         "_tokens",
         "_traceback",
-        "activity",
         "current",
         "exit_request",
         "figures",
@@ -108,13 +105,12 @@ class Lifecycle:
         waiting instead of taking effect after the current message (see ``ExitSignal``)."""
         self.exit_request: ExitReason | None = None
         """Set when the actor should exit after its current message."""
-        # The two fields below are written by the actor's thread once per
-        # message and read by watchers without a lock: single writer, and a
-        # stale read only delays hang detection by one check.
-        self.activity = time.monotonic()
-        """``time.monotonic()`` when the actor last took a message."""
+        # Written by the actor's thread once per message, read by watchers
+        # without a lock: single writer, and a stale read only delays hang
+        # detection by one check.
         self.current: Envelope[Any] | None = None
-        """The envelope being handled, answered if the actor dies on it."""
+        """The envelope being handled: answered if the actor dies on it, and
+        the actor's heartbeat (a new one means it took a message)."""
         self.figures: Mapping[str, Figure] = {}
 
     # -- what observers read -------------------------------------------------
@@ -133,8 +129,8 @@ class Lifecycle:
     def traceback(self) -> str:
         """Traceback text of the exception the actor died of ("" if none).
 
-        Formatted on first use: formatting costs about 0.1 ms, which would
-        otherwise delay every restart.
+        Formatted on first use, by whoever needs it (the supervisor, once the
+        replacement runs), never on the dying actor's way out.
         """
         if self._traceback is None:
             error = self._error
@@ -284,14 +280,3 @@ class Lifecycle:
             assert self._reason is not None
             raise ActorExitedError(str(self._ref), self._reason)
         self._answer(envelope)
-
-
-def format_traceback(error: BaseException) -> str:
-    """The traceback text of ``error``; then let go of its frames' locals.
-
-    A dead actor's frames hold its ``self``, and with it whatever it owned
-    (a loaded model, say); once the text exists they are not needed.
-    """
-    text = "".join(traceback.format_exception(error))
-    traceback.clear_frames(error.__traceback__)
-    return text

@@ -10,6 +10,8 @@ status snapshots as-is.
 
 from __future__ import annotations
 
+import linecache
+import traceback
 from typing import Literal
 
 import msgspec
@@ -21,6 +23,7 @@ __all__ = [
     "SHUTDOWN",
     "ExitKind",
     "ExitReason",
+    "format_traceback",
 ]
 
 ExitKind = Literal["normal", "shutdown", "crash", "killed", "hung"]
@@ -76,3 +79,47 @@ KILLED = ExitReason("killed")
 
 HUNG = ExitReason("hung", "missed its heartbeat deadline with mail waiting")
 """The actor was killed by its supervisor for missing its heartbeat deadline."""
+
+
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def format_traceback(error: BaseException) -> str:
+    """Traceback text of ``error`` and its causes; then drop its frames' locals.
+
+    The layout is ``traceback.format_exception``'s without the ``^^^`` markers.
+    Not the stdlib function itself: it stats every source file on each call
+    (``linecache.checkcache``) and parses source lines for the markers, which
+    costs 0.1 to 1 ms per crash; this reads each file once, from the cache.
+
+    Clearing the frames afterwards lets go of what a dead actor's frames held
+    (its ``self``, and a loaded model with it) once the text exists.
+    """
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    link = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT
+        else:
+            current = None
+    parts: list[str] = []
+    for exception, link in reversed(chain):
+        if exception.__traceback__ is not None:
+            parts.append("Traceback (most recent call last):\n")
+            for frame, lineno in traceback.walk_tb(exception.__traceback__):
+                code = frame.f_code
+                parts.append(f'  File "{code.co_filename}", line {lineno}, in {code.co_name}\n')
+                line = linecache.getline(code.co_filename, lineno, frame.f_globals).strip()
+                if line:
+                    parts.append(f"    {line}\n")
+            traceback.clear_frames(exception.__traceback__)
+        parts.extend(traceback.format_exception_only(exception))
+        parts.append(link)
+    return "".join(parts)

@@ -74,16 +74,16 @@ class Registry:
         with self._changed:
             return sorted(name for name, ref in self._refs.items() if ref.is_alive())
 
-    def _resolve(self, name: str) -> pykka.ActorRef[Any]:
-        ref = self._refs.get(name)
-        if ref is None:
-            raise NoProcError(name)
-        return ref
+    # ask and tell look the name up inline: they are the hot path of every
+    # message sent by name.
 
     def ask(self, name: str, message: Any, timeout: float | None = None) -> Any:
         """``ask`` the actor registered as ``name``; ``NoProcError`` if none."""
+        ref = self._refs.get(name)
+        if ref is None:
+            raise NoProcError(name)
         try:
-            return self._resolve(name).ask(message, timeout=timeout)
+            return ref.ask(message, timeout=timeout)
         except ActorExitedError:
             raise  # it died on (or with) our request: the reason matters more
         except pykka.ActorDeadError as error:
@@ -91,8 +91,11 @@ class Registry:
 
     def tell(self, name: str, message: Any) -> None:
         """``tell`` the actor registered as ``name``; ``NoProcError`` if none."""
+        ref = self._refs.get(name)
+        if ref is None:
+            raise NoProcError(name)
         try:
-            self._resolve(name).tell(message)
+            ref.tell(message)
         except pykka.ActorDeadError as error:
             raise NoProcError(name) from error
 

@@ -35,7 +35,6 @@ import contextvars
 import logging
 import threading
 import time
-import traceback
 from collections.abc import Sequence
 from functools import partial
 from typing import Any, NamedTuple, cast
@@ -49,7 +48,7 @@ from supervisors.child import Child
 from supervisors.errors import AlreadyRegisteredError, StartError, SupervisorError
 from supervisors.intensity import RestartIntensity
 from supervisors.lifecycle import Lifecycle
-from supervisors.reasons import HUNG, SHUTDOWN, ExitReason
+from supervisors.reasons import HUNG, SHUTDOWN, ExitReason, format_traceback
 from supervisors.registry import Registry, default_registry
 from supervisors.reports import (
     EscalationReport,
@@ -346,7 +345,7 @@ class Supervisor(SupervisedActor):
                 raise TypeError(f"start of {spec.id!r} returned {ref!r}, not a SupervisedRef")
         except Exception as error:
             return self._start_failed(
-                child, context, ExitReason.crash(error), traceback.format_exc()
+                child, context, ExitReason.crash(error), format_traceback(error)
             )
         finally:
             _PARENT.reset(token)
@@ -492,12 +491,12 @@ class Supervisor(SupervisedActor):
             if deadline is None:
                 continue
             shortest = deadline if shortest is None else min(shortest, deadline)
-            if child.missed_heartbeat(now):
+            stalled = child.hung_for(now)
+            if stalled is not None:
                 assert child.ref is not None
                 lifecycle = child.ref.lifecycle
                 context = (
-                    f"no message taken for {now - lifecycle.activity:.3f}s "
-                    f"with {lifecycle.mailbox_depth} waiting"
+                    f"no message taken for {stalled:.3f}s with {lifecycle.mailbox_depth} waiting"
                 )
                 self._report(HungReport, child, context=context, reason=HUNG)
                 # The monitor turns this into an ordinary exit with reason hung.
