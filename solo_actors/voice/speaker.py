@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,9 +85,13 @@ class Track:
 
 
 class Playback:
-    """Audio waiting to be played, drained by a clock; thread-safe (the device callback)."""
+    """Audio waiting to be played, drained by a clock; thread-safe (the device callback).
 
-    def __init__(self) -> None:
+    `on_start(turn_id)` is called (on the clock's thread) when a reply's first sample plays.
+    """
+
+    def __init__(self, on_start: Callable[[str], None]) -> None:
+        self.on_start = on_start
         self.lock = threading.Lock()
         self.segments: deque[Segment] = deque()
         self.tracks: dict[str, Track] = {}
@@ -101,6 +106,7 @@ class Playback:
         out = np.zeros(count, np.int16)
         filled = 0
         played_at = now()
+        started: list[str] = []
         with self.lock:
             while filled < count and self.segments:
                 segment = self.segments[0]
@@ -115,9 +121,12 @@ class Playback:
                     track = self.tracks.setdefault(segment.turn_id, Track())
                     if track.first_played is None:
                         track.first_played = played_at
+                        started.append(segment.turn_id)
                     track.chunks.append(piece)
                 if segment.offset >= len(segment.samples):
                     self.segments.popleft()
+        for turn_id in started:
+            self.on_start(turn_id)
         return out
 
     def drain(self) -> None:
@@ -126,14 +135,15 @@ class Playback:
             total = sum(len(s.samples) - s.offset for s in self.segments)
         self.pull(total)
 
-    def stop(self, turn_id: str | None = None) -> bool:
-        """Drop the queued audio of `turn_id` (of every reply if None); True if any was."""
+    def stop(self, turn_id: str | None = None) -> set[str]:
+        """Drop the queued audio of `turn_id` (of every reply if None); the turns stopped."""
         with self.lock:
-            kept = deque(
-                s for s in self.segments if s.turn_id == ACK or turn_id not in (None, s.turn_id)
-            )
-            stopped = len(kept) < len(self.segments)
-            self.segments = kept
+            stopped = {
+                s.turn_id
+                for s in self.segments
+                if s.turn_id != ACK and turn_id in (None, s.turn_id)
+            }
+            self.segments = deque(s for s in self.segments if s.turn_id not in stopped)
         return stopped
 
     def queued_seconds(self, turn_id: str, rate: int) -> float:
@@ -179,7 +189,7 @@ class SpeakerActor(supervisors.SupervisedActor):
         self.options = options
         self.log = get_logger(f"solo/voice/{SPEAKER}")
         self.rate = PIPER_RATE
-        self.playback = Playback()
+        self.playback = Playback(on_start=lambda turn_id: self.publish_figures(playing=turn_id))
         self.clock: RealtimeClock | None = None
         self.stream: Any = None
         self.instant = False
@@ -276,7 +286,9 @@ class SpeakerActor(supervisors.SupervisedActor):
             self.playback.drain()
 
     def on_wake(self, wake: WakeDetected) -> None:
-        if self.playback.stop():
+        stopped = self.playback.stop()
+        if stopped:
+            self.interrupted.update(stopped)
             stopped_ms = (now() - wake.at) * 1000
             self.log.info(
                 "barge-in: playback stopped", turn_id=wake.turn_id, ms=round(stopped_ms, 1)

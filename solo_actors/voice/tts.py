@@ -200,6 +200,7 @@ class TtsActor(supervisors.SupervisedActor):
             if turn_id is None or reply.turn_id == turn_id:
                 if not reply.cancelled:
                     self.counts["interrupted"] += 1
+                    self.publish_figures(interrupted=self.counts["interrupted"])
                 reply.cancelled = True
                 reply.pending = ""
 

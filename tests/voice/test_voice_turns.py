@@ -1,0 +1,99 @@
+"""Voice turns through the running actors: barge-in, an STT crash mid-turn, no microphone.
+
+Each test starts llm, dialogue and the voice supervisor (test profile: the small LLM) with
+replies written to WAV files, and speaks to the tree the way its own actors do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import supervisors
+from solo_actors.messages import AudioFrame, StageTimes, Transcript, UserTurn, Utterance, now
+from solo_actors.voice.audio import SAMPLE_RATE, frames_of
+from tests.voice.conftest import Speech, VoiceRun, wait_for
+
+TIMEOUT = 60.0
+
+
+def feed(samples: np.ndarray) -> None:
+    """Hand frames to the wake actor as the mic's pump does (one ask per frame)."""
+
+    for sequence, pcm in enumerate(frames_of(samples)):
+        frame = AudioFrame(pcm=pcm, sample_rate=SAMPLE_RATE, sequence=sequence)
+        supervisors.ask("wake", frame, timeout=5)
+
+
+def ask_by_text(run: VoiceRun, text: str) -> str:
+    """Start a turn as the text source does; returns its turn id."""
+    times = StageTimes(speech_end=now(), transcript=now())
+    turn = UserTurn(conversation_id="c1", text=text, source="text", reply_to="tts", times=times)
+    supervisors.tell("tts", Transcript(turn_id=turn.turn_id, text=text, times=times))
+    supervisors.tell("dialogue", turn)
+    return turn.turn_id
+
+
+def test_the_wake_word_during_a_reply_stops_playback_within_200_ms(
+    voice_tree: Callable[..., VoiceRun], speech: Speech
+) -> None:
+    run = voice_tree(realtime=True)
+    turn_id = ask_by_text(run, "Tell me a long story about a dragon who lives in a castle.")
+    wait_for(lambda: run.figures("speaker").get("playing") == turn_id, TIMEOUT, "playback")
+    feed(speech.clip(0.2, "Jarvis.", 0.3))
+    stopped = wait_for(
+        lambda: run.figures("speaker").get("barge_in_stop_ms"), 5.0, "playback to stop"
+    )
+    assert stopped <= 200
+    [turn] = [t for t in run.wait_turns(1, TIMEOUT) if t["turn_id"] == turn_id]
+    assert turn["interrupted"] is True
+    assert run.figures("speaker").get("ack_latency_ms") is not None
+
+
+def test_an_stt_crash_mid_turn_is_answered_and_the_next_turn_works(
+    voice_tree: Callable[..., VoiceRun], speech: Speech, hear: Callable[[Path], str]
+) -> None:
+    run = voice_tree()
+    before = supervisors.whereis("stt")
+    # An odd number of bytes is not int16 audio: the actor crashes inside the turn.
+    broken = Utterance(
+        turn_id="broken",
+        pcm=b"\x01" * 1001,
+        sample_rate=SAMPLE_RATE,
+        times=StageTimes(wake=now(), speech_end=now()),
+    )
+    supervisors.tell("stt", broken)
+    [failed] = run.wait_turns(1, TIMEOUT)
+    assert failed["turn_id"] == "broken"
+    assert "speech recognition crashed" in failed["error"]
+    assert "catch" in hear(Path(failed["file"])).lower()
+    after = wait_for(lambda: supervisors.whereis("stt"), 10.0, "stt to restart")
+    assert after is not before
+
+    question = speech.clip(0.2, "What is the capital of France?", 0.3)
+    supervisors.tell(
+        "stt",
+        Utterance(
+            turn_id="next",
+            pcm=question.tobytes(),
+            sample_rate=SAMPLE_RATE,
+            times=StageTimes(wake=now(), speech_end=now()),
+        ),
+    )
+    turns = run.wait_turns(2, TIMEOUT)
+    assert turns[1]["turn_id"] == "next"
+    assert "capital of france" in turns[1]["text"].lower()
+    assert turns[1]["error"] is None
+
+
+def test_with_no_microphone_the_tree_says_so_once_and_stays_up(
+    voice_tree: Callable[..., VoiceRun],
+) -> None:
+    run = voice_tree(output_dir=None)
+    assert run.figures("mic")["source"] == "none"
+    run.turns()
+    assert run.errors.count("solo: no microphone") == 1
+    assert "--input FILE or --text" in run.errors
+    assert all(run.refs().values())
