@@ -115,9 +115,11 @@ def test_stop_is_normal_and_runs_on_stop() -> None:
             stopped.set()
 
     ref = Stops.start()
+    assert ref.exit_reason is None
     assert ref.stop(timeout=1) is True
     assert stopped.is_set()
     assert ref.wait(0) == NORMAL
+    assert ref.exit_reason == NORMAL
 
 
 def test_on_stop_raising_turns_exit_into_crash() -> None:

@@ -140,6 +140,13 @@ def test_brutal_kill_skips_on_stop(spec: Any, start_tree: Any, events: Any) -> N
     assert events.of("stop") == []
 
 
+def test_default_shutdown_is_otps(spec: Any) -> None:
+    assert spec("w").shutdown_policy == 5.0
+    assert spec("s", type="supervisor").shutdown_policy == "infinity"
+    assert supervisor_spec("s", SupFlags()).shutdown_policy == "infinity"
+    assert spec("k", shutdown="brutal_kill").shutdown_policy == "brutal_kill"
+
+
 def test_invalid_specs_and_flags_are_rejected(spec: Any) -> None:
     with pytest.raises(ValueError):
         ChildSpec("", lambda: None)
