@@ -47,9 +47,11 @@ def read_wav(path: Path) -> LoadedAudio:
             raw = wav.readframes(promised)
     except FileNotFoundError:
         raise AudioInputError(f"{path}: no such file") from None
-    except (wave.Error, EOFError) as error:
+    except (wave.Error, EOFError, RuntimeError, ValueError) as error:
+        # RuntimeError: what the wave module raises on a chunk with a nonsense length.
+        why = str(error) or "malformed chunks"
         raise AudioInputError(
-            f"{path}: not a readable PCM WAV file ({error}); convert it with "
+            f"{path}: not a readable PCM WAV file ({why}); convert it with "
             f"`ffmpeg -i {path.name} -ar 16000 -ac 1 -c:a pcm_s16le fixed.wav`"
         ) from None
     if width not in (1, 2, 3, 4):

@@ -151,6 +151,10 @@ class Playback:
             waiting = sum(len(s.samples) - s.offset for s in self.segments if s.turn_id == turn_id)
         return waiting / rate
 
+    def started_turns(self) -> set[str]:
+        with self.lock:
+            return set(self.tracks)
+
     def take(self, turn_id: str) -> Track:
         with self.lock:
             return self.tracks.pop(turn_id, Track())
@@ -287,8 +291,10 @@ class SpeakerActor(supervisors.SupervisedActor):
 
     def on_wake(self, wake: WakeDetected) -> None:
         stopped = self.playback.stop()
+        # Replies that were playing or had played some: any audio of theirs still to come
+        # (tts finishing a sentence before it sees the barge-in) is dropped.
+        self.interrupted.update(stopped, self.playback.started_turns())
         if stopped:
-            self.interrupted.update(stopped)
             stopped_ms = (now() - wake.at) * 1000
             self.log.info(
                 "barge-in: playback stopped", turn_id=wake.turn_id, ms=round(stopped_ms, 1)

@@ -8,13 +8,13 @@ sentence plays while the llm writes the rest. A turn that ends with nothing spok
 speaks the `TurnDone`'s ``reply`` instead. The voice is loaded once per process.
 
 Barge-in: a `WakeDetected` cancels every open turn: tts stops speaking them and tells
-`Interrupt` to the llm, the dialogue actor and the speaker. Between sentences it looks for
-an `Interrupt` waiting in its mailbox, so a cancel never waits behind a long reply.
+`Interrupt` to the llm, the dialogue actor and the speaker. Mail is handled in order, so a
+cancel waits behind at most the tokens already queued; the speaker has stopped the sound
+already, and it drops whatever audio of an interrupted turn still comes.
 """
 
 from __future__ import annotations
 
-import queue
 import re
 import time
 from collections.abc import Iterator
@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 from piper import PiperVoice, SynthesisConfig
-from pykka._envelope import Envelope
 
 import supervisors
 from solo_actors.config import Config
@@ -99,9 +98,6 @@ class TtsActor(supervisors.SupervisedActor):
         self.counts: dict[str, int | float] = dict.fromkeys(
             ("sentences", "interrupted", "audio_s", "busy_s"), 0
         )
-        mailbox = self.actor_inbox
-        assert isinstance(mailbox, queue.Queue)
-        self.mailbox: queue.Queue[Envelope[Any]] = mailbox
 
     def on_start(self) -> None:
         self.voice = load_voice(voice_path(self.config))
@@ -165,7 +161,6 @@ class TtsActor(supervisors.SupervisedActor):
         text = speakable(text)
         if not text:
             return
-        self.take_interrupts()
         if reply.cancelled:
             return
         started = time.perf_counter()
@@ -203,20 +198,6 @@ class TtsActor(supervisors.SupervisedActor):
                     self.publish_figures(interrupted=self.counts["interrupted"])
                 reply.cancelled = True
                 reply.pending = ""
-
-    def take_interrupts(self) -> None:
-        """Handle barge-ins waiting in the mailbox now, ahead of the tokens before them."""
-        mailbox = self.mailbox
-        with mailbox.mutex:
-            urgent = [
-                envelope
-                for envelope in mailbox.queue
-                if isinstance(envelope.message, Interrupt | WakeDetected)
-            ]
-            for envelope in urgent:
-                mailbox.queue.remove(envelope)
-        for envelope in urgent:
-            self.on_receive(envelope.message)
 
     # -- end of a finite input -----------------------------------------------------------
 
