@@ -6,11 +6,11 @@ the in-process ``sink`` given to `LLMActor.generate`: `LLMToken`... then `LLMDon
 `LLMError` for a request that can't be served (the actor keeps serving).
 
 Scheduling: requests are served one at a time on the actor's thread (one llama.cpp
-context, one KV cache). Generation blocks that thread, so a cancel sent as a message would
-wait behind it; instead the generation loop looks at the mailbox once per token (a length
-check on the queue; a scan only when mail is waiting), takes out `LLMCancel`/`Interrupt`
-messages ahead of their turn, and stops within one token. A queued stop request cancels
-the current generation the same way, so shutdown is not held up by a long reply.
+context, one KV cache). Generation blocks that thread, so a cancel must not wait in the
+mailbox behind it: the actor's mailbox records `LLMCancel`/`Interrupt` on a thread-safe
+board the moment they are sent (see `cancel`), and the generation loop reads the board once
+per token, stopping within one token. A supervisor's request to exit stops the current
+generation the same way, so shutdown is not held up by a long reply.
 
 Conversations share the single KV cache: before generating for a conversation other than
 the one whose tokens are live, the live one's KV cells are parked in a RAM snapshot
@@ -21,20 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import queue
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
 import numpy as np
 import pykka
-from pykka._envelope import Envelope
-from pykka.messages import _ActorStop
 
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.llm.cache import CachedReply, ResponseCache, cache_key
+from solo_actors.llm.cancel import CancelMailbox
 from solo_actors.llm.engine import (
     Engine,
     Generation,
@@ -52,8 +50,6 @@ from solo_actors.llm.templates import select_template
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     ChatMessage,
-    Interrupt,
-    LLMCancel,
     LLMDone,
     LLMError,
     LLMRequest,
@@ -66,9 +62,6 @@ from supervisors import ChildSpec, SupervisedActor, tell
 LLMEvent = LLMToken | LLMDone | LLMError
 Sink = Callable[[LLMEvent], None]
 """An in-process receiver of a request's events, called on the actor's thread."""
-
-CANCEL_MEMORY = 256
-"""How many cancelled request/turn ids are remembered for requests still queued."""
 
 
 class BadRequest(ValueError):
@@ -117,7 +110,7 @@ def child_spec(config: Config, name: str = "llm") -> ChildSpec:
     """How a supervisor starts the llm actor, registered as `name`.
 
     No heartbeat: generating a long reply keeps the actor away from its mailbox by design
-    (cancels still get through, see `LLMActor._should_stop`).
+    (cancels still get through, see `solo_actors.llm.cancel`).
     """
     return ChildSpec(
         id=name,
@@ -141,17 +134,20 @@ class LLMActor(SupervisedActor):
         self.name = name
         self.log = get_logger(name)
         mailbox = self.actor_inbox
-        assert isinstance(mailbox, queue.Queue)
-        self._mailbox: queue.Queue[Envelope[Any]] = mailbox
+        assert isinstance(mailbox, CancelMailbox)
+        self._board = mailbox.board
+        self._interrupts_at_start = 0
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self._snapshots = SnapshotStore(self.settings.kv_snapshot_mb << 20)
         self._kv_owner: str | None = None
-        self._current: LLMRequest | None = None
-        self._cancelled: deque[str] = deque(maxlen=CANCEL_MEMORY)
         self._cache: ResponseCache | None = None
         self._counts = dict.fromkeys(
             ("requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores"), 0
         )
+
+    @staticmethod
+    def _create_actor_inbox() -> CancelMailbox:
+        return CancelMailbox()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -194,24 +190,19 @@ class LLMActor(SupervisedActor):
         match message:
             case LLMRequest():
                 return self.generate(message)
-            case LLMCancel() | Interrupt():
-                self._note_cancel(message)
-                return None
             case _:
                 return super().on_receive(message)
 
     def generate(self, request: LLMRequest, sink: Sink | None = None) -> LLMDone | LLMError:
         """Serve `request`: stream its tokens to `sink` and ``reply_to``, then the final
         `LLMDone` (also returned), or an `LLMError` if the request is bad."""
-        self._current = request
+        self._interrupts_at_start = self._board.interrupts
         try:
             reply: LLMDone | LLMError = self._answer(request, sink)
         except (BadRequest, PromptTooLong) as error:
             reply = LLMError(
                 request_id=request.request_id, message=str(error), turn_id=request.turn_id
             )
-        finally:
-            self._current = None
         self._deliver(request, sink, reply)
         self._publish(reply)
         return reply
@@ -468,44 +459,12 @@ class LLMActor(SupervisedActor):
 
     # -- cancellation --------------------------------------------------------------------
 
-    def _note_cancel(self, message: LLMCancel | Interrupt) -> None:
-        if isinstance(message, LLMCancel):
-            self._cancelled.append(message.request_id)
-        elif message.turn_id is not None:
-            self._cancelled.append(message.turn_id)
-        elif self._current is not None:
-            self._cancelled.append(self._current.request_id)
-
     def _is_cancelled(self, request: LLMRequest) -> bool:
-        return request.request_id in self._cancelled or (
-            request.turn_id is not None and request.turn_id in self._cancelled
-        )
+        return self._board.cancelled(request, self._interrupts_at_start)
 
     def _should_stop(self, request: LLMRequest) -> bool:
-        """Asked once per generated token, on the actor's thread."""
-        if self._mailbox.queue:  # a length check: mail is rare while generating
-            self._take_control_mail()
-        return self._is_cancelled(request)
-
-    def _take_control_mail(self) -> None:
-        """Handle cancels waiting in the mailbox now, ahead of the mail before them."""
-        mailbox = self._mailbox
-        with mailbox.mutex:
-            control = [
-                envelope
-                for envelope in mailbox.queue
-                if isinstance(envelope.message, LLMCancel | Interrupt)
-            ]
-            for envelope in control:
-                mailbox.queue.remove(envelope)
-            stopping = any(isinstance(envelope.message, _ActorStop) for envelope in mailbox.queue)
-        for envelope in control:
-            self._note_cancel(envelope.message)
-            if envelope.reply_to is not None:
-                envelope.reply_to.set(None)
-        if stopping and self._current is not None:
-            # The stop itself stays queued; it is handled once this reply is finished.
-            self._cancelled.append(self._current.request_id)
+        """Asked once per generated token: cancelled, or the supervisor wants us to exit."""
+        return self._is_cancelled(request) or self.actor_ref.lifecycle.exit_request is not None
 
     # -- output --------------------------------------------------------------------------
 

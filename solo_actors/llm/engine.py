@@ -3,7 +3,9 @@
 Weights are loaded once per process: `load_model` keeps each `Llama` in a module-level cache
 keyed by path and context settings, so a supervisor restart of the actor finds the model
 already in memory (about a second saved per restart for the 0.5B model). Only a failure that
-says the model itself is broken (`ModelBroken`) makes the actor drop it (`drop_model`).
+says the model itself is broken (`ModelBroken`) makes the actor drop it (`drop_model`). Each
+cached model has a lock that every KV-cache operation holds, so two actors started on the
+same settings take turns on the one context instead of corrupting it.
 
 Prompt evaluation is driven at the token level. llama.cpp keeps the KV cache of the last
 sequence it evaluated (``Llama.input_ids[:n_tokens]``); `Engine.stream` keeps the longest
@@ -60,15 +62,25 @@ class Sampling:
         return self.temperature == 0 or self.seed >= 0
 
 
-_models: dict[ModelSettings, Llama] = {}
+@dataclass(frozen=True, slots=True, eq=False)
+class LoadedModel:
+    """A `Llama` shared by whoever loads the same settings in this process."""
+
+    llama: Llama
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while the KV cache is read or changed: one context serves one caller at a
+    time, even if two actors were started on the same model."""
+
+
+_models: dict[ModelSettings, LoadedModel] = {}
 _models_lock = threading.Lock()
 
 
-def load_model(settings: ModelSettings) -> Llama:
-    """The process's `Llama` for `settings`, loading it on first use."""
+def load_model(settings: ModelSettings) -> LoadedModel:
+    """The process's model for `settings`, loading it on first use."""
     with _models_lock:
-        llama = _models.get(settings)
-        if llama is None:
+        model = _models.get(settings)
+        if model is None:
             threads = settings.n_threads or os.cpu_count() or 1
             llama = Llama(
                 model_path=settings.path,
@@ -79,16 +91,16 @@ def load_model(settings: ModelSettings) -> Llama:
                 n_threads_batch=threads,
                 verbose=False,
             )
-            _models[settings] = llama
-        return llama
+            model = _models[settings] = LoadedModel(llama)
+        return model
 
 
 def drop_model(settings: ModelSettings) -> None:
     """Forget (and free) a loaded model, so the next `load_model` reads the file again."""
     with _models_lock:
-        llama = _models.pop(settings, None)
-    if llama is not None:
-        llama.close()
+        model = _models.pop(settings, None)
+    if model is not None:
+        model.llama.close()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -124,8 +136,9 @@ def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
 class Engine:
     """One loaded model as the actor uses it: tokenise, generate, save and restore KV."""
 
-    def __init__(self, llama: Llama) -> None:
-        self.llama = llama
+    def __init__(self, model: LoadedModel) -> None:
+        llama = self.llama = model.llama
+        self._lock = model.lock
         self.metadata: dict[str, str] = dict(llama.metadata)
         self.n_ctx = llama.n_ctx()
         model = llama._model  # the vocabulary handle; llama-cpp-python has no public getter
@@ -141,7 +154,8 @@ class Engine:
 
     def reset(self) -> None:
         """Forget the KV cache: the next prompt is evaluated from its first token."""
-        self.llama.reset()
+        with self._lock:
+            self.llama.reset()
 
     def tokenize(self, text: str, *, start: bool) -> list[int]:
         """Tokens of prompt text (special markers parsed). `start`: the text begins a
@@ -160,24 +174,28 @@ class Engine:
 
     def snapshot(self) -> KVSnapshot:
         ctx = self.llama.ctx
-        size = llama_cpp.llama_state_seq_get_size(ctx, SEQUENCE)
-        data = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(ctx, data, size, SEQUENCE)
-        if written != size:
-            raise ModelBroken(f"KV snapshot wrote {written} of {size} bytes")
-        return KVSnapshot(tokens=self.live_tokens.copy(), data=data)
+        with self._lock:
+            size = llama_cpp.llama_state_seq_get_size(ctx, SEQUENCE)
+            data = (ctypes.c_uint8 * size)()
+            written = llama_cpp.llama_state_seq_get_data(ctx, data, size, SEQUENCE)
+            if written != size:
+                raise ModelBroken(f"KV snapshot wrote {written} of {size} bytes")
+            return KVSnapshot(tokens=self.live_tokens.copy(), data=data)
 
     def restore(self, snapshot: KVSnapshot) -> None:
         """Make `snapshot` the live KV cache (llama.cpp clears the sequence first)."""
         size = len(snapshot.data)
-        loaded = llama_cpp.llama_state_seq_set_data(self.llama.ctx, snapshot.data, size, SEQUENCE)
-        if loaded != size:
-            # A failed restore leaves the cache undefined; start from nothing instead.
-            self.reset()
-            return
-        count = len(snapshot.tokens)
-        self.llama.input_ids[:count] = snapshot.tokens
-        self.llama.n_tokens = count
+        with self._lock:
+            loaded = llama_cpp.llama_state_seq_set_data(
+                self.llama.ctx, snapshot.data, size, SEQUENCE
+            )
+            if loaded != size:
+                # A failed restore leaves the cache undefined; start from nothing instead.
+                self.llama.reset()
+                return
+            count = len(snapshot.tokens)
+            self.llama.input_ids[:count] = snapshot.tokens
+            self.llama.n_tokens = count
 
     def _reuse_prefix(self, tokens: np.ndarray) -> int:
         """Keep the longest cached prefix of `tokens` (at least one token is left to
@@ -188,7 +206,7 @@ class Engine:
             self.llama.n_tokens = keep
             return keep
         # No reusable prefix, or a recurrent model that can't drop a tail.
-        self.reset()
+        self.llama.reset()
         return 0
 
     def stream(
@@ -205,41 +223,42 @@ class Engine:
         asked once per token, so cancellation takes effect within one token. `result`
         says which, and what was evaluated.
         """
-        llama = self.llama
-        prompt = np.asarray(tokens, dtype=np.intc)
-        reused = self._reuse_prefix(prompt)
-        result.prompt_eval_tokens = len(prompt) - reused
-        llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        generator = llama.generate(
-            prompt[reused:].tolist(),
-            temp=sampling.temperature,
-            top_p=sampling.top_p,
-            top_k=sampling.top_k,
-            repeat_penalty=sampling.repeat_penalty,
-            reset=False,
-        )
-        try:
-            for token in generator:
-                if cancelled():
-                    result.finish_reason = "cancelled"
-                    break
-                if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                    break
-                if llama_cpp.llama_vocab_is_control(self._vocab, token):
-                    if result.tokens:
+        with self._lock:
+            llama = self.llama
+            prompt = np.asarray(tokens, dtype=np.intc)
+            reused = self._reuse_prefix(prompt)
+            result.prompt_eval_tokens = len(prompt) - reused
+            llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            generator = llama.generate(
+                prompt[reused:].tolist(),
+                temp=sampling.temperature,
+                top_p=sampling.top_p,
+                top_k=sampling.top_k,
+                repeat_penalty=sampling.repeat_penalty,
+                reset=False,
+            )
+            try:
+                for token in generator:
+                    if cancelled():
+                        result.finish_reason = "cancelled"
                         break
-                    continue  # a turn header echoed before any text: skip it
-                result.tokens.append(token)
-                if piece := decoder.decode(llama.detokenize([token])):
-                    yield piece
-                if len(result.tokens) >= sampling.max_tokens:
-                    result.finish_reason = "length"
-                    break
-        except RuntimeError as error:
-            # llama-cpp-python raises RuntimeError when llama_decode fails.
-            raise ModelBroken(f"llama.cpp failed while generating: {error}") from error
-        finally:
-            generator.close()
-        if tail := decoder.decode(b"", final=True):
-            yield tail
+                    if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                        break
+                    if llama_cpp.llama_vocab_is_control(self._vocab, token):
+                        if result.tokens:
+                            break
+                        continue  # a turn header echoed before any text: skip it
+                    result.tokens.append(token)
+                    if piece := decoder.decode(llama.detokenize([token])):
+                        yield piece
+                    if len(result.tokens) >= sampling.max_tokens:
+                        result.finish_reason = "length"
+                        break
+            except RuntimeError as error:
+                # llama-cpp-python raises RuntimeError when llama_decode fails.
+                raise ModelBroken(f"llama.cpp failed while generating: {error}") from error
+            finally:
+                generator.close()
+            if tail := decoder.decode(b"", final=True):
+                yield tail

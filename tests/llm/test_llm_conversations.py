@@ -17,7 +17,7 @@ SPAIN = "Name a famous painter."
 def new_turn_tokens(llm: RunningLLM, user_text: str) -> int:
     """Tokens of one new ChatML turn: the end of the previous reply, the user message and
     the opening of the next reply. This is all a follow-up turn should evaluate."""
-    llama = load_model(llm.model_settings)
+    llama = load_model(llm.model_settings).llama
     turn = f"<|im_end|>\n<|im_start|>user\n{user_text}<|im_end|>\n<|im_start|>assistant\n"
     return len(llama.tokenize(turn.encode(), add_bos=False, special=True))
 
@@ -27,7 +27,7 @@ def test_second_turn_evaluates_only_the_new_turn(start_llm: StartLLM) -> None:
     first = llm.done(FRANCE, conversation_id="c")
     assert first.finish_reason == "stop"
     assert first.prompt_eval_tokens == first.prompt_tokens  # a fresh actor: all evaluated
-    llama = load_model(llm.model_settings)
+    llama = load_model(llm.model_settings).llama
     llama_cpp.llama_perf_context_reset(llama.ctx)
     second = llm.done(GERMANY, conversation_id="c")
     evaluated_by_llama = llama_cpp.llama_perf_context(llama.ctx).n_p_eval
