@@ -27,8 +27,13 @@ EXIT_OK = 0
 EXIT_TREE_FAILED = 1
 
 
-def start_tree(config: Config, options: RunOptions | None = None) -> supervisors.SupervisorRef:
-    sinks = [supervisors.StructlogSink(), ReportForwarder(config.reports.pending_max)]
+def start_tree(
+    config: Config,
+    options: RunOptions | None = None,
+    forwarder: ReportForwarder | None = None,
+) -> supervisors.SupervisorRef:
+    forwarder = forwarder or ReportForwarder(config.reports.pending_max)
+    sinks = [supervisors.StructlogSink(), forwarder]
     return supervisors.start_supervisor(
         root_flags(config), root_children(config, options), name=ROOT_NAME, sinks=sinks
     )
@@ -47,9 +52,10 @@ def run(config: Config, options: RunOptions | None = None) -> int:
 
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     previous = {signum: signal.signal(signum, on_signal) for signum in stop_signals}
+    forwarder = ReportForwarder(config.reports.pending_max)
     try:
         try:
-            root = start_tree(config, options)
+            root = start_tree(config, options, forwarder)
         except supervisors.StartError as error:
             log.error("start failed", error=str(error))
             print(f"solo: could not start: {error}", file=sys.stderr)
@@ -90,5 +96,8 @@ def run(config: Config, options: RunOptions | None = None) -> int:
         log.info("stopped", reason=str(root.exit_reason))
         return EXIT_TREE_FAILED if input_problems and input_problems[0] else EXIT_OK
     finally:
+        # Whatever ended the run, the tree is down now: the reports emitted after the
+        # reports actor stopped go to the files from here.
+        forwarder.write_pending(config)
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -11,6 +11,7 @@ whether or not the assistant is running.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ import msgspec
 
 import supervisors
 from solo_actors.config.schema import Config, ReportsConfig
+from solo_actors.store import STORE_NAME
 from solo_actors.events import HUB
 
 REPORTS_NAME = "reports"
@@ -106,6 +108,9 @@ class ReportsActor(supervisors.SupervisedActor):
         if isinstance(message, supervisors.Report):
             assert self.log is not None
             self.log.append(_encoder.encode(message))
+            # The store keeps a queryable copy; the file stays the record when it is down.
+            with contextlib.suppress(supervisors.NoProcError):
+                supervisors.tell(STORE_NAME, message)
             self.written += 1
             self.publish_figures(reports_written=self.written)
 
@@ -138,3 +143,23 @@ class ReportForwarder:
             while self.pending:
                 ref.tell(self.pending[0])
                 self.pending.popleft()
+
+    def write_pending(self, config: Config) -> int:
+        """Append the reports still pending straight to the files; returns how many.
+
+        For after the tree is down: the last shutdown reports (the reports actor's own among
+        them) are emitted once no reports actor is left to write them, and with the tree
+        stopped there is no other writer of the files.
+        """
+        with self._lock:
+            pending = list(self.pending)
+            self.pending.clear()
+        if pending:
+            settings = config.reports
+            files = RotatingJsonl(
+                config.solo.var_path(settings.dir), settings.file_max_bytes, settings.files_kept
+            )
+            for report in pending:
+                files.append(_encoder.encode(report))
+            files.close()
+        return len(pending)

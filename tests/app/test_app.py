@@ -19,6 +19,7 @@ from solo_actors.config import REPO_ROOT, Config
 from solo_actors.dialogue import converse
 from solo_actors.messages import LLMToken, Message
 from solo_actors.reports import read_reports
+from solo_actors.tree import ROOT_NAME, root_children
 from tests.conftest import ConfigFactory, config_environment
 
 
@@ -43,30 +44,30 @@ def start_run(var_dir: Path, *args: str, **overrides: object) -> subprocess.Pope
     )
 
 
-def started_children(var_dir: Path) -> list[str]:
+def root_reports(var_dir: Path, kind: str) -> list[str]:
+    """Child ids of the root supervisor's reports of ``kind``, in file order."""
     directory = var_dir / "log"
     if not directory.exists():
         return []
-    return [r.child_id or "" for r in read_reports(directory) if r.kind == "start"]
+    reports = read_reports(directory)
+    return [r.child_id or "" for r in reports if r.kind == kind and r.supervisor == ROOT_NAME]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_run_stops_in_reverse_order_and_exits_0(tmp_path: Path, signum: signal.Signals) -> None:
+def test_run_stops_in_reverse_order_and_exits_0(
+    tmp_path: Path, signum: signal.Signals, make_config: ConfigFactory
+) -> None:
     var_dir = tmp_path / "var"
+    expected = [spec.id for spec in root_children(make_config())]
     process = start_run(var_dir)
     try:
-        wait_for(lambda: "dialogue" in started_children(var_dir), 60, "the tree to start")
+        wait_for(lambda: root_reports(var_dir, "start") == expected, 90, "the tree to start")
         process.send_signal(signum)
-        _, stderr = process.communicate(timeout=30)
+        _, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 0, stderr
-    reports = list(read_reports(var_dir / "log"))
-    starts = [r.child_id for r in reports if r.kind == "start"]
-    stops = [r.child_id for r in reports if r.kind == "shutdown"]
-    assert starts == ["reports", "llm", "dialogue"]
-    # The reports actor's own shutdown can't be written by itself; the rest is in order.
-    assert stops == ["dialogue", "llm"]
+    assert root_reports(var_dir, "shutdown") == list(reversed(expected))
 
 
 def test_a_child_that_cannot_start_stops_solo_with_exit_1(tmp_path: Path) -> None:
@@ -75,6 +76,7 @@ def test_a_child_that_cannot_start_stops_solo_with_exit_1(tmp_path: Path) -> Non
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "could not start" in stderr and "llm" in stderr and str(missing) in stderr
+    assert root_reports(tmp_path / "var", "start_error") == ["llm"]
 
 
 @pytest.fixture
