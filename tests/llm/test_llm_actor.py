@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from solo_actors.messages import (
     StageTimes,
 )
 from solo_actors.models import ResolvedModel
-from tests.llm.conftest import DEFAULT, TIMEOUT, StartLLM, Streamed
+from tests.llm.conftest import DEFAULT, TIMEOUT, RunningLLM, StartLLM, Streamed
 
 FRANCE = "What is the capital of France?"
 STORY = "Write a long story about a dragon who learns to cook."
@@ -77,10 +78,10 @@ def test_reply_to_gets_the_stream_by_registered_name(
 
 
 def cancel_after_tokens(
-    llm: Any, request: LLMRequest, count: int, cancel: Any
+    llm: RunningLLM, request: LLMRequest, count: int, send: Callable[[], object]
 ) -> tuple[Streamed, int]:
-    """Stream `request`, send `cancel` (by name) once `count` tokens arrived; returns the
-    stream and how many tokens had arrived when the cancel was sent."""
+    """Stream `request`, call `send` (which cancels it) once `count` tokens arrived; returns
+    the stream and how many tokens had arrived when the cancel was sent."""
     streamed = Streamed()
     enough = threading.Event()
 
@@ -92,21 +93,26 @@ def cancel_after_tokens(
     future = llm.ref().proxy().generate(request, sink)
     assert enough.wait(TIMEOUT)
     sent_at = len(streamed.tokens)
-    supervisors.tell(llm.name, cancel)
+    send()
     future.get(timeout=TIMEOUT)
     return streamed, sent_at
 
 
-@pytest.mark.parametrize("how", ["request_id", "turn_id", "current"])
-def test_cancel_stops_within_one_token(start_llm: StartLLM, how: str) -> None:
+@pytest.mark.parametrize(
+    ("how", "cancel"),
+    [
+        pytest.param("tell", LLMCancel(request_id="req-1"), id="cancel-request"),
+        pytest.param("tell", Interrupt(turn_id="turn-1"), id="interrupt-turn"),
+        pytest.param("tell", Interrupt(), id="interrupt-current"),
+        # An ask is answered at once, not after the reply it interrupts.
+        pytest.param("ask", Interrupt(), id="interrupt-ask"),
+    ],
+)
+def test_cancel_stops_within_one_token(start_llm: StartLLM, how: str, cancel: object) -> None:
     llm = start_llm(max_tokens=400)
-    request = LLMRequest(prompt=STORY, turn_id="turn-1")
-    cancel = {
-        "request_id": LLMCancel(request_id=request.request_id),
-        "turn_id": Interrupt(turn_id="turn-1"),
-        "current": Interrupt(),
-    }[how]
-    streamed, sent_at = cancel_after_tokens(llm, request, 5, cancel)
+    request = LLMRequest(prompt=STORY, request_id="req-1", turn_id="turn-1")
+    send = getattr(supervisors, how)
+    streamed, sent_at = cancel_after_tokens(llm, request, 5, lambda: send(llm.name, cancel))
     done = streamed.done
     assert done.finish_reason == "cancelled"
     assert len(streamed.tokens) - sent_at <= 1
@@ -114,6 +120,13 @@ def test_cancel_stops_within_one_token(start_llm: StartLLM, how: str) -> None:
     assert streamed.text == done.text
     # The actor serves the next request as usual.
     assert llm.done(FRANCE).finish_reason == "stop"
+
+
+def test_shutdown_stops_a_long_reply(start_llm: StartLLM) -> None:
+    llm = start_llm(max_tokens=400)
+    streamed, sent_at = cancel_after_tokens(llm, LLMRequest(prompt=STORY), 5, llm.supervisor.stop)
+    assert streamed.done.finish_reason == "cancelled"
+    assert len(streamed.tokens) - sent_at <= 1
 
 
 def test_interrupt_cancels_a_queued_request(start_llm: StartLLM) -> None:
