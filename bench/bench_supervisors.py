@@ -216,6 +216,8 @@ def main() -> None:
             "python": platform.python_version(),
             "pykka": metadata.version("pykka"),
             "cpus": os.cpu_count(),
+            # Other processes' load skews every figure (raw ones too): record it.
+            "loadavg_1m": round(os.getloadavg()[0], 2),
             "switch_interval_s": sys.getswitchinterval(),
         },
     }
