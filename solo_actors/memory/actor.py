@@ -1,0 +1,211 @@
+"""The ``memory`` actor: long-term memories, remembered as text and recalled by meaning.
+
+`Remember` (tell) embeds the text and stores it; `Recall` (ask) embeds the query and returns
+`Memories`, the nearest ``k`` above the similarity floor; `Forget` (ask) deletes by id or by
+filter and returns `Forgotten`. Recall is meant to sit in front of every LLM request, so it
+never raises: a caller that asks with a timeout gets `Memories` (maybe with ``error`` set)
+or its own timeout, and the actor carries on either way.
+
+The vectors live in LanceDB under var/ (embedded) or in a pgvector table (``store.backend =
+"postgres"``). When the database is unreachable, remembers wait in a bounded queue
+(``memory.pending_max``; newer ones past it are dropped and logged) and are written once a
+reconnect, retried with backoff, succeeds. Opening the index runs on a helper thread
+(importing LanceDB alone can take seconds, a PostgreSQL connect up to its timeout), so the
+actor answers from its first moment: recalls meanwhile return no memories and say why.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import msgspec
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.logs import get_logger
+from solo_actors.memory import MEMORY_NAME
+from solo_actors.memory.embedder import Embedder, load_embedder
+from solo_actors.memory.index import MemoryIndex, make_index
+from solo_actors.messages import (
+    Forget,
+    Forgotten,
+    GetMemoryStatus,
+    Memories,
+    MemoryFilter,
+    MemoryStatus,
+    Recall,
+    Remember,
+)
+from solo_actors.models import resolve_model
+from solo_actors.store.backend import StoreError, StoreUnavailable
+from solo_actors.store.text import clean_text
+
+OPEN_POLL = 0.05
+"""Seconds between looks at an index being opened in the background."""
+
+
+class _Retry(msgspec.Struct, frozen=True):
+    """Timer: reconnect and write the waiting remembers."""
+
+
+class MemoryActor(supervisors.SupervisedActor):
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.config = config
+        self.settings = config.memory
+        self.log = get_logger(MEMORY_NAME)
+        self.embedder: Embedder | None = None
+        self.index: MemoryIndex | None = None
+        self.up = False
+        self.last_error: str | None = None
+        self.pending: deque[Remember] = deque()
+        self.dropped = 0
+        self.attempt = 0
+        self.retry_pending = False
+        self.opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memory-open")
+        self.opening: Future[None] | None = None
+
+    def on_start(self) -> None:
+        if not self.settings.enabled:
+            return
+        model = resolve_model(self.settings.model, self.config.models, role="embeddings")
+        self.embedder = load_embedder(
+            model.path, self.settings.max_tokens, self.settings.batch_size, self.settings.threads
+        )
+        self.index = make_index(self.config, self.embedder.dimensions)
+        self._connect()
+
+    def on_stop(self) -> None:
+        self.opener.shutdown(wait=True, cancel_futures=True)
+        if self.opening is not None and self.opening.done():
+            self._connect()  # an open that finished meanwhile: write what waits
+        if self.index is not None:
+            self._write_pending()
+            if self.pending:
+                self.log.error("memory database unavailable at stop: remembers lost",
+                               count=len(self.pending), error=self.last_error)  # fmt: skip
+            self.index.close()
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case Remember():
+                self._remember(message)
+            case Recall():
+                return self._recall(message)
+            case Forget():
+                return self._forget(message)
+            case _Retry():
+                self.retry_pending = False
+                self._connect()
+            case GetMemoryStatus():
+                return MemoryStatus(
+                    ready=self.up, memories=self.index.count() if self.up and self.index else 0,
+                    pending=len(self.pending), dropped=self.dropped, last_error=self.last_error,
+                )  # fmt: skip
+        return None
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _remember(self, message: Remember) -> None:
+        if self.index is None:
+            return  # memory.enabled is false
+        text = clean_text(message.text, "memory.text", self.settings.max_text_bytes)
+        if not text.strip():
+            self.log.warning("empty memory ignored", memory_id=message.memory_id)
+            return
+        if len(self.pending) >= self.settings.pending_max:
+            self.dropped += 1
+            self.log.error("memory queue full while the database is down: remember dropped",
+                           limit=self.settings.pending_max, dropped=self.dropped)  # fmt: skip
+            return
+        self.pending.append(msgspec.structs.replace(message, text=text))
+        self._write_pending()
+
+    def _write_pending(self) -> None:
+        if not (self.up and self.pending):
+            return
+        assert self.index is not None and self.embedder is not None
+        batch = list(self.pending)
+        try:
+            self.index.add(batch, self.embedder.embed([m.text for m in batch]))
+        except StoreUnavailable as error:
+            self._went_down(error)
+            return
+        self.pending.clear()
+        self.publish_figures(memories_pending=0)
+
+    def _recall(self, request: Recall) -> Memories:
+        if self.index is None:
+            return Memories(items=[], error=None if not self.settings.enabled else "not ready")
+        if not self.up:
+            why = self.last_error or "the memory index is still opening"
+            return Memories(items=[], error=f"memory unavailable: {why}")
+        assert self.embedder is not None
+        query = clean_text(request.query, "recall.query", self.settings.max_text_bytes)
+        k = request.k or self.settings.recall_k
+        if not 1 <= k <= 100:
+            return Memories(items=[], error=f"k must be 1..100, got {k}")
+        floor = self.settings.min_similarity
+        if request.min_similarity is not None:
+            floor = request.min_similarity
+        try:
+            vector = self.embedder.embed([query])[0]
+            return Memories(items=self.index.search(vector, k, request.filter, floor))
+        except StoreUnavailable as error:
+            self._went_down(error)
+            return Memories(items=[], error=str(error))
+        except StoreError as error:
+            return Memories(items=[], error=str(error))
+
+    def _forget(self, request: Forget) -> Forgotten:
+        if self.index is None or not self.up:
+            why = self.last_error or "the memory index is still opening"
+            return Forgotten(count=0, error=f"memory unavailable: {why}")
+        if not request.memory_ids and (
+            request.filter is None or request.filter == MemoryFilter()
+        ):
+            return Forgotten(
+                count=0,
+                error="Forget needs memory_ids or a filter with at least one field set "
+                "(an empty filter would forget everything)",
+            )
+        try:
+            return Forgotten(count=self.index.delete(request.memory_ids, request.filter))
+        except StoreUnavailable as error:
+            self._went_down(error)
+            return Forgotten(count=0, error=str(error))
+
+    # -- database -----------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        assert self.index is not None
+        if self.opening is None:
+            self.opening = self.opener.submit(self.index.open)
+        if not self.opening.done():
+            self.send_after(OPEN_POLL, _Retry())
+            return
+        opened, self.opening = self.opening, None
+        try:
+            opened.result()
+        except StoreUnavailable as error:
+            self._went_down(error)
+            return
+        self.up, self.attempt, self.last_error = True, 0, None
+        self.log.info("memory ready", memories=self.index.count())
+        self._write_pending()
+
+    def _went_down(self, error: Exception) -> None:
+        assert self.index is not None
+        if self.up or self.last_error is None:
+            self.log.error("memory database unavailable; keeping remembers and retrying",
+                           error=str(error))  # fmt: skip
+        self.up, self.last_error = False, str(error)
+        self.index.close()
+        self.publish_figures(memories_pending=len(self.pending))
+        if not self.retry_pending:
+            self.retry_pending = True
+            backoff = supervisors.Backoff(self.config.store.retry_min, self.config.store.retry_max)
+            self.send_after(backoff.delay(self.attempt), _Retry())
+            self.attempt += 1

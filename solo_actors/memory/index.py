@@ -1,0 +1,343 @@
+"""Where memories and their vectors live: one interface, LanceDB and pgvector behind it.
+
+Vectors are unit length (see `embedder`), so cosine similarity is ``1 - cosine distance``
+on both. LanceDB searches exactly until ``memory.index_min_rows`` memories, then builds an
+IVF_HNSW_SQ index, searched with ``nprobes`` partitions and exact re-ranking of
+``k * refine_factor`` candidates; rows added after the index are searched exactly as well.
+pgvector keeps an HNSW (cosine) index from the start; ``ef_search`` sets its recall, and
+iterative scans keep filtered recalls from coming back short.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from solo_actors.config import Config
+from solo_actors.messages import MemoryFilter, MemoryItem, Remember
+from solo_actors.store.backend import StoreInputError, StoreUnavailable, pg_dsn
+from solo_actors.store.schema import MEMORY_TABLE
+
+_json = msgspec.json.Encoder()
+_meta = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
+
+
+class MemoryIndex(ABC):
+    """Memories with their vectors; every method may raise `StoreUnavailable`."""
+
+    def __init__(self, dimensions: int) -> None:
+        self.dimensions = dimensions
+
+    @abstractmethod
+    def open(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def _add(self, memories: Sequence[Remember], vectors: np.ndarray) -> None: ...
+
+    @abstractmethod
+    def search(
+        self, vector: np.ndarray, k: int, where: MemoryFilter, min_similarity: float
+    ) -> list[MemoryItem]:
+        """The ``k`` nearest memories passing ``where``, similarity >= ``min_similarity``."""
+
+    @abstractmethod
+    def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int: ...
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    def add(self, memories: Sequence[Remember], vectors: np.ndarray) -> None:
+        """Store memories (replacing equal ids) with one vector each, of the right size."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape != (len(memories), self.dimensions):
+            raise StoreInputError(
+                f"expected {len(memories)} vectors of {self.dimensions} dimensions, got shape "
+                f"{vectors.shape}: vectors must come from the configured embeddings model "
+                "(memory.model); a different model needs a new memories table"
+            )
+        if not np.isfinite(vectors).all():
+            raise StoreInputError("vectors contain NaN or infinity: the embedding failed")
+        self._add(memories, vectors)
+
+
+def _conditions(where: MemoryFilter | None, quote: Any) -> list[str]:
+    """SQL conditions for a filter; ``quote`` renders a literal for the dialect."""
+    if where is None:
+        return []
+    conditions = [
+        f"{column} = {quote(value)}"
+        for column, value in (
+            ("user_id", where.user_id),
+            ("conversation_id", where.conversation_id),
+            ("kind", where.kind),
+        )
+        if value is not None
+    ]
+    if where.exclude_conversation_id is not None:
+        conditions.append(
+            f"(conversation_id IS NULL OR conversation_id <> "
+            f"{quote(where.exclude_conversation_id)})"
+        )
+    return conditions
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class LanceIndex(MemoryIndex):
+    def __init__(self, config: Config, dimensions: int) -> None:
+        super().__init__(dimensions)
+        self.folder = config.solo.var_path(config.memory.lance_dir)
+        self.settings = config.memory
+        self.table: Any = None
+        self.indexed = False
+
+    def schema(self) -> pa.Schema:
+        return pa.schema([
+            ("memory_id", pa.string()), ("text", pa.string()), ("kind", pa.string()),
+            ("user_id", pa.string()), ("conversation_id", pa.string()), ("meta", pa.string()),
+            ("at", pa.float64()), ("vector", pa.list_(pa.float32(), self.dimensions)),
+        ])  # fmt: skip
+
+    def open(self) -> None:
+        import lancedb
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        db = lancedb.connect(str(self.folder))
+        self.table = db.create_table(MEMORY_TABLE, schema=self.schema(), exist_ok=True)
+        stored = self.table.schema.field("vector").type.list_size
+        if stored != self.dimensions:
+            raise StoreInputError(
+                f"the memories in {self.folder} hold {stored}-d vectors but memory.model makes "
+                f"{self.dimensions}-d ones: move the folder aside to start a new memory"
+            )
+        self.indexed = bool(self.table.list_indices())
+
+    def close(self) -> None:
+        self.table = None
+
+    def _add(self, memories: Sequence[Remember], vectors: np.ndarray) -> None:
+        data = pa.Table.from_pydict(
+            {
+                "memory_id": [m.memory_id for m in memories],
+                "text": [m.text for m in memories],
+                "kind": [m.kind for m in memories],
+                "user_id": [m.user_id for m in memories],
+                "conversation_id": [m.conversation_id for m in memories],
+                "meta": [_json.encode(m.meta).decode() for m in memories],
+                "at": [m.at for m in memories],
+                "vector": pa.FixedSizeListArray.from_arrays(
+                    pa.array(vectors.ravel(), pa.float32()), self.dimensions
+                ),
+            },
+            schema=self.schema(),
+        )
+        (
+            self.table.merge_insert("memory_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(data)
+        )
+        if not self.indexed and self.table.count_rows() >= self.settings.index_min_rows:
+            self.build_index()
+
+    def build_index(self) -> None:
+        rows = self.table.count_rows()
+        self.table.create_index(
+            metric="cosine", index_type="IVF_HNSW_SQ", vector_column_name="vector",
+            num_partitions=max(1, int(math.sqrt(rows) / 4)),
+        )  # fmt: skip
+        self.indexed = True
+
+    def search(
+        self, vector: np.ndarray, k: int, where: MemoryFilter, min_similarity: float
+    ) -> list[MemoryItem]:
+        query = self.table.search(vector, vector_column_name="vector").distance_type("cosine")
+        conditions = _conditions(where, _sql_string)
+        if conditions:
+            query = query.where(" AND ".join(conditions), prefilter=True)
+        if self.indexed:
+            query = query.nprobes(self.settings.nprobes).refine_factor(self.settings.refine_factor)
+        found = query.limit(k).select(
+            ["memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at", "_distance"]
+        ).to_list()
+        items = [
+            MemoryItem(
+                memory_id=row["memory_id"], text=row["text"], similarity=1 - row["_distance"],
+                kind=row["kind"], user_id=row["user_id"], conversation_id=row["conversation_id"],
+                meta=_meta.decode(row["meta"]), at=row["at"],
+            )
+            for row in found
+        ]  # fmt: skip
+        return [item for item in items if item.similarity >= min_similarity]
+
+    def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
+        conditions = _conditions(where, _sql_string)
+        if memory_ids:
+            conditions.append(f"memory_id IN ({', '.join(map(_sql_string, memory_ids))})")
+        before = self.table.count_rows()
+        self.table.delete(" AND ".join(conditions))
+        return before - self.table.count_rows()
+
+    def count(self) -> int:
+        return int(self.table.count_rows())
+
+
+class PgVectorIndex(MemoryIndex):
+    def __init__(self, config: Config, dimensions: int) -> None:
+        super().__init__(dimensions)
+        self.store = config.store
+        self.settings = config.memory
+        self.pool: Any = None
+
+    def open(self) -> None:
+        import psycopg
+        from pgvector.psycopg import register_vector
+        from psycopg_pool import ConnectionPool, PoolTimeout
+
+        dsn = pg_dsn(self.store)
+        timeout = self.store.connect_timeout
+        try:
+            # The vector type must exist before pool connections can register it.
+            with psycopg.connect(dsn, connect_timeout=max(1, round(timeout)),
+                                 autocommit=True) as connection:  # fmt: skip
+                self._create(connection)
+            pool = ConnectionPool(
+                dsn, min_size=1, max_size=2, open=False, timeout=timeout,
+                kwargs={"connect_timeout": max(1, round(timeout)), "autocommit": True},
+                configure=register_vector, check=ConnectionPool.check_connection,
+                name="solo-memory",
+            )  # fmt: skip
+            try:
+                pool.open(wait=True, timeout=timeout)
+            except PoolTimeout:
+                pool.close()
+                raise
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            raise StoreUnavailable(f"PostgreSQL (memories) is unreachable: {error}") from error
+        self.pool = pool
+
+    def _create(self, connection: Any) -> None:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {MEMORY_TABLE} (memory_id text PRIMARY KEY, "
+            "text text NOT NULL, kind text NOT NULL, user_id text, conversation_id text, "
+            f"meta jsonb NOT NULL, at timestamptz NOT NULL, embedding vector({self.dimensions}) "
+            "NOT NULL)"
+        )
+        connection.execute(
+            f"CREATE INDEX IF NOT EXISTS {MEMORY_TABLE}_embedding ON {MEMORY_TABLE} "
+            "USING hnsw (embedding vector_cosine_ops)"
+        )
+        stored = connection.execute(
+            "SELECT atttypmod FROM pg_attribute WHERE attrelid = %s::regclass "
+            "AND attname = 'embedding'", (MEMORY_TABLE,),
+        ).fetchone()[0]  # fmt: skip
+        if stored != self.dimensions:
+            raise StoreInputError(
+                f"the {MEMORY_TABLE} table holds {stored}-d vectors but memory.model makes "
+                f"{self.dimensions}-d ones: rename the table to start a new memory"
+            )
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def _run(self, work: Any) -> Any:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        if self.pool is None:
+            raise StoreUnavailable("PostgreSQL (memories) is not connected")
+        try:
+            with self.pool.connection() as connection:
+                return work(connection)
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            raise StoreUnavailable(f"PostgreSQL (memories) went away: {error}") from error
+
+    def _add(self, memories: Sequence[Remember], vectors: np.ndarray) -> None:
+        from psycopg.types.json import Jsonb
+
+        rows = [
+            (m.memory_id, m.text, m.kind, m.user_id, m.conversation_id, Jsonb(m.meta),
+             datetime.fromtimestamp(m.at, UTC), vector)
+            for m, vector in zip(memories, vectors, strict=True)
+        ]  # fmt: skip
+        sql = (
+            f"INSERT INTO {MEMORY_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (memory_id) DO UPDATE SET text = EXCLUDED.text, kind = EXCLUDED.kind, "
+            "user_id = EXCLUDED.user_id, conversation_id = EXCLUDED.conversation_id, "
+            "meta = EXCLUDED.meta, at = EXCLUDED.at, embedding = EXCLUDED.embedding"
+        )
+
+        def insert(connection: Any) -> None:
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+
+        self._run(insert)
+
+    def search(
+        self, vector: np.ndarray, k: int, where: MemoryFilter, min_similarity: float
+    ) -> list[MemoryItem]:
+        params: list[Any] = []
+
+        def literal(value: str) -> str:
+            params.append(value)
+            return "%s"
+
+        conditions = _conditions(where, literal)
+        sql = (
+            "SELECT memory_id, text, kind, user_id, conversation_id, meta, "
+            "extract(epoch FROM at)::double precision, 1 - (embedding <=> %s) "
+            f"FROM {MEMORY_TABLE} {'WHERE ' + ' AND '.join(conditions) if conditions else ''} "
+            "ORDER BY embedding <=> %s LIMIT %s"
+        )
+
+        def query(connection: Any) -> list[Any]:
+            with connection.transaction():
+                connection.execute(f"SET LOCAL hnsw.ef_search = {int(self.settings.ef_search)}")
+                connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                return connection.execute(sql, [vector, *params, vector, k]).fetchall()
+
+        return [
+            MemoryItem(memory_id=r[0], text=r[1], kind=r[2], user_id=r[3], conversation_id=r[4],
+                       meta=r[5], at=r[6], similarity=float(r[7]))
+            for r in self._run(query)
+            if r[7] >= min_similarity
+        ]  # fmt: skip
+
+    def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
+        params: list[Any] = []
+
+        def literal(value: str) -> str:
+            params.append(value)
+            return "%s"
+
+        conditions = _conditions(where, literal)
+        if memory_ids:
+            conditions.append("memory_id = ANY(%s)")
+            params.append(list(memory_ids))
+        sql = f"DELETE FROM {MEMORY_TABLE} WHERE {' AND '.join(conditions)}"
+        return int(self._run(lambda connection: connection.execute(sql, params).rowcount))
+
+    def count(self) -> int:
+        sql = f"SELECT count(*) FROM {MEMORY_TABLE}"
+        return int(self._run(lambda connection: connection.execute(sql).fetchone()[0]))
+
+
+def make_index(config: Config, dimensions: int) -> MemoryIndex:
+    if config.store.backend == "postgres":
+        return PgVectorIndex(config, dimensions)
+    return LanceIndex(config, dimensions)

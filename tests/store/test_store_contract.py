@@ -1,0 +1,203 @@
+"""The store contract: every test runs on DuckDB and on PostgreSQL (see backends.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.messages import (
+    BackupStore,
+    Flush,
+    GetStoreStats,
+    ReadRows,
+    RecordEvent,
+    RecordEvents,
+    RecordMetric,
+    RecordTurn,
+    SaveApiToken,
+    SaveSession,
+    SaveUser,
+    StageTimes,
+    StoreFailure,
+)
+from solo_actors.store.actor import StoreActor
+from solo_actors.store.backend import StoreInputError, open_backend
+from solo_actors.store.backup import make_backup, restore_backup
+from solo_actors.store.rows import hash_token
+from solo_actors.store.schema import LATEST_VERSION, TABLES
+from tests.store.backends import BackendConfig
+
+ASK = 30.0
+
+
+@pytest.fixture
+def config(backend_config: BackendConfig) -> Config:
+    return backend_config()
+
+
+@pytest.fixture
+def store(config: Config) -> Iterator[supervisors.SupervisedRef]:
+    ref = StoreActor.start(config)
+    yield ref
+    if ref.is_alive():
+        ref.stop()
+
+
+def all_writes(conversation: str = "c1") -> list[object]:
+    report = supervisors.ExitReport(
+        supervisor="solo", child_id="llm", reason=supervisors.ExitReason.crash(RuntimeError("x"))
+    )
+    return [
+        RecordTurn(turn_id=f"{conversation}-t1", conversation_id=conversation, user_text="hi",
+                   reply_text="hello", model="m", completion_tokens=3, tokens_per_second=40.0,
+                   times=StageTimes(wake=1.0, done=2.5)),
+        RecordEvents(events=[RecordEvent(kind="wake", source="voice", data={"n": i})
+                             for i in range(5)]),
+        RecordMetric(name="llm.tokens_per_s", value=41.5, labels={"model": "m"}),
+        SaveUser(user_id="u1", name="Ana"),
+        SaveApiToken(token_hash=hash_token("secret"), user_id="u1", label="cli"),
+        SaveSession(session_id="s1", user_id="u1", expires_at=time.time() + 60),
+        report,
+    ]  # fmt: skip
+
+
+def read(store: supervisors.SupervisedRef, table: str, **query: object) -> list[dict]:
+    rows = store.ask(ReadRows(table=table, **query), timeout=ASK)
+    assert not isinstance(rows, StoreFailure), rows.message
+    return [dict(zip(rows.columns, row, strict=True)) for row in rows.rows]
+
+
+def test_migrations_are_recorded_and_idempotent(config: Config) -> None:
+    backend = open_backend(config)
+    backend.open()
+    try:
+        assert backend.schema_version() == LATEST_VERSION
+        assert backend.migrate() == []  # a second run applies nothing
+    finally:
+        backend.close()
+    again = open_backend(config)
+    again.open()
+    try:
+        assert again.schema_version() == LATEST_VERSION
+    finally:
+        again.close()
+
+
+def test_every_kind_of_write_is_read_back(store: supervisors.SupervisedRef) -> None:
+    for message in all_writes():
+        store.tell(message)
+    assert store.ask(Flush(), timeout=ASK).durable
+    stats = store.ask(GetStoreStats(), timeout=ASK)
+    assert stats.rows == {"conversations": 1, "turns": 1, "events": 5, "metrics": 1,
+                          "reports": 1, "users": 1, "api_tokens": 1, "sessions": 1}  # fmt: skip
+    turn = read(store, "turns")[0]
+    assert (turn["user_text"], turn["t_wake"], turn["t_done"]) == ("hi", 1.0, 2.5)
+    assert abs(turn["created_at"] - time.time()) < 60
+    events = read(store, "events", equals={"kind": "wake"}, limit=2)
+    assert [json.loads(e["data"]) for e in events] == [{"n": 4}, {"n": 3}]
+    assert read(store, "api_tokens")[0]["token_hash"] == hash_token("secret")
+    assert read(store, "reports")[0]["child_id"] == "llm"
+
+
+def test_rewrites_replace_and_time_filters_apply(store: supervisors.SupervisedRef) -> None:
+    for message in all_writes():
+        store.tell(message)
+    store.tell(RecordTurn(turn_id="c1-t1", conversation_id="c1", user_text="again",
+                          reply_text="hello"))  # fmt: skip
+    store.tell(SaveApiToken(token_hash=hash_token("secret"), user_id="u1", revoked=True))
+    store.tell(RecordMetric(name="old", value=1.0, at=1_000_000.0))
+    assert store.ask(Flush(), timeout=ASK).durable
+    assert [t["user_text"] for t in read(store, "turns")] == ["again"]
+    assert read(store, "api_tokens")[0]["revoked"] is True
+    assert [m["name"] for m in read(store, "metrics", until=2_000_000.0)] == ["old"]
+    assert [m["name"] for m in read(store, "metrics", since=2_000_000.0)] == ["llm.tokens_per_s"]
+
+
+def test_bad_reads_get_a_failure_naming_the_problem(store: supervisors.SupervisedRef) -> None:
+    failure = store.ask(ReadRows(table="turnz"), timeout=ASK)
+    assert isinstance(failure, StoreFailure)
+    assert "turnz" in failure.message and "turns" in failure.message
+    failure = store.ask(ReadRows(table="turns", equals={"nope": 1}), timeout=ASK)
+    assert "nope" in failure.message and "user_text" in failure.message
+    assert store.is_alive()
+
+
+def test_oversized_and_invalid_text_is_stored_repaired(
+    store: supervisors.SupervisedRef, config: Config
+) -> None:
+    limit = config.store.max_text_bytes
+    store.tell(RecordTurn(turn_id="big", conversation_id="c", user_text="é" * limit,
+                          reply_text="bad \udcff and nul \x00"))  # fmt: skip
+    store.tell(
+        RecordTurn(turn_id="bytes", conversation_id="c", user_text=b"caf\xc3 \xff", reply_text="ok")
+    )  # type: ignore[arg-type]
+    assert store.ask(Flush(), timeout=ASK).durable
+    turns = {t["turn_id"]: t for t in read(store, "turns")}
+    big = turns["big"]["user_text"]
+    assert len(big.encode()) <= limit and big.endswith(f"> {limit}]")
+    assert "\x00" not in turns["big"]["reply_text"]
+    assert turns["bytes"]["user_text"].startswith("caf\ufffd")
+
+
+def test_backup_restores_every_row_into_an_empty_store(
+    store: supervisors.SupervisedRef, backend_config: BackendConfig, tmp_path: Path
+) -> None:
+    for message in all_writes():
+        store.tell(message)
+    done = store.ask(BackupStore(out=str(tmp_path / "b.tar")), timeout=ASK)
+    assert Path(done.path).stat().st_size == done.size_bytes > 0
+    before = {name: read(store, name, limit=1000) for name in TABLES}
+
+    fresh = backend_config(solo__var_dir=str(tmp_path / "fresh"))
+    backend = open_backend(fresh)
+    backend.open()
+    try:
+        manifest = restore_backup(backend, fresh, Path(done.path))
+        assert manifest.rows == {name: len(rows) for name, rows in before.items()}
+        columns_rows = {name: backend.read(name, {}, None, None, 1000) for name in TABLES}
+        with pytest.raises(StoreInputError, match="not empty"):
+            restore_backup(backend, fresh, Path(done.path))
+    finally:
+        backend.close()
+    after = {
+        n: [dict(zip(c, r, strict=True)) for r in rows] for n, (c, rows) in columns_rows.items()
+    }
+    assert after == before
+
+
+def test_stats_report_partitions_and_size(store: supervisors.SupervisedRef, config: Config) -> None:
+    stats = store.ask(GetStoreStats(), timeout=ASK)
+    assert stats.schema_version == LATEST_VERSION and stats.size_bytes > 0
+    if config.store.backend == "postgres":
+        month = time.strftime("%Y%m", time.gmtime())
+        assert f"events_{month}" in stats.partitions and "metrics_default" in stats.partitions
+        assert len([p for p in stats.partitions if p.startswith("events_2")]) == (
+            config.store.partitions_ahead + 1
+        )
+    else:
+        assert stats.partitions == []
+
+
+def test_backup_of_a_store_without_rows_still_restores(
+    config: Config, backend_config: BackendConfig, tmp_path: Path
+) -> None:
+    backend = open_backend(config)
+    backend.open()
+    try:
+        path = make_backup(backend, config, tmp_path / "empty.tar")
+    finally:
+        backend.close()
+    fresh = backend_config(solo__var_dir=str(tmp_path / "fresh"))
+    target = open_backend(fresh)
+    target.open()
+    try:
+        assert restore_backup(target, fresh, path).rows == dict.fromkeys(TABLES, 0)
+        assert target.schema_version() == LATEST_VERSION
+    finally:
+        target.close()

@@ -1,0 +1,179 @@
+"""What the store does when things go wrong: crashes, a locked file, PostgreSQL going away."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from solo_actors.config import Config
+from solo_actors.messages import (
+    Flush,
+    GetStoreStats,
+    ReadRows,
+    RecordEvent,
+    StoreFailure,
+    StoreStats,
+)
+from solo_actors.store.actor import UNSENT_DIR, StoreActor
+from solo_actors.store.embedded_pg import EmbeddedPostgres
+
+ROWS = 500
+ASK = 30.0
+
+WRITER = textwrap.dedent("""
+    import sys, time
+    from solo_actors.config import load_config
+    from solo_actors.messages import Flush, GetStoreStats, RecordEvent
+    from solo_actors.store.actor import StoreActor
+    config = load_config("test", environ={"SOLO__SOLO__VAR_DIR": sys.argv[1],
+                                          "SOLO__STORE__FLUSH_INTERVAL_MS": "50"})
+    store = StoreActor.start(config)
+    for i in range(int(sys.argv[2])):
+        store.tell(RecordEvent(kind="k", source="crash-test", data={"i": i}))
+    if sys.argv[3] == "ack":
+        assert store.ask(Flush(), timeout=30).durable
+    else:  # the interval counts from when the store took the write: wait until it has
+        store.ask(GetStoreStats(), timeout=30)  # answered after every earlier tell; no flush
+    print("written", flush=True)
+    time.sleep(60)  # killed long before
+""")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def stats(store: object) -> StoreStats:
+    result = store.ask(GetStoreStats(), timeout=ASK)  # type: ignore[attr-defined]
+    assert isinstance(result, StoreStats), result
+    return result
+
+
+@pytest.mark.parametrize("mode", ["ack", "interval"])
+def test_a_write_survives_kill_9_after_its_ack_or_the_flush_interval(
+    tmp_path: Path, mode: str
+) -> None:
+    """kill -9 the writing process: after `Flush` acks, or one flush interval (50 ms) after
+    the tells, every row is in the file."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path), str(ROWS), mode],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        assert "written\n" in iter(child.stdout.readline, "")  # log lines come first
+        if mode == "interval":
+            time.sleep(0.05 * 10)  # crash window (flush_interval_ms = 50) + margin for busy CPUs
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait(10)
+    with duckdb.connect(str(tmp_path / "solo.duckdb")) as db:
+        assert db.execute("SELECT count(*) FROM events").fetchone() == (ROWS,)
+
+
+def test_a_locked_duckdb_file_is_reported_and_writes_wait(
+    make_config: Callable[..., Config],
+) -> None:
+    config = make_config()
+    path = config.solo.var_path(config.store.duckdb_file)
+    path.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
+         "sys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    store = StoreActor.start(config)
+    try:
+        store.tell(RecordEvent(kind="k", source="s"))
+        failure = store.ask(ReadRows(table="events"), timeout=ASK)
+        assert isinstance(failure, StoreFailure)
+        assert "lock" in failure.message and "Only one process" in failure.message
+        assert not store.ask(Flush(), timeout=ASK).durable
+        holder.communicate("\n", timeout=10)  # the other process lets go
+        wait_until(lambda: store.ask(Flush(), timeout=ASK).durable)
+        assert stats(store).rows["events"] == 1
+    finally:
+        holder.kill()
+        holder.wait(10)
+        store.stop()
+
+
+def pg_config(
+    make_config: Callable[..., Config], server: EmbeddedPostgres, **more: object
+) -> Config:
+    return make_config(store__backend="postgres", store__pg_dsn=server.dsn, store__retry_min=0.05,
+                       store__retry_max=0.2, store__connect_timeout=1.0, **more)  # fmt: skip
+
+
+def test_postgres_down_at_start_then_up(
+    make_config: Callable[..., Config], pg_server: EmbeddedPostgres
+) -> None:
+    store = StoreActor.start(pg_config(make_config, pg_server))
+    try:
+        store.tell(RecordEvent(kind="early", source="s"))
+        failure = store.ask(ReadRows(table="events"), timeout=ASK)
+        assert isinstance(failure, StoreFailure) and "unreachable" in failure.message
+        pg_server.start()
+        wait_until(lambda: store.ask(Flush(), timeout=ASK).durable)
+        assert stats(store).rows["events"] == 1
+    finally:
+        store.stop()
+
+
+def test_postgres_down_mid_run_keeps_writes_up_to_the_buffer_limit(
+    make_config: Callable[..., Config], pg_server: EmbeddedPostgres
+) -> None:
+    pg_server.start()
+    store = StoreActor.start(pg_config(make_config, pg_server, store__buffer_max_rows=100))
+    try:
+        store.tell(RecordEvent(kind="before", source="s"))
+        assert store.ask(Flush(), timeout=ASK).durable
+        pg_server.stop("immediate")
+        for i in range(150):  # 100 fit in the buffer, 50 are past the limit
+            store.tell(RecordEvent(kind="during", source="s", data={"i": i}))
+        flushed = store.ask(Flush(), timeout=ASK)
+        assert not flushed.durable and flushed.buffered == 100 and flushed.error
+        assert store.is_alive()
+        pg_server.start()
+        wait_until(lambda: store.ask(Flush(), timeout=ASK).durable)
+        result = stats(store)
+        assert result.dropped == 50
+        rows = store.ask(ReadRows(table="events", limit=1000), timeout=ASK)
+        kinds = [row[1] for row in rows.rows]
+        assert kinds.count("during") == 100 and kinds.count("before") == 1
+        assert kinds.count("store.dropped") == 1  # the loss is on record, not silent
+    finally:
+        store.stop()
+
+
+def test_writes_unsent_at_stop_are_replayed_at_the_next_start(
+    make_config: Callable[..., Config], pg_server: EmbeddedPostgres
+) -> None:
+    config = pg_config(make_config, pg_server)
+    store = StoreActor.start(config)
+    store.tell(RecordEvent(kind="kept", source="s"))
+    store.stop()  # PostgreSQL never came up
+    assert list(config.solo.var_path(UNSENT_DIR).glob("*.jsonl"))
+    pg_server.start()
+    again = StoreActor.start(config)
+    try:
+        wait_until(lambda: again.ask(Flush(), timeout=ASK).durable)
+        assert stats(again).rows["events"] == 1
+        assert not list(config.solo.var_path(UNSENT_DIR).glob("*.jsonl"))
+    finally:
+        again.stop()
