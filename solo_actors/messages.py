@@ -412,3 +412,15 @@ class Forget(Message, frozen=True):
 class Forgotten(Message, frozen=True):
     count: int
     error: str | None = None
+
+
+class GetMemoryStatus(Message, frozen=True):
+    """Ask: is the memory ready, how many memories, how many remembers wait or were lost."""
+
+
+class MemoryStatus(Message, frozen=True):
+    ready: bool
+    memories: int
+    pending: int
+    dropped: int
+    last_error: str | None = None

@@ -7,6 +7,8 @@ start, crash and restart is on disk; actors that others call by name start befor
 
     solo (one_for_one)
     ├── reports   supervisor report log (JSONL files)
+    ├── store     the database's single writer: turns, events, metrics, reports (docs/storage.md)
+    ├── memory    long-term memories recalled by meaning (LanceDB | pgvector)
     ├── llm       the language model
     ├── dialogue  turns from every source -> llm -> replies and TurnDone
     ├── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
@@ -21,7 +23,11 @@ from solo_actors.api import API_NAME, ApiActor
 from solo_actors.config import Config
 from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
 from solo_actors.llm.actor import LLMActor
+from solo_actors.memory import MEMORY_NAME
+from solo_actors.memory.actor import MemoryActor
 from solo_actors.reports import REPORTS_NAME, ReportsActor
+from solo_actors.store import STORE_NAME
+from solo_actors.store.actor import StoreActor
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.tree import voice_spec
 
@@ -46,6 +52,20 @@ def root_children(
             id="reports",
             name=REPORTS_NAME,
             start=ReportsActor.start,
+            args=(config,),
+            shutdown=shutdown,
+        ),
+        supervisors.ChildSpec(
+            id=STORE_NAME,
+            name=STORE_NAME,
+            start=StoreActor.start,
+            args=(config,),
+            shutdown=shutdown,
+        ),
+        supervisors.ChildSpec(
+            id=MEMORY_NAME,
+            name=MEMORY_NAME,
+            start=MemoryActor.start,
             args=(config,),
             shutdown=shutdown,
         ),
