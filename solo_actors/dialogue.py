@@ -23,6 +23,7 @@ import pykka
 from msgspec.structs import replace
 
 import supervisors
+from solo_actors.agents.routing import agent_intents, hand_off_turn
 from solo_actors.config import Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
@@ -72,6 +73,7 @@ class DialogueActor(supervisors.SupervisedActor):
         self.open: dict[str, OpenTurn] = {}
         self.by_request: dict[str, str] = {}
         self.counts = dict.fromkeys(("turns", "errors", "timeouts"), 0)
+        self.agent_intents = agent_intents(config)
 
     def on_receive(self, message: Any) -> None:
         match message:
@@ -88,6 +90,8 @@ class DialogueActor(supervisors.SupervisedActor):
 
     def start_turn(self, turn: UserTurn) -> None:
         self.counts["turns"] += 1
+        if hand_off_turn(self.agent_intents, turn):
+            return  # "plan ...": the agents actor runs the workflow and answers the turn
         request = LLMRequest(
             conversation_id=turn.conversation_id,
             prompt=turn.text,

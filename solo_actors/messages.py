@@ -424,3 +424,118 @@ class MemoryStatus(Message, frozen=True):
     pending: int
     dropped: int
     last_error: str | None = None
+
+
+# --- agents: CrewAI workflows over the local llm -------------------------------------------
+# The "agents" actor takes `RunWorkflow` (ask -> `RunAccepted`, or `AgentsError` naming what was
+# wrong), `GetRun` (ask -> `WorkflowRun` | `AgentsError`), `CancelRun` (ask -> `WorkflowRun` |
+# `AgentsError`) and `ListWorkflows` (ask -> `Workflows`). A run's ``reply_to`` gets a
+# `RunProgress` as each step (one task of the workflow) starts and ends, then the final
+# `WorkflowRun`. Times are monotonic seconds, durations seconds.
+
+RunStatus = Literal[
+    "queued", "running", "done", "failed", "cancelled", "timeout", "max_steps", "max_tokens"
+]
+"""A run ends "done", or with the limit that stopped it, "cancelled", or "failed" (``error``)."""
+
+StepStatus = Literal["pending", "running", "done", "stopped"]
+
+
+class RunWorkflow(Message, frozen=True, kw_only=True):
+    """Ask: start ``workflow`` on ``input``. A ``turn`` (a voice or text turn routed to the
+    agents) is answered like a reply: `LLMToken`, `LLMDone`, `TurnDone` to its ``reply_to``."""
+
+    workflow: str
+    input: str
+    reply_to: str | None = None
+    conversation_id: str | None = None
+    turn: UserTurn | None = None
+
+
+class RunAccepted(Message, frozen=True):
+    run_id: str
+    workflow: str
+    steps: int
+
+
+class AgentsError(Message, frozen=True):
+    """A request the agents actor refused; ``message`` says what was wrong and the fix."""
+
+    message: str
+
+
+class GetRun(Message, frozen=True):
+    run_id: str
+
+
+class CancelRun(Message, frozen=True):
+    run_id: str
+
+
+class ListWorkflows(Message, frozen=True):
+    """Ask: the workflows the agents actor can run (-> `Workflows`)."""
+
+
+class WorkflowInfo(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    description: str
+    process: str
+    agents: list[str]
+    tasks: list[str]
+    triggers: list[str]
+
+
+class Workflows(Message, frozen=True):
+    items: list[WorkflowInfo]
+    problems: dict[str, str] = msgspec.field(default_factory=dict)
+    """Workflow files that did not load, by name, with what is wrong."""
+
+
+class StepResult(msgspec.Struct, frozen=True, kw_only=True):
+    """One task of a run: who did it, what it produced, and where the time went."""
+
+    index: int
+    task: str
+    agent: str
+    status: StepStatus = "pending"
+    output: str = ""
+    started: float | None = None
+    seconds: float = 0.0
+    llm_seconds: float = 0.0
+    """Wall time spent waiting for the llm actor (queue + generation) during this step."""
+    llm_calls: int = 0
+    completion_tokens: int = 0
+
+
+class WorkflowRun(Message, frozen=True, kw_only=True):
+    """A run as it stands: every step's output so far, and the final ``result``."""
+
+    run_id: str
+    workflow: str
+    input: str
+    status: RunStatus
+    steps: list[StepResult]
+    result: str = ""
+    """The last finished step's output: the answer, or the partial result of a stopped run."""
+    error: str | None = None
+    """Why a run did not end "done", in words."""
+    created: float = msgspec.field(default_factory=now)
+    started: float | None = None
+    finished: float | None = None
+    seconds: float = 0.0
+    llm_seconds: float = 0.0
+    llm_calls: int = 0
+    completion_tokens: int = 0
+
+
+class RunProgress(Message, frozen=True):
+    """Step ``step`` (1-based) of ``steps`` started or ended (``output`` then set)."""
+
+    run_id: str
+    workflow: str
+    step: int
+    steps: int
+    task: str
+    agent: str
+    status: StepStatus
+    output: str = ""

@@ -13,12 +13,14 @@ start, crash and restart is on disk; actors that others call by name start befor
     ├── dialogue  turns from every source -> llm -> replies and TurnDone
     ├── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
     │             mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
+    ├── agents    CrewAI workflows over the llm; "plan ..." turns (docs/agents.md)
     └── api       operator HTTP API, events and dashboard (docs/api.md; when api.enabled)
 """
 
 from __future__ import annotations
 
 import supervisors
+from solo_actors.agents.actor import child_spec as agents_spec
 from solo_actors.api import API_NAME, ApiActor
 from solo_actors.config import Config
 from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
@@ -84,6 +86,7 @@ def root_children(
             shutdown=shutdown,
         ),
         voice_spec(config, options or RunOptions()),
+        agents_spec(config),
     ]
     if config.api.enabled:
         # Last: it reads every other actor, and stops first, while they still answer.

@@ -1,0 +1,250 @@
+"""`RunControl`: one run's live state, shared by the actor, the run's worker thread and the
+threads CrewAI calls the model and tools on.
+
+It is the run's single source of truth (steps, counters, why it stopped), guarded by one
+condition variable, so `GetRun` reads a consistent snapshot without waiting for the worker,
+and a stop (cancel, timeout, a limit, a crashed tool) wakes an llm call that is waiting for
+its reply at once. It also carries the run's llm requests: each is told to the llm actor with
+the run's collector as ``reply_to``, and the collector hands the reply back here.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import pykka
+
+import supervisors
+from solo_actors.messages import (
+    LLMCancel,
+    LLMDone,
+    LLMError,
+    LLMRequest,
+    Message,
+    RunStatus,
+    StepResult,
+    WorkflowRun,
+    now,
+)
+
+StopReason = RunStatus
+
+
+class RunStopped(Exception):
+    """Raised inside the crew to end a run that was told to stop (its reason is on the
+    `RunControl`)."""
+
+
+class LLMUnavailable(RuntimeError):
+    """The llm actor is down, refused the request, or never answered it."""
+
+
+@dataclass
+class StepState:
+    index: int
+    task: str
+    agent: str
+    status: str = "pending"
+    output: str = ""
+    started: float | None = None
+    ended: float | None = None
+    llm_seconds: float = 0.0
+    llm_calls: int = 0
+    completion_tokens: int = 0
+
+    def result(self) -> StepResult:
+        end = self.ended if self.ended is not None else now()
+        return StepResult(
+            index=self.index,
+            task=self.task,
+            agent=self.agent,
+            status=self.status,  # type: ignore[arg-type]
+            output=self.output,
+            started=self.started,
+            seconds=0.0 if self.started is None else end - self.started,
+            llm_seconds=self.llm_seconds,
+            llm_calls=self.llm_calls,
+            completion_tokens=self.completion_tokens,
+        )
+
+
+@dataclass
+class RunControl:
+    run_id: str
+    workflow: str
+    input: str
+    steps: list[StepState]
+    llm_name: str
+    channel: str
+    """The registered name of the run's collector: the ``reply_to`` of its llm requests."""
+    max_tokens: int
+    created: float = field(default_factory=now)
+    started: float | None = None
+    finished: float | None = None
+    stop_reason: StopReason | None = None
+    error: str | None = None
+    llm_seconds: float = 0.0
+    llm_calls: int = 0
+    completion_tokens: int = 0
+    _current: str | None = None
+    _reply: LLMDone | LLMError | None = None
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    # -- stopping ------------------------------------------------------------------------
+
+    def stop(self, reason: StopReason, error: str | None = None) -> None:
+        """Stop the run: the llm call in flight is cancelled and the next one raises
+        `RunStopped`. The first reason wins."""
+        with self._changed:
+            if self.stop_reason is not None or self.finished is not None:
+                return
+            self.stop_reason, self.error = reason, error
+            request_id = self._current
+            self._changed.notify_all()
+        if request_id is not None:
+            self._tell_llm(LLMCancel(request_id=request_id))
+
+    def check(self) -> None:
+        if self.stop_reason is not None:
+            raise RunStopped(self.stop_reason)
+
+    # -- llm calls -----------------------------------------------------------------------
+
+    def ask_llm(self, request: LLMRequest, timeout: float) -> LLMDone:
+        """Send ``request`` (its ``reply_to`` must be `channel`) and wait for the reply."""
+        with self._changed:
+            self.check()
+            if self.completion_tokens >= self.max_tokens:
+                self.stop_reason = "max_tokens"
+                self.error = f"the run used its {self.max_tokens} completion tokens"
+                raise RunStopped(self.stop_reason)
+            self._current, self._reply = request.request_id, None
+        sent = now()
+        try:
+            self._tell_llm(request, required=True)
+            reply = self._wait_reply(sent + timeout, timeout)
+        finally:
+            with self._changed:
+                self._current = None
+        self._account(reply, now() - sent)
+        self.check()
+        if isinstance(reply, LLMError):
+            raise LLMUnavailable(f"the language model refused a request: {reply.message}")
+        return reply
+
+    def _wait_reply(self, deadline: float, timeout: float) -> LLMDone | LLMError:
+        with self._changed:
+            while self._reply is None:
+                self.check()
+                remaining = deadline - now()
+                if remaining <= 0:
+                    raise LLMUnavailable(
+                        f"no reply from the language model within {timeout:g} s "
+                        "(agents.llm_call_timeout); it may have restarted"
+                    )
+                self._changed.wait(remaining)
+            return self._reply
+
+    def deliver(self, message: Message) -> None:
+        """The collector's callback: keep the reply to the request in flight."""
+        if isinstance(message, LLMDone | LLMError):
+            with self._changed:
+                if message.request_id == self._current:
+                    self._reply = message
+                    self._changed.notify_all()
+
+    def _account(self, reply: LLMDone | LLMError, seconds: float) -> None:
+        tokens = reply.completion_tokens if isinstance(reply, LLMDone) else 0
+        with self._changed:
+            self.llm_seconds += seconds
+            self.llm_calls += 1
+            self.completion_tokens += tokens
+            step = self._running_step()
+            if step is not None:
+                step.llm_seconds += seconds
+                step.llm_calls += 1
+                step.completion_tokens += tokens
+
+    def _tell_llm(self, message: Message, *, required: bool = False) -> None:
+        try:
+            supervisors.tell(self.llm_name, message)
+        except (supervisors.NoProcError, pykka.ActorDeadError):
+            if required:
+                raise LLMUnavailable(
+                    "the language model is not running (it may be restarting)"
+                ) from None
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def begin(self) -> StepState | None:
+        """The crew starts: the run is running and its first step has begun."""
+        with self._changed:
+            self.started = now()
+            return self._start_step(0)
+
+    def finish_step(self, output: str) -> StepState:
+        """The running step produced ``output``."""
+        with self._changed:
+            step = self._running_step()
+            assert step is not None, "a task ended while no step was running"
+            step.status, step.output, step.ended = "done", output, now()
+            return step
+
+    def start_next_step(self) -> StepState | None:
+        """Start the step after the last finished one; None when none is left."""
+        with self._changed:
+            return self._start_step(sum(step.status == "done" for step in self.steps))
+
+    def _start_step(self, index: int) -> StepState | None:
+        if index >= len(self.steps):
+            return None
+        step = self.steps[index]
+        step.status, step.started = "running", now()
+        return step
+
+    def _running_step(self) -> StepState | None:
+        return next((step for step in self.steps if step.status == "running"), None)
+
+    def done_steps(self) -> int:
+        with self._changed:
+            return sum(step.status == "done" for step in self.steps)
+
+    def end(self, error: str | None) -> None:
+        """The worker is finished; ``error`` is an exception the run ended with."""
+        with self._changed:
+            if self.stop_reason is None and error is not None:
+                self.stop_reason, self.error = "failed", error
+            self.finished = now()
+            for step in self.steps:
+                if step.status == "running":
+                    step.status, step.ended = "stopped", self.finished
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def status(self) -> RunStatus:
+        if self.finished is not None:
+            return self.stop_reason or "done"
+        return "queued" if self.started is None else "running"
+
+    def snapshot(self) -> WorkflowRun:
+        with self._changed:
+            done = [step for step in self.steps if step.status == "done"]
+            end = self.finished if self.finished is not None else now()
+            return WorkflowRun(
+                run_id=self.run_id,
+                workflow=self.workflow,
+                input=self.input,
+                status=self.status,
+                steps=[step.result() for step in self.steps],
+                result=done[-1].output if done else "",
+                error=self.error,
+                created=self.created,
+                started=self.started,
+                finished=self.finished,
+                seconds=0.0 if self.started is None else end - self.started,
+                llm_seconds=self.llm_seconds,
+                llm_calls=self.llm_calls,
+                completion_tokens=self.completion_tokens,
+            )

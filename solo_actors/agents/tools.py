@@ -1,0 +1,162 @@
+"""The tools agents may use, as plain functions over Solo's actors (no CrewAI import here).
+
+Each `ToolSpec` names a tool, says what it does (CrewAI shows the description and the
+argument schema to the model), and runs it with a `ToolContext` for the run. `crew.py`
+wraps specs into CrewAI `BaseTool`s. A tool answers problems it expects (memory down, a bad
+expression) with a sentence the agent can read and act on; an exception from a tool is a
+bug, and the run fails with it (see docs/agents.md, "Failures").
+
+Nothing here runs commands or opens connections: the tools only ask other actors by name.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pykka
+from pydantic import BaseModel, Field
+
+import supervisors
+from solo_actors.agents.arithmetic import ExpressionError, evaluate
+from solo_actors.messages import Memories, MemoryFilter, ReadRows, Recall, Rows, StoreFailure
+
+MEMORY_NAME = "memory"
+STORE_NAME = "store"
+HISTORY_TURNS = 6
+MEMORY_RESULTS = 5
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool knows about the run it serves."""
+
+    input: str
+    conversation_id: str | None
+    timeout: float
+    """Seconds to wait on the memory or store actor."""
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its name, what the model is told about it, its arguments and its code.
+
+    ``subject`` names the argument the run's input fills when a task's description uses the
+    tool as a placeholder (``{memory_search}``): the tool is then called before the crew
+    starts and its answer put there (see `workflows.py`).
+    """
+
+    name: str
+    description: str
+    args: type[BaseModel]
+    run: Callable[..., str]
+    subject: str | None = None
+
+    def input_arguments(self, text: str) -> dict[str, str]:
+        """The arguments that make ``text`` (a run's input) the tool's subject."""
+        return {self.subject: text} if self.subject else {}
+
+
+class NoArguments(BaseModel):
+    """The tool takes no arguments."""
+
+
+class QueryArguments(BaseModel):
+    query: str = Field(description="what to look for, in a few words")
+
+
+class ExpressionArguments(BaseModel):
+    expression: str = Field(description="arithmetic such as (12.5 + 3) * 4 / 2")
+
+
+class HistoryArguments(BaseModel):
+    turns: int = Field(default=HISTORY_TURNS, ge=1, le=50, description="how many recent turns")
+
+
+def search_memory(context: ToolContext, query: str) -> str:
+    """Memories nearest in meaning to ``query``, one per line."""
+    try:
+        answer = supervisors.ask(
+            MEMORY_NAME, Recall(query=query, k=MEMORY_RESULTS, filter=MemoryFilter()),
+            timeout=context.timeout,
+        )  # fmt: skip
+    except (supervisors.NoProcError, pykka.ActorDeadError):
+        return "Memory is not running, so nothing could be recalled; answer without it."
+    except pykka.Timeout:
+        return f"Memory did not answer within {context.timeout:g} s; answer without it."
+    if not isinstance(answer, Memories):
+        return f"Memory gave an unexpected answer ({type(answer).__name__})."
+    if answer.error:
+        return f"Memory could not search: {answer.error}"
+    if not answer.items:
+        return f"No memories about {query!r}."
+    return "\n".join(f"- {item.text}" for item in answer.items)
+
+
+def current_datetime(context: ToolContext) -> str:
+    """The local date, weekday and time."""
+    moment = datetime.datetime.now().astimezone()
+    return moment.strftime("%A %d %B %Y, %H:%M (%Z)")
+
+
+def calculate(context: ToolContext, expression: str) -> str:
+    try:
+        return f"{expression} = {evaluate(expression)}"
+    except ExpressionError as error:
+        return f"Could not calculate {expression!r}: {error}"
+
+
+def conversation_history(context: ToolContext, turns: int = HISTORY_TURNS) -> str:
+    """The most recent turns of the run's conversation (of any, for a run started without
+    one), oldest first."""
+    equals = {"conversation_id": context.conversation_id} if context.conversation_id else {}
+    request = ReadRows(table="turns", equals=equals, limit=turns)
+    try:
+        answer = supervisors.ask(STORE_NAME, request, timeout=context.timeout)
+    except (supervisors.NoProcError, pykka.ActorDeadError):
+        return "The store is not running, so the conversation history is unavailable."
+    except pykka.Timeout:
+        return f"The store did not answer within {context.timeout:g} s."
+    if isinstance(answer, StoreFailure):
+        return f"The conversation history is unavailable: {answer.message}"
+    if not isinstance(answer, Rows) or not answer.rows:
+        return "There is no conversation history yet."
+    user, reply = answer.columns.index("user_text"), answer.columns.index("reply_text")
+    lines = [f"User: {row[user]}\nAssistant: {row[reply]}" for row in reversed(answer.rows)]
+    return "\n".join(lines)
+
+
+BUILTIN_TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        name="memory_search",
+        description="Search the assistant's long-term memories of past conversations.",
+        args=QueryArguments,
+        run=search_memory,
+        subject="query",
+    ),
+    ToolSpec(
+        name="current_datetime",
+        description="The current local date, weekday and time.",
+        args=NoArguments,
+        run=current_datetime,
+    ),
+    ToolSpec(
+        name="calculator",
+        description="Evaluate arithmetic exactly: + - * / // % ** and sqrt, abs, round, min, max.",
+        args=ExpressionArguments,
+        run=calculate,
+        subject="expression",
+    ),
+    ToolSpec(
+        name="conversation_history",
+        description="The most recent turns of the current conversation with the user.",
+        args=HistoryArguments,
+        run=conversation_history,
+    ),
+)
+
+
+def toolbox(extra: tuple[ToolSpec, ...] = ()) -> Mapping[str, ToolSpec]:
+    """Tools by name: the built-in ones plus ``extra`` (tests add faulty ones)."""
+    return {spec.name: spec for spec in (*BUILTIN_TOOLS, *extra)}

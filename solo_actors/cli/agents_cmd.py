@@ -1,0 +1,147 @@
+"""``solo agents``: list the configured workflows and run one from a terminal.
+
+``solo agents list [--json]`` reads the workflow files (no model is loaded) and says which
+ones are broken and why. ``solo agents run WORKFLOW INPUT... [--json]`` starts the llm and
+agents actors under a small supervisor of their own (as ``solo chat`` does), prints each
+step as it starts and ends, then the result; Ctrl-C cancels the run and prints what it has.
+It runs without the store and memory actors, so tools that need them say so to the agents.
+Exit codes: 0 done, 1 the run did not finish (failed, limit, cancelled), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+import msgspec
+
+import supervisors
+from solo_actors.agents.actor import AGENTS_NAME
+from solo_actors.agents.actor import child_spec as agents_spec
+from solo_actors.agents.tools import toolbox
+from solo_actors.agents.workflows import configured_workflows
+from solo_actors.config import Config
+from solo_actors.dialogue import TurnCollector, TurnWaiter
+from solo_actors.llm import child_spec as llm_spec
+from solo_actors.logs import configure_logging
+from solo_actors.messages import (
+    AgentsError,
+    CancelRun,
+    Message,
+    RunProgress,
+    RunWorkflow,
+    WorkflowRun,
+    new_id,
+)
+
+EXIT_OK, EXIT_UNFINISHED, EXIT_USAGE = 0, 1, 2
+ASK_TIMEOUT = 10.0
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    agents = subparsers.add_parser(
+        "agents", parents=[common], help="CrewAI workflows: list them, run one"
+    )
+    commands = agents.add_subparsers(dest="agents_command", metavar="COMMAND", required=True)
+    listing = commands.add_parser("list", parents=[common], help="the configured workflows")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=list_workflows)
+    run = commands.add_parser("run", parents=[common], help="run a workflow and print its result")
+    run.add_argument("workflow", help="a workflow name (solo agents list)")
+    run.add_argument("input", nargs="+", help="what the workflow works on")
+    run.add_argument("--json", action="store_true", help="print the final run as JSON")
+    run.set_defaults(handler=run_workflow)
+
+
+def list_workflows(args: argparse.Namespace, config: Config) -> int:
+    catalog = configured_workflows(config.agents, toolbox())
+    if args.json:
+        items = [workflow.info() for workflow in catalog.workflows.values()]
+        print(msgspec.json.encode({"workflows": items, "problems": catalog.problems}).decode())
+    else:
+        for workflow in catalog.workflows.values():
+            tasks = " -> ".join(f"{t.name} ({t.agent or 'manager'})" for t in workflow.tasks)
+            triggers = ", ".join(workflow.triggers) or "-"
+            print(f"{workflow.name}: {workflow.description}")
+            print(f"  {workflow.process}: {tasks}; triggers: {triggers}")
+    for name, problem in catalog.problems.items():
+        print(f"solo agents: {name} not loaded: {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_workflow(args: argparse.Namespace, config: Config) -> int:
+    configure_logging(config.log)
+    try:
+        tree = supervisors.start_supervisor(
+            supervisors.SupFlags(
+                intensity=config.supervisor.intensity, period=config.supervisor.period
+            ),
+            [llm_spec(config), agents_spec(config)],
+            name="agents-cli",
+        )
+    except supervisors.StartError as error:
+        print(f"solo agents: {error}", file=sys.stderr)
+        return EXIT_UNFINISHED
+    try:
+        return follow_run(args.workflow, " ".join(args.input), as_json=args.json)
+    finally:
+        tree.stop()
+
+
+def follow_run(workflow: str, text: str, *, as_json: bool) -> int:
+    """Start the run, print its progress, wait for the end (Ctrl-C cancels)."""
+    finished = threading.Event()
+    final: list[WorkflowRun] = []
+
+    def on_message(message: Message) -> None:
+        if isinstance(message, RunProgress) and not as_json:
+            print(describe_progress(message), file=sys.stderr, flush=True)
+        elif isinstance(message, WorkflowRun):
+            final.append(message)
+            finished.set()
+
+    name = f"agents-cli-{new_id()}"
+    collector = TurnCollector.start(TurnWaiter(), on_message)
+    supervisors.default_registry.register(name, collector)
+    try:
+        request = RunWorkflow(workflow=workflow, input=text, reply_to=name)
+        accepted = supervisors.ask(AGENTS_NAME, request, timeout=ASK_TIMEOUT)
+        if isinstance(accepted, AgentsError):
+            print(f"solo agents: {accepted.message}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            finished.wait()
+        except KeyboardInterrupt:
+            print("solo agents: cancelling ...", file=sys.stderr)
+            supervisors.ask(AGENTS_NAME, CancelRun(run_id=accepted.run_id), timeout=ASK_TIMEOUT)
+            finished.wait()
+    finally:
+        supervisors.default_registry.unregister(name, collector)
+        collector.stop()
+    run = final[0]
+    if as_json:
+        print(msgspec.json.encode(run).decode())
+    else:
+        print(run.result)
+        print(describe_end(run), file=sys.stderr)
+    return EXIT_OK if run.status == "done" else EXIT_UNFINISHED
+
+
+def describe_progress(progress: RunProgress) -> str:
+    head = f"[{progress.step}/{progress.steps}] {progress.task} ({progress.agent})"
+    if progress.status == "running":
+        return f"{head} ..."
+    first_line = progress.output.strip().splitlines()[0] if progress.output.strip() else ""
+    return f"{head} {progress.status}: {first_line[:100]}"
+
+
+def describe_end(run: WorkflowRun) -> str:
+    share = run.llm_seconds / run.seconds if run.seconds else 0.0
+    done = sum(step.status == "done" for step in run.steps)
+    line = (
+        f"{run.workflow} {run.status}: {done}/{len(run.steps)} steps in {run.seconds:.1f} s "
+        f"({share:.0%} in the llm, {run.llm_calls} calls, {run.completion_tokens} tokens)"
+    )
+    return line if run.error is None else f"{line}; {run.error}"

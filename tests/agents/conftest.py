@@ -1,0 +1,230 @@
+"""Fixtures for the agents tests: workflow files in a temporary folder, a scripted llm
+actor (deterministic replies, for limits and failures), and the agents actor under a small
+supervisor of its own, registered under unique names so tests never collide."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import supervisors
+from solo_actors.agents.actor import AgentsActor
+from solo_actors.agents.tools import NoArguments, ToolContext, ToolSpec
+from solo_actors.config import Config
+from solo_actors.dialogue import TurnCollector, TurnWaiter
+from solo_actors.messages import (
+    LLMCancel,
+    LLMDone,
+    LLMRequest,
+    LLMToken,
+    Message,
+    RunWorkflow,
+    WorkflowRun,
+    new_id,
+)
+from tests.conftest import ConfigFactory
+
+Script = Callable[[LLMRequest], str | None]
+"""The scripted llm's reply to a request; None: never answer (until cancelled)."""
+
+
+class ToolBug(RuntimeError):
+    """What the faulty test tool raises."""
+
+
+class Doom(BaseException):
+    """Not an Exception: nothing in CrewAI catches it."""
+
+
+def explode(context: ToolContext) -> str:
+    raise ToolBug("injected fault")
+
+
+def doom(context: ToolContext) -> str:
+    raise Doom("injected fatal fault")
+
+
+FAULTY_TOOLS = (
+    ToolSpec(name="explode", description="Always raises.", args=NoArguments, run=explode),
+    ToolSpec(name="doom", description="Kills its thread.", args=NoArguments, run=doom),
+)
+
+
+def workflow_toml(
+    tasks: int, *, tools: tuple[str, ...] = (), description: str = "Do: {input}"
+) -> str:
+    """A sequential workflow of ``tasks`` tasks by one agent."""
+    tool_list = ", ".join(f'"{tool}"' for tool in tools)
+    text = (
+        'description = "A test workflow."\n'
+        "[agents.worker]\n"
+        'role = "Worker"\ngoal = "Do the task."\nbackstory = "You do tasks."\n'
+        f"tools = [{tool_list}]\n"
+    )
+    for index in range(tasks):
+        text += (
+            f'[[tasks]]\nname = "t{index + 1}"\nagent = "worker"\n'
+            f'description = "{description} (part {index + 1})"\nexpected_output = "A line."\n'
+        )
+    return text
+
+
+class ScriptedLLM(supervisors.SupervisedActor):
+    """Answers `LLMRequest`s like the llm actor, with text from a script."""
+
+    def __init__(self, script: Script, calls: list[LLMRequest]) -> None:
+        super().__init__()
+        self.script = script
+        self.calls = calls
+        self.pending: dict[str, LLMRequest] = {}
+
+    def on_receive(self, message: Any) -> None:
+        match message:
+            case LLMRequest():
+                self.calls.append(message)
+                text = self.script(message)
+                if text is None:
+                    self.pending[message.request_id] = message
+                else:
+                    self.reply(message, text, "stop")
+            case LLMCancel(request_id=request_id) if request_id in self.pending:
+                self.reply(self.pending.pop(request_id), "", "cancelled")
+
+    def reply(self, request: LLMRequest, text: str, finish_reason: str) -> None:
+        assert request.reply_to is not None
+        if text:
+            supervisors.tell(
+                request.reply_to, LLMToken(request_id=request.request_id, text=text, index=0)
+            )
+        supervisors.tell(
+            request.reply_to,
+            LLMDone(
+                request_id=request.request_id,
+                text=text,
+                prompt_tokens=len(request.prompt.split()),
+                prompt_eval_tokens=0,
+                completion_tokens=len(text.split()),
+                tokens_per_second=0.0,
+                time_to_first_token=0.0,
+                finish_reason=finish_reason,
+            ),
+        )
+
+
+@dataclass
+class Listener:
+    """A registered name that keeps every message it is told (progress, final runs)."""
+
+    name: str
+    messages: list[Message] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def receive(self, message: Message) -> None:
+        with self.changed:
+            self.messages.append(message)
+            self.changed.notify_all()
+
+    def final(self, run_id: str, timeout: float = 120.0) -> WorkflowRun:
+        """The run's final `WorkflowRun`, once told."""
+
+        def found() -> WorkflowRun | None:
+            return next(
+                (m for m in self.messages if isinstance(m, WorkflowRun) and m.run_id == run_id),
+                None,
+            )
+
+        with self.changed:
+            if not self.changed.wait_for(lambda: found() is not None, timeout):
+                pytest.fail(f"run {run_id} did not end within {timeout} s")
+            run = found()
+        assert run is not None
+        return run
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    listening = Listener(name=f"listener-{new_id()}")
+    ref = TurnCollector.start(TurnWaiter(), listening.receive)
+    supervisors.default_registry.register(listening.name, ref)
+    yield listening
+    supervisors.default_registry.unregister(listening.name, ref)
+    ref.stop()
+
+
+@dataclass
+class Harness:
+    """A scripted llm and an agents actor under their own supervisor."""
+
+    tree: supervisors.SupervisorRef
+    agents: str
+    llm_calls: list[LLMRequest]
+    listener: Listener
+
+    def run(
+        self, workflow: str, text: str = "the test input", timeout: float = 60.0
+    ) -> WorkflowRun:
+        accepted = supervisors.ask(
+            self.agents,
+            RunWorkflow(workflow=workflow, input=text, reply_to=self.listener.name),
+            timeout=10,
+        )
+        assert accepted.run_id, accepted
+        return self.listener.final(accepted.run_id, timeout)
+
+
+HarnessFactory = Callable[..., Harness]
+
+
+@pytest.fixture
+def harness(
+    tmp_path: Path, make_config: ConfigFactory, listener: Listener
+) -> Iterator[HarnessFactory]:
+    """``harness(script, workflows={"name": toml}, **config_overrides)``."""
+    trees: list[supervisors.SupervisorRef] = []
+
+    def start(script: Script, workflows: dict[str, str], **overrides: object) -> Harness:
+        folder = tmp_path / "workflows"
+        folder.mkdir(exist_ok=True)
+        for name, text in workflows.items():
+            (folder / f"{name}.toml").write_text(text)
+        config: Config = make_config(**{"agents.workflows_dir": str(folder), **overrides})
+        suffix = new_id()
+        llm_name, agents_name = f"llm-{suffix}", f"agents-{suffix}"
+        calls: list[LLMRequest] = []
+        start_agents = functools.partial(
+            AgentsActor.start, llm_name=llm_name, extra_tools=FAULTY_TOOLS
+        )
+        tree = supervisors.start_supervisor(
+            supervisors.SupFlags(intensity=3, period=10),
+            [
+                supervisors.ChildSpec(
+                    id="llm", name=llm_name, start=ScriptedLLM.start, args=(script, calls)
+                ),
+                supervisors.ChildSpec(
+                    id="agents", name=agents_name, start=start_agents, args=(config, agents_name),
+                    shutdown=5.0,
+                ),
+            ],
+            name=f"agents-test-{suffix}",
+        )  # fmt: skip
+        trees.append(tree)
+        return Harness(tree, agents_name, calls, listener)
+
+    yield start
+    for tree in trees:
+        tree.stop()
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
