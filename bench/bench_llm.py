@@ -1,0 +1,302 @@
+"""Benchmark the llm actor against raw llama-cpp-python, in one run, on one model.
+
+Prints one JSON object. The actor and the raw baselines use the very same `Llama` object
+(the actor's per-process model cache hands it out), the same rendered prompt, the same
+threads and greedy sampling with the same penalties, and they take turns run by run so
+that background load hits both alike. Figures are medians over ``--runs`` runs.
+
+* tokens/s: generation speed after the first token (``(n - 1) / (t_last - t_first)``) of a
+  ``--max-tokens`` reply. Baselines: a bare ``Llama.generate`` loop that detokenises each
+  token (the least work possible) and ``Llama.create_completion(stream=True)`` (the
+  library's streaming API). Target: actor / bare loop >= 0.95.
+* time to first token, from the caller's side: a ``generate`` call through the actor's
+  proxy until the sink gets the first `LLMToken`, vs calling the raw loop until its first
+  token. Measured with the whole prompt to evaluate (the KV cache emptied before each run)
+  and with the prompt already in the cache (only one token to evaluate, so the overhead is
+  not hidden in the noise of the prompt evaluation). Target: overhead <= 5 ms.
+* second turn: a two-turn conversation through the actor; the second turn's prompt-eval
+  count (the actor's, and llama.cpp's own counter) must equal the new turn's tokens.
+* cache hit: round trip of an ``ask`` by registered name for a repeated request answered
+  from the response cache. Target: <= 2 ms.
+
+Usage: python bench/bench_llm.py [--model ID] [--runs N] [--max-tokens N] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import supervisors
+from solo_actors.config import Config, load_config
+from solo_actors.llm import child_spec
+from solo_actors.llm.engine import ModelSettings, load_model
+from solo_actors.llm.history import Conversation
+from solo_actors.messages import LLMDone, LLMRequest, LLMToken
+
+TOKENS_RATIO = 0.95
+TTFT_OVERHEAD_MS = 5.0
+CACHE_HIT_MS = 2.0
+CACHE_HITS = 50
+QUESTION = "Write a short story about a robot who learns to paint."
+FOLLOW_UP = "Give it a happy ending in one sentence."
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def speed(times: list[float]) -> float:
+    """Tokens per second after the first token, from each token's arrival time."""
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+class Bench:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.tree = supervisors.start_supervisor(
+            supervisors.SupFlags(),
+            [child_spec(config, "bench-llm")],
+            name="bench",
+        )
+        self.ref = supervisors.whereis("bench-llm")
+        assert self.ref is not None
+        self.proxy = self.ref.proxy()
+        described = self.proxy.describe().get()
+        self.model_name = described["model"]
+        settings = config.llm
+        self.model = load_model(
+            ModelSettings(described["path"], settings.n_ctx, settings.n_batch, settings.n_threads)
+        )
+        self.llama = self.model.llama
+        # The exact prompt the actor evaluates for QUESTION, for the raw baselines.
+        self.builder = self.proxy.prompts.get()
+        room = settings.n_ctx - settings.max_tokens
+        conversation = Conversation(system=settings.system_prompt)
+        self.prompt_text = self.builder.build(conversation, QUESTION, room).text
+        self.sampling = {
+            "temp": 0.0,
+            "top_p": settings.top_p,
+            "top_k": settings.top_k,
+            "repeat_penalty": settings.repeat_penalty,
+        }
+
+    # -- one run of each contender ----------------------------------------------------------
+
+    def actor_run(self) -> tuple[float, list[float]]:
+        """TTFT and token arrival times of one reply through the actor's proxy."""
+        times: list[float] = []
+        first = threading.Event()
+
+        def sink(event: Any) -> None:
+            if isinstance(event, LLMToken):
+                times.append(time.perf_counter())
+                first.set()
+
+        started = time.perf_counter()
+        done = self.proxy.generate(LLMRequest(prompt=QUESTION), sink).get()
+        assert isinstance(done, LLMDone), done
+        return times[0] - started, times
+
+    def raw_generate_run(self) -> tuple[float, list[float]]:
+        """The same reply from a bare `Llama.generate` loop."""
+        llama = self.llama
+        times: list[float] = []
+        started = time.perf_counter()
+        tokens = llama.tokenize(self.prompt_text.encode(), add_bos=False, special=True)
+        for token in llama.generate(tokens, **self.sampling):
+            if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):
+                break
+            llama.detokenize([token])
+            times.append(time.perf_counter())
+            if len(times) >= self.config.llm.max_tokens:
+                break
+        return times[0] - started, times
+
+    def raw_completion_run(self) -> tuple[float, list[float]]:
+        """The same reply from `Llama.create_completion(stream=True)`."""
+        times: list[float] = []
+        started = time.perf_counter()
+        chunks: Iterator[Any] = self.llama.create_completion(  # type: ignore[assignment]
+            self.prompt_text,
+            max_tokens=self.config.llm.max_tokens,
+            temperature=0.0,
+            top_p=self.sampling["top_p"],
+            top_k=self.sampling["top_k"],
+            repeat_penalty=self.sampling["repeat_penalty"],
+            stream=True,
+        )
+        for _chunk in chunks:
+            times.append(time.perf_counter())
+        return times[0] - started, times
+
+    def empty_kv(self) -> None:
+        """Forget the KV cache (between runs, while the actor is idle)."""
+        with self.model.lock:
+            self.llama.reset()
+
+    # -- the measurements -------------------------------------------------------------------
+
+    def generation(self, runs: int) -> dict[str, Any]:
+        contenders: dict[str, Callable[[], tuple[float, list[float]]]] = {
+            "actor": self.actor_run,
+            "raw_generate": self.raw_generate_run,
+            "raw_create_completion": self.raw_completion_run,
+        }
+        cold: dict[str, list[float]] = {name: [] for name in contenders}
+        warm: dict[str, list[float]] = {name: [] for name in contenders}
+        speeds: dict[str, list[float]] = {name: [] for name in contenders}
+        tokens: dict[str, int] = {}
+        for _ in range(runs):
+            for name, run in contenders.items():
+                self.empty_kv()
+                ttft, times = run()
+                cold[name].append(ttft)
+                speeds[name].append(speed(times))
+                tokens[name] = len(times)
+                warm[name].append(run()[0])  # the same prompt again: all of it cached
+        tps = {name: round(median(values), 2) for name, values in speeds.items()}
+        ratio = tps["actor"] / tps["raw_generate"]
+
+        def ttft(samples: dict[str, list[float]]) -> dict[str, float]:
+            actor, raw = median(samples["actor"]) * 1e3, median(samples["raw_generate"]) * 1e3
+            return {
+                "actor": round(actor, 2),
+                "raw": round(raw, 2),
+                "overhead": round(actor - raw, 2),
+            }
+
+        cached = ttft(warm)
+        return {
+            "tokens_per_second": {
+                **tps,
+                "reply_tokens": tokens,
+                "ratio": round(ratio, 3),
+                "target": TOKENS_RATIO,
+                "ok": ratio >= TOKENS_RATIO,
+            },
+            "time_to_first_token_ms": {
+                "whole_prompt": ttft(cold),
+                "prompt_cached": cached,
+                "overhead_target": TTFT_OVERHEAD_MS,
+                "ok": cached["overhead"] <= TTFT_OVERHEAD_MS,
+            },
+        }
+
+    def second_turn(self) -> dict[str, Any]:
+        first = self.proxy.generate(LLMRequest(prompt=QUESTION, conversation_id="bench")).get()
+        llama_cpp.llama_perf_context_reset(self.llama.ctx)
+        second = self.proxy.generate(LLMRequest(prompt=FOLLOW_UP, conversation_id="bench")).get()
+        counted_by_llama = llama_cpp.llama_perf_context(self.llama.ctx).n_p_eval
+        # The new turn: what the second prompt adds after the text of the first reply.
+        asked = [
+            {"role": "system", "content": self.config.llm.system_prompt},
+            {"role": "user", "content": QUESTION},
+        ]
+        head = self.builder.template.render(asked, True) + first.text
+        follow_up = [
+            *asked,
+            {"role": "assistant", "content": first.text},
+            {"role": "user", "content": FOLLOW_UP},
+        ]
+        text = self.builder.template.render(follow_up, True)
+        assert text.startswith(head)
+        new_turn = len(self.builder.engine.tokenize(text[len(head) :], start=False))
+        return {
+            "first_turn_prompt_tokens": first.prompt_tokens,
+            "second_turn_prompt_tokens": second.prompt_tokens,
+            "second_turn_prompt_eval_tokens": second.prompt_eval_tokens,
+            "llama_n_p_eval": counted_by_llama,
+            "new_turn_tokens": new_turn,
+            "ok": second.prompt_eval_tokens == new_turn == counted_by_llama,
+        }
+
+
+def cache_hits(config: Config) -> dict[str, Any]:
+    """Round trips of a repeated request, answered from the response cache."""
+    tree = supervisors.start_supervisor(
+        supervisors.SupFlags(), [child_spec(config, "bench-llm-cache")], name="bench-cache"
+    )
+    try:
+        request = LLMRequest(prompt=QUESTION, max_tokens=16)
+        first = supervisors.ask("bench-llm-cache", request)
+        latencies = []
+        for _ in range(CACHE_HITS):
+            started = time.perf_counter()
+            hit = supervisors.ask("bench-llm-cache", request)
+            latencies.append((time.perf_counter() - started) * 1e3)
+            assert hit.cached and hit.text == first.text
+        p50 = median(latencies)
+        return {
+            "p50": round(p50, 3),
+            "p99": round(statistics.quantiles(latencies, n=100)[98], 3),
+            "target": CACHE_HIT_MS,
+            "ok": p50 <= CACHE_HIT_MS,
+        }
+    finally:
+        tree.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="catalog id or .gguf path (default: llm.model)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=0, help="0 = one per core")
+    args = parser.parse_args()
+    var_dir = tempfile.mkdtemp(prefix="bench-llm-")
+    config = load_config("headless", environ={"SOLO__SOLO__VAR_DIR": var_dir})
+    llm = msgspec.structs.replace(
+        config.llm,
+        model=args.model or config.llm.model,
+        max_tokens=args.max_tokens,
+        n_threads=args.threads,
+        temperature=0.0,
+        cache=False,
+    )
+    config = msgspec.structs.replace(config, llm=llm)
+    bench = Bench(config)
+    try:
+        result: dict[str, Any] = {
+            "benchmark": "llm actor vs raw llama-cpp-python",
+            "model": bench.model_name,
+            "threads": args.threads or os.cpu_count(),
+            "n_ctx": llm.n_ctx,
+            "max_tokens": args.max_tokens,
+            "runs": args.runs,
+            **bench.generation(args.runs),
+            "second_turn": bench.second_turn(),
+        }
+    finally:
+        bench.tree.stop()
+    cached_config = msgspec.structs.replace(config, llm=msgspec.structs.replace(llm, cache=True))
+    result["cache_hit_ms"] = cache_hits(cached_config)
+    result["environment"] = {
+        "python": platform.python_version(),
+        "llama_cpp_python": metadata.version("llama-cpp-python"),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
