@@ -1,0 +1,152 @@
+"""The memory contract on both backends (LanceDB and pgvector), with the real ONNX model."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.memory.actor import MemoryActor
+from solo_actors.memory.embedder import DIMENSIONS, load_embedder
+from solo_actors.memory.index import make_index
+from solo_actors.messages import (
+    Forget,
+    GetMemoryStatus,
+    MemoryFilter,
+    MemoryStatus,
+    Recall,
+    Remember,
+)
+from solo_actors.models import ResolvedModel
+from solo_actors.store.backend import StoreInputError
+from solo_actors.store.embedded_pg import EmbeddedPostgres
+from tests.store.backends import BackendConfig
+
+ASK = 30.0
+RECALL_TIMEOUT = 2.0  # what the dialogue actor would give a recall
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def status(memory: supervisors.SupervisedRef) -> MemoryStatus:
+    return memory.ask(GetMemoryStatus(), timeout=ASK)
+
+
+@pytest.fixture
+def config(backend_config: BackendConfig, pulled_model: Callable[[str], ResolvedModel]) -> Config:
+    pulled_model("minilm-l6-v2-int8")
+    return backend_config()
+
+
+@pytest.fixture
+def memory(config: Config) -> Iterator[supervisors.SupervisedRef]:
+    ref = MemoryActor.start(config)
+    wait_until(lambda: status(ref).ready)
+    yield ref
+    ref.stop()
+
+
+def test_a_fact_from_one_conversation_is_recalled_in_a_later_one(
+    memory: supervisors.SupervisedRef,
+) -> None:
+    memory.tell(Remember(text="User: my sister's name is Ana. Solo: Nice to know!",
+                         conversation_id="monday", user_id="u1"))  # fmt: skip
+    memory.tell(Remember(text="User: remind me to buy tyres for the car.",
+                         conversation_id="monday", user_id="u1"))  # fmt: skip
+    memory.tell(Remember(text="User: my sister is called Eva.", user_id="someone-else"))
+    found = memory.ask(
+        Recall(query="What is my sister called?",
+               filter=MemoryFilter(user_id="u1", exclude_conversation_id="friday")),
+        timeout=RECALL_TIMEOUT,
+    )  # fmt: skip
+    assert found.error is None
+    assert [item.text for item in found.items] == [
+        "User: my sister's name is Ana. Solo: Nice to know!"
+    ]  # the tyres are below the similarity floor, Eva belongs to another user
+    assert 0.35 <= found.items[0].similarity <= 1.0
+    assert found.items[0].conversation_id == "monday"
+
+
+def test_forget_by_id_and_by_filter(memory: supervisors.SupervisedRef) -> None:
+    memory.tell(Remember(text="The garage code is 4711", memory_id="m1", kind="fact"))
+    memory.tell(Remember(text="The wifi password is on the fridge", kind="fact",
+                         conversation_id="c2"))  # fmt: skip
+    memory.tell(Remember(text="Lunch was pasta", kind="exchange", conversation_id="c2"))
+    assert memory.ask(Forget(memory_ids=["m1"]), timeout=ASK).count == 1
+    assert memory.ask(Forget(filter=MemoryFilter(kind="fact", conversation_id="c2")),
+                      timeout=ASK).count == 1  # fmt: skip
+    refused = memory.ask(Forget(filter=MemoryFilter()), timeout=ASK)
+    assert refused.count == 0 and "forget everything" in refused.error
+    assert status(memory).memories == 1
+
+
+def test_bad_text_is_repaired_not_refused(
+    memory: supervisors.SupervisedRef, config: Config
+) -> None:
+    memory.tell(Remember(text="x" * (config.memory.max_text_bytes * 3), memory_id="big"))
+    memory.tell(Remember(text="broken \udcff text with nul \x00", memory_id="bad"))
+    memory.tell(Remember(text="   ", memory_id="empty"))  # nothing to remember: logged
+    found = memory.ask(Recall(query="broken text", k=5, min_similarity=-1.0), timeout=ASK)
+    texts = {item.memory_id: item.text for item in found.items}
+    assert set(texts) == {"big", "bad"}
+    assert len(texts["big"].encode()) <= config.memory.max_text_bytes
+    assert "\x00" not in texts["bad"] and "\ufffd" in texts["bad"]
+    assert memory.is_alive()
+
+
+def test_vectors_of_the_wrong_dimension_are_refused(config: Config) -> None:
+    index = make_index(config, DIMENSIONS)
+    index.open()
+    try:
+        with pytest.raises(StoreInputError, match="384 dimensions, got shape"):
+            index.add([Remember(text="x")], np.zeros((1, 383), dtype=np.float32))
+        with pytest.raises(StoreInputError, match="NaN"):
+            index.add([Remember(text="x")], np.full((1, DIMENSIONS), np.nan))
+        assert index.count() == 0
+    finally:
+        index.close()
+
+
+def test_embeddings_are_unit_length_and_batch_independent(
+    pulled_model: Callable[[str], ResolvedModel],
+) -> None:
+    embedder = load_embedder(pulled_model("minilm-l6-v2-int8").path, 256, 4, 0)
+    texts = [f"sentence number {i} " * (i + 1) for i in range(9)]
+    together = embedder.embed(texts)
+    assert together.shape == (9, DIMENSIONS)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    alone = np.vstack([embedder.embed([text]) for text in texts])
+    assert np.allclose(together, alone, atol=1e-4)
+
+
+def test_postgres_down_at_start_keeps_remembers_until_it_is_up(
+    make_config: Callable[..., Config], pg_server: EmbeddedPostgres, tmp_path: Path,
+    pulled_model: Callable[[str], ResolvedModel],
+) -> None:  # fmt: skip
+    pulled_model("minilm-l6-v2-int8")
+    config = make_config(store__backend="postgres", store__pg_dsn=pg_server.dsn,
+                         store__retry_min=0.05, store__retry_max=0.2,
+                         store__connect_timeout=1.0)  # fmt: skip
+    memory = MemoryActor.start(config)
+    try:
+        memory.tell(Remember(text="The spare key is under the blue pot"))
+        wait_until(lambda: status(memory).last_error is not None)
+        found = memory.ask(Recall(query="where is the key?"), timeout=RECALL_TIMEOUT)
+        assert found.items == [] and "unreachable" in found.error
+        assert status(memory).pending == 1
+        pg_server.start()
+        wait_until(lambda: status(memory).ready)
+        found = memory.ask(Recall(query="where is the spare key?"), timeout=RECALL_TIMEOUT)
+        assert [item.text for item in found.items] == ["The spare key is under the blue pot"]
+    finally:
+        memory.stop()
