@@ -1,0 +1,100 @@
+"""``solo db backup|restore|migrate|stats``: operate the store without the assistant running.
+
+These open the database directly. With DuckDB only one process may open the file, so while
+the assistant runs they fail with a message saying so (back up a running assistant with the
+store actor's `BackupStore` message instead, see docs/storage.md). PostgreSQL allows both at
+once; a restore still needs an empty database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from solo_actors.config import Config
+from solo_actors.store.backend import StoreBackend, StoreError, open_backend
+from solo_actors.store.backup import make_backup, restore_backup
+
+EXIT_FAILED = 1
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    db_parser = subparsers.add_parser("db", help="back up, restore, migrate and inspect the store")
+    db_sub = db_parser.add_subparsers(dest="db_command", metavar="COMMAND")
+    db_sub.required = True
+    backup = db_sub.add_parser("backup", parents=[common], help="write a backup file")
+    backup.add_argument("--out", type=Path, metavar="FILE", help="default: var/backups/...")
+    backup.set_defaults(handler=backup_command)
+    restore = db_sub.add_parser("restore", parents=[common], help="fill an empty store")
+    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.set_defaults(handler=restore_command)
+    migrate = db_sub.add_parser("migrate", parents=[common], help="apply pending migrations")
+    migrate.set_defaults(handler=migrate_command)
+    stats = db_sub.add_parser("stats", parents=[common], help="rows, size and partitions")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.set_defaults(handler=stats_command)
+
+
+def _with_backend(config: Config, work: Any) -> int:
+    backend = open_backend(config)
+    try:
+        backend.open()  # applies pending migrations
+        return int(work(backend))
+    except StoreError as error:
+        print(f"solo db: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        backend.close()
+
+
+def backup_command(args: argparse.Namespace, config: Config) -> int:
+    def run(backend: StoreBackend) -> int:
+        path = make_backup(backend, config, args.out)
+        print(f"backup written: {path} ({path.stat().st_size} bytes)")
+        return 0
+
+    return _with_backend(config, run)
+
+
+def restore_command(args: argparse.Namespace, config: Config) -> int:
+    def run(backend: StoreBackend) -> int:
+        manifest = restore_backup(backend, config, args.file)
+        print(f"restored {sum(manifest.rows.values())} rows from {args.file}")
+        return 0
+
+    return _with_backend(config, run)
+
+
+def migrate_command(args: argparse.Namespace, config: Config) -> int:
+    def run(backend: StoreBackend) -> int:
+        print(f"schema version {backend.schema_version()}")  # open() migrated
+        return 0
+
+    return _with_backend(config, run)
+
+
+def stats_command(args: argparse.Namespace, config: Config) -> int:
+    def run(backend: StoreBackend) -> int:
+        stats = {
+            "backend": config.store.backend,
+            "schema_version": backend.schema_version(),
+            "rows": backend.count_rows(),
+            "size_bytes": backend.size_bytes(),
+            "partitions": backend.partitions(),
+        }
+        if args.json:
+            print(msgspec.json.encode(stats).decode())
+            return 0
+        print(f"{stats['backend']} store, schema version {stats['schema_version']}, "
+              f"{stats['size_bytes']} bytes")  # fmt: skip
+        for table, count in stats["rows"].items():
+            print(f"  {table:<14} {count:>12} rows")
+        if stats["partitions"]:
+            print("  partitions: " + ", ".join(stats["partitions"]))
+        return 0
+
+    return _with_backend(config, run)
