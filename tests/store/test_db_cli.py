@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,8 +35,12 @@ def test_backup_restore_stats_migrate(
     assert store.ask(Flush(), timeout=30).durable
     var = tmp_path / "var"
     try:  # DuckDB: one process at a time; the running store holds the file
-        assert run_cli(monkeypatch, var, "db", "stats") == 1
-        assert "Only one process" in capsys.readouterr().err
+        other = subprocess.run(
+            [sys.executable, "-m", "solo_actors", "--profile", "test", "db", "stats"],
+            env={**os.environ, **config_environment(var, {})}, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert other.returncode == 1 and "Only one process" in other.stderr
     finally:
         store.stop()
     out = tmp_path / "b.tar"
