@@ -27,13 +27,20 @@ from solo_actors.agents.routing import agent_intents, hand_off_turn
 from solo_actors.config import Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
+from solo_actors.memory import MEMORY_NAME
 from solo_actors.messages import (
     Interrupt,
     LLMDone,
     LLMError,
     LLMRequest,
     LLMToken,
+    Memories,
+    MemoryFilter,
+    MemoryItem,
     Message,
+    Recall,
+    RecordTurn,
+    Remember,
     StageTimes,
     TurnDone,
     TurnSource,
@@ -41,9 +48,22 @@ from solo_actors.messages import (
     new_id,
     now,
 )
+from solo_actors.store import STORE_NAME
 
 DIALOGUE_NAME = "dialogue"
 LLM_NAME = "llm"
+
+
+def with_memories(text: str, memories: list[MemoryItem]) -> str:
+    """The user's text, preceded by recalled memories marked as such, one per line.
+
+    They go in the user turn, not the system prompt, so the conversation's earlier tokens
+    stay an unchanged prefix and the llm's KV cache still covers them.
+    """
+    if not memories:
+        return text
+    lines = "\n".join(f"- {' '.join(memory.text.split())}" for memory in memories)
+    return f"(Memories from earlier conversations, use them if they help:\n{lines})\n\n{text}"
 
 
 class TurnTimedOut(Message, frozen=True):
@@ -59,6 +79,7 @@ class OpenTurn:
     turn: UserTurn
     request_id: str
     times: StageTimes
+    memories_used: int = 0
     tokens: list[str] = field(default_factory=list)
 
 
@@ -69,6 +90,7 @@ class DialogueActor(supervisors.SupervisedActor):
         super().__init__()
         self.settings = config.dialogue
         self.model = config.llm.model
+        self.memory_enabled = config.memory.enabled
         self.log = get_logger(f"solo/{DIALOGUE_NAME}")
         self.open: dict[str, OpenTurn] = {}
         self.by_request: dict[str, str] = {}
@@ -92,18 +114,19 @@ class DialogueActor(supervisors.SupervisedActor):
         self.counts["turns"] += 1
         if hand_off_turn(self.agent_intents, turn):
             return  # "plan ...": the agents actor runs the workflow and answers the turn
+        memories = self.recall(turn)
         request = LLMRequest(
             conversation_id=turn.conversation_id,
-            prompt=turn.text,
+            prompt=with_memories(turn.text, memories),
             reply_to=DIALOGUE_NAME,
             turn_id=turn.turn_id,
             times=turn.times,
         )
-        self.open[turn.turn_id] = OpenTurn(turn, request.request_id, turn.times)
+        self.open[turn.turn_id] = OpenTurn(turn, request.request_id, turn.times, len(memories))
         self.by_request[request.request_id] = turn.turn_id
         try:
             supervisors.tell(LLM_NAME, request)
-        except (supervisors.NoProcError, pykka.ActorDeadError):
+        except pykka.ActorDeadError:  # not registered (NoProcError) or just died
             self.fail(turn.turn_id, "the language model is not running (it may be restarting)")
             return
         self.send_after(self.settings.turn_timeout, TurnTimedOut(turn_id=turn.turn_id))
@@ -130,7 +153,7 @@ class DialogueActor(supervisors.SupervisedActor):
         if times.first_token is None:
             times = replace(times, first_token=entry.times.first_token)
         entry.times = times
-        self.finish(entry, reply.text, tokens_per_second=reply.tokens_per_second)
+        self.finish(entry, reply.text, reply=reply)
 
     def on_timeout(self, turn_id: str) -> None:
         if turn_id in self.open:
@@ -142,7 +165,7 @@ class DialogueActor(supervisors.SupervisedActor):
         # The llm stops generating; its LLMDone (finish_reason "cancelled") closes the turn.
         try:
             supervisors.tell(LLM_NAME, interrupt)
-        except (supervisors.NoProcError, pykka.ActorDeadError):
+        except pykka.ActorDeadError:  # not registered (NoProcError) or just died
             if interrupt.turn_id is not None:
                 self.fail(interrupt.turn_id, "interrupted")
 
@@ -157,10 +180,10 @@ class DialogueActor(supervisors.SupervisedActor):
     def finish(
         self,
         entry: OpenTurn,
-        reply: str,
+        answer: str,
         *,
         error: str | None = None,
-        tokens_per_second: float | None = None,
+        reply: LLMDone | None = None,
     ) -> None:
         turn = entry.turn
         self.open.pop(turn.turn_id, None)
@@ -173,15 +196,64 @@ class DialogueActor(supervisors.SupervisedActor):
             conversation_id=turn.conversation_id,
             source=turn.source,
             text=turn.text,
-            reply=reply,
+            reply=answer,
             times=replace(entry.times, done=now()),
             model=self.model,
-            tokens_per_second=tokens_per_second,
+            tokens_per_second=None if reply is None else reply.tokens_per_second,
+            memories_used=entry.memories_used,
             error=error,
         )
         self.deliver(turn, done)
         HUB.publish(done)
+        self.record(done, reply)
         self.publish_figures(open_turns=len(self.open), **self.counts)
+
+    def recall(self, turn: UserTurn) -> list[MemoryItem]:
+        """Memories from other conversations relevant to this turn; none if memory is off,
+        down or slow (a turn never waits more than ``dialogue.recall_timeout`` for them)."""
+        if not self.memory_enabled:
+            return []
+        query = Recall(
+            query=turn.text, filter=MemoryFilter(exclude_conversation_id=turn.conversation_id)
+        )
+        try:
+            answer = supervisors.ask(MEMORY_NAME, query, timeout=self.settings.recall_timeout)
+        except (pykka.ActorDeadError, pykka.Timeout) as error:
+            self.log.warning("recall skipped", turn_id=turn.turn_id, error=str(error))
+            return []
+        if not isinstance(answer, Memories) or answer.error:
+            self.log.warning("recall failed", turn_id=turn.turn_id, answer=str(answer))
+            return []
+        return answer.items
+
+    def record(self, done: TurnDone, reply: LLMDone | None) -> None:
+        """Keep the turn: a row in the store and, if it succeeded, a memory of the exchange."""
+        row = RecordTurn(
+            turn_id=done.turn_id,
+            conversation_id=done.conversation_id,
+            user_text=done.text,
+            reply_text=done.reply,
+            model=done.model,
+            prompt_tokens=None if reply is None else reply.prompt_tokens,
+            completion_tokens=None if reply is None else reply.completion_tokens,
+            tokens_per_second=done.tokens_per_second,
+            time_to_first_token=None if reply is None else reply.time_to_first_token,
+            finish_reason="error" if reply is None else reply.finish_reason,
+            times=done.times,
+        )
+        self.tell_if_running(STORE_NAME, row)
+        if done.error is None and self.memory_enabled:
+            exchange = f"User said: {done.text}\nSolo replied: {done.reply}"
+            memory = Remember(text=exchange, conversation_id=done.conversation_id)
+            self.tell_if_running(MEMORY_NAME, memory)
+
+    def tell_if_running(self, name: str, message: Message) -> None:
+        try:
+            supervisors.tell(name, message)
+        except pykka.ActorDeadError:  # not registered (NoProcError) or just died
+            # A store or memory that is down (restarting) loses this one write; the turn
+            # itself is unaffected and the loss is visible in the log.
+            self.log.warning("not recorded", to=name, message=type(message).__name__)
 
     def entry_for(self, request_id: str) -> OpenTurn | None:
         turn_id = self.by_request.get(request_id)
@@ -192,7 +264,7 @@ class DialogueActor(supervisors.SupervisedActor):
             return
         try:
             supervisors.tell(turn.reply_to, message)
-        except (supervisors.NoProcError, pykka.ActorDeadError):
+        except pykka.ActorDeadError:  # not registered (NoProcError) or just died
             # The requester is gone (a closed API request, a restarting tts): the turn still
             # completes and is recorded; only this delivery is dropped.
             self.log.debug("reply_to not running", reply_to=turn.reply_to, turn_id=turn.turn_id)

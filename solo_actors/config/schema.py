@@ -59,6 +59,8 @@ class DialogueConfig(Section):
     turn_timeout: Seconds
     """A turn with no reply by then is answered with ``error_reply`` and an error."""
     error_reply: str
+    recall_timeout: Seconds
+    """How long a turn waits for recalled memories before going on without them."""
 
 
 class ModelsConfig(Section):
