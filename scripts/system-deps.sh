@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages Solo needs at run time that PyPI cannot provide: PortAudio for
-# sounddevice. Installs them when we are root, else prints the one command to run.
+# sounddevice; chromium for the dashboard's browser test (tests/browser). Installs them
+# when we are root, else prints the one command to run.
 set -euo pipefail
-packages=(libportaudio2)
+packages=(libportaudio2 chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

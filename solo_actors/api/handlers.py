@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import functools
 import os
-import re
 import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
@@ -24,8 +23,9 @@ from aiohttp import WSMsgType, web
 import supervisors
 from solo_actors.api.auth import Scope, scope_allows
 from solo_actors.api.metrics import render_metrics
+from solo_actors.api.report_query import QUERY_KINDS, parse_time, select_reports
 from solo_actors.api.specs import declared_specs, declared_supervisors
-from solo_actors.api.state import STATE, ApiError, ApiState, walk
+from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState, walk
 from solo_actors.config import Config, ConfigError, load_config
 from solo_actors.dialogue import DIALOGUE_NAME
 from solo_actors.events import HUB, TOPICS, Event, Topic
@@ -134,18 +134,6 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
     return value
 
 
-DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_time(raw: str, now: float | None = None) -> float:
-    """Epoch seconds from ``1735689600`` or a duration ago (``90s``, ``10m``, ``2h``, ``1d``)."""
-    match = DURATION.match(raw.strip())
-    if match:
-        return (time.time() if now is None else now) - float(match[1]) * UNIT_SECONDS[match[2]]
-    return float(raw)
-
-
 def query_time(request: web.Request, name: str) -> float | None:
     raw = request.query.get(name)
     if raw is None:
@@ -220,56 +208,20 @@ async def supervisor_list(request: web.Request) -> web.Response:
 # -- the report log ------------------------------------------------------------------------
 
 
-ReportKindFilter = Literal[
-    "start", "exit", "restart", "shutdown", "start_error", "hung", "escalation", "crash", "stop"
-]
-KIND_ALIASES: dict[str, tuple[str, ...]] = {
-    "crash": ("exit", "start_error", "hung"),
-    "stop": ("shutdown",),
-}
-"""Operator words for report kinds: a crash is an abnormal exit (or failed start, or hang)."""
-
-
-def report_matches(report: supervisors.Report, kind: str | None) -> bool:
-    if kind is None:
-        return True
-    if kind == "crash":
-        abnormal = report.reason is not None and not report.reason.is_normal
-        return report.kind in KIND_ALIASES["crash"] and abnormal
-    return report.kind in KIND_ALIASES.get(kind, (kind,))
-
-
-def select_reports(
-    reports: list[supervisors.Report], *, actor: str | None, kind: str | None,
-    since: float | None, until: float | None, limit: int,
-) -> list[supervisors.Report]:  # fmt: skip
-    """Newest first, filtered; ``actor`` matches the report's path segment-wise or by id."""
-    selected = [
-        report for report in reversed(reports)
-        if (actor is None or report.path == actor or report.path.startswith(actor + "/")
-            or report.child_id == actor or report.path.endswith("/" + actor))
-        and report_matches(report, kind)
-        and (since is None or report.timestamp >= since)
-        and (until is None or report.timestamp < until)
-    ]  # fmt: skip
-    return selected[:limit]
-
-
 async def log(request: web.Request) -> web.Response:
     state = state_of(request)
     kind = request.query.get("kind")
-    allowed = ReportKindFilter.__args__  # type: ignore[attr-defined]
-    if kind is not None and kind not in allowed:
-        raise ApiError(400, f"query parameter `kind` must be one of {', '.join(allowed)}; "
+    if kind is not None and kind not in QUERY_KINDS:
+        raise ApiError(400, f"query parameter `kind` must be one of {', '.join(QUERY_KINDS)}; "
                        f"got {kind!r}")  # fmt: skip
     directory = state.config.solo.var_path(state.config.reports.dir)
     reports = await asyncio.to_thread(lambda: list(read_reports(directory)))
+    limit = query_int(request, "limit", 100, 1, 10_000)
     selected = select_reports(
-        reports, actor=request.query.get("actor"), kind=kind,
+        reversed(reports), actor=request.query.get("actor"), kind=kind,
         since=query_time(request, "since"), until=query_time(request, "until"),
-        limit=query_int(request, "limit", 100, 1, 10_000),
     )  # fmt: skip
-    return json_response({"reports": selected})
+    return json_response({"reports": selected[:limit]})
 
 
 # -- the store and memory ------------------------------------------------------------------
@@ -346,7 +298,7 @@ async def actor_action(request: web.Request) -> web.Response:
     state = state_of(request)
     action = request.match_info["action"]
     needed = ACTION_SCOPES[action]
-    held = request.get("scope")
+    held = request.get(SCOPE)
     if held is not None and not scope_allows(held, needed):
         raise ApiError(403, f"{action} needs a token with scope {needed!r}; this one has {held!r}")
     path = full_path(state, request.match_info["path"])
@@ -575,7 +527,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     topics = requested_topics(request)
     socket = web.WebSocketResponse(heartbeat=SSE_HEARTBEAT)
     await socket.prepare(request)
-    if request.get("scope") is None and not await authenticate_socket(request, socket):
+    if request.get(SCOPE) is None and not await authenticate_socket(request, socket):
         return socket
     subscriber = Subscriber(state, topics)
     # A reader task notices the client closing while the writer waits for events.

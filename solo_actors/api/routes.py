@@ -18,6 +18,7 @@ from aiohttp import web
 from solo_actors.api import handlers
 from solo_actors.api.auth import SCOPES, Scope
 from solo_actors.api.handlers import ACTION_SCOPES, AskBody, SayBody, json_response
+from solo_actors.api.report_query import QUERY_KINDS
 from solo_actors.events import TOPICS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -95,7 +96,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/log", handlers.log, "read", "Supervisor reports, newest first",
           params=(query("actor", "tree path or child id, e.g. solo/llm or llm", STRING),
                   query("kind", "report kind; crash = abnormal exit, stop = shutdown",
-                        {"type": "string", "enum": list(handlers.ReportKindFilter.__args__)}),
+                        {"type": "string", "enum": list(QUERY_KINDS)}),
                   query("since", "reports at or after", TIME),
                   query("until", "reports before", TIME),
                   query("limit", "at most this many (1..10000, default 100)",

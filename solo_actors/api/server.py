@@ -17,7 +17,7 @@ from aiohttp import web
 from solo_actors.api.auth import retry_after, scope_allows
 from solo_actors.api.handlers import json_response
 from solo_actors.api.routes import ROUTES, Handler, Route
-from solo_actors.api.state import STATE, ApiError, ApiState
+from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState
 from solo_actors.logs import get_logger
 
 SOCKET_PATH = "/ws"
@@ -45,7 +45,7 @@ def guarded(route: Route) -> Handler:
         if route.scope is None:
             return await route.handler(request)
         if not state.config.api.auth:
-            request["scope"] = "admin"  # loopback only: the bind check guarantees it
+            request[SCOPE] = "admin"  # loopback only: the bind check guarantees it
             return await route.handler(request)
         token = bearer_token(request)
         if token is None:
@@ -66,8 +66,8 @@ def guarded(route: Route) -> Handler:
             raise ApiError(429, f"rate limit of token {entry.id} reached "
                            f"({state.config.api.rate_per_token:g}/s)",
                            headers={"Retry-After": retry_after(wait)})  # fmt: skip
-        request["scope"] = entry.scope
-        request["token_id"] = entry.id
+        request[SCOPE] = entry.scope
+        request[TOKEN_ID] = entry.id
         return await route.handler(request)
 
     return handle
@@ -112,7 +112,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     # Path only: a query string is the client's to choose and may carry anything.
     log.info("request", method=request.method, path=request.path, status=response.status,
              ms=round((time.perf_counter() - started) * 1000, 2), remote=request.remote,
-             token_id=request.get("token_id"))  # fmt: skip
+             token_id=request.get(TOKEN_ID))  # fmt: skip
     return response
 
 

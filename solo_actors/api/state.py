@@ -121,3 +121,6 @@ class ApiError(Exception):
 
 
 STATE = web.AppKey("state", ApiState)
+SCOPE = web.RequestKey("scope", str)
+"""The scope of the request's token (``admin`` for every request when auth is off)."""
+TOKEN_ID = web.RequestKey("token_id", str)

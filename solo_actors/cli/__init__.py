@@ -14,11 +14,23 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from solo_actors.cli import agents_cmd, chat_cmd, config_cmd, db_cmd, models_cmd, run_cmd
+from solo_actors.cli import (
+    agents_cmd,
+    chat_cmd,
+    config_cmd,
+    db_cmd,
+    log_cmd,
+    models_cmd,
+    run_cmd,
+    status_cmd,
+    token_cmd,
+)
 from solo_actors.config import ConfigError, load_config
 
 EXIT_CONFIG_ERROR = 2
-COMMAND_MODULES = (run_cmd, config_cmd, models_cmd, chat_cmd, agents_cmd, db_cmd)
+COMMAND_MODULES = (
+    run_cmd, config_cmd, models_cmd, chat_cmd, status_cmd, log_cmd, token_cmd, agents_cmd, db_cmd
+)
 
 
 def common_options(defaults: bool) -> argparse.ArgumentParser:

@@ -1,0 +1,230 @@
+// Solo's dashboard: plain browser JavaScript, no build step and nothing fetched from elsewhere.
+// The token is entered once and kept in sessionStorage (gone when the tab closes). Live data:
+// GET /status every 2 s, and the /events stream (read with fetch so it can carry the token).
+"use strict";
+
+const POLL_MS = 2000;
+const HISTORY = 90;               // chart points kept (3 minutes at one per poll)
+const $ = (selector) => document.querySelector(selector);
+const samples = [];               // {t, rss, tps}
+let lastTokensPerSecond = 0;
+let eventsAbort = null;
+
+function token() { return sessionStorage.getItem("solo-token") || ""; }
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {});
+  if (token()) headers.Authorization = "Bearer " + token();
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (!response.ok && !(options.raw)) {
+    let message = response.statusText;
+    try { message = (await response.json()).error; } catch (_) { /* not JSON */ }
+    throw new Error(`${response.status}: ${message}`);
+  }
+  return response;
+}
+
+function text(value) { return value === null || value === undefined ? "" : String(value); }
+function seconds(value) { return value === null || value === undefined ? "–" : value.toFixed(2) + " s"; }
+function uptime(value) {
+  if (value === null || value === undefined) return "–";
+  const s = Math.floor(value), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(s % 60).padStart(2, "0")}s`;
+}
+function cell(row, value, className) {
+  const td = row.insertCell(); td.textContent = value; if (className) td.className = className; return td;
+}
+function status(message) { $("#status-line").textContent = message; }
+
+// -- the tree --------------------------------------------------------------------------------
+
+function flatten(node, depth, rows) {
+  rows.push({ node, depth });
+  for (const child of node.children || []) flatten(child, depth + 1, rows);
+  return rows;
+}
+
+function renderTree(tree) {
+  const body = $("#tree tbody");
+  body.replaceChildren();
+  for (const { node, depth } of flatten(tree, 0, [])) {
+    const row = body.insertRow();
+    row.dataset.path = node.path;
+    cell(row, "  ".repeat(depth) + (depth ? "└ " : "") + node.id, "path");
+    cell(row, node.state, "state state-" + node.state);
+    cell(row, uptime(node.uptime));
+    cell(row, node.restarts, "restarts");
+    cell(row, node.mailbox);
+    cell(row, node.last_exit ? `${node.last_exit.kind}${node.last_exit.detail ? ": " + node.last_exit.detail : ""}` : "");
+    const actions = row.insertCell();
+    if (depth > 0) {
+      const button = document.createElement("button");
+      button.className = "restart"; button.textContent = "restart";
+      button.title = "POST /actors/" + node.path + "/restart";
+      button.addEventListener("click", () => restart(node.path, button));
+      actions.appendChild(button);
+    }
+  }
+}
+
+async function restart(path, button) {
+  button.disabled = true;
+  try {
+    await api(`/actors/${path}/restart`, { method: "POST" });
+    status(`restart of ${path} requested`);
+  } catch (error) { status(`restart of ${path} failed: ${error.message}`); }
+  setTimeout(() => { button.disabled = false; refresh(); }, 500);
+}
+
+// -- the chart ---------------------------------------------------------------------------------
+
+function drawChart() {
+  const canvas = $("#chart"), context = canvas.getContext("2d");
+  const width = canvas.width = canvas.clientWidth * devicePixelRatio;
+  const height = canvas.height = canvas.clientHeight * devicePixelRatio;
+  context.clearRect(0, 0, width, height);
+  if (samples.length < 2) return;
+  const series = [["tps", "#58a6ff"], ["rss", "#d29922"]];
+  for (const [key, colour] of series) {
+    const top = Math.max(1, ...samples.map((s) => s[key])) * 1.15;
+    context.strokeStyle = colour; context.lineWidth = 2 * devicePixelRatio; context.beginPath();
+    samples.forEach((sample, index) => {
+      const x = (index / (HISTORY - 1)) * width, y = height - (sample[key] / top) * (height - 16) - 4;
+      index ? context.lineTo(x, y) : context.moveTo(x, y);
+    });
+    context.stroke();
+    context.fillStyle = colour; context.font = `${11 * devicePixelRatio}px sans-serif`;
+    const last = samples[samples.length - 1][key];
+    context.fillText(`${key === "tps" ? "tok/s" : "MiB"} ${last.toFixed(1)}`, 6, (key === "tps" ? 14 : 30) * devicePixelRatio);
+  }
+}
+
+// -- turns and reports ------------------------------------------------------------------------
+
+function addTurn(turn) {
+  const body = $("#turns tbody"), row = body.insertRow(0), times = turn.times || {};
+  cell(row, new Date().toLocaleTimeString());
+  cell(row, turn.source);
+  cell(row, turn.text || "");
+  cell(row, turn.error ? `⚠ ${turn.reply}` : turn.reply);
+  const start = times.wake ?? times.transcript ?? null;
+  cell(row, start !== null && times.first_token ? seconds(times.first_token - start) : "–");
+  cell(row, times.first_token && times.done ? seconds(times.done - times.first_token) : "–");
+  cell(row, turn.tokens_per_second ? turn.tokens_per_second.toFixed(1) : "–");
+  while (body.rows.length > 8) body.deleteRow(-1);
+  if (turn.tokens_per_second) lastTokensPerSecond = turn.tokens_per_second;
+}
+
+function addReport(report, atTop = true) {
+  const item = document.createElement("li");
+  const when = new Date(report.timestamp * 1000).toLocaleTimeString();
+  const path = report.child_id ? `${report.supervisor}/${report.child_id}` : report.supervisor;
+  const reason = report.reason ? ` ${report.reason.kind}${report.reason.detail ? ": " + report.reason.detail : ""}` : "";
+  item.textContent = `${when} ${report.kind.padEnd(8)} ${path}${reason}`;
+  item.className = "kind-" + report.kind;
+  const list = $("#reports");
+  atTop ? list.prepend(item) : list.append(item);
+  while (list.children.length > 50) list.lastChild.remove();
+}
+
+// -- server-sent events over fetch (EventSource cannot send the token) --------------------------
+
+async function* serverEvents(response) {
+  const reader = response.body.getReader(), decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end); buffer = buffer.slice(end + 2);
+      let name = "message", data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) name = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (data) yield { name, data: JSON.parse(data) };
+    }
+  }
+}
+
+async function followEvents() {
+  if (eventsAbort) eventsAbort.abort();
+  eventsAbort = new AbortController();
+  try {
+    const response = await api("/events?topics=turn,report", { signal: eventsAbort.signal });
+    for await (const event of serverEvents(response)) {
+      if (event.name === "turn") addTurn(event.data.data);
+      else if (event.name === "report") { addReport(event.data.data); refresh(); }
+    }
+  } catch (error) {
+    if (error.name !== "AbortError") { status(`event stream: ${error.message}; retrying`); setTimeout(followEvents, 3000); }
+  }
+}
+
+// -- asking ------------------------------------------------------------------------------------
+
+async function ask(question) {
+  const answer = $("#answer");
+  answer.textContent = "";
+  const reply = document.createElement("div"); reply.id = "reply";
+  const meta = document.createElement("div"); meta.className = "meta";
+  answer.append(reply, meta);
+  try {
+    const response = await api("/ask?stream=1", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: question }),
+    });
+    for await (const event of serverEvents(response)) {
+      if (event.name === "token") reply.textContent += event.data.text;
+      else if (event.name === "done") {
+        reply.textContent = event.data.reply;
+        reply.dataset.done = "true";
+        const tps = event.data.tokens_per_second;
+        meta.textContent = event.data.error ? `error: ${event.data.error}` : `${event.data.model || ""} · ${tps ? tps.toFixed(1) + " tok/s" : ""}`;
+      } else if (event.name === "error") meta.textContent = `error: ${event.data.message || event.data.error}`;
+    }
+  } catch (error) { meta.textContent = error.message; }
+}
+
+// -- polling -------------------------------------------------------------------------------------
+
+async function refresh() {
+  try {
+    const data = await (await api("/status")).json();
+    renderTree(data.tree);
+    $("#health").textContent = "running"; $("#health").className = "pill ok";
+    samples.push({ t: data.time, rss: data.process.rss_bytes / 1048576, tps: lastTokensPerSecond });
+    while (samples.length > HISTORY) samples.shift();
+    drawChart();
+    status(`pid ${data.process.pid} · ${data.process.threads} threads · events dropped ${data.events.dropped} · updated ${new Date().toLocaleTimeString()}`);
+  } catch (error) {
+    $("#health").textContent = error.message.startsWith("401") ? "token needed" : "unreachable";
+    $("#health").className = "pill bad";
+    status(error.message);
+  }
+}
+
+async function start() {
+  $("#token").value = token();
+  await refresh();
+  try {
+    const { reports } = await (await api("/log?limit=30")).json();
+    reports.forEach((report) => addReport(report, false));
+  } catch (_) { /* shown by refresh */ }
+  followEvents();
+}
+
+$("#token-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sessionStorage.setItem("solo-token", $("#token").value.trim());
+  start();
+});
+$("#ask-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const question = $("#question").value.trim();
+  if (question) ask(question);
+});
+setInterval(refresh, POLL_MS);
+start();

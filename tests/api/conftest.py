@@ -1,0 +1,16 @@
+"""One running assistant (tree + api) shared by the API tests of a module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.api.apikit import RunningApi, start_assistant
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
+    running = start_assistant(tmp_path_factory.mktemp("api") / "var")
+    yield running
+    running.stop()

@@ -1,0 +1,87 @@
+"""The dashboard in a real browser: headless Debian chromium driven by playwright.
+
+Starts the assistant in-process (test profile, api on a free port), loads the page, enters a
+token, asks a question and sees the reply, presses restart on an actor and sees its restart
+count go up, and saves a screenshot in the test's tmp dir (and, when
+``SOLO_DASHBOARD_SCREENSHOT`` names a file, there too: that is how docs/dashboard.png is made).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
+
+from tests.api.apikit import RunningApi, start_assistant
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+TIMEOUT_MS = 60_000
+expect.set_options(timeout=TIMEOUT_MS)  # a first reply on a loaded 2-core machine takes a while
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[BrowserContext]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `sudo apt-get install -y chromium` "
+                    "(make test does it when run as root: scripts/system-deps.sh)")  # fmt: skip
+    with sync_playwright() as playwright:
+        # A fresh profile folder per test: nothing is shared with another run.
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path / "chromium-profile", executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+            headless=True, viewport={"width": 1280, "height": 860},
+        )  # fmt: skip
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def assistant(tmp_path: Path) -> Iterator[RunningApi]:
+    running = start_assistant(tmp_path / "var")
+    yield running
+    running.stop()
+
+
+def restarts_cell(page: Page, path: str) -> Locator:
+    return page.locator(f'#tree tr[data-path="{path}"] td.restarts')
+
+
+def test_dashboard_asks_and_restarts_in_a_real_browser(
+    browser: BrowserContext, assistant: RunningApi, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(assistant.url + "/")
+    page.fill("#token", assistant.tokens["control"])
+    page.click("#token-form button")
+    expect(page.locator("#health")).to_have_text("running")
+    expect(page.locator('#tree tr[data-path="solo/llm"] td.state')).to_have_text("running")
+
+    page.fill("#question", "Say hello in three words.")
+    page.click("#ask-form button")
+    reply = page.locator('#reply[data-done="true"]')
+    expect(reply).not_to_be_empty()
+    expect(page.locator("#answer .meta")).not_to_contain_text("error")
+    expect(page.locator("#turns tbody tr").first).to_contain_text("Say hello in three words.")
+
+    before = int(restarts_cell(page, "solo/dialogue").inner_text())
+    page.click('#tree tr[data-path="solo/dialogue"] button.restart')
+    expect(restarts_cell(page, "solo/dialogue")).to_have_text(str(before + 1))
+    expect(page.locator("#reports li.kind-restart").first).to_contain_text("solo/dialogue")
+    page.wait_for_timeout(2500)  # two status polls: the chart has a line to draw
+
+    shot = tmp_path / "dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("SOLO_DASHBOARD_SCREENSHOT"):
+        shutil.copy(shot, os.environ["SOLO_DASHBOARD_SCREENSHOT"])
+    assert problems == []
