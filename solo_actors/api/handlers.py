@@ -14,7 +14,7 @@ import functools
 import os
 import time
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 import pykka
@@ -60,17 +60,21 @@ _encoder = msgspec.json.Encoder()
 # -- request bodies ------------------------------------------------------------------------
 
 
+SomeText = Annotated[str, msgspec.Meta(pattern=r"\S", max_length=16_384,
+                                       description="not empty, not only white space")]
+
+
 class AskBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """POST /ask: a question; the reply continues ``conversation_id`` when given."""
 
-    text: str
+    text: SomeText
     conversation_id: str | None = None
 
 
 class SayBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """POST /say: a text to speak aloud."""
 
-    text: str
+    text: SomeText
 
 
 def json_response(value: Any, status: int = 200) -> web.Response:
@@ -89,9 +93,6 @@ async def decode_body(request: web.Request, kind: type[Body]) -> Body:
     except msgspec.DecodeError as error:
         raise ApiError(400, f"request body is not valid JSON: {error}",
                        hint=f"expected {schema_hint(kind)}") from None  # fmt: skip
-    text = getattr(value, "text", None)
-    if isinstance(text, str) and not text.strip():
-        raise ApiError(400, "invalid request body: `text` is empty - at `$.text`")
     return value
 
 
@@ -262,7 +263,7 @@ async def conversation(request: web.Request) -> web.Response:
 
 async def memories(request: web.Request) -> web.Response:
     state = state_of(request)
-    query = request.query.get("q", "").strip()
+    query = request.query.get("q", "")
     if not query:
         raise ApiError(400, "query parameter `q` is required: the text to recall memories for")
     timeout = state.config.api.actor_timeout

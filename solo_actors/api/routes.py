@@ -51,11 +51,22 @@ class Route:
     errors: tuple[int, ...] = ()
     """Statuses besides the ones every route may answer (429) and auth adds (401, 403)."""
     router_path: str | None = None
+    error_bodies: tuple[tuple[int, dict[str, Any]], ...] = ()
+    """Error statuses whose body is not the usual ``{"error": ...}``, with its schema."""
 
 
 INT = {"type": "integer"}
 STRING = {"type": "string"}
-TIME = {"type": "string", "description": "epoch seconds, or a duration ago: 90s, 10m, 2h, 1d"}
+TIME = {"type": "string", "pattern": r"^\d+(\.\d+)?[smhd]?$",
+        "description": "epoch seconds, or a duration ago: 90s, 10m, 2h, 1d"}
+
+
+READINESS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["ready", "not_running"],
+    "properties": {"ready": {"type": "boolean"},
+                   "not_running": {"type": "array", "items": {"type": "string"}}},
+}  # fmt: skip
 
 
 def query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> Param:
@@ -86,7 +97,7 @@ ROUTES: tuple[Route, ...] = (
           content=("text/javascript", "text/css"), errors=(404,)),
     Route("GET", "/health", handlers.health, None, "The process is alive"),
     Route("GET", "/ready", handlers.ready, None, "Every permanent child is running (else 503)",
-          errors=(503,)),
+          errors=(503,), error_bodies=((503, READINESS_SCHEMA),)),
     Route("GET", "/openapi.json", openapi, None, "This document"),
     Route("GET", "/status", handlers.status, "read",
           "The supervision tree: state, uptime, restarts, last exit, mailbox, figures",
@@ -152,6 +163,11 @@ ROUTES: tuple[Route, ...] = (
 )  # fmt: skip
 
 
+CONTENT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "application/json": {"type": "object"},
+    # Each event's data is a JSON object; docs/api.md describes them by event name.
+    "text/event-stream": {"type": "object"},
+}
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -176,17 +192,16 @@ def operation(route: Route) -> dict[str, Any]:
         errors |= {401, 403}
     if any(param.where == "query" for param in route.params):
         errors.add(400)
-    ok_content: dict[str, Any] = {
-        kind: {"schema": {"type": "object"} if kind == "application/json" else STRING}
-        for kind in route.content
-    }
+    ok_content: dict[str, Any] = {kind: {"schema": CONTENT_SCHEMAS.get(kind, STRING)}
+                                  for kind in route.content}  # fmt: skip
     responses: dict[str, Any] = {str(route.ok): {"description": "success", "content": ok_content}}
     if route.ok == 101:
         responses[str(route.ok)] = {"description": "switching to the WebSocket protocol"}
+    bodies = dict(route.error_bodies)
     for status in sorted(errors):
         responses[str(status)] = {
             "description": ERROR_MEANINGS[status],
-            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+            "content": {"application/json": {"schema": bodies.get(status, ERROR_SCHEMA)}},
         }
     document: dict[str, Any] = {
         "summary": route.summary,

@@ -66,7 +66,8 @@ class RunningApi:
 
 
 def start_assistant(var_dir: Path, overrides: Mapping[str, object] | None = None) -> RunningApi:
-    settings = {"api.port": 0, "dialogue.turn_timeout": 30, **(overrides or {})}
+    # A loaded 2-core machine can take tens of seconds for a first reply.
+    settings = {"api.port": 0, "dialogue.turn_timeout": 120, **(overrides or {})}
     config = load_config("test", environ=config_environment(var_dir, settings))
     # Every log line of the run lands here, at debug level, for the no-secrets check.
     log = io.StringIO()
