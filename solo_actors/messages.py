@@ -194,6 +194,9 @@ class AudioOut(Message, frozen=True):
     pcm: bytes
     sample_rate: int
     sentence_index: int
+    opened: float
+    """When the user opened the turn (its first stage time): the speaker drops the audio of
+    a turn opened before the latest barge-in's wake word."""
 
 
 class Interrupt(Message, frozen=True):

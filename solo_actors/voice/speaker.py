@@ -8,7 +8,8 @@ samples a turn actually played are what its reply file holds, one file per reply
 
 The actor's own work per message is a queue operation, so a `WakeDetected` is handled
 within a millisecond or two of the wake actor's detection: playback of the current reply
-stops at once (barge-in) and the chime starts.
+stops at once (barge-in) and the chime starts. Audio that arrives later for a turn opened
+before that wake word (a sentence tts was still synthesising) is dropped, not played.
 
 When a turn's `TurnDone` arrives and its audio has played, the actor stamps ``first_audio``
 and ``done``, logs the turn, prints one JSON line per turn (file and text runs), tells the
@@ -48,6 +49,7 @@ from solo_actors.messages import (
 )
 from solo_actors.voice import SPEAKER
 from solo_actors.voice.audio import chime, write_wav
+from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.mail import send
 from solo_actors.voice.mic import pick_device
 from solo_actors.voice.options import RunOptions
@@ -151,10 +153,6 @@ class Playback:
             waiting = sum(len(s.samples) - s.offset for s in self.segments if s.turn_id == turn_id)
         return waiting / rate
 
-    def started_turns(self) -> set[str]:
-        with self.lock:
-            return set(self.tracks)
-
     def take(self, turn_id: str) -> Track:
         with self.lock:
             return self.tracks.pop(turn_id, Track())
@@ -200,6 +198,7 @@ class SpeakerActor(supervisors.SupervisedActor):
         self.output_dir = Path(options.output_dir) if options.output_dir else None
         self.finished: dict[str, TurnDone] = {}
         self.interrupted: set[str] = set()
+        self.barge_in = BargeIn()
         self.input_ended: InputEnded | None = None
         self.turns = 0
         self.chime = chime(self.rate)
@@ -266,6 +265,8 @@ class SpeakerActor(supervisors.SupervisedActor):
             case TurnDone():
                 # Finish once the audio queued for the turn has played.
                 self.finished[message.turn_id] = message
+                if self.barge_in.stale(opened_at(message.times)):
+                    self.interrupted.add(message.turn_id)  # cut short, maybe before a word
                 wait = self.playback.queued_seconds(message.turn_id, self.rate)
                 self.send_after(wait + (TICK if wait else 0.0), TurnPlayed(message.turn_id))
             case TurnPlayed():
@@ -280,6 +281,9 @@ class SpeakerActor(supervisors.SupervisedActor):
     def play(self, audio: AudioOut) -> None:
         if audio.turn_id in self.interrupted:
             return
+        if self.barge_in.stale(audio.opened):
+            self.interrupted.add(audio.turn_id)
+            return
         if audio.sample_rate != self.rate:
             raise ValueError(
                 f"tts sent {audio.sample_rate} Hz audio; the speaker plays {self.rate} Hz "
@@ -290,10 +294,9 @@ class SpeakerActor(supervisors.SupervisedActor):
             self.playback.drain()
 
     def on_wake(self, wake: WakeDetected) -> None:
+        self.barge_in.record(wake)
         stopped = self.playback.stop()
-        # Replies that were playing or had played some: any audio of theirs still to come
-        # (tts finishing a sentence before it sees the barge-in) is dropped.
-        self.interrupted.update(stopped, self.playback.started_turns())
+        self.interrupted.update(stopped)
         if stopped:
             stopped_ms = (now() - wake.at) * 1000
             self.log.info(

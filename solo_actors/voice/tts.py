@@ -7,10 +7,11 @@ synthesised at once and its audio sent to the speaker as an `AudioOut`, so the f
 sentence plays while the llm writes the rest. A turn that ends with nothing spoken (an error)
 speaks the `TurnDone`'s ``reply`` instead. The voice is loaded once per process.
 
-Barge-in: a `WakeDetected` cancels every open turn: tts stops speaking them and tells
-`Interrupt` to the llm, the dialogue actor and the speaker. Mail is handled in order, so a
-cancel waits behind at most the tokens already queued; the speaker has stopped the sound
-already, and it drops whatever audio of an interrupted turn still comes.
+Barge-in: a `WakeDetected` cancels every turn opened before it (see `barge`): its mailbox
+records the wake word as it is sent, so tts synthesises no further sentence of those turns
+even while older tokens are still queued; when the message itself is handled, tts tells
+`Interrupt` to the llm, the dialogue actor and the speaker. The speaker has stopped the sound
+already, and it drops whatever audio of a turn opened before the wake word still comes.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from solo_actors.messages import (
     Transcript,
     TurnDone,
     WakeDetected,
+    now,
 )
 from solo_actors.models import resolve_model
 from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
+from solo_actors.voice.barge import BargeInMailbox, opened_at
 from solo_actors.voice.mail import send
 
 SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
@@ -80,6 +83,8 @@ class Reply:
     """A turn whose reply tts is speaking."""
 
     turn_id: str
+    opened: float
+    """When the user opened the turn (`barge.opened_at`)."""
     pending: str = ""
     sentences: int = 0
     cancelled: bool = False
@@ -93,11 +98,18 @@ class TtsActor(supervisors.SupervisedActor):
         self.config = config
         self.settings = config.voice.tts
         self.log = get_logger(f"solo/voice/{TTS}")
+        mailbox = self.actor_inbox
+        assert isinstance(mailbox, BargeInMailbox)
+        self.board = mailbox.barge_in
         self.replies: dict[str, Reply] = {}
         self.input_ended: InputEnded | None = None
         self.counts: dict[str, int | float] = dict.fromkeys(
             ("sentences", "interrupted", "audio_s", "busy_s"), 0
         )
+
+    @staticmethod
+    def _create_actor_inbox() -> BargeInMailbox:
+        return BargeInMailbox()
 
     def on_start(self) -> None:
         self.voice = load_voice(voice_path(self.config))
@@ -108,7 +120,7 @@ class TtsActor(supervisors.SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         match message:
             case Transcript():
-                self.reply(message.turn_id)
+                self.reply(message.turn_id, opened_at(message.times))
             case LLMToken():
                 self.on_token(message)
             case LLMDone():
@@ -128,10 +140,11 @@ class TtsActor(supervisors.SupervisedActor):
                 return super().on_receive(message)
         return None
 
-    def reply(self, turn_id: str | None) -> Reply:
+    def reply(self, turn_id: str | None, opened: float | None = None) -> Reply:
+        """The open reply of `turn_id`; a turn tts had not heard of opens now."""
         key = turn_id or ""
         if key not in self.replies:
-            self.replies[key] = Reply(key)
+            self.replies[key] = Reply(key, now() if opened is None else opened)
         return self.replies[key]
 
     def on_token(self, token: LLMToken) -> None:
@@ -150,7 +163,9 @@ class TtsActor(supervisors.SupervisedActor):
         reply.pending = ""
 
     def on_turn_done(self, done: TurnDone) -> None:
-        reply = self.replies.pop(done.turn_id, None) or Reply(done.turn_id)
+        reply = self.replies.pop(done.turn_id, None) or Reply(
+            done.turn_id, opened_at(done.times)
+        )
         if reply.sentences == 0 and not reply.cancelled and done.reply:
             # Nothing was said (an error, or a reply with no tokens): say the turn's reply.
             self.speak(reply, done.reply)
@@ -159,12 +174,12 @@ class TtsActor(supervisors.SupervisedActor):
 
     def speak(self, reply: Reply, text: str) -> None:
         text = speakable(text)
-        if not text:
-            return
-        if reply.cancelled:
+        if not text or reply.cancelled or self.board.stale(reply.opened):
             return
         started = time.perf_counter()
         for audio in synthesize(self.voice, text, self.synthesis):
+            if self.board.stale(reply.opened):
+                break  # a wake word came while this sentence was being synthesised
             send(
                 SPEAKER,
                 AudioOut(
@@ -172,6 +187,7 @@ class TtsActor(supervisors.SupervisedActor):
                     pcm=audio.tobytes(),
                     sample_rate=self.rate,
                     sentence_index=reply.sentences,
+                    opened=reply.opened,
                 ),
             )
             reply.sentences += 1

@@ -12,7 +12,18 @@ from pathlib import Path
 import numpy as np
 
 import supervisors
-from solo_actors.messages import AudioFrame, StageTimes, Transcript, UserTurn, Utterance, now
+from solo_actors.messages import (
+    AudioFrame,
+    LLMDone,
+    LLMToken,
+    StageTimes,
+    Transcript,
+    TurnDone,
+    UserTurn,
+    Utterance,
+    WakeDetected,
+    now,
+)
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of
 from tests.voice.conftest import Speech, VoiceRun, wait_for
 
@@ -50,6 +61,43 @@ def test_the_wake_word_during_a_reply_stops_playback_within_200_ms(
     [turn] = [t for t in run.wait_turns(1, TIMEOUT) if t["turn_id"] == turn_id]
     assert turn["interrupted"] is True
     assert run.figures("speaker").get("ack_latency_ms") is not None
+
+
+def test_the_wake_word_cancels_sentences_of_a_reply_not_yet_playing(
+    voice_tree: Callable[..., VoiceRun],
+) -> None:
+    """Tokens already queued at tts when the wake word comes are never spoken."""
+    run = voice_tree()
+    times = StageTimes(speech_end=now(), transcript=now())
+    reply = "The first sentence is long enough to take a while to synthesise. A second one."
+    supervisors.tell("tts", Transcript(turn_id="old", text="tell me", times=times))
+    # tts synthesises the first sentence while the rest of the mail queues behind it, the
+    # wake word included, told in the wake actor's order.
+    supervisors.tell("tts", LLMToken(request_id="r", text=reply + " ", index=0, turn_id="old"))
+    wake = WakeDetected(turn_id="new", keyword="jarvis", score=1.0)
+    for name in ("speaker", "tts", "vad"):
+        supervisors.tell(name, wake)
+    done = LLMDone(
+        request_id="r",
+        text=reply,
+        prompt_tokens=0,
+        prompt_eval_tokens=0,
+        completion_tokens=0,
+        tokens_per_second=0.0,
+        time_to_first_token=0.0,
+        finish_reason="stop",
+        turn_id="old",
+    )
+    supervisors.tell("tts", done)
+    closing = TurnDone(
+        turn_id="old", conversation_id="c1", source="text", text="tell me", reply=reply, times=times
+    )
+    supervisors.tell("tts", closing)
+    [turn] = run.wait_turns(1, TIMEOUT)
+    assert turn["turn_id"] == "old"
+    assert turn["interrupted"] is True
+    assert turn["file"] is None  # not one sample of it was played
+    assert run.figures("tts")["sentences"] == 0
 
 
 def test_an_stt_crash_mid_turn_is_answered_and_the_next_turn_works(
