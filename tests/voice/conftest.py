@@ -1,9 +1,14 @@
 """Voice test fixtures: speech synthesised by Piper itself, and running voice trees.
 
 Speech clips are made at test time (different texts, speeds, noise, pauses), resampled to
-16 kHz and cached for the session under pytest's temporary folder, so nothing large lives in
-the repository. Trees are real: llm, dialogue and the voice supervisor with every actor;
-models are loaded once per process (each loader caches), so a tree per test is cheap.
+16 kHz; each text is synthesised once per session and WAV files are written once, under
+pytest's temporary folder, so nothing large lives in the repository. Trees are real: llm,
+dialogue and the voice supervisor with every actor; models are loaded once per process
+(each loader caches), so a tree per test is cheap.
+
+Tests run llama.cpp and Whisper on one thread (`TEST_THREADS`). The suite runs on shared
+2-core machines, and both libraries synchronise their threads by spinning: with more busy
+threads than free cores, a 2-thread generation measured 20x slower than a 1-thread one.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ from tests.conftest import config_environment
 TREE_CHILDREN = ("llm", "dialogue", "voice")
 """The part of the root tree a voice turn goes through."""
 
+TEST_THREADS = {"llm.n_threads": 1, "voice.stt.threads": 1}
+"""Thread counts for the tests (see the module docstring); also the e2e child's variables."""
+
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     """Poll `condition` until it is truthy; fail naming `what` after `timeout` seconds."""
@@ -55,12 +63,16 @@ class Speech:
         self.voice = load_voice(voice_path(config))
         self.rate = self.voice.config.sample_rate
         self.folder = folder
+        self.said: dict[tuple[str, float], np.ndarray] = {}
 
     def say(self, text: str, speed: float = 1.0) -> np.ndarray:
-        """Float speech at 16 kHz; `speed` > 1 talks faster."""
-        settings = SynthesisConfig(length_scale=1.0 / speed)
-        chunks = [chunk.audio_float_array for chunk in self.voice.synthesize(text, settings)]
-        return resample(np.concatenate(chunks), self.rate, SAMPLE_RATE)
+        """Float speech at 16 kHz; `speed` > 1 talks faster. Synthesised once per session."""
+        key = (text, speed)
+        if key not in self.said:
+            settings = SynthesisConfig(length_scale=1.0 / speed)
+            chunks = [chunk.audio_float_array for chunk in self.voice.synthesize(text, settings)]
+            self.said[key] = resample(np.concatenate(chunks), self.rate, SAMPLE_RATE)
+        return self.said[key]
 
     @staticmethod
     def pause(seconds: float) -> np.ndarray:
@@ -75,9 +87,11 @@ class Speech:
             audio = audio + np.random.default_rng(7).normal(0, noise, len(audio))
         return float_to_int16(audio)
 
-    def wav(self, name: str, samples: np.ndarray) -> Path:
+    def wav(self, name: str, make: Callable[[], np.ndarray]) -> Path:
+        """The session's WAV file `name`, made by `make` the first time it is asked for."""
         path = self.folder / f"{name}.wav"
-        write_wav(path, samples, SAMPLE_RATE)
+        if not path.exists():
+            write_wav(path, make(), SAMPLE_RATE)
         return path
 
 
@@ -92,10 +106,14 @@ def speech(session_dir: Path) -> Speech:
 
 
 @pytest.fixture(scope="session")
-def question_wav(speech: Speech) -> Path:
+def question(speech: Speech) -> np.ndarray:
     """ "Jarvis, what is the capital of France?" with a natural pause after the name."""
-    clip = speech.clip(0.5, "Jarvis.", 0.25, "What is the capital of France?", 1.5)
-    return speech.wav("question", clip)
+    return speech.clip(0.5, "Jarvis.", 0.25, "What is the capital of France?", 1.2)
+
+
+@pytest.fixture(scope="session")
+def question_wav(speech: Speech, question: np.ndarray) -> Path:
+    return speech.wav("question", lambda: question)
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +122,9 @@ def hear() -> Callable[[Path], str]:
     from solo_actors.voice.audio import read_wav
 
     config = load_config("test", environ={})
-    model = load_whisper(whisper_folder(config), config.voice.stt.threads)
+    # The stt actor's model object (same cache key): loaded once, and never used by both at
+    # once, since a reply is heard after its turn is done.
+    model = load_whisper(whisper_folder(config), TEST_THREADS["voice.stt.threads"])
 
     def text_of(path: Path) -> str:
         samples = read_wav(path).samples
@@ -114,8 +134,11 @@ def hear() -> Callable[[Path], str]:
 
 
 def voice_config(tmp_path: Path, profile: str = "test", **overrides: object) -> Config:
+    """The test profile with `TEST_THREADS` and `overrides` (``voice__vad__max_utterance=4``)."""
     dotted = {key.replace("__", "."): value for key, value in overrides.items()}
-    return load_config(profile, environ=config_environment(tmp_path / "var", dotted))
+    return load_config(
+        profile, environ=config_environment(tmp_path / "var", {**TEST_THREADS, **dotted})
+    )
 
 
 class VoiceRun:
