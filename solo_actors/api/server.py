@@ -9,6 +9,7 @@ headers and bodies are never logged, so no token or secret reaches a log.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -109,11 +110,21 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = error_response(error)
     except web.HTTPException as error:
         response = error_response(http_error(error, request))
-    # Path only: a query string is the client's to choose and may carry anything.
-    log.info("request", method=request.method, path=request.path, status=response.status,
-             ms=round((time.perf_counter() - started) * 1000, 2), remote=request.remote,
-             token_id=request.get(TOKEN_ID))  # fmt: skip
+    # Reads that succeed are debug lines, and skipped before any formatting when debug is
+    # off: a dashboard polling /status must not cost a log line each time.
+    quiet = request.method == "GET" and response.status < 400
+    if not quiet or debug_enabled():
+        # Path only: a query string is the client's to choose and may carry anything.
+        (log.debug if quiet else log.info)(
+            "request", method=request.method, path=request.path, status=response.status,
+            ms=round((time.perf_counter() - started) * 1000, 2), remote=request.remote,
+            token_id=request.get(TOKEN_ID),
+        )  # fmt: skip
     return response
+
+
+def debug_enabled() -> bool:
+    return logging.getLogger("solo").isEnabledFor(logging.DEBUG)
 
 
 ACCESS_LOG = web.AppKey("access_log", Any)

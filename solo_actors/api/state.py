@@ -75,6 +75,9 @@ class ApiState:
     per_address: RateLimiter
     started_at: float = field(default_factory=time.time)
     process: psutil.Process = field(default_factory=psutil.Process)
+    status_cache: tuple[float, bytes] | None = None
+    """(monotonic time, encoded body) of the last /status answer."""
+    _process_sample: tuple[float, dict[str, float]] | None = None
 
     def root(self) -> supervisors.SupervisorRef:
         """The running root supervisor, found by its path (it has no registered name)."""
@@ -91,6 +94,19 @@ class ApiState:
 
     def tree(self) -> supervisors.NodeStatus:
         return self.root().status()
+
+    def process_figures(self) -> dict[str, float]:
+        """RSS, threads and CPU of this process, sampled at most once a second (reading
+        /proc costs about a millisecond)."""
+        now = time.monotonic()
+        if self._process_sample is None or now - self._process_sample[0] > 1.0:
+            process = self.process
+            with process.oneshot():
+                figures = {"pid": process.pid, "rss_bytes": process.memory_info().rss,
+                           "threads": process.num_threads(),
+                           "cpu_percent": process.cpu_percent(None)}  # fmt: skip
+            self._process_sample = (now, figures)
+        return self._process_sample[1]
 
     def apply(self, config: Config) -> None:
         """Take the settings of a reloaded config that apply without a restart."""
