@@ -24,10 +24,11 @@ from solo_actors.agents.actor import child_spec as agents_spec
 from solo_actors.api import API_NAME, ApiActor
 from solo_actors.config import Config
 from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
-from solo_actors.llm.actor import LLMActor
+from solo_actors.llm import child_spec as llm_spec
 from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.actor import MemoryActor
 from solo_actors.reports import REPORTS_NAME, ReportsActor
+from solo_actors.specs import worker_spec
 from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
 from solo_actors.voice.options import RunOptions
@@ -48,55 +49,16 @@ def root_children(
     config: Config, options: RunOptions | None = None
 ) -> list[supervisors.ChildSpec]:
     """The root's children; `options` says where voice input comes from and replies go."""
-    shutdown = config.supervisor.shutdown_timeout
     children = [
-        supervisors.ChildSpec(
-            id="reports",
-            name=REPORTS_NAME,
-            start=ReportsActor.start,
-            args=(config,),
-            shutdown=shutdown,
-        ),
-        supervisors.ChildSpec(
-            id=STORE_NAME,
-            name=STORE_NAME,
-            start=StoreActor.start,
-            args=(config,),
-            shutdown=shutdown,
-        ),
-        supervisors.ChildSpec(
-            id=MEMORY_NAME,
-            name=MEMORY_NAME,
-            start=MemoryActor.start,
-            args=(config,),
-            shutdown=shutdown,
-        ),
-        supervisors.ChildSpec(
-            id="llm",
-            name="llm",
-            start=LLMActor.start,
-            args=(config,),
-            shutdown=shutdown,
-        ),
-        supervisors.ChildSpec(
-            id="dialogue",
-            name=DIALOGUE_NAME,
-            start=DialogueActor.start,
-            args=(config,),
-            shutdown=shutdown,
-        ),
+        worker_spec(config, REPORTS_NAME, ReportsActor),
+        worker_spec(config, STORE_NAME, StoreActor),
+        worker_spec(config, MEMORY_NAME, MemoryActor),
+        llm_spec(config),
+        worker_spec(config, DIALOGUE_NAME, DialogueActor),
         voice_spec(config, options or RunOptions()),
         agents_spec(config),
     ]
     if config.api.enabled:
         # Last: it reads every other actor, and stops first, while they still answer.
-        children.append(
-            supervisors.ChildSpec(
-                id=API_NAME,
-                name=API_NAME,
-                start=ApiActor.start,
-                args=(config, ROOT_NAME),
-                shutdown=shutdown,
-            )
-        )
+        children.append(worker_spec(config, API_NAME, ApiActor, ROOT_NAME))
     return children

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import supervisors
 from solo_actors.config import Config
+from solo_actors.specs import worker_spec
 from solo_actors.voice import MIC, SPEAKER, STT, TTS, VAD, VOICE, WAKE
 from solo_actors.voice.mic import MicActor
 from solo_actors.voice.options import RunOptions
@@ -24,18 +25,13 @@ from solo_actors.voice.wake import WakeActor
 
 
 def voice_children(config: Config, options: RunOptions) -> list[supervisors.ChildSpec]:
-    shutdown = config.supervisor.shutdown_timeout
-    starts = (
-        (SPEAKER, SpeakerActor.start, (config, options)),
-        (TTS, TtsActor.start, (config,)),
-        (STT, SttActor.start, (config, options)),
-        (VAD, VadActor.start, (config, options)),
-        (WAKE, WakeActor.start, (config,)),
-        (MIC, MicActor.start, (config, options)),
-    )
     return [
-        supervisors.ChildSpec(id=name, name=name, start=start, args=args, shutdown=shutdown)
-        for name, start, args in starts
+        worker_spec(config, SPEAKER, SpeakerActor, options),
+        worker_spec(config, TTS, TtsActor),
+        worker_spec(config, STT, SttActor, options),
+        worker_spec(config, VAD, VadActor, options),
+        worker_spec(config, WAKE, WakeActor),
+        worker_spec(config, MIC, MicActor, options),
     ]
 
 
