@@ -1,0 +1,151 @@
+"""Memory benchmarks: embedding speed, and recall at 100,000 memories on LanceDB and pgvector.
+
+Prints one JSON object. Embeddings: sentences/s for batches (memory.batch_size) and the median
+latency of one query, with the catalog's ONNX MiniLM. Recall: 100,000 synthetic unit vectors
+(384-d, clustered like sentence embeddings, so nearest neighbours mean something), searched
+through the same index classes the memory actor uses (LanceDB IVF_HNSW_SQ with nprobes and
+refine; pgvector HNSW with ef_search); p50 latency over the queries and recall@10 against
+exact search with numpy in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+from solo_actors.config import Config, load_config
+from solo_actors.memory.embedder import DIMENSIONS, load_embedder
+from solo_actors.memory.index import MemoryIndex, make_index
+from solo_actors.messages import MemoryFilter, Remember
+from solo_actors.models import resolve_model
+from solo_actors.store.embedded_pg import EmbeddedPostgres
+from solo_actors.store.schema import MEMORY_TABLE
+
+MEMORIES = 100_000
+QUERIES = 100
+K = 10
+INSERT_CHUNK = 10_000
+
+
+def synthetic_vectors(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors whose variance decays over (rotated) directions, as sentence embeddings'
+    does, so neighbours stand out from the crowd; queries are near-duplicates of memories."""
+    scales = (np.arange(1, DIMENSIONS + 1) ** -0.7).astype(np.float32)
+    rotation = np.linalg.qr(rng.standard_normal((DIMENSIONS, DIMENSIONS)))[0].astype(np.float32)
+    data = (rng.standard_normal((MEMORIES, DIMENSIONS)).astype(np.float32) * scales) @ rotation
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    noise = (rng.standard_normal((QUERIES, DIMENSIONS)).astype(np.float32) * scales) @ rotation
+    queries = data[rng.integers(0, MEMORIES, QUERIES)] + 0.05 * noise
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    return data, queries
+
+
+def bench_embeddings(config: Config) -> dict[str, float]:
+    model = resolve_model(config.memory.model, config.models, role="embeddings")
+    embedder = load_embedder(model.path, config.memory.max_tokens, config.memory.batch_size,
+                             config.memory.threads)  # fmt: skip
+    sentences = [f"User: remind me about item {i}; it matters for the plan of week {i % 52}."
+                 for i in range(1_024)]  # fmt: skip
+    embedder.embed(sentences[:64])  # warm-up
+    rates = []
+    for _ in range(3):
+        started = time.perf_counter()
+        embedder.embed(sentences)
+        rates.append(len(sentences) / (time.perf_counter() - started))
+    latencies = []
+    for i in range(100):
+        started = time.perf_counter()
+        embedder.embed([f"what did I say about item {i}?"])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {"batched_sentences_per_s": round(statistics.median(rates), 1),
+            "single_query_p50_ms": round(statistics.median(latencies), 2)}  # fmt: skip
+
+
+def reindex_pgvector(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("SET maintenance_work_mem = '1GB'")
+        admin.execute(f"CREATE INDEX {MEMORY_TABLE}_embedding ON {MEMORY_TABLE} "
+                      "USING hnsw (embedding vector_cosine_ops)")  # fmt: skip
+
+
+def bench_index(
+    index: MemoryIndex, data: np.ndarray, queries: np.ndarray,
+    after_load: Callable[[], None] = lambda: None,
+) -> dict[str, float]:  # fmt: skip
+    started = time.perf_counter()
+    for start in range(0, MEMORIES, INSERT_CHUNK):
+        chunk = data[start : start + INSERT_CHUNK]
+        index.add([Remember(text=f"memory {start + i}", memory_id=str(start + i), at=0.0)
+                   for i in range(len(chunk))], chunk)  # fmt: skip
+    after_load()
+    load_s = time.perf_counter() - started
+    exact = np.argsort(-(queries @ data.T), axis=1)[:, :K]
+    everything = MemoryFilter()
+    for query in queries[:10]:
+        index.search(query, K, everything, -1.0)  # warm-up
+    latencies, hits = [], 0
+    for query, truth in zip(queries, exact, strict=True):
+        started = time.perf_counter()
+        found = index.search(query, K, everything, -1.0)
+        latencies.append((time.perf_counter() - started) * 1000)
+        hits += len({int(item.memory_id) for item in found} & set(truth.tolist()))
+    return {"p50_ms": round(statistics.median(latencies), 2),
+            "p90_ms": round(float(np.percentile(latencies, 90)), 2),
+            "recall_at_10": round(hits / (QUERIES * K), 4), "load_and_index_s": round(load_s, 1)}
+
+
+def exact_numpy_p50(data: np.ndarray, queries: np.ndarray) -> float:
+    latencies = []
+    for query in queries[:50]:
+        started = time.perf_counter()
+        np.argpartition(-(data @ query), K)[:K]
+        latencies.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(latencies), 2)
+
+
+def main() -> None:
+    rng = np.random.default_rng(7)
+    data, queries = synthetic_vectors(rng)
+    result: dict[str, object] = {"bench": "memory", "memories": MEMORIES, "queries": QUERIES}
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        lance_config = load_config("test", environ={"SOLO__SOLO__VAR_DIR": str(root / "var"),
+                                                   "SOLO__MEMORY__INDEX_MIN_ROWS": str(MEMORIES)})
+        result["embeddings"] = bench_embeddings(lance_config)
+        lance = make_index(lance_config, DIMENSIONS)
+        lance.open()
+        result["lancedb_ivf_hnsw_sq"] = bench_index(lance, data, queries)
+        lance.close()
+        server = EmbeddedPostgres(root / "pg")
+        server.start()
+        try:
+            pg_config = load_config("test", environ={
+                "SOLO__SOLO__VAR_DIR": str(root / "var"), "SOLO__STORE__BACKEND": "postgres",
+                "SOLO__STORE__PG_DSN": server.dsn})  # fmt: skip
+            pgvector = make_index(pg_config, DIMENSIONS)
+            pgvector.open()
+            # A bulk import loads first and indexes after: far faster than 100,000 HNSW inserts.
+            with psycopg.connect(server.dsn, autocommit=True) as admin:
+                admin.execute(f"DROP INDEX {MEMORY_TABLE}_embedding")
+            result["pgvector_hnsw"] = bench_index(pgvector, data, queries, after_load=lambda: (
+                reindex_pgvector(server.dsn)))  # fmt: skip
+            pgvector.close()
+        finally:
+            server.stop()
+    result["exact_numpy_p50_ms"] = exact_numpy_p50(data, queries)
+    result["targets"] = {"lancedb_p50_ms": 15, "recall_at_10": 0.9, "pgvector_p50_ms": 5,
+                         "batched_sentences_per_s": 300, "single_query_ms": 10}  # fmt: skip
+    json.dump(result, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
