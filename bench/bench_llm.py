@@ -3,12 +3,15 @@
 Prints one JSON object. The actor and the raw baselines use the very same `Llama` object
 (the actor's per-process model cache hands it out), the same rendered prompt, the same
 threads and greedy sampling with the same penalties, and they take turns run by run so
-that background load hits both alike. Figures are medians over ``--runs`` runs.
+that background load hits both alike. Figures are medians over ``--runs`` runs; overheads
+are medians of the per-round differences.
 
-* tokens/s: generation speed after the first token (``(n - 1) / (t_last - t_first)``) of a
-  ``--max-tokens`` reply. Baselines: a bare ``Llama.generate`` loop that detokenises each
-  token (the least work possible) and ``Llama.create_completion(stream=True)`` (the
-  library's streaming API). Target: actor / bare loop >= 0.95.
+* tokens/s: one over the median gap between consecutive tokens of a ``--max-tokens``
+  reply (on a shared machine a process preempted mid-run moves a mean far more than the
+  median gap). Baselines: a bare ``Llama.generate`` loop that detokenises each token (the
+  least work possible) and ``Llama.create_completion(stream=True)`` (the library's
+  streaming API). ``mean_tokens_per_second`` is ``(n - 1) / (t_last - t_first)``, for
+  reference. Target: actor / bare loop >= 0.95 (median gaps).
 * time to first token, from the caller's side: a ``generate`` call through the actor's
   proxy until the sink gets the first `LLMToken`, vs calling the raw loop until its first
   token. Measured with the whole prompt to evaluate (the KV cache emptied before each run)
@@ -25,6 +28,7 @@ Usage: python bench/bench_llm.py [--model ID] [--runs N] [--max-tokens N] [--thr
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -63,7 +67,12 @@ def median(values: list[float]) -> float:
 
 
 def speed(times: list[float]) -> float:
-    """Tokens per second after the first token, from each token's arrival time."""
+    """Tokens per second from the median gap between the arrival times of tokens."""
+    return 1 / median([later - earlier for earlier, later in itertools.pairwise(times)])
+
+
+def mean_speed(times: list[float]) -> float:
+    """Tokens per second after the first token, over the whole reply."""
     return (len(times) - 1) / (times[-1] - times[0])
 
 
@@ -89,7 +98,9 @@ class Bench:
         self.builder = self.proxy.prompts.get()
         room = settings.n_ctx - settings.max_tokens
         conversation = Conversation(system=settings.system_prompt)
-        self.prompt_text = self.builder.build(conversation, QUESTION, room).text
+        self.prompt_text = self.builder.fit(
+            conversation, self.builder.draft(conversation, QUESTION), room
+        ).text
         self.sampling = {
             "temp": 0.0,
             "top_p": settings.top_p,
@@ -162,30 +173,36 @@ class Bench:
         cold: dict[str, list[float]] = {name: [] for name in contenders}
         warm: dict[str, list[float]] = {name: [] for name in contenders}
         speeds: dict[str, list[float]] = {name: [] for name in contenders}
+        means: dict[str, list[float]] = {name: [] for name in contenders}
         tokens: dict[str, int] = {}
         for _ in range(runs):
             for name, run in contenders.items():
                 self.empty_kv()
                 ttft, times = run()
-                cold[name].append(ttft)
+                cold[name].append(ttft * 1e3)
                 speeds[name].append(speed(times))
+                means[name].append(mean_speed(times))
                 tokens[name] = len(times)
-                warm[name].append(run()[0])  # the same prompt again: all of it cached
+                warm[name].append(run()[0] * 1e3)  # the same prompt again: all of it cached
         tps = {name: round(median(values), 2) for name, values in speeds.items()}
         ratio = tps["actor"] / tps["raw_generate"]
 
         def ttft(samples: dict[str, list[float]]) -> dict[str, float]:
-            actor, raw = median(samples["actor"]) * 1e3, median(samples["raw_generate"]) * 1e3
+            actor, raw = samples["actor"], samples["raw_generate"]
+            overhead = median([a - r for a, r in zip(actor, raw, strict=True)])
             return {
-                "actor": round(actor, 2),
-                "raw": round(raw, 2),
-                "overhead": round(actor - raw, 2),
+                "actor": round(median(actor), 2),
+                "raw": round(median(raw), 2),
+                "overhead": round(overhead, 2),
             }
 
         cached = ttft(warm)
         return {
             "tokens_per_second": {
                 **tps,
+                "mean_tokens_per_second": {
+                    name: round(median(values), 2) for name, values in means.items()
+                },
                 "reply_tokens": tokens,
                 "ratio": round(ratio, 3),
                 "target": TOKENS_RATIO,

@@ -44,7 +44,7 @@ from solo_actors.llm.engine import (
     drop_model,
     load_model,
 )
-from solo_actors.llm.history import Conversation, Prompt, PromptBuilder, PromptTooLong
+from solo_actors.llm.history import Conversation, Draft, Prompt, PromptBuilder, PromptTooLong
 from solo_actors.llm.sanitize import StreamSanitizer, cut_unfinished_sentence
 from solo_actors.llm.templates import select_template
 from solo_actors.logs import get_logger
@@ -57,6 +57,7 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.models import resolve_model
+from solo_actors.specs import worker_spec
 from supervisors import ChildSpec, SupervisedActor, tell
 
 LLMEvent = LLMToken | LLMDone | LLMError
@@ -112,13 +113,7 @@ def child_spec(config: Config, name: str = "llm") -> ChildSpec:
     No heartbeat: generating a long reply keeps the actor away from its mailbox by design
     (cancels still get through, see `solo_actors.llm.cancel`).
     """
-    return ChildSpec(
-        id=name,
-        start=LLMActor.start,
-        args=(config, name),
-        name=name,
-        shutdown=config.supervisor.shutdown_timeout,
-    )
+    return worker_spec(config, name, LLMActor, name)
 
 
 class LLMActor(SupervisedActor):
@@ -246,15 +241,15 @@ class LLMActor(SupervisedActor):
             nothing = Generation(prompt_tokens=0, finish_reason="cancelled")
             return self._done(request, "", nothing, started, None, cached=False)
         conversation = self._conversation(request)
-        prompt = self.prompts.build(
-            conversation, request.prompt, room=self.engine.n_ctx - sampling.max_tokens
-        )
-        key = self._cache_key(prompt, sampling)
+        draft = self.prompts.draft(conversation, request.prompt)
+        room = self.engine.n_ctx - sampling.max_tokens
+        key = self._cache_key(draft, sampling)
         cached = self._cache.get(key) if self._cache and key else None
         if key:
             self._counts["cache_hits" if cached else "cache_misses"] += 1
         if cached is not None:
-            return self._replay(request, sink, conversation, prompt, cached, started)
+            return self._replay(request, sink, conversation, draft, room, cached, started)
+        prompt = self.prompts.fit(conversation, draft, room)
         return self._run(request, sink, conversation, prompt, sampling, key, started)
 
     def _run(
@@ -326,7 +321,8 @@ class LLMActor(SupervisedActor):
         request: LLMRequest,
         sink: Sink | None,
         conversation: Conversation,
-        prompt: Prompt,
+        draft: Draft,
+        room: int,
         cached: CachedReply,
         started: float,
     ) -> LLMDone:
@@ -344,6 +340,8 @@ class LLMActor(SupervisedActor):
                 ),
             )
         if request.conversation_id is not None:
+            # Only a conversation needs the tokens (to splice the next turn onto).
+            prompt = self.prompts.fit(conversation, draft, room)
             self.prompts.close(conversation, prompt, cached.text, [])
             self._keep(request.conversation_id, conversation)
         result = Generation(
@@ -407,14 +405,17 @@ class LLMActor(SupervisedActor):
             max_tokens=max_tokens,
         )
 
-    def _cache_key(self, prompt: Prompt, sampling: Sampling) -> str | None:
+    def _cache_key(self, draft: Draft, sampling: Sampling) -> str | None:
         if self._cache is None or not sampling.repeatable:
             return None
+        # The untrimmed prompt plus what decides its trimming determine the model's input.
         return cache_key(
             self._model_digest,
             self.prompts.template.digest,
-            prompt.text,
-            dataclasses.astuple(sampling),
+            draft.text,
+            self.engine.n_ctx,
+            self.settings.history_fill,
+            sampling,
         )
 
     # -- conversations and the KV cache --------------------------------------------------

@@ -44,6 +44,14 @@ class Conversation:
 
 
 @dataclass(frozen=True, slots=True)
+class Draft:
+    """The next prompt before tokenising: the whole history plus the new user message."""
+
+    turns: list[Turn]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Prompt:
     turns: list[Turn]
     """The kept history plus the new user message."""
@@ -59,23 +67,29 @@ class PromptBuilder:
         self.template = template
         self.history_fill = history_fill
 
-    def build(self, conversation: Conversation, user_text: str, room: int) -> Prompt:
-        """The prompt for the next user turn, trimmed to `room` tokens."""
+    def draft(self, conversation: Conversation, user_text: str) -> Draft:
+        """The next user turn rendered with the whole history (rendering is cheap,
+        tokenising is not: a response-cache hit needs only this)."""
         turns = [*conversation.turns, {"role": "user", "content": user_text}]
-        prompt = self._render(conversation, turns)
-        if len(prompt.tokens) <= room:
-            return prompt
-        target = int(room * self.history_fill)
-        while len(turns) > 1 and len(prompt.tokens) > target:
-            turns = turns[2:]  # the oldest user message and its reply
-            prompt = self._render(conversation, turns)
-        if len(prompt.tokens) > room:
+        return Draft(turns=turns, text=self._text(conversation, turns))
+
+    def fit(self, conversation: Conversation, draft: Draft, room: int) -> Prompt:
+        """Tokenise `draft`, dropping the oldest turns if it exceeds `room` tokens."""
+        turns, text = draft.turns, draft.text
+        tokens = self._tokens(conversation, text)
+        if len(tokens) > room:
+            target = int(room * self.history_fill)
+            while len(turns) > 1 and len(tokens) > target:
+                turns = turns[2:]  # the oldest user message and its reply
+                text = self._text(conversation, turns)
+                tokens = self._tokens(conversation, text)
+        if len(tokens) > room:
             raise PromptTooLong(
-                f"prompt too long: {len(prompt.tokens)} tokens, but the context holds "
+                f"prompt too long: {len(tokens)} tokens, but the context holds "
                 f"{room} (llm.n_ctx={self.engine.n_ctx} minus the reply's max_tokens); "
                 "shorten the prompt or raise llm.n_ctx"
             )
-        return prompt
+        return Prompt(turns=turns, text=text, tokens=tokens)
 
     def close(
         self, conversation: Conversation, prompt: Prompt, reply: str, reply_tokens: list[int]
@@ -100,11 +114,11 @@ class PromptBuilder:
             tokens = self.engine.tokenize(closed, start=True)
         conversation.turns, conversation.text, conversation.tokens = turns, closed, tokens
 
-    def _render(self, conversation: Conversation, turns: list[Turn]) -> Prompt:
-        text = self.template.render(conversation.messages(turns), add_generation_prompt=True)
+    def _text(self, conversation: Conversation, turns: list[Turn]) -> str:
+        return self.template.render(conversation.messages(turns), add_generation_prompt=True)
+
+    def _tokens(self, conversation: Conversation, text: str) -> list[int]:
         if conversation.text and text.startswith(conversation.text):
             suffix = self.engine.tokenize(text[len(conversation.text) :], start=False)
-            tokens = [*conversation.tokens, *suffix]
-        else:
-            tokens = self.engine.tokenize(text, start=True)
-        return Prompt(turns=turns, text=text, tokens=tokens)
+            return [*conversation.tokens, *suffix]
+        return self.engine.tokenize(text, start=True)
