@@ -1,8 +1,10 @@
-"""The main job end to end: `python run.py --input question.wav --output-dir out/`.
+"""The main jobs end to end, each in a child process: `python run.py --input question.wav
+--output-dir out/` and `python run.py --text --output-dir out/`.
 
-The whole assistant runs in a child process on a recorded question (the default 0.5B LLM,
-which knows its capitals), exits by itself once the input is answered, and leaves the
-spoken answer in out/; the answer, transcribed back through Whisper, says Paris.
+The whole assistant runs on its default models (the 0.5B LLM knows its capitals), exits by
+itself once the input is answered, and leaves the spoken answers in out/ with one JSON line
+per turn on stdout; the recorded question's answer, transcribed back through Whisper, says
+Paris.
 """
 
 from __future__ import annotations
@@ -11,26 +13,28 @@ import json
 import os
 import subprocess
 import sys
+import wave
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from solo_actors.config import REPO_ROOT
+from tests.conftest import config_environment
+from tests.voice.conftest import TEST_THREADS
+
+STAGES = ("wake", "speech_end", "transcript", "first_token", "first_audio", "done")
 
 
-def test_a_recorded_question_gets_a_spoken_answer(
-    question_wav: Path, tmp_path: Path, hear: Callable[[Path], str]
-) -> None:
-    out = tmp_path / "out"
-    environ = {**os.environ, "SOLO__SOLO__VAR_DIR": str(tmp_path / "var")}
+def run_solo(
+    tmp_path: Path, *args: str, stdin: str | None = None, **overrides: object
+) -> list[dict[str, Any]]:
+    """Run `run.py ARGS` to its end; the JSON turn lines it printed (exit 0 asserted).
+    `overrides` are dotted config keys, as `config_environment` takes them."""
+    settings = {**TEST_THREADS, **overrides}
+    environ = {**os.environ, **config_environment(tmp_path / "var", settings)}
     result = subprocess.run(
-        [
-            sys.executable,
-            str(REPO_ROOT / "run.py"),
-            "--input",
-            str(question_wav),
-            "--output-dir",
-            str(out),
-        ],
+        [sys.executable, str(REPO_ROOT / "run.py"), *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=180,
@@ -38,9 +42,14 @@ def test_a_recorded_question_gets_a_spoken_answer(
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    turns = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert len(turns) == 1, result.stdout
-    turn = turns[0]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_a_recorded_question_gets_a_spoken_answer(
+    question_wav: Path, tmp_path: Path, hear: Callable[[Path], str]
+) -> None:
+    out = tmp_path / "out"
+    [turn] = run_solo(tmp_path, "--input", str(question_wav), "--output-dir", str(out))
     assert "capital of france" in turn["text"].lower()
     assert turn["error"] is None
     reply_file = Path(turn["file"])
@@ -48,6 +57,26 @@ def test_a_recorded_question_gets_a_spoken_answer(
     assert list(out.glob("*.wav")) == [reply_file]
     assert "paris" in hear(reply_file).lower()
     stages = turn["seconds_after_speech_end"]
-    for stage in ("wake", "speech_end", "transcript", "first_token", "first_audio", "done"):
+    for stage in STAGES:
         assert stages[stage] is not None, stage
     assert stages["wake"] <= 0 <= stages["transcript"] <= stages["first_audio"] <= stages["done"]
+
+
+def test_typed_lines_are_turns_answered_aloud(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    lines = ["What is the capital of France?", "", "Thank you."]
+    typed = "\n".join(lines) + "\n"
+    turns = run_solo(
+        tmp_path, "--text", "--output-dir", str(out), stdin=typed, **{"llm.max_tokens": 32}
+    )
+    assert [turn["text"] for turn in turns] == [lines[0], lines[2]]  # the empty line is no turn
+    assert "paris" in turns[0]["reply"].lower()
+    assert len({turn["turn_id"] for turn in turns}) == 2
+    for turn in turns:
+        assert turn["source"] == "text" and turn["error"] is None and turn["reply"]
+        with wave.open(turn["file"]) as reply:  # spoken, not only written
+            assert reply.getnframes() / reply.getframerate() > 0.5
+        stages = turn["seconds_after_speech_end"]
+        assert stages["wake"] is None  # no wake word on the keyboard
+        assert 0 <= stages["first_token"] <= stages["first_audio"] <= stages["done"]
+    assert sorted(out.glob("*.wav")) == sorted(Path(turn["file"]) for turn in turns)
