@@ -57,6 +57,7 @@ from solo_actors.messages import (
     new_id,
     now,
 )
+from solo_actors.specs import worker_spec
 
 CREW_MODULE = "solo_actors.agents.crew"
 STORE_NAME = "store"
@@ -111,13 +112,7 @@ class Run:
 
 def child_spec(config: Config, name: str = AGENTS_NAME) -> supervisors.ChildSpec:
     """How a supervisor starts the agents actor, registered as ``name``."""
-    return supervisors.ChildSpec(
-        id=name,
-        start=AgentsActor.start,
-        args=(config, name),
-        name=name,
-        shutdown=config.supervisor.shutdown_timeout,
-    )
+    return worker_spec(config, name, AgentsActor, name)
 
 
 def import_crew() -> Any:
@@ -364,7 +359,7 @@ class AgentsActor(supervisors.SupervisedActor):
             steps=len(run.control.steps),
             task=step.task,
             agent=step.agent,
-            status=step.status,  # type: ignore[arg-type]
+            status=step.status,
             output=step.output,
         )
         self._tell(run.request.reply_to, progress)

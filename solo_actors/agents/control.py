@@ -24,6 +24,7 @@ from solo_actors.messages import (
     Message,
     RunStatus,
     StepResult,
+    StepStatus,
     WorkflowRun,
     now,
 )
@@ -42,10 +43,12 @@ class LLMUnavailable(RuntimeError):
 
 @dataclass
 class StepState:
+    """One step (task) of a run as it goes; `result` is its message form."""
+
     index: int
     task: str
     agent: str
-    status: str = "pending"
+    status: StepStatus = "pending"
     output: str = ""
     started: float | None = None
     ended: float | None = None
@@ -59,7 +62,7 @@ class StepState:
             index=self.index,
             task=self.task,
             agent=self.agent,
-            status=self.status,  # type: ignore[arg-type]
+            status=self.status,
             output=self.output,
             started=self.started,
             seconds=0.0 if self.started is None else end - self.started,
@@ -71,6 +74,8 @@ class StepState:
 
 @dataclass
 class RunControl:
+    """One run's state and its stop switch; every method is safe from any thread."""
+
     run_id: str
     workflow: str
     input: str
@@ -124,6 +129,10 @@ class RunControl:
         try:
             self._tell_llm(request, required=True)
             reply = self._wait_reply(sent + timeout, timeout)
+        except LLMUnavailable:
+            # Given up on (no reply in time): don't leave the llm generating for nobody.
+            self._tell_llm(LLMCancel(request_id=request.request_id))
+            raise
         finally:
             with self._changed:
                 self._current = None

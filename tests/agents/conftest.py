@@ -79,7 +79,7 @@ def workflow_toml(
 class ScriptedLLM(supervisors.SupervisedActor):
     """Answers `LLMRequest`s like the llm actor, with text from a script."""
 
-    def __init__(self, script: Script, calls: list[LLMRequest]) -> None:
+    def __init__(self, script: Script, calls: list[LLMRequest | LLMCancel]) -> None:
         super().__init__()
         self.script = script
         self.calls = calls
@@ -95,6 +95,7 @@ class ScriptedLLM(supervisors.SupervisedActor):
                 else:
                     self.reply(message, text, "stop")
             case LLMCancel(request_id=request_id) if request_id in self.pending:
+                self.calls.append(message)
                 self.reply(self.pending.pop(request_id), "", "cancelled")
 
     def reply(self, request: LLMRequest, text: str, finish_reason: str) -> None:
@@ -164,11 +165,12 @@ class Harness:
 
     tree: supervisors.SupervisorRef
     agents: str
-    llm_calls: list[LLMRequest]
+    llm_calls: list[LLMRequest | LLMCancel]
+    """Every request the scripted llm got, and every cancel of a request it held."""
     listener: Listener
 
     def run(
-        self, workflow: str, text: str = "the test input", timeout: float = 60.0
+        self, workflow: str, text: str = "the test input", timeout: float = 180.0
     ) -> WorkflowRun:
         accepted = supervisors.ask(
             self.agents,
@@ -197,7 +199,7 @@ def harness(
         config: Config = make_config(**{"agents.workflows_dir": str(folder), **overrides})
         suffix = new_id()
         llm_name, agents_name = f"llm-{suffix}", f"agents-{suffix}"
-        calls: list[LLMRequest] = []
+        calls: list[LLMRequest | LLMCancel] = []
         start_agents = functools.partial(
             AgentsActor.start, llm_name=llm_name, extra_tools=FAULTY_TOOLS
         )

@@ -15,6 +15,7 @@ from solo_actors.messages import (
     AgentsError,
     CancelRun,
     GetRun,
+    LLMCancel,
     LLMRequest,
     RunProgress,
     RunWorkflow,
@@ -81,6 +82,17 @@ def test_timeout_cancels_the_call_in_flight_and_keeps_the_partial_result(
     assert run.result == "First part done."
     assert [step.status for step in run.steps] == ["done", "stopped"]
     assert 1.5 <= run.seconds < 10
+
+
+def test_an_llm_that_never_answers_fails_the_run_and_its_request_is_cancelled(
+    harness: HarnessFactory,
+) -> None:
+    agents = harness(lambda _: None, {"one": workflow_toml(1)}, **{"agents.llm_call_timeout": 1})
+    run = agents.run("one")
+    assert run.status == "failed"
+    assert run.error is not None and "no reply from the language model within 1 s" in run.error
+    request, cancel = agents.llm_calls
+    assert isinstance(cancel, LLMCancel) and cancel.request_id == request.request_id
 
 
 def test_cancel_stops_a_run_and_the_actor_keeps_serving(harness: HarnessFactory) -> None:
@@ -154,3 +166,15 @@ def test_runs_leave_no_threads_behind(harness: HarnessFactory) -> None:
     wait_until(
         lambda: {thread.ident for thread in threading.enumerate()} <= before, 5, "threads to end"
     )
+
+
+def test_a_hierarchical_workflow_runs_with_solos_llm_as_the_manager(
+    harness: HarnessFactory,
+) -> None:
+    text = workflow_toml(2).replace('agent = "worker"\n', "", 1)
+    agents = harness(lambda _: "Final Answer: delegated and done.",
+                     {"managed": 'process = "hierarchical"\n' + text})  # fmt: skip
+    run = agents.run("managed")
+    assert run.status == "done", run.error
+    assert [step.agent for step in run.steps] == ["manager", "worker"]
+    assert all(step.output == "delegated and done." for step in run.steps)
