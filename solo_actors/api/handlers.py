@@ -14,7 +14,7 @@ import functools
 import os
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import msgspec
 import pykka
@@ -100,10 +100,16 @@ def schema_hint(kind: type[msgspec.Struct]) -> str:
     """A one-line picture of ``kind``'s JSON object, e.g. ``{"text": str}``."""
     fields = msgspec.structs.fields(kind)
     return "{" + ", ".join(
-        f'"{f.encode_name}": {getattr(f.type, "__name__", str(f.type))}'
-        + ("" if f.required else " (optional)")
+        f'"{f.encode_name}": {type_name(f.type)}' + ("" if f.required else " (optional)")
         for f in fields
     ) + "}"
+
+
+def type_name(annotation: Any) -> str:
+    """``str`` for ``str`` and ``Annotated[str, ...]``; unions as written (``str | None``)."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return getattr(annotation, "__name__", str(annotation))
 
 
 async def in_thread(call: Callable[[], Any], timeout: float, what: str) -> Any:

@@ -38,7 +38,7 @@ class RunningApi:
         headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
         if scope is not None:
             headers["Authorization"] = f"Bearer {self.tokens[scope]}"
-        kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("timeout", 150)  # above the turn timeout: /ask answers first
         return self.session.request(method, self.url + path, headers=headers, **kwargs)  # type: ignore[arg-type]
 
     def get(self, path: str, scope: Scope | None = "admin", **kwargs: object) -> requests.Response:
@@ -67,7 +67,9 @@ class RunningApi:
 
 def start_assistant(var_dir: Path, overrides: Mapping[str, object] | None = None) -> RunningApi:
     # A loaded 2-core machine can take tens of seconds for a first reply.
-    settings = {"api.port": 0, "dialogue.turn_timeout": 120, **(overrides or {})}
+    # Short replies: the tests are about the API, not the answers.
+    settings = {"api.port": 0, "dialogue.turn_timeout": 100, "llm.max_tokens": 24,
+                **(overrides or {})}  # fmt: skip
     config = load_config("test", environ=config_environment(var_dir, settings))
     # Every log line of the run lands here, at debug level, for the no-secrets check.
     log = io.StringIO()
