@@ -163,9 +163,7 @@ class TtsActor(supervisors.SupervisedActor):
         reply.pending = ""
 
     def on_turn_done(self, done: TurnDone) -> None:
-        reply = self.replies.pop(done.turn_id, None) or Reply(
-            done.turn_id, opened_at(done.times)
-        )
+        reply = self.replies.pop(done.turn_id, None) or Reply(done.turn_id, opened_at(done.times))
         if reply.sentences == 0 and not reply.cancelled and done.reply:
             # Nothing was said (an error, or a reply with no tokens): say the turn's reply.
             self.speak(reply, done.reply)

@@ -126,9 +126,7 @@ def test_two_minutes_of_speech_are_cut_at_the_maximum_and_answered(
     path = speech.wav("two-minutes", two_minutes)
     # Piper's pauses between sentences vary from run to run; a longer silence timeout keeps
     # them from ending the utterance before the maximum length does.
-    config = short_replies(
-        tmp_path, voice__vad__max_utterance=4.0, voice__vad__silence_timeout=1.5
-    )
+    config = short_replies(tmp_path, voice__vad__max_utterance=4.0, voice__vad__silence_timeout=1.5)
     run = voice_tree(config, input=str(path))
     refs = run.refs()
     assert run.wait_input_finished(TIMEOUT)["input_problem"] == ""
