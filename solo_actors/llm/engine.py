@@ -140,7 +140,9 @@ class Engine:
         llama = self.llama = model.llama
         self._lock = model.lock
         self.metadata: dict[str, str] = dict(llama.metadata)
-        self.n_ctx = llama.n_ctx()
+        # llama.cpp may round the context up (to a multiple of 256), but llama-cpp-python
+        # sizes its token buffer to the n_ctx asked for: the smaller one is the real limit.
+        self.n_ctx = min(llama.n_ctx(), len(llama.input_ids))
         model = llama._model  # the vocabulary handle; llama-cpp-python has no public getter
         self._vocab = model.vocab
         self._add_bos = model.add_bos_token()
