@@ -100,8 +100,7 @@ def test_a_plan_on_the_default_model(
     tmp_path: Path, listener: Listener, pulled_model: object
 ) -> None:
     pulled_model(DEFAULT_MODEL)  # type: ignore[operator]
-    config = tiny_config(tmp_path / "var", **{"llm.model": DEFAULT_MODEL, "llm.n_ctx": 2048,
-                                              "agents.step_max_tokens": 96})  # fmt: skip
+    config = tiny_config(tmp_path / "var", **{"llm.model": DEFAULT_MODEL, "llm.n_ctx": 2048})
     agents = "agents-default-model"
     root = supervisors.start_supervisor(
         supervisors.SupFlags(intensity=1, period=5),
