@@ -241,7 +241,9 @@ class Engine:
                 reset=False,
             )
             try:
-                for token in generator:
+                # Every sampled token takes a KV cell, skipped ones too: `steps` (not the
+                # reply's length) is what max_tokens bounds, so the context can't overflow.
+                for steps, token in enumerate(generator, start=1):
                     if cancelled():
                         result.finish_reason = "cancelled"
                         break
@@ -250,11 +252,12 @@ class Engine:
                     if llama_cpp.llama_vocab_is_control(self._vocab, token):
                         if result.tokens:
                             break
-                        continue  # a turn header echoed before any text: skip it
-                    result.tokens.append(token)
-                    if piece := decoder.decode(llama.detokenize([token])):
-                        yield piece
-                    if len(result.tokens) >= sampling.max_tokens:
+                        # Else a turn header echoed before any text: skip it.
+                    else:
+                        result.tokens.append(token)
+                        if piece := decoder.decode(llama.detokenize([token])):
+                            yield piece
+                    if steps >= sampling.max_tokens:
                         result.finish_reason = "length"
                         break
             except RuntimeError as error:
