@@ -202,3 +202,12 @@ def test_a_broken_model_is_loaded_again(start_llm: StartLLM, monkeypatch: Any) -
     assert llm.ref().actor_urn != first.actor_urn
     assert load_model(llm.model_settings) is not weights
     assert llm.done(FRANCE, max_tokens=8).completion_tokens > 0
+
+
+def test_two_actors_on_one_model_take_turns(start_llm: StartLLM) -> None:
+    """Both actors get the process's one `Llama`; its lock keeps their KV use apart."""
+    first, second = start_llm(max_tokens=24), start_llm(max_tokens=24)
+    assert load_model(first.model_settings) is load_model(second.model_settings)
+    alone = first.done(STORY).text
+    replies = [llm.ref().proxy().generate(LLMRequest(prompt=STORY)) for llm in (first, second)]
+    assert [reply.get(timeout=TIMEOUT).text for reply in replies] == [alone, alone]
