@@ -24,7 +24,7 @@ from aiohttp import web
 import supervisors
 from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.server import build_app
-from solo_actors.api.state import ApiState, TurnMessage, TurnRouter
+from solo_actors.api.state import ApiState, TurnRouter
 from solo_actors.config import Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import LLMDone, LLMError, LLMToken, TurnDone
@@ -142,12 +142,9 @@ class ApiActor(supervisors.SupervisedActor):
 
     def on_receive(self, message: Any) -> None:
         if isinstance(message, LLMToken | LLMDone | LLMError | TurnDone):
-            self.route(message)
+            self.router.deliver(message)
         elif isinstance(message, ServerFailed):
             raise ServerFailedError(f"the http server stopped: {message.error}")
-
-    def route(self, message: TurnMessage) -> None:
-        self.router.deliver(message)
 
     def on_stop(self) -> None:
         loop, thread = self.loop, self.thread

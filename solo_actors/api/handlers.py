@@ -14,7 +14,7 @@ import functools
 import os
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import msgspec
 import pykka
@@ -292,7 +292,6 @@ async def memories(request: web.Request) -> web.Response:
 # -- control: actors -----------------------------------------------------------------------
 
 
-Action = Literal["restart", "stop", "start"]
 ACTION_SCOPES: dict[str, Scope] = {"restart": "control", "start": "control", "stop": "admin"}
 """Stopping an actor takes admin: it stays down until someone starts it."""
 OPERATOR_RESTART = supervisors.ExitReason("shutdown", "restart requested through the api")
@@ -527,9 +526,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             if subscriber.subscription.dropped != dropped:
                 dropped = subscriber.subscription.dropped
                 await send_sse(response, "dropped", {"dropped": dropped})
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
-    finally:
+    finally:  # the client went away (the write raised) or the server is stopping
         subscriber.close()
 
 

@@ -148,7 +148,7 @@ ROUTES: tuple[Route, ...] = (
                   Param("action", "path", "what to do",
                         {"type": "string", "enum": list(ACTION_SCOPES)}, True)),
           ok=202, errors=(404, 409, 503),
-          router_path="/actors/{path:.+}/{action:restart|stop|start}"),
+          router_path=f"/actors/{{path:.+}}/{{action:{'|'.join(ACTION_SCOPES)}}}"),
     Route("POST", "/ask", handlers.ask, "control",
           "Ask a question; ?stream=1 answers with server-sent events of tokens",
           params=(query("stream", "1 for server-sent events", {"type": "string",
