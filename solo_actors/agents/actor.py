@@ -151,10 +151,13 @@ class AgentsActor(supervisors.SupervisedActor):
         for name, problem in self.problems.items():
             self.log.error("workflow not loaded", workflow=name, problem=problem)
         offline.use_storage(self.config.solo.var_path("crewai"))
-        # Import crewai (several seconds) on a thread of its own, so the tree's start isn't
-        # held up; a run's worker imports the same module and so waits for it if needed.
-        self.warmup = threading.Thread(target=self._warm_up, name=f"{self.name}-warmup")
-        self.warmup.start()
+        # Importing crewai costs ~9 s of CPU, and holds the GIL for most of it: every other
+        # actor (a voice turn's tokens) slows down meanwhile. So by default the first run's
+        # worker imports it; `preload` does it on a thread of its own right after start.
+        self.warmup: threading.Thread | None = None
+        if self.settings.preload:
+            self.warmup = threading.Thread(target=self._warm_up, name=f"{self.name}-warmup")
+            self.warmup.start()
         self._publish()
 
     def _warm_up(self) -> None:
@@ -184,7 +187,8 @@ class AgentsActor(supervisors.SupervisedActor):
         for run_id in self.queued:
             self.runs[run_id].control.stop("cancelled", why)
             self.runs[run_id].control.end(None)
-        self.warmup.join(grace)
+        if self.warmup is not None:
+            self.warmup.join(grace)
 
     # -- messages ------------------------------------------------------------------------
 

@@ -237,6 +237,8 @@ class AgentsConfig(Section):
     max_parallel_runs: Annotated[int, msgspec.Meta(ge=1, le=8)]
     runs_kept: Annotated[int, msgspec.Meta(ge=1)]
     """Finished runs kept for `GetRun`; the oldest are forgotten past this."""
+    preload: bool
+    """Import CrewAI right after start instead of on the first run."""
 
 
 class Config(Section):
