@@ -13,6 +13,10 @@ turn (see `engine`). What remains is what a model writes *as text*:
 it holds back only text that may still turn into a marker (a trailing "<|im" might be the
 start of "<|im_end|>") or trailing whitespace, and releases it as soon as it can't. The
 concatenation of everything `feed` and `finish` return is exactly `text`.
+
+A plain-word echo ("assistant:") is recognised once its whole word has arrived, which a
+tokenizer delivers as one token: holding back every reply that starts with "A" or "As"
+for fear of "assistant" would delay the first token of many ordinary replies.
 """
 
 from __future__ import annotations
@@ -55,6 +59,10 @@ class StreamSanitizer:
         self._stop_starts = frozenset(stop[0] for stop in self._stops)
         self._longest_stop = max(len(stop) for stop in self._stops)
         self._echoes = tuple(echo.lower() for echo in echoes)
+        # How much of each echo must have arrived before a matching start is held back.
+        self._echo_holds = tuple(
+            (echo, len(re.match(r"[a-z]*", echo)[0]) or 1) for echo in self._echoes
+        )
         self._held = ""
         self._at_start = True
         self._released: list[str] = []
@@ -99,7 +107,10 @@ class StreamSanitizer:
                 return False
             echo = next((echo for echo in self._echoes if lowered.startswith(echo)), None)
             if echo is None:
-                if any(echo.startswith(lowered) for echo in self._echoes):
+                if any(
+                    echo.startswith(lowered) and len(lowered) >= hold
+                    for echo, hold in self._echo_holds
+                ):
                     return False
                 self._at_start = False
                 return True
