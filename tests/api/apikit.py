@@ -70,11 +70,9 @@ class RunningApi:
 
 def start_assistant(var_dir: Path, overrides: Mapping[str, object] | None = None) -> RunningApi:
     # A loaded 2-core machine can take tens of seconds for a first reply.
-    # Short replies: the tests are about the API, not the answers. One llama.cpp thread:
-    # on a busy 2-core machine its spinning worker threads made a first reply take 100 s
-    # instead of 6.
+    # Short replies: the tests are about the API, not the answers.
     settings = {"api.port": 0, "dialogue.turn_timeout": 100, "llm.max_tokens": 24,
-                "llm.n_threads": 1, **(overrides or {})}  # fmt: skip
+                **(overrides or {})}  # fmt: skip
     config = load_config("test", environ=config_environment(var_dir, settings))
     # Every log line of the run lands here, at debug level, for the no-secrets check.
     log = io.StringIO()
