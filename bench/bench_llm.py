@@ -3,8 +3,9 @@
 Prints one JSON object. The actor and the raw baselines use the very same `Llama` object
 (the actor's per-process model cache hands it out), the same rendered prompt, the same
 threads and greedy sampling with the same penalties, and they take turns run by run so
-that background load hits both alike. Figures are medians over ``--runs`` runs; overheads
-are medians of the per-round differences.
+that background load hits both alike (in alternating order). Figures are medians over
+``--runs`` rounds; the ratio and the overheads are medians of the per-round ratios and
+differences, which a burst of background load during one contender's turn moves least.
 
 * tokens/s: one over the median gap between consecutive tokens of a ``--max-tokens``
   reply (on a shared machine a process preempted mid-run moves a mean far more than the
@@ -175,8 +176,12 @@ class Bench:
         speeds: dict[str, list[float]] = {name: [] for name in contenders}
         means: dict[str, list[float]] = {name: [] for name in contenders}
         tokens: dict[str, int] = {}
+        order = list(contenders.items())
         for _ in range(runs):
-            for name, run in contenders.items():
+            # Reverse the order every round, so slow drift in the background load does not
+            # always favour whoever goes first.
+            order.reverse()
+            for name, run in order:
                 self.empty_kv()
                 ttft, times = run()
                 cold[name].append(ttft * 1e3)
@@ -185,7 +190,8 @@ class Bench:
                 tokens[name] = len(times)
                 warm[name].append(run()[0] * 1e3)  # the same prompt again: all of it cached
         tps = {name: round(median(values), 2) for name, values in speeds.items()}
-        ratio = tps["actor"] / tps["raw_generate"]
+        paired = zip(speeds["actor"], speeds["raw_generate"], strict=True)
+        ratio = median([actor / raw for actor, raw in paired])
 
         def ttft(samples: dict[str, list[float]]) -> dict[str, float]:
             actor, raw = samples["actor"], samples["raw_generate"]
@@ -273,8 +279,8 @@ def cache_hits(config: Config) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="catalog id or .gguf path (default: llm.model)")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--threads", type=int, default=0, help="0 = one per core")
     args = parser.parse_args()
     var_dir = tempfile.mkdtemp(prefix="bench-llm-")
