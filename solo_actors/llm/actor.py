@@ -226,6 +226,8 @@ class LLMActor(SupervisedActor):
         """Drop a conversation's history and KV snapshot."""
         self._conversations.pop(conversation_id, None)
         self._snapshots.pop(conversation_id)
+        if self._kv_owner == conversation_id:
+            self._kv_owner = None  # so its live cache is not parked under its name later
 
     # -- serving -------------------------------------------------------------------------
 
