@@ -172,26 +172,30 @@ class ChatSession:
             return
         while True:
             try:
-                event = self.next_event(events, future)
+                if self.show(self.next_event(events, future), interactive):
+                    return
             except KeyboardInterrupt:
+                # Ctrl-C can land anywhere in this loop; the reply ends with "cancelled".
                 supervisors.tell(LLM_NAME, LLMCancel(request_id=request.request_id))
-                continue
             except pykka.ActorDeadError as error:
                 self.out.write("\n")
                 self.fail(f"the language model stopped: {error}")
                 return
-            if isinstance(event, LLMToken):
-                self.out.write(event.text)
-                self.out.flush()
-            elif isinstance(event, LLMError):
-                self.fail(event.message)
-                return
-            else:
-                self.out.write("\n")
-                if interactive:
-                    self.note(summary(event))
-                self.out.flush()
-                return
+
+    def show(self, event: LLMEvent, interactive: bool) -> bool:
+        """Print one event of a reply; True at the end of the reply."""
+        if isinstance(event, LLMToken):
+            self.out.write(event.text)
+            self.out.flush()
+            return False
+        if isinstance(event, LLMError):
+            self.fail(event.message)
+            return True
+        self.out.write("\n")
+        if interactive:
+            self.note(summary(event))
+        self.out.flush()
+        return True
 
     @staticmethod
     def next_event(events: queue.Queue[LLMEvent], future: pykka.Future[Any]) -> LLMEvent:
@@ -200,11 +204,15 @@ class ChatSession:
             try:
                 return events.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                # The final event is queued before the future resolves: a resolved future
-                # with an empty queue can only be an actor that died.
-                with contextlib.suppress(pykka.Timeout):
-                    future.get(timeout=0)
-                    return events.get(timeout=POLL_SECONDS)
+                try:
+                    final: LLMEvent = future.get(timeout=0)  # raises if the actor died
+                except pykka.Timeout:
+                    continue
+                # The sink gets the final event before the future resolves: a queue still
+                # empty means it was taken already (by a read cut short by Ctrl-C).
+                with contextlib.suppress(queue.Empty):
+                    return events.get_nowait()
+                return final
 
     def command(self, name: str) -> bool:
         """Run a slash command; False means leave."""
