@@ -53,6 +53,7 @@ from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
 from solo_actors.llm.engine import ModelSettings, load_model
 from solo_actors.llm.history import Conversation
+from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDone, LLMRequest, LLMToken
 
 TOKENS_RATIO = 0.95
@@ -294,6 +295,7 @@ def main() -> int:
         cache=False,
     )
     config = msgspec.structs.replace(config, llm=llm)
+    configure_logging(config.log)  # log lines to stderr: stdout carries only the JSON
     bench = Bench(config)
     try:
         result: dict[str, Any] = {
