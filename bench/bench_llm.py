@@ -61,7 +61,11 @@ TTFT_OVERHEAD_MS = 5.0
 CACHE_HIT_MS = 2.0
 CACHE_HITS = 50
 QUESTION = "Write a short story about a robot who learns to paint."
-FOLLOW_UP = "Give it a happy ending in one sentence."
+# A conversation whose first reply ends by itself: a reply cut at max_tokens leaves its
+# last sampled token unevaluated, and the next turn evaluates it along with the new turn.
+FIRST_TURN = "What is the capital of France?"
+SECOND_TURN = "And of Germany?"
+TURN_TOKENS = 128
 
 
 def median(values: list[float]) -> float:
@@ -224,26 +228,31 @@ class Bench:
         }
 
     def second_turn(self) -> dict[str, Any]:
-        first = self.proxy.generate(LLMRequest(prompt=QUESTION, conversation_id="bench")).get()
+        first = self.proxy.generate(
+            LLMRequest(prompt=FIRST_TURN, conversation_id="c", max_tokens=TURN_TOKENS)
+        ).get()
         llama_cpp.llama_perf_context_reset(self.llama.ctx)
-        second = self.proxy.generate(LLMRequest(prompt=FOLLOW_UP, conversation_id="bench")).get()
+        second = self.proxy.generate(
+            LLMRequest(prompt=SECOND_TURN, conversation_id="c", max_tokens=TURN_TOKENS)
+        ).get()
         counted_by_llama = llama_cpp.llama_perf_context(self.llama.ctx).n_p_eval
         # The new turn: what the second prompt adds after the text of the first reply.
         asked = [
             {"role": "system", "content": self.config.llm.system_prompt},
-            {"role": "user", "content": QUESTION},
+            {"role": "user", "content": FIRST_TURN},
         ]
         head = self.builder.template.render(asked, True) + first.text
         follow_up = [
             *asked,
             {"role": "assistant", "content": first.text},
-            {"role": "user", "content": FOLLOW_UP},
+            {"role": "user", "content": SECOND_TURN},
         ]
         text = self.builder.template.render(follow_up, True)
         assert text.startswith(head)
         new_turn = len(self.builder.engine.tokenize(text[len(head) :], start=False))
         return {
             "first_turn_prompt_tokens": first.prompt_tokens,
+            "first_turn_finish_reason": first.finish_reason,
             "second_turn_prompt_tokens": second.prompt_tokens,
             "second_turn_prompt_eval_tokens": second.prompt_eval_tokens,
             "llama_n_p_eval": counted_by_llama,
