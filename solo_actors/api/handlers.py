@@ -294,7 +294,6 @@ async def memories(request: web.Request) -> web.Response:
 
 ACTION_SCOPES: dict[str, Scope] = {"restart": "control", "start": "control", "stop": "admin"}
 """Stopping an actor takes admin: it stays down until someone starts it."""
-OPERATOR_RESTART = supervisors.ExitReason("shutdown", "restart requested through the api")
 
 
 def full_path(state: ApiState, raw: str) -> str:
@@ -324,7 +323,6 @@ async def actor_action(request: web.Request) -> web.Response:
     if path.endswith("/" + state.actor_name) and action != "restart":
         raise ApiError(409, f"the api cannot {action} itself: there would be no api left to "
                        "start it again; use restart, or stop the assistant")  # fmt: skip
-    spec = declared_specs(state.config, state.root_name).get(path)
     timeout = state.config.api.actor_timeout
 
     def perform() -> None:
@@ -332,22 +330,18 @@ async def actor_action(request: web.Request) -> web.Response:
             parent.terminate_child(child_id)
         elif action == "start":
             parent.restart_child(child_id)
-        elif spec is not None and spec.restart != "permanent":
-            # Only a permanent child is restarted after a shutdown exit: stop and start it.
-            parent.terminate_child(child_id)
-            parent.restart_child(child_id)
         else:
-            # An exit signal: the supervisor restarts it as after any exit (counted in its
-            # restarts and its restart intensity), as `exit(Pid, restart)` would in OTP.
-            ref = next((c.ref for c in parent.which_children() if c.id == child_id), None)
-            if ref is None:
-                raise supervisors.SupervisorError("not running", child_id)
-            ref.lifecycle.signal_exit(OPERATOR_RESTART)
+            # An operator's restart: counted in the actor's restarts but not in its
+            # supervisor's restart intensity, so no number of clicks can stop the tree.
+            parent.cycle_child(child_id)
 
     try:
         if path.endswith("/" + state.actor_name):
-            # Restarting ourselves: answer first, the exit stops this server.
-            asyncio.get_running_loop().call_later(0.1, perform)
+            # Restarting ourselves: answer first; the supervisor stops this server, so we
+            # must not wait for it.
+            asyncio.get_running_loop().call_later(
+                0.1, functools.partial(parent.cycle_child, child_id, wait=False)
+            )
         else:
             await in_thread(perform, timeout, f"the supervisor {parent_path!r}")
     except supervisors.SupervisorError as error:

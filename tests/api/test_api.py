@@ -199,7 +199,7 @@ def test_events_stream_turns_tokens_and_reports(api: RunningApi) -> None:
             if {"turn", "report"} <= seen.keys():
                 break
     assert seen["turn"]["data"]["type"] == "TurnDone"
-    assert seen["report"]["data"]["kind"] in ("exit", "restart", "start")
+    assert seen["report"]["data"]["kind"] in ("shutdown", "restart", "start")
     bad = api.get("/events?topics=gossip", scope="read")
     assert bad.status_code == 400 and "turn, token, report" in bad.json()["error"]
 

@@ -27,8 +27,12 @@ BUDGET_SECONDS = 90.0
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    # Short replies: the generated /ask calls are about the contract, not the answers.
-    running = start_assistant(tmp_path_factory.mktemp("openapi") / "var", {"llm.max_tokens": 8})
+    # Short replies: the generated /ask calls are about the contract, not the answers. Rate
+    # limits out of reach: on a fast machine the generated calls would meet a 429, which
+    # tests/api/test_api.py covers on its own.
+    overrides = {"llm.max_tokens": 8, "api.rate_per_address": 10_000.0,
+                 "api.rate_per_token": 10_000.0, "api.rate_burst": 100_000}  # fmt: skip
+    running = start_assistant(tmp_path_factory.mktemp("openapi") / "var", overrides)
     # Generated /say texts would keep tts synthesising for minutes: without it /say answers
     # its documented 503, and the CPU stays with the requests under test.
     assert running.post("/actors/voice/tts/stop").status_code == 202
