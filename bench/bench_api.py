@@ -55,8 +55,12 @@ def start_assistant(args: argparse.Namespace, var_dir: Path) -> subprocess.Popen
     })  # fmt: skip
     if args.model:
         environ["SOLO__LLM__MODEL"] = args.model
-    return subprocess.Popen([sys.executable, str(REPO / "run.py"), "--profile", args.profile],
-                            env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "run.py"), "--profile", args.profile],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def wait_ready(url_file: Path, timeout: float = 180.0) -> str:
@@ -156,10 +160,18 @@ def main() -> int:
     parser.add_argument("--model", default="", help="catalog id (default: the profile's)")
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per phase")
-    parser.add_argument("--settle", type=float, default=10.0,
-                        help="seconds after /ready before measuring (background loading)")
-    parser.add_argument("--warmup", type=float, default=3.0,
-                        help="seconds of generation before the loaded phase starts")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=10.0,
+        help="seconds after /ready before measuring (background loading)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=3.0,
+        help="seconds of generation before the loaded phase starts",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="solo-bench-api-") as folder:
         var_dir = Path(folder) / "var"

@@ -97,9 +97,12 @@ def bench_index(
         found = index.search(query, K, everything, -1.0)
         latencies.append((time.perf_counter() - started) * 1000)
         hits += len({int(item.memory_id) for item in found} & set(truth.tolist()))
-    return {"p50_ms": round(statistics.median(latencies), 2),
-            "p90_ms": round(float(np.percentile(latencies, 90)), 2),
-            "recall_at_10": round(hits / (QUERIES * K), 4), "load_and_index_s": round(load_s, 1)}
+    return {
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p90_ms": round(float(np.percentile(latencies, 90)), 2),
+        "recall_at_10": round(hits / (QUERIES * K), 4),
+        "load_and_index_s": round(load_s, 1),
+    }
 
 
 def exact_numpy_p50(data: np.ndarray, queries: np.ndarray) -> float:
@@ -117,8 +120,13 @@ def main() -> None:
     result: dict[str, object] = {"bench": "memory", "memories": MEMORIES, "queries": QUERIES}
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        lance_config = load_config("test", environ={"SOLO__SOLO__VAR_DIR": str(root / "var"),
-                                                   "SOLO__MEMORY__INDEX_MIN_ROWS": str(MEMORIES)})
+        lance_config = load_config(
+            "test",
+            environ={
+                "SOLO__SOLO__VAR_DIR": str(root / "var"),
+                "SOLO__MEMORY__INDEX_MIN_ROWS": str(MEMORIES),
+            },
+        )
         result["embeddings"] = bench_embeddings(lance_config)
         lance = make_index(lance_config, DIMENSIONS)
         lance.open()
