@@ -218,20 +218,7 @@ def speak_through_actors(turn_id: str, budget: Budget) -> float:
     started = time.perf_counter()
     supervisors.tell("tts", Transcript(turn_id=turn_id, text="bench", times=times))
     supervisors.tell("tts", LLMToken(request_id=turn_id, text=TTS_TEXT, index=0, turn_id=turn_id))
-    supervisors.tell(
-        "tts",
-        LLMDone(
-            request_id=turn_id,
-            text=TTS_TEXT,
-            prompt_tokens=0,
-            prompt_eval_tokens=0,
-            completion_tokens=0,
-            tokens_per_second=0.0,
-            time_to_first_token=0.0,
-            finish_reason="stop",
-            turn_id=turn_id,
-        ),
-    )
+    supervisors.tell("tts", LLMDone.whole_text(turn_id, TTS_TEXT, turn_id=turn_id))
     supervisors.tell(
         "tts",
         TurnDone(

@@ -135,6 +135,31 @@ class LLMDone(Message, frozen=True):
     times: StageTimes | None = None
 
 
+    @classmethod
+    def whole_text(
+        cls,
+        request_id: str,
+        text: str,
+        *,
+        turn_id: str | None = None,
+        times: StageTimes | None = None,
+    ) -> LLMDone:
+        """The end of a reply that was not generated here token by token (an agents run's
+        result, a fixed text): no token counts, no speed."""
+        return cls(
+            request_id=request_id,
+            text=text,
+            prompt_tokens=0,
+            prompt_eval_tokens=0,
+            completion_tokens=0,
+            tokens_per_second=0.0,
+            time_to_first_token=0.0,
+            finish_reason="stop",
+            turn_id=turn_id,
+            times=times,
+        )
+
+
 class LLMError(Message, frozen=True):
     """A request the llm actor could not serve; ``message`` says why and what to do."""
 

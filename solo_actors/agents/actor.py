@@ -435,18 +435,7 @@ class AgentsActor(supervisors.SupervisedActor):
             )
             self._tell(
                 turn.reply_to,
-                LLMDone(
-                    request_id=turn.turn_id,
-                    text=text,
-                    prompt_tokens=0,
-                    prompt_eval_tokens=0,
-                    completion_tokens=0,
-                    tokens_per_second=0.0,
-                    time_to_first_token=0.0,
-                    finish_reason="stop",
-                    turn_id=turn.turn_id,
-                    times=turn.times,
-                ),
+                LLMDone.whole_text(turn.turn_id, text, turn_id=turn.turn_id, times=turn.times),
             )
             done = TurnDone(
                 turn_id=turn.turn_id,

@@ -77,17 +77,7 @@ def test_the_wake_word_cancels_sentences_of_a_reply_not_yet_playing(
     wake = WakeDetected(turn_id="new", keyword="jarvis", score=1.0)
     for name in ("speaker", "tts", "vad"):
         supervisors.tell(name, wake)
-    done = LLMDone(
-        request_id="r",
-        text=reply,
-        prompt_tokens=0,
-        prompt_eval_tokens=0,
-        completion_tokens=0,
-        tokens_per_second=0.0,
-        time_to_first_token=0.0,
-        finish_reason="stop",
-        turn_id="old",
-    )
+    done = LLMDone.whole_text("r", reply, turn_id="old")
     supervisors.tell("tts", done)
     closing = TurnDone(
         turn_id="old", conversation_id="c1", source="text", text="tell me", reply=reply, times=times
