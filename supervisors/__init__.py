@@ -10,6 +10,7 @@ give an operator a ``status()`` snapshot without messaging any actor.
 See docs/supervision.md for the semantics and the differences from OTP.
 """
 
+from supervisors import faults
 from supervisors.actor import SupervisedActor, SupervisedRef
 from supervisors.backoff import Backoff
 from supervisors.errors import (
@@ -19,7 +20,9 @@ from supervisors.errors import (
     StartError,
     SupervisorError,
 )
+from supervisors.faults import Fault, InjectedFault
 from supervisors.lifecycle import Figure, Lifecycle
+from supervisors.mailbox import BusyError, MailboxLimit, OverflowPolicy
 from supervisors.reasons import HUNG, KILLED, NORMAL, SHUTDOWN, ExitKind, ExitReason
 from supervisors.registry import Registry, ask, default_registry, tell, whereis
 from supervisors.reports import (
@@ -56,6 +59,7 @@ __all__ = [
     "AlreadyRegisteredError",
     "AnyReport",
     "Backoff",
+    "BusyError",
     "ChildCounts",
     "ChildInfo",
     "ChildSpec",
@@ -64,12 +68,16 @@ __all__ = [
     "ExitKind",
     "ExitReason",
     "ExitReport",
+    "Fault",
     "Figure",
     "HungReport",
+    "InjectedFault",
     "Lifecycle",
+    "MailboxLimit",
     "NoProcError",
     "NodeState",
     "NodeStatus",
+    "OverflowPolicy",
     "Registry",
     "Report",
     "ReportKind",
@@ -92,6 +100,7 @@ __all__ = [
     "SupervisorRef",
     "ask",
     "default_registry",
+    "faults",
     "start_supervisor",
     "supervisor_spec",
     "tell",

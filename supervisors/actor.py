@@ -31,6 +31,7 @@ import pykka
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
 
+from supervisors.faults import Fault, inject
 from supervisors.lifecycle import ExitSignal, Figure, Lifecycle
 from supervisors.mailbox import Mailbox
 from supervisors.reasons import NORMAL, ExitReason
@@ -47,8 +48,8 @@ A = TypeVar("A", bound="SupervisedActor")
 
 ExcInfo = tuple[type[BaseException], BaseException, "TracebackType | None"]
 
-_CONTROL = (_ActorStop, ExitSignal)
-"""Messages the loop handles itself: pykka's stop, a trapped exit signal."""
+_CONTROL = (_ActorStop, ExitSignal, Fault)
+"""Messages the loop handles itself: pykka's stop, a trapped exit signal, a test's fault."""
 
 
 class SupervisedRef(pykka.ActorRef[A], Generic[A]):
@@ -174,12 +175,15 @@ class SupervisedActor(pykka.ThreadingActor):
             if lifecycle.exit_request is not None:
                 break
             message = envelope.message
+            receive = handle
             if isinstance(message, _CONTROL):
                 if isinstance(message, ExitSignal):
                     return message.reason, None
-                return NORMAL, None  # pykka's stop: replied to once on_stop ran
+                if isinstance(message, _ActorStop):
+                    return NORMAL, None  # pykka's stop: replied to once on_stop ran
+                receive = inject  # a Fault: fails like a handler would
             try:
-                response = handle(message)
+                response = receive(message)
             except BaseException as error:
                 return ExitReason.crash(error), (type(error), error, error.__traceback__)
             if envelope.reply_to is not None:

@@ -119,6 +119,8 @@ class Child:
             restarts=self.restarts,
             last_exit=self.last_exit,
             mailbox=0 if lifecycle is None else lifecycle.mailbox_depth,
+            mailbox_limit=self.spec.mailbox,
+            mailbox_overflow=0 if lifecycle is None else lifecycle.mailbox.overflow,
             figures={} if lifecycle is None else dict(lifecycle.figures),
             children=children,
         )

@@ -1,4 +1,4 @@
-"""The inbox of a supervised actor: an unbounded queue that can be closed.
+"""The inbox of a supervised actor: a queue that can be closed, and bounded.
 
 pykka's threading inbox is a plain ``queue.Queue``; when an actor dies, pykka
 drains it once, so a message put between that drain and the sender noticing
@@ -8,9 +8,24 @@ rejected on the spot (an ask gets its error, a tell raises), so no request can
 outlive its actor unanswered.
 
 It implements what pykka uses of an inbox (``put``, ``get``, ``empty``) and
-nothing else: many senders, one receiver, no size bound, no task accounting.
-That is one lock and one condition instead of ``queue.Queue``'s three
-conditions, which every actor start and every message pays for.
+nothing else: many senders, one receiver, no task accounting. That is one
+lock and one condition instead of ``queue.Queue``'s three conditions, which
+every actor start and every message pays for.
+
+Overload: a mailbox is unbounded unless its child spec gives it a
+``MailboxLimit``. Past the limit's capacity a sender never blocks (an actor
+sending to a busy actor must not stall, nor may an audio callback); instead
+the policy decides who loses, and ``overflow`` counts it:
+
+* ``reject``: the new message is refused. An ask gets ``BusyError`` (naming
+  the actor and its depth), a tell raises it in the sender. For request
+  handlers (a model, a dialogue) where a caller can try again or say so.
+* ``drop_oldest``: the oldest waiting message is dropped to make room (an ask
+  among the dropped gets ``BusyError``). For streams such as audio frames,
+  where the newest data is worth the most.
+
+Control messages (pykka's stop, a supervisor's exit signal) are never refused
+or dropped: a busy actor must still be stoppable.
 """
 
 from __future__ import annotations
@@ -19,11 +34,14 @@ import queue
 import threading
 import time
 from collections import deque
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+import msgspec
+import pykka
 from pykka._envelope import Envelope
+from pykka.messages import _ActorStop
 
-__all__ = ["WAKEUP", "Mailbox", "Reject"]
+__all__ = ["WAKEUP", "BusyError", "Mailbox", "MailboxLimit", "OverflowPolicy", "Reject"]
 
 WAKEUP: Envelope[Any] = Envelope(None)
 """Put to wake an actor blocked on its mailbox so it sees an exit request.
@@ -32,6 +50,40 @@ The actor loop only ever fetches it after an exit was requested, so it is
 never handled as a message.
 """
 
+OverflowPolicy = Literal["reject", "drop_oldest"]
+
+
+class MailboxLimit(msgspec.Struct, frozen=True):
+    """How many messages may wait in a child's mailbox, and who loses past that."""
+
+    capacity: int
+    policy: OverflowPolicy = "reject"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.capacity, int) and self.capacity >= 1):
+            raise ValueError(f"mailbox capacity must be an int >= 1, got {self.capacity!r}")
+        if self.policy not in ("reject", "drop_oldest"):
+            raise ValueError(f"bad mailbox policy {self.policy!r}: reject or drop_oldest")
+
+
+class BusyError(pykka.ActorDeadError):
+    """The actor's mailbox is full: this message was refused (or dropped, if oldest).
+
+    A ``pykka.ActorDeadError`` (pykka's "dead or unavailable actor") so that code
+    which already handles an undeliverable message handles this one too; the actor
+    itself is alive and the message may be sent again later.
+    """
+
+    def __init__(self, actor: str, depth: int, policy: OverflowPolicy) -> None:
+        what = "refused" if policy == "reject" else "dropped as the oldest waiting"
+        super().__init__(
+            f"{actor} is busy: {depth} messages waiting, its mailbox limit; "
+            f"this message was {what} (try again later)"
+        )
+        self.actor = actor
+        self.depth = depth
+        self.policy = policy
+
 
 class Reject(Protocol):
     """Answers an envelope that can no longer be delivered."""
@@ -39,24 +91,69 @@ class Reject(Protocol):
     def __call__(self, envelope: Envelope[Any], /) -> None: ...
 
 
-class Mailbox:
-    """A pykka inbox that rejects what it is sent once closed."""
+def _is_control(envelope: Envelope[Any]) -> bool:
+    # Imported here: lifecycle imports this module. Only reached when a mailbox is full.
+    from supervisors.lifecycle import ExitSignal
 
-    __slots__ = ("_items", "_nonempty", "_reject")
+    return envelope is WAKEUP or isinstance(envelope.message, _ActorStop | ExitSignal)
+
+
+class Mailbox:
+    """A pykka inbox that rejects what it is sent once closed, and past its limit."""
+
+    __slots__ = ("_items", "_limit", "_nonempty", "_owner", "_reject", "overflow")
 
     def __init__(self) -> None:
         self._items: deque[Envelope[Any]] = deque()
         self._nonempty = threading.Condition(threading.Lock())
         self._reject: Reject | None = None
+        self._limit: MailboxLimit | None = None
+        self._owner = "actor"
+        self.overflow = 0
+        """Messages refused or dropped by the limit's policy since the actor started."""
+
+    @property
+    def limit(self) -> MailboxLimit | None:
+        return self._limit
+
+    def set_limit(self, limit: MailboxLimit | None, owner: str) -> None:
+        """Bound the mailbox (None: unbounded); ``owner`` names the actor in errors."""
+        with self._nonempty:
+            self._limit = limit
+            self._owner = owner
 
     def put(self, envelope: Envelope[Any]) -> None:
-        """Queue ``envelope``, or reject it if the mailbox is closed."""
+        """Queue ``envelope``; reject it if closed; apply the limit's policy if full."""
         with self._nonempty:
-            if self._reject is None:
-                self._items.append(envelope)
+            if self._reject is not None:
+                self._reject(envelope)
+                return
+            items, limit = self._items, self._limit
+            if limit is None or len(items) < limit.capacity or _is_control(envelope):
+                items.append(envelope)
                 self._nonempty.notify()
                 return
-            self._reject(envelope)
+            loser = envelope if limit.policy == "reject" else self._drop_oldest(envelope)
+            if loser is None:
+                return
+            self.overflow += 1
+            error = BusyError(self._owner, len(items), limit.policy)
+        if loser.reply_to is not None:
+            loser.reply_to.set_exception(exc_info=(BusyError, error, None))
+        elif loser is envelope:
+            raise error  # a refused tell: its sender hears of it
+
+    def _drop_oldest(self, envelope: Envelope[Any]) -> Envelope[Any] | None:
+        """Make room for ``envelope`` by dropping the oldest droppable message."""
+        items = self._items
+        for index, waiting in enumerate(items):
+            if not _is_control(waiting):
+                del items[index]
+                items.append(envelope)
+                return waiting
+        items.append(envelope)  # nothing but control mail waits: keep it all
+        self._nonempty.notify()
+        return None
 
     def get(self, timeout: float | None = None) -> Envelope[Any]:
         """Take the next envelope, waiting for one; ``queue.Empty`` on timeout."""

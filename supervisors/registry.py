@@ -19,6 +19,7 @@ from typing import Any
 import pykka
 
 from supervisors.errors import ActorExitedError, AlreadyRegisteredError, NoProcError
+from supervisors.mailbox import BusyError
 
 __all__ = ["Registry", "ask", "default_registry", "tell", "whereis"]
 
@@ -84,8 +85,8 @@ class Registry:
             raise NoProcError(name)
         try:
             return ref.ask(message, timeout=timeout)
-        except ActorExitedError:
-            raise  # it died on (or with) our request: the reason matters more
+        except (ActorExitedError, BusyError):
+            raise  # it died on (or with) our request, or is busy: the reason matters more
         except pykka.ActorDeadError as error:
             raise NoProcError(name) from error
 
@@ -96,6 +97,8 @@ class Registry:
             raise NoProcError(name)
         try:
             ref.tell(message)
+        except BusyError:
+            raise
         except pykka.ActorDeadError as error:
             raise NoProcError(name) from error
 

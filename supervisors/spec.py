@@ -15,6 +15,7 @@ from typing import Any, Literal
 import msgspec
 
 from supervisors.backoff import Backoff
+from supervisors.mailbox import MailboxLimit
 
 __all__ = [
     "DEFAULT_WORKER_SHUTDOWN",
@@ -50,6 +51,8 @@ class ChildSpec(msgspec.Struct, frozen=True):
     * ``heartbeat``: seconds the child may go without taking a message while
       mail is waiting before it is declared hung and restarted.
     * ``backoff``: restart delay for this child (overrides the flags').
+    * ``mailbox``: bound on the child's mailbox and what happens past it
+      (``reject`` new mail with ``BusyError``, or ``drop_oldest``); None: unbounded.
     """
 
     id: str
@@ -61,6 +64,7 @@ class ChildSpec(msgspec.Struct, frozen=True):
     name: str | None = None
     heartbeat: float | None = None
     backoff: Backoff | None = None
+    mailbox: MailboxLimit | None = None
 
     def __post_init__(self) -> None:
         if not self.id or "/" in self.id:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import msgspec
 
 from supervisors.lifecycle import Figure
+from supervisors.mailbox import MailboxLimit
 from supervisors.reasons import ExitReason
 from supervisors.spec import ChildType
 
@@ -41,6 +42,10 @@ class NodeStatus(msgspec.Struct, frozen=True, kw_only=True):
     last_exit: ExitReason | None = None
     mailbox: int = 0
     """Messages waiting in the node's mailbox."""
+    mailbox_limit: MailboxLimit | None = None
+    """The bound on the mailbox and its overflow policy (None: unbounded)."""
+    mailbox_overflow: int = 0
+    """Messages the current incarnation's mailbox refused or dropped past its limit."""
     figures: dict[str, Figure] = msgspec.field(default_factory=dict)
     children: tuple[NodeStatus, ...] = ()
 

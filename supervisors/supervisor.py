@@ -368,6 +368,8 @@ class Supervisor(SupervisedActor):
         reason = lifecycle.wait_started()
         if reason is not None:
             return self._start_failed(child, context, reason, lifecycle.traceback)
+        if spec.mailbox is not None:  # before its name resolves: no mail comes in unbounded
+            lifecycle.mailbox.set_limit(spec.mailbox, spec.name or spec.id)
         if spec.name is not None:
             try:
                 self._tree.registry.register(spec.name, ref)
