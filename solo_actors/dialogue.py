@@ -110,6 +110,12 @@ class DialogueActor(supervisors.SupervisedActor):
             case Interrupt():
                 self.forward_interrupt(message)
 
+    def on_failure(self, *exc_info: Any) -> None:
+        # Let it crash, but not silently: every turn in flight gets its apology and an error
+        # now, instead of its caller waiting out a timeout that died with this actor.
+        for turn_id in list(self.open):
+            self.fail(turn_id, "the dialogue actor crashed and was restarted; ask again")
+
     def start_turn(self, turn: UserTurn) -> None:
         self.counts["turns"] += 1
         if hand_off_turn(self.agent_intents, turn):

@@ -1,8 +1,8 @@
 """How Solo declares a worker child: one function, so every actor is specified alike.
 
 A Solo worker is registered under its child id (callers find it by that name, restarted or
-not), is started with the config first, and gets ``[supervisor] shutdown_timeout`` seconds
-to stop before it is killed. Anything else about a child (restart type, heartbeat) differs
+not), is started with the config first, gets ``[supervisor] shutdown_timeout`` seconds
+to stop before it is killed, and has the mailbox bound ``[mailboxes]`` gives its name. Anything else about a child (restart type, heartbeat) differs
 per actor and is passed explicitly where it does.
 """
 
@@ -25,4 +25,5 @@ def worker_spec(
         start=actor.start,
         args=(config, *args),
         shutdown=config.supervisor.shutdown_timeout,
+        mailbox=config.mailboxes.limit_for(name),
     )

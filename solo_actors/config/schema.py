@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from supervisors import MailboxLimit
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
@@ -45,6 +47,27 @@ class SupervisorConfig(Section):
     intensity: Annotated[int, msgspec.Meta(ge=0)]
     period: Seconds
     shutdown_timeout: Seconds
+
+
+class MailboxesConfig(Section):
+    """Bounds on the mailboxes that can grow, by registered name (docs/reliability.md).
+
+    Past ``capacity`` waiting messages, ``reject`` refuses new mail with a busy error and
+    ``drop_oldest`` drops the oldest waiting message; actors not named here are unbounded
+    (their growth is bounded elsewhere: see docs/reliability.md).
+    """
+
+    llm: MailboxLimit
+    dialogue: MailboxLimit
+    agents: MailboxLimit
+    vad: MailboxLimit
+    stt: MailboxLimit
+    tts: MailboxLimit
+    speaker: MailboxLimit
+
+    def limit_for(self, name: str) -> MailboxLimit | None:
+        """The bound of the actor registered as ``name``, or None (unbounded)."""
+        return getattr(self, name) if name in self.__struct_fields__ else None
 
 
 class ReportsConfig(Section):
@@ -247,6 +270,7 @@ class Config(Section):
     solo: SoloConfig
     log: LogConfig
     supervisor: SupervisorConfig
+    mailboxes: MailboxesConfig
     reports: ReportsConfig
     dialogue: DialogueConfig
     models: ModelsConfig
