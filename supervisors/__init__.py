@@ -5,13 +5,15 @@ the actor: let it crash), describe children with ``ChildSpec``, and start a
 tree with ``start_supervisor``. Supervisors restart children by OTP's rules,
 emit typed reports to pluggable sinks, keep registered names pointing at the
 current incarnation of each child, detect hung children by heartbeat, and
-give an operator a ``status()`` snapshot without messaging any actor.
+give an operator a ``status()`` snapshot without messaging any actor. A worker can run
+in its own OS process (``ChildSpec(isolation="process")``) behind a stand-in actor.
 
 See docs/supervision.md for the semantics and the differences from OTP.
 """
 
 from supervisors.actor import SupervisedActor, SupervisedRef
 from supervisors.backoff import Backoff
+from supervisors.codec import Codec, MsgspecCodec
 from supervisors.errors import (
     ActorExitedError,
     AlreadyRegisteredError,
@@ -20,6 +22,7 @@ from supervisors.errors import (
     SupervisorError,
 )
 from supervisors.lifecycle import Figure, Lifecycle
+from supervisors.process import ProcessRef
 from supervisors.reasons import HUNG, KILLED, NORMAL, SHUTDOWN, ExitKind, ExitReason
 from supervisors.registry import Registry, ask, default_registry, tell, whereis
 from supervisors.reports import (
@@ -36,7 +39,16 @@ from supervisors.reports import (
     StartReport,
 )
 from supervisors.sinks import RingBufferSink, StructlogSink
-from supervisors.spec import ChildSpec, ChildType, Restart, Shutdown, Strategy, SupFlags
+from supervisors.spec import (
+    ChildSpec,
+    ChildType,
+    Isolation,
+    ProcessOptions,
+    Restart,
+    Shutdown,
+    Strategy,
+    SupFlags,
+)
 from supervisors.status import ChildCounts, ChildInfo, NodeState, NodeStatus
 from supervisors.supervisor import (
     ESCALATED,
@@ -45,6 +57,7 @@ from supervisors.supervisor import (
     start_supervisor,
     supervisor_spec,
 )
+from supervisors.wire import RemoteError
 
 __all__ = [
     "ESCALATED",
@@ -60,17 +73,23 @@ __all__ = [
     "ChildInfo",
     "ChildSpec",
     "ChildType",
+    "Codec",
     "EscalationReport",
     "ExitKind",
     "ExitReason",
     "ExitReport",
     "Figure",
     "HungReport",
+    "Isolation",
     "Lifecycle",
+    "MsgspecCodec",
     "NoProcError",
     "NodeState",
     "NodeStatus",
+    "ProcessOptions",
+    "ProcessRef",
     "Registry",
+    "RemoteError",
     "Report",
     "ReportKind",
     "Restart",
