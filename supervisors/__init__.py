@@ -5,7 +5,8 @@ the actor: let it crash), describe children with ``ChildSpec``, and start a
 tree with ``start_supervisor``. Supervisors restart children by OTP's rules,
 emit typed reports to pluggable sinks, keep registered names pointing at the
 current incarnation of each child, detect hung children by heartbeat, and
-give an operator a ``status()`` snapshot without messaging any actor.
+give an operator a ``status()`` snapshot without messaging any actor. A worker can run
+in its own OS process (``ChildSpec(isolation="process")``) behind a stand-in actor.
 
 See docs/supervision.md for the semantics and the differences from OTP.
 """
@@ -13,6 +14,7 @@ See docs/supervision.md for the semantics and the differences from OTP.
 from supervisors import faults
 from supervisors.actor import SupervisedActor, SupervisedRef
 from supervisors.backoff import Backoff
+from supervisors.codec import Codec, MsgspecCodec
 from supervisors.errors import (
     ActorExitedError,
     AlreadyRegisteredError,
@@ -23,6 +25,7 @@ from supervisors.errors import (
 from supervisors.faults import Fault, InjectedFault
 from supervisors.lifecycle import Figure, Lifecycle
 from supervisors.mailbox import BusyError, MailboxLimit, OverflowPolicy
+from supervisors.process import ProcessRef
 from supervisors.reasons import HUNG, KILLED, NORMAL, SHUTDOWN, ExitKind, ExitReason
 from supervisors.registry import Registry, ask, default_registry, tell, whereis
 from supervisors.reports import (
@@ -39,7 +42,16 @@ from supervisors.reports import (
     StartReport,
 )
 from supervisors.sinks import RingBufferSink, StructlogSink
-from supervisors.spec import ChildSpec, ChildType, Restart, Shutdown, Strategy, SupFlags
+from supervisors.spec import (
+    ChildSpec,
+    ChildType,
+    Isolation,
+    ProcessOptions,
+    Restart,
+    Shutdown,
+    Strategy,
+    SupFlags,
+)
 from supervisors.status import ChildCounts, ChildInfo, NodeState, NodeStatus
 from supervisors.supervisor import (
     ESCALATED,
@@ -48,6 +60,7 @@ from supervisors.supervisor import (
     start_supervisor,
     supervisor_spec,
 )
+from supervisors.wire import RemoteError
 
 __all__ = [
     "ESCALATED",
@@ -64,6 +77,7 @@ __all__ = [
     "ChildInfo",
     "ChildSpec",
     "ChildType",
+    "Codec",
     "EscalationReport",
     "ExitKind",
     "ExitReason",
@@ -72,13 +86,18 @@ __all__ = [
     "Figure",
     "HungReport",
     "InjectedFault",
+    "Isolation",
     "Lifecycle",
     "MailboxLimit",
+    "MsgspecCodec",
     "NoProcError",
     "NodeState",
     "NodeStatus",
     "OverflowPolicy",
+    "ProcessOptions",
+    "ProcessRef",
     "Registry",
+    "RemoteError",
     "Report",
     "ReportKind",
     "Restart",

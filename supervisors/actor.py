@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import os
 import queue
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -59,11 +60,17 @@ class SupervisedRef(pykka.ActorRef[A], Generic[A]):
     """
 
     lifecycle: Lifecycle
+    _lifecycle_class: ClassVar[type[Lifecycle]] = Lifecycle
 
     def __init__(self, actor: A) -> None:
         super().__init__(actor)
         assert isinstance(actor.actor_inbox, Mailbox)
-        self.lifecycle = Lifecycle(self, actor.actor_inbox)
+        self.lifecycle = self._lifecycle_class(self, actor.actor_inbox)
+
+    @property
+    def pid(self) -> int | None:
+        """The OS process the actor runs in (this one, unless it is isolated)."""
+        return os.getpid()
 
     @property
     def exit_reason(self) -> ExitReason | None:

@@ -93,12 +93,13 @@ class Child:
         if ref is None or deadline is None:
             return None
         lifecycle = ref.lifecycle
-        if lifecycle.reason is not None or lifecycle.mailbox.empty():
+        current, waiting = lifecycle.progress()
+        if lifecycle.reason is not None or not waiting:
             self._heartbeat_mark = None
             return None
         mark = self._heartbeat_mark
-        if mark is None or mark[0] is not lifecycle.current:
-            self._heartbeat_mark = (lifecycle.current, now)
+        if mark is None or mark[0] is not current:
+            self._heartbeat_mark = (current, now)
             return None
         stalled = now - mark[1]
         return stalled if stalled >= deadline else None
@@ -114,6 +115,7 @@ class Child:
             state=self.state,
             name=self.spec.name,
             urn=None if ref is None else ref.actor_urn,
+            pid=None if ref is None else ref.pid,
             started_at=None if ref is None else self.started_at,
             uptime=None if ref is None else now - self.started_mono,
             restarts=self.restarts,

@@ -16,7 +16,8 @@ and can be asked or forced to exit. A pykka actor has none of that, so each
   handled, mailbox depth and published figures.
 
 Anything that can run ``finish()`` when its work ends can be supervised, which
-is how a future stand-in for an out-of-process child will report its exits.
+is how the stand-in of a process-isolated child reports its exits
+(``supervisors.process``).
 
 Killing: Python cannot stop a thread. ``kill`` therefore marks the actor
 exited, unregisters it, answers every pending request and notifies monitors
@@ -143,6 +144,11 @@ class Lifecycle:
     def mailbox_depth(self) -> int:
         """Messages waiting in the actor's mailbox."""
         return self.mailbox.qsize()
+
+    def progress(self) -> tuple[object, bool]:
+        """What a heartbeat check samples: a marker that changes whenever the actor
+        takes a message, and whether mail is waiting."""
+        return self.current, not self.mailbox.empty()
 
     def wait(self, timeout: float | None = None) -> ExitReason | None:
         """Block until the actor exited; its reason, or None on timeout."""

@@ -3,7 +3,8 @@
 OTP represents an exit reason as any Erlang term and gives a few atoms a
 meaning: ``normal``, ``shutdown``, ``{shutdown, Term}`` and ``killed``. Here a
 reason is a small frozen struct with a ``kind`` (one of those meanings, plus
-``crash`` for an unhandled exception and ``hung`` for a missed heartbeat) and a
+``crash`` for an unhandled exception, ``hung`` for a missed heartbeat and
+``memory_limit`` for an isolated child killed over its memory ceiling) and a
 free-text ``detail``. It is msgspec-encodable, so it can travel in reports and
 status snapshots as-is.
 """
@@ -26,7 +27,7 @@ __all__ = [
     "format_traceback",
 ]
 
-ExitKind = Literal["normal", "shutdown", "crash", "killed", "hung"]
+ExitKind = Literal["normal", "shutdown", "crash", "killed", "hung", "memory_limit"]
 
 
 class ExitReason(msgspec.Struct, frozen=True):

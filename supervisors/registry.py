@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import pykka
 
@@ -30,6 +31,9 @@ class Registry:
     def __init__(self) -> None:
         self._refs: dict[str, pykka.ActorRef[Any]] = {}
         self._changed = threading.Condition()
+        self.fallback: Callable[[str], Any] | None = None
+        """Where names this registry does not hold are looked up: in a process-isolated
+        child, the parent process (a ref-like object that sends over the pipe)."""
 
     def register(self, name: str, ref: pykka.ActorRef[Any]) -> None:
         """Point ``name`` at ``ref``; raise if a live actor holds it already."""
@@ -57,6 +61,8 @@ class Registry:
         ref = self._refs.get(name)
         if ref is not None and ref.is_alive():
             return ref
+        if self.fallback is not None and ref is None:
+            return cast("pykka.ActorRef[Any]", self.fallback(name))
         if not timeout:
             return None
         deadline = time.monotonic() + timeout
@@ -82,7 +88,9 @@ class Registry:
         """``ask`` the actor registered as ``name``; ``NoProcError`` if none."""
         ref = self._refs.get(name)
         if ref is None:
-            raise NoProcError(name)
+            if self.fallback is None:
+                raise NoProcError(name)
+            ref = self.fallback(name)
         try:
             return ref.ask(message, timeout=timeout)
         except (ActorExitedError, BusyError):
@@ -94,7 +102,9 @@ class Registry:
         """``tell`` the actor registered as ``name``; ``NoProcError`` if none."""
         ref = self._refs.get(name)
         if ref is None:
-            raise NoProcError(name)
+            if self.fallback is None:
+                raise NoProcError(name)
+            ref = self.fallback(name)
         try:
             ref.tell(message)
         except BusyError:

@@ -3,7 +3,8 @@
 These mirror OTP's ``child_spec()`` map and ``sup_flags()`` map, as frozen
 msgspec structs validated on construction. ``start`` is a factory returning
 the ``SupervisedRef`` of a started actor (``MyActor.start`` itself is one);
-OTP's ``{M, F, A}`` becomes ``start`` plus ``args``.
+OTP's ``{M, F, A}`` becomes ``start`` plus ``args``. ``isolation="process"`` runs a
+worker in its own OS process (see ``supervisors.process``), tuned by ``ProcessOptions``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from typing import Any, Literal
 import msgspec
 
 from supervisors.backoff import Backoff
+from supervisors.codec import Codec, MsgspecCodec
 from supervisors.mailbox import MailboxLimit
 
 __all__ = [
     "DEFAULT_WORKER_SHUTDOWN",
     "ChildSpec",
     "ChildType",
+    "Isolation",
+    "ProcessOptions",
     "Restart",
     "Shutdown",
     "Strategy",
@@ -31,9 +35,54 @@ Restart = Literal["permanent", "transient", "temporary"]
 ChildType = Literal["worker", "supervisor"]
 Shutdown = float | Literal["brutal_kill", "infinity"]
 Strategy = Literal["one_for_one", "one_for_all", "rest_for_one", "simple_one_for_one"]
+Isolation = Literal["thread", "process"]
 
 DEFAULT_WORKER_SHUTDOWN = 5.0
 """OTP's default shutdown for workers, in seconds (supervisors: infinity)."""
+
+
+class ProcessOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How a process-isolated child runs: its codec, heartbeat and resource limits.
+
+    * ``codec``: turns its messages into bytes and back (``supervisors.codec``); the
+      default carries plain values only.
+    * ``heartbeat``: seconds the process may go without a sign of life (it sends one
+      several times a second, from a thread of its own) before it is declared hung,
+      killed with SIGKILL, and exits with reason ``hung``. Catches a process that is
+      stopped, or stuck in native code that holds the GIL.
+    * ``memory_mb``: ceiling on its resident memory (RSS, watched from the parent);
+      above it the process is killed and exits with reason ``memory_limit``.
+    * ``cpus``: CPU numbers it may run on (``os.sched_setaffinity``), applied in the
+      child before anything else runs, so every thread it starts inherits them.
+    * ``nice``: its nice level (-20..19; below the parent's needs privileges).
+    * ``init``: called (picklable, no arguments) in the child before the actor
+      starts, e.g. to configure logging as the parent did.
+    """
+
+    codec: Codec = msgspec.field(default_factory=MsgspecCodec)
+    heartbeat: float = 5.0
+    memory_mb: float | None = None
+    cpus: tuple[int, ...] | None = None
+    nice: int | None = None
+    init: Callable[[], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not callable(getattr(self.codec, "encode", None)) or not callable(
+            getattr(self.codec, "decode", None)
+        ):
+            raise ValueError(f"codec must have encode() and decode(), got {self.codec!r}")
+        if not self.heartbeat > 0:
+            raise ValueError(f"heartbeat must be > 0 seconds, got {self.heartbeat!r}")
+        if self.memory_mb is not None and not self.memory_mb > 0:
+            raise ValueError(f"memory_mb must be > 0, got {self.memory_mb!r}")
+        if self.cpus is not None and (
+            not self.cpus or not all(isinstance(cpu, int) and cpu >= 0 for cpu in self.cpus)
+        ):
+            raise ValueError(f"cpus must be CPU numbers (ints >= 0), got {self.cpus!r}")
+        if self.nice is not None and not (isinstance(self.nice, int) and -20 <= self.nice <= 19):
+            raise ValueError(f"nice must be an int in -20..19, got {self.nice!r}")
+        if self.init is not None and not callable(self.init):
+            raise ValueError(f"init must be callable, got {self.init!r}")
 
 
 class ChildSpec(msgspec.Struct, frozen=True):
@@ -53,6 +102,9 @@ class ChildSpec(msgspec.Struct, frozen=True):
     * ``backoff``: restart delay for this child (overrides the flags').
     * ``mailbox``: bound on the child's mailbox and what happens past it
       (``reject`` new mail with ``BusyError``, or ``drop_oldest``); None: unbounded.
+    * ``isolation``: ``thread`` (default: an actor thread in this process) or
+      ``process`` (a worker in its own OS process behind a stand-in actor, see
+      ``supervisors.process``); ``process`` holds that process's options.
     """
 
     id: str
@@ -65,6 +117,8 @@ class ChildSpec(msgspec.Struct, frozen=True):
     heartbeat: float | None = None
     backoff: Backoff | None = None
     mailbox: MailboxLimit | None = None
+    isolation: Isolation = "thread"
+    process: ProcessOptions | None = None
 
     def __post_init__(self) -> None:
         if not self.id or "/" in self.id:
@@ -81,6 +135,18 @@ class ChildSpec(msgspec.Struct, frozen=True):
             raise ValueError(f"child {self.id!r}: bad shutdown {self.shutdown!r}")
         if self.heartbeat is not None and not self.heartbeat > 0:
             raise ValueError(f"child {self.id!r}: heartbeat must be > 0")
+        if self.isolation not in ("thread", "process"):
+            raise ValueError(
+                f"child {self.id!r}: isolation must be 'thread' or 'process', "
+                f"got {self.isolation!r}"
+            )
+        if self.isolation == "process" and self.type != "worker":
+            raise ValueError(f"child {self.id!r}: only workers can run in their own process")
+
+    @property
+    def process_options(self) -> ProcessOptions:
+        """``process``, or the defaults when it is None."""
+        return self.process if self.process is not None else _DEFAULT_PROCESS
 
     @property
     def shutdown_policy(self) -> Shutdown:
@@ -88,6 +154,9 @@ class ChildSpec(msgspec.Struct, frozen=True):
         if self.shutdown is not None:
             return self.shutdown
         return "infinity" if self.type == "supervisor" else DEFAULT_WORKER_SHUTDOWN
+
+
+_DEFAULT_PROCESS = ProcessOptions()
 
 
 class SupFlags(msgspec.Struct, frozen=True):

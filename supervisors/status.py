@@ -34,6 +34,8 @@ class NodeStatus(msgspec.Struct, frozen=True, kw_only=True):
     state: NodeState
     name: str | None = None
     urn: str | None = None
+    pid: int | None = None
+    """The OS process the node runs in: the tree's own, or an isolated child's."""
     started_at: float | None = None
     """Wall-clock start time of the current incarnation."""
     uptime: float | None = None

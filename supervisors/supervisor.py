@@ -48,6 +48,7 @@ from supervisors.child import Child
 from supervisors.errors import AlreadyRegisteredError, StartError, SupervisorError
 from supervisors.intensity import RestartIntensity
 from supervisors.lifecycle import Lifecycle
+from supervisors.process import start_isolated
 from supervisors.reasons import HUNG, SHUTDOWN, ExitReason, format_traceback
 from supervisors.registry import Registry, default_registry
 from supervisors.reports import (
@@ -212,6 +213,7 @@ class SupervisorRef(SupervisedRef["Supervisor"]):
             type="supervisor",
             state="running" if running else "stopped",
             urn=self.actor_urn,
+            pid=self.pid,
             started_at=supervisor.started_at if running else None,
             uptime=now - supervisor.started_mono if running else None,
             last_exit=lifecycle.reason,
@@ -353,7 +355,10 @@ class Supervisor(SupervisedActor):
             self._flush_reports()
         token = _PARENT.set((f"{self.path}/{spec.id}", self._tree))
         try:
-            ref = spec.start(*spec.args)
+            if spec.isolation == "process":
+                ref = start_isolated(spec, f"{self.path}/{spec.id}", self._tree.registry)
+            else:
+                ref = spec.start(*spec.args)
             if not isinstance(ref, SupervisedRef):
                 if isinstance(ref, pykka.ActorRef):
                     ref.stop()  # a plain pykka actor: it cannot be supervised

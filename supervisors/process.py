@@ -1,0 +1,541 @@
+"""Process-isolated children: a worker in its own OS process, behind a local stand-in.
+
+A thread cannot be killed and a segfault in native code (a model runtime, an audio
+driver) takes the whole interpreter with it. ``ChildSpec(isolation="process")`` runs the
+worker in a process of its own, started with multiprocessing's *spawn* context (a fresh
+interpreter: no forked locks or threads), and puts a stand-in actor, ``ProcessActor``, in
+its place in this process. The stand-in is what the supervisor starts, monitors, stops and
+kills, and what the child's name is registered to, so callers and supervisors see an
+ordinary ``SupervisedRef``; only ``ref.pid`` (and ``pid`` in status) differs.
+
+* Messages told or asked to the stand-in are encoded by the child's codec on the
+  sender's thread (a message that cannot cross fails there, with a clear error) and
+  written to the pipe by the stand-in's thread, so a sender never blocks on a stuck
+  child. In the child they are put straight into the actor's mailbox, in order.
+* The child's registry routes every name it does not hold to this process
+  (``Registry.fallback``): its tells and asks to e.g. ``"dialogue"`` arrive here and
+  are delivered through this tree's registry, and replies go back.
+* Exits, each with its reason (``ExitReason``): an exception in the child is ``crash``
+  with the child's ``"Type: message"`` and its traceback text in the reports; a signal
+  is ``crash: SIGSEGV (signal 11)`` (SIGABRT, ...); a SIGKILL nobody here sent (the OOM
+  killer) is ``killed: SIGKILL ...``; the process exiting by itself is ``normal`` for
+  code 0, else ``crash: process N exited with code C``; a process silent for longer
+  than ``ProcessOptions.heartbeat`` is killed and exits ``hung``; one over its memory
+  ceiling is killed and exits ``memory_limit``. Every ask still waiting gets
+  ``ActorExitedError`` with that reason once the supervisor has heard of the exit.
+* Stopping honours the shutdown time: a shutdown is sent as an exit signal (the child
+  actor's ``on_stop`` runs there), and a kill is SIGKILL. Every process is reaped by its
+  reader thread; none outlives this one (see ``supervisors.process_host``).
+
+Per isolated child this process runs two threads: the stand-in's, and a reader that
+takes the child's frames, delivers its mail, and watches its heartbeat and memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from multiprocessing.connection import wait as wait_ready
+from typing import Any, ClassVar, NoReturn
+
+import pykka
+from pykka._envelope import Envelope
+from pykka.messages import _ActorStop
+
+from supervisors.actor import SupervisedActor, SupervisedRef
+from supervisors.codec import Codec
+from supervisors.errors import ActorExitedError, NoProcError
+from supervisors.lifecycle import ExitSignal, Lifecycle
+from supervisors.mailbox import Mailbox
+from supervisors.process_host import beat_interval, host_main
+from supervisors.reasons import KILLED, NORMAL, ExitReason
+from supervisors.registry import Registry
+from supervisors.spec import ChildSpec
+from supervisors.wire import (
+    Ask,
+    Beat,
+    Channel,
+    Exited,
+    Fail,
+    RemoteError,
+    Reply,
+    Started,
+    Stop,
+    Tell,
+    WireReply,
+    decode_frame,
+)
+
+__all__ = ["ProcessActor", "ProcessLifecycle", "ProcessRef", "start_isolated"]
+
+logger = logging.getLogger("supervisors")
+
+BOOT_GRACE = 60.0
+"""Seconds a new process may take to send its first frame: the interpreter starts and
+imports the actor's modules (a model runtime can take seconds) before its heartbeat runs."""
+
+REAP_GRACE = 5.0
+"""Seconds to wait for a process that closed its pipe to exit before it is killed."""
+
+KILL_GRACE = 1.0
+"""Seconds a kill waits for the process to be gone before the exit is announced."""
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+class _Exited:
+    """Mail from the reader to the stand-in: the process is gone and reaped."""
+
+
+_EXITED = _Exited()
+_LOCAL = (_ActorStop, ExitSignal, _Exited)
+"""Mail the stand-in handles itself; everything else is encoded for the child."""
+
+
+def start_isolated(spec: ChildSpec, path: str, registry: Registry) -> ProcessRef:
+    """Start ``spec``'s actor in its own process; return the stand-in's ref at once
+    (a supervisor then waits for ``lifecycle.wait_started()`` as for any child)."""
+    return ProcessActor.start(spec, path, registry)  # type: ignore[return-value]
+
+
+class ProcessLifecycle(Lifecycle):
+    """The stand-in's lifecycle: a kill is SIGKILL to the process, and what a heartbeat
+    check and status read comes from the child's beats."""
+
+    __slots__ = ("link",)
+
+    def __init__(self, ref: pykka.ActorRef[Any], mailbox: Mailbox) -> None:
+        super().__init__(ref, mailbox)
+        self.link: _Link | None = None
+
+    @property
+    def mailbox_depth(self) -> int:
+        link = self.link
+        return self.mailbox.qsize() + (0 if link is None else link.remote_depth)
+
+    def progress(self) -> tuple[object, bool]:
+        link = self.link
+        if link is None:
+            return super().progress()
+        return link.marker, link.remote_depth > 0 or not self.mailbox.empty()
+
+    def kill(self, reason: ExitReason = KILLED) -> None:
+        link = self.link
+        if link is not None and self.reason is None:
+            link.kill(reason)
+            # The process is gone in a moment: let its replacement have its resources.
+            link.exited.wait(KILL_GRACE)
+        super().kill(reason)
+
+    def note_remote_failure(self, traceback: str) -> None:
+        """The traceback text of the child's failure, for reports (set before exit)."""
+        self._traceback = traceback
+
+    def _announce(self) -> None:
+        super()._announce()
+        link = self.link
+        if link is not None:
+            # After the monitors, as for local mail: the supervisor knows first.
+            reason, actor, error = self._reason, str(self._ref), self._error
+            assert reason is not None
+
+            def exited() -> ActorExitedError:
+                failure = ActorExitedError(actor, reason)
+                failure.__cause__ = error
+                return failure
+
+            link.channel.close(exited)
+
+
+class ProcessRef(SupervisedRef["ProcessActor"]):
+    """The stand-in's ref: a ``SupervisedRef`` whose actor lives in another process."""
+
+    _lifecycle_class: ClassVar[type[Lifecycle]] = ProcessLifecycle
+    lifecycle: ProcessLifecycle
+
+    @property
+    def pid(self) -> int | None:
+        """The child process's pid (None before it was spawned)."""
+        link = self.lifecycle.link
+        return None if link is None else link.pid
+
+    def proxy(self) -> NoReturn:  # type: ignore[override]
+        raise TypeError(
+            f"{self} runs in its own process (isolation='process'): send it messages with "
+            "tell/ask; a proxy cannot reach its methods"
+        )
+
+
+class _EncodingMailbox(Mailbox):
+    """The stand-in's inbox: mail for the child is encoded on the sender's thread."""
+
+    __slots__ = ("codec",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.codec: Codec | None = None
+
+    def put(self, envelope: Envelope[Any]) -> None:
+        message = envelope.message
+        if not isinstance(message, _LOCAL):
+            assert self.codec is not None
+            try:
+                data = self.codec.encode(message)
+            except Exception as error:
+                if envelope.reply_to is None:
+                    raise
+                envelope.reply_to.set_exception(exc_info=(type(error), error, None))
+                return
+            envelope = Envelope(data, envelope.reply_to)
+        super().put(envelope)
+
+
+class ProcessActor(SupervisedActor):
+    """The stand-in of a process-isolated child; see the module docstring."""
+
+    _ref_class = ProcessRef
+
+    trap_exits = True
+    """The stand-in takes an exit signal in order, after forwarding the mail sent before
+    it; the child actor then treats it by its own ``trap_exits``."""
+
+    def __init__(self, spec: ChildSpec, path: str, registry: Registry) -> None:
+        super().__init__()
+        self._spec = spec
+        self._path = path
+        self._registry = registry
+        inbox = self.actor_inbox
+        assert isinstance(inbox, _EncodingMailbox)
+        inbox.codec = spec.process_options.codec
+
+    @staticmethod
+    def _create_actor_inbox() -> _EncodingMailbox:
+        return _EncodingMailbox()
+
+    def __str__(self) -> str:
+        return f"{self._path} (isolated, {self.actor_urn})"
+
+    @property
+    def _lifecycle(self) -> ProcessLifecycle:
+        lifecycle = self._sv_lifecycle
+        assert isinstance(lifecycle, ProcessLifecycle)
+        return lifecycle
+
+    def _actor_loop(self) -> None:
+        lifecycle = self._lifecycle
+        try:
+            link = _Link(self._spec, self._path, self._registry, lifecycle)
+        except BaseException as error:
+            lifecycle.finish(ExitReason.crash(error), error)
+            return
+        lifecycle.link = link
+        link.settled.wait()
+        if not link.started.is_set():
+            self._finish(link)
+            return
+        lifecycle.publish({"process_start_s": round(link.start_seconds, 3)})
+        lifecycle.set_started()
+        try:
+            self._forward(link)
+        except BaseException as error:
+            link.kill(ExitReason.crash(error))
+        self._finish(link)
+
+    def _finish(self, link: _Link) -> None:
+        # This thread spawned the process, so it must outlive it (PR_SET_PDEATHSIG).
+        link.exited.wait()
+        self.actor_stopped.set()
+        pykka.ActorRegistry.unregister(self.actor_ref)
+        lifecycle = self._lifecycle
+        if link.traceback:
+            lifecycle.note_remote_failure(link.traceback)
+        lifecycle.finish(link.exit_reason or KILLED, link.error)
+
+    def _forward(self, link: _Link) -> None:
+        """Write mail to the child until the process ends or is asked to."""
+        lifecycle = self._lifecycle
+        get = lifecycle.mailbox.get
+        while lifecycle.exit_request is None:
+            envelope = get()
+            lifecycle.current = envelope
+            message = envelope.message
+            if type(message) is bytes:
+                link.forward(message, envelope.reply_to)
+            elif message is _EXITED:
+                return
+            elif isinstance(message, ExitSignal):
+                link.stop(message.reason)
+                return
+            elif isinstance(message, _ActorStop):
+                link.stop(NORMAL)  # the stop is answered once the exit is announced
+                return
+        link.stop(lifecycle.exit_request)
+
+
+class _Link:
+    """This process's end of one child process: spawn, reader thread, watchdog, reap."""
+
+    def __init__(
+        self, spec: ChildSpec, path: str, registry: Registry, lifecycle: ProcessLifecycle
+    ) -> None:
+        options = spec.process_options
+        self.path = path
+        self.registry = registry
+        self.lifecycle = lifecycle
+        self.heartbeat = options.heartbeat
+        self.tick = beat_interval(options.heartbeat)
+        self.memory_limit = None if options.memory_mb is None else options.memory_mb * 2**20
+        self.started = threading.Event()
+        self.settled = threading.Event()
+        """Set once the child started, or failed to."""
+        self.exited = threading.Event()
+        """Set once the process is gone and reaped."""
+        self.exit_reason: ExitReason | None = None
+        self.traceback = ""
+        self.error: BaseException | None = None
+        self.start_seconds = 0.0
+        self.marker: object = None
+        self.remote_depth = 0
+        self._taken = -1
+        self._exit_frame: Exited | None = None
+        self._kill_reason: ExitReason | None = None
+        self._kill_lock = threading.Lock()
+        self._reaped = False
+        self._rss_mb = 0
+        context = multiprocessing.get_context("spawn")
+        parent_end, child_end = context.Pipe(duplex=True)
+        self.channel = Channel(parent_end, options.codec)
+        self.process = context.Process(
+            target=host_main,
+            args=(spec, os.getpid(), child_end),
+            name=f"supervisors:{path}",
+            daemon=True,
+        )
+        self._spawned = time.monotonic()
+        try:
+            self.process.start()
+        except Exception as error:
+            parent_end.close()
+            raise RuntimeError(
+                f"cannot start {path} in its own process: {error} (its start function, "
+                "args and process options must be picklable)"
+            ) from error
+        finally:
+            child_end.close()  # else this process holds the pipe open: no EOF when it dies
+        self.pid: int | None = self.process.pid
+        threading.Thread(target=self._read, name=f"supervisors-reader:{path}", daemon=True).start()
+
+    # -- used by the stand-in -----------------------------------------------------------
+
+    def forward(self, data: bytes, reply_to: pykka.Future[Any] | None) -> None:
+        if reply_to is None:
+            self.channel.send(Tell(None, data))
+        else:
+            self.channel.ask(None, data, reply_to)
+
+    def stop(self, reason: ExitReason) -> None:
+        """Send the exit signal and wait for the process to end (the supervisor kills it
+        if that takes longer than its shutdown time); its own exit reason says how."""
+        self.channel.send(Stop(reason))
+        self.exited.wait()
+
+    def kill(self, reason: ExitReason) -> None:
+        """SIGKILL the process; it exits with ``reason``."""
+        with self._kill_lock:
+            if self._kill_reason is not None or self._reaped:
+                return
+            self._kill_reason = reason
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)  # type: ignore[arg-type]
+
+    # -- the reader thread --------------------------------------------------------------
+
+    def _read(self) -> None:
+        connection = self.channel.connection
+        sentinel = self.process.sentinel
+        last_sign = time.monotonic()
+        next_check = last_sign + self.tick
+        silence_limit = max(self.heartbeat, BOOT_GRACE)  # until the first frame
+        try:
+            while True:
+                ready = wait_ready([connection, sentinel], timeout=self.tick)
+                if connection in ready:
+                    try:
+                        data = connection.recv_bytes()
+                    except (EOFError, OSError):
+                        break
+                    last_sign = time.monotonic()
+                    silence_limit = self.heartbeat
+                    self._handle(decode_frame(data))
+                elif ready:
+                    self._drain()
+                    break
+                now = time.monotonic()
+                if now >= next_check:
+                    next_check = now + self.tick
+                    self._watch(now - last_sign, silence_limit)
+        except Exception as error:
+            logger.exception("reader of isolated child %s failed", self.path)
+            self.kill(ExitReason("crash", f"protocol error with the child process: {error}"))
+        finally:
+            self._reap()
+
+    def _drain(self) -> None:
+        """Handle what the process sent before it ended."""
+        connection = self.channel.connection
+        with contextlib.suppress(EOFError, OSError):
+            while connection.poll(0):
+                self._handle(decode_frame(connection.recv_bytes()))
+
+    def _handle(self, frame: object) -> None:
+        if isinstance(frame, Beat):
+            if frame.taken != self._taken:
+                self._taken = frame.taken
+                self.marker = frame
+            self.remote_depth = frame.depth
+            if frame.figures is not None:
+                self.lifecycle.publish(frame.figures)
+        elif isinstance(frame, Tell):
+            self._route_tell(frame)
+        elif isinstance(frame, Ask):
+            self._route_ask(frame)
+        elif isinstance(frame, Reply | Fail):
+            if self._exit_frame is None:  # after it, the exit answers them, in order
+                self.channel.resolve(frame)
+        elif isinstance(frame, Started):
+            self.start_seconds = time.monotonic() - self._spawned
+            self.started.set()
+            self.settled.set()
+        elif isinstance(frame, Exited):
+            self._exit_frame = frame
+
+    def _route_tell(self, frame: Tell) -> None:
+        name = frame.name
+        assert name is not None
+        try:
+            message = self.channel.codec.decode(frame.data)
+        except Exception as error:
+            logger.error("%s told %r an undecodable message (%s); dropped", self.path, name, error)
+            return
+        try:
+            self.registry.tell(name, message)
+        except pykka.ActorDeadError:
+            logger.warning(
+                "%s told %r a %s, but nothing runs under that name; dropped",
+                self.path,
+                name,
+                type(message).__name__,
+            )
+
+    def _route_ask(self, frame: Ask) -> None:
+        name = frame.name
+        assert name is not None
+        reply = WireReply(self.channel, frame.id)
+        try:
+            message = self.channel.codec.decode(frame.data)
+        except Exception as error:
+            problem = TypeError(f"cannot decode the ask for {name!r}: {error}")
+            reply.set_exception((TypeError, problem, None))
+            return
+        ref = self.registry.whereis(name)
+        if ref is None:
+            reply.set_exception((NoProcError, NoProcError(name), None))
+            return
+        try:
+            ref.actor_inbox.put(Envelope(message, reply_to=reply))
+        except Exception as error:  # a mailbox that refuses (closed) answers asks itself
+            with contextlib.suppress(Exception):
+                reply.set_exception((type(error), error, None))
+
+    def _watch(self, silence: float, limit: float) -> None:
+        if self._kill_reason is not None:
+            return
+        if silence > limit:
+            self.kill(
+                ExitReason(
+                    "hung",
+                    f"no heartbeat from process {self.pid} for {silence:.1f}s "
+                    f"(allowed: {limit:g}s)",
+                )
+            )
+            return
+        rss = _rss_bytes(self.pid)
+        if rss is None:
+            return
+        rss_mb = round(rss / 2**20)
+        if rss_mb != self._rss_mb:
+            self._rss_mb = rss_mb
+            self.lifecycle.publish({"rss_mb": rss_mb})
+        if self.memory_limit is not None and rss > self.memory_limit:
+            self.kill(
+                ExitReason(
+                    "memory_limit",
+                    f"RSS {rss / 2**20:.0f} MiB over the {self.memory_limit / 2**20:g} MiB "
+                    f"ceiling (process {self.pid})",
+                )
+            )
+
+    # -- the end ------------------------------------------------------------------------
+
+    def _reap(self) -> None:
+        process = self.process
+        if not wait_ready([process.sentinel], timeout=REAP_GRACE):
+            # It closed the pipe but lives on: it cannot be served any more.
+            self.kill(ExitReason("crash", f"process {self.pid} closed its pipe"))
+            wait_ready([process.sentinel])
+        with self._kill_lock:
+            process.join()  # exited (sentinel ready): reaps at once, no zombie left
+            self._reaped = True
+        code = process.exitcode
+        assert code is not None
+        process.close()  # its sentinel fd, now rather than whenever it is collected
+        self.exit_reason, self.traceback, self.error = self._why(code)
+        self.channel.connection.close()
+        self.exited.set()
+        self.settled.set()
+        with contextlib.suppress(pykka.ActorDeadError):  # killed: its mailbox is closed
+            self.lifecycle.mailbox.put(Envelope(_EXITED))
+
+    def _why(self, code: int) -> tuple[ExitReason, str, BaseException | None]:
+        """The exit reason, traceback text and cause of a process that ended with
+        ``code`` (negative: the signal that ended it)."""
+        if self._kill_reason is not None:
+            return self._kill_reason, "", None
+        frame = self._exit_frame
+        if frame is not None:
+            error = None
+            if frame.traceback:
+                type_name, _, message = frame.reason.detail.partition(": ")
+                error = RemoteError(type_name, message, frame.traceback)
+            return frame.reason, frame.traceback, error
+        pid = self.pid
+        if code < 0:
+            number = -code
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = f"signal {number}"
+            if number == signal.SIGKILL:
+                detail = (
+                    f"SIGKILL (signal 9) sent from outside the tree, e.g. by the OOM killer "
+                    f"(process {pid})"
+                )
+                return ExitReason("killed", detail), "", None
+            return ExitReason("crash", f"{name} (signal {number}) in process {pid}"), "", None
+        if code == 0:
+            return ExitReason("normal", f"process {pid} exited by itself with code 0"), "", None
+        return ExitReason("crash", f"process {pid} exited by itself with code {code}"), "", None
+
+
+def _rss_bytes(pid: int | None) -> int | None:
+    """Resident memory of ``pid`` (Linux ``/proc``), or None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None

@@ -1,0 +1,79 @@
+"""A tiny actor for the process-isolation tests, in a module of its own so that the
+spawned child process can import it by name (tests/supervisors is on its sys.path).
+
+It is driven by plain-list messages (the default codec carries plain values): each
+command makes the child fail in one of the ways a native component can, or talk to a
+name in the parent.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+from supervisors import NORMAL, SupervisedActor, ask, tell
+
+
+class Probe(SupervisedActor):
+    """Answers ``["echo", x]`` with ``x``; the other commands are in ``on_receive``."""
+
+    def __init__(self, label: str = "probe", fail_start: bool = False) -> None:
+        super().__init__()
+        self.label = label
+        self.fail_start = fail_start
+        self.hoard: list[bytes] = []
+
+    def on_start(self) -> None:
+        if self.fail_start:
+            raise RuntimeError(f"{self.label} refuses to start")
+        self.publish_figures(label=self.label)
+
+    def on_stop(self) -> None:
+        # Proof that on_stop ran in the child: the parent's "witness" hears of it.
+        tell("witness", ["stopped", self.label, os.getpid()])
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case ["echo", value]:
+                return value
+            case ["pid"]:
+                return os.getpid()
+            case ["raise", text]:
+                raise ValueError(text)
+            case ["abort"]:
+                os.abort()
+            case ["segv"]:
+                ctypes.string_at(0)
+            case ["exit", code]:
+                os._exit(code)
+            case ["normal"]:
+                self.exit(NORMAL)
+            case ["sleep", seconds]:
+                tell("witness", ["sleeping", os.getpid()])  # the test knows it is stuck now
+                time.sleep(seconds)
+                return "slept"
+            case ["freeze"]:
+                os.kill(os.getpid(), signal.SIGSTOP)  # no heartbeat from here on
+                time.sleep(60)  # the stop may land a moment later: no reply before it
+            case ["alloc", megabytes]:
+                self.hoard.append(b"\x01" * (megabytes << 20))  # touched: resident
+                return "allocated"
+            case ["tell", name, value]:
+                tell(name, value)
+            case ["ask", name, value]:
+                return ask(name, value, timeout=10)
+            case ["figure", value]:
+                self.publish_figures(value=value)
+            case ["limits"]:
+                return [sorted(os.sched_getaffinity(0)), os.getpriority(os.PRIO_PROCESS, 0)]
+            case ["threads"]:
+                return threading.active_count()
+            case ["bad_reply"]:
+                return object()  # the codec cannot encode it
+            case _:
+                raise ValueError(f"unknown command {message!r}")
+        return None
