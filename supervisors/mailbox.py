@@ -53,7 +53,7 @@ never handled as a message.
 OverflowPolicy = Literal["reject", "drop_oldest"]
 
 
-class MailboxLimit(msgspec.Struct, frozen=True):
+class MailboxLimit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """How many messages may wait in a child's mailbox, and who loses past that."""
 
     capacity: int
