@@ -2,8 +2,9 @@
 
 A Solo worker is registered under its child id (callers find it by that name, restarted or
 not), is started with the config first, gets ``[supervisor] shutdown_timeout`` seconds
-to stop before it is killed, and has the mailbox bound ``[mailboxes]`` gives its name. Anything else about a child (restart type, heartbeat) differs
-per actor and is passed explicitly where it does.
+to stop before it is killed, and has the mailbox bound ``[mailboxes]`` gives its name.
+Anything else about a child (restart type, heartbeat) differs per actor and is passed
+explicitly where it does.
 """
 
 from __future__ import annotations
