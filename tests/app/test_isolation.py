@@ -24,6 +24,7 @@ from solo_actors.config import load_config
 from solo_actors.dialogue import converse
 from solo_actors.messages import Interrupt, LLMCancel, LLMDone, LLMRequest, LLMToken, new_id
 from tests.conftest import ConfigFactory
+from tests.llm.conftest import collector  # noqa: F401  (a fixture: a registered receiver)
 
 ISOLATED = ("solo/llm", "solo/voice/stt", "solo/voice/tts", "solo/voice/wake")
 TIMEOUT = 120.0
@@ -44,27 +45,6 @@ def tree(make_config: ConfigFactory) -> Iterator[supervisors.SupervisorRef]:
     root = start_tree(config)
     yield root
     root.stop()
-
-
-class Collector(supervisors.SupervisedActor):
-    def __init__(self, heard: queue.Queue[Any]) -> None:
-        super().__init__()
-        self.heard = heard
-
-    def on_receive(self, message: Any) -> None:
-        self.heard.put(message)
-
-
-@pytest.fixture
-def collector() -> Iterator[tuple[str, queue.Queue[Any]]]:
-    """A registered name in this process that records what it is told."""
-    heard: queue.Queue[Any] = queue.Queue()
-    ref = Collector.start(heard)
-    name = f"collector-{new_id()}"
-    supervisors.default_registry.register(name, ref)
-    yield name, heard
-    supervisors.default_registry.unregister(name, ref)
-    ref.stop()
 
 
 def pid_of(root: supervisors.SupervisorRef, path: str) -> int:
@@ -93,7 +73,9 @@ def test_a_text_turn_streams_through_the_isolated_llm(tree: supervisors.Supervis
 
 @pytest.mark.parametrize("how", ["cancel", "interrupt"])
 def test_a_cancel_stops_a_generation_in_the_llm_process(
-    tree: supervisors.SupervisorRef, collector: tuple[str, queue.Queue[Any]], how: str
+    tree: supervisors.SupervisorRef,
+    collector: tuple[str, queue.Queue[Any]],  # noqa: F811  (the imported fixture)
+    how: str,
 ) -> None:
     name, heard = collector
     request = LLMRequest(
