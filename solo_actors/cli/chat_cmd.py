@@ -98,7 +98,9 @@ def chat_main(args: argparse.Namespace, config: Config) -> int:
             supervisors.SupFlags(
                 intensity=config.supervisor.intensity, period=config.supervisor.period
             ),
-            [child_spec(config, LLM_NAME)],
+            # In this process whatever [isolation] says: the session hands the actor an
+            # in-process sink (a queue's put) and calls its methods through a proxy.
+            [msgspec.structs.replace(child_spec(config, LLM_NAME), isolation="thread")],
             name="chat",
         )
     except supervisors.StartError as error:

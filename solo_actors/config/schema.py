@@ -264,6 +264,22 @@ class AgentsConfig(Section):
     """Import CrewAI right after start instead of on the first run."""
 
 
+class ActorIsolation(Section):
+    """How one actor (by registered name) runs; see ``[isolation]`` in default.toml."""
+
+    mode: Literal["thread", "process"]
+    """"process": in its own OS process, so its crash, hang or leak takes nothing else
+    down; "thread": in Solo's process (faster to start, nothing crosses a pipe)."""
+    memory_mb: Annotated[int, msgspec.Meta(ge=0)] = 0
+    """Resident-memory ceiling of its process; over it the process is killed (0 = none)."""
+    cpus: list[Annotated[int, msgspec.Meta(ge=0)]] = msgspec.field(default_factory=list)
+    """CPUs its process may run on (empty = all)."""
+    nice: Annotated[int, msgspec.Meta(ge=0, le=19)] = 0
+    """How much lower than Solo's its process's CPU priority is (a nice increment)."""
+    heartbeat: Seconds = 10.0
+    """Seconds its process may show no sign of life before it is killed as hung."""
+
+
 class Config(Section):
     profile: str
     """Name of the profile this config was built from (set by the loader)."""
@@ -280,3 +296,5 @@ class Config(Section):
     voice: VoiceConfig
     api: ApiConfig
     agents: AgentsConfig
+    isolation: dict[str, ActorIsolation]
+    """By registered name: actors that run in their own process (absent: in-process)."""
