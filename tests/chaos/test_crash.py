@@ -15,14 +15,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import requests
 
 from solo_actors.config import REPO_ROOT
 from tests.conftest import config_environment
+from tests.voice.conftest import wait_for
 
 FLUSH_MS = 50
 SETTINGS = {"api.port": 0, "store.flush_interval_ms": FLUSH_MS, "llm.max_tokens": 8,
@@ -38,16 +37,6 @@ def start_run(var_dir: Path) -> subprocess.Popen[bytes]:
         [sys.executable, str(REPO_ROOT / "run.py"), "--profile", "test"],
         env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Api:
