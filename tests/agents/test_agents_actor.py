@@ -55,7 +55,8 @@ def test_progress_and_the_end_go_to_the_events_hub_like_turns(harness: HarnessFa
     agents = harness(answer, {"two": workflow_toml(2)})
     subscription = HUB.subscribe(frozenset({"agents"}), 100, lambda: None)
     try:
-        accepted = supervisors.ask(agents.agents, RunWorkflow(workflow="two", input="x"), timeout=10)
+        request = RunWorkflow(workflow="two", input="x")
+        accepted = supervisors.ask(agents.agents, request, timeout=10)
         wait_until(
             lambda: supervisors.ask(agents.agents, GetRun(run_id=accepted.run_id), timeout=5)
             .finished, 60, "the run's end",
