@@ -4,6 +4,7 @@ Starts the assistant in-process (test profile, api on a free port), loads the pa
 token, asks a question and sees the reply, presses restart on an actor and sees its restart
 count go up, and saves a screenshot in the test's tmp dir (and, when
 ``SOLO_DASHBOARD_SCREENSHOT`` names a file, there too: that is how docs/dashboard.png is made).
+A second test follows an agents run, started over the API, live to its end.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 TIMEOUT_MS = 60_000
 expect.set_options(timeout=TIMEOUT_MS)  # a first reply on a loaded 2-core machine takes a while
+RUN_TIMEOUT_MS = 300_000
 
 
 @pytest.fixture
@@ -84,4 +86,27 @@ def test_dashboard_asks_and_restarts_in_a_real_browser(
     assert shot.stat().st_size > 10_000
     if os.environ.get("SOLO_DASHBOARD_SCREENSHOT"):
         shutil.copy(shot, os.environ["SOLO_DASHBOARD_SCREENSHOT"])
+    assert problems == []
+
+
+def test_dashboard_follows_an_agents_run_live(
+    browser: BrowserContext, assistant: RunningApi
+) -> None:
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(assistant.url + "/")
+    page.fill("#token", assistant.tokens["read"])
+    page.click("#token-form button")
+    expect(page.locator("#health")).to_have_text("running")
+    expect(page.locator('body[data-events="connected"]')).to_have_count(1)
+    body = {"workflow": "critique", "input": "The shop opens at nine."}
+    started = assistant.post("/agents/run", scope="control", json=body)
+    assert started.status_code == 202, started.text
+    row = page.locator(f'#runs tr[data-run="{started.json()["run_id"]}"]')
+    # The tiny model's one-step critique, crewai's first import included, on a loaded machine.
+    expect(row.locator("td.status")).to_have_text("done", timeout=RUN_TIMEOUT_MS)
+    expect(row.locator("td.workflow")).to_have_text("critique")
+    expect(row.locator("td.step")).to_have_text("1/1 steps")
     assert problems == []
