@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
+from solo_actors.api.auth import Scope
 from tests.api.apikit import RunningApi, start_assistant
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,6 +52,21 @@ def assistant(tmp_path: Path) -> Iterator[RunningApi]:
     running.stop()
 
 
+def open_dashboard(
+    browser: BrowserContext, assistant: RunningApi, scope: Scope
+) -> tuple[Page, list[str]]:
+    """The dashboard, signed in with a ``scope`` token; the list collects page errors."""
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(assistant.url + "/")
+    page.fill("#token", assistant.tokens[scope])
+    page.click("#token-form button")
+    expect(page.locator("#health")).to_have_text("running")
+    return page, problems
+
+
 def restarts_cell(page: Page, path: str) -> Locator:
     return page.locator(f'#tree tr[data-path="{path}"] td.restarts')
 
@@ -58,14 +74,7 @@ def restarts_cell(page: Page, path: str) -> Locator:
 def test_dashboard_asks_and_restarts_in_a_real_browser(
     browser: BrowserContext, assistant: RunningApi, tmp_path: Path
 ) -> None:
-    page = browser.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(assistant.url + "/")
-    page.fill("#token", assistant.tokens["control"])
-    page.click("#token-form button")
-    expect(page.locator("#health")).to_have_text("running")
+    page, problems = open_dashboard(browser, assistant, "control")
     expect(page.locator('#tree tr[data-path="solo/llm"] td.state')).to_have_text("running")
 
     page.fill("#question", "Say hello in three words.")
@@ -92,14 +101,7 @@ def test_dashboard_asks_and_restarts_in_a_real_browser(
 def test_dashboard_follows_an_agents_run_live(
     browser: BrowserContext, assistant: RunningApi
 ) -> None:
-    page = browser.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(assistant.url + "/")
-    page.fill("#token", assistant.tokens["read"])
-    page.click("#token-form button")
-    expect(page.locator("#health")).to_have_text("running")
+    page, problems = open_dashboard(browser, assistant, "read")
     expect(page.locator('body[data-events="connected"]')).to_have_count(1)
     body = {"workflow": "critique", "input": "The shop opens at nine."}
     started = assistant.post("/agents/run", scope="control", json=body)
