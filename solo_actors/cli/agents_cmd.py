@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 import msgspec
+import pykka
 
 import supervisors
 from solo_actors.agents.actor import AGENTS_NAME
@@ -132,13 +133,19 @@ def start_helper(tree: supervisors.SupervisorRef, spec: supervisors.ChildSpec) -
 def wait_memory_ready(timeout: float) -> str | None:
     """Wait until memory has opened its index (a recall before that finds nothing)."""
     deadline = time.monotonic() + timeout
-    while True:
-        status = supervisors.ask(MEMORY_NAME, GetMemoryStatus(), timeout=ASK_TIMEOUT)
+    problem = f"not ready after {timeout:g} s"
+    while time.monotonic() < deadline:
+        try:
+            status = supervisors.ask(MEMORY_NAME, GetMemoryStatus(), timeout=ASK_TIMEOUT)
+        except pykka.Timeout:
+            continue  # busy loading on a loaded machine: ask again until the deadline
+        except (supervisors.NoProcError, pykka.ActorDeadError):
+            return "it stopped"
         if status.ready:
             return None
-        if time.monotonic() > deadline:
-            return status.last_error or f"not ready after {timeout:g} s"
+        problem = status.last_error or problem
         time.sleep(0.1)
+    return problem
 
 
 def follow_run(workflow: str, text: str, *, as_json: bool) -> int:
