@@ -92,6 +92,18 @@ class SoloLLM(BaseLLM):
     def get_context_window_size(self) -> int:
         return self._context_window
 
+    def get_input_tokens_count(
+        self,
+        messages: str | list[Any],
+        tools: list[dict[str, Any]] | None = None,
+        response_model: type[BaseModel] | None = None,
+    ) -> int:
+        # CrewAI sizes each request before sending it. The exact count is the llm actor's
+        # tokenizer's; a quarter of the characters (CrewAI's own fallback) is enough for that
+        # check, without the warning the base class logs for it on every call.
+        system, prompt = flatten(messages)
+        return (len(system or "") + len(prompt) + 3) // 4
+
 
 def flatten(messages: str | list[Any]) -> tuple[str | None, str]:
     """CrewAI's chat messages as the llm actor's (system prompt, prompt): the system
