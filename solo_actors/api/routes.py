@@ -57,8 +57,11 @@ class Route:
 
 INT = {"type": "integer"}
 STRING = {"type": "string"}
-TIME = {"type": "string", "pattern": r"^\d+(\.\d+)?[smhd]?$",
-        "description": "epoch seconds, or a duration ago: 90s, 10m, 2h, 1d"}
+TIME = {
+    "type": "string",
+    "pattern": r"^\d+(\.\d+)?[smhd]?$",
+    "description": "epoch seconds, or a duration ago: 90s, 10m, 2h, 1d",
+}
 
 
 READINESS_SCHEMA: dict[str, Any] = {

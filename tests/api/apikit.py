@@ -95,7 +95,6 @@ def start_assistant(var_dir: Path, overrides: Mapping[str, object] | None = None
     return RunningApi(root, config, url, tokens, log)
 
 
-
 def sse_events_iter(response: requests.Response) -> Iterator[tuple[str, Any]]:
     """``(event name, data)`` of each server-sent event of a streamed response, as it comes."""
     name = ""

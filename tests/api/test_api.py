@@ -186,9 +186,9 @@ def sse_events(response: requests.Response, until: str) -> list[tuple[str, Any]]
     name = ""
     for line in response.iter_lines(decode_unicode=True):
         if line.startswith("event: "):
-            name = line[len("event: "):]
+            name = line[len("event: ") :]
         elif line.startswith("data: "):
-            events.append((name, json.loads(line[len("data: "):])))
+            events.append((name, json.loads(line[len("data: ") :])))
             if name == until:
                 break
     return events
@@ -243,8 +243,9 @@ def test_log_filters_newest_first(api: RunningApi) -> None:
 
 
 def test_turns_conversations_and_memories_come_from_their_actors(api: RunningApi) -> None:
-    asked = api.post("/ask", scope="control", json={"text": "Hi there.",
-                                                    "conversation_id": "conv-store"})
+    asked = api.post(
+        "/ask", scope="control", json={"text": "Hi there.", "conversation_id": "conv-store"}
+    )
     assert asked.status_code == 200, asked.text
     deadline = time.monotonic() + 20  # the store flushes within store.flush_interval_ms
     conversation = api.get("/conversations/conv-store", scope="read")
