@@ -10,8 +10,8 @@ sent straight to the llm actor, in one process. Prints one JSON object.
   crew's wall time outside the llm (CrewAI's prompt building, parsing, callbacks).
 
 The response cache is off (a repeated greedy request would otherwise be replayed) and the
-crewai import is done before the clock starts. ``load_average`` is recorded because the
-machine is shared: compare runs only at similar load.
+crewai import is done before the clock starts. ``load_average`` (1-minute, at the start and
+at the end) is recorded because the machine is shared: compare runs only at similar load.
 
 Usage: python bench/bench_agents.py [--model ID] [--threads N] [--step-max-tokens N]
                                     [--input TEXT]
@@ -141,6 +141,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             run = crew_run(args.input)
             direct = direct_run(run, config)
+            load_end = os.getloadavg()[0]
         finally:
             tree.stop()
     direct_seconds = sum(step["seconds"] for step in direct)
@@ -153,6 +154,7 @@ def main() -> None:
                 "step_max_tokens": args.step_max_tokens,
                 "cpus": os.cpu_count(),
                 "load_average": round(load, 2),
+                "load_average_end": round(load_end, 2),
                 "python": platform.python_version(),
                 "crewai_import_seconds": round(import_seconds, 2),
                 "crew": {

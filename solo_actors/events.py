@@ -1,11 +1,12 @@
-"""The events hub: live turns, tokens and supervisor reports for whoever watches.
+"""The events hub: live turns, tokens, supervisor reports and agents runs for whoever watches.
 
-Actors publish what happened (a `TurnDone`, an `LLMToken`, a supervisor report) with
-``HUB.publish(...)``; the API's ``/events`` (server-sent events) and ``/ws`` (WebSocket)
-streams subscribe. Publishing must never slow an actor down, whoever is watching: each
-subscriber has its own bounded queue, a full queue drops its *oldest* event (a live view
-wants the newest) and counts the drop, and a publish costs a lock, an append and at most one
-wake-up call per subscriber. Nothing here blocks or does I/O.
+Actors publish what happened (a `TurnDone`, an `LLMToken`, a supervisor report, an agents
+run's `RunProgress` and final `WorkflowRun`) with ``HUB.publish(...)``; the API's
+``/events`` (server-sent events) and ``/ws`` (WebSocket) streams subscribe. Publishing must
+never slow an actor down, whoever is watching: each subscriber has its own bounded queue, a
+full queue drops its *oldest* event (a live view wants the newest) and counts the drop, and
+a publish costs a lock, an append and at most one wake-up call per subscriber. Nothing here
+blocks or does I/O.
 
 The hub is process-wide (like the name registry), so a publisher needs no reference to the
 API actor and keeps working while the API restarts.
@@ -23,10 +24,11 @@ from typing import Literal
 import msgspec
 
 import supervisors
-from solo_actors.messages import LLMToken, TurnDone
+from solo_actors.messages import LLMToken, RunProgress, TurnDone, WorkflowRun
 
-Topic = Literal["turn", "token", "report"]
-TOPICS: tuple[Topic, ...] = ("turn", "token", "report")
+Topic = Literal["turn", "token", "report", "agents"]
+TOPICS: tuple[Topic, ...] = ("turn", "token", "report", "agents")
+Published = TurnDone | LLMToken | supervisors.Report | RunProgress | WorkflowRun
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,14 +39,16 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     topic: Topic
     at: float
     """Wall-clock epoch seconds of the publish."""
-    data: TurnDone | LLMToken | supervisors.Report
+    data: Published
 
 
-def topic_of(message: TurnDone | LLMToken | supervisors.Report) -> Topic:
+def topic_of(message: Published) -> Topic:
     if isinstance(message, TurnDone):
         return "turn"
     if isinstance(message, LLMToken):
         return "token"
+    if isinstance(message, RunProgress | WorkflowRun):
+        return "agents"
     return "report"
 
 
@@ -111,7 +115,7 @@ class EventHub:
         with self._lock:
             self.dropped += 1
 
-    def publish(self, message: TurnDone | LLMToken | supervisors.Report) -> None:
+    def publish(self, message: Published) -> None:
         """Hand ``message`` to every subscriber of its topic; never blocks on them."""
         # The tuple is replaced, never changed, so iterating a stale one is safe and the
         # common case (nobody watching) costs one attribute read.

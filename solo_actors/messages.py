@@ -471,9 +471,10 @@ class MemoryStatus(Message, frozen=True):
 # --- agents: CrewAI workflows over the local llm -------------------------------------------
 # The "agents" actor takes `RunWorkflow` (ask -> `RunAccepted`, or `AgentsError` naming what was
 # wrong), `GetRun` (ask -> `WorkflowRun` | `AgentsError`), `CancelRun` (ask -> `WorkflowRun` |
-# `AgentsError`) and `ListWorkflows` (ask -> `Workflows`). A run's ``reply_to`` gets a
-# `RunProgress` as each step (one task of the workflow) starts and ends, then the final
-# `WorkflowRun`. Times are monotonic seconds, durations seconds.
+# `AgentsError`), `ListWorkflows` (ask -> `Workflows`) and `ListRuns` (ask -> `Runs`). A run's
+# ``reply_to`` and the events hub (topic "agents") get a `RunProgress` as each step (one task of
+# the workflow) starts and ends, then the final `WorkflowRun`. Times are monotonic seconds,
+# durations seconds.
 
 RunStatus = Literal[
     "queued", "running", "done", "failed", "cancelled", "timeout", "max_steps", "max_tokens"
@@ -518,6 +519,12 @@ class ListWorkflows(Message, frozen=True):
     """Ask: the workflows the agents actor can run (-> `Workflows`)."""
 
 
+class ListRuns(Message, frozen=True):
+    """Ask: the ``limit`` most recent runs kept, newest first (-> `Runs`)."""
+
+    limit: int = 20
+
+
 class WorkflowInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     description: str
@@ -549,6 +556,20 @@ class StepResult(msgspec.Struct, frozen=True, kw_only=True):
     completion_tokens: int = 0
 
 
+class ToolCall(msgspec.Struct, frozen=True, kw_only=True):
+    """One call of a tool during a run: by an agent, or to fill a ``{tool}`` placeholder
+    before the crew starts (``placeholder``)."""
+
+    tool: str
+    arguments: dict[str, JsonValue]
+    output: str
+    """What the tool answered (cut to 2,000 characters)."""
+    step: int | None
+    """The 1-based step running when it was called."""
+    placeholder: bool = False
+    seconds: float = 0.0
+
+
 class WorkflowRun(Message, frozen=True, kw_only=True):
     """A run as it stands: every step's output so far, and the final ``result``."""
 
@@ -568,10 +589,17 @@ class WorkflowRun(Message, frozen=True, kw_only=True):
     llm_seconds: float = 0.0
     llm_calls: int = 0
     completion_tokens: int = 0
+    tool_calls: list[ToolCall] = msgspec.field(default_factory=list)
+
+
+class Runs(Message, frozen=True):
+    items: list[WorkflowRun]
+    """Newest first."""
 
 
 class RunProgress(Message, frozen=True):
-    """Step ``step`` (1-based) of ``steps`` started or ended (``output`` then set)."""
+    """Step ``step`` (1-based) of ``steps`` started or ended (``output`` and ``seconds``,
+    the step's duration, then set)."""
 
     run_id: str
     workflow: str
@@ -581,3 +609,4 @@ class RunProgress(Message, frozen=True):
     agent: str
     status: StepStatus
     output: str = ""
+    seconds: float = 0.0

@@ -2,8 +2,9 @@
 
 Messages in (see solo_actors/messages.py, "agents"): `RunWorkflow` (ask -> `RunAccepted` or
 `AgentsError`; as a tell from the dialogue actor it carries the user's turn), `GetRun`,
-`CancelRun`, `ListWorkflows`. Out, to a run's ``reply_to``: `RunProgress` per step, then
-the final `WorkflowRun`; for a turn, the answer as `LLMToken`, `LLMDone` and `TurnDone`.
+`CancelRun`, `ListWorkflows`, `ListRuns`. Out, to a run's ``reply_to`` and to the events hub
+(topic "agents", what the API's /events and /ws carry): `RunProgress` per step, then the
+final `WorkflowRun`; for a turn, the answer as `LLMToken`, `LLMDone` and `TurnDone`.
 
 The actor's own thread never runs a crew: each run gets a worker thread (owned by the actor,
 joined when the run ends) and a collector actor that receives the run's llm replies, so the
@@ -38,11 +39,13 @@ from solo_actors.agents.tools import ToolContext, ToolSpec, toolbox
 from solo_actors.agents.workflows import WorkflowSpec, configured_workflows
 from solo_actors.config import Config
 from solo_actors.dialogue import TurnCollector, TurnWaiter
+from solo_actors.events import HUB
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AgentsError,
     CancelRun,
     GetRun,
+    ListRuns,
     ListWorkflows,
     LLMDone,
     LLMToken,
@@ -50,6 +53,7 @@ from solo_actors.messages import (
     RecordEvent,
     RunAccepted,
     RunProgress,
+    Runs,
     RunWorkflow,
     TurnDone,
     WorkflowRun,
@@ -204,6 +208,9 @@ class AgentsActor(supervisors.SupervisedActor):
             case ListWorkflows():
                 items = [workflow.info() for workflow in self.workflows.values()]
                 return Workflows(items=items, problems=self.problems)
+            case ListRuns(limit=limit):
+                newest = list(self.runs.values())[-limit:] if limit > 0 else []
+                return Runs(items=[run.control.snapshot() for run in reversed(newest)])
             case RunBegan(run_id=run_id):
                 self.send_after(self.settings.timeout, RunDeadline(run_id=run_id))
             case RunDeadline(run_id=run_id) if run_id in self.active:
@@ -354,8 +361,7 @@ class AgentsActor(supervisors.SupervisedActor):
             self._progress(run, following)
 
     def _progress(self, run: Run, step: StepState) -> None:
-        if run.request.reply_to is None:
-            return
+        result = step.result()
         progress = RunProgress(
             run_id=run.control.run_id,
             workflow=run.workflow.name,
@@ -363,10 +369,13 @@ class AgentsActor(supervisors.SupervisedActor):
             steps=len(run.control.steps),
             task=step.task,
             agent=step.agent,
-            status=step.status,
-            output=step.output,
+            status=result.status,
+            output=result.output,
+            seconds=result.seconds,
         )
-        self._tell(run.request.reply_to, progress)
+        HUB.publish(progress)  # live views (the API's /events); never blocks
+        if run.request.reply_to is not None:
+            self._tell(run.request.reply_to, progress)
 
     def finish(self, run_id: str, error: str | None) -> None:
         run = self.active.pop(run_id, None)
@@ -400,6 +409,7 @@ class AgentsActor(supervisors.SupervisedActor):
             llm_seconds=round(final.llm_seconds, 2),
             error=final.error,
         )
+        HUB.publish(final)
         if run.request.reply_to is not None:
             self._tell(run.request.reply_to, final)
         if run.request.turn is not None:

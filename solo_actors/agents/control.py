@@ -11,7 +11,9 @@ the run's collector as ``reply_to``, and the collector hands the reply back here
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pykka
 
@@ -25,11 +27,14 @@ from solo_actors.messages import (
     RunStatus,
     StepResult,
     StepStatus,
+    ToolCall,
     WorkflowRun,
     now,
 )
 
 StopReason = RunStatus
+TOOL_OUTPUT_CHARS = 2_000
+"""A tool's answer is kept up to this long in a run's `ToolCall`s (the agent saw it all)."""
 
 
 class RunStopped(Exception):
@@ -92,6 +97,7 @@ class RunControl:
     llm_seconds: float = 0.0
     llm_calls: int = 0
     completion_tokens: int = 0
+    tool_calls: list[ToolCall] = field(default_factory=list)
     _current: str | None = None
     _reply: LLMDone | LLMError | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -184,6 +190,21 @@ class RunControl:
                     "the language model is not running (it may be restarting)"
                 ) from None
 
+    # -- tools ---------------------------------------------------------------------------
+
+    def record_tool(self, tool: str, arguments: Mapping[str, Any], output: str, seconds: float,
+                    *, placeholder: bool) -> None:  # fmt: skip
+        """Keep a tool's call, credited to the step running now."""
+        plain = {key: value if isinstance(value, str | int | float | bool | None) else str(value)
+                 for key, value in arguments.items()}  # fmt: skip
+        with self._changed:
+            step = self._running_step()
+            self.tool_calls.append(ToolCall(
+                tool=tool, arguments=plain, output=output[:TOOL_OUTPUT_CHARS],
+                step=None if step is None else step.index + 1, placeholder=placeholder,
+                seconds=seconds,
+            ))  # fmt: skip
+
     # -- steps ---------------------------------------------------------------------------
 
     def begin(self) -> StepState | None:
@@ -256,4 +277,5 @@ class RunControl:
                 llm_seconds=self.llm_seconds,
                 llm_calls=self.llm_calls,
                 completion_tokens=self.completion_tokens,
+                tool_calls=list(self.tool_calls),
             )

@@ -29,7 +29,7 @@ from solo_actors.agents.tools import ToolContext, ToolSpec  # noqa: E402
 from solo_actors.agents.workflows import INPUT_FIELD, WorkflowSpec  # noqa: E402
 from solo_actors.config.schema import AgentsConfig  # noqa: E402
 from solo_actors.logs import get_logger  # noqa: E402
-from solo_actors.messages import LLMRequest  # noqa: E402
+from solo_actors.messages import LLMRequest, now  # noqa: E402
 
 # Crew's task_callback is a plain callable on purpose (it closes over the run); CrewAI warns
 # that such callbacks can't be checkpointed, which Solo never does.
@@ -92,6 +92,18 @@ class SoloLLM(BaseLLM):
     def get_context_window_size(self) -> int:
         return self._context_window
 
+    def get_input_tokens_count(
+        self,
+        messages: str | list[Any],
+        tools: list[dict[str, Any]] | None = None,
+        response_model: type[BaseModel] | None = None,
+    ) -> int:
+        # CrewAI sizes each request before sending it. The exact count is the llm actor's
+        # tokenizer's; a quarter of the characters (CrewAI's own fallback) is enough for that
+        # check, without the warning the base class logs for it on every call.
+        system, prompt = flatten(messages)
+        return (len(system or "") + len(prompt) + 3) // 4
+
 
 def flatten(messages: str | list[Any]) -> tuple[str | None, str]:
     """CrewAI's chat messages as the llm actor's (system prompt, prompt): the system
@@ -122,18 +134,27 @@ class SoloTool(BaseTool):
 
 
 def run_tool(
-    spec: ToolSpec, context: ToolContext, control: RunControl, arguments: Mapping[str, Any]
+    spec: ToolSpec,
+    context: ToolContext,
+    control: RunControl,
+    arguments: Mapping[str, Any],
+    *,
+    placeholder: bool = False,
 ) -> str:
-    """Run a tool for a run. A tool reports the problems it expects as text; an exception
-    is a bug: the run stops as "failed" naming the tool (CrewAI would otherwise retry the
-    tool and hand the model the traceback as if it were an answer)."""
+    """Run a tool for a run and record the call on the run. A tool reports the problems it
+    expects as text; an exception is a bug: the run stops as "failed" naming the tool
+    (CrewAI would otherwise retry the tool and hand the model the traceback as if it were an
+    answer)."""
+    started = now()
     try:
-        return spec.run(context, **arguments)
+        output = spec.run(context, **arguments)
     except Exception as error:
         problem = f"tool {spec.name!r} crashed: {type(error).__name__}: {error}"
         log.error("tool crashed", run_id=control.run_id, tool=spec.name, exc_info=error)
         control.stop("failed", problem)
-        return f"The {spec.name} tool failed; the run is stopping."
+        output = f"The {spec.name} tool failed; the run is stopping."
+    control.record_tool(spec.name, arguments, output, now() - started, placeholder=placeholder)
+    return output
 
 
 def run_workflow(
@@ -151,7 +172,8 @@ def run_workflow(
     inputs = {INPUT_FIELD: context.input}
     for name in workflow.prefetched_tools():
         spec = tools[name]
-        inputs[name] = run_tool(spec, context, control, spec.input_arguments(context.input))
+        arguments = spec.input_arguments(context.input)
+        inputs[name] = run_tool(spec, context, control, arguments, placeholder=True)
     control.check()
     agents = {
         name: Agent(

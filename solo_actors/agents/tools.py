@@ -44,7 +44,8 @@ class ToolSpec:
 
     ``subject`` names the argument the run's input fills when a task's description uses the
     tool as a placeholder (``{memory_search}``): the tool is then called before the crew
-    starts and its answer put there (see `workflows.py`).
+    starts and its answer put there (see `workflows.py`). ``needs`` names the actors it asks
+    (registered names), so ``solo agents run`` starts them for the workflows that use it.
     """
 
     name: str
@@ -52,6 +53,7 @@ class ToolSpec:
     args: type[BaseModel]
     run: Callable[..., str]
     subject: str | None = None
+    needs: tuple[str, ...] = ()
 
     def input_arguments(self, text: str) -> dict[str, str]:
         """The arguments that make ``text`` (a run's input) the tool's subject."""
@@ -134,6 +136,7 @@ BUILTIN_TOOLS: tuple[ToolSpec, ...] = (
         args=QueryArguments,
         run=search_memory,
         subject="query",
+        needs=(MEMORY_NAME,),
     ),
     ToolSpec(
         name="current_datetime",
@@ -153,6 +156,7 @@ BUILTIN_TOOLS: tuple[ToolSpec, ...] = (
         description="The most recent turns of the current conversation with the user.",
         args=HistoryArguments,
         run=conversation_history,
+        needs=(STORE_NAME,),
     ),
 )
 

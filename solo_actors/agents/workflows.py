@@ -80,6 +80,12 @@ class WorkflowSpec(Spec, kw_only=True):
         """Tools whose answers fill placeholders, called before the crew starts."""
         return sorted(self.placeholders() - {INPUT_FIELD})
 
+    def tools_used(self) -> set[str]:
+        """Every tool a run may call: the agents' tools and the placeholders'."""
+        return {tool for agent in self.agents.values() for tool in agent.tools} | set(
+            self.prefetched_tools()
+        )
+
     def info(self) -> WorkflowInfo:
         return WorkflowInfo(
             name=self.name,

@@ -60,8 +60,10 @@ _encoder = msgspec.json.Encoder()
 # -- request bodies ------------------------------------------------------------------------
 
 
-SomeText = Annotated[str, msgspec.Meta(pattern=r"\S", max_length=16_384,
-                                       description="not empty, not only white space")]
+SomeText = Annotated[
+    str,
+    msgspec.Meta(pattern=r"\S", max_length=16_384, description="not empty, not only white space"),
+]
 
 
 class AskBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -99,10 +101,14 @@ async def decode_body(request: web.Request, kind: type[Body]) -> Body:
 def schema_hint(kind: type[msgspec.Struct]) -> str:
     """A one-line picture of ``kind``'s JSON object, e.g. ``{"text": str}``."""
     fields = msgspec.structs.fields(kind)
-    return "{" + ", ".join(
-        f'"{f.encode_name}": {type_name(f.type)}' + ("" if f.required else " (optional)")
-        for f in fields
-    ) + "}"
+    return (
+        "{"
+        + ", ".join(
+            f'"{f.encode_name}": {type_name(f.type)}' + ("" if f.required else " (optional)")
+            for f in fields
+        )
+        + "}"
+    )
 
 
 def type_name(annotation: Any) -> str:
@@ -277,8 +283,11 @@ async def memories(request: web.Request) -> web.Response:
     if not query:
         raise ApiError(400, "query parameter `q` is required: the text to recall memories for")
     timeout = state.config.api.actor_timeout
-    recall = Recall(query=query, k=query_int(request, "k", 5, 1, 100),
-                    filter=MemoryFilter(conversation_id=request.query.get("conversation_id")))
+    recall = Recall(
+        query=query,
+        k=query_int(request, "k", 5, 1, 100),
+        filter=MemoryFilter(conversation_id=request.query.get("conversation_id")),
+    )
     answer = await in_thread(lambda: supervisors.ask(MEMORY_NAME, recall, timeout=timeout),
                              timeout + 1, "memory")  # fmt: skip
     if isinstance(answer, StoreFailure):
@@ -455,8 +464,13 @@ async def config_reload(request: web.Request) -> web.Response:
     if live.log != old.log:
         configure_logging(live.log)
     state.apply(live)
-    return json_response({"profile": new.profile, "applied": applied,
-                          "needs_restart": [key for key in changed if key not in applied]})
+    return json_response(
+        {
+            "profile": new.profile,
+            "applied": applied,
+            "needs_restart": [key for key in changed if key not in applied],
+        }
+    )
 
 
 # -- streams -------------------------------------------------------------------------------
@@ -562,7 +576,7 @@ async def authenticate_socket(request: web.Request, socket: web.WebSocketRespons
         token = ""
     entry = state.tokens.authenticate(token) if token else None
     if entry is None:
-        await socket.close(code=4401, message=b"send {\"token\": \"...\"} first")
+        await socket.close(code=4401, message=b'send {"token": "..."} first')
         return False
     if not scope_allows(entry.scope, "read"):
         await socket.close(code=4403, message=b"needs scope read")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import msgspec
 from aiohttp import web
 
-from solo_actors.api import handlers
+from solo_actors.api import agent_runs, handlers
 from solo_actors.api.auth import SCOPES, Scope
 from solo_actors.api.handlers import ACTION_SCOPES, AskBody, SayBody, json_response
 from solo_actors.api.report_query import QUERY_KINDS
@@ -57,8 +57,11 @@ class Route:
 
 INT = {"type": "integer"}
 STRING = {"type": "string"}
-TIME = {"type": "string", "pattern": r"^\d+(\.\d+)?[smhd]?$",
-        "description": "epoch seconds, or a duration ago: 90s, 10m, 2h, 1d"}
+TIME = {
+    "type": "string",
+    "pattern": r"^\d+(\.\d+)?[smhd]?$",
+    "description": "epoch seconds, or a duration ago: 90s, 10m, 2h, 1d",
+}
 
 
 READINESS_SCHEMA: dict[str, Any] = {
@@ -135,7 +138,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/metrics", handlers.metrics, "read", "Prometheus text exposition",
           content=("text/plain",)),
     Route("GET", "/events", handlers.events, "read",
-          "Server-sent events: turn, token and report, live",
+          "Server-sent events: turn, token, report and agents (run progress), live",
           params=(query("topics", f"comma-separated subset of {', '.join(TOPICS)}", STRING),),
           content=("text/event-stream",), errors=(400,)),
     Route("GET", "/ws", handlers.websocket, "read",
@@ -157,6 +160,23 @@ ROUTES: tuple[Route, ...] = (
           errors=(400, 413, 503, 504)),
     Route("POST", "/say", handlers.say, "control", "Speak a text aloud (needs the tts actor)",
           body=SayBody, ok=202, errors=(400, 413, 503)),
+    Route("GET", "/agents/workflows", agent_runs.workflows, "read",
+          "The workflows that can run (agents, tasks, triggers) and the files that did not load",
+          errors=(503,)),
+    Route("POST", "/agents/run", agent_runs.start_run, "control",
+          "Start a workflow run; answers its id and Location at once (progress on /events)",
+          body=agent_runs.RunBody, ok=202, errors=(400, 413, 503)),
+    Route("GET", "/agents/runs", agent_runs.runs, "read", "Recent runs, newest first",
+          params=(query("limit", "at most this many (1..1000, default 20)",
+                        {"type": "integer", "minimum": 1, "maximum": 1000}),),
+          errors=(400, 503)),
+    Route("GET", "/agents/runs/{id}", agent_runs.run, "read",
+          "One run: status, each step's output and timings, tool calls, result",
+          params=(Param("id", "path", "run id (from POST /agents/run)", STRING, True),),
+          errors=(404, 503)),
+    Route("POST", "/agents/runs/{id}/cancel", agent_runs.cancel_run, "control",
+          "Cancel a queued or running run (it ends within a token); 409 once it has ended",
+          params=(Param("id", "path", "run id", STRING, True),), ok=202, errors=(404, 409, 503)),
     Route("POST", "/config/reload", handlers.config_reload, "admin",
           "Re-read the profile; apply what can change live, list what needs a restart",
           errors=(400,)),
@@ -178,7 +198,8 @@ ERROR_MEANINGS = {
     401: "no token, or an unknown or revoked one",
     403: "the token's scope is too low",
     404: "no such thing (an unknown actor path lists the known ones)",
-    409: "the supervisor refused (e.g. starting a running child)",
+    409: "refused as things stand: a supervisor's refusal (starting a running child), or a "
+    "run that has already ended",
     413: "request body larger than api.max_body_bytes",
     429: "rate limit reached; retry after Retry-After seconds",
     503: "the actor needed is not running or did not answer in time",

@@ -1,11 +1,15 @@
 """``solo agents``: list the configured workflows and run one from a terminal.
 
 ``solo agents list [--json]`` reads the workflow files (no model is loaded) and says which
-ones are broken and why. ``solo agents run WORKFLOW INPUT... [--json]`` starts the llm and
-agents actors under a small supervisor of their own (as ``solo chat`` does), prints each
-step as it starts and ends, then the result; Ctrl-C cancels the run and prints what it has.
-It runs without the store and memory actors, so tools that need them say so to the agents.
-Exit codes: 0 done, 1 the run did not finish (failed, limit, cancelled), 2 bad usage.
+ones are broken and why. ``solo agents run WORKFLOW INPUT... [--json]`` starts, under a small
+supervisor of its own (as ``solo chat`` does), the llm and agents actors and the actors the
+workflow's tools ask (`ToolSpec.needs`: memory for ``memory_search``, the store for
+``conversation_history``), from the assistant's own child specs (`solo_actors.tree`). It
+prints each step as it starts and ends (to stderr, live), then the result (``--json``: the
+final `WorkflowRun`); Ctrl-C cancels the run and prints what it has. A store or memory that
+can't start (the running assistant holds its files) is reported and left out: the tools that
+need it then tell the agents so. Exit codes: 0 done, 1 the run did not finish (failed, a
+limit, cancelled), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -13,31 +17,37 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 from typing import Any
 
 import msgspec
+import pykka
 
 import supervisors
 from solo_actors.agents.actor import AGENTS_NAME
-from solo_actors.agents.actor import child_spec as agents_spec
 from solo_actors.agents.tools import toolbox
 from solo_actors.agents.workflows import configured_workflows
 from solo_actors.config import Config
 from solo_actors.dialogue import TurnCollector, TurnWaiter
-from solo_actors.llm import child_spec as llm_spec
 from solo_actors.logs import configure_logging
+from solo_actors.memory import MEMORY_NAME
 from solo_actors.messages import (
     AgentsError,
     CancelRun,
+    GetMemoryStatus,
     Message,
     RunProgress,
     RunWorkflow,
     WorkflowRun,
     new_id,
 )
+from solo_actors.tree import root_children
 
 EXIT_OK, EXIT_UNFINISHED, EXIT_USAGE = 0, 1, 2
 ASK_TIMEOUT = 10.0
+LLM_NAME = "llm"
+MEMORY_READY_TIMEOUT = 120.0
+"""Seconds to wait for memory to open its index (the embedding model loads first)."""
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -71,23 +81,71 @@ def list_workflows(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def actors_needed(config: Config, workflow: str) -> set[str]:
+    """The registered names of the actors ``workflow``'s tools ask (none for an unknown
+    workflow: the agents actor refuses it with the list of known ones)."""
+    tools = toolbox()
+    spec = configured_workflows(config.agents, tools).workflows.get(workflow)
+    if spec is None:
+        return set()
+    return {name for tool in spec.tools_used() for name in tools[tool].needs}
+
+
 def run_workflow(args: argparse.Namespace, config: Config) -> int:
     configure_logging(config.log)
+    needed = actors_needed(config, args.workflow)
+    children = root_children(config)
     try:
         tree = supervisors.start_supervisor(
             supervisors.SupFlags(
                 intensity=config.supervisor.intensity, period=config.supervisor.period
             ),
-            [llm_spec(config), agents_spec(config)],
+            [spec for spec in children if spec.id in (LLM_NAME, AGENTS_NAME)],
             name="agents-cli",
         )
     except supervisors.StartError as error:
         print(f"solo agents: {error}", file=sys.stderr)
         return EXIT_UNFINISHED
     try:
+        for spec in children:
+            if spec.id in needed:
+                start_helper(tree, spec)
         return follow_run(args.workflow, " ".join(args.input), as_json=args.json)
     finally:
         tree.stop()
+
+
+def start_helper(tree: supervisors.SupervisorRef, spec: supervisors.ChildSpec) -> None:
+    """Start an actor the tools ask (store, memory); carry on without it if it can't."""
+    try:
+        tree.start_child(spec)
+    except supervisors.StartError as error:
+        print(f"solo agents: {spec.id} could not start ({error}); the tools that need it "
+              "will say so to the agents", file=sys.stderr)  # fmt: skip
+        return
+    if spec.id == MEMORY_NAME:
+        problem = wait_memory_ready(MEMORY_READY_TIMEOUT)
+        if problem is not None:
+            print(f"solo agents: memory is not ready ({problem}); recalls will find nothing",
+                  file=sys.stderr)  # fmt: skip
+
+
+def wait_memory_ready(timeout: float) -> str | None:
+    """Wait until memory has opened its index (a recall before that finds nothing)."""
+    deadline = time.monotonic() + timeout
+    problem = f"not ready after {timeout:g} s"
+    while time.monotonic() < deadline:
+        try:
+            status = supervisors.ask(MEMORY_NAME, GetMemoryStatus(), timeout=ASK_TIMEOUT)
+        except pykka.Timeout:
+            continue  # busy loading on a loaded machine: ask again until the deadline
+        except (supervisors.NoProcError, pykka.ActorDeadError):
+            return "it stopped"
+        if status.ready:
+            return None
+        problem = status.last_error or problem
+        time.sleep(0.1)
+    return problem
 
 
 def follow_run(workflow: str, text: str, *, as_json: bool) -> int:
@@ -96,7 +154,7 @@ def follow_run(workflow: str, text: str, *, as_json: bool) -> int:
     final: list[WorkflowRun] = []
 
     def on_message(message: Message) -> None:
-        if isinstance(message, RunProgress) and not as_json:
+        if isinstance(message, RunProgress):
             print(describe_progress(message), file=sys.stderr, flush=True)
         elif isinstance(message, WorkflowRun):
             final.append(message)
@@ -130,11 +188,13 @@ def follow_run(workflow: str, text: str, *, as_json: bool) -> int:
 
 
 def describe_progress(progress: RunProgress) -> str:
-    head = f"[{progress.step}/{progress.steps}] {progress.task} ({progress.agent})"
+    """``step 2/3 critique (critic) ...`` as a step starts, ``... done in 4.2 s: <first line>``
+    as it ends."""
+    head = f"step {progress.step}/{progress.steps} {progress.task} ({progress.agent})"
     if progress.status == "running":
         return f"{head} ..."
     first_line = progress.output.strip().splitlines()[0] if progress.output.strip() else ""
-    return f"{head} {progress.status}: {first_line[:100]}"
+    return f"{head} {progress.status} in {progress.seconds:.1f} s: {first_line[:100]}"
 
 
 def describe_end(run: WorkflowRun) -> str:

@@ -17,7 +17,7 @@ import pytest
 import supervisors
 from solo_actors.agents.actor import AgentsActor
 from solo_actors.agents.tools import NoArguments, ToolContext, ToolSpec
-from solo_actors.config import Config
+from solo_actors.config import Config, load_config
 from solo_actors.dialogue import TurnCollector, TurnWaiter
 from solo_actors.messages import (
     LLMCancel,
@@ -29,7 +29,21 @@ from solo_actors.messages import (
     WorkflowRun,
     new_id,
 )
-from tests.conftest import ConfigFactory
+from tests.conftest import ConfigFactory, config_environment
+
+# One llama.cpp thread: on a shared 2-core machine two threads that sync every layer stall
+# each other (a 29-token reply measured 3.6 s with one thread, 43 s with two, at load 7).
+TINY = {
+    "api.enabled": False,
+    "llm.n_threads": 1,
+    "agents.step_max_tokens": 48,
+    "dialogue.turn_timeout": 120,
+}
+
+
+def tiny_config(var_dir: Path, **overrides: object) -> Config:
+    return load_config("test", environ=config_environment(var_dir, {**TINY, **overrides}))
+
 
 Script = Callable[[LLMRequest], str | None]
 """The scripted llm's reply to a request; None: never answer (until cancelled)."""

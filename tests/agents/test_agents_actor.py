@@ -11,13 +11,16 @@ import threading
 import pytest
 
 import supervisors
+from solo_actors.events import HUB
 from solo_actors.messages import (
     AgentsError,
     CancelRun,
     GetRun,
+    ListRuns,
     LLMCancel,
     LLMRequest,
     RunProgress,
+    Runs,
     RunWorkflow,
     WorkflowRun,
 )
@@ -45,6 +48,61 @@ def test_a_run_reports_each_step_and_its_output(harness: HarnessFactory) -> None
         (1, "running"), (1, "done"), (2, "running"), (2, "done"), (3, "running"), (3, "done"),
     ]  # fmt: skip
     assert supervisors.ask(agents.agents, GetRun(run_id=run.run_id), timeout=5) == run
+
+
+def test_progress_and_the_end_go_to_the_events_hub_like_turns(harness: HarnessFactory) -> None:
+    """No reply_to: whoever watches the hub (the API's /events and /ws) still sees the run."""
+    agents = harness(answer, {"two": workflow_toml(2)})
+    subscription = HUB.subscribe(frozenset({"agents"}), 100, lambda: None)
+    try:
+        request = RunWorkflow(workflow="two", input="x")
+        accepted = supervisors.ask(agents.agents, request, timeout=10)
+        wait_until(
+            lambda: supervisors.ask(agents.agents, GetRun(run_id=accepted.run_id), timeout=5)
+            .finished, 60, "the run's end",
+        )  # fmt: skip
+        events = [event for event in subscription.drain() if event.data.run_id == accepted.run_id]
+    finally:
+        subscription.close()
+    assert all(event.topic == "agents" for event in events)
+    progress = [(e.data.step, e.data.steps, e.data.status) for e in events[:-1]]
+    assert progress == [(1, 2, "running"), (1, 2, "done"), (2, 2, "running"), (2, 2, "done")]
+    done = [e.data for e in events[:-1] if e.data.status == "done"]
+    assert all(isinstance(p, RunProgress) and p.output and p.seconds > 0 for p in done)
+    final = events[-1].data
+    assert isinstance(final, WorkflowRun) and final.status == "done"
+    assert [e.id for e in events] == sorted(e.id for e in events)
+
+
+def test_list_runs_newest_first(harness: HarnessFactory) -> None:
+    agents = harness(answer, {"one": workflow_toml(1)})
+    first, second = agents.run("one", "first"), agents.run("one", "second")
+    listed = supervisors.ask(agents.agents, ListRuns(limit=5), timeout=5)
+    assert isinstance(listed, Runs)
+    assert [run.run_id for run in listed.items] == [second.run_id, first.run_id]
+    assert listed.items[0] == second
+    only = supervisors.ask(agents.agents, ListRuns(limit=1), timeout=5)
+    assert [run.run_id for run in only.items] == [second.run_id]
+
+
+def test_tool_calls_are_recorded_on_the_run(harness: HarnessFactory) -> None:
+    """A placeholder's call before the crew, and an agent's call in the ReAct loop."""
+    replies = iter(
+        ['Thought: check\nAction: calculator\nAction Input: {"expression": "6 * 7"}',
+         "Final Answer: it is 42."]
+    )  # fmt: skip
+    agents = harness(
+        lambda _: next(replies),
+        {"sums": workflow_toml(1, tools=("calculator",), description="{calculator} and {input}")},
+    )
+    run = agents.run("sums", "2 + 3")
+    assert run.status == "done", run.error
+    prefetch, by_agent = run.tool_calls
+    assert (prefetch.tool, prefetch.placeholder, prefetch.step) == ("calculator", True, 1)
+    assert prefetch.arguments == {"expression": "2 + 3"} and prefetch.output == "2 + 3 = 5"
+    assert (by_agent.tool, by_agent.placeholder, by_agent.output) == (
+        "calculator", False, "6 * 7 = 42")  # fmt: skip
+    assert by_agent.arguments == {"expression": "6 * 7"}
 
 
 def test_max_steps_stops_with_the_steps_done(harness: HarnessFactory) -> None:

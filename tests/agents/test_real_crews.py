@@ -24,28 +24,16 @@ import pytest
 import supervisors
 from solo_actors.agents.actor import AGENTS_NAME, AgentsActor
 from solo_actors.app import start_tree
-from solo_actors.config import REPO_ROOT, Config, load_config
+from solo_actors.config import REPO_ROOT
 from solo_actors.dialogue import converse
 from solo_actors.llm import child_spec as llm_spec
 from solo_actors.messages import RunWorkflow, WorkflowRun
-from tests.agents.conftest import Listener
+from tests.agents.conftest import TINY, Listener, tiny_config
 from tests.conftest import config_environment
 
 pytestmark = pytest.mark.filterwarnings("ignore:function callbacks cannot be serialized")
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
-# One llama.cpp thread: on a shared 2-core machine two threads that sync every layer stall
-# each other (a 29-token reply measured 3.6 s with one thread, 43 s with two, at load 7).
-TINY = {
-    "api.enabled": False,
-    "llm.n_threads": 1,
-    "agents.step_max_tokens": 48,
-    "dialogue.turn_timeout": 120,
-}
-
-
-def tiny_config(var_dir: Path, **overrides: object) -> Config:
-    return load_config("test", environ=config_environment(var_dir, {**TINY, **overrides}))
 
 
 @pytest.fixture(scope="module")

@@ -181,6 +181,19 @@ def test_the_shipped_workflows_load() -> None:
     plan = catalog.workflows["plan"]
     assert [task.agent for task in plan.tasks] == ["planner", "critic", "planner"]
     assert catalog.workflows["research"].prefetched_tools() == ["memory_search"]
+    assert catalog.workflows["research"].tools_used() == {"memory_search", "conversation_history"}
+
+
+def test_the_example_workflow_in_the_docs_loads(tmp_path: Path) -> None:
+    """docs/agents.md's TOML example is what a newcomer copies: it must be valid."""
+    text = (REPO_ROOT / "docs" / "agents.md").read_text()
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "trip.toml").write_text(example)
+    catalog = load_workflows(tmp_path, toolbox())
+    assert catalog.problems == {}
+    trip = catalog.workflows["trip"]
+    assert [task.name for task in trip.tasks] == ["itinerary", "budget"]
+    assert trip.tools_used() == {"calculator", "memory_search", "current_datetime"}
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,20 @@
 `start_assistant` starts the test profile's tree with ``api.port = 0`` and returns the base
 URL, the first-run admin token and one token per lower scope; `RunningApi.stop` stops the
 tree (every actor and the server thread), so no thread outlives the test module.
+`sse_events_iter` and `EventWatcher` read the ``/events`` stream.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import requests
@@ -90,3 +94,56 @@ def start_assistant(var_dir: Path, overrides: Mapping[str, object] | None = None
         tokens[scope], _ = store.create(scope, label=f"test {scope}")  # type: ignore[arg-type]
     return RunningApi(root, config, url, tokens, log)
 
+
+def sse_events_iter(response: requests.Response) -> Iterator[tuple[str, Any]]:
+    """``(event name, data)`` of each server-sent event of a streamed response, as it comes."""
+    name = ""
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("event: "):
+            name = line[len("event: ") :]
+        elif line.startswith("data: "):
+            yield name, json.loads(line[len("data: ") :])
+
+
+class EventWatcher:
+    """``GET /events`` read on a thread of its own until ``until(name, data)`` is true;
+    ``subscribed`` is set once the server has made the subscription (its first comment)."""
+
+    def __init__(self, api: RunningApi, topics: str,
+                 until: Callable[[str, Any], bool]) -> None:  # fmt: skip
+        self.events: list[tuple[str, Any]] = []
+        self.subscribed = threading.Event()
+        self.error: BaseException | None = None
+        self._response = api.get(f"/events?topics={topics}", scope="read", stream=True)
+        self._until = until
+        self._thread = threading.Thread(target=self._read, name="sse-watcher", daemon=True)
+        self._thread.start()
+        assert self.subscribed.wait(30), "the event stream did not connect"
+
+    def _read(self) -> None:
+        try:
+            lines = self._response.iter_lines(decode_unicode=True)
+            for line in lines:  # ": connected" comes once the hub subscription exists
+                if line.startswith(":"):
+                    self.subscribed.set()
+                    break
+            name = ""
+            for line in lines:
+                if line.startswith("event: "):
+                    name = line[len("event: ") :]
+                elif line.startswith("data: "):
+                    data = json.loads(line[len("data: ") :])
+                    self.events.append((name, data))
+                    if self._until(name, data):
+                        return
+        except BaseException as error:  # reported by `wait`
+            self.error = error
+        finally:
+            self.subscribed.set()
+            self._response.close()
+
+    def wait(self, timeout: float) -> list[tuple[str, Any]]:
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), f"no end event within {timeout} s: {self.events}"
+        assert self.error is None, self.error
+        return self.events

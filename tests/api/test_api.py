@@ -18,7 +18,7 @@ from solo_actors.api.auth import SCOPES, Scope
 from solo_actors.api.routes import ROUTES, Route, openapi_document
 from solo_actors.cli import main
 from solo_actors.config import load_config
-from tests.api.apikit import RunningApi
+from tests.api.apikit import RunningApi, sse_events_iter
 from tests.conftest import ConfigFactory, config_environment
 
 # A harmless request per route that passes auth: the scope matrix only asks "was I let in?".
@@ -26,9 +26,15 @@ EXAMPLE_PATHS = {
     "/static/{name}": "/static/app.js",
     "/conversations/{id}": "/conversations/none",
     "/actors/{path}/{action}": "/actors/no-such-actor/restart",
+    "/agents/runs/{id}": "/agents/runs/none",
+    "/agents/runs/{id}/cancel": "/agents/runs/none/cancel",
 }
 EXAMPLE_QUERIES = {"/memories": "?q=hello", "/ask": "", "/ws": ""}
-EXAMPLE_BODIES: dict[str, Any] = {"/ask": {"txt": "unknown field"}, "/say": {"text": ""}}
+EXAMPLE_BODIES: dict[str, Any] = {
+    "/ask": {"txt": "unknown field"},
+    "/say": {"text": ""},
+    "/agents/run": {"workflow": "no-such-workflow", "input": "x"},
+}
 
 
 def example(route: Route) -> tuple[str, dict[str, Any]]:
@@ -180,9 +186,9 @@ def sse_events(response: requests.Response, until: str) -> list[tuple[str, Any]]
     name = ""
     for line in response.iter_lines(decode_unicode=True):
         if line.startswith("event: "):
-            name = line[len("event: "):]
+            name = line[len("event: ") :]
         elif line.startswith("data: "):
-            events.append((name, json.loads(line[len("data: "):])))
+            events.append((name, json.loads(line[len("data: ") :])))
             if name == until:
                 break
     return events
@@ -202,15 +208,6 @@ def test_events_stream_turns_tokens_and_reports(api: RunningApi) -> None:
     assert seen["report"]["data"]["kind"] in ("shutdown", "restart", "start")
     bad = api.get("/events?topics=gossip", scope="read")
     assert bad.status_code == 400 and "turn, token, report" in bad.json()["error"]
-
-
-def sse_events_iter(response: requests.Response) -> Any:
-    name = ""
-    for line in response.iter_lines(decode_unicode=True):
-        if line.startswith("event: "):
-            name = line[len("event: "):]
-        elif line.startswith("data: "):
-            yield name, json.loads(line[len("data: "):])
 
 
 def test_websocket_authenticates_by_first_frame_and_streams(api: RunningApi) -> None:
@@ -246,8 +243,9 @@ def test_log_filters_newest_first(api: RunningApi) -> None:
 
 
 def test_turns_conversations_and_memories_come_from_their_actors(api: RunningApi) -> None:
-    asked = api.post("/ask", scope="control", json={"text": "Hi there.",
-                                                    "conversation_id": "conv-store"})
+    asked = api.post(
+        "/ask", scope="control", json={"text": "Hi there.", "conversation_id": "conv-store"}
+    )
     assert asked.status_code == 200, asked.text
     deadline = time.monotonic() + 20  # the store flushes within store.flush_interval_ms
     conversation = api.get("/conversations/conv-store", scope="read")

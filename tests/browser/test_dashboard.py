@@ -4,6 +4,7 @@ Starts the assistant in-process (test profile, api on a free port), loads the pa
 token, asks a question and sees the reply, presses restart on an actor and sees its restart
 count go up, and saves a screenshot in the test's tmp dir (and, when
 ``SOLO_DASHBOARD_SCREENSHOT`` names a file, there too: that is how docs/dashboard.png is made).
+A second test follows an agents run, started over the API, live to its end.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
+from solo_actors.api.auth import Scope
 from tests.api.apikit import RunningApi, start_assistant
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,6 +27,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 TIMEOUT_MS = 60_000
 expect.set_options(timeout=TIMEOUT_MS)  # a first reply on a loaded 2-core machine takes a while
+RUN_TIMEOUT_MS = 300_000
 
 
 @pytest.fixture
@@ -49,6 +52,21 @@ def assistant(tmp_path: Path) -> Iterator[RunningApi]:
     running.stop()
 
 
+def open_dashboard(
+    browser: BrowserContext, assistant: RunningApi, scope: Scope
+) -> tuple[Page, list[str]]:
+    """The dashboard, signed in with a ``scope`` token; the list collects page errors."""
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(assistant.url + "/")
+    page.fill("#token", assistant.tokens[scope])
+    page.click("#token-form button")
+    expect(page.locator("#health")).to_have_text("running")
+    return page, problems
+
+
 def restarts_cell(page: Page, path: str) -> Locator:
     return page.locator(f'#tree tr[data-path="{path}"] td.restarts')
 
@@ -56,14 +74,7 @@ def restarts_cell(page: Page, path: str) -> Locator:
 def test_dashboard_asks_and_restarts_in_a_real_browser(
     browser: BrowserContext, assistant: RunningApi, tmp_path: Path
 ) -> None:
-    page = browser.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(assistant.url + "/")
-    page.fill("#token", assistant.tokens["control"])
-    page.click("#token-form button")
-    expect(page.locator("#health")).to_have_text("running")
+    page, problems = open_dashboard(browser, assistant, "control")
     expect(page.locator('#tree tr[data-path="solo/llm"] td.state')).to_have_text("running")
 
     page.fill("#question", "Say hello in three words.")
@@ -84,4 +95,20 @@ def test_dashboard_asks_and_restarts_in_a_real_browser(
     assert shot.stat().st_size > 10_000
     if os.environ.get("SOLO_DASHBOARD_SCREENSHOT"):
         shutil.copy(shot, os.environ["SOLO_DASHBOARD_SCREENSHOT"])
+    assert problems == []
+
+
+def test_dashboard_follows_an_agents_run_live(
+    browser: BrowserContext, assistant: RunningApi
+) -> None:
+    page, problems = open_dashboard(browser, assistant, "read")
+    expect(page.locator('body[data-events="connected"]')).to_have_count(1)
+    body = {"workflow": "critique", "input": "The shop opens at nine."}
+    started = assistant.post("/agents/run", scope="control", json=body)
+    assert started.status_code == 202, started.text
+    row = page.locator(f'#runs tr[data-run="{started.json()["run_id"]}"]')
+    # The tiny model's one-step critique, crewai's first import included, on a loaded machine.
+    expect(row.locator("td.status")).to_have_text("done", timeout=RUN_TIMEOUT_MS)
+    expect(row.locator("td.workflow")).to_have_text("critique")
+    expect(row.locator("td.step")).to_have_text("1/1 steps")
     assert problems == []

@@ -1,6 +1,7 @@
 // Solo's dashboard: plain browser JavaScript, no build step and nothing fetched from elsewhere.
 // The token is entered once and kept in sessionStorage (gone when the tab closes). Live data:
-// GET /status every 2 s, and the /events stream (read with fetch so it can carry the token).
+// GET /status every 2 s, and the /events stream (read with fetch so it can carry the token):
+// turns, supervisor reports and agents runs' progress.
 "use strict";
 
 const POLL_MS = 2000;
@@ -127,6 +128,37 @@ function addReport(report, atTop = true) {
   while (list.children.length > 50) list.lastChild.remove();
 }
 
+// -- agents runs: one row per run, updated by its RunProgress and WorkflowRun events ---------------
+
+function runRow(run) {
+  const body = $("#runs tbody");
+  let row = body.querySelector(`tr[data-run="${run.run_id}"]`);
+  if (!row) {
+    row = body.insertRow(0);
+    row.dataset.run = run.run_id;
+    for (const name of ["workflow", "status", "step", "time"]) cell(row, "", name);
+    row.cells[0].textContent = run.workflow;
+    row.title = run.run_id;
+    while (body.rows.length > 8) body.deleteRow(-1);
+  }
+  return row;
+}
+
+function showRun(run) {  // a WorkflowRun: from GET /agents/runs or the run's last event
+  const row = runRow(run), done = run.steps.filter((step) => step.status === "done").length;
+  row.cells[1].textContent = run.error ? `${run.status}: ${run.error}` : run.status;
+  row.cells[1].className = "status run-" + run.status;
+  row.cells[2].textContent = `${done}/${run.steps.length} steps`;
+  row.cells[3].textContent = seconds(run.seconds);
+}
+
+function showProgress(progress) {
+  const row = runRow(progress);
+  row.cells[1].textContent = "running"; row.cells[1].className = "status run-running";
+  row.cells[2].textContent = `step ${progress.step}/${progress.steps} ${progress.task} (${progress.agent}) ${progress.status}`;
+  if (progress.status === "done") row.cells[3].textContent = seconds(progress.seconds);
+}
+
 // -- server-sent events over fetch (EventSource cannot send the token) --------------------------
 
 async function* serverEvents(response) {
@@ -153,12 +185,18 @@ async function followEvents() {
   if (eventsAbort) eventsAbort.abort();
   eventsAbort = new AbortController();
   try {
-    const response = await api("/events?topics=turn,report", { signal: eventsAbort.signal });
+    const response = await api("/events?topics=turn,report,agents", { signal: eventsAbort.signal });
+    document.body.dataset.events = "connected";  // the server subscribes before it answers
     for await (const event of serverEvents(response)) {
       if (event.name === "turn") addTurn(event.data.data);
       else if (event.name === "report") { addReport(event.data.data); refresh(); }
+      else if (event.name === "agents") {
+        const message = event.data.data;
+        message.type === "RunProgress" ? showProgress(message) : showRun(message);
+      }
     }
   } catch (error) {
+    delete document.body.dataset.events;
     if (error.name !== "AbortError") { status(`event stream: ${error.message}; retrying`); setTimeout(followEvents, 3000); }
   }
 }
@@ -212,6 +250,8 @@ async function start() {
   try {
     const { reports } = await (await api("/log?limit=30")).json();
     reports.forEach((report) => addReport(report, false));
+    const { runs } = await (await api("/agents/runs?limit=8")).json();
+    runs.reverse().forEach(showRun);
   } catch (_) { /* shown by refresh */ }
   followEvents();
 }
