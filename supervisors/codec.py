@@ -41,7 +41,8 @@ class MsgspecCodec:
     Each Struct type must be tagged (``tag=True``) when more than one is given, as
     msgspec requires to tell them apart. ``encode`` raises ``TypeError`` for an object
     it cannot encode; ``decode`` raises ``msgspec.ValidationError`` for one that is not
-    in the union (a ``dict``, a Struct type not listed).
+    in the union (a ``dict``, a Struct type not listed) and ``msgspec.DecodeError`` for
+    bytes that are not MessagePack, strings that are not UTF-8 included.
     """
 
     __slots__ = ("_decoder", "_encoder", "types")
@@ -64,7 +65,11 @@ class MsgspecCodec:
             ) from None
 
     def decode(self, data: bytes, /) -> Any:
-        return self._decoder.decode(data)
+        try:
+            return self._decoder.decode(data)
+        except UnicodeDecodeError as error:
+            # msgspec lets this one through; callers expect one family of decode errors.
+            raise msgspec.DecodeError(f"invalid UTF-8 in a string: {error}") from None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # msgspec's Encoder/Decoder do not pickle; the types rebuild them in the child.

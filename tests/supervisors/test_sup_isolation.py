@@ -23,6 +23,7 @@ from supervisors import (
     ActorExitedError,
     ChildSpec,
     ExitReason,
+    MsgspecCodec,
     ProcessOptions,
     RingBufferSink,
     StartError,
@@ -153,6 +154,16 @@ def test_a_message_the_codec_cannot_carry_fails_at_the_sender(
     with pytest.raises(Exception, match="cannot encode the reply"):
         ask("probe", ["bad_reply"], timeout=TIMEOUT)
     assert ask("probe", ["echo", "still here"], timeout=TIMEOUT) == "still here"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xa2\xff\xfe", b"\xc1", b"\x92\x01", b""],
+    ids=["not-utf8", "reserved-byte", "truncated", "empty"],
+)
+def test_malformed_bytes_raise_one_family_of_decode_errors(data: bytes) -> None:
+    with pytest.raises(msgspec.DecodeError):
+        MsgspecCodec().decode(data)
 
 
 def test_a_proxy_is_refused_with_a_clear_error(tree: Callable[..., SupervisorRef]) -> None:
