@@ -106,6 +106,10 @@ class MemoryConfig(Section):
     max_tokens: Annotated[int, msgspec.Meta(ge=8, le=512)]
     threads: Annotated[int, msgspec.Meta(ge=0)]
     """onnxruntime intra-op threads; 0 = one per core."""
+    batch_tokens: Annotated[int, msgspec.Meta(ge=64)]
+    """Padded tokens per onnxruntime call at most (a long text gets a small batch)."""
+    spin: bool
+    """Let onnxruntime's threads spin between runs (lower latency, more CPU)."""
     index_min_rows: Annotated[int, msgspec.Meta(ge=256)]
     nprobes: Annotated[int, msgspec.Meta(ge=1)]
     refine_factor: Annotated[int, msgspec.Meta(ge=1)]

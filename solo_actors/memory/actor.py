@@ -72,8 +72,9 @@ class MemoryActor(supervisors.SupervisedActor):
             return
         model = resolve_model(self.settings.model, self.config.models, role="embeddings")
         self.embedder = load_embedder(
-            model.path, self.settings.max_tokens, self.settings.batch_size, self.settings.threads
-        )
+            model.path, self.settings.max_tokens, self.settings.batch_size, self.settings.threads,
+            self.settings.batch_tokens, self.settings.spin,
+        )  # fmt: skip
         self.index = make_index(self.config, self.embedder.dimensions)
         self._connect()
 
@@ -163,9 +164,7 @@ class MemoryActor(supervisors.SupervisedActor):
         if self.index is None or not self.up:
             why = self.last_error or "the memory index is still opening"
             return Forgotten(count=0, error=f"memory unavailable: {why}")
-        if not request.memory_ids and (
-            request.filter is None or request.filter == MemoryFilter()
-        ):
+        if not request.memory_ids and (request.filter is None or request.filter == MemoryFilter()):
             return Forgotten(
                 count=0,
                 error="Forget needs memory_ids or a filter with at least one field set "

@@ -169,9 +169,22 @@ class LanceIndex(MemoryIndex):
             query = query.where(" AND ".join(conditions), prefilter=True)
         if self.indexed:
             query = query.nprobes(self.settings.nprobes).refine_factor(self.settings.refine_factor)
-        found = query.limit(k).select(
-            ["memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at", "_distance"]
-        ).to_list()
+        found = (
+            query.limit(k)
+            .select(
+                [
+                    "memory_id",
+                    "text",
+                    "kind",
+                    "user_id",
+                    "conversation_id",
+                    "meta",
+                    "at",
+                    "_distance",
+                ]
+            )
+            .to_list()
+        )
         items = [
             MemoryItem(
                 memory_id=row["memory_id"], text=row["text"], similarity=1 - row["_distance"],
