@@ -216,7 +216,6 @@ class PgVectorIndex(MemoryIndex):
 
     def open(self) -> None:
         import psycopg
-        from pgvector.psycopg import register_vector
         from psycopg_pool import ConnectionPool, PoolTimeout
 
         dsn = pg_dsn(self.store)
@@ -229,8 +228,7 @@ class PgVectorIndex(MemoryIndex):
             pool = ConnectionPool(
                 dsn, min_size=1, max_size=2, open=False, timeout=timeout,
                 kwargs={"connect_timeout": max(1, round(timeout)), "autocommit": True},
-                configure=register_vector, check=ConnectionPool.check_connection,
-                name="solo-memory",
+                configure=self._configure, name="solo-memory",
             )  # fmt: skip
             try:
                 pool.open(wait=True, timeout=timeout)
@@ -240,6 +238,17 @@ class PgVectorIndex(MemoryIndex):
         except (psycopg.OperationalError, PoolTimeout) as error:
             raise StoreUnavailable(f"PostgreSQL (memories) is unreachable: {error}") from error
         self.pool = pool
+
+    def _configure(self, connection: Any) -> None:
+        """Once per pooled connection, so a recall is one round trip: the vector type, and
+        the HNSW search settings for the session (not SET LOCAL in a transaction per query).
+        A connection that died is not checked on every checkout (a round trip too): the
+        first query on it fails, the actor reconnects and the pool is new."""
+        from pgvector.psycopg import register_vector
+
+        register_vector(connection)
+        connection.execute(f"SET hnsw.ef_search = {int(self.settings.ef_search)}")
+        connection.execute("SET hnsw.iterative_scan = relaxed_order")
 
     def _create(self, connection: Any) -> None:
         connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
@@ -311,24 +320,25 @@ class PgVectorIndex(MemoryIndex):
             return "%s"
 
         conditions = _conditions(where, literal)
+        # One vector parameter, sent binary; ORDER BY the output column still uses the index.
+        # psycopg prepares the statement on its first run, so later recalls skip planning.
         sql = (
             "SELECT memory_id, text, kind, user_id, conversation_id, meta, "
-            "extract(epoch FROM at)::double precision, 1 - (embedding <=> %s) "
+            "extract(epoch FROM at)::double precision, embedding <=> %b AS distance "
             f"FROM {MEMORY_TABLE} {'WHERE ' + ' AND '.join(conditions) if conditions else ''} "
-            "ORDER BY embedding <=> %s LIMIT %s"
+            "ORDER BY distance LIMIT %b"
         )
-
-        def query(connection: Any) -> list[Any]:
-            with connection.transaction():
-                connection.execute(f"SET LOCAL hnsw.ef_search = {int(self.settings.ef_search)}")
-                connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-                return connection.execute(sql, [vector, *params, vector, k]).fetchall()
-
+        vector = np.asarray(vector, dtype=np.float32)
+        rows = self._run(
+            lambda connection: connection.execute(
+                sql, [vector, *params, k], prepare=True, binary=True
+            ).fetchall()
+        )
         return [
             MemoryItem(memory_id=r[0], text=r[1], kind=r[2], user_id=r[3], conversation_id=r[4],
-                       meta=r[5], at=r[6], similarity=float(r[7]))
-            for r in self._run(query)
-            if r[7] >= min_similarity
+                       meta=r[5], at=r[6], similarity=1.0 - float(r[7]))
+            for r in rows
+            if 1.0 - float(r[7]) >= min_similarity
         ]  # fmt: skip
 
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
