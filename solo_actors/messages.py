@@ -466,6 +466,12 @@ class MemoryStatus(Message, frozen=True):
     pending: int
     dropped: int
     last_error: str | None = None
+    maintenance_runs: int = 0
+    """Maintenance passes (compaction, index checks) done since the actor started."""
+    indexing: bool = False
+    """An index build is running (remembers wait for it; recalls go on)."""
+    layout: dict[str, int] = msgspec.field(default_factory=dict)
+    """The index's storage shape, e.g. LanceDB ``versions`` and ``fragments``."""
 
 
 # --- agents: CrewAI workflows over the local llm -------------------------------------------

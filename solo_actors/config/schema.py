@@ -115,6 +115,12 @@ class MemoryConfig(Section):
     refine_factor: Annotated[int, msgspec.Meta(ge=1)]
     ef_search: Annotated[int, msgspec.Meta(ge=1, le=1000)]
     pending_max: Annotated[int, msgspec.Meta(ge=1)]
+    maintenance_interval: Annotated[float, msgspec.Meta(gt=0)]
+    """Seconds between LanceDB maintenance passes (compaction, old versions, index)."""
+    version_retention: Annotated[float, msgspec.Meta(ge=0)]
+    """Seconds old LanceDB versions are kept before maintenance deletes their files."""
+    reindex_growth: Annotated[float, msgspec.Meta(gt=1)]
+    """The LanceDB index is rebuilt once the table has grown this many times since."""
 
 
 class LLMConfig(Section):

@@ -50,6 +50,14 @@ class _Retry(msgspec.Struct, frozen=True):
     """Timer: reconnect and write the waiting remembers."""
 
 
+class _Maintain(msgspec.Struct, frozen=True):
+    """Timer: compact the index, and start an index build if it needs one."""
+
+
+class _IndexBuilt(msgspec.Struct, frozen=True):
+    """From the helper thread: the index build ended (well or not)."""
+
+
 class MemoryActor(supervisors.SupervisedActor):
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -66,6 +74,9 @@ class MemoryActor(supervisors.SupervisedActor):
         self.retry_pending = False
         self.opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memory-open")
         self.opening: Future[None] | None = None
+        self.building: Future[None] | None = None
+        self.maintenance_runs = 0
+        self.maintaining = False
 
     def on_start(self) -> None:
         if not self.settings.enabled:
@@ -80,6 +91,7 @@ class MemoryActor(supervisors.SupervisedActor):
 
     def on_stop(self) -> None:
         self.opener.shutdown(wait=True, cancel_futures=True)
+        self._finish_build()
         if self.opening is not None and self.opening.done():
             self._connect()  # an open that finished meanwhile: write what waits
         if self.index is not None:
@@ -100,10 +112,18 @@ class MemoryActor(supervisors.SupervisedActor):
             case _Retry():
                 self.retry_pending = False
                 self._connect()
+            case _Maintain():
+                self._maintain()
+            case _IndexBuilt():
+                self._finish_build()
+                self._write_pending()
             case GetMemoryStatus():
+                up = self.up and self.index is not None
                 return MemoryStatus(
-                    ready=self.up, memories=self.index.count() if self.up and self.index else 0,
+                    ready=self.up, memories=self.index.count() if up else 0,
                     pending=len(self.pending), dropped=self.dropped, last_error=self.last_error,
+                    maintenance_runs=self.maintenance_runs, indexing=self.building is not None,
+                    layout=self.index.layout() if up else {},
                 )  # fmt: skip
         return None
 
@@ -125,8 +145,8 @@ class MemoryActor(supervisors.SupervisedActor):
         self._write_pending()
 
     def _write_pending(self) -> None:
-        if not (self.up and self.pending):
-            return
+        if not (self.up and self.pending) or self.building is not None:
+            return  # an index build is running: writes wait for it (see `_maintain`)
         assert self.index is not None and self.embedder is not None
         batch = list(self.pending)
         try:
@@ -170,6 +190,7 @@ class MemoryActor(supervisors.SupervisedActor):
                 error="Forget needs memory_ids or a filter with at least one field set "
                 "(an empty filter would forget everything)",
             )
+        self._finish_build()  # a delete must not race an index build: wait for it
         try:
             return Forgotten(count=self.index.delete(request.memory_ids, request.filter))
         except StoreUnavailable as error:
@@ -194,6 +215,45 @@ class MemoryActor(supervisors.SupervisedActor):
         self.up, self.attempt, self.last_error = True, 0, None
         self.log.info("memory ready", memories=self.index.count())
         self._write_pending()
+        if not self.maintaining:
+            self.maintaining = True
+            self.send_after(self.settings.maintenance_interval, _Maintain())
+
+    # -- maintenance --------------------------------------------------------------------------
+
+    def _maintain(self) -> None:
+        """Compaction on the actor's thread (short: it runs every interval, so there is
+        little to merge); an index build on the helper thread, since it can take a minute at
+        100,000 memories. Recalls go on meanwhile (exact search over rows not yet indexed);
+        remembers queue in `pending` and a forget waits, as LanceDB may refuse a write
+        that races the build's commit."""
+        self.send_after(self.settings.maintenance_interval, _Maintain())
+        if not self.up or self.index is None or self.building is not None:
+            return
+        try:
+            self.index.compact()
+            if self.index.wants_index():
+                self.log.info("memory index build started", memories=self.index.count())
+                self.building = self.opener.submit(self.index.build_index)
+                self.building.add_done_callback(lambda _: self.actor_ref.tell(_IndexBuilt()))
+        except StoreUnavailable as error:
+            self._went_down(error)
+            return
+        except (RuntimeError, OSError) as error:  # LanceDB's errors; the next run retries
+            self.log.warning("memory maintenance failed; retrying next interval", error=str(error))
+        self.maintenance_runs += 1
+
+    def _finish_build(self) -> None:
+        """Wait for a running index build (if any) and log how it ended."""
+        if self.building is None:
+            return
+        built, self.building = self.building, None
+        try:
+            built.result()
+        except (RuntimeError, OSError) as error:
+            self.log.warning("memory index build failed; retrying next interval", error=str(error))
+        else:
+            self.log.info("memory index built", memories=self.index.count() if self.index else 0)
 
     def _went_down(self, error: Exception) -> None:
         assert self.index is not None

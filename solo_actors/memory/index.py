@@ -4,7 +4,9 @@ Vectors are unit length (see `embedder`), so cosine similarity is ``1 - cosine d
 on both. LanceDB searches exactly until ``memory.index_min_rows`` memories, then builds an
 IVF_HNSW_SQ index, searched with ``nprobes`` partitions and exact re-ranking of
 ``k * refine_factor`` candidates; rows added after the index are searched exactly as well.
-pgvector keeps an HNSW (cosine) index from the start; ``ef_search`` sets its recall, and
+The memory actor calls `compact` every ``memory.maintenance_interval`` and runs
+`build_index` on a helper thread when `wants_index` says so. pgvector keeps an HNSW
+(cosine) index from the start; ``ef_search`` sets its recall, and
 iterative scans keep filtered recalls from coming back short.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -55,6 +57,22 @@ class MemoryIndex(ABC):
 
     @abstractmethod
     def count(self) -> int: ...
+
+    @abstractmethod
+    def compact(self) -> None:
+        """Tidy the storage after many small writes; quick, run on the actor's thread."""
+
+    @abstractmethod
+    def wants_index(self) -> bool:
+        """Whether `build_index` should run (it may take long: run it off the hot path)."""
+
+    @abstractmethod
+    def build_index(self) -> None:
+        """(Re)build the ANN index; safe beside `search`, not beside writes."""
+
+    @abstractmethod
+    def layout(self) -> dict[str, int]:
+        """Figures on the storage's shape (versions, files), for the status."""
 
     def add(self, memories: Sequence[Remember], vectors: np.ndarray) -> None:
         """Store memories (replacing equal ids) with one vector each, of the right size."""
@@ -102,6 +120,7 @@ class LanceIndex(MemoryIndex):
         self.settings = config.memory
         self.table: Any = None
         self.indexed = False
+        self.built_rows = 0
 
     def schema(self) -> pa.Schema:
         return pa.schema([
@@ -123,6 +142,7 @@ class LanceIndex(MemoryIndex):
                 f"{self.dimensions}-d ones: move the folder aside to start a new memory"
             )
         self.indexed = bool(self.table.list_indices())
+        self.built_rows = self.table.count_rows() if self.indexed else 0
 
     def close(self) -> None:
         self.table = None
@@ -149,15 +169,34 @@ class LanceIndex(MemoryIndex):
             .when_not_matched_insert_all()
             .execute(data)
         )
-        if not self.indexed and self.table.count_rows() >= self.settings.index_min_rows:
-            self.build_index()
+
+    def compact(self) -> None:
+        """Every write is a new LanceDB version with its own small files: merge the files,
+        fold rows added since the index was built into it, and delete versions older than
+        ``memory.version_retention`` (a backup copying the folder still reads them)."""
+        retention = timedelta(seconds=self.settings.version_retention)
+        self.table.optimize(cleanup_older_than=retention)
+
+    def wants_index(self) -> bool:
+        """From ``index_min_rows`` on; again (new partitions) once the table has grown
+        ``reindex_growth`` times since the last build, as folded-in rows skew the old ones."""
+        rows = self.table.count_rows()
+        if rows < self.settings.index_min_rows:
+            return False
+        return not self.indexed or rows >= self.built_rows * self.settings.reindex_growth
 
     def build_index(self) -> None:
         rows = self.table.count_rows()
         self.table.create_index(
             metric="cosine", index_type="IVF_HNSW_SQ", vector_column_name="vector",
-            num_partitions=max(1, int(math.sqrt(rows) / 4)),
+            num_partitions=max(1, int(math.sqrt(rows) / 4)), replace=True,
         )  # fmt: skip
+        self.indexed, self.built_rows = True, rows
+
+    def layout(self) -> dict[str, int]:
+        fragments = self.table.stats()["fragment_stats"]["num_fragments"]
+        return {"versions": len(self.table.list_versions()), "fragments": int(fragments),
+                "indices": len(self.table.list_indices())}  # fmt: skip
         self.indexed = True
 
     def search(
@@ -354,6 +393,20 @@ class PgVectorIndex(MemoryIndex):
             params.append(list(memory_ids))
         sql = f"DELETE FROM {MEMORY_TABLE} WHERE {' AND '.join(conditions)}"
         return int(self._run(lambda connection: connection.execute(sql, params).rowcount))
+
+    # PostgreSQL's autovacuum tidies the table, and the HNSW index grows in place.
+
+    def compact(self) -> None:
+        return
+
+    def wants_index(self) -> bool:
+        return False
+
+    def build_index(self) -> None:
+        return
+
+    def layout(self) -> dict[str, int]:
+        return {}
 
     def count(self) -> int:
         sql = f"SELECT count(*) FROM {MEMORY_TABLE}"
