@@ -37,7 +37,8 @@ MEMORIES = 100_000
 QUERIES = 100
 K = 10
 INSERT_CHUNK = 10_000
-EF_SEARCH_SWEEP = (20, 40, 120)
+EF_SEARCH_SWEEP = (20, 80, 120)
+NPROBES_SWEEP = (8, 16, 32)
 
 
 def synthetic_vectors(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -172,13 +173,8 @@ def main() -> None:
     result: dict[str, object] = {"bench": "memory", "memories": MEMORIES, "queries": QUERIES}
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        lance_config = load_config(
-            "test",
-            environ={
-                "SOLO__SOLO__VAR_DIR": str(root / "var"),
-                "SOLO__MEMORY__INDEX_MIN_ROWS": str(MEMORIES),
-            },
-        )
+        lance_environ = {"SOLO__SOLO__VAR_DIR": str(root / "var")}
+        lance_config = load_config("test", environ=lance_environ)
         result["embeddings"] = bench_embeddings(lance_config)
         lance = make_index(lance_config, DIMENSIONS)
         lance.open()
@@ -186,6 +182,15 @@ def main() -> None:
         result["lancedb_ivf_hnsw_sq"] = bench_index(lance, data, queries,
                                                     after_load=lance.build_index)  # fmt: skip
         lance.close()
+        # How recall and latency trade against memory.nprobes (the default is above).
+        lance_sweep = {}
+        for nprobes in NPROBES_SWEEP:
+            environ = {**lance_environ, "SOLO__MEMORY__NPROBES": str(nprobes)}
+            swept = make_index(load_config("test", environ=environ), DIMENSIONS)
+            swept.open()
+            lance_sweep[str(nprobes)] = search_figures(swept, data, queries)
+            swept.close()
+        result["lancedb_nprobes_sweep"] = lance_sweep
         server = EmbeddedPostgres(root / "pg")
         server.start()
         try:

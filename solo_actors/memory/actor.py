@@ -190,7 +190,8 @@ class MemoryActor(supervisors.SupervisedActor):
                 error="Forget needs memory_ids or a filter with at least one field set "
                 "(an empty filter would forget everything)",
             )
-        self._finish_build()  # a delete must not race an index build: wait for it
+        self._finish_build()  # a delete must not race an index build: wait for it ...
+        self._write_pending()  # ... and for the remembers held meanwhile, or they'd survive it
         try:
             return Forgotten(count=self.index.delete(request.memory_ids, request.filter))
         except StoreUnavailable as error:
