@@ -82,14 +82,17 @@ def bench_embeddings(config: Config) -> dict[str, object]:
     embedder.embed(sentences[:64])  # warm-up
     raw.run(None, batches[0])
     rates: dict[str, list[float]] = {"embedder": [], "onnxruntime": []}
+    cpu_rates: dict[str, list[float]] = {"embedder": [], "onnxruntime": []}
+
+    def timed(name: str, work: Callable[[], object]) -> None:
+        started, cpu = time.perf_counter(), time.process_time()
+        work()
+        rates[name].append(len(sentences) / (time.perf_counter() - started))
+        cpu_rates[name].append(len(sentences) / (time.process_time() - cpu))
+
     for _ in range(3):
-        started = time.perf_counter()
-        embedder.embed(sentences)
-        rates["embedder"].append(len(sentences) / (time.perf_counter() - started))
-        started = time.perf_counter()
-        for batch in batches:
-            raw.run(None, batch)
-        rates["onnxruntime"].append(len(sentences) / (time.perf_counter() - started))
+        timed("embedder", lambda: embedder.embed(sentences))
+        timed("onnxruntime", lambda: [raw.run(None, batch) for batch in batches])
     latencies: dict[str, list[float]] = {"embedder": [], "onnxruntime": []}
     for query, single in zip(queries, singles, strict=True):
         started = time.perf_counter()
@@ -104,7 +107,13 @@ def bench_embeddings(config: Config) -> dict[str, object]:
         "batched_sentences_per_s": round(rate["embedder"], 1),
         "single_query_p50_ms": round(latency["embedder"], 2),
         "single_query_p99_ms": round(float(np.percentile(latencies["embedder"], 99)), 2),
+        # Per second of this process's CPU time (all its threads): what a busy machine
+        # changes least. An idle machine gives at most threads x this per wall second.
+        "batched_sentences_per_cpu_s": round(statistics.median(cpu_rates["embedder"]), 1),
         "onnxruntime_batched_sentences_per_s": round(rate["onnxruntime"], 1),
+        "onnxruntime_batched_sentences_per_cpu_s": round(
+            statistics.median(cpu_rates["onnxruntime"]), 1
+        ),
         "onnxruntime_single_query_p50_ms": round(latency["onnxruntime"], 2),
         "batched_ratio_to_onnxruntime": round(rate["embedder"] / rate["onnxruntime"], 3),
         "single_ratio_to_onnxruntime": round(latency["embedder"] / latency["onnxruntime"], 3),

@@ -16,11 +16,13 @@ actor answers from its first moment: recalls meanwhile return no memories and sa
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import msgspec
+import pykka
 
 import supervisors
 from solo_actors.config import Config
@@ -138,8 +140,9 @@ class MemoryActor(supervisors.SupervisedActor):
             return
         if len(self.pending) >= self.settings.pending_max:
             self.dropped += 1
-            self.log.error("memory queue full while the database is down: remember dropped",
-                           limit=self.settings.pending_max, dropped=self.dropped)  # fmt: skip
+            self.log.error("memory queue full (database down or index build running): "
+                           "remember dropped", limit=self.settings.pending_max,
+                           dropped=self.dropped)  # fmt: skip
             return
         self.pending.append(msgspec.structs.replace(message, text=text))
         self._write_pending()
@@ -236,13 +239,18 @@ class MemoryActor(supervisors.SupervisedActor):
             if self.index.wants_index():
                 self.log.info("memory index build started", memories=self.index.count())
                 self.building = self.opener.submit(self.index.build_index)
-                self.building.add_done_callback(lambda _: self.actor_ref.tell(_IndexBuilt()))
+                self.building.add_done_callback(self._tell_built)
         except StoreUnavailable as error:
             self._went_down(error)
             return
         except (RuntimeError, OSError) as error:  # LanceDB's errors; the next run retries
             self.log.warning("memory maintenance failed; retrying next interval", error=str(error))
         self.maintenance_runs += 1
+
+    def _tell_built(self, _built: Future[None]) -> None:
+        """On the helper thread: wake the actor (unless it stopped, and waited, meanwhile)."""
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.actor_ref.tell(_IndexBuilt())
 
     def _finish_build(self) -> None:
         """Wait for a running index build (if any) and log how it ended."""

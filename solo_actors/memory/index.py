@@ -27,6 +27,9 @@ from solo_actors.messages import MemoryFilter, MemoryItem, Remember
 from solo_actors.store.backend import StoreInputError, StoreUnavailable, pg_dsn
 from solo_actors.store.schema import MEMORY_TABLE
 
+RECALLED_COLUMNS = ["memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at"]
+"""What a LanceDB recall reads (its ``_distance`` comes along); not the vectors."""
+
 _json = msgspec.json.Encoder()
 _meta = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
 
@@ -208,22 +211,7 @@ class LanceIndex(MemoryIndex):
             query = query.where(" AND ".join(conditions), prefilter=True)
         if self.indexed:
             query = query.nprobes(self.settings.nprobes).refine_factor(self.settings.refine_factor)
-        found = (
-            query.limit(k)
-            .select(
-                [
-                    "memory_id",
-                    "text",
-                    "kind",
-                    "user_id",
-                    "conversation_id",
-                    "meta",
-                    "at",
-                    "_distance",
-                ]
-            )
-            .to_list()
-        )
+        found = query.limit(k).select(RECALLED_COLUMNS).to_list()
         items = [
             MemoryItem(
                 memory_id=row["memory_id"], text=row["text"], similarity=1 - row["_distance"],
