@@ -167,6 +167,22 @@ def search_figures(index: MemoryIndex, data: np.ndarray, queries: np.ndarray) ->
     }
 
 
+def sweep(
+    environ: dict[str, str], setting: str, values: tuple[int, ...], data: np.ndarray,
+    queries: np.ndarray,
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    """How recall and latency trade against one ``memory`` search setting, on the index
+    already loaded (the default's figures are the main entry)."""
+    figures = {}
+    for value in values:
+        settings = {**environ, f"SOLO__MEMORY__{setting}": str(value)}
+        index = make_index(load_config("test", environ=settings), DIMENSIONS)
+        index.open()
+        figures[str(value)] = search_figures(index, data, queries)
+        index.close()
+    return figures
+
+
 def exact_numpy_p50(data: np.ndarray, queries: np.ndarray) -> float:
     latencies = []
     for query in queries[:50]:
@@ -191,15 +207,8 @@ def main() -> None:
         result["lancedb_ivf_hnsw_sq"] = bench_index(lance, data, queries,
                                                     after_load=lance.build_index)  # fmt: skip
         lance.close()
-        # How recall and latency trade against memory.nprobes (the default is above).
-        lance_sweep = {}
-        for nprobes in NPROBES_SWEEP:
-            environ = {**lance_environ, "SOLO__MEMORY__NPROBES": str(nprobes)}
-            swept = make_index(load_config("test", environ=environ), DIMENSIONS)
-            swept.open()
-            lance_sweep[str(nprobes)] = search_figures(swept, data, queries)
-            swept.close()
-        result["lancedb_nprobes_sweep"] = lance_sweep
+        result["lancedb_nprobes_sweep"] = sweep(lance_environ, "NPROBES", NPROBES_SWEEP,
+                                                data, queries)  # fmt: skip
         server = EmbeddedPostgres(root / "pg")
         server.start()
         try:
@@ -217,15 +226,8 @@ def main() -> None:
             result["pgvector_hnsw"] = bench_index(pgvector, data, queries, after_load=lambda: (
                 reindex_pgvector(server.dsn)))  # fmt: skip
             pgvector.close()
-            # How recall and latency trade against memory.ef_search (the default is above).
-            sweep = {}
-            for ef_search in EF_SEARCH_SWEEP:
-                environ = {**pg_environ, "SOLO__MEMORY__EF_SEARCH": str(ef_search)}
-                swept = make_index(load_config("test", environ=environ), DIMENSIONS)
-                swept.open()
-                sweep[str(ef_search)] = search_figures(swept, data, queries)
-                swept.close()
-            result["pgvector_ef_search_sweep"] = sweep
+            result["pgvector_ef_search_sweep"] = sweep(pg_environ, "EF_SEARCH", EF_SEARCH_SWEEP,
+                                                       data, queries)  # fmt: skip
         finally:
             server.stop()
     result["exact_numpy_p50_ms"] = exact_numpy_p50(data, queries)
