@@ -330,6 +330,33 @@ class SaveApiToken(Message, frozen=True):
     at: float = msgspec.field(default_factory=wall_clock)
 
 
+class DeleteUser(Message, frozen=True):
+    """Ask: delete a user with their API tokens and sessions, and (unless
+    ``keep_conversations``) their conversations with every turn -> `UserDeleted`. Buffered
+    writes are flushed first, so none of them brings a deleted row back."""
+
+    user_id: str
+    keep_conversations: bool = False
+
+
+class UserDeleted(Message, frozen=True):
+    user_id: str
+    rows: dict[str, int]
+    """Rows deleted per table (0 everywhere: there was no such user)."""
+
+
+class RevokeApiTokens(Message, frozen=True):
+    """Ask: mark API tokens revoked, one by its hash or all of a user's -> `TokensRevoked`."""
+
+    token_hash: str | None = None
+    user_id: str | None = None
+
+
+class TokensRevoked(Message, frozen=True):
+    count: int
+    """Tokens newly revoked (already revoked ones are not counted)."""
+
+
 class SaveSession(Message, frozen=True):
     session_id: str
     user_id: str
@@ -466,6 +493,12 @@ class MemoryStatus(Message, frozen=True):
     pending: int
     dropped: int
     last_error: str | None = None
+    maintenance_runs: int = 0
+    """Maintenance passes (compaction, index checks) done since the actor started."""
+    indexing: bool = False
+    """An index build is running (remembers wait for it; recalls go on)."""
+    layout: dict[str, int] = msgspec.field(default_factory=dict)
+    """The index's storage shape, e.g. LanceDB ``versions`` and ``fragments``."""
 
 
 # --- agents: CrewAI workflows over the local llm -------------------------------------------

@@ -1,4 +1,5 @@
-"""``solo db backup|restore|migrate|stats``: operate the store without the assistant running.
+"""``solo db backup|restore|migrate|stats|delete-user``: operate the store without the
+assistant running.
 
 These open the database directly. With DuckDB only one process may open the file, so while
 the assistant runs they fail with a message saying so (back up a running assistant with the
@@ -16,6 +17,9 @@ from typing import Any
 import msgspec
 
 from solo_actors.config import Config
+from solo_actors.memory.embedder import DIMENSIONS
+from solo_actors.memory.index import make_index
+from solo_actors.messages import MemoryFilter
 from solo_actors.store.backend import StoreBackend, StoreError, open_backend
 from solo_actors.store.backup import make_backup, restore_backup
 
@@ -37,6 +41,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     stats = db_sub.add_parser("stats", parents=[common], help="rows, size and partitions")
     stats.add_argument("--json", action="store_true", help="print one JSON object")
     stats.set_defaults(handler=stats_command)
+    delete_user = db_sub.add_parser(
+        "delete-user", parents=[common],
+        help="delete a user: their API tokens, sessions, conversations and memories",
+    )  # fmt: skip
+    delete_user.add_argument("user_id", metavar="USER_ID")
+    delete_user.add_argument("--keep-conversations", action="store_true",
+                             help="keep their conversations, turns and memories")  # fmt: skip
+    delete_user.set_defaults(handler=delete_user_command)
 
 
 def _with_backend(config: Config, work: Any) -> int:
@@ -95,6 +107,27 @@ def stats_command(args: argparse.Namespace, config: Config) -> int:
             print(f"  {table:<14} {count:>12} rows")
         if stats["partitions"]:
             print("  partitions: " + ", ".join(stats["partitions"]))
+        return 0
+
+    return _with_backend(config, run)
+
+
+def delete_user_command(args: argparse.Namespace, config: Config) -> int:
+    def run(backend: StoreBackend) -> int:
+        rows = backend.delete_user(args.user_id, args.keep_conversations)
+        if not args.keep_conversations:
+            memories = make_index(config, DIMENSIONS)
+            memories.open()
+            try:
+                rows["memories"] = memories.delete([], MemoryFilter(user_id=args.user_id))
+            finally:
+                memories.close()
+        if not any(rows.values()):
+            print(f"solo db: no user {args.user_id!r} and nothing of theirs in the store",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_FAILED
+        print(f"user {args.user_id} deleted: "
+              + ", ".join(f"{count} {table}" for table, count in rows.items()))  # fmt: skip
         return 0
 
     return _with_backend(config, run)

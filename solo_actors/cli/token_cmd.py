@@ -23,8 +23,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     commands = token.add_subparsers(dest="token_command", metavar="COMMAND")
     commands.required = True
     create = commands.add_parser("create", parents=[common], help="print a new token once")
-    create.add_argument("--scope", choices=SCOPES, required=True,
-                        help="read < control (ask, restart) < admin (stop actors, reload)")
+    create.add_argument(
+        "--scope",
+        choices=SCOPES,
+        required=True,
+        help="read < control (ask, restart) < admin (stop actors, reload)",
+    )
     create.add_argument("--label", default="", help="a note saying who or what uses it")
     create.set_defaults(handler=create_token)
     listing = commands.add_parser("list", parents=[common], help="ids, scopes and labels")

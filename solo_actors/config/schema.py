@@ -129,11 +129,21 @@ class MemoryConfig(Section):
     max_tokens: Annotated[int, msgspec.Meta(ge=8, le=512)]
     threads: Annotated[int, msgspec.Meta(ge=0)]
     """onnxruntime intra-op threads; 0 = one per core."""
+    batch_tokens: Annotated[int, msgspec.Meta(ge=64)]
+    """Padded tokens per onnxruntime call at most (a long text gets a small batch)."""
+    spin: bool
+    """Let onnxruntime's threads spin between runs (lower latency, more CPU)."""
     index_min_rows: Annotated[int, msgspec.Meta(ge=256)]
     nprobes: Annotated[int, msgspec.Meta(ge=1)]
     refine_factor: Annotated[int, msgspec.Meta(ge=1)]
     ef_search: Annotated[int, msgspec.Meta(ge=1, le=1000)]
     pending_max: Annotated[int, msgspec.Meta(ge=1)]
+    maintenance_interval: Annotated[float, msgspec.Meta(gt=0)]
+    """Seconds between LanceDB maintenance passes (compaction, old versions, index)."""
+    version_retention: Annotated[float, msgspec.Meta(ge=0)]
+    """Seconds old LanceDB versions are kept before maintenance deletes their files."""
+    reindex_growth: Annotated[float, msgspec.Meta(gt=1)]
+    """The LanceDB index is rebuilt once the table has grown this many times since."""
 
 
 class LLMConfig(Section):

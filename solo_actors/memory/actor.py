@@ -16,11 +16,13 @@ actor answers from its first moment: recalls meanwhile return no memories and sa
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import msgspec
+import pykka
 
 import supervisors
 from solo_actors.config import Config
@@ -50,6 +52,14 @@ class _Retry(msgspec.Struct, frozen=True):
     """Timer: reconnect and write the waiting remembers."""
 
 
+class _Maintain(msgspec.Struct, frozen=True):
+    """Timer: compact the index, and start an index build if it needs one."""
+
+
+class _IndexBuilt(msgspec.Struct, frozen=True):
+    """From the helper thread: the index build ended (well or not)."""
+
+
 class MemoryActor(supervisors.SupervisedActor):
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -66,19 +76,24 @@ class MemoryActor(supervisors.SupervisedActor):
         self.retry_pending = False
         self.opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memory-open")
         self.opening: Future[None] | None = None
+        self.building: Future[None] | None = None
+        self.maintenance_runs = 0
+        self.maintaining = False
 
     def on_start(self) -> None:
         if not self.settings.enabled:
             return
         model = resolve_model(self.settings.model, self.config.models, role="embeddings")
         self.embedder = load_embedder(
-            model.path, self.settings.max_tokens, self.settings.batch_size, self.settings.threads
-        )
+            model.path, self.settings.max_tokens, self.settings.batch_size, self.settings.threads,
+            self.settings.batch_tokens, self.settings.spin,
+        )  # fmt: skip
         self.index = make_index(self.config, self.embedder.dimensions)
         self._connect()
 
     def on_stop(self) -> None:
         self.opener.shutdown(wait=True, cancel_futures=True)
+        self._finish_build()
         if self.opening is not None and self.opening.done():
             self._connect()  # an open that finished meanwhile: write what waits
         if self.index is not None:
@@ -99,10 +114,18 @@ class MemoryActor(supervisors.SupervisedActor):
             case _Retry():
                 self.retry_pending = False
                 self._connect()
+            case _Maintain():
+                self._maintain()
+            case _IndexBuilt():
+                self._finish_build()
+                self._write_pending()
             case GetMemoryStatus():
+                up = self.up and self.index is not None
                 return MemoryStatus(
-                    ready=self.up, memories=self.index.count() if self.up and self.index else 0,
+                    ready=self.up, memories=self.index.count() if up else 0,
                     pending=len(self.pending), dropped=self.dropped, last_error=self.last_error,
+                    maintenance_runs=self.maintenance_runs, indexing=self.building is not None,
+                    layout=self.index.layout() if up else {},
                 )  # fmt: skip
         return None
 
@@ -117,15 +140,16 @@ class MemoryActor(supervisors.SupervisedActor):
             return
         if len(self.pending) >= self.settings.pending_max:
             self.dropped += 1
-            self.log.error("memory queue full while the database is down: remember dropped",
-                           limit=self.settings.pending_max, dropped=self.dropped)  # fmt: skip
+            self.log.error("memory queue full (database down or index build running): "
+                           "remember dropped", limit=self.settings.pending_max,
+                           dropped=self.dropped)  # fmt: skip
             return
         self.pending.append(msgspec.structs.replace(message, text=text))
         self._write_pending()
 
     def _write_pending(self) -> None:
-        if not (self.up and self.pending):
-            return
+        if not (self.up and self.pending) or self.building is not None:
+            return  # an index build is running: writes wait for it (see `_maintain`)
         assert self.index is not None and self.embedder is not None
         batch = list(self.pending)
         try:
@@ -163,14 +187,14 @@ class MemoryActor(supervisors.SupervisedActor):
         if self.index is None or not self.up:
             why = self.last_error or "the memory index is still opening"
             return Forgotten(count=0, error=f"memory unavailable: {why}")
-        if not request.memory_ids and (
-            request.filter is None or request.filter == MemoryFilter()
-        ):
+        if not request.memory_ids and (request.filter is None or request.filter == MemoryFilter()):
             return Forgotten(
                 count=0,
                 error="Forget needs memory_ids or a filter with at least one field set "
                 "(an empty filter would forget everything)",
             )
+        self._finish_build()  # a delete must not race an index build: wait for it ...
+        self._write_pending()  # ... and for the remembers held meanwhile, or they'd survive it
         try:
             return Forgotten(count=self.index.delete(request.memory_ids, request.filter))
         except StoreUnavailable as error:
@@ -195,6 +219,50 @@ class MemoryActor(supervisors.SupervisedActor):
         self.up, self.attempt, self.last_error = True, 0, None
         self.log.info("memory ready", memories=self.index.count())
         self._write_pending()
+        if not self.maintaining:
+            self.maintaining = True
+            self.send_after(self.settings.maintenance_interval, _Maintain())
+
+    # -- maintenance --------------------------------------------------------------------------
+
+    def _maintain(self) -> None:
+        """Compaction on the actor's thread (short: it runs every interval, so there is
+        little to merge); an index build on the helper thread, since it can take a minute at
+        100,000 memories. Recalls go on meanwhile (exact search over rows not yet indexed);
+        remembers queue in `pending` and a forget waits, as LanceDB may refuse a write
+        that races the build's commit."""
+        self.send_after(self.settings.maintenance_interval, _Maintain())
+        if not self.up or self.index is None or self.building is not None:
+            return
+        try:
+            self.index.compact()
+            if self.index.wants_index():
+                self.log.info("memory index build started", memories=self.index.count())
+                self.building = self.opener.submit(self.index.build_index)
+                self.building.add_done_callback(self._tell_built)
+        except StoreUnavailable as error:
+            self._went_down(error)
+            return
+        except (RuntimeError, OSError) as error:  # LanceDB's errors; the next run retries
+            self.log.warning("memory maintenance failed; retrying next interval", error=str(error))
+        self.maintenance_runs += 1
+
+    def _tell_built(self, _built: Future[None]) -> None:
+        """On the helper thread: wake the actor (unless it stopped, and waited, meanwhile)."""
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.actor_ref.tell(_IndexBuilt())
+
+    def _finish_build(self) -> None:
+        """Wait for a running index build (if any) and log how it ended."""
+        if self.building is None:
+            return
+        built, self.building = self.building, None
+        try:
+            built.result()
+        except (RuntimeError, OSError) as error:
+            self.log.warning("memory index build failed; retrying next interval", error=str(error))
+        else:
+            self.log.info("memory index built", memories=self.index.count() if self.index else 0)
 
     def _went_down(self, error: Exception) -> None:
         assert self.index is not None

@@ -4,7 +4,9 @@ Vectors are unit length (see `embedder`), so cosine similarity is ``1 - cosine d
 on both. LanceDB searches exactly until ``memory.index_min_rows`` memories, then builds an
 IVF_HNSW_SQ index, searched with ``nprobes`` partitions and exact re-ranking of
 ``k * refine_factor`` candidates; rows added after the index are searched exactly as well.
-pgvector keeps an HNSW (cosine) index from the start; ``ef_search`` sets its recall, and
+The memory actor calls `compact` every ``memory.maintenance_interval`` and runs
+`build_index` on a helper thread when `wants_index` says so. pgvector keeps an HNSW
+(cosine) index from the start; ``ef_search`` sets its recall, and
 iterative scans keep filtered recalls from coming back short.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -24,6 +26,9 @@ from solo_actors.config import Config
 from solo_actors.messages import MemoryFilter, MemoryItem, Remember
 from solo_actors.store.backend import StoreInputError, StoreUnavailable, pg_dsn
 from solo_actors.store.schema import MEMORY_TABLE
+
+RECALLED_COLUMNS = ["memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at"]
+"""What a LanceDB recall reads (its ``_distance`` comes along); not the vectors."""
 
 _json = msgspec.json.Encoder()
 _meta = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
@@ -55,6 +60,22 @@ class MemoryIndex(ABC):
 
     @abstractmethod
     def count(self) -> int: ...
+
+    @abstractmethod
+    def compact(self) -> None:
+        """Tidy the storage after many small writes; quick, run on the actor's thread."""
+
+    @abstractmethod
+    def wants_index(self) -> bool:
+        """Whether `build_index` should run (it may take long: run it off the hot path)."""
+
+    @abstractmethod
+    def build_index(self) -> None:
+        """(Re)build the ANN index; safe beside `search`, not beside writes."""
+
+    @abstractmethod
+    def layout(self) -> dict[str, int]:
+        """Figures on the storage's shape (versions, files), for the status."""
 
     def add(self, memories: Sequence[Remember], vectors: np.ndarray) -> None:
         """Store memories (replacing equal ids) with one vector each, of the right size."""
@@ -102,6 +123,7 @@ class LanceIndex(MemoryIndex):
         self.settings = config.memory
         self.table: Any = None
         self.indexed = False
+        self.built_rows = 0
 
     def schema(self) -> pa.Schema:
         return pa.schema([
@@ -123,6 +145,7 @@ class LanceIndex(MemoryIndex):
                 f"{self.dimensions}-d ones: move the folder aside to start a new memory"
             )
         self.indexed = bool(self.table.list_indices())
+        self.built_rows = self.table.count_rows() if self.indexed else 0
 
     def close(self) -> None:
         self.table = None
@@ -149,15 +172,34 @@ class LanceIndex(MemoryIndex):
             .when_not_matched_insert_all()
             .execute(data)
         )
-        if not self.indexed and self.table.count_rows() >= self.settings.index_min_rows:
-            self.build_index()
+
+    def compact(self) -> None:
+        """Every write is a new LanceDB version with its own small files: merge the files,
+        fold rows added since the index was built into it, and delete versions older than
+        ``memory.version_retention`` (a backup copying the folder still reads them)."""
+        retention = timedelta(seconds=self.settings.version_retention)
+        self.table.optimize(cleanup_older_than=retention)
+
+    def wants_index(self) -> bool:
+        """From ``index_min_rows`` on; again (new partitions) once the table has grown
+        ``reindex_growth`` times since the last build, as folded-in rows skew the old ones."""
+        rows = self.table.count_rows()
+        if rows < self.settings.index_min_rows:
+            return False
+        return not self.indexed or rows >= self.built_rows * self.settings.reindex_growth
 
     def build_index(self) -> None:
         rows = self.table.count_rows()
         self.table.create_index(
             metric="cosine", index_type="IVF_HNSW_SQ", vector_column_name="vector",
-            num_partitions=max(1, int(math.sqrt(rows) / 4)),
+            num_partitions=max(1, int(math.sqrt(rows) / 4)), replace=True,
         )  # fmt: skip
+        self.indexed, self.built_rows = True, rows
+
+    def layout(self) -> dict[str, int]:
+        fragments = self.table.stats()["fragment_stats"]["num_fragments"]
+        return {"versions": len(self.table.list_versions()), "fragments": int(fragments),
+                "indices": len(self.table.list_indices())}  # fmt: skip
         self.indexed = True
 
     def search(
@@ -169,9 +211,7 @@ class LanceIndex(MemoryIndex):
             query = query.where(" AND ".join(conditions), prefilter=True)
         if self.indexed:
             query = query.nprobes(self.settings.nprobes).refine_factor(self.settings.refine_factor)
-        found = query.limit(k).select(
-            ["memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at", "_distance"]
-        ).to_list()
+        found = query.limit(k).select(RECALLED_COLUMNS).to_list()
         items = [
             MemoryItem(
                 memory_id=row["memory_id"], text=row["text"], similarity=1 - row["_distance"],
@@ -203,7 +243,6 @@ class PgVectorIndex(MemoryIndex):
 
     def open(self) -> None:
         import psycopg
-        from pgvector.psycopg import register_vector
         from psycopg_pool import ConnectionPool, PoolTimeout
 
         dsn = pg_dsn(self.store)
@@ -216,8 +255,7 @@ class PgVectorIndex(MemoryIndex):
             pool = ConnectionPool(
                 dsn, min_size=1, max_size=2, open=False, timeout=timeout,
                 kwargs={"connect_timeout": max(1, round(timeout)), "autocommit": True},
-                configure=register_vector, check=ConnectionPool.check_connection,
-                name="solo-memory",
+                configure=self._configure, name="solo-memory",
             )  # fmt: skip
             try:
                 pool.open(wait=True, timeout=timeout)
@@ -227,6 +265,17 @@ class PgVectorIndex(MemoryIndex):
         except (psycopg.OperationalError, PoolTimeout) as error:
             raise StoreUnavailable(f"PostgreSQL (memories) is unreachable: {error}") from error
         self.pool = pool
+
+    def _configure(self, connection: Any) -> None:
+        """Once per pooled connection, so a recall is one round trip: the vector type, and
+        the HNSW search settings for the session (not SET LOCAL in a transaction per query).
+        A connection that died is not checked on every checkout (a round trip too): the
+        first query on it fails, the actor reconnects and the pool is new."""
+        from pgvector.psycopg import register_vector
+
+        register_vector(connection)
+        connection.execute(f"SET hnsw.ef_search = {int(self.settings.ef_search)}")
+        connection.execute("SET hnsw.iterative_scan = relaxed_order")
 
     def _create(self, connection: Any) -> None:
         connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
@@ -298,24 +347,25 @@ class PgVectorIndex(MemoryIndex):
             return "%s"
 
         conditions = _conditions(where, literal)
+        # One vector parameter, sent binary; ORDER BY the output column still uses the index.
+        # psycopg prepares the statement on its first run, so later recalls skip planning.
         sql = (
             "SELECT memory_id, text, kind, user_id, conversation_id, meta, "
-            "extract(epoch FROM at)::double precision, 1 - (embedding <=> %s) "
+            "extract(epoch FROM at)::double precision, embedding <=> %b AS distance "
             f"FROM {MEMORY_TABLE} {'WHERE ' + ' AND '.join(conditions) if conditions else ''} "
-            "ORDER BY embedding <=> %s LIMIT %s"
+            "ORDER BY distance LIMIT %b"
         )
-
-        def query(connection: Any) -> list[Any]:
-            with connection.transaction():
-                connection.execute(f"SET LOCAL hnsw.ef_search = {int(self.settings.ef_search)}")
-                connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-                return connection.execute(sql, [vector, *params, vector, k]).fetchall()
-
+        vector = np.asarray(vector, dtype=np.float32)
+        rows = self._run(
+            lambda connection: connection.execute(
+                sql, [vector, *params, k], prepare=True, binary=True
+            ).fetchall()
+        )
         return [
             MemoryItem(memory_id=r[0], text=r[1], kind=r[2], user_id=r[3], conversation_id=r[4],
-                       meta=r[5], at=r[6], similarity=float(r[7]))
-            for r in self._run(query)
-            if r[7] >= min_similarity
+                       meta=r[5], at=r[6], similarity=1.0 - float(r[7]))
+            for r in rows
+            if 1.0 - float(r[7]) >= min_similarity
         ]  # fmt: skip
 
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
@@ -331,6 +381,20 @@ class PgVectorIndex(MemoryIndex):
             params.append(list(memory_ids))
         sql = f"DELETE FROM {MEMORY_TABLE} WHERE {' AND '.join(conditions)}"
         return int(self._run(lambda connection: connection.execute(sql, params).rowcount))
+
+    # PostgreSQL's autovacuum tidies the table, and the HNSW index grows in place.
+
+    def compact(self) -> None:
+        return
+
+    def wants_index(self) -> bool:
+        return False
+
+    def build_index(self) -> None:
+        return
+
+    def layout(self) -> dict[str, int]:
+        return {}
 
     def count(self) -> int:
         sql = f"SELECT count(*) FROM {MEMORY_TABLE}"

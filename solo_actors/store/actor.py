@@ -5,6 +5,8 @@ Writes arrive as tells (`RecordTurn`, `RecordEvent(s)`, `RecordMetric`, `SaveUse
 buffer, flushed in one transaction when ``store.flush_rows`` rows are waiting or
 ``store.flush_interval_ms`` after the first buffered row, and on stop. So a told write is
 durable at most one flush interval later; `Flush` (ask) makes it durable now and says so.
+Operator asks (`DeleteUser`, `RevokeApiTokens`) flush first, then change rows in one
+transaction.
 
 When the database can't be reached (PostgreSQL down, the DuckDB file locked by another
 process) the actor stays up: it keeps buffering, reconnects with exponential backoff
@@ -29,14 +31,18 @@ from solo_actors.logs import get_logger
 from solo_actors.messages import (
     BackupDone,
     BackupStore,
+    DeleteUser,
     Flush,
     Flushed,
     GetStoreStats,
     ReadRows,
     RecordEvent,
+    RevokeApiTokens,
     Rows,
     StoreFailure,
     StoreStats,
+    TokensRevoked,
+    UserDeleted,
 )
 from solo_actors.store import STORE_NAME
 from solo_actors.store.backend import (
@@ -133,6 +139,10 @@ class StoreActor(supervisors.SupervisedActor):
                 return self._serve(self._stats)
             case BackupStore():
                 return self._serve(lambda: self._backup(message))
+            case DeleteUser():
+                return self._serve(lambda: self._delete_user(message))
+            case RevokeApiTokens():
+                return self._serve(lambda: self._revoke(message))
             case _:
                 self.log.warning("unknown message ignored", type=type(message).__name__)
         return None
@@ -185,6 +195,18 @@ class StoreActor(supervisors.SupervisedActor):
         self._flush()
         path = make_backup(self.backend, self.config, Path(request.out) if request.out else None)
         return BackupDone(path=str(path), size_bytes=path.stat().st_size)
+
+    def _delete_user(self, request: DeleteUser) -> UserDeleted:
+        self._flush()  # a buffered SaveUser or turn must not bring the user back later
+        rows = self.backend.delete_user(request.user_id, request.keep_conversations)
+        self.log.info("user deleted", user_id=request.user_id, rows=rows)
+        return UserDeleted(user_id=request.user_id, rows=rows)
+
+    def _revoke(self, request: RevokeApiTokens) -> TokensRevoked:
+        self._flush()  # a buffered SaveApiToken is revoked too
+        count = self.backend.revoke_tokens(request.token_hash, request.user_id)
+        self.log.info("API tokens revoked", count=count, user_id=request.user_id)
+        return TokensRevoked(count=count)
 
     # -- database -----------------------------------------------------------------------------
 

@@ -134,6 +134,42 @@ class StoreBackend(ABC):
                 name: int(cursor.execute(f"SELECT count(*) FROM {name}")[0][0]) for name in TABLES
             }
 
+    def delete_user(self, user_id: str, keep_conversations: bool) -> dict[str, int]:
+        """Delete a user and what hangs on them, in one transaction; rows deleted per table."""
+        mark = self.placeholder
+        targets = ["api_tokens", "sessions"]
+        statements = [
+            f"DELETE FROM {table} WHERE user_id = {mark} RETURNING 1" for table in targets
+        ]
+        if not keep_conversations:
+            targets += ["turns", "conversations"]
+            statements += [
+                "DELETE FROM turns WHERE conversation_id IN (SELECT conversation_id FROM "
+                f"conversations WHERE user_id = {mark}) RETURNING 1",
+                f"DELETE FROM conversations WHERE user_id = {mark} RETURNING 1",
+            ]
+        targets.append("users")
+        statements.append(f"DELETE FROM users WHERE user_id = {mark} RETURNING 1")
+        with self.transaction() as cursor:
+            return {
+                table: len(cursor.execute(sql, [user_id]))
+                for table, sql in zip(targets, statements, strict=True)
+            }
+
+    def revoke_tokens(self, token_hash: str | None, user_id: str | None) -> int:
+        """Mark one token (by hash) or all of a user's revoked; how many were not already."""
+        if token_hash is None and user_id is None:
+            raise StoreInputError("name a token_hash or a user_id: revoking every token of "
+                                  "every user is not one request")  # fmt: skip
+        where, params = ["NOT revoked"], []
+        for column, value in (("token_hash", token_hash), ("user_id", user_id)):
+            if value is not None:
+                where.append(f"{column} = {self.placeholder}")
+                params.append(value)
+        sql = f"UPDATE api_tokens SET revoked = true WHERE {' AND '.join(where)} RETURNING 1"
+        with self.transaction() as cursor:
+            return len(cursor.execute(sql, params))
+
     def read(
         self,
         table_name: str,

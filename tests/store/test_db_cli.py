@@ -1,4 +1,5 @@
-"""``solo db`` on a stopped assistant: stats, migrate, backup then restore into an empty store."""
+"""``solo db`` on a stopped assistant: stats, migrate, backup then restore into an empty store,
+delete-user."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from solo_actors.cli import main
 from solo_actors.config import Config
-from solo_actors.messages import Flush, RecordEvent
+from solo_actors.memory.embedder import DIMENSIONS
+from solo_actors.memory.index import make_index
+from solo_actors.messages import Flush, RecordEvent, RecordTurn, Remember, SaveApiToken, SaveUser
 from solo_actors.store.actor import StoreActor
+from solo_actors.store.rows import hash_token
 from tests.conftest import config_environment
 
 
@@ -54,3 +59,38 @@ def test_backup_restore_stats_migrate(
     assert run_cli(monkeypatch, fresh, "db", "stats", "--json") == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["rows"]["events"] == 7 and stats["schema_version"] == 3
+
+
+def test_delete_user_removes_their_rows_and_memories(
+    make_config: Callable[..., Config], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    config = make_config()
+    store = StoreActor.start(config)
+    for user_id in ("ana", "rui"):
+        store.tell(SaveUser(user_id=user_id, name=user_id))
+        store.tell(SaveApiToken(token_hash=hash_token(user_id), user_id=user_id))
+        store.tell(RecordTurn(turn_id=f"t-{user_id}", conversation_id=f"c-{user_id}",
+                              user_id=user_id, user_text="hi", reply_text="hello"))  # fmt: skip
+    assert store.ask(Flush(), timeout=30).durable
+    store.stop()
+    memories = make_index(config, DIMENSIONS)
+    memories.open()
+    vectors = np.eye(3, DIMENSIONS, dtype=np.float32)
+    memories.add([Remember(text="a", user_id="ana"), Remember(text="b", user_id="ana"),
+                  Remember(text="c", user_id="rui")], vectors)  # fmt: skip
+    memories.close()
+    var = tmp_path / "var"
+    assert run_cli(monkeypatch, var, "db", "delete-user", "ana") == 0
+    out = capsys.readouterr().out
+    assert "user ana deleted" in out and "1 turns" in out and "2 memories" in out
+    assert run_cli(monkeypatch, var, "db", "delete-user", "ana") == 1
+    assert "no user 'ana'" in capsys.readouterr().err
+    assert run_cli(monkeypatch, var, "db", "stats", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert (rows["users"], rows["api_tokens"], rows["turns"], rows["conversations"]) == (1, 1, 1, 1)
+    memories.open()
+    try:
+        assert memories.count() == 1
+    finally:
+        memories.close()

@@ -13,6 +13,7 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.messages import (
     BackupStore,
+    DeleteUser,
     Flush,
     GetStoreStats,
     ReadRows,
@@ -20,11 +21,14 @@ from solo_actors.messages import (
     RecordEvents,
     RecordMetric,
     RecordTurn,
+    RevokeApiTokens,
     SaveApiToken,
     SaveSession,
     SaveUser,
     StageTimes,
     StoreFailure,
+    TokensRevoked,
+    UserDeleted,
 )
 from solo_actors.store.actor import StoreActor
 from solo_actors.store.backend import StoreInputError, open_backend
@@ -117,6 +121,51 @@ def test_rewrites_replace_and_time_filters_apply(store: supervisors.SupervisedRe
     assert read(store, "api_tokens")[0]["revoked"] is True
     assert [m["name"] for m in read(store, "metrics", until=2_000_000.0)] == ["old"]
     assert [m["name"] for m in read(store, "metrics", since=2_000_000.0)] == ["llm.tokens_per_s"]
+
+
+def user_writes(user_id: str, conversation_id: str) -> list[object]:
+    return [
+        SaveUser(user_id=user_id, name=user_id.title()),
+        SaveApiToken(token_hash=hash_token(f"{user_id}-a"), user_id=user_id, label="phone"),
+        SaveApiToken(token_hash=hash_token(f"{user_id}-b"), user_id=user_id, label="laptop"),
+        SaveSession(session_id=f"{user_id}-s", user_id=user_id, expires_at=time.time() + 60),
+        *(RecordTurn(turn_id=f"{conversation_id}-{i}", conversation_id=conversation_id,
+                     user_id=user_id, user_text="hi", reply_text="hello") for i in range(3)),
+    ]  # fmt: skip
+
+
+def test_a_user_is_deleted_with_tokens_sessions_and_conversations(
+    store: supervisors.SupervisedRef,
+) -> None:
+    for message in user_writes("ana", "c-ana") + user_writes("rui", "c-rui"):
+        store.tell(message)  # not flushed: the delete must flush them first
+    deleted = store.ask(DeleteUser(user_id="ana"), timeout=ASK)
+    assert deleted == UserDeleted(user_id="ana", rows={
+        "api_tokens": 2, "sessions": 1, "turns": 3, "conversations": 1, "users": 1})  # fmt: skip
+    assert store.ask(Flush(), timeout=ASK).durable
+    for table in ("users", "api_tokens", "sessions", "conversations"):
+        assert {row["user_id"] for row in read(store, table)} == {"rui"}, table
+    assert {row["conversation_id"] for row in read(store, "turns")} == {"c-rui"}
+    again = store.ask(DeleteUser(user_id="ana"), timeout=ASK)
+    assert isinstance(again, UserDeleted) and not any(again.rows.values())
+    kept = store.ask(DeleteUser(user_id="rui", keep_conversations=True), timeout=ASK)
+    assert kept.rows == {"api_tokens": 2, "sessions": 1, "users": 1}
+    assert len(read(store, "turns")) == 3
+
+
+def test_api_tokens_are_revoked_by_hash_or_by_user(store: supervisors.SupervisedRef) -> None:
+    for message in user_writes("ana", "c-ana") + user_writes("rui", "c-rui"):
+        store.tell(message)
+    one = store.ask(RevokeApiTokens(token_hash=hash_token("ana-a")), timeout=ASK)
+    assert one == TokensRevoked(count=1)
+    assert store.ask(RevokeApiTokens(user_id="ana"), timeout=ASK) == TokensRevoked(count=1)
+    assert store.ask(RevokeApiTokens(user_id="ana"), timeout=ASK) == TokensRevoked(count=0)
+    revoked = {row["token_hash"]: row["revoked"] for row in read(store, "api_tokens")}
+    assert revoked == {hash_token("ana-a"): True, hash_token("ana-b"): True,
+                       hash_token("rui-a"): False, hash_token("rui-b"): False}  # fmt: skip
+    everything = store.ask(RevokeApiTokens(), timeout=ASK)
+    assert isinstance(everything, StoreFailure) and "token_hash or a user_id" in everything.message
+    assert store.is_alive()
 
 
 def test_bad_reads_get_a_failure_naming_the_problem(store: supervisors.SupervisedRef) -> None:
