@@ -103,6 +103,12 @@ class MemoryActor(supervisors.SupervisedActor):
                                count=len(self.pending), error=self.last_error)  # fmt: skip
             self.index.close()
 
+    def on_failure(self, *exc_info: Any) -> None:
+        # A crash ends this actor as a stop does: without the same clean-up each restart
+        # leaves its opener thread and the index's files behind (the chaos suite saw it),
+        # and the remembers still waiting are written rather than lost.
+        self.on_stop()
+
     def on_receive(self, message: Any) -> Any:
         match message:
             case Remember():

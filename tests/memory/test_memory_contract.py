@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -138,3 +139,38 @@ def test_postgres_down_at_start_keeps_remembers_until_it_is_up(
         assert [item.text for item in found.items] == ["The spare key is under the blue pot"]
     finally:
         memory.stop()
+
+
+def test_a_crash_releases_what_the_actor_held_and_keeps_its_remembers(config: Config) -> None:
+    """Crashed and restarted five times, memory leaves no opener thread behind and what it
+    was told before each crash is recalled after."""
+    supervisors.faults.enable()
+    root = supervisors.start_supervisor(
+        supervisors.SupFlags(intensity=10, period=5),
+        [
+            supervisors.ChildSpec(
+                id="memory", name="memory", start=MemoryActor.start, args=(config,), shutdown=10.0
+            )
+        ],
+        name="memory-crash-test",
+    )
+    try:
+        for crash in range(5):
+            memory = supervisors.whereis("memory", timeout=ASK)
+            assert memory is not None
+            wait_until(lambda ref=memory: status(ref).ready)
+            memory.tell(Remember(text=f"the spare key {crash} is under the blue pot",
+                                 memory_id=f"key-{crash}"))  # fmt: skip
+            with pytest.raises(supervisors.ActorExitedError):
+                memory.ask(supervisors.Fault("raise", label=f"crash {crash}"), timeout=ASK)
+        memory = supervisors.whereis("memory", timeout=ASK)
+        assert memory is not None
+        wait_until(lambda: status(memory).ready)
+        openers = [t for t in threading.enumerate() if t.name.startswith("memory-open")]
+        assert len(openers) <= 1, [t.name for t in openers]
+        kept = memory.ask(Recall(query="where is the spare key?", k=10), timeout=ASK)
+        assert kept.error is None
+        assert {item.memory_id for item in kept.items} == {f"key-{n}" for n in range(5)}
+    finally:
+        root.stop()
+        supervisors.faults.enable(False)
