@@ -146,11 +146,17 @@ class MicConfig(Section):
 
 
 class WakeConfig(Section):
-    engine: Literal["porcupine"]
+    engine: Literal["porcupine", "openwakeword"]
     keyword: str
+    """Porcupine: a built-in keyword."""
     sensitivity: Annotated[float, msgspec.Meta(ge=0, le=1)]
+    """Porcupine: higher wakes more easily."""
     access_key: str
     """A Picovoice AccessKey; empty uses pvporcupine 1.9.5's keyless built-in keywords."""
+    model: str
+    """openWakeWord: a model its package carries (``hey_jarvis``) or a path to an .onnx."""
+    threshold: Annotated[float, msgspec.Meta(gt=0, lt=1)]
+    """openWakeWord: the score at which it fires."""
     ack: Literal["tone", "none"]
 
 
