@@ -1,32 +1,32 @@
 """Voice benchmark: one JSON object of medians, the actors against the raw libraries, one run.
 
 * End of speech -> first audio sample out, median over ``--questions`` (>= 10) spoken
-  questions with the default models (reply cache off), and each stage's share: stt (speech
-  end -> transcript), llm (transcript -> first token), tts (first token -> first sample
-  played). "End of speech" is vad's endpoint decision; a user's last word comes
-  ``voice.vad.silence_timeout`` before it, so ``last_word_to_first_audio_s`` adds it back.
-  Frames are fed as fast as the wake actor takes them (the silence timeout is therefore not
-  waited in real time) and replies play through the real-time clock: a sound card's timing,
-  without the sound. Replies are capped at ``--max-tokens``; the first audio does not
-  depend on the reply's length, the run time does.
+  questions with the default models (reply cache off). Each question ("Jarvis. <question>")
+  is fed to the wake actor in real time, frame by frame as a microphone delivers them, and
+  "end of speech" is the moment the question's last speech sample was captured (the last
+  sample above 2% of the clip's peak, on the feeding clock), not vad's endpoint decision.
+  Shares of that time: endpoint (last word -> vad's decision: the silence timeout),
+  stt (endpoint -> transcript; near zero when the transcript made at the pause is reused),
+  llm (transcript -> first token), tts (first token -> first sample played). Replies play
+  through the real-time clock: a sound card's timing, without the sound, capped at
+  ``--max-tokens`` (the first audio does not depend on the reply's length). A first,
+  untimed question warms the models up (reported as ``first_turn_s``).
 * Wake word detected -> the acknowledgement chime's first sample played, same questions.
-* STT through the actors (vad's endpoint -> stt's transcript, the mailbox hop included)
-  against `transcribe` on the very same utterance bytes, run right after each turn so both
-  see the same background load (the bench records what vad sent by wrapping
-  `SttActor.hear`, one list append). TTS through the actors (a whole reply told to tts ->
-  the speaker holding all of its audio, files written as fast as possible) against
-  `synthesize` on the same text. Ratios are raw time / actor time: >= 0.95 means the actors
-  add under 5%.
+* STT through the actor (``ask`` of an `Utterance`: the mailbox hop and the actor's code,
+  with no transcript made ahead) against `transcribe` on the very same bytes and settings,
+  alternately, on the utterances vad cut in the spoken questions. TTS through the actors (a
+  whole reply told to tts -> the speaker holding all of its audio, files written as fast as
+  possible) against `synthesize` on the same text. Ratios are raw time / actor time: >= 0.95
+  means the actors add under 5%.
 * CPU per hour of idle listening (wake word only): the whole process (every model loaded)
   fed ``--idle-seconds`` of silence in real time, its CPU seconds extrapolated to an hour.
 
-Every wait is bounded by ``--budget`` seconds overall (default 290); a run cut short says so
+Every wait is bounded by ``--budget`` seconds overall (default 420); a run cut short says so
 in ``complete`` and reports what it measured. ``--threads N`` sets llama.cpp's and Whisper's
-threads (0 = the config's default, one per core); on a shared, loaded machine both spin on
-busy cores, so ``--threads 1`` gives figures that mean something there. The load average is
-recorded: other processes' load slows the actors and the raw calls alike.
+threads (0 = the config's default, one per core). The load average is recorded: other
+processes' load slows the actors and the raw calls alike.
 
-Run: ``.venv/bin/python bench/bench_voice.py [--threads 1]`` (about 4 minutes on 2 cores).
+Run: ``.venv/bin/python bench/bench_voice.py [--threads 1]`` (about 5 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -50,10 +50,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import supervisors
 from solo_actors.config import Config, load_config
-from solo_actors.messages import AudioFrame, LLMDone, LLMToken, StageTimes, Transcript, TurnDone
-from solo_actors.messages import Utterance as UtteranceMessage
+from solo_actors.messages import (
+    AudioFrame,
+    LLMDone,
+    LLMToken,
+    StageTimes,
+    Transcript,
+    TurnDone,
+    Utterance,
+)
 from solo_actors.tree import root_children, root_flags
-from solo_actors.voice.audio import SAMPLE_RATE, frames_of, write_wav
+from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of, write_wav
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.stt import SttActor, load_whisper, transcribe, whisper_folder
 from solo_actors.voice.tts import load_voice, synthesize, voice_path
@@ -80,6 +87,9 @@ TTS_TEXT = (
 )
 TTS_REPEATS = 5
 TREE = ("llm", "dialogue", "voice")
+WARM_UP = "What is the colour of grass?"
+SPEECH_LEVEL = 0.02
+"""A sample louder than this share of the clip's peak is speech (Piper's pauses are silent)."""
 
 
 class OutOfTime(Exception):
@@ -114,15 +124,25 @@ def finished_turns() -> int:
     return int(figures("speaker").get("turns", 0))
 
 
-def start(config: Config, options: RunOptions) -> supervisors.SupervisorRef:
-    children = [spec for spec in root_children(config, options) if spec.id in TREE]
+def start(
+    config: Config, options: RunOptions, tree: tuple[str, ...] = TREE
+) -> supervisors.SupervisorRef:
+    children = [spec for spec in root_children(config, options) if spec.id in tree]
     return supervisors.start_supervisor(root_flags(config), children, name="solo")
 
 
-def feed(samples: np.ndarray) -> None:
-    """Frames to the wake actor as the mic's pump hands them (one ask each)."""
+def feed_in_real_time(samples: np.ndarray) -> float:
+    """Frames to the wake actor as a microphone delivers them (frame n when its last sample
+    is captured), one ask each as the mic's pump does; returns when the clip's last speech
+    sample was captured, on the `now()` clock."""
+    loud = np.flatnonzero(np.abs(samples) > SPEECH_LEVEL * np.abs(samples).max())
+    started = time.monotonic()
     for sequence, pcm in enumerate(frames_of(samples)):
+        delay = started + (sequence + 1) * FRAME_SECONDS - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
         supervisors.ask("wake", AudioFrame(pcm=pcm, sample_rate=SAMPLE_RATE, sequence=sequence))
+    return started + (loud[-1] + 1) / SAMPLE_RATE
 
 
 def median(values: list[float]) -> float | None:
@@ -151,49 +171,81 @@ class Turns:
 
 def spoken_questions(
     config: Config, speech: Speech, turns: Turns, budget: Budget, count: int, reserve: float
-) -> dict[str, list[float]]:
-    """Ask `count` questions by voice; per-turn stage offsets, acks and STT timings."""
-    whisper = load_whisper(whisper_folder(config), config.voice.stt.threads)
-    heard: dict[str, bytes] = {}
+) -> dict[str, Any]:
+    """Ask `count` questions by voice (after an untimed one); per-turn stage times and the
+    utterances vad cut."""
+    endpoints: dict[str, tuple[bytes, float]] = {}
     original_hear = SttActor.hear
 
-    def recording_hear(actor: SttActor, utterance: UtteranceMessage) -> None:
-        heard[utterance.turn_id] = utterance.pcm
+    def recording_hear(actor: SttActor, utterance: Utterance) -> None:
+        endpoints[utterance.turn_id] = (utterance.pcm, utterance.times.speech_end or 0.0)
         original_hear(actor, utterance)
 
     SttActor.hear = recording_hear  # type: ignore[method-assign]
-    result: dict[str, list[float]] = {
-        key: [] for key in ("first_audio", "stt", "llm", "tts", "ack_ms", "stt_raw")
+    result: dict[str, Any] = {
+        key: [] for key in ("first_audio", "endpoint", "stt", "llm", "tts", "ack_ms", "pcm")
     }
     root = start(config, RunOptions(realtime=True, output_dir=str(turns.path.parent / "out")))
     try:
-        for index, question in enumerate(QUESTIONS[:count]):
+        for index, question in enumerate([WARM_UP, *QUESTIONS[:count]]):
             if budget.left() < reserve:
                 break
-            feed(speech.clip(0.3, "Jarvis.", 0.25, question, 1.0))
+            spoken = feed_in_real_time(speech.clip(0.3, "Jarvis.", 0.25, question, 1.0))
             budget.wait_for(lambda n=index + 1: finished_turns() >= n, "a spoken turn")
             turn = turns.lines()[index]
-            result["ack_ms"].append(figures("speaker")["ack_latency_ms"])
-            stages = turn["seconds_after_speech_end"]
-            if turn["error"] is not None or stages["first_audio"] is None:
+            stages = turn["seconds_after_speech_end"]  # after vad's endpoint decision
+            if turn["error"] or turn["turn_id"] not in endpoints or not stages["first_audio"]:
                 continue
-            result["first_audio"].append(stages["first_audio"])
+            pcm, endpoint = endpoints[turn["turn_id"]]
+            endpoint_lag = endpoint - spoken
+            if index == 0:
+                result["first_turn_s"] = round(endpoint_lag + stages["first_audio"], 4)
+                continue
+            result["ack_ms"].append(figures("speaker")["ack_latency_ms"])
+            result["pcm"].append(pcm)
+            result["first_audio"].append(endpoint_lag + stages["first_audio"])
+            result["endpoint"].append(endpoint_lag)
             result["stt"].append(stages["transcript"])
             result["llm"].append(stages["first_token"] - stages["transcript"])
             result["tts"].append(stages["first_audio"] - stages["first_token"])
-            started = time.perf_counter()
-            settings = config.voice.stt
-            transcribe(whisper, heard[turn["turn_id"]], settings.language, settings.beam_size)
-            result["stt_raw"].append(time.perf_counter() - started)
+        result["stt_ahead_used"] = figures("stt").get("ahead_used", 0)
     finally:
         SttActor.hear = original_hear  # type: ignore[method-assign]
         root.stop()
     return result
 
 
+def stt_compare(
+    config: Config, utterances: list[bytes], work: Path, budget: Budget
+) -> dict[str, list[float]]:
+    """Each utterance through the stt actor (an ask: it transcribes, then tells tts and the
+    dialogue actor, which are not running here) against `transcribe`, alternately."""
+    settings = config.voice.stt
+    whisper = load_whisper(whisper_folder(config), settings.threads)
+    raw: list[float] = []
+    actor: list[float] = []
+    root = start(config, RunOptions(output_dir=str(work / "stt")), tree=("voice",))
+    try:
+        for index, pcm in enumerate(utterances):
+            if budget.left() < 30:
+                break
+            utterance = Utterance(
+                turn_id=f"stt-{index}", pcm=pcm, sample_rate=SAMPLE_RATE, times=StageTimes()
+            )
+            started = time.perf_counter()
+            supervisors.ask("stt", utterance, timeout=budget.left())
+            actor.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            transcribe(whisper, pcm, settings.language, settings.beam_size, settings.window)
+            raw.append(time.perf_counter() - started)
+    finally:
+        root.stop()
+    return {"raw": raw, "actor": actor}
+
+
 def tts_compare(config: Config, turns: Turns, budget: Budget) -> dict[str, list[float]]:
     """A whole reply through tts and the speaker against the library, alternately."""
-    voice = load_voice(voice_path(config))
+    voice = load_voice(voice_path(config), config.voice.tts.threads)
     synthesis = SynthesisConfig(length_scale=config.voice.tts.length_scale)
     raw: list[float] = []
     actor: list[float] = []
@@ -263,7 +315,7 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=24, help="reply cap per question")
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp and Whisper threads")
     parser.add_argument("--idle-seconds", type=float, default=30.0)
-    parser.add_argument("--budget", type=float, default=290.0, help="seconds for the whole run")
+    parser.add_argument("--budget", type=float, default=420.0, help="seconds for the whole run")
     args = parser.parse_args()
     budget = Budget(args.budget)
     load_before = os.getloadavg()
@@ -281,7 +333,8 @@ def main() -> int:
     turns = Turns(work / "turns.jsonl")
     real_stdout, sys.stdout = sys.stdout, turns.path.open("w", buffering=1)
     idle_reserve = args.idle_seconds + 15
-    spoken: dict[str, list[float]] = {}
+    spoken: dict[str, Any] = {}
+    stt: dict[str, list[float]] = {}
     tts: dict[str, list[float]] = {}
     idle: dict[str, Any] = {}
     stopped_by: str | None = None
@@ -289,6 +342,7 @@ def main() -> int:
         spoken = spoken_questions(
             config, speech, turns, budget, args.questions, reserve=idle_reserve + 45
         )
+        stt = stt_compare(config, spoken["pcm"], work, budget)
         tts = tts_compare(config, turns, budget)
         idle = idle_listening(config, work, args.idle_seconds, budget)
     except OutOfTime as what:
@@ -298,11 +352,11 @@ def main() -> int:
         sys.stdout = real_stdout
 
     first_audio = spoken.get("first_audio", [])
-    silence = config.voice.vad.silence_timeout
+    stages = ("endpoint", "stt", "llm", "tts")
     shares = {
-        stage: median([part / whole for part, whole in zip(parts, first_audio, strict=True)])
-        for stage, parts in spoken.items()
-        if stage in ("stt", "llm", "tts")
+        stage: median([part / all_ for part, all_ in zip(spoken[stage], first_audio, strict=True)])
+        for stage in stages
+        if stage in spoken
     }
     result = {
         "complete": stopped_by is None and len(first_audio) >= 10 and bool(idle),
@@ -310,15 +364,18 @@ def main() -> int:
         "utterances": len(first_audio),
         "speech_end_to_first_audio_s": median(first_audio),
         "speech_end_to_first_audio_max_s": round(max(first_audio), 4) if first_audio else None,
-        "last_word_to_first_audio_s": median([t + silence for t in first_audio]),
-        "silence_timeout_s": silence,
-        "stage_median_s": {stage: median(spoken.get(stage, [])) for stage in ("stt", "llm", "tts")},
+        "speech_end": "the question's last speech sample, captured in real time",
+        "first_turn_s": spoken.get("first_turn_s"),
+        "silence_timeout_s": config.voice.vad.silence_timeout,
+        "stage_median_s": {stage: median(spoken.get(stage, [])) for stage in stages},
         "stage_share_of_first_audio": shares,
+        "stt_transcripts_made_ahead_and_used": spoken.get("stt_ahead_used"),
         "wake_to_ack_ms": median(spoken.get("ack_ms", [])),
         "wake_to_ack_max_ms": max(spoken.get("ack_ms", []), default=None),
-        "stt_actor_s": median(spoken.get("stt", [])),
-        "stt_raw_s": median(spoken.get("stt_raw", [])),
-        "stt_speed_vs_raw": ratio(spoken.get("stt_raw", []), spoken.get("stt", [])),
+        "stt_actor_s": median(stt.get("actor", [])),
+        "stt_raw_s": median(stt.get("raw", [])),
+        "stt_speed_vs_raw": ratio(stt.get("raw", []), stt.get("actor", [])),
+        "stt_window_s": config.voice.stt.window,
         "tts_actor_s": median(tts.get("actor", [])),
         "tts_raw_s": median(tts.get("raw", [])),
         "tts_speed_vs_raw": ratio(tts.get("raw", []), tts.get("actor", [])),

@@ -172,6 +172,8 @@ class SttConfig(Section):
     model: str
     language: str
     beam_size: Annotated[int, msgspec.Meta(ge=1)]
+    window: Annotated[float, msgspec.Meta(ge=1, le=30)]
+    """Least seconds of audio Whisper's encoder sees (a question is padded to it, not to 30)."""
     threads: Annotated[int, msgspec.Meta(ge=0)]
     error_reply: str
 
@@ -179,6 +181,8 @@ class SttConfig(Section):
 class TtsConfig(Section):
     voice: str
     length_scale: Annotated[float, msgspec.Meta(gt=0)]
+    threads: Annotated[int, msgspec.Meta(ge=0)]
+    """onnxruntime threads for Piper; 0 = one per core."""
     output_device: str
     """Output device: a number or part of its name; "" = system default."""
     report_to: list[str]
