@@ -86,8 +86,12 @@ TTS_TEXT = (
     "cafes. Many people visit it every year."
 )
 TTS_REPEATS = 5
-TREE = ("llm", "dialogue", "voice")
+TREE = ("store", "memory", "llm", "dialogue", "voice")
+"""The actors a voice turn goes through in the running assistant: memory recalls before the
+llm is asked (part of the llm stage here) and the store and memory keep each turn."""
 WARM_UP = "What is the colour of grass?"
+WAKE_PHRASES = {"porcupine": "Jarvis.", "openwakeword": "Hey Jarvis."}
+"""What wakes each engine with its default keyword or model."""
 SPEECH_LEVEL = 0.02
 """A sample louder than this share of the clip's peak is speech (Piper's pauses are silent)."""
 
@@ -190,7 +194,8 @@ def spoken_questions(
         for index, question in enumerate([WARM_UP, *QUESTIONS[:count]]):
             if budget.left() < reserve:
                 break
-            spoken = feed_in_real_time(speech.clip(0.3, "Jarvis.", 0.25, question, 1.0))
+            wake_phrase = WAKE_PHRASES[config.voice.wake.engine]
+            spoken = feed_in_real_time(speech.clip(0.3, wake_phrase, 0.25, question, 1.0))
             budget.wait_for(lambda n=index + 1: finished_turns() >= n, "a spoken turn")
             turn = turns.lines()[index]
             stages = turn["seconds_after_speech_end"]  # after vad's endpoint decision
@@ -315,6 +320,9 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=24, help="reply cap per question")
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp and Whisper threads")
     parser.add_argument("--idle-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--wake-engine", choices=sorted(WAKE_PHRASES), help="default: the config's engine"
+    )
     parser.add_argument("--budget", type=float, default=420.0, help="seconds for the whole run")
     args = parser.parse_args()
     budget = Budget(args.budget)
@@ -327,6 +335,8 @@ def main() -> int:
     }
     if args.threads:
         overrides |= {"llm.n_threads": args.threads, "voice.stt.threads": args.threads}
+    if args.wake_engine:
+        overrides["voice.wake.engine"] = args.wake_engine
     config = load_config("headless", environ=config_environment(work / "var", overrides))
     speech = Speech(config, work)
     # The speaker prints its JSON lines on stdout: keep them in a file, print the result after.
@@ -384,7 +394,7 @@ def main() -> int:
             "llm": config.llm.model,
             "stt": config.voice.stt.model,
             "tts": config.voice.tts.voice,
-            "wake": f"{config.voice.wake.engine}:{config.voice.wake.keyword}",
+            "wake": config.voice.wake.engine,
         },
         "threads": args.threads or "default (one per core)",
         "reply_max_tokens": args.max_tokens,

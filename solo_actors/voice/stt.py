@@ -14,8 +14,9 @@ Whisper's encoder is given ``voice.stt.window`` seconds (the question padded wit
 instead of the fixed 30 s window faster-whisper pads every input to: the encoder is most of
 the time, and a short question padded to 8 s costs a quarter of the work with the same words
 on our tests. A shorter window than the model was trained with can make the decoder repeat
-itself; such an output (Whisper's own test: gzip compression ratio over 2.4) is transcribed
-again with the full window, and so is audio longer than the window.
+itself; such an output (a run of three or more words said twice in a row, Whisper's own
+gzip compression-ratio test, or a decode that never ended) is transcribed again with the
+full window, and so is audio longer than the window.
 
 An utterance with no recognisable words, or a crash while transcribing one (the actor is
 then restarted by its supervisor), is answered with ``voice.stt.error_reply``.
@@ -82,6 +83,9 @@ WINDOW_MARGIN_S = 1.0
 REPEATING = 2.4
 """Compression ratio above which a transcript repeats itself (faster-whisper's default)."""
 
+REPEATED_WORDS = 3
+"""A run of this many words or more said twice in a row is the decoder looping, not speech."""
+
 TOKENS_PER_SECOND = 12
 """A bound on the tokens of one second of speech (people say 3-5): a runaway loop stops."""
 
@@ -97,7 +101,7 @@ def transcribe(
     seconds = len(audio) / SAMPLE_RATE
     if window < FULL_WINDOW_S and seconds + WINDOW_MARGIN_S <= FULL_WINDOW_S:
         text = transcribe_window(model, audio, language, beam_size, window)
-        if not repeating(text):
+        if text is not None and not repeating(text):
             return text
     segments, _info = model.transcribe(
         audio,
@@ -112,24 +116,30 @@ def transcribe(
 
 def transcribe_window(
     model: WhisperModel, audio: np.ndarray, language: str, beam_size: int, window: float
-) -> str:
-    """One greedy (or beam) decode of `audio` padded to `window` seconds, not to 30."""
+) -> str | None:
+    """One greedy (or beam) decode of `audio` padded to `window` seconds, not to 30; None if
+    the decode ran to its length bound without ending (a loop)."""
     features = model.feature_extractor(audio)
     per_second = 1 / model.feature_extractor.time_per_frame
     frames = int(max(window, features.shape[-1] / per_second + WINDOW_MARGIN_S) * per_second)
     features = pad_or_trim(features, min(frames, model.feature_extractor.nb_max_frames))
     tokenizer = whisper_tokenizer(model, language)
     prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-    longest = len(prompt) + int(TOKENS_PER_SECOND * (len(audio) / SAMPLE_RATE + 1))
+    longest = min(
+        len(prompt) + int(TOKENS_PER_SECOND * (len(audio) / SAMPLE_RATE + 1)), model.max_length
+    )
     result = model.model.generate(
         model.encode(features),
         [prompt],
         beam_size=beam_size,
-        max_length=min(longest, model.max_length),
+        max_length=longest,
         suppress_blank=True,
         suppress_tokens=[-1],
     )
-    return tokenizer.decode(result[0].sequences_ids[0]).strip()
+    tokens = result[0].sequences_ids[0]
+    if len(prompt) + len(tokens) >= longest:
+        return None
+    return tokenizer.decode(tokens).strip()
 
 
 @cache
@@ -138,6 +148,12 @@ def whisper_tokenizer(model: WhisperModel, language: str) -> Tokenizer:
 
 
 def repeating(text: str) -> bool:
+    """The decoder looped: the same words twice in a row, or text that compresses too well."""
+    words = re.findall(r"\w+", text.lower())
+    for size in range(REPEATED_WORDS, len(words) // 2 + 1):
+        for start in range(len(words) - 2 * size + 1):
+            if words[start : start + size] == words[start + size : start + 2 * size]:
+                return True
     return bool(text) and get_compression_ratio(text) > REPEATING
 
 

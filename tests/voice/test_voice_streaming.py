@@ -77,7 +77,11 @@ def test_the_short_window_hears_what_the_full_one_hears(speech: Speech, text: st
 
 def test_a_repeating_transcript_is_recognised() -> None:
     assert repeating("What is the capital of France? " * 8)
+    # Seen with a short window: the question twice and a half, cut at the length bound.
+    assert repeating("What is the capital of France? What is the capital of France? What is")
     assert not repeating("What is the capital of France?")
+    assert not repeating("Is it raining, is it?")
+    assert not repeating("Very, very good.")
     assert not repeating("")
 
 
