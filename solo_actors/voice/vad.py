@@ -145,13 +145,14 @@ class VadActor(supervisors.SupervisedActor):
         silence = index - turn.last_speech
         if silence >= self.silence_frames:
             self.finish(turn, cut=False)
+        elif index - turn.speech_start + 1 >= self.max_frames:
+            self.finish(turn, cut=True)
         elif silence == self.tail_frames:
+            # A pause: stt transcribes what the endpoint will send if nothing more is said.
             send(
                 STT,
                 SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn), sample_rate=SAMPLE_RATE),
             )
-        elif index - turn.speech_start + 1 >= self.max_frames:
-            self.finish(turn, cut=True)
 
     def flush(self) -> None:
         """The input ended: answer what was said so far."""
