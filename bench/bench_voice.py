@@ -373,6 +373,7 @@ def main() -> int:
         "stopped_by": stopped_by,
         "utterances": len(first_audio),
         "speech_end_to_first_audio_s": median(first_audio),
+        "speech_end_to_first_audio_min_s": round(min(first_audio), 4) if first_audio else None,
         "speech_end_to_first_audio_max_s": round(max(first_audio), 4) if first_audio else None,
         "speech_end": "the question's last speech sample, captured in real time",
         "first_turn_s": spoken.get("first_turn_s"),
