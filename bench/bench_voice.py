@@ -14,10 +14,11 @@
 * Wake word detected -> the acknowledgement chime's first sample played, same questions.
 * STT through the actor (``ask`` of an `Utterance`: the mailbox hop and the actor's code,
   with no transcript made ahead) against `transcribe` on the very same bytes and settings,
-  alternately, on the utterances vad cut in the spoken questions. TTS through the actors (a
-  whole reply told to tts -> the speaker holding all of its audio, files written as fast as
-  possible) against `synthesize` on the same text. Ratios are raw time / actor time: >= 0.95
-  means the actors add under 5%.
+  on the utterances vad cut in the spoken questions. TTS through the actors (a whole reply
+  told to tts -> the speaker holding all of its audio, files written as fast as possible)
+  against `synthesize` on the same text. Each pair is timed in alternating order, so neither
+  side always pays for the threads and caches that went cold before it. Ratios are raw time
+  / actor time: >= 0.95 means the actors add under 5%.
 * CPU per hour of idle listening (wake word only): the whole process (every model loaded)
   fed ``--idle-seconds`` of silence in real time, its CPU seconds extrapolated to an hour.
 
@@ -85,7 +86,7 @@ TTS_TEXT = (
     "The capital of France is Paris. It is known for the Eiffel Tower, its museums and its "
     "cafes. Many people visit it every year."
 )
-TTS_REPEATS = 5
+TTS_REPEATS = 6
 TREE = ("store", "memory", "llm", "dialogue", "voice")
 """The actors a voice turn goes through in the running assistant: memory recalls before the
 llm is asked (part of the llm stage here) and the store and memory keep each turn."""
@@ -237,12 +238,14 @@ def stt_compare(
             utterance = Utterance(
                 turn_id=f"stt-{index}", pcm=pcm, sample_rate=SAMPLE_RATE, times=StageTimes()
             )
-            started = time.perf_counter()
-            supervisors.ask("stt", utterance, timeout=budget.left())
-            actor.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            transcribe(whisper, pcm, settings.language, settings.beam_size, settings.window)
-            raw.append(time.perf_counter() - started)
+
+            def through_actor(utterance: Utterance = utterance) -> None:
+                supervisors.ask("stt", utterance, timeout=budget.left())
+
+            def raw_call(pcm: bytes = pcm) -> None:
+                transcribe(whisper, pcm, settings.language, settings.beam_size, settings.window)
+
+            timed_pair(index, (through_actor, actor), (raw_call, raw))
     finally:
         root.stop()
     return {"raw": raw, "actor": actor}
@@ -257,22 +260,38 @@ def tts_compare(config: Config, turns: Turns, budget: Budget) -> dict[str, list[
     root = start(config, RunOptions(output_dir=str(turns.path.parent / "tts")))
     try:
         for repeat in range(TTS_REPEATS):
-            started = time.perf_counter()
-            for _audio in synthesize(voice, TTS_TEXT, synthesis):
-                pass
-            raw.append(time.perf_counter() - started)
-            actor.append(speak_through_actors(f"tts-{repeat}", budget))
+
+            def raw_call() -> None:
+                for _audio in synthesize(voice, TTS_TEXT, synthesis):
+                    pass
+
+            def through_actors(repeat: int = repeat) -> None:
+                speak_through_actors(f"tts-{repeat}", budget)
+
+            timed_pair(repeat, (through_actors, actor), (raw_call, raw))
     finally:
         root.stop()
     return {"raw": raw, "actor": actor}
 
 
-def speak_through_actors(turn_id: str, budget: Budget) -> float:
-    """Seconds from telling tts a one-token reply to the speaker having all of its audio
-    (written at once: no real-time clock in this tree)."""
+def timed_pair(
+    index: int,
+    first: tuple[Callable[[], None], list[float]],
+    second: tuple[Callable[[], None], list[float]],
+) -> None:
+    """Time both calls, in turns first-second and second-first, so neither always pays for
+    the threads and caches that went cold since the previous pair."""
+    for call, times in (first, second) if index % 2 == 0 else (second, first):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+
+
+def speak_through_actors(turn_id: str, budget: Budget) -> None:
+    """Tell tts a one-token reply and wait for the speaker to have all of its audio (written
+    at once: no real-time clock in this tree)."""
     before = finished_turns()
     times = StageTimes()
-    started = time.perf_counter()
     supervisors.tell("tts", Transcript(turn_id=turn_id, text="bench", times=times))
     supervisors.tell("tts", LLMToken(request_id=turn_id, text=TTS_TEXT, index=0, turn_id=turn_id))
     supervisors.tell("tts", LLMDone.whole_text(turn_id, TTS_TEXT, turn_id=turn_id))
@@ -289,7 +308,6 @@ def speak_through_actors(turn_id: str, budget: Budget) -> float:
     )
     # The speaker finishes a turn once its audio has played: at once, with no clock.
     budget.wait_for(lambda: finished_turns() > before, "a spoken reply")
-    return time.perf_counter() - started
 
 
 def idle_listening(config: Config, work: Path, seconds: float, budget: Budget) -> dict[str, Any]:
