@@ -1,32 +1,33 @@
 """Voice benchmark: one JSON object of medians, the actors against the raw libraries, one run.
 
 * End of speech -> first audio sample out, median over ``--questions`` (>= 10) spoken
-  questions with the default models (reply cache off), and each stage's share: stt (speech
-  end -> transcript), llm (transcript -> first token), tts (first token -> first sample
-  played). "End of speech" is vad's endpoint decision; a user's last word comes
-  ``voice.vad.silence_timeout`` before it, so ``last_word_to_first_audio_s`` adds it back.
-  Frames are fed as fast as the wake actor takes them (the silence timeout is therefore not
-  waited in real time) and replies play through the real-time clock: a sound card's timing,
-  without the sound. Replies are capped at ``--max-tokens``; the first audio does not
-  depend on the reply's length, the run time does.
+  questions with the default models (reply cache off). Each question ("Jarvis. <question>")
+  is fed to the wake actor in real time, frame by frame as a microphone delivers them, and
+  "end of speech" is the moment the question's last speech sample was captured (the last
+  sample above 2% of the clip's peak, on the feeding clock), not vad's endpoint decision.
+  Shares of that time: endpoint (last word -> vad's decision: the silence timeout),
+  stt (endpoint -> transcript; near zero when the transcript made at the pause is reused),
+  llm (transcript -> first token), tts (first token -> first sample played). Replies play
+  through the real-time clock: a sound card's timing, without the sound, capped at
+  ``--max-tokens`` (the first audio does not depend on the reply's length). A first,
+  untimed question warms the models up (reported as ``first_turn_s``).
 * Wake word detected -> the acknowledgement chime's first sample played, same questions.
-* STT through the actors (vad's endpoint -> stt's transcript, the mailbox hop included)
-  against `transcribe` on the very same utterance bytes, run right after each turn so both
-  see the same background load (the bench records what vad sent by wrapping
-  `SttActor.hear`, one list append). TTS through the actors (a whole reply told to tts ->
-  the speaker holding all of its audio, files written as fast as possible) against
-  `synthesize` on the same text. Ratios are raw time / actor time: >= 0.95 means the actors
-  add under 5%.
+* STT through the actor (``ask`` of an `Utterance`: the mailbox hop and the actor's code,
+  with no transcript made ahead) against `transcribe` on the very same bytes and settings,
+  on the utterances vad cut in the spoken questions. TTS through the actors (a whole reply
+  told to tts -> the speaker holding all of its audio, files written as fast as possible)
+  against `synthesize` on the same text. Each pair is timed in alternating order, so neither
+  side always pays for the threads and caches that went cold before it. Ratios are raw time
+  / actor time: >= 0.95 means the actors add under 5%.
 * CPU per hour of idle listening (wake word only): the whole process (every model loaded)
   fed ``--idle-seconds`` of silence in real time, its CPU seconds extrapolated to an hour.
 
-Every wait is bounded by ``--budget`` seconds overall (default 290); a run cut short says so
+Every wait is bounded by ``--budget`` seconds overall (default 420); a run cut short says so
 in ``complete`` and reports what it measured. ``--threads N`` sets llama.cpp's and Whisper's
-threads (0 = the config's default, one per core); on a shared, loaded machine both spin on
-busy cores, so ``--threads 1`` gives figures that mean something there. The load average is
-recorded: other processes' load slows the actors and the raw calls alike.
+threads (0 = the config's default, one per core). The load average is recorded: other
+processes' load slows the actors and the raw calls alike.
 
-Run: ``.venv/bin/python bench/bench_voice.py [--threads 1]`` (about 4 minutes on 2 cores).
+Run: ``.venv/bin/python bench/bench_voice.py [--threads 1]`` (about 5 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -50,10 +51,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import supervisors
 from solo_actors.config import Config, load_config
-from solo_actors.messages import AudioFrame, LLMDone, LLMToken, StageTimes, Transcript, TurnDone
-from solo_actors.messages import Utterance as UtteranceMessage
+from solo_actors.messages import (
+    AudioFrame,
+    LLMDone,
+    LLMToken,
+    StageTimes,
+    Transcript,
+    TurnDone,
+    Utterance,
+)
 from solo_actors.tree import root_children, root_flags
-from solo_actors.voice.audio import SAMPLE_RATE, frames_of, write_wav
+from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of, write_wav
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.stt import SttActor, load_whisper, transcribe, whisper_folder
 from solo_actors.voice.tts import load_voice, synthesize, voice_path
@@ -78,8 +86,15 @@ TTS_TEXT = (
     "The capital of France is Paris. It is known for the Eiffel Tower, its museums and its "
     "cafes. Many people visit it every year."
 )
-TTS_REPEATS = 5
-TREE = ("llm", "dialogue", "voice")
+TTS_REPEATS = 6
+TREE = ("store", "memory", "llm", "dialogue", "voice")
+"""The actors a voice turn goes through in the running assistant: memory recalls before the
+llm is asked (part of the llm stage here) and the store and memory keep each turn."""
+WARM_UP = "What is the colour of grass?"
+WAKE_PHRASES = {"porcupine": "Jarvis.", "openwakeword": "Hey Jarvis."}
+"""What wakes each engine with its default keyword or model."""
+SPEECH_LEVEL = 0.02
+"""A sample louder than this share of the clip's peak is speech (Piper's pauses are silent)."""
 
 
 class OutOfTime(Exception):
@@ -114,15 +129,25 @@ def finished_turns() -> int:
     return int(figures("speaker").get("turns", 0))
 
 
-def start(config: Config, options: RunOptions) -> supervisors.SupervisorRef:
-    children = [spec for spec in root_children(config, options) if spec.id in TREE]
+def start(
+    config: Config, options: RunOptions, tree: tuple[str, ...] = TREE
+) -> supervisors.SupervisorRef:
+    children = [spec for spec in root_children(config, options) if spec.id in tree]
     return supervisors.start_supervisor(root_flags(config), children, name="solo")
 
 
-def feed(samples: np.ndarray) -> None:
-    """Frames to the wake actor as the mic's pump hands them (one ask each)."""
+def feed_in_real_time(samples: np.ndarray) -> float:
+    """Frames to the wake actor as a microphone delivers them (frame n when its last sample
+    is captured), one ask each as the mic's pump does; returns when the clip's last speech
+    sample was captured, on the `now()` clock."""
+    loud = np.flatnonzero(np.abs(samples) > SPEECH_LEVEL * np.abs(samples).max())
+    started = time.monotonic()
     for sequence, pcm in enumerate(frames_of(samples)):
+        delay = started + (sequence + 1) * FRAME_SECONDS - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
         supervisors.ask("wake", AudioFrame(pcm=pcm, sample_rate=SAMPLE_RATE, sequence=sequence))
+    return started + (loud[-1] + 1) / SAMPLE_RATE
 
 
 def median(values: list[float]) -> float | None:
@@ -151,71 +176,122 @@ class Turns:
 
 def spoken_questions(
     config: Config, speech: Speech, turns: Turns, budget: Budget, count: int, reserve: float
-) -> dict[str, list[float]]:
-    """Ask `count` questions by voice; per-turn stage offsets, acks and STT timings."""
-    whisper = load_whisper(whisper_folder(config), config.voice.stt.threads)
-    heard: dict[str, bytes] = {}
+) -> dict[str, Any]:
+    """Ask `count` questions by voice (after an untimed one); per-turn stage times and the
+    utterances vad cut."""
+    endpoints: dict[str, tuple[bytes, float]] = {}
     original_hear = SttActor.hear
 
-    def recording_hear(actor: SttActor, utterance: UtteranceMessage) -> None:
-        heard[utterance.turn_id] = utterance.pcm
+    def recording_hear(actor: SttActor, utterance: Utterance) -> None:
+        endpoints[utterance.turn_id] = (utterance.pcm, utterance.times.speech_end or 0.0)
         original_hear(actor, utterance)
 
     SttActor.hear = recording_hear  # type: ignore[method-assign]
-    result: dict[str, list[float]] = {
-        key: [] for key in ("first_audio", "stt", "llm", "tts", "ack_ms", "stt_raw")
+    result: dict[str, Any] = {
+        key: [] for key in ("first_audio", "endpoint", "stt", "llm", "tts", "ack_ms", "pcm")
     }
     root = start(config, RunOptions(realtime=True, output_dir=str(turns.path.parent / "out")))
     try:
-        for index, question in enumerate(QUESTIONS[:count]):
+        for index, question in enumerate([WARM_UP, *QUESTIONS[:count]]):
             if budget.left() < reserve:
                 break
-            feed(speech.clip(0.3, "Jarvis.", 0.25, question, 1.0))
+            wake_phrase = WAKE_PHRASES[config.voice.wake.engine]
+            spoken = feed_in_real_time(speech.clip(0.3, wake_phrase, 0.25, question, 1.0))
             budget.wait_for(lambda n=index + 1: finished_turns() >= n, "a spoken turn")
             turn = turns.lines()[index]
-            result["ack_ms"].append(figures("speaker")["ack_latency_ms"])
-            stages = turn["seconds_after_speech_end"]
-            if turn["error"] is not None or stages["first_audio"] is None:
+            stages = turn["seconds_after_speech_end"]  # after vad's endpoint decision
+            if turn["error"] or turn["turn_id"] not in endpoints or not stages["first_audio"]:
                 continue
-            result["first_audio"].append(stages["first_audio"])
+            pcm, endpoint = endpoints[turn["turn_id"]]
+            endpoint_lag = endpoint - spoken
+            if index == 0:
+                result["first_turn_s"] = round(endpoint_lag + stages["first_audio"], 4)
+                continue
+            result["ack_ms"].append(figures("speaker")["ack_latency_ms"])
+            result["pcm"].append(pcm)
+            result["first_audio"].append(endpoint_lag + stages["first_audio"])
+            result["endpoint"].append(endpoint_lag)
             result["stt"].append(stages["transcript"])
             result["llm"].append(stages["first_token"] - stages["transcript"])
             result["tts"].append(stages["first_audio"] - stages["first_token"])
-            started = time.perf_counter()
-            settings = config.voice.stt
-            transcribe(whisper, heard[turn["turn_id"]], settings.language, settings.beam_size)
-            result["stt_raw"].append(time.perf_counter() - started)
+        result["stt_ahead_used"] = figures("stt").get("ahead_used", 0)
     finally:
         SttActor.hear = original_hear  # type: ignore[method-assign]
         root.stop()
     return result
 
 
+def stt_compare(
+    config: Config, utterances: list[bytes], work: Path, budget: Budget
+) -> dict[str, list[float]]:
+    """Each utterance through the stt actor (an ask: it transcribes, then tells tts and the
+    dialogue actor, which are not running here) against `transcribe`, alternately."""
+    settings = config.voice.stt
+    whisper = load_whisper(whisper_folder(config), settings.threads)
+    raw: list[float] = []
+    actor: list[float] = []
+    root = start(config, RunOptions(output_dir=str(work / "stt")), tree=("voice",))
+    try:
+        for index, pcm in enumerate(utterances):
+            if budget.left() < 30:
+                break
+            utterance = Utterance(
+                turn_id=f"stt-{index}", pcm=pcm, sample_rate=SAMPLE_RATE, times=StageTimes()
+            )
+
+            def through_actor(utterance: Utterance = utterance) -> None:
+                supervisors.ask("stt", utterance, timeout=budget.left())
+
+            def raw_call(pcm: bytes = pcm) -> None:
+                transcribe(whisper, pcm, settings.language, settings.beam_size, settings.window)
+
+            timed_pair(index, (through_actor, actor), (raw_call, raw))
+    finally:
+        root.stop()
+    return {"raw": raw, "actor": actor}
+
+
 def tts_compare(config: Config, turns: Turns, budget: Budget) -> dict[str, list[float]]:
     """A whole reply through tts and the speaker against the library, alternately."""
-    voice = load_voice(voice_path(config))
+    voice = load_voice(voice_path(config), config.voice.tts.threads)
     synthesis = SynthesisConfig(length_scale=config.voice.tts.length_scale)
     raw: list[float] = []
     actor: list[float] = []
     root = start(config, RunOptions(output_dir=str(turns.path.parent / "tts")))
     try:
         for repeat in range(TTS_REPEATS):
-            started = time.perf_counter()
-            for _audio in synthesize(voice, TTS_TEXT, synthesis):
-                pass
-            raw.append(time.perf_counter() - started)
-            actor.append(speak_through_actors(f"tts-{repeat}", budget))
+
+            def raw_call() -> None:
+                for _audio in synthesize(voice, TTS_TEXT, synthesis):
+                    pass
+
+            def through_actors(repeat: int = repeat) -> None:
+                speak_through_actors(f"tts-{repeat}", budget)
+
+            timed_pair(repeat, (through_actors, actor), (raw_call, raw))
     finally:
         root.stop()
     return {"raw": raw, "actor": actor}
 
 
-def speak_through_actors(turn_id: str, budget: Budget) -> float:
-    """Seconds from telling tts a one-token reply to the speaker having all of its audio
-    (written at once: no real-time clock in this tree)."""
+def timed_pair(
+    index: int,
+    first: tuple[Callable[[], None], list[float]],
+    second: tuple[Callable[[], None], list[float]],
+) -> None:
+    """Time both calls, in turns first-second and second-first, so neither always pays for
+    the threads and caches that went cold since the previous pair."""
+    for call, times in (first, second) if index % 2 == 0 else (second, first):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+
+
+def speak_through_actors(turn_id: str, budget: Budget) -> None:
+    """Tell tts a one-token reply and wait for the speaker to have all of its audio (written
+    at once: no real-time clock in this tree)."""
     before = finished_turns()
     times = StageTimes()
-    started = time.perf_counter()
     supervisors.tell("tts", Transcript(turn_id=turn_id, text="bench", times=times))
     supervisors.tell("tts", LLMToken(request_id=turn_id, text=TTS_TEXT, index=0, turn_id=turn_id))
     supervisors.tell("tts", LLMDone.whole_text(turn_id, TTS_TEXT, turn_id=turn_id))
@@ -232,7 +308,6 @@ def speak_through_actors(turn_id: str, budget: Budget) -> float:
     )
     # The speaker finishes a turn once its audio has played: at once, with no clock.
     budget.wait_for(lambda: finished_turns() > before, "a spoken reply")
-    return time.perf_counter() - started
 
 
 def idle_listening(config: Config, work: Path, seconds: float, budget: Budget) -> dict[str, Any]:
@@ -263,7 +338,10 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=24, help="reply cap per question")
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp and Whisper threads")
     parser.add_argument("--idle-seconds", type=float, default=30.0)
-    parser.add_argument("--budget", type=float, default=290.0, help="seconds for the whole run")
+    parser.add_argument(
+        "--wake-engine", choices=sorted(WAKE_PHRASES), help="default: the config's engine"
+    )
+    parser.add_argument("--budget", type=float, default=420.0, help="seconds for the whole run")
     args = parser.parse_args()
     budget = Budget(args.budget)
     load_before = os.getloadavg()
@@ -275,13 +353,16 @@ def main() -> int:
     }
     if args.threads:
         overrides |= {"llm.n_threads": args.threads, "voice.stt.threads": args.threads}
+    if args.wake_engine:
+        overrides["voice.wake.engine"] = args.wake_engine
     config = load_config("headless", environ=config_environment(work / "var", overrides))
     speech = Speech(config, work)
     # The speaker prints its JSON lines on stdout: keep them in a file, print the result after.
     turns = Turns(work / "turns.jsonl")
     real_stdout, sys.stdout = sys.stdout, turns.path.open("w", buffering=1)
     idle_reserve = args.idle_seconds + 15
-    spoken: dict[str, list[float]] = {}
+    spoken: dict[str, Any] = {}
+    stt: dict[str, list[float]] = {}
     tts: dict[str, list[float]] = {}
     idle: dict[str, Any] = {}
     stopped_by: str | None = None
@@ -289,6 +370,7 @@ def main() -> int:
         spoken = spoken_questions(
             config, speech, turns, budget, args.questions, reserve=idle_reserve + 45
         )
+        stt = stt_compare(config, spoken["pcm"], work, budget)
         tts = tts_compare(config, turns, budget)
         idle = idle_listening(config, work, args.idle_seconds, budget)
     except OutOfTime as what:
@@ -298,27 +380,31 @@ def main() -> int:
         sys.stdout = real_stdout
 
     first_audio = spoken.get("first_audio", [])
-    silence = config.voice.vad.silence_timeout
+    stages = ("endpoint", "stt", "llm", "tts")
     shares = {
-        stage: median([part / whole for part, whole in zip(parts, first_audio, strict=True)])
-        for stage, parts in spoken.items()
-        if stage in ("stt", "llm", "tts")
+        stage: median([part / all_ for part, all_ in zip(spoken[stage], first_audio, strict=True)])
+        for stage in stages
+        if stage in spoken
     }
     result = {
         "complete": stopped_by is None and len(first_audio) >= 10 and bool(idle),
         "stopped_by": stopped_by,
         "utterances": len(first_audio),
         "speech_end_to_first_audio_s": median(first_audio),
+        "speech_end_to_first_audio_min_s": round(min(first_audio), 4) if first_audio else None,
         "speech_end_to_first_audio_max_s": round(max(first_audio), 4) if first_audio else None,
-        "last_word_to_first_audio_s": median([t + silence for t in first_audio]),
-        "silence_timeout_s": silence,
-        "stage_median_s": {stage: median(spoken.get(stage, [])) for stage in ("stt", "llm", "tts")},
+        "speech_end": "the question's last speech sample, captured in real time",
+        "first_turn_s": spoken.get("first_turn_s"),
+        "silence_timeout_s": config.voice.vad.silence_timeout,
+        "stage_median_s": {stage: median(spoken.get(stage, [])) for stage in stages},
         "stage_share_of_first_audio": shares,
+        "stt_transcripts_made_ahead_and_used": spoken.get("stt_ahead_used"),
         "wake_to_ack_ms": median(spoken.get("ack_ms", [])),
         "wake_to_ack_max_ms": max(spoken.get("ack_ms", []), default=None),
-        "stt_actor_s": median(spoken.get("stt", [])),
-        "stt_raw_s": median(spoken.get("stt_raw", [])),
-        "stt_speed_vs_raw": ratio(spoken.get("stt_raw", []), spoken.get("stt", [])),
+        "stt_actor_s": median(stt.get("actor", [])),
+        "stt_raw_s": median(stt.get("raw", [])),
+        "stt_speed_vs_raw": ratio(stt.get("raw", []), stt.get("actor", [])),
+        "stt_window_s": config.voice.stt.window,
         "tts_actor_s": median(tts.get("actor", [])),
         "tts_raw_s": median(tts.get("raw", [])),
         "tts_speed_vs_raw": ratio(tts.get("raw", []), tts.get("actor", [])),
@@ -327,7 +413,7 @@ def main() -> int:
             "llm": config.llm.model,
             "stt": config.voice.stt.model,
             "tts": config.voice.tts.voice,
-            "wake": f"{config.voice.wake.engine}:{config.voice.wake.keyword}",
+            "wake": config.voice.wake.engine,
         },
         "threads": args.threads or "default (one per core)",
         "reply_max_tokens": args.max_tokens,

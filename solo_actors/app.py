@@ -4,11 +4,13 @@ SIGINT and SIGTERM stop the tree in reverse start order, each actor given its sh
 and the process exits 0. If the root supervisor gives up (restart intensity exceeded), the
 tree is already down; the process exits 1 and says why, so a service manager restarts it.
 A finite input (``--input FILE``, ``--text``) ends the run once everything it asked has been
-answered: exit 0, or 1 when the input itself could not be used.
+answered (the speaker tells the ``input-end`` watcher, see `voice.input_end`): exit 0, or 1
+when the input itself could not be used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -20,8 +22,8 @@ from solo_actors.config import Config
 from solo_actors.logs import configure_logging, get_logger
 from solo_actors.reports import ReportForwarder
 from solo_actors.tree import ROOT_NAME, root_children, root_flags
+from solo_actors.voice.input_end import InputAnswered, watching_input_end
 from solo_actors.voice.options import RunOptions
-from solo_actors.voice.speaker import wait_input_finished
 
 EXIT_OK = 0
 EXIT_TREE_FAILED = 1
@@ -53,6 +55,11 @@ def run(config: Config, options: RunOptions | None = None) -> int:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     previous = {signum: signal.signal(signum, on_signal) for signum in stop_signals}
     forwarder = ReportForwarder(config.reports.pending_max)
+    answered = InputAnswered(event=wake)  # the speaker's word that a finite input is answered
+    watching = contextlib.ExitStack()
+    if options.finite:
+        # Registered before the tree starts, so the speaker always finds it.
+        watching.enter_context(watching_input_end(answered))
     try:
         try:
             root = start_tree(config, options, forwarder)
@@ -66,36 +73,22 @@ def run(config: Config, options: RunOptions | None = None) -> int:
             target=lambda: (root.lifecycle.wait(None), wake.set()), name="solo-root-watch"
         )
         watcher.start()
-        input_problems: list[str] = []
-        if options.finite:
-
-            def watch_input() -> None:
-                problem = wait_input_finished(wake)
-                if problem is not None:
-                    input_problems.append(problem)
-                    wake.set()
-
-            watchers = [watcher, threading.Thread(target=watch_input, name="solo-input-watch")]
-            watchers[1].start()
-        else:
-            watchers = [watcher]
         wake.wait()
         if root.exit_reason is not None:
             log.error("the supervision tree gave up", reason=str(root.exit_reason))
             print(f"solo: stopped: {root.exit_reason}", file=sys.stderr)
-            for thread in watchers:
-                thread.join()
+            watcher.join()
             return EXIT_TREE_FAILED
         if received:
             log.info("stopping", signal=signal.Signals(received[0]).name)
         else:
             log.info("stopping: the input is used up and answered")
         root.stop()
-        for thread in watchers:
-            thread.join()
+        watcher.join()
         log.info("stopped", reason=str(root.exit_reason))
-        return EXIT_TREE_FAILED if input_problems and input_problems[0] else EXIT_OK
+        return EXIT_TREE_FAILED if answered.problem else EXIT_OK
     finally:
+        watching.close()
         # Whatever ended the run, the tree is down now: the reports emitted after the
         # reports actor stopped go to the files from here.
         forwarder.write_pending(config)

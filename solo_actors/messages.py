@@ -73,6 +73,15 @@ class Utterance(Message, frozen=True):
     times: StageTimes
 
 
+class SpeechSoFar(Message, frozen=True):
+    """vad at a pause in the user's speech: the `Utterance` it would send if the user said
+    nothing more, so stt transcribes it while vad waits out the silence timeout."""
+
+    turn_id: str
+    pcm: bytes
+    sample_rate: int
+
+
 class Transcript(Message, frozen=True):
     turn_id: str
     text: str
@@ -133,7 +142,6 @@ class LLMDone(Message, frozen=True):
     cached: bool = False
     turn_id: str | None = None
     times: StageTimes | None = None
-
 
     @classmethod
     def whole_text(

@@ -179,11 +179,17 @@ class MicConfig(Section):
 
 
 class WakeConfig(Section):
-    engine: Literal["porcupine"]
+    engine: Literal["porcupine", "openwakeword"]
     keyword: str
+    """Porcupine: a built-in keyword."""
     sensitivity: Annotated[float, msgspec.Meta(ge=0, le=1)]
+    """Porcupine: higher wakes more easily."""
     access_key: str
     """A Picovoice AccessKey; empty uses pvporcupine 1.9.5's keyless built-in keywords."""
+    model: str
+    """openWakeWord: a model its package carries (``hey_jarvis``) or a path to an .onnx."""
+    threshold: Annotated[float, msgspec.Meta(gt=0, lt=1)]
+    """openWakeWord: the score at which it fires."""
     ack: Literal["tone", "none"]
 
 
@@ -199,6 +205,8 @@ class SttConfig(Section):
     model: str
     language: str
     beam_size: Annotated[int, msgspec.Meta(ge=1)]
+    window: Annotated[float, msgspec.Meta(ge=1, le=30)]
+    """Least seconds of audio Whisper's encoder sees (a question is padded to it, not to 30)."""
     threads: Annotated[int, msgspec.Meta(ge=0)]
     error_reply: str
 
@@ -206,6 +214,8 @@ class SttConfig(Section):
 class TtsConfig(Section):
     voice: str
     length_scale: Annotated[float, msgspec.Meta(gt=0)]
+    threads: Annotated[int, msgspec.Meta(ge=0)]
+    """onnxruntime threads for Piper; 0 = one per core."""
     output_device: str
     """Output device: a number or part of its name; "" = system default."""
     report_to: list[str]

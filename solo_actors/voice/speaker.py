@@ -14,8 +14,8 @@ before that wake word (a sentence tts was still synthesising) is dropped, not pl
 When a turn's `TurnDone` arrives and its audio has played, the actor stamps ``first_audio``
 and ``done``, logs the turn, prints one JSON line per turn (file and text runs), tells the
 finished `TurnDone` to each name in ``voice.tts.report_to`` that is running, and publishes
-the latencies. A finite input's `InputEnded`, once every turn before it is finished, sets
-the ``input_finished`` figure the app waits on.
+the latencies. A finite input's `InputEnded`, once every turn before it is finished, goes
+to the app's ``input-end`` watcher (see `input_end`) and sets the ``input_finished`` figure.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from solo_actors.messages import (
 from solo_actors.voice import SPEAKER
 from solo_actors.voice.audio import chime, write_wav
 from solo_actors.voice.barge import BargeIn, opened_at
+from solo_actors.voice.input_end import INPUT_END, HoldsInputEnd
 from solo_actors.voice.mail import send
 from solo_actors.voice.mic import pick_device
 from solo_actors.voice.options import RunOptions
@@ -181,7 +182,7 @@ class RealtimeClock:
         self.thread.join()
 
 
-class SpeakerActor(supervisors.SupervisedActor):
+class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
     """Plays and reports; see the module docstring."""
 
     def __init__(self, config: Config, options: RunOptions) -> None:
@@ -199,7 +200,6 @@ class SpeakerActor(supervisors.SupervisedActor):
         self.finished: dict[str, TurnDone] = {}
         self.interrupted: set[str] = set()
         self.barge_in = BargeIn()
-        self.input_ended: InputEnded | None = None
         self.turns = 0
         self.chime = chime(self.rate)
         self.pending_ack: WakeDetected | None = None
@@ -272,8 +272,7 @@ class SpeakerActor(supervisors.SupervisedActor):
             case TurnPlayed():
                 self.finish(message.turn_id)
             case InputEnded():
-                self.input_ended = message
-                self.maybe_end_input()
+                self.hold_input_end(message)
             case _:
                 return super().on_receive(message)
         return None
@@ -381,11 +380,13 @@ class SpeakerActor(supervisors.SupervisedActor):
             figures["speech_end_to_first_audio_ms"] = round(latency * 1000, 1)
         self.publish_figures(**figures)
 
-    def maybe_end_input(self) -> None:
-        ended = self.input_ended
-        if ended is not None and not self.finished:
-            self.publish_figures(input_finished=True, input_problem=ended.problem or "")
-            self.input_ended = None
+    def turns_open(self) -> bool:
+        return bool(self.finished)
+
+    def pass_input_end(self, ended: InputEnded) -> None:
+        self.publish_figures(input_finished=True, input_problem=ended.problem or "")
+        if supervisors.whereis(INPUT_END) is not None:
+            send(INPUT_END, ended)
 
 
 def stage_offsets(times: StageTimes) -> dict[str, float | None]:
@@ -398,15 +399,3 @@ def stage_offsets(times: StageTimes) -> dict[str, float | None]:
         name: None if stamp is None or base is None else round(stamp - base, 4)
         for name, stamp in stamps.items()
     }
-
-
-def wait_input_finished(until: threading.Event, poll: float = 0.1) -> str | None:
-    """Block until the speaker has answered a finite input: "" or the input's problem; None
-    if `until` is set first. Polls the published figure (a read, no message)."""
-    while not until.wait(poll):
-        speaker = supervisors.whereis(SPEAKER)
-        if speaker is not None:
-            figures = speaker.lifecycle.figures
-            if figures.get("input_finished"):
-                return str(figures.get("input_problem", ""))
-    return None

@@ -4,8 +4,10 @@ It receives, for each turn, the `Transcript` (a reply is coming), the reply's `L
 its `LLMDone` or `LLMError`, and the closing `TurnDone` (from the dialogue actor, or from a
 voice stage that failed). Tokens collect until a sentence is complete; that sentence is
 synthesised at once and its audio sent to the speaker as an `AudioOut`, so the first
-sentence plays while the llm writes the rest. A turn that ends with nothing spoken (an error)
-speaks the `TurnDone`'s ``reply`` instead. The voice is loaded once per process.
+sentence plays while the llm writes the rest. A reply's first words go out even sooner: its
+first clause (up to a comma, once it is ``FIRST_CLAUSE_CHARS`` long) is spoken on its own.
+A turn that ends with nothing spoken (an error) speaks the `TurnDone`'s ``reply`` instead.
+The voice is loaded once per process.
 
 Barge-in: a `WakeDetected` cancels every turn opened before it (see `barge`): its mailbox
 records the wake word as it is sent, so tts synthesises no further sentence of those turns
@@ -16,15 +18,18 @@ already, and it drops whatever audio of a turn opened before the wake word still
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from piper import PiperVoice, SynthesisConfig
+import onnxruntime
+from piper import PiperConfig, PiperVoice, SynthesisConfig
 
 import supervisors
 from solo_actors.config import Config
@@ -44,19 +49,38 @@ from solo_actors.messages import (
 from solo_actors.models import resolve_model
 from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
 from solo_actors.voice.barge import BargeInMailbox, opened_at
+from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
 
 SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 """Where a sentence may be cut: after end punctuation and a space, or at a line break."""
+
+CLAUSE_END = re.compile(r"(?<=,)\s+")
+"""Where the first clause of a reply may be cut: after a comma and a space."""
+
+FIRST_CLAUSE_CHARS = 16
+"""A shorter first clause ("Yes, ...") waits for more: a lone word sounds clipped."""
 
 UNSPOKEN = re.compile(r"[*_`#>|~\[\]]+")
 """Markdown that small models like to write and that should not be read out."""
 
 
 @cache
-def load_voice(path: str) -> PiperVoice:
-    """The process's Piper voice for `path` (the .onnx; its .onnx.json beside it)."""
-    return PiperVoice.load(path)
+def load_voice(path: str, threads: int = 0) -> PiperVoice:
+    """The process's Piper voice for `path` (the .onnx; its .onnx.json beside it), run on
+    `threads` onnxruntime threads (0: one per core) that sleep when idle instead of spinning.
+
+    Piper synthesises a reply's first sentence while the llm is still writing the next
+    ones: with idle threads spinning, the two fight for the same cores and both slow down.
+    """
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(
+        path, sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8")))
+    return PiperVoice(session=session, config=config)
 
 
 def voice_path(config: Config) -> str:
@@ -72,6 +96,14 @@ def synthesize(voice: PiperVoice, text: str, settings: SynthesisConfig) -> Itera
     and the benchmark share."""
     for chunk in voice.synthesize(text, settings):
         yield chunk.audio_int16_array
+
+
+def first_clause(text: str) -> tuple[str, str]:
+    """(the first clause, the rest) if `text` has a long enough one, else ("", text)."""
+    for cut in CLAUSE_END.finditer(text):
+        if cut.start() >= FIRST_CLAUSE_CHARS:
+            return text[: cut.start()], text[cut.end() :]
+    return "", text
 
 
 def speakable(text: str) -> str:
@@ -90,7 +122,7 @@ class Reply:
     cancelled: bool = False
 
 
-class TtsActor(supervisors.SupervisedActor):
+class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     """Speaks replies as they stream in; see the module docstring."""
 
     def __init__(self, config: Config) -> None:
@@ -102,7 +134,6 @@ class TtsActor(supervisors.SupervisedActor):
         assert isinstance(mailbox, BargeInMailbox)
         self.board = mailbox.barge_in
         self.replies: dict[str, Reply] = {}
-        self.input_ended: InputEnded | None = None
         self.counts: dict[str, int | float] = dict.fromkeys(
             ("sentences", "interrupted", "audio_s", "busy_s"), 0
         )
@@ -112,7 +143,7 @@ class TtsActor(supervisors.SupervisedActor):
         return BargeInMailbox()
 
     def on_start(self) -> None:
-        self.voice = load_voice(voice_path(self.config))
+        self.voice = load_voice(voice_path(self.config), self.settings.threads)
         self.synthesis = SynthesisConfig(length_scale=self.settings.length_scale)
         self.rate = self.voice.config.sample_rate
         self.publish_figures(voice=self.settings.voice, sample_rate=self.rate, **self.counts)
@@ -134,8 +165,7 @@ class TtsActor(supervisors.SupervisedActor):
             case Interrupt():
                 self.cancel(message.turn_id)
             case InputEnded():
-                self.input_ended = message
-                self.maybe_end_input()
+                self.hold_input_end(message)
             case _:
                 return super().on_receive(message)
         return None
@@ -155,6 +185,9 @@ class TtsActor(supervisors.SupervisedActor):
         *sentences, reply.pending = SENTENCE_END.split(reply.pending)
         for sentence in sentences:
             self.speak(reply, sentence)
+        if reply.sentences == 0:
+            clause, reply.pending = first_clause(reply.pending)
+            self.speak(reply, clause)
 
     def on_done(self, done: LLMDone) -> None:
         reply = self.reply(done.turn_id)
@@ -213,10 +246,10 @@ class TtsActor(supervisors.SupervisedActor):
                 reply.cancelled = True
                 reply.pending = ""
 
-    # -- end of a finite input -----------------------------------------------------------
+    # -- end of a finite input (see `input_end`) -----------------------------------------
 
-    def maybe_end_input(self) -> None:
-        """Pass `InputEnded` on once every turn opened before it is done."""
-        if self.input_ended is not None and not self.replies:
-            send(SPEAKER, self.input_ended)
-            self.input_ended = None
+    def turns_open(self) -> bool:
+        return bool(self.replies)
+
+    def pass_input_end(self, ended: InputEnded) -> None:
+        send(SPEAKER, ended)

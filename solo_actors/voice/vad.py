@@ -8,8 +8,12 @@ question reaches ``max_utterance`` seconds (it is cut and answered), or when nob
 within ``listen_timeout``. The `Utterance` keeps ``pre_roll`` seconds before the first
 speech frame, because Silero notices speech a frame or two after it starts.
 
-Between turns the actor only keeps frames in a ring (no inference), so idle listening costs
-the wake word alone.
+At each pause (``TAIL_SECONDS`` of silence after speech) the actor tells stt the
+`SpeechSoFar`: exactly the utterance it will send at the endpoint if the user says nothing
+more, so stt transcribes it while the silence timeout runs out.
+
+Between turns the actor does nothing with the frames (no inference), so idle listening
+costs the wake word alone.
 """
 
 from __future__ import annotations
@@ -24,7 +28,15 @@ import numpy as np
 import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import get_logger
-from solo_actors.messages import AudioFrame, InputEnded, StageTimes, Utterance, WakeDetected, now
+from solo_actors.messages import (
+    AudioFrame,
+    InputEnded,
+    SpeechSoFar,
+    StageTimes,
+    Utterance,
+    WakeDetected,
+    now,
+)
 from solo_actors.voice import STT, VAD
 from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, int16_to_float
 from solo_actors.voice.mail import fail_turn, send
@@ -34,7 +46,8 @@ CONTEXT_SAMPLES = 64
 """Silero v5+ looks at the last 64 samples of the previous frame with each frame."""
 
 TAIL_SECONDS = 0.2
-"""Silence kept after the last speech frame: Whisper ends words more cleanly with it."""
+"""Silence kept after the last speech frame: Whisper ends words more cleanly with it. It is
+also the pause after which stt is given the speech so far (all of the tail is there)."""
 
 
 @cache
@@ -90,6 +103,7 @@ class VadActor(supervisors.SupervisedActor):
         self.pre_roll = math.ceil(self.settings.pre_roll / FRAME_SECONDS)
         self.silence_frames = math.ceil(self.settings.silence_timeout / FRAME_SECONDS)
         self.max_frames = math.ceil(self.settings.max_utterance / FRAME_SECONDS)
+        self.tail_frames = math.ceil(TAIL_SECONDS / FRAME_SECONDS)
         self.give_up_frames = math.ceil(self.settings.listen_timeout / FRAME_SECONDS)
         self.listening: Listening | None = None
         self.counts = dict.fromkeys(("utterances", "cut", "no_speech"), 0)
@@ -128,10 +142,17 @@ class VadActor(supervisors.SupervisedActor):
                 self.listening = None
                 self.publish_figures(**self.counts)
             return
-        if index - turn.last_speech >= self.silence_frames:
+        silence = index - turn.last_speech
+        if silence >= self.silence_frames:
             self.finish(turn, cut=False)
         elif index - turn.speech_start + 1 >= self.max_frames:
             self.finish(turn, cut=True)
+        elif silence == self.tail_frames:
+            # A pause: stt transcribes what the endpoint will send if nothing more is said.
+            send(
+                STT,
+                SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn), sample_rate=SAMPLE_RATE),
+            )
 
     def flush(self) -> None:
         """The input ended: answer what was said so far."""
@@ -142,9 +163,7 @@ class VadActor(supervisors.SupervisedActor):
 
     def finish(self, turn: Listening, *, cut: bool) -> None:
         self.listening = None
-        start = max(0, (turn.speech_start or 0) - self.pre_roll)
-        tail = math.ceil(TAIL_SECONDS / FRAME_SECONDS)
-        pcm = b"".join(turn.frames[start : turn.last_speech + 1 + tail])
+        pcm = self.cut(turn)
         self.counts["utterances"] += 1
         if cut:
             self.counts["cut"] += 1
@@ -161,6 +180,11 @@ class VadActor(supervisors.SupervisedActor):
             Utterance(turn_id=turn.wake.turn_id, pcm=pcm, sample_rate=SAMPLE_RATE, times=times),
         )
         self.publish_figures(**self.counts, last_utterance_s=round(seconds, 2))
+
+    def cut(self, turn: Listening) -> bytes:
+        """The utterance: from the pre-roll before speech to the tail after the last of it."""
+        start = max(0, (turn.speech_start or 0) - self.pre_roll)
+        return b"".join(turn.frames[start : turn.last_speech + 1 + self.tail_frames])
 
     def fail(self, wake: WakeDetected, error: str) -> None:
         fail_turn(

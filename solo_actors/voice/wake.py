@@ -1,64 +1,25 @@
 """The wake actor: listens for the wake word in every frame and opens a turn when it hears it.
 
-Porcupine runs on each 32 ms frame (about 1% of one core). On a detection the actor gives the
+The configured engine (`wake_engines`: Porcupine by default, or openWakeWord) hears each
+32 ms frame (about 1% of one core for Porcupine). On a detection the actor gives the
 turn its id and tells `WakeDetected` to the speaker (stop any reply being played: barge-in;
 play the acknowledgement), to tts (cancel the reply being generated) and to vad (listen for
 the question). Every frame is passed on to vad, which keeps its own pre-roll.
-
-Engines: pvporcupine 1.9.5's keyless built-in keywords by default; pvporcupine >= 3 when
-``voice.wake.access_key`` is set (it validates the key online once, so it is opt-in).
 """
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from typing import Any
 
 import numpy as np
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.config.schema import WakeConfig
 from solo_actors.logs import get_logger
 from solo_actors.messages import AudioFrame, InputEnded, WakeDetected, new_id, now
 from solo_actors.voice import SPEAKER, TTS, VAD, WAKE
 from solo_actors.voice.mail import send
-
-
-class WakeConfigError(ValueError):
-    """A wake-word setting that cannot work; the message says which and how to fix it."""
-
-
-def create_porcupine(settings: WakeConfig) -> Any:
-    """A Porcupine handle for the configured keyword, or a `WakeConfigError`."""
-    import pvporcupine
-
-    installed = version("pvporcupine")
-    major = int(installed.split(".")[0])
-    if settings.keyword not in pvporcupine.KEYWORDS:
-        known = ", ".join(sorted(pvporcupine.KEYWORDS))
-        raise WakeConfigError(
-            f"voice.wake.keyword {settings.keyword!r} is not a built-in keyword; "
-            f"pick one of {known}"
-        )
-    options: dict[str, Any] = {
-        "keywords": [settings.keyword],
-        "sensitivities": [settings.sensitivity],
-    }
-    if settings.access_key:
-        if major < 3:
-            raise WakeConfigError(
-                f"voice.wake.access_key is set, which needs pvporcupine >= 3 (installed: "
-                f"{installed}); install it with `pip install 'pvporcupine>=3'` or set "
-                'access_key = "" to use the keyless built-in keywords'
-            )
-        options["access_key"] = settings.access_key
-    elif major >= 3:
-        raise WakeConfigError(
-            f"pvporcupine {installed} needs voice.wake.access_key (a Picovoice AccessKey); "
-            "or install the keyless `pvporcupine==1.9.5`"
-        )
-    return pvporcupine.create(**options)
+from solo_actors.voice.wake_engines import WakeEngine, create_engine
 
 
 class WakeActor(supervisors.SupervisedActor):
@@ -68,19 +29,23 @@ class WakeActor(supervisors.SupervisedActor):
         super().__init__()
         self.settings = config.voice.wake
         self.log = get_logger(f"solo/voice/{WAKE}")
-        self.engine: Any = None
+        self.engine: WakeEngine | None = None
         self.counts = dict.fromkeys(("frames", "detections"), 0)
 
     def on_start(self) -> None:
-        self.engine = create_porcupine(self.settings)
-        self.publish_figures(keyword=self.settings.keyword, **self.counts)
+        self.engine = create_engine(self.settings)
+        self.publish_figures(engine=self.settings.engine, keyword=self.engine.name, **self.counts)
 
     def on_stop(self) -> None:
-        self.engine.delete()
+        self.close()
 
     def on_failure(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self.engine is not None:
-            self.engine.delete()
+            self.engine.close()
+            self.engine = None
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -95,10 +60,12 @@ class WakeActor(supervisors.SupervisedActor):
     def hear(self, frame: AudioFrame) -> None:
         self.counts["frames"] += 1
         send(VAD, frame)
-        if self.engine.process(np.frombuffer(frame.pcm, np.int16)) >= 0:
+        assert self.engine is not None  # set in on_start
+        score = self.engine.hear(np.frombuffer(frame.pcm, np.int16))
+        if score is not None:
             self.counts["detections"] += 1
             detected = WakeDetected(
-                turn_id=new_id(), keyword=self.settings.keyword, score=1.0, at=now()
+                turn_id=new_id(), keyword=self.engine.name, score=score, at=now()
             )
             self.log.info("wake word", turn_id=detected.turn_id, keyword=detected.keyword)
             # The speaker first: stopping playback and the acknowledgement are what the user

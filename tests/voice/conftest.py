@@ -60,7 +60,7 @@ class Speech:
     """Makes 16 kHz int16 speech clips with the catalog's Piper voice."""
 
     def __init__(self, config: Config, folder: Path) -> None:
-        self.voice = load_voice(voice_path(config))
+        self.voice = load_voice(voice_path(config), config.voice.tts.threads)
         self.rate = self.voice.config.sample_rate
         self.folder = folder
         self.said: dict[tuple[str, float], np.ndarray] = {}

@@ -1,0 +1,82 @@
+"""The end of a finite input (``--input FILE``, ``--text``): held until answered, then told.
+
+The mic sends `InputEnded` down the pipeline after the input's last frame (or line). tts and
+the speaker each hold it until every turn they have open is finished (`HoldsInputEnd`), then
+pass it on: tts to the speaker, the speaker to ``input-end``. There the app's
+`InputEndWatch` wakes the main thread, which stops the tree: one message, no polling.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import supervisors
+from solo_actors.messages import InputEnded
+
+INPUT_END = "input-end"
+"""The registered name the app's watcher takes while a finite input runs."""
+
+
+class HoldsInputEnd:
+    """Mixin for an actor that passes `InputEnded` on only once its own turns are done."""
+
+    held_input_end: InputEnded | None = None
+
+    def turns_open(self) -> bool:
+        """True while a turn that came before the input's end is still being handled."""
+        raise NotImplementedError
+
+    def pass_input_end(self, ended: InputEnded) -> None:
+        """Tell the next stage; called once, when nothing is open any more."""
+        raise NotImplementedError
+
+    def hold_input_end(self, ended: InputEnded) -> None:
+        self.held_input_end = ended
+        self.maybe_end_input()
+
+    def maybe_end_input(self) -> None:
+        """Pass the held `InputEnded` on if every turn before it is done (call after each)."""
+        ended = self.held_input_end
+        if ended is not None and not self.turns_open():
+            self.held_input_end = None
+            self.pass_input_end(ended)
+
+
+@dataclass
+class InputAnswered:
+    """Where `InputEndWatch` leaves the end of the input for the app's main thread."""
+
+    event: threading.Event
+    """Set when the input is used up and answered (the app's wake-up event)."""
+    problem: str | None = None
+    """None until then; "" for a good input, else why the input could not be used."""
+
+
+class InputEndWatch(supervisors.SupervisedActor):
+    """Fills in `InputAnswered` when the speaker tells it the input is answered."""
+
+    def __init__(self, answered: InputAnswered) -> None:
+        super().__init__()
+        self.answered = answered
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, InputEnded):
+            self.answered.problem = message.problem or ""
+            self.answered.event.set()
+        return None
+
+
+@contextmanager
+def watching_input_end(answered: InputAnswered) -> Iterator[None]:
+    """An `InputEndWatch` registered as ``input-end`` for the duration of the block."""
+    ref = InputEndWatch.start(answered)
+    supervisors.default_registry.register(INPUT_END, ref)
+    try:
+        yield
+    finally:
+        supervisors.default_registry.unregister(INPUT_END, ref)
+        ref.stop()

@@ -1,0 +1,165 @@
+"""Wake-word engines behind one small interface, chosen by ``voice.wake.engine``.
+
+The wake actor hands every 32 ms frame (512 samples at 16 kHz) to `WakeEngine.hear`, which
+answers the detection's score when the wake word ends in that frame, else None. Engines:
+
+* ``porcupine``: pvporcupine 1.9.5's keyless built-in keywords (``voice.wake.keyword``,
+  ``sensitivity``), or pvporcupine >= 3 when ``voice.wake.access_key`` is set (it validates
+  the key online once, so it is opt-in). It takes our 512-sample frames as they are.
+* ``openwakeword``: openWakeWord's ONNX models (``voice.wake.model``: a model its wheel
+  carries, such as ``hey_jarvis``, or a path to an ``.onnx``), fired at ``threshold``. Its
+  models take 1280-sample (80 ms) chunks, so the adapter buffers frames until a chunk is
+  whole; a detection is therefore reported up to 80 ms after the frame that completed it.
+
+Both engines' models come inside their pip packages, so neither has a catalog entry.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from solo_actors.config.schema import WakeConfig
+
+
+class WakeConfigError(ValueError):
+    """A wake-word setting that cannot work; the message says which and how to fix it."""
+
+
+class WakeEngine(Protocol):
+    """What the wake actor needs of an engine."""
+
+    name: str
+    """The keyword or model, as reported in `WakeDetected.keyword`."""
+
+    def hear(self, frame: np.ndarray) -> float | None:
+        """The detection score if the wake word ends in this int16 frame, else None."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def create_engine(settings: WakeConfig) -> WakeEngine:
+    """The engine ``voice.wake.engine`` names, or a `WakeConfigError`."""
+    if settings.engine == "openwakeword":
+        return OpenWakeWord(settings)
+    return Porcupine(settings)
+
+
+class Porcupine:
+    """pvporcupine on each 512-sample frame."""
+
+    def __init__(self, settings: WakeConfig) -> None:
+        self.name = settings.keyword
+        self.handle = create_porcupine(settings)
+
+    def hear(self, frame: np.ndarray) -> float | None:
+        return 1.0 if self.handle.process(frame) >= 0 else None
+
+    def close(self) -> None:
+        self.handle.delete()
+
+
+def create_porcupine(settings: WakeConfig) -> Any:
+    """A Porcupine handle for the configured keyword, or a `WakeConfigError`."""
+    import pvporcupine
+
+    installed = version("pvporcupine")
+    major = int(installed.split(".")[0])
+    if settings.keyword not in pvporcupine.KEYWORDS:
+        known = ", ".join(sorted(pvporcupine.KEYWORDS))
+        raise WakeConfigError(
+            f"voice.wake.keyword {settings.keyword!r} is not a built-in keyword; "
+            f"pick one of {known}"
+        )
+    options: dict[str, Any] = {
+        "keywords": [settings.keyword],
+        "sensitivities": [settings.sensitivity],
+    }
+    if settings.access_key:
+        if major < 3:
+            raise WakeConfigError(
+                f"voice.wake.access_key is set, which needs pvporcupine >= 3 (installed: "
+                f"{installed}); install it with `pip install 'pvporcupine>=3'` or set "
+                'access_key = "" to use the keyless built-in keywords'
+            )
+        options["access_key"] = settings.access_key
+    elif major >= 3:
+        raise WakeConfigError(
+            f"pvporcupine {installed} needs voice.wake.access_key (a Picovoice AccessKey); "
+            "or install the keyless `pvporcupine==1.9.5`"
+        )
+    return pvporcupine.create(**options)
+
+
+OWW_CHUNK = 1280
+"""Samples per openWakeWord prediction (80 ms at 16 kHz)."""
+
+OWW_REFRACTORY_CHUNKS = 12
+"""Chunks (about 1 s) after a detection in which the engine does not fire again: the score
+stays above the threshold for several chunks while the keyword's features pass through the
+model's window, and one wake word must open one turn."""
+
+
+class OpenWakeWord:
+    """openWakeWord's ONNX model, fed whole 1280-sample chunks from 512-sample frames."""
+
+    def __init__(self, settings: WakeConfig) -> None:
+        from openwakeword.model import Model
+
+        path = openwakeword_model_path(settings.model)
+        self.name = settings.model
+        self.threshold = settings.threshold
+        # onnx, not tflite: onnxruntime is already here for Silero and Piper, and the
+        # pretrained melspectrogram and embedding models exist in both formats.
+        self.model = Model(wakeword_models=[str(path)], inference_framework="onnx")
+        self.label = next(iter(self.model.models))
+        self.pending = np.zeros(0, np.int16)
+        self.quiet_chunks = 0
+
+    def hear(self, frame: np.ndarray) -> float | None:
+        self.pending = np.concatenate([self.pending, frame])
+        fired: float | None = None
+        while len(self.pending) >= OWW_CHUNK:
+            chunk, self.pending = self.pending[:OWW_CHUNK], self.pending[OWW_CHUNK:]
+            score = float(self.model.predict(chunk)[self.label])
+            if self.quiet_chunks:
+                self.quiet_chunks -= 1
+            elif score >= self.threshold:
+                fired = score
+                self.quiet_chunks = OWW_REFRACTORY_CHUNKS
+        return fired
+
+    def close(self) -> None:
+        self.model.reset()
+
+
+def openwakeword_model_path(model: str) -> Path:
+    """The ``.onnx`` for ``voice.wake.model``: a path, or a model openWakeWord's wheel carries."""
+    given = Path(model).expanduser()
+    if given.suffix == ".onnx":
+        if not given.is_file():
+            raise WakeConfigError(f"voice.wake.model {model!r}: no such .onnx file")
+        return given
+    try:
+        import openwakeword
+    except ImportError as error:
+        raise WakeConfigError(
+            f"voice.wake.engine is 'openwakeword' but it is not installed ({error}); "
+            "install it with `pip install 'openwakeword>=0.5.1,<0.6'` (0.6 carries no models)"
+        ) from error
+    carried = {
+        Path(path).stem.rsplit("_v", 1)[0]: Path(path)
+        for path in openwakeword.get_pretrained_model_paths("onnx")
+    }
+    if model not in carried or not carried[model].is_file():
+        known = ", ".join(sorted(name for name, path in carried.items() if path.is_file()))
+        raise WakeConfigError(
+            f"voice.wake.model {model!r} is not a model openwakeword "
+            f"{version('openwakeword')} carries; pick one of {known or 'none'} "
+            "or give the path to an .onnx wake-word model"
+        )
+    return carried[model]

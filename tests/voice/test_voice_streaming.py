@@ -1,0 +1,120 @@
+"""Time to answer: the transcript made at a pause, Whisper's shortened window, the first clause.
+
+Real models throughout: the questions are Piper speech fed to the wake actor frame by frame
+(as the mic's pump does), so vad finds the pauses and the endpoint itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import supervisors
+from solo_actors.config import load_config
+from solo_actors.messages import LLMDone, LLMToken, StageTimes, Transcript, TurnDone, now
+from solo_actors.voice.stt import load_whisper, repeating, transcribe, whisper_folder
+from solo_actors.voice.tts import FIRST_CLAUSE_CHARS, first_clause
+from tests.voice.conftest import TEST_THREADS, Speech, VoiceRun, voice_config, wait_for
+from tests.voice.test_voice_turns import feed
+
+TIMEOUT = 90.0
+
+
+def test_a_question_is_transcribed_at_its_pause_and_that_text_is_used(
+    voice_tree: Callable[..., VoiceRun], speech: Speech
+) -> None:
+    run = voice_tree()
+    feed(speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0))
+    [turn] = run.wait_turns(1, TIMEOUT)
+    assert "capital of france" in turn["text"].lower()
+    stt = run.figures("stt")
+    assert stt["ahead"] >= 1
+    assert stt["ahead_used"] == 1  # the endpoint's utterance was the one heard at the pause
+
+
+def test_words_after_a_pause_are_not_lost(
+    voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path
+) -> None:
+    """A pause longer than the one that starts a transcription but shorter than the silence
+    timeout: the early text is not the answer, the whole question is transcribed again."""
+    config = voice_config(tmp_path, voice__vad__silence_timeout=0.8)
+    run = voice_tree(config)
+    feed(
+        speech.clip(
+            0.3, "Jarvis.", 0.25, "What is the capital of France,", 0.45, "and of Spain?", 1.2
+        )
+    )
+    [turn] = run.wait_turns(1, TIMEOUT)
+    heard = turn["text"].lower()
+    assert "capital of france" in heard and "spain" in heard, heard
+    stt = run.figures("stt")
+    assert stt["ahead"] >= 2  # one at each pause
+    assert stt["ahead_used"] == 1  # ... and the last one was the utterance
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is the capital of France?",
+        "How many legs does a spider have?",
+        "How many hours are in a day?",
+        "Jarvis. What is the largest planet in our solar system?",
+    ],
+)
+def test_the_short_window_hears_what_the_full_one_hears(speech: Speech, text: str) -> None:
+    model = load_whisper(
+        whisper_folder(load_config("test", environ={})), TEST_THREADS["voice.stt.threads"]
+    )
+    pcm = speech.clip(0.3, text, 0.2, noise=0.005).tobytes()
+    short = transcribe(model, pcm, "en", 1, window=8.0)
+    full = transcribe(model, pcm, "en", 1, window=30.0)
+    words = [word.strip(".,?!").lower() for word in text.split()]
+    for heard in (short, full):
+        assert [word.strip(".,?!").lower() for word in heard.split()] == words
+
+
+def test_a_repeating_transcript_is_recognised() -> None:
+    assert repeating("What is the capital of France? " * 8)
+    # Seen with a short window: the question twice and a half, cut at the length bound.
+    assert repeating("What is the capital of France? What is the capital of France? What is")
+    assert not repeating("What is the capital of France?")
+    assert not repeating("Is it raining, is it?")
+    assert not repeating("Very, very good.")
+    assert not repeating("")
+
+
+def test_the_first_clause_of_a_reply_is_cut_once_long_enough() -> None:
+    assert first_clause("Yes, Paris is the capital of France, and") == (
+        "Yes, Paris is the capital of France,",
+        "and",
+    )
+    assert first_clause("Yes, it") == ("", "Yes, it")
+    assert len("Yes, Paris is the capital of France") >= FIRST_CLAUSE_CHARS
+
+
+def test_tts_speaks_the_first_clause_before_the_sentence_ends(
+    voice_tree: Callable[..., VoiceRun],
+) -> None:
+    run = voice_tree()
+    times = StageTimes(speech_end=now(), transcript=now())
+    supervisors.tell("tts", Transcript(turn_id="t", text="where", times=times))
+    supervisors.tell(
+        "tts",
+        LLMToken(request_id="r", text="The capital of France, of course, ", index=0, turn_id="t"),
+    )
+    # The sentence is not finished, yet its first clause is already audio.
+    wait_for(lambda: run.figures("tts").get("sentences"), TIMEOUT, "the first clause")
+    rest = "is Paris."
+    supervisors.tell("tts", LLMToken(request_id="r", text=rest, index=1, turn_id="t"))
+    supervisors.tell("tts", LLMDone.whole_text("r", "x", turn_id="t"))
+    reply = "The capital of France, of course, is Paris."
+    supervisors.tell(
+        "tts",
+        TurnDone(
+            turn_id="t", conversation_id="c", source="text", text="where", reply=reply, times=times
+        ),
+    )
+    [turn] = run.wait_turns(1, TIMEOUT)
+    assert turn["file"] and run.figures("tts")["sentences"] == 2
