@@ -127,12 +127,22 @@ class Resources:
 class ChaosRun:
     """One run of the scenario; `start`, `warm_up`, `run`, `recover`, `stop`, `figures`."""
 
-    def __init__(self, var_dir: Path, wav: Path, seed: int, **overrides: object) -> None:
+    def __init__(
+        self,
+        var_dir: Path,
+        wav: Path,
+        seed: int,
+        isolated: tuple[str, ...] = (),
+        **overrides: object,
+    ) -> None:
+        """``isolated`` names actors run in their own process (as the default profile does),
+        whose faults are signals to that process."""
         self.var_dir = var_dir
         self.wav = read_wav(wav).samples
         self.seed = seed
+        processes = {f"isolation.{name}.mode": "process" for name in isolated}
         self.config: Config = load_config(
-            "test", environ=config_environment(var_dir, {**SETTINGS, **overrides})
+            "test", environ=config_environment(var_dir, {**SETTINGS, **processes, **overrides})
         )
         self.ring = supervisors.RingBufferSink(capacity=100_000)
         self.requests: list[Request] = []
@@ -140,7 +150,8 @@ class ChaosRun:
         self._lock = threading.Lock()
         self._stop_load = threading.Event()
         self._load: list[threading.Thread] = []
-        self.injector = FaultInjector(TARGETS, seed=seed)
+        targets = [*TARGETS, *(name for name in isolated if name not in TARGETS)]
+        self.injector = FaultInjector(targets, seed=seed, isolated=frozenset(isolated))
         self.figures_: dict[str, Any] = {}
 
     # -- the tree ------------------------------------------------------------------------
