@@ -58,6 +58,7 @@ from supervisors.reasons import KILLED, NORMAL, SHUTDOWN, ExitReason
 from supervisors.registry import Registry
 from supervisors.spec import ChildSpec
 from supervisors.wire import (
+    Adopted,
     Ask,
     Beat,
     Channel,
@@ -363,18 +364,25 @@ class ProcessLink:
                 ) from error
 
     @property
+    def alive(self) -> bool:
+        """Not exited and not being killed (it may still be loading)."""
+        return not self.exited.is_set() and self._kill_reason is None
+
+    @property
     def ready(self) -> bool:
         """A started process that has not exited and is not being killed."""
-        return self.started.is_set() and not self.exited.is_set() and self._kill_reason is None
+        return self.started.is_set() and self.alive
 
     def adopt(self, lifecycle: ProcessLifecycle) -> bool:
-        """Make a ready spare this ``lifecycle``'s process; False if it is no longer ready."""
+        """Make a spare this ``lifecycle``'s process, ready or still loading (sooner done
+        than a new one); False if it is gone or going."""
         with self._owner_lock:
-            if not self.ready:
+            if not self.alive:
                 return False
             self.lifecycle = lifecycle
             self._on_spare_exit = None
             figures, self._early_figures = self._early_figures, {}
+        self.channel.send(Adopted())
         if figures:
             lifecycle.publish(figures)
         return True
@@ -430,7 +438,10 @@ class ProcessLink:
             return
         finally:
             self._child_end.close()  # else this process holds the pipe open: no EOF on death
-        self.pid = self.process.pid
+        with self._kill_lock:
+            self.pid = self.process.pid
+            if self._kill_reason is not None:  # killed while it was being spawned
+                os.kill(self.pid, signal.SIGKILL)  # type: ignore[arg-type]
         self.spawned.set()
         self._read()
 

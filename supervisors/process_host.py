@@ -40,6 +40,7 @@ from supervisors.reasons import ExitReason, format_traceback
 from supervisors.registry import default_registry
 from supervisors.spec import ChildSpec
 from supervisors.wire import (
+    Adopted,
     Ask,
     Beat,
     Channel,
@@ -211,6 +212,10 @@ class _Host:
             self._deliver(frame)
         elif isinstance(frame, Reply | Fail):
             self.channel.resolve(frame)
+        elif isinstance(frame, Adopted):
+            restore = self.restore_nice
+            if restore is not None:  # adopted while loading: on the restart's path now
+                _set_nice_of_all_threads(restore)
         elif isinstance(frame, Stop):
             ref = self.ref
             if ref is None:

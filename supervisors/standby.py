@@ -4,9 +4,10 @@ A process-isolated child's restart costs a Python start and its model load (seco
 ``ProcessOptions(standby=True)`` its supervisor keeps one spare: a process spawned ahead
 of time that has run its actor's ``on_start`` and waits, registered nowhere in the tree,
 receiving no mail. When the supervisor (re)starts the child, the stand-in adopts the spare
-if it is ready (the restart then costs milliseconds) and the next spare is spawned in the
-background, by its own reader thread, at a lower priority while it loads
-(``process_host.STANDBY_NICE``). Without a ready spare the child starts the normal way,
+if it is alive: a ready one makes the restart cost milliseconds, one still loading saves
+what it has loaded so far (it gets the child's priority back at once). The next spare is
+then spawned in the background, by its own reader thread, at a lower priority while it
+loads (``process_host.STANDBY_NICE``). Without a spare the child starts the normal way,
 with the same reports and errors.
 
 A spare that dies while waiting is logged and replaced, after a backoff
@@ -63,7 +64,11 @@ class Standby:
         return spare.pid if spare is not None and spare.ready else None
 
     def take(self, lifecycle: ProcessLifecycle) -> ProcessLink | None:
-        """Hand the ready spare to the stand-in of ``lifecycle``; None if none is ready."""
+        """Hand the spare to the stand-in of ``lifecycle``; None if there is none alive.
+
+        A spare still loading is taken too: it is further along than a new process
+        would be, and if it fails to start, that is the child's start error, as it
+        would be on the normal path."""
         with self._lock:
             spare = self._spare
             if spare is None or not spare.adopt(lifecycle):
