@@ -1,6 +1,7 @@
 """Hot standby (``ProcessOptions(standby=True)``): a loaded spare process is adopted at
 the restart, a spare that dies while waiting is replaced, one that cannot start leaves the
-restart to the normal path, and no spare outlives its child, its tree or its parent.
+restart to the normal path, and no spare outlives its child or its tree (nor its parent: see
+test_sup_isolation_orphans.py).
 
 Adoption is asserted by process id (the restarted child's pid is the one status showed as
 the spare), never by wall time; ``bench/bench_isolation.py`` measures the restart times.
@@ -10,18 +11,15 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing import resource_tracker
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
 from isolated_probe import Probe
+from process_checks import child_processes, gone
 
 from supervisors import (
     ChildSpec,
@@ -35,6 +33,8 @@ from supervisors import (
 
 TIMEOUT = 60.0
 """Generous: a loaded machine can take seconds to start a Python process."""
+
+pytestmark = pytest.mark.usefixtures("all_reaped")
 
 Wait = Callable[..., None]
 
@@ -74,19 +74,6 @@ def ready_spare(root: SupervisorRef, wait_until: Wait, other_than: int | None = 
 
 def probe_pid() -> int:
     return int(ask("probe", ["pid"], timeout=TIMEOUT))
-
-
-def gone(pid: int) -> bool:
-    """No process ``pid`` (neither running nor a zombie waiting to be reaped)."""
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_DEAD
-    except psutil.NoSuchProcess:
-        return True
-
-
-def child_processes() -> list[psutil.Process]:
-    tracker = resource_tracker._resource_tracker._pid  # type: ignore[attr-defined]
-    return [child for child in psutil.Process().children() if child.pid != tracker]
 
 
 def test_a_restart_adopts_the_ready_spare(
@@ -188,69 +175,3 @@ def test_a_standby_is_off_by_default_and_validated() -> None:
     assert ProcessOptions().standby is False
     with pytest.raises(ValueError, match="standby"):
         ProcessOptions(standby="yes")  # type: ignore[arg-type]
-
-
-PARENT = """
-import sys, time
-sys.path.insert(0, {probe_dir!r})
-from isolated_probe import Probe
-from supervisors import ChildSpec, ProcessOptions, SupFlags, ask, start_supervisor
-
-if __name__ == "__main__":
-    options = ProcessOptions(standby=True)
-    spec = ChildSpec("probe", Probe.start, name="probe", isolation="process", process=options)
-    root = start_supervisor(SupFlags(), [spec])
-    deadline = time.monotonic() + 60
-    while root.status().children[0].spare_pid is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    print(ask("probe", ["pid"], timeout=60), root.status().children[0].spare_pid, flush=True)
-    time.sleep(600)
-"""
-
-
-def dead(pid: int) -> bool:
-    """``pid`` is gone or a zombie (dead, waiting for init to reap it)."""
-    try:
-        return psutil.Process(pid).status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
-    except psutil.NoSuchProcess:
-        return True
-
-
-def test_the_spare_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
-    script = tmp_path / "parent.py"
-    script.write_text(PARENT.format(probe_dir=str(Path(__file__).parent)))
-    repo = Path(__file__).parents[2]
-    parent = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(repo)},
-    )
-    try:
-        assert parent.stdout is not None
-        line = parent.stdout.readline().split()
-        assert len(line) == 2 and all(p.isdigit() for p in line), f"no child and spare: {line}"
-        pids = [int(pid) for pid in line]
-        assert [psutil.Process(pid).ppid() for pid in pids] == [parent.pid] * 2
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(timeout=30)
-        deadline = time.monotonic() + 10
-        while not all(dead(pid) for pid in pids):
-            assert time.monotonic() < deadline, f"{pids} outlived their killed parent"
-            time.sleep(0.05)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
-
-
-@pytest.fixture(autouse=True)
-def _all_reaped() -> Any:
-    """Every process a test started is gone (reaped, not a zombie) when it ends."""
-    yield
-    for child in child_processes():
-        try:
-            status = child.status()
-        except psutil.NoSuchProcess:
-            continue
-        pytest.fail(f"process {child.pid} ({status}) outlived its tree")
