@@ -28,7 +28,8 @@ ordinary ``SupervisedRef``; only ``ref.pid`` (and ``pid`` in status) differs.
   reader thread; none outlives this one (see ``supervisors.process_host``).
 
 Per isolated child this process runs two threads: the stand-in's, and a reader that
-takes the child's frames, delivers its mail, and watches its heartbeat and memory.
+spawns the process, takes its frames, delivers its mail, watches its heartbeat and memory,
+and reaps it. A hot standby's spare (``supervisors.standby``) has a reader of its own.
 """
 
 from __future__ import annotations

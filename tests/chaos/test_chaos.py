@@ -1,7 +1,8 @@
 """The short chaos runs (10 s each): faults at random every 0.5 s while text and voice turns flow.
 
 Two runs: every actor in Solo's process (crashes and hangs), and wake and tts isolated in
-their own processes as the default profile runs them (which then get SIGKILL and SIGSEGV).
+their own processes with a spare loaded (hot standby) as the default profile runs them
+(which then get SIGKILL and SIGSEGV; a restart adopts the spare, so it takes milliseconds).
 After the faults stop: every request was answered or got a clear error within its timeout,
 the tree runs again within 2 s, each injected fault has exactly one exit and one restart
 report with the right reason (and nothing else crashed), no thread, process, actor or fd
