@@ -8,19 +8,24 @@ Prints one JSON object:
   vs an in-process one doing the same (time per token, until the last one arrived). Every
   figure is a median over ``--rounds`` with the ratio isolated / in-process.
 * ``restarts``: for llm, stt, tts and wake with the shipped config (the headless profile),
-  the time from a SIGKILL of the actor's process to its replacement running (model
-  reloaded), the ``process_start_s`` the stand-in publishes (spawn to ``on_start`` done),
-  and, for reference, an in-process operator restart (``cycle_child``), which reuses
-  models cached in the process where the actor has such a cache (the llm).
+  the time from a SIGKILL of the actor's process to its replacement running, without a
+  hot standby (``cold``: a new process reloads the model; ``process_start_s`` is the
+  stand-in's spawn-to-``on_start``-done) and with one (``standby``: the ready spare is
+  adopted; each kill waits for the spare to be ready), with the ratio cold / standby and
+  the spare's memory (RSS, PSS: its share of pages shared with the child, e.g. an mmapped
+  model, USS: its own); and, for reference, an in-process operator restart
+  (``cycle_child``), which reuses models cached in the process where the actor has such
+  a cache (the llm).
 * the load average at the start and the end (the machine may be shared).
 
 Usage: python bench/bench_isolation.py [--tells N] [--tokens N] [--asks N] [--rounds N]
-       [--restarts N] [--skip-restarts]
+       [--restarts N] [--skip-restarts] [--skip-crossing] [--actors llm,stt,tts,wake]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -35,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import msgspec
+import psutil
 
 import supervisors
 from solo_actors.codec import MESSAGE_CODEC
@@ -157,15 +163,19 @@ def crossing(tells: int, tokens: int, asks: int, rounds: int) -> dict[str, Any]:
     return result
 
 
-def restart_times(config: Config, restarts: int) -> dict[str, Any]:
+def restart_times(config: Config, restarts: int, actors: list[str]) -> dict[str, Any]:
     specs = {spec.id: spec for spec in voice_children(config, RunOptions())}
     specs["llm"] = llm_spec(config)
     result: dict[str, Any] = {}
-    for name in ("llm", "stt", "tts", "wake"):
+    for name in actors:
         spec = specs[name]
         assert spec.isolation == "process", f"{name} is not isolated in the shipped config"
+        cold = isolated_restarts(with_standby(spec, False), restarts)
+        standby = isolated_restarts(with_standby(spec, True), restarts)
         result[name] = {
-            "isolated": isolated_restarts(spec, restarts),
+            "cold": cold,
+            "standby": standby,
+            "cold_over_standby": round(cold["kill_to_running_s"] / standby["kill_to_running_s"], 1),
             "in_process_cycle_s": in_process_cycle(
                 msgspec.structs.replace(spec, isolation="thread"), restarts
             ),
@@ -173,40 +183,72 @@ def restart_times(config: Config, restarts: int) -> dict[str, Any]:
     return result
 
 
+def with_standby(spec: supervisors.ChildSpec, standby: bool) -> supervisors.ChildSpec:
+    options = msgspec.structs.replace(spec.process_options, standby=standby)
+    return msgspec.structs.replace(spec, process=options)
+
+
+def spare_memory_mb(pid: int) -> dict[str, float]:
+    """RSS, PSS and USS of the spare process ``pid``, in MiB."""
+    info = psutil.Process(pid).memory_full_info()
+    return {key: round(getattr(info, key) / 2**20, 1) for key in ("rss", "pss", "uss")}
+
+
+def wait_for(root: supervisors.SupervisorRef, path: str, ready: Any) -> supervisors.NodeStatus:
+    """The node at ``path`` once ``ready(node)`` holds."""
+    deadline = time.perf_counter() + TIMEOUT
+    while True:
+        node = root.status().find(path)
+        assert node is not None
+        if ready(node):
+            return node
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{path} did not get there")
+        time.sleep(0.002)
+
+
+def replaced(node: supervisors.NodeStatus, old: int | None) -> bool:
+    """The child runs again, in another process than ``old``."""
+    return node.state == "running" and node.pid not in (None, old)
+
+
 def isolated_restarts(spec: supervisors.ChildSpec, restarts: int) -> dict[str, Any]:
+    standby = spec.process_options.standby
     flags = supervisors.SupFlags(intensity=restarts + 1, period=3600)
     first = time.perf_counter()
     root = supervisors.start_supervisor(flags, [spec], name=f"bench-{spec.id}")
     cold = time.perf_counter() - first
     path = f"bench-{spec.id}/{spec.id}"
     kill_to_running, process_start = [], []
+    spare: dict[str, float] = {}
     try:
         for _ in range(restarts):
-            node = root.status().find(path)
-            assert node is not None and node.pid is not None
+            if standby:  # the spare is ready: the restart adopts it
+                node = wait_for(root, path, lambda node: node.spare_pid is not None)
+                assert node.spare_pid is not None
+                spare = spare or spare_memory_mb(node.spare_pid)
+            node = wait_for(root, path, lambda node: node.pid is not None)
             old = node.pid
             killed = time.perf_counter()
-            os.kill(old, signal.SIGKILL)
-            while True:
-                node = root.status().find(path)
-                assert node is not None
-                if node.state == "running" and node.pid not in (None, old):
-                    break
-                if time.perf_counter() - killed > TIMEOUT:
-                    raise TimeoutError(f"{spec.id} did not come back")
-                time.sleep(0.002)
+            os.kill(old, signal.SIGKILL)  # type: ignore[arg-type]
+            node = wait_for(root, path, functools.partial(replaced, old=old))
             kill_to_running.append(time.perf_counter() - killed)
+            assert node.figures["adopted"] is standby
             process_start.append(float(node.figures["process_start_s"]))
         rss = root.status().find(path).figures.get("rss_mb")  # type: ignore[union-attr]
     finally:
         root.stop()
-    return {
+    result = {
         "first_start_s": round(cold, 3),
         "kill_to_running_s": round(statistics.median(kill_to_running), 3),
-        "process_start_s": round(statistics.median(process_start), 3),
         "samples_s": [round(sample, 3) for sample in kill_to_running],
         "rss_mb": rss,
     }
+    if standby:
+        result["spare_mb"] = spare
+    else:
+        result["process_start_s"] = round(statistics.median(process_start), 3)
+    return result
 
 
 def in_process_cycle(spec: supervisors.ChildSpec, restarts: int) -> float:
@@ -230,13 +272,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--skip-restarts", action="store_true")
+    parser.add_argument("--skip-crossing", action="store_true")
+    parser.add_argument("--actors", default="llm,stt,tts,wake", help="restarts of these")
     args = parser.parse_args()
     result: dict[str, Any] = {"load_average_start": os.getloadavg()}
-    result["crossing"] = crossing(args.tells, args.tokens, args.asks, args.rounds)
+    if not args.skip_crossing:
+        result["crossing"] = crossing(args.tells, args.tokens, args.asks, args.rounds)
     if not args.skip_restarts:
         with tempfile.TemporaryDirectory() as var_dir:
             config = load_config("headless", environ={"SOLO__SOLO__VAR_DIR": var_dir})
-            result["restarts"] = restart_times(config, args.restarts)
+            result["restarts"] = restart_times(config, args.restarts, args.actors.split(","))
     result["load_average_end"] = os.getloadavg()
     print(json.dumps(result))
 

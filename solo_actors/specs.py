@@ -50,6 +50,7 @@ def isolation_of(config: Config, name: str) -> dict[str, Any]:
         memory_mb=settings.memory_mb or None,
         cpus=tuple(settings.cpus) or None,
         nice=nice,
+        standby=settings.standby,
         # The child logs as Solo does (same format, level and stream).
         init=functools.partial(configure_logging, config.log),
     )

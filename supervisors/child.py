@@ -14,6 +14,7 @@ from supervisors.actor import SupervisedRef
 from supervisors.backoff import Backoff
 from supervisors.reasons import ExitReason
 from supervisors.spec import ChildSpec
+from supervisors.standby import Standby
 from supervisors.status import NodeState, NodeStatus
 
 __all__ = ["Child"]
@@ -31,6 +32,7 @@ class Child:
         "ref",
         "restarts",
         "spec",
+        "standby",
         "started_at",
         "started_mono",
         "state",
@@ -38,6 +40,8 @@ class Child:
 
     def __init__(self, spec: ChildSpec) -> None:
         self.spec = spec
+        self.standby: Standby | None = None
+        """The hot standby of an isolated child with ``standby`` set, once it started."""
         self.ref: SupervisedRef[Any] | None = None
         self.state: NodeState = "stopped"
         self.monitor = 0
@@ -63,6 +67,12 @@ class Child:
         self.started_mono = time.monotonic()
         self._heartbeat_mark = None
         self.state = "running"
+
+    def close_standby(self) -> None:
+        """The child is terminated for good: its spare goes too."""
+        standby, self.standby = self.standby, None
+        if standby is not None:
+            standby.close()
 
     def detach(self, reason: ExitReason) -> None:
         """The current incarnation exited with ``reason``."""
@@ -116,6 +126,7 @@ class Child:
             name=self.spec.name,
             urn=None if ref is None else ref.actor_urn,
             pid=None if ref is None else ref.pid,
+            spare_pid=None if self.standby is None else self.standby.ready_pid,
             started_at=None if ref is None else self.started_at,
             uptime=None if ref is None else now - self.started_mono,
             restarts=self.restarts,

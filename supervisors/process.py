@@ -28,7 +28,8 @@ ordinary ``SupervisedRef``; only ``ref.pid`` (and ``pid`` in status) differs.
   reader thread; none outlives this one (see ``supervisors.process_host``).
 
 Per isolated child this process runs two threads: the stand-in's, and a reader that
-takes the child's frames, delivers its mail, and watches its heartbeat and memory.
+spawns the process, takes its frames, delivers its mail, watches its heartbeat and memory,
+and reaps it. A hot standby's spare (``supervisors.standby``) has a reader of its own.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import wait as wait_ready
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import pykka
 from pykka._envelope import Envelope
@@ -50,13 +52,14 @@ from pykka.messages import _ActorStop
 from supervisors.actor import SupervisedActor, SupervisedRef
 from supervisors.codec import Codec
 from supervisors.errors import ActorExitedError, NoProcError
-from supervisors.lifecycle import ExitSignal, Lifecycle
+from supervisors.lifecycle import ExitSignal, Figure, Lifecycle
 from supervisors.mailbox import Mailbox
 from supervisors.process_host import beat_interval, host_main
-from supervisors.reasons import KILLED, NORMAL, ExitReason
+from supervisors.reasons import KILLED, NORMAL, SHUTDOWN, ExitReason
 from supervisors.registry import Registry
 from supervisors.spec import ChildSpec
 from supervisors.wire import (
+    Adopted,
     Ask,
     Beat,
     Channel,
@@ -71,7 +74,10 @@ from supervisors.wire import (
     decode_frame,
 )
 
-__all__ = ["ProcessActor", "ProcessLifecycle", "ProcessRef", "start_isolated"]
+if TYPE_CHECKING:
+    from supervisors.standby import Standby
+
+__all__ = ["ProcessActor", "ProcessLifecycle", "ProcessLink", "ProcessRef", "start_isolated"]
 
 logger = logging.getLogger("supervisors")
 
@@ -97,10 +103,13 @@ _LOCAL = (_ActorStop, ExitSignal, _Exited)
 """Mail the stand-in handles itself; everything else is encoded for the child."""
 
 
-def start_isolated(spec: ChildSpec, path: str, registry: Registry) -> ProcessRef:
+def start_isolated(
+    spec: ChildSpec, path: str, registry: Registry, standby: Standby | None = None
+) -> ProcessRef:
     """Start ``spec``'s actor in its own process; return the stand-in's ref at once
-    (a supervisor then waits for ``lifecycle.wait_started()`` as for any child)."""
-    return ProcessActor.start(spec, path, registry)  # type: ignore[return-value]
+    (a supervisor then waits for ``lifecycle.wait_started()`` as for any child). With a
+    ``standby`` holding a ready spare, the spare is adopted instead of spawning."""
+    return ProcessActor.start(spec, path, registry, standby)  # type: ignore[return-value]
 
 
 class ProcessLifecycle(Lifecycle):
@@ -111,7 +120,7 @@ class ProcessLifecycle(Lifecycle):
 
     def __init__(self, ref: pykka.ActorRef[Any], mailbox: Mailbox) -> None:
         super().__init__(ref, mailbox)
-        self.link: _Link | None = None
+        self.link: ProcessLink | None = None
 
     @property
     def mailbox_depth(self) -> int:
@@ -204,11 +213,14 @@ class ProcessActor(SupervisedActor):
     """The stand-in takes an exit signal in order, after forwarding the mail sent before
     it; the child actor then treats it by its own ``trap_exits``."""
 
-    def __init__(self, spec: ChildSpec, path: str, registry: Registry) -> None:
+    def __init__(
+        self, spec: ChildSpec, path: str, registry: Registry, standby: Standby | None = None
+    ) -> None:
         super().__init__()
         self._spec = spec
         self._path = path
         self._registry = registry
+        self._standby = standby
         inbox = self.actor_inbox
         assert isinstance(inbox, _EncodingMailbox)
         inbox.codec = spec.process_options.codec
@@ -228,17 +240,21 @@ class ProcessActor(SupervisedActor):
 
     def _actor_loop(self) -> None:
         lifecycle = self._lifecycle
-        try:
-            link = _Link(self._spec, self._path, self._registry, lifecycle)
-        except BaseException as error:
-            lifecycle.finish(ExitReason.crash(error), error)
-            return
+        standby = self._standby
+        link = None if standby is None else standby.take(lifecycle)
+        adopted = link is not None
+        if link is None:
+            try:
+                link = ProcessLink(self._spec, self._path, self._registry, lifecycle)
+            except BaseException as error:
+                lifecycle.finish(ExitReason.crash(error), error)
+                return
         lifecycle.link = link
         link.settled.wait()
         if not link.started.is_set():
             self._finish(link)
             return
-        lifecycle.publish({"process_start_s": round(link.start_seconds, 3)})
+        lifecycle.publish({"process_start_s": round(link.start_seconds, 3), "adopted": adopted})
         lifecycle.set_started()
         try:
             self._forward(link)
@@ -246,9 +262,8 @@ class ProcessActor(SupervisedActor):
             link.kill(ExitReason.crash(error))
         self._finish(link)
 
-    def _finish(self, link: _Link) -> None:
-        # This thread spawned the process, so it must outlive it (PR_SET_PDEATHSIG).
-        link.exited.wait()
+    def _finish(self, link: ProcessLink) -> None:
+        link.exited.wait()  # the exit is announced once the process is reaped
         self.actor_stopped.set()
         pykka.ActorRegistry.unregister(self.actor_ref)
         lifecycle = self._lifecycle
@@ -256,7 +271,7 @@ class ProcessActor(SupervisedActor):
             lifecycle.note_remote_failure(link.traceback)
         lifecycle.finish(link.exit_reason or KILLED, link.error)
 
-    def _forward(self, link: _Link) -> None:
+    def _forward(self, link: ProcessLink) -> None:
         """Write mail to the child until the process ends or is asked to."""
         lifecycle = self._lifecycle
         get = lifecycle.mailbox.get
@@ -277,11 +292,24 @@ class ProcessActor(SupervisedActor):
         link.stop(lifecycle.exit_request)
 
 
-class _Link:
-    """This process's end of one child process: spawn, reader thread, watchdog, reap."""
+class ProcessLink:
+    """This process's end of one child process: spawn, reader thread, watchdog, reap.
+
+    The reader thread spawns the process and reaps it, so the thread that spawned it
+    (whose end sends the child SIGKILL, ``PR_SET_PDEATHSIG``) lives exactly as long as it.
+    A link made with ``spare`` set is a hot standby's spare (``supervisors.standby``): no
+    stand-in yet, figures kept for the one that ``adopt``s it, and ``spare(link)`` called
+    from the reader thread if the process ends before it is adopted.
+    """
 
     def __init__(
-        self, spec: ChildSpec, path: str, registry: Registry, lifecycle: ProcessLifecycle
+        self,
+        spec: ChildSpec,
+        path: str,
+        registry: Registry,
+        lifecycle: ProcessLifecycle | None,
+        *,
+        spare: Callable[[ProcessLink], None] | None = None,
     ) -> None:
         options = spec.process_options
         self.path = path
@@ -290,6 +318,8 @@ class _Link:
         self.heartbeat = options.heartbeat
         self.tick = beat_interval(options.heartbeat)
         self.memory_limit = None if options.memory_mb is None else options.memory_mb * 2**20
+        self.spawned = threading.Event()
+        """Set once the process was spawned, or failed to be."""
         self.started = threading.Event()
         self.settled = threading.Event()
         """Set once the child started, or failed to."""
@@ -299,36 +329,75 @@ class _Link:
         self.traceback = ""
         self.error: BaseException | None = None
         self.start_seconds = 0.0
+        self.started_at = 0.0
         self.marker: object = None
         self.remote_depth = 0
+        self.pid: int | None = None
         self._taken = -1
         self._exit_frame: Exited | None = None
         self._kill_reason: ExitReason | None = None
         self._kill_lock = threading.Lock()
         self._reaped = False
         self._rss_mb = 0
+        self._on_spare_exit = spare
+        self._owner_lock = threading.Lock()
+        """Guards who owns the link (a standby or a stand-in) against the process's end."""
+        self._early_figures: dict[str, Figure] = {}
         context = multiprocessing.get_context("spawn")
-        parent_end, child_end = context.Pipe(duplex=True)
+        parent_end, self._child_end = context.Pipe(duplex=True)
         self.channel = Channel(parent_end, options.codec)
         self.process = context.Process(
             target=host_main,
-            args=(spec, os.getpid(), child_end),
-            name=f"supervisors:{path}",
+            args=(spec, os.getpid(), self._child_end, spare is not None),
+            name=f"supervisors:{path}" + (" (spare)" if spare is not None else ""),
             daemon=True,
         )
-        self._spawned = time.monotonic()
-        try:
-            self.process.start()
-        except Exception as error:
-            parent_end.close()
-            raise RuntimeError(
-                f"cannot start {path} in its own process: {error} (its start function, "
-                "args and process options must be picklable)"
-            ) from error
-        finally:
-            child_end.close()  # else this process holds the pipe open: no EOF when it dies
-        self.pid: int | None = self.process.pid
-        threading.Thread(target=self._read, name=f"supervisors-reader:{path}", daemon=True).start()
+        self._spawned = 0.0
+        self._spawn_error: BaseException | None = None
+        threading.Thread(target=self._run, name=f"supervisors-reader:{path}", daemon=True).start()
+        if spare is None:  # a spare is spawned off the caller's path; its failure is its exit
+            self.spawned.wait()
+            error = self._spawn_error
+            if error is not None:
+                raise RuntimeError(
+                    f"cannot start {path} in its own process: {error} (its start function, "
+                    "args and process options must be picklable)"
+                ) from error
+
+    @property
+    def alive(self) -> bool:
+        """Not exited and not being killed (it may still be loading)."""
+        return not self.exited.is_set() and self._kill_reason is None
+
+    @property
+    def ready(self) -> bool:
+        """A started process that has not exited and is not being killed."""
+        return self.started.is_set() and self.alive
+
+    def adopt(self, lifecycle: ProcessLifecycle) -> bool:
+        """Make a spare this ``lifecycle``'s process, ready or still loading (sooner done
+        than a new one); False if it is gone or going."""
+        with self._owner_lock:
+            if not self.alive:
+                return False
+            self.lifecycle = lifecycle
+            self._on_spare_exit = None
+            figures, self._early_figures = self._early_figures, {}
+        self.channel.send(Adopted())
+        if figures:
+            lifecycle.publish(figures)
+        return True
+
+    def discard(self, grace: float) -> None:
+        """Stop a spare nobody adopted: the exit signal, SIGKILL after ``grace`` seconds;
+        return once the process is reaped."""
+        with self._owner_lock:
+            self._on_spare_exit = None
+        self.spawned.wait()
+        self.channel.send(Stop(SHUTDOWN))
+        if not self.exited.wait(grace):
+            self.kill(SHUTDOWN)
+            self.exited.wait()
 
     # -- used by the stand-in -----------------------------------------------------------
 
@@ -350,10 +419,32 @@ class _Link:
             if self._kill_reason is not None or self._reaped:
                 return
             self._kill_reason = reason
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.process.pid, signal.SIGKILL)  # type: ignore[arg-type]
+            if self.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
 
     # -- the reader thread --------------------------------------------------------------
+
+    def _run(self) -> None:
+        """The reader thread: spawn, read until the process ends, reap."""
+        try:
+            self._spawned = time.monotonic()
+            self.process.start()
+        except BaseException as error:
+            self._spawn_error = error
+            self.channel.connection.close()
+            self.exit_reason = ExitReason.crash(error)
+            self.spawned.set()
+            self._end()
+            return
+        finally:
+            self._child_end.close()  # else this process holds the pipe open: no EOF on death
+        with self._kill_lock:
+            self.pid = self.process.pid
+            if self._kill_reason is not None:  # killed while it was being spawned
+                os.kill(self.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        self.spawned.set()
+        self._read()
 
     def _read(self) -> None:
         connection = self.channel.connection
@@ -399,7 +490,7 @@ class _Link:
                 self.marker = frame
             self.remote_depth = frame.depth
             if frame.figures is not None:
-                self.lifecycle.publish(frame.figures)
+                self._publish(frame.figures)
         elif isinstance(frame, Tell):
             self._route_tell(frame)
         elif isinstance(frame, Ask):
@@ -408,7 +499,8 @@ class _Link:
             if self._exit_frame is None:  # after it, the exit answers them, in order
                 self.channel.resolve(frame)
         elif isinstance(frame, Started):
-            self.start_seconds = time.monotonic() - self._spawned
+            self.started_at = time.monotonic()
+            self.start_seconds = self.started_at - self._spawned
             self.started.set()
             self.settled.set()
         elif isinstance(frame, Exited):
@@ -470,7 +562,7 @@ class _Link:
         rss_mb = round(rss / 2**20)
         if rss_mb != self._rss_mb:
             self._rss_mb = rss_mb
-            self.lifecycle.publish({"rss_mb": rss_mb})
+            self._publish({"rss_mb": rss_mb})
         if self.memory_limit is not None and rss > self.memory_limit:
             self.kill(
                 ExitReason(
@@ -496,10 +588,27 @@ class _Link:
         process.close()  # its sentinel fd, now rather than whenever it is collected
         self.exit_reason, self.traceback, self.error = self._why(code)
         self.channel.connection.close()
-        self.exited.set()
-        self.settled.set()
-        with contextlib.suppress(pykka.ActorDeadError):  # killed: its mailbox is closed
-            self.lifecycle.mailbox.put(Envelope(_EXITED))
+        self._end()
+
+    def _end(self) -> None:
+        """The process is gone: tell whoever owns the link."""
+        with self._owner_lock:
+            self.exited.set()
+            self.settled.set()
+            lifecycle, on_spare_exit = self.lifecycle, self._on_spare_exit
+        if on_spare_exit is not None:
+            on_spare_exit(self)
+        elif lifecycle is not None:
+            with contextlib.suppress(pykka.ActorDeadError):  # killed: its mailbox is closed
+                lifecycle.mailbox.put(Envelope(_EXITED))
+
+    def _publish(self, figures: dict[str, Figure]) -> None:
+        with self._owner_lock:
+            lifecycle = self.lifecycle
+            if lifecycle is None:
+                self._early_figures.update(figures)
+                return
+        lifecycle.publish(figures)
 
     def _why(self, code: int) -> tuple[ExitReason, str, BaseException | None]:
         """The exit reason, traceback text and cause of a process that ended with

@@ -3,11 +3,12 @@
 ``host_main`` is the spawned process's entry point. In order, it:
 
 1. arranges to die with its parent: Linux's ``PR_SET_PDEATHSIG`` (SIGKILL when the
-   thread that spawned it ends, which is the stand-in's, and that lives as long as the
-   process), a check that the parent did not die before that, and, everywhere, the pipe:
-   end of file on it means the parent is gone and the process exits at once;
+   thread that spawned it ends: the parent's reader thread of this process, which lives
+   as long as the process), a check that the parent did not die before that, and,
+   everywhere, the pipe: end of file on it means the parent is gone and it exits at once;
 2. applies its CPU affinity and nice level, before any other thread exists, so every
-   thread it starts (a model's worker threads too) inherits them;
+   thread it starts (a model's worker threads too) inherits them; a hot standby's spare
+   loads ``STANDBY_NICE`` lower and gets its level back once its actor started;
 3. ignores SIGINT (a Ctrl-C in the terminal is for the parent, which stops the tree);
 4. starts the reader: a thread that turns frames into mail for the actor and answers, and
    sends the heartbeat ``Beat`` several times a second;
@@ -39,6 +40,7 @@ from supervisors.reasons import ExitReason, format_traceback
 from supervisors.registry import default_registry
 from supervisors.spec import ChildSpec
 from supervisors.wire import (
+    Adopted,
     Ask,
     Beat,
     Channel,
@@ -57,6 +59,9 @@ __all__ = ["ParentName", "beat_interval", "host_main"]
 logger = logging.getLogger("supervisors")
 
 PR_SET_PDEATHSIG = 1
+STANDBY_NICE = 5
+"""How much lower a hot standby's spare runs while it loads, so a restart storm's reloads
+yield the CPU to the live children (restored once it has loaded, when the OS allows it)."""
 EXIT_ORPHANED = 70
 """Exit code of a child whose parent went away (nobody reads it, but it is not 0)."""
 
@@ -66,8 +71,11 @@ def beat_interval(heartbeat: float) -> float:
     return min(0.25, heartbeat / 5)
 
 
-def host_main(spec: ChildSpec, parent_pid: int, connection: Connection) -> None:
-    """Run ``spec``'s actor in this (spawned) process until it exits."""
+def host_main(
+    spec: ChildSpec, parent_pid: int, connection: Connection, spare: bool = False
+) -> None:
+    """Run ``spec``'s actor in this (spawned) process until it exits; a ``spare`` (hot
+    standby) loads at a lower priority and then waits, at its own, to be adopted."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     options = spec.process_options
@@ -75,6 +83,8 @@ def host_main(spec: ChildSpec, parent_pid: int, connection: Connection) -> None:
     host = _Host(channel, beat_interval(options.heartbeat))
     try:
         _apply_limits(options.cpus, options.nice)
+        if spare:
+            host.restore_nice = _lower_priority_for_loading()
         host.start_reader()
         if options.init is not None:
             options.init()
@@ -137,6 +147,8 @@ class _Host:
         self._taken = 0
         self._last_current: object = None
         self._last_figures: object = None
+        self.restore_nice: int | None = None
+        """A spare's own nice level, restored once its actor started (None: unchanged)."""
 
     def start_reader(self) -> None:
         threading.Thread(target=self._read, name="supervisors-host-reader", daemon=True).start()
@@ -147,6 +159,8 @@ class _Host:
         if failure is not None:
             self.channel.send(Exited(failure, lifecycle.traceback, started=False))
             _exit(1)
+        if self.restore_nice is not None:
+            _set_nice_of_all_threads(self.restore_nice)
         if name is not None:
             default_registry.register(name, ref)
         self.ref = ref
@@ -198,6 +212,10 @@ class _Host:
             self._deliver(frame)
         elif isinstance(frame, Reply | Fail):
             self.channel.resolve(frame)
+        elif isinstance(frame, Adopted):
+            restore = self.restore_nice
+            if restore is not None:  # adopted while loading: on the restart's path now
+                _set_nice_of_all_threads(restore)
         elif isinstance(frame, Stop):
             ref = self.ref
             if ref is None:
@@ -251,6 +269,44 @@ def _apply_limits(cpus: tuple[int, ...] | None, nice: int | None) -> None:
                 f"nice {nice} is below this process's {current}: lowering it needs "
                 "privileges (CAP_SYS_NICE); fix the child's nice"
             ) from None
+
+
+def _lower_priority_for_loading() -> int | None:
+    """Raise this spare's nice level by ``STANDBY_NICE`` for its load, if it can be
+    lowered back afterwards (a thread tries it first: that needs CAP_SYS_NICE or enough
+    RLIMIT_NICE); the level to restore, or None if left unchanged."""
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    lower = min(19, own + STANDBY_NICE)
+    reversible: list[bool] = []
+
+    def probe() -> None:
+        thread = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, thread, lower)
+            os.setpriority(os.PRIO_PROCESS, thread, own)
+        except OSError:
+            return
+        reversible.append(True)
+
+    prober = threading.Thread(target=probe, name="supervisors-nice-probe")
+    prober.start()
+    prober.join()
+    if lower == own or not reversible:
+        return None
+    os.setpriority(os.PRIO_PROCESS, 0, lower)
+    return own
+
+
+def _set_nice_of_all_threads(nice: int) -> None:
+    """Linux nice levels are per thread: a model's worker threads started during the load
+    inherited the loading level, so each thread gets ``nice``."""
+    try:
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]  # no /proc: the level is the process's
+    for thread in threads:
+        with contextlib.suppress(OSError):  # ended meanwhile, or not allowed: stays lower
+            os.setpriority(os.PRIO_PROCESS, thread, nice)
 
 
 def _exit(code: int) -> None:

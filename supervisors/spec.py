@@ -57,6 +57,9 @@ class ProcessOptions(msgspec.Struct, frozen=True, kw_only=True):
     * ``nice``: its nice level (-20..19; below the parent's needs privileges).
     * ``init``: called (picklable, no arguments) in the child before the actor
       starts, e.g. to configure logging as the parent did.
+    * ``standby``: keep a spare process loaded (past ``on_start``) for the next
+      (re)start to adopt in milliseconds (``supervisors.standby``). Its ``on_start`` then
+      ran before the restart: fine for actors whose ``on_start`` only loads resources.
     """
 
     codec: Codec = msgspec.field(default_factory=MsgspecCodec)
@@ -65,6 +68,7 @@ class ProcessOptions(msgspec.Struct, frozen=True, kw_only=True):
     cpus: tuple[int, ...] | None = None
     nice: int | None = None
     init: Callable[[], Any] | None = None
+    standby: bool = False
 
     def __post_init__(self) -> None:
         if not callable(getattr(self.codec, "encode", None)) or not callable(
@@ -83,6 +87,8 @@ class ProcessOptions(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"nice must be an int in -20..19, got {self.nice!r}")
         if self.init is not None and not callable(self.init):
             raise ValueError(f"init must be callable, got {self.init!r}")
+        if not isinstance(self.standby, bool):
+            raise ValueError(f"standby must be True or False, got {self.standby!r}")
 
 
 class ChildSpec(msgspec.Struct, frozen=True):

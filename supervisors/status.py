@@ -36,6 +36,8 @@ class NodeStatus(msgspec.Struct, frozen=True, kw_only=True):
     urn: str | None = None
     pid: int | None = None
     """The OS process the node runs in: the tree's own, or an isolated child's."""
+    spare_pid: int | None = None
+    """An isolated child's hot standby: its spare process, when one is ready to adopt."""
     started_at: float | None = None
     """Wall-clock start time of the current incarnation."""
     uptime: float | None = None

@@ -64,6 +64,7 @@ from supervisors.reports import (
     StartReport,
 )
 from supervisors.spec import ChildSpec, Restart, Shutdown, SupFlags
+from supervisors.standby import Standby
 from supervisors.status import ChildCounts, ChildInfo, NodeStatus
 
 __all__ = [
@@ -298,6 +299,8 @@ class Supervisor(SupervisedActor):
         # Whatever ends a supervisor, even a kill, its children go with it
         # (OTP's links do this for Erlang processes).
         self._terminate(list(reversed(self._children.values())))
+        for child in self._children.values():
+            child.close_standby()
         self._flush_reports()
         return super()._sv_exit_hooks(reason, exc_info)
 
@@ -332,6 +335,7 @@ class Supervisor(SupervisedActor):
     def _remove(self, child: Child) -> None:
         with self._status_lock:
             self._children.pop(child.id, None)
+        child.close_standby()
 
     def child_nodes(self, now: float) -> tuple[NodeStatus, ...]:
         """Status nodes of the children (any thread)."""
@@ -356,7 +360,10 @@ class Supervisor(SupervisedActor):
         token = _PARENT.set((f"{self.path}/{spec.id}", self._tree))
         try:
             if spec.isolation == "process":
-                ref = start_isolated(spec, f"{self.path}/{spec.id}", self._tree.registry)
+                path = f"{self.path}/{spec.id}"
+                if spec.process_options.standby and child.standby is None:
+                    child.standby = Standby(spec, path, self._tree.registry)
+                ref = start_isolated(spec, path, self._tree.registry, child.standby)
             else:
                 ref = spec.start(*spec.args)
             if not isinstance(ref, SupervisedRef):
@@ -384,6 +391,8 @@ class Supervisor(SupervisedActor):
         monitor = lifecycle.monitor(partial(self._tell_exit, spec.id, ref.actor_urn))
         child.attach(ref, monitor)
         self._report(StartReport, child, context=context)
+        if child.standby is not None:
+            child.standby.refill()  # off this thread: the spare's own thread spawns it
         if spec.heartbeat is not None:
             self._watch_heartbeats(spec.heartbeat)
         return None
@@ -587,6 +596,7 @@ class Supervisor(SupervisedActor):
         child = Child(spec)
         failure = self._start(child, "dynamic")
         if failure is not None:
+            child.close_standby()
             return failure
         self._insert(child)
         return child.ref
@@ -605,6 +615,7 @@ class Supervisor(SupervisedActor):
             return SupervisorError("not_found", target)
         self._terminate([child])
         child.state = "stopped"  # also cancels a pending restart
+        child.close_standby()  # restart_child makes a new one
         if self._simple or child.spec.restart == "temporary":
             self._remove(child)
         return None

@@ -11,6 +11,7 @@ say what to do with them:
   check and a status snapshot need (messages taken so far, mailbox depth, figures).
 * ``Started``/``Exited``: the actor's ``on_start`` returned / the actor ended, and why.
 * ``Stop``: the parent's exit signal (shutdown, ``ref.stop()``).
+* ``Adopted``: a hot standby's spare became the child (it takes its own priority back).
 
 ``Channel`` wraps one end: thread-safe sends, and the table of asks sent over it that wait
 for their reply. ``WireReply`` is the future an actor on the *other* side of a pipe is
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from supervisors.codec import Codec
 
 __all__ = [
+    "Adopted",
     "Ask",
     "Beat",
     "Channel",
@@ -117,7 +119,11 @@ class Stop(msgspec.Struct, tag=8, array_like=True, frozen=True):
     reason: ExitReason
 
 
-Frame = Union[Tell, Ask, Reply, Fail, Beat, Started, Exited, Stop]  # noqa: UP007
+class Adopted(msgspec.Struct, tag=9, array_like=True, frozen=True):
+    pass
+
+
+Frame = Union[Tell, Ask, Reply, Fail, Beat, Started, Exited, Stop, Adopted]  # noqa: UP007
 
 _encode_frame = msgspec.msgpack.Encoder().encode
 _decode_frame = msgspec.msgpack.Decoder(Frame).decode

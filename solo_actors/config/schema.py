@@ -298,6 +298,8 @@ class ActorIsolation(Section):
     """How much lower than Solo's its process's CPU priority is (a nice increment)."""
     heartbeat: Seconds = 10.0
     """Seconds its process may show no sign of life before it is killed as hung."""
+    standby: bool = False
+    """Keep a spare process loaded, adopted at a restart in milliseconds (hot standby)."""
 
 
 class Config(Section):

@@ -25,6 +25,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,11 +116,13 @@ class Resources:
     @classmethod
     def now(cls) -> Resources:
         me = psutil.Process()
+        # multiprocessing's resource tracker: started by the first spawn, once per process.
+        tracker = resource_tracker._resource_tracker._pid  # type: ignore[attr-defined]
         return cls(
             thread_names=tuple(sorted(t.name for t in threading.enumerate())),
             threads=threading.active_count(),
             fds=me.num_fds(),
-            processes=len(me.children(recursive=True)),
+            processes=len([p for p in me.children(recursive=True) if p.pid != tracker]),
             actors=len(pykka.ActorRegistry.get_all()),
         )
 
@@ -127,12 +130,24 @@ class Resources:
 class ChaosRun:
     """One run of the scenario; `start`, `warm_up`, `run`, `recover`, `stop`, `figures`."""
 
-    def __init__(self, var_dir: Path, wav: Path, seed: int, **overrides: object) -> None:
+    def __init__(
+        self,
+        var_dir: Path,
+        wav: Path,
+        seed: int,
+        isolated: tuple[str, ...] = (),
+        **overrides: object,
+    ) -> None:
+        """``isolated`` names actors run in their own process (as the default profile does),
+        whose faults are signals to that process."""
         self.var_dir = var_dir
         self.wav = read_wav(wav).samples
         self.seed = seed
+        processes: dict[str, object] = {f"isolation.{name}.mode": "process" for name in isolated}
+        # Each with a spare loaded (hot standby), as the default profile runs them.
+        processes.update({f"isolation.{name}.standby": True for name in isolated})
         self.config: Config = load_config(
-            "test", environ=config_environment(var_dir, {**SETTINGS, **overrides})
+            "test", environ=config_environment(var_dir, {**SETTINGS, **processes, **overrides})
         )
         self.ring = supervisors.RingBufferSink(capacity=100_000)
         self.requests: list[Request] = []
@@ -140,7 +155,8 @@ class ChaosRun:
         self._lock = threading.Lock()
         self._stop_load = threading.Event()
         self._load: list[threading.Thread] = []
-        self.injector = FaultInjector(TARGETS, seed=seed)
+        targets = [*TARGETS, *(name for name in isolated if name not in TARGETS)]
+        self.injector = FaultInjector(targets, seed=seed, isolated=frozenset(isolated))
         self.figures_: dict[str, Any] = {}
 
     # -- the tree ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 import pykka
 import pytest
+from process_checks import left_behind
 
 from supervisors import (
     NORMAL,
@@ -144,6 +145,14 @@ def wait_until() -> Callable[..., None]:
             time.sleep(0.002)
 
     return wait
+
+
+@pytest.fixture
+def all_reaped() -> Iterator[None]:
+    """For tests that start processes: every one is gone (reaped, not a zombie) at the end
+    (after the test's trees were stopped: autouse fixtures are torn down last)."""
+    yield
+    assert left_behind() == [], "processes outlived their tree"
 
 
 @pytest.fixture(autouse=True)

@@ -21,14 +21,16 @@ from supervisors import NORMAL, SupervisedActor, ask, tell
 class Probe(SupervisedActor):
     """Answers ``["echo", x]`` with ``x``; the other commands are in ``on_receive``."""
 
-    def __init__(self, label: str = "probe", fail_start: bool = False) -> None:
+    def __init__(self, label: str = "probe", fail_start: bool = False, fail_if: str = "") -> None:
         super().__init__()
         self.label = label
         self.fail_start = fail_start
+        self.fail_if = fail_if
+        """A file whose presence makes the start fail (a model gone missing later)."""
         self.hoard: list[bytes] = []
 
     def on_start(self) -> None:
-        if self.fail_start:
+        if self.fail_start or (self.fail_if and os.path.exists(self.fail_if)):
             raise RuntimeError(f"{self.label} refuses to start")
         self.publish_figures(label=self.label)
 

@@ -10,14 +10,14 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Callable, Iterator
-from multiprocessing import resource_tracker
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 import psutil
 import pytest
 from isolated_probe import Probe
+from process_checks import child_processes, gone
 
 from supervisors import (
     ActorExitedError,
@@ -37,6 +37,8 @@ from supervisors import (
 
 TIMEOUT = 30.0
 """Generous: a loaded machine can take seconds to start a Python process."""
+
+pytestmark = pytest.mark.usefixtures("all_reaped")
 
 
 class Witness(SupervisedActor):
@@ -97,14 +99,6 @@ def restarted_pid(old: int) -> int:
 def exit_report(ring: RingBufferSink) -> Any:
     (report,) = ring.wait_for(kind="exit", child_id="probe", count=1, timeout=TIMEOUT)
     return report
-
-
-def gone(pid: int) -> bool:
-    """No process ``pid`` (neither running nor a zombie waiting to be reaped)."""
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_DEAD
-    except psutil.NoSuchProcess:
-        return True
 
 
 # -- messages ----------------------------------------------------------------------------
@@ -349,8 +343,7 @@ def test_no_zombie_and_no_leak_across_many_restarts(
     probe_pid()
     assert threading.active_count() <= threads
     assert me.num_fds() <= fds
-    tracker = resource_tracker._resource_tracker._pid  # type: ignore[attr-defined]
-    children = [child for child in me.children() if child.pid != tracker]
+    children = child_processes()
     assert len(children) == 1  # the current incarnation only: none left over, no zombie
     assert children[0].status() != psutil.STATUS_ZOMBIE
 
@@ -402,17 +395,3 @@ def test_status_shows_the_process_and_its_figures(tree: Callable[..., Supervisor
     assert node.figures["process_start_s"] > 0
     encoded = msgspec.json.decode(msgspec.json.encode(root.status()))
     assert encoded["children"][1]["pid"] == node.pid
-
-
-@pytest.fixture(autouse=True)
-def _all_reaped() -> Iterator[None]:
-    """Every process a test started is gone (reaped, not a zombie) when it ends."""
-    yield
-    for child in psutil.Process().children(recursive=True):
-        if child.pid == resource_tracker._resource_tracker._pid:  # type: ignore[attr-defined]
-            continue  # multiprocessing's own helper, started once per process by spawn
-        try:
-            status = child.status()
-        except psutil.NoSuchProcess:
-            continue
-        pytest.fail(f"process {child.pid} ({status}) outlived its tree")

@@ -101,6 +101,9 @@ def test_a_full_mailbox_still_takes_its_supervisors_shutdown(
     stopping = threading.Thread(target=root.terminate_child, args=("worker",))
     stopping.start()
     stop = ref.ask(pykka.messages._ActorStop(), block=False)  # pykka's stop, past the limit
+    # The shutdown must be requested while "queued" waits: a loaded machine can run the
+    # gate first, and the worker would then answer "queued" before any shutdown.
+    wait_until(lambda: ref.lifecycle.exit_request is not None, timeout=5)
     gate.set()
     stopping.join(5)
     assert not stopping.is_alive()
