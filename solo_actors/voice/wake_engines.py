@@ -16,9 +16,10 @@ Both engines' models come inside their pip packages, so neither has a catalog en
 
 from __future__ import annotations
 
+import threading
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -50,17 +51,33 @@ def create_engine(settings: WakeConfig) -> WakeEngine:
 
 
 class Porcupine:
-    """pvporcupine on each 512-sample frame."""
+    """pvporcupine on each 512-sample frame.
+
+    pvporcupine 1.9.5 opens the keyword file when a handle is created and never closes it,
+    not even in ``delete()``: a wake actor restarted in Solo's process would leak one file
+    descriptor per restart (the chaos suite counted them). So a closed handle is not
+    deleted but kept for the next engine of the same settings; at most one handle per
+    wake actor running at once is ever created. The detector's few frames of context left
+    in a reused handle are at most one stale partial word.
+    """
+
+    _idle: ClassVar[dict[WakeConfig, list[Any]]] = {}
+    _idle_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, settings: WakeConfig) -> None:
         self.name = settings.keyword
-        self.handle = create_porcupine(settings)
+        self.settings = settings
+        with self._idle_lock:
+            idle = self._idle.get(settings)
+            handle = idle.pop() if idle else None
+        self.handle = handle if handle is not None else create_porcupine(settings)
 
     def hear(self, frame: np.ndarray) -> float | None:
         return 1.0 if self.handle.process(frame) >= 0 else None
 
     def close(self) -> None:
-        self.handle.delete()
+        with self._idle_lock:
+            self._idle.setdefault(self.settings, []).append(self.handle)
 
 
 def create_porcupine(settings: WakeConfig) -> Any:

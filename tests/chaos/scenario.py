@@ -44,12 +44,11 @@ from solo_actors.voice.options import RunOptions
 from tests.chaos.injector import FaultInjector
 from tests.conftest import config_environment
 
-TARGETS = ["llm", "dialogue", "agents", "vad", "stt", "tts", "speaker"]
+TARGETS = ["llm", "dialogue", "agents", "memory", "vad", "wake", "stt", "tts", "speaker"]
 """Actors the injector picks from. Not the store (the single writer: its crash loses the
 rows it buffered, covered by tests/store and the kill -9 test), reports, the api (the
-harness's own way in) or the mic (no device here; the harness plays its part). Not memory
-and wake either, for now: this suite found that each of their crashes leaks (memory its
-``memory-open`` thread, wake an open keyword file); see docs/reliability.md."""
+harness's own way in) or the mic (no device here; the harness plays its part)."""
+
 
 VOICE_COLLECTOR = "chaos-voice"
 """Registered name told every finished voice turn (added to ``voice.tts.report_to``)."""

@@ -7,15 +7,18 @@ Porcupine (pvporcupine 1.9.5, built-in "jarvis", the default) and openWakeWord (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import msgspec
 import numpy as np
+import psutil
 import pytest
 
-from solo_actors.config import load_config
+import supervisors
+from solo_actors.config import Config, load_config
 from solo_actors.config.schema import WakeConfig
 from solo_actors.voice.audio import frames_of
+from solo_actors.voice.wake import WakeActor
 from solo_actors.voice.wake_engines import WakeConfigError, WakeEngine, create_engine
 from tests.voice.conftest import Speech
 
@@ -113,3 +116,32 @@ def test_an_unknown_openwakeword_model_names_the_choices() -> None:
 def test_a_missing_onnx_file_is_named() -> None:
     with pytest.raises(WakeConfigError, match=r"no such \.onnx file"):
         create_engine(wake_settings(engine="openwakeword", model="/nowhere/wake.onnx"))
+
+
+def test_restarts_of_the_wake_actor_leave_no_open_keyword_file(
+    make_config: Callable[..., Config],
+) -> None:
+    """pvporcupine 1.9.5 never closes the keyword file it opens; crashed and restarted five
+    times in this process, the wake actor still holds it open once."""
+
+    def keyword_files() -> int:
+        return sum(f.path.endswith(".ppn") for f in psutil.Process().open_files())
+
+    config = make_config()
+    supervisors.faults.enable()
+    root = supervisors.start_supervisor(
+        supervisors.SupFlags(intensity=10, period=5),
+        [supervisors.ChildSpec(id="wake", name="wake", start=WakeActor.start, args=(config,))],
+        name="wake-restart-test",
+    )
+    try:
+        opened = keyword_files()
+        assert opened >= 1
+        for crash in range(5):
+            with pytest.raises(supervisors.ActorExitedError):
+                supervisors.ask("wake", supervisors.Fault("raise", label=str(crash)), timeout=30)
+            assert supervisors.whereis("wake", timeout=30) is not None
+        assert keyword_files() == opened
+    finally:
+        root.stop()
+        supervisors.faults.enable(False)
