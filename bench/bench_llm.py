@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import supervisors
 from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
-from solo_actors.llm.engine import ModelSettings, load_model
+from solo_actors.llm.engine import ModelSettings, load_model, thread_counts
 from solo_actors.llm.history import Conversation
 from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDone, LLMRequest, LLMToken
@@ -291,7 +291,7 @@ def main() -> int:
     parser.add_argument("--model", help="catalog id or .gguf path (default: llm.model)")
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--max-tokens", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=0, help="0 = one per core")
+    parser.add_argument("--threads", type=int, default=0, help="0 = auto, as llm.n_threads")
     args = parser.parse_args()
     var_dir = tempfile.mkdtemp(prefix="bench-llm-")
     config = load_config("headless", environ={"SOLO__SOLO__VAR_DIR": var_dir})
@@ -310,7 +310,9 @@ def main() -> int:
         result: dict[str, Any] = {
             "benchmark": "llm actor vs raw llama-cpp-python",
             "model": bench.model_name,
-            "threads": args.threads or os.cpu_count(),
+            "threads": dict(
+                zip(("generating", "prompt"), thread_counts(args.threads), strict=True)
+            ),
             "n_ctx": llm.n_ctx,
             "max_tokens": args.max_tokens,
             "runs": args.runs,

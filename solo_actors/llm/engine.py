@@ -76,19 +76,34 @@ _models: dict[ModelSettings, LoadedModel] = {}
 _models_lock = threading.Lock()
 
 
+def thread_counts(n_threads: int) -> tuple[int, int]:
+    """llama.cpp threads for generating tokens and for reading the prompt (``llm.n_threads``).
+
+    0 (auto) reads the prompt on every core, since nothing else of a turn runs then, but
+    generates on all cores but one: while tokens come, tts speaks the first clause, and
+    llama.cpp's threads meet at a barrier every layer, so one of them waiting for a busy
+    core stalls them all (on 2 cores a voice turn's first audio came 1.2 s later with two
+    generating threads than with one; docs/llm.md).
+    """
+    if n_threads:
+        return n_threads, n_threads
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1), cores
+
+
 def load_model(settings: ModelSettings) -> LoadedModel:
     """The process's model for `settings`, loading it on first use."""
     with _models_lock:
         model = _models.get(settings)
         if model is None:
-            threads = settings.n_threads or os.cpu_count() or 1
+            generating, prompt = thread_counts(settings.n_threads)
             llama = Llama(
                 model_path=settings.path,
                 n_ctx=settings.n_ctx,
                 n_batch=settings.n_batch,
                 n_ubatch=settings.n_batch,
-                n_threads=threads,
-                n_threads_batch=threads,
+                n_threads=generating,
+                n_threads_batch=prompt,
                 verbose=False,
             )
             model = _models[settings] = LoadedModel(llama)
