@@ -4,10 +4,17 @@ The assistant runs as in production, in its own process (test profile: the tiny 
 temporary var/, the api on a free port); this process only sends ``POST /ask`` turns one
 after the other and, every ``--every`` seconds, samples RSS, threads and fds of the
 assistant's process and of each of its child processes (isolated actors). Prints one JSON
-object: the samples (the curve), and per process the growth from the first sample after
-warm-up (median of the first three) to the end (median of the last three), in %.
+object: the samples (the curve), and per process the growth in % from the end of the
+warm-up (median of the three samples there) to the end (median of the last three), and
+the same from the start. The warm-up (default 5 minutes) is when the process fills what it
+keeps for good: the first turn opens LanceDB and DuckDB, loads the models and starts the
+thread pools (a 30-minute run grew 685 -> 865 MB in its first 3 minutes, then drifted
+between 884 and 949 MB).
 
-Usage: python bench/bench_soak.py [--minutes 30] [--every 10]
+``--isolated`` runs llm, stt, tts and wake in their own processes, as the default profile
+does (with their standby spares), so each process's curve is sampled.
+
+Usage: python bench/bench_soak.py [--minutes 30] [--every 10] [--warm-up 5] [--isolated]
 """
 
 from __future__ import annotations
@@ -31,9 +38,14 @@ REPO = Path(__file__).resolve().parent.parent
 SETTINGS = {"SOLO__API__PORT": "0", "SOLO__LLM__MAX_TOKENS": "24", "SOLO__LLM__CACHE": "false"}
 
 
-def start(var_dir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+ISOLATED = ("llm", "stt", "tts", "wake")
+
+
+def start(var_dir: Path, isolated: bool) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SOLO")}
     environ.update(SETTINGS, SOLO__SOLO__VAR_DIR=str(var_dir))
+    if isolated:
+        environ.update({f"SOLO__ISOLATION__{name.upper()}__MODE": "process" for name in ISOLATED})
     process = subprocess.Popen(
         [sys.executable, str(REPO / "run.py"), "--profile", "test"],
         env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -61,8 +73,9 @@ def sample(pid: int, since: float) -> dict[str, Any]:
     return out
 
 
-def growth(samples: list[dict[str, Any]], name: str, key: str) -> float | None:
-    values = [s[name][key] for s in samples if name in s]
+def growth(samples: list[dict[str, Any]], name: str, key: str, since: float) -> float | None:
+    """% change of ``key`` of process ``name`` from time ``since`` (s) to the end."""
+    values = [s[name][key] for s in samples if name in s and s["t"] >= since]
     if len(values) < 6:
         return None
     first, last = statistics.median(values[:3]), statistics.median(values[-3:])
@@ -73,9 +86,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--every", type=float, default=10.0)
+    parser.add_argument("--warm-up", type=float, default=5.0, help="minutes not counted")
+    parser.add_argument("--isolated", action="store_true", help="llm, stt, tts, wake apart")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        process, url, headers = start(Path(folder) / "var")
+        process, url, headers = start(Path(folder) / "var", args.isolated)
         stop = threading.Event()
         turns = {"answered": 0, "errors": 0}
 
@@ -107,9 +122,14 @@ def main() -> None:
     names = sorted({name for s in samples for name in s if name != "t"})
     print(json.dumps({
         "minutes": args.minutes,
+        "warm_up_minutes": args.warm_up,
+        "isolated": args.isolated,
         "turns": turns,
-        "growth_percent": {name: {key: growth(samples, name, key)
+        "growth_percent": {name: {key: growth(samples, name, key, args.warm_up * 60)
                                   for key in ("rss_mb", "threads", "fds")} for name in names},
+        "growth_percent_from_start": {name: {key: growth(samples, name, key, 0.0)
+                                             for key in ("rss_mb", "threads", "fds")}
+                                      for name in names},
         "exit_code": process.returncode,
         "load_average": os.getloadavg(),
         "samples": samples,
