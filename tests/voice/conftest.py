@@ -63,13 +63,18 @@ class Speech:
         self.voice = load_voice(voice_path(config), config.voice.tts.threads)
         self.rate = self.voice.config.sample_rate
         self.folder = folder
-        self.said: dict[tuple[str, float], np.ndarray] = {}
+        self.said: dict[tuple[str, float, bool], np.ndarray] = {}
 
-    def say(self, text: str, speed: float = 1.0) -> np.ndarray:
-        """Float speech at 16 kHz; `speed` > 1 talks faster. Synthesised once per session."""
-        key = (text, speed)
+    def say(self, text: str, speed: float = 1.0, steady: bool = False) -> np.ndarray:
+        """Float speech at 16 kHz; `speed` > 1 talks faster. Synthesised once per session.
+
+        Piper samples its speech (unseeded noise in the model), so each session says a text
+        a little differently; `steady` turns that noise off, for a test whose point is not
+        the recogniser's luck on one rendition."""
+        key = (text, speed, steady)
         if key not in self.said:
-            settings = SynthesisConfig(length_scale=1.0 / speed)
+            noise = {"noise_scale": 0.0, "noise_w_scale": 0.0} if steady else {}
+            settings = SynthesisConfig(length_scale=1.0 / speed, **noise)
             chunks = [chunk.audio_float_array for chunk in self.voice.synthesize(text, settings)]
             self.said[key] = resample(np.concatenate(chunks), self.rate, SAMPLE_RATE)
         return self.said[key]
@@ -78,10 +83,12 @@ class Speech:
     def pause(seconds: float) -> np.ndarray:
         return np.zeros(int(SAMPLE_RATE * seconds), np.float32)
 
-    def clip(self, *parts: str | float, speed: float = 1.0, noise: float = 0.0) -> np.ndarray:
+    def clip(
+        self, *parts: str | float, speed: float = 1.0, noise: float = 0.0, steady: bool = False
+    ) -> np.ndarray:
         """Texts and pauses (seconds) in a row, with white noise at `noise` RMS; int16."""
         audio = np.concatenate(
-            [self.pause(p) if isinstance(p, float) else self.say(p, speed) for p in parts]
+            [self.pause(p) if isinstance(p, float) else self.say(p, speed, steady) for p in parts]
         )
         if noise:
             audio = audio + np.random.default_rng(7).normal(0, noise, len(audio))

@@ -43,7 +43,14 @@ def test_words_after_a_pause_are_not_lost(
     run = voice_tree(config)
     feed(
         speech.clip(
-            0.3, "Jarvis.", 0.25, "What is the capital of France,", 0.45, "and of Spain?", 1.2
+            0.3,
+            "Jarvis.",
+            0.25,
+            "What is the capital of France,",
+            0.45,
+            "and of Spain?",
+            1.2,
+            steady=True,
         )
     )
     [turn] = run.wait_turns(1, TIMEOUT)
