@@ -620,8 +620,8 @@ class Supervisor(SupervisedActor):
             self._remove(child)
         return None
 
-    def _stopped_child(self, child_id: str) -> Child | SupervisorError:
-        """The stopped child ``child_id``, or why it cannot be restarted/deleted."""
+    def _settled_child(self, child_id: str) -> Child | SupervisorError:
+        """The static child ``child_id`` not in the middle of a restart, or why not."""
         if self._simple:
             return SupervisorError("simple_one_for_one", child_id)
         child = self._children.get(child_id)
@@ -629,7 +629,12 @@ class Supervisor(SupervisedActor):
             return SupervisorError("not_found", child_id)
         if child.state == "restarting":
             return SupervisorError("restarting", child_id)
-        if child.ref is not None:
+        return child
+
+    def _stopped_child(self, child_id: str) -> Child | SupervisorError:
+        """The stopped child ``child_id``, or why it cannot be restarted/deleted."""
+        child = self._settled_child(child_id)
+        if isinstance(child, Child) and child.ref is not None:
             return SupervisorError("running", child_id)
         return child
 
@@ -640,13 +645,9 @@ class Supervisor(SupervisedActor):
         return self._start(child, "restart_child") or child.ref
 
     def _cycle_child(self, child_id: str) -> Any:
-        if self._simple:
-            return SupervisorError("simple_one_for_one", child_id)
-        child = self._children.get(child_id)
-        if child is None:
-            return SupervisorError("not_found", child_id)
-        if child.state == "restarting":
-            return SupervisorError("restarting", child_id)
+        child = self._settled_child(child_id)
+        if isinstance(child, SupervisorError):
+            return child
         self._terminate([child])
         child.restarts += 1
         self._report(RestartReport, child, context="operator", reason=child.last_exit)
