@@ -11,8 +11,15 @@ keeps for good: the first turn opens LanceDB and DuckDB, loads the models and st
 thread pools (a 30-minute run grew 685 -> 865 MB in its first 3 minutes, then drifted
 between 884 and 949 MB).
 
+Voice turns flow at the same time: the assistant listens (``--input FILE --realtime``) to a
+recording as long as the run, a spoken question ("Jarvis. <question>") every
+``VOICE_EVERY_S`` seconds, and writes each spoken reply to a WAV file; its JSON line per
+turn (stdout) is how voice turns are counted. So wake, vad, stt and tts work all along,
+not only the llm.
+
 ``--isolated`` runs llm, stt, tts and wake in their own processes, as the default profile
-does (with their standby spares), so each process's curve is sampled.
+does (with their standby spares), so each process's curve is sampled; those processes are
+named after their child (``llm:PID``, ``stt:PID``; a spare shows as a second one).
 
 Usage: python bench/bench_soak.py [--minutes 30] [--every 10] [--warm-up 5] [--isolated]
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -31,8 +39,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from solo_actors.config import load_config
+from solo_actors.voice.audio import SAMPLE_RATE, write_wav
+from tests.voice.conftest import Speech
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = {"SOLO__API__PORT": "0", "SOLO__LLM__MAX_TOKENS": "24", "SOLO__LLM__CACHE": "false"}
@@ -41,15 +56,37 @@ SETTINGS = {"SOLO__API__PORT": "0", "SOLO__LLM__MAX_TOKENS": "24", "SOLO__LLM__C
 ISOLATED = ("llm", "stt", "tts", "wake")
 
 
-def start(var_dir: Path, isolated: bool) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+VOICE_EVERY_S = 12.0
+QUESTIONS = ("What is the capital of France?", "How many legs does a spider have?",
+             "Who wrote Romeo and Juliet?", "What is two plus two?")  # fmt: skip
+
+
+def recording(folder: Path, minutes: float) -> Path:
+    """A WAV of spoken questions, one every ``VOICE_EVERY_S`` seconds, lasting `minutes`."""
+    config = load_config("test", environ={"SOLO__SOLO__VAR_DIR": str(folder / "speech-var")})
+    speech = Speech(config, folder)
+    clips = []
+    for question in QUESTIONS:
+        clip = speech.clip(0.3, "Jarvis.", 0.25, question)
+        clips.append(np.concatenate([clip, np.zeros(int(VOICE_EVERY_S * SAMPLE_RATE) - len(clip),
+                                                    np.int16)]))  # fmt: skip
+    count = math.ceil(minutes * 60 / VOICE_EVERY_S)
+    path = folder / "questions.wav"
+    write_wav(path, np.concatenate([clips[i % len(clips)] for i in range(count)]), SAMPLE_RATE)
+    return path
+
+
+def start(
+    var_dir: Path, isolated: bool, voice: Path, replies: Path, turn_lines: Path
+) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SOLO")}
     environ.update(SETTINGS, SOLO__SOLO__VAR_DIR=str(var_dir))
     if isolated:
         environ.update({f"SOLO__ISOLATION__{name.upper()}__MODE": "process" for name in ISOLATED})
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "run.py"), "--profile", "test"],
-        env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    command = [sys.executable, str(REPO / "run.py"), "--profile", "test",
+               "--input", str(voice), "--realtime", "--output-dir", str(replies)]  # fmt: skip
+    with turn_lines.open("wb") as lines:
+        process = subprocess.Popen(command, env=environ, stdout=lines, stderr=subprocess.DEVNULL)
     url_file, token_file = var_dir / "api" / "url", var_dir / "api" / "admin.token"
     deadline = time.monotonic() + 180
     while not (url_file.exists() and token_file.exists() and url_file.read_text()):
@@ -67,9 +104,12 @@ def sample(pid: int, since: float) -> dict[str, Any]:
         processes[f"{child.name()}:{child.pid}"] = child
     out: dict[str, Any] = {"t": round(time.monotonic() - since, 1)}
     for name, proc in processes.items():
-        with proc.oneshot():
-            out[name] = {"rss_mb": round(proc.memory_info().rss / 2**20, 1),
-                         "threads": proc.num_threads(), "fds": proc.num_fds()}  # fmt: skip
+        try:
+            with proc.oneshot():
+                out[name] = {"rss_mb": round(proc.memory_info().rss / 2**20, 1),
+                             "threads": proc.num_threads(), "fds": proc.num_fds()}  # fmt: skip
+        except psutil.NoSuchProcess:
+            continue  # it ended between the listing and the reading (a restart, say)
     return out
 
 
@@ -89,8 +129,13 @@ def main() -> None:
     parser.add_argument("--warm-up", type=float, default=5.0, help="minutes not counted")
     parser.add_argument("--isolated", action="store_true", help="llm, stt, tts, wake apart")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        process, url, headers = start(Path(folder) / "var", args.isolated)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        # The recording outlasts the run, so the assistant is still listening at the end.
+        voice = recording(folder, args.minutes + 2)
+        turn_lines = folder / "turns.jsonl"
+        process, url, headers = start(folder / "var", args.isolated, voice, folder / "replies",
+                                      turn_lines)  # fmt: skip
         stop = threading.Event()
         turns = {"answered": 0, "errors": 0}
 
@@ -119,6 +164,10 @@ def main() -> None:
             talker.join(200)
             process.terminate()
             process.wait(60)
+        spoken = [json.loads(line) for line in turn_lines.read_text().splitlines()
+                  if line.startswith("{")]  # fmt: skip
+        turns["voice_answered"] = sum(1 for line in spoken if line.get("error") is None)
+        turns["voice_errors"] = len(spoken) - turns["voice_answered"]
     names = sorted({name for s in samples for name in s if name != "t"})
     print(json.dumps({
         "minutes": args.minutes,

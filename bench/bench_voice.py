@@ -61,9 +61,10 @@ from solo_actors.messages import (
     Utterance,
 )
 from solo_actors.tree import root_children, root_flags
+from solo_actors.voice import vad
 from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of, write_wav
 from solo_actors.voice.options import RunOptions
-from solo_actors.voice.stt import SttActor, load_whisper, transcribe, whisper_folder
+from solo_actors.voice.stt import load_whisper, transcribe, whisper_folder
 from solo_actors.voice.tts import load_voice, synthesize, voice_path
 from tests.conftest import config_environment
 from tests.voice.conftest import Speech
@@ -90,6 +91,8 @@ TTS_REPEATS = 6
 TREE = ("store", "memory", "llm", "dialogue", "voice")
 """The actors a voice turn goes through in the running assistant: memory recalls before the
 llm is asked (part of the llm stage here) and the store and memory keep each turn."""
+ISOLATED = ("llm", "stt", "tts", "wake")
+"""The actors the shipped config runs in their own processes (``--in-process``: none)."""
 WARM_UP = "What is the colour of grass?"
 WAKE_PHRASES = {"porcupine": "Jarvis.", "openwakeword": "Hey Jarvis."}
 """What wakes each engine with its default keyword or model."""
@@ -180,13 +183,15 @@ def spoken_questions(
     """Ask `count` questions by voice (after an untimed one); per-turn stage times and the
     utterances vad cut."""
     endpoints: dict[str, tuple[bytes, float]] = {}
-    original_hear = SttActor.hear
+    original_send = vad.send
 
-    def recording_hear(actor: SttActor, utterance: Utterance) -> None:
-        endpoints[utterance.turn_id] = (utterance.pcm, utterance.times.speech_end or 0.0)
-        original_hear(actor, utterance)
+    def recording_send(name: str, message: Any) -> None:
+        # Seen where vad sends it, in this process: stt may run in its own (isolation).
+        if isinstance(message, Utterance):
+            endpoints[message.turn_id] = (message.pcm, message.times.speech_end or 0.0)
+        original_send(name, message)
 
-    SttActor.hear = recording_hear  # type: ignore[method-assign]
+    vad.send = recording_send  # type: ignore[assignment]
     result: dict[str, Any] = {
         key: [] for key in ("first_audio", "endpoint", "stt", "llm", "tts", "ack_ms", "pcm")
     }
@@ -216,7 +221,7 @@ def spoken_questions(
             result["tts"].append(stages["first_audio"] - stages["first_token"])
         result["stt_ahead_used"] = figures("stt").get("ahead_used", 0)
     finally:
-        SttActor.hear = original_hear  # type: ignore[method-assign]
+        vad.send = original_send  # type: ignore[assignment]
         root.stop()
     return result
 
@@ -342,6 +347,9 @@ def main() -> int:
         "--wake-engine", choices=sorted(WAKE_PHRASES), help="default: the config's engine"
     )
     parser.add_argument("--budget", type=float, default=420.0, help="seconds for the whole run")
+    parser.add_argument(
+        "--in-process", action="store_true", help="no process isolation (default: as shipped)"
+    )
     args = parser.parse_args()
     budget = Budget(args.budget)
     load_before = os.getloadavg()
@@ -353,6 +361,8 @@ def main() -> int:
     }
     if args.threads:
         overrides |= {"llm.n_threads": args.threads, "voice.stt.threads": args.threads}
+    if args.in_process:
+        overrides |= {f"isolation.{name}.mode": "thread" for name in ISOLATED}
     if args.wake_engine:
         overrides["voice.wake.engine"] = args.wake_engine
     config = load_config("headless", environ=config_environment(work / "var", overrides))
@@ -416,6 +426,7 @@ def main() -> int:
             "wake": config.voice.wake.engine,
         },
         "threads": args.threads or "default (one per core)",
+        "isolated": [] if args.in_process else list(ISOLATED),
         "reply_max_tokens": args.max_tokens,
         "cores": os.cpu_count(),
         # Other processes' load slows the actors and the raw calls alike: record it.

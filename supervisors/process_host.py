@@ -59,6 +59,7 @@ __all__ = ["ParentName", "beat_interval", "host_main"]
 logger = logging.getLogger("supervisors")
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 STANDBY_NICE = 5
 """How much lower a hot standby's spare runs while it loads, so a restart storm's reloads
 yield the CPU to the live children (restored once it has loaded, when the OS allows it)."""
@@ -77,6 +78,7 @@ def host_main(
     """Run ``spec``'s actor in this (spawned) process until it exits; a ``spare`` (hot
     standby) loads at a lower priority and then waits, at its own, to be adopted."""
     _die_with_parent(parent_pid)
+    _name_process(spec.id)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     options = spec.process_options
     channel = Channel(connection, options.codec)
@@ -248,6 +250,14 @@ def _die_with_parent(parent_pid: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent_pid:
         _exit(EXIT_ORPHANED)  # the parent died before the line above took effect
+
+
+def _name_process(child_id: str) -> None:
+    """Show the child's id as the process name (``ps``, ``top``, psutil's ``name()``), so an
+    operator sees ``llm`` rather than one more ``python``; Linux keeps 15 bytes of it."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_NAME, child_id.encode()[:15], 0, 0, 0)
 
 
 def _apply_limits(cpus: tuple[int, ...] | None, nice: int | None) -> None:

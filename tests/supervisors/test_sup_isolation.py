@@ -11,6 +11,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -115,6 +116,8 @@ def test_tell_and_ask_reach_the_child_in_its_process(tree: Callable[..., Supervi
     assert node is not None and node.pid == pid and node.state == "running"
     assert root.status().find("root/witness").pid == os.getpid()  # type: ignore[union-attr]
     assert whereis("probe").pid == pid  # type: ignore[union-attr]
+    # ps and top name the process after its child, not "python".
+    assert Path(f"/proc/{pid}/comm").read_text().strip() == "probe"
 
 
 def test_the_child_tells_and_asks_names_in_the_parent(
