@@ -29,6 +29,7 @@ Usage: python bench/bench_llm.py [--model ID] [--runs N] [--max-tokens N] [--thr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -310,9 +311,7 @@ def main() -> int:
         result: dict[str, Any] = {
             "benchmark": "llm actor vs raw llama-cpp-python",
             "model": bench.model_name,
-            "threads": dict(
-                zip(("generating", "prompt"), thread_counts(args.threads), strict=True)
-            ),
+            "threads": dataclasses.asdict(thread_counts(args.threads)),
             "n_ctx": llm.n_ctx,
             "max_tokens": args.max_tokens,
             "runs": args.runs,

@@ -14,6 +14,7 @@ with an apology and an error, so no caller waits forever.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from solo_actors.messages import (
     Interrupt,
     LLMDone,
     LLMError,
+    LLMPrefill,
     LLMRequest,
     LLMToken,
     Memories,
@@ -42,6 +44,7 @@ from solo_actors.messages import (
     RecordTurn,
     Remember,
     StageTimes,
+    TurnAhead,
     TurnDone,
     TurnSource,
     UserTurn,
@@ -64,6 +67,20 @@ def with_memories(text: str, memories: list[MemoryItem]) -> str:
         return text
     lines = "\n".join(f"- {' '.join(memory.text.split())}" for memory in memories)
     return f"(Memories from earlier conversations, use them if they help:\n{lines})\n\n{text}"
+
+
+AHEAD_KEPT = 8
+"""Turns prepared ahead (`TurnAhead`) remembered at once: a turn comes within a second of its
+preparation, so a few cover every voice source there is."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a `TurnAhead` recalled, so its turn, if it has the same text, sends the llm the
+    very prompt that was read ahead (and does not recall again)."""
+
+    text: str
+    memories: list[MemoryItem]
 
 
 class TurnTimedOut(Message, frozen=True):
@@ -93,6 +110,7 @@ class DialogueActor(supervisors.SupervisedActor):
         self.memory_enabled = config.memory.enabled
         self.log = get_logger(f"solo/{DIALOGUE_NAME}")
         self.open: dict[str, OpenTurn] = {}
+        self.prepared: dict[str, Prepared] = {}
         self.by_request: dict[str, str] = {}
         self.counts = dict.fromkeys(("turns", "errors", "timeouts"), 0)
         self.agent_intents = agent_intents(config)
@@ -101,6 +119,8 @@ class DialogueActor(supervisors.SupervisedActor):
         match message:
             case UserTurn():
                 self.start_turn(message)
+            case TurnAhead():
+                self.prepare(message)
             case LLMToken():
                 self.on_token(message)
             case LLMDone() | LLMError():
@@ -118,15 +138,20 @@ class DialogueActor(supervisors.SupervisedActor):
 
     def start_turn(self, turn: UserTurn) -> None:
         self.counts["turns"] += 1
+        prepared = self.prepared.pop(turn.turn_id, None)
         if hand_off_turn(self.agent_intents, turn):
             return  # "plan ...": the agents actor runs the workflow and answers the turn
-        memories = self.recall(turn)
+        if prepared is not None and prepared.text == turn.text:
+            memories = prepared.memories
+        else:
+            memories = self.recall(turn.turn_id, turn.text, turn.conversation_id)
         request = LLMRequest(
             conversation_id=turn.conversation_id,
             prompt=with_memories(turn.text, memories),
             reply_to=DIALOGUE_NAME,
             turn_id=turn.turn_id,
             times=turn.times,
+            spoken=turn.spoken,
         )
         self.open[turn.turn_id] = OpenTurn(turn, request.request_id, turn.times, len(memories))
         self.by_request[request.request_id] = turn.turn_id
@@ -136,6 +161,22 @@ class DialogueActor(supervisors.SupervisedActor):
             self.fail(turn.turn_id, "the language model is not running (it may be restarting)")
             return
         self.send_after(self.settings.turn_timeout, TurnTimedOut(turn_id=turn.turn_id))
+
+    def prepare(self, ahead: TurnAhead) -> None:
+        """Get the reply to a likely turn ready: recall its memories and have the llm read
+        its prompt, while the user's silence is still being waited out."""
+        routed = self.agent_intents is not None and self.agent_intents.route(ahead.text)
+        if routed or ahead.turn_id in self.open:
+            return  # a workflow's turn, or one already answered: nothing to read ahead
+        memories = self.recall(ahead.turn_id, ahead.text, ahead.conversation_id)
+        self.prepared[ahead.turn_id] = Prepared(ahead.text, memories)
+        while len(self.prepared) > AHEAD_KEPT:
+            del self.prepared[next(iter(self.prepared))]  # the oldest: its turn never came
+        prefill = LLMPrefill(
+            conversation_id=ahead.conversation_id, prompt=with_memories(ahead.text, memories)
+        )
+        with contextlib.suppress(pykka.ActorDeadError):  # a turn will say the llm is down
+            supervisors.tell(LLM_NAME, prefill)
 
     def on_token(self, token: LLMToken) -> None:
         entry = self.entry_for(token.request_id)
@@ -214,21 +255,20 @@ class DialogueActor(supervisors.SupervisedActor):
         self.record(done, reply)
         self.publish_figures(open_turns=len(self.open), **self.counts)
 
-    def recall(self, turn: UserTurn) -> list[MemoryItem]:
-        """Memories from other conversations relevant to this turn; none if memory is off,
-        down or slow (a turn never waits more than ``dialogue.recall_timeout`` for them)."""
+    def recall(self, turn_id: str, text: str, conversation_id: str) -> list[MemoryItem]:
+        """Memories from other conversations relevant to a turn's text; none if memory is
+        off, down or slow (a turn never waits more than ``dialogue.recall_timeout`` for
+        them)."""
         if not self.memory_enabled:
             return []
-        query = Recall(
-            query=turn.text, filter=MemoryFilter(exclude_conversation_id=turn.conversation_id)
-        )
+        query = Recall(query=text, filter=MemoryFilter(exclude_conversation_id=conversation_id))
         try:
             answer = supervisors.ask(MEMORY_NAME, query, timeout=self.settings.recall_timeout)
         except (pykka.ActorDeadError, pykka.Timeout) as error:
-            self.log.warning("recall skipped", turn_id=turn.turn_id, error=str(error))
+            self.log.warning("recall skipped", turn_id=turn_id, error=str(error))
             return []
         if not isinstance(answer, Memories) or answer.error:
-            self.log.warning("recall failed", turn_id=turn.turn_id, answer=str(answer))
+            self.log.warning("recall failed", turn_id=turn_id, answer=str(answer))
             return []
         return answer.items
 

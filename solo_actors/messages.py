@@ -114,6 +114,19 @@ class LLMRequest(Message, frozen=True, kw_only=True):
     temperature: float | None = None
     max_tokens: int | None = None
     times: StageTimes | None = None
+    spoken: bool = False
+    """The reply is spoken as it streams: once its first sentence is written, generation
+    leaves a core to tts (`solo_actors.llm.engine.thread_counts`)."""
+
+
+class LLMPrefill(Message, frozen=True, kw_only=True):
+    """Read the prompt that a coming `LLMRequest` will have into the KV cache, and answer
+    nothing: the request then evaluates only what differs (one token if nothing does).
+    Fields as in `LLMRequest`."""
+
+    conversation_id: str | None = None
+    prompt: str
+    system: str | None = None
 
 
 class LLMToken(Message, frozen=True):
@@ -202,6 +215,19 @@ class UserTurn(Message, frozen=True, kw_only=True):
     source: TurnSource
     reply_to: str | None = None
     times: StageTimes = msgspec.field(default_factory=StageTimes)
+    spoken: bool = False
+    """``reply_to`` speaks the reply as it streams (tts)."""
+
+
+class TurnAhead(Message, frozen=True, kw_only=True):
+    """stt at a pause: the words so far, the text of `turn_id` if the user says nothing
+    more. The dialogue actor gets the reply ready (memories recalled, the prompt read into
+    the llm's KV cache) while vad waits out the silence timeout; a turn that ends with other
+    words just does not use what was prepared."""
+
+    turn_id: str
+    conversation_id: str
+    text: str
 
 
 class TurnDone(Message, frozen=True, kw_only=True):

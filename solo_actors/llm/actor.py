@@ -1,7 +1,8 @@
 """The llm actor: one llama.cpp model answering `LLMRequest`s, token by token.
 
 Messages in: `LLMRequest` (tell or ask; an ask gets the final `LLMDone`/`LLMError`),
-`LLMCancel` and `Interrupt`. Out, to the request's ``reply_to`` (a registered name) and/or
+`LLMPrefill` (a coming request's prompt, read ahead; nothing is answered), `LLMCancel` and
+`Interrupt`. Out, to the request's ``reply_to`` (a registered name) and/or
 the in-process ``sink`` given to `LLMActor.generate`: `LLMToken`... then `LLMDone`, or one
 `LLMError` for a request that can't be served (the actor keeps serving).
 
@@ -52,6 +53,7 @@ from solo_actors.messages import (
     ChatMessage,
     LLMDone,
     LLMError,
+    LLMPrefill,
     LLMRequest,
     LLMToken,
     now,
@@ -137,8 +139,12 @@ class LLMActor(SupervisedActor):
         self._kv_owner: str | None = None
         self._cache: ResponseCache | None = None
         self._counts = dict.fromkeys(
-            ("requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores"), 0
-        )
+            (
+                "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
+                "prefills", "prefill_tokens",
+            ),
+            0,
+        )  # fmt: skip
 
     @staticmethod
     def _create_actor_inbox() -> CancelMailbox:
@@ -185,6 +191,8 @@ class LLMActor(SupervisedActor):
         match message:
             case LLMRequest():
                 return self.generate(message)
+            case LLMPrefill():
+                self.prefill(message)
             case _:
                 return super().on_receive(message)
 
@@ -201,6 +209,24 @@ class LLMActor(SupervisedActor):
         self._deliver(request, sink, reply)
         self._publish(reply)
         return reply
+
+    def prefill(self, ahead: LLMPrefill) -> None:
+        """Read a coming request's prompt into the KV cache now (see `LLMPrefill`). A prompt
+        the request would refuse is skipped: the request itself will say what is wrong."""
+        try:
+            check_text("prompt", ahead.prompt)
+            if ahead.system is not None:
+                check_text("system prompt", ahead.system)
+            conversation = self._conversation(ahead.conversation_id, ahead.system)
+            draft = self.prompts.draft(conversation, ahead.prompt)
+            room = self.engine.n_ctx - self._sampling(None).max_tokens
+            prompt = self.prompts.fit(conversation, draft, room)
+        except (BadRequest, PromptTooLong):
+            return
+        self._switch_kv(ahead.conversation_id, prompt.tokens)
+        self._counts["prefills"] += 1
+        self._counts["prefill_tokens"] += self.engine.prefill(prompt.tokens)
+        self.publish_figures(**self._counts)
 
     def describe(self) -> dict[str, Any]:
         """Model, template and default sampling, for people (``solo chat /params``)."""
@@ -242,7 +268,7 @@ class LLMActor(SupervisedActor):
         if self._is_cancelled(request):
             nothing = Generation(prompt_tokens=0, finish_reason="cancelled")
             return self._done(request, "", nothing, started, None, cached=False)
-        conversation = self._conversation(request)
+        conversation = self._conversation(request.conversation_id, request.system)
         draft = self.prompts.draft(conversation, request.prompt)
         room = self.engine.n_ctx - sampling.max_tokens
         key = self._cache_key(draft, sampling)
@@ -282,7 +308,7 @@ class LLMActor(SupervisedActor):
                 index += 1
 
         stream = self.engine.stream(
-            prompt.tokens, sampling, lambda: self._should_stop(request), result
+            prompt.tokens, sampling, lambda: self._should_stop(request), result, request.spoken
         )
         with contextlib.closing(stream):
             for piece in stream:
@@ -422,18 +448,15 @@ class LLMActor(SupervisedActor):
 
     # -- conversations and the KV cache --------------------------------------------------
 
-    def _conversation(self, request: LLMRequest) -> Conversation:
-        system = self.settings.system_prompt if request.system is None else request.system
-        known = (
-            self._conversations.get(request.conversation_id)
-            if request.conversation_id is not None
-            else None
-        )
+    def _conversation(self, conversation_id: str | None, system: str | None) -> Conversation:
+        """The kept conversation (a new one if unknown) with `system` (None: configured)."""
+        prompt = self.settings.system_prompt if system is None else system
+        known = self._conversations.get(conversation_id) if conversation_id is not None else None
         if known is None:
-            return Conversation(system=system)
-        if request.system is not None and request.system != known.system:
+            return Conversation(system=prompt)
+        if system is not None and system != known.system:
             # A new system prompt changes the prompt's first tokens: nothing to splice onto.
-            known.system, known.text, known.tokens = request.system, "", []
+            known.system, known.text, known.tokens = system, "", []
         return known
 
     def _keep(self, conversation_id: str, conversation: Conversation) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,11 +63,24 @@ class Sampling:
         return self.temperature == 0 or self.seed >= 0
 
 
+@dataclass(frozen=True, slots=True)
+class Threads:
+    """llama.cpp threads for each phase of a request (``llm.n_threads``; see `thread_counts`)."""
+
+    prompt: int
+    """Reading the prompt: nothing else of a turn runs then."""
+    generating: int
+    """Generating a reply nobody listens to as it streams (text, the API, agents)."""
+    beside_speech: int
+    """Generating a spoken reply once its first sentence is written: tts is speaking it."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class LoadedModel:
     """A `Llama` shared by whoever loads the same settings in this process."""
 
     llama: Llama
+    threads: Threads
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held while the KV cache is read or changed: one context serves one caller at a
     time, even if two actors were started on the same model."""
@@ -76,19 +90,20 @@ _models: dict[ModelSettings, LoadedModel] = {}
 _models_lock = threading.Lock()
 
 
-def thread_counts(n_threads: int) -> tuple[int, int]:
-    """llama.cpp threads for generating tokens and for reading the prompt (``llm.n_threads``).
+def thread_counts(n_threads: int) -> Threads:
+    """The threads of each phase for ``llm.n_threads`` (N: N for all of them).
 
-    0 (auto) reads the prompt on every core, since nothing else of a turn runs then, but
-    generates on all cores but one: while tokens come, tts speaks the first clause, and
-    llama.cpp's threads meet at a barrier every layer, so one of them waiting for a busy
-    core stalls them all (on 2 cores a voice turn's first audio came 1.2 s later with two
-    generating threads than with one; docs/llm.md).
+    0 (auto) uses every core, except for the rest of a spoken reply once its first sentence
+    is written: tts then speaks that sentence, and llama.cpp's threads meet at a barrier
+    every layer, so one of them waiting for the core tts took stalls them all (on 2 cores a
+    voice turn's first audio came 1.2 s later with two generating threads than with one).
+    Until then nothing else runs, and both cores write the first sentence 1.8 times as fast
+    as one (docs/llm.md, Threads).
     """
     if n_threads:
-        return n_threads, n_threads
+        return Threads(n_threads, n_threads, n_threads)
     cores = os.cpu_count() or 1
-    return max(1, cores - 1), cores
+    return Threads(prompt=cores, generating=cores, beside_speech=max(1, cores - 1))
 
 
 def load_model(settings: ModelSettings) -> LoadedModel:
@@ -96,17 +111,17 @@ def load_model(settings: ModelSettings) -> LoadedModel:
     with _models_lock:
         model = _models.get(settings)
         if model is None:
-            generating, prompt = thread_counts(settings.n_threads)
+            threads = thread_counts(settings.n_threads)
             llama = Llama(
                 model_path=settings.path,
                 n_ctx=settings.n_ctx,
                 n_batch=settings.n_batch,
                 n_ubatch=settings.n_batch,
-                n_threads=generating,
-                n_threads_batch=prompt,
+                n_threads=threads.generating,
+                n_threads_batch=threads.prompt,
                 verbose=False,
             )
-            model = _models[settings] = LoadedModel(llama)
+            model = _models[settings] = LoadedModel(llama, threads)
         return model
 
 
@@ -141,6 +156,10 @@ class Generation:
     finish_reason: str = "stop"
 
 
+SPEECH_BREAK = re.compile(r"[.!?;:,\n]")
+"""Where tts may cut a reply's first sentence or clause and start speaking it."""
+
+
 def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
     """Length of the common prefix of two token arrays."""
     n = min(len(a), len(b))
@@ -154,6 +173,7 @@ class Engine:
     def __init__(self, model: LoadedModel) -> None:
         llama = self.llama = model.llama
         self._lock = model.lock
+        self.threads = model.threads
         self.metadata: dict[str, str] = dict(llama.metadata)
         # llama.cpp may round the context up (to a multiple of 256), but llama-cpp-python
         # sizes its token buffer to the n_ctx asked for: the smaller one is the real limit.
@@ -226,25 +246,45 @@ class Engine:
         self.llama.reset()
         return 0
 
+    def _set_generating_threads(self, count: int) -> None:
+        llama_cpp.llama_set_n_threads(self.llama.ctx, count, self.threads.prompt)
+
+    def prefill(self, tokens: Sequence[int]) -> int:
+        """Read `tokens` into the KV cache (after the prefix it holds already) and generate
+        nothing, so that a `stream` of the same prompt evaluates one token; returns how many
+        were evaluated."""
+        with self._lock:
+            prompt = np.asarray(tokens, dtype=np.intc)
+            reused = self._reuse_prefix(prompt)
+            try:
+                self.llama.eval(prompt[reused:].tolist())
+            except RuntimeError as error:
+                raise ModelBroken(f"llama.cpp failed while reading a prompt: {error}") from error
+            return len(prompt) - reused
+
     def stream(
         self,
         tokens: Sequence[int],
         sampling: Sampling,
         cancelled: Callable[[], bool],
         result: Generation,
+        spoken: bool = False,
     ) -> Iterator[str]:
         """Generate a reply to `tokens`, yielding decoded text pieces as they come.
 
         Stops at an end-of-generation token, at a control token after some text (a new
         turn starting), at ``sampling.max_tokens``, or when `cancelled()` turns true; it is
         asked once per token, so cancellation takes effect within one token. `result`
-        says which, and what was evaluated.
+        says which, and what was evaluated. A `spoken` reply drops to
+        ``threads.beside_speech`` once its first sentence or clause is written.
         """
         with self._lock:
             llama = self.llama
             prompt = np.asarray(tokens, dtype=np.intc)
             reused = self._reuse_prefix(prompt)
             result.prompt_eval_tokens = len(prompt) - reused
+            self._set_generating_threads(self.threads.generating)
+            leave_a_core = spoken and self.threads.beside_speech != self.threads.generating
             llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
             generator = llama.generate(
@@ -271,6 +311,9 @@ class Engine:
                     else:
                         result.tokens.append(token)
                         if piece := decoder.decode(llama.detokenize([token])):
+                            if leave_a_core and SPEECH_BREAK.search(piece):
+                                self._set_generating_threads(self.threads.beside_speech)
+                                leave_a_core = False
                             yield piece
                     if steps >= sampling.max_tokens:
                         result.finish_reason = "length"

@@ -227,6 +227,7 @@ class MicActor(supervisors.SupervisedActor):
                 source="text",
                 reply_to=TTS,
                 times=times,
+                spoken=True,
             )
             # tts learns of the turn first, so it waits for the reply before the run ends.
             send(TTS, Transcript(turn_id=turn.turn_id, text=text, times=times))

@@ -10,6 +10,10 @@ it would cut if nothing more were said, and the actor transcribes it at once, du
 silence vad still waits out. When the `Utterance` comes with the same audio (no speech
 after the pause) its text is already there; otherwise the whole utterance is transcribed.
 
+The text made at a pause also goes to the dialogue actor as a `TurnAhead`, so the llm reads
+the prompt that turn will have while the silence runs out; at the endpoint only what
+differs is left to read (one token when nothing does).
+
 Whisper's encoder is given ``voice.stt.window`` seconds (the question padded with silence)
 instead of the fixed 30 s window faster-whisper pads every input to: the encoder is most of
 the time, and a short question padded to 8 s costs a quarter of the work with the same words
@@ -45,6 +49,7 @@ from solo_actors.messages import (
     InputEnded,
     SpeechSoFar,
     Transcript,
+    TurnAhead,
     UserTurn,
     Utterance,
     now,
@@ -216,7 +221,13 @@ class SttActor(supervisors.SupervisedActor):
 
     def transcribe_ahead(self, speech: SpeechSoFar) -> None:
         self.counts["ahead"] += 1
-        self.ahead = Ahead(speech.turn_id, speech.pcm, self.transcribe(speech.pcm))
+        text = self.transcribe(speech.pcm)
+        self.ahead = Ahead(speech.turn_id, speech.pcm, text)
+        if WORDS.search(text):
+            # The dialogue actor gets the reply ready while vad waits out the silence.
+            conversation_id = self.options.conversation_id
+            send(DIALOGUE, TurnAhead(turn_id=speech.turn_id, conversation_id=conversation_id,
+                                     text=text))  # fmt: skip
 
     def hear(self, utterance: Utterance) -> None:
         ahead, self.ahead = self.ahead, None
@@ -244,6 +255,7 @@ class SttActor(supervisors.SupervisedActor):
                 source="voice",
                 reply_to=TTS,
                 times=times,
+                spoken=True,
             ),
         )
 

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
+import llama_cpp
 import pytest
 
 import supervisors
-from solo_actors.llm.engine import Engine, ModelBroken, load_model
+from solo_actors.llm.engine import (
+    SPEECH_BREAK,
+    Engine,
+    Generation,
+    ModelBroken,
+    ModelSettings,
+    Sampling,
+    load_model,
+    thread_counts,
+)
 from solo_actors.llm.sanitize import cut_unfinished_sentence
 from solo_actors.messages import (
     Interrupt,
@@ -211,3 +222,31 @@ def test_two_actors_on_one_model_take_turns(start_llm: StartLLM) -> None:
     alone = first.done(STORY).text
     replies = [llm.ref().proxy().generate(LLMRequest(prompt=STORY)) for llm in (first, second)]
     assert [reply.get(timeout=TIMEOUT).text for reply in replies] == [alone, alone]
+
+
+@pytest.mark.parametrize("spoken", [True, False])
+def test_a_spoken_reply_leaves_a_core_to_tts_after_its_first_sentence(
+    tiny_model: ResolvedModel, spoken: bool
+) -> None:
+    settings = ModelSettings(path=str(tiny_model.path), n_ctx=512, n_batch=64, n_threads=0)
+    engine = Engine(load_model(settings))
+    threads = thread_counts(0)
+    assert engine.threads == threads
+    assert (threads.prompt, threads.generating) == (os.cpu_count(), os.cpu_count())
+    prompt = engine.tokenize(
+        "<|im_start|>user\nCount from one to ten, in words.<|im_end|>\n<|im_start|>assistant\n",
+        start=True,
+    )
+    result = Generation(prompt_tokens=len(prompt))
+    seen: list[tuple[str, int]] = []
+    sampling = Sampling(temperature=0, top_p=1, top_k=1, repeat_penalty=1, seed=0, max_tokens=48)
+    for piece in engine.stream(prompt, sampling, lambda: False, result, spoken=spoken):
+        seen.append((piece, llama_cpp.llama_n_threads(engine.llama.ctx)))
+    text = "".join(piece for piece, _ in seen)
+    assert SPEECH_BREAK.search(text[:-1]), f"the reply has no sentence to test with: {text!r}"
+    first_break = next(i for i, (piece, _) in enumerate(seen) if SPEECH_BREAK.search(piece))
+    # All cores write the first sentence; a spoken reply's rest leaves one to tts (the
+    # count read beside a piece is what the next token is generated with).
+    assert {count for _, count in seen[:first_break]} == {threads.generating}
+    later = threads.beside_speech if spoken else threads.generating
+    assert {count for _, count in seen[first_break:]} == {later}

@@ -1,4 +1,5 @@
-"""Conversations: history trimming, KV prefix reuse (counted by llama.cpp), interleaving."""
+"""Conversations: history trimming, KV prefix reuse (counted by llama.cpp), interleaving,
+and prompts read ahead (`LLMPrefill`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import itertools
 
 import llama_cpp
 
+import supervisors
 from solo_actors.llm.engine import load_model
+from solo_actors.messages import LLMPrefill
 from tests.llm.conftest import RunningLLM, StartLLM
 
 FRANCE = "What is the capital of France?"
@@ -89,3 +92,38 @@ def test_without_snapshots_interleaving_re_evaluates_but_stays_correct(
     assert resumed.prompt_eval_tokens > first.completion_tokens
     assert resumed.text
     assert llm.figures["kv_restores"] == 0
+
+
+def test_a_prefilled_prompt_leaves_one_token_to_evaluate(start_llm: StartLLM) -> None:
+    llm = start_llm()
+    llm.done(FRANCE, conversation_id="p")
+    supervisors.tell(llm.name, LLMPrefill(conversation_id="p", prompt=GERMANY))
+    reply = llm.done(GERMANY, conversation_id="p")
+    # Only the last token is read again, for fresh logits; the rest was read ahead.
+    assert reply.prompt_eval_tokens == 1
+    assert llm.figures["prefills"] == 1
+    assert llm.figures["prefill_tokens"] == new_turn_tokens(llm, GERMANY)
+
+
+def test_a_prefill_for_other_words_costs_nothing_but_time(start_llm: StartLLM) -> None:
+    reference = start_llm()
+    reference.done(FRANCE, conversation_id="q")
+    expected = reference.done(SPAIN, conversation_id="q")
+
+    llm = start_llm()
+    llm.done(FRANCE, conversation_id="q")
+    # Read ahead for words the user then went on from: the turn shares only their start.
+    supervisors.tell(llm.name, LLMPrefill(conversation_id="q", prompt="Name a famous"))
+    reply = llm.done(SPAIN, conversation_id="q")
+    assert 1 < reply.prompt_eval_tokens < new_turn_tokens(llm, SPAIN)
+    assert reply.text == expected.text  # the same reply as without the prefill
+    assert [m.content for m in llm.ref().proxy().history("q").get(timeout=60)] == [
+        m.content for m in reference.ref().proxy().history("q").get(timeout=60)
+    ]  # and nothing of the prefill is in the history
+
+
+def test_a_prefill_that_would_be_refused_is_skipped(start_llm: StartLLM) -> None:
+    llm = start_llm()
+    supervisors.tell(llm.name, LLMPrefill(conversation_id="r", prompt="x" * 100_000))
+    assert llm.done(FRANCE, conversation_id="r").text  # the actor is still serving
+    assert llm.figures["prefills"] == 0

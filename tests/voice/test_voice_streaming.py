@@ -1,4 +1,5 @@
-"""Time to answer: the transcript made at a pause, Whisper's shortened window, the first clause.
+"""Time to answer: the transcript and the llm's prompt made at a pause, Whisper's shortened
+window, the first clause.
 
 Real models throughout: the questions are Piper speech fed to the wake actor frame by frame
 (as the mic's pump does), so vad finds the pauses and the endpoint itself.
@@ -32,6 +33,11 @@ def test_a_question_is_transcribed_at_its_pause_and_that_text_is_used(
     stt = run.figures("stt")
     assert stt["ahead"] >= 1
     assert stt["ahead_used"] == 1  # the endpoint's utterance was the one heard at the pause
+    # ... and the llm read that turn's prompt while vad waited out the silence: at the
+    # endpoint only its last token was left (evaluated again for fresh logits).
+    llm = run.figures("llm")
+    assert llm["prefills"] >= 1 and llm["prefill_tokens"] > 1
+    assert llm["prompt_eval_tokens"] == 1
 
 
 def test_words_after_a_pause_are_not_lost(
