@@ -101,6 +101,17 @@ def bench_embeddings(config: Config) -> dict[str, object]:
         started = time.perf_counter()
         raw.run(None, single)
         latencies["onnxruntime"].append((time.perf_counter() - started) * 1000)
+    by_length = {}
+    for words in (2, 6, 12, 24):
+        # "note 17: " + words: about 1.3 tokens per word, plus [CLS] and [SEP].
+        texts = [f"note {i}: " + " ".join(["plan"] * words) for i in range(512)]
+        tokens = len(embedder.tokenizer.encode(texts[0]).ids)
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            embedder.embed(texts)
+            runs.append(len(texts) / (time.perf_counter() - started))
+        by_length[f"{tokens}_tokens"] = round(statistics.median(runs), 1)
     rate = {name: statistics.median(values) for name, values in rates.items()}
     latency = {name: statistics.median(values) for name, values in latencies.items()}
     return {
@@ -118,6 +129,8 @@ def bench_embeddings(config: Config) -> dict[str, object]:
         "batched_ratio_to_onnxruntime": round(rate["embedder"] / rate["onnxruntime"], 3),
         "single_ratio_to_onnxruntime": round(latency["embedder"] / latency["onnxruntime"], 3),
         "tokens_per_sentence": int(batches[0]["input_ids"].shape[1]),
+        # The same embedder on sentences of other lengths: the work grows with the tokens.
+        "batched_sentences_per_s_by_length": by_length,
         "settings": {
             "batch_size": settings.batch_size,
             "batch_tokens": settings.batch_tokens,
