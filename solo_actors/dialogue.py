@@ -168,10 +168,12 @@ class DialogueActor(supervisors.SupervisedActor):
         routed = self.agent_intents is not None and self.agent_intents.route(ahead.text)
         if routed or ahead.turn_id in self.open:
             return  # a workflow's turn, or one already answered: nothing to read ahead
-        memories = self.recall(ahead.turn_id, ahead.text, ahead.conversation_id)
-        self.prepared[ahead.turn_id] = Prepared(ahead.text, memories)
-        while len(self.prepared) > AHEAD_KEPT:
-            del self.prepared[next(iter(self.prepared))]  # the oldest: its turn never came
+        memories: list[MemoryItem] = []
+        if not ahead.speaking:  # words still coming would recall the wrong memories
+            memories = self.recall(ahead.turn_id, ahead.text, ahead.conversation_id)
+            self.prepared[ahead.turn_id] = Prepared(ahead.text, memories)
+            while len(self.prepared) > AHEAD_KEPT:
+                del self.prepared[next(iter(self.prepared))]  # the oldest: its turn never came
         prefill = LLMPrefill(
             conversation_id=ahead.conversation_id, prompt=with_memories(ahead.text, memories)
         )

@@ -75,11 +75,14 @@ class Utterance(Message, frozen=True):
 
 class SpeechSoFar(Message, frozen=True):
     """vad at a pause in the user's speech: the `Utterance` it would send if the user said
-    nothing more, so stt transcribes it while vad waits out the silence timeout."""
+    nothing more, so stt transcribes it while vad waits out the silence timeout. With
+    ``speaking``, sent while the user is still speaking (every ``voice.vad.partial_every``
+    seconds): the words so far, which no utterance will match."""
 
     turn_id: str
     pcm: bytes
     sample_rate: int
+    speaking: bool = False
 
 
 class Transcript(Message, frozen=True):
@@ -228,6 +231,10 @@ class TurnAhead(Message, frozen=True, kw_only=True):
     turn_id: str
     conversation_id: str
     text: str
+    speaking: bool = False
+    """The user is still speaking: the text is the start of the turn's, at best. The llm
+    reads it (no memories: they depend on the whole text) so the turn's prompt, which
+    starts the same, has only its end left to read."""
 
 
 class TurnDone(Message, frozen=True, kw_only=True):

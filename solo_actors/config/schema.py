@@ -199,6 +199,8 @@ class VadConfig(Section):
     max_utterance: Seconds
     listen_timeout: Seconds
     pre_roll: Annotated[float, msgspec.Meta(ge=0)]
+    partial_every: Annotated[float, msgspec.Meta(ge=0)]
+    """Seconds of speech between two transcriptions of the words so far (0 = at pauses only)."""
 
 
 class SttConfig(Section):

@@ -12,7 +12,10 @@ after the pause) its text is already there; otherwise the whole utterance is tra
 
 The text made at a pause also goes to the dialogue actor as a `TurnAhead`, so the llm reads
 the prompt that turn will have while the silence runs out; at the endpoint only what
-differs is left to read (one token when nothing does).
+differs is left to read (one token when nothing does). vad also sends the speech so far
+while the user is still speaking (``SpeechSoFar.speaking``, every
+``voice.vad.partial_every`` s); its text goes on as a `TurnAhead` too, and is never taken
+for an utterance's.
 
 Whisper's encoder is given ``voice.stt.window`` seconds (the question padded with silence)
 instead of the fixed 30 s window faster-whisper pads every input to: the encoder is most of
@@ -183,7 +186,8 @@ class SttActor(supervisors.SupervisedActor):
         self.current: Utterance | None = None
         self.ahead: Ahead | None = None
         self.counts: dict[str, int | float] = dict.fromkeys(
-            ("utterances", "unrecognised", "audio_s", "busy_s", "ahead", "ahead_used"), 0
+            ("utterances", "unrecognised", "audio_s", "busy_s", "ahead", "ahead_used", "partials"),
+            0,
         )
 
     def on_start(self) -> None:
@@ -220,14 +224,17 @@ class SttActor(supervisors.SupervisedActor):
         return text
 
     def transcribe_ahead(self, speech: SpeechSoFar) -> None:
-        self.counts["ahead"] += 1
+        if speech.speaking and not self.actor_inbox.empty():
+            return  # newer speech (or the utterance) waits behind: this one is stale
+        self.counts["partials" if speech.speaking else "ahead"] += 1
         text = self.transcribe(speech.pcm)
-        self.ahead = Ahead(speech.turn_id, speech.pcm, text)
+        if not speech.speaking:
+            self.ahead = Ahead(speech.turn_id, speech.pcm, text)
         if WORDS.search(text):
-            # The dialogue actor gets the reply ready while vad waits out the silence.
+            # The dialogue actor gets the reply ready while the user speaks or is silent.
             conversation_id = self.options.conversation_id
             send(DIALOGUE, TurnAhead(turn_id=speech.turn_id, conversation_id=conversation_id,
-                                     text=text))  # fmt: skip
+                                     text=text, speaking=speech.speaking))  # fmt: skip
 
     def hear(self, utterance: Utterance) -> None:
         ahead, self.ahead = self.ahead, None

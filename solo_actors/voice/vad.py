@@ -10,7 +10,9 @@ speech frame, because Silero notices speech a frame or two after it starts.
 
 At each pause (``TAIL_SECONDS`` of silence after speech) the actor tells stt the
 `SpeechSoFar`: exactly the utterance it will send at the endpoint if the user says nothing
-more, so stt transcribes it while the silence timeout runs out.
+more, so stt transcribes it while the silence timeout runs out. While the user speaks, every
+``partial_every`` seconds of it, the speech so far goes to stt too (``speaking=True``), so
+the llm can read most of the turn's prompt before the turn ends.
 
 Between turns the actor does nothing with the frames (no inference), so idle listening
 costs the wake word alone.
@@ -88,6 +90,8 @@ class Listening:
     frames: list[bytes] = field(default_factory=list)
     speech_start: int | None = None
     last_speech: int = 0
+    last_partial: int = 0
+    """The frame at which the words so far were last sent while the user spoke."""
 
 
 class VadActor(supervisors.SupervisedActor):
@@ -105,6 +109,7 @@ class VadActor(supervisors.SupervisedActor):
         self.max_frames = math.ceil(self.settings.max_utterance / FRAME_SECONDS)
         self.tail_frames = math.ceil(TAIL_SECONDS / FRAME_SECONDS)
         self.give_up_frames = math.ceil(self.settings.listen_timeout / FRAME_SECONDS)
+        self.partial_frames = math.ceil(self.settings.partial_every / FRAME_SECONDS)
         self.listening: Listening | None = None
         self.counts = dict.fromkeys(("utterances", "cut", "no_speech"), 0)
 
@@ -133,8 +138,15 @@ class VadActor(supervisors.SupervisedActor):
         turn.frames.append(pcm)
         if self.silero.probability(pcm) >= self.settings.threshold:
             if turn.speech_start is None:
-                turn.speech_start = index
+                turn.speech_start = turn.last_partial = index
             turn.last_speech = index
+            if self.partial_frames and index - turn.last_partial >= self.partial_frames:
+                # Only while speech goes on: the pause's own SpeechSoFar comes 0.2 s after
+                # the last word, so stt is rarely still busy with this one then.
+                turn.last_partial = index
+                partial = b"".join(turn.frames[max(0, turn.speech_start - self.pre_roll) :])
+                send(STT, SpeechSoFar(turn_id=turn.wake.turn_id, pcm=partial,
+                                      sample_rate=SAMPLE_RATE, speaking=True))  # fmt: skip
         if turn.speech_start is None:
             if index + 1 >= self.give_up_frames:
                 self.counts["no_speech"] += 1

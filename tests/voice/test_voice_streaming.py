@@ -33,11 +33,24 @@ def test_a_question_is_transcribed_at_its_pause_and_that_text_is_used(
     stt = run.figures("stt")
     assert stt["ahead"] >= 1
     assert stt["ahead_used"] == 1  # the endpoint's utterance was the one heard at the pause
-    # ... and the llm read that turn's prompt while vad waited out the silence: at the
-    # endpoint only its last token was left (evaluated again for fresh logits).
+    # The question lasts about 1.8 s: its first second was transcribed while it was said.
+    assert stt["partials"] >= 1
+    # ... and the llm read that turn's prompt while the user spoke and then was silent: at
+    # the endpoint only its last token was left (evaluated again for fresh logits).
     llm = run.figures("llm")
-    assert llm["prefills"] >= 1 and llm["prefill_tokens"] > 1
+    assert llm["prefills"] >= 2 and llm["prefill_tokens"] > 1
     assert llm["prompt_eval_tokens"] == 1
+
+
+def test_partial_every_0_transcribes_at_pauses_only(
+    voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path
+) -> None:
+    run = voice_tree(voice_config(tmp_path, voice__vad__partial_every=0))
+    feed(speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0))
+    [turn] = run.wait_turns(1, TIMEOUT)
+    assert "capital of france" in turn["text"].lower()
+    assert run.figures("stt")["partials"] == 0
+    assert run.figures("llm")["prompt_eval_tokens"] == 1  # read at the pause alone
 
 
 def test_words_after_a_pause_are_not_lost(
