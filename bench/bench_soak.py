@@ -1,15 +1,19 @@
 """Soak: continuous turns through a real ``run.py`` for N minutes, sampling its resources.
 
 The assistant runs as in production, in its own process (test profile: the tiny model, a
-temporary var/, the api on a free port); this process only sends ``POST /ask`` turns one
-after the other and, every ``--every`` seconds, samples RSS, threads and fds of the
-assistant's process and of each of its child processes (isolated actors). Prints one JSON
-object: the samples (the curve), and per process the growth in % from the end of the
-warm-up (median of the three samples there) to the end (median of the last three), and
-the same from the start. The warm-up (default 5 minutes) is when the process fills what it
-keeps for good: the first turn opens LanceDB and DuckDB, loads the models and starts the
-thread pools (a 30-minute run grew 685 -> 865 MB in its first 3 minutes, then drifted
-between 884 and 949 MB).
+temporary var/, the api on a free port); this process sends ``POST /ask`` turns one after
+the other and, every ``--every`` seconds, samples RSS, threads and fds of the assistant's
+process and of each of its child processes (isolated actors). Prints one JSON object: the
+samples (the curve), and per process, over the time after the warm-up: the trend (the
+least-squares line's rise, in % of its start: what a leak moves and a single high or low
+sample does not) and the growth (median of the last three samples against the first three
+after the warm-up), and the growth from the start. The warm-up (default 10 minutes) is
+when the processes fill what they keep, up to its bounds: the first turn opens LanceDB and
+DuckDB, loads the models and starts the thread pools (the assistant's process grew 685 ->
+865 MB in the first 3 minutes of an in-process run), and the llm parks the KV cells of
+idle conversations in its snapshot store (``llm.kv_snapshot_mb``), which grows with their
+histories (the isolated llm grew 286 -> 611 MB in 9 minutes, then stayed between 554 and
+671 MB).
 
 Voice turns flow at the same time: the assistant listens (``--input FILE --realtime``) to a
 recording as long as the run, a spoken question ("Jarvis. <question>") every
@@ -21,7 +25,7 @@ not only the llm.
 does (with their standby spares), so each process's curve is sampled; those processes are
 named after their child (``llm:PID``, ``stt:PID``; a spare shows as a second one).
 
-Usage: python bench/bench_soak.py [--minutes 30] [--every 10] [--warm-up 5] [--isolated]
+Usage: python bench/bench_soak.py [--minutes 30] [--every 10] [--warm-up 10] [--isolated]
 """
 
 from __future__ import annotations
@@ -50,7 +54,10 @@ from solo_actors.voice.audio import SAMPLE_RATE, write_wav
 from tests.voice.conftest import Speech
 
 REPO = Path(__file__).resolve().parent.parent
-SETTINGS = {"SOLO__API__PORT": "0", "SOLO__LLM__MAX_TOKENS": "24", "SOLO__LLM__CACHE": "false"}
+SETTINGS = {"SOLO__API__PORT": "0", "SOLO__LLM__MAX_TOKENS": "24", "SOLO__LLM__CACHE": "false",
+            # A small snapshot store is full within the warm-up and evicts all along after it,
+            # so a leak there shows; the default (256 MB) outlasts a soak's histories.
+            "SOLO__LLM__KV_SNAPSHOT_MB": "32"}  # fmt: skip
 
 
 ISOLATED = ("llm", "stt", "tts", "wake")
@@ -113,20 +120,38 @@ def sample(pid: int, since: float) -> dict[str, Any]:
     return out
 
 
+def series(samples: list[dict[str, Any]], name: str, key: str, since: float) -> list[tuple]:
+    return [(s["t"], s[name][key]) for s in samples if name in s and s["t"] >= since]
+
+
 def growth(samples: list[dict[str, Any]], name: str, key: str, since: float) -> float | None:
-    """% change of ``key`` of process ``name`` from time ``since`` (s) to the end."""
-    values = [s[name][key] for s in samples if name in s and s["t"] >= since]
+    """% change of ``key`` of process ``name`` from time ``since`` (s) to the end: the median
+    of the last three samples against that of the first three."""
+    values = [value for _, value in series(samples, name, key, since)]
     if len(values) < 6:
         return None
     first, last = statistics.median(values[:3]), statistics.median(values[-3:])
     return round(100 * (last - first) / first, 2) if first else None
 
 
+def trend(samples: list[dict[str, Any]], name: str, key: str, since: float) -> float | None:
+    """The least-squares line through ``key`` from time ``since`` (s) to the end: its rise
+    over that span in % of its start. Unlike `growth`, one high or low sample at either
+    end (a cache evicting, a long sentence's buffers) barely moves it; a leak does."""
+    points = series(samples, name, key, since)
+    if len(points) < 6:
+        return None
+    times, values = zip(*points, strict=True)
+    slope, intercept = statistics.linear_regression(times, values)
+    start = intercept + slope * times[0]
+    return round(100 * slope * (times[-1] - times[0]) / start, 2) if start else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--every", type=float, default=10.0)
-    parser.add_argument("--warm-up", type=float, default=5.0, help="minutes not counted")
+    parser.add_argument("--warm-up", type=float, default=10.0, help="minutes not counted")
     parser.add_argument("--isolated", action="store_true", help="llm, stt, tts, wake apart")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -174,6 +199,8 @@ def main() -> None:
         "warm_up_minutes": args.warm_up,
         "isolated": args.isolated,
         "turns": turns,
+        "trend_percent": {name: {key: trend(samples, name, key, args.warm_up * 60)
+                                 for key in ("rss_mb", "threads", "fds")} for name in names},
         "growth_percent": {name: {key: growth(samples, name, key, args.warm_up * 60)
                                   for key in ("rss_mb", "threads", "fds")} for name in names},
         "growth_percent_from_start": {name: {key: growth(samples, name, key, 0.0)
