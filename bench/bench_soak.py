@@ -120,7 +120,9 @@ def sample(pid: int, since: float) -> dict[str, Any]:
     return out
 
 
-def series(samples: list[dict[str, Any]], name: str, key: str, since: float) -> list[tuple]:
+def series(
+    samples: list[dict[str, Any]], name: str, key: str, since: float
+) -> list[tuple[float, float]]:
     return [(s["t"], s[name][key]) for s in samples if name in s and s["t"] >= since]
 
 

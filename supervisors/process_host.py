@@ -244,10 +244,14 @@ class _Host:
             ref.actor_inbox.put(Envelope(message, reply_to=reply))
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def _prctl(option: int, value: Any) -> None:
+    """Linux's prctl(2) through ctypes; elsewhere nothing."""
     if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:
         _exit(EXIT_ORPHANED)  # the parent died before the line above took effect
 
@@ -255,9 +259,7 @@ def _die_with_parent(parent_pid: int) -> None:
 def _name_process(child_id: str) -> None:
     """Show the child's id as the process name (``ps``, ``top``, psutil's ``name()``), so an
     operator sees ``llm`` rather than one more ``python``; Linux keeps 15 bytes of it."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_NAME, child_id.encode()[:15], 0, 0, 0)
+    _prctl(PR_SET_NAME, child_id.encode()[:15])
 
 
 def _apply_limits(cpus: tuple[int, ...] | None, nice: int | None) -> None:

@@ -109,6 +109,16 @@ def check_text(what: str, text: object) -> str:
     return text
 
 
+def check_prompt(prompt: str, system: str | None) -> None:
+    """A `BadRequest` naming the problem unless `prompt` is non-blank UTF-8 text and
+    `system` is None or UTF-8 text."""
+    check_text("prompt", prompt)
+    if not prompt.strip():
+        raise BadRequest("empty prompt: send some text to answer")
+    if system is not None:
+        check_text("system prompt", system)
+
+
 def child_spec(config: Config, name: str = "llm") -> ChildSpec:
     """How a supervisor starts the llm actor, registered as `name`.
 
@@ -214,9 +224,7 @@ class LLMActor(SupervisedActor):
         """Read a coming request's prompt into the KV cache now (see `LLMPrefill`). A prompt
         the request would refuse is skipped: the request itself will say what is wrong."""
         try:
-            check_text("prompt", ahead.prompt)
-            if ahead.system is not None:
-                check_text("system prompt", ahead.system)
+            check_prompt(ahead.prompt, ahead.system)
             conversation = self._conversation(ahead.conversation_id, ahead.system)
             draft = self.prompts.draft(conversation, ahead.prompt)
             room = self.engine.n_ctx - self._sampling(None).max_tokens
@@ -259,11 +267,7 @@ class LLMActor(SupervisedActor):
 
     def _answer(self, request: LLMRequest, sink: Sink | None) -> LLMDone:
         started = now()
-        check_text("prompt", request.prompt)
-        if not request.prompt.strip():
-            raise BadRequest("empty prompt: send some text to answer")
-        if request.system is not None:
-            check_text("system prompt", request.system)
+        check_prompt(request.prompt, request.system)
         sampling = self._sampling(request)
         if self._is_cancelled(request):
             nothing = Generation(prompt_tokens=0, finish_reason="cancelled")

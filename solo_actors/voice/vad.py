@@ -144,8 +144,7 @@ class VadActor(supervisors.SupervisedActor):
                 # Only while speech goes on: the pause's own SpeechSoFar comes 0.2 s after
                 # the last word, so stt is rarely still busy with this one then.
                 turn.last_partial = index
-                partial = b"".join(turn.frames[max(0, turn.speech_start - self.pre_roll) :])
-                send(STT, SpeechSoFar(turn_id=turn.wake.turn_id, pcm=partial,
+                send(STT, SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn, index + 1),
                                       sample_rate=SAMPLE_RATE, speaking=True))  # fmt: skip
         if turn.speech_start is None:
             if index + 1 >= self.give_up_frames:
@@ -193,10 +192,13 @@ class VadActor(supervisors.SupervisedActor):
         )
         self.publish_figures(**self.counts, last_utterance_s=round(seconds, 2))
 
-    def cut(self, turn: Listening) -> bytes:
-        """The utterance: from the pre-roll before speech to the tail after the last of it."""
+    def cut(self, turn: Listening, end: int | None = None) -> bytes:
+        """The utterance: from the pre-roll before speech to the tail after the last of it
+        (or to frame `end`, for the speech so far while it goes on)."""
         start = max(0, (turn.speech_start or 0) - self.pre_roll)
-        return b"".join(turn.frames[start : turn.last_speech + 1 + self.tail_frames])
+        if end is None:
+            end = turn.last_speech + 1 + self.tail_frames
+        return b"".join(turn.frames[start:end])
 
     def fail(self, wake: WakeDetected, error: str) -> None:
         fail_turn(
