@@ -21,7 +21,6 @@ from __future__ import annotations
 import codecs
 import ctypes
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ from dataclasses import dataclass, field
 import llama_cpp
 import numpy as np
 from llama_cpp import Llama
+
+from solo_actors.spoken_text import first_chunk
 
 SEQUENCE = 0
 """The one llama.cpp sequence the high-level `Llama` object evaluates into."""
@@ -72,7 +73,7 @@ class Threads:
     generating: int
     """Generating a reply nobody listens to as it streams (text, the API, agents)."""
     beside_speech: int
-    """Generating a spoken reply once its first sentence is written: tts is speaking it."""
+    """Generating a spoken reply once its first chunk is written: tts is speaking it."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -93,12 +94,12 @@ _models_lock = threading.Lock()
 def thread_counts(n_threads: int) -> Threads:
     """The threads of each phase for ``llm.n_threads`` (N: N for all of them).
 
-    0 (auto) uses every core, except for the rest of a spoken reply once its first sentence
-    is written: tts then speaks that sentence, and llama.cpp's threads meet at a barrier
-    every layer, so one of them waiting for the core tts took stalls them all (on 2 cores a
-    voice turn's first audio came 1.2 s later with two generating threads than with one).
-    Until then nothing else runs, and both cores write the first sentence 1.8 times as fast
-    as one (docs/llm.md, Threads).
+    0 (auto) uses every core, except for the rest of a spoken reply once its first chunk
+    (`solo_actors.spoken_text.first_chunk`) is written: tts then speaks that chunk, and
+    llama.cpp's threads meet at a barrier every layer, so one of them waiting for the core
+    tts took stalls them all (on 2 cores a voice turn's first audio came 1.2 s later with two
+    generating threads than with one). Until then nothing else runs, and both cores write
+    the first chunk 1.8 times as fast as one (docs/llm.md, Threads).
     """
     if n_threads:
         return Threads(n_threads, n_threads, n_threads)
@@ -154,10 +155,6 @@ class Generation:
     tokens: list[int] = field(default_factory=list)
     """The reply's tokens (end-of-turn and control tokens excluded)."""
     finish_reason: str = "stop"
-
-
-SPEECH_BREAK = re.compile(r"[.!?;:,\n]")
-"""Where tts may cut a reply's first sentence or clause and start speaking it."""
 
 
 def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
@@ -276,7 +273,7 @@ class Engine:
         turn starting), at ``sampling.max_tokens``, or when `cancelled()` turns true; it is
         asked once per token, so cancellation takes effect within one token. `result`
         says which, and what was evaluated. A `spoken` reply drops to
-        ``threads.beside_speech`` once its first sentence or clause is written.
+        ``threads.beside_speech`` once its first chunk (`first_chunk`) is written.
         """
         with self._lock:
             llama = self.llama
@@ -287,6 +284,7 @@ class Engine:
             leave_a_core = spoken and self.threads.beside_speech != self.threads.generating
             llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            spoken_so_far = ""
             generator = llama.generate(
                 prompt[reused:].tolist(),
                 temp=sampling.temperature,
@@ -311,7 +309,9 @@ class Engine:
                     else:
                         result.tokens.append(token)
                         if piece := decoder.decode(llama.detokenize([token])):
-                            if leave_a_core and SPEECH_BREAK.search(piece):
+                            spoken_so_far += piece
+                            if leave_a_core and first_chunk(spoken_so_far)[0]:
+                                # tts synthesises this chunk now (it cuts it the same way).
                                 self._set_generating_threads(self.threads.beside_speech)
                                 leave_a_core = False
                             yield piece

@@ -5,7 +5,8 @@ its `LLMDone` or `LLMError`, and the closing `TurnDone` (from the dialogue actor
 voice stage that failed). Tokens collect until a sentence is complete; that sentence is
 synthesised at once and its audio sent to the speaker as an `AudioOut`, so the first
 sentence plays while the llm writes the rest. A reply's first words go out even sooner: its
-first clause (up to a comma, once it is ``FIRST_CLAUSE_CHARS`` long) is spoken on its own.
+first chunk (its first phrase, clause or sentence, `solo_actors.spoken_text.first_chunk`) is
+spoken on its own.
 A turn that ends with nothing spoken (an error) speaks the `TurnDone`'s ``reply`` instead.
 The voice is loaded once per process.
 
@@ -47,19 +48,11 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.models import resolve_model
+from solo_actors.spoken_text import first_chunk, sentences
 from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
 from solo_actors.voice.barge import BargeInMailbox, opened_at
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
-
-SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
-"""Where a sentence may be cut: after end punctuation and a space, or at a line break."""
-
-CLAUSE_END = re.compile(r"(?<=,)\s+")
-"""Where the first clause of a reply may be cut: after a comma and a space."""
-
-FIRST_CLAUSE_CHARS = 16
-"""A shorter first clause ("Yes, ...") waits for more: a lone word sounds clipped."""
 
 UNSPOKEN = re.compile(r"[*_`#>|~\[\]]+")
 """Markdown that small models like to write and that should not be read out."""
@@ -101,14 +94,6 @@ def synthesize(voice: PiperVoice, text: str, settings: SynthesisConfig) -> Itera
     and the benchmark share."""
     for chunk in voice.synthesize(text, settings):
         yield chunk.audio_int16_array
-
-
-def first_clause(text: str) -> tuple[str, str]:
-    """(the first clause, the rest) if `text` has a long enough one, else ("", text)."""
-    for cut in CLAUSE_END.finditer(text):
-        if cut.start() >= FIRST_CLAUSE_CHARS:
-            return text[: cut.start()], text[cut.end() :]
-    return "", text
 
 
 def speakable(text: str) -> str:
@@ -187,12 +172,12 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         if reply.cancelled:
             return
         reply.pending += token.text
-        *sentences, reply.pending = SENTENCE_END.split(reply.pending)
-        for sentence in sentences:
-            self.speak(reply, sentence)
         if reply.sentences == 0:
-            clause, reply.pending = first_clause(reply.pending)
-            self.speak(reply, clause)
+            chunk, reply.pending = first_chunk(reply.pending)
+            self.speak(reply, chunk)
+        whole, reply.pending = sentences(reply.pending)
+        for sentence in whole:
+            self.speak(reply, sentence)
 
     def on_done(self, done: LLMDone) -> None:
         reply = self.reply(done.turn_id)

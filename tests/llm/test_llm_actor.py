@@ -13,7 +13,6 @@ import pytest
 
 import supervisors
 from solo_actors.llm.engine import (
-    SPEECH_BREAK,
     Engine,
     Generation,
     ModelBroken,
@@ -33,6 +32,7 @@ from solo_actors.messages import (
     StageTimes,
 )
 from solo_actors.models import ResolvedModel
+from solo_actors.spoken_text import first_chunk
 from tests.llm.conftest import DEFAULT, TIMEOUT, RunningLLM, StartLLM, Streamed
 
 FRANCE = "What is the capital of France?"
@@ -243,10 +243,13 @@ def test_a_spoken_reply_leaves_a_core_to_tts_after_its_first_sentence(
     for piece in engine.stream(prompt, sampling, lambda: False, result, spoken=spoken):
         seen.append((piece, llama_cpp.llama_n_threads(engine.llama.ctx)))
     text = "".join(piece for piece, _ in seen)
-    assert SPEECH_BREAK.search(text[:-1]), f"the reply has no sentence to test with: {text!r}"
-    first_break = next(i for i, (piece, _) in enumerate(seen) if SPEECH_BREAK.search(piece))
-    # All cores write the first sentence; a spoken reply's rest leaves one to tts (the
-    # count read beside a piece is what the next token is generated with).
+    so_far = ["".join(piece for piece, _ in seen[: i + 1]) for i in range(len(seen))]
+    first_break = next((i for i, text in enumerate(so_far) if first_chunk(text)[0]), None)
+    assert first_break is not None and first_break < len(seen) - 1, (
+        f"the reply has no first chunk to test with: {text!r}"
+    )
+    # All cores write the first chunk tts speaks; a spoken reply's rest leaves one to tts
+    # (the count read beside a piece is what the next token is generated with).
     assert {count for _, count in seen[:first_break]} == {threads.generating}
     later = threads.beside_speech if spoken else threads.generating
     assert {count for _, count in seen[first_break:]} == {later}

@@ -15,8 +15,8 @@ import pytest
 import supervisors
 from solo_actors.config import load_config
 from solo_actors.messages import LLMDone, LLMToken, StageTimes, Transcript, TurnDone, now
+from solo_actors.spoken_text import first_chunk, sentences
 from solo_actors.voice.stt import load_whisper, repeating, transcribe, whisper_folder
-from solo_actors.voice.tts import FIRST_CLAUSE_CHARS, first_clause
 from tests.voice.conftest import TEST_THREADS, Speech, VoiceRun, voice_config, wait_for
 from tests.voice.test_voice_turns import feed
 
@@ -121,19 +121,47 @@ def test_a_repeating_transcript_is_recognised() -> None:
     assert repeating("What is the capital of France? " * 8)
     # Seen with a short window: the question twice and a half, cut at the length bound.
     assert repeating("What is the capital of France? What is the capital of France? What is")
+    # Seen with a 6 s window: the question started over, not repeated back to back.
+    assert repeating(
+        "Turn off the lights in the kitchen and lock the front door. "
+        "Turn off the lights in the kitchen and lock the front"
+    )
+    assert not repeating("Turn off the lights in the kitchen and turn on the lights outside.")
     assert not repeating("What is the capital of France?")
     assert not repeating("Is it raining, is it?")
     assert not repeating("Very, very good.")
     assert not repeating("")
 
 
-def test_the_first_clause_of_a_reply_is_cut_once_long_enough() -> None:
-    assert first_clause("Yes, Paris is the capital of France, and") == (
-        "Yes, Paris is the capital of France,",
-        "and",
-    )
-    assert first_clause("Yes, it") == ("", "Yes, it")
-    assert len("Yes, Paris is the capital of France") >= FIRST_CLAUSE_CHARS
+@pytest.mark.parametrize(
+    ("so_far", "chunk", "rest"),
+    [
+        # A new phrase after three words or more: cut before it, spoken as a phrase.
+        ("The capital of France is", "The capital of France,", "is"),
+        ("There are 7 days in a", "There are 7 days,", "in a"),
+        # Too few words before it, or a word no phrase ends with: wait.
+        ("A spider has four", "", "A spider has four"),
+        ("A fruit that is", "", "A fruit that is"),
+        ("I think it is", "", "I think it is"),
+        ("The capital of France isn", "", "The capital of France isn"),
+        # The first sentence, as soon as its full stop is written (not after a digit).
+        ("A spider has eight legs.", "A spider has eight legs.", ""),
+        ("Sure! The", "Sure!", "The"),
+        ("It costs 3.", "", "It costs 3."),
+        # A long enough first clause.
+        ("Yes, Paris is the capital of France, and", "Yes, Paris is the capital of France,", "and"),
+        ("Yes, it", "", "Yes, it"),
+    ],
+)
+def test_the_first_chunk_of_a_reply_is_cut_as_early_as_it_sounds_whole(
+    so_far: str, chunk: str, rest: str
+) -> None:
+    assert first_chunk(so_far) == (chunk, rest)
+
+
+def test_sentences_after_the_first_chunk_wait_for_their_space() -> None:
+    assert sentences("is Paris. It is") == (["is Paris."], "It is")
+    assert sentences("costs 3.") == ([], "costs 3.")
 
 
 def test_tts_speaks_the_first_clause_before_the_sentence_ends(
