@@ -47,9 +47,12 @@ from solo_actors.voice.options import RunOptions
 CONTEXT_SAMPLES = 64
 """Silero v5+ looks at the last 64 samples of the previous frame with each frame."""
 
-TAIL_SECONDS = 0.2
-"""Silence kept after the last speech frame: Whisper ends words more cleanly with it. It is
-also the pause after which stt is given the speech so far (all of the tail is there)."""
+TAIL_SECONDS = 0.12
+"""Silence kept after the last speech frame (4 frames): Whisper ends words more cleanly with
+it. It is also the pause after which stt is given the speech so far (all of the tail is
+there), so it is as short as keeps the words: on 100 test questions 4 frames gave the same
+words as 7 in 95 (the rest were Whisper's coin flips both ways, as often right as wrong),
+and the answer starts 0.1 s sooner."""
 
 
 @cache
@@ -141,8 +144,9 @@ class VadActor(supervisors.SupervisedActor):
                 turn.speech_start = turn.last_partial = index
             turn.last_speech = index
             if self.partial_frames and index - turn.last_partial >= self.partial_frames:
-                # Only while speech goes on: the pause's own SpeechSoFar comes 0.2 s after
-                # the last word, so stt is rarely still busy with this one then.
+                # Only while speech goes on: the pause sends its own SpeechSoFar, and one
+                # sent in the last ~0.1 s of speech delays that by what is left of its
+                # Whisper run (stt skips it if it has not started by then).
                 turn.last_partial = index
                 send(STT, SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn, index + 1),
                                       sample_rate=SAMPLE_RATE, speaking=True))  # fmt: skip

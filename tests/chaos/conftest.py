@@ -14,7 +14,10 @@ def question_wav(folder: Path) -> Path:
     """ "Jarvis. What is the capital of France?" at 16 kHz, synthesised once per folder."""
     speech = Speech(load_config("test", environ={}), folder)
     return speech.wav(
-        "question", lambda: speech.clip(0.5, "Jarvis.", 0.25, "What is the capital of France?", 1.2)
+        "question",
+        lambda: speech.clip(
+            0.5, "Jarvis.", 0.25, "What is the capital of France?", 1.2, steady=True
+        ),
     )
 
 

@@ -114,8 +114,10 @@ def speech(session_dir: Path) -> Speech:
 
 @pytest.fixture(scope="session")
 def question(speech: Speech) -> np.ndarray:
-    """ "Jarvis, what is the capital of France?" with a natural pause after the name."""
-    return speech.clip(0.5, "Jarvis.", 0.25, "What is the capital of France?", 1.2)
+    """ "Jarvis, what is the capital of France?" with a natural pause after the name, said
+    the same way every time: Whisper tiny hears "friends" in about one Piper rendition of
+    "France" in twelve, and the tests that ask it are about the pipeline, not that."""
+    return speech.clip(0.5, "Jarvis.", 0.25, "What is the capital of France?", 1.2, steady=True)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,13 @@ import supervisors
 from solo_actors.config import load_config
 from solo_actors.messages import LLMDone, LLMToken, StageTimes, Transcript, TurnDone, now
 from solo_actors.spoken_text import first_chunk, sentences
-from solo_actors.voice.stt import load_whisper, repeating, transcribe, whisper_folder
+from solo_actors.voice.stt import (
+    before_repeat,
+    load_whisper,
+    repeating,
+    transcribe,
+    whisper_folder,
+)
 from tests.voice.conftest import TEST_THREADS, Speech, VoiceRun, voice_config, wait_for
 from tests.voice.test_voice_turns import feed
 
@@ -27,7 +33,7 @@ def test_a_question_is_transcribed_at_its_pause_and_that_text_is_used(
     voice_tree: Callable[..., VoiceRun], speech: Speech
 ) -> None:
     run = voice_tree()
-    feed(speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0))
+    feed(speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0, steady=True))
     [turn] = run.wait_turns(1, TIMEOUT)
     assert "capital of france" in turn["text"].lower()
     stt = run.figures("stt")
@@ -46,7 +52,7 @@ def test_partial_every_0_transcribes_at_pauses_only(
     voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path
 ) -> None:
     run = voice_tree(voice_config(tmp_path, voice__vad__partial_every=0))
-    feed(speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0))
+    feed(speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0, steady=True))
     [turn] = run.wait_turns(1, TIMEOUT)
     assert "capital of france" in turn["text"].lower()
     assert run.figures("stt")["partials"] == 0
@@ -90,11 +96,11 @@ def test_words_after_a_pause_are_not_lost(
     ],
 )
 def test_the_short_window_hears_what_the_full_one_hears(speech: Speech, text: str) -> None:
-    model = load_whisper(
-        whisper_folder(load_config("test", environ={})), TEST_THREADS["voice.stt.threads"]
-    )
+    config = load_config("test", environ={})
+    model = load_whisper(whisper_folder(config), TEST_THREADS["voice.stt.threads"])
     pcm = speech.clip(0.3, text, 0.2, noise=0.005).tobytes()
-    short = words_of(transcribe(model, pcm, "en", 1, window=8.0))
+    assert config.voice.stt.window < 30.0
+    short = words_of(transcribe(model, pcm, "en", 1, window=config.voice.stt.window))
     full = words_of(transcribe(model, pcm, "en", 1, window=30.0))
     # Piper samples its speech (no seed), so Whisper tiny may hear "the" for "a" on one
     # run's audio: a word either way, never a repeat or a cut.
@@ -127,10 +133,33 @@ def test_a_repeating_transcript_is_recognised() -> None:
         "Turn off the lights in the kitchen and lock the front"
     )
     assert not repeating("Turn off the lights in the kitchen and turn on the lights outside.")
+    # Started over at the end, fewer words than a long run.
+    assert repeating("What is the capital of France? What is the")
+    assert not repeating("I want to go home and I want to sleep.")
     assert not repeating("What is the capital of France?")
     assert not repeating("Is it raining, is it?")
     assert not repeating("Very, very good.")
     assert not repeating("")
+
+
+@pytest.mark.parametrize(
+    ("decoded", "transcript"),
+    [
+        (
+            "What is the capital of France? What is the capital of France?",
+            "What is the capital of France?",
+        ),
+        ("What is the capital of France? What is the", "What is the capital of France?"),
+        (
+            "Turn off the lights in the kitchen and lock the front door. Turn off the lights "
+            "in the kitchen and lock the front",
+            "Turn off the lights in the kitchen and lock the front door.",
+        ),
+        ("Very, very good.", "Very, very good."),
+    ],
+)
+def test_a_short_windows_retelling_is_cut_off(decoded: str, transcript: str) -> None:
+    assert before_repeat(decoded) == transcript
 
 
 @pytest.mark.parametrize(

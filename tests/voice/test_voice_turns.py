@@ -111,7 +111,7 @@ def test_an_stt_crash_mid_turn_is_answered_and_the_next_turn_works(
     after = wait_for(lambda: supervisors.whereis("stt"), 10.0, "stt to restart")
     assert after is not before
 
-    question = speech.clip(0.2, "What is the capital of France?", 0.3)
+    question = speech.clip(0.2, "What is the capital of France?", 0.3, steady=True)
     supervisors.tell(
         "stt",
         Utterance(
