@@ -55,18 +55,22 @@ def first_chunk(text: str) -> tuple[str, str]:
     nothing of it spoken yet, holds one; else ("", text).
 
     The first chunk ends at the earliest of: the first sentence's end, the first clause's
-    end (once ``FIRST_CLAUSE_CHARS`` long), or the start of a new phrase (after at least
-    ``FIRST_PHRASE_WORDS`` words). A chunk cut at a phrase ends with a comma, so that
-    Piper says it with a phrase's rising pitch, not a sentence's final fall.
+    end (once ``FIRST_CLAUSE_CHARS`` long), or, while that sentence is unfinished, the
+    start of a new phrase (after at least ``FIRST_PHRASE_WORDS`` words). A chunk cut at a
+    phrase ends with a comma, so that Piper says it with a phrase's rising pitch, not a
+    sentence's final fall.
     """
     cuts: list[tuple[int, int, str]] = []
-    if sentence := FIRST_SENTENCE_END.search(text):
+    sentence = FIRST_SENTENCE_END.search(text)
+    if sentence:
         cuts.append((sentence.start(), sentence.end(), ""))
     for clause in CLAUSE_END.finditer(text):
         if clause.start() >= FIRST_CLAUSE_CHARS:
             cuts.append((clause.start(), clause.end(), ""))
             break
-    for phrase in PHRASE_START.finditer(text):
+    # A phrase is cut only while its sentence is still being written: a whole sentence
+    # sounds better said whole, and is there already.
+    for phrase in PHRASE_START.finditer(text if sentence is None else ""):
         before = text[: phrase.start()]
         if len(WORD.findall(before)) >= FIRST_PHRASE_WORDS and not DANGLING.search(before):
             cuts.append((phrase.start(), phrase.end(), "" if before.endswith(",") else ","))
