@@ -61,20 +61,22 @@ def first_chunk(text: str) -> tuple[str, str]:
     sentence's final fall.
     """
     cuts: list[tuple[int, int, str]] = []
-    sentence = FIRST_SENTENCE_END.search(text)
-    if sentence:
+    # Line breaks before any word ("\n\nThe capital ...") end no sentence.
+    ends = (end for end in FIRST_SENTENCE_END.finditer(text) if text[: end.start()].strip())
+    if sentence := next(ends, None):
         cuts.append((sentence.start(), sentence.end(), ""))
     for clause in CLAUSE_END.finditer(text):
         if clause.start() >= FIRST_CLAUSE_CHARS:
             cuts.append((clause.start(), clause.end(), ""))
             break
-    # A phrase is cut only while its sentence is still being written: a whole sentence
-    # sounds better said whole, and is there already.
-    for phrase in PHRASE_START.finditer(text if sentence is None else ""):
-        before = text[: phrase.start()]
-        if len(WORD.findall(before)) >= FIRST_PHRASE_WORDS and not DANGLING.search(before):
-            cuts.append((phrase.start(), phrase.end(), "" if before.endswith(",") else ","))
-            break
+    if sentence is None:
+        # A phrase is cut only while its sentence is still being written: a whole
+        # sentence sounds better said whole, and is there already.
+        for phrase in PHRASE_START.finditer(text):
+            before = text[: phrase.start()]
+            if len(WORD.findall(before)) >= FIRST_PHRASE_WORDS and not DANGLING.search(before):
+                cuts.append((phrase.start(), phrase.end(), "" if before.endswith(",") else ","))
+                break
     if not cuts:
         return "", text
     start, end, mark = min(cuts)

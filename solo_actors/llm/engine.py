@@ -309,11 +309,12 @@ class Engine:
                     else:
                         result.tokens.append(token)
                         if piece := decoder.decode(llama.detokenize([token])):
-                            spoken_so_far += piece
-                            if leave_a_core and first_chunk(spoken_so_far)[0]:
-                                # tts synthesises this chunk now (it cuts it the same way).
-                                self._set_generating_threads(self.threads.beside_speech)
-                                leave_a_core = False
+                            if leave_a_core:
+                                spoken_so_far += piece
+                                if first_chunk(spoken_so_far)[0]:
+                                    # tts synthesises this chunk now (it cuts it the same way).
+                                    self._set_generating_threads(self.threads.beside_speech)
+                                    leave_a_core = False
                             yield piece
                     if steps >= sampling.max_tokens:
                         result.finish_reason = "length"

@@ -168,6 +168,8 @@ def test_a_short_windows_retelling_is_cut_off(decoded: str, transcript: str) -> 
         # A new phrase after three words or more: cut before it, spoken as a phrase.
         ("The capital of France is", "The capital of France,", "is"),
         ("There are 7 days in a", "There are 7 days,", "in a"),
+        # Line breaks before the first word end no sentence.
+        ("\n\nThe capital of France is", "\n\nThe capital of France,", "is"),
         # ... but a sentence already written whole is said whole.
         ("The capital of France is Paris. It", "The capital of France is Paris.", "It"),
         # Too few words before it, or a word no phrase ends with: wait.
