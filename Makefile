@@ -10,10 +10,11 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 INSTALLED := $(VENV)/.solo-installed
 # llama-cpp-python has no wheel on PyPI for this platform: scripts/install-llama.sh compiles
-# it once per machine (without LLAVA, which Solo does not use) and caches the wheel.
+# it once per machine and flag set (instruction sets chosen from /proc/cpuinfo, never
+# native, never AMX; CUDA with SOLO_GPU=cuda) and caches the wheel.
 LLAMA_REQUIREMENT := $(shell grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"')
 
-.PHONY: run test setup system-deps models lint bench clean
+.PHONY: run test setup llama system-deps models selfcheck lint bench clean
 
 run: setup
 	$(PY) run.py
@@ -21,7 +22,7 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
-setup: $(INSTALLED) system-deps models
+setup: $(INSTALLED) llama system-deps models selfcheck
 
 $(PY):
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -32,7 +33,7 @@ $(UV): | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<0.14'
 
 $(INSTALLED): pyproject.toml | $(UV)
-	@$(PY) -c 'import llama_cpp' 2>/dev/null || scripts/install-llama.sh $(PY) '$(LLAMA_REQUIREMENT)'
+	@scripts/install-llama.sh $(PY) '$(LLAMA_REQUIREMENT)'
 	@echo "==> installing Solo and its dependencies"
 	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
 	@touch $@
@@ -44,6 +45,16 @@ system-deps:
 models: $(INSTALLED)
 	@echo "==> models: pulling the catalog's defaults (models/catalog.toml)"
 	$(PY) run.py models pull --defaults
+
+# A no-op when the installed build has the flags wanted now; a new flag set (SOLO_GPU=cuda
+# on a venv that has the CPU build, say) is built or taken from the cache and installed.
+llama: $(INSTALLED)
+	@scripts/install-llama.sh $(PY) '$(LLAMA_REQUIREMENT)'
+
+# After every set-up: llama.cpp decodes a few tokens in a subprocess; a crash rebuilds once
+# with the conservative flags, and a second crash stops set-up with the cause.
+selfcheck: llama models
+	@scripts/llama-selfcheck.sh $(PY) '$(LLAMA_REQUIREMENT)'
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -22,8 +22,21 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 
 mode=${SOLO_LLAMA_FLAGS:-tuned}
-flags=$(PYTHONPATH="$root" "$python" -m solo_actors.doctor.cpu cmake-args \
-    $([ "$mode" = conservative ] && echo --conservative))
+cache_root="${SOLO_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/solo/wheels}"
+cpu_line=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || uname -m)
+wheel_dir() {  # the cache folder of one flag set: version, CPU and CMake arguments hashed
+    printf '%s\n%s\n%s\n' "$version" "$cpu_line" "$1" | sha256sum | cut -c1-12
+}
+tuned_args() {
+    PYTHONPATH="$root" "$python" -m solo_actors.doctor.cpu cmake-args $([ "$mode" = conservative ] && echo --conservative)
+}
+flags=$(tuned_args)
+if [ "$mode" = tuned ] && [ -e "$cache_root/$(wheel_dir "-DLLAVA_BUILD=OFF $flags ${CMAKE_ARGS:-}")/CRASHED" ]; then
+    # The self-check saw this flag set crash on this machine before: go straight to the baseline.
+    echo "==> the tuned llama.cpp build crashed here before; using the conservative flags"
+    mode=conservative
+    flags=$(tuned_args)
+fi
 case "${SOLO_GPU:-}" in
     "" | cpu | none) ;;
     cuda)
@@ -37,9 +50,11 @@ case "${SOLO_GPU:-}" in
         exit 2 ;;
 esac
 cmake_args="-DLLAVA_BUILD=OFF $flags ${CMAKE_ARGS:-}"
-cpu_line=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || uname -m)
-key=$(printf '%s\n%s\n%s\n' "$version" "$cpu_line" "$cmake_args" | sha256sum | cut -c1-12)
-cache="${SOLO_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/solo/wheels}/$key"
+cache="$cache_root/$(wheel_dir "$cmake_args")"
+venv=$(dirname "$(dirname "$python")")
+if [ "$(cat "$venv/.solo-llama-build" 2>/dev/null)" = "$cmake_args" ] && "$python" -c 'import llama_cpp' 2>/dev/null; then
+    exit 0  # the installed build is this flag set already
+fi
 
 wheel=$(ls "$cache"/llama_cpp_python-"$version"-*.whl 2>/dev/null | head -n 1 || true)
 if [ -z "$wheel" ]; then
@@ -51,10 +66,10 @@ if [ -z "$wheel" ]; then
         "$python" -m pip wheel --no-deps --no-cache-dir --disable-pip-version-check -v -w "$cache" "$requirement" 2>&1 \
         | "$here/build-progress.sh"
     wheel=$(ls "$cache"/llama_cpp_python-"$version"-*.whl | head -n 1)
-    printf '%s\n' "$cmake_args" > "$cache/CMAKE_ARGS"
 fi
 echo "==> installing $(basename "$wheel") ($mode flags)"
 "$(dirname "$python")/uv" pip install --quiet --reinstall --python "$python" "$wheel"
-# Where the doctor reads which flags the installed build has.
-cp "$cache/CMAKE_ARGS" "$(dirname "$(dirname "$python")")/.solo-llama-build" 2>/dev/null \
-    || printf '%s\n' "$cmake_args" > "$(dirname "$(dirname "$python")")/.solo-llama-build"
+# What the doctor and the self-check read: the installed build's flags, mode and cache folder.
+printf '%s\n' "$cmake_args" > "$venv/.solo-llama-build"
+printf '%s\n' "$mode" > "$venv/.solo-llama-mode"
+printf '%s\n' "$cache" > "$venv/.solo-llama-wheel-dir"

@@ -153,6 +153,8 @@ class LLMConfig(Section):
     n_batch: Annotated[int, msgspec.Meta(ge=1)]
     n_threads: Annotated[int, msgspec.Meta(ge=0)]
     """0 means one thread per CPU core."""
+    gpu_layers: Annotated[int, msgspec.Meta(ge=-1)]
+    """Layers offloaded to the GPU of a CUDA build: 0 none (the CPU build ignores it), -1 all."""
     temperature: Annotated[float, msgspec.Meta(ge=0)]
     top_p: Annotated[float, msgspec.Meta(gt=0, le=1)]
     top_k: Annotated[int, msgspec.Meta(ge=0)]
@@ -211,6 +213,10 @@ class SttConfig(Section):
     """Least seconds of audio Whisper's encoder sees (a question is padded to it, not to 30)."""
     threads: Annotated[int, msgspec.Meta(ge=0)]
     error_reply: str
+    device: Literal["auto", "cpu", "cuda"]
+    """Where Whisper runs: "auto" is CUDA when CTranslate2 sees a GPU, else the CPU."""
+    compute_type: Literal["auto", "int8", "int8_float16", "float16", "float32"]
+    """CTranslate2 compute type; "auto" is int8 on the CPU, float16 on CUDA."""
 
 
 class TtsConfig(Section):
@@ -218,6 +224,8 @@ class TtsConfig(Section):
     length_scale: Annotated[float, msgspec.Meta(gt=0)]
     threads: Annotated[int, msgspec.Meta(ge=0)]
     """onnxruntime threads for Piper; 0 = one per core."""
+    device: Literal["auto", "cpu", "cuda"]
+    """Where Piper runs: "auto" is onnxruntime's CUDA provider when installed, else the CPU."""
     output_device: str
     """Output device: a number or part of its name; "" = system default."""
     report_to: list[str]

@@ -172,6 +172,7 @@ class LLMActor(SupervisedActor):
             n_ctx=settings.n_ctx,
             n_batch=settings.n_batch,
             n_threads=settings.n_threads,
+            gpu_layers=settings.gpu_layers,
         )
         self._model_name = resolved.catalog_id or resolved.path.name
         self._model_digest = resolved.sha256

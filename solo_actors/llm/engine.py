@@ -47,6 +47,7 @@ class ModelSettings:
     n_ctx: int
     n_batch: int
     n_threads: int
+    gpu_layers: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ def load_model(settings: ModelSettings) -> LoadedModel:
                 n_ubatch=settings.n_batch,
                 n_threads=threads.generating,
                 n_threads_batch=threads.prompt,
+                n_gpu_layers=settings.gpu_layers,
                 verbose=False,
             )
             model = _models[settings] = LoadedModel(llama, threads)

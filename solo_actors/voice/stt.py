@@ -62,6 +62,7 @@ from solo_actors.messages import (
 from solo_actors.models import resolve_model
 from solo_actors.voice import DIALOGUE, STT, TTS
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
+from solo_actors.voice.devices import stt_device
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions
 
@@ -70,10 +71,13 @@ WORD_LIST = re.compile(r"\w+")
 
 
 @cache
-def load_whisper(folder: str, threads: int) -> WhisperModel:
-    """The process's Whisper model for `folder`, loaded on first use."""
+def load_whisper(
+    folder: str, threads: int, device: str = "cpu", compute_type: str = "int8"
+) -> WhisperModel:
+    """The process's Whisper model for `folder`, loaded on first use (`devices.stt_device`
+    picks `device` and `compute_type` from the config)."""
     return WhisperModel(
-        folder, device="cpu", compute_type="int8", cpu_threads=threads or os.cpu_count() or 1
+        folder, device=device, compute_type=compute_type, cpu_threads=threads or os.cpu_count() or 1
     )
 
 
@@ -242,7 +246,9 @@ class SttActor(supervisors.SupervisedActor):
         )
 
     def on_start(self) -> None:
-        self.model = load_whisper(whisper_folder(self.config), self.settings.threads)
+        self.model = load_whisper(
+            whisper_folder(self.config), self.settings.threads, *stt_device(self.settings)
+        )
         self.publish_figures(model=self.settings.model, **self.counts)
 
     def on_failure(self, *exc_info: Any) -> None:

@@ -53,13 +53,14 @@ from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
 from solo_actors.voice.barge import BargeInMailbox, opened_at
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
+from solo_actors.voice.devices import Device, onnx_providers
 
 UNSPOKEN = re.compile(r"[*_`#>|~\[\]]+")
 """Markdown that small models like to write and that should not be read out."""
 
 
 @cache
-def load_voice(path: str, threads: int = 0) -> PiperVoice:
+def load_voice(path: str, threads: int = 0, device: Device = "cpu") -> PiperVoice:
     """The process's Piper voice for `path` (the .onnx; its .onnx.json beside it), run on
     `threads` onnxruntime threads (0: one per core) that sleep when idle instead of spinning.
 
@@ -75,7 +76,7 @@ def load_voice(path: str, threads: int = 0) -> PiperVoice:
     options.enable_cpu_mem_arena = False
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(
-        path, sess_options=options, providers=["CPUExecutionProvider"]
+        path, sess_options=options, providers=onnx_providers(device)
     )
     config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8")))
     return PiperVoice(session=session, config=config)
@@ -133,7 +134,9 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         return BargeInMailbox()
 
     def on_start(self) -> None:
-        self.voice = load_voice(voice_path(self.config), self.settings.threads)
+        self.voice = load_voice(
+            voice_path(self.config), self.settings.threads, self.settings.device
+        )
         self.synthesis = SynthesisConfig(length_scale=self.settings.length_scale)
         self.rate = self.voice.config.sample_rate
         self.publish_figures(voice=self.settings.voice, sample_rate=self.rate, **self.counts)
