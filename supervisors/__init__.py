@@ -5,7 +5,9 @@ the actor: let it crash), describe children with ``ChildSpec``, and start a
 tree with ``start_supervisor``. Supervisors restart children by OTP's rules,
 emit typed reports to pluggable sinks, keep registered names pointing at the
 current incarnation of each child, detect hung children by heartbeat, and
-give an operator a ``status()`` snapshot without messaging any actor. A worker can run
+give an operator a ``status()`` snapshot without messaging any actor. A caller
+``monitor``s the actor serving it and gets a ``Down`` the moment it exits; ``cast`` sends
+without raising and says ``ok``, ``noproc`` or ``busy``. A worker can run
 in its own OS process (``ChildSpec(isolation="process")``) behind a stand-in actor.
 
 See docs/supervision.md for the semantics and the differences from OTP.
@@ -25,9 +27,10 @@ from supervisors.errors import (
 from supervisors.faults import Fault, InjectedFault
 from supervisors.lifecycle import Figure, Lifecycle
 from supervisors.mailbox import BusyError, MailboxLimit, OverflowPolicy
+from supervisors.monitors import NOPROC, Down, MonitorRef, demonitor, monitor
 from supervisors.process import ProcessRef
 from supervisors.reasons import HUNG, KILLED, NORMAL, SHUTDOWN, ExitKind, ExitReason
-from supervisors.registry import Registry, ask, default_registry, tell, whereis
+from supervisors.registry import CastResult, Registry, ask, cast, default_registry, tell, whereis
 from supervisors.reports import (
     AnyReport,
     EscalationReport,
@@ -66,6 +69,7 @@ __all__ = [
     "ESCALATED",
     "HUNG",
     "KILLED",
+    "NOPROC",
     "NORMAL",
     "SHUTDOWN",
     "ActorExitedError",
@@ -73,11 +77,13 @@ __all__ = [
     "AnyReport",
     "Backoff",
     "BusyError",
+    "CastResult",
     "ChildCounts",
     "ChildInfo",
     "ChildSpec",
     "ChildType",
     "Codec",
+    "Down",
     "EscalationReport",
     "ExitKind",
     "ExitReason",
@@ -89,6 +95,7 @@ __all__ = [
     "Isolation",
     "Lifecycle",
     "MailboxLimit",
+    "MonitorRef",
     "MsgspecCodec",
     "NoProcError",
     "NodeState",
@@ -118,8 +125,11 @@ __all__ = [
     "SupervisorError",
     "SupervisorRef",
     "ask",
+    "cast",
     "default_registry",
+    "demonitor",
     "faults",
+    "monitor",
     "start_supervisor",
     "supervisor_spec",
     "tell",

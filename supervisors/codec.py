@@ -50,7 +50,10 @@ class MsgspecCodec:
     def __init__(self, *types: type[msgspec.Struct]) -> None:
         self.types = types
         self._encoder = msgspec.msgpack.Encoder()
-        members = (*types, *PLAIN_TYPES)
+        # A monitor's Down can be told to any isolated actor, whatever its codec lists.
+        from supervisors.monitors import Down
+
+        members = (*types, *(() if Down in types else (Down,)), *PLAIN_TYPES)
         self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(
             Union[members]  # noqa: UP007  (a runtime tuple of types: only Union takes it)
         )

@@ -24,8 +24,9 @@ the policy decides who loses, and ``overflow`` counts it:
   among the dropped gets ``BusyError``). For streams such as audio frames,
   where the newest data is worth the most.
 
-Control messages (pykka's stop, a supervisor's exit signal) are never refused
-or dropped: a busy actor must still be stoppable.
+Control messages (pykka's stop, a supervisor's exit signal, a monitor's ``Down``) are
+never refused or dropped: a busy actor must still be stoppable, and must still hear that
+an actor it waits on died.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from collections import deque
 from typing import Any, Literal, Protocol
 
 import msgspec
-import pykka
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
 
@@ -66,12 +66,12 @@ class MailboxLimit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"bad mailbox policy {self.policy!r}: reject or drop_oldest")
 
 
-class BusyError(pykka.ActorDeadError):
+class BusyError(Exception):
     """The actor's mailbox is full: this message was refused (or dropped, if oldest).
 
-    A ``pykka.ActorDeadError`` (pykka's "dead or unavailable actor") so that code
-    which already handles an undeliverable message handles this one too; the actor
-    itself is alive and the message may be sent again later.
+    Not a ``pykka.ActorDeadError``: the actor is alive and the message may be sent again
+    later, so a caller must be able to tell "busy, try again" from "not running". Use
+    ``cast`` for a tell that reports either without raising.
     """
 
     def __init__(self, actor: str, depth: int, policy: OverflowPolicy) -> None:
@@ -92,10 +92,12 @@ class Reject(Protocol):
 
 
 def _is_control(envelope: Envelope[Any]) -> bool:
-    # Imported here: lifecycle imports this module. Only reached when a mailbox is full.
+    # Imported here: lifecycle and monitors import this module. Only reached when a
+    # mailbox is full.
     from supervisors.lifecycle import ExitSignal
+    from supervisors.monitors import Down
 
-    return envelope is WAKEUP or isinstance(envelope.message, _ActorStop | ExitSignal)
+    return envelope is WAKEUP or isinstance(envelope.message, _ActorStop | ExitSignal | Down)
 
 
 class Mailbox:

@@ -514,14 +514,14 @@ class ProcessLink:
         except Exception as error:
             logger.error("%s told %r an undecodable message (%s); dropped", self.path, name, error)
             return
-        try:
-            self.registry.tell(name, message)
-        except pykka.ActorDeadError:
+        outcome = self.registry.cast(name, message)
+        if outcome != "ok":
             logger.warning(
-                "%s told %r a %s, but nothing runs under that name; dropped",
+                "%s told %r a %s, but %s; dropped",
                 self.path,
                 name,
                 type(message).__name__,
+                "nothing runs under that name" if outcome == "noproc" else "its mailbox is full",
             )
 
     def _route_ask(self, frame: Ask) -> None:

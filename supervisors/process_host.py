@@ -36,6 +36,7 @@ import pykka
 from pykka._envelope import Envelope
 
 from supervisors.actor import SupervisedRef
+from supervisors.mailbox import BusyError
 from supervisors.reasons import ExitReason, format_traceback
 from supervisors.registry import default_registry
 from supervisors.spec import ChildSpec
@@ -240,7 +241,9 @@ class _Host:
             return
         # Straight into the mailbox, as a tell or ask in this process would: a mailbox that
         # acts on a message as it is put (an urgent cancel) still does so here.
-        with contextlib.suppress(pykka.ActorDeadError):  # dying: the parent sees the exit
+        # Dying: the parent sees the exit. Full: an ask is answered busy by the mailbox, a
+        # tell is dropped as a full mailbox in this process would refuse it.
+        with contextlib.suppress(pykka.ActorDeadError, BusyError):
             ref.actor_inbox.put(Envelope(message, reply_to=reply))
 
 

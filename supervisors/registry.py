@@ -15,14 +15,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Literal
+from typing import cast as typing_cast
 
 import pykka
 
 from supervisors.errors import ActorExitedError, AlreadyRegisteredError, NoProcError
 from supervisors.mailbox import BusyError
 
-__all__ = ["Registry", "ask", "default_registry", "tell", "whereis"]
+__all__ = ["CastResult", "Registry", "ask", "cast", "default_registry", "tell", "whereis"]
+
+CastResult = Literal["ok", "noproc", "busy"]
+"""What ``cast`` did: delivered, nobody runs under the name, or the mailbox was full."""
 
 
 class Registry:
@@ -62,7 +66,7 @@ class Registry:
         if ref is not None and ref.is_alive():
             return ref
         if self.fallback is not None and ref is None:
-            return cast("pykka.ActorRef[Any]", self.fallback(name))
+            return typing_cast("pykka.ActorRef[Any]", self.fallback(name))
         if not timeout:
             return None
         deadline = time.monotonic() + timeout
@@ -112,6 +116,23 @@ class Registry:
         except pykka.ActorDeadError as error:
             raise NoProcError(name) from error
 
+    def cast(self, target: str | pykka.ActorRef[Any], message: Any) -> CastResult:
+        """OTP's ``gen_server:cast``: send and never raise; say whether it was delivered.
+
+        ``"noproc"`` when nothing runs under the name (or the actor just died), ``"busy"``
+        when its mailbox refused the message. The caller decides what each means to it.
+        """
+        try:
+            if isinstance(target, str):
+                self.tell(target, message)
+            else:
+                target.tell(message)
+        except BusyError:
+            return "busy"
+        except pykka.ActorDeadError:
+            return "noproc"
+        return "ok"
+
 
 default_registry = Registry()
 """The registry trees use unless ``start_supervisor`` is given another."""
@@ -119,3 +140,4 @@ default_registry = Registry()
 whereis = default_registry.whereis
 ask = default_registry.ask
 tell = default_registry.tell
+cast = default_registry.cast
