@@ -7,14 +7,17 @@ finishes with a `TurnDone` that carries the text, the reply and every stage time
 
 It never waits on the llm: requests go out as tells with ``reply_to="dialogue"`` and the
 replies come back as mail, so many turns can be in flight and a slow model never blocks a
-new turn from being accepted. A turn whose reply does not arrive within
-``dialogue.turn_timeout`` (the llm crashed mid-reply and was restarted, say) is answered
-with an apology and an error, so no caller waits forever.
+new turn from being accepted. It monitors the llm incarnation serving its turns
+(``supervisors.monitor``): when that actor or its process dies, a crash, a SIGKILL by the
+OOM killer or a segfault, every turn it was serving fails at once with a clear error, and
+the next turn goes to the restarted llm. When the llm's process dies by a signal before its
+first token several times in a row, the error says the model runtime is crashing on this
+machine and points at ``solo doctor``. ``dialogue.turn_timeout`` remains only as a backstop
+for an llm that is alive but too slow. A full llm mailbox is "busy", never "not running".
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +86,11 @@ class Prepared:
     memories: list[MemoryItem]
 
 
+RUNTIME_CRASHES = 3
+"""llm deaths by a signal before a turn's first token, in a row, that mean the model
+runtime itself is crashing on this machine (not one bad request)."""
+
+
 class TurnTimedOut(Message, frozen=True):
     """Internal timer: the reply to ``turn_id`` is overdue."""
 
@@ -96,6 +104,8 @@ class OpenTurn:
     turn: UserTurn
     request_id: str
     times: StageTimes
+    served_by: supervisors.MonitorRef | None = None
+    """The monitor of the llm incarnation the request went to."""
     memories_used: int = 0
     tokens: list[str] = field(default_factory=list)
 
@@ -112,7 +122,9 @@ class DialogueActor(supervisors.SupervisedActor):
         self.open: dict[str, OpenTurn] = {}
         self.prepared: dict[str, Prepared] = {}
         self.by_request: dict[str, str] = {}
-        self.counts = dict.fromkeys(("turns", "errors", "timeouts"), 0)
+        self.counts = dict.fromkeys(("turns", "errors", "timeouts", "llm_down"), 0)
+        self.llm_watch: tuple[pykka.ActorRef[Any], supervisors.MonitorRef] | None = None
+        self.runtime_crashes = 0
         self.agent_intents = agent_intents(config)
 
     def on_receive(self, message: Any) -> None:
@@ -129,6 +141,8 @@ class DialogueActor(supervisors.SupervisedActor):
                 self.on_timeout(message.turn_id)
             case Interrupt():
                 self.forward_interrupt(message)
+            case supervisors.Down():
+                self.on_llm_down(message)
 
     def on_failure(self, *exc_info: Any) -> None:
         # Let it crash, but not silently: every turn in flight gets its apology and an error
@@ -153,14 +167,51 @@ class DialogueActor(supervisors.SupervisedActor):
             times=turn.times,
             spoken=turn.spoken,
         )
-        self.open[turn.turn_id] = OpenTurn(turn, request.request_id, turn.times, len(memories))
+        entry = OpenTurn(turn, request.request_id, turn.times, memories_used=len(memories))
+        self.open[turn.turn_id] = entry
         self.by_request[request.request_id] = turn.turn_id
-        try:
-            supervisors.tell(LLM_NAME, request)
-        except pykka.ActorDeadError:  # not registered (NoProcError) or just died
+        llm = supervisors.whereis(LLM_NAME)
+        outcome = "noproc" if llm is None else supervisors.cast(llm, request)
+        if outcome == "busy":
+            self.fail(turn.turn_id, "the language model is busy; try again in a moment")
+            return
+        if llm is None or outcome == "noproc":
             self.fail(turn.turn_id, "the language model is not running (it may be restarting)")
             return
+        entry.served_by = self.watch_llm(llm)
         self.send_after(self.settings.turn_timeout, TurnTimedOut(turn_id=turn.turn_id))
+
+    def watch_llm(self, llm: pykka.ActorRef[Any]) -> supervisors.MonitorRef:
+        """The monitor of this llm incarnation, made on the first turn sent to it: one Down
+        then fails every turn it was serving."""
+        if self.llm_watch is None or self.llm_watch[0] is not llm:
+            self.llm_watch = (llm, supervisors.monitor(llm, self.actor_ref))
+        return self.llm_watch[1]
+
+    def on_llm_down(self, down: supervisors.Down) -> None:
+        """The llm incarnation serving some turns exited: fail each of them now."""
+        if self.llm_watch is not None and self.llm_watch[1] == down.ref:
+            self.llm_watch = None
+        served = [entry for entry in self.open.values() if entry.served_by == down.ref]
+        if not served:
+            return
+        self.counts["llm_down"] += 1
+        reason = down.reason
+        by_signal = "SIG" in reason.detail
+        if by_signal and not any(entry.tokens for entry in served):
+            self.runtime_crashes += 1
+        else:
+            self.runtime_crashes = 0
+        if self.runtime_crashes >= RUNTIME_CRASHES:
+            error = (
+                f"the language model runtime keeps crashing on this machine ({reason}); "
+                "run `solo doctor` (python run.py doctor) to see why"
+            )
+            self.log.error("llm runtime crashing", crashes=self.runtime_crashes, reason=str(reason))
+        else:
+            error = f"the language model stopped while answering ({reason}); ask again"
+        for entry in served:
+            self.fail(entry.turn.turn_id, error)
 
     def prepare(self, ahead: TurnAhead) -> None:
         """Get the reply to a likely turn ready: recall its memories and have the llm read
@@ -177,8 +228,7 @@ class DialogueActor(supervisors.SupervisedActor):
         prefill = LLMPrefill(
             conversation_id=ahead.conversation_id, prompt=with_memories(ahead.text, memories)
         )
-        with contextlib.suppress(pykka.ActorDeadError):  # a turn will say the llm is down
-            supervisors.tell(LLM_NAME, prefill)
+        supervisors.cast(LLM_NAME, prefill)  # if it is down or busy, the turn will say so
 
     def on_token(self, token: LLMToken) -> None:
         entry = self.entry_for(token.request_id)
@@ -187,6 +237,7 @@ class DialogueActor(supervisors.SupervisedActor):
         if not entry.tokens:
             entry.times = replace(entry.times, first_token=now())
         entry.tokens.append(token.text)
+        self.runtime_crashes = 0
         self.deliver(entry.turn, token)
         HUB.publish(token)  # live views (the API's /events); never blocks
 
@@ -212,11 +263,8 @@ class DialogueActor(supervisors.SupervisedActor):
 
     def forward_interrupt(self, interrupt: Interrupt) -> None:
         # The llm stops generating; its LLMDone (finish_reason "cancelled") closes the turn.
-        try:
-            supervisors.tell(LLM_NAME, interrupt)
-        except pykka.ActorDeadError:  # not registered (NoProcError) or just died
-            if interrupt.turn_id is not None:
-                self.fail(interrupt.turn_id, "interrupted")
+        if supervisors.cast(LLM_NAME, interrupt) != "ok" and interrupt.turn_id is not None:
+            self.fail(interrupt.turn_id, "interrupted")
 
     def fail(self, turn_id: str, error: str) -> None:
         entry = self.open.get(turn_id)
@@ -266,7 +314,7 @@ class DialogueActor(supervisors.SupervisedActor):
         query = Recall(query=text, filter=MemoryFilter(exclude_conversation_id=conversation_id))
         try:
             answer = supervisors.ask(MEMORY_NAME, query, timeout=self.settings.recall_timeout)
-        except (pykka.ActorDeadError, pykka.Timeout) as error:
+        except (pykka.ActorDeadError, pykka.Timeout, supervisors.BusyError) as error:
             self.log.warning("recall skipped", turn_id=turn_id, error=str(error))
             return []
         if not isinstance(answer, Memories) or answer.error:
@@ -296,12 +344,11 @@ class DialogueActor(supervisors.SupervisedActor):
             self.tell_if_running(MEMORY_NAME, memory)
 
     def tell_if_running(self, name: str, message: Message) -> None:
-        try:
-            supervisors.tell(name, message)
-        except pykka.ActorDeadError:  # not registered (NoProcError) or just died
-            # A store or memory that is down (restarting) loses this one write; the turn
-            # itself is unaffected and the loss is visible in the log.
-            self.log.warning("not recorded", to=name, message=type(message).__name__)
+        outcome = supervisors.cast(name, message)
+        if outcome != "ok":
+            # A store or memory that is down (restarting) or full loses this one write; the
+            # turn itself is unaffected and the loss is visible in the log.
+            self.log.warning("not recorded", to=name, message=type(message).__name__, why=outcome)
 
     def entry_for(self, request_id: str) -> OpenTurn | None:
         turn_id = self.by_request.get(request_id)
@@ -310,12 +357,13 @@ class DialogueActor(supervisors.SupervisedActor):
     def deliver(self, turn: UserTurn, message: Message) -> None:
         if turn.reply_to is None:
             return
-        try:
-            supervisors.tell(turn.reply_to, message)
-        except pykka.ActorDeadError:  # not registered (NoProcError) or just died
+        outcome = supervisors.cast(turn.reply_to, message)
+        if outcome != "ok":
             # The requester is gone (a closed API request, a restarting tts): the turn still
             # completes and is recorded; only this delivery is dropped.
-            self.log.debug("reply_to not running", reply_to=turn.reply_to, turn_id=turn.turn_id)
+            self.log.debug(
+                "reply not delivered", reply_to=turn.reply_to, turn_id=turn.turn_id, why=outcome
+            )
 
 
 @dataclass

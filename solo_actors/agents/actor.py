@@ -21,7 +21,6 @@ run's remit, so the actor crashes with it and its supervisor restarts it.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import threading
 from collections import OrderedDict, deque
@@ -341,8 +340,8 @@ class AgentsActor(supervisors.SupervisedActor):
         except BaseException as error:
             ending = RunCrashed(run_id=control.run_id, error=error)
         # If the actor is gone, its on_stop/on_failure has abandoned this run already.
-        with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(ending)
+        # A run's ending is never dropped as busy: only a dead actor loses it.
+        supervisors.cast(self.actor_ref, ending)
 
     def _step_done(self, run: Run, output: str) -> None:
         """CrewAI's task_callback (on a CrewAI thread): a step finished."""
@@ -460,10 +459,9 @@ class AgentsActor(supervisors.SupervisedActor):
             self._tell(turn.reply_to, done)
 
     def _tell(self, name: str, message: Message) -> None:
-        try:
-            supervisors.tell(name, message)
-        except (supervisors.NoProcError, pykka.ActorDeadError):
-            self.log.debug("receiver not running", name=name, message=type(message).__name__)
+        outcome = supervisors.cast(name, message)
+        if outcome != "ok":
+            self.log.debug("not delivered", name=name, message=type(message).__name__, why=outcome)
 
     def _forget_old_runs(self) -> None:
         finished = [run_id for run_id, run in self.runs.items() if run.control.finished]

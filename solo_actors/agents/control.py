@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import pykka
-
 import supervisors
 from solo_actors.messages import (
     LLMCancel,
@@ -182,13 +180,13 @@ class RunControl:
                 step.completion_tokens += tokens
 
     def _tell_llm(self, message: Message, *, required: bool = False) -> None:
-        try:
-            supervisors.tell(self.llm_name, message)
-        except (supervisors.NoProcError, pykka.ActorDeadError):
-            if required:
-                raise LLMUnavailable(
-                    "the language model is not running (it may be restarting)"
-                ) from None
+        outcome = supervisors.cast(self.llm_name, message)
+        if outcome == "busy" and required:
+            raise LLMUnavailable("the language model is busy; try again in a moment")
+        if outcome == "noproc" and required:
+            raise LLMUnavailable(
+                "the language model is not running (it may be restarting)"
+            ) from None
 
     # -- tools ---------------------------------------------------------------------------
 

@@ -9,8 +9,6 @@ down, stays an ordinary turn. Nothing here imports crewai.
 
 from __future__ import annotations
 
-import pykka
-
 import supervisors
 from solo_actors.agents.tools import toolbox
 from solo_actors.agents.workflows import IntentRouter, configured_workflows
@@ -36,8 +34,5 @@ def hand_off_turn(router: IntentRouter | None, turn: UserTurn) -> bool:
     request = RunWorkflow(
         workflow=workflow, input=text, conversation_id=turn.conversation_id, turn=turn
     )
-    try:
-        supervisors.tell(AGENTS_NAME, request)
-    except (supervisors.NoProcError, pykka.ActorDeadError):
-        return False
-    return True
+    # Not running or busy: the turn goes to the llm as an ordinary question instead.
+    return supervisors.cast(AGENTS_NAME, request) == "ok"

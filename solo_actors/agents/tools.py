@@ -85,6 +85,8 @@ def search_memory(context: ToolContext, query: str) -> str:
         )  # fmt: skip
     except (supervisors.NoProcError, pykka.ActorDeadError):
         return "Memory is not running, so nothing could be recalled; answer without it."
+    except supervisors.BusyError:
+        return "Memory is busy, so nothing could be recalled; answer without it."
     except pykka.Timeout:
         return f"Memory did not answer within {context.timeout:g} s; answer without it."
     if not isinstance(answer, Memories):
@@ -118,6 +120,8 @@ def conversation_history(context: ToolContext, turns: int = HISTORY_TURNS) -> st
         answer = supervisors.ask(STORE_NAME, request, timeout=context.timeout)
     except (supervisors.NoProcError, pykka.ActorDeadError):
         return "The store is not running, so the conversation history is unavailable."
+    except supervisors.BusyError:
+        return "The store is busy, so the conversation history is unavailable just now."
     except pykka.Timeout:
         return f"The store did not answer within {context.timeout:g} s."
     if isinstance(answer, StoreFailure):

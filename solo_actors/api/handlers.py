@@ -118,6 +118,16 @@ def type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+BUSY_RETRY_S = 1
+"""What a busy answer's Retry-After says: a full mailbox drains within about a second."""
+
+
+def busy(what: str) -> ApiError:
+    """The answer when ``what``'s mailbox is full: it runs, so it is not "not running"."""
+    return ApiError(503, f"{what} is busy; try again in a moment",
+                    headers={"Retry-After": str(BUSY_RETRY_S)})  # fmt: skip
+
+
 async def in_thread(call: Callable[[], Any], timeout: float, what: str) -> Any:
     """Run a blocking call (an ask) in a worker thread; 503 naming ``what`` on timeout."""
     try:
@@ -128,6 +138,8 @@ async def in_thread(call: Callable[[], Any], timeout: float, what: str) -> Any:
     except (supervisors.NoProcError, pykka.ActorDeadError):
         raise ApiError(503, f"{what} is not running (it may be restarting or not part of "
                        "this tree); see GET /status") from None  # fmt: skip
+    except supervisors.BusyError:
+        raise busy(what) from None
 
 
 def state_of(request: web.Request) -> ApiState:
@@ -370,11 +382,12 @@ async def ask(request: web.Request) -> web.StreamResponse:
     turn = UserTurn(conversation_id=body.conversation_id or f"api-{new_id()}", text=body.text,
                     source="api", reply_to=state.actor_name)  # fmt: skip
     queue = state.router.expect(turn.turn_id)
-    try:
-        supervisors.tell(DIALOGUE_NAME, turn)
-    except (supervisors.NoProcError, pykka.ActorDeadError):
+    outcome = supervisors.cast(DIALOGUE_NAME, turn)
+    if outcome != "ok":
         state.router.forget(turn.turn_id)
-        raise ApiError(503, "the dialogue actor is not running; see GET /status") from None
+        if outcome == "busy":
+            raise busy("the dialogue actor")
+        raise ApiError(503, "the dialogue actor is not running; see GET /status")
     deadline = time.monotonic() + state.config.api.ask_timeout
     response: web.StreamResponse | None = None
     try:
@@ -420,10 +433,11 @@ async def say(request: web.Request) -> web.Response:
     turn_id = new_id()
     done = TurnDone(turn_id=turn_id, conversation_id=f"api-say-{turn_id}", source="api",
                     text="", reply=body.text, times=StageTimes())  # fmt: skip
-    try:
-        supervisors.tell(TTS_NAME, done)
-    except (supervisors.NoProcError, pykka.ActorDeadError):
-        raise ApiError(503, "speech is not available: the tts actor just stopped") from None
+    outcome = supervisors.cast(TTS_NAME, done)
+    if outcome == "busy":
+        raise busy("the tts actor")
+    if outcome == "noproc":
+        raise ApiError(503, "speech is not available: the tts actor just stopped")
     return json_response({"turn_id": turn_id, "accepted": True}, 202)
 
 

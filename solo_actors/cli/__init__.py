@@ -30,7 +30,7 @@ from solo_actors.config import ConfigError, load_config
 
 EXIT_CONFIG_ERROR = 2
 COMMAND_MODULES = (
-        run_cmd,
+    run_cmd,
     config_cmd,
     models_cmd,
     chat_cmd,

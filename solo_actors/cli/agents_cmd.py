@@ -137,7 +137,7 @@ def wait_memory_ready(timeout: float) -> str | None:
     while time.monotonic() < deadline:
         try:
             status = supervisors.ask(MEMORY_NAME, GetMemoryStatus(), timeout=ASK_TIMEOUT)
-        except pykka.Timeout:
+        except (pykka.Timeout, supervisors.BusyError):
             continue  # busy loading on a loaded machine: ask again until the deadline
         except (supervisors.NoProcError, pykka.ActorDeadError):
             return "it stopped"

@@ -21,13 +21,16 @@ MARKS = {"pass": "ok  ", "warn": "warn", "fail": "FAIL"}
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     doctor = subparsers.add_parser(
-        "doctor", parents=[common], help="check this machine: CPU, builds, each model runtime, audio, port, disk"
+        "doctor",
+        parents=[common],
+        help="check this machine: CPU, builds, each model runtime, audio, port, disk",
     )
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
     doctor.add_argument(
         "--only",
         metavar="CHECKS",
-        help="comma-separated checks to run: cpu, llama, llm, stt, tts, wake, gpu, audio, api, disk, versions",
+        help="comma-separated checks to run: cpu, llama, llm, stt, tts, wake, gpu, audio, api, "
+        "disk, versions",
     )
     doctor.set_defaults(handler=run_doctor)
 

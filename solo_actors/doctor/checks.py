@@ -63,7 +63,9 @@ def run_probe(name: str, role: str, *args: str, backtrace: bool = True) -> Probe
     if result is not None:
         return ProbeResult(name, bool(result.get("ok")), str(result.get("detail", "")))
     tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    return ProbeResult(name, False, f"exited {done.returncode} while {last_stage or 'starting'}: {tail}")
+    return ProbeResult(
+        name, False, f"exited {done.returncode} while {last_stage or 'starting'}: {tail}"
+    )
 
 
 def native_frame(command: list[str]) -> str | None:

@@ -96,19 +96,28 @@ def cmake_args(cpu: Cpu, *, conservative: bool = False) -> list[str]:
         args += [f"-D{option}={'ON' if flag in usable else 'OFF'}" for flag, option in X86_OPTIONS]
         args += [f"-D{option}=OFF" for option in X86_ALWAYS_OFF]
     elif cpu.arch == "aarch64":
-        extensions = [] if conservative else [ext for flag, ext in ARM_EXTENSIONS if flag in cpu.flags]
-        args.append("-DGGML_CPU_ARM_ARCH=" + "+".join(["armv8.2-a" if extensions else "armv8-a", *extensions]))
+        extensions = (
+            [] if conservative else [ext for flag, ext in ARM_EXTENSIONS if flag in cpu.flags]
+        )
+        args.append(
+            "-DGGML_CPU_ARM_ARCH="
+            + "+".join(["armv8.2-a" if extensions else "armv8-a", *extensions])
+        )
     return args
 
 
 def main(argv: list[str]) -> int:
     """`python -m solo_actors.doctor.cpu cmake-args [--conservative]` prints the flags."""
     if not argv or argv[0] not in ("cmake-args", "describe"):
-        print("usage: python -m solo_actors.doctor.cpu cmake-args [--conservative] | describe", file=sys.stderr)
+        print(
+            "usage: python -m solo_actors.doctor.cpu cmake-args [--conservative] | describe",
+            file=sys.stderr,
+        )
         return 2
     cpu = this_cpu()
     if argv[0] == "describe":
-        print(f"{cpu.arch} {cpu.model or '(unknown model)'}{' (has AMX, built without it)' if cpu.has_amx else ''}")
+        amx = " (has AMX, built without it)" if cpu.has_amx else ""
+        print(f"{cpu.arch} {cpu.model or '(unknown model)'}{amx}")
         return 0
     print(" ".join(cmake_args(cpu, conservative="--conservative" in argv[1:])))
     return 0

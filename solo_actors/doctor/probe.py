@@ -62,7 +62,9 @@ def probe_tts(path: str, provider: str = "CPUExecutionProvider") -> str:
     stage(f"loading {path} with {provider}")
     voice = PiperVoice.load(path)
     if provider != "CPUExecutionProvider":
-        voice.session = onnxruntime.InferenceSession(path, providers=[provider, "CPUExecutionProvider"])
+        voice.session = onnxruntime.InferenceSession(
+            path, providers=[provider, "CPUExecutionProvider"]
+        )
     stage("synthesising")
     samples = sum(len(chunk.audio_int16_array) for chunk in voice.synthesize("Hello."))
     if samples == 0:
@@ -100,7 +102,10 @@ PROBES: dict[str, Callable[..., str]] = {
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in PROBES:
-        print(f"usage: python -m solo_actors.doctor.probe {{{'|'.join(PROBES)}}} ARG...", file=sys.stderr)
+        print(
+            f"usage: python -m solo_actors.doctor.probe {{{'|'.join(PROBES)}}} ARG...",
+            file=sys.stderr,
+        )
         return 2
     try:
         detail = PROBES[argv[0]](*argv[1:])

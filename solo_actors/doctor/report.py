@@ -70,7 +70,9 @@ def llama_build_check(config: Config) -> Finding:
     try:
         version = metadata.version("llama-cpp-python")
     except metadata.PackageNotFoundError:
-        return Finding("llama.cpp build", "fail", "llama-cpp-python is not installed", "run `make setup`")
+        return Finding(
+            "llama.cpp build", "fail", "llama-cpp-python is not installed", "run `make setup`"
+        )
     flags = LLAMA_BUILD_FILE.read_text().strip() if LLAMA_BUILD_FILE.exists() else ""
     if not flags:
         return Finding(
@@ -79,8 +81,14 @@ def llama_build_check(config: Config) -> Finding:
             f"{version}, built outside scripts/install-llama.sh (flags unknown)",
             "reinstall with `make clean setup` for a build whose flags Solo chose",
         )
-    on = [arg.removeprefix("-DGGML_").removesuffix("=ON") for arg in flags.split() if arg.endswith("=ON")]
-    return Finding("llama.cpp build", "pass", f"{version}: {' '.join(on) or 'baseline'} (no AMX, not native)")
+    on = [
+        arg.removeprefix("-DGGML_").removesuffix("=ON")
+        for arg in flags.split()
+        if arg.endswith("=ON")
+    ]
+    return Finding(
+        "llama.cpp build", "pass", f"{version}: {' '.join(on) or 'baseline'} (no AMX, not native)"
+    )
 
 
 def _from_probe(result: ProbeResult, fix: str) -> Finding:
@@ -150,13 +158,18 @@ def audio_check(config: Config) -> Finding:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["sounddevice failed"])[-1]
         return Finding(
-            "audio devices", "warn", last,
-            "install libportaudio2 (scripts/system-deps.sh); without audio use --text, --input or the API",
+            "audio devices",
+            "warn",
+            last,
+            "install libportaudio2 (scripts/system-deps.sh); "
+            "without audio use --text, --input or the API",
         )
     inputs, outputs = (int(n) for n in done.stdout.split())
     if not inputs or not outputs:
         return Finding(
-            "audio devices", "warn", f"{inputs} input, {outputs} output devices",
+            "audio devices",
+            "warn",
+            f"{inputs} input, {outputs} output devices",
             "no sound card: use `--text`, `--input FILE --output-dir DIR` or the API",
         )
     return Finding("audio devices", "pass", f"{inputs} input, {outputs} output devices")
@@ -173,9 +186,13 @@ def api_port_check(config: Config) -> Finding:
         except OSError as error:
             url = config.solo.var_path("api", "url")
             if url.exists():
-                return Finding("api port", "pass", f"{host}:{port} in use, by Solo ({url.read_text().strip()})")
+                return Finding(
+                    "api port", "pass", f"{host}:{port} in use, by Solo ({url.read_text().strip()})"
+                )
             return Finding(
-                "api port", "fail", f"{host}:{port} cannot be bound: {error.strerror}",
+                "api port",
+                "fail",
+                f"{host}:{port} cannot be bound: {error.strerror}",
                 "another program holds it: set [api] port",
             )
     return Finding("api port", "pass", f"{host}:{port} is free")
@@ -187,7 +204,9 @@ def disk_check(config: Config) -> Finding:
     free = shutil.disk_usage(existing).free
     detail = f"{free / 1024**3:.1f} GiB free under {var}"
     if free < DISK_FAIL_BYTES:
-        return Finding("disk", "fail", detail, "free space: the store, logs and memories write there")
+        return Finding(
+            "disk", "fail", detail, "free space: the store, logs and memories write there"
+        )
     if free < DISK_WARN_BYTES:
         return Finding("disk", "warn", detail, "less than 4 GiB left for turns, logs and backups")
     return Finding("disk", "pass", detail)
@@ -207,12 +226,17 @@ def gpu_check(config: Config) -> Finding:
     from solo_actors.voice.devices import cuda_available
 
     cuda = cuda_available()
-    wants = config.llm.gpu_layers != 0 or "cuda" in (config.voice.stt.device, config.voice.tts.device)
+    wants = config.llm.gpu_layers != 0 or "cuda" in (
+        config.voice.stt.device,
+        config.voice.tts.device,
+    )
     if not cuda:
         if wants:
             return Finding(
-                "gpu", "fail", "the config asks for CUDA, but no CUDA device is usable",
-                "set [llm] gpu_layers = 0 and devices to \"auto\", or install the driver",
+                "gpu",
+                "fail",
+                "the config asks for CUDA, but no CUDA device is usable",
+                'set [llm] gpu_layers = 0 and devices to "auto", or install the driver',
             )
         return Finding("gpu", "pass", "no CUDA device; everything runs on the CPU")
     return Finding("gpu", "pass", f"CUDA present; llm gpu_layers={config.llm.gpu_layers}")

@@ -18,7 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def smallest_llm_on_disk(models_dir: Path = REPO_ROOT / "models") -> Path | None:
     catalog = load_catalog(models_dir / "catalog.toml")
-    llms = [asset for asset in catalog.models if asset.role == "llm" and isinstance(asset, FileAsset)]
+    llms = [
+        asset for asset in catalog.models if asset.role == "llm" and isinstance(asset, FileAsset)
+    ]
     for asset in sorted(llms, key=lambda asset: asset.size):
         path = models_dir / asset.entry
         if path.is_file():
@@ -29,7 +31,10 @@ def smallest_llm_on_disk(models_dir: Path = REPO_ROOT / "models") -> Path | None
 def main() -> int:
     path = smallest_llm_on_disk()
     if path is None:
-        print("llama.cpp self-check: no LLM on disk; run `solo models pull --defaults`", file=sys.stderr)
+        print(
+            "llama.cpp self-check: no LLM on disk; run `solo models pull --defaults`",
+            file=sys.stderr,
+        )
         return 1
     result = run_probe("llama.cpp self-check", "llm", str(path))
     if result.ok:

@@ -29,7 +29,6 @@ from typing import Any
 
 import msgspec
 import numpy as np
-import pykka
 
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.llm.cache import CachedReply, ResponseCache, cache_key
@@ -60,7 +59,7 @@ from solo_actors.messages import (
 )
 from solo_actors.models import resolve_model
 from solo_actors.specs import worker_spec
-from supervisors import ChildSpec, SupervisedActor, tell
+from supervisors import ChildSpec, SupervisedActor, cast
 
 LLMEvent = LLMToken | LLMDone | LLMError
 Sink = Callable[[LLMEvent], None]
@@ -503,11 +502,10 @@ class LLMActor(SupervisedActor):
         if sink is not None:
             sink(event)
         if request.reply_to is not None:
-            try:
-                tell(request.reply_to, event)
-            except pykka.ActorDeadError:
-                # The receiver is down (maybe restarting); its supervisor handles that.
-                self.log.debug("reply_to not running", reply_to=request.reply_to)
+            # A receiver that is down (maybe restarting) is its supervisor's business.
+            outcome = cast(request.reply_to, event)
+            if outcome != "ok":
+                self.log.debug("reply not delivered", reply_to=request.reply_to, why=outcome)
 
     def _publish(self, reply: LLMDone | LLMError) -> None:
         self._counts["requests"] += 1

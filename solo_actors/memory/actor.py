@@ -16,13 +16,11 @@ actor answers from its first moment: recalls meanwhile return no memories and sa
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import msgspec
-import pykka
 
 import supervisors
 from solo_actors.config import Config
@@ -255,8 +253,7 @@ class MemoryActor(supervisors.SupervisedActor):
 
     def _tell_built(self, _built: Future[None]) -> None:
         """On the helper thread: wake the actor (unless it stopped, and waited, meanwhile)."""
-        with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(_IndexBuilt())
+        supervisors.cast(self.actor_ref, _IndexBuilt())
 
     def _finish_build(self) -> None:
         """Wait for a running index build (if any) and log how it ended."""

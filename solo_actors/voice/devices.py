@@ -52,7 +52,7 @@ def onnx_providers(device: Device) -> list[str]:
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     if device == "cuda":
         raise RuntimeError(
-            "[voice.tts] device = \"cuda\" but onnxruntime has no CUDA provider: "
-            "install onnxruntime-gpu, or set device = \"auto\""
+            '[voice.tts] device = "cuda" but onnxruntime has no CUDA provider: '
+            'install onnxruntime-gpu, or set device = "auto"'
         )
     return ["CPUExecutionProvider"]

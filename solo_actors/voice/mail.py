@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pykka
-
 import supervisors
 from solo_actors.logs import get_logger
 from solo_actors.messages import StageTimes, TurnDone, TurnSource
@@ -24,13 +22,12 @@ log = get_logger(f"solo/{VOICE}")
 
 
 def send(name: str, message: Any) -> bool:
-    """Tell `name` the message; False (logged) if nothing runs under that name just now."""
-    try:
-        supervisors.tell(name, message)
-    except (supervisors.NoProcError, pykka.ActorDeadError):
-        log.warning("receiver not running", receiver=name, message=type(message).__name__)
-        return False
-    return True
+    """Tell `name` the message; False (logged) if nothing runs under that name just now, or
+    its mailbox is full."""
+    outcome = supervisors.cast(name, message)
+    if outcome != "ok":
+        log.warning("not delivered", receiver=name, message=type(message).__name__, why=outcome)
+    return outcome == "ok"
 
 
 def fail_turn(

@@ -51,9 +51,9 @@ from solo_actors.models import resolve_model
 from solo_actors.spoken_text import first_chunk, sentences
 from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
 from solo_actors.voice.barge import BargeInMailbox, opened_at
+from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
-from solo_actors.voice.devices import Device, onnx_providers
 
 UNSPOKEN = re.compile(r"[*_`#>|~\[\]]+")
 """Markdown that small models like to write and that should not be read out."""

@@ -17,13 +17,13 @@ model name\t: Intel(R) Xeon(R) Platinum 8480+
 flags\t\t: fpu sse sse2 ssse3 fma sse4_1 sse4_2 avx f16c bmi1 avx2 bmi2 avx512f avx512dq avx512cd avx512bw avx512vl avx_vnni avx512_bf16 avx512vbmi avx512_vnni amx_bf16 amx_tile amx_int8
 processor\t: 1
 flags\t\t: fpu
-"""
+"""  # noqa: E501
 
 AARCH64 = """processor\t: 0
 BogoMIPS\t: 243.75
 Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp i8mm
 CPU implementer\t: 0x41
-"""
+"""  # noqa: E501
 
 
 def flags_of(args: list[str]) -> dict[str, str]:
@@ -44,7 +44,13 @@ def test_avx512_amx_machine_keeps_avx512_and_vnni_but_never_amx() -> None:
     assert cpu.has_amx and cpu.model.startswith("Intel(R) Xeon(R) Platinum")
     flags = flags_of(cmake_args(cpu))
     assert flags["GGML_NATIVE"] == "OFF"
-    for option in ("GGML_AVX512", "GGML_AVX512_VNNI", "GGML_AVX512_VBMI", "GGML_AVX512_BF16", "GGML_AVX_VNNI"):
+    for option in (
+        "GGML_AVX512",
+        "GGML_AVX512_VNNI",
+        "GGML_AVX512_VBMI",
+        "GGML_AVX512_BF16",
+        "GGML_AVX_VNNI",
+    ):
         assert flags[option] == "ON", option
     for option in ("GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16"):
         assert flags[option] == "OFF", option
@@ -67,4 +73,7 @@ def test_aarch64_gets_neon_extensions_and_no_x86_flag() -> None:
     assert cpu.arch == "aarch64"
     args = cmake_args(cpu)
     assert args == ["-DGGML_NATIVE=OFF", "-DGGML_CPU_ARM_ARCH=armv8.2-a+dotprod+fp16+i8mm"]
-    assert cmake_args(cpu, conservative=True) == ["-DGGML_NATIVE=OFF", "-DGGML_CPU_ARM_ARCH=armv8-a"]
+    assert cmake_args(cpu, conservative=True) == [
+        "-DGGML_NATIVE=OFF",
+        "-DGGML_CPU_ARM_ARCH=armv8-a",
+    ]

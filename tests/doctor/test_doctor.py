@@ -15,10 +15,17 @@ from solo_actors.doctor import checks
 from solo_actors.doctor.checks import run_probe
 
 REPO = Path(__file__).resolve().parents[2]
-SEGFAULT = [sys.executable, "-c", "import sys, ctypes; print('stage: decoding', file=sys.stderr, flush=True); ctypes.string_at(0)"]
+SEGFAULT = [
+    sys.executable,
+    "-c",
+    "import sys, ctypes; print('stage: decoding', file=sys.stderr, flush=True); "
+    "ctypes.string_at(0)",
+]
 
 
-def test_a_crashing_runtime_is_named_with_its_signal_and_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crashing_runtime_is_named_with_its_signal_and_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(checks, "probe_command", lambda role, *args: SEGFAULT)
     result = run_probe("llm decode", "llm", "model.gguf")
     assert not result.ok
@@ -35,7 +42,9 @@ def test_doctor_exits_1_and_says_why_when_the_llm_runtime_crashes(
     from solo_actors.cli.doctor_cmd import run_doctor
 
     real = checks.probe_command
-    monkeypatch.setattr(checks, "probe_command", lambda role, *a: SEGFAULT if role == "llm" else real(role, *a))
+    monkeypatch.setattr(
+        checks, "probe_command", lambda role, *a: SEGFAULT if role == "llm" else real(role, *a)
+    )
 
     class Args:
         json = False
@@ -52,9 +61,18 @@ def test_doctor_exits_1_and_says_why_when_the_llm_runtime_crashes(
 
 def test_doctor_passes_on_this_machine_with_the_real_models(tmp_path: Path) -> None:
     """The command a user runs: every model runtime tried in a subprocess, JSON out."""
-    env = {"SOLO_PROFILE": "test", "SOLO__SOLO__VAR_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"}
+    env = {
+        "SOLO_PROFILE": "test",
+        "SOLO__SOLO__VAR_DIR": str(tmp_path / "var"),
+        "PATH": "/usr/bin:/bin",
+    }
     done = subprocess.run(
-        [sys.executable, "run.py", "doctor", "--json"], cwd=REPO, capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, "run.py", "doctor", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     findings = {finding["name"]: finding for finding in json.loads(done.stdout)}
     for name in ("llm decode", "stt transcribe", "tts synthesize", "wake word"):
