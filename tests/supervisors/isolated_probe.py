@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from supervisors import NORMAL, SupervisedActor, ask, tell
+from supervisors import NORMAL, Down, SupervisedActor, ask, tell
 
 
 class Probe(SupervisedActor):
@@ -76,6 +76,8 @@ class Probe(SupervisedActor):
                 return threading.active_count()
             case ["bad_reply"]:
                 return object()  # the codec cannot encode it
+            case Down(name=name, reason=reason):
+                tell("witness", ["down", name, reason.kind])  # a monitor's Down crossed over
             case _:
                 raise ValueError(f"unknown command {message!r}")
         return None

@@ -27,11 +27,13 @@ from supervisors import (
     MsgspecCodec,
     ProcessOptions,
     RingBufferSink,
+    Down,
     StartError,
     SupervisedActor,
     SupervisorRef,
     SupFlags,
     ask,
+    monitor,
     tell,
     whereis,
 )
@@ -218,6 +220,30 @@ def test_a_sigkill_from_outside_is_killed(
     assert reason.kind == "killed"
     assert "SIGKILL" in reason.detail
     restarted_pid(pid)
+
+
+def test_a_monitor_of_an_isolated_actor_hears_its_process_die(
+    tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
+) -> None:
+    tree()
+    pid = probe_pid()
+    ref = monitor("probe", whereis("witness"))  # type: ignore[arg-type]
+    os.kill(pid, signal.SIGKILL)
+    down = heard.get(timeout=TIMEOUT)
+    assert isinstance(down, Down) and down.ref == ref and down.name == "probe"
+    assert down.reason.kind == "killed" and "SIGKILL" in down.reason.detail
+    restarted_pid(pid)
+
+
+def test_an_isolated_actor_can_be_told_a_down(
+    tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
+) -> None:
+    """The Down crosses the pipe like any message: every MsgspecCodec carries it."""
+    tree()
+    monitor("witness", whereis("probe"))  # type: ignore[arg-type]
+    whereis("witness").lifecycle.kill()  # type: ignore[union-attr]
+    # The probe, in its process, got the Down and tells "witness": the restarted one.
+    assert heard.get(timeout=TIMEOUT) == ["down", "witness", "killed"]
 
 
 @pytest.mark.parametrize(("code", "kind"), [(0, "normal"), (3, "crash")], ids=["code-0", "code-3"])
