@@ -609,6 +609,8 @@ class Supervisor(SupervisedActor):
                 (c for c in self._children.values() if c.ref is not None and c.ref is target),
                 None,
             )
+            if child is None and not target.is_alive():
+                return None  # already dead, so already terminated: OTP answers ok too
         else:
             child = self._children.get(target) if isinstance(target, str) else None
         if child is None:
