@@ -56,8 +56,11 @@ llama: $(INSTALLED)
 selfcheck: llama models
 	@scripts/llama-selfcheck.sh $(PY) '$(LLAMA_REQUIREMENT)'
 
+# ruff (lint and format) everywhere; mypy --strict on the supervisors library.
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict supervisors
 
 bench: setup
 	@for bench in bench/bench_*.py; do echo "==> $$bench"; $(PY) $$bench; done

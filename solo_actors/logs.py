@@ -101,8 +101,9 @@ def configure_logging(config: LogConfig, stream: TextIO | None = None) -> None:
     # Library records are filtered here, before formatting: structlog's DropEvent only works
     # inside structlog's own chain. Structlog's records (msg is its event dict) passed already.
     handler.addFilter(
-        lambda record: isinstance(record.msg, dict)
-        or record.levelno >= level_filter.threshold(record.name)
+        lambda record: (
+            isinstance(record.msg, dict) or record.levelno >= level_filter.threshold(record.name)
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

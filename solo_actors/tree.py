@@ -45,9 +45,7 @@ def root_flags(config: Config) -> supervisors.SupFlags:
     )
 
 
-def root_children(
-    config: Config, options: RunOptions | None = None
-) -> list[supervisors.ChildSpec]:
+def root_children(config: Config, options: RunOptions | None = None) -> list[supervisors.ChildSpec]:
     """The root's children; `options` says where voice input comes from and replies go."""
     children = [
         worker_spec(config, REPORTS_NAME, ReportsActor),

@@ -26,6 +26,7 @@ import logging
 import os
 import queue
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pykka
@@ -120,7 +121,7 @@ class SupervisedActor(pykka.ThreadingActor):
     @property
     def actor_ref(self) -> SupervisedRef[Self]:
         """The actor's ``SupervisedRef``."""
-        return self._actor_ref
+        return self._actor_ref  # type: ignore[return-value]  # pykka types it ActorRef
 
     def publish_figures(self, **values: Figure) -> None:
         """Publish figures (e.g. ``tokens_per_s=42.0``) for ``status()``.
@@ -182,7 +183,7 @@ class SupervisedActor(pykka.ThreadingActor):
             if lifecycle.exit_request is not None:
                 break
             message = envelope.message
-            receive = handle
+            receive: Callable[[Any], Any] = handle
             if isinstance(message, _CONTROL):
                 if isinstance(message, ExitSignal):
                     return message.reason, None

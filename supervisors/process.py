@@ -173,7 +173,7 @@ class ProcessRef(SupervisedRef["ProcessActor"]):
         link = self.lifecycle.link
         return None if link is None else link.pid
 
-    def proxy(self) -> NoReturn:  # type: ignore[override]
+    def proxy(self) -> NoReturn:
         raise TypeError(
             f"{self} runs in its own process (isolation='process'): send it messages with "
             "tell/ask; a proxy cannot reach its methods"

@@ -168,11 +168,13 @@ class _Host:
             default_registry.register(name, ref)
         self.ref = ref
         self.channel.send(Started(os.getpid()))
+
         # Told by a monitor, so the parent hears of the exit before the failed ask's reply
         # and can answer every ask waiting after its supervisor knows, as in one process.
-        lifecycle.monitor(
-            lambda reason: self.channel.send(Exited(reason, lifecycle.traceback, started=True))
-        )
+        def announce(reason: ExitReason) -> None:
+            self.channel.send(Exited(reason, lifecycle.traceback, started=True))
+
+        lifecycle.monitor(announce)
         lifecycle.wait()
         _exit(0)
 
@@ -223,7 +225,8 @@ class _Host:
             ref = self.ref
             if ref is None:
                 _exit(0)  # stopped before it even started
-            ref.lifecycle.signal_exit(frame.reason)
+            else:
+                ref.lifecycle.signal_exit(frame.reason)
 
     def _deliver(self, frame: Tell | Ask) -> None:
         ref = self.ref

@@ -84,31 +84,31 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
         return self.supervisor if self.child_id is None else f"{self.supervisor}/{self.child_id}"
 
 
-class StartReport(Report, tag="start"):
+class StartReport(Report, tag="start", frozen=True):
     """A child started."""
 
 
-class ExitReport(Report, tag="exit"):
+class ExitReport(Report, tag="exit", frozen=True):
     """A child exited by itself."""
 
 
-class RestartReport(Report, tag="restart"):
+class RestartReport(Report, tag="restart", frozen=True):
     """The supervisor is restarting a child (and, by strategy, its siblings)."""
 
 
-class ShutdownReport(Report, tag="shutdown"):
+class ShutdownReport(Report, tag="shutdown", frozen=True):
     """The supervisor stopped a child."""
 
 
-class StartErrorReport(Report, tag="start_error"):
+class StartErrorReport(Report, tag="start_error", frozen=True):
     """A child failed to start."""
 
 
-class HungReport(Report, tag="hung"):
+class HungReport(Report, tag="hung", frozen=True):
     """A child missed its heartbeat deadline and is being killed."""
 
 
-class EscalationReport(Report, tag="escalation"):
+class EscalationReport(Report, tag="escalation", frozen=True):
     """Restart intensity exceeded: the supervisor stops and exits."""
 
 

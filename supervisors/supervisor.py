@@ -591,8 +591,9 @@ class Supervisor(SupervisedActor):
             spec = spec_or_args
             existing = self._children.get(spec.id)
             if existing is not None:
-                code = "already_present" if existing.ref is None else "already_started"
-                return SupervisorError(code, spec.id)
+                if existing.ref is None:
+                    return SupervisorError("already_present", spec.id)
+                return SupervisorError("already_started", spec.id)
         child = Child(spec)
         failure = self._start(child, "dynamic")
         if failure is not None:

@@ -130,7 +130,8 @@ _decode_frame = msgspec.msgpack.Decoder(Frame).decode
 
 
 def decode_frame(data: bytes) -> Frame:
-    return _decode_frame(data)
+    frame: Frame = _decode_frame(data)
+    return frame
 
 
 class RemoteError(Exception):

@@ -36,8 +36,11 @@ _decoder = msgspec.json.Decoder(supervisors.AnyReport)
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     log = subparsers.add_parser("log", parents=[common], help="read the supervisor report log")
     log.add_argument("--actor", metavar="PATH", help="a tree path (solo/voice) or child id (llm)")
-    log.add_argument("--kind", choices=QUERY_KINDS,
-                     help="crash = abnormal exit, failed start or hang; stop = shutdown")
+    log.add_argument(
+        "--kind",
+        choices=QUERY_KINDS,
+        help="crash = abnormal exit, failed start or hang; stop = shutdown",
+    )
     log.add_argument("--since", metavar="WHEN", help="epoch seconds or a duration: 90s, 10m, 2h")
     log.add_argument("--limit", type=int, default=200, help="the last N matching (default 200)")
     log.add_argument("--follow", "-f", action="store_true", help="keep printing new reports")
@@ -62,7 +65,7 @@ def show_log(args: argparse.Namespace, config: Config) -> int:
                              actor=args.actor, since=since)  # fmt: skip
     shown = select_reports(reports, kind=args.kind)
     out = sys.stdout
-    for report in shown[-args.limit:] if args.limit > 0 else []:
+    for report in shown[-args.limit :] if args.limit > 0 else []:
         print_report(report, args.json, out)
     if not args.json:
         print_summary(reports, out)

@@ -223,7 +223,8 @@ def list_models(args: argparse.Namespace, config: Config) -> int:
             entry.catalog_id or display_path(entry.path),
             entry.role or "",
             "yes" if entry.default else "",
-            entry.status if entry.status == "missing" or not entry.problem
+            entry.status
+            if entry.status == "missing" or not entry.problem
             else f"{entry.status}: {entry.problem}",
             _megabytes(entry.size),
             (gguf.architecture or "") if gguf else "",

@@ -21,10 +21,12 @@ TIMEOUT = 5.0
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    status = subparsers.add_parser("status", parents=[common],
-                                   help="print the live supervision tree of the running assistant")
-    status.add_argument("--token",
-                        help="API token (default: $SOLO_TOKEN, else the admin token file)")
+    status = subparsers.add_parser(
+        "status", parents=[common], help="print the live supervision tree of the running assistant"
+    )
+    status.add_argument(
+        "--token", help="API token (default: $SOLO_TOKEN, else the admin token file)"
+    )
     status.add_argument("--json", action="store_true", help="print GET /status as JSON")
     status.set_defaults(handler=show_status)
 

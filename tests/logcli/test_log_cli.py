@@ -19,8 +19,7 @@ from solo_actors.reports import CURRENT_FILE
 from tests.conftest import ConfigFactory, config_environment
 
 BOOM = (
-    'Traceback (most recent call last):\n  File "stt.py", line 9, in on_receive\n'
-    "ValueError: boom\n"
+    'Traceback (most recent call last):\n  File "stt.py", line 9, in on_receive\nValueError: boom\n'
 )
 NOW = time.time()
 
@@ -96,7 +95,7 @@ def test_escalations_are_shown_as_a_tree(
     config: Config, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = solo_log(config, capsys, "--actor", "solo/voice")
-    tree = out[out.index("escalation:"):].splitlines()
+    tree = out[out.index("escalation:") :].splitlines()
     assert "solo/voice gave up" in tree[1]
     assert "stt kept failing (crash: ValueError: boom)" in tree[1]
     assert tree[2].strip() == "└── solo restarted voice (restarts=1)"

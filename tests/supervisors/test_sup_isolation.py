@@ -23,11 +23,11 @@ from process_checks import child_processes, gone
 from supervisors import (
     ActorExitedError,
     ChildSpec,
+    Down,
     ExitReason,
     MsgspecCodec,
     ProcessOptions,
     RingBufferSink,
-    Down,
     StartError,
     SupervisedActor,
     SupervisorRef,
