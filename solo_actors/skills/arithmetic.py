@@ -29,9 +29,13 @@ _TOKEN = re.compile(
     + "|".join(re.escape(o) + (r"\b" if o[-1].isalpha() else "") for o in _OPERATORS)
     + rf"|(?:{NUMBER_WORD}|and|point)\b)"
 )
-MATH_PATTERN = r"(?:\(\s*)*(?:(?:minus|negative|(?:the\s+)?square\s+root\s+of)\s+)*[\d(a-z][-\w .()+*/^%]*?"
+MATH_PATTERN = (
+    r"(?:\(\s*)*(?:(?:minus|negative|(?:the\s+)?square\s+root\s+of)\s+)*"
+    r"[\d(a-z][-\w .()+*/^%]*?"
+)
 """What an ``{expr:math}`` slot may span; `parse_expression` decides whether it is one."""
 MAX_EXPONENT = 1000
+_NUMBER_TOKEN = re.compile(rf"\d+(?:\.\d+)?|{NUMBER_WORD}")
 
 
 def tokens(text: str) -> list[str | float]:
@@ -50,7 +54,7 @@ def tokens(text: str) -> list[str | float]:
     out: list[str | float] = []
     words: list[str] = []
     for token in [*raw, ""]:
-        number_like = token in ("and", "point") or re.fullmatch(rf"\d+(?:\.\d+)?|{NUMBER_WORD}", token)
+        number_like = token in ("and", "point") or re.fullmatch(_NUMBER_TOKEN, token)
         if number_like and token:
             words.append(token)
             continue

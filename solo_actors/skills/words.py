@@ -29,7 +29,8 @@ FRACTIONS = {"half": 0.5, "quarter": 0.25}
 NEGATIVE = ("minus", "negative")
 DIGITS = r"\d+(?:\.\d+)?"
 NUMBER_WORD = "|".join(sorted([*ONES, *SCALES], key=len, reverse=True))
-NUMBER = rf"(?:{DIGITS}|(?:{NUMBER_WORD})(?:\s+(?:and\s+)?(?:{NUMBER_WORD}))*(?:\s+point(?:\s+(?:{NUMBER_WORD}))+)?)"
+_WORDS = rf"(?:{NUMBER_WORD})(?:\s+(?:and\s+)?(?:{NUMBER_WORD}))*"
+NUMBER = rf"(?:{DIGITS}|{_WORDS}(?:\s+point(?:\s+(?:{NUMBER_WORD}))+)?)"
 """Digits, or number words ("twenty five", "one hundred and five", "two point five")."""
 
 UNIT_SECONDS = {
@@ -47,9 +48,11 @@ CONTRACTIONS = {
     "that's": "that is", "there's": "there is", "i'm": "i am", "let's": "let us",
     "o'clock": "oclock", "o clock": "oclock", "a.m.": "am", "p.m.": "pm", "a m": "am",
     "p m": "pm", "%": " percent", "°": " degrees ", "&": " and ", "+": " plus ",
-    "×": " times ", "÷": " divided by ",
+    "\u00d7": " times ", "÷": " divided by ",
 }  # fmt: skip
-_CONTRACTION = re.compile("|".join(re.escape(k) for k in sorted(CONTRACTIONS, key=len, reverse=True)))
+_CONTRACTION = re.compile(
+    "|".join(re.escape(k) for k in sorted(CONTRACTIONS, key=len, reverse=True))
+)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _PUNCTUATION = re.compile(r"[!?,;\"“”]|\.(?!\d)|(?<!\w)'|'(?!\w)")
@@ -164,7 +167,8 @@ class ClockTime(msgspec.Struct, frozen=True):
     meridiem: bool = True
 
     def __str__(self) -> str:
-        return f"{self.hour:02d}:{self.minute:02d}" if self.meridiem else f"{self.hour}:{self.minute:02d}"
+        hour = f"{self.hour:02d}" if self.meridiem else str(self.hour)
+        return f"{hour}:{self.minute:02d}"
 
 
 MORNING = ("am", "in the morning")
@@ -179,7 +183,7 @@ CLOCK = (
 
 
 def parse_clock(text: str) -> ClockTime:
-    """"7", "7 am", "7:30", "seven thirty pm", "half past six", "quarter to eight", "noon"."""
+    """ "7", "7 am", "7:30", "seven thirty pm", "half past six", "quarter to eight", "noon"."""
     if text in ("noon", "midday"):
         return ClockTime(12, 0)
     if text == "midnight":
@@ -194,7 +198,8 @@ def parse_clock(text: str) -> ClockTime:
     if relative:
         amount, direction, text = relative.groups()
         amount = amount.removeprefix("a ")
-        offset = 30 if amount == "half" else 15 if amount == "quarter" else int(parse_number(amount))
+        named = {"half": 30, "quarter": 15}
+        offset = named[amount] if amount in named else int(parse_number(amount))
         offset = -offset if direction == "to" else offset
     if ":" in text:
         hour_text, minute_text = text.split(":")
@@ -222,7 +227,10 @@ def parse_clock(text: str) -> ClockTime:
     return ClockTime(hour, minute, meridiem is not None or hour > 12 or hour == 0)
 
 
-DAY = rf"(?:today|tonight|tomorrow|(?:the\s+)?day\s+after\s+tomorrow|(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)}))"
+DAY = (
+    r"(?:today|tonight|tomorrow|(?:the\s+)?day\s+after\s+tomorrow|"
+    rf"(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)}))"
+)
 
 
 def parse_day(text: str) -> str:
@@ -241,7 +249,8 @@ class SlotKind:
 
 
 def duration_kind() -> SlotKind:
-    part = rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?(?:(?:{NUMBER}|half|quarter|a|an|and|of)\s+)*(?:{TIME_UNIT})"
+    sign = rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?"
+    part = rf"{sign}(?:(?:{NUMBER}|half|quarter|a|an|and|of)\s+)*(?:{TIME_UNIT})"
     tail = r"(?:\s+and\s+a\s+half)?"
     return SlotKind(rf"{part}(?:\s+(?:and\s+)?{part})*{tail}", parse_duration)
 
