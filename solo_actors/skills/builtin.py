@@ -356,11 +356,6 @@ class SkillBook:
     # -- numbers ----------------------------------------------------------------------------
 
     def calculate(self, match: SkillMatch, now: float) -> Answer:
-        if "n" in match.slots:  # "the square root of 2"
-            value = float(match.slots["n"])
-            if value < 0:
-                return refuse("Sorry, a negative number has no real square root.")
-            return Answer(f"It's {spoken_number(round(value**0.5, 4))}.")
         return Answer(f"It's {spoken_number(float(match.slots['expr']))}.")
 
     def convert(self, match: SkillMatch, now: float) -> Answer:

@@ -116,7 +116,8 @@ class _Compiler:
                 raise TemplateError(f"unknown slot kind {kind!r} (known: {sorted(self.kinds)})")
             group = f"{name}__{len(self.slots)}"
             self.slots[group] = (name, kind)
-            return rf"(?P<{group}>{self.kinds[kind].pattern})"
+            # A slot starts and ends at a word's edge: a unit "h" is never the start of "how".
+            return rf"(?<!\S)(?P<{group}>{self.kinds[kind].pattern})(?!\S)"
         word = re.escape(normalise(token))
         return rf"\b{word}\b" if token[0].isalnum() and token[-1].isalnum() else word
 

@@ -50,9 +50,16 @@ CONTRACTIONS = {
     "p m": "pm", "%": " percent", "°": " degrees ", "&": " and ", "+": " plus ",
     "\u00d7": " times ", "÷": " divided by ",
 }  # fmt: skip
-_CONTRACTION = re.compile(
-    "|".join(re.escape(k) for k in sorted(CONTRACTIONS, key=len, reverse=True))
-)
+
+
+def _whole(key: str) -> str:
+    """``key`` as a regex that matches only whole words ("a m" is not in "a minute")."""
+    before = r"(?<!\w)" if key[0].isalnum() else ""
+    after = r"(?!\w)" if key[-1].isalnum() else ""
+    return before + re.escape(key) + after
+
+
+_CONTRACTION = re.compile("|".join(_whole(k) for k in sorted(CONTRACTIONS, key=len, reverse=True)))
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _PUNCTUATION = re.compile(r"[!?,;\"“”]|\.(?!\d)|(?<!\w)'|'(?!\w)")
@@ -255,7 +262,13 @@ def duration_kind() -> SlotKind:
     return SlotKind(rf"{part}(?:\s+(?:and\s+)?{part})*{tail}", parse_duration)
 
 
+FILLER = frozenset(("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for"))
+
+
 def text_kind(text: str) -> str:
+    """Free text, but never only filler words ("check the timer" names no timer)."""
+    if all(word in FILLER for word in text.split()):
+        raise NoMatch("only filler words")
     return text
 
 
