@@ -78,7 +78,7 @@ class SkillBook:
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
-            "alarm.set": self.alarm_set, "alarm.list": self.listing,
+            "alarm.set": self.alarm_set, "alarm.wake": self.alarm_set, "alarm.list": self.listing,
             "alarm.cancel": self.alarm_cancel, "alarm.cancel_all": self.cancel_all,
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
