@@ -67,6 +67,10 @@ class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
     morning: bool = False
 
 
+MAX_CHARS = 300
+"""Longer turns are never skill commands (and free-text slots cost more the longer the
+text), so they go straight to the llm."""
+
 _TOKEN = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+|\s+")
 
 
@@ -159,6 +163,8 @@ class Matcher:
     def match(self, text: str) -> SkillMatch | None:
         """The first sentence that fits ``text`` with every slot parsed; else the first that
         fit with a slot refused (a match carrying ``error``); else None."""
+        if len(text) > MAX_CHARS:
+            return None
         words = normalise(text)
         refused: SkillMatch | None = None
         for sentence in self.sentences:

@@ -257,7 +257,10 @@ class SlotKind:
 
 def duration_kind() -> SlotKind:
     sign = rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?"
-    part = rf"{sign}(?:(?:{NUMBER}|half|quarter|a|an|and|of)\s+)*(?:{TIME_UNIT})"
+    # One word per repetition (no NUMBER inside, itself a repetition): nested repetitions
+    # backtrack exponentially on "one one one ... banana".
+    word = rf"(?:{DIGITS}|{NUMBER_WORD}|point|half|quarter|a|an|and|of)"
+    part = rf"{sign}(?:{word}\s+)*(?:{TIME_UNIT})"
     tail = r"(?:\s+and\s+a\s+half)?"
     return SlotKind(rf"{part}(?:\s+(?:and\s+)?{part})*{tail}", parse_duration)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from solo_actors.skills.arithmetic import parse_expression, spoken_number
+from solo_actors.skills.templates import Matcher
 from solo_actors.skills.words import (
     NoMatch,
     SlotError,
@@ -96,3 +99,16 @@ def test_results_are_spoken_plainly() -> None:
     assert spoken_number(391.0) == "391"
     assert spoken_number(12.5) == "12.5"
     assert spoken_number(1 / 3) == "0.3333"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["set a timer for " + "one " * 60 + "banana", "set a " + "twenty " * 40 + "timer",
+     "what is " + "one " * 70 + "plus", "set a timer for " + "1 hour " * 40 + "x",
+     "remind me to " + "call my sister and " * 15 + "x", "wake me up at " + "seven " * 45,
+     "how much time is left on the " + "pasta " * 40 + "x", "x" * 5000],
+)  # fmt: skip
+def test_adversarial_turns_cost_no_more_than_ordinary_ones(matcher: Matcher, text: str) -> None:
+    started = time.perf_counter()
+    matcher.match(text)
+    assert time.perf_counter() - started < 0.005  # nested repetitions would take seconds
