@@ -54,6 +54,7 @@ from solo_actors.messages import (
     new_id,
     now,
 )
+from solo_actors.skills.hook import hand_off_to_skills, skill_matcher
 from solo_actors.store import STORE_NAME
 
 DIALOGUE_NAME = "dialogue"
@@ -126,6 +127,7 @@ class DialogueActor(supervisors.SupervisedActor):
         self.llm_watch: tuple[pykka.ActorRef[Any], supervisors.MonitorRef] | None = None
         self.runtime_crashes = 0
         self.agent_intents = agent_intents(config)
+        self.skills = skill_matcher(config)  # docs/skills.md: local intents before the llm
 
     def on_receive(self, message: Any) -> None:
         match message:
@@ -153,6 +155,8 @@ class DialogueActor(supervisors.SupervisedActor):
     def start_turn(self, turn: UserTurn) -> None:
         self.counts["turns"] += 1
         prepared = self.prepared.pop(turn.turn_id, None)
+        if hand_off_to_skills(self.skills, turn):
+            return  # a skill (time, timer, sum ...) fits: the skills actor answers the turn
         if hand_off_turn(self.agent_intents, turn):
             return  # "plan ...": the agents actor runs the workflow and answers the turn
         if prepared is not None and prepared.text == turn.text:

@@ -1,12 +1,12 @@
 """The events hub: live turns, tokens, supervisor reports and agents runs for whoever watches.
 
 Actors publish what happened (a `TurnDone`, an `LLMToken`, a supervisor report, an agents
-run's `RunProgress` and final `WorkflowRun`) with ``HUB.publish(...)``; the API's
-``/events`` (server-sent events) and ``/ws`` (WebSocket) streams subscribe. Publishing must
-never slow an actor down, whoever is watching: each subscriber has its own bounded queue, a
-full queue drops its *oldest* event (a live view wants the newest) and counts the drop, and
-a publish costs a lock, an append and at most one wake-up call per subscriber. Nothing here
-blocks or does I/O.
+run's `RunProgress` and final `WorkflowRun`, a timer's `SkillFired`) with
+``HUB.publish(...)``; the API's ``/events`` (server-sent events) and ``/ws`` (WebSocket)
+streams subscribe. Publishing must never slow an actor down, whoever is watching: each
+subscriber has its own bounded queue, a full queue drops its *oldest* event (a live view
+wants the newest) and counts the drop, and a publish costs a lock, an append and at most one
+wake-up call per subscriber. Nothing here blocks or does I/O.
 
 The hub is process-wide (like the name registry), so a publisher needs no reference to the
 API actor and keeps working while the API restarts.
@@ -24,11 +24,11 @@ from typing import Literal
 import msgspec
 
 import supervisors
-from solo_actors.messages import LLMToken, RunProgress, TurnDone, WorkflowRun
+from solo_actors.messages import LLMToken, RunProgress, SkillFired, TurnDone, WorkflowRun
 
-Topic = Literal["turn", "token", "report", "agents"]
-TOPICS: tuple[Topic, ...] = ("turn", "token", "report", "agents")
-Published = TurnDone | LLMToken | supervisors.Report | RunProgress | WorkflowRun
+Topic = Literal["turn", "token", "report", "agents", "skills"]
+TOPICS: tuple[Topic, ...] = ("turn", "token", "report", "agents", "skills")
+Published = TurnDone | LLMToken | supervisors.Report | RunProgress | WorkflowRun | SkillFired
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +49,8 @@ def topic_of(message: Published) -> Topic:
         return "token"
     if isinstance(message, RunProgress | WorkflowRun):
         return "agents"
+    if isinstance(message, SkillFired):
+        return "skills"
     return "report"
 
 

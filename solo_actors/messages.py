@@ -201,7 +201,8 @@ class LLMCancel(Message, frozen=True):
 # --- dialogue: one user turn, whatever its source ----------------------------------------
 
 
-TurnSource = Literal["voice", "text", "api", "agents"]
+TurnSource = Literal["voice", "text", "api", "agents", "skills"]
+"""Where a turn came from; "skills" is a timer, alarm or reminder announcing itself."""
 
 
 class UserTurn(Message, frozen=True, kw_only=True):
@@ -540,6 +541,65 @@ class MemoryStatus(Message, frozen=True):
     """An index build is running (remembers wait for it; recalls go on)."""
     layout: dict[str, int] = msgspec.field(default_factory=dict)
     """The index's storage shape, e.g. LanceDB ``versions`` and ``fragments``."""
+
+
+# --- skills: local intents before the llm ---------------------------------------------------
+# The dialogue actor tells the "skills" actor a `SkillTurn` for a turn whose text fits a
+# sentence template; the skills actor answers it like a reply (`LLMToken`, `LLMDone`,
+# `TurnDone` to the turn's ``reply_to``). Timers, alarms and reminders are `SkillItem`s, kept
+# in the store (`SaveSkillItem`, table ``skill_items``); one that falls due is a `SkillFired`
+# on the events hub (topic "skills") and a `TurnDone` (source "skills") told to
+# ``skills.announce_to``, which speaks or prints it. Times are wall-clock epoch seconds.
+
+SkillKind = Literal["timer", "alarm", "reminder"]
+SkillState = Literal["pending", "fired", "cancelled"]
+
+
+class SkillItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A timer, alarm or reminder: what is due when, and whether it still is."""
+
+    item_id: str = msgspec.field(default_factory=new_id)
+    kind: SkillKind
+    label: str
+    """The timer's name, the alarm's time as said, the reminder's task."""
+    due_at: float
+    length: float = 0.0
+    """A timer's whole length in seconds (0 for alarms and reminders)."""
+    state: SkillState = "pending"
+    created_at: float = msgspec.field(default_factory=wall_clock)
+    fired_at: float | None = None
+
+
+class SaveSkillItem(Message, frozen=True):
+    """Create or replace a timer, alarm or reminder in the store."""
+
+    item: SkillItem
+
+
+class SkillTurn(Message, frozen=True):
+    """A user turn whose text fits a skill's template, for the skills actor to answer."""
+
+    turn: UserTurn
+
+
+class SkillFired(Message, frozen=True):
+    """A timer, alarm or reminder fell due; ``late_s`` > 0 when it was delivered late
+    (it fell due while Solo was not running)."""
+
+    item: SkillItem
+    text: str
+    late_s: float = 0.0
+
+
+class ListSkillItems(Message, frozen=True):
+    """Ask the skills actor: the pending items of one kind (all kinds when None), soonest
+    first (-> `SkillItems`)."""
+
+    kind: SkillKind | None = None
+
+
+class SkillItems(Message, frozen=True):
+    items: list[SkillItem]
 
 
 # --- agents: CrewAI workflows over the local llm -------------------------------------------

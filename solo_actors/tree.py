@@ -10,7 +10,8 @@ start, crash and restart is on disk; actors that others call by name start befor
     ├── store     the database's single writer: turns, events, metrics, reports (docs/storage.md)
     ├── memory    long-term memories recalled by meaning (LanceDB | pgvector)
     ├── llm       the language model
-    ├── dialogue  turns from every source -> llm -> replies and TurnDone
+    ├── skills    local intents before the llm: time, timers, alarms, reminders (docs/skills.md)
+    ├── dialogue  turns from every source -> skills or llm -> replies and TurnDone
     ├── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
     │             mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
     ├── agents    CrewAI workflows over the llm; "plan ..." turns (docs/agents.md)
@@ -28,6 +29,8 @@ from solo_actors.llm import child_spec as llm_spec
 from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.actor import MemoryActor
 from solo_actors.reports import REPORTS_NAME, ReportsActor
+from solo_actors.skills import SKILLS_NAME
+from solo_actors.skills.actor import SkillsActor
 from solo_actors.specs import worker_spec
 from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
@@ -52,6 +55,7 @@ def root_children(config: Config, options: RunOptions | None = None) -> list[sup
         worker_spec(config, STORE_NAME, StoreActor),
         worker_spec(config, MEMORY_NAME, MemoryActor),
         llm_spec(config),
+        worker_spec(config, SKILLS_NAME, SkillsActor),
         worker_spec(config, DIALOGUE_NAME, DialogueActor),
         voice_spec(config, options or RunOptions()),
         agents_spec(config),

@@ -294,6 +294,29 @@ class AgentsConfig(Section):
     """Import CrewAI right after start instead of on the first run."""
 
 
+class SkillsConfig(Section):
+    enabled: bool
+    """Answer turns that fit a skill's sentence template locally, before the llm."""
+    templates_dir: str
+    """Folder of the sentence templates (``*.toml``), relative to the repo."""
+    timezone: str
+    """IANA time zone for times, dates, alarms and reminders ("Europe/Berlin"); "" = the
+    system's."""
+    max_timer: Seconds
+    """The longest timer; a longer one is refused."""
+    max_ahead_days: Annotated[int, msgspec.Meta(ge=1)]
+    """How far ahead an alarm or reminder may be set."""
+    reminder_hour: Annotated[int, msgspec.Meta(ge=0, le=23)]
+    """The hour a reminder set for a day without a time ("remind me tomorrow ...") fires."""
+    late_after: Seconds
+    """An item delivered this long after it was due says that it is late."""
+    announce_to: list[str]
+    """Registered names told a `TurnDone` (source "skills") when an item fires: tts speaks it,
+    then the speaker prints its JSON line in --text/--input runs."""
+    store_timeout: Seconds
+    """Seconds a new timer, alarm or reminder waits for the store to make it durable."""
+
+
 class ActorIsolation(Section):
     """How one actor (by registered name) runs; see ``[isolation]`` in default.toml."""
 
@@ -328,5 +351,6 @@ class Config(Section):
     voice: VoiceConfig
     api: ApiConfig
     agents: AgentsConfig
+    skills: SkillsConfig
     isolation: dict[str, ActorIsolation]
     """By registered name: actors that run in their own process (absent: in-process)."""

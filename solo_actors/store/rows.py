@@ -18,6 +18,7 @@ from solo_actors.messages import (
     RecordTurn,
     SaveApiToken,
     SaveSession,
+    SaveSkillItem,
     SaveUser,
 )
 from solo_actors.store.backend import Row
@@ -25,7 +26,7 @@ from solo_actors.store.text import clean_text
 
 WRITE_TYPES = (
     RecordTurn, RecordEvent, RecordEvents, RecordMetric, SaveUser, SaveApiToken, SaveSession,
-    supervisors.Report,
+    SaveSkillItem, supervisors.Report,
 )  # fmt: skip
 
 _json = msgspec.json.Encoder()
@@ -83,6 +84,11 @@ def rows_of(message: object, max_text_bytes: int) -> list[tuple[str, Row]]:
             data = json(message.data, "session.data")
             return [("sessions", (message.session_id, message.user_id, message.at,
                                   message.expires_at, data))]  # fmt: skip
+        case SaveSkillItem():
+            item = message.item
+            return [("skill_items", (item.item_id, item.created_at, item.kind,
+                                     text(item.label, "skill.label"), item.due_at, item.length,
+                                     item.state, item.fired_at))]  # fmt: skip
         case supervisors.Report():
             body = _json.encode(message)
             report_id = hashlib.sha256(body).hexdigest()[:32]  # same report, same row

@@ -98,11 +98,17 @@ SESSIONS = Table(
      _c("expires_at", TIME, False), _c("data", JSON)),
     primary_key=("session_id",),
 )  # fmt: skip
+SKILL_ITEMS = Table(
+    "skill_items",
+    (_c("item_id", TEXT, False), _c("created_at", TIME, False), _c("kind", TEXT, False),
+     _c("label", TEXT, False), _c("due_at", TIME, False), _c("length", FLOAT, False),
+     _c("state", TEXT, False), _c("fired_at", TIME)),
+    primary_key=("item_id",),
+)  # fmt: skip
+"""The skills actor's timers, alarms and reminders; cancelled and fired ones stay as history."""
 
-TABLES: dict[str, Table] = {
-    table.name: table
-    for table in (CONVERSATIONS, TURNS, EVENTS, METRICS, REPORTS, USERS, API_TOKENS, SESSIONS)
-}
+INITIAL_TABLES = (CONVERSATIONS, TURNS, EVENTS, METRICS, REPORTS, USERS, API_TOKENS, SESSIONS)
+TABLES: dict[str, Table] = {table.name: table for table in (*INITIAL_TABLES, SKILL_ITEMS)}
 VERSION_TABLE = "schema_version"
 MEMORY_TABLE = "memories"
 """The memory actor's pgvector table: in the same database, so backups include it."""
@@ -179,7 +185,14 @@ class Migration:
 
 
 def _initial_tables(dialect: Dialect) -> list[str]:
-    return [sql for table in TABLES.values() for sql in dialect.create_table(table)]
+    return [sql for table in INITIAL_TABLES for sql in dialect.create_table(table)]
+
+
+def _skill_items(dialect: Dialect) -> list[str]:
+    return [
+        *dialect.create_table(SKILL_ITEMS),
+        "CREATE INDEX IF NOT EXISTS skill_items_state ON skill_items (state, due_at)",
+    ]
 
 
 def _lookup_indexes(dialect: Dialect) -> list[str]:
@@ -244,6 +257,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _initial_tables),
     Migration(2, "lookup indexes for the API's queries", _lookup_indexes),
     Migration(3, "partition maintenance function (PostgreSQL)", _partition_maintenance),
+    Migration(4, "skill_items: timers, alarms and reminders", _skill_items),
 )  # fmt: skip
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -20,6 +20,7 @@ from solo_actors.memory.index import make_index
 from solo_actors.messages import Flush, RecordEvent, RecordTurn, Remember, SaveApiToken, SaveUser
 from solo_actors.store.actor import StoreActor
 from solo_actors.store.rows import hash_token
+from solo_actors.store.schema import LATEST_VERSION
 from tests.conftest import config_environment
 
 
@@ -58,7 +59,7 @@ def test_backup_restore_stats_migrate(
     capsys.readouterr()
     assert run_cli(monkeypatch, fresh, "db", "stats", "--json") == 0
     stats = json.loads(capsys.readouterr().out)
-    assert stats["rows"]["events"] == 7 and stats["schema_version"] == 3
+    assert stats["rows"]["events"] == 7 and stats["schema_version"] == LATEST_VERSION
 
 
 def test_delete_user_removes_their_rows_and_memories(

@@ -24,7 +24,9 @@ from solo_actors.messages import (
     RevokeApiTokens,
     SaveApiToken,
     SaveSession,
+    SaveSkillItem,
     SaveUser,
+    SkillItem,
     StageTimes,
     StoreFailure,
     TokensRevoked,
@@ -67,6 +69,8 @@ def all_writes(conversation: str = "c1") -> list[object]:
         SaveUser(user_id="u1", name="Ana"),
         SaveApiToken(token_hash=hash_token("secret"), user_id="u1", label="cli"),
         SaveSession(session_id="s1", user_id="u1", expires_at=time.time() + 60),
+        SaveSkillItem(item=SkillItem(item_id=f"{conversation}-timer", kind="timer",
+                                     label="pasta", due_at=2_000_000_000.25, length=600.0)),
         report,
     ]  # fmt: skip
 
@@ -99,7 +103,8 @@ def test_every_kind_of_write_is_read_back(store: supervisors.SupervisedRef) -> N
     assert store.ask(Flush(), timeout=ASK).durable
     stats = store.ask(GetStoreStats(), timeout=ASK)
     assert stats.rows == {"conversations": 1, "turns": 1, "events": 5, "metrics": 1,
-                          "reports": 1, "users": 1, "api_tokens": 1, "sessions": 1}  # fmt: skip
+                          "reports": 1, "users": 1, "api_tokens": 1, "sessions": 1,
+                          "skill_items": 1}  # fmt: skip
     turn = read(store, "turns")[0]
     assert (turn["user_text"], turn["t_wake"], turn["t_done"]) == ("hi", 1.0, 2.5)
     assert abs(turn["created_at"] - time.time()) < 60
@@ -107,6 +112,8 @@ def test_every_kind_of_write_is_read_back(store: supervisors.SupervisedRef) -> N
     assert [json.loads(e["data"]) for e in events] == [{"n": 4}, {"n": 3}]
     assert read(store, "api_tokens")[0]["token_hash"] == hash_token("secret")
     assert read(store, "reports")[0]["child_id"] == "llm"
+    (timer,) = read(store, "skill_items", equals={"state": "pending"})
+    assert (timer["label"], timer["due_at"], timer["fired_at"]) == ("pasta", 2_000_000_000.25, None)
 
 
 def test_rewrites_replace_and_time_filters_apply(store: supervisors.SupervisedRef) -> None:

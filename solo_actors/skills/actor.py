@@ -1,0 +1,210 @@
+"""The ``skills`` actor: answers skill turns, and keeps timers, alarms and reminders durably.
+
+It takes a `SkillTurn` (tell, from the dialogue actor's hook) and answers it as the llm would
+(`LLMToken`, `LLMDone`, `TurnDone` to the turn's ``reply_to``; the `TurnDone` on the events
+hub, the turn in the store), so voice, text and the API need nothing new. `ListSkillItems`
+(ask) returns the pending items.
+
+Durability, as an Erlang engineer would have it: the store is the truth. A new or changed
+item is written (`SaveSkillItem`) and flushed before the reply says it is set; at start the
+actor reads every pending item back, so a crash of this actor or of the whole process loses
+nothing. An item that fell due while Solo was down fires at once, saying how late it is.
+Only one wake-up timer is ever armed: for the soonest item.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import msgspec
+import pykka
+from msgspec.structs import replace
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.events import HUB
+from solo_actors.logs import get_logger
+from solo_actors.messages import (
+    Flush,
+    Flushed,
+    Interrupt,
+    ListSkillItems,
+    LLMDone,
+    LLMToken,
+    Message,
+    ReadRows,
+    RecordTurn,
+    Rows,
+    SaveSkillItem,
+    SkillFired,
+    SkillItem,
+    SkillItems,
+    SkillTurn,
+    StageTimes,
+    TurnDone,
+    UserTurn,
+    new_id,
+    now,
+)
+from solo_actors.skills import SKILLS_NAME
+from solo_actors.skills.builtin import Answer, SkillBook
+from solo_actors.skills.hook import skill_matcher
+from solo_actors.skills.templates import Matcher
+from solo_actors.store import STORE_NAME
+from solo_actors.voice import SPEAKER, TTS
+
+LOAD_RETRY = 1.0
+"""Seconds between tries to read the pending items while the store is not answering."""
+ITEMS_MAX = 10_000
+
+
+class _Due(msgspec.Struct, frozen=True):
+    """Timer: the soonest item may be due."""
+
+
+class _Load(msgspec.Struct, frozen=True):
+    """Timer: read the pending items from the store (again)."""
+
+
+class SkillsActor(supervisors.SupervisedActor):
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.settings = config.skills
+        self.log = get_logger(SKILLS_NAME)
+        self.matcher = skill_matcher(config) or Matcher([])
+        self.book = SkillBook(self.settings, self.matcher)
+        self.loaded = False
+        self.wake_at = math.inf
+        self.counts = dict.fromkeys(("turns", "fired", "late", "refused"), 0)
+
+    def on_start(self) -> None:
+        self.load()
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case SkillTurn():
+                self.answer(message.turn)
+            case _Due():
+                self.wake_at = math.inf
+                self.fire_due()
+            case _Load():
+                self.load()
+            case ListSkillItems():
+                return SkillItems(items=self.book.pending(message.kind))
+            case _:
+                self.log.warning("unknown message ignored", type=type(message).__name__)
+        return None
+
+    # -- durability -------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the pending items; retried until the store answers (items set meanwhile are
+        kept: the store's copy never replaces a newer one held here)."""
+        request = ReadRows(table="skill_items", equals={"state": "pending"}, limit=ITEMS_MAX)
+        try:
+            rows = supervisors.ask(STORE_NAME, request, timeout=self.settings.store_timeout)
+        except (pykka.ActorDeadError, pykka.Timeout) as error:
+            rows = error
+        if not isinstance(rows, Rows):
+            self.log.warning("pending items not loaded yet; retrying", answer=str(rows))
+            self.send_after(LOAD_RETRY, _Load())
+            return
+        items = [msgspec.convert(dict(zip(rows.columns, row, strict=True)), SkillItem)
+                 for row in rows.rows]  # fmt: skip
+        self.book.load([i for i in items if i.item_id not in self.book.items])
+        self.loaded = True
+        self.log.info("skills ready", pending=len(self.book.items))
+        self.fire_due()
+
+    def save(self, items: list[SkillItem]) -> bool:
+        """Write ``items`` and wait until they are durable; False if they are not."""
+        for item in items:
+            self.tell(STORE_NAME, SaveSkillItem(item=item))
+        if not items:
+            return True
+        try:
+            flushed = supervisors.ask(STORE_NAME, Flush(), timeout=self.settings.store_timeout)
+        except (pykka.ActorDeadError, pykka.Timeout):
+            return False
+        return isinstance(flushed, Flushed) and flushed.durable
+
+    # -- turns ------------------------------------------------------------------------------
+
+    def answer(self, turn: UserTurn) -> None:
+        self.counts["turns"] += 1
+        match = self.matcher.match(turn.text)
+        if match is None:  # the hook matched with the same templates: cannot happen
+            answer, intent = Answer("Sorry, I didn't catch that."), "none"
+        else:
+            answer, intent = self.book.answer(match, time.time()), match.intent
+        self.counts["refused"] += answer.refused
+        text = answer.text
+        if not self.save(answer.changed):
+            self.log.error("skill items not durable", items=len(answer.changed))
+            text += " But I couldn't save it, so it won't survive a restart."
+        if answer.stop:
+            for name in (TTS, SPEAKER):
+                self.tell(name, Interrupt(reason="stop"))
+        self.reply(turn, text, f"skills:{intent}")
+        self.schedule()
+        self.publish()
+
+    def reply(self, turn: UserTurn, text: str, model: str) -> None:
+        """Answer ``turn`` exactly as the dialogue actor answers with the llm's reply."""
+        times = replace(turn.times, first_token=now())
+        request_id = turn.turn_id
+        if turn.reply_to is not None:
+            token = LLMToken(request_id=request_id, text=text, index=0, turn_id=turn.turn_id)
+            self.tell(turn.reply_to, token)
+            self.tell(turn.reply_to, LLMDone.whole_text(request_id, text, turn_id=turn.turn_id,
+                                                        times=times))  # fmt: skip
+        done = TurnDone(
+            turn_id=turn.turn_id, conversation_id=turn.conversation_id, source=turn.source,
+            text=turn.text, reply=text, times=replace(times, done=now()), model=model,
+        )  # fmt: skip
+        if turn.reply_to is not None:
+            self.tell(turn.reply_to, done)
+        HUB.publish(done)
+        self.tell(STORE_NAME, RecordTurn(
+            turn_id=turn.turn_id, conversation_id=turn.conversation_id, user_text=turn.text,
+            reply_text=text, model=model, finish_reason="stop", times=done.times,
+        ))  # fmt: skip
+
+    # -- firing -----------------------------------------------------------------------------
+
+    def schedule(self) -> None:
+        """Arm the wake-up for the soonest pending item, unless one as early is armed."""
+        pending = self.book.pending()
+        if pending and pending[0].due_at < self.wake_at:
+            self.wake_at = pending[0].due_at
+            self.send_after(max(0.0, self.wake_at - time.time()), _Due())
+
+    def fire_due(self) -> None:
+        at = time.time()
+        for item in self.book.due(at):
+            fired, text = self.book.fire(item, at)
+            late = max(0.0, at - item.due_at)
+            self.counts["fired"] += 1
+            self.counts["late"] += late >= self.settings.late_after
+            self.log.info("skill item fired", kind=item.kind, label=item.label, late_s=late)
+            self.save([fired])
+            HUB.publish(SkillFired(item=fired, text=text, late_s=late))
+            announcement = TurnDone(
+                turn_id=new_id(), conversation_id=SKILLS_NAME, source="skills", text="",
+                reply=text, times=StageTimes(done=now()), model=f"skills:{item.kind}",
+            )  # fmt: skip
+            for name in self.settings.announce_to:
+                self.tell(name, announcement)
+        self.schedule()
+        self.publish()
+
+    def tell(self, name: str, message: Message) -> None:
+        try:
+            supervisors.tell(name, message)
+        except (supervisors.NoProcError, pykka.ActorDeadError):
+            self.log.debug("receiver not running", name=name, message=type(message).__name__)
+
+    def publish(self) -> None:
+        self.publish_figures(pending=len(self.book.items), loaded=int(self.loaded), **self.counts)

@@ -1,0 +1,177 @@
+"""A safe calculator for spoken arithmetic: a tokenizer and a recursive-descent parser.
+
+Nothing is ever handed to ``eval`` or ``ast``: the only values are numbers and the only
+operations are the ones in `BINARY` and `POSTFIX`, so whatever the text, the worst it can
+do is be refused. Precedence, lowest first: plus/minus; times/divided by/"of"; powers;
+unary minus; postfix (percent, squared, cubed). "15 percent of 80" is 0.15 x 80.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from solo_actors.skills.words import NUMBER_WORD, NoMatch, SlotError, number_from_words
+
+BINARY = {
+    "plus": "+", "add": "+", "+": "+", "minus": "-", "less": "-", "-": "-",
+    "times": "*", "multiplied by": "*", "x": "*", "*": "*", "of": "*",
+    "divided by": "/", "over": "/", "/": "/",
+    "to the power of": "^", "to the": "^", "^": "^", "**": "^", "mod": "%", "modulo": "%",
+}  # fmt: skip
+POSTFIX = {"percent": 0.01, "squared": 2, "cubed": 3}
+PREFIX = ("square root of", "the square root of", "minus", "negative")
+LEVELS = (("+", "-"), ("*", "/", "%"))
+
+_OPERATORS = sorted([*BINARY, *POSTFIX, *PREFIX, "(", ")"], key=len, reverse=True)
+_TOKEN = re.compile(
+    r"\s*(\d+(?:\.\d+)?|"
+    + "|".join(re.escape(o) + (r"\b" if o[-1].isalpha() else "") for o in _OPERATORS)
+    + rf"|(?:{NUMBER_WORD}|and|point)\b)"
+)
+MATH_PATTERN = (
+    r"(?:\(\s*)*(?:(?:minus|negative|(?:the\s+)?square\s+root\s+of)\s+)*"
+    r"[\d(a-z][-\w .()+*/^%]*?"
+)
+"""What an ``{expr:math}`` slot may span; `parse_expression` decides whether it is one."""
+MAX_EXPONENT = 1000
+_NUMBER_TOKEN = re.compile(rf"\d+(?:\.\d+)?|{NUMBER_WORD}")
+
+
+def tokens(text: str) -> list[str | float]:
+    """Numbers (as floats) and operator words; `NoMatch` if anything else is in the text."""
+    raw: list[str] = []
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        found = _TOKEN.match(text, position)
+        if found is None:
+            raise NoMatch(f"not arithmetic: {text[position:]!r}")
+        raw.append(found.group(1))
+        position = found.end()
+        while position < len(text) and text[position] == " ":
+            position += 1
+    out: list[str | float] = []
+    words: list[str] = []
+    for token in [*raw, ""]:
+        number_like = token in ("and", "point") or re.fullmatch(_NUMBER_TOKEN, token)
+        if number_like and token:
+            words.append(token)
+            continue
+        if words:
+            if words[-1] == "and":  # "and" only joins numbers ("one hundred and five")
+                raise NoMatch("'and' is not an operator")
+            out.append(number_from_words(words))
+            words = []
+        if token:
+            out.append(BINARY.get(token, token))
+    return out
+
+
+class _Parser:
+    def __init__(self, items: list[str | float]) -> None:
+        self.items = items
+        self.at = 0
+
+    def peek(self) -> str | float | None:
+        return self.items[self.at] if self.at < len(self.items) else None
+
+    def take(self) -> str | float | None:
+        item = self.peek()
+        self.at += 1
+        return item
+
+    def expression(self, level: int = 0) -> float:
+        if level == len(LEVELS):
+            return self.power()
+        value = self.expression(level + 1)
+        while self.peek() in LEVELS[level]:
+            operator = self.take()
+            right = self.expression(level + 1)
+            value = apply(str(operator), value, right)
+        return value
+
+    def power(self) -> float:
+        base = self.unary()
+        if self.peek() == "^":
+            self.take()
+            exponent = self.power()  # right-associative
+            return apply("^", base, exponent)
+        return base
+
+    def unary(self) -> float:
+        item = self.peek()
+        if item in ("-", "minus", "negative"):
+            self.take()
+            return -self.unary()
+        if item in ("square root of", "the square root of"):
+            self.take()
+            value = self.unary()
+            if value < 0:
+                raise SlotError("a negative number has no real square root")
+            return math.sqrt(value)
+        return self.postfix(self.primary())
+
+    def primary(self) -> float:
+        item = self.take()
+        if isinstance(item, float):
+            return item
+        if item == "(":
+            value = self.expression()
+            if self.take() != ")":
+                raise NoMatch("unbalanced brackets")
+            return value
+        raise NoMatch(f"expected a number, got {item!r}")
+
+    def postfix(self, value: float) -> float:
+        while self.peek() in POSTFIX:
+            word = str(self.take())
+            value = value * POSTFIX[word] if word == "percent" else apply("^", value, POSTFIX[word])
+        return value
+
+
+def apply(operator: str, left: float, right: float) -> float:
+    if operator == "+":
+        return left + right
+    if operator == "-":
+        return left - right
+    if operator == "*":
+        return left * right
+    if operator in ("/", "%"):
+        if right == 0:
+            raise SlotError("you can't divide by zero")
+        return left / right if operator == "/" else math.fmod(left, right)
+    if abs(right) > MAX_EXPONENT or (left == 0 and right < 0):
+        raise SlotError("that number is too large for me to work out")
+    try:
+        result = left**right
+    except OverflowError as error:
+        raise SlotError("that number is too large for me to work out") from error
+    if isinstance(result, complex):
+        raise SlotError("that has no real answer")
+    return result
+
+
+def parse_expression(text: str) -> float:
+    """The value of spoken arithmetic ("17 times 23", "15 percent of 80", "2 to the power
+    of 10"); `NoMatch` when the text is not arithmetic with at least one operation."""
+    items = tokens(text)
+    if not any(isinstance(item, str) for item in items):
+        raise NoMatch("a bare number is not a calculation")
+    parser = _Parser(items)
+    value = parser.expression()
+    if parser.peek() is not None:
+        raise NoMatch(f"unexpected {parser.peek()!r}")
+    if not math.isfinite(value):
+        raise SlotError("that number is too large for me to work out")
+    return value
+
+
+def spoken_number(value: float) -> str:
+    """A result as it should be said: whole numbers without a decimal point, others to at
+    most four decimals, huge ones in scientific form."""
+    if abs(value) >= 1e15:
+        return f"{value:.4g}"
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.4f}".rstrip("0").rstrip(".")

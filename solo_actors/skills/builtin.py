@@ -1,0 +1,382 @@
+"""The built-in skills: what each intent does, as pure functions of a `SkillBook` and a time.
+
+A `SkillBook` holds the pending timers, alarms and reminders and answers a `SkillMatch` with
+an `Answer`: the words to say and the items it created or changed (which the skills actor
+makes durable). Nothing here does I/O or reads the clock itself, so every answer can be
+tested at any instant. Bad input (a negative or ten-year timer, 25:61, a time already past)
+is refused in words, and a refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from msgspec.structs import replace
+
+from solo_actors.config.schema import SkillsConfig
+from solo_actors.messages import SkillItem, SkillKind
+from solo_actors.skills.arithmetic import spoken_number
+from solo_actors.skills.templates import Matcher, SkillMatch
+from solo_actors.skills.words import WEEKDAYS, ClockTime
+
+RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to say, and what changed: new or updated items (cancelled, extended)."""
+
+    text: str
+    changed: list[SkillItem] = field(default_factory=list)
+    refused: bool = False
+    stop: bool = False
+    """End ringing and playback (the "stop" skill)."""
+
+
+def refuse(text: str) -> Answer:
+    return Answer(text, refused=True)
+
+
+def spoken_duration(seconds: float) -> str:
+    """ "1 hour and 30 minutes", "8 minutes and 12 seconds", "45 seconds"."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(hours, "hour"), (minutes, "minute"), (secs if not hours else 0, "second")]
+    words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+    if not words:
+        return "less than a second"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def spoken_clock(moment: dt.datetime) -> str:
+    return moment.strftime("%I:%M %p").lstrip("0")
+
+
+def timer_name(item: SkillItem) -> str:
+    return f"{item.label} timer" if item.label else f"{spoken_duration(item.length)} timer"
+
+
+def name_key(name: str) -> str:
+    words = [w for w in name.lower().split() if w not in ("the", "my", "a", "timer", "one")]
+    return " ".join(words)
+
+
+class SkillBook:
+    """Pending timers, alarms and reminders, and the answer to every built-in intent."""
+
+    def __init__(self, settings: SkillsConfig, matcher: Matcher) -> None:
+        self.settings = settings
+        self.matcher = matcher
+        self.zone = zoneinfo.ZoneInfo(settings.timezone) if settings.timezone else None
+        self.items: dict[str, SkillItem] = {}
+        self.handlers: dict[str, Callable[[SkillMatch, float], Answer]] = {
+            "time.now": self.time_now, "time.date": self.date, "time.weekday": self.weekday,
+            "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
+            "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
+            "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
+            "alarm.set": self.alarm_set, "alarm.wake": self.alarm_set, "alarm.list": self.listing,
+            "alarm.cancel": self.alarm_cancel, "alarm.cancel_all": self.cancel_all,
+            "reminder.set": self.reminder_set, "reminder.list": self.listing,
+            "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
+            "math.calculate": self.calculate, "convert": self.convert,
+            "stop": self.stop, "help": self.help,
+        }  # fmt: skip
+
+    # -- the book ---------------------------------------------------------------------------
+
+    def pending(self, kind: SkillKind | None = None) -> list[SkillItem]:
+        """Pending items of ``kind`` (every kind when None), soonest first."""
+        items = [i for i in self.items.values() if kind is None or i.kind == kind]
+        return sorted(items, key=lambda i: i.due_at)
+
+    def load(self, items: list[SkillItem]) -> None:
+        for item in items:
+            if item.state == "pending":
+                self.items[item.item_id] = item
+
+    def due(self, now: float) -> list[SkillItem]:
+        return [i for i in self.pending() if i.due_at <= now]
+
+    def fire(self, item: SkillItem, now: float) -> tuple[SkillItem, str]:
+        """Take ``item`` off the book as fired; the words that announce it."""
+        self.items.pop(item.item_id, None)
+        late = now - item.due_at
+        if item.kind == "timer":
+            text = f"Your {timer_name(item)} is done."
+        elif item.kind == "alarm":
+            text = f"It's {spoken_clock(self.local(item.due_at))}. This is your alarm."
+        else:
+            text = f"Reminder: {item.label}."
+        if late >= self.settings.late_after:
+            text += f" This is {spoken_duration(late)} late: it fell due while I was not running."
+        return replace(item, state="fired", fired_at=now), text
+
+    def answer(self, match: SkillMatch, now: float) -> Answer:
+        if match.error is not None:
+            return refuse(f"Sorry, I can't do that: {match.error}.")
+        return self.handlers[match.intent](match, now)
+
+    def add(self, item: SkillItem) -> Answer:
+        self.items[item.item_id] = item
+        return Answer("", [item])
+
+    def cancel(self, items: list[SkillItem]) -> list[SkillItem]:
+        for item in items:
+            self.items.pop(item.item_id, None)
+        return [replace(item, state="cancelled") for item in items]
+
+    # -- time -------------------------------------------------------------------------------
+
+    def local(self, epoch: float) -> dt.datetime:
+        """``epoch`` in the configured zone (the system's when none is set)."""
+        return dt.datetime.fromtimestamp(epoch, self.zone).astimezone(self.zone)
+
+    def at(self, day: dt.date, hour: int, minute: int) -> float:
+        naive = dt.datetime.combine(day, dt.time(hour, minute))
+        moment = naive.replace(tzinfo=self.zone) if self.zone else naive.astimezone()
+        return moment.timestamp()
+
+    def day_of(self, name: str, now: float) -> dt.date:
+        today = self.local(now).date()
+        if name in RELATIVE_DAYS:
+            return today + dt.timedelta(days=RELATIVE_DAYS[name])
+        ahead = (WEEKDAYS.index(name) - today.weekday()) % 7
+        return today + dt.timedelta(days=ahead)
+
+    def when(self, clock: ClockTime, day: str | None, now: float, morning: bool) -> float:
+        """The epoch of ``clock`` on ``day`` (or next, when no day is said). An hour said
+        without am/pm is the morning for alarms; otherwise the next such hour, or on a
+        named day, an hour before 7 is the afternoon ("at 5")."""
+        hours = [clock.hour]
+        if not clock.meridiem and 1 <= clock.hour <= 12:
+            if morning:
+                hours = [clock.hour % 12]
+            elif day is not None:
+                hours = [clock.hour % 12 + 12 if clock.hour < 7 else clock.hour % 12]
+            else:
+                hours = [clock.hour % 12, clock.hour % 12 + 12]
+        start = self.day_of(day, now) if day else self.local(now).date()
+        days = [start] if day else [start, start + dt.timedelta(days=1)]
+        candidates = [self.at(d, h, clock.minute) for d in days for h in hours]
+        if day in WEEKDAYS and not any(c > now for c in candidates):
+            week = start + dt.timedelta(days=7)  # "on friday" said on a Friday evening
+            candidates = [self.at(week, h, clock.minute) for h in hours]
+        future = [c for c in candidates if c > now]
+        return min(future) if future else min(candidates)
+
+    def time_now(self, match: SkillMatch, now: float) -> Answer:
+        return Answer(f"It's {spoken_clock(self.local(now))}.")
+
+    def date(self, match: SkillMatch, now: float) -> Answer:
+        day = match.slots.get("day", "today")
+        date = self.day_of(day, now)
+        said = "Today" if day == "today" else day.capitalize()
+        verb = "is" if day == "today" else "will be"
+        return Answer(f"{said} {verb} {date.strftime('%A, %B')} {date.day}, {date.year}.")
+
+    def weekday(self, match: SkillMatch, now: float) -> Answer:
+        today = self.local(now).strftime("%A")
+        day = match.slots.get("day")
+        if day in WEEKDAYS:
+            yes = today.lower() == day
+            return Answer(f"{'Yes' if yes else 'No'}, today is {today}.")
+        if day in RELATIVE_DAYS and day != "today":
+            return Answer(f"{day.capitalize()} is {self.day_of(day, now).strftime('%A')}.")
+        return Answer(f"Today is {today}.")
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def check_length(self, seconds: float) -> str | None:
+        if seconds < 1:
+            return "Sorry, a timer must be at least a second long."
+        if seconds > self.settings.max_timer:
+            longest = spoken_duration(self.settings.max_timer)
+            return f"Sorry, I can't set a timer that long: the longest is {longest}."
+        return None
+
+    def timer_set(self, match: SkillMatch, now: float) -> Answer:
+        seconds = float(match.slots["duration"])
+        problem = self.check_length(seconds)
+        if problem:
+            return refuse(problem)
+        name = name_key(match.slots.get("name", ""))
+        item = SkillItem(kind="timer", label=name, due_at=now + seconds, length=seconds)
+        said = f"{name.capitalize()} timer" if name else "Timer"
+        return Answer(f"{said} set for {spoken_duration(seconds)}.", self.add(item).changed)
+
+    def timers_named(self, match: SkillMatch) -> list[SkillItem]:
+        timers = self.pending("timer")
+        key = name_key(match.slots.get("name", ""))
+        if key:
+            return [t for t in timers if t.label and (key in t.label or t.label in key)]
+        if "duration" in match.slots:
+            return [t for t in timers if abs(t.length - float(match.slots["duration"])) < 1]
+        return timers
+
+    def timer_remaining(self, match: SkillMatch, now: float) -> Answer:
+        timers = self.timers_named(match)
+        if not timers:
+            named = match.slots.get("name")
+            return Answer(f"You have no {named} timer." if named else "You have no timers.")
+        lines = [f"{spoken_duration(t.due_at - now)} left on the {timer_name(t)}" for t in timers]
+        if len(lines) == 1:
+            return Answer(lines[0][0].upper() + lines[0][1:] + ".")
+        return Answer(f"You have {len(lines)} timers: " + "; ".join(lines) + ".")
+
+    def timer_cancel(self, match: SkillMatch, now: float) -> Answer:
+        timers = self.timers_named(match)
+        if not timers:
+            return Answer("There is no such timer to cancel.")
+        if len(timers) > 1:
+            names = ", ".join(timer_name(t) for t in timers)
+            return Answer(f"You have {len(timers)} timers: {names}. Say which one to cancel, "
+                          "or say cancel all timers.")  # fmt: skip
+        return Answer(f"Cancelled the {timer_name(timers[0])}.", self.cancel(timers))
+
+    def timer_add(self, match: SkillMatch, now: float) -> Answer:
+        timers = self.timers_named(match)
+        seconds = float(match.slots["duration"])
+        if len(timers) != 1:
+            return Answer("Which timer? " + ("You have none." if not timers else "Say its name."))
+        timer = timers[0]
+        problem = self.check_length(timer.due_at - now + seconds)
+        if problem:
+            return refuse(problem)
+        longer = replace(timer, due_at=timer.due_at + seconds, length=timer.length + seconds)
+        self.items[timer.item_id] = longer
+        left = spoken_duration(longer.due_at - now)
+        return Answer(f"Added {spoken_duration(seconds)}. {left} left on the {timer_name(longer)}.",
+                      [longer])  # fmt: skip
+
+    # -- alarms and reminders -----------------------------------------------------------------
+
+    def check_ahead(self, due: float, now: float) -> str | None:
+        if due <= now:
+            return "Sorry, that time has already passed."
+        if due - now > self.settings.max_ahead_days * 86400:
+            return f"Sorry, I can only plan {self.settings.max_ahead_days} days ahead."
+        return None
+
+    def alarm_set(self, match: SkillMatch, now: float) -> Answer:
+        due = self.when(match.slots["time"], match.slots.get("day"), now, match.morning)
+        problem = self.check_ahead(due, now)
+        if problem:
+            return refuse(problem)
+        moment = self.local(due)
+        item = SkillItem(kind="alarm", label=spoken_clock(moment), due_at=due)
+        return Answer(f"Alarm set for {self.spoken_when(due, now)}.", self.add(item).changed)
+
+    def spoken_when(self, due: float, now: float) -> str:
+        moment, today = self.local(due), self.local(now).date()
+        days = (moment.date() - today).days
+        day = "today" if days == 0 else "tomorrow" if days == 1 else moment.strftime("%A, %B %d")
+        return f"{spoken_clock(moment)} {day}"
+
+    def reminder_set(self, match: SkillMatch, now: float) -> Answer:
+        slots = match.slots
+        if "task" not in slots:
+            return refuse("Sorry, I need to know what to remind you of. Say: remind me to ...")
+        if "duration" in slots:
+            seconds = float(slots["duration"])
+            if seconds < 1:
+                return refuse("Sorry, a reminder must be at least a second away.")
+            due = now + seconds
+        elif "time" in slots:
+            due = self.when(slots["time"], slots.get("day"), now, match.morning)
+        else:
+            hour = ClockTime(self.settings.reminder_hour, 0)
+            due = self.when(hour, slots.get("day", "tomorrow"), now, False)
+        problem = self.check_ahead(due, now)
+        if problem:
+            return refuse(problem)
+        task = str(slots["task"])
+        item = SkillItem(kind="reminder", label=task, due_at=due)
+        said = (
+            f"in {spoken_duration(due - now)}"
+            if "duration" in slots
+            else f"at {self.spoken_when(due, now)}"
+        )
+        return Answer(f"I'll remind you to {task} {said}.", self.add(item).changed)
+
+    def listing(self, match: SkillMatch, now: float) -> Answer:
+        kind: SkillKind = "alarm" if match.intent.startswith("alarm") else "reminder"
+        items = self.pending(kind)
+        if not items:
+            return Answer(f"You have no {kind}s.")
+        said = [
+            f"{i.label} at {self.spoken_when(i.due_at, now)}"
+            if kind == "reminder"
+            else self.spoken_when(i.due_at, now)
+            for i in items
+        ]
+        plural = kind + ("s" if len(items) > 1 else "")
+        return Answer(f"You have {len(items)} {plural}: " + "; ".join(said) + ".")
+
+    def alarm_cancel(self, match: SkillMatch, now: float) -> Answer:
+        alarms = self.pending("alarm")
+        clock = match.slots.get("time")
+        if clock is not None:
+            cycle = 24 if clock.meridiem else 12  # "cancel the 7 alarm": 7 am or 7 pm
+            alarms = [
+                a for a in alarms
+                if (moment := self.local(a.due_at)).minute == clock.minute
+                and moment.hour % cycle == clock.hour % cycle
+            ]  # fmt: skip
+        if not alarms:
+            return Answer("There is no such alarm to cancel.")
+        if len(alarms) > 1 and clock is None:
+            alarms = alarms[:1]  # "cancel my alarm": the next one
+        said = "; ".join(self.spoken_when(a.due_at, now) for a in alarms)
+        return Answer(f"Cancelled the alarm for {said}.", self.cancel(alarms))
+
+    def reminder_cancel(self, match: SkillMatch, now: float) -> Answer:
+        reminders = self.pending("reminder")
+        task = match.slots.get("task")
+        if task:
+            reminders = [r for r in reminders if task in r.label or r.label in task]
+        if not reminders:
+            return Answer("There is no such reminder to cancel.")
+        if len(reminders) > 1:
+            return Answer(f"You have {len(reminders)} reminders. Say which one, for example: "
+                          f"cancel the reminder to {reminders[0].label}.")  # fmt: skip
+        return Answer(f"Cancelled the reminder to {reminders[0].label}.", self.cancel(reminders))
+
+    def cancel_all(self, match: SkillMatch, now: float) -> Answer:
+        kind: SkillKind = match.intent.split(".")[0]  # type: ignore[assignment]
+        items = self.pending(kind)
+        if not items:
+            return Answer(f"You have no {kind}s.")
+        return Answer(f"Cancelled {len(items)} {kind}{'s' if len(items) > 1 else ''}.",
+                      self.cancel(items))  # fmt: skip
+
+    # -- numbers ----------------------------------------------------------------------------
+
+    def calculate(self, match: SkillMatch, now: float) -> Answer:
+        return Answer(f"It's {spoken_number(float(match.slots['expr']))}.")
+
+    def convert(self, match: SkillMatch, now: float) -> Answer:
+        value = float(match.slots.get("value", 1.0))
+        source = self.matcher.units[match.slots["from"]]
+        target = self.matcher.units[match.slots["to"]]
+        if source.dimension != target.dimension:
+            return refuse(f"Sorry, I can't convert {source.dimension} to {target.dimension}.")
+        result = ((value * source.factor + source.offset) - target.offset) / target.factor
+        said_from = source.say or match.slots["from"] + ("s" if value != 1 else "")
+        said_to = target.say or match.slots["to"] + "s"
+        rounded = float(f"{result:.4g}")
+        return Answer(f"{spoken_number(value)} {said_from} is {spoken_number(rounded)} {said_to}.")
+
+    # -- control ----------------------------------------------------------------------------
+
+    def stop(self, match: SkillMatch, now: float) -> Answer:
+        return Answer("Okay.", stop=True)
+
+    def help(self, match: SkillMatch, now: float) -> Answer:
+        things = [i.description for i in self.matcher.intents if i.description]
+        listed = "; ".join(things[:-1]) + "; and " + things[-1] if len(things) > 1 else things[0]
+        return Answer(f"I can {listed}. Anything else goes to my language model, which runs "
+                      "offline: it can't look up the weather, news or the web.")  # fmt: skip

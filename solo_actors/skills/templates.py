@@ -1,0 +1,205 @@
+"""Sentence templates, in the spirit of Home Assistant's hassil, compiled once to regexes.
+
+A template is a sentence with ``(a|b)`` for alternatives, ``[words]`` for optional words
+(``[a|an]`` for optional alternatives) and ``{slot}`` or ``{slot:kind}`` for a value (the
+kind defaults to the slot's name: ``{duration}``, ``{time}``, ``{day}``, ``{number}``;
+``{name:text}`` is free text). Templates live in ``config/skills/*.toml``, one
+``[[intent]]`` table per intent with its ``sentences``; a file may also declare
+``[units.<name>]`` for conversions. A user adds a phrasing by adding a sentence: no code.
+
+Matching normalises the text (`words.normalise`), then tries each intent's compiled
+sentences in file order and returns the first whose slots all parse. A sentence whose words
+fit but whose value is wrong ("set a timer for minus five minutes") is a match with an
+``error``, so the skill can refuse clearly instead of the llm inventing an answer.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from solo_actors.skills.arithmetic import MATH_PATTERN, parse_expression
+from solo_actors.skills.words import BASE_KINDS, NoMatch, SlotError, SlotKind, normalise
+
+
+class TemplateError(ValueError):
+    """A template that can't be compiled; the message names the file, intent and sentence."""
+
+
+class Unit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A unit of measure: ``value * factor + offset`` is the amount in its dimension's base
+    unit (metres, kilograms, kelvin ...)."""
+
+    dimension: str
+    factor: float
+    names: list[str]
+    offset: float = 0.0
+    say: str = ""
+    """How a result in this unit is spoken ("kilometres"); the unit's name by default."""
+
+
+class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+    sentences: list[str]
+    description: str = ""
+    """One line for "what can you do"; intents without one are not listed."""
+    morning: bool = False
+    """An hour said without am/pm ("wake me up at 7") means the morning, not the next one."""
+
+
+class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    intent: list[Intent] = msgspec.field(default_factory=list)
+    units: dict[str, Unit] = msgspec.field(default_factory=dict)
+
+
+class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
+    """What a text asked for: the intent, its slot values, or why it can't be done."""
+
+    intent: str
+    slots: dict[str, Any]
+    error: str | None = None
+    morning: bool = False
+
+
+MAX_CHARS = 300
+"""Longer turns are never skill commands (and free-text slots cost more the longer the
+text), so they go straight to the llm."""
+
+_TOKEN = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+|\s+")
+
+
+@dataclass
+class _Compiler:
+    kinds: dict[str, SlotKind]
+    slots: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Regex group name -> (slot name, kind): a slot may appear in several alternatives."""
+
+    def compile(self, sentence: str) -> re.Pattern[str]:
+        self.tokens = [t for t in _TOKEN.findall(sentence) if not t.isspace()]
+        self.at = 0
+        body = self.sequence()
+        if self.at != len(self.tokens):
+            raise TemplateError(f"unbalanced brackets in {sentence!r}")
+        return re.compile(rf"\s*{body}\s*")
+
+    def sequence(self) -> str:
+        parts: list[str] = []
+        while self.at < len(self.tokens) and self.tokens[self.at] not in (")", "]", "|"):
+            parts.append(self.element())
+        # Optional parts may vanish, so the spaces around every part are optional too; word
+        # boundaries keep "set a timer" from matching "seta timer".
+        return r"\s*".join(parts)
+
+    def alternatives(self, close: str) -> str:
+        options = [self.sequence()]
+        while self.at < len(self.tokens) and self.tokens[self.at] == "|":
+            self.at += 1
+            options.append(self.sequence())
+        if self.at >= len(self.tokens) or self.tokens[self.at] != close:
+            raise TemplateError(f"missing {close!r}")
+        self.at += 1
+        return "(?:" + "|".join(options) + ")"
+
+    def element(self) -> str:
+        token = self.tokens[self.at]
+        self.at += 1
+        if token == "(":
+            return self.alternatives(")")
+        if token == "[":
+            return self.alternatives("]") + "?"
+        if token.startswith("{"):
+            name, _, kind = token[1:-1].partition(":")
+            kind = kind or name
+            if kind not in self.kinds:
+                raise TemplateError(f"unknown slot kind {kind!r} (known: {sorted(self.kinds)})")
+            group = f"{name}__{len(self.slots)}"
+            self.slots[group] = (name, kind)
+            # A slot starts and ends at a word's edge: a unit "h" is never the start of "how".
+            return rf"(?<!\S)(?P<{group}>{self.kinds[kind].pattern})(?!\S)"
+        word = re.escape(normalise(token))
+        return rf"\b{word}\b" if token[0].isalnum() and token[-1].isalnum() else word
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    intent: Intent
+    pattern: re.Pattern[str]
+    slots: dict[str, tuple[str, str]]
+
+
+class Matcher:
+    """Every template compiled; `match` finds the intent of a text, or None."""
+
+    def __init__(self, files: Iterable[SkillFile]) -> None:
+        files = list(files)
+        self.units: dict[str, Unit] = {k: v for f in files for k, v in f.units.items()}
+        self.intents: list[Intent] = [i for f in files for i in f.intent]
+        self.kinds = {**BASE_KINDS, "math": SlotKind(MATH_PATTERN, parse_expression)}
+        if self.units:
+            self.unit_names = {n: key for key, u in self.units.items() for n in u.names}
+            names = sorted(self.unit_names, key=len, reverse=True)
+            pattern = rf"(?:degrees?\s+)?(?:{'|'.join(re.escape(n) for n in names)})"
+            self.kinds["unit"] = SlotKind(pattern, self.unit_of)
+        self.sentences: list[_Sentence] = []
+        for intent in self.intents:
+            for sentence in intent.sentences:
+                compiler = _Compiler(self.kinds)
+                try:
+                    pattern = compiler.compile(sentence)
+                except (TemplateError, re.error) as error:
+                    raise TemplateError(f"intent {intent.name}: {sentence!r}: {error}") from error
+                self.sentences.append(_Sentence(intent, pattern, compiler.slots))
+
+    def unit_of(self, text: str) -> str:
+        name = re.sub(r"^degrees?\s+", "", text)
+        return self.unit_names.get(name) or self.unit_names[text]
+
+    def match(self, text: str) -> SkillMatch | None:
+        """The first sentence that fits ``text`` with every slot parsed; else the first that
+        fit with a slot refused (a match carrying ``error``); else None."""
+        if len(text) > MAX_CHARS:
+            return None
+        words = normalise(text)
+        refused: SkillMatch | None = None
+        for sentence in self.sentences:
+            found = sentence.pattern.fullmatch(words)
+            if found is None:
+                continue
+            try:
+                slots = self.slot_values(sentence, found)
+            except NoMatch:
+                continue
+            except SlotError as error:
+                refused = refused or SkillMatch(
+                    intent=sentence.intent.name, slots={}, error=str(error)
+                )
+                continue
+            return SkillMatch(intent=sentence.intent.name, slots=slots,
+                              morning=sentence.intent.morning)  # fmt: skip
+        return refused
+
+    def slot_values(self, sentence: _Sentence, found: re.Match[str]) -> dict[str, Any]:
+        slots: dict[str, Any] = {}
+        for group, raw in found.groupdict().items():
+            if raw is None:
+                continue
+            name, kind = sentence.slots[group]
+            slots[name] = self.kinds[kind].parse(raw.strip())
+        return slots
+
+
+def load_matcher(folder: Path) -> Matcher:
+    """A `Matcher` over every ``*.toml`` in ``folder``, in name order."""
+    files = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            files.append(msgspec.convert(tomllib.loads(path.read_text("utf-8")), SkillFile))
+        except (tomllib.TOMLDecodeError, msgspec.ValidationError) as error:
+            raise TemplateError(f"{path}: {error}") from error
+    return Matcher(files)

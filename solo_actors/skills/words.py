@@ -1,0 +1,286 @@
+"""Reading numbers, durations, clock times and days out of spoken English.
+
+Each slot kind of a sentence template is a `SlotKind`: a regular expression that finds the
+words the kind may span (so a template compiles to one regex), and a parser that turns
+those words into a value. A parser raises `NoMatch` when the words are not really of its
+kind (the template then does not match) and `SlotError` when they are but the value is
+wrong ("minus five minutes", "25:61"): the intent matched, and the user is told why it
+can't be done. Input is normalised first (`normalise`), so the patterns see lower-case
+words separated by single spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
+
+ONES = {
+    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+FRACTIONS = {"half": 0.5, "quarter": 0.25}
+NEGATIVE = ("minus", "negative")
+DIGITS = r"\d+(?:\.\d+)?"
+NUMBER_WORD = "|".join(sorted([*ONES, *SCALES], key=len, reverse=True))
+_WORDS = rf"(?:{NUMBER_WORD})(?:\s+(?:and\s+)?(?:{NUMBER_WORD}))*"
+NUMBER = rf"(?:{DIGITS}|{_WORDS}(?:\s+point(?:\s+(?:{NUMBER_WORD}))+)?)"
+"""Digits, or number words ("twenty five", "one hundred and five", "two point five")."""
+
+UNIT_SECONDS = {
+    "second": 1, "seconds": 1, "sec": 1, "secs": 1, "s": 1,
+    "minute": 60, "minutes": 60, "min": 60, "mins": 60,
+    "hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600, "h": 3600,
+    "day": 86400, "days": 86400, "week": 604800, "weeks": 604800,
+    "month": 2_592_000, "months": 2_592_000, "year": 31_536_000, "years": 31_536_000,
+}  # fmt: skip
+TIME_UNIT = "|".join(sorted(UNIT_SECONDS, key=len, reverse=True))
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+CONTRACTIONS = {
+    "what's": "what is", "whats": "what is", "how's": "how is", "it's": "it is",
+    "that's": "that is", "there's": "there is", "i'm": "i am", "let's": "let us",
+    "o'clock": "oclock", "o clock": "oclock", "a.m.": "am", "p.m.": "pm", "a m": "am",
+    "p m": "pm", "%": " percent", "°": " degrees ", "&": " and ", "+": " plus ",
+    "\u00d7": " times ", "÷": " divided by ",
+}  # fmt: skip
+
+
+def _whole(key: str) -> str:
+    """``key`` as a regex that matches only whole words ("a m" is not in "a minute")."""
+    before = r"(?<!\w)" if key[0].isalnum() else ""
+    after = r"(?!\w)" if key[-1].isalnum() else ""
+    return before + re.escape(key) + after
+
+
+_CONTRACTION = re.compile("|".join(_whole(k) for k in sorted(CONTRACTIONS, key=len, reverse=True)))
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
+_PUNCTUATION = re.compile(r"[!?,;\"“”]|\.(?!\d)|(?<!\w)'|'(?!\w)")
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces, contractions spelled out, punctuation
+    gone except what numbers and clock times need (``7:30``, ``2.5``, operators)."""
+    text = text.lower().strip()
+    text = _THOUSANDS.sub("", text)
+    text = _CONTRACTION.sub(lambda m: CONTRACTIONS[m.group(0)], text)
+    text = _HYPHEN.sub(" ", text)
+    text = _PUNCTUATION.sub(" ", text)
+    text = _DIGIT_LETTER.sub(" ", text)
+    return " ".join(text.split())
+
+
+class NoMatch(Exception):
+    """The words are not of the slot's kind: the template does not match."""
+
+
+class SlotError(Exception):
+    """The words are of the slot's kind but the value is wrong; the message says why, in
+    words fit to be spoken."""
+
+
+def number_from_words(words: list[str]) -> float:
+    """The value of number words or digits ("twenty five", "1.5", "two point five",
+    "a hundred"); `NoMatch` for anything else."""
+    if not words:
+        raise NoMatch("no number")
+    if "point" in words:
+        at = words.index("point")
+        digits = [ONES.get(w) for w in words[at + 1 :]]
+        if not digits or any(d is None or d > 9 for d in digits):
+            raise NoMatch("bad decimals")
+        return number_from_words(words[:at]) + float("0." + "".join(str(d) for d in digits))
+    total, current, seen = 0.0, 0.0, False
+    for word in words:
+        if word == "and" and seen:
+            continue
+        if word in ("a", "an") and not seen:
+            current, seen = 1.0, True
+        elif re.fullmatch(DIGITS, word):
+            current += float(word)
+            seen = True
+        elif word in ONES:
+            current += ONES[word]
+            seen = True
+        elif word == "hundred":
+            current = max(current, 1.0) * 100
+            seen = True
+        elif word in SCALES:
+            total += max(current, 1.0) * SCALES[word]
+            current, seen = 0.0, True
+        else:
+            raise NoMatch(f"not a number word: {word}")
+    return total + current
+
+
+def parse_number(text: str) -> float:
+    words = text.split()
+    sign = -1.0 if words and words[0] in NEGATIVE else 1.0
+    return sign * number_from_words(words[1:] if sign < 0 else words)
+
+
+def quantity(words: list[str]) -> float:
+    """How many of a unit the words before it say: "10", "an", "half an", "one and a
+    half", "a quarter of an"."""
+    words = [w for w in words if w != "of"]
+    while words and words[0] == "and":
+        words = words[1:]
+    fraction_at = next((i for i, w in enumerate(words) if w in FRACTIONS), None)
+    if fraction_at is None:
+        return number_from_words(words) if words else 1.0
+    head = words[:fraction_at]
+    while head and head[-1] in ("a", "an", "and"):
+        head = head[:-1]
+    if any(w not in ("a", "an") for w in words[fraction_at + 1 :]):
+        raise NoMatch("words after a fraction")
+    return (number_from_words(head) if head else 0.0) + FRACTIONS[words[fraction_at]]
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "5 minutes", "an hour and a half", "1 hour 30 minutes", "half an hour"."""
+    words = text.split()
+    if any(w in NEGATIVE for w in words):
+        raise SlotError("a negative length of time makes no sense")
+    seconds, pending, unit = 0.0, [], 0.0
+    for word in words:
+        if word in UNIT_SECONDS:
+            unit = UNIT_SECONDS[word]
+            seconds += quantity(pending) * unit
+            pending = []
+        else:
+            pending.append(word)
+    if pending:  # "... and a half" after the last unit
+        rest = [w for w in pending if w not in ("and", "a", "an")]
+        if rest != ["half"] or not unit:
+            raise NoMatch("words after the last unit")
+        seconds += unit / 2
+    return seconds
+
+
+class ClockTime(msgspec.Struct, frozen=True):
+    """A time of day as said: ``meridiem`` is None when the hour could be morning or evening
+    ("at 7"), else the hour is on the 24-hour clock."""
+
+    hour: int
+    minute: int
+    meridiem: bool = True
+
+    def __str__(self) -> str:
+        hour = f"{self.hour:02d}" if self.meridiem else str(self.hour)
+        return f"{hour}:{self.minute:02d}"
+
+
+MORNING = ("am", "in the morning")
+EVENING = ("pm", "in the afternoon", "in the evening", "at night", "tonight")
+SUFFIXES = (*MORNING, *EVENING, "oclock")
+_SUFFIX = "|".join(s.replace(" ", r"\s+") for s in SUFFIXES)
+CLOCK = (
+    rf"(?:noon|midday|midnight|(?:(?:half|(?:a\s+)?quarter|{NUMBER})\s+(?:minutes?\s+)?"
+    rf"(?:past|to|after)\s+)?(?:\d{{1,2}}:\d{{2}}|\d{{1,4}}|(?:{NUMBER_WORD})(?:\s+(?:{NUMBER_WORD})){{0,3}})"
+    rf"(?:\s+(?:{_SUFFIX}))*)"
+)
+
+
+def parse_clock(text: str) -> ClockTime:
+    """ "7", "7 am", "7:30", "seven thirty pm", "half past six", "quarter to eight", "noon"."""
+    if text in ("noon", "midday"):
+        return ClockTime(12, 0)
+    if text == "midnight":
+        return ClockTime(0, 0)
+    meridiem = None
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if text.endswith(" " + suffix):
+            text = text[: -len(suffix) - 1]
+            meridiem = "am" if suffix in MORNING else "pm" if suffix in EVENING else meridiem
+    offset = 0
+    relative = re.fullmatch(r"(.+?)\s+(?:minutes?\s+)?(past|to|after)\s+(.+)", text)
+    if relative:
+        amount, direction, text = relative.groups()
+        amount = amount.removeprefix("a ")
+        named = {"half": 30, "quarter": 15}
+        offset = named[amount] if amount in named else int(parse_number(amount))
+        offset = -offset if direction == "to" else offset
+    if ":" in text:
+        hour_text, minute_text = text.split(":")
+        hour, minute = int(hour_text), int(minute_text)
+    elif text.isdigit():
+        value = int(text)
+        hour, minute = (value // 100, value % 100) if len(text) >= 3 else (value, 0)
+    else:
+        words = text.split()
+        hour = int(number_from_words(words[:1]))
+        rest = words[1:]
+        minute = 0
+        if rest:
+            if rest[0] == "oh":
+                rest = rest[1:]
+            minute = int(number_from_words(rest))
+    if not 0 <= hour <= 23 or not 0 <= minute <= 59 or (meridiem and not 1 <= hour <= 12):
+        raise SlotError(f"{text} is not a time of day")
+    hour, minute = divmod(hour * 60 + minute + offset, 60)
+    hour %= 24
+    if meridiem == "pm" and hour < 12:
+        return ClockTime(hour + 12, minute)
+    if meridiem == "am" and hour == 12:
+        return ClockTime(0, minute)
+    return ClockTime(hour, minute, meridiem is not None or hour > 12 or hour == 0)
+
+
+DAY = (
+    r"(?:today|tonight|tomorrow|(?:the\s+)?day\s+after\s+tomorrow|"
+    rf"(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)}))"
+)
+
+
+def parse_day(text: str) -> str:
+    """A day as "today", "tomorrow", "day after tomorrow" or a weekday's name."""
+    words = [w for w in text.split() if w not in ("on", "next", "this", "the")]
+    day = " ".join(words)
+    return "today" if day == "tonight" else day
+
+
+@dataclass(frozen=True)
+class SlotKind:
+    """What a ``{slot:kind}`` in a template may span (``pattern``) and what it means."""
+
+    pattern: str
+    parse: Callable[[str], object]
+
+
+def duration_kind() -> SlotKind:
+    sign = rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?"
+    # One word per repetition (no NUMBER inside, itself a repetition): nested repetitions
+    # backtrack exponentially on "one one one ... banana".
+    word = rf"(?:{DIGITS}|{NUMBER_WORD}|point|half|quarter|a|an|and|of)"
+    part = rf"{sign}(?:{word}\s+)*(?:{TIME_UNIT})"
+    tail = r"(?:\s+and\s+a\s+half)?"
+    return SlotKind(rf"{part}(?:\s+(?:and\s+)?{part})*{tail}", parse_duration)
+
+
+FILLER = frozenset(("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for"))
+
+
+def text_kind(text: str) -> str:
+    """Free text, but never only filler words ("check the timer" names no timer)."""
+    if all(word in FILLER for word in text.split()):
+        raise NoMatch("only filler words")
+    return text
+
+
+BASE_KINDS: dict[str, SlotKind] = {
+    "number": SlotKind(rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?(?:{NUMBER}|a|an)", parse_number),
+    "duration": duration_kind(),
+    "time": SlotKind(CLOCK, parse_clock),
+    "day": SlotKind(DAY, parse_day),
+    "text": SlotKind(r"\S.*?", text_kind),
+}
+"""Slot kinds every template may use; `templates` adds the ones built from data (units,
+arithmetic)."""

@@ -1,0 +1,27 @@
+"""Skills test fixtures: the real templates, and a `SkillBook` at a fixed instant."""
+
+from __future__ import annotations
+
+import pytest
+
+from solo_actors.config import REPO_ROOT, Config, load_config
+from solo_actors.skills.builtin import SkillBook
+from solo_actors.skills.templates import Matcher, load_matcher
+
+NOW = 1_780_000_000.0
+"""A fixed instant (a Thursday, 2026-05-28 20:26:40 UTC) so answers are repeatable."""
+
+
+@pytest.fixture(scope="session")
+def matcher() -> Matcher:
+    return load_matcher(REPO_ROOT / "config" / "skills")
+
+
+@pytest.fixture(scope="session")
+def utc_config() -> Config:
+    return load_config("test", environ={"SOLO__SKILLS__TIMEZONE": "UTC"})
+
+
+@pytest.fixture
+def book(utc_config: Config, matcher: Matcher) -> SkillBook:
+    return SkillBook(utc_config.skills, matcher)

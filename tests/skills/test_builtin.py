@@ -1,0 +1,124 @@
+"""The built-in skills' answers at a fixed instant (Thursday 2026-05-28 20:26:40 UTC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from solo_actors.skills.builtin import Answer, SkillBook, spoken_duration
+from solo_actors.skills.templates import Matcher
+from tests.skills.conftest import NOW
+
+
+def ask(book: SkillBook, matcher: Matcher, text: str, at: float = NOW) -> Answer:
+    match = matcher.match(text)
+    assert match is not None, text
+    return book.answer(match, at)
+
+
+def utc(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
+def test_time_date_and_weekday_in_the_configured_zone(book: SkillBook, matcher: Matcher) -> None:
+    assert ask(book, matcher, "what time is it").text == "It's 8:26 PM."
+    assert ask(book, matcher, "what's the date").text == "Today is Thursday, May 28, 2026."
+    assert ask(book, matcher, "what day is it").text == "Today is Thursday."
+    assert ask(book, matcher, "is it friday").text == "No, today is Thursday."
+    assert ask(book, matcher, "what day is it tomorrow").text == "Tomorrow is Friday."
+
+
+def test_named_timers_time_left_add_and_cancel(book: SkillBook, matcher: Matcher) -> None:
+    pasta = ask(book, matcher, "set a 10 minute pasta timer")
+    assert pasta.text == "Pasta timer set for 10 minutes."
+    assert [i.due_at for i in pasta.changed] == [NOW + 600]
+    ask(book, matcher, "set a timer for 3 minutes for the eggs")
+    later = NOW + 72
+    assert ask(book, matcher, "how much time is left on the pasta", later).text == (
+        "8 minutes and 48 seconds left on the pasta timer."
+    )
+    assert ask(book, matcher, "what timers do I have", later).text.startswith("You have 2 timers")
+    assert "Say which one" in ask(book, matcher, "cancel the timer").text
+    added = ask(book, matcher, "add 5 minutes to the pasta timer")
+    assert added.changed[0].due_at == NOW + 900
+    cancelled = ask(book, matcher, "cancel the egg timer")
+    assert [i.state for i in cancelled.changed] == ["cancelled"]
+    assert [t.label for t in book.pending("timer")] == ["pasta"]
+    assert ask(book, matcher, "cancel all timers").text == "Cancelled 1 timer."
+    assert book.pending() == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["set a timer for minus five minutes", "set a timer for 10 years", "remind me at 25:61",
+     "set an alarm for 25:61", "remind me to sleep in minus 5 minutes",
+     "remind me to call mom today at 8 am", "set a timer for 0 seconds",
+     "convert 3 kilograms to liters", "what is 7 divided by 0"],
+)  # fmt: skip
+def test_bad_input_is_refused_clearly_and_nothing_is_stored(
+    book: SkillBook, matcher: Matcher, text: str
+) -> None:
+    answer = ask(book, matcher, text)
+    assert answer.refused and answer.text.startswith("Sorry"), answer
+    assert answer.changed == [] and book.pending() == []
+
+
+def test_alarms_pick_the_coming_time(book: SkillBook, matcher: Matcher) -> None:
+    wake = ask(book, matcher, "wake me up at 7")  # said at 20:26: tomorrow morning
+    assert utc(wake.changed[0].due_at) == dt.datetime(2026, 5, 29, 7, 0, tzinfo=dt.UTC)
+    assert wake.text == "Alarm set for 7:00 AM tomorrow."
+    late = ask(book, matcher, "set an alarm for 9:30")  # 9:30 pm is still to come today
+    assert utc(late.changed[0].due_at) == dt.datetime(2026, 5, 28, 21, 30, tzinfo=dt.UTC)
+    friday = ask(book, matcher, "set an alarm for 6 am on thursday")  # today is Thursday
+    assert utc(friday.changed[0].due_at) == dt.datetime(2026, 6, 4, 6, 0, tzinfo=dt.UTC)
+    assert ask(book, matcher, "list my alarms").text.startswith("You have 3 alarms")
+    assert ask(book, matcher, "cancel the 7 am alarm").text.startswith("Cancelled the alarm")
+    assert len(book.pending("alarm")) == 2
+
+
+def test_reminders(book: SkillBook, matcher: Matcher) -> None:
+    milk = ask(book, matcher, "remind me to buy milk tomorrow")
+    assert utc(milk.changed[0].due_at) == dt.datetime(2026, 5, 29, 9, 0, tzinfo=dt.UTC)
+    oven = ask(book, matcher, "remind me to check the oven in 20 minutes")
+    assert oven.text == "I'll remind you to check the oven in 20 minutes."
+    assert oven.changed[0].due_at == NOW + 1200
+    rent = ask(book, matcher, "remind me on friday at 3 pm to pay the rent")
+    assert utc(rent.changed[0].due_at) == dt.datetime(2026, 5, 29, 15, 0, tzinfo=dt.UTC)
+    assert "buy milk" in ask(book, matcher, "what are my reminders").text
+    assert ask(book, matcher, "cancel the reminder to buy milk").changed[0].state == "cancelled"
+
+
+def test_a_due_item_fires_once_and_says_when_it_is_late(book: SkillBook, matcher: Matcher) -> None:
+    ask(book, matcher, "set a timer for 5 minutes")
+    assert book.due(NOW + 299) == []
+    (item,) = book.due(NOW + 300)
+    fired, text = book.fire(item, NOW + 300.2)
+    assert fired.state == "fired" and text == "Your 5 minutes timer is done."
+    assert book.pending() == []
+    ask(book, matcher, "remind me to stretch in 1 minute")
+    (item,) = book.due(NOW + 3600)
+    _, text = book.fire(item, NOW + 3600)
+    late = "This is 59 minutes late: it fell due while I was not running."
+    assert text == f"Reminder: stretch. {late}"
+
+
+def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
+    assert ask(book, matcher, "what's 15 percent of 80").text == "It's 12."
+    assert ask(book, matcher, "What is 17 times 23?").text == "It's 391."
+    assert ask(book, matcher, "what is 100 fahrenheit in celsius").text == (
+        "100 degrees Fahrenheit is 37.78 degrees Celsius."
+    )
+    assert ask(book, matcher, "convert 5 km to miles").text == "5 kilometres is 3.107 miles."
+
+
+def test_stop_and_help(book: SkillBook, matcher: Matcher) -> None:
+    assert ask(book, matcher, "never mind").stop
+    help_text = ask(book, matcher, "what can you do").text
+    assert "timers" in help_text and "weather" in help_text
+
+
+def test_spoken_durations() -> None:
+    assert spoken_duration(5400) == "1 hour and 30 minutes"
+    assert spoken_duration(61) == "1 minute and 1 second"
+    assert spoken_duration(0.2) == "less than a second"

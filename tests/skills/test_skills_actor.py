@@ -1,0 +1,126 @@
+"""The skills actor in a small tree (store, skills, dialogue; no llm): a skill turn is
+answered like an llm reply, timers survive a restart and fire, one that fell due while
+Solo was down is delivered late and says so, and other turns still go to the llm."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor, converse
+from solo_actors.events import HUB
+from solo_actors.messages import (
+    ListSkillItems,
+    LLMDone,
+    LLMToken,
+    Message,
+    ReadRows,
+    Rows,
+    SkillFired,
+    SkillItems,
+)
+from solo_actors.skills import SKILLS_NAME
+from solo_actors.skills.actor import SkillsActor
+from solo_actors.specs import worker_spec
+from solo_actors.store import STORE_NAME
+from solo_actors.store.actor import StoreActor
+from tests.conftest import ConfigFactory
+
+
+@pytest.fixture
+def config(make_config: ConfigFactory) -> Config:
+    return make_config(memory__enabled=False, skills__late_after=0.5)
+
+
+def start(config: Config) -> supervisors.SupervisorRef:
+    children = [worker_spec(config, name, actor) for name, actor in (
+        (STORE_NAME, StoreActor), (SKILLS_NAME, SkillsActor), (DIALOGUE_NAME, DialogueActor),
+    )]  # fmt: skip
+    return supervisors.start_supervisor(supervisors.SupFlags(), children, name="skills-test")
+
+
+class Fired:
+    """`SkillFired` events from the hub, as they come."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.subscription = HUB.subscribe(frozenset({"skills"}), 64, self.arrived.set)
+        self.seen: list[SkillFired] = []
+
+    def wait(self, timeout: float) -> SkillFired:
+        deadline = time.monotonic() + timeout
+        while not self.seen:
+            assert self.arrived.wait(max(0.0, deadline - time.monotonic())), "nothing fired"
+            self.arrived.clear()
+            self.seen += [e.data for e in self.subscription.drain()]  # type: ignore[misc]
+        return self.seen.pop(0)
+
+
+@pytest.fixture
+def fired() -> Iterator[Fired]:
+    watcher = Fired()
+    yield watcher
+    watcher.subscription.close()
+
+
+def test_a_skill_turn_streams_like_an_llm_reply_and_the_timer_survives_a_restart(
+    config: Config, fired: Fired
+) -> None:
+    root = start(config)
+    streamed: list[Message] = []
+    try:
+        done = converse("set a 2 second tea timer", "kitchen", on_message=streamed.append)
+    finally:
+        root.stop()
+    set_at = time.time()
+    assert done.reply == "Tea timer set for 2 seconds." and done.error is None
+    assert done.model == "skills:timer.set"
+    assert [type(m) for m in streamed[:2]] == [LLMToken, LLMDone]
+
+    root = start(config)  # a new process would find the same: the store is the truth
+    try:
+        event = fired.wait(timeout=10)
+        assert event.item.label == "tea" and event.text == "Your tea timer is done."
+        assert abs(time.time() - (set_at + 2)) < 1.0 and event.late_s < 0.5
+        rows = supervisors.ask(STORE_NAME, ReadRows(table="skill_items"), timeout=5)
+        assert isinstance(rows, Rows)
+        state = rows.columns.index("state")
+        assert [row[state] for row in rows.rows] == ["fired"]
+    finally:
+        root.stop()
+
+
+def test_one_due_while_down_is_delivered_late_at_start(config: Config, fired: Fired) -> None:
+    root = start(config)
+    try:
+        done = converse("remind me to stretch in 1 second", "office")
+        assert done.reply.startswith("I'll remind you to stretch"), done.reply
+    finally:
+        root.stop()
+    time.sleep(1.8)  # it falls due while nothing runs
+    root = start(config)
+    try:
+        event = fired.wait(timeout=5)
+        assert event.late_s >= 0.5 and "late" in event.text and "stretch" in event.text
+        items = supervisors.ask(SKILLS_NAME, ListSkillItems(), timeout=5)
+        assert isinstance(items, SkillItems) and items.items == []
+    finally:
+        root.stop()
+
+
+def test_refusals_store_nothing_and_other_turns_go_to_the_llm(config: Config) -> None:
+    root = start(config)
+    try:
+        refused = converse("set a timer for minus five minutes", "c")
+        assert refused.reply.startswith("Sorry") and refused.model == "skills:timer.set"
+        items = supervisors.ask(SKILLS_NAME, ListSkillItems(), timeout=5)
+        assert isinstance(items, SkillItems) and items.items == []
+        weather = converse("what is the weather tomorrow", "c", timeout=10)
+        assert weather.error is not None and "language model" in weather.error
+    finally:
+        root.stop()

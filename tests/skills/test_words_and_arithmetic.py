@@ -1,0 +1,114 @@
+"""Numbers, durations, clock times and the safe calculator, one value at a time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from solo_actors.skills.arithmetic import parse_expression, spoken_number
+from solo_actors.skills.templates import Matcher
+from solo_actors.skills.words import (
+    NoMatch,
+    SlotError,
+    normalise,
+    parse_clock,
+    parse_duration,
+    parse_number,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("twenty five", 25), ("a", 1), ("an", 1), ("one hundred and five", 105),
+     ("two thousand twenty six", 2026), ("1.5", 1.5), ("two point five", 2.5),
+     ("minus five", -5), ("a hundred", 100)],
+)  # fmt: skip
+def test_numbers_in_words_and_digits(text: str, value: float) -> None:
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5 minutes", 300), ("an hour and a half", 5400), ("90 seconds", 90),
+     ("10 minute", 600), ("half an hour", 1800), ("1 hour 30 minutes", 5400),
+     ("one and a half hours", 5400), ("a quarter of an hour", 900), ("2 hrs", 7200),
+     ("twenty five minutes", 1500), ("1.5 hours", 5400), ("a minute and a half", 90)],
+)  # fmt: skip
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_a_negative_duration_is_refused_not_ignored() -> None:
+    with pytest.raises(SlotError):
+        parse_duration("minus five minutes")
+
+
+@pytest.mark.parametrize(
+    ("text", "clock"),
+    [("7", "7:00"), ("7 am", "07:00"), ("7:30", "7:30"), ("seven thirty pm", "19:30"),
+     ("noon", "12:00"), ("midnight", "00:00"), ("half past six", "6:30"),
+     ("quarter to eight", "7:45"), ("12 am", "00:00"), ("12 pm", "12:00"),
+     ("19:05", "19:05"), ("seven oh five", "7:05"), ("8 oclock", "8:00"),
+     ("6 in the evening", "18:00"), ("730", "7:30")],
+)  # fmt: skip
+def test_clock_times(text: str, clock: str) -> None:
+    assert str(parse_clock(text)) == clock
+
+
+@pytest.mark.parametrize("text", ["25:61", "25", "13 pm", "7:75"])
+def test_impossible_clock_times_are_refused(text: str) -> None:
+    with pytest.raises(SlotError):
+        parse_clock(text)
+
+
+def test_normalise_spells_out_and_strips() -> None:
+    assert normalise("What's 15% of 1,250?") == "what is 15 percent of 1250"
+    assert normalise("Wake me at 7AM.") == "wake me at 7 am"
+    assert normalise("set a timer for a minute") == "set a timer for a minute"
+    assert normalise("Set a twenty-five minute timer") == "set a twenty five minute timer"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("17 times 23", 391), ("15 percent of 80", 12), ("2 to the power of 10", 1024),
+     ("3 + 4 * 2", 11), ("(3 + 4) * 2", 14), ("100 divided by 8", 12.5),
+     ("minus 3 plus 5", 2), ("12 squared", 144), ("the square root of 144", 12),
+     ("twenty five times four", 100), ("2 ^ 3 ^ 2", 512), ("10 mod 3", 1),
+     ("50 percent of 50 percent of 80", 20)],
+)  # fmt: skip
+def test_arithmetic(text: str, value: float) -> None:
+    assert parse_expression(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    "text", ["__import__('os')", "the capital of france", "5", "2 and 3", "(2 + 3", "2 +"]
+)
+def test_what_is_not_arithmetic_does_not_match(text: str) -> None:
+    with pytest.raises(NoMatch):
+        parse_expression(text)
+
+
+@pytest.mark.parametrize("text", ["7 divided by 0", "10 to the power of 100000", "1 mod 0"])
+def test_impossible_arithmetic_is_refused(text: str) -> None:
+    with pytest.raises(SlotError):
+        parse_expression(text)
+
+
+def test_results_are_spoken_plainly() -> None:
+    assert spoken_number(391.0) == "391"
+    assert spoken_number(12.5) == "12.5"
+    assert spoken_number(1 / 3) == "0.3333"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["set a timer for " + "one " * 60 + "banana", "set a " + "twenty " * 40 + "timer",
+     "what is " + "one " * 70 + "plus", "set a timer for " + "1 hour " * 40 + "x",
+     "remind me to " + "call my sister and " * 15 + "x", "wake me up at " + "seven " * 45,
+     "how much time is left on the " + "pasta " * 40 + "x", "x" * 5000],
+)  # fmt: skip
+def test_adversarial_turns_cost_no_more_than_ordinary_ones(matcher: Matcher, text: str) -> None:
+    started = time.perf_counter()
+    matcher.match(text)
+    assert time.perf_counter() - started < 0.005  # nested repetitions would take seconds
