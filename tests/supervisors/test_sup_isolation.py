@@ -240,10 +240,11 @@ def test_an_isolated_actor_can_be_told_a_down(
 ) -> None:
     """The Down crosses the pipe like any message: every MsgspecCodec carries it."""
     tree()
-    monitor("witness", whereis("probe"))  # type: ignore[arg-type]
-    whereis("witness").lifecycle.kill()  # type: ignore[union-attr]
-    # The probe, in its process, got the Down and tells "witness": the restarted one.
-    assert heard.get(timeout=TIMEOUT) == ["down", "witness", "killed"]
+    doomed = Witness.start(queue.Queue())  # an actor of this process, outside the tree
+    monitor(doomed, whereis("probe"))  # type: ignore[arg-type]
+    doomed.lifecycle.kill()  # type: ignore[attr-defined]
+    # The probe, in its process, got the Down and tells the witness what it heard.
+    assert heard.get(timeout=TIMEOUT) == ["down", None, "killed"]
 
 
 @pytest.mark.parametrize(("code", "kind"), [(0, "normal"), (3, "crash")], ids=["code-0", "code-3"])
