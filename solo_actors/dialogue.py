@@ -70,7 +70,10 @@ def with_memories(text: str, memories: list[MemoryItem]) -> str:
     if not memories:
         return text
     lines = "\n".join(f"- {' '.join(memory.text.split())}" for memory in memories)
-    return f"(Memories from earlier conversations, use them if they help:\n{lines})\n\n{text}"
+    # "You remember" frames them as the assistant's own knowledge: framed as material to
+    # consult, the system prompt's "you cannot check that offline" won over them (Qwen 0.5B
+    # answered "What is my sister's name?" with a refusal, the fact in front of it).
+    return f"You remember, from earlier conversations:\n{lines}\n\n{text}"
 
 
 AHEAD_KEPT = 8
