@@ -44,9 +44,10 @@ def test_second_turn_evaluates_only_the_new_turn(start_llm: StartLLM) -> None:
 def test_history_is_trimmed_oldest_first_and_keeps_the_system_prompt(
     start_llm: StartLLM,
 ) -> None:
-    llm = start_llm(n_ctx=192, max_tokens=16, history_fill=0.75)
-    room = 192 - 16
-    questions = [f"Tell me one fact about the number {n}, in a sentence." for n in range(1, 7)]
+    # The room holds the system prompt (about 200 tokens) and a few turns, not all twelve.
+    llm = start_llm(n_ctx=512, max_tokens=16, history_fill=0.75)
+    room = 512 - 16
+    questions = [f"Tell me one fact about the number {n}, in a sentence." for n in range(1, 13)]
     replies = [llm.done(question, conversation_id="t") for question in questions]
     assert all(reply.prompt_tokens <= room for reply in replies)
     history = llm.ref().proxy().history("t").get(timeout=60)
