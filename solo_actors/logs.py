@@ -5,11 +5,16 @@ Every line is a structlog event bound to the emitting actor's path in the superv
 Levels are per actor: the longest ``[log.levels]`` prefix that matches the actor path wins,
 else ``log.level``. Standard-library logging (pykka, aiohttp, libraries) is routed through the
 same renderer so one process never writes two log formats.
+
+No secret reaches a line: tracebacks are rendered without local variables (a request
+handler's locals hold its bearer token), and every formatted line, of every format and
+every library, has API tokens and ``Bearer`` credentials masked before it is written.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any, TextIO
 
@@ -63,13 +68,35 @@ def actor_of_report(_logger: Any, _method: str, event: dict[str, Any]) -> dict[s
     return event
 
 
+SECRETS = re.compile(r"(?i)(bearer\s+)[^\s'\",;]+|solo_[A-Za-z0-9_-]{40,}")
+"""An ``Authorization: Bearer`` credential, or an API token (``solo_`` + 43 characters) by
+its shape: other ``solo_`` words (``solo_actors``, metric names) are far shorter."""
+MASK = "[masked]"
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with every API token and bearer credential replaced by a mark."""
+    return SECRETS.sub(lambda match: (match[1] or "") + MASK, text)
+
+
+class MaskingFormatter(structlog.stdlib.ProcessorFormatter):
+    """The shared formatter, masking secrets in the finished line: whatever a library put in
+    its message or its traceback (aiohttp logs a bad request's raw header line)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
+
+
 def configure_logging(config: LogConfig, stream: TextIO | None = None) -> None:
     """Set up structlog and the stdlib root logger; safe to call again (e.g. on reload)."""
     stream = stream or sys.stderr
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if config.format == "json"
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=stream.isatty(),
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+        )
     )
     level_filter = ActorLevelFilter(config.level, config.levels)
     shared: list[Any] = [
@@ -93,7 +120,7 @@ def configure_logging(config: LogConfig, stream: TextIO | None = None) -> None:
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+        MaskingFormatter(
             foreign_pre_chain=[structlog.stdlib.ExtraAdder(), actor_of_foreign_record, *shared],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )

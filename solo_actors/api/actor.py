@@ -5,15 +5,16 @@ The actor's own mailbox receives the replies of the turns the API started (it is
 actor and the actor never blocks the server. If the server thread dies, it tells the actor,
 which crashes with that reason, so the supervisor restarts the whole api.
 
-Start-up refuses a bind address other than loopback unless ``api.auth`` is on, makes the
-first-run admin token, and writes the bound URL to ``<var_dir>/api/url`` so ``solo status``
-finds a server on a port picked by the system.
+Start-up makes the first-run admin token, serves HTTPS when ``api.tls_cert`` and
+``api.tls_key`` are set, and writes the bound URL to ``<var_dir>/api/url`` so ``solo status``
+finds a server on a port picked by the system. (A bind address other than loopback with
+``api.auth`` off never gets this far: the config refuses it, before anything starts.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import ssl
 import sys
 import threading
 from typing import Any
@@ -23,9 +24,10 @@ from aiohttp import web
 
 import supervisors
 from solo_actors.api.auth import RateLimiter, TokenStore
+from solo_actors.api.origin import HostPolicy
 from solo_actors.api.server import build_app
 from solo_actors.api.state import ApiState, TurnRouter
-from solo_actors.config import Config
+from solo_actors.config import REPO_ROOT, Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import LLMDone, LLMError, LLMToken, TurnDone
 
@@ -44,13 +46,15 @@ class ServerFailedError(RuntimeError):
     """The aiohttp server stopped by itself."""
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def tls_context(config: Config) -> ssl.SSLContext | None:
+    """The server's TLS context from ``api.tls_cert`` and ``api.tls_key``; None: plain HTTP."""
+    settings = config.api
+    if not settings.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(REPO_ROOT / settings.tls_cert, REPO_ROOT / settings.tls_key)
+    return context
 
 
 class ApiActor(supervisors.SupervisedActor):
@@ -59,12 +63,6 @@ class ApiActor(supervisors.SupervisedActor):
     def __init__(self, config: Config, root_name: str) -> None:
         super().__init__()
         settings = config.api
-        if not settings.auth and not is_loopback(settings.host):
-            raise ValueError(
-                f"api.host = {settings.host!r} is not a loopback address and api.auth is off: "
-                "anyone on the network could control the assistant. Set api.auth = true, or "
-                'bind api.host = "127.0.0.1"'
-            )
         self.config = config
         self.path = f"{root_name}/{API_NAME}"
         self.log = get_logger(self.path)
@@ -74,6 +72,7 @@ class ApiActor(supervisors.SupervisedActor):
             tokens=TokenStore(config.solo.var_path(settings.tokens_file)), router=self.router,
             per_token=RateLimiter(settings.rate_per_token, settings.rate_burst),
             per_address=RateLimiter(settings.rate_per_address, settings.rate_burst),
+            hosts=HostPolicy.from_settings(settings.allowed_hosts, tls=bool(settings.tls_cert)),
         )  # fmt: skip
         self.loop: asyncio.AbstractEventLoop | None = None
         self.runner: web.AppRunner | None = None
@@ -135,10 +134,12 @@ class ApiActor(supervisors.SupervisedActor):
         self.runner = web.AppRunner(build_app(self.state, self.path), access_log=None,
                                     handle_signals=False, shutdown_timeout=1.0)  # fmt: skip
         await self.runner.setup()
-        site = web.TCPSite(self.runner, settings.host, settings.port)
+        context = tls_context(self.config)
+        site = web.TCPSite(self.runner, settings.host, settings.port, ssl_context=context)
         await site.start()
         host, port = self.runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        host = f"[{host}]" if ":" in host else host
+        self.url = f"{'https' if context else 'http'}://{host}:{port}"
 
     def on_receive(self, message: Any) -> None:
         if isinstance(message, LLMToken | LLMDone | LLMError | TurnDone):

@@ -17,7 +17,15 @@ from aiohttp import web
 import supervisors
 from solo_actors.agents.actor import MAX_INPUT_CHARS
 from solo_actors.agents.routing import AGENTS_NAME
-from solo_actors.api.handlers import decode_body, in_thread, json_response, query_int, state_of
+from solo_actors.api.handlers import (
+    TEXT_PATTERN,
+    ConversationId,
+    decode_body,
+    in_thread,
+    json_response,
+    query_int,
+    state_of,
+)
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import (
     AgentsError,
@@ -34,11 +42,15 @@ from solo_actors.messages import (
 )
 
 WorkflowName = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=64, description="GET /agents/workflows lists them")
-]
+    str,
+    msgspec.Meta(pattern=TEXT_PATTERN, max_length=64,
+                 description="GET /agents/workflows lists them"),
+]  # fmt: skip
 RunInput = Annotated[
-    str, msgspec.Meta(pattern=r"\S", max_length=MAX_INPUT_CHARS, description="what to work on")
-]
+    str,
+    msgspec.Meta(pattern=TEXT_PATTERN, max_length=MAX_INPUT_CHARS,
+                 description="what to work on; no control characters but tab and newline"),
+]  # fmt: skip
 ENDED = ("done", "failed", "timeout", "max_steps", "max_tokens")
 """Statuses of a run that ended by itself; cancelling it is too late (409)."""
 
@@ -49,7 +61,7 @@ class RunBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 
     workflow: WorkflowName
     input: RunInput
-    conversation_id: str | None = None
+    conversation_id: ConversationId | None = None
 
 
 def run_path(run_id: str) -> str:

@@ -8,17 +8,23 @@ when it changes, so a token created or revoked by the CLI takes effect on the ne
 
 Scopes are ordered: ``read`` < ``control`` < ``admin``; a token satisfies every scope up to
 its own. Rate limits are token buckets, one per token and one per client address.
+
+Every read-modify-write of the file holds an exclusive lock on a sibling ``.lock`` file, so
+two ``solo token`` commands (or a command and the running API) can't lose each other's entry:
+a lost revocation would bring a token back to life.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import math
 import os
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -54,8 +60,9 @@ class TokenFile(msgspec.Struct, kw_only=True):
 
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, readable by its owner only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Unique per writer: two threads of one process must not share a temporary file.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as stream:
         stream.write(data)
@@ -88,12 +95,32 @@ class TokenStore:
             self._by_hash = {entry.sha256: entry for entry in self._load().tokens}
             self._stamp = stamp
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """This store's thread lock and the file lock every process takes to change it."""
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            with self._lock:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                yield
+        finally:
+            os.close(descriptor)  # closing releases the flock
+
     def authenticate(self, token: str) -> TokenEntry | None:
         """The live entry for ``token``, or None if unknown or revoked."""
         with self._lock:
             self._refresh()
             entry = self._by_hash.get(hash_token(token))
         return None if entry is None or entry.revoked else entry
+
+    def is_live(self, token_id: str) -> bool:
+        """Whether the token with id ``token_id`` still exists and is not revoked (an open
+        stream asks this now and then, since it authenticated only once)."""
+        with self._lock:
+            self._refresh()
+            return any(e.id == token_id and not e.revoked for e in self._by_hash.values())
 
     def entries(self) -> list[TokenEntry]:
         with self._lock:
@@ -106,14 +133,14 @@ class TokenStore:
             id=secrets.token_hex(4), sha256=hash_token(token), scope=scope, label=label,
             created_at=time.time(),
         )  # fmt: skip
-        with self._lock:
+        with self._locked():
             stored = self._load()
             stored.tokens.append(entry)
             write_private(self.path, msgspec.json.encode(stored))
         return token, entry
 
     def revoke(self, token_id: str) -> bool:
-        with self._lock:
+        with self._locked():
             stored = self._load()
             found = any(entry.id == token_id for entry in stored.tokens)
             stored.tokens = [

@@ -4,6 +4,10 @@ Handlers never wait on model work: reads come from snapshots (``status()``, the 
 files, the events hub), asks to the store, memory or a supervisor run in a worker thread
 with ``api.actor_timeout``, and ``/ask`` awaits only its own turn's messages, which the api
 actor routes to it.
+
+The live streams (``/events``, ``/ask?stream=1``, ``/ws``) treat a client going away as the
+ordinary end it is, and re-check their token every ``api.token_recheck`` seconds: a revoked
+token ends the stream (an SSE ``revoked`` event, or WebSocket close code 4401).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, get_args, get_origin
@@ -25,7 +30,7 @@ from solo_actors.api.auth import Scope, scope_allows
 from solo_actors.api.metrics import render_metrics
 from solo_actors.api.report_query import QUERY_KINDS, parse_time, select_reports
 from solo_actors.api.specs import declared_specs, declared_supervisors
-from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState, walk
+from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState, walk
 from solo_actors.config import Config, ConfigError, load_config
 from solo_actors.dialogue import DIALOGUE_NAME
 from solo_actors.events import HUB, TOPICS, Event, Topic
@@ -60,17 +65,33 @@ _encoder = msgspec.json.Encoder()
 # -- request bodies ------------------------------------------------------------------------
 
 
+REFUSED_CONTROLS = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+"""Control characters no text field may hold: all but tab and newline. A NUL crashes the
+speech synthesiser, and the rest are never meant to be read or spoken."""
+CONTROL_CHARACTERS = re.compile(f"[{REFUSED_CONTROLS}]")
+TEXT_PATTERN = f"^[^\\S{REFUSED_CONTROLS}]*[^\\s{REFUSED_CONTROLS}][^{REFUSED_CONTROLS}]*$"
+"""Some text that is not only white space, without refused control characters. Written so
+that each character can match only one part: no backtracking, whatever the length."""
+PLAIN_PATTERN = f"^[^{REFUSED_CONTROLS}]*$"
+"""Any text without refused control characters."""
+
 SomeText = Annotated[
     str,
-    msgspec.Meta(pattern=r"\S", max_length=16_384, description="not empty, not only white space"),
-]
+    msgspec.Meta(pattern=TEXT_PATTERN, max_length=16_384,
+                 description="not only white space; no control characters but tab and newline"),
+]  # fmt: skip
+ConversationId = Annotated[
+    str,
+    msgspec.Meta(pattern=PLAIN_PATTERN, max_length=256,
+                 description="a conversation to continue; no control characters"),
+]  # fmt: skip
 
 
 class AskBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """POST /ask: a question; the reply continues ``conversation_id`` when given."""
 
     text: SomeText
-    conversation_id: str | None = None
+    conversation_id: ConversationId | None = None
 
 
 class SayBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -90,12 +111,22 @@ async def decode_body(request: web.Request, kind: type[Body]) -> Body:
     try:
         value = msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as error:
-        raise ApiError(400, f"invalid request body: {error}",
+        raise ApiError(400, f"invalid request body: {validation_message(error)}",
                        hint=f"expected {schema_hint(kind)}") from None  # fmt: skip
-    except msgspec.DecodeError as error:
-        raise ApiError(400, f"request body is not valid JSON: {error}",
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
+        raise ApiError(400, f"request body is not valid JSON in UTF-8: {error}",
                        hint=f"expected {schema_hint(kind)}") from None  # fmt: skip
     return value
+
+
+def validation_message(error: msgspec.ValidationError) -> str:
+    """msgspec's message, with a failed text pattern said in words instead of as a regex."""
+    message = str(error)
+    if "matching regex" not in message:
+        return message
+    where = message.rpartition(" - at ")[2]
+    return (f"{where} holds a control character (only tab and newline are allowed in text), "
+            "or nothing but white space")  # fmt: skip
 
 
 def schema_hint(kind: type[msgspec.Struct]) -> str:
@@ -329,8 +360,10 @@ async def actor_action(request: web.Request) -> web.Response:
     action = request.match_info["action"]
     needed = ACTION_SCOPES[action]
     held = request.get(SCOPE)
-    if held is not None and not scope_allows(held, needed):
-        raise ApiError(403, f"{action} needs a token with scope {needed!r}; this one has {held!r}")
+    # Fails closed: a request that somehow carries no scope is refused, not let through.
+    if held is None or not scope_allows(held, needed):  # type: ignore[arg-type]
+        raise ApiError(403, f"{action} needs a token with scope {needed!r}; this one has "
+                       f"{held or 'none'!r}")  # fmt: skip
     path = full_path(state, request.match_info["path"])
     tree = state.tree()
     node = tree.find(path)
@@ -378,7 +411,7 @@ async def actor_action(request: web.Request) -> web.Response:
 async def ask(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     body = await decode_body(request, AskBody)
-    stream = request.query.get("stream", "0") not in ("0", "false", "")
+    stream = stream_requested(request)
     turn = UserTurn(conversation_id=body.conversation_id or f"api-{new_id()}", text=body.text,
                     source="api", reply_to=state.actor_name)  # fmt: skip
     queue = state.router.expect(turn.turn_id)
@@ -411,8 +444,20 @@ async def ask(request: web.Request) -> web.StreamResponse:
                 await send_sse(response, kind, message)
             if isinstance(message, TurnDone):
                 return response if response is not None else json_response(turn_answer(message))
+    except ConnectionResetError:
+        if response is None:
+            raise
+        # The client stopped reading: the turn goes on without it, as any other would.
+        return response
     finally:
         state.router.forget(turn.turn_id)
+
+
+def stream_requested(request: web.Request) -> bool:
+    raw = request.query.get("stream", "0")
+    if raw not in ("0", "1"):
+        raise ApiError(400, f"query parameter `stream` must be 0 or 1, got {raw!r}")
+    return raw == "1"
 
 
 def turn_answer(done: TurnDone) -> dict[str, Any]:
@@ -530,26 +575,51 @@ async def send_sse(response: web.StreamResponse, event: str, data: Any,
     await response.write(f"{head}event: {event}\ndata: ".encode() + _encoder.encode(data) + b"\n\n")
 
 
+def token_live(request: web.Request) -> bool:
+    """Whether the token a stream was opened with is still valid (no token: auth is off)."""
+    token_id = request.get(TOKEN_ID)
+    return token_id is None or state_of(request).tokens.is_live(token_id)
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     subscriber = Subscriber(state, requested_topics(request))
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache"})  # fmt: skip
+    loop = asyncio.get_running_loop()
     try:
         await response.prepare(request)
         await response.write(b": connected\n\n")
         dropped = 0
+        checked = written = loop.time()
         while True:
-            batch = await subscriber.next_batch(SSE_HEARTBEAT)
-            if not batch:
+            wait = min(SSE_HEARTBEAT, state.config.api.token_recheck)
+            batch = await subscriber.next_batch(wait)
+            now = loop.time()
+            if now - checked >= state.config.api.token_recheck:
+                checked = now
+                if not token_live(request):
+                    await send_sse(response, "revoked", {"error": "the token was revoked",
+                                                         "status": 401})  # fmt: skip
+                    return response
+            if batch:
+                written = now
+            elif now - written >= SSE_HEARTBEAT:
+                written = now
                 await response.write(b": keep-alive\n\n")
             for event in batch:
                 await send_sse(response, event.topic, event, event.id)
             if subscriber.subscription.dropped != dropped:
                 dropped = subscriber.subscription.dropped
                 await send_sse(response, "dropped", {"dropped": dropped})
-    finally:  # the client went away (the write raised) or the server is stopping
+    except ConnectionResetError:
+        return response  # the client went away: the ordinary end of a stream
+    finally:  # the client went away, the token was revoked, or the server is stopping
         subscriber.close()
+
+
+REVOKED_CLOSE = 4401
+"""WebSocket close code for a missing, wrong or revoked token (401 in the 4000 range)."""
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -562,10 +632,18 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     subscriber = Subscriber(state, topics)
     # A reader task notices the client closing while the writer waits for events.
     reader = asyncio.create_task(drain_socket(socket))
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
     try:
         while not socket.closed and not reader.done():
             for event in await subscriber.next_batch(1.0):
                 await socket.send_str(_encoder.encode(event).decode())
+            if loop.time() - checked >= state.config.api.token_recheck:
+                checked = loop.time()
+                if not token_live(request):
+                    await socket.close(code=REVOKED_CLOSE, message=b"token revoked")
+    except ConnectionResetError:
+        pass  # the client went away: the ordinary end of a stream
     finally:
         reader.cancel()
         subscriber.close()
@@ -586,15 +664,17 @@ async def authenticate_socket(request: web.Request, socket: web.WebSocketRespons
     try:
         message = await socket.receive(timeout=5.0)
         token = msgspec.json.decode(message.data, type=dict[str, str]).get("token", "")
-    except (TimeoutError, msgspec.DecodeError, TypeError):
-        token = ""
+    except (TimeoutError, ValueError, msgspec.DecodeError, TypeError):
+        token = ""  # no frame, not JSON, not UTF-8, or not an object of strings
     entry = state.tokens.authenticate(token) if token else None
     if entry is None:
-        await socket.close(code=4401, message=b'send {"token": "..."} first')
+        await socket.close(code=REVOKED_CLOSE, message=b'send {"token": "..."} first')
         return False
     if not scope_allows(entry.scope, "read"):
         await socket.close(code=4403, message=b"needs scope read")
         return False
+    request[SCOPE] = entry.scope
+    request[TOKEN_ID] = entry.id
     return True
 
 

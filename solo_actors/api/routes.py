@@ -17,7 +17,13 @@ from aiohttp import web
 
 from solo_actors.api import agent_runs, handlers
 from solo_actors.api.auth import SCOPES, Scope
-from solo_actors.api.handlers import ACTION_SCOPES, AskBody, SayBody, json_response
+from solo_actors.api.handlers import (
+    ACTION_SCOPES,
+    PLAIN_PATTERN,
+    AskBody,
+    SayBody,
+    json_response,
+)
 from solo_actors.api.report_query import QUERY_KINDS
 from solo_actors.events import TOPICS
 
@@ -53,6 +59,8 @@ class Route:
     router_path: str | None = None
     error_bodies: tuple[tuple[int, dict[str, Any]], ...] = ()
     """Error statuses whose body is not the usual ``{"error": ...}``, with its schema."""
+    operation_id: str = ""
+    """OpenAPI operationId when the handler's name is shared with other routes."""
 
 
 INT = {"type": "integer"}
@@ -73,6 +81,9 @@ READINESS_SCHEMA: dict[str, Any] = {
 
 
 def query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> Param:
+    """A query parameter; free text in one refuses control characters (the server's check)."""
+    if schema.get("type") == "string" and not {"pattern", "enum"} & schema.keys():
+        schema = {**schema, "pattern": PLAIN_PATTERN}
     return Param(name, "query", description, schema, required)
 
 
@@ -91,6 +102,28 @@ async def static_file(request: web.Request) -> web.FileResponse:
 
 async def openapi(_request: web.Request) -> web.Response:
     return json_response(openapi_document())
+
+
+ACTOR_PATH = Param(
+    "path", "path",
+    "tree path, e.g. llm or solo/voice/tts; here with each `/` written `%2F` "
+    "(solo%2Fvoice%2Ftts), since OpenAPI path parameters hold no `/`. The server takes the "
+    "slashes as they are too: POST /actors/solo/voice/tts/restart",
+    {"type": "string", "pattern": "^[^/]+$"}, True,
+)  # fmt: skip
+ACTION_SUMMARIES = {
+    "restart": "Restart an actor (counted in its restarts, not in its supervisor's intensity)",
+    "start": "Start a stopped actor",
+    "stop": "Stop an actor; it stays stopped until started (admin)",
+}
+
+
+def actor_route(action: str) -> Route:
+    """``POST /actors/{path}/<action>``: one route per action, each with its own scope."""
+    return Route("POST", f"/actors/{{path}}/{action}", handlers.actor_action,
+                 ACTION_SCOPES[action], ACTION_SUMMARIES[action], params=(ACTOR_PATH,), ok=202,
+                 errors=(404, 409, 503), router_path=f"/actors/{{path:.+}}/{{action:{action}}}",
+                 operation_id=f"{action}_actor")  # fmt: skip
 
 
 ROUTES: tuple[Route, ...] = (
@@ -145,17 +178,11 @@ ROUTES: tuple[Route, ...] = (
           "WebSocket of the same events (a first frame {\"token\": ...} may authenticate)",
           params=(query("topics", f"comma-separated subset of {', '.join(TOPICS)}", STRING),),
           ok=101, errors=(400,)),
-    Route("POST", "/actors/{path}/{action}", handlers.actor_action, "control",
-          "Restart, stop (admin) or start an actor by tree path",
-          params=(Param("path", "path", "tree path, e.g. solo/llm or llm", STRING, True),
-                  Param("action", "path", "what to do",
-                        {"type": "string", "enum": list(ACTION_SCOPES)}, True)),
-          ok=202, errors=(404, 409, 503),
-          router_path=f"/actors/{{path:.+}}/{{action:{'|'.join(ACTION_SCOPES)}}}"),
+    *(actor_route(action) for action in ACTION_SCOPES),
     Route("POST", "/ask", handlers.ask, "control",
           "Ask a question; ?stream=1 answers with server-sent events of tokens",
-          params=(query("stream", "1 for server-sent events", {"type": "string",
-                                                                "enum": ["0", "1"]}),),
+          params=(query("stream", "1 for server-sent events, 0 (the default) for one "
+                        "JSON answer", {"type": "string", "enum": ["0", "1"]}),),
           body=AskBody, content=("application/json", "text/event-stream"),
           errors=(400, 413, 503, 504)),
     Route("POST", "/say", handlers.say, "control", "Speak a text aloud (needs the tts actor)",
@@ -194,23 +221,34 @@ ERROR_SCHEMA: dict[str, Any] = {
     "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
 }
 ERROR_MEANINGS = {
-    400: "bad input: the message names the field or parameter and the fix",
+    400: "bad input: the message names the field or parameter and the fix (a control "
+    "character in text, a body that is not UTF-8 JSON included)",
     401: "no token, or an unknown or revoked one",
-    403: "the token's scope is too low",
+    403: "the token's scope is too low, or the request came from another site's page "
+    "(a foreign Origin)",
     404: "no such thing (an unknown actor path lists the known ones)",
+    405: "method not allowed here; the Allow header lists the allowed ones",
     409: "refused as things stand: a supervisor's refusal (starting a running child), or a "
     "run that has already ended",
     413: "request body larger than api.max_body_bytes",
+    415: "a request body that is not sent as Content-Type: application/json",
+    421: "the Host header names neither this server's address, localhost, nor an "
+    "api.allowed_hosts entry (DNS rebinding is refused this way)",
     429: "rate limit reached; retry after Retry-After seconds",
+    500: "an unexpected error; the assistant's log says why",
     503: "the actor needed is not running or did not answer in time",
     504: "no reply within api.ask_timeout",
 }
+EVERY_ROUTE = frozenset({405, 413, 415, 421, 429, 500})
+"""What any request may be answered, whatever its route (the middleware's checks)."""
 
 
 def operation(route: Route) -> dict[str, Any]:
-    errors = {*route.errors, 429}
+    errors = {*route.errors, *EVERY_ROUTE}
     if route.scope is not None:
         errors |= {401, 403}
+    if route.method == "POST" or route.ok == 101:
+        errors.add(403)  # a foreign Origin
     if any(param.where == "query" for param in route.params):
         errors.add(400)
     ok_content: dict[str, Any] = {kind: {"schema": CONTENT_SCHEMAS.get(kind, STRING)}
@@ -226,7 +264,7 @@ def operation(route: Route) -> dict[str, Any]:
         }
     document: dict[str, Any] = {
         "summary": route.summary,
-        "operationId": f"{route.method.lower()}_{route.handler.__name__}",
+        "operationId": route.operation_id or f"{route.method.lower()}_{route.handler.__name__}",
         "responses": responses,
         "parameters": [
             {"name": p.name, "in": p.where, "required": p.required or p.where == "path",

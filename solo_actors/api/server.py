@@ -1,10 +1,12 @@
 """The aiohttp application: routes from the table, auth, limits, errors, the access log.
 
-Order of checks for every request: per-address rate limit, body size, route lookup, then
-(per route) the bearer token, its scope and its own rate limit. Every refusal is a JSON
-``{"error": ..., "status": ...}`` naming what was wrong and how to fix it. The access log
-records method, path (never the query string), status, duration and the token's *id*;
-headers and bodies are never logged, so no token or secret reaches a log.
+Order of checks for every request: per-address rate limit, ``Host`` and ``Origin``
+(`solo_actors.api.origin`), body size, route lookup, then (per route) the body's content
+type, control characters in the query, the bearer token, its scope and its own rate limit.
+Every refusal is a JSON ``{"error": ..., "status": ...}`` naming what was wrong and how to
+fix it, and so is an unexpected error (500). The access log records method, path (never
+the query string), status, duration and the token's *id*; headers and bodies are never
+logged, and `solo_actors.logs` masks any token that might still reach a line.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from aiohttp import web
 
 from solo_actors.api.auth import retry_after, scope_allows
-from solo_actors.api.handlers import json_response
+from solo_actors.api.handlers import CONTROL_CHARACTERS, json_response
+from solo_actors.api.origin import SAFE_METHODS
 from solo_actors.api.routes import ROUTES, Handler, Route
 from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState
 from solo_actors.logs import get_logger
@@ -44,6 +47,8 @@ def guarded(route: Route) -> Handler:
 
     async def handle(request: web.Request) -> web.StreamResponse:
         state: ApiState = request.app[STATE]
+        check_content_type(request, route)
+        check_query(request)
         if route.scope is None:
             return await route.handler(request)
         if not state.config.api.auth:
@@ -75,6 +80,48 @@ def guarded(route: Route) -> Handler:
     return handle
 
 
+JSON = "application/json"
+
+
+def check_content_type(request: web.Request, route: Route) -> None:
+    """A route that reads a body, and any request that sends one, must say it is JSON:
+    the types a page may send cross-site without asking (text/plain, forms) are refused,
+    and asking first (a CORS preflight) gets no permission from this server."""
+    if (route.body is not None or request.body_exists) and request.content_type != JSON:
+        sent = request.headers.get("Content-Type", "none")
+        raise ApiError(415, f"the request body must be JSON, sent with `Content-Type: {JSON}` "
+                       f"(got {sent!r})")  # fmt: skip
+
+
+def check_query(request: web.Request) -> None:
+    for name, value in request.query.items():
+        if CONTROL_CHARACTERS.search(value):
+            raise ApiError(400, f"query parameter `{name}` contains a control character; only "
+                           "tab and newline are allowed in text")  # fmt: skip
+
+
+def local_address(request: web.Request) -> tuple[str, int]:
+    """The address and port the request's connection came in on ("", 0 once it is gone)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return (str(sockname[0]), int(sockname[1])) if sockname else ("", 0)
+
+
+def check_host_and_origin(request: web.Request, state: ApiState) -> None:
+    """Refuse a rebinding page (a foreign ``Host``) and a foreign page's writes and
+    WebSockets (a foreign ``Origin``); see `solo_actors.api.origin`."""
+    local = local_address(request)
+    host = request.headers.get("Host")
+    if not state.hosts.host_allowed(host, local):
+        raise ApiError(421, f"this server does not answer to Host {host!r}: use the address "
+                       "it listens on or localhost, with its port, or add the name to "
+                       "api.allowed_hosts")  # fmt: skip
+    origin = request.headers.get("Origin")
+    changes = request.method not in SAFE_METHODS or request.path == SOCKET_PATH
+    if changes and origin is not None and not state.hosts.origin_allowed(origin, local):
+        raise ApiError(403, f"cross-origin request from {origin!r} refused: only this "
+                       "server's own pages (or api.allowed_hosts) may send it")  # fmt: skip
+
+
 def http_error(error: web.HTTPException, request: web.Request) -> ApiError:
     """aiohttp's own refusals (unknown route, wrong method, body too big) as JSON errors."""
     if isinstance(error, web.HTTPRequestEntityTooLarge):
@@ -82,8 +129,9 @@ def http_error(error: web.HTTPException, request: web.Request) -> ApiError:
         return ApiError(413, f"request body too large: the limit is {limit} bytes "
                         "(api.max_body_bytes)")  # fmt: skip
     if isinstance(error, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(error.allowed_methods))
         return ApiError(405, f"{request.method} is not allowed on {request.path}; allowed: "
-                        f"{', '.join(sorted(error.allowed_methods))}")  # fmt: skip
+                        f"{allowed}", headers={"Allow": allowed})  # fmt: skip
     if error.status == 404 and request.match_info.route.resource is None:
         return ApiError(404, f"no route {request.method} {request.path}; "
                         "GET /openapi.json lists them")  # fmt: skip
@@ -112,6 +160,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise ApiError(429, f"rate limit of your address reached "
                            f"({state.config.api.rate_per_address:g}/s)",
                            headers={"Retry-After": retry_after(wait)})  # fmt: skip
+        check_host_and_origin(request, state)
         limit = state.config.api.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
             raise ApiError(413, f"request body of {request.content_length} bytes is too large: "
@@ -121,6 +170,18 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = error_response(error)
     except web.HTTPException as error:
         response = error_response(http_error(error, request))
+    except Exception:
+        # A bug, not a refusal. Its traceback is logged (never with local variables: a
+        # handler's locals hold its token); the client gets JSON like any other answer,
+        # unless its answer was already under way, which only closing the connection ends.
+        log.exception("request failed", method=request.method, path=request.path)
+        if request.writer.output_size > 0:
+            raise
+        response = error_response(
+            ApiError(
+                500, "internal error: the request failed unexpectedly; the assistant's log says why"
+            )
+        )
     # Reads that succeed are debug lines, and skipped before any formatting when debug is
     # off: a dashboard polling /status must not cost a log line each time.
     quiet = request.method == "GET" and response.status < 400
@@ -139,6 +200,24 @@ def debug_enabled() -> bool:
 
 
 ACCESS_LOG = web.AppKey("access_log", Any)
+SECURITY_HEADERS = {
+    # The dashboard loads only its own files and talks only to this server; no other site
+    # may frame it (clickjacking) or have a response read as another type than declared.
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def add_security_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+
+
+def answers_head(route: Route) -> bool:
+    """GET routes also answer HEAD (headers only), except the endless streams."""
+    return route.method == "GET" and route.ok != 101 and "text/event-stream" not in route.content
 
 
 def build_app(state: ApiState, actor_path: str) -> web.Application:
@@ -146,6 +225,10 @@ def build_app(state: ApiState, actor_path: str) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=state.config.api.max_body_bytes)
     app[STATE] = state
     app[ACCESS_LOG] = get_logger(actor_path)
+    app.on_response_prepare.append(add_security_headers)
     for route in ROUTES:
-        app.router.add_route(route.method, route.router_path or route.path, guarded(route))
+        path = route.router_path or route.path
+        app.router.add_route(route.method, path, guarded(route))
+        if answers_head(route):
+            app.router.add_route("HEAD", path, guarded(route))
     return app

@@ -21,6 +21,7 @@ from aiohttp import web
 
 import supervisors
 from solo_actors.api.auth import RateLimiter, TokenStore
+from solo_actors.api.origin import HostPolicy
 from solo_actors.config import Config
 from solo_actors.messages import LLMDone, LLMError, LLMToken, TurnDone
 
@@ -73,6 +74,8 @@ class ApiState:
     router: TurnRouter
     per_token: RateLimiter
     per_address: RateLimiter
+    hosts: HostPolicy
+    """The Host and Origin values the server answers to."""
     started_at: float = field(default_factory=time.time)
     process: psutil.Process = field(default_factory=psutil.Process)
     status_cache: tuple[float, bytes] | None = None

@@ -2,7 +2,8 @@
 
 Finds the API at the URL the api actor wrote to ``<var_dir>/api/url`` (else
 ``api.host:api.port``) and authenticates with ``--token``, ``$SOLO_TOKEN`` or the first-run
-admin token file. Exits 1 with a one-line reason when the assistant is not running.
+admin token file. With ``api.tls_cert`` set it trusts that certificate (a self-signed one
+included). Exits 1 with a one-line reason when the assistant is not running.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import sys
 import urllib.error
 import urllib.request
 from typing import Any
 
-from solo_actors.config import Config
+from solo_actors.config import REPO_ROOT, Config
 
 TIMEOUT = 5.0
 
@@ -47,6 +49,13 @@ def api_token(args: argparse.Namespace, config: Config) -> str | None:
     return admin.read_text().strip() if admin.exists() else None
 
 
+def tls_trust(config: Config) -> ssl.SSLContext | None:
+    """Trust the API's own certificate when it serves HTTPS (else the system's CAs)."""
+    if not config.api.tls_cert:
+        return None
+    return ssl.create_default_context(cafile=REPO_ROOT / config.api.tls_cert)
+
+
 def show_status(args: argparse.Namespace, config: Config) -> int:
     url = api_url(config)
     request = urllib.request.Request(url + "/status")
@@ -54,7 +63,8 @@ def show_status(args: argparse.Namespace, config: Config) -> int:
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        trust = tls_trust(config)
+        with urllib.request.urlopen(request, timeout=TIMEOUT, context=trust) as response:
             status = json.load(response)
     except urllib.error.HTTPError as error:
         message = json.loads(error.read() or b"{}").get("error", error.reason)

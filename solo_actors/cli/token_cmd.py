@@ -16,6 +16,7 @@ import msgspec
 
 from solo_actors.api.auth import SCOPES, TokenStore
 from solo_actors.config import Config
+from solo_actors.private import private_var_dir
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -40,6 +41,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def token_store(config: Config) -> TokenStore:
+    private_var_dir(config)  # the first command may run before the assistant ever did
     return TokenStore(config.solo.var_path(config.api.tokens_file))
 
 

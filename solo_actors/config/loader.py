@@ -173,6 +173,9 @@ def explain_validation(error: msgspec.ValidationError, layered: Layered) -> Conf
     if what.startswith("Object missing required field"):
         return ConfigError(f"config: {path or '<top>'}: {what.lower()}; add it to the config")
     got = layered.value_at(path)
+    if isinstance(got, dict):
+        # A check across a section's keys (its __post_init__): the message names them.
+        return ConfigError(f"config: {what}")
     choices = allowed_values(path)
     expected = f"expected one of {', '.join(map(repr, choices))}" if choices else what.lower()
     return ConfigError(f"{layered.source_of(path)}: {path}: {expected}, got {got!r}")

@@ -9,6 +9,7 @@ value for every field here (a test checks this).
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -242,6 +243,16 @@ class VoiceConfig(Section):
     tts: TtsConfig
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ApiConfig(Section):
     enabled: bool
     host: str
@@ -250,10 +261,20 @@ class ApiConfig(Section):
     """0 picks a free port (tests); the bound address is written to ``<var_dir>/api/url``."""
     auth: bool
     """Bearer tokens required on every route but /, /health, /ready and /openapi.json."""
+    allowed_hosts: list[str]
+    """Host names (``name`` for any port, or ``name:port``) the server answers to besides
+    the address a request came in on and ``localhost``: a reverse proxy's name, a LAN name.
+    Any other Host header is refused (421), which is what defeats DNS rebinding."""
+    tls_cert: str
+    """PEM certificate chain for HTTPS ("" = plain HTTP); relative paths are from the repo."""
+    tls_key: str
+    """PEM private key of ``tls_cert``; both or neither."""
     tokens_file: str
     """Hashed tokens with their scopes (mode 0600), under ``solo.var_dir``."""
     admin_token_file: str
     """The first-run admin token in clear (mode 0600), under ``solo.var_dir``."""
+    token_recheck: Seconds
+    """Open /events and /ws streams re-check their token this often; a revoked one ends them."""
     rate_per_token: Annotated[float, msgspec.Meta(gt=0)]
     """Requests per second each token may make (a token bucket of ``rate_burst``)."""
     rate_per_address: Annotated[float, msgspec.Meta(gt=0)]
@@ -266,6 +287,24 @@ class ApiConfig(Section):
     """How long a request waits on a supervisor, the store or memory before a 503."""
     event_queue: Annotated[int, msgspec.Meta(ge=1)]
     """Events buffered per /events or /ws client; past this the oldest are dropped."""
+
+    def __post_init__(self) -> None:
+        # Checked with the rest of the config, so a bad combination stops Solo with exit
+        # code 2 before any actor starts (docs/configuration.md).
+        if not self.auth and not is_loopback(self.host):
+            raise ValueError(
+                f"api.host = {self.host!r} is not a loopback address and api.auth is off: "
+                "anyone on the network could control the assistant; set api.auth = true, or "
+                'bind api.host = "127.0.0.1"'
+            )
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("api.tls_cert and api.tls_key go together: set both, or neither")
+        for name in self.allowed_hosts:
+            if not name or any(mark in name for mark in "/@ ") or name != name.strip():
+                raise ValueError(
+                    f"api.allowed_hosts: {name!r} is not a host name; write `name` or "
+                    "`name:port` (no scheme, no path)"
+                )
 
 
 class AgentsConfig(Section):

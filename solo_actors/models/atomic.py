@@ -34,11 +34,11 @@ def remove_stale_partials(target: Path) -> None:
 
 
 @contextmanager
-def atomic_write(target: Path) -> Iterator[BinaryIO]:
+def atomic_write(target: Path, mode: int = PUBLISHED_MODE) -> Iterator[BinaryIO]:
     """Yield a stream whose bytes replace `target` when the block ends without an error.
 
     Raising inside the block (for example because the written bytes failed a digest check)
-    discards them and leaves any existing `target` untouched.
+    discards them and leaves any existing `target` untouched. The file gets `mode`.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(
@@ -47,7 +47,7 @@ def atomic_write(target: Path) -> Iterator[BinaryIO]:
     temporary = Path(name)
     try:
         # mkstemp creates the file private (0600); model files are for every local user.
-        os.fchmod(descriptor, PUBLISHED_MODE)
+        os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as stream:
             yield stream
             stream.flush()

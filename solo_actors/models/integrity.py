@@ -102,6 +102,7 @@ class HashCache:
         self._save()
 
     def _save(self) -> None:
-        # A cache that cannot be written (read-only var/) only costs re-hashing later.
-        with contextlib.suppress(OSError), atomic_write(self.file) as stream:
+        # A cache that cannot be written (read-only var/) only costs re-hashing later. It
+        # lives in var/, which is its owner's alone (solo_actors.private): so is the file.
+        with contextlib.suppress(OSError), atomic_write(self.file, mode=0o600) as stream:
             stream.write(msgspec.json.encode(self._entries))

@@ -55,8 +55,9 @@ from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
 
-UNSPOKEN = re.compile(r"[*_`#>|~\[\]]+")
-"""Markdown that small models like to write and that should not be read out."""
+UNSPOKEN = re.compile(r"[*_`#>|~\[\]\x00-\x1f\x7f-\x9f]+")
+"""Markdown that small models like to write and that should not be read out, and control
+characters, which the API refuses but a model could still write (a NUL crashes espeak)."""
 
 
 @cache

@@ -3,7 +3,8 @@
 `start_assistant` starts the test profile's tree with ``api.port = 0`` and returns the base
 URL, the first-run admin token and one token per lower scope; `RunningApi.stop` stops the
 tree (every actor and the server thread), so no thread outlives the test module.
-`sse_events_iter` and `EventWatcher` read the ``/events`` stream.
+`start_bare_api` starts the api actor alone (no tree, no models), for the checks made before
+any actor is asked. `sse_events_iter` and `EventWatcher` read the ``/events`` stream.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pykka
 import requests
 
 import supervisors
+from solo_actors.api.actor import ApiActor
 from solo_actors.api.auth import Scope, TokenStore
 from solo_actors.app import start_tree
 from solo_actors.config import Config, load_config
@@ -93,6 +96,31 @@ def start_assistant(var_dir: Path, overrides: Mapping[str, object] | None = None
     for scope in ("read", "control"):
         tokens[scope], _ = store.create(scope, label=f"test {scope}")  # type: ignore[arg-type]
     return RunningApi(root, config, url, tokens, log)
+
+
+@dataclass
+class BareApi:
+    """The api actor alone, without the tree: enough for what is decided before a handler
+    asks an actor (auth, Host, Origin, content types, TLS); routes that need one say 503."""
+
+    ref: pykka.ActorRef[Any]
+    config: Config
+    url: str
+
+    def stop(self) -> None:
+        self.ref.stop()
+
+
+def start_bare_api(var_dir: Path, overrides: Mapping[str, object] | None = None) -> BareApi:
+    settings = {"api.port": 0, **(overrides or {})}
+    config = load_config("test", environ=config_environment(var_dir, settings))
+    ref = ApiActor.start(config, "solo")
+    url_file = config.solo.var_path("api", "url")
+    deadline = time.monotonic() + 10
+    while not url_file.exists():  # on_start runs in the actor's thread
+        assert time.monotonic() < deadline, "the api did not write its URL"
+        time.sleep(0.02)
+    return BareApi(ref, config, url_file.read_text().strip())
 
 
 def sse_events_iter(response: requests.Response) -> Iterator[tuple[str, Any]]:

@@ -7,17 +7,16 @@ import json
 import os
 import stat
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-import supervisors
-from solo_actors.api.actor import ApiActor
 from solo_actors.api.auth import SCOPES, Scope
 from solo_actors.api.routes import ROUTES, Route, openapi_document
 from solo_actors.cli import main
-from solo_actors.config import load_config
+from solo_actors.config import ConfigError, load_config
 from tests.api.apikit import RunningApi, sse_events_iter
 from tests.conftest import ConfigFactory, config_environment
 
@@ -25,7 +24,9 @@ from tests.conftest import ConfigFactory, config_environment
 EXAMPLE_PATHS = {
     "/static/{name}": "/static/app.js",
     "/conversations/{id}": "/conversations/none",
-    "/actors/{path}/{action}": "/actors/no-such-actor/restart",
+    "/actors/{path}/restart": "/actors/no-such-actor/restart",
+    "/actors/{path}/start": "/actors/no-such-actor/start",
+    "/actors/{path}/stop": "/actors/no-such-actor/stop",
     "/agents/runs/{id}": "/agents/runs/none",
     "/agents/runs/{id}/cancel": "/agents/runs/none/cancel",
 }
@@ -129,7 +130,8 @@ def test_huge_bodies_are_refused_with_413(api: RunningApi) -> None:
             yield b"y" * 1000
         yield b'"}'
 
-    chunked = api.post("/ask", scope="control", data=chunks())
+    chunked = api.post("/ask", scope="control", data=chunks(),
+                       headers={"Content-Type": "application/json"})  # fmt: skip
     assert chunked.status_code == 413 and "api.max_body_bytes" in chunked.json()["error"]
 
 
@@ -141,6 +143,9 @@ def test_unknown_routes_and_actor_paths_say_what_exists(api: RunningApi) -> None
     assert "solo/llm" in actor.json()["known_paths"]
     method = api.request("DELETE", "/status", scope="read")
     assert method.status_code == 405 and "GET" in method.json()["error"]
+    assert set(method.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+    head = api.request("HEAD", "/status", scope="read")
+    assert head.status_code == 200 and head.headers["Content-Type"] == "application/json"
 
 
 def test_restart_counts_and_stop_start(api: RunningApi) -> None:
@@ -285,6 +290,7 @@ def test_config_reload_applies_live_settings_and_lists_the_rest(
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
     assert "rate limit" in limited.json()["error"]
     monkeypatch.setenv("SOLO__API__RATE_PER_TOKEN", "1000")
+    monkeypatch.setenv("SOLO__API__RATE_PER_ADDRESS", "1000")  # the later tests not limited
     monkeypatch.setenv("SOLO__API__RATE_BURST", "1000")
     monkeypatch.setenv("SOLO__LOG__LEVEL", "debug")
     time.sleep(1.0)  # one token back in the admin bucket
@@ -324,12 +330,22 @@ def test_tokens_are_stored_hashed_and_private(api: RunningApi) -> None:
     assert all(token not in stored for token in api.tokens.values())
 
 
-def test_binding_beyond_loopback_needs_auth(make_config: ConfigFactory) -> None:
-    config = make_config(**{"api.host": "0.0.0.0", "api.auth": False, "api.port": 0})
-    with pytest.raises(ValueError, match=r"api\.auth = true"):
-        ApiActor.start(config, "solo")
+def test_binding_beyond_loopback_needs_auth_is_a_config_error(
+    make_config: ConfigFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ConfigError, match=r"api\.auth = true"):
+        make_config(**{"api.host": "0.0.0.0", "api.auth": False, "api.port": 0})
     assert load_config("test", environ={}).api.host == "127.0.0.1"
-    assert supervisors.whereis("api-never-started") is None
+    # The CLI says so with exit code 2 before anything starts: not even the var folder.
+    var_dir = tmp_path / "never"
+    environment = {"SOLO__API__HOST": "0.0.0.0", "SOLO__API__AUTH": "false",
+                   "SOLO__SOLO__VAR_DIR": str(var_dir)}  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
+        assert main(["run", "--profile", "test"]) == 2
+    assert "api.auth = true" in capsys.readouterr().err
+    assert not var_dir.exists()
 
 
 def test_solo_status_prints_the_live_tree(

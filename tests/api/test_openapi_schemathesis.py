@@ -8,12 +8,16 @@ real actors until the root gives up); the scope matrix and the actor tests cover
 ``POST /agents/run`` answers a schema-valid body naming an unknown workflow with 400 (the
 workflows are data read at run time, so the document can't enumerate them): the check that
 valid data is accepted is off for it alone; tests/api/test_agents_api.py covers its answers.
+The refusals generated data never meets (a foreign Host or Origin, a body that is not JSON
+or not UTF-8, a wrong method, a body too large) are sent by hand and checked against the
+document the same way.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -80,3 +84,32 @@ def test_the_server_keeps_the_documents_promises(api: RunningApi) -> None:
         timings[operation.label] = round(time.monotonic() - began, 1)
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
     assert time.monotonic() - started < BUDGET_SECONDS, f"seconds per operation: {timings}"
+
+
+EVIL = "http://evil.example"
+REFUSALS: tuple[tuple[str, str, str, int, dict[str, Any]], ...] = (
+    # (method sent, path, documented operation's method, status expected, request options)
+    ("POST", "/say", "POST", 415, {"data": "hi", "headers": {"Content-Type": "text/plain"}}),
+    ("POST", "/say", "POST", 403, {"json": {"text": "hi"}, "headers": {"Origin": EVIL}}),
+    ("POST", "/say", "POST", 400, {"data": b'{"text": "\xff"}',
+                                   "headers": {"Content-Type": "application/json"}}),
+    ("POST", "/say", "POST", 413, {"json": {"text": "x" * 70_000}}),
+    ("GET", "/health", "GET", 421, {"headers": {"Host": "evil.example"}}),
+    ("GET", "/turns", "GET", 421, {"headers": {"Host": "evil.example"}}),
+    ("DELETE", "/status", "GET", 405, {}),
+    ("GET", "/ask", "POST", 405, {}),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("sent, path, documented, status, options", REFUSALS,
+                         ids=[f"{r[0]} {r[1]} {r[3]}" for r in REFUSALS])  # fmt: skip
+def test_the_refusals_are_documented(api: RunningApi, sent: str, path: str, documented: str,
+                                     status: int, options: dict[str, Any]) -> None:  # fmt: skip
+    schema = schemathesis.openapi.from_url(api.url + "/openapi.json")
+    operation = schema[path][documented]
+    response = api.request(sent, path, scope="admin", **options)
+    assert response.status_code == status, response.text
+    assert operation.responses.find_by_status_code(status) is not None, "undocumented"
+    operation.validate_response(response)  # the body matches the documented error schema
+    if status == 405:
+        assert documented in response.headers["Allow"]
