@@ -134,20 +134,21 @@ class SkillsActor(supervisors.SupervisedActor):
 
     def answer(self, turn: UserTurn) -> None:
         self.counts["turns"] += 1
-        match = self.matcher.match(turn.text)
-        if match is None:  # the hook matched with the same templates: cannot happen
-            answer, intent = Answer("Sorry, I didn't catch that."), "none"
-        else:
-            answer, intent = self.book.answer(match, time.time()), match.intent
-        self.counts["refused"] += answer.refused
-        text = answer.text
-        if not self.save(answer.changed):
-            self.log.error("skill items not durable", items=len(answer.changed))
+        matches = self.matcher.match_all(turn.text)
+        at = time.time()
+        answers = [self.book.answer(match, at) for match in matches] or [
+            Answer("Sorry, I didn't catch that.")  # the hook matched the same templates
+        ]
+        self.counts["refused"] += sum(answer.refused for answer in answers)
+        text = " ".join(answer.text for answer in answers)
+        changed = [item for answer in answers for item in answer.changed]
+        if not self.save(changed):
+            self.log.error("skill items not durable", items=len(changed))
             text += " But I couldn't save it, so it won't survive a restart."
-        if answer.stop:
+        if any(answer.stop for answer in answers):
             for name in (TTS, SPEAKER):
                 self.tell(name, Interrupt(reason="stop"))
-        self.reply(turn, text, f"skills:{intent}")
+        self.reply(turn, text, "skills:" + "+".join(m.intent for m in matches))
         self.schedule()
         self.publish()
 

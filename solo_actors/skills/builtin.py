@@ -280,6 +280,10 @@ class SkillBook:
         slots = match.slots
         if "task" not in slots:
             return refuse("Sorry, I need to know what to remind you of. Say: remind me to ...")
+        if not {"duration", "time", "day"} & slots.keys():
+            task = slots["task"]
+            return refuse(f"Sorry, I need to know when. Say, for example: remind me to {task} "
+                          "at 6 pm, or in 20 minutes.")  # fmt: skip
         if "duration" in slots:
             seconds = float(slots["duration"])
             if seconds < 1:
@@ -289,7 +293,7 @@ class SkillBook:
             due = self.when(slots["time"], slots.get("day"), now, match.morning)
         else:
             hour = ClockTime(self.settings.reminder_hour, 0)
-            due = self.when(hour, slots.get("day", "tomorrow"), now, False)
+            due = self.when(hour, slots["day"], now, False)
         problem = self.check_ahead(due, now)
         if problem:
             return refuse(problem)
