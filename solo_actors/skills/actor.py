@@ -2,8 +2,8 @@
 
 It takes a `SkillTurn` (tell, from the dialogue actor's hook) and answers it as the llm would
 (`LLMToken`, `LLMDone`, `TurnDone` to the turn's ``reply_to``; the `TurnDone` on the events
-hub, the turn in the store), so voice, text and the API need nothing new. `ListSkillItems`
-(ask) returns the pending items.
+hub, the turn in the store), so voice, text and the API need nothing new. `ListSkillItems`,
+`CreateSkillItem` and `CancelSkillItem` (asks, from the API) list, create and cancel items.
 
 Durability, as an Erlang engineer would have it: the store is the truth. A new or changed
 item is written (`SaveSkillItem`) and flushed before the reply says it is set; at start the
@@ -27,6 +27,8 @@ from solo_actors.config import Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
+    CancelSkillItem,
+    CreateSkillItem,
     Flush,
     Flushed,
     Interrupt,
@@ -41,6 +43,7 @@ from solo_actors.messages import (
     SkillFired,
     SkillItem,
     SkillItems,
+    SkillRefused,
     SkillTurn,
     StageTimes,
     TurnDone,
@@ -93,6 +96,14 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.load()
             case ListSkillItems():
                 return SkillItems(items=self.book.pending(message.kind))
+            case CreateSkillItem():
+                at = time.time()
+                return self.change(self.book.create(
+                    message.kind, message.label, message.due_at, message.length, at
+                ))  # fmt: skip
+            case CancelSkillItem():
+                answer = self.book.cancel_one(message.item_id, message.kind)
+                return self.change(answer, missing=True)
             case _:
                 self.log.warning("unknown message ignored", type=type(message).__name__)
         return None
@@ -129,6 +140,18 @@ class SkillsActor(supervisors.SupervisedActor):
         except (pykka.ActorDeadError, pykka.Timeout):
             return False
         return isinstance(flushed, Flushed) and flushed.durable
+
+    def change(self, answer: Answer, *, missing: bool = False) -> SkillItems | SkillRefused:
+        """Make an API request's change durable and answer it; ``missing``: a refusal means
+        there was no such item."""
+        if answer.refused:
+            return SkillRefused(message=answer.text, reason="not_found" if missing else "invalid")
+        if not self.save(answer.changed):
+            message = "the store did not confirm the change; try again"
+            return SkillRefused(message=message, reason="unavailable")
+        self.schedule()
+        self.publish()
+        return SkillItems(items=answer.changed)
 
     # -- turns ------------------------------------------------------------------------------
 
