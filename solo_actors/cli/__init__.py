@@ -22,6 +22,7 @@ from solo_actors.cli import (
     log_cmd,
     models_cmd,
     run_cmd,
+    skills_cmd,
     status_cmd,
     token_cmd,
 )
@@ -29,7 +30,8 @@ from solo_actors.config import ConfigError, load_config
 
 EXIT_CONFIG_ERROR = 2
 COMMAND_MODULES = (
-    run_cmd, config_cmd, models_cmd, chat_cmd, status_cmd, log_cmd, token_cmd, agents_cmd, db_cmd
+    run_cmd, config_cmd, models_cmd, chat_cmd, status_cmd, log_cmd, token_cmd, agents_cmd, db_cmd,
+    skills_cmd,
 )
 
 

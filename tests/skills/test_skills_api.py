@@ -4,12 +4,14 @@ and clear refusals, all in the OpenAPI document."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from solo_actors.cli import main
 from tests.api.apikit import EventWatcher, RunningApi, start_assistant
 
 
@@ -86,3 +88,19 @@ def test_the_routes_are_in_the_openapi_document(api: RunningApi) -> None:
     for kind in ("timers", "alarms", "reminders"):
         assert set(paths[f"/{kind}"]) == {"get", "post"}
         assert set(paths[f"/{kind}/{{id}}"]) == {"delete"}
+
+
+def test_the_cli_lists_and_cancels(
+    api: RunningApi, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOLO__SOLO__VAR_DIR", str(api.config.solo.var_path()))
+    timer = api.post("/timers", scope="control", json={"seconds": 300, "label": "tea"}).json()
+    assert main(["timers", "--profile", "test"]) == 0
+    listed = capsys.readouterr().out
+    assert timer["id"] in listed and "tea" in listed and "s left" in listed
+    assert main(["timers", "cancel", timer["id"], "--profile", "test"]) == 0
+    assert "cancelled" in capsys.readouterr().out
+    assert main(["timers", "cancel", timer["id"], "--profile", "test"]) == 1
+    assert "404" in capsys.readouterr().err
+    assert main(["reminders", "--json", "--profile", "test"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"reminders": []}
