@@ -9,13 +9,16 @@ Durability, as an Erlang engineer would have it: the store is the truth. A new o
 item is written (`SaveSkillItem`) and flushed before the reply says it is set; at start the
 actor reads every pending item back, so a crash of this actor or of the whole process loses
 nothing. An item that fell due while Solo was down fires at once, saying how late it is.
-Only one wake-up timer is ever armed: for the soonest item.
+Only one wake-up timer is ever armed: for the soonest item. A fired timer or alarm rings:
+its line is said again every ``skills.ring_every`` seconds until "stop" (or "cancel the
+timer") or ``skills.ring_for`` seconds; a reminder is said once.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -43,6 +46,7 @@ from solo_actors.messages import (
     SkillFired,
     SkillItem,
     SkillItems,
+    SkillKind,
     SkillRefused,
     SkillTurn,
     StageTimes,
@@ -71,6 +75,26 @@ class _Load(msgspec.Struct, frozen=True):
     """Timer: read the pending items from the store (again)."""
 
 
+class _Ring(msgspec.Struct, frozen=True, kw_only=True):
+    """Timer: say a fired timer's or alarm's line again, unless it was silenced."""
+
+    item_id: str
+
+
+@dataclass(frozen=True)
+class Ringing:
+    item: SkillItem
+    text: str
+    until: float
+
+
+SILENCES: dict[str, SkillKind | None] = {
+    "stop": None, "timer.cancel": "timer", "timer.cancel_all": "timer",
+    "alarm.cancel": "alarm", "alarm.cancel_all": "alarm",
+}  # fmt: skip
+"""Intents that end ringing, and of which kind (None: every kind)."""
+
+
 class SkillsActor(supervisors.SupervisedActor):
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -80,6 +104,7 @@ class SkillsActor(supervisors.SupervisedActor):
         self.book = SkillBook(self.settings, self.matcher)
         self.loaded = False
         self.wake_at = math.inf
+        self.ringing: dict[str, Ringing] = {}
         self.counts = dict.fromkeys(("turns", "fired", "late", "refused"), 0)
 
     def on_start(self) -> None:
@@ -94,6 +119,8 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.fire_due()
             case _Load():
                 self.load()
+            case _Ring():
+                self.ring_again(message.item_id)
             case ListSkillItems():
                 return SkillItems(items=self.book.pending(message.kind))
             case CreateSkillItem():
@@ -162,6 +189,8 @@ class SkillsActor(supervisors.SupervisedActor):
         answers = [self.book.answer(match, at) for match in matches] or [
             Answer("Sorry, I didn't catch that.")  # the hook matched the same templates
         ]
+        if self.silence([m.intent for m in matches]) and not any(a.changed for a in answers):
+            answers = [Answer("Okay.", stop=True)]  # "stop the timer" while it rings
         self.counts["refused"] += sum(answer.refused for answer in answers)
         text = " ".join(answer.text for answer in answers)
         changed = [item for answer in answers for item in answer.changed]
@@ -215,14 +244,41 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.info("skill item fired", kind=item.kind, label=item.label, late_s=late)
             self.save([fired])
             HUB.publish(SkillFired(item=fired, text=text, late_s=late))
-            announcement = TurnDone(
-                turn_id=new_id(), conversation_id=SKILLS_NAME, source="skills", text="",
-                reply=text, times=StageTimes(done=now()), model=f"skills:{item.kind}",
-            )  # fmt: skip
-            for name in self.settings.announce_to:
-                self.tell(name, announcement)
+            self.announce(fired, text)
+            if item.kind != "reminder" and self.settings.ring_for > 0:
+                self.ringing[item.item_id] = Ringing(fired, text, at + self.settings.ring_for)
+                self.send_after(self.settings.ring_every, _Ring(item_id=item.item_id))
         self.schedule()
         self.publish()
+
+    def announce(self, item: SkillItem, text: str) -> None:
+        announcement = TurnDone(
+            turn_id=new_id(), conversation_id=SKILLS_NAME, source="skills", text="",
+            reply=text, times=StageTimes(done=now()), model=f"skills:{item.kind}",
+        )  # fmt: skip
+        for name in self.settings.announce_to:
+            self.tell(name, announcement)
+
+    def ring_again(self, item_id: str) -> None:
+        ringing = self.ringing.get(item_id)
+        if ringing is None:
+            return  # silenced
+        if time.time() >= ringing.until:
+            del self.ringing[item_id]
+            self.publish()
+            return
+        self.announce(ringing.item, ringing.text)
+        self.send_after(self.settings.ring_every, _Ring(item_id=item_id))
+
+    def silence(self, intents: list[str]) -> bool:
+        """End the ringing that ``intents`` ("stop", "cancel the timer") ask to end; True
+        if something was ringing."""
+        kinds = {SILENCES[intent] for intent in intents if intent in SILENCES}
+        quiet = [key for key, ringing in self.ringing.items()
+                 if None in kinds or ringing.item.kind in kinds]  # fmt: skip
+        for key in quiet:
+            del self.ringing[key]
+        return bool(quiet)
 
     def tell(self, name: str, message: Message) -> None:
         try:
@@ -231,4 +287,5 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.debug("receiver not running", name=name, message=type(message).__name__)
 
     def publish(self) -> None:
-        self.publish_figures(pending=len(self.book.items), loaded=int(self.loaded), **self.counts)
+        self.publish_figures(pending=len(self.book.items), loaded=int(self.loaded),
+                             ringing=len(self.ringing), **self.counts)  # fmt: skip
