@@ -11,7 +11,8 @@ actor reads every pending item back, so a crash of this actor or of the whole pr
 nothing. An item that fell due while Solo was down fires at once, saying how late it is.
 Only one wake-up timer is ever armed: for the soonest item. A fired timer or alarm rings:
 its line is said again every ``skills.ring_every`` seconds until "stop" (or "cancel the
-timer") or ``skills.ring_for`` seconds; a reminder is said once.
+timer"), the wake word (`WakeDetected` from the wake actor) or ``skills.ring_for`` seconds;
+a reminder is said once.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from solo_actors.messages import (
     StageTimes,
     TurnDone,
     UserTurn,
+    WakeDetected,
     new_id,
     now,
 )
@@ -121,6 +123,8 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.load()
             case _Ring():
                 self.ring_again(message.item_id)
+            case WakeDetected():
+                self.silence(["stop"])  # the wake word ends ringing, as "stop" does
             case ListSkillItems():
                 return SkillItems(items=self.book.pending(message.kind))
             case CreateSkillItem():

@@ -24,6 +24,7 @@ from solo_actors.messages import (
     SkillFired,
     SkillItems,
     TurnDone,
+    WakeDetected,
 )
 from solo_actors.skills import SKILLS_NAME
 from solo_actors.skills.actor import SkillsActor
@@ -139,7 +140,7 @@ class Bell(supervisors.SupervisedActor):
             self.heard.append(message)
 
 
-def test_a_fired_timer_rings_until_stop(make_config: ConfigFactory) -> None:
+def test_a_fired_timer_rings_until_stop_or_the_wake_word(make_config: ConfigFactory) -> None:
     config = make_config(memory__enabled=False, skills__announce_to='["bell"]',
                          skills__ring_for=30, skills__ring_every=0.3)  # fmt: skip
     heard: list[TurnDone] = []
@@ -158,6 +159,16 @@ def test_a_fired_timer_rings_until_stop(make_config: ConfigFactory) -> None:
         rings = len(heard)
         time.sleep(0.8)
         assert len(heard) == rings  # silenced
+
+        converse("set an alarm timer for 1 second", "kitchen")
+        deadline = time.monotonic() + 5
+        while len(heard) < rings + 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0))
+        time.sleep(0.2)
+        rings = len(heard)
+        time.sleep(0.8)
+        assert len(heard) == rings  # the wake word silenced it too
     finally:
         root.stop()
         supervisors.default_registry.unregister("bell", bell)
