@@ -1,7 +1,8 @@
 """Benchmark skill template matching: what every turn pays before it reaches the llm.
 
 Runs every phrasing of the utterance set (tests/skills/utterances.toml) through the compiled
-templates, ``--rounds`` times, and times each `Matcher.match` call. Prints one JSON object:
+templates, ``--rounds`` times, and times each `Matcher.match_all` call (what the dialogue
+hook runs per turn, compound requests included). Prints one JSON object:
 
 * ``match``: p50/p99/max milliseconds per turn over every phrasing (the budget is 5 ms p99).
 * ``positives`` / ``negatives``: the same split by phrasings that fit a skill and ordinary
@@ -11,9 +12,16 @@ templates, ``--rounds`` times, and times each `Matcher.match` call. Prints one J
 * ``adversarial``: long turns built to make regexes backtrack ("one one one ... banana").
 * ``compile_ms``: loading and compiling every template once (done at start, not per turn).
 
+With ``--spoken N``: also N skill questions spoken by Piper ("Jarvis. Set a timer for 5
+minutes."), fed to the wake actor in real time through the voice tree with skills and no
+llm (store, skills, dialogue, voice, as shipped: stt and tts in their own processes), timed
+as bench/bench_voice.py times its questions: ``spoken.first_audio`` is the median from the
+last speech sample captured to the reply's first sample played, ``endpoint`` the part of it
+vad waits out (``voice.vad.silence_timeout``). The budget is 0.5 s median.
+
 ``load_average`` is recorded because the machine is shared: compare runs at similar load.
 
-Usage: python bench/bench_skills.py [--rounds N]
+Usage: python bench/bench_skills.py [--rounds N] [--spoken N]
 """
 
 from __future__ import annotations
@@ -26,10 +34,11 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from solo_actors.config import REPO_ROOT
+from solo_actors.config import REPO_ROOT, load_config
 from solo_actors.skills.templates import Matcher, load_matcher
 from solo_actors.skills.words import normalise
 
@@ -70,9 +79,90 @@ def raw_regex(matcher: Matcher, text: str) -> None:
             return
 
 
+SPOKEN = [
+    "Set a timer for 5 minutes.", "What time is it?", "What is 17 times 23?",
+    "Set a 10 minute pasta timer.", "How much time is left on the pasta?",
+    "What's 15 percent of 80?", "What is the date today?", "Wake me up at 7.",
+    "Convert 5 kilometres to miles.", "Remind me to call my sister in an hour.",
+    "Cancel all timers.", "What day is it?",
+]  # fmt: skip
+SKILL_TREE = ("store", "skills", "dialogue", "voice")
+
+
+def voiced(turns: Any) -> list[dict[str, Any]]:
+    """The speaker's lines for spoken turns (not the announcements of fired items)."""
+    return [turn for turn in turns.lines() if turn["source"] == "voice"]
+
+
+def spoken_turns(count: int, budget_s: float) -> dict[str, Any]:
+    """Median end of speech -> first audio of ``count`` spoken skill turns (one untimed
+    turn first, to warm the models up)."""
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_voice as voice  # its real-time feeding and timing, shared
+
+    from solo_actors.messages import Utterance
+    from solo_actors.voice.options import RunOptions
+    from tests.conftest import config_environment
+    from tests.voice.conftest import Speech
+
+    work = Path(tempfile.mkdtemp(prefix="bench-skills-"))
+    overrides = {"log.level": "error", "skills.ring_for": 0}
+    config = load_config("headless", environ=config_environment(work / "var", overrides))
+    speech, turns, budget = (
+        Speech(config, work),
+        voice.Turns(work / "turns.jsonl"),
+        voice.Budget(budget_s),
+    )
+    endpoints: dict[str, float] = {}
+    original_send = voice.vad.send
+
+    def recording_send(name: str, message: Any) -> None:
+        if isinstance(message, Utterance):
+            endpoints[message.turn_id] = message.times.speech_end or 0.0
+        original_send(name, message)
+
+    voice.vad.send = recording_send  # type: ignore[assignment]
+    real_stdout, sys.stdout = sys.stdout, turns.path.open("w", buffering=1)
+    first_audio: list[float] = []
+    endpoint: list[float] = []
+    replies: list[str] = []
+    try:
+        root = voice.start(config, RunOptions(realtime=True, output_dir=str(work / "out")),
+                           tree=SKILL_TREE)  # fmt: skip
+        try:
+            wake = voice.WAKE_PHRASES[config.voice.wake.engine]
+            for index, text in enumerate([SPOKEN[-1], *SPOKEN[:count]]):
+                spoken = voice.feed_in_real_time(speech.clip(0.3, wake, 0.25, text, 1.0))
+                budget.wait_for(lambda n=index + 1: len(voiced(turns)) >= n, "a turn")
+                turn = voiced(turns)[index]
+                stages = turn["seconds_after_speech_end"]
+                if index == 0 or turn["turn_id"] not in endpoints or not stages["first_audio"]:
+                    continue
+                lag = endpoints[turn["turn_id"]] - spoken
+                first_audio.append(lag + stages["first_audio"])
+                endpoint.append(lag)
+                replies.append(turn["reply"])
+        finally:
+            root.stop()
+    finally:
+        sys.stdout.close()
+        sys.stdout = real_stdout
+        voice.vad.send = original_send  # type: ignore[assignment]
+    return {
+        "turns": len(first_audio),
+        "first_audio": voice.median(first_audio),
+        "endpoint": voice.median(endpoint),
+        "replies": replies,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--spoken", type=int, default=0, help="spoken skill turns (0 = none)")
+    parser.add_argument("--budget", type=float, default=300.0, help="seconds for --spoken")
     args = parser.parse_args()
     data = tomllib.loads(UTTERANCES.read_text("utf-8"))
     positives = [case["text"] for case in data["positives"]]
@@ -81,11 +171,12 @@ def main() -> None:
     started = time.perf_counter()
     matcher = load_matcher(REPO_ROOT / "config" / "skills")
     compile_ms = (time.perf_counter() - started) * 1000
-    timed(matcher.match, positives + negatives, 1)  # warm caches
-    pos = timed(matcher.match, positives, args.rounds)
-    neg = timed(matcher.match, negatives, args.rounds)
-    adversarial = timed(matcher.match, ADVERSARIAL, args.rounds)
+    timed(matcher.match_all, positives + negatives, 1)  # warm caches
+    pos = timed(matcher.match_all, positives, args.rounds)
+    neg = timed(matcher.match_all, negatives, args.rounds)
+    adversarial = timed(matcher.match_all, ADVERSARIAL, args.rounds)
     raw = timed(lambda t: raw_regex(matcher, t), positives + negatives, args.rounds)
+    spoken = spoken_turns(min(args.spoken, len(SPOKEN) - 1), args.budget) if args.spoken else None
     print(json.dumps({
         "bench": "skills",
         "sentences": len(matcher.sentences),
@@ -96,6 +187,7 @@ def main() -> None:
         "negatives": percentiles(neg),
         "adversarial": percentiles(adversarial),
         "raw_regex": percentiles(raw),
+        "spoken": spoken,
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }, indent=2))  # fmt: skip
 

@@ -549,7 +549,8 @@ class MemoryStatus(Message, frozen=True):
 # `TurnDone` to the turn's ``reply_to``). Timers, alarms and reminders are `SkillItem`s, kept
 # in the store (`SaveSkillItem`, table ``skill_items``); one that falls due is a `SkillFired`
 # on the events hub (topic "skills") and a `TurnDone` (source "skills") told to
-# ``skills.announce_to``, which speaks or prints it. Times are wall-clock epoch seconds.
+# ``skills.announce_to``, which speaks or prints it. The API and CLI ask `ListSkillItems`,
+# `CreateSkillItem` and `CancelSkillItem`. Times are wall-clock epoch seconds.
 
 SkillKind = Literal["timer", "alarm", "reminder"]
 SkillState = Literal["pending", "fired", "cancelled"]
@@ -600,6 +601,32 @@ class ListSkillItems(Message, frozen=True):
 
 class SkillItems(Message, frozen=True):
     items: list[SkillItem]
+
+
+class CreateSkillItem(Message, frozen=True, kw_only=True):
+    """Ask the skills actor: create a timer (``due_at`` = now + ``length``), alarm or
+    reminder, checked like a spoken one (-> `SkillItems` with the item, or `SkillRefused`)."""
+
+    kind: SkillKind
+    label: str = ""
+    due_at: float = 0.0
+    length: float = 0.0
+
+
+class CancelSkillItem(Message, frozen=True):
+    """Ask the skills actor: cancel one pending item by id (-> `SkillItems` with it
+    cancelled, or `SkillRefused` when there is no such pending item of ``kind``)."""
+
+    item_id: str
+    kind: SkillKind | None = None
+
+
+class SkillRefused(Message, frozen=True):
+    """A skills request refused; ``message`` says why, in words fit to be spoken.
+    ``reason``: the request was wrong, named no pending item, or the store did not confirm."""
+
+    message: str
+    reason: Literal["invalid", "not_found", "unavailable"] = "invalid"
 
 
 # --- agents: CrewAI workflows over the local llm -------------------------------------------

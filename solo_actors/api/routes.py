@@ -15,7 +15,7 @@ from typing import Any, Literal
 import msgspec
 from aiohttp import web
 
-from solo_actors.api import agent_runs, handlers
+from solo_actors.api import agent_runs, handlers, skill_items
 from solo_actors.api.auth import SCOPES, Scope
 from solo_actors.api.handlers import (
     ACTION_SCOPES,
@@ -43,7 +43,7 @@ class Param:
 
 @dataclass(frozen=True)
 class Route:
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "DELETE"]
     path: str
     """OpenAPI path; `router_path` when aiohttp needs a pattern."""
     handler: Handler
@@ -126,6 +126,26 @@ def actor_route(action: str) -> Route:
                  operation_id=f"{action}_actor")  # fmt: skip
 
 
+def skill_item_routes() -> tuple[Route, ...]:
+    """GET, POST and DELETE of /timers, /alarms and /reminders (solo_actors/api/skill_items.py)."""
+    routes: list[Route] = []
+    for kind in skill_items.KINDS:
+        listing, create, cancel = skill_items.handlers_for(kind)
+        extra = ", remaining_s and length_s" if kind == "timer" else ""
+        routes += [
+            Route("GET", f"/{kind}s", listing, "read",
+                  f"Pending {kind}s, soonest first: id, label, due_at (epoch seconds){extra}",
+                  errors=(503,)),
+            Route("POST", f"/{kind}s", create, "control",
+                  f"Create a {kind}, checked as a spoken one is (400 says what is wrong)",
+                  body=skill_items.BODIES[kind], ok=201, errors=(400, 413, 503)),
+            Route("DELETE", f"/{kind}s/{{id}}", cancel, "control", f"Cancel a pending {kind}",
+                  params=(Param("id", "path", f"{kind} id (from GET /{kind}s)", STRING, True),),
+                  errors=(404, 503)),
+        ]  # fmt: skip
+    return tuple(routes)
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/", dashboard, None, "The dashboard page", content=("text/html",)),
     Route("GET", "/static/{name}", static_file, None, "The dashboard's script and style",
@@ -204,6 +224,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/agents/runs/{id}/cancel", agent_runs.cancel_run, "control",
           "Cancel a queued or running run (it ends within a token); 409 once it has ended",
           params=(Param("id", "path", "run id", STRING, True),), ok=202, errors=(404, 409, 503)),
+    *skill_item_routes(),
     Route("POST", "/config/reload", handlers.config_reload, "admin",
           "Re-read the profile; apply what can change live, list what needs a restart",
           errors=(400,)),

@@ -23,6 +23,7 @@ from solo_actors.cli import (
     log_cmd,
     models_cmd,
     run_cmd,
+    skills_cmd,
     status_cmd,
     token_cmd,
 )
@@ -40,6 +41,7 @@ COMMAND_MODULES = (
     agents_cmd,
     db_cmd,
     doctor_cmd,
+    skills_cmd,
 )
 
 

@@ -354,6 +354,11 @@ class SkillsConfig(Section):
     then the speaker prints its JSON line in --text/--input runs."""
     store_timeout: Seconds
     """Seconds a new timer, alarm or reminder waits for the store to make it durable."""
+    ring_for: Annotated[float, msgspec.Meta(ge=0)]
+    """Seconds a fired timer or alarm keeps ringing (its line said again) until "stop";
+    0 = said once."""
+    ring_every: Seconds
+    """Seconds between two sayings of a ringing timer's or alarm's line."""
 
 
 class ActorIsolation(Section):

@@ -2,20 +2,24 @@
 
 It takes a `SkillTurn` (tell, from the dialogue actor's hook) and answers it as the llm would
 (`LLMToken`, `LLMDone`, `TurnDone` to the turn's ``reply_to``; the `TurnDone` on the events
-hub, the turn in the store), so voice, text and the API need nothing new. `ListSkillItems`
-(ask) returns the pending items.
+hub, the turn in the store), so voice, text and the API need nothing new. `ListSkillItems`,
+`CreateSkillItem` and `CancelSkillItem` (asks, from the API) list, create and cancel items.
 
 Durability, as an Erlang engineer would have it: the store is the truth. A new or changed
 item is written (`SaveSkillItem`) and flushed before the reply says it is set; at start the
 actor reads every pending item back, so a crash of this actor or of the whole process loses
 nothing. An item that fell due while Solo was down fires at once, saying how late it is.
-Only one wake-up timer is ever armed: for the soonest item.
+Only one wake-up timer is ever armed: for the soonest item. A fired timer or alarm rings:
+its line is said again every ``skills.ring_every`` seconds until "stop" (or "cancel the
+timer"), the wake word (`WakeDetected` from the wake actor) or ``skills.ring_for`` seconds;
+a reminder is said once.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -27,6 +31,8 @@ from solo_actors.config import Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
+    CancelSkillItem,
+    CreateSkillItem,
     Flush,
     Flushed,
     Interrupt,
@@ -41,10 +47,13 @@ from solo_actors.messages import (
     SkillFired,
     SkillItem,
     SkillItems,
+    SkillKind,
+    SkillRefused,
     SkillTurn,
     StageTimes,
     TurnDone,
     UserTurn,
+    WakeDetected,
     new_id,
     now,
 )
@@ -68,6 +77,26 @@ class _Load(msgspec.Struct, frozen=True):
     """Timer: read the pending items from the store (again)."""
 
 
+class _Ring(msgspec.Struct, frozen=True, kw_only=True):
+    """Timer: say a fired timer's or alarm's line again, unless it was silenced."""
+
+    item_id: str
+
+
+@dataclass(frozen=True)
+class Ringing:
+    item: SkillItem
+    text: str
+    until: float
+
+
+SILENCES: dict[str, SkillKind | None] = {
+    "stop": None, "timer.cancel": "timer", "timer.cancel_all": "timer",
+    "alarm.cancel": "alarm", "alarm.cancel_all": "alarm",
+}  # fmt: skip
+"""Intents that end ringing, and of which kind (None: every kind)."""
+
+
 class SkillsActor(supervisors.SupervisedActor):
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -77,6 +106,7 @@ class SkillsActor(supervisors.SupervisedActor):
         self.book = SkillBook(self.settings, self.matcher)
         self.loaded = False
         self.wake_at = math.inf
+        self.ringing: dict[str, Ringing] = {}
         self.counts = dict.fromkeys(("turns", "fired", "late", "refused"), 0)
 
     def on_start(self) -> None:
@@ -91,8 +121,20 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.fire_due()
             case _Load():
                 self.load()
+            case _Ring():
+                self.ring_again(message.item_id)
+            case WakeDetected():
+                self.silence(["stop"])  # the wake word ends ringing, as "stop" does
             case ListSkillItems():
                 return SkillItems(items=self.book.pending(message.kind))
+            case CreateSkillItem():
+                at = time.time()
+                return self.change(self.book.create(
+                    message.kind, message.label, message.due_at, message.length, at
+                ))  # fmt: skip
+            case CancelSkillItem():
+                answer = self.book.cancel_one(message.item_id, message.kind)
+                return self.change(answer, missing=True)
             case _:
                 self.log.warning("unknown message ignored", type=type(message).__name__)
         return None
@@ -130,24 +172,39 @@ class SkillsActor(supervisors.SupervisedActor):
             return False
         return isinstance(flushed, Flushed) and flushed.durable
 
+    def change(self, answer: Answer, *, missing: bool = False) -> SkillItems | SkillRefused:
+        """Make an API request's change durable and answer it; ``missing``: a refusal means
+        there was no such item."""
+        if answer.refused:
+            return SkillRefused(message=answer.text, reason="not_found" if missing else "invalid")
+        if not self.save(answer.changed):
+            message = "the store did not confirm the change; try again"
+            return SkillRefused(message=message, reason="unavailable")
+        self.schedule()
+        self.publish()
+        return SkillItems(items=answer.changed)
+
     # -- turns ------------------------------------------------------------------------------
 
     def answer(self, turn: UserTurn) -> None:
         self.counts["turns"] += 1
-        match = self.matcher.match(turn.text)
-        if match is None:  # the hook matched with the same templates: cannot happen
-            answer, intent = Answer("Sorry, I didn't catch that."), "none"
-        else:
-            answer, intent = self.book.answer(match, time.time()), match.intent
-        self.counts["refused"] += answer.refused
-        text = answer.text
-        if not self.save(answer.changed):
-            self.log.error("skill items not durable", items=len(answer.changed))
+        matches = self.matcher.match_all(turn.text)
+        at = time.time()
+        answers = [self.book.answer(match, at) for match in matches] or [
+            Answer("Sorry, I didn't catch that.")  # the hook matched the same templates
+        ]
+        if self.silence([m.intent for m in matches]) and not any(a.changed for a in answers):
+            answers = [Answer("Okay.", stop=True)]  # "stop the timer" while it rings
+        self.counts["refused"] += sum(answer.refused for answer in answers)
+        text = " ".join(answer.text for answer in answers)
+        changed = [item for answer in answers for item in answer.changed]
+        if not self.save(changed):
+            self.log.error("skill items not durable", items=len(changed))
             text += " But I couldn't save it, so it won't survive a restart."
-        if answer.stop:
+        if any(answer.stop for answer in answers):
             for name in (TTS, SPEAKER):
                 self.tell(name, Interrupt(reason="stop"))
-        self.reply(turn, text, f"skills:{intent}")
+        self.reply(turn, text, "skills:" + "+".join(m.intent for m in matches))
         self.schedule()
         self.publish()
 
@@ -191,14 +248,41 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.info("skill item fired", kind=item.kind, label=item.label, late_s=late)
             self.save([fired])
             HUB.publish(SkillFired(item=fired, text=text, late_s=late))
-            announcement = TurnDone(
-                turn_id=new_id(), conversation_id=SKILLS_NAME, source="skills", text="",
-                reply=text, times=StageTimes(done=now()), model=f"skills:{item.kind}",
-            )  # fmt: skip
-            for name in self.settings.announce_to:
-                self.tell(name, announcement)
+            self.announce(fired, text)
+            if item.kind != "reminder" and self.settings.ring_for > 0:
+                self.ringing[item.item_id] = Ringing(fired, text, at + self.settings.ring_for)
+                self.send_after(self.settings.ring_every, _Ring(item_id=item.item_id))
         self.schedule()
         self.publish()
+
+    def announce(self, item: SkillItem, text: str) -> None:
+        announcement = TurnDone(
+            turn_id=new_id(), conversation_id=SKILLS_NAME, source="skills", text="",
+            reply=text, times=StageTimes(done=now()), model=f"skills:{item.kind}",
+        )  # fmt: skip
+        for name in self.settings.announce_to:
+            self.tell(name, announcement)
+
+    def ring_again(self, item_id: str) -> None:
+        ringing = self.ringing.get(item_id)
+        if ringing is None:
+            return  # silenced
+        if time.time() >= ringing.until:
+            del self.ringing[item_id]
+            self.publish()
+            return
+        self.announce(ringing.item, ringing.text)
+        self.send_after(self.settings.ring_every, _Ring(item_id=item_id))
+
+    def silence(self, intents: list[str]) -> bool:
+        """End the ringing that ``intents`` ("stop", "cancel the timer") ask to end; True
+        if something was ringing."""
+        kinds = {SILENCES[intent] for intent in intents if intent in SILENCES}
+        quiet = [key for key, ringing in self.ringing.items()
+                 if None in kinds or ringing.item.kind in kinds]  # fmt: skip
+        for key in quiet:
+            del self.ringing[key]
+        return bool(quiet)
 
     def tell(self, name: str, message: Message) -> None:
         try:
@@ -207,4 +291,5 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.debug("receiver not running", name=name, message=type(message).__name__)
 
     def publish(self) -> None:
-        self.publish_figures(pending=len(self.book.items), loaded=int(self.loaded), **self.counts)
+        self.publish_figures(pending=len(self.book.items), loaded=int(self.loaded),
+                             ringing=len(self.ringing), **self.counts)  # fmt: skip

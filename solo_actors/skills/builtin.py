@@ -10,6 +10,7 @@ is refused in words, and a refusal changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,7 +58,10 @@ def spoken_clock(moment: dt.datetime) -> str:
 
 
 def timer_name(item: SkillItem) -> str:
-    return f"{item.label} timer" if item.label else f"{spoken_duration(item.length)} timer"
+    """ "pasta timer", or "5 minute timer" (units singular before a noun)."""
+    if item.label:
+        return f"{item.label} timer"
+    return re.sub(r"\b(hour|minute|second)s\b", r"\1", spoken_duration(item.length)) + " timer"
 
 
 def name_key(name: str) -> str:
@@ -128,6 +132,31 @@ class SkillBook:
         for item in items:
             self.items.pop(item.item_id, None)
         return [replace(item, state="cancelled") for item in items]
+
+    def create(self, kind: SkillKind, label: str, due_at: float, length: float,
+               now: float) -> Answer:  # fmt: skip
+        """A timer (``length`` seconds from ``now``), alarm or reminder (at ``due_at``) asked
+        for by the API, checked as a spoken one would be."""
+        if kind == "timer":
+            problem = self.check_length(length)
+            due_at = now + length
+        else:
+            problem = self.check_ahead(due_at, now)
+        if problem:
+            return refuse(problem)
+        if kind == "alarm" and not label:
+            label = spoken_clock(self.local(due_at))
+        if kind == "reminder" and not label:
+            return refuse("Sorry, a reminder needs a text.")
+        item = SkillItem(kind=kind, label=name_key(label) if kind == "timer" else label,
+                         due_at=due_at, length=length if kind == "timer" else 0.0)  # fmt: skip
+        return Answer(f"{kind.capitalize()} set.", self.add(item).changed)
+
+    def cancel_one(self, item_id: str, kind: SkillKind | None) -> Answer:
+        item = self.items.get(item_id)
+        if item is None or (kind is not None and item.kind != kind):
+            return refuse(f"There is no pending {kind or 'item'} {item_id}.")
+        return Answer(f"Cancelled the {item.kind}.", self.cancel([item]))
 
     # -- time -------------------------------------------------------------------------------
 
@@ -280,6 +309,10 @@ class SkillBook:
         slots = match.slots
         if "task" not in slots:
             return refuse("Sorry, I need to know what to remind you of. Say: remind me to ...")
+        if not {"duration", "time", "day"} & slots.keys():
+            task = slots["task"]
+            return refuse(f"Sorry, I need to know when. Say, for example: remind me to {task} "
+                          "at 6 pm, or in 20 minutes.")  # fmt: skip
         if "duration" in slots:
             seconds = float(slots["duration"])
             if seconds < 1:
@@ -289,7 +322,7 @@ class SkillBook:
             due = self.when(slots["time"], slots.get("day"), now, match.morning)
         else:
             hour = ClockTime(self.settings.reminder_hour, 0)
-            due = self.when(hour, slots.get("day", "tomorrow"), now, False)
+            due = self.when(hour, slots["day"], now, False)
         problem = self.check_ahead(due, now)
         if problem:
             return refuse(problem)

@@ -1,7 +1,8 @@
 """The dialogue actor's one call per turn: does a skill take this turn?
 
 `skill_matcher` loads the templates once per folder; `hand_off_to_skills` matches a turn's
-text (well under a millisecond) and, when a template fits, tells the ``skills`` actor a
+text (well under a millisecond) and, when a template fits (or one fits each part of a
+compound request), tells the ``skills`` actor a
 `SkillTurn`, which answers it like an llm reply. No match, skills switched off, or the
 skills actor down: the turn stays an ordinary llm turn.
 """
@@ -42,7 +43,7 @@ def skill_matcher(config: Config) -> Matcher | None:
 
 def hand_off_to_skills(matcher: Matcher | None, turn: UserTurn) -> bool:
     """Send ``turn`` to the skills actor if a template fits its text; True when sent."""
-    if matcher is None or matcher.match(turn.text) is None:
+    if matcher is None or not matcher.match_all(turn.text):
         return False
     try:
         supervisors.tell(SKILLS_NAME, SkillTurn(turn=turn))

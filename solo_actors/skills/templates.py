@@ -71,6 +71,10 @@ MAX_CHARS = 300
 """Longer turns are never skill commands (and free-text slots cost more the longer the
 text), so they go straight to the llm."""
 
+JOINTS = (" and then ", " and also ", " then ", " and ")
+"""Where a compound request is split, tried in this order."""
+MAX_PARTS = 3
+
 _TOKEN = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+|\s+")
 
 
@@ -183,6 +187,22 @@ class Matcher:
             return SkillMatch(intent=sentence.intent.name, slots=slots,
                               morning=sentence.intent.morning)  # fmt: skip
         return refused
+
+    def match_all(self, text: str) -> list[SkillMatch]:
+        """The matches of ``text``: one, or, when the whole text fits no template, one per
+        part of a compound request ("set a timer for 10 minutes and remind me to call my
+        sister") if every part fits one; else none. The parts are answered in order."""
+        whole = self.match(text)
+        if whole is not None:
+            return [whole]
+        words = normalise(text)
+        for joint in JOINTS:
+            parts = [p for p in words.split(joint) if p]
+            if 1 < len(parts) <= MAX_PARTS:
+                matches = [self.match(part) for part in parts]
+                if all(m is not None and m.intent != "stop" for m in matches):
+                    return [m for m in matches if m is not None]
+        return []
 
     def slot_values(self, sentence: _Sentence, found: re.Match[str]) -> dict[str, Any]:
         slots: dict[str, Any] = {}

@@ -275,12 +275,20 @@ def text_kind(text: str) -> str:
     return text
 
 
+def name_kind(text: str) -> str:
+    """A short name ("pasta", "the eggs"): up to three words, no digits, not only filler."""
+    if any(c.isdigit() for c in text):
+        raise NoMatch("a name has no digits")
+    return text_kind(text)
+
+
 BASE_KINDS: dict[str, SlotKind] = {
     "number": SlotKind(rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?(?:{NUMBER}|a|an)", parse_number),
     "duration": duration_kind(),
     "time": SlotKind(CLOCK, parse_clock),
     "day": SlotKind(DAY, parse_day),
     "text": SlotKind(r"\S.*?", text_kind),
+    "name": SlotKind(r"\S+(?:\s\S+){0,2}?", name_kind),
 }
 """Slot kinds every template may use; `templates` adds the ones built from data (units,
 arithmetic)."""

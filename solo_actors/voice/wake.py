@@ -3,8 +3,9 @@
 The configured engine (`wake_engines`: Porcupine by default, or openWakeWord) hears each
 32 ms frame (about 1% of one core for Porcupine). On a detection the actor gives the
 turn its id and tells `WakeDetected` to the speaker (stop any reply being played: barge-in;
-play the acknowledgement), to tts (cancel the reply being generated) and to vad (listen for
-the question). Every frame is passed on to vad, which keeps its own pre-roll.
+play the acknowledgement), to tts (cancel the reply being generated), to vad (listen for
+the question) and to skills (end a ringing timer or alarm). Every frame is passed on to
+vad, which keeps its own pre-roll.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import AudioFrame, InputEnded, WakeDetected, new_id, now
+from solo_actors.skills import SKILLS_NAME
 from solo_actors.voice import SPEAKER, TTS, VAD, WAKE
 from solo_actors.voice.mail import send
 from solo_actors.voice.wake_engines import WakeEngine, create_engine
@@ -72,5 +74,7 @@ class WakeActor(supervisors.SupervisedActor):
             # waits for; then tts (cancel generation) and vad (start listening).
             for name in (SPEAKER, TTS, VAD):
                 send(name, detected)
+            if supervisors.whereis(SKILLS_NAME) is not None:  # absent from voice-only trees
+                send(SKILLS_NAME, detected)  # the wake word ends a ringing timer or alarm
         if self.counts["frames"] % 64 == 0:
             self.publish_figures(**self.counts)

@@ -29,6 +29,7 @@ EXAMPLE_PATHS = {
     "/actors/{path}/stop": "/actors/no-such-actor/stop",
     "/agents/runs/{id}": "/agents/runs/none",
     "/agents/runs/{id}/cancel": "/agents/runs/none/cancel",
+    **{f"/{kind}s/{{id}}": f"/{kind}s/none" for kind in ("timer", "alarm", "reminder")},
 }
 EXAMPLE_QUERIES = {"/memories": "?q=hello", "/ask": "", "/ws": ""}
 EXAMPLE_BODIES: dict[str, Any] = {

@@ -94,7 +94,7 @@ def test_a_due_item_fires_once_and_says_when_it_is_late(book: SkillBook, matcher
     assert book.due(NOW + 299) == []
     (item,) = book.due(NOW + 300)
     fired, text = book.fire(item, NOW + 300.2)
-    assert fired.state == "fired" and text == "Your 5 minutes timer is done."
+    assert fired.state == "fired" and text == "Your 5 minute timer is done."
     assert book.pending() == []
     ask(book, matcher, "remind me to stretch in 1 minute")
     (item,) = book.due(NOW + 3600)

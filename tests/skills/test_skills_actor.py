@@ -23,6 +23,8 @@ from solo_actors.messages import (
     Rows,
     SkillFired,
     SkillItems,
+    TurnDone,
+    WakeDetected,
 )
 from solo_actors.skills import SKILLS_NAME
 from solo_actors.skills.actor import SkillsActor
@@ -124,3 +126,50 @@ def test_refusals_store_nothing_and_other_turns_go_to_the_llm(config: Config) ->
         assert weather.error is not None and "language model" in weather.error
     finally:
         root.stop()
+
+
+class Bell(supervisors.SupervisedActor):
+    """Stands in for tts: keeps every announcement told to it."""
+
+    def __init__(self, heard: list[TurnDone]) -> None:
+        super().__init__()
+        self.heard = heard
+
+    def on_receive(self, message: object) -> None:
+        if isinstance(message, TurnDone):
+            self.heard.append(message)
+
+
+def test_a_fired_timer_rings_until_stop_or_the_wake_word(make_config: ConfigFactory) -> None:
+    config = make_config(memory__enabled=False, skills__announce_to='["bell"]',
+                         skills__ring_for=30, skills__ring_every=0.3)  # fmt: skip
+    heard: list[TurnDone] = []
+    bell = Bell.start(heard)
+    supervisors.default_registry.register("bell", bell)
+    root = start(config)
+    try:
+        converse("set a timer for 1 second", "kitchen")
+        deadline = time.monotonic() + 5
+        while len(heard) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [d.reply for d in heard[:3]] == ["Your 1 second timer is done."] * 3
+        assert all(d.source == "skills" for d in heard)
+        stopped = converse("stop the timer", "kitchen")
+        assert stopped.reply == "Okay."
+        rings = len(heard)
+        time.sleep(0.8)
+        assert len(heard) == rings  # silenced
+
+        converse("set an alarm timer for 1 second", "kitchen")
+        deadline = time.monotonic() + 5
+        while len(heard) < rings + 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0))
+        time.sleep(0.2)
+        rings = len(heard)
+        time.sleep(0.8)
+        assert len(heard) == rings  # the wake word silenced it too
+    finally:
+        root.stop()
+        supervisors.default_registry.unregister("bell", bell)
+        bell.stop()

@@ -59,4 +59,20 @@ def test_intent_and_slot_accuracy(matcher: Matcher, book: SkillBook) -> None:
 
 @pytest.mark.parametrize("text", NEGATIVES)
 def test_ordinary_questions_reach_the_llm(matcher: Matcher, text: str) -> None:
-    assert matcher.match(text) is None
+    assert matcher.match_all(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "intents"),
+    [("set a timer for 10 minutes and remind me to call my sister in an hour",
+      ["timer.set", "reminder.set"]),
+     ("set a pasta timer for 10 minutes and an egg timer for 5 minutes",
+      ["timer.set", "timer.set"]),
+     ("what time is it and what's the date", ["time.now", "time.date"])],
+)  # fmt: skip
+def test_compound_requests_are_split(matcher: Matcher, text: str, intents: list[str]) -> None:
+    assert [m.intent for m in matcher.match_all(text)] == intents
+
+
+def test_a_compound_request_with_a_part_no_skill_does_goes_to_the_llm(matcher: Matcher) -> None:
+    assert matcher.match_all("set a timer for 5 minutes and tell me a joke") == []

@@ -1,0 +1,115 @@
+"""The API's timers, alarms and reminders: list (read), create and cancel (control).
+
+``GET /timers`` (likewise ``/alarms``, ``/reminders``) lists the pending items, soonest
+first, each with its ``id``, ``label`` and ``due_at`` (epoch seconds), plus ``remaining_s``
+and ``length_s`` for timers. ``POST`` creates one (checked as a spoken one is: a negative
+or too long timer, a time past, is a 400 with the reason), ``DELETE /timers/{id}`` cancels
+one (404 if there is no such pending item). Every handler asks the ``skills`` actor from a
+worker thread, waiting at most ``api.actor_timeout``; the actor makes a change durable in
+the store before it answers. One handler per kind and verb, made by `handlers_for`, so each
+has its own name in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import msgspec
+from aiohttp import web
+
+import supervisors
+from solo_actors.api.handlers import decode_body, in_thread, json_response, state_of
+from solo_actors.api.state import ApiError, ApiState
+from solo_actors.messages import (
+    CancelSkillItem,
+    CreateSkillItem,
+    ListSkillItems,
+    Message,
+    SkillItem,
+    SkillItems,
+    SkillKind,
+    SkillRefused,
+)
+from solo_actors.skills import SKILLS_NAME
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+Label = Annotated[str, msgspec.Meta(max_length=200)]
+KINDS: tuple[SkillKind, ...] = ("timer", "alarm", "reminder")
+STATUS = {"invalid": 400, "not_found": 404, "unavailable": 503}
+"""The HTTP status of each `SkillRefused` reason."""
+
+
+class TimerBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """POST /timers: a timer of ``seconds``, optionally named ("pasta")."""
+
+    seconds: Annotated[float, msgspec.Meta(gt=0)]
+    label: Label = ""
+
+
+class AlarmBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """POST /alarms: an alarm at ``due_at`` (epoch seconds); the label defaults to the time."""
+
+    due_at: float
+    label: Label = ""
+
+
+class ReminderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """POST /reminders: remind of ``label`` (the task, e.g. "call my sister") at ``due_at``."""
+
+    due_at: float
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+BODIES: dict[SkillKind, type[TimerBody | AlarmBody | ReminderBody]] = {
+    "timer": TimerBody, "alarm": AlarmBody, "reminder": ReminderBody,
+}  # fmt: skip
+
+
+def shown(item: SkillItem, now: float) -> dict[str, Any]:
+    view: dict[str, Any] = {"id": item.item_id, "kind": item.kind, "label": item.label,
+                            "due_at": item.due_at, "state": item.state}  # fmt: skip
+    if item.kind == "timer":
+        view |= {"remaining_s": round(max(0.0, item.due_at - now), 3), "length_s": item.length}
+    return view
+
+
+async def ask_skills(state: ApiState, message: Message) -> Any:
+    timeout = state.config.api.actor_timeout
+    return await in_thread(lambda: supervisors.ask(SKILLS_NAME, message, timeout=timeout),
+                           timeout + 1, "the skills actor")  # fmt: skip
+
+
+def handlers_for(kind: SkillKind) -> tuple[Handler, Handler, Handler]:
+    """The list, create and cancel handlers of one kind."""
+
+    async def listing(request: web.Request) -> web.Response:
+        answer: SkillItems = await ask_skills(state_of(request), ListSkillItems(kind=kind))
+        now = time.time()
+        return json_response({f"{kind}s": [shown(item, now) for item in answer.items]})
+
+    async def create(request: web.Request) -> web.Response:
+        body = await decode_body(request, BODIES[kind])
+        seconds = body.seconds if isinstance(body, TimerBody) else 0.0
+        due_at = 0.0 if isinstance(body, TimerBody) else body.due_at
+        request_message = CreateSkillItem(kind=kind, label=body.label, due_at=due_at,
+                                          length=seconds)  # fmt: skip
+        answer = await ask_skills(state_of(request), request_message)
+        if isinstance(answer, SkillRefused):
+            raise ApiError(STATUS[answer.reason], answer.message)
+        (item,) = answer.items
+        response = json_response(shown(item, time.time()), 201)
+        response.headers["Location"] = f"/{kind}s/{item.item_id}"
+        return response
+
+    async def cancel(request: web.Request) -> web.Response:
+        message = CancelSkillItem(item_id=request.match_info["id"], kind=kind)
+        answer = await ask_skills(state_of(request), message)
+        if isinstance(answer, SkillRefused):
+            raise ApiError(STATUS[answer.reason], answer.message)
+        return json_response(shown(answer.items[0], time.time()))
+
+    for handler, verb in ((listing, "list"), (create, "create"), (cancel, "cancel")):
+        handler.__name__ = handler.__qualname__ = f"{verb}_{kind}"
+    return listing, create, cancel

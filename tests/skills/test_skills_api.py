@@ -1,0 +1,106 @@
+"""Skills through the running assistant's API: a timer set by /ask fires on time (on
+/events), and /timers, /alarms, /reminders list, create and cancel, with the right scopes
+and clear refusals, all in the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from solo_actors.cli import main
+from tests.api.apikit import EventWatcher, RunningApi, start_assistant
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
+    running = start_assistant(tmp_path_factory.mktemp("skills-api") / "var")
+    yield running
+    running.stop()
+
+
+def fired(name: str, data: Any) -> bool:
+    return name == "skills"
+
+
+def test_a_timer_set_through_ask_fires_on_time(api: RunningApi) -> None:
+    watcher = EventWatcher(api, "skills", fired)
+    asked = api.post("/ask", scope="control", json={"text": "Set a timer for 2 seconds."})
+    set_at = time.time()
+    assert asked.status_code == 200, asked.text
+    answer = asked.json()
+    assert answer["reply"] == "Timer set for 2 seconds." and answer["model"] == "skills:timer.set"
+    ((_name, event),) = watcher.wait(timeout=10)
+    assert event["data"]["text"] == "Your 2 second timer is done."
+    assert abs(event["at"] - (set_at + 2)) <= 0.5
+
+
+def test_timers_are_created_listed_and_cancelled(api: RunningApi) -> None:
+    created = api.post("/timers", scope="control", json={"seconds": 600, "label": "pasta"})
+    assert created.status_code == 201, created.text
+    timer = created.json()
+    assert timer["label"] == "pasta" and 599 < timer["remaining_s"] <= 600
+    assert created.headers["Location"] == f"/timers/{timer['id']}"
+    listed = api.get("/timers", scope="read").json()["timers"]
+    assert [t["id"] for t in listed] == [timer["id"]]
+    assert set(listed[0]) >= {"id", "label", "due_at", "remaining_s"}
+    assert api.post("/timers", scope="read", json={"seconds": 5}).status_code == 403
+    gone = api.request("DELETE", f"/timers/{timer['id']}", scope="control")
+    assert gone.status_code == 200 and gone.json()["state"] == "cancelled"
+    assert api.get("/timers", scope="read").json() == {"timers": []}
+    again = api.request("DELETE", f"/timers/{timer['id']}", scope="control")
+    assert again.status_code == 404, again.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "says"),
+    [("/timers", {"seconds": -300}, "seconds"),
+     ("/timers", {"seconds": 10 * 365 * 86400}, "that long"),
+     ("/alarms", {"due_at": 1.0}, "already passed"),
+     ("/reminders", {"due_at": 4e9, "label": "call my sister"}, "days ahead")],
+)  # fmt: skip
+def test_bad_items_are_refused_with_the_reason(
+    api: RunningApi, path: str, body: dict[str, Any], says: str
+) -> None:
+    refused = api.post(path, scope="control", json=body)
+    assert refused.status_code == 400 and says in refused.json()["error"], refused.text
+    assert api.get(path, scope="read").json()[path[1:]] == []
+
+
+def test_alarms_and_reminders(api: RunningApi) -> None:
+    due = time.time() + 3600
+    alarm = api.post("/alarms", scope="control", json={"due_at": due}).json()
+    reminder = api.post("/reminders", scope="control",
+                        json={"due_at": due, "label": "call my sister"}).json()  # fmt: skip
+    assert abs(alarm["due_at"] - due) < 1e-3 and alarm["label"]
+    assert [r["label"] for r in api.get("/reminders", scope="read").json()["reminders"]] == [
+        "call my sister"
+    ]
+    for path, item in (("/alarms", alarm), ("/reminders", reminder)):
+        assert api.request("DELETE", f"{path}/{item['id']}", scope="control").status_code == 200
+
+
+def test_the_routes_are_in_the_openapi_document(api: RunningApi) -> None:
+    paths = api.get("/openapi.json", scope=None).json()["paths"]
+    for kind in ("timers", "alarms", "reminders"):
+        assert set(paths[f"/{kind}"]) == {"get", "post"}
+        assert set(paths[f"/{kind}/{{id}}"]) == {"delete"}
+
+
+def test_the_cli_lists_and_cancels(
+    api: RunningApi, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOLO__SOLO__VAR_DIR", str(api.config.solo.var_path()))
+    timer = api.post("/timers", scope="control", json={"seconds": 300, "label": "tea"}).json()
+    assert main(["timers", "--profile", "test"]) == 0
+    listed = capsys.readouterr().out
+    assert timer["id"] in listed and "tea" in listed and "s left" in listed
+    assert main(["timers", "cancel", timer["id"], "--profile", "test"]) == 0
+    assert "cancelled" in capsys.readouterr().out
+    assert main(["timers", "cancel", timer["id"], "--profile", "test"]) == 1
+    assert "404" in capsys.readouterr().err
+    assert main(["reminders", "--json", "--profile", "test"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"reminders": []}
