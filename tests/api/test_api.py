@@ -36,6 +36,10 @@ EXAMPLE_BODIES: dict[str, Any] = {
     "/ask": {"txt": "unknown field"},
     "/say": {"text": ""},
     "/agents/run": {"workflow": "no-such-workflow", "input": "x"},
+    # Refused bodies (400): the scopes are checked before them, and nothing is stored.
+    "/timers": {"seconds": -1},
+    "/alarms": {"due_at": "never"},
+    "/reminders": {"due_at": 0, "label": ""},
 }
 
 

@@ -29,8 +29,9 @@ from tests.api.apikit import RunningApi, start_assistant
 EXAMPLES_PER_OPERATION = 12
 EXAMPLES_FOR = {"POST /ask": 3}
 """Valid /ask examples each run a model turn: a few prove the contract."""
-UNKNOWN_NAMES_REFUSED = {"POST /agents/run"}
-"""Operations whose schema-valid input may still name a thing that doesn't exist (400)."""
+UNKNOWN_NAMES_REFUSED = {"POST /agents/run", "POST /timers", "POST /alarms", "POST /reminders"}
+"""Operations whose schema-valid input may still be refused (400): a workflow that doesn't
+exist, a time already past or a timer longer than the skills allow."""
 BUDGET_SECONDS = 90.0
 
 
