@@ -38,6 +38,7 @@ from websockets.sync.client import connect
 from solo_actors.api.auth import TokenStore
 from solo_actors.api.handlers import actor_action
 from solo_actors.api.state import SCOPE, STATE, ApiError
+from solo_actors.cli import main
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
 from solo_actors.events import HUB
 from solo_actors.logs import configure_logging
@@ -349,9 +350,12 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert, private
 
 
-def test_the_api_serves_https_with_a_configured_certificate(tmp_path: Path) -> None:
+def test_the_api_serves_https_with_a_configured_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     cert, key = self_signed(tmp_path)
-    bare = start_bare_api(tmp_path / "var", {"api.tls_cert": str(cert), "api.tls_key": str(key)})
+    tls = {"api.tls_cert": str(cert), "api.tls_key": str(key)}
+    bare = start_bare_api(tmp_path / "var", tls)
     try:
         assert bare.url.startswith("https://127.0.0.1:")
         health = requests.get(bare.url + "/health", verify=str(cert), timeout=10)
@@ -366,6 +370,12 @@ def test_the_api_serves_https_with_a_configured_certificate(tmp_path: Path) -> N
         assert status.status_code not in (401, 403, 421), status.text  # let in
         with pytest.raises(requests.ConnectionError):
             requests.get(bare.url.replace("https://", "http://") + "/health", timeout=10)
+        # `solo status` trusts the configured certificate: it reaches the API (which answers
+        # 503 when no tree runs in this process), instead of failing the TLS handshake.
+        for name, value in config_environment(tmp_path / "var", tls).items():
+            monkeypatch.setenv(name, value)
+        code = main(["status", "--profile", "test"])
+        assert code == 0 or "refused: 503" in capsys.readouterr().err
     finally:
         bare.stop()
 
