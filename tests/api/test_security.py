@@ -22,12 +22,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
 import requests
 from aiohttp import web
-from aiohttp.test_utils import make_mocked_request
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -35,9 +36,11 @@ from cryptography.x509.oid import NameOID
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from solo_actors.api.auth import TokenStore
+from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.handlers import actor_action
-from solo_actors.api.state import SCOPE, STATE, ApiError
+from solo_actors.api.origin import HostPolicy
+from solo_actors.api.server import build_app
+from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState, TurnRouter
 from solo_actors.cli import main
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
 from solo_actors.events import HUB
@@ -208,6 +211,38 @@ def test_no_token_reaches_any_log_format(api: RunningApi, log_format: str) -> No
     for secret in api.tokens.values():
         assert secret not in text
     assert bad.status_code == 400 and "UTF-8" in bad.json()["error"]
+
+
+def test_an_unexpected_error_is_a_json_500_and_its_secret_stays_out_of_the_log(
+    tmp_path: Path,
+) -> None:
+    config = load_config("test", environ=config_environment(tmp_path / "var", {}))
+    captured = io.StringIO()  # first: the app's logger takes the configuration it finds
+    configure_logging(msgspec.structs.replace(config.log, format="console"), captured)
+    state = ApiState(
+        config=config, root_name="solo", actor_name="api", router=TurnRouter(),
+        tokens=TokenStore(tmp_path / "tokens.json"), per_token=RateLimiter(10, 10),
+        per_address=RateLimiter(10, 10), hosts=HostPolicy.from_settings([], tls=False),
+    )  # fmt: skip
+    app = build_app(state, "solo/api")
+    secret = "solo_" + "s" * 43
+
+    async def broken(_request: web.Request) -> web.Response:
+        raise RuntimeError(f"a bug that shows {secret}")
+
+    app.router.add_get("/broken", broken)
+
+    async def call() -> tuple[int, Any]:
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get("/broken")
+            return response.status, await response.json()
+
+    try:
+        status, body = asyncio.run(call())
+    finally:
+        configure_logging(config.log)
+    assert status == 500 and body["status"] == 500 and "log" in body["error"]
+    assert "RuntimeError" in captured.getvalue() and secret not in captured.getvalue()
 
 
 # -- control characters --------------------------------------------------------------------
