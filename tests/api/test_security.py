@@ -44,7 +44,7 @@ from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState, TurnRouter
 from solo_actors.cli import main
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
 from solo_actors.events import HUB
-from solo_actors.logs import configure_logging
+from solo_actors.logs import configure_logging, get_logger
 from solo_actors.messages import StageTimes, TurnDone
 from solo_actors.voice.tts import speakable
 from tests.api.apikit import BareApi, RunningApi, start_assistant, start_bare_api
@@ -211,6 +211,19 @@ def test_no_token_reaches_any_log_format(api: RunningApi, log_format: str) -> No
     for secret in api.tokens.values():
         assert secret not in text
     assert bad.status_code == 400 and "UTF-8" in bad.json()["error"]
+
+
+def test_a_logger_made_before_logging_is_configured_masks_too(tmp_path: Path) -> None:
+    early = get_logger("solo/early")  # as a module-level logger is, at import
+    config = load_config("test", environ=config_environment(tmp_path / "var", {}))
+    captured = io.StringIO()
+    configure_logging(msgspec.structs.replace(config.log, format="json", level="info"), captured)
+    try:
+        early.info("early line", token="solo_" + "e" * 43)
+    finally:
+        configure_logging(config.log)
+    line = json.loads(captured.getvalue())
+    assert line["event"] == "early line" and line["token"] == "[masked]"
 
 
 def test_an_unexpected_error_is_a_json_500_and_its_secret_stays_out_of_the_log(
