@@ -356,6 +356,26 @@ def test_concurrent_token_creations_lose_no_entry(tmp_path: Path) -> None:
     assert all(store.authenticate(token) is not None for token in tokens)
 
 
+# -- the document and the router -----------------------------------------------------------
+
+
+def test_the_document_says_what_the_server_does(api: RunningApi) -> None:
+    document = api.get("/openapi.json", scope=None).json()
+    stop = document["paths"]["/actors/{path}/stop"]["post"]
+    assert stop["security"] == [{"bearer": ["admin"]}]
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            assert {"405", "413", "415", "421", "500"} <= operation["responses"].keys(), path
+            for param in operation["parameters"]:
+                if param["in"] == "path" and path.startswith("/actors/"):
+                    assert param["schema"]["pattern"] == "^[^/]+$"
+    # The documented form of a nested actor path reaches the actor it names.
+    nested = api.post("/actors/solo%2Fvoice%2Fnobody/restart", scope="control")
+    assert nested.status_code == 404 and "'solo/voice/nobody'" in nested.json()["error"]
+    stream = api.post("/ask?stream=yes", scope="control", json={"text": "hi"})
+    assert stream.status_code == 400 and "`stream`" in stream.json()["error"]
+
+
 # -- scope checks --------------------------------------------------------------------------
 
 
