@@ -140,5 +140,8 @@ def configure_logging(config: LogConfig, stream: TextIO | None = None) -> None:
 
 
 def get_logger(actor: str, **context: Any) -> structlog.stdlib.BoundLogger:
-    """A logger bound to an actor's tree path (and any extra context)."""
-    return structlog.get_logger("solo").bind(actor=actor, **context)
+    """A logger bound to an actor's tree path (and any extra context). It takes the logging
+    configuration in force when it logs, not when it was made: a module-level logger made
+    at import, before `configure_logging`, would otherwise keep structlog's defaults (stdout,
+    tracebacks with local variables, no masking) for good."""
+    return structlog.get_logger("solo", actor=actor, **context)

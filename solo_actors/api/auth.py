@@ -128,6 +128,13 @@ class TokenStore:
 
     def create(self, scope: Scope, label: str = "") -> tuple[str, TokenEntry]:
         """A new token (the only time it exists in clear) and its stored entry."""
+        created = self._add(scope, label, unless_admin=False)
+        assert created is not None  # only an admin-only add can decline
+        return created
+
+    def _add(self, scope: Scope, label: str, unless_admin: bool) -> tuple[str, TokenEntry] | None:
+        """Store a new token, under the file lock; with ``unless_admin``, none while a live
+        admin token exists (checked under the same lock, so two starts make one)."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         entry = TokenEntry(
             id=secrets.token_hex(4), sha256=hash_token(token), scope=scope, label=label,
@@ -135,6 +142,8 @@ class TokenStore:
         )  # fmt: skip
         with self._locked():
             stored = self._load()
+            if unless_admin and any(e.scope == "admin" and not e.revoked for e in stored.tokens):
+                return None
             stored.tokens.append(entry)
             write_private(self.path, msgspec.json.encode(stored))
         return token, entry
@@ -153,10 +162,10 @@ class TokenStore:
     def ensure_admin_token(self, clear_path: Path) -> bool:
         """On first run (no live admin token), create one and write it in clear to
         ``clear_path`` (mode 0600); True when it did."""
-        if any(e.scope == "admin" and not e.revoked for e in self.entries()):
+        created = self._add("admin", "first-run admin", unless_admin=True)
+        if created is None:
             return False
-        token, _ = self.create("admin", label="first-run admin")
-        write_private(clear_path, (token + "\n").encode())
+        write_private(clear_path, (created[0] + "\n").encode())
         return True
 
 

@@ -52,7 +52,7 @@ def guarded(route: Route) -> Handler:
         if route.scope is None:
             return await route.handler(request)
         if not state.config.api.auth:
-            request[SCOPE] = "admin"  # loopback only: the bind check guarantees it
+            request[SCOPE] = "admin"  # loopback only: the config refuses auth off elsewhere
             return await route.handler(request)
         token = bearer_token(request)
         if token is None:

@@ -22,12 +22,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
 import requests
 from aiohttp import web
-from aiohttp.test_utils import make_mocked_request
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -35,12 +36,15 @@ from cryptography.x509.oid import NameOID
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from solo_actors.api.auth import TokenStore
+from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.handlers import actor_action
-from solo_actors.api.state import SCOPE, STATE, ApiError
+from solo_actors.api.origin import HostPolicy
+from solo_actors.api.server import build_app
+from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState, TurnRouter
+from solo_actors.cli import main
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
 from solo_actors.events import HUB
-from solo_actors.logs import configure_logging
+from solo_actors.logs import configure_logging, get_logger
 from solo_actors.messages import StageTimes, TurnDone
 from solo_actors.voice.tts import speakable
 from tests.api.apikit import BareApi, RunningApi, start_assistant, start_bare_api
@@ -209,6 +213,51 @@ def test_no_token_reaches_any_log_format(api: RunningApi, log_format: str) -> No
     assert bad.status_code == 400 and "UTF-8" in bad.json()["error"]
 
 
+def test_a_logger_made_before_logging_is_configured_masks_too(tmp_path: Path) -> None:
+    early = get_logger("solo/early")  # as a module-level logger is, at import
+    config = load_config("test", environ=config_environment(tmp_path / "var", {}))
+    captured = io.StringIO()
+    configure_logging(msgspec.structs.replace(config.log, format="json", level="info"), captured)
+    try:
+        early.info("early line", token="solo_" + "e" * 43)
+    finally:
+        configure_logging(config.log)
+    line = json.loads(captured.getvalue())
+    assert line["event"] == "early line" and line["token"] == "[masked]"
+
+
+def test_an_unexpected_error_is_a_json_500_and_its_secret_stays_out_of_the_log(
+    tmp_path: Path,
+) -> None:
+    config = load_config("test", environ=config_environment(tmp_path / "var", {}))
+    captured = io.StringIO()  # first: the app's logger takes the configuration it finds
+    configure_logging(msgspec.structs.replace(config.log, format="console"), captured)
+    state = ApiState(
+        config=config, root_name="solo", actor_name="api", router=TurnRouter(),
+        tokens=TokenStore(tmp_path / "tokens.json"), per_token=RateLimiter(10, 10),
+        per_address=RateLimiter(10, 10), hosts=HostPolicy.from_settings([], tls=False),
+    )  # fmt: skip
+    app = build_app(state, "solo/api")
+    secret = "solo_" + "s" * 43
+
+    async def broken(_request: web.Request) -> web.Response:
+        raise RuntimeError(f"a bug that shows {secret}")
+
+    app.router.add_get("/broken", broken)
+
+    async def call() -> tuple[int, Any]:
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get("/broken")
+            return response.status, await response.json()
+
+    try:
+        status, body = asyncio.run(call())
+    finally:
+        configure_logging(config.log)
+    assert status == 500 and body["status"] == 500 and "log" in body["error"]
+    assert "RuntimeError" in captured.getvalue() and secret not in captured.getvalue()
+
+
 # -- control characters --------------------------------------------------------------------
 
 
@@ -307,6 +356,26 @@ def test_concurrent_token_creations_lose_no_entry(tmp_path: Path) -> None:
     assert all(store.authenticate(token) is not None for token in tokens)
 
 
+# -- the document and the router -----------------------------------------------------------
+
+
+def test_the_document_says_what_the_server_does(api: RunningApi) -> None:
+    document = api.get("/openapi.json", scope=None).json()
+    stop = document["paths"]["/actors/{path}/stop"]["post"]
+    assert stop["security"] == [{"bearer": ["admin"]}]
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            assert {"405", "413", "415", "421", "500"} <= operation["responses"].keys(), path
+            for param in operation["parameters"]:
+                if param["in"] == "path" and path.startswith("/actors/"):
+                    assert param["schema"]["pattern"] == "^[^/]+$"
+    # The documented form of a nested actor path reaches the actor it names.
+    nested = api.post("/actors/solo%2Fvoice%2Fnobody/restart", scope="control")
+    assert nested.status_code == 404 and "'solo/voice/nobody'" in nested.json()["error"]
+    stream = api.post("/ask?stream=yes", scope="control", json={"text": "hi"})
+    assert stream.status_code == 400 and "`stream`" in stream.json()["error"]
+
+
 # -- scope checks --------------------------------------------------------------------------
 
 
@@ -349,9 +418,12 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert, private
 
 
-def test_the_api_serves_https_with_a_configured_certificate(tmp_path: Path) -> None:
+def test_the_api_serves_https_with_a_configured_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     cert, key = self_signed(tmp_path)
-    bare = start_bare_api(tmp_path / "var", {"api.tls_cert": str(cert), "api.tls_key": str(key)})
+    tls = {"api.tls_cert": str(cert), "api.tls_key": str(key)}
+    bare = start_bare_api(tmp_path / "var", tls)
     try:
         assert bare.url.startswith("https://127.0.0.1:")
         health = requests.get(bare.url + "/health", verify=str(cert), timeout=10)
@@ -366,6 +438,12 @@ def test_the_api_serves_https_with_a_configured_certificate(tmp_path: Path) -> N
         assert status.status_code not in (401, 403, 421), status.text  # let in
         with pytest.raises(requests.ConnectionError):
             requests.get(bare.url.replace("https://", "http://") + "/health", timeout=10)
+        # `solo status` trusts the configured certificate: it reaches the API (which answers
+        # 503 when no tree runs in this process), instead of failing the TLS handshake.
+        for name, value in config_environment(tmp_path / "var", tls).items():
+            monkeypatch.setenv(name, value)
+        code = main(["status", "--profile", "test"])
+        assert code == 0 or "refused: 503" in capsys.readouterr().err
     finally:
         bare.stop()
 
