@@ -44,7 +44,8 @@ STATUS = {"invalid": 400, "not_found": 404, "unavailable": 503}
 class TimerBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """POST /timers: a timer of ``seconds``, optionally named ("pasta")."""
 
-    seconds: Annotated[float, msgspec.Meta(ge=1)]  # ge, not gt: OpenAPI 3.0 has no numeric exclusiveMinimum
+    # ge, not gt: OpenAPI 3.0 has no numeric exclusiveMinimum.
+    seconds: Annotated[float, msgspec.Meta(ge=1)]
     label: Label = ""
 
 
