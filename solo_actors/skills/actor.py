@@ -178,7 +178,10 @@ class SkillsActor(supervisors.SupervisedActor):
         if answer.refused:
             return SkillRefused(message=answer.text, reason="not_found" if missing else "invalid")
         if not self.save(answer.changed):
-            message = "the store did not confirm the change; try again"
+            message = (
+                "done, but the store did not confirm it, so it may not survive a "
+                "restart: check GET /timers, /alarms or /reminders before retrying"
+            )
             return SkillRefused(message=message, reason="unavailable")
         self.schedule()
         self.publish()

@@ -19,11 +19,13 @@ from msgspec.structs import replace
 
 from solo_actors.config.schema import SkillsConfig
 from solo_actors.messages import SkillItem, SkillKind
-from solo_actors.skills.arithmetic import spoken_number
+from solo_actors.skills.arithmetic import apply, spoken_number
 from solo_actors.skills.templates import Matcher, SkillMatch
-from solo_actors.skills.words import WEEKDAYS, ClockTime
+from solo_actors.skills.words import WEEKDAYS, ClockTime, SlotError, day_and_part
 
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
+BINARY_INTENTS = {"math.divide": "/", "math.multiply": "*", "math.add": "+",
+                  "math.subtract": "-"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class SkillBook:
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
             "math.calculate": self.calculate, "convert": self.convert,
+            **dict.fromkeys(BINARY_INTENTS, self.binary),
             "stop": self.stop, "help": self.help,
         }  # fmt: skip
 
@@ -171,6 +174,7 @@ class SkillBook:
 
     def day_of(self, name: str, now: float) -> dt.date:
         today = self.local(now).date()
+        name, _ = day_and_part(name)
         if name in RELATIVE_DAYS:
             return today + dt.timedelta(days=RELATIVE_DAYS[name])
         ahead = (WEEKDAYS.index(name) - today.weekday()) % 7
@@ -178,11 +182,15 @@ class SkillBook:
 
     def when(self, clock: ClockTime, day: str | None, now: float, morning: bool) -> float:
         """The epoch of ``clock`` on ``day`` (or next, when no day is said). An hour said
-        without am/pm is the morning for alarms; otherwise the next such hour, or on a
-        named day, an hour before 7 is the afternoon ("at 5")."""
+        without am/pm takes the part of the day said with it ("tomorrow evening"); else it
+        is the morning for waking up; else, on a named day, an hour before 7 is the
+        afternoon ("friday at 5"); else it is the next such hour."""
+        part = day_and_part(day)[1] if day else None
         hours = [clock.hour]
         if not clock.meridiem and 1 <= clock.hour <= 12:
-            if morning:
+            if part is not None:
+                hours = [clock.hour % 12 + (12 if part == "pm" else 0)]
+            elif morning:
                 hours = [clock.hour % 12]
             elif day is not None:
                 hours = [clock.hour % 12 + 12 if clock.hour < 7 else clock.hour % 12]
@@ -191,7 +199,7 @@ class SkillBook:
         start = self.day_of(day, now) if day else self.local(now).date()
         days = [start] if day else [start, start + dt.timedelta(days=1)]
         candidates = [self.at(d, h, clock.minute) for d in days for h in hours]
-        if day in WEEKDAYS and not any(c > now for c in candidates):
+        if day and day_and_part(day)[0] in WEEKDAYS and not any(c > now for c in candidates):
             week = start + dt.timedelta(days=7)  # "on friday" said on a Friday evening
             candidates = [self.at(week, h, clock.minute) for h in hours]
         future = [c for c in candidates if c > now]
@@ -201,7 +209,7 @@ class SkillBook:
         return Answer(f"It's {spoken_clock(self.local(now))}.")
 
     def date(self, match: SkillMatch, now: float) -> Answer:
-        day = match.slots.get("day", "today")
+        day = day_and_part(match.slots.get("day", "today"))[0]
         date = self.day_of(day, now)
         said = "Today" if day == "today" else day.capitalize()
         verb = "is" if day == "today" else "will be"
@@ -209,7 +217,7 @@ class SkillBook:
 
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")
-        day = match.slots.get("day")
+        day = day_and_part(match.slots["day"])[0] if "day" in match.slots else None
         if day in WEEKDAYS:
             yes = today.lower() == day
             return Answer(f"{'Yes' if yes else 'No'}, today is {today}.")
@@ -291,7 +299,10 @@ class SkillBook:
         return None
 
     def alarm_set(self, match: SkillMatch, now: float) -> Answer:
-        due = self.when(match.slots["time"], match.slots.get("day"), now, match.morning)
+        if "duration" in match.slots:  # "wake me up in 20 minutes"
+            due = now + float(match.slots["duration"])
+        else:
+            due = self.when(match.slots["time"], match.slots.get("day"), now, match.morning)
         problem = self.check_ahead(due, now)
         if problem:
             return refuse(problem)
@@ -390,6 +401,14 @@ class SkillBook:
 
     def calculate(self, match: SkillMatch, now: float) -> Answer:
         return Answer(f"It's {spoken_number(float(match.slots['expr']))}.")
+
+    def binary(self, match: SkillMatch, now: float) -> Answer:
+        """ "divide 100 by 4": the intent names the operation."""
+        try:
+            value = apply(BINARY_INTENTS[match.intent], match.slots["a"], match.slots["b"])
+        except SlotError as error:
+            return refuse(f"Sorry, {error}.")
+        return Answer(f"It's {spoken_number(value)}.")
 
     def convert(self, match: SkillMatch, now: float) -> Answer:
         value = float(match.slots.get("value", 1.0))

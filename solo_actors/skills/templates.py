@@ -56,6 +56,9 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intent: list[Intent] = msgspec.field(default_factory=list)
     units: dict[str, Unit] = msgspec.field(default_factory=dict)
+    filler: list[str] = msgspec.field(default_factory=list)
+    """Words that may open or close any sentence and mean nothing to it: the wake word
+    when stt keeps it ("jarvis, what time is it"), "hey", "please", "thanks"."""
 
 
 class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
@@ -144,6 +147,9 @@ class Matcher:
         files = list(files)
         self.units: dict[str, Unit] = {k: v for f in files for k, v in f.units.items()}
         self.intents: list[Intent] = [i for f in files for i in f.intent]
+        fillers = sorted({normalise(w) for f in files for w in f.filler}, key=len, reverse=True)
+        alternatives = "|".join(re.escape(w) for w in fillers) or "(?!)"
+        self.filler = re.compile(rf"^(?:(?:{alternatives})\b\s*)+|(?:\s*\b(?:{alternatives}))+$")
         self.kinds = {**BASE_KINDS, "math": SlotKind(MATH_PATTERN, parse_expression)}
         if self.units:
             self.unit_names = {n: key for key, u in self.units.items() for n in u.names}
@@ -166,10 +172,12 @@ class Matcher:
 
     def match(self, text: str) -> SkillMatch | None:
         """The first sentence that fits ``text`` with every slot parsed; else the first that
-        fit with a slot refused (a match carrying ``error``); else None."""
+        fit with a slot refused (a match carrying ``error``); else None. A refusal also wins
+        over a later sentence of the same intent: "remind me to sleep in minus 5 minutes"
+        is a wrong time, not a task "sleep in minus 5 minutes" without one."""
         if len(text) > MAX_CHARS:
             return None
-        words = normalise(text)
+        words = self.filler.sub("", normalise(text)) or normalise(text)
         refused: SkillMatch | None = None
         for sentence in self.sentences:
             found = sentence.pattern.fullmatch(words)
@@ -184,6 +192,8 @@ class Matcher:
                     intent=sentence.intent.name, slots={}, error=str(error)
                 )
                 continue
+            if refused is not None and refused.intent == sentence.intent.name:
+                return refused
             return SkillMatch(intent=sentence.intent.name, slots=slots,
                               morning=sentence.intent.morning)  # fmt: skip
         return refused
@@ -195,7 +205,7 @@ class Matcher:
         whole = self.match(text)
         if whole is not None:
             return [whole]
-        words = normalise(text)
+        words = self.filler.sub("", normalise(text))
         for joint in JOINTS:
             parts = [p for p in words.split(joint) if p]
             if 1 < len(parts) <= MAX_PARTS:

@@ -27,6 +27,8 @@ ONES = {
 SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 FRACTIONS = {"half": 0.5, "quarter": 0.25}
 NEGATIVE = ("minus", "negative")
+EXTRA = ("more", "extra", "another")
+"""Words a duration may carry that add nothing to it ("5 more minutes", "another minute")."""
 DIGITS = r"\d+(?:\.\d+)?"
 NUMBER_WORD = "|".join(sorted([*ONES, *SCALES], key=len, reverse=True))
 _WORDS = rf"(?:{NUMBER_WORD})(?:\s+(?:and\s+)?(?:{NUMBER_WORD}))*"
@@ -130,7 +132,7 @@ def parse_number(text: str) -> float:
 def quantity(words: list[str]) -> float:
     """How many of a unit the words before it say: "10", "an", "half an", "one and a
     half", "a quarter of an"."""
-    words = [w for w in words if w != "of"]
+    words = [w for w in words if w != "of" and w not in EXTRA]
     while words and words[0] == "and":
         words = words[1:]
     fraction_at = next((i for i, w in enumerate(words) if w in FRACTIONS), None)
@@ -234,17 +236,31 @@ def parse_clock(text: str) -> ClockTime:
     return ClockTime(hour, minute, meridiem is not None or hour > 12 or hour == 0)
 
 
+PARTS_OF_DAY = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
 DAY = (
-    r"(?:today|tonight|tomorrow|(?:the\s+)?day\s+after\s+tomorrow|"
-    rf"(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)}))"
+    r"(?:tonight|this\s+(?:morning|afternoon|evening)|(?:(?:today|tomorrow|"
+    rf"(?:the\s+)?day\s+after\s+tomorrow|(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)}))"
+    rf"(?:\s+(?:{'|'.join(PARTS_OF_DAY)}))?))"
 )
 
 
 def parse_day(text: str) -> str:
-    """A day as "today", "tomorrow", "day after tomorrow" or a weekday's name."""
+    """A day as "today", "tomorrow", "day after tomorrow" or a weekday's name, followed by
+    a part of the day when one was said ("tomorrow morning", "friday evening")."""
     words = [w for w in text.split() if w not in ("on", "next", "this", "the")]
-    day = " ".join(words)
-    return "today" if day == "tonight" else day
+    if words == ["tonight"]:
+        return "today night"
+    if words[0] in PARTS_OF_DAY:  # "this evening"
+        words = ["today", *words]
+    return " ".join(words)
+
+
+def day_and_part(day: str) -> tuple[str, str | None]:
+    """("tomorrow", "am") for "tomorrow morning"; (day, None) without a part of the day."""
+    *name, last = day.split()
+    if last in PARTS_OF_DAY and name:
+        return " ".join(name), PARTS_OF_DAY[last]
+    return day, None
 
 
 @dataclass(frozen=True)
@@ -259,7 +275,7 @@ def duration_kind() -> SlotKind:
     sign = rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?"
     # One word per repetition (no NUMBER inside, itself a repetition): nested repetitions
     # backtrack exponentially on "one one one ... banana".
-    word = rf"(?:{DIGITS}|{NUMBER_WORD}|point|half|quarter|a|an|and|of)"
+    word = rf"(?:{DIGITS}|{NUMBER_WORD}|point|half|quarter|a|an|and|of|{'|'.join(EXTRA)})"
     part = rf"{sign}(?:{word}\s+)*(?:{TIME_UNIT})"
     tail = r"(?:\s+and\s+a\s+half)?"
     return SlotKind(rf"{part}(?:\s+(?:and\s+)?{part})*{tail}", parse_duration)

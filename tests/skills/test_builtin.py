@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 import pytest
 
+from solo_actors.config import Config
 from solo_actors.skills.builtin import Answer, SkillBook, spoken_duration
 from solo_actors.skills.templates import Matcher
 from tests.skills.conftest import NOW
@@ -122,3 +124,14 @@ def test_spoken_durations() -> None:
     assert spoken_duration(5400) == "1 hour and 30 minutes"
     assert spoken_duration(61) == "1 minute and 1 second"
     assert spoken_duration(0.2) == "less than a second"
+
+
+def test_times_are_in_the_configured_zone(utc_config: Config, matcher: Matcher) -> None:
+    settings = msgspec.structs.replace(utc_config.skills, timezone="America/New_York")
+    book = SkillBook(settings, matcher)  # NOW is 4:26 PM there (EDT, UTC-4)
+    assert ask(book, matcher, "what time is it").text == "It's 4:26 PM."
+    wake = ask(book, matcher, "wake me up at 7")
+    assert utc(wake.changed[0].due_at) == dt.datetime(2026, 5, 29, 11, 0, tzinfo=dt.UTC)
+    winter = NOW + 200 * 86400  # 2026-12-14: EST, UTC-5
+    alarm = ask(book, matcher, "set an alarm for 7 am tomorrow", winter)
+    assert utc(alarm.changed[0].due_at).hour == 12

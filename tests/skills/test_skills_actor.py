@@ -173,3 +173,22 @@ def test_a_fired_timer_rings_until_stop_or_the_wake_word(make_config: ConfigFact
         root.stop()
         supervisors.default_registry.unregister("bell", bell)
         bell.stop()
+
+
+def test_a_timer_survives_a_crash_of_the_skills_actor(config: Config, fired: Fired) -> None:
+    root = start(config)
+    supervisors.faults.enable()
+    try:
+        converse("set a timer for 2 seconds", "kitchen")
+        before = supervisors.whereis(SKILLS_NAME)
+        assert before is not None
+        before.tell(supervisors.Fault("raise", label="skills crash"))
+        deadline = time.monotonic() + 5
+        while supervisors.whereis(SKILLS_NAME) in (None, before) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert supervisors.whereis(SKILLS_NAME) not in (None, before)  # restarted
+        event = fired.wait(timeout=10)  # the new actor read it back from the store
+        assert event.item.length == 2 and event.late_s < 0.5
+    finally:
+        supervisors.faults.enable(False)
+        root.stop()
