@@ -13,7 +13,7 @@ INSTALLED := $(VENV)/.solo-installed
 # it once per machine (without LLAVA, which Solo does not use) and caches the wheel.
 LLAMA_REQUIREMENT := $(shell grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"')
 
-.PHONY: run test setup system-deps models lint bench clean
+.PHONY: run test setup system-deps models third-party lint bench clean
 
 run: setup
 	$(PY) run.py
@@ -21,7 +21,7 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
-setup: $(INSTALLED) system-deps models
+setup: $(INSTALLED) system-deps models third-party
 
 $(PY):
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -44,6 +44,10 @@ system-deps:
 models: $(INSTALLED)
 	@echo "==> models: pulling the catalog's defaults (models/catalog.toml)"
 	$(PY) run.py models pull --defaults
+
+# THIRD_PARTY.md follows what is installed: every runtime dependency's and model's licence.
+third-party: $(INSTALLED)
+	$(PY) scripts/third_party.py
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
