@@ -14,7 +14,7 @@ INSTALLED := $(VENV)/.solo-installed
 # native, never AMX; CUDA with SOLO_GPU=cuda) and caches the wheel.
 LLAMA_REQUIREMENT := $(shell grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"')
 
-.PHONY: run test setup llama system-deps models selfcheck lint bench clean
+.PHONY: run test setup llama system-deps models selfcheck third-party lint bench clean
 
 run: setup
 	$(PY) run.py
@@ -22,7 +22,7 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
-setup: $(INSTALLED) llama system-deps models selfcheck
+setup: $(INSTALLED) llama system-deps models selfcheck third-party
 
 $(PY):
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -55,6 +55,10 @@ llama: $(INSTALLED)
 # with the conservative flags, and a second crash stops set-up with the cause.
 selfcheck: llama models
 	@scripts/llama-selfcheck.sh $(PY) '$(LLAMA_REQUIREMENT)'
+
+# THIRD_PARTY.md follows what is installed: every runtime dependency's and model's licence.
+third-party: $(INSTALLED)
+	$(PY) scripts/third_party.py
 
 # ruff (lint and format) everywhere; mypy --strict on the supervisors library.
 lint: $(INSTALLED)

@@ -4,8 +4,10 @@ SIGINT and SIGTERM stop the tree in reverse start order, each actor given its sh
 and the process exits 0. If the root supervisor gives up (restart intensity exceeded), the
 tree is already down; the process exits 1 and says why, so a service manager restarts it.
 A finite input (``--input FILE``, ``--text``) ends the run once everything it asked has been
-answered (the speaker tells the ``input-end`` watcher, see `voice.input_end`): exit 0, or 1
-when the input itself could not be used.
+answered (the speaker tells the ``input-end`` watcher, see `voice.input_end`): exit 0, 1
+when the input itself could not be used, or 3 when a file asked nothing: no wake word was
+heard in it, or no question after one (said on stderr, with the wake word listened for,
+since the run would otherwise end in silence).
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import configure_logging, get_logger
 from solo_actors.private import private_var_dir
+from solo_actors.messages import InputEnded
 from solo_actors.reports import ReportForwarder
 from solo_actors.tree import ROOT_NAME, root_children, root_flags
 from solo_actors.voice.input_end import InputAnswered, watching_input_end
 from solo_actors.voice.options import RunOptions
+from solo_actors.voice.wake_engines import wake_word
 
 EXIT_OK = 0
 EXIT_TREE_FAILED = 1
+"""The tree gave up, could not start, or the input could not be used."""
+EXIT_NOTHING_ASKED = 3
+"""``--input FILE``: no wake word was heard in the file, or no question after it."""
 
 
 def start_tree(
@@ -88,7 +95,7 @@ def run(config: Config, options: RunOptions | None = None) -> int:
         root.stop()
         watcher.join()
         log.info("stopped", reason=str(root.exit_reason))
-        return EXIT_TREE_FAILED if answered.problem else EXIT_OK
+        return input_status(answered.ended, config)
     finally:
         watching.close()
         # Whatever ended the run, the tree is down now: the reports emitted after the
@@ -96,3 +103,30 @@ def run(config: Config, options: RunOptions | None = None) -> int:
         forwarder.write_pending(config)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def input_status(ended: InputEnded | None, config: Config) -> int:
+    """The exit status of a run stopped in order: by a signal (`ended` None) or at the end
+    of its input. A file with no wake word is said here; a bad input, by the mic already."""
+    if ended is None:
+        return EXIT_OK
+    if ended.problem:
+        return EXIT_TREE_FAILED
+    if ended.wake_words == 0:
+        print(
+            f"solo: no wake word heard in {ended.source} (listened for "
+            f"{wake_word(config.voice.wake)}); say it before the question, or use --no-wake "
+            "to take the whole file as the question",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_ASKED
+    if ended.wake_words and not ended.turns:
+        seconds = config.voice.vad.listen_timeout
+        print(
+            f"solo: the wake word was heard in {ended.source} but no question after it; "
+            f"ask within {seconds:g} s of it (voice.vad.listen_timeout), or use --no-wake to "
+            "take the whole file as the question",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_ASKED
+    return EXIT_OK

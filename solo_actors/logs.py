@@ -19,8 +19,9 @@ import sys
 from typing import Any, TextIO
 
 import structlog
+from msgspec.structs import replace
 
-from solo_actors.config.schema import LogConfig
+from solo_actors.config.schema import LogConfig, LogLevel
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 
@@ -49,6 +50,17 @@ class ActorLevelFilter:
         if level < self.threshold(event.get("actor")):
             raise structlog.DropEvent
         return event
+
+
+def for_people(config: LogConfig, floor: LogLevel = "warning") -> LogConfig:
+    """`config` as a person chatting at a terminal wants it beside the conversation:
+    readable lines, and no actor below `floor` (whatever its ``[log.levels]`` entry)."""
+
+    def raised(level: LogLevel) -> LogLevel:
+        return level if _LEVELS[level] >= _LEVELS[floor] else floor
+
+    levels = {path: raised(level) for path, level in config.levels.items()}
+    return replace(config, format="console", level=raised(config.level), levels=levels)
 
 
 def actor_of_foreign_record(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:

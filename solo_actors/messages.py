@@ -281,7 +281,11 @@ class InputEnded(Message, frozen=True):
 
     source: str
     turns: int = 0
+    """Turns of the input that were answered, set by the speaker as it passes this on."""
     problem: str | None = None
+    wake_words: int | None = None
+    """Wake words heard in the input, set by the wake actor as it passes this on; None when
+    no wake word was listened for (typed lines, ``--no-wake``)."""
 
 
 # --- storage and memory -------------------------------------------------------------------

@@ -1,16 +1,29 @@
 """``solo run`` (and plain ``solo`` / ``python run.py``): start the assistant.
 
 Without options it listens on the configured microphone. ``--input FILE`` listens to a WAV
-file instead and ends once its questions are answered; ``--text`` takes typed lines; replies
-go to the speaker, or to WAV files with ``--output-dir``.
+file instead and ends once its questions are answered (``--no-wake``: the whole file is the
+question); ``--text`` takes typed lines; replies go to the speaker, or to WAV files with
+``--output-dir``.
+
+What is printed depends on who reads it. ``--text`` at a terminal (stdin and stdout both
+TTYs) is a conversation for a person: prompts, replies streamed as they are written, logs
+kept to warnings (`voice.console`). Otherwise each finished turn of ``--text`` and
+``--output-dir`` runs is one JSON line on stdout, which scripts and tests rely on; ``--json``
+asks for those lines anywhere. Exit codes are in `solo_actors.app` and the README.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
+from msgspec.structs import replace
+
 from solo_actors.config import Config
+from solo_actors.logs import for_people
+
+EXIT_USAGE = 2
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -27,6 +40,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="a spoken chat from the keyboard: each stdin line is a turn (no wake word, no STT)",
     )
     run.add_argument(
+        "--no-wake",
+        action="store_true",
+        help="with --input: the whole file is the question (no wake word needed)",
+    )
+    run.add_argument(
         "--realtime",
         action="store_true",
         help="with --input: feed the file (and play replies) at real-time speed, like a device",
@@ -36,6 +54,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write each spoken reply to a WAV file in DIR (and a JSON line per turn to stdout)",
     )
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON line per finished turn, even at a terminal",
+    )
     run.set_defaults(handler=run_assistant)
 
 
@@ -43,7 +66,19 @@ def run_assistant(args: argparse.Namespace, config: Config) -> int:
     from solo_actors.app import run
     from solo_actors.voice.options import RunOptions
 
+    if args.no_wake and args.input is None:
+        print("solo: --no-wake needs --input FILE", file=sys.stderr)
+        return EXIT_USAGE
+    console = args.text and not args.json and sys.stdin.isatty() and sys.stdout.isatty()
+    if console:
+        config = replace(config, log=for_people(config.log))
     options = RunOptions(
-        input=args.input, realtime=args.realtime, text=args.text, output_dir=args.output_dir
+        input=args.input,
+        no_wake=args.no_wake,
+        realtime=args.realtime,
+        text=args.text,
+        console=console,
+        json=args.json,
+        output_dir=args.output_dir,
     )
     return run(config, options)

@@ -52,8 +52,9 @@ class InputAnswered:
 
     event: threading.Event
     """Set when the input is used up and answered (the app's wake-up event)."""
-    problem: str | None = None
-    """None until then; "" for a good input, else why the input could not be used."""
+    ended: InputEnded | None = None
+    """None until then; the input's end as the speaker passed it on (its problem, the
+    wake words heard)."""
 
 
 class InputEndWatch(supervisors.SupervisedActor):
@@ -65,7 +66,7 @@ class InputEndWatch(supervisors.SupervisedActor):
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, InputEnded):
-            self.answered.problem = message.problem or ""
+            self.answered.ended = message
             self.answered.event.set()
         return None
 

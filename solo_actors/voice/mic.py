@@ -9,7 +9,10 @@ natural back-pressure: a file read as fast as possible waits on the queue instea
 
 With no input device the actor says so in one line and stays up, idle: the API and
 ``--text`` still work. A finite input (file, stdin) ends with an `InputEnded` sent down the
-pipeline so the run can end once the last question is answered.
+pipeline so the run can end once the last question is answered. With ``--no-wake`` the whole
+file is one question: it goes to stt as a single `Utterance`, past the wake word and vad.
+On a terminal (``RunOptions.console``) typed lines follow a ``you>`` prompt, shown once the
+console actor says the previous reply is printed (`ReplyShown`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +32,17 @@ import pykka
 import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import get_logger
-from solo_actors.messages import AudioFrame, InputEnded, StageTimes, Transcript, UserTurn, now
-from solo_actors.voice import DIALOGUE, MIC, TTS, WAKE
+from solo_actors.messages import (
+    AudioFrame,
+    InputEnded,
+    StageTimes,
+    Transcript,
+    UserTurn,
+    Utterance,
+    new_id,
+    now,
+)
+from solo_actors.voice import DIALOGUE, MIC, STT, TTS, WAKE
 from solo_actors.voice.audio import (
     FRAME_SAMPLES,
     FRAME_SECONDS,
@@ -38,6 +51,7 @@ from solo_actors.voice.audio import (
     frames_of,
     read_wav,
 )
+from solo_actors.voice.console import CONSOLE, PROMPT, ReplyShown
 from solo_actors.voice.mail import send
 from solo_actors.voice.options import RunOptions
 
@@ -82,12 +96,17 @@ class MicActor(supervisors.SupervisedActor):
         self.stream: Any = None
         self.counts = dict.fromkeys(("frames", "dropped", "lines"), 0)
         self.end_problem: str | None = None
+        self.reply_shown = threading.Event()
+        """Set while no typed turn's reply is being printed (terminal ``--text`` only)."""
+        self.reply_shown.set()
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def on_start(self) -> None:
         if self.options.text:
-            self.spawn(self.read_lines, "mic-stdin")
+            # Not joined on stop: a read from stdin cannot be interrupted, and waiting for
+            # one would hold every stop at a terminal prompt up by the join's timeout.
+            self.spawn(self.read_lines, "mic-stdin", joined=False)
             self.publish_figures(source="stdin")
             return
         self.spawn(self.pump, "mic-pump")
@@ -102,8 +121,15 @@ class MicActor(supervisors.SupervisedActor):
     def on_failure(self, *exc_info: Any) -> None:
         self.close()
 
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, ReplyShown):
+            self.reply_shown.set()
+            return None
+        return super().on_receive(message)
+
     def close(self) -> None:
         self.stopping.set()
+        self.reply_shown.set()  # a reader waiting to prompt sees `stopping` and ends
         if self.stream is not None:
             self.stream.close()
         # Wakes the pump if it waits on an empty queue; a full queue means it is not
@@ -114,9 +140,10 @@ class MicActor(supervisors.SupervisedActor):
             if thread is not threading.current_thread():
                 thread.join(timeout=ASK_TIMEOUT + 1)
 
-    def spawn(self, target: Any, name: str) -> None:
+    def spawn(self, target: Any, name: str, *, joined: bool = True) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
-        self.threads.append(thread)
+        if joined:
+            self.threads.append(thread)
         thread.start()
 
     # -- sources -------------------------------------------------------------------------
@@ -171,7 +198,20 @@ class MicActor(supervisors.SupervisedActor):
             print(f"solo: {path}: {note}", file=sys.stderr, flush=True)
             self.log.warning("input converted", file=str(path), note=note)
         self.publish_figures(source=f"file:{path}", seconds=round(audio.seconds, 2))
-        self.spawn(lambda: self.feed(frames_of(audio.samples)), "mic-file")
+        if self.options.no_wake:
+            self.ask_whole(str(path), audio.samples)
+        else:
+            self.spawn(lambda: self.feed(frames_of(audio.samples)), "mic-file")
+
+    def ask_whole(self, source: str, samples: np.ndarray) -> None:
+        """``--no-wake``: the whole file is the question, straight to stt. Its end follows
+        it there too, past the wake actor, which would count no wake word in it."""
+        times = StageTimes(speech_end=now())
+        utterance = Utterance(
+            turn_id=new_id(), pcm=samples.tobytes(), sample_rate=SAMPLE_RATE, times=times
+        )
+        send(STT, utterance)
+        send(STT, InputEnded(source=source))
 
     def feed(self, frames: list[bytes]) -> None:
         """Play a file into the queue: paced like a device, or as fast as the pipeline takes."""
@@ -211,21 +251,41 @@ class MicActor(supervisors.SupervisedActor):
             if sequence % 32 == 0:
                 self.publish_figures(**self.counts, queued=self.frames.qsize())
 
+    def typed_lines(self) -> Iterator[str]:
+        """stdin's lines until it ends; on a terminal, each after a prompt shown once the
+        previous reply is printed."""
+        while True:
+            if self.options.console:
+                self.reply_shown.wait()
+                if self.stopping.is_set():
+                    return
+                sys.stdout.write(PROMPT)
+                sys.stdout.flush()
+            line = sys.stdin.readline()
+            if not line:
+                if self.options.console:
+                    sys.stdout.write("\n")  # Ctrl-D: the shell's prompt on a line of its own
+                return
+            yield line
+
     def read_lines(self) -> None:
         """``--text``: each stdin line is a user turn; wake word and STT are skipped."""
-        for line in sys.stdin:
+        # On a terminal the reply comes through the console actor, which prints it.
+        reply_to = CONSOLE if self.options.console else TTS
+        for line in self.typed_lines():
             if self.stopping.is_set():
                 return
             text = line.strip()
             if not text:
                 continue
             self.counts["lines"] += 1
+            self.reply_shown.clear()
             times = StageTimes(speech_end=now(), transcript=now())
             turn = UserTurn(
                 conversation_id=self.options.conversation_id,
                 text=text,
                 source="text",
-                reply_to=TTS,
+                reply_to=reply_to,
                 times=times,
                 spoken=True,
             )
@@ -233,4 +293,4 @@ class MicActor(supervisors.SupervisedActor):
             send(TTS, Transcript(turn_id=turn.turn_id, text=text, times=times))
             send(DIALOGUE, turn)
             self.publish_figures(**self.counts)
-        send(TTS, InputEnded(source="stdin", turns=self.counts["lines"]))
+        send(TTS, InputEnded(source="stdin"))

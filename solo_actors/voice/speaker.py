@@ -12,10 +12,12 @@ stops at once (barge-in) and the chime starts. Audio that arrives later for a tu
 before that wake word (a sentence tts was still synthesising) is dropped, not played.
 
 When a turn's `TurnDone` arrives and its audio has played, the actor stamps ``first_audio``
-and ``done``, logs the turn, prints one JSON line per turn (file and text runs), tells the
-finished `TurnDone` to each name in ``voice.tts.report_to`` that is running, and publishes
-the latencies. A finite input's `InputEnded`, once every turn before it is finished, goes
-to the app's ``input-end`` watcher (see `input_end`) and sets the ``input_finished`` figure.
+and ``done``, logs the turn, prints one JSON line per turn (`RunOptions.json_lines`) or,
+for a turn that failed or answered nothing, a line on stderr (the console actor says it on
+a terminal), tells the finished `TurnDone` to each name in ``voice.tts.report_to`` that is
+running, and publishes the latencies. A finite input's `InputEnded`, once every turn before
+it is finished, goes to the app's ``input-end`` watcher (see `input_end`) and sets the
+``input_finished`` figure.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from solo_actors.messages import (
 from solo_actors.voice import SPEAKER
 from solo_actors.voice.audio import chime, write_wav
 from solo_actors.voice.barge import BargeIn, opened_at
+from solo_actors.voice.console import problem_line, turn_problem
 from solo_actors.voice.input_end import INPUT_END, HoldsInputEnd
 from solo_actors.voice.mail import send
 from solo_actors.voice.mic import pick_device
@@ -359,18 +362,21 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
             interrupted=interrupted,
             **{f"{stage}_s": value for stage, value in stages.items()},
         )
-        if self.output_dir is not None or self.options.text:
+        problem = turn_problem(done, interrupted=interrupted)
+        if self.options.json_lines:
             line = {
                 "turn_id": done.turn_id,
                 "source": done.source,
                 "text": done.text,
                 "reply": done.reply,
                 "file": str(file) if file else None,
-                "error": done.error,
+                "error": problem,
                 "interrupted": interrupted,
                 "seconds_after_speech_end": stages,
             }
             print(json.dumps(line), flush=True)
+        elif problem and not self.options.console:
+            print(problem_line(problem), file=sys.stderr, flush=True)
         for name in self.settings.report_to:
             if supervisors.whereis(name) is not None:
                 send(name, done)
@@ -384,6 +390,8 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
         return bool(self.finished)
 
     def pass_input_end(self, ended: InputEnded) -> None:
+        # Every turn before the input's end is finished: they are all of this run's turns.
+        ended = replace(ended, turns=self.turns)
         self.publish_figures(input_finished=True, input_problem=ended.problem or "")
         if supervisors.whereis(INPUT_END) is not None:
             send(INPUT_END, ended)

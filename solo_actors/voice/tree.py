@@ -1,6 +1,7 @@
 """The ``voice`` supervisor and its children, as data.
 
-Children start consumers first (speaker, tts, stt, vad, wake, mic), so by the time the
+Children start consumers first (speaker, tts, stt, vad, wake, on a terminal the console,
+then mic), so by the time the
 microphone produces a frame every name it flows to is registered. The strategy is
 one_for_one: each actor holds only its own part of a turn, and every message carries the
 turn id, so a restarted actor loses at most the turn it was handling (which is answered with
@@ -15,6 +16,7 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.specs import worker_spec
 from solo_actors.voice import MIC, SPEAKER, STT, TTS, VAD, VOICE, WAKE
+from solo_actors.voice.console import CONSOLE, ConsoleActor
 from solo_actors.voice.mic import MicActor
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.speaker import SpeakerActor
@@ -25,14 +27,17 @@ from solo_actors.voice.wake import WakeActor
 
 
 def voice_children(config: Config, options: RunOptions) -> list[supervisors.ChildSpec]:
-    return [
+    children = [
         worker_spec(config, SPEAKER, SpeakerActor, options),
         worker_spec(config, TTS, TtsActor),
         worker_spec(config, STT, SttActor, options),
         worker_spec(config, VAD, VadActor, options),
         worker_spec(config, WAKE, WakeActor),
-        worker_spec(config, MIC, MicActor, options),
     ]
+    if options.console:
+        # Typed turns' replies pass through it to tts, so it starts before the mic.
+        children.append(worker_spec(config, CONSOLE, ConsoleActor))
+    return [*children, worker_spec(config, MIC, MicActor, options)]
 
 
 def voice_spec(config: Config, options: RunOptions) -> supervisors.ChildSpec:

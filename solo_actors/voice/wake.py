@@ -5,7 +5,9 @@ The configured engine (`wake_engines`: Porcupine by default, or openWakeWord) he
 turn its id and tells `WakeDetected` to the speaker (stop any reply being played: barge-in;
 play the acknowledgement), to tts (cancel the reply being generated), to vad (listen for
 the question) and to skills (end a ringing timer or alarm). Every frame is passed on to
-vad, which keeps its own pre-roll.
+vad, which keeps its own pre-roll. A finite input's `InputEnded` goes on with the number of
+wake words heard in it, so a file that held none ends with the app saying so instead of in
+silence.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import Config
@@ -54,7 +57,8 @@ class WakeActor(supervisors.SupervisedActor):
             case AudioFrame():
                 self.hear(message)
             case InputEnded():
-                send(VAD, message)
+                # The app tells the user when a file held no wake word (else: silence).
+                send(VAD, replace(message, wake_words=self.counts["detections"]))
             case _:
                 return super().on_receive(message)
         return None

@@ -43,6 +43,12 @@ class WakeEngine(Protocol):
     def close(self) -> None: ...
 
 
+def wake_word(settings: WakeConfig) -> str:
+    """The wake word ``voice.wake`` listens for, as a person reads it: 'jarvis' (porcupine)."""
+    word = settings.model if settings.engine == "openwakeword" else settings.keyword
+    return f"{word!r} ({settings.engine})"
+
+
 def create_engine(settings: WakeConfig) -> WakeEngine:
     """The engine ``voice.wake.engine`` names, or a `WakeConfigError`."""
     if settings.engine == "openwakeword":
