@@ -154,8 +154,8 @@ class Matcher:
         if self.units:
             self.unit_names = {n: key for key, u in self.units.items() for n in u.names}
             names = sorted(self.unit_names, key=len, reverse=True)
-            pattern = rf"(?:degrees?\s+)?(?:{'|'.join(re.escape(n) for n in names)})"
-            self.kinds["unit"] = SlotKind(pattern, self.unit_of)
+            said = rf"(?:degrees?\s+)?(?:{'|'.join(re.escape(n) for n in names)})"
+            self.kinds["unit"] = SlotKind(said, self.unit_of)
         self.sentences: list[_Sentence] = []
         for intent in self.intents:
             for sentence in intent.sentences:

@@ -151,7 +151,8 @@ def parse_duration(text: str) -> float:
     words = text.split()
     if any(w in NEGATIVE for w in words):
         raise SlotError("a negative length of time makes no sense")
-    seconds, pending, unit = 0.0, [], 0.0
+    seconds, unit = 0.0, 0.0
+    pending: list[str] = []
     for word in words:
         if word in UNIT_SECONDS:
             unit = UNIT_SECONDS[word]
