@@ -282,18 +282,19 @@ def duration_kind() -> SlotKind:
     return SlotKind(rf"{part}(?:\s+(?:and\s+)?{part})*{tail}", parse_duration)
 
 
-FILLER = frozenset(("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for"))
+NAMELESS = frozenset(("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for"))
+"""Words that name nothing: a free-text slot made only of them did not catch a name."""
 
 
 def text_kind(text: str) -> str:
-    """Free text, but never only filler words ("check the timer" names no timer)."""
-    if all(word in FILLER for word in text.split()):
-        raise NoMatch("only filler words")
+    """Free text, but never only words that name nothing ("check the timer": no name)."""
+    if all(word in NAMELESS for word in text.split()):
+        raise NoMatch("only words that name nothing")
     return text
 
 
 def name_kind(text: str) -> str:
-    """A short name ("pasta", "the eggs"): up to three words, no digits, not only filler."""
+    """A short name ("pasta", "the eggs"): up to three words, no digits."""
     if any(c.isdigit() for c in text):
         raise NoMatch("a name has no digits")
     return text_kind(text)
