@@ -32,7 +32,7 @@ EXIT_CONFIG_ERROR = 2
 COMMAND_MODULES = (
     run_cmd, config_cmd, models_cmd, chat_cmd, status_cmd, log_cmd, token_cmd, agents_cmd, db_cmd,
     skills_cmd,
-)
+)  # fmt: skip
 
 
 def common_options(defaults: bool) -> argparse.ArgumentParser:
