@@ -135,7 +135,7 @@ def spoken_turns(count: int, budget_s: float) -> dict[str, Any]:
             wake = voice.WAKE_PHRASES[config.voice.wake.engine]
             for index, text in enumerate([SPOKEN[-1], *SPOKEN[:count]]):
                 spoken = voice.feed_in_real_time(speech.clip(0.3, wake, 0.25, text, 1.0))
-                budget.wait_for(lambda n=index + 1: len(voiced(turns)) >= n, "a turn")
+                budget.wait_for(lambda n=index + 1: len(voiced(turns)) >= n, "a turn")  # type: ignore[misc]
                 turn = voiced(turns)[index]
                 stages = turn["seconds_after_speech_end"]
                 if index == 0 or turn["turn_id"] not in endpoints or not stages["first_audio"]:

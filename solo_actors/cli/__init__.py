@@ -42,7 +42,7 @@ COMMAND_MODULES = (
     db_cmd,
     doctor_cmd,
     skills_cmd,
-)
+)  # fmt: skip
 
 
 def common_options(defaults: bool) -> argparse.ArgumentParser:

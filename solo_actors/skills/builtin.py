@@ -125,11 +125,15 @@ class SkillBook:
     def answer(self, match: SkillMatch, now: float) -> Answer:
         if match.error is not None:
             return refuse(f"Sorry, I can't do that: {match.error}.")
-        return self.handlers[match.intent](match, now)
+        handler = self.handlers.get(match.intent)
+        if handler is None:  # a template file names an intent no code answers yet
+            return refuse(f"Sorry, I know how that is said, but no skill does {match.intent}.")
+        return handler(match, now)
 
-    def add(self, item: SkillItem) -> Answer:
+    def add(self, item: SkillItem) -> list[SkillItem]:
+        """Put ``item`` on the book; the change to make durable."""
         self.items[item.item_id] = item
-        return Answer("", [item])
+        return [item]
 
     def cancel(self, items: list[SkillItem]) -> list[SkillItem]:
         for item in items:
@@ -153,7 +157,7 @@ class SkillBook:
             return refuse("Sorry, a reminder needs a text.")
         item = SkillItem(kind=kind, label=name_key(label) if kind == "timer" else label,
                          due_at=due_at, length=length if kind == "timer" else 0.0)  # fmt: skip
-        return Answer(f"{kind.capitalize()} set.", self.add(item).changed)
+        return Answer(f"{kind.capitalize()} set.", self.add(item))
 
     def cancel_one(self, item_id: str, kind: SkillKind | None) -> Answer:
         item = self.items.get(item_id)
@@ -243,7 +247,7 @@ class SkillBook:
         name = name_key(match.slots.get("name", ""))
         item = SkillItem(kind="timer", label=name, due_at=now + seconds, length=seconds)
         said = f"{name.capitalize()} timer" if name else "Timer"
-        return Answer(f"{said} set for {spoken_duration(seconds)}.", self.add(item).changed)
+        return Answer(f"{said} set for {spoken_duration(seconds)}.", self.add(item))
 
     def timers_named(self, match: SkillMatch) -> list[SkillItem]:
         timers = self.pending("timer")
@@ -308,7 +312,7 @@ class SkillBook:
             return refuse(problem)
         moment = self.local(due)
         item = SkillItem(kind="alarm", label=spoken_clock(moment), due_at=due)
-        return Answer(f"Alarm set for {self.spoken_when(due, now)}.", self.add(item).changed)
+        return Answer(f"Alarm set for {self.spoken_when(due, now)}.", self.add(item))
 
     def spoken_when(self, due: float, now: float) -> str:
         moment, today = self.local(due), self.local(now).date()
@@ -344,7 +348,7 @@ class SkillBook:
             if "duration" in slots
             else f"at {self.spoken_when(due, now)}"
         )
-        return Answer(f"I'll remind you to {task} {said}.", self.add(item).changed)
+        return Answer(f"I'll remind you to {task} {said}.", self.add(item))
 
     def listing(self, match: SkillMatch, now: float) -> Answer:
         kind: SkillKind = "alarm" if match.intent.startswith("alarm") else "reminder"

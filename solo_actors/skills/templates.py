@@ -1,11 +1,12 @@
 """Sentence templates, in the spirit of Home Assistant's hassil, compiled once to regexes.
 
 A template is a sentence with ``(a|b)`` for alternatives, ``[words]`` for optional words
-(``[a|an]`` for optional alternatives) and ``{slot}`` or ``{slot:kind}`` for a value (the
-kind defaults to the slot's name: ``{duration}``, ``{time}``, ``{day}``, ``{number}``;
-``{name:text}`` is free text). Templates live in ``config/skills/*.toml``, one
-``[[intent]]`` table per intent with its ``sentences``; a file may also declare
-``[units.<name>]`` for conversions. A user adds a phrasing by adding a sentence: no code.
+(``[a|an]`` for optional alternatives, ``light[s]`` for an optional ending) and ``{slot}``
+or ``{slot:kind}`` for a value (the kind defaults to the slot's name: ``{duration}``,
+``{time}``, ``{day}``, ``{number}``; ``{name:text}`` is free text). Templates live in
+``config/skills/*.toml``, one ``[[intent]]`` table per intent with its ``sentences``; a file
+may also declare ``[units.<name>]`` for conversions. A user adds a phrasing by adding a
+sentence: no code.
 
 Matching normalises the text (`words.normalise`), then tries each intent's compiled
 sentences in file order and returns the first whose slots all parse. A sentence whose words
@@ -59,6 +60,8 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     filler: list[str] = msgspec.field(default_factory=list)
     """Words that may open or close any sentence and mean nothing to it: the wake word
     when stt keeps it ("jarvis, what time is it"), "hey", "please", "thanks"."""
+    source: str = ""
+    """The file it was read from, for error messages (set by `load_matcher`)."""
 
 
 class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,6 +81,7 @@ JOINTS = (" and then ", " and also ", " then ", " and ")
 """Where a compound request is split, tried in this order."""
 MAX_PARTS = 3
 
+_GLUED = re.compile(r"\b(\w+)\[(\w+)\]")
 _TOKEN = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+|\s+")
 
 
@@ -88,6 +92,8 @@ class _Compiler:
     """Regex group name -> (slot name, kind): a slot may appear in several alternatives."""
 
     def compile(self, sentence: str) -> re.Pattern[str]:
+        # "light[s]": an optional ending glued to its word is that word or the longer one.
+        sentence = _GLUED.sub(r"(\1|\1\2)", sentence)
         self.tokens = [t for t in _TOKEN.findall(sentence) if not t.isspace()]
         self.at = 0
         body = self.sequence()
@@ -154,17 +160,21 @@ class Matcher:
         if self.units:
             self.unit_names = {n: key for key, u in self.units.items() for n in u.names}
             names = sorted(self.unit_names, key=len, reverse=True)
-            pattern = rf"(?:degrees?\s+)?(?:{'|'.join(re.escape(n) for n in names)})"
-            self.kinds["unit"] = SlotKind(pattern, self.unit_of)
+            said = rf"(?:degrees?\s+)?(?:{'|'.join(re.escape(n) for n in names)})"
+            self.kinds["unit"] = SlotKind(said, self.unit_of)
         self.sentences: list[_Sentence] = []
-        for intent in self.intents:
-            for sentence in intent.sentences:
-                compiler = _Compiler(self.kinds)
-                try:
-                    pattern = compiler.compile(sentence)
-                except (TemplateError, re.error) as error:
-                    raise TemplateError(f"intent {intent.name}: {sentence!r}: {error}") from error
-                self.sentences.append(_Sentence(intent, pattern, compiler.slots))
+        for file in files:
+            for intent in file.intent:
+                for sentence in intent.sentences:
+                    compiler = _Compiler(self.kinds)
+                    try:
+                        pattern = compiler.compile(sentence)
+                    except (TemplateError, re.error) as error:
+                        where = f"{file.source}: " if file.source else ""
+                        raise TemplateError(
+                            f"{where}intent {intent.name}: {sentence!r}: {error}"
+                        ) from error
+                    self.sentences.append(_Sentence(intent, pattern, compiler.slots))
 
     def unit_of(self, text: str) -> str:
         name = re.sub(r"^degrees?\s+", "", text)
@@ -229,7 +239,8 @@ def load_matcher(folder: Path) -> Matcher:
     files = []
     for path in sorted(folder.glob("*.toml")):
         try:
-            files.append(msgspec.convert(tomllib.loads(path.read_text("utf-8")), SkillFile))
+            loaded = msgspec.convert(tomllib.loads(path.read_text("utf-8")), SkillFile)
+            files.append(msgspec.structs.replace(loaded, source=str(path)))
         except (tomllib.TOMLDecodeError, msgspec.ValidationError) as error:
             raise TemplateError(f"{path}: {error}") from error
     return Matcher(files)

@@ -65,7 +65,7 @@ _CONTRACTION = re.compile("|".join(_whole(k) for k in sorted(CONTRACTIONS, key=l
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _PUNCTUATION = re.compile(r"[!?,;\"“”]|\.(?!\d)|(?<!\w)'|'(?!\w)")
-_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
+_HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
 
 
 def normalise(text: str) -> str:
@@ -151,7 +151,8 @@ def parse_duration(text: str) -> float:
     words = text.split()
     if any(w in NEGATIVE for w in words):
         raise SlotError("a negative length of time makes no sense")
-    seconds, pending, unit = 0.0, [], 0.0
+    seconds, unit = 0.0, 0.0
+    pending: list[str] = []
     for word in words:
         if word in UNIT_SECONDS:
             unit = UNIT_SECONDS[word]
@@ -186,7 +187,7 @@ SUFFIXES = (*MORNING, *EVENING, "oclock")
 _SUFFIX = "|".join(s.replace(" ", r"\s+") for s in SUFFIXES)
 CLOCK = (
     rf"(?:noon|midday|midnight|(?:(?:half|(?:a\s+)?quarter|{NUMBER})\s+(?:minutes?\s+)?"
-    rf"(?:past|to|after)\s+)?(?:\d{{1,2}}:\d{{2}}|\d{{1,4}}|(?:{NUMBER_WORD})(?:\s+(?:{NUMBER_WORD})){{0,3}})"
+    rf"(?:past|to|after)\s+)?(?:\d{{1,2}}[:.]\d{{2}}|\d{{1,4}}|(?:{NUMBER_WORD})(?:\s+(?:{NUMBER_WORD})){{0,3}})"
     rf"(?:\s+(?:{_SUFFIX}))*)"
 )
 
@@ -210,8 +211,8 @@ def parse_clock(text: str) -> ClockTime:
         named = {"half": 30, "quarter": 15}
         offset = named[amount] if amount in named else int(parse_number(amount))
         offset = -offset if direction == "to" else offset
-    if ":" in text:
-        hour_text, minute_text = text.split(":")
+    if re.fullmatch(r"\d+[:.]\d+", text):  # "7:30", or "7.30" as Britons write it
+        hour_text, minute_text = re.split(r"[:.]", text)
         hour, minute = int(hour_text), int(minute_text)
     elif text.isdigit():
         value = int(text)
@@ -281,18 +282,19 @@ def duration_kind() -> SlotKind:
     return SlotKind(rf"{part}(?:\s+(?:and\s+)?{part})*{tail}", parse_duration)
 
 
-FILLER = frozenset(("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for"))
+NAMELESS = frozenset(("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for"))
+"""Words that name nothing: a free-text slot made only of them did not catch a name."""
 
 
 def text_kind(text: str) -> str:
-    """Free text, but never only filler words ("check the timer" names no timer)."""
-    if all(word in FILLER for word in text.split()):
-        raise NoMatch("only filler words")
+    """Free text, but never only words that name nothing ("check the timer": no name)."""
+    if all(word in NAMELESS for word in text.split()):
+        raise NoMatch("only words that name nothing")
     return text
 
 
 def name_kind(text: str) -> str:
-    """A short name ("pasta", "the eggs"): up to three words, no digits, not only filler."""
+    """A short name ("pasta", "the eggs"): up to three words, no digits."""
     if any(c.isdigit() for c in text):
         raise NoMatch("a name has no digits")
     return text_kind(text)

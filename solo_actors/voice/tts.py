@@ -50,11 +50,15 @@ from solo_actors.messages import (
 from solo_actors.models import resolve_model
 from solo_actors.spoken_text import first_chunk, sentences
 from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
+from solo_actors.voice.audio import chime
 from solo_actors.voice.barge import BargeInMailbox, opened_at
 from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
 
+ALERT_SECONDS = 0.4
+"""The chime before a fired timer's, alarm's or reminder's line: longer than the wake word's
+acknowledgement, so the two are told apart."""
 UNSPOKEN = re.compile(r"[*_`#>|~\[\]\x00-\x1f\x7f-\x9f]+")
 """Markdown that small models like to write and that should not be read out, and control
 characters, which the API refuses but a model could still write (a NUL crashes espeak)."""
@@ -193,6 +197,8 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         reply = self.replies.pop(done.turn_id, None) or Reply(done.turn_id, opened_at(done.times))
         if reply.sentences == 0 and not reply.cancelled and done.reply:
             # Nothing was said (an error, or a reply with no tokens): say the turn's reply.
+            if done.source == "skills":  # a timer, alarm or reminder: a chime, then its line
+                self.send_audio(reply, chime(self.rate, ALERT_SECONDS))
             self.speak(reply, done.reply)
         send(SPEAKER, done)
         self.maybe_end_input()
@@ -205,21 +211,18 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         for audio in synthesize(self.voice, text, self.synthesis):
             if self.board.stale(reply.opened):
                 break  # a wake word came while this sentence was being synthesised
-            send(
-                SPEAKER,
-                AudioOut(
-                    turn_id=reply.turn_id,
-                    pcm=audio.tobytes(),
-                    sample_rate=self.rate,
-                    sentence_index=reply.sentences,
-                    opened=reply.opened,
-                ),
-            )
-            reply.sentences += 1
+            self.send_audio(reply, audio)
             self.counts["sentences"] += 1
-            self.counts["audio_s"] += len(audio) / self.rate
         self.counts["busy_s"] += time.perf_counter() - started
         self.publish_figures(**self.counts)
+
+    def send_audio(self, reply: Reply, audio: np.ndarray) -> None:
+        """One piece of a reply's audio (a sentence, a chime) to the speaker, in order."""
+        message = AudioOut(turn_id=reply.turn_id, pcm=audio.tobytes(), sample_rate=self.rate,
+                           sentence_index=reply.sentences, opened=reply.opened)  # fmt: skip
+        send(SPEAKER, message)
+        reply.sentences += 1
+        self.counts["audio_s"] += len(audio) / self.rate
 
     # -- barge-in ------------------------------------------------------------------------
 

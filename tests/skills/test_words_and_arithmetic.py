@@ -50,7 +50,7 @@ def test_a_negative_duration_is_refused_not_ignored() -> None:
      ("noon", "12:00"), ("midnight", "00:00"), ("half past six", "6:30"),
      ("quarter to eight", "7:45"), ("12 am", "00:00"), ("12 pm", "12:00"),
      ("19:05", "19:05"), ("seven oh five", "7:05"), ("8 oclock", "8:00"),
-     ("6 in the evening", "18:00"), ("730", "7:30")],
+     ("6 in the evening", "18:00"), ("730", "7:30"), ("7.30", "7:30")],
 )  # fmt: skip
 def test_clock_times(text: str, clock: str) -> None:
     assert str(parse_clock(text)) == clock

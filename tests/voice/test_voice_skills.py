@@ -1,6 +1,7 @@
 """A spoken skill turn, end to end, with no language model in the tree at all: "Jarvis, set
 a timer for 3 seconds" (Piper) is heard, answered by the skills actor and spoken; then the
-timer fires and its line is spoken and printed as a turn of its own (source "skills")."""
+timer fires and its line is spoken, after a chime, and printed as a turn of its own (source
+"skills")."""
 
 from __future__ import annotations
 
@@ -8,15 +9,24 @@ import contextlib
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import supervisors
 from solo_actors.tree import root_children, root_flags
+from solo_actors.voice.audio import SAMPLE_RATE, read_wav
 from solo_actors.voice.options import RunOptions
 from tests.voice.conftest import Speech, VoiceRun, voice_config
 
 SKILL_TREE = ("store", "skills", "dialogue", "voice")
 """A voice turn's part of the tree, with skills and no llm: a skill turn needs none."""
+
+
+def first_pitch(path: Path) -> float:
+    """The strongest frequency of a WAV file's first 50 ms, in Hz."""
+    samples = read_wav(path).samples[: SAMPLE_RATE // 20].astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(samples))
+    return float(np.fft.rfftfreq(len(samples), 1 / SAMPLE_RATE)[spectrum.argmax()])
 
 
 def test_a_spoken_timer_is_set_without_the_llm_and_fires(
@@ -40,7 +50,7 @@ def test_a_spoken_timer_is_set_without_the_llm_and_fires(
         assert stages["first_audio"] < 1.5, stages  # no llm: the bench measures the median
         fired = run.wait_turns(2, timeout=30)[1]
         assert fired["source"] == "skills" and fired["reply"] == "Your 3 second timer is done."
-        assert Path(fired["file"]).exists()
+        assert first_pitch(Path(fired["file"])) == pytest.approx(880, abs=20)  # a chime first
         assert time.monotonic() - answered_at < 6
     finally:
         with contextlib.suppress(Exception):

@@ -1,0 +1,69 @@
+"""Kill -9, then a restart: a timer set in a `run.py --text` process that is killed outright
+is still there in the next process, and fires (saying it is late if it fell due while
+nothing ran). The reply "Timer set" is only said once the timer is durable."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from solo_actors.config import REPO_ROOT
+from tests.conftest import config_environment
+
+
+def start_solo(var_dir: Path) -> subprocess.Popen[str]:
+    # Unbuffered: each turn's line is read as it is printed, not when the pipe's buffer fills.
+    environ = {**os.environ, **config_environment(var_dir, {"skills.ring_for": 0}),
+               "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "run.py"), "--text", "--profile", "test"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, env=environ,
+    )  # fmt: skip
+
+
+def next_turn(process: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+    """The next JSON turn line the process prints."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], deadline - time.monotonic())
+        if ready:
+            line = process.stdout.readline()
+            assert line, "the process ended"
+            if line.startswith("{"):
+                return json.loads(line)  # type: ignore[no-any-return]
+    raise AssertionError(f"no turn within {timeout} s")
+
+
+def test_a_timer_survives_kill_9_and_fires_after_the_restart(tmp_path: Path) -> None:
+    first = start_solo(tmp_path / "var")
+    try:
+        assert first.stdin is not None
+        first.stdin.write("set a pasta timer for 4 seconds\n")
+        first.stdin.flush()
+        answer = next_turn(first, timeout=120)
+        assert answer["reply"] == "Pasta timer set for 4 seconds."
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    set_at = time.monotonic()
+
+    second = start_solo(tmp_path / "var")
+    try:
+        fired = next_turn(second, timeout=120)
+        assert fired["source"] == "skills" and fired["reply"].startswith(
+            "Your pasta timer is done."
+        )
+        late = time.monotonic() - set_at > 4 + 5
+        assert ("late" in fired["reply"]) == late, fired["reply"]
+    finally:
+        second.send_signal(signal.SIGKILL)
+        second.wait(10)

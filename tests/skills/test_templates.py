@@ -1,0 +1,54 @@
+"""The template language itself: alternatives, optional words, slot kinds, errors that name
+the file and sentence, and a broken template file turning skills off instead of Solo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from solo_actors.config import Config
+from solo_actors.skills.builtin import SkillBook
+from solo_actors.skills.hook import _load
+from solo_actors.skills.templates import Intent, Matcher, SkillFile, TemplateError, load_matcher
+from tests.skills.conftest import NOW
+
+
+def matcher_of(*sentences: str, name: str = "test.intent") -> Matcher:
+    return Matcher([SkillFile(intent=[Intent(name=name, sentences=list(sentences))])])
+
+
+def test_alternatives_optional_words_and_slots() -> None:
+    matcher = matcher_of("[please] (turn|switch) (on|off) [the] [(kitchen|hall) [way]] light[s]",
+                         "water the {plant:name} in {duration}")  # fmt: skip
+    for text in ("turn on the lights", "please switch off kitchen light", "turn on hall way light"):
+        assert matcher.match(text) is not None, text
+    assert matcher.match("turn the lights") is None
+    assert matcher.match("seta timer") is None
+    found = matcher.match("Water the fern in an hour.")
+    assert found is not None and found.slots == {"plant": "fern", "duration": 3600.0}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem"),
+    [("set a (timer", "missing"), ("set a timer]", "unbalanced"), ("{when:someday}", "unknown")],
+)
+def test_a_bad_template_is_an_error_naming_it(sentence: str, problem: str) -> None:
+    with pytest.raises(TemplateError, match=problem) as error:
+        matcher_of(sentence)
+    assert sentence in str(error.value)
+
+
+def test_a_broken_template_file_turns_skills_off_not_solo(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text('[[intent]]\nname = "x"\nsentences = ["(a|b"]\n')
+    with pytest.raises(TemplateError, match=r"mine\.toml"):
+        load_matcher(tmp_path)
+    assert _load(tmp_path) is None  # logged; every turn goes to the llm
+
+
+def test_an_intent_no_skill_answers_is_refused(utc_config: Config) -> None:
+    matcher = matcher_of("turn on the lights", name="lights.on")
+    match = matcher.match("turn on the lights")
+    assert match is not None
+    answer = SkillBook(utc_config.skills, matcher).answer(match, NOW)
+    assert answer.refused and "lights.on" in answer.text
