@@ -140,6 +140,8 @@ def test_text_at_a_terminal_is_a_conversation_streamed_as_it_is_written(
     # For a person: no JSON turn lines, no log below a warning, and readable ones at that.
     lines = screen.splitlines()
     assert not [line for line in lines if line.startswith("{") or "[info" in line], screen
+    # Nor warnings that are no news to the user (each turn used to bring two).
+    assert "unknown message ignored" not in screen and "Deprecation" not in screen, screen
     assert len(list((tmp_path / "out").glob("*.wav"))) == 1  # and it was spoken too
 
 
