@@ -68,7 +68,8 @@ class ConsoleActor(supervisors.SupervisedActor):
         self.write(f"Solo, offline ({self.model}). Ask something; Ctrl-D to leave.\n")
 
     def on_stop(self) -> None:
-        self.write("\n")  # Ctrl-C at the prompt: the shell's prompt starts on its own line
+        # The run ends at the prompt (Ctrl-D, Ctrl-C): the shell's starts on its own line.
+        self.write("\n")
 
     def on_receive(self, message: Any) -> Any:
         if not isinstance(message, LLMToken | LLMDone | LLMError | TurnDone):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -143,6 +144,20 @@ def test_text_at_a_terminal_is_a_conversation_streamed_as_it_is_written(
     # Nor warnings that are no news to the user (each turn used to bring two).
     assert "unknown message ignored" not in screen and "Deprecation" not in screen, screen
     assert len(list((tmp_path / "out").glob("*.wav"))) == 1  # and it was spoken too
+
+
+def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
+    terminal = Terminal(tmp_path, "--text", "--output-dir", str(tmp_path / "out"))
+    try:
+        terminal.read_until("you> ")
+        started = time.monotonic()
+        terminal.process.send_signal(signal.SIGINT)  # what Ctrl-C sends the foreground job
+        assert terminal.finish() == 0, terminal.screen
+    finally:
+        terminal.close()
+    # Not held up by the read from the terminal that nothing can interrupt.
+    assert time.monotonic() - started < 5.0
+    assert terminal.screen.endswith("you> \n")  # the shell's prompt on a line of its own
 
 
 def test_json_forces_turn_lines_at_a_terminal(tmp_path: Path) -> None:
