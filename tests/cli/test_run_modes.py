@@ -23,6 +23,7 @@ import numpy as np
 
 from solo_actors.config import REPO_ROOT, load_config
 from solo_actors.voice.audio import SAMPLE_RATE, write_wav
+from solo_actors.voice.console import PROMPT, REPLY, banner
 from tests.conftest import config_environment
 from tests.voice.conftest import TEST_THREADS, Speech
 
@@ -132,7 +133,7 @@ def test_text_at_a_terminal_is_a_conversation_streamed_as_it_is_written(
     screen = terminal.screen
     reply = screen[reply_start : reply_end - 1]
     assert len(reply.split()) >= 3, screen
-    assert screen.startswith("Solo, offline (smollm2-135m-instruct-q4_1)"), screen
+    assert screen.startswith(banner("smollm2-135m-instruct-q4_1") + "\n"), screen
     assert "you> Tell me about the city of Paris.\n" in screen
     assert screen[reply_start - len("\nsolo> ") : reply_start] == "\nsolo> "
     # Streamed: the reply reached the terminal in several pieces, as the model wrote them.
@@ -252,3 +253,14 @@ def test_no_wake_needs_an_input_file(tmp_path: Path) -> None:
     result = run_piped(tmp_path, "--text", "--no-wake")
     assert result.returncode == 2
     assert "--no-wake needs --input FILE" in result.stderr
+
+
+def test_the_readme_opens_with_a_conversation_as_it_looks() -> None:
+    """The README's first screen shows `--text` at a terminal with today's prompts."""
+    first_screen = (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:24]
+    shown = [line.strip() for line in first_screen if line.startswith("    ")]
+    start = shown.index("$ python run.py --text")
+    model = load_config("headless", environ={}).llm.model  # what `python run.py` runs
+    assert shown[start + 1] == banner(model)
+    turns = shown[start + 2 :]
+    assert turns[0].startswith(PROMPT) and turns[1].startswith(REPLY.strip()), turns
