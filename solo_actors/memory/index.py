@@ -27,8 +27,12 @@ from solo_actors.messages import MemoryFilter, MemoryItem, Remember
 from solo_actors.store.backend import StoreInputError, StoreUnavailable, pg_dsn
 from solo_actors.store.schema import MEMORY_TABLE
 
-RECALLED_COLUMNS = ["memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at"]
-"""What a LanceDB recall reads (its ``_distance`` comes along); not the vectors."""
+RECALLED_COLUMNS = [
+    "memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at", "_distance"
+]  # fmt: skip
+"""What a LanceDB recall reads; not the vectors. ``_distance`` is named: LanceDB adds it
+unasked today with a deprecation warning on stderr at every recall (in the middle of a
+terminal conversation), and will stop adding it."""
 
 _json = msgspec.json.Encoder()
 _meta = msgspec.json.Decoder(dict[str, str | int | float | bool | None])

@@ -34,6 +34,11 @@ REPLY = "solo> "
 EMPTY_REPLY = "the language model's reply was empty (only whitespace)"
 
 
+def banner(model: str) -> str:
+    """The conversation's first line."""
+    return f"Solo, offline ({model}). Ask something; Ctrl-D to leave."
+
+
 class ReplyShown(Message, frozen=True):
     """To the mic: the reply to ``turn_id`` is printed whole; the next prompt may show."""
 
@@ -65,10 +70,11 @@ class ConsoleActor(supervisors.SupervisedActor):
         """Turns whose ``solo>`` line has begun (its first word printed)."""
 
     def on_start(self) -> None:
-        self.write(f"Solo, offline ({self.model}). Ask something; Ctrl-D to leave.\n")
+        self.write(banner(self.model) + "\n")
 
     def on_stop(self) -> None:
-        self.write("\n")  # Ctrl-C at the prompt: the shell's prompt starts on its own line
+        # The run ends at the prompt (Ctrl-D, Ctrl-C): the shell's starts on its own line.
+        self.write("\n")
 
     def on_receive(self, message: Any) -> Any:
         if not isinstance(message, LLMToken | LLMDone | LLMError | TurnDone):

@@ -263,8 +263,6 @@ class MicActor(supervisors.SupervisedActor):
                 sys.stdout.flush()
             line = sys.stdin.readline()
             if not line:
-                if self.options.console:
-                    sys.stdout.write("\n")  # Ctrl-D: the shell's prompt on a line of its own
                 return
             yield line
 

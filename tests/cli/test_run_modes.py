@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ import numpy as np
 
 from solo_actors.config import REPO_ROOT, load_config
 from solo_actors.voice.audio import SAMPLE_RATE, write_wav
+from solo_actors.voice.console import PROMPT, REPLY, banner
 from tests.conftest import config_environment
 from tests.voice.conftest import TEST_THREADS, Speech
 
@@ -131,7 +133,7 @@ def test_text_at_a_terminal_is_a_conversation_streamed_as_it_is_written(
     screen = terminal.screen
     reply = screen[reply_start : reply_end - 1]
     assert len(reply.split()) >= 3, screen
-    assert screen.startswith("Solo, offline (smollm2-135m-instruct-q4_1)"), screen
+    assert screen.startswith(banner("smollm2-135m-instruct-q4_1") + "\n"), screen
     assert "you> Tell me about the city of Paris.\n" in screen
     assert screen[reply_start - len("\nsolo> ") : reply_start] == "\nsolo> "
     # Streamed: the reply reached the terminal in several pieces, as the model wrote them.
@@ -140,7 +142,23 @@ def test_text_at_a_terminal_is_a_conversation_streamed_as_it_is_written(
     # For a person: no JSON turn lines, no log below a warning, and readable ones at that.
     lines = screen.splitlines()
     assert not [line for line in lines if line.startswith("{") or "[info" in line], screen
+    # Nor warnings that are no news to the user (each turn used to bring two).
+    assert "unknown message ignored" not in screen and "Deprecation" not in screen, screen
     assert len(list((tmp_path / "out").glob("*.wav"))) == 1  # and it was spoken too
+
+
+def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
+    terminal = Terminal(tmp_path, "--text", "--output-dir", str(tmp_path / "out"))
+    try:
+        terminal.read_until("you> ")
+        started = time.monotonic()
+        terminal.process.send_signal(signal.SIGINT)  # what Ctrl-C sends the foreground job
+        assert terminal.finish() == 0, terminal.screen
+    finally:
+        terminal.close()
+    # Not held up by the read from the terminal that nothing can interrupt.
+    assert time.monotonic() - started < 5.0
+    assert terminal.screen.endswith("you> \n")  # the shell's prompt on a line of its own
 
 
 def test_json_forces_turn_lines_at_a_terminal(tmp_path: Path) -> None:
@@ -235,3 +253,14 @@ def test_no_wake_needs_an_input_file(tmp_path: Path) -> None:
     result = run_piped(tmp_path, "--text", "--no-wake")
     assert result.returncode == 2
     assert "--no-wake needs --input FILE" in result.stderr
+
+
+def test_the_readme_opens_with_a_conversation_as_it_looks() -> None:
+    """The README's first screen shows `--text` at a terminal with today's prompts."""
+    first_screen = (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:24]
+    shown = [line.strip() for line in first_screen if line.startswith("    ")]
+    start = shown.index("$ python run.py --text")
+    model = load_config("headless", environ={}).llm.model  # what `python run.py` runs
+    assert shown[start + 1] == banner(model)
+    turns = shown[start + 2 :]
+    assert turns[0].startswith(PROMPT) and turns[1].startswith(REPLY.strip()), turns

@@ -133,3 +133,18 @@ def test_the_speaker_reports_the_problem_in_every_mode(
     at_terminal = SpeakerActor(config, RunOptions(text=True, console=True))
     at_terminal.report(turn, None, interrupted=False)
     assert capsys.readouterr() == ("", "")  # the console actor said it already
+
+
+@pytest.mark.parametrize(
+    ("options", "json_lines"),
+    [
+        (RunOptions(text=True), True),  # piped typed lines: scripts read JSON
+        (RunOptions(text=True, console=True), False),  # at a terminal: the conversation
+        (RunOptions(input="q.wav"), False),  # replies spoken, problems on stderr
+        (RunOptions(input="q.wav", json=True), True),
+        (RunOptions(input="q.wav", output_dir="out"), True),
+        (RunOptions(), False),  # the microphone
+    ],
+)
+def test_who_gets_json_lines(options: RunOptions, json_lines: bool) -> None:
+    assert options.json_lines is json_lines
