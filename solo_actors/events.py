@@ -118,7 +118,9 @@ class EventHub:
             self.dropped += 1
 
     def publish(self, message: Published) -> None:
-        """Hand ``message`` to every subscriber of its topic; never blocks on them."""
+        """Hand ``message`` to every subscriber of its topic; never blocks on them, and
+        never fails because of one: a subscriber whose wake-up raises (its event loop closed
+        without unsubscribing) is dropped, so it cannot crash the publishing actor."""
         # The tuple is replaced, never changed, so iterating a stale one is safe and the
         # common case (nobody watching) costs one attribute read.
         subscriptions = self._subscriptions
@@ -131,7 +133,10 @@ class EventHub:
         event = Event(id=event_id, topic=topic, at=time.time(), data=message)  # type: ignore[arg-type]
         for subscription in subscriptions:
             if topic in subscription.topics:
-                subscription.offer(event)
+                try:
+                    subscription.offer(event)
+                except Exception:  # its reader is gone for good
+                    self.unsubscribe(subscription)
 
 
 HUB = EventHub()

@@ -249,9 +249,11 @@ class SkillsActor(supervisors.SupervisedActor):
             self.counts["fired"] += 1
             self.counts["late"] += late >= self.settings.late_after
             self.log.info("skill item fired", kind=item.kind, label=item.label, late_s=late)
-            self.save([fired])
+            # Said first, then stored as fired: a crash in between says it again after the
+            # restart (at least once), never not at all.
             HUB.publish(SkillFired(item=fired, text=text, late_s=late))
             self.announce(fired, text)
+            self.save([fired])
             if item.kind != "reminder" and self.settings.ring_for > 0:
                 self.ringing[item.item_id] = Ringing(fired, text, at + self.settings.ring_for)
                 self.send_after(self.settings.ring_every, _Ring(item_id=item.item_id))
