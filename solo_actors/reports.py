@@ -11,7 +11,6 @@ whether or not the assistant is running.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -109,8 +108,7 @@ class ReportsActor(supervisors.SupervisedActor):
             assert self.log is not None
             self.log.append(_encoder.encode(message))
             # The store keeps a queryable copy; the file stays the record when it is down.
-            with contextlib.suppress(supervisors.NoProcError):
-                supervisors.tell(STORE_NAME, message)
+            supervisors.cast(STORE_NAME, message)
             self.written += 1
             self.publish_figures(reports_written=self.written)
 

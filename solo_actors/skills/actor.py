@@ -147,7 +147,7 @@ class SkillsActor(supervisors.SupervisedActor):
         request = ReadRows(table="skill_items", equals={"state": "pending"}, limit=ITEMS_MAX)
         try:
             rows = supervisors.ask(STORE_NAME, request, timeout=self.settings.store_timeout)
-        except (pykka.ActorDeadError, pykka.Timeout) as error:
+        except (pykka.ActorDeadError, pykka.Timeout, supervisors.BusyError) as error:
             rows = error
         if not isinstance(rows, Rows):
             self.log.warning("pending items not loaded yet; retrying", answer=str(rows))
@@ -168,7 +168,7 @@ class SkillsActor(supervisors.SupervisedActor):
             return True
         try:
             flushed = supervisors.ask(STORE_NAME, Flush(), timeout=self.settings.store_timeout)
-        except (pykka.ActorDeadError, pykka.Timeout):
+        except (pykka.ActorDeadError, pykka.Timeout, supervisors.BusyError):
             return False
         return isinstance(flushed, Flushed) and flushed.durable
 
@@ -290,10 +290,9 @@ class SkillsActor(supervisors.SupervisedActor):
         return bool(quiet)
 
     def tell(self, name: str, message: Message) -> None:
-        try:
-            supervisors.tell(name, message)
-        except (supervisors.NoProcError, pykka.ActorDeadError):
-            self.log.debug("receiver not running", name=name, message=type(message).__name__)
+        outcome = supervisors.cast(name, message)
+        if outcome != "ok":
+            self.log.debug("not delivered", name=name, message=type(message).__name__, why=outcome)
 
     def publish(self) -> None:
         self.publish_figures(pending=len(self.book.items), loaded=int(self.loaded),

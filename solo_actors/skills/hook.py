@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import pykka
-
 import supervisors
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.logs import get_logger
@@ -45,8 +43,5 @@ def hand_off_to_skills(matcher: Matcher | None, turn: UserTurn) -> bool:
     """Send ``turn`` to the skills actor if a template fits its text; True when sent."""
     if matcher is None or not matcher.match_all(turn.text):
         return False
-    try:
-        supervisors.tell(SKILLS_NAME, SkillTurn(turn=turn))
-    except (supervisors.NoProcError, pykka.ActorDeadError):
-        return False
-    return True
+    # Not running or busy: the turn stays an ordinary llm turn.
+    return supervisors.cast(SKILLS_NAME, SkillTurn(turn=turn)) == "ok"

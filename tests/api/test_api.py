@@ -357,7 +357,6 @@ def test_solo_status_prints_the_live_tree(
     api: RunningApi, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SOLO__SOLO__VAR_DIR", str(api.config.solo.var_path()))
-    time.sleep(1.0)  # the route-by-route tests before spent this address's burst
     assert main(["status", "--profile", "test"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("solo ") and "running" in out
