@@ -11,17 +11,20 @@ to mentioning the subject in its final answer.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import os
 import subprocess
 import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import supervisors
+from solo_actors.agents import tools
 from solo_actors.agents.actor import AGENTS_NAME, AgentsActor
 from solo_actors.app import start_tree
 from solo_actors.config import REPO_ROOT
@@ -58,6 +61,14 @@ def assert_finished_well(run: WorkflowRun, subject: str) -> None:
     assert run.llm_calls >= len(run.steps) and 0 < run.llm_seconds <= run.seconds
 
 
+class FixedClock(datetime.datetime):
+    """What the agents' current_datetime tool reads in these tests: one moment, always."""
+
+    @classmethod
+    def now(cls, tz: datetime.tzinfo | None = None) -> FixedClock:
+        return cls(2026, 11, 23, 9, 30, tzinfo=datetime.UTC)
+
+
 @pytest.mark.parametrize(
     ("workflow", "text", "subject"),
     [
@@ -67,8 +78,16 @@ def assert_finished_well(run: WorkflowRun, subject: str) -> None:
     ],
 )
 def test_each_shipped_workflow_runs_on_the_tiny_model(
-    tree: supervisors.SupervisorRef, listener: Listener, workflow: str, text: str, subject: str
+    tree: supervisors.SupervisorRef,
+    listener: Listener,
+    workflow: str,
+    text: str,
+    subject: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The plan's prompt holds the date and time: pinned, so the tiny model's reply does not
+    # change with the clock (on Friday 4 December 2026 it only wrote the date back).
+    monkeypatch.setattr(tools, "datetime", types.SimpleNamespace(datetime=FixedClock))
     run = run_to_end(AGENTS_NAME, listener, workflow, text)
     assert_finished_well(run, subject)
     assert [step.task for step in run.steps] == {
