@@ -119,7 +119,7 @@ def test_nested_shutdown_is_depth_first_reverse(spec: Any, start_tree: Any, even
 
 
 def test_shutdown_kills_a_child_that_overruns_its_time(
-    spec: Any, start_tree: Any, ring: RingBufferSink
+    spec: Any, start_tree: Any, ring: RingBufferSink, wait_until: Any
 ) -> None:
     import threading
 
@@ -127,6 +127,8 @@ def test_shutdown_kills_a_child_that_overruns_its_time(
     root = start_tree(SupFlags(), [spec("stuck", shutdown=0.05), spec("ok")])
     stuck = root.which_children()[0].ref
     stuck.tell(("wait", gate))
+    # Stuck on the gate before the stop: else, on a busy machine, the stop could come first.
+    wait_until(lambda: stuck.lifecycle.mailbox_depth == 0)
     root.stop()
     reasons = {r.child_id: r.reason for r in ring.snapshot(kind="shutdown")}
     assert reasons["stuck"] is not None and reasons["stuck"].kind == "killed"
