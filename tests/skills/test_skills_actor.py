@@ -89,12 +89,24 @@ def test_a_skill_turn_streams_like_an_llm_reply_and_the_timer_survives_a_restart
         event = fired.wait(timeout=10)
         assert event.item.label == "tea" and event.text == "Your tea timer is done."
         assert abs(time.time() - (set_at + 2)) < 1.0 and event.late_s < 0.5
+        # Announced first, stored as fired right after: read until the write has landed.
+        assert stored_states(within=5, until=["fired"]) == ["fired"]
+    finally:
+        root.stop()
+
+
+def stored_states(within: float, until: list[str]) -> list[str]:
+    """The skill items' states in the store, read again until they are ``until`` (or
+    ``within`` seconds passed: then as they are, for the assertion to show)."""
+    deadline = time.monotonic() + within
+    while True:
         rows = supervisors.ask(STORE_NAME, ReadRows(table="skill_items"), timeout=5)
         assert isinstance(rows, Rows)
         state = rows.columns.index("state")
-        assert [row[state] for row in rows.rows] == ["fired"]
-    finally:
-        root.stop()
+        states = [row[state] for row in rows.rows]
+        if states == until or time.monotonic() > deadline:
+            return states
+        time.sleep(0.05)
 
 
 def test_one_due_while_down_is_delivered_late_at_start(config: Config, fired: Fired) -> None:
