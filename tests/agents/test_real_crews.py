@@ -69,6 +69,14 @@ class FixedClock(datetime.datetime):
         return cls(2026, 11, 23, 9, 30, tzinfo=datetime.UTC)
 
 
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's prompt holds the date and time: pinned, so a model's reply does not change
+    with the clock (on Friday 4 December 2026 the tiny model only wrote the date back, and
+    the default model's final plan lost its subject)."""
+    monkeypatch.setattr(tools, "datetime", types.SimpleNamespace(datetime=FixedClock))
+
+
 @pytest.mark.parametrize(
     ("workflow", "text", "subject"),
     [
@@ -78,16 +86,8 @@ class FixedClock(datetime.datetime):
     ],
 )
 def test_each_shipped_workflow_runs_on_the_tiny_model(
-    tree: supervisors.SupervisorRef,
-    listener: Listener,
-    workflow: str,
-    text: str,
-    subject: str,
-    monkeypatch: pytest.MonkeyPatch,
+    tree: supervisors.SupervisorRef, listener: Listener, workflow: str, text: str, subject: str
 ) -> None:
-    # The plan's prompt holds the date and time: pinned, so the tiny model's reply does not
-    # change with the clock (on Friday 4 December 2026 it only wrote the date back).
-    monkeypatch.setattr(tools, "datetime", types.SimpleNamespace(datetime=FixedClock))
     run = run_to_end(AGENTS_NAME, listener, workflow, text)
     assert_finished_well(run, subject)
     assert [step.task for step in run.steps] == {
