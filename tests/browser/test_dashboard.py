@@ -112,3 +112,25 @@ def test_dashboard_follows_an_agents_run_live(
     expect(row.locator("td.workflow")).to_have_text("critique")
     expect(row.locator("td.step")).to_have_text("1/1 steps")
     assert problems == []
+
+
+def test_dashboard_lists_cancels_and_shows_fired_timers(
+    browser: BrowserContext, assistant: RunningApi
+) -> None:
+    page, problems = open_dashboard(browser, assistant, "control")
+    expect(page.locator('body[data-events="connected"]')).to_have_count(1)
+    kept = assistant.post("/timers", scope="control", json={"seconds": 600, "label": "tea"})
+    short = assistant.post("/timers", scope="control", json={"seconds": 2, "label": "egg"})
+    assert kept.status_code == short.status_code == 201, (kept.text, short.text)
+
+    tea = page.locator(f'#skill-items tr[data-id="{kept.json()["id"]}"]')
+    expect(tea.locator("td.label")).to_have_text("tea")
+    expect(tea.locator("td.kind")).to_have_text("timer")
+    # The 2-second timer rings: the fired list shows it and the pending list drops it.
+    expect(page.locator(f'#fired li[data-id="{short.json()["id"]}"]')).to_contain_text("egg")
+    expect(page.locator(f'#skill-items tr[data-id="{short.json()["id"]}"]')).to_have_count(0)
+
+    tea.locator("button.cancel").click()
+    expect(tea).to_have_count(0)
+    assert assistant.get("/timers", scope="read").json()["timers"] == []
+    assert problems == []

@@ -1,7 +1,8 @@
 // Solo's dashboard: plain browser JavaScript, no build step and nothing fetched from elsewhere.
 // The token is entered once and kept in sessionStorage (gone when the tab closes). Live data:
-// GET /status every 2 s, and the /events stream (read with fetch so it can carry the token):
-// turns, supervisor reports and agents runs' progress.
+// GET /status and the pending timers, alarms and reminders every 2 s, and the /events stream
+// (read with fetch so it can carry the token): turns, supervisor reports, agents runs' progress
+// and skills that fired.
 "use strict";
 
 const POLL_MS = 2000;
@@ -159,6 +160,50 @@ function showProgress(progress) {
   if (progress.status === "done") row.cells[3].textContent = seconds(progress.seconds);
 }
 
+// -- timers, alarms and reminders: the pending ones (polled) and those that fired (events) -------
+
+const SKILL_KINDS = ["timer", "alarm", "reminder"];
+function clock(epochSeconds) { return new Date(epochSeconds * 1000).toLocaleTimeString(); }
+
+async function refreshSkillItems() {
+  const lists = await Promise.all(SKILL_KINDS.map(async (kind) => (await (await api(`/${kind}s`)).json())[`${kind}s`]));
+  const items = lists.flat().sort((a, b) => a.due_at - b.due_at);
+  const body = $("#skill-items tbody");
+  body.replaceChildren();
+  for (const item of items) {
+    const row = body.insertRow();
+    row.dataset.id = item.id;
+    cell(row, item.kind, "kind");
+    cell(row, item.label, "label");
+    cell(row, clock(item.due_at), "due");
+    cell(row, uptime(Math.max(0, item.due_at - Date.now() / 1000)), "left");
+    const button = document.createElement("button");
+    button.className = "cancel"; button.textContent = "cancel";
+    button.title = `DELETE /${item.kind}s/${item.id}`;
+    button.addEventListener("click", () => cancelSkillItem(item, button));
+    row.insertCell().appendChild(button);
+  }
+}
+
+async function cancelSkillItem(item, button) {
+  button.disabled = true;
+  try {
+    await api(`/${item.kind}s/${item.id}`, { method: "DELETE" });
+    status(`${item.kind} "${item.label}" cancelled`);
+  } catch (error) { status(`cancelling ${item.kind} "${item.label}" failed: ${error.message}`); }
+  refreshSkillItems().catch((error) => status(error.message));
+}
+
+function addFired(fired) {  // a SkillFired event
+  const item = document.createElement("li");
+  item.dataset.id = fired.item.item_id;
+  const late = fired.late_s >= 1 ? ` (late by ${uptime(fired.late_s)})` : "";
+  item.textContent = `${clock(fired.item.fired_at ?? Date.now() / 1000)} ${fired.item.kind} "${fired.item.label}": ${fired.text}${late}`;
+  const list = $("#fired");
+  list.prepend(item);
+  while (list.children.length > 8) list.lastChild.remove();
+}
+
 // -- server-sent events over fetch (EventSource cannot send the token) --------------------------
 
 async function* serverEvents(response) {
@@ -185,11 +230,12 @@ async function followEvents() {
   if (eventsAbort) eventsAbort.abort();
   eventsAbort = new AbortController();
   try {
-    const response = await api("/events?topics=turn,report,agents", { signal: eventsAbort.signal });
+    const response = await api("/events?topics=turn,report,agents,skills", { signal: eventsAbort.signal });
     document.body.dataset.events = "connected";  // the server subscribes before it answers
     for await (const event of serverEvents(response)) {
       if (event.name === "turn") addTurn(event.data.data);
       else if (event.name === "report") { addReport(event.data.data); refresh(); }
+      else if (event.name === "skills") { addFired(event.data.data); refreshSkillItems().catch(() => {}); }
       else if (event.name === "agents") {
         const message = event.data.data;
         message.type === "RunProgress" ? showProgress(message) : showRun(message);
@@ -232,6 +278,7 @@ async function refresh() {
   try {
     const data = await (await api("/status")).json();
     renderTree(data.tree);
+    await refreshSkillItems();
     $("#health").textContent = "running"; $("#health").className = "pill ok";
     samples.push({ t: data.time, rss: data.process.rss_bytes / 1048576, tps: lastTokensPerSecond });
     while (samples.length > HISTORY) samples.shift();
