@@ -85,6 +85,20 @@ class SpeechSoFar(Message, frozen=True):
     speaking: bool = False
 
 
+TurnEndVerdict = Literal["complete", "incomplete"]
+
+
+class TurnEnd(Message, frozen=True):
+    """stt to vad, after transcribing the `SpeechSoFar` of a pause: the words so far are a
+    finished question (end the turn now) or stop mid-phrase (wait longer); see
+    voice/turn_end.py. ``pcm_bytes`` is that speech's length, so vad can tell whether the
+    user has spoken again since, which makes the verdict stale."""
+
+    turn_id: str
+    pcm_bytes: int
+    verdict: TurnEndVerdict
+
+
 class Transcript(Message, frozen=True):
     turn_id: str
     text: str

@@ -204,6 +204,14 @@ class VadConfig(Section):
     pre_roll: Annotated[float, msgspec.Meta(ge=0)]
     partial_every: Annotated[float, msgspec.Meta(ge=0)]
     """Seconds of speech between two transcriptions of the words so far (0 = at pauses only)."""
+    end_of_turn: Literal["words", "silence"]
+    """"words": the words at a pause also decide (voice/turn_end.py); "silence": only the timeout."""
+    incomplete_timeout: Seconds
+    """Seconds of silence waited when the words so far stop mid-phrase ("set a timer for")."""
+    turn_end_rules: str
+    """The endings that leave a question unfinished (TOML), relative to the repo."""
+    turn_end_model: str
+    """The llm (catalog id or GGUF path) that judges whether words end a turn; "" = rules alone."""
 
 
 class SttConfig(Section):

@@ -10,6 +10,10 @@ it would cut if nothing more were said, and the actor transcribes it at once, du
 silence vad still waits out. When the `Utterance` comes with the same audio (no speech
 after the pause) its text is already there; otherwise the whole utterance is transcribed.
 
+With ``voice.vad.end_of_turn = "words"`` the text made at a pause is also judged
+(voice/turn_end.py) and the verdict goes back to vad as a `TurnEnd`: a finished question
+ends the turn at once, one that stops mid-phrase gets a longer silence timeout.
+
 The text made at a pause also goes to the dialogue actor as a `TurnAhead`, so the llm reads
 the prompt that turn will have while the silence runs out; at the endpoint only what
 differs is left to read (one token when nothing does). vad also sends the speech so far
@@ -48,23 +52,25 @@ from faster_whisper.transcribe import get_compression_ratio
 from msgspec.structs import replace
 
 import supervisors
-from solo_actors.config import Config
+from solo_actors.config import REPO_ROOT, Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     InputEnded,
     SpeechSoFar,
     Transcript,
     TurnAhead,
+    TurnEnd,
     UserTurn,
     Utterance,
     now,
 )
-from solo_actors.models import resolve_model
-from solo_actors.voice import DIALOGUE, STT, TTS
+from solo_actors.models import ModelError, resolve_model
+from solo_actors.voice import DIALOGUE, STT, TTS, VAD
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
 from solo_actors.voice.devices import stt_device
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions
+from solo_actors.voice.turn_end import TurnEndJudge, load_judge
 
 WORDS = re.compile(r"\w")
 WORD_LIST = re.compile(r"\w+")
@@ -211,6 +217,24 @@ def repeating(text: str) -> bool:
     return bool(text) and get_compression_ratio(text) > REPEATING
 
 
+def turn_end_judge(config: Config) -> TurnEndJudge:
+    """The judge of ``voice.vad``'s rules and model. A model that cannot be had is logged
+    and the rules judge alone: the turn still ends, a little less often early."""
+    vad = config.voice.vad
+    model_path = None
+    if vad.turn_end_model:
+        try:
+            model_path = str(resolve_model(vad.turn_end_model, config.models, role="llm",
+                                           var_dir=config.solo.var_dir).path)  # fmt: skip
+        except ModelError as error:
+            get_logger(f"solo/voice/{STT}").error(
+                "voice.vad.turn_end_model cannot be used; the end of turn is judged by the "
+                'rules alone (fix the model id, or set it to "" to silence this)',
+                error=str(error),
+            )
+    return load_judge(REPO_ROOT / vad.turn_end_rules, model_path)
+
+
 @dataclass
 class Ahead:
     """A transcription made at a pause, kept for the utterance that may follow."""
@@ -231,6 +255,7 @@ class SttActor(supervisors.SupervisedActor):
         self.log = get_logger(f"solo/voice/{STT}")
         self.current: Utterance | None = None
         self.ahead: Ahead | None = None
+        self.judge: TurnEndJudge | None = None
         self.counts: dict[str, int | float] = dict.fromkeys(
             (
                 "utterances",
@@ -249,6 +274,8 @@ class SttActor(supervisors.SupervisedActor):
         self.model = load_whisper(
             whisper_folder(self.config), self.settings.threads, *stt_device(self.settings)
         )
+        if self.config.voice.vad.end_of_turn == "words":
+            self.judge = turn_end_judge(self.config)
         self.publish_figures(model=self.settings.model, **self.counts)
 
     def on_failure(self, *exc_info: Any) -> None:
@@ -288,11 +315,20 @@ class SttActor(supervisors.SupervisedActor):
         if not speech.speaking:
             text = self.with_words_after_pause(self.ahead, speech.turn_id, speech.pcm, text)
             self.ahead = Ahead(speech.turn_id, speech.pcm, text)
+            self.judge_turn_end(speech, text)
         if WORDS.search(text):
             # The dialogue actor gets the reply ready while the user speaks or is silent.
             conversation_id = self.options.conversation_id
             send(DIALOGUE, TurnAhead(turn_id=speech.turn_id, conversation_id=conversation_id,
                                      text=text, speaking=speech.speaking))  # fmt: skip
+
+    def judge_turn_end(self, speech: SpeechSoFar, text: str) -> None:
+        """Tell vad whether the words at this pause end the turn (see voice/turn_end.py)."""
+        if self.judge is None:
+            return
+        verdict = self.judge.verdict(text)
+        if verdict != "unsure":
+            send(VAD, TurnEnd(turn_id=speech.turn_id, pcm_bytes=len(speech.pcm), verdict=verdict))
 
     def with_words_after_pause(
         self, pause: Ahead | None, turn_id: str, pcm: bytes, text: str

@@ -14,6 +14,12 @@ more, so stt transcribes it while the silence timeout runs out. While the user s
 ``partial_every`` seconds of it, the speech so far goes to stt too (``speaking=True``), so
 the llm can read most of the turn's prompt before the turn ends.
 
+With ``voice.vad.end_of_turn = "words"``, stt answers a pause's `SpeechSoFar` with a
+`TurnEnd` when its words decide (voice/turn_end.py): a finished question ends the turn at
+once, at the pause, with no silence left to wait; words that stop mid-phrase make this turn
+wait ``incomplete_timeout`` of silence instead of ``silence_timeout``, until speech resumes.
+A verdict about speech the user has since added to is stale and ignored.
+
 Between turns the actor does nothing with the frames (no inference), so idle listening
 costs the wake word alone.
 """
@@ -35,6 +41,7 @@ from solo_actors.messages import (
     InputEnded,
     SpeechSoFar,
     StageTimes,
+    TurnEnd,
     Utterance,
     WakeDetected,
     now,
@@ -95,6 +102,9 @@ class Listening:
     last_speech: int = 0
     last_partial: int = 0
     """The frame at which the words so far were last sent while the user spoke."""
+    silence_frames: int = 0
+    """Frames of silence after speech that end this turn: the silence timeout, or the longer
+    one after words that stop mid-phrase (a `TurnEnd` "incomplete")."""
 
 
 class VadActor(supervisors.SupervisedActor):
@@ -109,12 +119,15 @@ class VadActor(supervisors.SupervisedActor):
         self.silero = StreamingSilero()
         self.pre_roll = math.ceil(self.settings.pre_roll / FRAME_SECONDS)
         self.silence_frames = math.ceil(self.settings.silence_timeout / FRAME_SECONDS)
+        self.incomplete_frames = math.ceil(self.settings.incomplete_timeout / FRAME_SECONDS)
         self.max_frames = math.ceil(self.settings.max_utterance / FRAME_SECONDS)
         self.tail_frames = math.ceil(TAIL_SECONDS / FRAME_SECONDS)
         self.give_up_frames = math.ceil(self.settings.listen_timeout / FRAME_SECONDS)
         self.partial_frames = math.ceil(self.settings.partial_every / FRAME_SECONDS)
         self.listening: Listening | None = None
-        self.counts = dict.fromkeys(("utterances", "cut", "no_speech"), 0)
+        self.counts = dict.fromkeys(
+            ("utterances", "cut", "no_speech", "ended_by_words", "waited_for_words"), 0
+        )
 
     def on_failure(self, *exc_info: Any) -> None:
         if self.listening is not None:
@@ -128,7 +141,9 @@ class VadActor(supervisors.SupervisedActor):
             case WakeDetected():
                 # A new wake word replaces whatever was being listened to (barge-in).
                 self.silero.reset()
-                self.listening = Listening(message)
+                self.listening = Listening(message, silence_frames=self.silence_frames)
+            case TurnEnd():
+                self.words_decide(message)
             case InputEnded():
                 self.flush()
                 send(STT, message)
@@ -143,6 +158,7 @@ class VadActor(supervisors.SupervisedActor):
             if turn.speech_start is None:
                 turn.speech_start = turn.last_partial = index
             turn.last_speech = index
+            turn.silence_frames = self.silence_frames  # a verdict on earlier words is stale
             if self.partial_frames and index - turn.last_partial >= self.partial_frames:
                 # Only while speech goes on: the pause sends its own SpeechSoFar, and one
                 # sent in the last ~0.1 s of speech delays that by what is left of its
@@ -158,7 +174,7 @@ class VadActor(supervisors.SupervisedActor):
                 self.publish_figures(**self.counts)
             return
         silence = index - turn.last_speech
-        if silence >= self.silence_frames:
+        if silence >= turn.silence_frames:
             self.finish(turn, cut=False)
         elif index - turn.speech_start + 1 >= self.max_frames:
             self.finish(turn, cut=True)
@@ -168,6 +184,20 @@ class VadActor(supervisors.SupervisedActor):
                 STT,
                 SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn), sample_rate=SAMPLE_RATE),
             )
+
+    def words_decide(self, verdict: TurnEnd) -> None:
+        """Act on stt's `TurnEnd` if it is about the speech heard so far, all of it."""
+        turn = self.listening
+        if turn is None or turn.wake.turn_id != verdict.turn_id or turn.speech_start is None:
+            return  # that turn has ended already
+        if len(self.cut(turn)) != verdict.pcm_bytes:
+            return  # the user spoke again after the pause it judged
+        if verdict.verdict == "complete":
+            self.counts["ended_by_words"] += 1
+            self.finish(turn, cut=False)
+        else:
+            self.counts["waited_for_words"] += 1
+            turn.silence_frames = self.incomplete_frames
 
     def flush(self) -> None:
         """The input ended: answer what was said so far."""

@@ -1,0 +1,115 @@
+"""End of turn from the words (voice/turn_end.py): a finished question ends at its pause,
+one that stops mid-phrase waits for the rest.
+
+The judge is checked on its own, with the rules alone and with the catalog's small model;
+then through the real vad and stt actors, with Piper speech fed frame by frame at the pace
+a microphone delivers it (the verdict races the silence, as it does live).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import supervisors
+from solo_actors.config import load_config
+from solo_actors.messages import AudioFrame
+from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of
+from solo_actors.voice.stt import turn_end_judge
+from solo_actors.voice.turn_end import TurnEndJudge
+from tests.voice.conftest import Speech, VoiceRun, voice_config
+
+TIMEOUT = 90.0
+
+
+def feed_in_real_time(samples: np.ndarray) -> None:
+    """Hand frames to the wake actor at the pace a microphone captures them."""
+    started = time.monotonic()
+    for sequence, pcm in enumerate(frames_of(samples)):
+        supervisors.ask("wake", AudioFrame(pcm=pcm, sample_rate=SAMPLE_RATE, sequence=sequence),
+                        timeout=5)  # fmt: skip
+        time.sleep(max(0.0, started + (sequence + 1) * FRAME_SECONDS - time.monotonic()))
+
+
+@pytest.fixture(scope="module")
+def rules_judge() -> TurnEndJudge:
+    return turn_end_judge(load_config("test", environ={"SOLO__VOICE__VAD__TURN_END_MODEL": '""'}))
+
+
+@pytest.fixture(scope="module")
+def model_judge() -> TurnEndJudge:
+    config = load_config("test", environ={})
+    assert config.voice.vad.turn_end_model, "the test profile should judge with a model"
+    judge = turn_end_judge(config)
+    assert judge.scorer is not None, (
+        f"{config.voice.vad.turn_end_model} is not on disk: run `make setup` (models pull)"
+    )
+    return judge
+
+
+@pytest.mark.parametrize(
+    ("heard", "verdict"),
+    [
+        ("Set a timer for", "incomplete"),
+        ("What is the capital of?", "incomplete"),
+        ("Remind me to...", "incomplete"),
+        ("Can you tell me?", "incomplete"),
+        ("What's the", "incomplete"),
+        ("What is 17 times?", "incomplete"),
+        ("Um,", "incomplete"),
+        ("What is the capital of France?", "complete"),
+        ("Set a timer for 10 minutes.", "complete"),
+        ("Who wrote Romeo and Juliet", "unsure"),
+        ("", "unsure"),
+    ],
+)
+def test_the_rules_judge_words_that_need_more(
+    rules_judge: TurnEndJudge, heard: str, verdict: str
+) -> None:
+    assert rules_judge.verdict(heard) == verdict
+
+
+def test_the_model_ends_a_question_only_where_it_is_finished(model_judge: TurnEndJudge) -> None:
+    assert model_judge.verdict("What is the capital of France?") == "complete"
+    assert model_judge.verdict("How many legs does a spider have?") == "complete"
+    # Whisper closes a cut-off question with "?" as well: the model does not take it.
+    assert model_judge.verdict("Why is the sky?") == "unsure"
+    assert model_judge.verdict("Who painted?") == "unsure"
+    assert model_judge.verdict("Set a timer for") == "incomplete"  # the rules come first
+
+
+def test_a_finished_question_ends_at_its_pause(
+    voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path
+) -> None:
+    # A silence timeout longer than the silence after the question: only the words can end it.
+    run = voice_tree(voice_config(tmp_path, voice__vad__silence_timeout=2.5))
+    feed_in_real_time(
+        speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.5, steady=True)
+    )
+    [turn] = run.wait_turns(1, TIMEOUT)
+    assert "capital of france" in turn["text"].lower()
+    vad = run.figures("vad")
+    assert vad["ended_by_words"] == 1, vad
+    assert run.figures("stt")["ahead_used"] == 1  # the pause's transcript was the turn's
+
+
+def test_a_question_that_stops_mid_phrase_waits_for_the_rest(
+    voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path
+) -> None:
+    # The pause (1.0 s) is longer than the silence timeout: without the words' verdict the
+    # turn would end at "Set a timer for".
+    config = voice_config(
+        tmp_path, voice__vad__silence_timeout=0.6, voice__vad__incomplete_timeout=2.5
+    )
+    run = voice_tree(config)
+    feed_in_real_time(speech.clip(
+        0.3, "Jarvis.", 0.25, "Set a timer for", 1.0, "ten minutes.", 1.2, steady=True
+    ))  # fmt: skip
+    [turn] = run.wait_turns(1, TIMEOUT)
+    heard = turn["text"].lower()
+    assert "timer for" in heard and ("10 minutes" in heard or "ten minutes" in heard), heard
+    assert run.figures("vad")["waited_for_words"] >= 1
