@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.7, help="the pause's length (s)")
     parser.add_argument("--rules-only", action="store_true", help="no language model")
     args = parser.parse_args()
-    overrides = {"SOLO__VOICE__VAD__TURN_END_MODEL": "\"\""} if args.rules_only else {}
+    overrides = {"SOLO__VOICE__VAD__TURN_END_MODEL": '""'} if args.rules_only else {}
     config = load_config("prod", environ=overrides)
     vad, stt = config.voice.vad, config.voice.stt
     judge = turn_end_judge(config)
@@ -67,7 +67,7 @@ def main() -> None:
         words = transcribe(model, pcm, stt.language, stt.beam_size, stt.window)
         return words, time.perf_counter() - started
 
-    heard(WARM_UP := "What is the colour of grass?")  # loads and warms the model
+    heard("What is the colour of grass?")  # loads and warms the model
     pairs = msgspec.toml.decode(PAUSED.read_bytes(), type=PausedSet).pairs
     cuts, waits = [], 0
     for before, after in pairs:
@@ -97,6 +97,7 @@ def main() -> None:
         for text in texts:
             judge.verdict(text)
     judge_ms = (time.perf_counter() - started) * 1000 / rounds / len(texts)
+    endpoint = statistics.median(endpoints)
     print(json.dumps({
         "paused_questions": len(pairs),
         "pause_s": args.pause,
@@ -107,10 +108,10 @@ def main() -> None:
         "whole_questions": len(whole),
         "verdicts_on_whole_questions": verdicts,
         "taken_for_unfinished": taken_for_unfinished,
-        "endpoint_median_s": round(statistics.median(endpoints), 3),
+        "endpoint_median_s": round(endpoint, 3),
         "endpoint_mean_s": round(statistics.mean(endpoints), 3),
         "silence_timeout_s": vad.silence_timeout,
-        "endpoint_ratio_vs_silence_only": round(statistics.median(endpoints) / vad.silence_timeout, 3),
+        "endpoint_ratio_vs_silence_only": round(endpoint / vad.silence_timeout, 3),
         "model": vad.turn_end_model if not args.rules_only else "",
         "judge_mean_ms": round(judge_ms, 3),
         "load_average": os.getloadavg()[0],

@@ -205,7 +205,7 @@ class VadConfig(Section):
     partial_every: Annotated[float, msgspec.Meta(ge=0)]
     """Seconds of speech between two transcriptions of the words so far (0 = at pauses only)."""
     end_of_turn: Literal["words", "silence"]
-    """"words": the words at a pause also decide (voice/turn_end.py); "silence": only the timeout."""
+    """"words": the words at a pause decide too (voice/turn_end.py); "silence": timeout alone."""
     incomplete_timeout: Seconds
     """Seconds of silence waited when the words so far stop mid-phrase ("set a timer for")."""
     turn_end_rules: str

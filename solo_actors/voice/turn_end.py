@@ -27,9 +27,9 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import llama_cpp
 import msgspec
 import numpy as np
-import llama_cpp
 from llama_cpp import Llama
 
 Verdict = Literal["complete", "incomplete", "unsure"]
