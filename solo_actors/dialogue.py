@@ -226,6 +226,10 @@ class DialogueActor(supervisors.SupervisedActor):
         routed = self.agent_intents is not None and self.agent_intents.route(ahead.text)
         if routed or ahead.turn_id in self.open:
             return  # a workflow's turn, or one already answered: nothing to read ahead
+        if self.skills is not None and self.skills.match_all(ahead.text):
+            # A skill will answer it: the llm reading its prompt would only take the cores
+            # the skill's spoken answer needs.
+            return
         memories: list[MemoryItem] = []
         if not ahead.speaking:  # words still coming would recall the wrong memories
             memories = self.recall(ahead.turn_id, ahead.text, ahead.conversation_id)

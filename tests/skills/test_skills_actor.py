@@ -17,12 +17,14 @@ from solo_actors.events import HUB
 from solo_actors.messages import (
     ListSkillItems,
     LLMDone,
+    LLMPrefill,
     LLMToken,
     Message,
     ReadRows,
     Rows,
     SkillFired,
     SkillItems,
+    TurnAhead,
     TurnDone,
     WakeDetected,
 )
@@ -137,6 +139,38 @@ def test_refusals_store_nothing_and_other_turns_go_to_the_llm(config: Config) ->
         weather = converse("what is the weather tomorrow", "c", timeout=10)
         assert weather.error is not None and "language model" in weather.error
     finally:
+        root.stop()
+
+
+class PrefillRecorder(supervisors.SupervisedActor):
+    """Stands in for the llm: keeps the prompts it is asked to read ahead."""
+
+    def __init__(self, read: list[str], arrived: threading.Event) -> None:
+        super().__init__()
+        self.read, self.arrived = read, arrived
+
+    def on_receive(self, message: object) -> None:
+        if isinstance(message, LLMPrefill):
+            self.read.append(message.prompt)
+            self.arrived.set()
+
+
+def test_the_llm_does_not_read_ahead_a_turn_a_skill_will_answer(config: Config) -> None:
+    read: list[str] = []
+    arrived = threading.Event()
+    root = start(config)
+    stand_in = supervisors.ChildSpec(id="llm", name="llm", start=PrefillRecorder.start,
+                                     args=(read, arrived))  # fmt: skip
+    llm = supervisors.start_supervisor(supervisors.SupFlags(), [stand_in], name="llm-stand-in")
+    try:
+        for text in ("Set a timer for three minutes.", "What is the capital of France?"):
+            supervisors.tell(DIALOGUE_NAME, TurnAhead(turn_id=text, conversation_id="c",
+                                                      text=text, speaking=False))  # fmt: skip
+        assert arrived.wait(10), "the llm was never asked to read ahead"
+        # The dialogue actor handles its mail in order: the timer's came first.
+        assert len(read) == 1 and "capital of France" in read[0], read
+    finally:
+        llm.stop()
         root.stop()
 
 
