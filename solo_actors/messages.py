@@ -85,6 +85,13 @@ class SpeechSoFar(Message, frozen=True):
     speaking: bool = False
 
 
+class FollowUp(Message, frozen=True):
+    """speaker to vad: the spoken reply to ``after_turn`` has finished playing; listen
+    ``voice.vad.follow_up`` seconds for a follow-up question without the wake word."""
+
+    after_turn: str
+
+
 TurnEndVerdict = Literal["complete", "incomplete"]
 
 

@@ -211,6 +211,10 @@ class VadConfig(Section):
     turn_end_rules: str
     """The endings that leave a question unfinished (TOML), relative to the repo."""
     turn_end_model: str
+    follow_up: Annotated[float, msgspec.Meta(ge=0)]
+    """Seconds listened for a follow-up question after a spoken reply, no wake word (0 = off)."""
+    follow_up_after: Annotated[float, msgspec.Meta(ge=0)]
+    """Seconds after the reply's last sample before that listening starts (the room's echo)."""
     """The llm (catalog id or GGUF path) that judges whether words end a turn; "" = rules alone."""
 
 

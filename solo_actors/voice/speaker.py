@@ -11,6 +11,12 @@ within a millisecond or two of the wake actor's detection: playback of the curre
 stops at once (barge-in) and the chime starts. Audio that arrives later for a turn opened
 before that wake word (a sentence tts was still synthesising) is dropped, not played.
 
+A voice turn's reply that played to its end, without error or barge-in, is followed by
+continued conversation: ``voice.vad.follow_up_after`` seconds later, if nothing else is
+playing, vad is told `FollowUp` and listens for a question without the wake word. Waiting
+for playback (and its echo) to end first is what keeps Solo's own voice from being taken
+for the user's.
+
 When a turn's `TurnDone` arrives and its audio has played, the actor stamps ``first_audio``
 and ``done``, logs the turn, prints one JSON line per turn (`RunOptions.json_lines`) or,
 for a turn that failed or answered nothing, a line on stderr (the console actor says it on
@@ -41,6 +47,7 @@ from solo_actors.config import Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioOut,
+    FollowUp,
     InputEnded,
     Interrupt,
     Message,
@@ -49,7 +56,7 @@ from solo_actors.messages import (
     WakeDetected,
     now,
 )
-from solo_actors.voice import SPEAKER
+from solo_actors.voice import SPEAKER, VAD
 from solo_actors.voice.audio import chime, write_wav
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.console import problem_line, turn_problem
@@ -70,6 +77,13 @@ PIPER_RATE = 22_050
 
 class TurnPlayed(Message, frozen=True):
     """Internal timer: the turn's queued audio should have played by now."""
+
+    turn_id: str
+
+
+class EchoFaded(Message, frozen=True):
+    """Internal timer: ``voice.vad.follow_up_after`` has passed since a spoken reply's last
+    sample; unless something else is playing, vad may listen for a follow-up."""
 
     turn_id: str
 
@@ -152,6 +166,11 @@ class Playback:
             self.segments = deque(s for s in self.segments if s.turn_id not in stopped)
         return stopped
 
+    def idle(self) -> bool:
+        """Nothing is queued to play."""
+        with self.lock:
+            return not self.segments
+
     def queued_seconds(self, turn_id: str, rate: int) -> float:
         with self.lock:
             waiting = sum(len(s.samples) - s.offset for s in self.segments if s.turn_id == turn_id)
@@ -206,6 +225,8 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
         self.turns = 0
         self.chime = chime(self.rate)
         self.pending_ack: WakeDetected | None = None
+        self.follow_up = config.voice.vad.follow_up > 0
+        self.follow_up_after = config.voice.vad.follow_up_after
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -274,6 +295,9 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
                 self.send_after(wait + (TICK if wait else 0.0), TurnPlayed(message.turn_id))
             case TurnPlayed():
                 self.finish(message.turn_id)
+            case EchoFaded():
+                if not self.finished and self.playback.idle():
+                    send(VAD, FollowUp(after_turn=message.turn_id))
             case InputEnded():
                 self.hold_input_end(message)
             case _:
@@ -332,8 +356,11 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
         times = replace(done.times, first_audio=track.first_played, done=now())
         done = replace(done, times=times)
         file = self.write_reply(done, track)
-        self.report(done, file, interrupted=turn_id in self.interrupted)
+        interrupted = turn_id in self.interrupted
+        self.report(done, file, interrupted=interrupted)
         self.interrupted.discard(turn_id)
+        if self.follow_up and done.source == "voice" and done.error is None and not interrupted:
+            self.send_after(self.follow_up_after, EchoFaded(turn_id))
         self.maybe_end_input()
 
     def report_ack(self) -> None:

@@ -20,6 +20,12 @@ once, at the pause, with no silence left to wait; words that stop mid-phrase mak
 wait ``incomplete_timeout`` of silence instead of ``silence_timeout``, until speech resumes.
 A verdict about speech the user has since added to is stale and ignored.
 
+Continued conversation: when a spoken reply has finished playing, the speaker sends
+`FollowUp` (``follow_up_after`` seconds after its last sample, so Solo's own voice is never
+heard as the user's) and vad listens ``follow_up`` seconds for a question as if the wake
+word had been said. No speech in that time, and it stops listening; the wake word during
+it starts an ordinary turn.
+
 Between turns the actor does nothing with the frames (no inference), so idle listening
 costs the wake word alone.
 """
@@ -38,12 +44,14 @@ from solo_actors.config import Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioFrame,
+    FollowUp,
     InputEnded,
     SpeechSoFar,
     StageTimes,
     TurnEnd,
     Utterance,
     WakeDetected,
+    new_id,
     now,
 )
 from solo_actors.voice import STT, VAD
@@ -102,6 +110,11 @@ class Listening:
     last_speech: int = 0
     last_partial: int = 0
     """The frame at which the words so far were last sent while the user spoke."""
+    follow_up: bool = False
+    """Listening after a reply, without the wake word (continued conversation)."""
+    give_up_frames: int = 0
+    """Frames with no speech after which listening stops: the listen timeout after the wake
+    word, the follow-up window after a reply."""
     silence_frames: int = 0
     """Frames of silence after speech that end this turn: the silence timeout, or the longer
     one after words that stop mid-phrase (a `TurnEnd` "incomplete")."""
@@ -123,10 +136,20 @@ class VadActor(supervisors.SupervisedActor):
         self.max_frames = math.ceil(self.settings.max_utterance / FRAME_SECONDS)
         self.tail_frames = math.ceil(TAIL_SECONDS / FRAME_SECONDS)
         self.give_up_frames = math.ceil(self.settings.listen_timeout / FRAME_SECONDS)
+        self.follow_up_frames = math.ceil(self.settings.follow_up / FRAME_SECONDS)
         self.partial_frames = math.ceil(self.settings.partial_every / FRAME_SECONDS)
         self.listening: Listening | None = None
         self.counts = dict.fromkeys(
-            ("utterances", "cut", "no_speech", "ended_by_words", "waited_for_words"), 0
+            (
+                "utterances",
+                "cut",
+                "no_speech",
+                "ended_by_words",
+                "waited_for_words",
+                "follow_ups",
+                "follow_ups_heard",
+            ),
+            0,
         )
 
     def on_failure(self, *exc_info: Any) -> None:
@@ -141,7 +164,10 @@ class VadActor(supervisors.SupervisedActor):
             case WakeDetected():
                 # A new wake word replaces whatever was being listened to (barge-in).
                 self.silero.reset()
-                self.listening = Listening(message, silence_frames=self.silence_frames)
+                self.listening = Listening(message, give_up_frames=self.give_up_frames,
+                                           silence_frames=self.silence_frames)  # fmt: skip
+            case FollowUp():
+                self.listen_for_follow_up(message)
             case TurnEnd():
                 self.words_decide(message)
             case InputEnded():
@@ -167,9 +193,9 @@ class VadActor(supervisors.SupervisedActor):
                 send(STT, SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn, index + 1),
                                       sample_rate=SAMPLE_RATE, speaking=True))  # fmt: skip
         if turn.speech_start is None:
-            if index + 1 >= self.give_up_frames:
+            if index + 1 >= turn.give_up_frames:
                 self.counts["no_speech"] += 1
-                self.log.info("no speech after the wake word", turn_id=turn.wake.turn_id)
+                self.log.info("no speech after the wake word or reply", turn_id=turn.wake.turn_id)
                 self.listening = None
                 self.publish_figures(**self.counts)
             return
@@ -184,6 +210,20 @@ class VadActor(supervisors.SupervisedActor):
                 STT,
                 SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn), sample_rate=SAMPLE_RATE),
             )
+
+    def listen_for_follow_up(self, follow_up: FollowUp) -> None:
+        if self.listening is not None or not self.follow_up_frames:
+            return  # the wake word came first, or continued conversation is off
+        self.counts["follow_ups"] += 1
+        self.silero.reset()
+        # The turn starts now, as if the wake word had just been said (no chime: the user
+        # is answering, not calling).
+        wake = WakeDetected(turn_id=new_id(), keyword="follow-up", score=0.0)
+        self.log.info("listening for a follow-up", turn_id=wake.turn_id,
+                      after_turn=follow_up.after_turn)  # fmt: skip
+        self.listening = Listening(wake, give_up_frames=self.follow_up_frames,
+                                   silence_frames=self.silence_frames, follow_up=True)  # fmt: skip
+        self.publish_figures(**self.counts)
 
     def words_decide(self, verdict: TurnEnd) -> None:
         """Act on stt's `TurnEnd` if it is about the speech heard so far, all of it."""
@@ -208,6 +248,8 @@ class VadActor(supervisors.SupervisedActor):
 
     def finish(self, turn: Listening, *, cut: bool) -> None:
         self.listening = None
+        if turn.follow_up:
+            self.counts["follow_ups_heard"] += 1
         pcm = self.cut(turn)
         self.counts["utterances"] += 1
         if cut:
