@@ -393,6 +393,8 @@ class RemoteLLMActor(LLMActor):
         self._counts["remote_errors"] += 1
         self.log.error("remote llm failed", error=error, base_url=self.remote.base_url)
         self.publish_figures(remote_error=error)
+        if self.remote.fallback == "local":
+            self._serve(LOCAL)  # the next turns, until retry_after
 
     def _serve(self, engine: str) -> None:
         if engine != self._serving:

@@ -13,17 +13,11 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
 
@@ -32,83 +26,12 @@ from solo_actors.config import ConfigError, load_config
 from solo_actors.llm import child_spec
 from solo_actors.llm.remote import RemoteLLMActor
 from solo_actors.messages import Interrupt, LLMDone, LLMError, LLMRequest, LLMToken, new_id
-from solo_actors.models import ResolvedModel
-from tests.llm.conftest import TIMEOUT, RunningLLM, llm_config
+from tests.llm.conftest import TIMEOUT, RunningLLM, StartServer, free_port, llm_config
 
 FRANCE = "What is the capital of France?"
 STORY = "Write a long story about a dragon who learns to cook."
 KEY_VARIABLE = "SOLO_TEST_REMOTE_LLM_KEY"
 SERVER_START = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class LlamaServer:
-    """A running ``llama_cpp.server`` and its log."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def completions_seen(self) -> int:
-        """Chat completion requests in the server's access log."""
-        return self.log.read_text(errors="replace").count("POST /v1/chat/completions")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-
-StartServer = Callable[..., LlamaServer]
-
-
-@pytest.fixture
-def start_server(tmp_path: Path, tiny_model: ResolvedModel) -> Iterator[StartServer]:
-    """Start llama-cpp-python's OpenAI-compatible server on loopback with the tiny model."""
-    started: list[LlamaServer] = []
-
-    def start(*extra: str) -> LlamaServer:
-        port = free_port()
-        log = tmp_path / f"llama-server-{port}.log"
-        command = [
-            sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model.path),
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-            "--n_threads", "1", *extra,
-        ]  # fmt: skip
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        server = LlamaServer(process, port, log)
-        started.append(server)
-        deadline = time.monotonic() + SERVER_START
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (
-                "llama_cpp.server exited at start; is the dev extra installed (make setup)? "
-                f"its log:\n{log.read_text(errors='replace')[-3000:]}"
-            )
-            try:
-                httpx.get(f"{server.base_url}/models", timeout=2.0)
-                return server
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise AssertionError(f"llama_cpp.server not up within {SERVER_START:g} s")
-
-    yield start
-    for server in started:
-        if server.process.poll() is None:
-            server.process.terminate()
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
 
 
 StartRemote = Callable[..., RunningLLM]
