@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -225,3 +226,37 @@ def test_the_config_refuses_an_unset_key_variable_a_pasted_key_and_a_bad_url() -
     config = load_config("test", environ={**environ, KEY_VARIABLE: "a-key"})
     assert config.llm.engine == "openai" and config.llm.served_model == "openai:default"
     assert os.environ.get(KEY_VARIABLE) is None  # the key stays in the environment only
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A port that accepts connections (the kernel's backlog does) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+def test_a_silent_server_fails_the_turn_after_read_timeout(
+    start_remote: StartRemote, silent_server: str
+) -> None:
+    llm = start_remote(silent_server, fallback="none", read_timeout=1.0)
+    started = time.monotonic()
+    reply = llm.ask(FRANCE)
+    assert isinstance(reply, LLMError), reply
+    assert time.monotonic() - started < 10.0
+    assert "sent nothing for 1 s" in reply.message and "read_timeout" in reply.message
+
+
+def test_an_interrupt_stops_a_turn_waiting_on_a_silent_server(
+    start_remote: StartRemote, silent_server: str, collector: tuple[str, queue.Queue[Any]]
+) -> None:
+    name, inbox = collector
+    llm = start_remote(silent_server, fallback="none", read_timeout=60.0)
+    supervisors.tell(llm.name, LLMRequest(prompt=FRANCE, reply_to=name, turn_id="t2"))
+    time.sleep(0.5)  # the request is out, the server says nothing
+    supervisors.tell(llm.name, Interrupt(turn_id="t2"))
+    interrupted = time.monotonic()
+    final = final_event(inbox)
+    assert time.monotonic() - interrupted < 2.0
+    assert isinstance(final, LLMDone) and final.finish_reason == "cancelled"
