@@ -44,8 +44,7 @@ def assistant(tmp_path: Path, server: LlamaServer) -> Iterator[RunningApi]:
             "llm.remote.model": "tiny",
             "llm.remote.fallback": "local",
             "llm.max_tokens": 400,  # a reply long enough to be cut by the kill
-            "isolation.llm.mode": "process",  # as shipped: the remote engine in its own process
-            "isolation.llm.standby": False,
+            "isolation.llm.mode": "process",  # as shipped (a hot standby too): its own process
         },
     )
     yield running
