@@ -43,8 +43,8 @@ def start_remote(tmp_path: Path) -> Iterator[StartRemote]:
     """Start the llm child as the config says (engine "openai") under a supervisor."""
     started: list[RunningLLM] = []
 
-    def start(base_url: str, **remote: Any) -> RunningLLM:
-        config = llm_config(tmp_path / "var", engine="openai", cache=False)
+    def start(base_url: str, n_ctx: int = 1024, **remote: Any) -> RunningLLM:
+        config = llm_config(tmp_path / "var", engine="openai", cache=False, n_ctx=n_ctx)
         remote = {"base_url": base_url, "model": "tiny", "retry_after": 60.0, **remote}
         settings = msgspec.structs.replace(config.llm.remote, **remote)
         config = msgspec.structs.replace(
@@ -260,3 +260,21 @@ def test_an_interrupt_stops_a_turn_waiting_on_a_silent_server(
     final = final_event(inbox)
     assert time.monotonic() - interrupted < 2.0
     assert isinstance(final, LLMDone) and final.finish_reason == "cancelled"
+
+
+def test_a_long_conversation_is_trimmed_to_fit_n_ctx(
+    start_server: StartServer, start_remote: StartRemote
+) -> None:
+    server = start_server()
+    # Estimated at 4 characters a token, the system prompt is ~230 tokens and a note ~97:
+    # two notes and a reply fit in n_ctx 512 minus 16, three don't, and a trim goes down to
+    # history_fill (0.75) of that room: only the newest note is left.
+    llm = start_remote(server.base_url, fallback="none", n_ctx=512)
+    filler = "The quick brown fox jumps over the lazy dog. " * 8
+    for turn in range(3):
+        done = llm.done(f"Note {turn}: {filler} Say OK.", conversation_id="long", max_tokens=16)
+        assert done.finish_reason in ("stop", "length")
+    history = llm.ref().proxy().history("long").get(timeout=TIMEOUT)
+    kept = [message.content for message in history if message.role == "user"]
+    assert len(kept) == 1 and kept[0].startswith("Note 2:")
+    assert server.completions_seen() == 3
