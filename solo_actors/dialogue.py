@@ -120,7 +120,7 @@ class DialogueActor(supervisors.SupervisedActor):
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.settings = config.dialogue
-        self.model = config.llm.model
+        self.model = config.llm.served_model
         self.memory_enabled = config.memory.enabled
         self.log = get_logger(f"solo/{DIALOGUE_NAME}")
         self.open: dict[str, OpenTurn] = {}

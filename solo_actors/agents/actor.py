@@ -328,7 +328,7 @@ class AgentsActor(supervisors.SupervisedActor):
                 self.settings,
                 self.tools,
                 run.context,
-                (self.config.llm.model, self.config.llm.n_ctx),
+                (self.config.llm.served_model, self.config.llm.n_ctx),
                 lambda output: self._step_done(run, output.raw),
             )
             ending = RunEnded(run_id=control.run_id)

@@ -59,6 +59,10 @@ STATS_SHOWN = (
     "cancelled",
     "errors",
     "conversations",
+    # The remote engine's (llm.engine = "openai"; absent otherwise): docs/openai.md.
+    "serving",
+    "remote_error",
+    "fallbacks",
 )
 
 

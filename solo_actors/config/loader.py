@@ -233,8 +233,23 @@ def load_config(
     config_dir: Path = CONFIG_DIR,
 ) -> Config:
     """Load and validate the config; raises `ConfigError` with a one-line message."""
+    environ = os.environ if environ is None else environ
     layered = load_layers(profile, user_file, environ, config_dir)
     try:
-        return msgspec.convert(layered.tree, Config)
+        config = msgspec.convert(layered.tree, Config)
     except msgspec.ValidationError as error:
         raise explain_validation(error, layered) from None
+    check_environment(config, layered, environ)
+    return config
+
+
+def check_environment(config: Config, layered: Layered, environ: Mapping[str, str]) -> None:
+    """What the config names in the environment is there: the remote llm's API key."""
+    name = config.llm.remote.api_key_env
+    if config.llm.engine == "openai" and name and not environ.get(name):
+        raise ConfigError(
+            f"{layered.source_of('llm.remote.api_key_env')}: llm.remote.api_key_env names "
+            f"the environment variable {name}, which is not set (or empty); export "
+            f'{name}=<the server\'s key> before starting Solo, or set api_key_env = "" for '
+            "a server that needs no key"
+        )

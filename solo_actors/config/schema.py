@@ -10,6 +10,8 @@ value for every field here (a test checks this).
 from __future__ import annotations
 
 import ipaddress
+import re
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -147,7 +149,61 @@ class MemoryConfig(Section):
     """The LanceDB index is rebuilt once the table has grown this many times since."""
 
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""What an environment variable's name may be (POSIX), so a pasted key is told apart."""
+
+
+class RemoteLLMConfig(Section):
+    """``[llm.remote]``: the OpenAI-compatible server that ``engine = "openai"`` uses."""
+
+    base_url: str
+    """The server's API root, ``/v1`` included (``http://gpu-box:8000/v1``); requests go to
+    ``{base_url}/chat/completions``."""
+    model: str
+    """The model name the server expects in each request (``GET {base_url}/models``)."""
+    api_key_env: str
+    """The NAME of the environment variable that holds the API key ("" = send no key).
+    The key itself never goes into a config file."""
+    fallback: Literal["local", "none"]
+    """"local": a turn the server can't answer is answered by ``llm.model`` here."""
+    connect_timeout: Seconds
+    """Seconds to open a connection to the server before it counts as unreachable."""
+    read_timeout: Seconds
+    """Seconds the server may send nothing (before the first token or between two)."""
+    retry_after: Seconds
+    """After a remote failure, with fallback "local", turns go to the local model for this
+    long before the server is tried again."""
+
+    def check(self) -> None:
+        """The checks that matter only when the remote engine is on (see `LLMConfig`)."""
+        url = urllib.parse.urlsplit(self.base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(
+                f"llm.remote.base_url = {self.base_url!r} is not an http(s) URL; write the "
+                'server\'s API root, e.g. "http://gpu-box:8000/v1"'
+            )
+        if url.query or url.fragment:
+            raise ValueError(
+                f"llm.remote.base_url = {self.base_url!r} has a query or fragment; write only "
+                'the API root, e.g. "http://gpu-box:8000/v1"'
+            )
+        if not self.model.strip():
+            raise ValueError(
+                "llm.remote.model is empty: name the model the server serves "
+                f"(GET {self.base_url.rstrip('/')}/models lists them)"
+            )
+        if self.api_key_env and not ENV_NAME.fullmatch(self.api_key_env):
+            raise ValueError(
+                "llm.remote.api_key_env must be the NAME of an environment variable that "
+                'holds the key (e.g. "SOLO_LLM_API_KEY"), not the key itself; got a value '
+                "that is not a variable name"
+            )
+
+
 class LLMConfig(Section):
+    engine: Literal["llama.cpp", "openai"]
+    """"llama.cpp": the model runs here; "openai": an OpenAI-compatible server
+    (``[llm.remote]``) writes the replies, with ``model`` as its local fallback."""
     model: str
     """A catalog id from models/catalog.toml, or a path to a .gguf file."""
     n_ctx: Annotated[int, msgspec.Meta(ge=64)]
@@ -172,6 +228,16 @@ class LLMConfig(Section):
     cache: bool
     cache_ttl: Seconds
     cache_entries: Annotated[int, msgspec.Meta(ge=1)]
+    remote: RemoteLLMConfig
+
+    def __post_init__(self) -> None:
+        if self.engine == "openai":
+            self.remote.check()
+
+    @property
+    def served_model(self) -> str:
+        """The model name turns are recorded with: the remote one, or ``model``."""
+        return f"openai:{self.remote.model}" if self.engine == "openai" else self.model
 
 
 class MicConfig(Section):

@@ -24,7 +24,7 @@ import contextlib
 import dataclasses
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 import msgspec
@@ -66,8 +66,23 @@ Sink = Callable[[LLMEvent], None]
 """An in-process receiver of a request's events, called on the actor's thread."""
 
 
-class BadRequest(ValueError):
+class CannotServe(Exception):
+    """A request the actor answers with an `LLMError` (and keeps serving); the message
+    says why and what to do."""
+
+
+class BadRequest(CannotServe, ValueError):
     """A request the actor refuses; the message says what is wrong with it."""
+
+
+@dataclasses.dataclass(slots=True)
+class Streamed:
+    """What `LLMActor._stream` made of an engine's pieces."""
+
+    text: str
+    first_token: float | None
+    speed: float
+    """Tokens per second after the first piece (0 when unknown)."""
 
 
 class SnapshotStore:
@@ -119,11 +134,18 @@ def check_prompt(prompt: str, system: str | None) -> None:
 
 
 def child_spec(config: Config, name: str = "llm") -> ChildSpec:
-    """How a supervisor starts the llm actor, registered as `name`.
+    """How a supervisor starts the llm actor, registered as `name`: the local one, or the
+    remote engine's (``llm.engine = "openai"``), which answers the same messages.
 
     No heartbeat: generating a long reply keeps the actor away from its mailbox by design
     (cancels still get through, see `solo_actors.llm.cancel`).
     """
+    if config.llm.engine == "openai":
+        # Imported here: the openai client costs a second of import that a local-only
+        # Solo never needs.
+        from solo_actors.llm.remote import RemoteLLMActor
+
+        return worker_spec(config, name, RemoteLLMActor, name)
     return worker_spec(config, name, LLMActor, name)
 
 
@@ -162,6 +184,13 @@ class LLMActor(SupervisedActor):
     # -- lifecycle -----------------------------------------------------------------------
 
     def on_start(self) -> None:
+        self._load_local()
+        template = self.prompts.template.origin
+        self.publish_figures(model=self._model_name, template=template, **self._counts)
+        self.log.info("llm ready", model=self._model_name, template=template)
+
+    def _load_local(self) -> None:
+        """Load (or find loaded in this process) the llama.cpp model and what serves it."""
         settings = self.settings
         resolved = resolve_model(
             settings.model, self.config.models, role="llm", var_dir=self.config.solo.var_dir
@@ -186,12 +215,14 @@ class LLMActor(SupervisedActor):
             directory = REPO_ROOT / self.config.solo.var_dir / "cache" / "llm"
             self._cache = ResponseCache(directory, settings.cache_ttl, settings.cache_entries)
             self._cache.prune()
-        self.publish_figures(model=self._model_name, template=template.origin, **self._counts)
-        self.log.info("llm ready", model=self._model_name, template=template.origin)
+
+    @property
+    def local_loaded(self) -> bool:
+        return hasattr(self, "engine")
 
     def on_failure(self, *exc_info: Any) -> None:
         error = exc_info[1]
-        if isinstance(error, ModelBroken):
+        if isinstance(error, ModelBroken) and self.local_loaded:
             # The only crash that condemns the weights: load them again on restart.
             drop_model(self._model_settings)
 
@@ -212,7 +243,7 @@ class LLMActor(SupervisedActor):
         self._interrupts_at_start = self._board.interrupts
         try:
             reply: LLMDone | LLMError = self._answer(request, sink)
-        except (BadRequest, PromptTooLong) as error:
+        except (CannotServe, PromptTooLong) as error:
             reply = LLMError(
                 request_id=request.request_id, message=str(error), turn_id=request.turn_id
             )
@@ -296,6 +327,39 @@ class LLMActor(SupervisedActor):
     ) -> LLMDone:
         self._switch_kv(request.conversation_id, prompt.tokens)
         result = Generation(prompt_tokens=len(prompt.tokens))
+        stream = self.engine.stream(
+            prompt.tokens, sampling, lambda: self._should_stop(request), result, request.spoken
+        )
+        streamed = self._stream(request, sink, stream, result)
+        text = streamed.text
+        if request.conversation_id is not None:
+            self.prompts.close(conversation, prompt, text, result.tokens)
+            self._keep(request.conversation_id, conversation)
+        if key and self._cache and result.finish_reason != "cancelled":
+            self._cache.put(
+                key,
+                CachedReply(
+                    text=text,
+                    prompt_tokens=len(prompt.tokens),
+                    completion_tokens=len(result.tokens),
+                    finish_reason=result.finish_reason,
+                    created=time.time(),
+                ),
+            )
+        return self._done(
+            request, text, result, started, streamed.first_token, cached=False,
+            speed=streamed.speed,
+        )  # fmt: skip
+
+    def _stream(
+        self,
+        request: LLMRequest,
+        sink: Sink | None,
+        pieces: Generator[str, None, None],
+        result: Generation,
+    ) -> Streamed:
+        """Sanitise an engine's text pieces and send them on as `LLMToken`s; `result` says
+        how the engine finished (and how many tokens it wrote)."""
         sanitizer = StreamSanitizer()
         first_piece = last_piece = first_token = None
         index = 0
@@ -311,11 +375,8 @@ class LLMActor(SupervisedActor):
                 self._deliver(request, sink, token)
                 index += 1
 
-        stream = self.engine.stream(
-            prompt.tokens, sampling, lambda: self._should_stop(request), result, request.spoken
-        )
-        with contextlib.closing(stream):
-            for piece in stream:
+        with contextlib.closing(pieces):
+            for piece in pieces:
                 last_piece = now()
                 if first_piece is None:
                     first_piece = last_piece
@@ -329,24 +390,10 @@ class LLMActor(SupervisedActor):
         text = sanitizer.text
         if result.finish_reason == "length":
             text = cut_unfinished_sentence(text)
-        if request.conversation_id is not None:
-            self.prompts.close(conversation, prompt, text, result.tokens)
-            self._keep(request.conversation_id, conversation)
-        if key and self._cache and result.finish_reason != "cancelled":
-            self._cache.put(
-                key,
-                CachedReply(
-                    text=text,
-                    prompt_tokens=len(prompt.tokens),
-                    completion_tokens=len(result.tokens),
-                    finish_reason=result.finish_reason,
-                    created=time.time(),
-                ),
-            )
         speed = 0.0
         if first_piece is not None and last_piece is not None and last_piece > first_piece:
             speed = (len(result.tokens) - 1) / (last_piece - first_piece)
-        return self._done(request, text, result, started, first_token, cached=False, speed=speed)
+        return Streamed(text=text, first_token=first_token, speed=speed)
 
     def _replay(
         self,
@@ -423,9 +470,10 @@ class LLMActor(SupervisedActor):
                 temperature = request.temperature
             if request.max_tokens is not None:
                 max_tokens = request.max_tokens
-        if not 0 < max_tokens < self.engine.n_ctx:
+        n_ctx = self.engine.n_ctx if self.local_loaded else settings.n_ctx
+        if not 0 < max_tokens < n_ctx:
             raise BadRequest(
-                f"max_tokens must be between 1 and {self.engine.n_ctx - 1} "
+                f"max_tokens must be between 1 and {n_ctx - 1} "
                 f"(llm.n_ctx leaves the rest for the prompt), got {max_tokens}"
             )
         return Sampling(

@@ -22,7 +22,7 @@ import codecs
 import ctypes
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
 import llama_cpp
@@ -268,7 +268,7 @@ class Engine:
         cancelled: Callable[[], bool],
         result: Generation,
         spoken: bool = False,
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Generate a reply to `tokens`, yielding decoded text pieces as they come.
 
         Stops at an end-of-generation token, at a control token after some text (a new

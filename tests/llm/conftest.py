@@ -1,5 +1,8 @@
 """Fixtures for the llm tests: real models on CPU, each actor under a real supervisor.
 
+`start_server` runs llama-cpp-python's own OpenAI-compatible server (``python -m
+llama_cpp.server``), the real peer of the remote llm engine.
+
 Weights are loaded once per test session: the actor keeps each `Llama` in a per-process
 cache (``solo_actors.llm.engine.load_model``), so starting a fresh actor per test costs a
 template compile and a KV reset, not a model load. Models come from ``models/`` (``make
@@ -9,12 +12,17 @@ test`` pulls them); a missing one fails with ``run: solo models pull ID``.
 from __future__ import annotations
 
 import queue
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
@@ -28,6 +36,7 @@ from solo_actors.models import ResolvedModel
 TINY = "smollm2-135m-instruct-q4_1"
 DEFAULT = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 TIMEOUT = 120.0
+SERVER_START = 120.0
 
 
 @dataclass
@@ -164,3 +173,73 @@ def collector() -> Iterator[tuple[str, queue.Queue[Any]]]:
     yield name, inbox
     supervisors.default_registry.unregister(name, ref)
     ref.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LlamaServer:
+    """A running ``llama_cpp.server`` and its log."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def completions_seen(self) -> int:
+        """Chat completion requests in the server's access log."""
+        return self.log.read_text(errors="replace").count("POST /v1/chat/completions")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+StartServer = Callable[..., LlamaServer]
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, tiny_model: ResolvedModel) -> Iterator[StartServer]:
+    """Start llama-cpp-python's OpenAI-compatible server on loopback with the tiny model."""
+    started: list[LlamaServer] = []
+
+    def start(*extra: str) -> LlamaServer:
+        port = free_port()
+        log = tmp_path / f"llama-server-{port}.log"
+        command = [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model.path),
+            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+            "--n_threads", "1", *extra,
+        ]  # fmt: skip
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        server = LlamaServer(process, port, log)
+        started.append(server)
+        deadline = time.monotonic() + SERVER_START
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (
+                "llama_cpp.server exited at start; is the dev extra installed (make setup)? "
+                f"its log:\n{log.read_text(errors='replace')[-3000:]}"
+            )
+            try:
+                httpx.get(f"{server.base_url}/models", timeout=2.0)
+                return server
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError(f"llama_cpp.server not up within {SERVER_START:g} s")
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.process.terminate()
+            try:
+                server.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
