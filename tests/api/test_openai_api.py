@@ -141,8 +141,8 @@ def test_chat_streams_chunks_the_client_parses(client: openai.OpenAI) -> None:
 def test_the_same_request_streamed_or_not_gives_the_same_text(client: openai.OpenAI) -> None:
     request = {"model": MODEL, "temperature": 0, "max_tokens": 16,
                "messages": [{"role": "user", "content": "Name a colour."}]}  # fmt: skip
-    plain = client.chat.completions.create(**request)  # type: ignore[call-overload]
-    streamed = client.chat.completions.create(**request, stream=True)  # type: ignore[call-overload]
+    plain = client.chat.completions.create(**request)
+    streamed = client.chat.completions.create(**request, stream=True)
     text = "".join(chunk.choices[0].delta.content or "" for chunk in streamed if chunk.choices)
     assert text == plain.choices[0].message.content
 
@@ -159,10 +159,10 @@ def test_max_tokens_ends_with_length(client: openai.OpenAI) -> None:
 def test_a_stop_string_ends_the_reply_before_it(client: openai.OpenAI) -> None:
     request = {"model": MODEL, "temperature": 0, "max_tokens": 24,
                "messages": [{"role": "user", "content": "Count from 1 to 10."}]}  # fmt: skip
-    whole = client.chat.completions.create(**request).choices[0].message.content or ""  # type: ignore[call-overload]
+    whole = client.chat.completions.create(**request).choices[0].message.content or ""
     assert len(whole) > 4, whole
     stop = whole[len(whole) // 2 :][:2]
-    cut = client.chat.completions.create(**request, stop=[stop]).choices[0].message.content  # type: ignore[call-overload]
+    cut = client.chat.completions.create(**request, stop=[stop]).choices[0].message.content
     assert cut is not None and stop not in cut and whole.startswith(cut.rstrip())
 
 
@@ -173,19 +173,20 @@ def test_a_conversation_header_keeps_the_history(client: openai.OpenAI) -> None:
     later = [{"role": "user", "content": "What is my name?"}]
     headers = {"X-Solo-Conversation": "openai-test-history"}
     first = client.chat.completions.create(model=MODEL, temperature=0, max_tokens=12,
-                                           messages=first_message, extra_headers=headers)  # type: ignore[arg-type]  # fmt: skip
+                                           messages=first_message, extra_headers=headers)  # fmt: skip
     second = client.chat.completions.create(model=MODEL, temperature=0, max_tokens=12,
-                                            messages=later, extra_headers=headers)  # type: ignore[arg-type]  # fmt: skip
+                                            messages=later, extra_headers=headers)  # fmt: skip
     alone = client.chat.completions.create(model=MODEL, temperature=0, max_tokens=12,
-                                           messages=later)  # type: ignore[arg-type]  # fmt: skip
+                                           messages=later)  # fmt: skip
     assert first.usage and second.usage and alone.usage
     assert second.usage.prompt_tokens > alone.usage.prompt_tokens + first.usage.completion_tokens
     # Stateless: the messages sent are the whole context, so the client's history counts.
     replayed = client.chat.completions.create(
         model=MODEL, temperature=0, max_tokens=12,
-        messages=[*first_message, {"role": "assistant", "content": first.choices[0].message.content or ""},
+        messages=[*first_message,
+                  {"role": "assistant", "content": first.choices[0].message.content or ""},
                   *later],
-    )  # type: ignore[arg-type]  # fmt: skip
+    )  # fmt: skip
     assert replayed.usage is not None
     assert replayed.usage.prompt_tokens == second.usage.prompt_tokens
 

@@ -32,7 +32,7 @@ from solo_actors.api.handlers import (
     state_of,
 )
 from solo_actors.api.state import ApiError, ApiState, TurnMessage
-from solo_actors.api.v1.errors import invalid
+from solo_actors.api.v1.errors import error_body, invalid
 from solo_actors.api.v1.models import check_model
 from solo_actors.messages import (
     ChatMessage,
@@ -233,6 +233,9 @@ def failure(message: TurnMessage) -> ApiError | None:
     if isinstance(message, LLMError):
         code = "context_length_exceeded" if "prompt too long" in message.message else None
         return invalid(message.message, code=code)
+    if isinstance(message, LLMDone) and message.finish_reason == "cancelled":
+        return ApiError(503, "the reply was cancelled before it ended (the llm was interrupted, "
+                        "or is restarting); try again")  # fmt: skip
     if isinstance(message, supervisors.Down):
         return ApiError(503, f"the llm stopped while answering ({message.reason.kind}: "
                         f"{message.reason.detail}); it is being restarted, try again")  # fmt: skip
@@ -245,7 +248,7 @@ def usage(done: LLMDone) -> dict[str, int]:
 
 
 def finish_reason(done: LLMDone) -> str:
-    return "length" if done.finish_reason == "length" else "stop"
+    return "length" if done.finish_reason == "length" else "stop"  # "cancelled" is a failure
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -316,9 +319,7 @@ async def stream(request: web.Request, reply: Reply, model: str, include_usage: 
         while True:
             if (error := failure(message)) is not None:
                 reply.finished = True
-                body = {"error": {"message": error.message, "type": "server_error",
-                                  "param": None, "code": None}}  # fmt: skip
-                await response.write(b"data: " + _encoder.encode(body) + b"\n\n")
+                await response.write(b"data: " + _encoder.encode(error_body(error)) + b"\n\n")
                 break
             if isinstance(message, LLMDone):
                 reply.finished = True
