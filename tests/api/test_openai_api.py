@@ -13,6 +13,7 @@ import io
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -171,22 +172,20 @@ def test_a_conversation_header_keeps_the_history(client: openai.OpenAI) -> None:
     message, and its prompt holds the first exchange too."""
     first_message = [{"role": "user", "content": "My name is Ada."}]
     later = [{"role": "user", "content": "What is my name?"}]
+
+    def ask(messages: list[dict[str, str]], **extra: Any) -> Any:
+        return client.chat.completions.create(model=MODEL, temperature=0, max_tokens=12,
+                                              messages=messages, **extra)  # fmt: skip
+
     headers = {"X-Solo-Conversation": "openai-test-history"}
-    first = client.chat.completions.create(model=MODEL, temperature=0, max_tokens=12,
-                                           messages=first_message, extra_headers=headers)  # fmt: skip
-    second = client.chat.completions.create(model=MODEL, temperature=0, max_tokens=12,
-                                            messages=later, extra_headers=headers)  # fmt: skip
-    alone = client.chat.completions.create(model=MODEL, temperature=0, max_tokens=12,
-                                           messages=later)  # fmt: skip
+    first = ask(first_message, extra_headers=headers)
+    second = ask(later, extra_headers=headers)
+    alone = ask(later)
     assert first.usage and second.usage and alone.usage
     assert second.usage.prompt_tokens > alone.usage.prompt_tokens + first.usage.completion_tokens
     # Stateless: the messages sent are the whole context, so the client's history counts.
-    replayed = client.chat.completions.create(
-        model=MODEL, temperature=0, max_tokens=12,
-        messages=[*first_message,
-                  {"role": "assistant", "content": first.choices[0].message.content or ""},
-                  *later],
-    )  # fmt: skip
+    reply = {"role": "assistant", "content": first.choices[0].message.content or ""}
+    replayed = ask([*first_message, reply, *later])
     assert replayed.usage is not None
     assert replayed.usage.prompt_tokens == second.usage.prompt_tokens
 
