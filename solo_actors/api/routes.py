@@ -37,7 +37,7 @@ API_VERSION = "1"
 @dataclass(frozen=True)
 class Param:
     name: str
-    where: Literal["query", "path"]
+    where: Literal["query", "path", "header"]
     description: str
     schema: dict[str, Any]
     required: bool = False
@@ -167,6 +167,11 @@ def v1_routes() -> tuple[Route, ...]:
         Route("POST", "/v1/chat/completions", chat.chat_completions, "control",
               "OpenAI-compatible chat, answered by the llm; `stream` for server-sent chunks; "
               f"a Solo conversation by the {chat.CONVERSATION_HEADER} header or `user`",
+              params=(Param(chat.CONVERSATION_HEADER, "header",
+                            "a Solo conversation to continue: the llm keeps its history (else "
+                            "the request is stateless); wins over `user`",
+                            {"type": "string", "minLength": 1, "maxLength": 256,
+                             "pattern": "^[ -~]*[!-~][ -~]*$"}),),
               body=chat.ChatBody, content=("application/json", "text/event-stream"),
               errors=(400, 404, 413, 503, 504)),
         Route("POST", "/v1/audio/transcriptions", audio.transcriptions, "control",

@@ -29,6 +29,7 @@ import av
 import msgspec
 import numpy as np
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 import supervisors
 from solo_actors.api.handlers import decode_body, in_thread, json_response, state_of
@@ -122,6 +123,11 @@ async def read_form(request: web.Request, state: ApiState) -> Form:
                         raise invalid(f"form field {part.name!r} is longer than {FIELD_LIMIT} "
                                       "bytes", param=part.name)  # fmt: skip
                 form.fields[part.name] = value.decode("utf-8", "replace")
+    except (HttpProcessingError, ValueError) as error:
+        # Malformed part headers or boundaries: the client's form, not a server fault.
+        if form.file is not None:
+            form.file.close()
+        raise invalid(f"the multipart form is malformed: {error}") from None
     except BaseException:
         if form.file is not None:
             form.file.close()

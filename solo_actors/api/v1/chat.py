@@ -25,6 +25,7 @@ from aiohttp import web
 
 import supervisors
 from solo_actors.api.handlers import (
+    CONTROL_CHARACTERS,
     PLAIN_PATTERN,
     busy,
     decode_body,
@@ -152,8 +153,9 @@ def text_of(message: ChatMessageIn, index: int) -> str:
 def conversation_of(request: web.Request, body: ChatBody) -> str | None:
     header = request.headers.get(CONVERSATION_HEADER)
     if header is not None:
-        if not header.strip() or len(header) > 256:
-            raise invalid(f"the {CONVERSATION_HEADER} header must be 1 to 256 characters",
+        if not header.strip() or len(header) > 256 or CONTROL_CHARACTERS.search(header):
+            raise invalid(f"the {CONVERSATION_HEADER} header must be 1 to 256 characters, "
+                          "not only spaces, without control characters",
                           param=CONVERSATION_HEADER)  # fmt: skip
         return header
     return body.user
