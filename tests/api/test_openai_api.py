@@ -148,6 +148,26 @@ def test_the_same_request_streamed_or_not_gives_the_same_text(client: openai.Ope
     assert text == plain.choices[0].message.content
 
 
+def test_every_role_is_read(client: openai.OpenAI) -> None:
+    """system, developer, user, assistant and tool messages all reach the prompt."""
+    system = [{"role": "system", "content": "Be brief."},
+              {"role": "developer", "content": "Answer in English."}]  # fmt: skip
+    question = {"role": "user", "content": [{"type": "text", "text": "So, what time?"}]}
+    answer = client.chat.completions.create(
+        model=MODEL, temperature=0, max_tokens=12, top_p=0.9,
+        messages=[*system,
+                  {"role": "user", "content": "What time is it?"},
+                  {"role": "assistant", "content": "Let me check."},
+                  {"role": "tool", "tool_call_id": "call_1", "content": "It is 10:42."},
+                  question],
+    )  # fmt: skip
+    shorter = client.chat.completions.create(model=MODEL, temperature=0, max_tokens=12,
+                                             messages=[*system, question])  # fmt: skip
+    assert answer.choices[0].message.content
+    assert answer.usage and shorter.usage
+    assert answer.usage.prompt_tokens > shorter.usage.prompt_tokens + 20
+
+
 def test_max_tokens_ends_with_length(client: openai.OpenAI) -> None:
     answer = client.chat.completions.create(
         model=MODEL, temperature=0, max_completion_tokens=2,
