@@ -188,14 +188,13 @@ def llm_request(state: ApiState, body: ChatBody, conversation: str | None) -> LL
 
 
 class Reply:
-    """One request's replies from the llm, in order, each within the request's deadline."""
+    """One request's replies from the llm, in order, each within `api.ask_timeout`."""
 
     def __init__(self, state: ApiState, request: LLMRequest) -> None:
         assert request.turn_id is not None
         self.state = state
         self.request = request
         self.queue = state.router.expect(request.turn_id)
-        self.deadline = time.monotonic() + state.config.api.ask_timeout
         self.finished = False
         self.watch: supervisors.MonitorRef | None = None
 
@@ -212,12 +211,13 @@ class Reply:
             raise ApiError(503, "the llm is not running (it may be restarting); see GET /status")
 
     async def next(self) -> TurnMessage:
+        """The next reply message. The llm is monitored, so the timeout is only a backstop
+        for one that hangs: it bounds the wait for each message, not the whole reply, which
+        may rightly take long on a busy machine."""
+        seconds = self.state.config.api.ask_timeout
         try:
-            return await asyncio.wait_for(
-                self.queue.get(), max(0.0, self.deadline - time.monotonic())
-            )
+            return await asyncio.wait_for(self.queue.get(), seconds)
         except TimeoutError:
-            seconds = self.state.config.api.ask_timeout
             raise ApiError(504, f"no reply within {seconds:g} s (api.ask_timeout); the model "
                            "may be busy (GET /status)") from None  # fmt: skip
 
