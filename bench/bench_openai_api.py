@@ -58,6 +58,8 @@ def start_solo(args: argparse.Namespace, var_dir: Path) -> subprocess.Popen[byte
     })  # fmt: skip
     if args.model:
         environ["SOLO__LLM__MODEL"] = args.model
+    if args.threads is not None:
+        environ["SOLO__LLM__N_THREADS"] = str(args.threads)
     return subprocess.Popen(
         [sys.executable, str(REPO / "run.py"), "--profile", args.profile],
         env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -141,12 +143,15 @@ def main() -> int:
     parser.add_argument("--model", default="", help="llm catalog id (default: the profile's)")
     parser.add_argument("--runs", type=int, default=5, help="runs per side")
     parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="llama.cpp threads on both sides (default: llm.n_threads); 1 on "
+                        "a shared machine, where spinning threads stall each other")  # fmt: skip
     args = parser.parse_args()
     config = load_config(args.profile, environ={})
     model_ref = args.model or config.llm.model
     resolved = resolve_model(model_ref, config.models, role="llm", var_dir=config.solo.var_dir)
     model_name = resolved.catalog_id or resolved.path.name
-    threads = thread_counts(config.llm.n_threads)
+    threads = thread_counts(config.llm.n_threads if args.threads is None else args.threads)
     llama = Llama(model_path=str(resolved.path), n_ctx=config.llm.n_ctx,
                   n_batch=config.llm.n_batch, n_ubatch=config.llm.n_batch,
                   n_threads=threads.generating, n_threads_batch=threads.prompt,
@@ -167,6 +172,8 @@ def main() -> int:
             for index in range(args.runs):
                 solo.append(solo_run(client, model_name, index, args.max_tokens))
                 raw.append(raw_run(llama, index, args.max_tokens))
+                print(f"run {index}: solo {solo[-1]}, llama-cpp-python {raw[-1]}",
+                      file=sys.stderr)  # fmt: skip
         finally:
             process.terminate()
             process.wait(timeout=60)
