@@ -17,11 +17,15 @@ from tests.api.apikit import RunningApi, start_assistant
 
 MODEL = "smollm2-135m-instruct-q4_1"
 HELLO = [{"role": "user", "content": "Hello."}]
+UPLOAD_LIMIT = 1_000_000
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    running = start_assistant(tmp_path_factory.mktemp("openai-bad") / "var")
+    # A 1 MB upload limit: a refused upload then fits the socket buffers, so the client has
+    # sent it all and reads the 413 (with 25 MB it could still be writing when refused).
+    running = start_assistant(tmp_path_factory.mktemp("openai-bad") / "var",
+                              {"api.openai.max_upload_bytes": UPLOAD_LIMIT})  # fmt: skip
     yield running
     running.stop()
 
@@ -136,13 +140,32 @@ def test_an_unsupported_transcription_format_is_refused(client: openai.OpenAI) -
 
 
 def test_an_upload_over_the_limit_is_413(api: RunningApi) -> None:
-    limit = api.config.api.openai.max_upload_bytes
+    assert api.config.api.openai.max_upload_bytes == UPLOAD_LIMIT
     response = api.post("/v1/audio/transcriptions", scope="control",
                         files={"model": (None, "whisper-1"),
-                               "file": ("big.wav", b"\0" * (limit + 100_000))})  # fmt: skip
+                               "file": ("big.wav", b"\0" * (UPLOAD_LIMIT + 100_000))})  # fmt: skip
     assert response.status_code == 413, response.text
     error = response.json()["error"]
     assert error["param"] == "file" and "api.openai.max_upload_bytes" in error["message"]
+
+
+def test_a_chunked_upload_is_cut_at_the_limit(api: RunningApi) -> None:
+    """No Content-Length to check first: the route counts the file's bytes as they come."""
+    boundary = "solo-test-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n"
+            f"whisper-1\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"big.wav\"\r\nContent-Type: audio/wav\r\n\r\n").encode()  # fmt: skip
+
+    def body() -> Iterator[bytes]:
+        yield head
+        for _ in range(12):
+            yield b"\0" * 100_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    form = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    response = api.post("/v1/audio/transcriptions", scope="control", data=body(), headers=form)
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "file_too_large"
 
 
 def test_the_json_body_limit_still_holds_for_chat(api: RunningApi) -> None:
