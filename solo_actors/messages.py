@@ -112,6 +112,27 @@ class Transcript(Message, frozen=True):
     times: StageTimes
 
 
+class TranscribeAudio(Message, frozen=True):
+    """Ask the stt actor: the words of a recording, 16 kHz mono int16 ``pcm`` (->
+    `AudioTranscribed`, or `VoiceRequestFailed` saying why). Nothing is sent on to the
+    dialogue: the asker (the API's /v1/audio/transcriptions) gets the text."""
+
+    pcm: bytes
+
+
+class AudioTranscribed(Message, frozen=True):
+    text: str
+    seconds: float
+    """The recording's length."""
+    language: str
+
+
+class VoiceRequestFailed(Message, frozen=True):
+    """An stt or tts request that could not be served; ``message`` says why and the fix."""
+
+    message: str
+
+
 # --- language model -----------------------------------------------------------------------
 
 
@@ -125,18 +146,27 @@ class LLMRequest(Message, frozen=True, kw_only=True):
 
     With a ``conversation_id`` the actor keeps the history and the prompt is the next user
     turn; without one the request stands alone. ``system`` overrides the configured system
-    prompt; ``temperature`` and ``max_tokens`` override the configured sampling for this
-    request only. ``times`` comes back in `LLMDone` with ``first_token`` filled in.
+    prompt; ``temperature``, ``max_tokens``, ``top_p`` and ``seed`` override the configured
+    sampling for this request only. ``times`` comes back in `LLMDone` with ``first_token``
+    filled in.
     """
 
     request_id: str = msgspec.field(default_factory=new_id)
     conversation_id: str | None = None
     prompt: str
     system: str | None = None
+    history: tuple[ChatMessage, ...] = ()
+    """Messages before ``prompt`` (user, assistant, tool), oldest first, as an OpenAI client
+    sends them: a request without a conversation takes them as its whole context; they
+    start a conversation the actor does not hold yet; one it holds keeps its own history."""
     reply_to: str | None = None
     turn_id: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    """Strings that end the reply where the model writes them (they are not part of it)."""
+    seed: int | None = None
     times: StageTimes | None = None
     spoken: bool = False
     """The reply is spoken as it streams: once its first sentence is written, generation
@@ -286,6 +316,23 @@ class AudioOut(Message, frozen=True):
     opened: float
     """When the user opened the turn (its first stage time): the speaker drops the audio of
     a turn opened before the latest barge-in's wake word."""
+
+
+class SynthesizeSpeech(Message, frozen=True, kw_only=True):
+    """Ask the tts actor: ``text`` as audio, returned rather than played (->
+    `SpeechSynthesized`, or `VoiceRequestFailed`). ``voice``: a catalog id or .onnx path
+    (None: ``voice.tts.voice``); ``speed`` > 1 speaks faster."""
+
+    text: str
+    voice: str | None = None
+    speed: float = 1.0
+
+
+class SpeechSynthesized(Message, frozen=True):
+    pcm: bytes
+    """Mono int16 samples."""
+    sample_rate: int
+    voice: str
 
 
 class Interrupt(Message, frozen=True):
@@ -548,6 +595,22 @@ class Forget(Message, frozen=True):
 class Forgotten(Message, frozen=True):
     count: int
     error: str | None = None
+
+
+class EmbedTexts(Message, frozen=True):
+    """Ask the memory actor: the embedder's vectors of ``texts`` (-> `TextsEmbedded`, or
+    `StoreFailure` when memory is disabled)."""
+
+    texts: list[str]
+
+
+class TextsEmbedded(Message, frozen=True):
+    vectors: bytes
+    """float32 little-endian, one row of ``dimensions`` per text, in the texts' order."""
+    dimensions: int
+    tokens: int
+    """Tokens the embedder read (after truncation to ``memory.max_tokens`` per text)."""
+    model: str
 
 
 class GetMemoryStatus(Message, frozen=True):

@@ -142,7 +142,7 @@ class ApiActor(supervisors.SupervisedActor):
         self.url = f"{'https' if context else 'http'}://{host}:{port}"
 
     def on_receive(self, message: Any) -> None:
-        if isinstance(message, LLMToken | LLMDone | LLMError | TurnDone):
+        if isinstance(message, LLMToken | LLMDone | LLMError | TurnDone | supervisors.Down):
             self.router.deliver(message)
         elif isinstance(message, ServerFailed):
             raise ServerFailedError(f"the http server stopped: {message.error}")

@@ -25,6 +25,8 @@ from solo_actors.api.handlers import (
     json_response,
 )
 from solo_actors.api.report_query import QUERY_KINDS
+from solo_actors.api.v1 import audio, chat, embeddings, models
+from solo_actors.api.v1 import errors as v1_errors
 from solo_actors.events import TOPICS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,7 +37,7 @@ API_VERSION = "1"
 @dataclass(frozen=True)
 class Param:
     name: str
-    where: Literal["query", "path"]
+    where: Literal["query", "path", "header"]
     description: str
     schema: dict[str, Any]
     required: bool = False
@@ -61,6 +63,14 @@ class Route:
     """Error statuses whose body is not the usual ``{"error": ...}``, with its schema."""
     operation_id: str = ""
     """OpenAPI operationId when the handler's name is shared with other routes."""
+    form: dict[str, Any] | None = None
+    """The schema of a multipart/form-data body (an upload), instead of a JSON ``body``.
+    Such a route reads its body as a stream and bounds it itself; the API's JSON body limit
+    does not apply to it."""
+
+    @property
+    def body_type(self) -> str:
+        return "multipart/form-data" if self.form is not None else "application/json"
 
 
 INT = {"type": "integer"}
@@ -146,6 +156,38 @@ def skill_item_routes() -> tuple[Route, ...]:
     return tuple(routes)
 
 
+def v1_routes() -> tuple[Route, ...]:
+    """The OpenAI-compatible routes (solo_actors/api/v1; docs/openai.md)."""
+    return (
+        Route("GET", "/v1/models", models.list_models, "read",
+              "OpenAI-compatible: the models on disk (catalog models, and the served ones)"),
+        Route("GET", "/v1/models/{id}", models.get_model, "read", "OpenAI-compatible: one model",
+              params=(Param("id", "path", "model id (from GET /v1/models)", STRING, True),),
+              errors=(404,)),
+        Route("POST", "/v1/chat/completions", chat.chat_completions, "control",
+              "OpenAI-compatible chat, answered by the llm; `stream` for server-sent chunks; "
+              f"a Solo conversation by the {chat.CONVERSATION_HEADER} header or `user`",
+              params=(Param(chat.CONVERSATION_HEADER, "header",
+                            "a Solo conversation to continue: the llm keeps its history (else "
+                            "the request is stateless); wins over `user`",
+                            {"type": "string", "minLength": 1, "maxLength": 256,
+                             "pattern": "^[ -~]*[!-~][ -~]*$"}),),
+              body=chat.ChatBody, content=("application/json", "text/event-stream"),
+              errors=(400, 404, 413, 503, 504)),
+        Route("POST", "/v1/audio/transcriptions", audio.transcriptions, "control",
+              "OpenAI-compatible speech to text (multipart `file`: WAV, FLAC, MP3), by stt",
+              form=audio.TRANSCRIPTION_FORM, content=("application/json", "text/plain"),
+              errors=(400, 404, 413, 503)),
+        Route("POST", "/v1/audio/speech", audio.speech, "control",
+              "OpenAI-compatible text to speech (wav, pcm, mp3, flac, opus, aac), by tts",
+              body=audio.SpeechBody, content=tuple(dict.fromkeys(audio.MEDIA_TYPES.values())),
+              errors=(400, 404, 413, 503)),
+        Route("POST", "/v1/embeddings", embeddings.embeddings, "control",
+              "OpenAI-compatible embeddings, by the memory's embedder",
+              body=embeddings.EmbeddingsBody, errors=(400, 404, 413, 503)),
+    )  # fmt: skip
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/", dashboard, None, "The dashboard page", content=("text/html",)),
     Route("GET", "/static/{name}", static_file, None, "The dashboard's script and style",
@@ -225,16 +267,19 @@ ROUTES: tuple[Route, ...] = (
           "Cancel a queued or running run (it ends within a token); 409 once it has ended",
           params=(Param("id", "path", "run id", STRING, True),), ok=202, errors=(404, 409, 503)),
     *skill_item_routes(),
+    *v1_routes(),
     Route("POST", "/config/reload", handlers.config_reload, "admin",
           "Re-read the profile; apply what can change live, list what needs a restart",
           errors=(400,)),
 )  # fmt: skip
 
 
+BINARY = {"type": "string", "format": "binary"}
 CONTENT_SCHEMAS: dict[str, dict[str, Any]] = {
     "application/json": {"type": "object"},
     # Each event's data is a JSON object; docs/api.md describes them by event name.
     "text/event-stream": {"type": "object"},
+    **{kind: BINARY for kind in audio.MEDIA_TYPES.values()},
 }
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -278,10 +323,11 @@ def operation(route: Route) -> dict[str, Any]:
     if route.ok == 101:
         responses[str(route.ok)] = {"description": "switching to the WebSocket protocol"}
     bodies = dict(route.error_bodies)
+    error_schema = v1_errors.SCHEMA if v1_errors.is_v1(route.path) else ERROR_SCHEMA
     for status in sorted(errors):
         responses[str(status)] = {
             "description": ERROR_MEANINGS[status],
-            "content": {"application/json": {"schema": bodies.get(status, ERROR_SCHEMA)}},
+            "content": {"application/json": {"schema": bodies.get(status, error_schema)}},
         }
     document: dict[str, Any] = {
         "summary": route.summary,
@@ -304,6 +350,10 @@ def operation(route: Route) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": components[route.body.__name__]}},
         }
+    if route.form is not None:
+        document["requestBody"] = {
+            "required": True, "content": {"multipart/form-data": {"schema": route.form}},
+        }  # fmt: skip
     return document
 
 

@@ -23,14 +23,20 @@ from solo_actors.api.handlers import CONTROL_CHARACTERS, json_response
 from solo_actors.api.origin import SAFE_METHODS
 from solo_actors.api.routes import ROUTES, Handler, Route
 from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState
+from solo_actors.api.v1 import errors as v1_errors
+from solo_actors.api.v1.audio import too_large, upload_limit
 from solo_actors.logs import get_logger
 
 SOCKET_PATH = "/ws"
 
 
-def error_response(error: ApiError) -> web.Response:
-    response = json_response({"error": error.message, "status": error.status, **error.extra},
-                             error.status)  # fmt: skip
+def error_response(error: ApiError, path: str) -> web.Response:
+    """The error as JSON: OpenAI's shape under /v1, ``{"error": ..., "status": ...}`` else."""
+    if v1_errors.is_v1(path):
+        response = json_response(v1_errors.error_body(error), error.status)
+    else:
+        response = json_response({"error": error.message, "status": error.status,
+                                  **error.extra}, error.status)  # fmt: skip
     response.headers.update(error.headers)
     return response
 
@@ -86,11 +92,16 @@ JSON = "application/json"
 def check_content_type(request: web.Request, route: Route) -> None:
     """A route that reads a body, and any request that sends one, must say it is JSON:
     the types a page may send cross-site without asking (text/plain, forms) are refused,
-    and asking first (a CORS preflight) gets no permission from this server."""
-    if (route.body is not None or request.body_exists) and request.content_type != JSON:
+    and asking first (a CORS preflight) gets no permission from this server. An upload
+    route takes a multipart form instead; a foreign page's form is still refused, by its
+    Origin (`check_host_and_origin`), and a form carries no bearer token."""
+    expected = route.body_type
+    reads_body = route.body is not None or route.form is not None
+    if (reads_body or request.body_exists) and request.content_type != expected:
         sent = request.headers.get("Content-Type", "none")
-        raise ApiError(415, f"the request body must be JSON, sent with `Content-Type: {JSON}` "
-                       f"(got {sent!r})")  # fmt: skip
+        what = "JSON" if expected == JSON else "a multipart form"
+        raise ApiError(415, f"the request body must be {what}, sent with `Content-Type: "
+                       f"{expected}` (got {sent!r})")  # fmt: skip
 
 
 def check_query(request: web.Request) -> None:
@@ -161,15 +172,21 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                            f"({state.config.api.rate_per_address:g}/s)",
                            headers={"Retry-After": retry_after(wait)})  # fmt: skip
         check_host_and_origin(request, state)
-        limit = state.config.api.max_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            raise ApiError(413, f"request body of {request.content_length} bytes is too large: "
-                           f"the limit is {limit} bytes (api.max_body_bytes)")  # fmt: skip
+        if request.path in UPLOAD_PATHS:
+            # Read as a stream by its handler, which bounds the file it holds.
+            if request.content_length is not None and request.content_length > upload_limit(state):
+                raise too_large(state.config.api.openai.max_upload_bytes)
+        else:
+            limit = state.config.api.max_body_bytes
+            if request.content_length is not None and request.content_length > limit:
+                raise ApiError(413, f"request body of {request.content_length} bytes is too "
+                               f"large: the limit is {limit} bytes "
+                               "(api.max_body_bytes)")  # fmt: skip
         response = await handler(request)
     except ApiError as error:
-        response = error_response(error)
+        response = error_response(error, request.path)
     except web.HTTPException as error:
-        response = error_response(http_error(error, request))
+        response = error_response(http_error(error, request), request.path)
     except Exception:
         # A bug, not a refusal. Its traceback is logged (never with local variables: a
         # handler's locals hold its token); the client gets JSON like any other answer,
@@ -180,7 +197,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = error_response(
             ApiError(
                 500, "internal error: the request failed unexpectedly; the assistant's log says why"
-            )
+            ),
+            request.path,
         )
     # Reads that succeed are debug lines, and skipped before any formatting when debug is
     # off: a dashboard polling /status must not cost a log line each time.
@@ -200,6 +218,8 @@ def debug_enabled() -> bool:
 
 
 ACCESS_LOG = web.AppKey("access_log", Any)
+UPLOAD_PATHS = frozenset(route.path for route in ROUTES if route.form is not None)
+"""Routes that stream and bound their own (multipart) bodies."""
 SECURITY_HEADERS = {
     # The dashboard loads only its own files and talks only to this server; no other site
     # may frame it (clickjacking) or have a response read as another type than declared.

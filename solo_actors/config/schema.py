@@ -331,6 +331,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+ModelRole = Literal["llm", "stt", "tts", "embeddings"]
+
+
+class OpenAIConfig(Section):
+    """The OpenAI-compatible routes under /v1 (docs/openai.md)."""
+
+    max_upload_bytes: Annotated[int, msgspec.Meta(ge=1024)]
+    """Largest audio file /v1/audio/transcriptions takes (OpenAI's limit is 25 MB)."""
+    upload_memory_bytes: Annotated[int, msgspec.Meta(ge=0)]
+    """An upload is kept in memory up to this size, then spooled to a temporary file."""
+    audio_timeout: Seconds
+    """How long a transcription or speech request waits for stt or tts (then 503)."""
+    max_speech_chars: Annotated[int, msgspec.Meta(ge=1)]
+    """Longest ``input`` /v1/audio/speech takes (OpenAI's limit is 4096)."""
+    voices: dict[str, str]
+    """OpenAI voice name -> Solo voice (a tts catalog id or a .onnx path)."""
+    model_aliases: dict[str, ModelRole]
+    """Model names OpenAI clients send by default (whisper-1, tts-1, ...) -> the Solo model
+    of that role that serves them."""
+
+
 class ApiConfig(Section):
     enabled: bool
     host: str
@@ -365,6 +386,7 @@ class ApiConfig(Section):
     """How long a request waits on a supervisor, the store or memory before a 503."""
     event_queue: Annotated[int, msgspec.Meta(ge=1)]
     """Events buffered per /events or /ws client; past this the oldest are dropped."""
+    openai: OpenAIConfig
 
     def __post_init__(self) -> None:
         # Checked with the rest of the config, so a bad combination stops Solo with exit

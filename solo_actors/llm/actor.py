@@ -46,7 +46,7 @@ from solo_actors.llm.engine import (
 )
 from solo_actors.llm.history import Conversation, Draft, Prompt, PromptBuilder, PromptTooLong
 from solo_actors.llm.sanitize import StreamSanitizer, cut_unfinished_sentence
-from solo_actors.llm.templates import select_template
+from solo_actors.llm.templates import ALL_STOPS, select_template
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     ChatMessage,
@@ -303,7 +303,7 @@ class LLMActor(SupervisedActor):
         if self._is_cancelled(request):
             nothing = Generation(prompt_tokens=0, finish_reason="cancelled")
             return self._done(request, "", nothing, started, None, cached=False)
-        conversation = self._conversation(request.conversation_id, request.system)
+        conversation = self._conversation(request.conversation_id, request.system, request.history)
         draft = self.prompts.draft(conversation, request.prompt)
         room = self.engine.n_ctx - sampling.max_tokens
         key = self._cache_key(draft, sampling)
@@ -330,7 +330,7 @@ class LLMActor(SupervisedActor):
         stream = self.engine.stream(
             prompt.tokens, sampling, lambda: self._should_stop(request), result, request.spoken
         )
-        streamed = self._stream(request, sink, stream, result)
+        streamed = self._stream(request, sink, stream, result, sampling.stop)
         text = streamed.text
         if request.conversation_id is not None:
             self.prompts.close(conversation, prompt, text, result.tokens)
@@ -357,10 +357,12 @@ class LLMActor(SupervisedActor):
         sink: Sink | None,
         pieces: Generator[str, None, None],
         result: Generation,
+        stops: tuple[str, ...],
     ) -> Streamed:
-        """Sanitise an engine's text pieces and send them on as `LLMToken`s; `result` says
-        how the engine finished (and how many tokens it wrote)."""
-        sanitizer = StreamSanitizer()
+        """Sanitise an engine's text pieces and send them on as `LLMToken`s, ending at the
+        request's own `stops` as at the templates'; `result` says how the engine finished
+        (and how many tokens it wrote)."""
+        sanitizer = StreamSanitizer((*ALL_STOPS, *stops))
         first_piece = last_piece = first_token = None
         index = 0
 
@@ -461,8 +463,9 @@ class LLMActor(SupervisedActor):
 
     def _sampling(self, request: LLMRequest | None) -> Sampling:
         settings = self.settings
-        temperature = settings.temperature
+        temperature, top_p, seed = settings.temperature, settings.top_p, settings.seed
         max_tokens = settings.max_tokens
+        stop: tuple[str, ...] = ()
         if request is not None:
             if request.temperature is not None:
                 if not request.temperature >= 0:
@@ -470,6 +473,15 @@ class LLMActor(SupervisedActor):
                 temperature = request.temperature
             if request.max_tokens is not None:
                 max_tokens = request.max_tokens
+            if request.top_p is not None:
+                if not 0 < request.top_p <= 1:
+                    raise BadRequest(f"top_p must be > 0 and <= 1, got {request.top_p}")
+                top_p = request.top_p
+            if request.seed is not None:
+                seed = request.seed
+            if any(not text for text in request.stop):
+                raise BadRequest("stop strings must not be empty")
+            stop = request.stop
         n_ctx = self.engine.n_ctx if self.local_loaded else settings.n_ctx
         if not 0 < max_tokens < n_ctx:
             raise BadRequest(
@@ -478,11 +490,12 @@ class LLMActor(SupervisedActor):
             )
         return Sampling(
             temperature=temperature,
-            top_p=settings.top_p,
+            top_p=top_p,
             top_k=settings.top_k,
             repeat_penalty=settings.repeat_penalty,
-            seed=settings.seed,
+            seed=seed,
             max_tokens=max_tokens,
+            stop=stop,
         )
 
     def _cache_key(self, draft: Draft, sampling: Sampling) -> str | None:
@@ -500,12 +513,19 @@ class LLMActor(SupervisedActor):
 
     # -- conversations and the KV cache --------------------------------------------------
 
-    def _conversation(self, conversation_id: str | None, system: str | None) -> Conversation:
-        """The kept conversation (a new one if unknown) with `system` (None: configured)."""
+    def _conversation(
+        self,
+        conversation_id: str | None,
+        system: str | None,
+        history: tuple[ChatMessage, ...] = (),
+    ) -> Conversation:
+        """The kept conversation with `system` (None: configured); an unknown one starts
+        new, with `history` as its earlier turns."""
         prompt = self.settings.system_prompt if system is None else system
         known = self._conversations.get(conversation_id) if conversation_id is not None else None
         if known is None:
-            return Conversation(system=prompt)
+            turns = [{"role": message.role, "content": message.content} for message in history]
+            return Conversation(system=prompt, turns=turns)
         if system is not None and system != known.system:
             # A new system prompt changes the prompt's first tokens: nothing to splice onto.
             known.system, known.text, known.tokens = system, "", []

@@ -58,6 +58,8 @@ class Sampling:
     repeat_penalty: float
     seed: int
     max_tokens: int
+    stop: tuple[str, ...] = ()
+    """Strings that end the reply (applied to the text by the actor's sanitiser)."""
 
     @property
     def repeatable(self) -> bool:

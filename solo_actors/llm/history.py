@@ -32,7 +32,8 @@ class PromptTooLong(ValueError):
 class Conversation:
     system: str
     turns: list[Turn] = field(default_factory=list)
-    """User and assistant messages, alternating, oldest first."""
+    """User and assistant messages, alternating, oldest first (a history an OpenAI client
+    gave may hold tool messages too)."""
     text: str = ""
     """The rendered closed conversation (ends after the last reply)."""
     tokens: list[int] = field(default_factory=list)

@@ -328,9 +328,11 @@ class RemoteLLMActor(LLMActor):
         }
         if sampling.seed >= 0:
             body["seed"] = sampling.seed
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)
         result = Generation(prompt_tokens=0)
         pieces = self._client.stream(body, lambda: self._should_stop(request), result)
-        streamed = self._stream(request, sink, pieces, result)
+        streamed = self._stream(request, sink, pieces, result, sampling.stop)
         if request.conversation_id is not None:
             conversation.turns = [*turns, {"role": "assistant", "content": streamed.text}]
             # The local model's exact tokens no longer end this conversation: if it serves

@@ -29,6 +29,7 @@ from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.embedder import Embedder, load_embedder
 from solo_actors.memory.index import MemoryIndex, make_index
 from solo_actors.messages import (
+    EmbedTexts,
     Forget,
     Forgotten,
     GetMemoryStatus,
@@ -37,6 +38,8 @@ from solo_actors.messages import (
     MemoryStatus,
     Recall,
     Remember,
+    StoreFailure,
+    TextsEmbedded,
 )
 from solo_actors.models import resolve_model
 from solo_actors.store.backend import StoreError, StoreUnavailable
@@ -115,6 +118,8 @@ class MemoryActor(supervisors.SupervisedActor):
                 return self._recall(message)
             case Forget():
                 return self._forget(message)
+            case EmbedTexts():
+                return self._embed(message)
             case _Retry():
                 self.retry_pending = False
                 self._connect()
@@ -163,6 +168,19 @@ class MemoryActor(supervisors.SupervisedActor):
             return
         self.pending.clear()
         self.publish_figures(memories_pending=0)
+
+    def _embed(self, request: EmbedTexts) -> TextsEmbedded | StoreFailure:
+        """The embedder's vectors, for the API's /v1/embeddings: the same model and
+        settings that memories are stored and recalled with."""
+        if self.embedder is None:
+            return StoreFailure(message="memory is disabled (memory.enabled = false): no "
+                                "embedder is loaded; enable it to embed texts")  # fmt: skip
+        token_ids = self.embedder.encode(request.texts)
+        vectors = self.embedder.embed_tokens(token_ids)
+        return TextsEmbedded(vectors=vectors.astype("<f4").tobytes(),
+                             dimensions=self.embedder.dimensions,
+                             tokens=sum(len(ids) for ids in token_ids),
+                             model=self.settings.model)  # fmt: skip
 
     def _recall(self, request: Recall) -> Memories:
         if self.index is None:

@@ -65,11 +65,20 @@ class Embedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length float32 row per text, in the order given."""
-        out = np.empty((len(texts), self.dimensions), dtype=np.float32)
+        return self.embed_tokens(self.encode(texts))
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """The token ids of each text, truncated to the model's limit, unpadded."""
         if not texts:
+            return []
+        return [encoding.ids for encoding in self.tokenizer.encode_batch_fast(list(texts))]
+
+    def embed_tokens(self, token_ids: list[list[int]]) -> np.ndarray:
+        """`embed` of texts already `encode`d (a caller that also counts their tokens)."""
+        out = np.empty((len(token_ids), self.dimensions), dtype=np.float32)
+        if not token_ids:
             return out
-        token_ids = [encoding.ids for encoding in self.tokenizer.encode_batch_fast(list(texts))]
-        order = sorted(range(len(texts)), key=lambda i: len(token_ids[i]))
+        order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
         for chosen in self._sub_batches(order, token_ids):
             out[chosen] = self.run([token_ids[i] for i in chosen])
         return out

@@ -55,13 +55,16 @@ import supervisors
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
+    AudioTranscribed,
     InputEnded,
     SpeechSoFar,
+    TranscribeAudio,
     Transcript,
     TurnAhead,
     TurnEnd,
     UserTurn,
     Utterance,
+    VoiceRequestFailed,
     now,
 )
 from solo_actors.models import ModelError, resolve_model
@@ -292,6 +295,8 @@ class SttActor(supervisors.SupervisedActor):
                 self.current = None
             case InputEnded():
                 send(TTS, message)
+            case TranscribeAudio():
+                return self.transcribe_recording(message)
             case _:
                 return super().on_receive(message)
         return None
@@ -306,6 +311,20 @@ class SttActor(supervisors.SupervisedActor):
         self.counts["busy_s"] += busy
         self.publish_figures(**self.counts, last_rtf=round(busy / max(seconds, 1e-6), 3))
         return text
+
+    def transcribe_recording(
+        self, request: TranscribeAudio
+    ) -> AudioTranscribed | VoiceRequestFailed:
+        """A recording sent to be transcribed (the API's /v1/audio/transcriptions): its
+        text goes back to the asker, and no turn is started."""
+        if not request.pcm:
+            return VoiceRequestFailed(message="the recording holds no audio samples")
+        if len(request.pcm) % 2:
+            return VoiceRequestFailed(message="the recording must be 16-bit samples (an even "
+                                      "number of bytes)")  # fmt: skip
+        text = self.transcribe(request.pcm)
+        seconds = len(request.pcm) / 2 / SAMPLE_RATE
+        return AudioTranscribed(text=text, seconds=seconds, language=self.settings.language)
 
     def transcribe_ahead(self, speech: SpeechSoFar) -> None:
         if speech.speaking and not self.actor_inbox.empty():

@@ -42,12 +42,15 @@ from solo_actors.messages import (
     LLMDone,
     LLMError,
     LLMToken,
+    SpeechSynthesized,
+    SynthesizeSpeech,
     Transcript,
     TurnDone,
+    VoiceRequestFailed,
     WakeDetected,
     now,
 )
-from solo_actors.models import resolve_model
+from solo_actors.models import ModelError, resolve_model
 from solo_actors.spoken_text import first_chunk, sentences
 from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
 from solo_actors.voice.audio import chime
@@ -87,12 +90,14 @@ def load_voice(path: str, threads: int = 0, device: Device = "cpu") -> PiperVoic
     return PiperVoice(session=session, config=config)
 
 
-def voice_path(config: Config) -> str:
+def voice_path(config: Config, voice: str | None = None) -> str:
+    """The .onnx of `voice` (a catalog id or a path; None: ``voice.tts.voice``)."""
     return str(
         resolve_model(
-            config.voice.tts.voice, config.models, role="tts", var_dir=config.solo.var_dir
+            voice or config.voice.tts.voice, config.models, role="tts",
+            var_dir=config.solo.var_dir,
         ).path
-    )
+    )  # fmt: skip
 
 
 def synthesize(voice: PiperVoice, text: str, settings: SynthesisConfig) -> Iterator[np.ndarray]:
@@ -164,6 +169,8 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
                 self.cancel(message.turn_id)
             case InputEnded():
                 self.hold_input_end(message)
+            case SynthesizeSpeech():
+                return self.synthesize_text(message)
             case _:
                 return super().on_receive(message)
         return None
@@ -215,6 +222,32 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
             self.counts["sentences"] += 1
         self.counts["busy_s"] += time.perf_counter() - started
         self.publish_figures(**self.counts)
+
+    def synthesize_text(self, request: SynthesizeSpeech) -> SpeechSynthesized | VoiceRequestFailed:
+        """A text to be returned as audio, not played (the API's /v1/audio/speech)."""
+        text = speakable(request.text)
+        if not text:
+            return VoiceRequestFailed(message="nothing to say: the text holds no speakable "
+                                      "characters")  # fmt: skip
+        if not 0.25 <= request.speed <= 4.0:
+            return VoiceRequestFailed(message=f"speed must be 0.25..4.0, got {request.speed}")
+        try:
+            voice = self.voice if request.voice is None else load_voice(
+                voice_path(self.config, request.voice), self.settings.threads,
+                self.settings.device,
+            )  # fmt: skip
+        except ModelError as error:
+            return VoiceRequestFailed(message=f"voice {request.voice!r} is not usable: {error}")
+        settings = SynthesisConfig(length_scale=self.settings.length_scale / request.speed)
+        started = time.perf_counter()
+        audio = [chunk for chunk in synthesize(voice, text, settings)]
+        pcm = np.concatenate(audio) if audio else np.zeros(0, dtype=np.int16)
+        rate = voice.config.sample_rate
+        self.counts["busy_s"] += time.perf_counter() - started
+        self.counts["audio_s"] += len(pcm) / rate
+        self.publish_figures(**self.counts)
+        return SpeechSynthesized(pcm=pcm.tobytes(), sample_rate=rate,
+                                 voice=request.voice or self.settings.voice)  # fmt: skip
 
     def send_audio(self, reply: Reply, audio: np.ndarray) -> None:
         """One piece of a reply's audio (a sentence, a chime) to the speaker, in order."""

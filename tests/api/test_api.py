@@ -28,6 +28,7 @@ EXAMPLE_PATHS = {
     "/actors/{path}/start": "/actors/no-such-actor/start",
     "/actors/{path}/stop": "/actors/no-such-actor/stop",
     "/agents/runs/{id}": "/agents/runs/none",
+    "/v1/models/{id}": "/v1/models/none",
     "/agents/runs/{id}/cancel": "/agents/runs/none/cancel",
     **{f"/{kind}s/{{id}}": f"/{kind}s/none" for kind in ("timer", "alarm", "reminder")},
 }
@@ -40,7 +41,12 @@ EXAMPLE_BODIES: dict[str, Any] = {
     "/timers": {"seconds": -1},
     "/alarms": {"due_at": "never"},
     "/reminders": {"due_at": 0, "label": ""},
+    "/v1/chat/completions": {"model": "no-such-model", "messages": []},
+    "/v1/audio/speech": {"model": "no-such-model"},
+    "/v1/embeddings": {"model": "no-such-model"},
 }
+EXAMPLE_FORMS = {"/v1/audio/transcriptions": {"model": (None, "no-such-model")}}
+"""Multipart bodies (an upload route's), refused after the scope check too."""
 
 
 def example(route: Route) -> tuple[str, dict[str, Any]]:
@@ -48,6 +54,8 @@ def example(route: Route) -> tuple[str, dict[str, Any]]:
     kwargs: dict[str, Any] = {}
     if route.path in EXAMPLE_BODIES:
         kwargs["json"] = EXAMPLE_BODIES[route.path]
+    if route.path in EXAMPLE_FORMS:
+        kwargs["files"] = EXAMPLE_FORMS[route.path]
     if route.path == "/events":
         kwargs["stream"] = True
     return path, kwargs
@@ -72,12 +80,18 @@ def test_every_route_checks_its_scope(api: RunningApi, route: Route) -> None:
         assert missing.status_code == 400
         return
     assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
-    assert "solo token create" in missing.json()["error"]
+    assert "solo token create" in error_message(missing)
     weaker = lower_scope(route.scope)
     if weaker is not None:
         refused = api.request(route.method, path, scope=weaker, **kwargs)
         assert refused.status_code == 403
-        assert repr(route.scope) in refused.json()["error"]
+        assert repr(route.scope) in error_message(refused)
+
+
+def error_message(response: Any) -> str:
+    """An error's message: ``{"error": "..."}``, or OpenAI's shape under /v1."""
+    error = response.json()["error"]
+    return error["message"] if isinstance(error, dict) else error
 
 
 def test_unknown_and_revoked_tokens_are_refused(api: RunningApi) -> None:

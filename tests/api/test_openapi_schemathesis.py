@@ -27,11 +27,16 @@ from schemathesis.checks import not_a_server_error, positive_data_acceptance
 from tests.api.apikit import RunningApi, start_assistant
 
 EXAMPLES_PER_OPERATION = 12
-EXAMPLES_FOR = {"POST /ask": 3}
-"""Valid /ask examples each run a model turn: a few prove the contract."""
-UNKNOWN_NAMES_REFUSED = {"POST /agents/run", "POST /timers", "POST /alarms", "POST /reminders"}
-"""Operations whose schema-valid input may still be refused (400): a workflow that doesn't
-exist, a time already past or a timer longer than the skills allow."""
+EXAMPLES_FOR = {"POST /ask": 3, "POST /v1/chat/completions": 6, "POST /v1/audio/speech": 6,
+                "POST /v1/audio/transcriptions": 6, "POST /v1/embeddings": 6}  # fmt: skip
+"""Valid /ask examples each run a model turn: a few prove the contract; so do the /v1 ones."""
+UNKNOWN_NAMES_REFUSED = {"POST /agents/run", "POST /timers", "POST /alarms", "POST /reminders",
+                         "GET /v1/models/{id}", "POST /v1/chat/completions",
+                         "POST /v1/audio/speech", "POST /v1/audio/transcriptions",
+                         "POST /v1/embeddings"}  # fmt: skip
+"""Operations whose schema-valid input may still be refused (400 or 404): a workflow that
+doesn't exist, a time already past or a timer longer than the skills allow, a model name
+that is none of Solo's, bytes that are no audio."""
 BUDGET_SECONDS = 90.0
 
 
