@@ -179,6 +179,8 @@ class LLMConfig(Section):
     """Tool calls the model may make in a row for one reply before it is stopped."""
     tool_timeout: Seconds
     """Seconds a tool call waits for the actor that runs it."""
+    tools_prompt: str
+    """Added to the system prompt while the owners' tools are offered."""
 
     def owners(self, mcp: McpConfig) -> list[str]:
         """`tool_owners` with "mcp.*" expanded to the configured MCP servers' names."""

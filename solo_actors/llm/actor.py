@@ -136,6 +136,16 @@ def _call_key(call: FunctionCall) -> str:
     return call.name + json.dumps(call.arguments, sort_keys=True, default=str)
 
 
+def _already_answered(call: FunctionCall) -> ToolResult:
+    return ToolResult(
+        call_id=call.call_id,
+        name=call.name,
+        content=f"{call.name} was called with these arguments already; its answer is above. "
+        "Now answer the user in plain words, without calling a tool.",
+        error=True,
+    )
+
+
 def child_spec(config: Config, name: str = "llm") -> ChildSpec:
     """How a supervisor starts the llm actor, registered as `name`.
 
@@ -302,7 +312,17 @@ class LLMActor(SupervisedActor):
             self._counts["cache_hits" if cached else "cache_misses"] += 1
         if cached is not None:
             return self._replay(request, sink, conversation, draft, room, cached, started)
-        prompt = self.prompts.fit(conversation, draft, room)
+        try:
+            prompt = self.prompts.fit(conversation, draft, room)
+        except PromptTooLong:
+            if offered is None or not offered.owners:
+                raise
+            # The owners' tools are a help, not the request: without them it may fit.
+            self.log.warning("tools left out: the prompt does not fit with them")
+            offered = None
+            conversation = self._conversation(request.conversation_id, request.system, None)
+            draft = self.prompts.draft(conversation, request.prompt)
+            prompt = self.prompts.fit(conversation, draft, room)
         return self._run(request, sink, conversation, prompt, sampling, key, started, offered)
 
     def _offered(self, request: LLMRequest | LLMPrefill, *, refresh: bool) -> Offered | None:
@@ -340,6 +360,7 @@ class LLMActor(SupervisedActor):
         used: list[str] = []
         rounds = 0
         answered: dict[str, str] = {}
+        repeated = False
         all_tokens: list[int] = []
         evaluated = 0
 
@@ -371,26 +392,25 @@ class LLMActor(SupervisedActor):
                 summary = Generation(len(prompt.tokens), evaluated, all_tokens, "tool_calls")
                 done = self._done(request, "", summary, started, first_token, cached=False)
                 return msgspec.structs.replace(done, tool_calls=calls)
-            if rounds >= self.settings.tool_rounds:
-                text = (
-                    f"Sorry, I could not finish that: I was still calling tools after "
-                    f"{self.settings.tool_rounds} rounds."
-                )
+            if rounds >= self.settings.tool_rounds or (
+                repeated and all(_call_key(call) in answered for call in calls)
+            ):
+                # Small models often call again what they were just answered, after being
+                # told so too; the tools' own answers are the reply then.
+                text = " ".join(dict.fromkeys(answered.values()))
                 emit(text)
                 break
             if all(_call_key(call) in answered for call in calls):
-                # Small models often call again what they were just answered; the tools'
-                # own words are the reply then.
-                text = " ".join(answered[_call_key(call)] for call in calls)
-                emit(text)
-                break
-            answers = self._call_tools(request, calls, offered)
+                repeated = True
+                answers = [_already_answered(call) for call in calls]
+            else:
+                answers = self._call_tools(request, calls, offered)
             if answers is None:
                 result.finish_reason = "cancelled"
                 text = ""
                 break
             for call, answer in zip(calls, answers, strict=True):
-                answered[_call_key(call)] = result_text(answer)
+                answered.setdefault(_call_key(call), result_text(answer))
             used += [call.name for call in calls]
             rounds += 1
             turns = [{"role": "assistant", "content": held}]
@@ -610,8 +630,10 @@ class LLMActor(SupervisedActor):
         prompt = self.settings.system_prompt if system is None else system
         tools = offered.entries if offered is not None else None
         known = self._conversations.get(conversation_id) if conversation_id is not None else None
+        hint = self.settings.tools_prompt if offered is not None and offered.owners else ""
         if known is None:
-            return Conversation(system=prompt, tools=tools)
+            return Conversation(system=prompt, tools=tools, tools_hint=hint)
+        known.tools_hint = hint  # the tools decide it: a change comes with a new tool list
         if (system is not None and system != known.system) or tools != known.tools:
             # A new system prompt or tool list changes the prompt's first tokens: nothing to
             # splice onto.

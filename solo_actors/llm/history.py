@@ -46,9 +46,14 @@ class Conversation:
     """The tokens of `text`, as they were evaluated."""
     tools: ToolList | None = None
     """The tools rendered into the system prompt (OpenAI-style entries), if any."""
+    tools_hint: str = ""
+    """Added to the system prompt while tools are offered (``llm.tools_prompt``)."""
 
     def messages(self, turns: list[Turn]) -> list[Turn]:
-        head = [{"role": "system", "content": self.system}] if self.system else []
+        system = self.system
+        if self.tools and self.tools_hint:
+            system = f"{system}\n{self.tools_hint}" if system else self.tools_hint
+        head = [{"role": "system", "content": system}] if system else []
         return [*head, *turns]
 
 
