@@ -405,13 +405,13 @@ class LLMActor(SupervisedActor):
                 answers = [_already_answered(call) for call in calls]
             else:
                 answers = self._call_tools(request, calls, offered)
+                used += [call.name for call in calls if call.name in offered.owners]
             if answers is None:
                 result.finish_reason = "cancelled"
                 text = ""
                 break
             for call, answer in zip(calls, answers, strict=True):
                 answered.setdefault(_call_key(call), result_text(answer))
-            used += [call.name for call in calls]
             rounds += 1
             turns = [{"role": "assistant", "content": held}]
             turns += [{"role": "tool", "content": result_text(answer)} for answer in answers]
