@@ -15,7 +15,7 @@ from typing import Any, Literal
 import msgspec
 from aiohttp import web
 
-from solo_actors.api import agent_runs, handlers, skill_items
+from solo_actors.api import agent_runs, handlers, mcp_route, skill_items
 from solo_actors.api.auth import SCOPES, Scope
 from solo_actors.api.handlers import (
     ACTION_SCOPES,
@@ -205,6 +205,9 @@ ROUTES: tuple[Route, ...] = (
                         "JSON answer", {"type": "string", "enum": ["0", "1"]}),),
           body=AskBody, content=("application/json", "text/event-stream"),
           errors=(400, 413, 503, 504)),
+    Route("POST", "/mcp", mcp_route.handle, "control",
+          "Solo's MCP server over streamable HTTP (stateless JSON-RPC; docs/openai.md)",
+          content=("application/json",), errors=(400, 404, 406, 413, 415)),
     Route("POST", "/say", handlers.say, "control", "Speak a text aloud (needs the tts actor)",
           body=SayBody, ok=202, errors=(400, 413, 503)),
     Route("GET", "/agents/workflows", agent_runs.workflows, "read",

@@ -26,11 +26,12 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+import httpx
 import msgspec
 from mcp import ClientSession, McpError, StdioServerParameters
 from mcp import types as mcp_types
 from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 
 import supervisors
 from solo_actors.config import Config
@@ -134,8 +135,15 @@ class McpServerActor(supervisors.SupervisedActor):
                     )
                     read, write = await stack.enter_async_context(stdio_client(parameters))
                 else:
+                    client = await stack.enter_async_context(
+                        httpx.AsyncClient(
+                            headers=dict(server.headers),
+                            timeout=httpx.Timeout(self.settings.connect_timeout, read=None),
+                            follow_redirects=True,
+                        )
+                    )
                     read, write, _ = await stack.enter_async_context(
-                        streamablehttp_client(server.url, headers=dict(server.headers) or None)
+                        streamable_http_client(server.url, http_client=client)
                     )
                 session = await stack.enter_async_context(ClientSession(read, write))
                 async with asyncio.timeout(self.settings.connect_timeout):
