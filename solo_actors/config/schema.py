@@ -344,7 +344,7 @@ class AgentsConfig(Section):
     llm_call_timeout: Seconds
     """Seconds one llm call may wait for its reply (queue + generation) before the run fails."""
     tool_timeout: Seconds
-    """Seconds a tool waits on the memory or store actor."""
+    """Seconds a tool waits on the memory, the store or an MCP server's actor."""
     max_parallel_runs: Annotated[int, msgspec.Meta(ge=1, le=8)]
     runs_kept: Annotated[int, msgspec.Meta(ge=1)]
     """Finished runs kept for `GetRun`; the oldest are forgotten past this."""

@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 import supervisors
+from solo_actors.agents.tools import ToolContext, toolbox
 from solo_actors.config import Config, ConfigError, load_config
 from solo_actors.config.schema import McpServer
 from solo_actors.llm import child_spec as llm_spec
@@ -199,3 +200,16 @@ def test_the_default_model_gets_the_time_through_the_server(
     assert done.tools_used[:1] == ["get_current_time"], done
     year = time.gmtime().tm_year
     assert str(year) in done.text or "UTC" in done.text, done.text
+
+
+def test_agents_get_the_allowed_tools_of_each_server(
+    tmp_path: Path, tree: Callable[..., Any]
+) -> None:
+    config = config_with(tmp_path, time_server())
+    tree(config)
+    assert tools().error is None
+    tool = toolbox(mcp=config.mcp)["time_get_current_time"]
+    assert "time_convert_time" not in toolbox(mcp=config.mcp)  # not on the allow-list
+    context = ToolContext(input="", conversation_id=None, timeout=WAIT)
+    assert '"timezone": "Asia/Tokyo"' in tool.run(context, timezone="Asia/Tokyo")
+    assert "failed" in tool.run(context, timezone="Nowhere/Atlantis")
