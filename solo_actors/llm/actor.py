@@ -131,6 +131,10 @@ def check_prompt(prompt: str, system: str | None) -> None:
         check_text("system prompt", system)
 
 
+CANNOT = "Sorry, I can't do that."
+"""The reply when the model kept calling tools and none of them did what was asked."""
+
+
 def _call_key(call: FunctionCall) -> str:
     """What makes two calls the same call: the tool and its arguments."""
     return call.name + json.dumps(call.arguments, sort_keys=True, default=str)
@@ -140,8 +144,8 @@ def _already_answered(call: FunctionCall) -> ToolResult:
     return ToolResult(
         call_id=call.call_id,
         name=call.name,
-        content=f"{call.name} was called with these arguments already; its answer is above. "
-        "Now answer the user in plain words, without calling a tool.",
+        content=f"{call.name} already ran for this request and was not run again; its answer "
+        "is above. Now answer the user in plain words, without calling a tool.",
         error=True,
     )
 
@@ -175,6 +179,7 @@ class LLMActor(SupervisedActor):
         self._snapshots = SnapshotStore(self.settings.kv_snapshot_mb << 20)
         self._kv_owner: str | None = None
         self._cache: ResponseCache | None = None
+        self._tools_left_out = False
         self._tools = ToolDirectory(config.llm.owners(config.mcp), LIST_TIMEOUT)
         self._counts = dict.fromkeys(
             (
@@ -318,7 +323,10 @@ class LLMActor(SupervisedActor):
             if offered is None or not offered.owners:
                 raise
             # The owners' tools are a help, not the request: without them it may fit.
-            self.log.warning("tools left out: the prompt does not fit with them")
+            if not self._tools_left_out:  # said once: it repeats on every such turn
+                self._tools_left_out = True
+                self.log.warning("tools left out: the prompt does not fit with them; "
+                                 "raise llm.n_ctx to offer them")  # fmt: skip
             offered = None
             conversation = self._conversation(request.conversation_id, request.system, None)
             draft = self.prompts.draft(conversation, request.prompt)
@@ -361,6 +369,8 @@ class LLMActor(SupervisedActor):
         rounds = 0
         answered: dict[str, str] = {}
         repeated = False
+        succeeded: set[str] = set()
+        worked: list[str] = []
         all_tokens: list[int] = []
         evaluated = 0
 
@@ -392,15 +402,17 @@ class LLMActor(SupervisedActor):
                 summary = Generation(len(prompt.tokens), evaluated, all_tokens, "tool_calls")
                 done = self._done(request, "", summary, started, first_token, cached=False)
                 return msgspec.structs.replace(done, tool_calls=calls)
-            if rounds >= self.settings.tool_rounds or (
-                repeated and all(_call_key(call) in answered for call in calls)
-            ):
+            again = all(_call_key(call) in answered or call.name in succeeded for call in calls)
+            if rounds >= self.settings.tool_rounds or (repeated and again):
                 # Small models often call again what they were just answered, after being
-                # told so too; the tools' own answers are the reply then.
-                text = " ".join(dict.fromkeys(answered.values()))
+                # told so too; the tools' own answers are the reply then, or, if none of
+                # them worked, the honest refusal (never a tool's error text read out).
+                text = " ".join(dict.fromkeys(answered[key] for key in worked)) or CANNOT
                 emit(text)
                 break
-            if all(_call_key(call) in answered for call in calls):
+            if again:
+                # A tool that already did its work in this reply, called again (a second
+                # timer for the same request, with its length said another way): not run.
                 repeated = True
                 answers = [_already_answered(call) for call in calls]
             else:
@@ -411,7 +423,11 @@ class LLMActor(SupervisedActor):
                 text = ""
                 break
             for call, answer in zip(calls, answers, strict=True):
-                answered.setdefault(_call_key(call), result_text(answer))
+                if not again:  # the answers of calls that ran
+                    answered.setdefault(_call_key(call), result_text(answer))
+                    if not answer.error:
+                        succeeded.add(call.name)
+                        worked.append(_call_key(call))
             rounds += 1
             turns = [{"role": "assistant", "content": held}]
             turns += [{"role": "tool", "content": result_text(answer)} for answer in answers]
@@ -501,12 +517,16 @@ class LLMActor(SupervisedActor):
             if owner is None:
                 problem = call.arguments.get("error") if not call.name else None
                 known = ", ".join(offered.owners)
-                message = str(problem) if problem else f"there is no tool {call.name!r}"
+                if problem:
+                    content = f"{problem}. The tools are: {known}."
+                else:
+                    # Usually the model reaching for an action no tool does: say so plainly.
+                    content = (
+                        f"there is no tool {call.name!r} (the tools are: {known}), so this "
+                        "can't be done. Tell the user you can't do that."
+                    )
                 answer = ToolResult(
-                    call_id=call.call_id,
-                    name=call.name,
-                    content=f"{message}. The tools are: {known}.",
-                    error=True,
+                    call_id=call.call_id, name=call.name, content=content, error=True
                 )
             else:
                 self.log.info("tool call", tool=call.name, owner=owner)

@@ -38,6 +38,7 @@ CALL_CLOSE = "</tool_call>"
 # How a reply that may be a call starts; held back until it is clear (see `CallGate`).
 CALL_STARTS = (CALL_OPEN, "{", "```")
 _CALL_BLOCK = re.compile(re.escape(CALL_OPEN) + r"(.*?)(?:" + re.escape(CALL_CLOSE) + r"|$)", re.S)
+_NAMED = re.compile(r'{\s*"name"\s*:')
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
 LIST_TIMEOUT = 0.5
 """Seconds an owner gets to list its tools before its last list is used."""
@@ -116,6 +117,8 @@ def parse_calls(text: str) -> list[FunctionCall] | None:
     try:
         values = _objects(stripped)
     except MalformedCall:
+        if _NAMED.match(stripped):
+            raise  # '{"name": ...' cut short or broken: a call, badly written
         return None  # text that starts with a brace but is no JSON: an ordinary reply
     if not all(isinstance(v, dict) and "name" in v for v in values):
         return None

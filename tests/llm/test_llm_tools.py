@@ -75,6 +75,8 @@ def test_text_is_no_call_and_a_broken_call_says_what_is_wrong() -> None:
         parse_calls('<tool_call>{"name": "set_timer", "arguments": {"duration": </tool_call>')
     with pytest.raises(MalformedCall, match="must be a JSON object"):
         parse_calls('<tool_call>{"name": "set_timer", "arguments": [1, 2]}</tool_call>')
+    with pytest.raises(MalformedCall, match="not valid JSON"):  # a bare call cut short
+        parse_calls('{"name": "send_message", "arguments": {"message": "late"}')
     with pytest.raises(MalformedCall, match='"name"'):
         parse_calls('<tool_call>{"arguments": {}}</tool_call>')
 
