@@ -4,7 +4,8 @@ Timer requests phrased so that no sentence template matches them (checked here) 
 llm with the skills offered as tools (``llm.tool_owners = ["skills"]``); a request counts
 as reached when the skills actor then holds a pending timer of the asked length. The same
 run asks ordinary questions with the tools offered and counts the ones answered rather
-than declined, and times a first turn with and without the tools (the prompt they add).
+than declined, counts the honesty set's questions (tests/skills/honesty.toml) answered "I
+can't ...", and times a first turn with and without the tools (the prompt they add).
 Run with the default system prompt and with a plain one; prints JSON.
 
     python bench/bench_skill_tools.py
@@ -16,6 +17,7 @@ import json
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,12 @@ def run(system: str | None) -> dict[str, Any]:
             reached += any(abs(item.length - length) < 1 for item in items)
             for item in items:
                 supervisors.ask(SKILLS_NAME, CancelSkillItem(item_id=item.item_id), timeout=30)
+        honesty = tomllib.loads((REPO_ROOT / "tests/skills/honesty.toml").read_text("utf-8"))
+        refused = sum(
+            any(word in ask(LLMRequest(prompt=q, system=system, use_tools=True)).text.lower()
+                .replace("\u2019", "'") for word in honesty["refusal_words"])
+            for q in honesty["questions"]
+        )  # fmt: skip
         answered = sum(
             not any(word in ask(LLMRequest(prompt=q, system=system, use_tools=True)).text.lower()
                     for word in DECLINED)
@@ -99,6 +107,8 @@ def run(system: str | None) -> dict[str, Any]:
         "timer_stored_right_length": reached,
         "ordinary_answered": answered,
         "ordinary": len(ORDINARY),
+        "honesty_refused": refused,
+        "honesty_questions": len(honesty["questions"]),
         "first_turn_s": {key: round(value, 2) for key, value in first.items()},
     }
 
