@@ -173,6 +173,7 @@ class DialogueActor(supervisors.SupervisedActor):
             turn_id=turn.turn_id,
             times=turn.times,
             spoken=turn.spoken,
+            use_tools=True,  # the skills a template missed, and MCP tools (llm.tool_owners)
         )
         entry = OpenTurn(turn, request.request_id, turn.times, memories_used=len(memories))
         self.open[turn.turn_id] = entry
@@ -237,7 +238,9 @@ class DialogueActor(supervisors.SupervisedActor):
             while len(self.prepared) > AHEAD_KEPT:
                 del self.prepared[next(iter(self.prepared))]  # the oldest: its turn never came
         prefill = LLMPrefill(
-            conversation_id=ahead.conversation_id, prompt=with_memories(ahead.text, memories)
+            conversation_id=ahead.conversation_id,
+            prompt=with_memories(ahead.text, memories),
+            use_tools=True,
         )
         supervisors.cast(LLM_NAME, prefill)  # if it is down or busy, the turn will say so
 

@@ -141,6 +141,61 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     content: str
 
 
+# --- tools: function calling ---------------------------------------------------------------
+# A tool belongs to an actor (its "owner": "skills", an MCP server's actor). The llm asks
+# each owner named in ``llm.tool_owners`` for its `Tools` (`ListTools`), offers them to a
+# model whose chat template supports function calling, and runs a call the model writes as a
+# `CallTool` ask to the owner, with a timeout; the `ToolResult` goes back into the prompt.
+# Every owner answers `ListTools` and `CallTool`, never raising: a failure is a ToolResult
+# with ``error`` set, in words the model (and a person) can act on.
+
+JsonObject = dict[str, object]
+
+
+class ToolDefinition(msgspec.Struct, frozen=True, kw_only=True):
+    """One tool as a model is shown it: a name, what it does, and its arguments' JSON
+    Schema (an object schema, as OpenAI's ``function.parameters``)."""
+
+    name: str
+    description: str = ""
+    parameters: JsonObject = msgspec.field(default_factory=lambda: {"type": "object"})
+
+
+class FunctionCall(msgspec.Struct, frozen=True, kw_only=True):
+    """A call of a tool written by the model: ``arguments`` is the parsed JSON object."""
+
+    call_id: str = msgspec.field(default_factory=lambda: "call_" + new_id())
+    name: str
+    arguments: JsonObject = msgspec.field(default_factory=dict)
+
+
+class ListTools(Message, frozen=True):
+    """Ask a tool owner: the tools it offers (-> `Tools`)."""
+
+
+class Tools(Message, frozen=True):
+    items: list[ToolDefinition]
+    error: str | None = None
+    """Why the list is empty or stale (an MCP server not connected), in words."""
+
+
+class CallTool(Message, frozen=True, kw_only=True):
+    """Ask a tool owner: run one tool (-> `ToolResult`)."""
+
+    name: str
+    arguments: JsonObject = msgspec.field(default_factory=dict)
+    call_id: str = msgspec.field(default_factory=new_id)
+
+
+class ToolResult(Message, frozen=True, kw_only=True):
+    """What a tool answered, as text for the model; ``error`` when it did not run."""
+
+    call_id: str
+    name: str
+    content: str
+    error: bool = False
+
+
 class LLMRequest(Message, frozen=True, kw_only=True):
     """Ask the llm actor for a reply; tokens stream to ``reply_to`` (a registered name).
 
@@ -171,6 +226,12 @@ class LLMRequest(Message, frozen=True, kw_only=True):
     spoken: bool = False
     """The reply is spoken as it streams: once its first sentence is written, generation
     leaves a core to tts (`solo_actors.llm.engine.thread_counts`)."""
+    use_tools: bool = False
+    """Offer the tools of ``llm.tool_owners`` (when the model's template supports function
+    calling) and run the calls the model makes, up to ``llm.tool_rounds`` rounds."""
+    tools: list[ToolDefinition] | None = None
+    """The caller's own tools (an OpenAI ``tools`` list): offered instead of the owners'; a
+    call is not run but returned in `LLMDone.tool_calls` (finish_reason "tool_calls")."""
 
 
 class LLMPrefill(Message, frozen=True, kw_only=True):
@@ -181,6 +242,7 @@ class LLMPrefill(Message, frozen=True, kw_only=True):
     conversation_id: str | None = None
     prompt: str
     system: str | None = None
+    use_tools: bool = False
 
 
 class LLMToken(Message, frozen=True):
@@ -194,7 +256,8 @@ class LLMToken(Message, frozen=True):
 
 class LLMDone(Message, frozen=True):
     """The end of a reply. ``finish_reason``: "stop" (end of turn), "length" (max_tokens;
-    an unfinished last sentence is cut from ``text``), or "cancelled" (partial text).
+    an unfinished last sentence is cut from ``text``), "cancelled" (partial text), or
+    "tool_calls" (the model called the request's own ``tools``: see ``tool_calls``).
     ``prompt_eval_tokens`` counts the prompt tokens actually evaluated; the rest of
     ``prompt_tokens`` were reused from the KV cache. Seconds are wall-clock durations."""
 
@@ -209,6 +272,10 @@ class LLMDone(Message, frozen=True):
     cached: bool = False
     turn_id: str | None = None
     times: StageTimes | None = None
+    tool_calls: list[FunctionCall] = msgspec.field(default_factory=list)
+    """The calls of the request's own tools, for the caller to run (not run here)."""
+    tools_used: list[str] = msgspec.field(default_factory=list)
+    """The owners' tools the llm ran for this reply, in order."""
 
     @classmethod
     def whole_text(

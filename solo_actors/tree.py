@@ -9,6 +9,8 @@ start, crash and restart is on disk; actors that others call by name start befor
     ├── reports   supervisor report log (JSONL files)
     ├── store     the database's single writer: turns, events, metrics, reports (docs/storage.md)
     ├── memory    long-term memories recalled by meaning (LanceDB | pgvector)
+    ├── mcp       supervisor (one_for_one): one actor per [[mcp.servers]] entry, mcp.<name>:
+    │             tools from MCP servers for the llm and agents (docs/openai.md)
     ├── llm       the language model
     ├── skills    local intents before the llm: time, timers, alarms, reminders (docs/skills.md)
     ├── dialogue  turns from every source -> skills or llm -> replies and TurnDone
@@ -26,6 +28,7 @@ from solo_actors.api import API_NAME, ApiActor
 from solo_actors.config import Config
 from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
 from solo_actors.llm import child_spec as llm_spec
+from solo_actors.mcp import mcp_spec
 from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.actor import MemoryActor
 from solo_actors.reports import REPORTS_NAME, ReportsActor
@@ -54,6 +57,7 @@ def root_children(config: Config, options: RunOptions | None = None) -> list[sup
         worker_spec(config, REPORTS_NAME, ReportsActor),
         worker_spec(config, STORE_NAME, StoreActor),
         worker_spec(config, MEMORY_NAME, MemoryActor),
+        mcp_spec(config),
         llm_spec(config),
         worker_spec(config, SKILLS_NAME, SkillsActor),
         worker_spec(config, DIALOGUE_NAME, DialogueActor),

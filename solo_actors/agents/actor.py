@@ -140,7 +140,7 @@ class AgentsActor(supervisors.SupervisedActor):
         self.name = name
         self.llm_name = llm_name
         self.log = get_logger(f"solo/{name}")
-        self.tools = toolbox(extra_tools)
+        self.tools = toolbox(extra_tools, config.mcp)
         self.runs: OrderedDict[str, Run] = OrderedDict()
         self.queued: deque[str] = deque()
         self.active: dict[str, Run] = {}

@@ -22,7 +22,9 @@ def agent_intents(config: Config) -> IntentRouter | None:
     """The router for ``config``'s workflows, or None when ``agents.intents`` is off."""
     if not config.agents.intents:
         return None
-    return IntentRouter(configured_workflows(config.agents, toolbox()).workflows.values())
+    return IntentRouter(
+        configured_workflows(config.agents, toolbox(mcp=config.mcp)).workflows.values()
+    )
 
 
 def hand_off_turn(router: IntentRouter | None, turn: UserTurn) -> bool:

@@ -7,23 +7,37 @@ expression) with a sentence the agent can read and act on; an exception from a t
 bug, and the run fails with it (see docs/agents.md, "Failures").
 
 Nothing here runs commands or opens connections: the tools only ask other actors by name.
+The tools of MCP servers (``[[mcp.servers]]``, each tool named in its allow-list) are tools
+here too, named ``<server>_<tool>``: a call is a `CallTool` ask to the server's actor.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pykka
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 import supervisors
 from solo_actors.agents.arithmetic import ExpressionError, evaluate
-from solo_actors.messages import Memories, MemoryFilter, ReadRows, Recall, Rows, StoreFailure
+from solo_actors.config.schema import McpConfig
+from solo_actors.messages import (
+    CallTool,
+    Memories,
+    MemoryFilter,
+    ReadRows,
+    Recall,
+    Rows,
+    StoreFailure,
+    ToolResult,
+)
 
 MEMORY_NAME = "memory"
 STORE_NAME = "store"
+MCP_NAME = "mcp"
 HISTORY_TURNS = 6
 MEMORY_RESULTS = 5
 
@@ -74,6 +88,12 @@ class ExpressionArguments(BaseModel):
 
 class HistoryArguments(BaseModel):
     turns: int = Field(default=HISTORY_TURNS, ge=1, le=50, description="how many recent turns")
+
+
+class McpArguments(BaseModel):
+    """The arguments the MCP server declares for the tool, passed on as given."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 def search_memory(context: ToolContext, query: str) -> str:
@@ -165,6 +185,43 @@ BUILTIN_TOOLS: tuple[ToolSpec, ...] = (
 )
 
 
-def toolbox(extra: tuple[ToolSpec, ...] = ()) -> Mapping[str, ToolSpec]:
-    """Tools by name: the built-in ones plus ``extra`` (tests add faulty ones)."""
-    return {spec.name: spec for spec in (*BUILTIN_TOOLS, *extra)}
+def call_mcp(owner: str, tool: str, context: ToolContext, **arguments: object) -> str:
+    """One MCP tool, run by the actor of its server."""
+    request = CallTool(name=tool, arguments=dict(arguments))
+    try:
+        answer = supervisors.ask(owner, request, timeout=context.timeout)
+    except (supervisors.NoProcError, pykka.ActorDeadError):
+        return f"The MCP server {owner} is not running, so {tool} is unavailable."
+    except supervisors.BusyError:
+        return f"The MCP server {owner} is busy; {tool} is unavailable just now."
+    except pykka.Timeout:
+        return f"{tool} did not answer within {context.timeout:g} s."
+    if not isinstance(answer, ToolResult):
+        return f"{tool} gave an unexpected answer ({type(answer).__name__})."
+    return f"{tool} failed: {answer.content}" if answer.error else answer.content
+
+
+def mcp_tools(mcp: McpConfig) -> tuple[ToolSpec, ...]:
+    """A tool per allowed tool of each MCP server (a "*" allow-list names none here: a
+    workflow names its tools before any server runs)."""
+    return tuple(
+        ToolSpec(
+            name=f"{server.name}_{tool}",
+            description=f"The {tool} tool of the MCP server {server.name}.",
+            args=McpArguments,
+            run=functools.partial(call_mcp, server.actor_name, tool),
+            needs=(MCP_NAME,),
+        )
+        for server in mcp.servers
+        for tool in server.tools
+        if tool != "*"
+    )
+
+
+def toolbox(
+    extra: tuple[ToolSpec, ...] = (), mcp: McpConfig | None = None
+) -> Mapping[str, ToolSpec]:
+    """Tools by name: the built-in ones, those of the MCP servers in ``mcp``, plus
+    ``extra`` (tests add faulty ones)."""
+    servers = mcp_tools(mcp) if mcp is not None else ()
+    return {spec.name: spec for spec in (*BUILTIN_TOOLS, *servers, *extra)}

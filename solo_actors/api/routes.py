@@ -15,7 +15,7 @@ from typing import Any, Literal
 import msgspec
 from aiohttp import web
 
-from solo_actors.api import agent_runs, handlers, skill_items
+from solo_actors.api import agent_runs, handlers, mcp_route, skill_items
 from solo_actors.api.auth import SCOPES, Scope
 from solo_actors.api.handlers import (
     ACTION_SCOPES,
@@ -80,6 +80,16 @@ TIME = {
     "pattern": r"^\d+(\.\d+)?[smhd]?$",
     "description": "epoch seconds, or a duration ago: 90s, 10m, 2h, 1d",
 }
+
+
+JSONRPC_ERROR: dict[str, Any] = {
+    "type": "object",
+    "description": "a JSON-RPC error, as MCP's transport answers a message it can't take",
+    "required": ["jsonrpc", "error"],
+    "properties": {"jsonrpc": {"type": "string"},
+                   "error": {"type": "object", "required": ["code", "message"],
+                             "properties": {"code": INT, "message": STRING}}},
+}  # fmt: skip
 
 
 READINESS_SCHEMA: dict[str, Any] = {
@@ -247,6 +257,10 @@ ROUTES: tuple[Route, ...] = (
                         "JSON answer", {"type": "string", "enum": ["0", "1"]}),),
           body=AskBody, content=("application/json", "text/event-stream"),
           errors=(400, 413, 503, 504)),
+    Route("POST", "/mcp", mcp_route.handle, "control",
+          "Solo's MCP server over streamable HTTP (stateless JSON-RPC; docs/openai.md)",
+          content=("application/json",), errors=(400, 404, 406),
+          error_bodies=((400, JSONRPC_ERROR), (406, JSONRPC_ERROR))),
     Route("POST", "/say", handlers.say, "control", "Speak a text aloud (needs the tts actor)",
           body=SayBody, ok=202, errors=(400, 413, 503)),
     Route("GET", "/agents/workflows", agent_runs.workflows, "read",
@@ -296,6 +310,8 @@ ERROR_MEANINGS = {
     405: "method not allowed here; the Allow header lists the allowed ones",
     409: "refused as things stand: a supervisor's refusal (starting a running child), or a "
     "run that has already ended",
+    406: "the Accept header allows neither application/json nor text/event-stream (an MCP "
+    "client sends both)",
     413: "request body larger than api.max_body_bytes",
     415: "a request body that is not sent as Content-Type: application/json",
     421: "the Host header names neither this server's address, localhost, nor an "

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from solo_actors.api.auth import retry_after, scope_allows
 from solo_actors.api.handlers import CONTROL_CHARACTERS, json_response
+from solo_actors.api.mcp_route import mcp_lifespan
 from solo_actors.api.origin import SAFE_METHODS
 from solo_actors.api.routes import ROUTES, Handler, Route
 from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState
@@ -246,6 +247,7 @@ def build_app(state: ApiState, actor_path: str) -> web.Application:
     app[STATE] = state
     app[ACCESS_LOG] = get_logger(actor_path)
     app.on_response_prepare.append(add_security_headers)
+    app.cleanup_ctx.append(mcp_lifespan)
     for route in ROUTES:
         path = route.router_path or route.path
         app.router.add_route(route.method, path, guarded(route))

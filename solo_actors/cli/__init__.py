@@ -21,6 +21,7 @@ from solo_actors.cli import (
     db_cmd,
     doctor_cmd,
     log_cmd,
+    mcp_cmd,
     models_cmd,
     run_cmd,
     skills_cmd,
@@ -42,6 +43,7 @@ COMMAND_MODULES = (
     db_cmd,
     doctor_cmd,
     skills_cmd,
+    mcp_cmd,
 )  # fmt: skip
 
 

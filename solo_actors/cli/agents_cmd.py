@@ -66,7 +66,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def list_workflows(args: argparse.Namespace, config: Config) -> int:
-    catalog = configured_workflows(config.agents, toolbox())
+    catalog = configured_workflows(config.agents, toolbox(mcp=config.mcp))
     if args.json:
         items = [workflow.info() for workflow in catalog.workflows.values()]
         print(msgspec.json.encode({"workflows": items, "problems": catalog.problems}).decode())
@@ -84,7 +84,7 @@ def list_workflows(args: argparse.Namespace, config: Config) -> int:
 def actors_needed(config: Config, workflow: str) -> set[str]:
     """The registered names of the actors ``workflow``'s tools ask (none for an unknown
     workflow: the agents actor refuses it with the list of known ones)."""
-    tools = toolbox()
+    tools = toolbox(mcp=config.mcp)
     spec = configured_workflows(config.agents, tools).workflows.get(workflow)
     if spec is None:
         return set()

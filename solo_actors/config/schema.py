@@ -228,6 +228,15 @@ class LLMConfig(Section):
     cache: bool
     cache_ttl: Seconds
     cache_entries: Annotated[int, msgspec.Meta(ge=1)]
+    tool_owners: list[str]
+    """Registered names of the actors whose tools a turn offers the model (function calling,
+    when its template supports it); "mcp.*" stands for every ``[[mcp.servers]]`` entry."""
+    tool_rounds: Annotated[int, msgspec.Meta(ge=1, le=10)]
+    """Tool calls the model may make in a row for one reply before it is stopped."""
+    tool_timeout: Seconds
+    """Seconds a tool call waits for the actor that runs it."""
+    tools_prompt: str
+    """Added to the system prompt while the owners' tools are offered."""
     remote: RemoteLLMConfig
 
     def __post_init__(self) -> None:
@@ -238,6 +247,16 @@ class LLMConfig(Section):
     def served_model(self) -> str:
         """The model name turns are recorded with: the remote one, or ``model``."""
         return f"openai:{self.remote.model}" if self.engine == "openai" else self.model
+
+    def owners(self, mcp: McpConfig) -> list[str]:
+        """`tool_owners` with "mcp.*" expanded to the configured MCP servers' names."""
+        expanded: list[str] = []
+        for owner in self.tool_owners:
+            if owner == "mcp.*":
+                expanded += [server.actor_name for server in mcp.servers]
+            else:
+                expanded.append(owner)
+        return list(dict.fromkeys(expanded))
 
 
 class MicConfig(Section):
@@ -425,7 +444,7 @@ class AgentsConfig(Section):
     llm_call_timeout: Seconds
     """Seconds one llm call may wait for its reply (queue + generation) before the run fails."""
     tool_timeout: Seconds
-    """Seconds a tool waits on the memory or store actor."""
+    """Seconds a tool waits on the memory, the store or an MCP server's actor."""
     max_parallel_runs: Annotated[int, msgspec.Meta(ge=1, le=8)]
     runs_kept: Annotated[int, msgspec.Meta(ge=1)]
     """Finished runs kept for `GetRun`; the oldest are forgotten past this."""
@@ -459,6 +478,57 @@ class SkillsConfig(Section):
     0 = said once."""
     ring_every: Seconds
     """Seconds between two sayings of a ringing timer's or alarm's line."""
+    tools_file: str
+    """The skills offered to the llm as tools (function calling), relative to the repo."""
+
+
+class McpServer(Section):
+    """One MCP server Solo uses as a client (``[[mcp.servers]]``): stdio or streamable HTTP."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    """Short name; its actor is registered as ``mcp.<name>``."""
+    command: str = ""
+    """stdio: the program to start (``python`` means Solo's own interpreter)."""
+    args: list[str] = msgspec.field(default_factory=list)
+    env: dict[str, str] = msgspec.field(default_factory=dict)
+    """stdio: variables added to a small safe environment (PATH, HOME, LANG, ...)."""
+    url: str = ""
+    """streamable HTTP: the server's endpoint, e.g. http://127.0.0.1:8931/mcp."""
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    tools: list[str] = msgspec.field(default_factory=list)
+    """The server's tools Solo may call (an allow-list; empty = none, since a tool can act
+    in the world). ["*"] allows every tool the server lists."""
+
+    @property
+    def actor_name(self) -> str:
+        return f"mcp.{self.name}"
+
+    def __post_init__(self) -> None:
+        if bool(self.command) == bool(self.url):
+            raise ValueError(
+                f"mcp server {self.name!r}: give either command (stdio) or url (HTTP), not "
+                f"{'both' if self.command else 'neither'}"
+            )
+
+
+class McpConfig(Section):
+    """MCP: servers Solo uses as a client, and Solo's own MCP server (``solo mcp``, /mcp)."""
+
+    servers: list[McpServer]
+    intensity: Annotated[int, msgspec.Meta(ge=0)]
+    """The mcp supervisor allows this many server restarts ..."""
+    period: Seconds
+    """... within this many seconds before it gives up (and the root restarts it)."""
+    connect_timeout: Seconds
+    """Seconds a server gets to start and answer MCP's initialize."""
+    call_timeout: Seconds
+    """Seconds one tool call may take on the server."""
+    ping_every: Seconds
+    """Seconds between pings of a connected server: a lost one is restarted."""
+    retry_every: Seconds
+    """Seconds between tries to connect a server that is not up yet."""
+    serve_http: bool
+    """Mount Solo's own MCP server on the API server at /mcp (streamable HTTP)."""
 
 
 class ActorIsolation(Section):
@@ -496,5 +566,6 @@ class Config(Section):
     api: ApiConfig
     agents: AgentsConfig
     skills: SkillsConfig
+    mcp: McpConfig
     isolation: dict[str, ActorIsolation]
     """By registered name: actors that run in their own process (absent: in-process)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator
@@ -47,14 +48,26 @@ from solo_actors.llm.engine import (
 from solo_actors.llm.history import Conversation, Draft, Prompt, PromptBuilder, PromptTooLong
 from solo_actors.llm.sanitize import StreamSanitizer, cut_unfinished_sentence
 from solo_actors.llm.templates import ALL_STOPS, select_template
+from solo_actors.llm.tools import (
+    LIST_TIMEOUT,
+    CallGate,
+    MalformedCall,
+    Offered,
+    ToolDirectory,
+    call_tool,
+    parse_calls,
+    result_text,
+)
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     ChatMessage,
+    FunctionCall,
     LLMDone,
     LLMError,
     LLMPrefill,
     LLMRequest,
     LLMToken,
+    ToolResult,
     now,
 )
 from solo_actors.models import resolve_model
@@ -133,6 +146,25 @@ def check_prompt(prompt: str, system: str | None) -> None:
         check_text("system prompt", system)
 
 
+CANNOT = "Sorry, I can't do that."
+"""The reply when the model kept calling tools and none of them did what was asked."""
+
+
+def _call_key(call: FunctionCall) -> str:
+    """What makes two calls the same call: the tool and its arguments."""
+    return call.name + json.dumps(call.arguments, sort_keys=True, default=str)
+
+
+def _already_answered(call: FunctionCall) -> ToolResult:
+    return ToolResult(
+        call_id=call.call_id,
+        name=call.name,
+        content=f"{call.name} already ran for this request and was not run again; its answer "
+        "is above. Now answer the user in plain words, without calling a tool.",
+        error=True,
+    )
+
+
 def child_spec(config: Config, name: str = "llm") -> ChildSpec:
     """How a supervisor starts the llm actor, registered as `name`: the local one, or the
     remote engine's (``llm.engine = "openai"``), which answers the same messages.
@@ -169,10 +201,12 @@ class LLMActor(SupervisedActor):
         self._snapshots = SnapshotStore(self.settings.kv_snapshot_mb << 20)
         self._kv_owner: str | None = None
         self._cache: ResponseCache | None = None
+        self._tools_left_out = False
+        self._tools = ToolDirectory(config.llm.owners(config.mcp), LIST_TIMEOUT)
         self._counts = dict.fromkeys(
             (
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
-                "prefills", "prefill_tokens",
+                "prefills", "prefill_tokens", "tool_calls",
             ),
             0,
         )  # fmt: skip
@@ -256,7 +290,8 @@ class LLMActor(SupervisedActor):
         the request would refuse is skipped: the request itself will say what is wrong."""
         try:
             check_prompt(ahead.prompt, ahead.system)
-            conversation = self._conversation(ahead.conversation_id, ahead.system)
+            offered = self._offered(ahead, refresh=False)
+            conversation = self._conversation(ahead.conversation_id, ahead.system, offered=offered)
             draft = self.prompts.draft(conversation, ahead.prompt)
             room = self.engine.n_ctx - self._sampling(None).max_tokens
             prompt = self.prompts.fit(conversation, draft, room)
@@ -303,7 +338,10 @@ class LLMActor(SupervisedActor):
         if self._is_cancelled(request):
             nothing = Generation(prompt_tokens=0, finish_reason="cancelled")
             return self._done(request, "", nothing, started, None, cached=False)
-        conversation = self._conversation(request.conversation_id, request.system, request.history)
+        offered = self._offered(request, refresh=True)
+        conversation = self._conversation(
+            request.conversation_id, request.system, request.history, offered
+        )
         draft = self.prompts.draft(conversation, request.prompt)
         room = self.engine.n_ctx - sampling.max_tokens
         key = self._cache_key(draft, sampling)
@@ -312,8 +350,40 @@ class LLMActor(SupervisedActor):
             self._counts["cache_hits" if cached else "cache_misses"] += 1
         if cached is not None:
             return self._replay(request, sink, conversation, draft, room, cached, started)
-        prompt = self.prompts.fit(conversation, draft, room)
-        return self._run(request, sink, conversation, prompt, sampling, key, started)
+        try:
+            prompt = self.prompts.fit(conversation, draft, room)
+        except PromptTooLong:
+            if offered is None or not offered.owners:
+                raise
+            # The owners' tools are a help, not the request: without them it may fit.
+            if not self._tools_left_out:  # said once: it repeats on every such turn
+                self._tools_left_out = True
+                self.log.warning("tools left out: the prompt does not fit with them; "
+                                 "raise llm.n_ctx to offer them")  # fmt: skip
+            offered = None
+            conversation = self._conversation(
+                request.conversation_id, request.system, request.history
+            )
+            draft = self.prompts.draft(conversation, request.prompt)
+            prompt = self.prompts.fit(conversation, draft, room)
+        return self._run(request, sink, conversation, prompt, sampling, key, started, offered)
+
+    def _offered(self, request: LLMRequest | LLMPrefill, *, refresh: bool) -> Offered | None:
+        """The tools this request offers the model: the caller's own, or (``use_tools``)
+        those of ``llm.tool_owners``; None when there are none or the template has no
+        place for them."""
+        caller_tools = request.tools if isinstance(request, LLMRequest) else None
+        if caller_tools is not None:
+            if not self.prompts.template.supports_tools:
+                raise BadRequest(
+                    f"the model {self._model_name} has no function calling: its chat template "
+                    "does not render tools; send the request without tools"
+                )
+            return Offered(list(caller_tools), {}) if caller_tools else None
+        if not (request.use_tools and self.prompts.template.supports_tools):
+            return None
+        offered = self._tools.refresh() if refresh else self._tools.current()
+        return offered if offered.definitions else None
 
     def _run(
         self,
@@ -324,18 +394,90 @@ class LLMActor(SupervisedActor):
         sampling: Sampling,
         key: str | None,
         started: float,
+        offered: Offered | None = None,
     ) -> LLMDone:
-        self._switch_kv(request.conversation_id, prompt.tokens)
-        result = Generation(prompt_tokens=len(prompt.tokens))
-        stream = self.engine.stream(
-            prompt.tokens, sampling, lambda: self._should_stop(request), result, request.spoken
-        )
-        streamed = self._stream(request, sink, stream, result, sampling.stop)
-        text = streamed.text
+        """Generate the reply; when the model calls the owners' tools, run them and
+        generate again with their answers, up to ``llm.tool_rounds`` rounds."""
+        first_token: float | None = None
+        index = 0
+        used: list[str] = []
+        rounds = 0
+        answered: dict[str, str] = {}
+        repeated = False
+        succeeded: set[str] = set()
+        worked: list[str] = []
+        all_tokens: list[int] = []
+        evaluated = 0
+
+        def emit(text: str) -> None:
+            nonlocal first_token, index
+            if text:
+                if first_token is None:
+                    first_token = now()
+                token = LLMToken(
+                    request_id=request.request_id, text=text, index=index, turn_id=request.turn_id
+                )
+                self._deliver(request, sink, token)
+                index += 1
+
+        while True:
+            result, text, held, speed = self._generate_round(
+                request, prompt, sampling, emit, gate=CallGate() if offered else None
+            )
+            all_tokens += result.tokens
+            evaluated += result.prompt_eval_tokens
+            calls = self._read_calls(held, offered) if held is not None else None
+            if held is not None and calls is None:
+                emit(held)  # it started like a call but is ordinary text
+                text = held
+            if calls is None or result.finish_reason == "cancelled":
+                break
+            assert offered is not None
+            if not offered.owners:  # the caller's tools: the caller runs them
+                summary = Generation(len(prompt.tokens), evaluated, all_tokens, "tool_calls")
+                done = self._done(request, "", summary, started, first_token, cached=False)
+                return msgspec.structs.replace(done, tool_calls=calls)
+            again = all(_call_key(call) in answered or call.name in succeeded for call in calls)
+            if rounds >= self.settings.tool_rounds or (repeated and again):
+                # Small models often call again what they were just answered, after being
+                # told so too; the tools' own answers are the reply then, or, if none of
+                # them worked, the honest refusal (never a tool's error text read out).
+                text = " ".join(dict.fromkeys(answered[key] for key in worked)) or CANNOT
+                emit(text)
+                break
+            if again:
+                # A tool that already did its work in this reply, called again (a second
+                # timer for the same request, with its length said another way): not run.
+                repeated = True
+                answers = [_already_answered(call) for call in calls]
+            else:
+                answers = self._call_tools(request, calls, offered)
+                used += [call.name for call in calls if call.name in offered.owners]
+            if answers is None:
+                result.finish_reason = "cancelled"
+                text = ""
+                break
+            for call, answer in zip(calls, answers, strict=True):
+                if not again:  # the answers of calls that ran
+                    answered.setdefault(_call_key(call), result_text(answer))
+                    if not answer.error:
+                        succeeded.add(call.name)
+                        worked.append(_call_key(call))
+            rounds += 1
+            turns = [{"role": "assistant", "content": held}]
+            turns += [{"role": "tool", "content": result_text(answer)} for answer in answers]
+            prompt = self.prompts.follow(conversation, prompt, turns)
+            if len(prompt.tokens) > self.engine.n_ctx - sampling.max_tokens:
+                raise PromptTooLong(
+                    f"the tools' answers do not fit the context ({len(prompt.tokens)} tokens, "
+                    f"llm.n_ctx={self.engine.n_ctx}); raise llm.n_ctx or ask for less"
+                )
+        if result.finish_reason == "length":
+            text = cut_unfinished_sentence(text)
         if request.conversation_id is not None:
             self.prompts.close(conversation, prompt, text, result.tokens)
             self._keep(request.conversation_id, conversation)
-        if key and self._cache and result.finish_reason != "cancelled":
+        if key and self._cache and result.finish_reason != "cancelled" and not used:
             self._cache.put(
                 key,
                 CachedReply(
@@ -346,10 +488,28 @@ class LLMActor(SupervisedActor):
                     created=time.time(),
                 ),
             )
-        return self._done(
-            request, text, result, started, streamed.first_token, cached=False,
-            speed=streamed.speed,
-        )  # fmt: skip
+        summary = Generation(len(prompt.tokens), evaluated, all_tokens, result.finish_reason)
+        done = self._done(request, text, summary, started, first_token, cached=False, speed=speed)
+        return msgspec.structs.replace(done, tools_used=used) if used else done
+
+    def _generate_round(
+        self,
+        request: LLMRequest,
+        prompt: Prompt,
+        sampling: Sampling,
+        emit: Callable[[str], None],
+        gate: CallGate | None,
+    ) -> tuple[Generation, str, str | None, float]:
+        """One generation: streams clean text to `emit` (through `gate` when tools are
+        offered). Returns what ran, the streamed text, the held text of a reply that starts
+        like a tool call (None otherwise), and the tokens per second."""
+        self._switch_kv(request.conversation_id, prompt.tokens)
+        result = Generation(prompt_tokens=len(prompt.tokens))
+        stream = self.engine.stream(
+            prompt.tokens, sampling, lambda: self._should_stop(request), result, request.spoken
+        )
+        text, held, speed = _pump(stream, result, emit, gate, sampling.stop)
+        return result, text, held, speed
 
     def _stream(
         self,
@@ -359,11 +519,9 @@ class LLMActor(SupervisedActor):
         result: Generation,
         stops: tuple[str, ...],
     ) -> Streamed:
-        """Sanitise an engine's text pieces and send them on as `LLMToken`s, ending at the
-        request's own `stops` as at the templates'; `result` says how the engine finished
-        (and how many tokens it wrote)."""
-        sanitizer = StreamSanitizer((*ALL_STOPS, *stops))
-        first_piece = last_piece = first_token = None
+        """Another engine's text pieces (the remote one's), sanitised and sent on as
+        `LLMToken`s as the local engine's are; `result` says how the engine finished."""
+        first_token: float | None = None
         index = 0
 
         def emit(text: str) -> None:
@@ -377,25 +535,52 @@ class LLMActor(SupervisedActor):
                 self._deliver(request, sink, token)
                 index += 1
 
-        with contextlib.closing(pieces):
-            for piece in pieces:
-                last_piece = now()
-                if first_piece is None:
-                    first_piece = last_piece
-                emit(sanitizer.feed(piece))
-                if sanitizer.stopped:
-                    break
-        if result.finish_reason != "cancelled":
-            # Held text (trailing whitespace, a maybe-marker) belongs to a finished reply;
-            # a cancelled one sends nothing more after the cancel.
-            emit(sanitizer.finish())
-        text = sanitizer.text
+        text, _held, speed = _pump(pieces, result, emit, None, stops)
         if result.finish_reason == "length":
             text = cut_unfinished_sentence(text)
-        speed = 0.0
-        if first_piece is not None and last_piece is not None and last_piece > first_piece:
-            speed = (len(result.tokens) - 1) / (last_piece - first_piece)
         return Streamed(text=text, first_token=first_token, speed=speed)
+
+    def _read_calls(self, held: str, offered: Offered | None) -> list[FunctionCall] | None:
+        """The calls in a held reply. A malformed call to the owners' tools becomes a call
+        of no tool, whose error the model reads; to the caller's, the request fails."""
+        try:
+            return parse_calls(held)
+        except MalformedCall as error:
+            if offered is not None and not offered.owners:
+                raise BadRequest(f"the model wrote a malformed tool call: {error}") from None
+            return [FunctionCall(name="", arguments={"error": str(error)})]
+
+    def _call_tools(
+        self, request: LLMRequest, calls: list[FunctionCall], offered: Offered
+    ) -> list[ToolResult] | None:
+        """Each call's answer, from the actor that owns the tool; None if the request was
+        cancelled while waiting."""
+        answers = []
+        for call in calls:
+            owner = offered.owners.get(call.name)
+            if owner is None:
+                problem = call.arguments.get("error") if not call.name else None
+                known = ", ".join(offered.owners)
+                if problem:
+                    content = f"{problem}. The tools are: {known}."
+                else:
+                    # Usually the model reaching for an action no tool does: say so plainly.
+                    content = (
+                        f"there is no tool {call.name!r} (the tools are: {known}), so this "
+                        "can't be done. Tell the user you can't do that."
+                    )
+                answer = ToolResult(
+                    call_id=call.call_id, name=call.name, content=content, error=True
+                )
+            else:
+                self.log.info("tool call", tool=call.name, owner=owner)
+                timeout = self.settings.tool_timeout
+                answer = call_tool(owner, call, timeout, lambda: self._should_stop(request))
+                if answer is None:
+                    return None
+            self._counts["tool_calls"] += 1
+            answers.append(answer)
+        return answers
 
     def _replay(
         self,
@@ -518,17 +703,23 @@ class LLMActor(SupervisedActor):
         conversation_id: str | None,
         system: str | None,
         history: tuple[ChatMessage, ...] = (),
+        offered: Offered | None = None,
     ) -> Conversation:
-        """The kept conversation with `system` (None: configured); an unknown one starts
-        new, with `history` as its earlier turns."""
+        """The kept conversation with `system` (None: configured) and the `offered` tools;
+        an unknown one starts new, with `history` as its earlier turns."""
         prompt = self.settings.system_prompt if system is None else system
+        tools = offered.entries if offered is not None else None
         known = self._conversations.get(conversation_id) if conversation_id is not None else None
+        hint = self.settings.tools_prompt if offered is not None and offered.owners else ""
         if known is None:
             turns = [{"role": message.role, "content": message.content} for message in history]
-            return Conversation(system=prompt, turns=turns)
-        if system is not None and system != known.system:
-            # A new system prompt changes the prompt's first tokens: nothing to splice onto.
-            known.system, known.text, known.tokens = system, "", []
+            return Conversation(system=prompt, turns=turns, tools=tools, tools_hint=hint)
+        known.tools_hint = hint  # the tools decide it: a change comes with a new tool list
+        if (system is not None and system != known.system) or tools != known.tools:
+            # A new system prompt or tool list changes the prompt's first tokens: nothing to
+            # splice onto.
+            known.system = prompt if system is not None else known.system
+            known.tools, known.text, known.tokens = tools, "", []
         return known
 
     def _keep(self, conversation_id: str, conversation: Conversation) -> None:
@@ -592,3 +783,37 @@ class LLMActor(SupervisedActor):
             time_to_first_token_ms=round(reply.time_to_first_token * 1000, 2),
             **({} if reply.cached else {"tokens_per_second": round(reply.tokens_per_second, 2)}),
         )
+
+
+def _pump(
+    pieces: Generator[str, None, None],
+    result: Generation,
+    emit: Callable[[str], None],
+    gate: CallGate | None,
+    stops: tuple[str, ...],
+) -> tuple[str, str | None, float]:
+    """Sanitise an engine's text pieces into `emit` (through `gate` when tools are offered),
+    ending at the request's own `stops` as at the templates'. Returns the text, the held
+    text of a reply that starts like a tool call (None otherwise), and the tokens per
+    second; `result` says how the engine finished and how many tokens it wrote."""
+    sanitizer = StreamSanitizer((*ALL_STOPS, *stops))
+    first_piece = last_piece = None
+    with contextlib.closing(pieces):
+        for piece in pieces:
+            last_piece = now()
+            if first_piece is None:
+                first_piece = last_piece
+            clean = sanitizer.feed(piece)
+            emit(gate.feed(clean) if gate else clean)
+            if sanitizer.stopped:
+                break
+    if result.finish_reason != "cancelled":
+        # Held text (trailing whitespace, a maybe-marker) belongs to a finished reply;
+        # a cancelled one sends nothing more after the cancel.
+        tail = sanitizer.finish()
+        emit(gate.feed(tail) + gate.finish() if gate else tail)
+    speed = 0.0
+    if first_piece is not None and last_piece is not None and last_piece > first_piece:
+        speed = (len(result.tokens) - 1) / (last_piece - first_piece)
+    held = gate.held if gate is not None and gate.holding else None
+    return (sanitizer.text if held is None else ""), held, speed

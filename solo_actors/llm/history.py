@@ -8,20 +8,27 @@ remembered ones plus the tokenised new suffix. So the token sequence sent to lla
 matches its KV cache token for token, and only the new turn is evaluated, even where
 re-tokenising the model's reply would have split it differently.
 
-Trimming drops the oldest user/assistant pair until the prompt fits the room the reply
-leaves in the context (``n_ctx - max_tokens``); the system prompt is always kept. Trimming
-changes the start of the prompt, so everything after the system prompt is evaluated again;
-to make that rare, a trim goes down to ``history_fill`` of the room, not just below it.
+A turn that called tools holds, after the user message, the model's call (its raw text, so
+its tokens match what was generated), the tools' answers (role "tool") and the final reply;
+`PromptBuilder.follow` extends a prompt with one such round.
+
+Trimming drops the oldest exchange (a user message and everything up to the next one) until
+the prompt fits the room the reply leaves in the context (``n_ctx - max_tokens``); the
+system prompt is always kept. Trimming changes the start of the prompt, so everything after
+the system prompt is evaluated again; to make that rare, a trim goes down to
+``history_fill`` of the room, not just below it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from solo_actors.llm.engine import Engine
 from solo_actors.llm.templates import ChatTemplate
 
 Turn = dict[str, str]
+ToolList = list[Mapping[str, object]]
 
 
 class PromptTooLong(ValueError):
@@ -38,9 +45,16 @@ class Conversation:
     """The rendered closed conversation (ends after the last reply)."""
     tokens: list[int] = field(default_factory=list)
     """The tokens of `text`, as they were evaluated."""
+    tools: ToolList | None = None
+    """The tools rendered into the system prompt (OpenAI-style entries), if any."""
+    tools_hint: str = ""
+    """Added to the system prompt while tools are offered (``llm.tools_prompt``)."""
 
     def messages(self, turns: list[Turn]) -> list[Turn]:
-        head = [{"role": "system", "content": self.system}] if self.system else []
+        system = self.system
+        if self.tools and self.tools_hint:
+            system = f"{system}\n{self.tools_hint}" if system else self.tools_hint
+        head = [{"role": "system", "content": system}] if system else []
         return [*head, *turns]
 
 
@@ -74,14 +88,26 @@ class PromptBuilder:
         turns = [*conversation.turns, {"role": "user", "content": user_text}]
         return Draft(turns=turns, text=self._text(conversation, turns))
 
+    def follow(self, conversation: Conversation, prompt: Prompt, turns: list[Turn]) -> Prompt:
+        """`prompt` with `turns` (a tool call and its answers) appended, the assistant's
+        turn open again. Not trimmed: a tool round's prompt that outgrows the context fails
+        with `PromptTooLong` when generation is asked for more room than is left."""
+        extended = [*prompt.turns, *turns]
+        text = self._text(conversation, extended)
+        if text.startswith(prompt.text):
+            tokens = [*prompt.tokens, *self.engine.tokenize(text[len(prompt.text) :], start=False)]
+        else:
+            tokens = self._tokens(conversation, text)
+        return Prompt(turns=extended, text=text, tokens=tokens)
+
     def fit(self, conversation: Conversation, draft: Draft, room: int) -> Prompt:
         """Tokenise `draft`, dropping the oldest turns if it exceeds `room` tokens."""
         turns, text = draft.turns, draft.text
         tokens = self._tokens(conversation, text)
         if len(tokens) > room:
             target = int(room * self.history_fill)
-            while len(turns) > 1 and len(tokens) > target:
-                turns = turns[2:]  # the oldest user message and its reply
+            while len(tokens) > target and (rest := _without_oldest_exchange(turns)):
+                turns = rest
                 text = self._text(conversation, turns)
                 tokens = self._tokens(conversation, text)
         if len(tokens) > room:
@@ -102,7 +128,9 @@ class PromptBuilder:
         its re-tokenised text is used and the next turn re-evaluates it.
         """
         turns = [*prompt.turns, {"role": "assistant", "content": reply}]
-        closed = self.template.render(conversation.messages(turns), add_generation_prompt=False)
+        closed = self.template.render(
+            conversation.messages(turns), add_generation_prompt=False, tools=conversation.tools
+        )
         head = prompt.text + reply
         generated = bool(reply_tokens) and self.engine.detokenize(reply_tokens) == reply
         if generated and closed.startswith(head):
@@ -116,10 +144,20 @@ class PromptBuilder:
         conversation.turns, conversation.text, conversation.tokens = turns, closed, tokens
 
     def _text(self, conversation: Conversation, turns: list[Turn]) -> str:
-        return self.template.render(conversation.messages(turns), add_generation_prompt=True)
+        return self.template.render(
+            conversation.messages(turns), add_generation_prompt=True, tools=conversation.tools
+        )
 
     def _tokens(self, conversation: Conversation, text: str) -> list[int]:
         if conversation.text and text.startswith(conversation.text):
             suffix = self.engine.tokenize(text[len(conversation.text) :], start=False)
             return [*conversation.tokens, *suffix]
         return self.engine.tokenize(text, start=True)
+
+
+def _without_oldest_exchange(turns: list[Turn]) -> list[Turn]:
+    """`turns` from the second user message on (empty if there is none)."""
+    for index in range(1, len(turns)):
+        if turns[index]["role"] == "user":
+            return turns[index:]
+    return []

@@ -315,7 +315,7 @@ class RemoteLLMActor(LLMActor):
             raise RemoteUnavailable(self._key_problem)
         assert self._client is not None
         self._counts["remote_requests"] += 1
-        conversation = self._conversation(request.conversation_id, request.system)
+        conversation = self._conversation(request.conversation_id, request.system, request.history)
         turns = self._fit(conversation, request.prompt, sampling.max_tokens)
         body: dict[str, Any] = {
             "model": self.remote.model,

@@ -9,6 +9,11 @@ header that opens an assistant turn (echoed by weak models at the start of a rep
 sanitiser uses both, also for GGUF templates once the family is recognised from the
 template's markers.
 
+Function calling: a template that reads a ``tools`` variable (Qwen2.5's, Hermes', Llama
+3.1's GGUF templates do) `supports_tools`; the llm then renders the offered tools with it
+and reads calls from the reply (`solo_actors.llm.tools`). The library's templates have no
+tool section, so a model without one simply gets no tools.
+
 Templates are rendered with llama-cpp-python's `Jinja2ChatFormatter`, the same sandboxed
 Jinja2 set-up (and Hugging Face extensions) it uses for GGUF templates, so a library
 template and a GGUF template behave alike.
@@ -17,6 +22,7 @@ template and a GGUF template behave alike.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,6 +32,9 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 GGUF_TEMPLATE_KEY = "tokenizer.chat_template"
 AUTO = "auto"
 FALLBACK_FAMILY = "chatml"
+# A Jinja expression or statement that reads the `tools` variable ("{% if tools %}",
+# "{{ tools | tojson }}", "for tool in tools").
+_READS_TOOLS = re.compile(r"{[{%][^}]*\btools\b")
 
 
 class TemplateError(ValueError):
@@ -189,14 +198,27 @@ class ChatTemplate:
             raise TemplateError(message) from None
 
     @cached_property
+    def supports_tools(self) -> bool:
+        """The template renders a ``tools`` list: the model was trained on function calls."""
+        return bool(_READS_TOOLS.search(self.source))
+
+    @cached_property
     def digest(self) -> str:
         """sha256 of the template text: part of the response-cache key."""
         return hashlib.sha256(self.source.encode()).hexdigest()
 
-    def render(self, messages: Sequence[Mapping[str, str]], add_generation_prompt: bool) -> str:
-        """The prompt text for `messages`, ending with an open assistant turn if asked."""
+    def render(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        add_generation_prompt: bool,
+        tools: Sequence[Mapping[str, object]] | None = None,
+    ) -> str:
+        """The prompt text for `messages`, ending with an open assistant turn if asked;
+        `tools` (OpenAI-style ``{"type": "function", "function": ...}`` entries) are
+        rendered where the template puts them."""
         formatter = self._formatters[add_generation_prompt]
-        return formatter(messages=[dict(message) for message in messages]).prompt
+        listed = [dict(message) for message in messages]
+        return formatter(messages=listed, tools=list(tools) if tools else None).prompt
 
 
 def select_template(

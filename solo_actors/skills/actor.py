@@ -1,5 +1,9 @@
 """The ``skills`` actor: answers skill turns, and keeps timers, alarms and reminders durably.
 
+It also owns the skills offered to the llm as tools: `ListTools` and `CallTool` (asks, from
+the llm when the model calls one; see `solo_actors.skills.tools`) answer a call with the same
+skill the spoken sentence would reach.
+
 It takes a `SkillTurn` (tell, from the dialogue actor's hook) and answers it as the llm would
 (`LLMToken`, `LLMDone`, `TurnDone` to the turn's ``reply_to``; the `TurnDone` on the events
 hub, the turn in the store), so voice, text and the API need nothing new. `ListSkillItems`,
@@ -27,16 +31,18 @@ import pykka
 from msgspec.structs import replace
 
 import supervisors
-from solo_actors.config import Config
+from solo_actors.config import REPO_ROOT, Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
+    CallTool,
     CancelSkillItem,
     CreateSkillItem,
     Flush,
     Flushed,
     Interrupt,
     ListSkillItems,
+    ListTools,
     LLMDone,
     LLMToken,
     Message,
@@ -51,6 +57,8 @@ from solo_actors.messages import (
     SkillRefused,
     SkillTurn,
     StageTimes,
+    ToolResult,
+    Tools,
     TurnDone,
     UserTurn,
     WakeDetected,
@@ -61,6 +69,7 @@ from solo_actors.skills import SKILLS_NAME
 from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.templates import Matcher
+from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools
 from solo_actors.store import STORE_NAME
 from solo_actors.voice import SPEAKER, TTS
 
@@ -107,7 +116,16 @@ class SkillsActor(supervisors.SupervisedActor):
         self.loaded = False
         self.wake_at = math.inf
         self.ringing: dict[str, Ringing] = {}
-        self.counts = dict.fromkeys(("turns", "fired", "late", "refused"), 0)
+        self.counts = dict.fromkeys(("turns", "fired", "late", "refused", "tool_calls"), 0)
+        self.tools: dict[str, SkillTool] = {}
+        self.tools_error: str | None = None
+        if self.settings.enabled:
+            try:
+                self.tools = load_tools(REPO_ROOT / self.settings.tools_file)
+            except ToolsFileError as error:
+                # A typo in the tools file costs the tools, never the skills themselves.
+                self.tools_error = f"skills.tools_file: {error}"
+                self.log.error("skill tools not loaded", error=str(error))
 
     def on_start(self) -> None:
         self.load()
@@ -135,6 +153,11 @@ class SkillsActor(supervisors.SupervisedActor):
             case CancelSkillItem():
                 answer = self.book.cancel_one(message.item_id, message.kind)
                 return self.change(answer, missing=True)
+            case ListTools():
+                items = [tool.definition() for tool in self.tools.values()]
+                return Tools(items=items, error=self.tools_error)
+            case CallTool():
+                return self.call_tool(message)
             case _:
                 self.log.warning("unknown message ignored", type=type(message).__name__)
         return None
@@ -210,6 +233,36 @@ class SkillsActor(supervisors.SupervisedActor):
         self.reply(turn, text, "skills:" + "+".join(m.intent for m in matches))
         self.schedule()
         self.publish()
+
+    def call_tool(self, call: CallTool) -> ToolResult:
+        """Run a tool call as the sentence that says it: matched, answered and made durable
+        like a spoken request."""
+        self.counts["tool_calls"] += 1
+        tool = self.tools.get(call.name)
+        try:
+            if tool is None:
+                raise ValueError(f"no skill tool {call.name!r} (known: {', '.join(self.tools)})")
+            sentences = tool.sentences_for(call.arguments)
+        except ValueError as error:
+            return ToolResult(call_id=call.call_id, name=call.name, content=str(error), error=True)
+        at = time.time()
+        answers: list[Answer] = []
+        for sentence in sentences:
+            match = self.matcher.match(sentence)
+            if match is None:
+                text = f"{call.name}: could not understand {sentence!r}; rephrase the arguments"
+                answers.append(Answer(text, refused=True))
+            else:
+                answers.append(self.book.answer(match, at))
+        text = " ".join(answer.text for answer in answers)
+        changed = [item for answer in answers for item in answer.changed]
+        if not self.save(changed):
+            text += " But it could not be saved, so it won't survive a restart."
+        self.schedule()
+        self.publish()
+        self.log.info("tool call", tool=call.name, sentences=sentences)
+        refused = all(answer.refused for answer in answers)
+        return ToolResult(call_id=call.call_id, name=call.name, content=text, error=refused)
 
     def reply(self, turn: UserTurn, text: str, model: str) -> None:
         """Answer ``turn`` exactly as the dialogue actor answers with the llm's reply."""

@@ -1,0 +1,258 @@
+"""Function calling in the llm actor: reading calls, streaming around them, running them as
+messages to the actor that owns the tool, and the caller's own tools returned unrun.
+
+The real default model (Qwen2.5-Coder-0.5B, whose GGUF template renders tools) writes the
+calls; a test actor registered as the owner answers them, so what the tool did is checked
+exactly. Greedy decoding makes the model's choices repeatable. The requests carry a plain
+system prompt: Solo's default one (the honesty rules) makes this small model refuse more,
+with tools or without (docs/skills.md has the measured rates); here the mechanism is tested.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+import supervisors
+from solo_actors.llm.templates import FAMILIES, ChatTemplate, select_template
+from solo_actors.llm.tools import CallGate, MalformedCall, call_tool, parse_calls
+from solo_actors.messages import (
+    CallTool,
+    FunctionCall,
+    Interrupt,
+    ListTools,
+    LLMDone,
+    LLMError,
+    LLMRequest,
+    ToolDefinition,
+    ToolResult,
+    Tools,
+    new_id,
+)
+from tests.llm.conftest import DEFAULT, TIMEOUT, RunningLLM, StartLLM
+
+PLAIN = "You are a helpful assistant. Answer briefly."
+TIMER = ToolDefinition(
+    name="set_timer",
+    description="Start a countdown timer.",
+    parameters={
+        "type": "object",
+        "properties": {"duration": {"type": "string", "description": "e.g. '5 minutes'"}},
+        "required": ["duration"],
+    },
+)
+
+
+# -- reading calls -------------------------------------------------------------------------
+
+
+def test_calls_are_read_in_every_shape_small_models_write() -> None:
+    tagged = (
+        '<tool_call>\n{"name": "set_timer", "arguments": {"duration": "5 minutes"}}\n</tool_call>'
+    )
+    (call,) = parse_calls(tagged) or []
+    assert (call.name, call.arguments) == ("set_timer", {"duration": "5 minutes"})
+    two = tagged + "\n" + tagged.replace("5 minutes", "2 hours")
+    assert [c.arguments["duration"] for c in parse_calls(two) or []] == ["5 minutes", "2 hours"]
+    bare = '{"name": "set_timer", "parameters": {"duration": "1 minute"}}'
+    assert (parse_calls(bare) or [])[0].arguments == {"duration": "1 minute"}
+    fenced = '```json\n{"name": "set_timer", "arguments": "{\\"duration\\": \\"3 s\\"}"}\n```'
+    assert (parse_calls(fenced) or [])[0].arguments == {"duration": "3 s"}
+    unclosed = '<tool_call>{"name": "get_current_time"}'
+    assert (parse_calls(unclosed) or [])[0].name == "get_current_time"
+
+
+def test_text_is_no_call_and_a_broken_call_says_what_is_wrong() -> None:
+    assert parse_calls("Paris is the capital of France.") is None
+    assert parse_calls("{not json at all} said the poet") is None
+    assert parse_calls('{"answer": 42}') is None
+    with pytest.raises(MalformedCall, match="not valid JSON"):
+        parse_calls('<tool_call>{"name": "set_timer", "arguments": {"duration": </tool_call>')
+    with pytest.raises(MalformedCall, match="must be a JSON object"):
+        parse_calls('<tool_call>{"name": "set_timer", "arguments": [1, 2]}</tool_call>')
+    with pytest.raises(MalformedCall, match="not valid JSON"):  # a bare call cut short
+        parse_calls('{"name": "send_message", "arguments": {"message": "late"}')
+    with pytest.raises(MalformedCall, match='"name"'):
+        parse_calls('<tool_call>{"arguments": {}}</tool_call>')
+
+
+def test_the_gate_streams_text_at_once_and_holds_only_a_call() -> None:
+    gate = CallGate()
+    assert gate.feed("The") == "The"  # no call starts with "T": streamed at once
+    assert gate.feed(" capital") == " capital"
+    gate = CallGate()
+    assert gate.feed("<tool") == ""  # may become <tool_call>
+    assert gate.feed("_call>{") == ""
+    assert gate.feed('"name": "x"}</tool_call>') == ""
+    assert gate.holding and gate.held == '<tool_call>{"name": "x"}</tool_call>'
+    gate = CallGate()
+    assert gate.feed("<") == ""
+    assert gate.feed("b>bold</b>") == "<b>bold</b>"  # not a call after all: released
+    gate = CallGate()
+    assert gate.feed("<tool") == ""
+    assert gate.finish() == "<tool"  # the reply ended undecided: it was text
+
+
+def test_templates_that_render_tools_support_them_and_the_library_ones_do_not(
+    default_model: Any,
+) -> None:
+    from llama_cpp import Llama
+
+    llama = Llama(str(default_model.path), n_ctx=64, vocab_only=True, verbose=False)
+    qwen = select_template("auto", llama.metadata)
+    assert qwen.origin == "gguf" and qwen.supports_tools
+    entries = [{"type": "function", "function": {"name": "set_timer", "parameters": {}}}]
+    prompt = qwen.render([{"role": "user", "content": "hi"}], True, entries)
+    assert "<tools>" in prompt and '"set_timer"' in prompt
+    assert not any(ChatTemplate(f.template, f.name, f).supports_tools for f in FAMILIES.values())
+
+
+# -- owners --------------------------------------------------------------------------------
+
+
+@dataclass
+class Owner:
+    """What a test tool owner was asked: every call, and when the first one started."""
+
+    calls: list[CallTool] = field(default_factory=list)
+    started: threading.Event = field(default_factory=threading.Event)
+
+
+class OwnerActor(supervisors.SupervisedActor):
+    """A tool owner for tests: answers with `answer` (which may be slow: a tool still
+    running when the turn is interrupted) and records every call in `record`."""
+
+    def __init__(
+        self, tools: list[ToolDefinition], answer: Callable[[CallTool], str], record: Owner
+    ) -> None:
+        super().__init__()
+        self.tools, self.answer, self.record = tools, answer, record
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, ListTools):
+            return Tools(items=self.tools)
+        if isinstance(message, CallTool):
+            self.record.calls.append(message)
+            self.record.started.set()
+            content = self.answer(message)
+            return ToolResult(call_id=message.call_id, name=message.name, content=content)
+        return None
+
+
+@pytest.fixture
+def owner() -> Iterator[Callable[..., tuple[str, Owner]]]:
+    started: list[tuple[str, supervisors.SupervisedRef[Any]]] = []
+
+    def start(tools: list[ToolDefinition], answer: Callable[[CallTool], str]) -> tuple[str, Owner]:
+        record = Owner()
+        ref = OwnerActor.start(tools, answer, record)
+        name = f"owner-{new_id()}"
+        supervisors.default_registry.register(name, ref)
+        started.append((name, ref))
+        return name, record
+
+    yield start
+    for name, ref in started:
+        supervisors.default_registry.unregister(name, ref)
+        ref.stop()
+
+
+def test_an_owner_that_is_not_running_answers_with_an_error_at_once() -> None:
+    call = FunctionCall(name="set_timer", arguments={})
+    started = time.monotonic()
+    result = call_tool(f"nobody-{new_id()}", call, 10.0, lambda: False)
+    assert result is not None and result.error and "not running" in result.content
+    assert time.monotonic() - started < 5
+
+
+@pytest.fixture
+def qwen(start_llm: StartLLM, default_model: Any) -> Callable[..., RunningLLM]:
+    def start(**llm: Any) -> RunningLLM:
+        return start_llm(model=DEFAULT, max_tokens=96, system_prompt=PLAIN, **llm)
+
+    return start
+
+
+@pytest.mark.slow
+def test_a_timer_request_becomes_a_call_of_the_owners_tool_and_its_answer_is_the_reply(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]]
+) -> None:
+    name, actor = owner([TIMER], lambda call: f"Timer set for {call.arguments['duration']}.")
+    llm = qwen(tool_owners=[name])
+    done = llm.done(
+        "I need to be reminded in 5 minutes that the pasta is ready, start a countdown",
+        use_tools=True,
+    )
+    assert [call.name for call in actor.calls] == ["set_timer"], done
+    assert "5" in str(actor.calls[0].arguments["duration"])
+    assert done.tools_used == ["set_timer"] and "5 minutes" in done.text
+    assert llm.figures["tool_calls"] >= 1
+
+
+@pytest.mark.slow
+def test_a_reply_without_a_call_streams_token_by_token_with_tools_offered(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]]
+) -> None:
+    name, actor = owner([TIMER], lambda call: "done")
+    llm = qwen(tool_owners=[name])
+    streamed = llm.stream(LLMRequest(prompt="What is the capital of France?", use_tools=True))
+    assert "Paris" in streamed.done.text and not actor.calls
+    assert len(streamed.tokens) > 3  # streamed, not held back and sent whole
+
+
+@pytest.mark.slow
+def test_the_callers_own_tools_come_back_as_calls_and_are_not_run(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]]
+) -> None:
+    name, actor = owner([TIMER], lambda call: "done")
+    llm = qwen(tool_owners=[name])
+    done = llm.done("Set a timer for 10 minutes please.", tools=[TIMER])
+    assert done.finish_reason == "tool_calls" and done.text == ""
+    assert [call.name for call in done.tool_calls] == ["set_timer"]
+    assert "10" in str(done.tool_calls[0].arguments["duration"])
+    assert not actor.calls  # the caller runs its tools
+
+
+def test_a_model_without_function_calling_refuses_the_callers_tools(start_llm: StartLLM) -> None:
+    reply = start_llm().ask("Set a timer for 10 minutes.", tools=[TIMER])
+    assert isinstance(reply, LLMError) and "no function calling" in reply.message
+
+
+def test_owners_tools_are_simply_not_offered_to_a_model_without_function_calling(
+    start_llm: StartLLM, owner: Callable[..., tuple[str, Owner]]
+) -> None:
+    name, actor = owner([TIMER], lambda call: "done")
+    done = start_llm(tool_owners=[name], max_tokens=16).done("Hello", use_tools=True)
+    assert isinstance(done, LLMDone) and not actor.calls and done.text
+
+
+@pytest.mark.slow
+def test_an_interrupt_while_a_tool_runs_ends_the_turn_at_once(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]]
+) -> None:
+    release = threading.Event()
+
+    def slow(call: CallTool) -> str:
+        release.wait(60)
+        return "Timer set."
+
+    name, actor = owner([TIMER], slow)
+    llm = qwen(tool_owners=[name], tool_timeout=60.0)
+    request = LLMRequest(
+        prompt="I need to be reminded in 5 minutes that the pasta is ready, start a countdown",
+        use_tools=True,
+    )
+    pending = llm.ref().ask(request, block=False)
+    assert actor.started.wait(TIMEOUT), "the model did not call the tool"
+    interrupted = time.monotonic()
+    supervisors.tell(llm.name, Interrupt())
+    done = pending.get(timeout=TIMEOUT)
+    waited = time.monotonic() - interrupted
+    release.set()
+    assert isinstance(done, LLMDone) and done.finish_reason == "cancelled"
+    assert waited < 5, f"the interrupted turn took {waited:.1f} s to end"
