@@ -67,11 +67,16 @@ def tree() -> Iterator[Callable[..., supervisors.SupervisorRef]]:
 
 
 def servers_running() -> list[psutil.Process]:
-    return [
-        child
-        for child in psutil.Process().children(recursive=True)
-        if "mcp_server_time" in " ".join(child.cmdline())
-    ]
+    """The live `mcp-server-time` processes under this one (a killed one not yet reaped is
+    a zombie: gone, though still listed)."""
+    running = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "mcp_server_time" in " ".join(child.cmdline()):
+                running.append(child)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return running
 
 
 def tools(name: str = "mcp.time") -> Tools:
