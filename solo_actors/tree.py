@@ -15,6 +15,8 @@ start, crash and restart is on disk; actors that others call by name start befor
     ├── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
     │             mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
     ├── agents    CrewAI workflows over the llm; "plan ..." turns (docs/agents.md)
+    ├── wyoming   Wyoming server: asr, tts, wake, handle, intent (docs/wyoming.md; when
+    │             wyoming.enabled)
     └── api       operator HTTP API, events and dashboard (docs/api.md; when api.enabled)
 """
 
@@ -36,6 +38,8 @@ from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.tree import voice_spec
+from solo_actors.wyoming import WYOMING_NAME
+from solo_actors.wyoming.actor import WyomingActor
 
 ROOT_NAME = "solo"
 
@@ -60,6 +64,9 @@ def root_children(config: Config, options: RunOptions | None = None) -> list[sup
         voice_spec(config, options or RunOptions()),
         agents_spec(config),
     ]
+    if config.wyoming.enabled:
+        # After the actors it serves; before the api, which shows its figures.
+        children.append(worker_spec(config, WYOMING_NAME, WyomingActor))
     if config.api.enabled:
         # Last: it reads every other actor, and stops first, while they still answer.
         children.append(worker_spec(config, API_NAME, ApiActor, ROOT_NAME))

@@ -29,6 +29,9 @@ transcribed again with the full window, and so is audio longer than the window.
 
 An utterance with no recognisable words, or a crash while transcribing one (the actor is
 then restarted by its supervisor), is answered with ``voice.stt.error_reply``.
+
+Other programs' speech (Solo's Wyoming server, a room's satellite) comes as a `Transcribe`
+and its text goes back to whoever asked, as a `Transcribed`; it opens no turn.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ from solo_actors.logs import get_logger
 from solo_actors.messages import (
     InputEnded,
     SpeechSoFar,
+    Transcribe,
+    Transcribed,
     Transcript,
     TurnAhead,
     UserTurn,
@@ -263,6 +268,10 @@ class SttActor(supervisors.SupervisedActor):
                 self.current = message
                 self.hear(message)
                 self.current = None
+            case Transcribe():
+                text = self.transcribe(message.pcm)
+                text = text if WORDS.search(text) else ""
+                send(message.reply_to, Transcribed(request_id=message.request_id, text=text))
             case InputEnded():
                 send(TTS, message)
             case _:
