@@ -40,6 +40,7 @@ from solo_actors.messages import (
 from solo_actors.wyoming import WYOMING_NAME
 from solo_actors.wyoming.bridge import Bridge
 from solo_actors.wyoming.connection import Connection
+from solo_actors.wyoming.info import info_data
 from solo_actors.wyoming.protocol import Event, reader_limit, write_event
 
 START_TIMEOUT = 10.0
@@ -104,6 +105,7 @@ class WyomingActor(supervisors.SupervisedActor):
 
     def on_start(self) -> None:
         self.bridge = Bridge(self.actor_ref)
+        self.info = info_data(self.config)
         started = threading.Event()
         failure: list[BaseException] = []
         self.thread = threading.Thread(target=self.serve, args=(started, failure),
@@ -186,7 +188,7 @@ class WyomingActor(supervisors.SupervisedActor):
         assert self.bridge is not None
         try:
             await Connection(reader, writer, self.config, self.bridge, self.name,
-                             f"{address}:{peer[1]}").run()  # fmt: skip
+                             f"{address}:{peer[1]}", self.info).run()  # fmt: skip
         finally:
             self.clients -= 1
             self.publish()

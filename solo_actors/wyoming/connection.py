@@ -59,8 +59,14 @@ from solo_actors.spoken_text import sentences
 from solo_actors.voice import STT, TTS, WAKE
 from solo_actors.wyoming.audio import AudioFormat, chunks, seconds_of
 from solo_actors.wyoming.bridge import Bridge, Request, ServiceError
-from solo_actors.wyoming.info import info_data, voice_meta
-from solo_actors.wyoming.protocol import Event, ProtocolError, read_event, write_event
+from solo_actors.wyoming.info import voice_meta
+from solo_actors.wyoming.protocol import (
+    Event,
+    ProtocolError,
+    RequestError,
+    read_event,
+    write_event,
+)
 
 AUDIO_CHUNK_SAMPLES = 1024
 """Samples per audio-chunk sent (what wyoming-piper sends)."""
@@ -86,10 +92,12 @@ class Connection:
         bridge: Bridge,
         owner: str,
         peer: str,
+        info: dict[str, Any],
     ) -> None:
         self.reader, self.writer, self.config, self.bridge = reader, writer, config, bridge
         self.settings = config.wyoming
         self.owner = owner
+        self.info = info
         self.log = get_logger(f"solo/{owner}").bind(peer=peer)
         self.write_lock = asyncio.Lock()
         self.mode = "asr"
@@ -117,6 +125,12 @@ class Connection:
                 await self.send("error", {"text": str(error), "code": "protocol-error"})
         except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
             self.log.info("client gone", error=repr(error))
+        except Exception as error:
+            # A fault in serving this client ends this connection only, said to the client.
+            self.log.exception("connection failed", error=repr(error))
+            with contextlib.suppress(OSError, TimeoutError):
+                text = f"Solo failed to serve this connection: {error!r}"
+                await self.send("error", {"text": text, "code": "internal-error"})
         finally:
             await self.leave()
 
@@ -156,9 +170,10 @@ class Connection:
             return  # the spec: servers drop events they do not know
         try:
             await handler(event)
-        except ServiceError as error:
-            self.log.warning("request failed", event=event.type, error=str(error))
-            await self.send("error", {"text": str(error), "code": "service-unavailable"})
+        except (ServiceError, RequestError) as error:
+            self.log.warning("request failed", wyoming_event=event.type, error=str(error))
+            code = "bad-request" if isinstance(error, RequestError) else "service-unavailable"
+            await self.send("error", {"text": str(error), "code": code})
 
     def request(self, key: str, target: str, timeout: float | None = -1.0) -> Request:
         request = self.bridge.open(
@@ -175,7 +190,7 @@ class Connection:
     def text_of(event: Event, key: str = "text") -> str:
         text = event.data.get(key)
         if not isinstance(text, str):
-            raise ProtocolError(f'a {event.type} event needs a "{key}" string')
+            raise RequestError(f'a {event.type} event needs a "{key}" string')
         return text
 
     @staticmethod
@@ -186,7 +201,7 @@ class Connection:
     # -- info, ping ----------------------------------------------------------------------------
 
     async def describe(self, _event: Event) -> None:
-        await self.send("info", info_data(self.config))
+        await self.send("info", self.info)
 
     async def ping(self, event: Event) -> None:
         text = event.data.get("text")
@@ -234,7 +249,7 @@ class Connection:
         seconds = seconds_of(self.audio.pcm)
         if seconds > self.settings.max_audio_seconds:
             self.audio = None
-            raise ServiceError(
+            raise RequestError(
                 f"the audio to transcribe is longer than {self.settings.max_audio_seconds:g} s "
                 "(wyoming.max_audio_seconds); send one voice command per transcribe"
             )

@@ -23,6 +23,7 @@ SOLO_URL = "file:docs/wyoming.md"
 """Solo has no public home page; the attribution points at the doc beside the code."""
 
 
+@functools.cache
 def solo_version() -> str:
     try:
         return version("solo")

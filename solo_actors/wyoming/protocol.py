@@ -21,7 +21,13 @@ VERSION = "1.10.2"
 
 
 class ProtocolError(ValueError):
-    """What a peer sent is not a Wyoming event; the message says what and how to fix it."""
+    """What a peer sent is not a Wyoming event; the message says what and how to fix it.
+    The stream cannot be trusted past it: the connection is closed."""
+
+
+class RequestError(ValueError):
+    """A well-formed event that cannot be served as sent (audio that cannot be audio, a
+    missing field); the message says what and how to fix it. The connection goes on."""
 
 
 class Event(msgspec.Struct, frozen=True):
@@ -101,6 +107,11 @@ def encode_event(event: Event) -> bytes:
 
 
 async def write_event(writer: asyncio.StreamWriter, event: Event, timeout: float) -> None:
-    """Write ``event``; a peer that reads nothing for ``timeout`` seconds is a TimeoutError."""
+    """Write ``event``. A peer that reads nothing for ``timeout`` seconds is cut off (the
+    connection aborted, its unsent data dropped) and this raises TimeoutError."""
     writer.write(encode_event(event))
-    await asyncio.wait_for(writer.drain(), timeout)
+    try:
+        await asyncio.wait_for(writer.drain(), timeout)
+    except TimeoutError:
+        writer.transport.abort()  # a close would keep the buffer until the peer reads it
+        raise
