@@ -846,6 +846,25 @@ class WakeResult(Message, frozen=True):
     ended: bool = False
 
 
+class DetectSpeech(Message, frozen=True):
+    """A piece of one audio stream (a room's satellite) for vad to endpoint
+    (-> one `SpeechEnded` to ``reply_to``). Each stream has its own detector; a
+    `SpeechEnded` ends the stream."""
+
+    stream_id: str
+    pcm: bytes
+    reply_to: str
+
+
+class SpeechEnded(Message, frozen=True):
+    """The speech of a `DetectSpeech` stream, from just before it started to just after it
+    ended (or was cut at ``voice.vad.max_utterance``); empty when nobody spoke within
+    ``voice.vad.listen_timeout``."""
+
+    stream_id: str
+    pcm: bytes
+
+
 class RecognizeIntent(Message, frozen=True):
     """Ask skills which of its intents ``text`` asks for, doing nothing
     (-> `IntentsRecognized` to ``reply_to``)."""

@@ -14,6 +14,8 @@ start, crash and restart is on disk; actors that others call by name start befor
     ├── dialogue  turns from every source -> skills or llm -> replies and TurnDone
     ├── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
     │             mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
+    ├── rooms     supervisor (one_for_one): one actor per Wyoming satellite, reconnected with
+    │             backoff (docs/wyoming.md; when [[satellites]] are configured)
     ├── agents    CrewAI workflows over the llm; "plan ..." turns (docs/agents.md)
     ├── wyoming   Wyoming server: asr, tts, wake, handle, intent (docs/wyoming.md; when
     │             wyoming.enabled)
@@ -31,6 +33,7 @@ from solo_actors.llm import child_spec as llm_spec
 from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.actor import MemoryActor
 from solo_actors.reports import REPORTS_NAME, ReportsActor
+from solo_actors.rooms.tree import rooms_spec
 from solo_actors.skills import SKILLS_NAME
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.specs import worker_spec
@@ -62,8 +65,10 @@ def root_children(config: Config, options: RunOptions | None = None) -> list[sup
         worker_spec(config, SKILLS_NAME, SkillsActor),
         worker_spec(config, DIALOGUE_NAME, DialogueActor),
         voice_spec(config, options or RunOptions()),
-        agents_spec(config),
     ]
+    if config.satellites:
+        children.append(rooms_spec(config))  # after the voice actors its rooms use
+    children.append(agents_spec(config))
     if config.wyoming.enabled:
         # After the actors it serves; before the api, which shows its figures.
         children.append(worker_spec(config, WYOMING_NAME, WyomingActor))

@@ -410,6 +410,41 @@ class WyomingConfig(Section):
             )
 
 
+class SatelliteConfig(Section):
+    """One room's Wyoming satellite, which Solo connects to (docs/wyoming.md)."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+    """The room's id: letters, digits, - and _ (its actor is ``room-<name>``)."""
+    uri: str
+    """Where the satellite listens: ``tcp://HOST:PORT`` (wyoming-satellite's --uri, 10700)."""
+    area: str = ""
+    """The room, as people say it ("kitchen")."""
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        return parse_tcp_uri(self.uri, f"satellites {self.name}: uri")
+
+    def __post_init__(self) -> None:
+        self.host_port  # noqa: B018 (checks the uri)
+
+
+class RoomsConfig(Section):
+    """How Solo keeps its satellites connected (the ``rooms`` supervisor)."""
+
+    connect_timeout: Seconds
+    """Seconds to reach a satellite before the try counts as failed."""
+    backoff_min: Seconds
+    """First reconnect delay after a satellite was lost ..."""
+    backoff_max: Seconds
+    """... doubling up to this."""
+    intensity: Annotated[int, msgspec.Meta(ge=1)]
+    """The rooms supervisor allows this many reconnects (all rooms) ..."""
+    period: Seconds
+    """... within this many seconds before it gives up and is restarted by the root."""
+    reply_timeout: Seconds
+    """Seconds a room's turn waits for each of Solo's actors before it fails."""
+
+
 def parse_tcp_uri(uri: str, key: str) -> tuple[str, int]:
     """(host, port) of a ``tcp://HOST:PORT`` uri, or a ValueError naming ``key``."""
     prefix = "tcp://"
@@ -456,5 +491,13 @@ class Config(Section):
     agents: AgentsConfig
     skills: SkillsConfig
     wyoming: WyomingConfig
+    satellites: list[SatelliteConfig]
+    """The rooms: Wyoming satellites Solo connects to, answers and speaks through."""
+    rooms: RoomsConfig
     isolation: dict[str, ActorIsolation]
     """By registered name: actors that run in their own process (absent: in-process)."""
+
+    def __post_init__(self) -> None:
+        names = [satellite.name for satellite in self.satellites]
+        if len(set(names)) != len(names):
+            raise ValueError(f"satellites: each needs a name of its own, got {names}")

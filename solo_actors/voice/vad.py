@@ -16,6 +16,10 @@ the llm can read most of the turn's prompt before the turn ends.
 
 Between turns the actor does nothing with the frames (no inference), so idle listening
 costs the wake word alone.
+
+A room's satellite streams its audio as `DetectSpeech` pieces: each stream gets a detector
+of its own, endpointed by the same rules, and its speech goes back as one `SpeechEnded` to
+whoever asked (no pauses or partials are sent on for it).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,7 +36,9 @@ from solo_actors.config import Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioFrame,
+    DetectSpeech,
     InputEnded,
+    SpeechEnded,
     SpeechSoFar,
     StageTimes,
     Utterance,
@@ -40,7 +46,7 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.voice import STT, VAD
-from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, int16_to_float
+from solo_actors.voice.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, int16_to_float
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions
 
@@ -86,15 +92,36 @@ class StreamingSilero:
 
 
 @dataclass
-class Listening:
-    """The turn being listened to: its frames since the wake word and where speech is."""
+class Speech:
+    """Frames listened to and where speech is in them."""
 
-    wake: WakeDetected
     frames: list[bytes] = field(default_factory=list)
     speech_start: int | None = None
     last_speech: int = 0
+
+
+@dataclass(kw_only=True)
+class Listening(Speech):
+    """The turn being listened to: its frames since the wake word and where speech is."""
+
+    wake: WakeDetected
     last_partial: int = 0
     """The frame at which the words so far were last sent while the user spoke."""
+
+
+@dataclass
+class Stream(Speech):
+    """Another program's audio stream (a room's satellite), with its own detector."""
+
+    silero: StreamingSilero = field(default_factory=StreamingSilero)
+    pending: bytes = b""
+    """The start of a frame not yet whole."""
+
+
+Verdict = Literal["listen", "no_speech", "end", "cut"]
+FRAME_BYTES = 2 * FRAME_SAMPLES
+MAX_STREAMS = 64
+"""Satellite streams endpointed at once; the oldest is dropped past that."""
 
 
 class VadActor(supervisors.SupervisedActor):
@@ -114,6 +141,7 @@ class VadActor(supervisors.SupervisedActor):
         self.give_up_frames = math.ceil(self.settings.listen_timeout / FRAME_SECONDS)
         self.partial_frames = math.ceil(self.settings.partial_every / FRAME_SECONDS)
         self.listening: Listening | None = None
+        self.streams: dict[str, Stream] = {}
         self.counts = dict.fromkeys(("utterances", "cut", "no_speech"), 0)
 
     def on_failure(self, *exc_info: Any) -> None:
@@ -128,7 +156,9 @@ class VadActor(supervisors.SupervisedActor):
             case WakeDetected():
                 # A new wake word replaces whatever was being listened to (barge-in).
                 self.silero.reset()
-                self.listening = Listening(message)
+                self.listening = Listening(wake=message)
+            case DetectSpeech():
+                self.endpoint(message)
             case InputEnded():
                 self.flush()
                 send(STT, message)
@@ -136,13 +166,30 @@ class VadActor(supervisors.SupervisedActor):
                 return super().on_receive(message)
         return None
 
+    def hear(self, speech: Speech, silero: StreamingSilero, pcm: bytes) -> tuple[bool, Verdict]:
+        """Add one frame to ``speech``: whether it is speech, and what the endpoint rules
+        say now (the same rules for the microphone's turns and satellites' streams)."""
+        index = len(speech.frames)
+        speech.frames.append(pcm)
+        spoken = silero.probability(pcm) >= self.settings.threshold
+        if spoken:
+            if speech.speech_start is None:
+                speech.speech_start = index
+            speech.last_speech = index
+        if speech.speech_start is None:
+            return spoken, "no_speech" if index + 1 >= self.give_up_frames else "listen"
+        if index - speech.last_speech >= self.silence_frames:
+            return spoken, "end"
+        if index - speech.speech_start + 1 >= self.max_frames:
+            return spoken, "cut"
+        return spoken, "listen"
+
     def listen(self, turn: Listening, pcm: bytes) -> None:
         index = len(turn.frames)
-        turn.frames.append(pcm)
-        if self.silero.probability(pcm) >= self.settings.threshold:
-            if turn.speech_start is None:
-                turn.speech_start = turn.last_partial = index
-            turn.last_speech = index
+        spoken, verdict = self.hear(turn, self.silero, pcm)
+        if spoken:
+            if turn.speech_start == index:
+                turn.last_partial = index
             if self.partial_frames and index - turn.last_partial >= self.partial_frames:
                 # Only while speech goes on: the pause sends its own SpeechSoFar, and one
                 # sent in the last ~0.1 s of speech delays that by what is left of its
@@ -150,19 +197,14 @@ class VadActor(supervisors.SupervisedActor):
                 turn.last_partial = index
                 send(STT, SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn, index + 1),
                                       sample_rate=SAMPLE_RATE, speaking=True))  # fmt: skip
-        if turn.speech_start is None:
-            if index + 1 >= self.give_up_frames:
-                self.counts["no_speech"] += 1
-                self.log.info("no speech after the wake word", turn_id=turn.wake.turn_id)
-                self.listening = None
-                self.publish_figures(**self.counts)
-            return
-        silence = index - turn.last_speech
-        if silence >= self.silence_frames:
-            self.finish(turn, cut=False)
-        elif index - turn.speech_start + 1 >= self.max_frames:
-            self.finish(turn, cut=True)
-        elif silence == self.tail_frames:
+        if verdict == "no_speech":
+            self.counts["no_speech"] += 1
+            self.log.info("no speech after the wake word", turn_id=turn.wake.turn_id)
+            self.listening = None
+            self.publish_figures(**self.counts)
+        elif verdict in ("end", "cut"):
+            self.finish(turn, cut=verdict == "cut")
+        elif turn.speech_start is not None and index - turn.last_speech == self.tail_frames:
             # A pause: stt transcribes what the endpoint will send if nothing more is said.
             send(
                 STT,
@@ -196,7 +238,27 @@ class VadActor(supervisors.SupervisedActor):
         )
         self.publish_figures(**self.counts, last_utterance_s=round(seconds, 2))
 
-    def cut(self, turn: Listening, end: int | None = None) -> bytes:
+    def endpoint(self, piece: DetectSpeech) -> None:
+        stream = self.streams.get(piece.stream_id)
+        if stream is None:
+            if len(self.streams) >= MAX_STREAMS:
+                del self.streams[next(iter(self.streams))]
+            stream = self.streams[piece.stream_id] = Stream()
+        audio = stream.pending + piece.pcm
+        whole = len(audio) - len(audio) % FRAME_BYTES
+        stream.pending = audio[whole:]
+        for start in range(0, whole, FRAME_BYTES):
+            _spoken, verdict = self.hear(stream, stream.silero, audio[start : start + FRAME_BYTES])
+            if verdict != "listen":
+                del self.streams[piece.stream_id]
+                self.counts["utterances" if verdict != "no_speech" else "no_speech"] += 1
+                self.counts["cut"] += verdict == "cut"
+                pcm = self.cut(stream) if verdict != "no_speech" else b""
+                send(piece.reply_to, SpeechEnded(stream_id=piece.stream_id, pcm=pcm))
+                self.publish_figures(**self.counts)
+                return
+
+    def cut(self, turn: Speech, end: int | None = None) -> bytes:
         """The utterance: from the pre-roll before speech to the tail after the last of it
         (or to frame `end`, for the speech so far while it goes on)."""
         start = max(0, (turn.speech_start or 0) - self.pre_roll)

@@ -26,19 +26,8 @@ import msgspec
 import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import get_logger
-from solo_actors.messages import (
-    IntentsRecognized,
-    LLMDone,
-    LLMError,
-    LLMToken,
-    Synthesized,
-    SynthesizedAudio,
-    Transcribed,
-    TurnDone,
-    WakeResult,
-)
 from solo_actors.wyoming import WYOMING_NAME
-from solo_actors.wyoming.bridge import Bridge
+from solo_actors.wyoming.bridge import Bridge, reply_key
 from solo_actors.wyoming.connection import Connection
 from solo_actors.wyoming.info import info_data
 from solo_actors.wyoming.protocol import Event, reader_limit, write_event
@@ -55,18 +44,6 @@ class ServerFailed(msgspec.Struct, frozen=True):
 
 class ServerFailedError(RuntimeError):
     """The Wyoming server stopped by itself, or could not listen."""
-
-
-def reply_key(message: Any) -> str | None:
-    """The request a reply belongs to (its request, stream or turn id)."""
-    match message:
-        case Transcribed() | SynthesizedAudio() | Synthesized() | IntentsRecognized():
-            return message.request_id
-        case WakeResult():
-            return message.stream_id
-        case LLMToken() | LLMDone() | LLMError() | TurnDone():
-            return message.turn_id
-    return None
 
 
 class ClientPolicy:

@@ -20,7 +20,19 @@ from typing import Any
 import pykka
 
 import supervisors
-from solo_actors.messages import Message
+from solo_actors.messages import (
+    IntentsRecognized,
+    LLMDone,
+    LLMError,
+    LLMToken,
+    Message,
+    SpeechEnded,
+    Synthesized,
+    SynthesizedAudio,
+    Transcribed,
+    TurnDone,
+    WakeResult,
+)
 
 
 class ServiceError(RuntimeError):
@@ -114,3 +126,15 @@ class Bridge:
         # A closed loop (RuntimeError): the server stopped, and its peers with it.
         with contextlib.suppress(RuntimeError):
             request.loop.call_soon_threadsafe(request.queue.put_nowait, message)
+
+
+def reply_key(message: Any) -> str | None:
+    """The request a reply belongs to (its request, stream or turn id); None: not a reply."""
+    match message:
+        case Transcribed() | SynthesizedAudio() | Synthesized() | IntentsRecognized():
+            return message.request_id
+        case WakeResult() | SpeechEnded():
+            return message.stream_id
+        case LLMToken() | LLMDone() | LLMError() | TurnDone():
+            return message.turn_id
+    return None
