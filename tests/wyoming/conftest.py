@@ -27,7 +27,7 @@ from wyoming.event import Event
 
 from solo_actors.config import REPO_ROOT
 from tests.conftest import config_environment
-from tests.voice.conftest import TEST_THREADS, session_dir, speech  # noqa: F401 (fixtures)
+from tests.voice.conftest import TEST_THREADS, hear, session_dir, speech  # noqa: F401 (fixtures)
 
 T = TypeVar("T")
 
