@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import requests
 
 from solo_actors.config import REPO_ROOT
 from solo_actors.voice.audio import write_wav
@@ -124,6 +126,21 @@ def rooms(tmp_path: Path) -> Iterator[list[Room]]:
             subprocess.run(["ip", "netns", "del", room.namespace], capture_output=True, check=False)
 
 
+def room_status(server: SoloServer, room: Room) -> dict[str, Any]:
+    """The room's node in ``GET /status`` (the API the dashboard reads)."""
+    url = (server.var_dir / "api" / "url").read_text().strip()
+    token = (server.var_dir / "api" / "admin.token").read_text().strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    tree = requests.get(f"{url}/status", headers=headers, timeout=30).json()["tree"]
+    nodes = [tree]
+    while nodes:
+        node = nodes.pop()
+        if node["path"] == f"solo/rooms/room-{room.name}":
+            return dict(node)
+        nodes += node.get("children") or []
+    pytest.fail(f"no room-{room.name} in /status")
+
+
 def answer_in(room: Room, before: int, hear: Callable[[Path], str]) -> str:
     """The words of the answer that arrives in ``room``'s speaker after ``before`` bytes."""
     wait_for(lambda: room.heard() > before, ANSWER_TIMEOUT, f"an answer in the {room.name}")
@@ -151,12 +168,19 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
     for room in rooms:
         room.start_satellite(question)
     server: SoloServer = start_solo(
-        tmp_path / "var", "--config", str(config), **{"rooms.backoff_max": 2.0}
-    )
+        tmp_path / "var", "--config", str(config),
+        **{"rooms.backoff_max": 2.0, "api.enabled": True, "api.port": 0},
+    )  # fmt: skip
     try:
         kitchen, office = rooms
         for room in rooms:
             wait_for(room.streaming, 120, f"Solo to run the {room.name}'s satellite")
+
+        for room in rooms:
+            status = room_status(server, room)
+            assert status["state"] == "running" and status["restarts"] == 0
+            assert status["figures"]["link"] == "connected"
+            assert status["figures"]["area"] == room.name.title()
 
         kitchen.ask()
         assert "paris" in answer_in(kitchen, 0, hear)
@@ -170,11 +194,15 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
         office.ask()
         assert "paris" in answer_in(office, office_heard, hear)
         assert kitchen.heard() == kitchen_heard
+        lost = room_status(server, kitchen)
+        assert lost["restarts"] >= 1 and "kitchen" in lost["last_exit"]["detail"], lost
+        assert room_status(server, office)["restarts"] == 0
 
         kitchen.start_satellite(question)  # back: Solo reconnects by itself
         wait_for(kitchen.streaming, 60, "Solo to reconnect to the kitchen")
         kitchen.ask()
         assert "paris" in answer_in(kitchen, kitchen_heard, hear)
+        assert room_status(server, kitchen)["figures"]["link"] == "connected"
 
         troubles = {report["child_id"] for report in server.trouble()}
         assert troubles == {"room-kitchen"}, server.trouble()
