@@ -443,6 +443,9 @@ class RoomsConfig(Section):
     """... within this many seconds before it gives up and is restarted by the root."""
     reply_timeout: Seconds
     """Seconds a room's turn waits for each of Solo's actors before it fails."""
+    keepalive: Annotated[int, msgspec.Meta(ge=1)]
+    """Seconds of silence on a satellite's link after which TCP probes it; a link that
+    answers no probe for as long again is lost (a cable pulled, Wi-Fi gone)."""
 
 
 def parse_tcp_uri(uri: str, key: str) -> tuple[str, int]:

@@ -6,7 +6,8 @@ first, when the test touches the room's trigger file) and writes what it plays t
 room's file through ``--snd-command``. Solo (``run.py`` with the two ``[[satellites]]``)
 connects to both across the veth links, hears the wake word and the question, and answers
 into the room that asked. Then one room's satellite is killed: the other keeps answering;
-the cut room is reconnected by itself once its satellite is back, and answers again.
+the cut room is reconnected by itself once its satellite is back, and answers again. Then
+the other room's link goes down (a pulled cable: nothing tells Solo), and the same holds.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
         room.start_satellite(question)
     server: SoloServer = start_solo(
         tmp_path / "var", "--config", str(config),
-        **{"rooms.backoff_max": 2.0, "api.enabled": True, "api.port": 0},
+        **{"rooms.backoff_max": 2.0, "rooms.keepalive": 2, "api.enabled": True, "api.port": 0},
     )  # fmt: skip
     try:
         kitchen, office = rooms
@@ -204,8 +205,22 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
         assert "paris" in answer_in(kitchen, kitchen_heard, hear)
         assert room_status(server, kitchen)["figures"]["link"] == "connected"
 
+        # The office's link goes down (no FIN, no RST: a pulled cable); the kitchen goes on.
+        runs = office.log.read_text().count("Streaming audio")
+        run("ip", "link", "set", office.host_link, "down")
+        kitchen_heard = kitchen.heard()
+        kitchen.ask()
+        assert "paris" in answer_in(kitchen, kitchen_heard, hear)
+        wait_for(lambda: room_status(server, office)["restarts"] >= 1, 60,
+                 "Solo to notice the office's link is down")  # fmt: skip
+        run("ip", "link", "set", office.host_link, "up")
+        wait_for(lambda: office.streaming(since=runs), 90, "Solo to reconnect to the office")
+        office_heard = office.heard()
+        office.ask()
+        assert "paris" in answer_in(office, office_heard, hear)
+
         troubles = {report["child_id"] for report in server.trouble()}
-        assert troubles == {"room-kitchen"}, server.trouble()
+        assert troubles == {"room-kitchen", "room-office"}, server.trouble()
         assert server.process.poll() is None
     finally:
         stop_solo(server)
