@@ -177,11 +177,12 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
         for room in rooms:
             wait_for(room.streaming, 120, f"Solo to run the {room.name}'s satellite")
 
-        for room in rooms:
+        for room in rooms:  # /status answers from a cache refreshed every second or so
+            wait_for(lambda room=room: room_status(server, room)["figures"].get("link")
+                     == "connected", 30, f"/status to show the {room.name} connected")  # fmt: skip
             status = room_status(server, room)
-            assert status["state"] == "running" and status["restarts"] == 0
-            assert status["figures"]["link"] == "connected"
-            assert status["figures"]["area"] == room.name.title()
+            # (a satellite slower to start than Solo costs a reconnect or two: restarts)
+            assert status["state"] == "running" and status["figures"]["area"] == room.name.title()
 
         kitchen.ask()
         assert "paris" in answer_in(kitchen, 0, hear)
@@ -190,20 +191,24 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
         assert "paris" in answer_in(office, 0, hear)
         kitchen_heard = kitchen.heard()
 
+        office_restarts = room_status(server, office)["restarts"]
+        kitchen_restarts = room_status(server, kitchen)["restarts"]
         kitchen.kill_satellite()  # the kitchen is cut off; the office goes on
         office_heard = office.heard()
         office.ask()
         assert "paris" in answer_in(office, office_heard, hear)
         assert kitchen.heard() == kitchen_heard
-        lost = room_status(server, kitchen)
-        assert lost["restarts"] >= 1 and "kitchen" in lost["last_exit"]["detail"], lost
-        assert room_status(server, office)["restarts"] == 0
+        wait_for(lambda: room_status(server, kitchen)["restarts"] > kitchen_restarts, 30,
+                 "/status to show the kitchen's lost satellite")  # fmt: skip
+        assert "kitchen" in room_status(server, kitchen)["last_exit"]["detail"]
+        assert room_status(server, office)["restarts"] == office_restarts
 
         kitchen.start_satellite(question)  # back: Solo reconnects by itself
         wait_for(kitchen.streaming, 60, "Solo to reconnect to the kitchen")
         kitchen.ask()
         assert "paris" in answer_in(kitchen, kitchen_heard, hear)
-        assert room_status(server, kitchen)["figures"]["link"] == "connected"
+        wait_for(lambda: room_status(server, kitchen)["figures"].get("link") == "connected", 30,
+                 "/status to show the kitchen connected again")  # fmt: skip
 
         # The office's link goes down (no FIN, no RST: a pulled cable); the kitchen goes on.
         runs = office.log.read_text().count("Streaming audio")
@@ -211,7 +216,7 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
         kitchen_heard = kitchen.heard()
         kitchen.ask()
         assert "paris" in answer_in(kitchen, kitchen_heard, hear)
-        wait_for(lambda: room_status(server, office)["restarts"] >= 1, 60,
+        wait_for(lambda: room_status(server, office)["restarts"] > office_restarts, 60,
                  "Solo to notice the office's link is down")  # fmt: skip
         run("ip", "link", "set", office.host_link, "up")
         wait_for(lambda: office.streaming(since=runs), 90, "Solo to reconnect to the office")
