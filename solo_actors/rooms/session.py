@@ -10,8 +10,9 @@ heard it; ``end_stage`` handle or tts) and streams its microphone as ``audio-chu
   ``voice-stopped`` are sent), then to stt; Solo sends the ``transcript``.
 * handle: the text is a dialogue turn of this room's conversation, answered by skills or
   the llm.
-* tts: Solo sends ``synthesize`` with the answer, then the answer's audio
-  (``audio-start``, ``audio-chunk``s, ``audio-stop``), which the satellite plays.
+* tts: the answer's audio (``audio-start``, ``audio-chunk``s, ``audio-stop``), spoken as
+  it is written (its first phrase, then sentence by sentence, the rule tts uses), which the
+  satellite plays; ``synthesize`` with the whole answer's text before the ``audio-stop``.
 
 The reply goes to this room only: the turn's ``reply_to`` is this room's actor. A failed
 stage sends ``error`` to the satellite. After a pipeline that started at the wake word,
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 from solo_actors.config import Config, SatelliteConfig
@@ -32,6 +34,7 @@ from solo_actors.logs import get_logger
 from solo_actors.messages import (
     DetectSpeech,
     DetectWake,
+    LLMToken,
     SpeechEnded,
     Synthesize,
     SynthesizedAudio,
@@ -42,6 +45,7 @@ from solo_actors.messages import (
     WakeResult,
     new_id,
 )
+from solo_actors.spoken_text import first_chunk, sentences
 from solo_actors.voice import STT, TTS, VAD, WAKE
 from solo_actors.wyoming.audio import AudioFormat, chunks
 from solo_actors.wyoming.bridge import Bridge, Request, ServiceError
@@ -74,6 +78,16 @@ def watch_link(writer: asyncio.StreamWriter, seconds: int) -> None:
     for option, value in options.items():
         if hasattr(socket, option):  # Linux names; elsewhere the system's defaults
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+
+
+@dataclass
+class Reply:
+    """The answer being spoken into the room as its text streams in."""
+
+    pending: str = ""
+    """Text written but not yet spoken (an unfinished sentence)."""
+    started: bool = False
+    """Its audio stream is open (audio-start sent)."""
 
 
 class RoomSession:
@@ -221,35 +235,46 @@ class RoomSession:
         await self.send("transcript", {"text": transcribed.text})
         if self.end_stage not in ("intent", "handle", "tts"):
             return
+        speaking = self.end_stage == "tts"
         turn = UserTurn(conversation_id=f"room-{self.satellite.name}", text=transcribed.text,
-                        source="satellite", reply_to=self.owner)  # fmt: skip
+                        source="satellite", reply_to=self.owner, spoken=speaking)  # fmt: skip
         request = self.open(turn.turn_id, DIALOGUE_NAME)
+        reply = Reply()
         try:
             request.send(turn)
             while not isinstance(done := await request.next(), TurnDone):
-                pass  # the streamed tokens: a satellite is sent the whole answer
+                if speaking and isinstance(done, LLMToken):
+                    # Spoken as it is written: the first phrase, then each sentence.
+                    reply.pending += done.text
+                    if not reply.started:
+                        chunk, reply.pending = first_chunk(reply.pending)
+                        await self.speak(chunk, reply)
+                    whole, reply.pending = sentences(reply.pending)
+                    for sentence in whole:
+                        await self.speak(sentence, reply)
         finally:
             request.close()
         self.turns += 1
         self.log.info("answered", text=transcribed.text, reply=done.reply, error=done.error)
-        if self.end_stage == "tts":
+        if speaking:
+            await self.speak(done.reply if not reply.started else reply.pending, reply)
             await self.send("synthesize", {"text": done.reply})
-            await self.speak(done.reply)
+            if reply.started:
+                await self.send("audio-stop")
 
-    async def speak(self, text: str) -> None:
-        """The answer's audio into the room, as one audio stream."""
+    async def speak(self, text: str, reply: Reply) -> None:
+        """A piece of the answer's audio into the room; the first opens its audio stream."""
+        if not text.strip():
+            return
         request = self.open(new_id(), TTS)
-        started = False
         try:
             request.send(Synthesize(request_id=request.key, text=text, reply_to=self.owner))
-            while isinstance(reply := await request.next(), SynthesizedAudio):
-                audio_format = {"rate": reply.sample_rate, "width": 2, "channels": 1}
-                if not started:
-                    started = True
+            while isinstance(audio := await request.next(), SynthesizedAudio):
+                audio_format = {"rate": audio.sample_rate, "width": 2, "channels": 1}
+                if not reply.started:
+                    reply.started = True
                     await self.send("audio-start", audio_format)
-                for piece in chunks(reply.pcm, AUDIO_CHUNK_SAMPLES):
+                for piece in chunks(audio.pcm, AUDIO_CHUNK_SAMPLES):
                     await self.send("audio-chunk", audio_format, piece)
         finally:
             request.close()
-        if started:
-            await self.send("audio-stop")
