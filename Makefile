@@ -14,7 +14,7 @@ INSTALLED := $(VENV)/.solo-installed
 # native, never AMX; CUDA with SOLO_GPU=cuda) and caches the wheel.
 LLAMA_REQUIREMENT := $(shell grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"')
 
-.PHONY: run test setup llama system-deps models selfcheck third-party lint bench clean
+.PHONY: run test setup llama system-deps models selfcheck third-party lint bench clean peers bench-peers
 
 run: setup
 	$(PY) run.py
@@ -22,7 +22,30 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
-setup: $(INSTALLED) llama system-deps models selfcheck third-party
+setup: $(INSTALLED) llama system-deps models selfcheck third-party peers
+
+# Test peers whose pins conflict with ours, each in a venv of its own under .peers/.
+# wyoming-satellite 1.0.0 pins wyoming==1.4.1 (ours is newer): the room tests run two of it.
+SATELLITE := .peers/wyoming-satellite
+SATELLITE_STAMP := $(SATELLITE)/.installed-1.0.0
+peers: $(SATELLITE_STAMP)
+
+$(SATELLITE_STAMP): | $(UV)
+	@echo "==> test peer: wyoming-satellite 1.0.0 in $(SATELLITE)"
+	$(UV) venv --quiet --allow-existing --python $(PY) $(SATELLITE)
+	$(UV) pip install --quiet --python $(SATELLITE)/bin/python 'wyoming-satellite==1.0.0'
+	@touch $@
+
+# The Wyoming benchmark's peers (bench/bench_wyoming.py), each in its own venv: the servers
+# Solo is compared with, and the tool that measures them all.
+BENCH_PEERS := wyoming-piper==2.5.2 wyoming-faster-whisper==3.8.1 wyoming-bench==2026.10.0
+bench-peers: $(foreach peer,$(BENCH_PEERS),.peers/$(firstword $(subst ==, ,$(peer)))/.installed)
+
+.peers/%/.installed: | $(UV)
+	@echo "==> benchmark peer: $(filter $*==%,$(BENCH_PEERS)) in .peers/$*"
+	$(UV) venv --quiet --allow-existing --python $(PY) .peers/$*
+	$(UV) pip install --quiet --python .peers/$*/bin/python '$(filter $*==%,$(BENCH_PEERS))'
+	@touch $@
 
 $(PY):
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -66,8 +89,8 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict supervisors
 
-bench: setup
+bench: setup bench-peers
 	@for bench in bench/bench_*.py; do echo "==> $$bench"; $(PY) $$bench; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .peers .pytest_cache .ruff_cache

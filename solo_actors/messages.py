@@ -319,8 +319,10 @@ class LLMCancel(Message, frozen=True):
 # --- dialogue: one user turn, whatever its source ----------------------------------------
 
 
-TurnSource = Literal["voice", "text", "api", "agents", "skills"]
-"""Where a turn came from; "skills" is a timer, alarm or reminder announcing itself."""
+TurnSource = Literal["voice", "text", "api", "agents", "skills", "wyoming", "satellite"]
+"""Where a turn came from; "skills" is a timer, alarm or reminder announcing itself;
+"wyoming" a Wyoming client (Home Assistant's conversation agent); "satellite" a room's
+Wyoming satellite."""
 
 
 class UserTurn(Message, frozen=True, kw_only=True):
@@ -926,3 +928,111 @@ class RunProgress(Message, frozen=True):
     status: StepStatus
     output: str = ""
     seconds: float = 0.0
+
+
+# --- wyoming: Solo's voice services for other programs ----------------------------------------
+# The wyoming actor (Solo's Wyoming server) and each room's satellite actor ask the voice
+# actors for one service at a time: a tell with their own registered name as ``reply_to``,
+# answered by tells carrying the same ``request_id`` (``stream_id`` for wake). They monitor
+# the actor serving them (`supervisors.monitor`), so a crash there ends the request at once
+# with a clear error instead of a silence. Audio is 16 kHz mono int16 PCM, as everywhere in
+# the pipeline; the wyoming code converts whatever a client sends.
+
+
+class Transcribe(Message, frozen=True):
+    """Ask stt for the text of ``pcm`` (-> `Transcribed` to ``reply_to``)."""
+
+    request_id: str
+    pcm: bytes
+    reply_to: str
+
+
+class Transcribed(Message, frozen=True):
+    request_id: str
+    text: str
+    """"" when no words were recognised."""
+
+
+class Synthesize(Message, frozen=True):
+    """Ask tts to say ``text`` (-> one `SynthesizedAudio` per sentence, then `Synthesized`)."""
+
+    request_id: str
+    text: str
+    reply_to: str
+
+
+class SynthesizedAudio(Message, frozen=True):
+    """One sentence of a `Synthesize` request's speech: int16 mono at ``sample_rate``."""
+
+    request_id: str
+    pcm: bytes
+    sample_rate: int
+    index: int
+
+
+class Synthesized(Message, frozen=True):
+    """The end of a `Synthesize` request: ``sentences`` pieces of audio were sent."""
+
+    request_id: str
+    sentences: int
+
+
+class DetectWake(Message, frozen=True):
+    """A piece of one audio stream for the wake word (-> `WakeResult` to ``reply_to`` on a
+    detection, and once with ``ended`` after the piece marked ``end``). Each stream has
+    its own detector; ``end`` frees it."""
+
+    stream_id: str
+    pcm: bytes
+    reply_to: str
+    end: bool = False
+
+
+class WakeResult(Message, frozen=True):
+    stream_id: str
+    keyword: str | None
+    """The wake word heard; None in the answer to a stream's end."""
+    at_s: float = 0.0
+    """Seconds of the stream's audio up to the end of the wake word."""
+    ended: bool = False
+
+
+class DetectSpeech(Message, frozen=True):
+    """A piece of one audio stream (a room's satellite) for vad to endpoint
+    (-> one `SpeechEnded` to ``reply_to``). Each stream has its own detector; a
+    `SpeechEnded` ends the stream."""
+
+    stream_id: str
+    pcm: bytes
+    reply_to: str
+
+
+class SpeechEnded(Message, frozen=True):
+    """The speech of a `DetectSpeech` stream, from just before it started to just after it
+    ended (or was cut at ``voice.vad.max_utterance``); empty when nobody spoke within
+    ``voice.vad.listen_timeout``."""
+
+    stream_id: str
+    pcm: bytes
+
+
+class RecognizeIntent(Message, frozen=True):
+    """Ask skills which of its intents ``text`` asks for, doing nothing
+    (-> `IntentsRecognized` to ``reply_to``)."""
+
+    request_id: str
+    text: str
+    reply_to: str
+
+
+class RecognizedIntent(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    slots: dict[str, JsonValue]
+    error: str | None = None
+    """Why the skill could not do it as asked ("timers can be at most 24 hours")."""
+
+
+class IntentsRecognized(Message, frozen=True):
+    request_id: str
+    intents: list[RecognizedIntent]
+    """Empty when no skill's template fits (the llm would answer it)."""

@@ -16,7 +16,11 @@ start, crash and restart is on disk; actors that others call by name start befor
     ├── dialogue  turns from every source -> skills or llm -> replies and TurnDone
     ├── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
     │             mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
+    ├── rooms     supervisor (one_for_one): one actor per Wyoming satellite, reconnected with
+    │             backoff (docs/wyoming.md; when [[satellites]] are configured)
     ├── agents    CrewAI workflows over the llm; "plan ..." turns (docs/agents.md)
+    ├── wyoming   Wyoming server: asr, tts, wake, handle, intent (docs/wyoming.md; when
+    │             wyoming.enabled)
     └── api       operator HTTP API, events and dashboard (docs/api.md; when api.enabled)
 """
 
@@ -32,6 +36,7 @@ from solo_actors.mcp import mcp_spec
 from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.actor import MemoryActor
 from solo_actors.reports import REPORTS_NAME, ReportsActor
+from solo_actors.rooms.tree import rooms_spec
 from solo_actors.skills import SKILLS_NAME
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.specs import worker_spec
@@ -39,6 +44,8 @@ from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.tree import voice_spec
+from solo_actors.wyoming import WYOMING_NAME
+from solo_actors.wyoming.actor import WyomingActor
 
 ROOT_NAME = "solo"
 
@@ -62,8 +69,13 @@ def root_children(config: Config, options: RunOptions | None = None) -> list[sup
         worker_spec(config, SKILLS_NAME, SkillsActor),
         worker_spec(config, DIALOGUE_NAME, DialogueActor),
         voice_spec(config, options or RunOptions()),
-        agents_spec(config),
     ]
+    if config.satellites:
+        children.append(rooms_spec(config))  # after the voice actors its rooms use
+    children.append(agents_spec(config))
+    if config.wyoming.enabled:
+        # After the actors it serves; before the api, which shows its figures.
+        children.append(worker_spec(config, WYOMING_NAME, WyomingActor))
     if config.api.enabled:
         # Last: it reads every other actor, and stops first, while they still answer.
         children.append(worker_spec(config, API_NAME, ApiActor, ROOT_NAME))

@@ -3,7 +3,7 @@
 Without options it listens on the configured microphone. ``--input FILE`` listens to a WAV
 file instead and ends once its questions are answered (``--no-wake``: the whole file is the
 question); ``--text`` takes typed lines; replies go to the speaker, or to WAV files with
-``--output-dir``.
+``--output-dir``. ``--wyoming`` also serves Solo's voice to Wyoming clients (docs/wyoming.md).
 
 What is printed depends on who reads it. ``--text`` at a terminal (stdin and stdout both
 TTYs) is a conversation for a person: prompts, replies streamed as they are written, logs
@@ -59,6 +59,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print one JSON line per finished turn, even at a terminal",
     )
+    run.add_argument(
+        "--wyoming",
+        action="store_true",
+        help="also serve Solo's voice to Wyoming clients (Home Assistant) on wyoming.uri",
+    )
     run.set_defaults(handler=run_assistant)
 
 
@@ -72,6 +77,8 @@ def run_assistant(args: argparse.Namespace, config: Config) -> int:
     console = args.text and not args.json and sys.stdin.isatty() and sys.stdout.isatty()
     if console:
         config = replace(config, log=for_people(config.log))
+    if args.wyoming:
+        config = replace(config, wyoming=replace(config.wyoming, enabled=True))
     options = RunOptions(
         input=args.input,
         no_wake=args.no_wake,

@@ -8,7 +8,7 @@ from solo_actors.config.loader import (
     load_config,
     load_layers,
 )
-from solo_actors.config.schema import Config
+from solo_actors.config.schema import Config, SatelliteConfig
 
 __all__ = [
     "CONFIG_DIR",
@@ -16,6 +16,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Layered",
+    "SatelliteConfig",
     "load_config",
     "load_layers",
 ]

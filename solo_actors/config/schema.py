@@ -531,6 +531,103 @@ class McpConfig(Section):
     """Mount Solo's own MCP server on the API server at /mcp (streamable HTTP)."""
 
 
+class WyomingConfig(Section):
+    """Solo as a Wyoming server (docs/wyoming.md)."""
+
+    enabled: bool
+    """Serve asr, tts, wake, handle and intent to Wyoming clients (``run --wyoming``)."""
+    uri: str
+    """Where to listen: ``tcp://HOST:PORT`` (port 0 picks a free one)."""
+    allow_remote: bool
+    """Wyoming has no authentication: a host beyond loopback needs this and
+    ``allowed_clients``."""
+    allowed_clients: list[str]
+    """Client addresses or networks (``192.168.1.20``, ``192.168.1.0/24``) served when
+    listening beyond loopback; every other connection is closed at once."""
+    max_connections: Annotated[int, msgspec.Meta(ge=1)]
+    max_event_bytes: Annotated[int, msgspec.Meta(ge=1024)]
+    """One event's header, data and payload; a larger one closes its connection."""
+    max_audio_seconds: Seconds
+    """The longest audio stream to transcribe or listen to for the wake word."""
+    reply_timeout: Seconds
+    """Seconds a request waits for the actor serving it before it answers an error."""
+    write_timeout: Seconds
+    """A client that reads nothing of what it is sent for this long is disconnected."""
+    partial_every: Seconds
+    """While audio arrives, the words so far are transcribed this often (transcript-chunk)."""
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        """(host, port) of ``uri``."""
+        return parse_tcp_uri(self.uri, "wyoming.uri")
+
+    def __post_init__(self) -> None:
+        host, _port = self.host_port
+        for client in self.allowed_clients:
+            try:
+                ipaddress.ip_network(client, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"wyoming.allowed_clients: {client!r} is not an address or network; "
+                    'write "192.168.1.20" or "192.168.1.0/24"'
+                ) from None
+        if not is_loopback(host) and not (self.allow_remote and self.allowed_clients):
+            raise ValueError(
+                f"wyoming.uri listens on {host!r}, beyond this machine, and Wyoming has no "
+                "authentication: set wyoming.allow_remote = true and list the clients "
+                "(Home Assistant's address) in wyoming.allowed_clients, or listen on "
+                '"tcp://127.0.0.1:10800"'
+            )
+
+
+class SatelliteConfig(Section):
+    """One room's Wyoming satellite, which Solo connects to (docs/wyoming.md)."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+    """The room's id: letters, digits, - and _ (its actor is ``room-<name>``)."""
+    uri: str
+    """Where the satellite listens: ``tcp://HOST:PORT`` (wyoming-satellite's --uri, 10700)."""
+    area: str = ""
+    """The room, as people say it ("kitchen")."""
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        return parse_tcp_uri(self.uri, f"satellites {self.name}: uri")
+
+    def __post_init__(self) -> None:
+        self.host_port  # noqa: B018 (checks the uri)
+
+
+class RoomsConfig(Section):
+    """How Solo keeps its satellites connected (the ``rooms`` supervisor)."""
+
+    connect_timeout: Seconds
+    """Seconds to reach a satellite before the try counts as failed."""
+    backoff_min: Seconds
+    """First reconnect delay after a satellite was lost ..."""
+    backoff_max: Seconds
+    """... doubling up to this."""
+    intensity: Annotated[int, msgspec.Meta(ge=1)]
+    """The rooms supervisor allows this many reconnects (all rooms) ..."""
+    period: Seconds
+    """... within this many seconds before it gives up and is restarted by the root."""
+    reply_timeout: Seconds
+    """Seconds a room's turn waits for each of Solo's actors before it fails."""
+    keepalive: Annotated[int, msgspec.Meta(ge=1)]
+    """Seconds of silence on a satellite's link after which TCP probes it; a link that
+    answers no probe for as long again is lost (a cable pulled, Wi-Fi gone)."""
+
+
+def parse_tcp_uri(uri: str, key: str) -> tuple[str, int]:
+    """(host, port) of a ``tcp://HOST:PORT`` uri, or a ValueError naming ``key``."""
+    prefix = "tcp://"
+    host, _, port = uri.removeprefix(prefix).rpartition(":")
+    host = host.strip("[]")
+    if not uri.startswith(prefix) or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{key} = {uri!r} is not tcp://HOST:PORT (e.g. tcp://127.0.0.1:10800)")
+    return host, int(port)
+
+
 class ActorIsolation(Section):
     """How one actor (by registered name) runs; see ``[isolation]`` in default.toml."""
 
@@ -567,5 +664,14 @@ class Config(Section):
     agents: AgentsConfig
     skills: SkillsConfig
     mcp: McpConfig
+    wyoming: WyomingConfig
+    satellites: list[SatelliteConfig]
+    """The rooms: Wyoming satellites Solo connects to, answers and speaks through."""
+    rooms: RoomsConfig
     isolation: dict[str, ActorIsolation]
     """By registered name: actors that run in their own process (absent: in-process)."""
+
+    def __post_init__(self) -> None:
+        names = [satellite.name for satellite in self.satellites]
+        if len(set(names)) != len(names):
+            raise ValueError(f"satellites: each needs a name of its own, got {names}")

@@ -17,6 +17,9 @@ Only one wake-up timer is ever armed: for the soonest item. A fired timer or ala
 its line is said again every ``skills.ring_every`` seconds until "stop" (or "cancel the
 timer"), the wake word (`WakeDetected` from the wake actor) or ``skills.ring_for`` seconds;
 a reminder is said once.
+
+`RecognizeIntent` (a tell from Solo's Wyoming server: Home Assistant's intent service) only
+says which intents a text asks for, with their slots, and does nothing.
 """
 
 from __future__ import annotations
@@ -40,13 +43,17 @@ from solo_actors.messages import (
     CreateSkillItem,
     Flush,
     Flushed,
+    IntentsRecognized,
     Interrupt,
+    JsonValue,
     ListSkillItems,
     ListTools,
     LLMDone,
     LLMToken,
     Message,
     ReadRows,
+    RecognizedIntent,
+    RecognizeIntent,
     RecordTurn,
     Rows,
     SaveSkillItem,
@@ -106,6 +113,17 @@ SILENCES: dict[str, SkillKind | None] = {
 """Intents that end ringing, and of which kind (None: every kind)."""
 
 
+def recognized(matcher: Matcher, text: str) -> list[RecognizedIntent]:
+    """The intents ``text`` asks for, slots as JSON values (a duration in seconds)."""
+
+    def plain(value: Any) -> JsonValue:
+        return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+    return [RecognizedIntent(name=match.intent, error=match.error,
+                             slots={key: plain(value) for key, value in match.slots.items()})
+            for match in matcher.match_all(text)]  # fmt: skip
+
+
 class SkillsActor(supervisors.SupervisedActor):
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -141,6 +159,10 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.load()
             case _Ring():
                 self.ring_again(message.item_id)
+            case RecognizeIntent():
+                self.tell(message.reply_to, IntentsRecognized(
+                    request_id=message.request_id, intents=recognized(self.matcher, message.text),
+                ))  # fmt: skip
             case WakeDetected():
                 self.silence(["stop"])  # the wake word ends ringing, as "stop" does
             case ListSkillItems():

@@ -33,6 +33,9 @@ transcribed again with the full window, and so is audio longer than the window.
 
 An utterance with no recognisable words, or a crash while transcribing one (the actor is
 then restarted by its supervisor), is answered with ``voice.stt.error_reply``.
+
+Other programs' speech (Solo's Wyoming server, a room's satellite) comes as a `Transcribe`
+and its text goes back to whoever asked, as a `Transcribed`; it opens no turn.
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ from solo_actors.messages import (
     AudioTranscribed,
     InputEnded,
     SpeechSoFar,
+    Transcribe,
     TranscribeAudio,
+    Transcribed,
     Transcript,
     TurnAhead,
     TurnEnd,
@@ -293,6 +298,10 @@ class SttActor(supervisors.SupervisedActor):
                 self.current = message
                 self.hear(message)
                 self.current = None
+            case Transcribe():
+                text = self.transcribe(message.pcm)
+                text = text if WORDS.search(text) else ""
+                send(message.reply_to, Transcribed(request_id=message.request_id, text=text))
             case InputEnded():
                 send(TTS, message)
             case TranscribeAudio():

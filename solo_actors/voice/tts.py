@@ -10,6 +10,10 @@ spoken on its own.
 A turn that ends with nothing spoken (an error) speaks the `TurnDone`'s ``reply`` instead.
 The voice is loaded once per process.
 
+Other programs' text (Solo's Wyoming server, a room's satellite) comes as a `Synthesize`:
+each sentence's audio goes back to whoever asked as a `SynthesizedAudio`, then a
+`Synthesized`; nothing is played here.
+
 Barge-in: a `WakeDetected` cancels every turn opened before it (see `barge`): its mailbox
 records the wake word as it is sent, so tts synthesises no further sentence of those turns
 even while older tokens are still queued; when the message itself is handled, tts tells
@@ -43,6 +47,9 @@ from solo_actors.messages import (
     LLMError,
     LLMToken,
     SpeechSynthesized,
+    Synthesize,
+    Synthesized,
+    SynthesizedAudio,
     SynthesizeSpeech,
     Transcript,
     TurnDone,
@@ -167,6 +174,8 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
                 self.barge_in(message)
             case Interrupt():
                 self.cancel(message.turn_id)
+            case Synthesize():
+                self.synthesize_for(message)
             case InputEnded():
                 self.hold_input_end(message)
             case SynthesizeSpeech():
@@ -248,6 +257,19 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         self.publish_figures(**self.counts)
         return SpeechSynthesized(pcm=pcm.tobytes(), sample_rate=rate,
                                  voice=request.voice or self.settings.voice)  # fmt: skip
+
+    def synthesize_for(self, request: Synthesize) -> None:
+        started, sentences = time.perf_counter(), 0
+        text = speakable(request.text)
+        for audio in synthesize(self.voice, text, self.synthesis) if text else ():
+            send(request.reply_to, SynthesizedAudio(request_id=request.request_id,
+                 pcm=audio.tobytes(), sample_rate=self.rate, index=sentences))  # fmt: skip
+            sentences += 1
+            self.counts["audio_s"] += len(audio) / self.rate
+        self.counts["sentences"] += sentences
+        self.counts["busy_s"] += time.perf_counter() - started
+        self.publish_figures(**self.counts)
+        send(request.reply_to, Synthesized(request_id=request.request_id, sentences=sentences))
 
     def send_audio(self, reply: Reply, audio: np.ndarray) -> None:
         """One piece of a reply's audio (a sentence, a chime) to the speaker, in order."""

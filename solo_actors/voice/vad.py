@@ -14,6 +14,9 @@ more, so stt transcribes it while the silence timeout runs out. While the user s
 ``partial_every`` seconds of it, the speech so far goes to stt too (``speaking=True``), so
 the llm can read most of the turn's prompt before the turn ends.
 
+Between turns the actor does nothing with the frames (no inference), so idle listening
+costs the wake word alone.
+
 With ``voice.vad.end_of_turn = "words"``, stt answers a pause's `SpeechSoFar` with a
 `TurnEnd` when its words decide (voice/turn_end.py): a finished question ends the turn at
 once, at the pause, with no silence left to wait; words that stop mid-phrase make this turn
@@ -26,8 +29,9 @@ heard as the user's) and vad listens ``follow_up`` seconds for a question as if 
 word had been said. No speech in that time, and it stops listening; the wake word during
 it starts an ordinary turn.
 
-Between turns the actor does nothing with the frames (no inference), so idle listening
-costs the wake word alone.
+A room's satellite streams its audio as `DetectSpeech` pieces: each stream gets a detector
+of its own, endpointed by the same rules, and its speech goes back as one `SpeechEnded` to
+whoever asked (no pauses or partials are sent on for it).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -44,8 +48,10 @@ from solo_actors.config import Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioFrame,
+    DetectSpeech,
     FollowUp,
     InputEnded,
+    SpeechEnded,
     SpeechSoFar,
     StageTimes,
     TurnEnd,
@@ -55,7 +61,7 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.voice import STT, VAD
-from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, int16_to_float
+from solo_actors.voice.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, int16_to_float
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions
 
@@ -101,23 +107,44 @@ class StreamingSilero:
 
 
 @dataclass
-class Listening:
-    """The turn being listened to: its frames since the wake word and where speech is."""
+class Speech:
+    """Frames listened to and where speech is in them."""
 
-    wake: WakeDetected
     frames: list[bytes] = field(default_factory=list)
     speech_start: int | None = None
     last_speech: int = 0
-    last_partial: int = 0
-    """The frame at which the words so far were last sent while the user spoke."""
-    follow_up: bool = False
-    """Listening after a reply, without the wake word (continued conversation)."""
     give_up_frames: int = 0
     """Frames with no speech after which listening stops: the listen timeout after the wake
     word, the follow-up window after a reply."""
     silence_frames: int = 0
-    """Frames of silence after speech that end this turn: the silence timeout, or the longer
-    one after words that stop mid-phrase (a `TurnEnd` "incomplete")."""
+    """Frames of silence after speech that end it: the silence timeout, or the longer one
+    after words that stop mid-phrase (a `TurnEnd` "incomplete")."""
+
+
+@dataclass(kw_only=True)
+class Listening(Speech):
+    """The turn being listened to: its frames since the wake word and where speech is."""
+
+    wake: WakeDetected
+    last_partial: int = 0
+    """The frame at which the words so far were last sent while the user spoke."""
+    follow_up: bool = False
+    """Listening after a reply, without the wake word (continued conversation)."""
+
+
+@dataclass
+class Stream(Speech):
+    """Another program's audio stream (a room's satellite), with its own detector."""
+
+    silero: StreamingSilero = field(default_factory=StreamingSilero)
+    pending: bytes = b""
+    """The start of a frame not yet whole."""
+
+
+Verdict = Literal["listen", "no_speech", "end", "cut"]
+FRAME_BYTES = 2 * FRAME_SAMPLES
+MAX_STREAMS = 64
+"""Satellite streams endpointed at once; the oldest is dropped past that."""
 
 
 class VadActor(supervisors.SupervisedActor):
@@ -132,25 +159,18 @@ class VadActor(supervisors.SupervisedActor):
         self.silero = StreamingSilero()
         self.pre_roll = math.ceil(self.settings.pre_roll / FRAME_SECONDS)
         self.silence_frames = math.ceil(self.settings.silence_timeout / FRAME_SECONDS)
-        self.incomplete_frames = math.ceil(self.settings.incomplete_timeout / FRAME_SECONDS)
         self.max_frames = math.ceil(self.settings.max_utterance / FRAME_SECONDS)
         self.tail_frames = math.ceil(TAIL_SECONDS / FRAME_SECONDS)
         self.give_up_frames = math.ceil(self.settings.listen_timeout / FRAME_SECONDS)
+        self.incomplete_frames = math.ceil(self.settings.incomplete_timeout / FRAME_SECONDS)
         self.follow_up_frames = math.ceil(self.settings.follow_up / FRAME_SECONDS)
         self.partial_frames = math.ceil(self.settings.partial_every / FRAME_SECONDS)
         self.listening: Listening | None = None
+        self.streams: dict[str, Stream] = {}
         self.counts = dict.fromkeys(
-            (
-                "utterances",
-                "cut",
-                "no_speech",
-                "ended_by_words",
-                "waited_for_words",
-                "follow_ups",
-                "follow_ups_heard",
-            ),
-            0,
-        )
+            ("utterances", "cut", "no_speech", "ended_by_words", "waited_for_words",
+             "follow_ups", "follow_ups_heard"), 0
+        )  # fmt: skip
 
     def on_failure(self, *exc_info: Any) -> None:
         if self.listening is not None:
@@ -164,12 +184,14 @@ class VadActor(supervisors.SupervisedActor):
             case WakeDetected():
                 # A new wake word replaces whatever was being listened to (barge-in).
                 self.silero.reset()
-                self.listening = Listening(message, give_up_frames=self.give_up_frames,
+                self.listening = Listening(wake=message, give_up_frames=self.give_up_frames,
                                            silence_frames=self.silence_frames)  # fmt: skip
             case FollowUp():
                 self.listen_for_follow_up(message)
             case TurnEnd():
                 self.words_decide(message)
+            case DetectSpeech():
+                self.endpoint(message)
             case InputEnded():
                 self.flush()
                 send(STT, message)
@@ -177,14 +199,31 @@ class VadActor(supervisors.SupervisedActor):
                 return super().on_receive(message)
         return None
 
+    def hear(self, speech: Speech, silero: StreamingSilero, pcm: bytes) -> tuple[bool, Verdict]:
+        """Add one frame to ``speech``: whether it is speech, and what the endpoint rules
+        say now (the same rules for the microphone's turns and satellites' streams)."""
+        index = len(speech.frames)
+        speech.frames.append(pcm)
+        spoken = silero.probability(pcm) >= self.settings.threshold
+        if spoken:
+            if speech.speech_start is None:
+                speech.speech_start = index
+            speech.last_speech = index
+            speech.silence_frames = self.silence_frames  # a verdict on earlier words is stale
+        if speech.speech_start is None:
+            return spoken, "no_speech" if index + 1 >= speech.give_up_frames else "listen"
+        if index - speech.last_speech >= speech.silence_frames:
+            return spoken, "end"
+        if index - speech.speech_start + 1 >= self.max_frames:
+            return spoken, "cut"
+        return spoken, "listen"
+
     def listen(self, turn: Listening, pcm: bytes) -> None:
         index = len(turn.frames)
-        turn.frames.append(pcm)
-        if self.silero.probability(pcm) >= self.settings.threshold:
-            if turn.speech_start is None:
-                turn.speech_start = turn.last_partial = index
-            turn.last_speech = index
-            turn.silence_frames = self.silence_frames  # a verdict on earlier words is stale
+        spoken, verdict = self.hear(turn, self.silero, pcm)
+        if spoken:
+            if turn.speech_start == index:
+                turn.last_partial = index
             if self.partial_frames and index - turn.last_partial >= self.partial_frames:
                 # Only while speech goes on: the pause sends its own SpeechSoFar, and one
                 # sent in the last ~0.1 s of speech delays that by what is left of its
@@ -192,24 +231,26 @@ class VadActor(supervisors.SupervisedActor):
                 turn.last_partial = index
                 send(STT, SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn, index + 1),
                                       sample_rate=SAMPLE_RATE, speaking=True))  # fmt: skip
-        if turn.speech_start is None:
-            if index + 1 >= turn.give_up_frames:
-                self.counts["no_speech"] += 1
-                self.log.info("no speech after the wake word or reply", turn_id=turn.wake.turn_id)
-                self.listening = None
-                self.publish_figures(**self.counts)
-            return
-        silence = index - turn.last_speech
-        if silence >= turn.silence_frames:
-            self.finish(turn, cut=False)
-        elif index - turn.speech_start + 1 >= self.max_frames:
-            self.finish(turn, cut=True)
-        elif silence == self.tail_frames:
+        if verdict == "no_speech":
+            self.counts["no_speech"] += 1
+            self.log.info("no speech after the wake word or reply", turn_id=turn.wake.turn_id)
+            self.listening = None
+            self.publish_figures(**self.counts)
+        elif verdict in ("end", "cut"):
+            self.finish(turn, cut=verdict == "cut")
+        elif turn.speech_start is not None and index - turn.last_speech == self.tail_frames:
             # A pause: stt transcribes what the endpoint will send if nothing more is said.
             send(
                 STT,
                 SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn), sample_rate=SAMPLE_RATE),
             )
+
+    def flush(self) -> None:
+        """The input ended: answer what was said so far."""
+        turn = self.listening
+        if turn is not None and turn.speech_start is not None:
+            self.finish(turn, cut=False)
+        self.listening = None
 
     def listen_for_follow_up(self, follow_up: FollowUp) -> None:
         if self.listening is not None or not self.follow_up_frames:
@@ -221,7 +262,7 @@ class VadActor(supervisors.SupervisedActor):
         wake = WakeDetected(turn_id=new_id(), keyword="follow-up", score=0.0)
         self.log.info("listening for a follow-up", turn_id=wake.turn_id,
                       after_turn=follow_up.after_turn)  # fmt: skip
-        self.listening = Listening(wake, give_up_frames=self.follow_up_frames,
+        self.listening = Listening(wake=wake, give_up_frames=self.follow_up_frames,
                                    silence_frames=self.silence_frames, follow_up=True)  # fmt: skip
         self.publish_figures(**self.counts)
 
@@ -238,13 +279,6 @@ class VadActor(supervisors.SupervisedActor):
         else:
             self.counts["waited_for_words"] += 1
             turn.silence_frames = self.incomplete_frames
-
-    def flush(self) -> None:
-        """The input ended: answer what was said so far."""
-        turn = self.listening
-        if turn is not None and turn.speech_start is not None:
-            self.finish(turn, cut=False)
-        self.listening = None
 
     def finish(self, turn: Listening, *, cut: bool) -> None:
         self.listening = None
@@ -268,7 +302,29 @@ class VadActor(supervisors.SupervisedActor):
         )
         self.publish_figures(**self.counts, last_utterance_s=round(seconds, 2))
 
-    def cut(self, turn: Listening, end: int | None = None) -> bytes:
+    def endpoint(self, piece: DetectSpeech) -> None:
+        stream = self.streams.get(piece.stream_id)
+        if stream is None:
+            if len(self.streams) >= MAX_STREAMS:
+                del self.streams[next(iter(self.streams))]
+            stream = self.streams[piece.stream_id] = Stream(
+                give_up_frames=self.give_up_frames, silence_frames=self.silence_frames
+            )
+        audio = stream.pending + piece.pcm
+        whole = len(audio) - len(audio) % FRAME_BYTES
+        stream.pending = audio[whole:]
+        for start in range(0, whole, FRAME_BYTES):
+            _spoken, verdict = self.hear(stream, stream.silero, audio[start : start + FRAME_BYTES])
+            if verdict != "listen":
+                del self.streams[piece.stream_id]
+                self.counts["utterances" if verdict != "no_speech" else "no_speech"] += 1
+                self.counts["cut"] += verdict == "cut"
+                pcm = self.cut(stream) if verdict != "no_speech" else b""
+                send(piece.reply_to, SpeechEnded(stream_id=piece.stream_id, pcm=pcm))
+                self.publish_figures(**self.counts)
+                return
+
+    def cut(self, turn: Speech, end: int | None = None) -> bytes:
         """The utterance: from the pre-roll before speech to the tail after the last of it
         (or to frame `end`, for the speech so far while it goes on)."""
         start = max(0, (turn.speech_start or 0) - self.pre_roll)

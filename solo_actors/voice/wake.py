@@ -8,10 +8,17 @@ the question) and to skills (end a ringing timer or alarm). Every frame is passe
 vad, which keeps its own pre-roll. A finite input's `InputEnded` goes on with the number of
 wake words heard in it, so a file that held none ends with the app saying so instead of in
 silence.
+
+Other programs' audio streams (Solo's Wyoming server: Home Assistant's wake word service)
+come as `DetectWake` pieces. Each stream gets a detector of its own (the engine is
+stateful, and the microphone's must not hear a client's audio), fed whole frames; a
+detection and the stream's end are answered with a `WakeResult`. At most
+`MAX_STREAMS` streams are open at once; the oldest is dropped past that.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,11 +27,34 @@ from msgspec.structs import replace
 import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import get_logger
-from solo_actors.messages import AudioFrame, InputEnded, WakeDetected, new_id, now
+from solo_actors.messages import (
+    AudioFrame,
+    DetectWake,
+    InputEnded,
+    WakeDetected,
+    WakeResult,
+    new_id,
+    now,
+)
 from solo_actors.skills import SKILLS_NAME
 from solo_actors.voice import SPEAKER, TTS, VAD, WAKE
+from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE
 from solo_actors.voice.mail import send
 from solo_actors.voice.wake_engines import WakeEngine, create_engine
+
+MAX_STREAMS = 64
+"""Other programs' streams listened to at once (a client that vanished mid-stream leaves
+one open until it is the oldest)."""
+
+
+@dataclass
+class Stream:
+    """One other program's audio stream and its own detector."""
+
+    engine: WakeEngine
+    pending: bytes = b""
+    """The start of a frame not yet whole."""
+    samples: int = 0
 
 
 class WakeActor(supervisors.SupervisedActor):
@@ -35,6 +65,7 @@ class WakeActor(supervisors.SupervisedActor):
         self.settings = config.voice.wake
         self.log = get_logger(f"solo/voice/{WAKE}")
         self.engine: WakeEngine | None = None
+        self.streams: dict[str, Stream] = {}
         self.counts = dict.fromkeys(("frames", "detections"), 0)
 
     def on_start(self) -> None:
@@ -51,11 +82,16 @@ class WakeActor(supervisors.SupervisedActor):
         if self.engine is not None:
             self.engine.close()
             self.engine = None
+        for stream in self.streams.values():
+            stream.engine.close()
+        self.streams.clear()
 
     def on_receive(self, message: Any) -> Any:
         match message:
             case AudioFrame():
                 self.hear(message)
+            case DetectWake():
+                self.detect(message)
             case InputEnded():
                 # The app tells the user when a file held no wake word (else: silence).
                 send(VAD, replace(message, wake_words=self.counts["detections"]))
@@ -82,3 +118,23 @@ class WakeActor(supervisors.SupervisedActor):
                 send(SKILLS_NAME, detected)  # the wake word ends a ringing timer or alarm
         if self.counts["frames"] % 64 == 0:
             self.publish_figures(**self.counts)
+
+    def detect(self, piece: DetectWake) -> None:
+        stream = self.streams.get(piece.stream_id)
+        if stream is None:
+            if len(self.streams) >= MAX_STREAMS:
+                self.streams.pop(next(iter(self.streams))).engine.close()
+            stream = self.streams[piece.stream_id] = Stream(create_engine(self.settings))
+        audio = stream.pending + piece.pcm
+        whole = len(audio) - len(audio) % (2 * FRAME_SAMPLES)
+        stream.pending = audio[whole:]
+        for start in range(0, whole, 2 * FRAME_SAMPLES):
+            frame = np.frombuffer(audio[start : start + 2 * FRAME_SAMPLES], np.int16)
+            stream.samples += FRAME_SAMPLES
+            if stream.engine.hear(frame) is not None:
+                send(piece.reply_to, WakeResult(stream_id=piece.stream_id,
+                     keyword=stream.engine.name, at_s=stream.samples / SAMPLE_RATE))  # fmt: skip
+        if piece.end:
+            self.streams.pop(piece.stream_id).engine.close()
+            send(piece.reply_to, WakeResult(stream_id=piece.stream_id, keyword=None,
+                 at_s=stream.samples / SAMPLE_RATE, ended=True))  # fmt: skip

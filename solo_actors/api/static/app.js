@@ -53,7 +53,9 @@ function renderTree(tree) {
     const row = body.insertRow();
     row.dataset.path = node.path;
     cell(row, "  ".repeat(depth) + (depth ? "└ " : "") + node.id, "path");
-    cell(row, node.state, "state state-" + node.state);
+    // A room's satellite actor says whether its link is up (connecting / connected).
+    const link = node.figures && node.figures.link ? ` · ${node.figures.link}` : "";
+    cell(row, node.state + link, "state state-" + node.state);
     cell(row, uptime(node.uptime));
     cell(row, node.restarts, "restarts");
     cell(row, node.mailbox);

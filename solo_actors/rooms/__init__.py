@@ -1,0 +1,13 @@
+"""The rooms: Solo as the brain of Wyoming satellites, the role Home Assistant plays.
+
+One `actor.SatelliteActor` per ``[[satellites]]`` entry, under the ``rooms`` supervisor
+(`tree`); each connects to its satellite, answers its pipeline runs through Solo's actors,
+and speaks the answer back into that room (docs/wyoming.md).
+"""
+
+ROOMS_NAME = "rooms"
+
+
+def room_name(name: str) -> str:
+    """The registered name of the satellite actor of room ``name``."""
+    return f"room-{name}"

@@ -1,0 +1,231 @@
+"""Two rooms, each a real ``wyoming-satellite`` 1.0.0 in a network namespace of its own.
+
+Each satellite (from its own venv, `make setup` builds it: it pins wyoming 1.4.1) takes its
+microphone from `room_mic.py` (silence in real time; the recorded question, wake word
+first, when the test touches the room's trigger file) and writes what it plays to the
+room's file through ``--snd-command``. Solo (``run.py`` with the two ``[[satellites]]``)
+connects to both across the veth links, hears the wake word and the question, and answers
+into the room that asked. Then one room's satellite is killed: the other keeps answering;
+the cut room is reconnected by itself once its satellite is back, and answers again. Then
+the other room's link goes down (a pulled cable: nothing tells Solo), and the same holds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+
+from solo_actors.config import REPO_ROOT
+from solo_actors.voice.audio import write_wav
+from tests.voice.conftest import Speech
+from tests.wyoming.conftest import SoloServer, start_solo, stop_solo
+
+SATELLITE_PYTHON = REPO_ROOT / ".peers" / "wyoming-satellite" / "bin" / "python"
+MIC = Path(__file__).with_name("room_mic.py")
+SATELLITE_PORT = 10700
+TTS_RATE = 22_050
+ANSWER_TIMEOUT = 180.0
+
+
+def run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True, timeout=30)
+
+
+@dataclass
+class Room:
+    """One room: its namespace, link, satellite process, microphone trigger and speaker."""
+
+    name: str
+    namespace: str
+    host_link: str
+    address: str
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def speaker(self) -> Path:
+        return self.folder / "speaker.raw"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "satellite.log"
+
+    def start_satellite(self, question: Path) -> None:
+        mic = f"{sys.executable} {MIC} {question} {self.folder / 'ask'}"
+        self.log.write_text("")
+        self.process = subprocess.Popen(
+            ["ip", "netns", "exec", self.namespace, str(SATELLITE_PYTHON), "-m",
+             "wyoming_satellite", "--uri", f"tcp://0.0.0.0:{SATELLITE_PORT}",
+             "--name", self.name, "--area", self.name.title(), "--no-zeroconf",
+             "--mic-command", mic, "--snd-command", f"sh -c 'cat >> {self.speaker}'"],
+            stdout=subprocess.DEVNULL, stderr=self.log.open("ab"), start_new_session=True,
+        )  # fmt: skip
+
+    def kill_satellite(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)  # the satellite and its mic command
+        self.process.wait(10)
+        self.process = None
+
+    def streaming(self, since: int = 0) -> bool:
+        """Solo sent run-satellite: the satellite says it streams (``since`` such lines)."""
+        return self.log.read_text().count("Streaming audio") > since
+
+    def ask(self) -> None:
+        (self.folder / "ask").touch()
+
+    def heard(self) -> int:
+        return self.speaker.stat().st_size if self.speaker.exists() else 0
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def rooms(tmp_path: Path) -> Iterator[list[Room]]:
+    if not SATELLITE_PYTHON.exists():
+        pytest.fail(f"{SATELLITE_PYTHON} is missing: run `make setup` (it builds the peer venv)")
+    tag = os.getpid() % 100_000
+    made: list[Room] = []
+    try:
+        for index, name in enumerate(("kitchen", "office")):
+            namespace, host_link = f"solo-{tag}-{index}", f"vs{tag}h{index}"
+            subnet = f"10.77.{(tag % 120) * 2 + index}"
+            run("ip", "netns", "add", namespace)
+            made.append(Room(name, namespace, host_link, f"{subnet}.2", tmp_path / name))
+            made[-1].folder.mkdir()
+            run("ip", "link", "add", host_link, "type", "veth", "peer", "name", f"vs{tag}n{index}")
+            run("ip", "link", "set", f"vs{tag}n{index}", "netns", namespace)
+            run("ip", "addr", "add", f"{subnet}.1/24", "dev", host_link)
+            run("ip", "link", "set", host_link, "up")
+            for command in (["ip", "addr", "add", f"{subnet}.2/24", "dev", f"vs{tag}n{index}"],
+                            ["ip", "link", "set", f"vs{tag}n{index}", "up"],
+                            ["ip", "link", "set", "lo", "up"]):  # fmt: skip
+                run("ip", "netns", "exec", namespace, *command)
+        yield made
+    finally:
+        for room in made:
+            if room.process is not None:
+                room.kill_satellite()
+            subprocess.run(["ip", "link", "del", room.host_link], capture_output=True, check=False)
+            subprocess.run(["ip", "netns", "del", room.namespace], capture_output=True, check=False)
+
+
+def room_status(server: SoloServer, room: Room) -> dict[str, Any]:
+    """The room's node in ``GET /status`` (the API the dashboard reads)."""
+    url = (server.var_dir / "api" / "url").read_text().strip()
+    token = (server.var_dir / "api" / "admin.token").read_text().strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    tree = requests.get(f"{url}/status", headers=headers, timeout=30).json()["tree"]
+    nodes = [tree]
+    while nodes:
+        node = nodes.pop()
+        if node["path"] == f"solo/rooms/room-{room.name}":
+            return dict(node)
+        nodes += node.get("children") or []
+    pytest.fail(f"no room-{room.name} in /status")
+
+
+def answer_in(room: Room, before: int, hear: Callable[[Path], str]) -> str:
+    """The words of the answer that arrives in ``room``'s speaker after ``before`` bytes."""
+    wait_for(lambda: room.heard() > before, ANSWER_TIMEOUT, f"an answer in the {room.name}")
+    size = -1
+    while size != room.heard():  # the whole answer: the file stops growing
+        size = room.heard()
+        time.sleep(1.5)
+    pcm = np.frombuffer(room.speaker.read_bytes()[before:], np.int16)
+    wav = room.folder / f"answer-{before}.wav"
+    write_wav(wav, pcm, TTS_RATE)
+    return hear(wav).lower()
+
+
+def test_each_room_is_answered_in_that_room_and_survives_the_other(
+    rooms: list[Room], speech: Speech, hear: Callable[[Path], str], tmp_path: Path
+) -> None:
+    question = tmp_path / "question.raw"
+    clip = speech.clip(0.5, "Jarvis.", 0.25, "What is the capital of France?", 1.2, steady=True)
+    question.write_bytes(clip.tobytes())
+    config = tmp_path / "rooms.toml"
+    config.write_text("".join(
+        f'[[satellites]]\nname = "{room.name}"\nuri = "tcp://{room.address}:{SATELLITE_PORT}"\n'
+        f'area = "{room.name.title()}"\n\n' for room in rooms
+    ))  # fmt: skip
+    for room in rooms:
+        room.start_satellite(question)
+    server: SoloServer = start_solo(
+        tmp_path / "var", "--config", str(config),
+        **{"rooms.backoff_max": 2.0, "rooms.keepalive": 2, "api.enabled": True, "api.port": 0},
+    )  # fmt: skip
+    try:
+        kitchen, office = rooms
+        for room in rooms:
+            wait_for(room.streaming, 120, f"Solo to run the {room.name}'s satellite")
+
+        for room in rooms:  # /status answers from a cache refreshed every second or so
+            wait_for(lambda room=room: room_status(server, room)["figures"].get("link")
+                     == "connected", 30, f"/status to show the {room.name} connected")  # fmt: skip
+            status = room_status(server, room)
+            # (a satellite slower to start than Solo costs a reconnect or two: restarts)
+            assert status["state"] == "running" and status["figures"]["area"] == room.name.title()
+
+        kitchen.ask()
+        assert "paris" in answer_in(kitchen, 0, hear)
+        assert office.heard() == 0, "the kitchen's answer was played in the office"
+        office.ask()
+        assert "paris" in answer_in(office, 0, hear)
+        kitchen_heard = kitchen.heard()
+
+        office_restarts = room_status(server, office)["restarts"]
+        kitchen_restarts = room_status(server, kitchen)["restarts"]
+        kitchen.kill_satellite()  # the kitchen is cut off; the office goes on
+        office_heard = office.heard()
+        office.ask()
+        assert "paris" in answer_in(office, office_heard, hear)
+        assert kitchen.heard() == kitchen_heard
+        wait_for(lambda: room_status(server, kitchen)["restarts"] > kitchen_restarts, 30,
+                 "/status to show the kitchen's lost satellite")  # fmt: skip
+        assert "kitchen" in room_status(server, kitchen)["last_exit"]["detail"]
+        assert room_status(server, office)["restarts"] == office_restarts
+
+        kitchen.start_satellite(question)  # back: Solo reconnects by itself
+        wait_for(kitchen.streaming, 60, "Solo to reconnect to the kitchen")
+        kitchen.ask()
+        assert "paris" in answer_in(kitchen, kitchen_heard, hear)
+        wait_for(lambda: room_status(server, kitchen)["figures"].get("link") == "connected", 30,
+                 "/status to show the kitchen connected again")  # fmt: skip
+
+        # The office's link goes down (no FIN, no RST: a pulled cable); the kitchen goes on.
+        runs = office.log.read_text().count("Streaming audio")
+        run("ip", "link", "set", office.host_link, "down")
+        kitchen_heard = kitchen.heard()
+        kitchen.ask()
+        assert "paris" in answer_in(kitchen, kitchen_heard, hear)
+        wait_for(lambda: room_status(server, office)["restarts"] > office_restarts, 60,
+                 "Solo to notice the office's link is down")  # fmt: skip
+        run("ip", "link", "set", office.host_link, "up")
+        wait_for(lambda: office.streaming(since=runs), 90, "Solo to reconnect to the office")
+        office_heard = office.heard()
+        office.ask()
+        assert "paris" in answer_in(office, office_heard, hear)
+
+        troubles = {report["child_id"] for report in server.trouble()}
+        assert troubles == {"room-kitchen", "room-office"}, server.trouble()
+        assert server.process.poll() is None
+    finally:
+        stop_solo(server)
