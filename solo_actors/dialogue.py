@@ -18,7 +18,7 @@ for an llm that is alive but too slow. A full llm mailbox is "busy", never "not 
 
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +51,6 @@ from solo_actors.messages import (
     TurnDone,
     TurnSource,
     UserTurn,
-    new_id,
     now,
 )
 from solo_actors.skills.hook import hand_off_to_skills, skill_matcher
@@ -373,30 +372,6 @@ class DialogueActor(supervisors.SupervisedActor):
             )
 
 
-@dataclass
-class TurnWaiter:
-    """Where a `TurnCollector` leaves the `TurnDone` for the thread waiting in `converse`."""
-
-    finished: threading.Event = field(default_factory=threading.Event)
-    done: TurnDone | None = None
-
-
-class TurnCollector(supervisors.SupervisedActor):
-    """Receives one turn's stream for an in-process caller (CLI, tests) of `converse`."""
-
-    def __init__(self, waiter: TurnWaiter, on_message: Callable[[Message], None] | None) -> None:
-        super().__init__()
-        self.waiter = waiter
-        self.on_message = on_message
-
-    def on_receive(self, message: Any) -> None:
-        if self.on_message is not None:
-            self.on_message(message)
-        if isinstance(message, TurnDone):
-            self.waiter.done = message
-            self.waiter.finished.set()
-
-
 def converse(
     text: str,
     conversation_id: str,
@@ -407,19 +382,25 @@ def converse(
 ) -> TurnDone:
     """Run one turn through the running dialogue actor and wait for its `TurnDone`.
 
-    ``on_message`` (called on a collector thread) sees each `LLMToken` as it streams.
-    Raises `TimeoutError` if the turn doesn't finish within ``timeout`` seconds.
+    The reply address is an inbox (``supervisors.inbox``) that monitors the dialogue actor,
+    so a dialogue that dies mid-turn raises at once (``pykka.ActorDeadError``) instead of
+    at the timeout. ``on_message`` (called on this thread) sees each `LLMToken` as it
+    streams. Raises `TimeoutError` if the turn doesn't finish within ``timeout`` seconds.
     """
-    waiter = TurnWaiter()
-    ref = TurnCollector.start(waiter, on_message)
-    name = f"turn-{new_id()}"
-    supervisors.default_registry.register(name, ref)
-    try:
-        turn = UserTurn(conversation_id=conversation_id, text=text, source=source, reply_to=name)
+    deadline = time.monotonic() + timeout
+    with supervisors.inbox() as box:
+        box.monitor(DIALOGUE_NAME)
+        turn = UserTurn(conversation_id=conversation_id, text=text, source=source,
+                        reply_to=box.name)  # fmt: skip
         supervisors.tell(DIALOGUE_NAME, turn)
-        if not waiter.finished.wait(timeout) or waiter.done is None:
-            raise TimeoutError(f"no answer to turn {turn.turn_id} within {timeout:g} s")
-        return waiter.done
-    finally:
-        supervisors.default_registry.unregister(name, ref)
-        ref.stop()
+        while True:
+            try:
+                message = box.receive(max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise TimeoutError(
+                    f"no answer to turn {turn.turn_id} within {timeout:g} s"
+                ) from None
+            if on_message is not None:
+                on_message(message)
+            if isinstance(message, TurnDone):
+                return message

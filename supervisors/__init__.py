@@ -7,7 +7,9 @@ emit typed reports to pluggable sinks, keep registered names pointing at the
 current incarnation of each child, detect hung children by heartbeat, and
 give an operator a ``status()`` snapshot without messaging any actor. A caller
 ``monitor``s the actor serving it and gets a ``Down`` the moment it exits; ``cast`` sends
-without raising and says ``ok``, ``noproc`` or ``busy``. A worker can run
+without raising and says ``ok``, ``noproc`` or ``busy``. An actor's ``urgent`` message
+types overtake its queue (cancels, barge-in), and ``inbox()`` lends a thread that is not an
+actor a registered reply address that fails fast when the callee dies. A worker can run
 in its own OS process (``ChildSpec(isolation="process")``) behind a stand-in actor.
 
 See docs/supervision.md for the semantics and the differences from OTP.
@@ -25,6 +27,7 @@ from supervisors.errors import (
     SupervisorError,
 )
 from supervisors.faults import Fault, InjectedFault
+from supervisors.inbox import Inbox, inbox
 from supervisors.lifecycle import Figure, Lifecycle
 from supervisors.mailbox import BusyError, MailboxLimit, OverflowPolicy
 from supervisors.monitors import NOPROC, Down, MonitorRef, demonitor, monitor
@@ -91,6 +94,7 @@ __all__ = [
     "Fault",
     "Figure",
     "HungReport",
+    "Inbox",
     "InjectedFault",
     "Isolation",
     "Lifecycle",
@@ -129,6 +133,7 @@ __all__ = [
     "default_registry",
     "demonitor",
     "faults",
+    "inbox",
     "monitor",
     "start_supervisor",
     "supervisor_spec",

@@ -412,15 +412,25 @@ async def ask(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     body = await decode_body(request, AskBody)
     stream = stream_requested(request)
-    turn = UserTurn(conversation_id=body.conversation_id or f"api-{new_id()}", text=body.text,
-                    source="api", reply_to=state.actor_name)  # fmt: skip
-    queue = state.router.expect(turn.turn_id)
-    outcome = supervisors.cast(DIALOGUE_NAME, turn)
-    if outcome != "ok":
-        state.router.forget(turn.turn_id)
+    # The turn's replies come to an inbox of this request's own, which monitors the dialogue
+    # actor: a dialogue that dies mid-turn is an error at once, not at ask_timeout. (The
+    # dialogue monitors the llm, so an llm that dies ends the turn with its TurnDone.)
+    with supervisors.inbox() as box:
+        box.monitor(DIALOGUE_NAME)
+        turn = UserTurn(conversation_id=body.conversation_id or f"api-{new_id()}",
+                        text=body.text, source="api", reply_to=box.name)  # fmt: skip
+        outcome = supervisors.cast(DIALOGUE_NAME, turn)
         if outcome == "busy":
             raise busy("the dialogue actor")
-        raise ApiError(503, "the dialogue actor is not running; see GET /status")
+        if outcome != "ok":
+            raise ApiError(503, "the dialogue actor is not running; see GET /status")
+        return await answer_turn(request, state, box, turn, stream)
+
+
+async def answer_turn(request: web.Request, state: ApiState, box: supervisors.Inbox,
+                      turn: UserTurn, stream: bool) -> web.StreamResponse:  # fmt: skip
+    """Wait for ``turn``'s replies in ``box``: stream them as server-sent events, or answer
+    the `TurnDone` as JSON; an error within ``api.ask_timeout`` either way."""
     deadline = time.monotonic() + state.config.api.ask_timeout
     response: web.StreamResponse | None = None
     try:
@@ -429,9 +439,8 @@ async def ask(request: web.Request) -> web.StreamResponse:
                                                    "Cache-Control": "no-cache"})  # fmt: skip
             await response.prepare(request)
         while True:
-            remaining = deadline - time.monotonic()
             try:
-                message = await asyncio.wait_for(queue.get(), max(0.0, remaining))
+                message = await box.receive_async(max(0.0, deadline - time.monotonic()))
             except TimeoutError:
                 seconds = state.config.api.ask_timeout
                 if response is not None:
@@ -439,6 +448,14 @@ async def ask(request: web.Request) -> web.StreamResponse:
                     return response
                 raise ApiError(504, f"no reply to turn {turn.turn_id} within {seconds:g} s; "
                                "the model may be busy (GET /status)") from None  # fmt: skip
+            except pykka.ActorDeadError as error:
+                why = f"the dialogue actor stopped during turn {turn.turn_id}: {error}"
+                if response is not None:
+                    await send_sse(response, "error", {"error": why})
+                    return response
+                raise ApiError(503, f"{why}; try again (GET /status)") from None
+            if not isinstance(message, LLMToken | LLMDone | LLMError | TurnDone):
+                continue
             if response is not None and not isinstance(message, LLMDone):
                 kind = {LLMToken: "token", LLMError: "error", TurnDone: "done"}[type(message)]
                 await send_sse(response, kind, message)
@@ -449,8 +466,6 @@ async def ask(request: web.Request) -> web.StreamResponse:
             raise
         # The client stopped reading: the turn goes on without it, as any other would.
         return response
-    finally:
-        state.router.forget(turn.turn_id)
 
 
 def stream_requested(request: web.Request) -> bool:

@@ -1,15 +1,13 @@
-"""What the API's handlers share: settings, tokens, limits, the turn router and the tree.
+"""What the API's handlers share: settings, tokens, limits and the tree.
 
 One `ApiState` lives in the aiohttp application (``app[STATE]``). Everything here is read
 without messaging a busy actor: the tree comes from the root supervisor's lock-protected
-``status()`` snapshot, declared specs from `solo_actors.tree`, turn replies from the api
-actor's own mailbox via `TurnRouter`.
+``status()`` snapshot, declared specs from `solo_actors.tree`. (Each ``/ask`` waits for its
+turn's replies in an inbox of its own, ``supervisors.inbox``.)
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,43 +21,6 @@ import supervisors
 from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.origin import HostPolicy
 from solo_actors.config import Config
-from solo_actors.messages import LLMDone, LLMError, LLMToken, TurnDone
-
-TurnMessage = LLMToken | LLMDone | LLMError | TurnDone
-
-
-class TurnRouter:
-    """Hands each turn's replies, which arrive in the api actor's thread, to the asyncio
-    queue of the request waiting for that turn."""
-
-    def __init__(self) -> None:
-        self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Queue[TurnMessage]]] = {}
-        self._lock = threading.Lock()
-
-    def expect(self, turn_id: str) -> asyncio.Queue[TurnMessage]:
-        """A queue for ``turn_id``'s messages; call from the event loop."""
-        queue: asyncio.Queue[TurnMessage] = asyncio.Queue()
-        with self._lock:
-            self._waiting[turn_id] = (asyncio.get_running_loop(), queue)
-        return queue
-
-    def forget(self, turn_id: str) -> None:
-        with self._lock:
-            self._waiting.pop(turn_id, None)
-
-    def deliver(self, message: TurnMessage) -> None:
-        """Route ``message`` by its turn id; replies to forgotten turns are dropped."""
-        if message.turn_id is None:
-            return
-        with self._lock:
-            waiting = self._waiting.get(message.turn_id)
-        if waiting is not None:
-            loop, queue = waiting
-            # The loop may be closing (api shutdown): the request is gone with it.
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, message)
-            except RuntimeError:
-                self.forget(message.turn_id)
 
 
 @dataclass
@@ -69,9 +30,8 @@ class ApiState:
     config: Config
     root_name: str
     actor_name: str
-    """The api actor's registered name: the ``reply_to`` of its turns."""
+    """The api actor's registered name."""
     tokens: TokenStore
-    router: TurnRouter
     per_token: RateLimiter
     per_address: RateLimiter
     hosts: HostPolicy

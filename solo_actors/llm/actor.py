@@ -8,9 +8,10 @@ the in-process ``sink`` given to `LLMActor.generate`: `LLMToken`... then `LLMDon
 
 Scheduling: requests are served one at a time on the actor's thread (one llama.cpp
 context, one KV cache). Generation blocks that thread, so a cancel must not wait in the
-mailbox behind it: the actor's mailbox records `LLMCancel`/`Interrupt` on a thread-safe
-board the moment they are sent (see `cancel`), and the generation loop reads the board once
-per token, stopping within one token. A supervisor's request to exit stops the current
+mailbox behind it: `LLMCancel` and `Interrupt` are urgent mail (the library's urgent lane,
+``urgent``), which overtakes queued requests; the generation loop takes it once per token
+(``receive_urgent``) and records it on the `CancelBoard` (see `cancel`), stopping within
+one token. A supervisor's request to exit stops the current
 generation the same way, so shutdown is not held up by a long reply.
 
 Conversations share the single KV cache: before generating for a conversation other than
@@ -32,7 +33,7 @@ import numpy as np
 
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.llm.cache import CachedReply, ResponseCache, cache_key
-from solo_actors.llm.cancel import CancelMailbox
+from solo_actors.llm.cancel import CancelBoard
 from solo_actors.llm.engine import (
     Engine,
     Generation,
@@ -50,6 +51,8 @@ from solo_actors.llm.templates import select_template
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     ChatMessage,
+    Interrupt,
+    LLMCancel,
     LLMDone,
     LLMError,
     LLMPrefill,
@@ -130,6 +133,7 @@ def child_spec(config: Config, name: str = "llm") -> ChildSpec:
 class LLMActor(SupervisedActor):
     """Serves `LLMRequest`s with one llama.cpp model; see the module docstring."""
 
+    urgent = (LLMCancel, Interrupt)
     engine: Engine
     prompts: PromptBuilder
 
@@ -139,9 +143,7 @@ class LLMActor(SupervisedActor):
         self.settings = config.llm
         self.name = name
         self.log = get_logger(name)
-        mailbox = self.actor_inbox
-        assert isinstance(mailbox, CancelMailbox)
-        self._board = mailbox.board
+        self._board = CancelBoard()
         self._interrupts_at_start = 0
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self._snapshots = SnapshotStore(self.settings.kv_snapshot_mb << 20)
@@ -154,10 +156,6 @@ class LLMActor(SupervisedActor):
             ),
             0,
         )  # fmt: skip
-
-    @staticmethod
-    def _create_actor_inbox() -> CancelMailbox:
-        return CancelMailbox()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -203,6 +201,8 @@ class LLMActor(SupervisedActor):
                 return self.generate(message)
             case LLMPrefill():
                 self.prefill(message)
+            case LLMCancel() | Interrupt():
+                self._board.record(message)
             case _:
                 return super().on_receive(message)
 
@@ -494,6 +494,7 @@ class LLMActor(SupervisedActor):
 
     def _should_stop(self, request: LLMRequest) -> bool:
         """Asked once per generated token: cancelled, or the supervisor wants us to exit."""
+        self.receive_urgent()
         return self._is_cancelled(request) or self.actor_ref.lifecycle.exit_request is not None
 
     # -- output --------------------------------------------------------------------------

@@ -10,11 +10,13 @@ spoken on its own.
 A turn that ends with nothing spoken (an error) speaks the `TurnDone`'s ``reply`` instead.
 The voice is loaded once per process.
 
-Barge-in: a `WakeDetected` cancels every turn opened before it (see `barge`): its mailbox
-records the wake word as it is sent, so tts synthesises no further sentence of those turns
-even while older tokens are still queued; when the message itself is handled, tts tells
-`Interrupt` to the llm, the dialogue actor and the speaker. The speaker has stopped the sound
-already, and it drops whatever audio of a turn opened before the wake word still comes.
+Barge-in: a `WakeDetected` cancels every turn opened before it (see `barge`). It is urgent
+mail (``urgent``): it overtakes the tokens still queued and is taken between the pieces of a
+sentence being synthesised, so tts synthesises nothing more of those turns; it then tells
+`Interrupt` to the llm, the dialogue actor and the speaker for each turn it cancels (a turn
+it hears of only later, opened before the wake word, is cancelled and interrupted then).
+The speaker has stopped the sound already, and it drops whatever audio of a turn opened
+before the wake word still comes.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from solo_actors.models import resolve_model
 from solo_actors.spoken_text import first_chunk, sentences
 from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
 from solo_actors.voice.audio import chime
-from solo_actors.voice.barge import BargeInMailbox, opened_at
+from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
@@ -121,22 +123,18 @@ class Reply:
 class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     """Speaks replies as they stream in; see the module docstring."""
 
+    urgent = (WakeDetected,)
+
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
         self.settings = config.voice.tts
         self.log = get_logger(f"solo/voice/{TTS}")
-        mailbox = self.actor_inbox
-        assert isinstance(mailbox, BargeInMailbox)
-        self.board = mailbox.barge_in
+        self.board = BargeIn()
         self.replies: dict[str, Reply] = {}
         self.counts: dict[str, int | float] = dict.fromkeys(
             ("sentences", "interrupted", "audio_s", "busy_s"), 0
         )
-
-    @staticmethod
-    def _create_actor_inbox() -> BargeInMailbox:
-        return BargeInMailbox()
 
     def on_start(self) -> None:
         self.voice = load_voice(
@@ -171,9 +169,13 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     def reply(self, turn_id: str | None, opened: float | None = None) -> Reply:
         """The open reply of `turn_id`; a turn tts had not heard of opens now."""
         key = turn_id or ""
-        if key not in self.replies:
-            self.replies[key] = Reply(key, now() if opened is None else opened)
-        return self.replies[key]
+        reply = self.replies.get(key)
+        if reply is None:
+            reply = self.replies[key] = Reply(key, now() if opened is None else opened)
+            if self.board.stale(reply.opened):
+                # Opened before a wake word that overtook it in the mailbox: cancelled too.
+                self.interrupt(reply)
+        return reply
 
     def on_token(self, token: LLMToken) -> None:
         reply = self.reply(token.turn_id)
@@ -209,6 +211,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
             return
         started = time.perf_counter()
         for audio in synthesize(self.voice, text, self.synthesis):
+            self.receive_urgent()  # a wake word sent meanwhile
             if self.board.stale(reply.opened):
                 break  # a wake word came while this sentence was being synthesised
             self.send_audio(reply, audio)
@@ -227,12 +230,17 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     # -- barge-in ------------------------------------------------------------------------
 
     def barge_in(self, wake: WakeDetected) -> None:
+        self.board.record(wake)
         for reply in list(self.replies.values()):
             if reply.turn_id != wake.turn_id and not reply.cancelled:
-                interrupt = Interrupt(turn_id=reply.turn_id)
-                for name in (LLM, DIALOGUE, SPEAKER):
-                    send(name, interrupt)
-                self.cancel(reply.turn_id)
+                self.interrupt(reply)
+
+    def interrupt(self, reply: Reply) -> None:
+        """Cancel `reply` here and tell the actors still working on it to stop."""
+        interrupt = Interrupt(turn_id=reply.turn_id)
+        for name in (LLM, DIALOGUE, SPEAKER):
+            send(name, interrupt)
+        self.cancel(reply.turn_id)
 
     def cancel(self, turn_id: str | None) -> None:
         for reply in self.replies.values():
