@@ -124,7 +124,11 @@ class Inbox:
         """``receive`` for an asyncio task: waits without blocking the event loop."""
         loop = asyncio.get_running_loop()
         ready = asyncio.Event()
-        self._mailbox.waker = lambda: loop.call_soon_threadsafe(ready.set)
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(ready.set)
+
+        self._mailbox.waker = wake
         deadline = None if timeout is None else loop.time() + timeout
         try:
             while True:
