@@ -126,7 +126,10 @@ class Inbox:
         ready = asyncio.Event()
 
         def wake() -> None:
-            loop.call_soon_threadsafe(ready.set)
+            # Runs on the sender's thread: a loop closed meanwhile (its server stopped)
+            # must not make the sender's tell fail.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(ready.set)
 
         self._mailbox.waker = wake
         deadline = None if timeout is None else loop.time() + timeout
