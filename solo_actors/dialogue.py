@@ -31,7 +31,6 @@ from solo_actors.agents.routing import agent_intents, hand_off_turn
 from solo_actors.config import Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
-from solo_actors.memory import MEMORY_NAME
 from solo_actors.messages import (
     Interrupt,
     LLMDone,
@@ -53,11 +52,8 @@ from solo_actors.messages import (
     UserTurn,
     now,
 )
+from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
 from solo_actors.skills.hook import hand_off_to_skills, skill_matcher
-from solo_actors.store import STORE_NAME
-
-DIALOGUE_NAME = "dialogue"
-LLM_NAME = "llm"
 
 
 def with_memories(text: str, memories: list[MemoryItem]) -> str:

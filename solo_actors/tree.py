@@ -22,22 +22,26 @@ from __future__ import annotations
 
 import supervisors
 from solo_actors.agents.actor import child_spec as agents_spec
-from solo_actors.api import API_NAME, ApiActor
+from solo_actors.api import ApiActor
 from solo_actors.config import Config
-from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
+from solo_actors.dialogue import DialogueActor
 from solo_actors.llm import child_spec as llm_spec
-from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.actor import MemoryActor
-from solo_actors.reports import REPORTS_NAME, ReportsActor
-from solo_actors.skills import SKILLS_NAME
+from solo_actors.names import (
+    API_NAME,
+    DIALOGUE_NAME,
+    MEMORY_NAME,
+    REPORTS_NAME,
+    ROOT_NAME,
+    SKILLS_NAME,
+    STORE_NAME,
+)
+from solo_actors.reports import ReportsActor
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.specs import worker_spec
-from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.tree import voice_spec
-
-ROOT_NAME = "solo"
 
 
 def root_flags(config: Config) -> supervisors.SupFlags:

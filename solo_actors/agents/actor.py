@@ -32,7 +32,6 @@ import msgspec
 import supervisors
 from solo_actors.agents import offline
 from solo_actors.agents.control import RunControl, RunStopped, StepState
-from solo_actors.agents.routing import AGENTS_NAME
 from solo_actors.agents.tools import ToolContext, ToolSpec, toolbox
 from solo_actors.agents.workflows import WorkflowSpec, configured_workflows
 from solo_actors.config import Config
@@ -58,10 +57,10 @@ from solo_actors.messages import (
     new_id,
     now,
 )
+from solo_actors.names import AGENTS_NAME, LLM_NAME, STORE_NAME
 from solo_actors.specs import worker_spec
 
 CREW_MODULE = "solo_actors.agents.crew"
-STORE_NAME = "store"
 MAX_INPUT_CHARS = 4_000
 LIMIT_SENTENCES = {
     "timeout": "I ran out of time",
@@ -128,7 +127,7 @@ class AgentsActor(supervisors.SupervisedActor):
         config: Config,
         name: str = AGENTS_NAME,
         *,
-        llm_name: str = "llm",
+        llm_name: str = LLM_NAME,
         extra_tools: tuple[ToolSpec, ...] = (),
     ) -> None:
         super().__init__()

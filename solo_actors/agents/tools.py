@@ -21,9 +21,8 @@ from pydantic import BaseModel, Field
 import supervisors
 from solo_actors.agents.arithmetic import ExpressionError, evaluate
 from solo_actors.messages import Memories, MemoryFilter, ReadRows, Recall, Rows, StoreFailure
+from solo_actors.names import MEMORY_NAME, STORE_NAME
 
-MEMORY_NAME = "memory"
-STORE_NAME = "store"
 HISTORY_TURNS = 6
 MEMORY_RESULTS = 5
 

@@ -32,7 +32,6 @@ from solo_actors.api.report_query import QUERY_KINDS, parse_time, select_reports
 from solo_actors.api.specs import declared_specs, declared_supervisors
 from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState, walk
 from solo_actors.config import Config, ConfigError, load_config
-from solo_actors.dialogue import DIALOGUE_NAME
 from solo_actors.events import HUB, TOPICS, Event, Topic
 from solo_actors.logs import configure_logging
 from solo_actors.messages import (
@@ -50,11 +49,9 @@ from solo_actors.messages import (
     UserTurn,
     new_id,
 )
+from solo_actors.names import DIALOGUE_NAME, MEMORY_NAME, STORE_NAME, TTS
 from solo_actors.reports import read_reports
 
-STORE_NAME = "store"
-MEMORY_NAME = "memory"
-TTS_NAME = "tts"
 SSE_HEARTBEAT = 15.0
 """Seconds between SSE comments that keep idle proxies from closing the stream."""
 
@@ -486,14 +483,14 @@ def turn_answer(done: TurnDone) -> dict[str, Any]:
 
 async def say(request: web.Request) -> web.Response:
     body = await decode_body(request, SayBody)
-    if supervisors.whereis(TTS_NAME) is None:
+    if supervisors.whereis(TTS) is None:
         raise ApiError(503, "speech is not available: the tts actor is not running (start the "
                        "voice pipeline, or check GET /status)")  # fmt: skip
     # The tts actor speaks a finished turn's reply when no tokens preceded it.
     turn_id = new_id()
     done = TurnDone(turn_id=turn_id, conversation_id=f"api-say-{turn_id}", source="api",
                     text="", reply=body.text, times=StageTimes())  # fmt: skip
-    outcome = supervisors.cast(TTS_NAME, done)
+    outcome = supervisors.cast(TTS, done)
     if outcome == "busy":
         raise busy("the tts actor")
     if outcome == "noproc":

@@ -23,12 +23,10 @@ import msgspec
 import pykka
 
 import supervisors
-from solo_actors.agents.actor import AGENTS_NAME
 from solo_actors.agents.tools import toolbox
 from solo_actors.agents.workflows import configured_workflows
 from solo_actors.config import Config
 from solo_actors.logs import configure_logging
-from solo_actors.memory import MEMORY_NAME
 from solo_actors.messages import (
     AgentsError,
     CancelRun,
@@ -38,11 +36,11 @@ from solo_actors.messages import (
     WorkflowRun,
     new_id,
 )
+from solo_actors.names import AGENTS_NAME, LLM_NAME, MEMORY_NAME
 from solo_actors.tree import root_children
 
 EXIT_OK, EXIT_UNFINISHED, EXIT_USAGE = 0, 1, 2
 ASK_TIMEOUT = 10.0
-LLM_NAME = "llm"
 MEMORY_READY_TIMEOUT = 120.0
 """Seconds to wait for memory to open its index (the embedding model loads first)."""
 

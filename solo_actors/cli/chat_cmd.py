@@ -33,8 +33,8 @@ from solo_actors.config.schema import LLMConfig
 from solo_actors.llm import LLMEvent, child_spec
 from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMCancel, LLMDone, LLMError, LLMRequest, LLMToken, new_id
+from solo_actors.names import LLM_NAME
 
-LLM_NAME = "llm"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 0.25
 """How often a waiting chat checks that the actor is still alive."""

@@ -61,6 +61,7 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.models import resolve_model
+from solo_actors.names import LLM_NAME
 from solo_actors.specs import worker_spec
 from supervisors import ChildSpec, SupervisedActor, cast
 
@@ -121,7 +122,7 @@ def check_prompt(prompt: str, system: str | None) -> None:
         check_text("system prompt", system)
 
 
-def child_spec(config: Config, name: str = "llm") -> ChildSpec:
+def child_spec(config: Config, name: str = LLM_NAME) -> ChildSpec:
     """How a supervisor starts the llm actor, registered as `name`.
 
     No heartbeat: generating a long reply keeps the actor away from its mailbox by design
@@ -137,7 +138,7 @@ class LLMActor(SupervisedActor):
     engine: Engine
     prompts: PromptBuilder
 
-    def __init__(self, config: Config, name: str = "llm") -> None:
+    def __init__(self, config: Config, name: str = LLM_NAME) -> None:
         super().__init__()
         self.config = config
         self.settings = config.llm

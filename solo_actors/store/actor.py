@@ -44,7 +44,7 @@ from solo_actors.messages import (
     TokensRevoked,
     UserDeleted,
 )
-from solo_actors.store import STORE_NAME
+from solo_actors.names import STORE_NAME
 from solo_actors.store.backend import (
     Batch,
     StoreBackend,

@@ -18,9 +18,7 @@ import pykka
 
 import supervisors
 from solo_actors.messages import InputEnded
-
-INPUT_END = "input-end"
-"""The registered name the app's watcher takes while a finite input runs."""
+from solo_actors.names import INPUT_END
 
 
 class HoldsInputEnd:

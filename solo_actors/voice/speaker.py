@@ -49,11 +49,11 @@ from solo_actors.messages import (
     WakeDetected,
     now,
 )
-from solo_actors.voice import SPEAKER
+from solo_actors.names import INPUT_END, SPEAKER
 from solo_actors.voice.audio import chime, write_wav
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.console import problem_line, turn_problem
-from solo_actors.voice.input_end import INPUT_END, HoldsInputEnd
+from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
 from solo_actors.voice.mic import pick_device
 from solo_actors.voice.options import RunOptions

@@ -50,8 +50,8 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.models import resolve_model
+from solo_actors.names import DIALOGUE_NAME, LLM_NAME, SPEAKER, TTS
 from solo_actors.spoken_text import first_chunk, sentences
-from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
 from solo_actors.voice.audio import chime
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.devices import Device, onnx_providers
@@ -238,7 +238,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     def interrupt(self, reply: Reply) -> None:
         """Cancel `reply` here and tell the actors still working on it to stop."""
         interrupt = Interrupt(turn_id=reply.turn_id)
-        for name in (LLM, DIALOGUE, SPEAKER):
+        for name in (LLM_NAME, DIALOGUE_NAME, SPEAKER):
             send(name, interrupt)
         self.cancel(reply.turn_id)
 

@@ -21,8 +21,7 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import get_logger
 from solo_actors.messages import AudioFrame, InputEnded, WakeDetected, new_id, now
-from solo_actors.skills import SKILLS_NAME
-from solo_actors.voice import SPEAKER, TTS, VAD, WAKE
+from solo_actors.names import SKILLS_NAME, SPEAKER, TTS, VAD, WAKE
 from solo_actors.voice.mail import send
 from solo_actors.voice.wake_engines import WakeEngine, create_engine
 
