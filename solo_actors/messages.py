@@ -198,6 +198,44 @@ class LLMCancel(Message, frozen=True):
     request_id: str
 
 
+class LLMDescribe(Message, frozen=True):
+    """Ask the llm actor: which model, template and default sampling (-> `LLMDescription`)."""
+
+
+class LLMDescription(Message, frozen=True, kw_only=True):
+    """The llm actor's model, for people (``solo chat /params``)."""
+
+    model: str
+    path: str
+    template: str
+    n_ctx: int
+    temperature: float
+    top_p: float
+    top_k: int
+    repeat_penalty: float
+    seed: int
+    max_tokens: int
+
+
+class LLMGetHistory(Message, frozen=True):
+    """Ask the llm actor: a conversation as the model sees it now (-> `LLMHistory`)."""
+
+    conversation_id: str
+
+
+class LLMHistory(Message, frozen=True):
+    """The system prompt, then the kept turns; empty for a conversation the actor lacks."""
+
+    conversation_id: str
+    messages: list[ChatMessage]
+
+
+class LLMForget(Message, frozen=True):
+    """Tell (or ask, -> None) the llm actor: drop a conversation's history and KV snapshot."""
+
+    conversation_id: str
+
+
 # --- dialogue: one user turn, whatever its source ----------------------------------------
 
 

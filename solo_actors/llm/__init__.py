@@ -4,7 +4,7 @@
 `child_spec` describes it to a supervisor under its registered name.
 """
 
-from solo_actors.llm.actor import BadRequest, LLMActor, LLMEvent, Sink, child_spec
+from solo_actors.llm.actor import BadRequest, LLMActor, LLMEvent, child_spec
 from solo_actors.llm.engine import ModelBroken
 
-__all__ = ["BadRequest", "LLMActor", "LLMEvent", "ModelBroken", "Sink", "child_spec"]
+__all__ = ["BadRequest", "LLMActor", "LLMEvent", "ModelBroken", "child_spec"]

@@ -2,9 +2,10 @@
 
 Messages in: `LLMRequest` (tell or ask; an ask gets the final `LLMDone`/`LLMError`),
 `LLMPrefill` (a coming request's prompt, read ahead; nothing is answered), `LLMCancel` and
-`Interrupt`. Out, to the request's ``reply_to`` (a registered name) and/or
-the in-process ``sink`` given to `LLMActor.generate`: `LLMToken`... then `LLMDone`, or one
-`LLMError` for a request that can't be served (the actor keeps serving).
+`Interrupt`, and `LLMDescribe` (-> `LLMDescription`), `LLMGetHistory` (-> `LLMHistory`),
+`LLMForget`. Out, to the request's ``reply_to`` (a registered name): `LLMToken`... then
+`LLMDone`, or one `LLMError` for a request that can't be served (the actor keeps serving).
+Only messages: the actor may run in its own process, where no proxy reaches it.
 
 Scheduling: requests are served one at a time on the actor's thread (one llama.cpp
 context, one KV cache). Generation blocks that thread, so a cancel must not wait in the
@@ -25,7 +26,6 @@ import contextlib
 import dataclasses
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -53,8 +53,13 @@ from solo_actors.messages import (
     ChatMessage,
     Interrupt,
     LLMCancel,
+    LLMDescribe,
+    LLMDescription,
     LLMDone,
     LLMError,
+    LLMForget,
+    LLMGetHistory,
+    LLMHistory,
     LLMPrefill,
     LLMRequest,
     LLMToken,
@@ -66,8 +71,6 @@ from solo_actors.specs import worker_spec
 from supervisors import ChildSpec, SupervisedActor, cast
 
 LLMEvent = LLMToken | LLMDone | LLMError
-Sink = Callable[[LLMEvent], None]
-"""An in-process receiver of a request's events, called on the actor's thread."""
 
 
 class BadRequest(ValueError):
@@ -199,25 +202,31 @@ class LLMActor(SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         match message:
             case LLMRequest():
-                return self.generate(message)
+                return self._generate(message)
             case LLMPrefill():
                 self.prefill(message)
             case LLMCancel() | Interrupt():
                 self._board.record(message)
+            case LLMDescribe():
+                return self._describe()
+            case LLMGetHistory(conversation_id=conversation_id):
+                return LLMHistory(conversation_id, list(self._history(conversation_id)))
+            case LLMForget(conversation_id=conversation_id):
+                self._forget(conversation_id)
             case _:
                 return super().on_receive(message)
 
-    def generate(self, request: LLMRequest, sink: Sink | None = None) -> LLMDone | LLMError:
-        """Serve `request`: stream its tokens to `sink` and ``reply_to``, then the final
-        `LLMDone` (also returned), or an `LLMError` if the request is bad."""
+    def _generate(self, request: LLMRequest) -> LLMDone | LLMError:
+        """Serve `request`: stream its tokens to ``reply_to``, then the final `LLMDone` (also
+        the reply to an ask), or an `LLMError` if the request is bad."""
         self._interrupts_at_start = self._board.interrupts
         try:
-            reply: LLMDone | LLMError = self._answer(request, sink)
+            reply: LLMDone | LLMError = self._answer(request)
         except (BadRequest, PromptTooLong) as error:
             reply = LLMError(
                 request_id=request.request_id, message=str(error), turn_id=request.turn_id
             )
-        self._deliver(request, sink, reply)
+        self._deliver(request, reply)
         self._publish(reply)
         return reply
 
@@ -237,17 +246,17 @@ class LLMActor(SupervisedActor):
         self._counts["prefill_tokens"] += self.engine.prefill(prompt.tokens)
         self.publish_figures(**self._counts)
 
-    def describe(self) -> dict[str, Any]:
+    def _describe(self) -> LLMDescription:
         """Model, template and default sampling, for people (``solo chat /params``)."""
-        return {
-            "model": self._model_name,
-            "path": self._model_settings.path,
-            "template": self.prompts.template.origin,
-            "n_ctx": self.engine.n_ctx,
+        return LLMDescription(
+            model=self._model_name,
+            path=self._model_settings.path,
+            template=self.prompts.template.origin,
+            n_ctx=self.engine.n_ctx,
             **dataclasses.asdict(self._sampling(None)),
-        }
+        )
 
-    def history(self, conversation_id: str) -> tuple[ChatMessage, ...]:
+    def _history(self, conversation_id: str) -> tuple[ChatMessage, ...]:
         """A conversation as the model sees it now: system prompt, then kept turns."""
         conversation = self._conversations.get(conversation_id)
         if conversation is None:
@@ -257,7 +266,7 @@ class LLMActor(SupervisedActor):
             for turn in conversation.messages(conversation.turns)
         )
 
-    def forget(self, conversation_id: str) -> None:
+    def _forget(self, conversation_id: str) -> None:
         """Drop a conversation's history and KV snapshot."""
         self._conversations.pop(conversation_id, None)
         self._snapshots.pop(conversation_id)
@@ -266,7 +275,7 @@ class LLMActor(SupervisedActor):
 
     # -- serving -------------------------------------------------------------------------
 
-    def _answer(self, request: LLMRequest, sink: Sink | None) -> LLMDone:
+    def _answer(self, request: LLMRequest) -> LLMDone:
         started = now()
         check_prompt(request.prompt, request.system)
         sampling = self._sampling(request)
@@ -281,14 +290,13 @@ class LLMActor(SupervisedActor):
         if key:
             self._counts["cache_hits" if cached else "cache_misses"] += 1
         if cached is not None:
-            return self._replay(request, sink, conversation, draft, room, cached, started)
+            return self._replay(request, conversation, draft, room, cached, started)
         prompt = self.prompts.fit(conversation, draft, room)
-        return self._run(request, sink, conversation, prompt, sampling, key, started)
+        return self._run(request, conversation, prompt, sampling, key, started)
 
     def _run(
         self,
         request: LLMRequest,
-        sink: Sink | None,
         conversation: Conversation,
         prompt: Prompt,
         sampling: Sampling,
@@ -309,7 +317,7 @@ class LLMActor(SupervisedActor):
                 token = LLMToken(
                     request_id=request.request_id, text=text, index=index, turn_id=request.turn_id
                 )
-                self._deliver(request, sink, token)
+                self._deliver(request, token)
                 index += 1
 
         stream = self.engine.stream(
@@ -352,7 +360,6 @@ class LLMActor(SupervisedActor):
     def _replay(
         self,
         request: LLMRequest,
-        sink: Sink | None,
         conversation: Conversation,
         draft: Draft,
         room: int,
@@ -364,7 +371,6 @@ class LLMActor(SupervisedActor):
             first_token = now()
             self._deliver(
                 request,
-                sink,
                 LLMToken(
                     request_id=request.request_id,
                     text=cached.text,
@@ -500,9 +506,7 @@ class LLMActor(SupervisedActor):
 
     # -- output --------------------------------------------------------------------------
 
-    def _deliver(self, request: LLMRequest, sink: Sink | None, event: LLMEvent) -> None:
-        if sink is not None:
-            sink(event)
+    def _deliver(self, request: LLMRequest, event: LLMEvent) -> None:
         if request.reply_to is not None:
             # A receiver that is down (maybe restarting) is its supervisor's business.
             outcome = cast(request.reply_to, event)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import queue
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -93,20 +92,16 @@ def cancel_after_tokens(
 ) -> tuple[Streamed, int]:
     """Stream `request`, call `send` (which cancels it) once `count` tokens arrived; returns
     the stream and how many tokens had arrived when the cancel was sent."""
-    streamed = Streamed()
-    enough = threading.Event()
+    sent_at: list[int] = []
 
-    def sink(event: Any) -> None:
-        streamed.add(event)
-        if len(streamed.tokens) >= count:
-            enough.set()
+    def on_token(streamed: Streamed) -> None:
+        if not sent_at and len(streamed.tokens) >= count:
+            sent_at.append(len(streamed.tokens))
+            send()
 
-    future = llm.ref().proxy().generate(request, sink)
-    assert enough.wait(TIMEOUT)
-    sent_at = len(streamed.tokens)
-    send()
-    future.get(timeout=TIMEOUT)
-    return streamed, sent_at
+    streamed = llm.stream(request, on_token)
+    assert sent_at, f"the reply ended before {count} tokens: {streamed.final}"
+    return streamed, sent_at[0]
 
 
 @pytest.mark.parametrize(
@@ -144,9 +139,8 @@ def test_interrupt_cancels_a_queued_request(start_llm: StartLLM) -> None:
     llm = start_llm(max_tokens=400)
     first = LLMRequest(prompt=STORY)
     queued = LLMRequest(prompt=FRANCE, turn_id="later")
-    proxy = llm.ref().proxy()
-    first_reply = proxy.generate(first)
-    queued_reply = proxy.generate(queued)
+    first_reply = llm.ref().ask(first, block=False)
+    queued_reply = llm.ref().ask(queued, block=False)
     supervisors.tell(llm.name, Interrupt(turn_id="later"))
     supervisors.tell(llm.name, LLMCancel(request_id=first.request_id))
     assert first_reply.get(timeout=TIMEOUT).finish_reason == "cancelled"
@@ -191,8 +185,12 @@ def test_weights_survive_a_crash_and_restart(start_llm: StartLLM) -> None:
     first = llm.ref()
     settings = llm.model_settings
     weights = load_model(settings)
-    with pytest.raises(supervisors.ActorExitedError):
-        first.proxy().generate(None).get(timeout=TIMEOUT)  # an actor bug: crash, get restarted
+    supervisors.faults.enable()
+    try:
+        with pytest.raises(supervisors.ActorExitedError):  # an actor bug: crash, get restarted
+            first.ask(supervisors.Fault("raise"), timeout=TIMEOUT)
+    finally:
+        supervisors.faults.enable(False)
     assert llm.ref().actor_urn != first.actor_urn
     assert load_model(settings) is weights
     assert llm.done(FRANCE, max_tokens=8).completion_tokens > 0
@@ -225,7 +223,7 @@ def test_two_actors_on_one_model_take_turns(start_llm: StartLLM) -> None:
     first, second = start_llm(max_tokens=24), start_llm(max_tokens=24)
     assert load_model(first.model_settings) is load_model(second.model_settings)
     alone = first.done(STORY)
-    replies = [llm.ref().proxy().generate(LLMRequest(prompt=STORY)) for llm in (first, second)]
+    replies = [llm.ref().ask(LLMRequest(prompt=STORY), block=False) for llm in (first, second)]
     for reply in (reply.get(timeout=TIMEOUT) for reply in replies):
         assert reply.text.strip() and reply.completion_tokens > 0
         assert reply.finish_reason in ("stop", "length")
