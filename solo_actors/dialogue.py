@@ -14,6 +14,8 @@ the next turn goes to the restarted llm. When the llm's process dies by a signal
 first token several times in a row, the error says the model runtime is crashing on this
 machine and points at ``solo doctor``. ``dialogue.turn_timeout`` remains only as a backstop
 for an llm that is alive but too slow. A full llm mailbox is "busy", never "not running".
+A barge-in is tts's to carry out: it interrupts the llm, whose cancelled `LLMDone` closes
+the turn here as any other reply does.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from solo_actors.config import Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
-    Interrupt,
     LLMDone,
     LLMError,
     LLMPrefill,
@@ -139,8 +140,6 @@ class DialogueActor(supervisors.SupervisedActor):
                 self.on_reply(message)
             case TurnTimedOut():
                 self.on_timeout(message.turn_id)
-            case Interrupt():
-                self.forward_interrupt(message)
             case supervisors.Down():
                 self.on_llm_down(message)
 
@@ -167,7 +166,6 @@ class DialogueActor(supervisors.SupervisedActor):
             reply_to=DIALOGUE_NAME,
             turn_id=turn.turn_id,
             times=turn.times,
-            spoken=turn.spoken,
         )
         entry = OpenTurn(turn, request.request_id, turn.times, memories_used=len(memories))
         self.open[turn.turn_id] = entry
@@ -262,11 +260,6 @@ class DialogueActor(supervisors.SupervisedActor):
             self.counts["timeouts"] += 1
             seconds = self.settings.turn_timeout
             self.fail(turn_id, f"no reply from the language model within {seconds:g} s")
-
-    def forward_interrupt(self, interrupt: Interrupt) -> None:
-        # The llm stops generating; its LLMDone (finish_reason "cancelled") closes the turn.
-        if supervisors.cast(LLM_NAME, interrupt) != "ok" and interrupt.turn_id is not None:
-            self.fail(interrupt.turn_id, "interrupted")
 
     def fail(self, turn_id: str, error: str) -> None:
         entry = self.open.get(turn_id)

@@ -117,9 +117,6 @@ class LLMRequest(Message, frozen=True, kw_only=True):
     temperature: float | None = None
     max_tokens: int | None = None
     times: StageTimes | None = None
-    spoken: bool = False
-    """The reply is spoken as it streams: once its first sentence is written, generation
-    leaves a core to tts (`solo_actors.llm.engine.thread_counts`)."""
 
 
 class LLMPrefill(Message, frozen=True, kw_only=True):
@@ -198,6 +195,13 @@ class LLMCancel(Message, frozen=True):
     request_id: str
 
 
+class SpeechStarted(Message, frozen=True):
+    """tts to the llm, urgent: the reply of ``turn_id`` is being spoken from now on, so its
+    generation leaves tts a core (`solo_actors.llm.engine.thread_counts`)."""
+
+    turn_id: str
+
+
 class LLMDescribe(Message, frozen=True):
     """Ask the llm actor: which model, template and default sampling (-> `LLMDescription`)."""
 
@@ -257,8 +261,6 @@ class UserTurn(Message, frozen=True, kw_only=True):
     source: TurnSource
     reply_to: str | None = None
     times: StageTimes = msgspec.field(default_factory=StageTimes)
-    spoken: bool = False
-    """``reply_to`` speaks the reply as it streams (tts)."""
 
 
 class TurnAhead(Message, frozen=True, kw_only=True):

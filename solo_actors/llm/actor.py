@@ -12,8 +12,9 @@ context, one KV cache). Generation blocks that thread, so a cancel must not wait
 mailbox behind it: `LLMCancel` and `Interrupt` are urgent mail (the library's urgent lane,
 ``urgent``), which overtakes queued requests; the generation loop takes it once per token
 (``receive_urgent``) and records it on the `CancelBoard` (see `cancel`), stopping within
-one token. A supervisor's request to exit stops the current
-generation the same way, so shutdown is not held up by a long reply.
+one token. tts's urgent `SpeechStarted` is taken the same way: from then on the turn's
+generation leaves tts a core (`engine.thread_counts`). A supervisor's request to exit stops
+the current generation the same way, so shutdown is not held up by a long reply.
 
 Conversations share the single KV cache: before generating for a conversation other than
 the one whose tokens are live, the live one's KV cells are parked in a RAM snapshot
@@ -63,6 +64,7 @@ from solo_actors.messages import (
     LLMPrefill,
     LLMRequest,
     LLMToken,
+    SpeechStarted,
     now,
 )
 from solo_actors.models import resolve_model
@@ -137,7 +139,7 @@ def child_spec(config: Config, name: str = LLM_NAME) -> ChildSpec:
 class LLMActor(SupervisedActor):
     """Serves `LLMRequest`s with one llama.cpp model; see the module docstring."""
 
-    urgent = (LLMCancel, Interrupt)
+    urgent = (LLMCancel, Interrupt, SpeechStarted)
     engine: Engine
     prompts: PromptBuilder
 
@@ -156,7 +158,7 @@ class LLMActor(SupervisedActor):
         self._counts = dict.fromkeys(
             (
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
-                "prefills", "prefill_tokens",
+                "prefills", "prefill_tokens", "interrupts",
             ),
             0,
         )  # fmt: skip
@@ -205,8 +207,11 @@ class LLMActor(SupervisedActor):
                 return self._generate(message)
             case LLMPrefill():
                 self.prefill(message)
-            case LLMCancel() | Interrupt():
+            case LLMCancel() | Interrupt() | SpeechStarted():
                 self._board.record(message)
+                if isinstance(message, Interrupt):
+                    self._counts["interrupts"] += 1
+                    self.publish_figures(interrupts=self._counts["interrupts"])
             case LLMDescribe():
                 return self._describe()
             case LLMGetHistory(conversation_id=conversation_id):
@@ -321,7 +326,11 @@ class LLMActor(SupervisedActor):
                 index += 1
 
         stream = self.engine.stream(
-            prompt.tokens, sampling, lambda: self._should_stop(request), result, request.spoken
+            prompt.tokens,
+            sampling,
+            lambda: self._should_stop(request),
+            result,
+            lambda: self._board.speaking(request),
         )
         with contextlib.closing(stream):
             for piece in stream:

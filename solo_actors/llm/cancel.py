@@ -1,4 +1,5 @@
-"""Which requests are cancelled: the llm actor's record of `LLMCancel` and `Interrupt`.
+"""What the llm actor was told mid-reply: cancels (`LLMCancel`, `Interrupt`) and which turns
+tts is speaking (`SpeechStarted`).
 
 The llm actor's thread is busy for the whole of a generation, so those messages are urgent
 mail for it (``LLMActor.urgent``): they overtake queued requests, and the generation loop
@@ -9,32 +10,34 @@ request still queued is remembered until the request comes up.
 
 from __future__ import annotations
 
-from solo_actors.messages import Interrupt, LLMCancel, LLMRequest
+from solo_actors.messages import Interrupt, LLMCancel, LLMRequest, SpeechStarted
 
 REMEMBERED = 256
-"""Cancelled request and turn ids kept, for requests still queued when the cancel came."""
+"""Ids kept of each kind, for requests still queued when the cancel (or speech) came."""
 
 
 class CancelBoard:
-    """Cancels recorded and read by the llm actor's thread."""
+    """Cancels and speech starts, recorded and read by the llm actor's thread."""
 
     def __init__(self) -> None:
         # A dict as an insertion-ordered set: eviction is FIFO.
         self._ids: dict[str, None] = {}
+        self._spoken: dict[str, None] = {}
         self._interrupts = 0
 
-    def record(self, message: LLMCancel | Interrupt) -> None:
-        if isinstance(message, LLMCancel):
-            self._remember(message.request_id)
+    def record(self, message: LLMCancel | Interrupt | SpeechStarted) -> None:
+        if isinstance(message, SpeechStarted):
+            remember(self._spoken, message.turn_id)
+        elif isinstance(message, LLMCancel):
+            remember(self._ids, message.request_id)
         elif message.turn_id is not None:
-            self._remember(message.turn_id)
+            remember(self._ids, message.turn_id)
         else:
             self._interrupts += 1  # "whatever is generating now"
 
-    def _remember(self, key: str) -> None:
-        self._ids[key] = None
-        if len(self._ids) > REMEMBERED:
-            del self._ids[next(iter(self._ids))]
+    def speaking(self, request: LLMRequest) -> bool:
+        """tts has started speaking the reply to `request`."""
+        return request.turn_id is not None and request.turn_id in self._spoken
 
     @property
     def interrupts(self) -> int:
@@ -47,3 +50,10 @@ class CancelBoard:
             or request.request_id in self._ids
             or (request.turn_id is not None and request.turn_id in self._ids)
         )
+
+
+def remember(ids: dict[str, None], key: str) -> None:
+    """Add `key` to an insertion-ordered set of at most `REMEMBERED` ids, oldest out first."""
+    ids[key] = None
+    if len(ids) > REMEMBERED:
+        del ids[next(iter(ids))]

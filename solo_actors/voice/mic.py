@@ -285,7 +285,6 @@ class MicActor(supervisors.SupervisedActor):
                 source="text",
                 reply_to=reply_to,
                 times=times,
-                spoken=True,
             )
             # tts learns of the turn first, so it waits for the reply before the run ends.
             send(TTS, Transcript(turn_id=turn.turn_id, text=text, times=times))

@@ -339,7 +339,6 @@ class SttActor(supervisors.SupervisedActor):
                 source="voice",
                 reply_to=TTS,
                 times=times,
-                spoken=True,
             ),
         )
 

@@ -5,16 +5,19 @@ its `LLMDone` or `LLMError`, and the closing `TurnDone` (from the dialogue actor
 voice stage that failed). Tokens collect until a sentence is complete; that sentence is
 synthesised at once and its audio sent to the speaker as an `AudioOut`, so the first
 sentence plays while the llm writes the rest. A reply's first words go out even sooner: its
-first chunk (its first phrase, clause or sentence, `solo_actors.spoken_text.first_chunk`) is
-spoken on its own.
+first chunk (its first phrase, clause or sentence, `spoken_text.first_chunk`) is spoken on
+its own.
 A turn that ends with nothing spoken (an error) speaks the `TurnDone`'s ``reply`` instead.
 The voice is loaded once per process.
 
 Barge-in: a `WakeDetected` cancels every turn opened before it (see `barge`). It is urgent
 mail (``urgent``): it overtakes the tokens still queued and is taken between the pieces of a
 sentence being synthesised, so tts synthesises nothing more of those turns; it then tells
-`Interrupt` to the llm, the dialogue actor and the speaker for each turn it cancels (a turn
-it hears of only later, opened before the wake word, is cancelled and interrupted then).
+one `Interrupt` to the llm, then one to the speaker, for each turn it cancels (a turn it
+hears of only later, opened before the wake word, is cancelled and interrupted then); the
+llm's cancelled `LLMDone` closes the turn at the dialogue actor, which sends no Interrupt of
+its own. When tts starts speaking a reply's first chunk it tells the llm `SpeechStarted`
+(urgent), so generation leaves it a core; the rule for where that chunk ends is tts's alone.
 The speaker has stopped the sound already, and it drops whatever audio of a turn opened
 before the wake word still comes.
 """
@@ -44,19 +47,20 @@ from solo_actors.messages import (
     LLMDone,
     LLMError,
     LLMToken,
+    SpeechStarted,
     Transcript,
     TurnDone,
     WakeDetected,
     now,
 )
 from solo_actors.models import resolve_model
-from solo_actors.names import DIALOGUE_NAME, LLM_NAME, SPEAKER, TTS
-from solo_actors.spoken_text import first_chunk, sentences
+from solo_actors.names import LLM_NAME, SPEAKER, TTS
 from solo_actors.voice.audio import chime
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
+from solo_actors.voice.spoken_text import first_chunk, sentences
 
 ALERT_SECONDS = 0.4
 """The chime before a fired timer's, alarm's or reminder's line: longer than the wake word's
@@ -118,6 +122,8 @@ class Reply:
     pending: str = ""
     sentences: int = 0
     cancelled: bool = False
+    speech_started: bool = False
+    """The llm was told `SpeechStarted` for this reply."""
 
 
 class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
@@ -184,6 +190,10 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         reply.pending += token.text
         if reply.sentences == 0:
             chunk, reply.pending = first_chunk(reply.pending)
+            if chunk and not reply.speech_started:
+                # Urgent for the llm: it leaves this synthesis a core from its next token.
+                reply.speech_started = True
+                send(LLM_NAME, SpeechStarted(turn_id=reply.turn_id))
             self.speak(reply, chunk)
         whole, reply.pending = sentences(reply.pending)
         for sentence in whole:
@@ -238,7 +248,10 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     def interrupt(self, reply: Reply) -> None:
         """Cancel `reply` here and tell the actors still working on it to stop."""
         interrupt = Interrupt(turn_id=reply.turn_id)
-        for name in (LLM_NAME, DIALOGUE_NAME, SPEAKER):
+        # One each, llm first: it stops writing (urgent mail, within a token); its cancelled
+        # LLMDone then closes the turn at the dialogue actor. The speaker has stopped the
+        # sound on the wake word already; this drops what of the turn is still to come.
+        for name in (LLM_NAME, SPEAKER):
             send(name, interrupt)
         self.cancel(reply.turn_id)
 
