@@ -66,5 +66,10 @@ def root_children(config: Config, options: RunOptions | None = None) -> list[sup
     ]
     if config.api.enabled:
         # Last: it reads every other actor, and stops first, while they still answer.
-        children.append(worker_spec(config, API_NAME, ApiActor, ROOT_NAME))
+        children.append(worker_spec(config, API_NAME, ApiActor, ROOT_NAME, declared_tree))
     return children
+
+
+def declared_tree(config: Config) -> tuple[supervisors.SupFlags, list[supervisors.ChildSpec]]:
+    """The root's flags and children for ``config``: what the api shows as declared."""
+    return root_flags(config), root_children(config)

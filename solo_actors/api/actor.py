@@ -26,6 +26,7 @@ import supervisors
 from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.origin import HostPolicy
 from solo_actors.api.server import build_app
+from solo_actors.api.specs import DeclaredTree
 from solo_actors.api.state import ApiState
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.logs import get_logger
@@ -59,14 +60,14 @@ def tls_context(config: Config) -> ssl.SSLContext | None:
 class ApiActor(supervisors.SupervisedActor):
     """Runs the API server for as long as it lives."""
 
-    def __init__(self, config: Config, root_name: str) -> None:
+    def __init__(self, config: Config, root_name: str, declared: DeclaredTree) -> None:
         super().__init__()
         settings = config.api
         self.config = config
         self.path = f"{root_name}/{API_NAME}"
         self.log = get_logger(self.path)
         self.state = ApiState(
-            config=config, root_name=root_name, actor_name=API_NAME,
+            config=config, root_name=root_name, actor_name=API_NAME, declared=declared,
             tokens=TokenStore(config.solo.var_path(settings.tokens_file)),
             per_token=RateLimiter(settings.rate_per_token, settings.rate_burst),
             per_address=RateLimiter(settings.rate_per_address, settings.rate_burst),

@@ -209,7 +209,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     state = state_of(request)
-    specs = declared_specs(state.config, state.root_name)
+    specs = declared_specs(state.declared, state.config, state.root_name)
     try:
         tree = state.tree()
     except ApiError:
@@ -248,7 +248,7 @@ async def supervisor_list(request: web.Request) -> web.Response:
     state = state_of(request)
     nodes = {node.path: node for node in walk(state.tree())}
     answer = []
-    for path, flags, specs in declared_supervisors(state.config, state.root_name):
+    for path, flags, specs in declared_supervisors(state.declared, state.config, state.root_name):
         children = []
         for spec in specs:
             node = nodes.get(f"{path}/{spec.id}")

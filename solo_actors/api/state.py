@@ -2,8 +2,8 @@
 
 One `ApiState` lives in the aiohttp application (``app[STATE]``). Everything here is read
 without messaging a busy actor: the tree comes from the root supervisor's lock-protected
-``status()`` snapshot, declared specs from `solo_actors.tree`. (Each ``/ask`` waits for its
-turn's replies in an inbox of its own, ``supervisors.inbox``.)
+``status()`` snapshot, declared specs from the `DeclaredTree` the api was started with.
+(Each ``/ask`` waits for its turn's replies in an inbox of its own, ``supervisors.inbox``.)
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from aiohttp import web
 import supervisors
 from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.origin import HostPolicy
+from solo_actors.api.specs import DeclaredTree
 from solo_actors.config import Config
 
 
@@ -31,6 +32,8 @@ class ApiState:
     root_name: str
     actor_name: str
     """The api actor's registered name."""
+    declared: DeclaredTree
+    """The tree as declared (`api.specs`), handed to the api when it starts."""
     tokens: TokenStore
     per_token: RateLimiter
     per_address: RateLimiter

@@ -20,7 +20,8 @@ from solo_actors.config import Config
 from solo_actors.memory.embedder import DIMENSIONS
 from solo_actors.memory.index import make_index
 from solo_actors.messages import MemoryFilter
-from solo_actors.store.backend import StoreBackend, StoreError, open_backend
+from solo_actors.store.backend import StoreBackend, StoreError
+from solo_actors.store.backends import open_backend
 from solo_actors.store.backup import make_backup, restore_backup
 
 EXIT_FAILED = 1

@@ -50,8 +50,8 @@ from solo_actors.store.backend import (
     StoreBackend,
     StoreError,
     StoreUnavailable,
-    open_backend,
 )
+from solo_actors.store.backends import open_backend
 from solo_actors.store.backup import make_backup
 from solo_actors.store.buffer import WriteBuffer
 from solo_actors.store.rows import WRITE_TYPES, rows_of

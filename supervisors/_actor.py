@@ -34,10 +34,10 @@ import pykka
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
 
+from supervisors._lifecycle import Figure, Lifecycle
+from supervisors._mailbox import Mailbox
+from supervisors._reasons import NORMAL, ExitReason, ExitSignal
 from supervisors.faults import Fault, inject
-from supervisors.lifecycle import ExitSignal, Figure, Lifecycle
-from supervisors.mailbox import Mailbox
-from supervisors.reasons import NORMAL, ExitReason
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -46,6 +46,8 @@ import msgspec
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
 
+from supervisors._reasons import Down, ExitSignal
+
 __all__ = ["WAKEUP", "BusyError", "Mailbox", "MailboxLimit", "OverflowPolicy", "Reject"]
 
 WAKEUP: Envelope[Any] = Envelope(None)
@@ -97,11 +99,6 @@ class Reject(Protocol):
 
 
 def _is_control(envelope: Envelope[Any]) -> bool:
-    # Imported here: lifecycle and monitors import this module. Only reached when a
-    # mailbox is full.
-    from supervisors.lifecycle import ExitSignal
-    from supervisors.monitors import Down
-
     return envelope is WAKEUP or isinstance(envelope.message, _ActorStop | ExitSignal | Down)
 
 

@@ -40,10 +40,11 @@ from typing import Any
 import pykka
 from pykka._envelope import Envelope
 
-from supervisors.errors import ActorExitedError, NoProcError
-from supervisors.mailbox import WAKEUP, Mailbox
-from supervisors.monitors import NOPROC, Down, MonitorRef, demonitor, monitor
-from supervisors.registry import Registry, default_registry
+from supervisors._errors import ActorExitedError, NoProcError
+from supervisors._mailbox import WAKEUP, Mailbox
+from supervisors._monitors import demonitor, monitor
+from supervisors._reasons import NOPROC, Down, MonitorRef
+from supervisors._registry import Registry, default_registry
 
 __all__ = ["Inbox", "inbox"]
 
