@@ -45,7 +45,7 @@ def start_tree(
 ) -> supervisors.SupervisorRef:
     private_var_dir(config)
     forwarder = forwarder or ReportForwarder(config.reports.pending_max)
-    sinks = [supervisors.StructlogSink(), forwarder]
+    sinks: list[supervisors.Sink] = [supervisors.StructlogSink(), forwarder]
     return supervisors.start_supervisor(
         root_flags(config), root_children(config, options), name=ROOT_NAME, sinks=sinks
     )
@@ -79,9 +79,7 @@ def run(config: Config, options: RunOptions | None = None) -> int:
             return EXIT_TREE_FAILED
         log.info("solo running", pid=os.getpid(), profile=config.profile)
         # The root's exit wakes the main thread too; a waiting thread instead of polling.
-        watcher = threading.Thread(
-            target=lambda: (root.lifecycle.wait(None), wake.set()), name="solo-root-watch"
-        )
+        watcher = threading.Thread(target=watch_root, args=(root, wake), name="solo-root-watch")
         watcher.start()
         wake.wait()
         if root.exit_reason is not None:
@@ -104,6 +102,12 @@ def run(config: Config, options: RunOptions | None = None) -> int:
         forwarder.write_pending(config)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def watch_root(root: supervisors.SupervisorRef, wake: threading.Event) -> None:
+    """The root's exit wakes the main thread too: a waiting thread instead of polling."""
+    root.lifecycle.wait(None)
+    wake.set()
 
 
 def input_status(ended: InputEnded | None, config: Config) -> int:

@@ -209,9 +209,9 @@ class AgentsActor(supervisors.SupervisedActor):
             case RunBegan(run_id=run_id):
                 self.send_after(self.settings.timeout, RunDeadline(run_id=run_id))
             case RunDeadline(run_id=run_id) if run_id in self.active:
-                limit = self.settings.timeout
+                seconds = self.settings.timeout
                 self.active[run_id].control.stop(
-                    "timeout", f"the run took longer than agents.timeout ({limit:g} s)"
+                    "timeout", f"the run took longer than agents.timeout ({seconds:g} s)"
                 )
             case RunEnded(run_id=run_id, error=error):
                 self.finish(run_id, error)

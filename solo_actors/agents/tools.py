@@ -20,7 +20,15 @@ from pydantic import BaseModel, Field
 
 import supervisors
 from solo_actors.agents.arithmetic import ExpressionError, evaluate
-from solo_actors.messages import Memories, MemoryFilter, ReadRows, Recall, Rows, StoreFailure
+from solo_actors.messages import (
+    JsonValue,
+    Memories,
+    MemoryFilter,
+    ReadRows,
+    Recall,
+    Rows,
+    StoreFailure,
+)
 from solo_actors.names import MEMORY_NAME, STORE_NAME
 
 HISTORY_TURNS = 6
@@ -113,7 +121,9 @@ def calculate(context: ToolContext, expression: str) -> str:
 def conversation_history(context: ToolContext, turns: int = HISTORY_TURNS) -> str:
     """The most recent turns of the run's conversation (of any, for a run started without
     one), oldest first."""
-    equals = {"conversation_id": context.conversation_id} if context.conversation_id else {}
+    equals: dict[str, JsonValue] = (
+        {"conversation_id": context.conversation_id} if context.conversation_id else {}
+    )
     request = ReadRows(table="turns", equals=equals, limit=turns)
     try:
         answer = supervisors.ask(STORE_NAME, request, timeout=context.timeout)

@@ -564,12 +564,13 @@ class Subscriber:
     threads, so the wake-up crosses threads with call_soon_threadsafe)."""
 
     def __init__(self, state: ApiState, topics: frozenset[Topic]) -> None:
-        loop = asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
         self.ready = asyncio.Event()
-        self.subscription = HUB.subscribe(
-            topics, state.config.api.event_queue,
-            functools.partial(loop.call_soon_threadsafe, self.ready.set),
-        )  # fmt: skip
+        self.subscription = HUB.subscribe(topics, state.config.api.event_queue, self.wake)
+
+    def wake(self) -> None:
+        """Called by the hub on a publisher's thread: wake the waiting task."""
+        self.loop.call_soon_threadsafe(self.ready.set)
 
     async def next_batch(self, timeout: float) -> list[Event]:
         with contextlib.suppress(TimeoutError):

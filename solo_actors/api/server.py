@@ -14,8 +14,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from typing import Any
 
+import structlog
 from aiohttp import web
 
 from solo_actors.api.auth import retry_after, scope_allows
@@ -199,7 +199,7 @@ def debug_enabled() -> bool:
     return logging.getLogger("solo").isEnabledFor(logging.DEBUG)
 
 
-ACCESS_LOG = web.AppKey("access_log", Any)
+ACCESS_LOG = web.AppKey("access_log", structlog.stdlib.BoundLogger)
 SECURITY_HEADERS = {
     # The dashboard loads only its own files and talks only to this server; no other site
     # may frame it (clickjacking) or have a response read as another type than declared.

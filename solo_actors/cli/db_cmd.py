@@ -92,22 +92,23 @@ def migrate_command(args: argparse.Namespace, config: Config) -> int:
 
 def stats_command(args: argparse.Namespace, config: Config) -> int:
     def run(backend: StoreBackend) -> int:
+        rows, partitions = backend.count_rows(), backend.partitions()
         stats = {
             "backend": config.store.backend,
             "schema_version": backend.schema_version(),
-            "rows": backend.count_rows(),
+            "rows": rows,
             "size_bytes": backend.size_bytes(),
-            "partitions": backend.partitions(),
+            "partitions": partitions,
         }
         if args.json:
             print(msgspec.json.encode(stats).decode())
             return 0
         print(f"{stats['backend']} store, schema version {stats['schema_version']}, "
               f"{stats['size_bytes']} bytes")  # fmt: skip
-        for table, count in stats["rows"].items():
+        for table, count in rows.items():
             print(f"  {table:<14} {count:>12} rows")
-        if stats["partitions"]:
-            print("  partitions: " + ", ".join(stats["partitions"]))
+        if partitions:
+            print("  partitions: " + ", ".join(partitions))
         return 0
 
     return _with_backend(config, run)

@@ -28,7 +28,7 @@ class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     """Base of every config section: immutable and strict about keys."""
 
 
-class SoloConfig(Section):
+class SoloConfig(Section, frozen=True):
     var_dir: str
     """Folder for run-time state (databases, logs, cache); relative paths are from the repo."""
 
@@ -37,20 +37,20 @@ class SoloConfig(Section):
         return REPO_ROOT.joinpath(self.var_dir, *parts)
 
 
-class LogConfig(Section):
+class LogConfig(Section, frozen=True):
     format: Literal["json", "console"]
     level: LogLevel
     levels: dict[str, LogLevel]
     """Per-actor levels keyed by tree path; the longest matching path prefix wins."""
 
 
-class SupervisorConfig(Section):
+class SupervisorConfig(Section, frozen=True):
     intensity: Annotated[int, msgspec.Meta(ge=0)]
     period: Seconds
     shutdown_timeout: Seconds
 
 
-class MailboxesConfig(Section):
+class MailboxesConfig(Section, frozen=True):
     """Bounds on the mailboxes that can grow, by registered name (docs/reliability.md).
 
     Past ``capacity`` waiting messages, ``reject`` refuses new mail with a busy error and
@@ -71,7 +71,7 @@ class MailboxesConfig(Section):
         return getattr(self, name) if name in self.__struct_fields__ else None
 
 
-class ReportsConfig(Section):
+class ReportsConfig(Section, frozen=True):
     dir: str
     """Folder of the supervisor report JSONL files, under ``solo.var_dir``."""
     file_max_bytes: Annotated[int, msgspec.Meta(ge=4096)]
@@ -79,7 +79,7 @@ class ReportsConfig(Section):
     pending_max: Annotated[int, msgspec.Meta(ge=1)]
 
 
-class DialogueConfig(Section):
+class DialogueConfig(Section, frozen=True):
     turn_timeout: Seconds
     """A turn with no reply by then is answered with ``error_reply`` and an error."""
     error_reply: str
@@ -87,12 +87,12 @@ class DialogueConfig(Section):
     """How long a turn waits for recalled memories before going on without them."""
 
 
-class ModelsConfig(Section):
+class ModelsConfig(Section, frozen=True):
     dir: str
     catalog: str
 
 
-class StoreConfig(Section):
+class StoreConfig(Section, frozen=True):
     backend: Literal["duckdb", "postgres"]
     duckdb_file: str
     """The DuckDB file, under ``solo.var_dir``."""
@@ -117,7 +117,7 @@ class StoreConfig(Section):
     """Where `solo db backup` writes when given no --out, under ``solo.var_dir``."""
 
 
-class MemoryConfig(Section):
+class MemoryConfig(Section, frozen=True):
     enabled: bool
     model: str
     """Catalog id of the ONNX sentence-embedding model (role "embeddings")."""
@@ -147,7 +147,7 @@ class MemoryConfig(Section):
     """The LanceDB index is rebuilt once the table has grown this many times since."""
 
 
-class LLMConfig(Section):
+class LLMConfig(Section, frozen=True):
     model: str
     """A catalog id from models/catalog.toml, or a path to a .gguf file."""
     n_ctx: Annotated[int, msgspec.Meta(ge=64)]
@@ -174,14 +174,14 @@ class LLMConfig(Section):
     cache_entries: Annotated[int, msgspec.Meta(ge=1)]
 
 
-class MicConfig(Section):
+class MicConfig(Section, frozen=True):
     device: str
     """Input device: a number (sounddevice index) or part of its name; "" = system default."""
     queue_frames: Annotated[int, msgspec.Meta(ge=2)]
     """Frames buffered between the audio callback and the wake actor; newer ones are dropped."""
 
 
-class WakeConfig(Section):
+class WakeConfig(Section, frozen=True):
     engine: Literal["porcupine", "openwakeword"]
     keyword: str
     """Porcupine: a built-in keyword."""
@@ -196,7 +196,7 @@ class WakeConfig(Section):
     ack: Literal["tone", "none"]
 
 
-class VadConfig(Section):
+class VadConfig(Section, frozen=True):
     threshold: Annotated[float, msgspec.Meta(gt=0, lt=1)]
     silence_timeout: Seconds
     max_utterance: Seconds
@@ -206,7 +206,7 @@ class VadConfig(Section):
     """Seconds of speech between two transcriptions of the words so far (0 = at pauses only)."""
 
 
-class SttConfig(Section):
+class SttConfig(Section, frozen=True):
     model: str
     language: str
     beam_size: Annotated[int, msgspec.Meta(ge=1)]
@@ -220,7 +220,7 @@ class SttConfig(Section):
     """CTranslate2 compute type; "auto" is int8 on the CPU, float16 on CUDA."""
 
 
-class TtsConfig(Section):
+class TtsConfig(Section, frozen=True):
     voice: str
     length_scale: Annotated[float, msgspec.Meta(gt=0)]
     threads: Annotated[int, msgspec.Meta(ge=0)]
@@ -233,7 +233,7 @@ class TtsConfig(Section):
     """Registered names that get each finished voice `TurnDone` (absent ones are skipped)."""
 
 
-class VoiceConfig(Section):
+class VoiceConfig(Section, frozen=True):
     intensity: Annotated[int, msgspec.Meta(ge=0)]
     period: Seconds
     mic: MicConfig
@@ -253,7 +253,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class ApiConfig(Section):
+class ApiConfig(Section, frozen=True):
     enabled: bool
     host: str
     """Address to bind; anything but a loopback address requires ``auth = true``."""
@@ -307,7 +307,7 @@ class ApiConfig(Section):
                 )
 
 
-class AgentsConfig(Section):
+class AgentsConfig(Section, frozen=True):
     workflows_dir: str
     """Folder of workflow TOML files (one workflow per file), relative to the repo."""
     intents: bool
@@ -333,7 +333,7 @@ class AgentsConfig(Section):
     """Import CrewAI right after start instead of on the first run."""
 
 
-class SkillsConfig(Section):
+class SkillsConfig(Section, frozen=True):
     enabled: bool
     """Answer turns that fit a skill's sentence template locally, before the llm."""
     templates_dir: str
@@ -361,7 +361,7 @@ class SkillsConfig(Section):
     """Seconds between two sayings of a ringing timer's or alarm's line."""
 
 
-class ActorIsolation(Section):
+class ActorIsolation(Section, frozen=True):
     """How one actor (by registered name) runs; see ``[isolation]`` in default.toml."""
 
     mode: Literal["thread", "process"]
@@ -379,7 +379,7 @@ class ActorIsolation(Section):
     """Keep a spare process loaded, adopted at a restart in milliseconds (hot standby)."""
 
 
-class Config(Section):
+class Config(Section, frozen=True):
     profile: str
     """Name of the profile this config was built from (set by the loader)."""
     solo: SoloConfig

@@ -22,7 +22,7 @@ import codecs
 import ctypes
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
 import llama_cpp
@@ -175,9 +175,9 @@ class Engine:
         # llama.cpp may round the context up (to a multiple of 256), but llama-cpp-python
         # sizes its token buffer to the n_ctx asked for: the smaller one is the real limit.
         self.n_ctx = min(llama.n_ctx(), len(llama.input_ids))
-        model = llama._model  # the vocabulary handle; llama-cpp-python has no public getter
-        self._vocab = model.vocab
-        self._add_bos = model.add_bos_token()
+        handle = llama._model  # the vocabulary handle; llama-cpp-python has no public getter
+        self._vocab = handle.vocab
+        self._add_bos = handle.add_bos_token()
         self.bos_token = self._token_text(llama.token_bos())
         self.eos_token = self._token_text(llama.token_eos())
 
@@ -266,7 +266,7 @@ class Engine:
         cancelled: Callable[[], bool],
         result: Generation,
         speaking: Callable[[], bool] = lambda: False,
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Generate a reply to `tokens`, yielding decoded text pieces as they come.
 
         Stops at an end-of-generation token, at a control token after some text (a new

@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, cast
 
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -196,7 +197,9 @@ class ChatTemplate:
     def render(self, messages: Sequence[Mapping[str, str]], add_generation_prompt: bool) -> str:
         """The prompt text for `messages`, ending with an open assistant turn if asked."""
         formatter = self._formatters[add_generation_prompt]
-        return formatter(messages=[dict(message) for message in messages]).prompt
+        # llama-cpp-python types each message as a TypedDict per role; ours are plain.
+        chat = cast("list[Any]", [dict(message) for message in messages])
+        return formatter(messages=chat).prompt
 
 
 def select_template(

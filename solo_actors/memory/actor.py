@@ -124,12 +124,12 @@ class MemoryActor(supervisors.SupervisedActor):
                 self._finish_build()
                 self._write_pending()
             case GetMemoryStatus():
-                up = self.up and self.index is not None
+                index = self.index if self.up else None
                 return MemoryStatus(
-                    ready=self.up, memories=self.index.count() if up else 0,
+                    ready=self.up, memories=index.count() if index is not None else 0,
                     pending=len(self.pending), dropped=self.dropped, last_error=self.last_error,
                     maintenance_runs=self.maintenance_runs, indexing=self.building is not None,
-                    layout=self.index.layout() if up else {},
+                    layout=index.layout() if index is not None else {},
                 )  # fmt: skip
         return None
 

@@ -264,7 +264,7 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
             case WakeDetected():
                 self.on_wake(message)
             case Interrupt():
-                self.stop(message.turn_id)
+                self.stop_playback(message.turn_id)
             case TurnDone():
                 # Finish once the audio queued for the turn has played.
                 self.finished[message.turn_id] = message
@@ -313,7 +313,7 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
             self.pending_ack = wake
             self.send_after(TICK * 2, TurnPlayed(ACK))
 
-    def stop(self, turn_id: str | None) -> None:
+    def stop_playback(self, turn_id: str | None) -> None:
         self.playback.stop(turn_id)
         if turn_id is not None:
             self.interrupted.add(turn_id)
