@@ -137,6 +137,8 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         self.settings = config.voice.tts
         self.log = get_logger(f"solo/voice/{TTS}")
         self.board = BargeIn()
+        self.woken_by: str | None = None
+        """The turn the latest wake word opened."""
         self.replies: dict[str, Reply] = {}
         self.counts: dict[str, int | float] = dict.fromkeys(
             ("sentences", "interrupted", "audio_s", "busy_s"), 0
@@ -178,8 +180,9 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         reply = self.replies.get(key)
         if reply is None:
             reply = self.replies[key] = Reply(key, now() if opened is None else opened)
-            if self.board.stale(reply.opened):
-                # Opened before a wake word that overtook it in the mailbox: cancelled too.
+            if self.board.stale(reply.opened) and key != self.woken_by:
+                # Opened before a wake word that overtook it in the mailbox: cancelled too
+                # (never the wake word's own turn, whatever its stamps say).
                 self.interrupt(reply)
         return reply
 
@@ -241,6 +244,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
 
     def barge_in(self, wake: WakeDetected) -> None:
         self.board.record(wake)
+        self.woken_by = wake.turn_id
         for reply in list(self.replies.values()):
             if reply.turn_id != wake.turn_id and not reply.cancelled:
                 self.interrupt(reply)
