@@ -88,6 +88,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict supervisors
+	$(VENV)/bin/mypy solo_actors
 
 bench: setup bench-peers
 	@for bench in bench/bench_*.py; do echo "==> $$bench"; $(PY) $$bench; done

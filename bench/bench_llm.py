@@ -13,8 +13,8 @@ differences, which a burst of background load during one contender's turn moves 
   least work possible) and ``Llama.create_completion(stream=True)`` (the library's
   streaming API). ``mean_tokens_per_second`` is ``(n - 1) / (t_last - t_first)``, for
   reference. Target: actor / bare loop >= 0.95 (median gaps).
-* time to first token, from the caller's side: a ``generate`` call through the actor's
-  proxy until the sink gets the first `LLMToken`, vs calling the raw loop until its first
+* time to first token, from the caller's side: an `LLMRequest` told to the actor until its
+  first `LLMToken` lands in the caller's inbox, vs calling the raw loop until its first
   token. Measured with the whole prompt to evaluate (the KV cache emptied before each run)
   and with the prompt already in the cache (only one token to evaluate, so the overhead is
   not hidden in the noise of the prompt evaluation). Target: overhead <= 5 ms.
@@ -37,7 +37,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from importlib import metadata
@@ -55,7 +54,7 @@ from solo_actors.llm import child_spec
 from solo_actors.llm.engine import ModelSettings, load_model, thread_counts
 from solo_actors.llm.history import Conversation
 from solo_actors.logs import configure_logging
-from solo_actors.messages import LLMDone, LLMRequest, LLMToken
+from solo_actors.messages import LLMDescribe, LLMDone, LLMRequest, LLMToken
 
 TOKENS_RATIO = 0.95
 TTFT_OVERHEAD_MS = 5.0
@@ -93,16 +92,16 @@ class Bench:
         )
         self.ref = supervisors.whereis("bench-llm")
         assert self.ref is not None
-        self.proxy = self.ref.proxy()
-        described = self.proxy.describe().get()
-        self.model_name = described["model"]
+        described = supervisors.ask("bench-llm", LLMDescribe())
+        self.model_name = described.model
         settings = config.llm
         self.model = load_model(
-            ModelSettings(described["path"], settings.n_ctx, settings.n_batch, settings.n_threads)
+            ModelSettings(described.path, settings.n_ctx, settings.n_batch, settings.n_threads)
         )
         self.llama = self.model.llama
         # The exact prompt the actor evaluates for QUESTION, for the raw baselines.
-        self.builder = self.proxy.prompts.get()
+        # (Read through a proxy: the bench runs the actor in this process, on purpose.)
+        self.builder = self.ref.proxy().prompts.get()
         room = settings.n_ctx - settings.max_tokens
         conversation = Conversation(system=settings.system_prompt)
         self.prompt_text = self.builder.fit(
@@ -118,18 +117,15 @@ class Bench:
     # -- one run of each contender ----------------------------------------------------------
 
     def actor_run(self) -> tuple[float, list[float]]:
-        """TTFT and token arrival times of one reply through the actor's proxy."""
+        """TTFT and token arrival times of one reply through the actor, streamed by message
+        into an inbox as every caller gets it."""
         times: list[float] = []
-        first = threading.Event()
-
-        def sink(event: Any) -> None:
-            if isinstance(event, LLMToken):
+        with supervisors.inbox() as box:
+            started = time.perf_counter()
+            supervisors.tell("bench-llm", LLMRequest(prompt=QUESTION, reply_to=box.name))
+            while isinstance(event := box.receive(600), LLMToken):
                 times.append(time.perf_counter())
-                first.set()
-
-        started = time.perf_counter()
-        done = self.proxy.generate(LLMRequest(prompt=QUESTION), sink).get()
-        assert isinstance(done, LLMDone), done
+        assert isinstance(event, LLMDone), event
         return times[0] - started, times
 
     def raw_generate_run(self) -> tuple[float, list[float]]:
@@ -229,13 +225,13 @@ class Bench:
         }
 
     def second_turn(self) -> dict[str, Any]:
-        first = self.proxy.generate(
-            LLMRequest(prompt=FIRST_TURN, conversation_id="c", max_tokens=TURN_TOKENS)
-        ).get()
+        first = supervisors.ask(
+            "bench-llm", LLMRequest(prompt=FIRST_TURN, conversation_id="c", max_tokens=TURN_TOKENS)
+        )
         llama_cpp.llama_perf_context_reset(self.llama.ctx)
-        second = self.proxy.generate(
-            LLMRequest(prompt=SECOND_TURN, conversation_id="c", max_tokens=TURN_TOKENS)
-        ).get()
+        second = supervisors.ask(
+            "bench-llm", LLMRequest(prompt=SECOND_TURN, conversation_id="c", max_tokens=TURN_TOKENS)
+        )
         counted_by_llama = llama_cpp.llama_perf_context(self.llama.ctx).n_p_eval
         # The new turn: what the second prompt adds after the text of the first reply.
         asked = [
@@ -304,7 +300,9 @@ def main() -> int:
         temperature=0.0,
         cache=False,
     )
-    config = msgspec.structs.replace(config, llm=llm)
+    # In this process, whatever [isolation] says: the raw baselines share the actor's `Llama`.
+    isolation = {name: mode for name, mode in config.isolation.items() if name != "llm"}
+    config = msgspec.structs.replace(config, llm=llm, isolation=isolation)
     configure_logging(config.log)  # log lines to stderr: stdout carries only the JSON
     bench = Bench(config)
     try:

@@ -23,9 +23,10 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import configure_logging, get_logger
 from solo_actors.messages import InputEnded
+from solo_actors.names import ROOT_NAME
 from solo_actors.private import private_var_dir
 from solo_actors.reports import ReportForwarder
-from solo_actors.tree import ROOT_NAME, root_children, root_flags
+from solo_actors.tree import root_children, root_flags
 from solo_actors.voice.input_end import InputAnswered, watching_input_end
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.wake_engines import wake_word
@@ -44,7 +45,7 @@ def start_tree(
 ) -> supervisors.SupervisorRef:
     private_var_dir(config)
     forwarder = forwarder or ReportForwarder(config.reports.pending_max)
-    sinks = [supervisors.StructlogSink(), forwarder]
+    sinks: list[supervisors.Sink] = [supervisors.StructlogSink(), forwarder]
     return supervisors.start_supervisor(
         root_flags(config), root_children(config, options), name=ROOT_NAME, sinks=sinks
     )
@@ -78,9 +79,7 @@ def run(config: Config, options: RunOptions | None = None) -> int:
             return EXIT_TREE_FAILED
         log.info("solo running", pid=os.getpid(), profile=config.profile)
         # The root's exit wakes the main thread too; a waiting thread instead of polling.
-        watcher = threading.Thread(
-            target=lambda: (root.lifecycle.wait(None), wake.set()), name="solo-root-watch"
-        )
+        watcher = threading.Thread(target=watch_root, args=(root, wake), name="solo-root-watch")
         watcher.start()
         wake.wait()
         if root.exit_reason is not None:
@@ -103,6 +102,12 @@ def run(config: Config, options: RunOptions | None = None) -> int:
         forwarder.write_pending(config)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def watch_root(root: supervisors.SupervisorRef, wake: threading.Event) -> None:
+    """The root's exit wakes the main thread too: a waiting thread instead of polling."""
+    root.lifecycle.wait(None)
+    wake.set()
 
 
 def input_status(ended: InputEnded | None, config: Config) -> int:

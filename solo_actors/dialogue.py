@@ -14,11 +14,13 @@ the next turn goes to the restarted llm. When the llm's process dies by a signal
 first token several times in a row, the error says the model runtime is crashing on this
 machine and points at ``solo doctor``. ``dialogue.turn_timeout`` remains only as a backstop
 for an llm that is alive but too slow. A full llm mailbox is "busy", never "not running".
+A barge-in is tts's to carry out: it interrupts the llm, whose cancelled `LLMDone` closes
+the turn here as any other reply does.
 """
 
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,9 +33,7 @@ from solo_actors.agents.routing import agent_intents, hand_off_turn
 from solo_actors.config import Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
-from solo_actors.memory import MEMORY_NAME
 from solo_actors.messages import (
-    Interrupt,
     LLMDone,
     LLMError,
     LLMPrefill,
@@ -51,14 +51,10 @@ from solo_actors.messages import (
     TurnDone,
     TurnSource,
     UserTurn,
-    new_id,
     now,
 )
+from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
 from solo_actors.skills.hook import hand_off_to_skills, skill_matcher
-from solo_actors.store import STORE_NAME
-
-DIALOGUE_NAME = "dialogue"
-LLM_NAME = "llm"
 
 
 def with_memories(text: str, memories: list[MemoryItem]) -> str:
@@ -144,8 +140,6 @@ class DialogueActor(supervisors.SupervisedActor):
                 self.on_reply(message)
             case TurnTimedOut():
                 self.on_timeout(message.turn_id)
-            case Interrupt():
-                self.forward_interrupt(message)
             case supervisors.Down():
                 self.on_llm_down(message)
 
@@ -172,7 +166,6 @@ class DialogueActor(supervisors.SupervisedActor):
             reply_to=DIALOGUE_NAME,
             turn_id=turn.turn_id,
             times=turn.times,
-            spoken=turn.spoken,
             use_tools=True,  # the skills a template missed, and MCP tools (llm.tool_owners)
         )
         entry = OpenTurn(turn, request.request_id, turn.times, memories_used=len(memories))
@@ -275,11 +268,6 @@ class DialogueActor(supervisors.SupervisedActor):
             seconds = self.settings.turn_timeout
             self.fail(turn_id, f"no reply from the language model within {seconds:g} s")
 
-    def forward_interrupt(self, interrupt: Interrupt) -> None:
-        # The llm stops generating; its LLMDone (finish_reason "cancelled") closes the turn.
-        if supervisors.cast(LLM_NAME, interrupt) != "ok" and interrupt.turn_id is not None:
-            self.fail(interrupt.turn_id, "interrupted")
-
     def fail(self, turn_id: str, error: str) -> None:
         entry = self.open.get(turn_id)
         if entry is None:
@@ -380,30 +368,6 @@ class DialogueActor(supervisors.SupervisedActor):
             )
 
 
-@dataclass
-class TurnWaiter:
-    """Where a `TurnCollector` leaves the `TurnDone` for the thread waiting in `converse`."""
-
-    finished: threading.Event = field(default_factory=threading.Event)
-    done: TurnDone | None = None
-
-
-class TurnCollector(supervisors.SupervisedActor):
-    """Receives one turn's stream for an in-process caller (CLI, tests) of `converse`."""
-
-    def __init__(self, waiter: TurnWaiter, on_message: Callable[[Message], None] | None) -> None:
-        super().__init__()
-        self.waiter = waiter
-        self.on_message = on_message
-
-    def on_receive(self, message: Any) -> None:
-        if self.on_message is not None:
-            self.on_message(message)
-        if isinstance(message, TurnDone):
-            self.waiter.done = message
-            self.waiter.finished.set()
-
-
 def converse(
     text: str,
     conversation_id: str,
@@ -414,19 +378,25 @@ def converse(
 ) -> TurnDone:
     """Run one turn through the running dialogue actor and wait for its `TurnDone`.
 
-    ``on_message`` (called on a collector thread) sees each `LLMToken` as it streams.
-    Raises `TimeoutError` if the turn doesn't finish within ``timeout`` seconds.
+    The reply address is an inbox (``supervisors.inbox``) that monitors the dialogue actor,
+    so a dialogue that dies mid-turn raises at once (``pykka.ActorDeadError``) instead of
+    at the timeout. ``on_message`` (called on this thread) sees each `LLMToken` as it
+    streams. Raises `TimeoutError` if the turn doesn't finish within ``timeout`` seconds.
     """
-    waiter = TurnWaiter()
-    ref = TurnCollector.start(waiter, on_message)
-    name = f"turn-{new_id()}"
-    supervisors.default_registry.register(name, ref)
-    try:
-        turn = UserTurn(conversation_id=conversation_id, text=text, source=source, reply_to=name)
+    deadline = time.monotonic() + timeout
+    with supervisors.inbox() as box:
+        box.monitor(DIALOGUE_NAME)
+        turn = UserTurn(conversation_id=conversation_id, text=text, source=source,
+                        reply_to=box.name)  # fmt: skip
         supervisors.tell(DIALOGUE_NAME, turn)
-        if not waiter.finished.wait(timeout) or waiter.done is None:
-            raise TimeoutError(f"no answer to turn {turn.turn_id} within {timeout:g} s")
-        return waiter.done
-    finally:
-        supervisors.default_registry.unregister(name, ref)
-        ref.stop()
+        while True:
+            try:
+                message = box.receive(max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise TimeoutError(
+                    f"no answer to turn {turn.turn_id} within {timeout:g} s"
+                ) from None
+            if on_message is not None:
+                on_message(message)
+            if isinstance(message, TurnDone):
+                return message

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -29,7 +30,7 @@ _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 class ActorLevelFilter:
     """Drops events below the level configured for their actor path."""
 
-    def __init__(self, default: str, per_actor: dict[str, str]) -> None:
+    def __init__(self, default: str, per_actor: Mapping[str, str]) -> None:
         self.default = _LEVELS[default]
         # Longest prefix first, so "solo/voice/stt" beats "solo/voice".
         self.per_actor = sorted(
@@ -45,7 +46,9 @@ class ActorLevelFilter:
                     return level
         return self.default
 
-    def __call__(self, _logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+    def __call__(
+        self, _logger: Any, method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         level = _LEVELS.get(method, _LEVELS.get(str(event.get("level", "")).lower(), 20))
         if level < self.threshold(event.get("actor")):
             raise structlog.DropEvent
@@ -63,7 +66,9 @@ def for_people(config: LogConfig, floor: LogLevel = "warning") -> LogConfig:
     return replace(config, format="console", level=raised(config.level), levels=levels)
 
 
-def actor_of_foreign_record(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def actor_of_foreign_record(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Library records get their logger's name as actor, so `[log.levels] pykka = "info"`
     works like an actor path."""
     record = event.get("_record")

@@ -223,9 +223,6 @@ class LLMRequest(Message, frozen=True, kw_only=True):
     """Strings that end the reply where the model writes them (they are not part of it)."""
     seed: int | None = None
     times: StageTimes | None = None
-    spoken: bool = False
-    """The reply is spoken as it streams: once its first sentence is written, generation
-    leaves a core to tts (`solo_actors.llm.engine.thread_counts`)."""
     use_tools: bool = False
     """Offer the tools of ``llm.tool_owners`` (when the model's template supports function
     calling) and run the calls the model makes, up to ``llm.tool_rounds`` rounds."""
@@ -316,6 +313,57 @@ class LLMCancel(Message, frozen=True):
     request_id: str
 
 
+class SpeechStarted(Message, frozen=True):
+    """tts to the llm, urgent: the reply of ``turn_id`` is being spoken from now on, so its
+    generation leaves tts a core (`solo_actors.llm.engine.thread_counts`)."""
+
+    turn_id: str
+
+
+class LLMDescribe(Message, frozen=True):
+    """Ask the llm actor: which model, template and default sampling (-> `LLMDescription`)."""
+
+
+class LLMDescription(Message, frozen=True, kw_only=True):
+    """The llm actor's model, for people (``solo chat /params``)."""
+
+    model: str
+    path: str
+    template: str
+    n_ctx: int
+    temperature: float
+    top_p: float
+    top_k: int
+    repeat_penalty: float
+    seed: int
+    max_tokens: int
+    engine: str = "llama.cpp"
+    """Who writes the replies: "llama.cpp" (here) or "openai" (a remote server, `path` its
+    URL)."""
+    serving: str = ""
+    """With the remote engine: which engine serves the next turn ("openai" or "llama.cpp")."""
+    fallback: str = ""
+
+
+class LLMGetHistory(Message, frozen=True):
+    """Ask the llm actor: a conversation as the model sees it now (-> `LLMHistory`)."""
+
+    conversation_id: str
+
+
+class LLMHistory(Message, frozen=True):
+    """The system prompt, then the kept turns; empty for a conversation the actor lacks."""
+
+    conversation_id: str
+    messages: list[ChatMessage]
+
+
+class LLMForget(Message, frozen=True):
+    """Tell (or ask, -> None) the llm actor: drop a conversation's history and KV snapshot."""
+
+    conversation_id: str
+
+
 # --- dialogue: one user turn, whatever its source ----------------------------------------
 
 
@@ -339,8 +387,6 @@ class UserTurn(Message, frozen=True, kw_only=True):
     source: TurnSource
     reply_to: str | None = None
     times: StageTimes = msgspec.field(default_factory=StageTimes)
-    spoken: bool = False
-    """``reply_to`` speaks the reply as it streams (tts)."""
 
 
 class TurnAhead(Message, frozen=True, kw_only=True):

@@ -22,9 +22,8 @@ import msgspec
 import supervisors
 from solo_actors.config.schema import Config, ReportsConfig
 from solo_actors.events import HUB
-from solo_actors.store import STORE_NAME
+from solo_actors.names import REPORTS_NAME, STORE_NAME
 
-REPORTS_NAME = "reports"
 CURRENT_FILE = "reports.jsonl"
 
 _encoder = msgspec.json.Encoder()

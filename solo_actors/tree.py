@@ -28,26 +28,30 @@ from __future__ import annotations
 
 import supervisors
 from solo_actors.agents.actor import child_spec as agents_spec
-from solo_actors.api import API_NAME, ApiActor
+from solo_actors.api import ApiActor
 from solo_actors.config import Config
-from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor
+from solo_actors.dialogue import DialogueActor
 from solo_actors.llm import child_spec as llm_spec
 from solo_actors.mcp import mcp_spec
-from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.actor import MemoryActor
-from solo_actors.reports import REPORTS_NAME, ReportsActor
+from solo_actors.names import (
+    API_NAME,
+    DIALOGUE_NAME,
+    MEMORY_NAME,
+    REPORTS_NAME,
+    ROOT_NAME,
+    SKILLS_NAME,
+    STORE_NAME,
+    WYOMING_NAME,
+)
+from solo_actors.reports import ReportsActor
 from solo_actors.rooms.tree import rooms_spec
-from solo_actors.skills import SKILLS_NAME
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.specs import worker_spec
-from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.tree import voice_spec
-from solo_actors.wyoming import WYOMING_NAME
 from solo_actors.wyoming.actor import WyomingActor
-
-ROOT_NAME = "solo"
 
 
 def root_flags(config: Config) -> supervisors.SupFlags:
@@ -78,5 +82,10 @@ def root_children(config: Config, options: RunOptions | None = None) -> list[sup
         children.append(worker_spec(config, WYOMING_NAME, WyomingActor))
     if config.api.enabled:
         # Last: it reads every other actor, and stops first, while they still answer.
-        children.append(worker_spec(config, API_NAME, ApiActor, ROOT_NAME))
+        children.append(worker_spec(config, API_NAME, ApiActor, ROOT_NAME, declared_tree))
     return children
+
+
+def declared_tree(config: Config) -> tuple[supervisors.SupFlags, list[supervisors.ChildSpec]]:
+    """The root's flags and children for ``config``: what the api shows as declared."""
+    return root_flags(config), root_children(config)

@@ -7,31 +7,43 @@ emit typed reports to pluggable sinks, keep registered names pointing at the
 current incarnation of each child, detect hung children by heartbeat, and
 give an operator a ``status()`` snapshot without messaging any actor. A caller
 ``monitor``s the actor serving it and gets a ``Down`` the moment it exits; ``cast`` sends
-without raising and says ``ok``, ``noproc`` or ``busy``. A worker can run
+without raising and says ``ok``, ``noproc`` or ``busy``. An actor's ``urgent`` message
+types overtake its queue (cancels, barge-in), and ``inbox()`` lends a thread that is not an
+actor a registered reply address that fails fast when the callee dies. A worker can run
 in its own OS process (``ChildSpec(isolation="process")``) behind a stand-in actor.
 
 See docs/supervision.md for the semantics and the differences from OTP.
 """
 
 from supervisors import faults
-from supervisors.actor import SupervisedActor, SupervisedRef
-from supervisors.backoff import Backoff
-from supervisors.codec import Codec, MsgspecCodec
-from supervisors.errors import (
+from supervisors._actor import SupervisedActor, SupervisedRef
+from supervisors._backoff import Backoff
+from supervisors._codec import Codec, MsgspecCodec
+from supervisors._errors import (
     ActorExitedError,
     AlreadyRegisteredError,
     NoProcError,
     StartError,
     SupervisorError,
 )
-from supervisors.faults import Fault, InjectedFault
-from supervisors.lifecycle import Figure, Lifecycle
-from supervisors.mailbox import BusyError, MailboxLimit, OverflowPolicy
-from supervisors.monitors import NOPROC, Down, MonitorRef, demonitor, monitor
-from supervisors.process import ProcessRef
-from supervisors.reasons import HUNG, KILLED, NORMAL, SHUTDOWN, ExitKind, ExitReason
-from supervisors.registry import CastResult, Registry, ask, cast, default_registry, tell, whereis
-from supervisors.reports import (
+from supervisors._inbox import Inbox, inbox
+from supervisors._lifecycle import Figure, Lifecycle
+from supervisors._mailbox import BusyError, MailboxLimit, OverflowPolicy
+from supervisors._monitors import demonitor, monitor
+from supervisors._process import ProcessRef
+from supervisors._reasons import (
+    HUNG,
+    KILLED,
+    NOPROC,
+    NORMAL,
+    SHUTDOWN,
+    Down,
+    ExitKind,
+    ExitReason,
+    MonitorRef,
+)
+from supervisors._registry import CastResult, Registry, ask, cast, default_registry, tell, whereis
+from supervisors._reports import (
     AnyReport,
     EscalationReport,
     ExitReport,
@@ -44,8 +56,8 @@ from supervisors.reports import (
     StartErrorReport,
     StartReport,
 )
-from supervisors.sinks import RingBufferSink, StructlogSink
-from supervisors.spec import (
+from supervisors._sinks import RingBufferSink, StructlogSink
+from supervisors._spec import (
     ChildSpec,
     ChildType,
     Isolation,
@@ -55,15 +67,16 @@ from supervisors.spec import (
     Strategy,
     SupFlags,
 )
-from supervisors.status import ChildCounts, ChildInfo, NodeState, NodeStatus
-from supervisors.supervisor import (
+from supervisors._status import ChildCounts, ChildInfo, NodeState, NodeStatus
+from supervisors._supervisor import (
     ESCALATED,
     Supervisor,
     SupervisorRef,
     start_supervisor,
     supervisor_spec,
 )
-from supervisors.wire import RemoteError
+from supervisors._wire import RemoteError
+from supervisors.faults import Fault, InjectedFault
 
 __all__ = [
     "ESCALATED",
@@ -91,6 +104,7 @@ __all__ = [
     "Fault",
     "Figure",
     "HungReport",
+    "Inbox",
     "InjectedFault",
     "Isolation",
     "Lifecycle",
@@ -129,6 +143,7 @@ __all__ = [
     "default_registry",
     "demonitor",
     "faults",
+    "inbox",
     "monitor",
     "start_supervisor",
     "supervisor_spec",

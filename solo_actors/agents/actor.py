@@ -7,7 +7,7 @@ Messages in (see solo_actors/messages.py, "agents"): `RunWorkflow` (ask -> `RunA
 final `WorkflowRun`; for a turn, the answer as `LLMToken`, `LLMDone` and `TurnDone`.
 
 The actor's own thread never runs a crew: each run gets a worker thread (owned by the actor,
-joined when the run ends) and a collector actor that receives the run's llm replies, so the
+joined when the run ends) and an inbox (``supervisors.inbox``) for the run's llm replies, so the
 actor always answers status and cancel messages at once. Runs beyond
 ``agents.max_parallel_runs`` wait in a queue. A run stops on cancel, on its wall-clock
 ``timeout`` (a timer here), or on ``max_steps``/``max_tokens`` (checked by its
@@ -28,16 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-import pykka
 
 import supervisors
 from solo_actors.agents import offline
 from solo_actors.agents.control import RunControl, RunStopped, StepState
-from solo_actors.agents.routing import AGENTS_NAME
 from solo_actors.agents.tools import ToolContext, ToolSpec, toolbox
 from solo_actors.agents.workflows import WorkflowSpec, configured_workflows
 from solo_actors.config import Config
-from solo_actors.dialogue import TurnCollector, TurnWaiter
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
@@ -60,10 +57,10 @@ from solo_actors.messages import (
     new_id,
     now,
 )
+from solo_actors.names import AGENTS_NAME, LLM_NAME, STORE_NAME
 from solo_actors.specs import worker_spec
 
 CREW_MODULE = "solo_actors.agents.crew"
-STORE_NAME = "store"
 MAX_INPUT_CHARS = 4_000
 LIMIT_SENTENCES = {
     "timeout": "I ran out of time",
@@ -110,7 +107,6 @@ class Run:
     request: RunWorkflow
     context: ToolContext
     worker: threading.Thread | None = None
-    collector: pykka.ActorRef[Any] | None = None
 
 
 def child_spec(config: Config, name: str = AGENTS_NAME) -> supervisors.ChildSpec:
@@ -131,7 +127,7 @@ class AgentsActor(supervisors.SupervisedActor):
         config: Config,
         name: str = AGENTS_NAME,
         *,
-        llm_name: str = "llm",
+        llm_name: str = LLM_NAME,
         extra_tools: tuple[ToolSpec, ...] = (),
     ) -> None:
         super().__init__()
@@ -213,9 +209,9 @@ class AgentsActor(supervisors.SupervisedActor):
             case RunBegan(run_id=run_id):
                 self.send_after(self.settings.timeout, RunDeadline(run_id=run_id))
             case RunDeadline(run_id=run_id) if run_id in self.active:
-                limit = self.settings.timeout
+                seconds = self.settings.timeout
                 self.active[run_id].control.stop(
-                    "timeout", f"the run took longer than agents.timeout ({limit:g} s)"
+                    "timeout", f"the run took longer than agents.timeout ({seconds:g} s)"
                 )
             case RunEnded(run_id=run_id, error=error):
                 self.finish(run_id, error)
@@ -303,9 +299,7 @@ class AgentsActor(supervisors.SupervisedActor):
     def _launch_queued(self) -> None:
         while self.queued and len(self.active) < self.settings.max_parallel_runs:
             run = self.runs[self.queued.popleft()]
-            collector = TurnCollector.start(TurnWaiter(), run.control.deliver)
-            supervisors.default_registry.register(run.control.channel, collector)
-            run.collector = collector
+            run.control.open_channel()
             run.worker = threading.Thread(
                 target=self._work, args=(run,), name=f"{self.name}-run-{run.control.run_id}"
             )
@@ -389,10 +383,7 @@ class AgentsActor(supervisors.SupervisedActor):
         self._publish()
 
     def _close_channel(self, run: Run) -> None:
-        if run.collector is not None:
-            supervisors.default_registry.unregister(run.control.channel, run.collector)
-            run.collector.stop()
-            run.collector = None
+        run.control.close_channel()
 
     def _report(self, run: Run) -> None:
         """Tell everyone who should know that a run ended."""

@@ -31,7 +31,7 @@ def _power(base: Number, exponent: Number) -> Number:
     if isinstance(exponent, int) and abs(exponent) > MAX_EXPONENT:
         raise ExpressionError(f"exponent {exponent} is too large (limit {MAX_EXPONENT})")
     whole = isinstance(base, int) and isinstance(exponent, int) and exponent > 0
-    if whole and max(base.bit_length(), 1) * exponent > MAX_INT_BITS:
+    if whole and max(int(base).bit_length(), 1) * exponent > MAX_INT_BITS:
         raise ExpressionError(f"{base} ** {exponent} would be too large to compute")
     result = operator.pow(base, exponent)
     if isinstance(result, complex):

@@ -5,7 +5,8 @@ It is the run's single source of truth (steps, counters, why it stopped), guarde
 condition variable, so `GetRun` reads a consistent snapshot without waiting for the worker,
 and a stop (cancel, timeout, a limit, a crashed tool) wakes an llm call that is waiting for
 its reply at once. It also carries the run's llm requests: each is told to the llm actor with
-the run's collector as ``reply_to``, and the collector hands the reply back here.
+the run's inbox (``supervisors.inbox``, registered as `channel`) as ``reply_to``; the inbox
+monitors the llm for each call, so an llm that dies fails the call at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import pykka
 
 import supervisors
 from solo_actors.messages import (
@@ -85,7 +88,7 @@ class RunControl:
     steps: list[StepState]
     llm_name: str
     channel: str
-    """The registered name of the run's collector: the ``reply_to`` of its llm requests."""
+    """The registered name of the run's inbox: the ``reply_to`` of its llm requests."""
     max_tokens: int
     created: float = field(default_factory=now)
     started: float | None = None
@@ -97,7 +100,7 @@ class RunControl:
     completion_tokens: int = 0
     tool_calls: list[ToolCall] = field(default_factory=list)
     _current: str | None = None
-    _reply: LLMDone | LLMError | None = None
+    _inbox: supervisors.Inbox | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     # -- stopping ------------------------------------------------------------------------
@@ -113,6 +116,8 @@ class RunControl:
             self._changed.notify_all()
         if request_id is not None:
             self._tell_llm(LLMCancel(request_id=request_id))
+            # Wake the worker waiting on the reply now, even if the llm is slow to answer.
+            supervisors.cast(self.channel, None)
 
     def check(self) -> None:
         if self.stop_reason is not None:
@@ -128,16 +133,21 @@ class RunControl:
                 self.stop_reason = "max_tokens"
                 self.error = f"the run used its {self.max_tokens} completion tokens"
                 raise RunStopped(self.stop_reason)
-            self._current, self._reply = request.request_id, None
+            self._current = request.request_id
+            inbox = self._inbox
+        if inbox is None:
+            raise RunStopped(self.stop_reason or "cancelled")  # the channel closed: stopping
         sent = now()
+        watch = inbox.monitor(self.llm_name)
         try:
             self._tell_llm(request, required=True)
-            reply = self._wait_reply(sent + timeout, timeout)
+            reply = self._wait_reply(inbox, request.request_id, sent + timeout, timeout)
         except LLMUnavailable:
             # Given up on (no reply in time): don't leave the llm generating for nobody.
             self._tell_llm(LLMCancel(request_id=request.request_id))
             raise
         finally:
+            inbox.demonitor(watch)
             with self._changed:
                 self._current = None
         self._account(reply, now() - sent)
@@ -146,26 +156,37 @@ class RunControl:
             raise LLMUnavailable(f"the language model refused a request: {reply.message}")
         return reply
 
-    def _wait_reply(self, deadline: float, timeout: float) -> LLMDone | LLMError:
-        with self._changed:
-            while self._reply is None:
-                self.check()
-                remaining = deadline - now()
-                if remaining <= 0:
-                    raise LLMUnavailable(
-                        f"no reply from the language model within {timeout:g} s "
-                        "(agents.llm_call_timeout); it may have restarted"
-                    )
-                self._changed.wait(remaining)
-            return self._reply
+    def _wait_reply(
+        self, inbox: supervisors.Inbox, request_id: str, deadline: float, timeout: float
+    ) -> LLMDone | LLMError:
+        """The reply to ``request_id`` from the inbox; fails at once if the llm serving it
+        exits (the inbox monitors it), or when the run is stopped (`stop` wakes it)."""
+        while True:
+            self.check()
+            try:
+                message = inbox.receive(max(0.0, deadline - now()))
+            except TimeoutError:
+                raise LLMUnavailable(
+                    f"no reply from the language model within {timeout:g} s "
+                    "(agents.llm_call_timeout)"
+                ) from None
+            except pykka.ActorDeadError as error:
+                self.check()  # the channel closed because the run was stopped
+                raise LLMUnavailable(f"the language model stopped: {error}") from None
+            if isinstance(message, LLMDone | LLMError) and message.request_id == request_id:
+                return message
 
-    def deliver(self, message: Message) -> None:
-        """The collector's callback: keep the reply to the request in flight."""
-        if isinstance(message, LLMDone | LLMError):
-            with self._changed:
-                if message.request_id == self._current:
-                    self._reply = message
-                    self._changed.notify_all()
+    def open_channel(self) -> None:
+        """Register the run's inbox as `channel`, for the llm's replies."""
+        with self._changed:
+            self._inbox = supervisors.inbox(self.channel)
+
+    def close_channel(self) -> None:
+        """Release `channel`; a run still waiting on it is woken and stops."""
+        with self._changed:
+            inbox, self._inbox = self._inbox, None
+        if inbox is not None:
+            inbox.close()
 
     def _account(self, reply: LLMDone | LLMError, seconds: float) -> None:
         tokens = reply.completion_tokens if isinstance(reply, LLMDone) else 0

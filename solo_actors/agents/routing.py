@@ -14,8 +14,7 @@ from solo_actors.agents.tools import toolbox
 from solo_actors.agents.workflows import IntentRouter, configured_workflows
 from solo_actors.config import Config
 from solo_actors.messages import RunWorkflow, UserTurn
-
-AGENTS_NAME = "agents"
+from solo_actors.names import AGENTS_NAME
 
 
 def agent_intents(config: Config) -> IntentRouter | None:

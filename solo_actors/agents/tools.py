@@ -26,6 +26,7 @@ from solo_actors.agents.arithmetic import ExpressionError, evaluate
 from solo_actors.config.schema import McpConfig
 from solo_actors.messages import (
     CallTool,
+    JsonValue,
     Memories,
     MemoryFilter,
     ReadRows,
@@ -34,10 +35,8 @@ from solo_actors.messages import (
     StoreFailure,
     ToolResult,
 )
+from solo_actors.names import MCP_NAME, MEMORY_NAME, STORE_NAME
 
-MEMORY_NAME = "memory"
-STORE_NAME = "store"
-MCP_NAME = "mcp"
 HISTORY_TURNS = 6
 MEMORY_RESULTS = 5
 
@@ -134,7 +133,9 @@ def calculate(context: ToolContext, expression: str) -> str:
 def conversation_history(context: ToolContext, turns: int = HISTORY_TURNS) -> str:
     """The most recent turns of the run's conversation (of any, for a run started without
     one), oldest first."""
-    equals = {"conversation_id": context.conversation_id} if context.conversation_id else {}
+    equals: dict[str, JsonValue] = (
+        {"conversation_id": context.conversation_id} if context.conversation_id else {}
+    )
     request = ReadRows(table="turns", equals=equals, limit=turns)
     try:
         answer = supervisors.ask(STORE_NAME, request, timeout=context.timeout)

@@ -41,14 +41,14 @@ class Spec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
     """Base of the workflow file's tables: strict about keys, so a typo is an error."""
 
 
-class AgentSpec(Spec, kw_only=True):
+class AgentSpec(Spec, frozen=True, kw_only=True):
     role: str
     goal: str
     backstory: str
     tools: list[str] = []
 
 
-class TaskSpec(Spec, kw_only=True):
+class TaskSpec(Spec, frozen=True, kw_only=True):
     name: str
     description: str
     expected_output: str
@@ -56,7 +56,7 @@ class TaskSpec(Spec, kw_only=True):
     """Required in a sequential workflow; a hierarchical one's manager may choose instead."""
 
 
-class WorkflowSpec(Spec, kw_only=True):
+class WorkflowSpec(Spec, frozen=True, kw_only=True):
     name: str = ""
     """The file's stem; set by the loader."""
     description: str

@@ -4,6 +4,6 @@
 holds every route as data, from which the router and the OpenAPI document are built.
 """
 
-from solo_actors.api.actor import API_NAME, ApiActor
+from solo_actors.api.actor import ApiActor
 
-__all__ = ["API_NAME", "ApiActor"]
+__all__ = ["ApiActor"]

@@ -1,9 +1,9 @@
 """The api actor: owns the aiohttp server, which runs its own event loop in a thread.
 
-The actor's own mailbox receives the replies of the turns the API started (it is their
-``reply_to``) and routes them to the waiting requests; the server thread never blocks the
-actor and the actor never blocks the server. If the server thread dies, it tells the actor,
-which crashes with that reason, so the supervisor restarts the whole api.
+Each request that starts a turn waits for its replies in an inbox of its own
+(``supervisors.inbox``), so the server thread never blocks the actor and the actor never
+blocks the server. If the server thread dies, it tells the actor, which crashes with that
+reason, so the supervisor restarts the whole api.
 
 Start-up makes the first-run admin token, serves HTTPS when ``api.tls_cert`` and
 ``api.tls_key`` are set, and writes the bound URL to ``<var_dir>/api/url`` so ``solo status``
@@ -26,12 +26,12 @@ import supervisors
 from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.origin import HostPolicy
 from solo_actors.api.server import build_app
-from solo_actors.api.state import ApiState, TurnRouter
+from solo_actors.api.specs import DeclaredTree
+from solo_actors.api.state import ApiState
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.logs import get_logger
-from solo_actors.messages import LLMDone, LLMError, LLMToken, TurnDone
+from solo_actors.names import API_NAME
 
-API_NAME = "api"
 URL_FILE = "api/url"
 START_TIMEOUT = 10.0
 
@@ -60,16 +60,15 @@ def tls_context(config: Config) -> ssl.SSLContext | None:
 class ApiActor(supervisors.SupervisedActor):
     """Runs the API server for as long as it lives."""
 
-    def __init__(self, config: Config, root_name: str) -> None:
+    def __init__(self, config: Config, root_name: str, declared: DeclaredTree) -> None:
         super().__init__()
         settings = config.api
         self.config = config
         self.path = f"{root_name}/{API_NAME}"
         self.log = get_logger(self.path)
-        self.router = TurnRouter()
         self.state = ApiState(
-            config=config, root_name=root_name, actor_name=API_NAME,
-            tokens=TokenStore(config.solo.var_path(settings.tokens_file)), router=self.router,
+            config=config, root_name=root_name, actor_name=API_NAME, declared=declared,
+            tokens=TokenStore(config.solo.var_path(settings.tokens_file)),
             per_token=RateLimiter(settings.rate_per_token, settings.rate_burst),
             per_address=RateLimiter(settings.rate_per_address, settings.rate_burst),
             hosts=HostPolicy.from_settings(settings.allowed_hosts, tls=bool(settings.tls_cert)),
@@ -142,9 +141,7 @@ class ApiActor(supervisors.SupervisedActor):
         self.url = f"{'https' if context else 'http'}://{host}:{port}"
 
     def on_receive(self, message: Any) -> None:
-        if isinstance(message, LLMToken | LLMDone | LLMError | TurnDone | supervisors.Down):
-            self.router.deliver(message)
-        elif isinstance(message, ServerFailed):
+        if isinstance(message, ServerFailed):
             raise ServerFailedError(f"the http server stopped: {message.error}")
 
     def on_stop(self) -> None:

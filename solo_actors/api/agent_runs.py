@@ -16,7 +16,6 @@ from aiohttp import web
 
 import supervisors
 from solo_actors.agents.actor import MAX_INPUT_CHARS
-from solo_actors.agents.routing import AGENTS_NAME
 from solo_actors.api.handlers import (
     TEXT_PATTERN,
     ConversationId,
@@ -40,6 +39,7 @@ from solo_actors.messages import (
     WorkflowRun,
     Workflows,
 )
+from solo_actors.names import AGENTS_NAME
 
 WorkflowName = Annotated[
     str,

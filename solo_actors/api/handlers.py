@@ -32,7 +32,6 @@ from solo_actors.api.report_query import QUERY_KINDS, parse_time, select_reports
 from solo_actors.api.specs import declared_specs, declared_supervisors
 from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState, walk
 from solo_actors.config import Config, ConfigError, load_config
-from solo_actors.dialogue import DIALOGUE_NAME
 from solo_actors.events import HUB, TOPICS, Event, Topic
 from solo_actors.logs import configure_logging
 from solo_actors.messages import (
@@ -50,11 +49,9 @@ from solo_actors.messages import (
     UserTurn,
     new_id,
 )
+from solo_actors.names import DIALOGUE_NAME, MEMORY_NAME, STORE_NAME, TTS
 from solo_actors.reports import read_reports
 
-STORE_NAME = "store"
-MEMORY_NAME = "memory"
-TTS_NAME = "tts"
 SSE_HEARTBEAT = 15.0
 """Seconds between SSE comments that keep idle proxies from closing the stream."""
 
@@ -212,7 +209,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     state = state_of(request)
-    specs = declared_specs(state.config, state.root_name)
+    specs = declared_specs(state.declared, state.config, state.root_name)
     try:
         tree = state.tree()
     except ApiError:
@@ -251,7 +248,7 @@ async def supervisor_list(request: web.Request) -> web.Response:
     state = state_of(request)
     nodes = {node.path: node for node in walk(state.tree())}
     answer = []
-    for path, flags, specs in declared_supervisors(state.config, state.root_name):
+    for path, flags, specs in declared_supervisors(state.declared, state.config, state.root_name):
         children = []
         for spec in specs:
             node = nodes.get(f"{path}/{spec.id}")
@@ -412,15 +409,25 @@ async def ask(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     body = await decode_body(request, AskBody)
     stream = stream_requested(request)
-    turn = UserTurn(conversation_id=body.conversation_id or f"api-{new_id()}", text=body.text,
-                    source="api", reply_to=state.actor_name)  # fmt: skip
-    queue = state.router.expect(turn.turn_id)
-    outcome = supervisors.cast(DIALOGUE_NAME, turn)
-    if outcome != "ok":
-        state.router.forget(turn.turn_id)
+    # The turn's replies come to an inbox of this request's own, which monitors the dialogue
+    # actor: a dialogue that dies mid-turn is an error at once, not at ask_timeout. (The
+    # dialogue monitors the llm, so an llm that dies ends the turn with its TurnDone.)
+    with supervisors.inbox() as box:
+        box.monitor(DIALOGUE_NAME)
+        turn = UserTurn(conversation_id=body.conversation_id or f"api-{new_id()}",
+                        text=body.text, source="api", reply_to=box.name)  # fmt: skip
+        outcome = supervisors.cast(DIALOGUE_NAME, turn)
         if outcome == "busy":
             raise busy("the dialogue actor")
-        raise ApiError(503, "the dialogue actor is not running; see GET /status")
+        if outcome != "ok":
+            raise ApiError(503, "the dialogue actor is not running; see GET /status")
+        return await answer_turn(request, state, box, turn, stream)
+
+
+async def answer_turn(request: web.Request, state: ApiState, box: supervisors.Inbox,
+                      turn: UserTurn, stream: bool) -> web.StreamResponse:  # fmt: skip
+    """Wait for ``turn``'s replies in ``box``: stream them as server-sent events, or answer
+    the `TurnDone` as JSON; an error within ``api.ask_timeout`` either way."""
     deadline = time.monotonic() + state.config.api.ask_timeout
     response: web.StreamResponse | None = None
     try:
@@ -429,9 +436,8 @@ async def ask(request: web.Request) -> web.StreamResponse:
                                                    "Cache-Control": "no-cache"})  # fmt: skip
             await response.prepare(request)
         while True:
-            remaining = deadline - time.monotonic()
             try:
-                message = await asyncio.wait_for(queue.get(), max(0.0, remaining))
+                message = await box.receive_async(max(0.0, deadline - time.monotonic()))
             except TimeoutError:
                 seconds = state.config.api.ask_timeout
                 if response is not None:
@@ -439,6 +445,14 @@ async def ask(request: web.Request) -> web.StreamResponse:
                     return response
                 raise ApiError(504, f"no reply to turn {turn.turn_id} within {seconds:g} s; "
                                "the model may be busy (GET /status)") from None  # fmt: skip
+            except pykka.ActorDeadError as error:
+                why = f"the dialogue actor stopped during turn {turn.turn_id}: {error}"
+                if response is not None:
+                    await send_sse(response, "error", {"error": why})
+                    return response
+                raise ApiError(503, f"{why}; try again (GET /status)") from None
+            if not isinstance(message, LLMToken | LLMDone | LLMError | TurnDone):
+                continue
             if response is not None and not isinstance(message, LLMDone):
                 kind = {LLMToken: "token", LLMError: "error", TurnDone: "done"}[type(message)]
                 await send_sse(response, kind, message)
@@ -449,8 +463,6 @@ async def ask(request: web.Request) -> web.StreamResponse:
             raise
         # The client stopped reading: the turn goes on without it, as any other would.
         return response
-    finally:
-        state.router.forget(turn.turn_id)
 
 
 def stream_requested(request: web.Request) -> bool:
@@ -471,14 +483,14 @@ def turn_answer(done: TurnDone) -> dict[str, Any]:
 
 async def say(request: web.Request) -> web.Response:
     body = await decode_body(request, SayBody)
-    if supervisors.whereis(TTS_NAME) is None:
+    if supervisors.whereis(TTS) is None:
         raise ApiError(503, "speech is not available: the tts actor is not running (start the "
                        "voice pipeline, or check GET /status)")  # fmt: skip
     # The tts actor speaks a finished turn's reply when no tokens preceded it.
     turn_id = new_id()
     done = TurnDone(turn_id=turn_id, conversation_id=f"api-say-{turn_id}", source="api",
                     text="", reply=body.text, times=StageTimes())  # fmt: skip
-    outcome = supervisors.cast(TTS_NAME, done)
+    outcome = supervisors.cast(TTS, done)
     if outcome == "busy":
         raise busy("the tts actor")
     if outcome == "noproc":
@@ -552,12 +564,13 @@ class Subscriber:
     threads, so the wake-up crosses threads with call_soon_threadsafe)."""
 
     def __init__(self, state: ApiState, topics: frozenset[Topic]) -> None:
-        loop = asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
         self.ready = asyncio.Event()
-        self.subscription = HUB.subscribe(
-            topics, state.config.api.event_queue,
-            functools.partial(loop.call_soon_threadsafe, self.ready.set),
-        )  # fmt: skip
+        self.subscription = HUB.subscribe(topics, state.config.api.event_queue, self.wake)
+
+    def wake(self) -> None:
+        """Called by the hub on a publisher's thread: wake the waiting task."""
+        self.loop.call_soon_threadsafe(self.ready.set)
 
     async def next_batch(self, timeout: float) -> list[Event]:
         with contextlib.suppress(TimeoutError):

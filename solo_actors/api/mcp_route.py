@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 from solo_actors.api.state import STATE, ApiError
 
-MANAGER = web.AppKey("mcp_manager", Any)
+if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+MANAGER: web.AppKey[StreamableHTTPSessionManager] = web.AppKey("mcp_manager")
 
 
 @contextlib.asynccontextmanager
@@ -86,7 +89,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         await finished.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal response
         if message["type"] == "http.response.start":
             headers = CIMultiDict((k.decode(), v.decode()) for k, v in message["headers"])

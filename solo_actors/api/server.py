@@ -14,8 +14,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from typing import Any
 
+import structlog
 from aiohttp import web
 
 from solo_actors.api.auth import retry_after, scope_allows
@@ -218,7 +218,7 @@ def debug_enabled() -> bool:
     return logging.getLogger("solo").isEnabledFor(logging.DEBUG)
 
 
-ACCESS_LOG = web.AppKey("access_log", Any)
+ACCESS_LOG = web.AppKey("access_log", structlog.stdlib.BoundLogger)
 UPLOAD_PATHS = frozenset(route.path for route in ROUTES if route.form is not None)
 """Routes that stream and bound their own (multipart) bodies."""
 SECURITY_HEADERS = {

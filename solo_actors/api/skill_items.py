@@ -32,7 +32,7 @@ from solo_actors.messages import (
     SkillKind,
     SkillRefused,
 )
-from solo_actors.skills import SKILLS_NAME
+from solo_actors.names import SKILLS_NAME
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 Label = Annotated[str, msgspec.Meta(max_length=200)]

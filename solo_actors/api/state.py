@@ -1,15 +1,13 @@
-"""What the API's handlers share: settings, tokens, limits, the turn router and the tree.
+"""What the API's handlers share: settings, tokens, limits and the tree.
 
 One `ApiState` lives in the aiohttp application (``app[STATE]``). Everything here is read
 without messaging a busy actor: the tree comes from the root supervisor's lock-protected
-``status()`` snapshot, declared specs from `solo_actors.tree`, turn replies from the api
-actor's own mailbox via `TurnRouter`.
+``status()`` snapshot, declared specs from the `DeclaredTree` the api was started with.
+(Each ``/ask`` waits for its turn's replies in an inbox of its own, ``supervisors.inbox``.)
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,77 +20,8 @@ from aiohttp import web
 import supervisors
 from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.origin import HostPolicy
+from solo_actors.api.specs import DeclaredTree
 from solo_actors.config import Config
-from solo_actors.messages import LLMDone, LLMError, LLMToken, TurnDone
-
-TurnMessage = LLMToken | LLMDone | LLMError | TurnDone | supervisors.Down
-"""A turn's replies; a `supervisors.Down` says the actor serving it exited (`watch`)."""
-
-
-EARLY_DOWNS = 64
-"""Downs kept for a `TurnRouter.watch` still to come (a demonitored one never comes)."""
-
-
-class TurnRouter:
-    """Hands each turn's replies, which arrive in the api actor's thread, to the asyncio
-    queue of the request waiting for that turn."""
-
-    def __init__(self) -> None:
-        self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Queue[TurnMessage]]] = {}
-        self._monitors: dict[int, str] = {}
-        self._early: dict[int, supervisors.Down] = {}
-        """Downs that came before `watch` named their turn (the actor was already gone)."""
-        self._lock = threading.Lock()
-
-    def expect(self, turn_id: str) -> asyncio.Queue[TurnMessage]:
-        """A queue for ``turn_id``'s messages; call from the event loop."""
-        queue: asyncio.Queue[TurnMessage] = asyncio.Queue()
-        with self._lock:
-            self._waiting[turn_id] = (asyncio.get_running_loop(), queue)
-        return queue
-
-    def watch(self, monitor: supervisors.MonitorRef, turn_id: str) -> None:
-        """The `supervisors.Down` of ``monitor`` (on the actor serving ``turn_id``) is that
-        turn's message: its request fails at once instead of waiting for its timeout."""
-        with self._lock:
-            early = self._early.pop(monitor.id, None)
-            if early is None:
-                self._monitors[monitor.id] = turn_id
-        if early is not None:
-            self._put(turn_id, early)
-
-    def forget(self, turn_id: str) -> None:
-        with self._lock:
-            self._waiting.pop(turn_id, None)
-            for ref, watched in list(self._monitors.items()):
-                if watched == turn_id:
-                    del self._monitors[ref]
-
-    def deliver(self, message: TurnMessage) -> None:
-        """Route ``message`` by its turn id; replies to forgotten turns are dropped."""
-        with self._lock:
-            if isinstance(message, supervisors.Down):
-                turn_id = self._monitors.pop(message.ref.id, None)
-                if turn_id is None:
-                    self._early[message.ref.id] = message
-                    while len(self._early) > EARLY_DOWNS:
-                        del self._early[next(iter(self._early))]
-                    return
-            else:
-                turn_id = message.turn_id
-        if turn_id is not None:
-            self._put(turn_id, message)
-
-    def _put(self, turn_id: str, message: TurnMessage) -> None:
-        with self._lock:
-            waiting = self._waiting.get(turn_id)
-        if waiting is not None:
-            loop, queue = waiting
-            # The loop may be closing (api shutdown): the request is gone with it.
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, message)
-            except RuntimeError:
-                self.forget(turn_id)
 
 
 @dataclass
@@ -102,9 +31,10 @@ class ApiState:
     config: Config
     root_name: str
     actor_name: str
-    """The api actor's registered name: the ``reply_to`` of its turns."""
+    """The api actor's registered name."""
+    declared: DeclaredTree
+    """The tree as declared (`api.specs`), handed to the api when it starts."""
     tokens: TokenStore
-    router: TurnRouter
     per_token: RateLimiter
     per_address: RateLimiter
     hosts: HostPolicy

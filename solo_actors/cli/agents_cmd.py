@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from typing import Any
 
@@ -24,28 +23,24 @@ import msgspec
 import pykka
 
 import supervisors
-from solo_actors.agents.actor import AGENTS_NAME
 from solo_actors.agents.tools import toolbox
 from solo_actors.agents.workflows import configured_workflows
 from solo_actors.config import Config
-from solo_actors.dialogue import TurnCollector, TurnWaiter
 from solo_actors.logs import configure_logging
-from solo_actors.memory import MEMORY_NAME
 from solo_actors.messages import (
     AgentsError,
     CancelRun,
     GetMemoryStatus,
-    Message,
     RunProgress,
     RunWorkflow,
     WorkflowRun,
     new_id,
 )
+from solo_actors.names import AGENTS_NAME, LLM_NAME, MEMORY_NAME
 from solo_actors.tree import root_children
 
 EXIT_OK, EXIT_UNFINISHED, EXIT_USAGE = 0, 1, 2
 ASK_TIMEOUT = 10.0
-LLM_NAME = "llm"
 MEMORY_READY_TIMEOUT = 120.0
 """Seconds to wait for memory to open its index (the embedding model loads first)."""
 
@@ -149,42 +144,43 @@ def wait_memory_ready(timeout: float) -> str | None:
 
 
 def follow_run(workflow: str, text: str, *, as_json: bool) -> int:
-    """Start the run, print its progress, wait for the end (Ctrl-C cancels)."""
-    finished = threading.Event()
-    final: list[WorkflowRun] = []
+    """Start the run, print its progress, wait for the end (Ctrl-C cancels).
 
-    def on_message(message: Message) -> None:
-        if isinstance(message, RunProgress):
-            print(describe_progress(message), file=sys.stderr, flush=True)
-        elif isinstance(message, WorkflowRun):
-            final.append(message)
-            finished.set()
-
-    name = f"agents-cli-{new_id()}"
-    collector = TurnCollector.start(TurnWaiter(), on_message)
-    supervisors.default_registry.register(name, collector)
-    try:
-        request = RunWorkflow(workflow=workflow, input=text, reply_to=name)
+    Progress and the final run come to an inbox that monitors the agents actor, so an
+    agents actor that dies mid-run is an error at once, not a wait without end.
+    """
+    with supervisors.inbox(f"agents-cli-{new_id()}") as box:
+        box.monitor(AGENTS_NAME)
+        request = RunWorkflow(workflow=workflow, input=text, reply_to=box.name)
         accepted = supervisors.ask(AGENTS_NAME, request, timeout=ASK_TIMEOUT)
         if isinstance(accepted, AgentsError):
             print(f"solo agents: {accepted.message}", file=sys.stderr)
             return EXIT_USAGE
         try:
-            finished.wait()
+            run = next_run_event(box)
         except KeyboardInterrupt:
             print("solo agents: cancelling ...", file=sys.stderr)
             supervisors.ask(AGENTS_NAME, CancelRun(run_id=accepted.run_id), timeout=ASK_TIMEOUT)
-            finished.wait()
-    finally:
-        supervisors.default_registry.unregister(name, collector)
-        collector.stop()
-    run = final[0]
+            run = next_run_event(box)
+        except pykka.ActorDeadError as error:
+            print(f"solo agents: the agents actor stopped mid-run: {error}", file=sys.stderr)
+            return EXIT_UNFINISHED
     if as_json:
         print(msgspec.json.encode(run).decode())
     else:
         print(run.result)
         print(describe_end(run), file=sys.stderr)
     return EXIT_OK if run.status == "done" else EXIT_UNFINISHED
+
+
+def next_run_event(box: supervisors.Inbox) -> WorkflowRun:
+    """Print progress from ``box`` until the final `WorkflowRun` comes; return it."""
+    while True:
+        message = box.receive()
+        if isinstance(message, RunProgress):
+            print(describe_progress(message), file=sys.stderr, flush=True)
+        elif isinstance(message, WorkflowRun):
+            return message
 
 
 def describe_progress(progress: RunProgress) -> str:

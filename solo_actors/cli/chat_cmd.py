@@ -11,15 +11,16 @@ the exit code is 1 if any request failed. Slash commands work the same, so a scr
 with ``/stats``.
 
 The turns of a session are one conversation; ``/reset`` starts a new one. The actor runs
-under a small supervisor of its own, registered as ``llm`` as in the assistant, and is
-reached by that name.
+under a small supervisor of its own, registered as ``llm`` and isolated as in the assistant
+(``[isolation]``), and is reached by that name with messages only: each reply streams into an
+inbox (``supervisors.inbox``) that monitors the llm, so an llm that dies mid-reply is an
+error at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import queue
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -32,16 +33,26 @@ from solo_actors.config import Config
 from solo_actors.config.schema import LLMConfig
 from solo_actors.llm import LLMEvent, child_spec
 from solo_actors.logs import configure_logging
-from solo_actors.messages import LLMCancel, LLMDone, LLMError, LLMRequest, LLMToken, new_id
+from solo_actors.messages import (
+    LLMCancel,
+    LLMDescribe,
+    LLMDescription,
+    LLMDone,
+    LLMError,
+    LLMForget,
+    LLMRequest,
+    LLMToken,
+    new_id,
+)
+from solo_actors.names import LLM_NAME
 
-LLM_NAME = "llm"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-POLL_SECONDS = 0.25
-"""How often a waiting chat checks that the actor is still alive."""
+ASK_TIMEOUT = 30.0
+"""Seconds for the llm to answer a slash command (it may be loading, or mid-reply)."""
 
 COMMANDS = {
     "/reset": "forget this conversation and start a new one",
-    "/params": "show the model, template and sampling settings",
+    "/params": "show the model, template, sampling settings and the model's process",
     "/stats": "show the actor's figures: tokens/s, cache hits, ...",
     "/help": "show this list",
     "/quit": "leave (also Ctrl-D)",
@@ -102,9 +113,7 @@ def chat_main(args: argparse.Namespace, config: Config) -> int:
             supervisors.SupFlags(
                 intensity=config.supervisor.intensity, period=config.supervisor.period
             ),
-            # In this process whatever [isolation] says: the session hands the actor an
-            # in-process sink (a queue's put) and calls its methods through a proxy.
-            [msgspec.structs.replace(child_spec(config, LLM_NAME), isolation="thread")],
+            [child_spec(config, LLM_NAME)],
             name="chat",
         )
     except supervisors.StartError as error:
@@ -149,8 +158,8 @@ class ChatSession:
 
     def run(self, lines: Iterator[str], interactive: bool) -> int:
         if interactive:
-            params = self.actor().proxy().describe().get()
-            self.note(f"Solo chat: {params['model']} ({params['template']} template). /help")
+            params = self.describe()
+            self.note(f"Solo chat: {params.model} ({params.template} template). /help")
         for line in lines:
             text = line.strip()
             if not text:
@@ -168,25 +177,36 @@ class ChatSession:
             raise supervisors.NoProcError(LLM_NAME)
         return ref  # type: ignore[return-value]
 
+    def describe(self) -> LLMDescription:
+        self.actor()  # waits for a restarting llm
+        reply = supervisors.ask(LLM_NAME, LLMDescribe(), timeout=ASK_TIMEOUT)
+        assert isinstance(reply, LLMDescription)
+        return reply
+
     def ask(self, prompt: str, interactive: bool) -> None:
-        request = LLMRequest(prompt=prompt, conversation_id=self.conversation_id)
-        events: queue.Queue[LLMEvent] = queue.Queue()
-        try:
-            future = self.actor().proxy().generate(request, events.put)
-        except pykka.ActorDeadError as error:
-            self.fail(str(error))
-            return
-        while True:
+        with supervisors.inbox() as box:
             try:
-                if self.show(self.next_event(events, future), interactive):
-                    return
-            except KeyboardInterrupt:
-                # Ctrl-C can land anywhere in this loop; the reply ends with "cancelled".
-                supervisors.tell(LLM_NAME, LLMCancel(request_id=request.request_id))
+                self.actor()  # waits for a restarting llm
             except pykka.ActorDeadError as error:
-                self.out.write("\n")
-                self.fail(f"the language model stopped: {error}")
+                self.fail(str(error))
                 return
+            box.monitor(LLM_NAME)
+            request = LLMRequest(prompt=prompt, conversation_id=self.conversation_id,
+                                 reply_to=box.name)  # fmt: skip
+            if supervisors.cast(LLM_NAME, request) != "ok":
+                self.fail("the language model is not running or is busy; try again")
+                return
+            while True:
+                try:
+                    if self.show(box.receive(), interactive):
+                        return
+                except KeyboardInterrupt:
+                    # Ctrl-C can land anywhere in this loop; the reply ends with "cancelled".
+                    supervisors.cast(LLM_NAME, LLMCancel(request_id=request.request_id))
+                except pykka.ActorDeadError as error:
+                    self.out.write("\n")
+                    self.fail(f"the language model stopped: {error}")
+                    return
 
     def show(self, event: LLMEvent, interactive: bool) -> bool:
         """Print one event of a reply; True at the end of the reply."""
@@ -203,33 +223,17 @@ class ChatSession:
         self.out.flush()
         return True
 
-    @staticmethod
-    def next_event(events: queue.Queue[LLMEvent], future: pykka.Future[Any]) -> LLMEvent:
-        """The next event of a request; raises if the actor died before finishing it."""
-        while True:
-            try:
-                return events.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                try:
-                    final: LLMEvent = future.get(timeout=0)  # raises if the actor died
-                except pykka.Timeout:
-                    continue
-                # The sink gets the final event before the future resolves: a queue still
-                # empty means it was taken already (by a read cut short by Ctrl-C).
-                with contextlib.suppress(queue.Empty):
-                    return events.get_nowait()
-                return final
-
     def command(self, name: str) -> bool:
         """Run a slash command; False means leave."""
         if name in ("/quit", "/exit"):
             return False
         if name == "/reset":
-            self.actor().proxy().forget(self.conversation_id).get()
+            supervisors.ask(LLM_NAME, LLMForget(self.conversation_id), timeout=ASK_TIMEOUT)
             self.conversation_id = new_id()
             self.note("(new conversation)")
         elif name == "/params":
-            self.table(self.actor().proxy().describe().get())
+            # pid: the process the model runs in (its own, when [isolation.llm] says so).
+            self.table({**msgspec.structs.asdict(self.describe()), "pid": self.actor().pid})
         elif name == "/stats":
             # Published figures are read without a message: instant even mid-reply.
             figures = self.actor().lifecycle.figures

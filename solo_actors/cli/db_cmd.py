@@ -20,7 +20,8 @@ from solo_actors.config import Config
 from solo_actors.memory.embedder import DIMENSIONS
 from solo_actors.memory.index import make_index
 from solo_actors.messages import MemoryFilter
-from solo_actors.store.backend import StoreBackend, StoreError, open_backend
+from solo_actors.store.backend import StoreBackend, StoreError
+from solo_actors.store.backends import open_backend
 from solo_actors.store.backup import make_backup, restore_backup
 
 EXIT_FAILED = 1
@@ -91,22 +92,23 @@ def migrate_command(args: argparse.Namespace, config: Config) -> int:
 
 def stats_command(args: argparse.Namespace, config: Config) -> int:
     def run(backend: StoreBackend) -> int:
+        rows, partitions = backend.count_rows(), backend.partitions()
         stats = {
             "backend": config.store.backend,
             "schema_version": backend.schema_version(),
-            "rows": backend.count_rows(),
+            "rows": rows,
             "size_bytes": backend.size_bytes(),
-            "partitions": backend.partitions(),
+            "partitions": partitions,
         }
         if args.json:
             print(msgspec.json.encode(stats).decode())
             return 0
         print(f"{stats['backend']} store, schema version {stats['schema_version']}, "
               f"{stats['size_bytes']} bytes")  # fmt: skip
-        for table, count in stats["rows"].items():
+        for table, count in rows.items():
             print(f"  {table:<14} {count:>12} rows")
-        if stats["partitions"]:
-            print("  partitions: " + ", ".join(stats["partitions"]))
+        if partitions:
+            print("  partitions: " + ", ".join(partitions))
         return 0
 
     return _with_backend(config, run)

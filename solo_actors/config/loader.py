@@ -191,7 +191,9 @@ def allowed_values(path: str) -> tuple[object, ...]:
         if part not in fields:
             return ()
         info = fields[part]
-    return tuple(sorted(info.values)) if isinstance(info, msgspec.inspect.LiteralType) else ()
+    if not isinstance(info, msgspec.inspect.LiteralType):
+        return ()
+    return tuple(sorted(value for value in info.values if isinstance(value, str)))
 
 
 def load_layers(

@@ -30,7 +30,7 @@ class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     """Base of every config section: immutable and strict about keys."""
 
 
-class SoloConfig(Section):
+class SoloConfig(Section, frozen=True):
     var_dir: str
     """Folder for run-time state (databases, logs, cache); relative paths are from the repo."""
 
@@ -39,20 +39,20 @@ class SoloConfig(Section):
         return REPO_ROOT.joinpath(self.var_dir, *parts)
 
 
-class LogConfig(Section):
+class LogConfig(Section, frozen=True):
     format: Literal["json", "console"]
     level: LogLevel
     levels: dict[str, LogLevel]
     """Per-actor levels keyed by tree path; the longest matching path prefix wins."""
 
 
-class SupervisorConfig(Section):
+class SupervisorConfig(Section, frozen=True):
     intensity: Annotated[int, msgspec.Meta(ge=0)]
     period: Seconds
     shutdown_timeout: Seconds
 
 
-class MailboxesConfig(Section):
+class MailboxesConfig(Section, frozen=True):
     """Bounds on the mailboxes that can grow, by registered name (docs/reliability.md).
 
     Past ``capacity`` waiting messages, ``reject`` refuses new mail with a busy error and
@@ -73,7 +73,7 @@ class MailboxesConfig(Section):
         return getattr(self, name) if name in self.__struct_fields__ else None
 
 
-class ReportsConfig(Section):
+class ReportsConfig(Section, frozen=True):
     dir: str
     """Folder of the supervisor report JSONL files, under ``solo.var_dir``."""
     file_max_bytes: Annotated[int, msgspec.Meta(ge=4096)]
@@ -81,7 +81,7 @@ class ReportsConfig(Section):
     pending_max: Annotated[int, msgspec.Meta(ge=1)]
 
 
-class DialogueConfig(Section):
+class DialogueConfig(Section, frozen=True):
     turn_timeout: Seconds
     """A turn with no reply by then is answered with ``error_reply`` and an error."""
     error_reply: str
@@ -89,12 +89,12 @@ class DialogueConfig(Section):
     """How long a turn waits for recalled memories before going on without them."""
 
 
-class ModelsConfig(Section):
+class ModelsConfig(Section, frozen=True):
     dir: str
     catalog: str
 
 
-class StoreConfig(Section):
+class StoreConfig(Section, frozen=True):
     backend: Literal["duckdb", "postgres"]
     duckdb_file: str
     """The DuckDB file, under ``solo.var_dir``."""
@@ -119,7 +119,7 @@ class StoreConfig(Section):
     """Where `solo db backup` writes when given no --out, under ``solo.var_dir``."""
 
 
-class MemoryConfig(Section):
+class MemoryConfig(Section, frozen=True):
     enabled: bool
     model: str
     """Catalog id of the ONNX sentence-embedding model (role "embeddings")."""
@@ -153,7 +153,7 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """What an environment variable's name may be (POSIX), so a pasted key is told apart."""
 
 
-class RemoteLLMConfig(Section):
+class RemoteLLMConfig(Section, frozen=True):
     """``[llm.remote]``: the OpenAI-compatible server that ``engine = "openai"`` uses."""
 
     base_url: str
@@ -200,7 +200,7 @@ class RemoteLLMConfig(Section):
             )
 
 
-class LLMConfig(Section):
+class LLMConfig(Section, frozen=True):
     engine: Literal["llama.cpp", "openai"]
     """"llama.cpp": the model runs here; "openai": an OpenAI-compatible server
     (``[llm.remote]``) writes the replies, with ``model`` as its local fallback."""
@@ -259,14 +259,14 @@ class LLMConfig(Section):
         return list(dict.fromkeys(expanded))
 
 
-class MicConfig(Section):
+class MicConfig(Section, frozen=True):
     device: str
     """Input device: a number (sounddevice index) or part of its name; "" = system default."""
     queue_frames: Annotated[int, msgspec.Meta(ge=2)]
     """Frames buffered between the audio callback and the wake actor; newer ones are dropped."""
 
 
-class WakeConfig(Section):
+class WakeConfig(Section, frozen=True):
     engine: Literal["porcupine", "openwakeword"]
     keyword: str
     """Porcupine: a built-in keyword."""
@@ -281,7 +281,7 @@ class WakeConfig(Section):
     ack: Literal["tone", "none"]
 
 
-class VadConfig(Section):
+class VadConfig(Section, frozen=True):
     threshold: Annotated[float, msgspec.Meta(gt=0, lt=1)]
     silence_timeout: Seconds
     max_utterance: Seconds
@@ -303,7 +303,7 @@ class VadConfig(Section):
     """The llm (catalog id or GGUF path) that judges whether words end a turn; "" = rules alone."""
 
 
-class SttConfig(Section):
+class SttConfig(Section, frozen=True):
     model: str
     language: str
     beam_size: Annotated[int, msgspec.Meta(ge=1)]
@@ -317,7 +317,7 @@ class SttConfig(Section):
     """CTranslate2 compute type; "auto" is int8 on the CPU, float16 on CUDA."""
 
 
-class TtsConfig(Section):
+class TtsConfig(Section, frozen=True):
     voice: str
     length_scale: Annotated[float, msgspec.Meta(gt=0)]
     threads: Annotated[int, msgspec.Meta(ge=0)]
@@ -330,7 +330,7 @@ class TtsConfig(Section):
     """Registered names that get each finished voice `TurnDone` (absent ones are skipped)."""
 
 
-class VoiceConfig(Section):
+class VoiceConfig(Section, frozen=True):
     intensity: Annotated[int, msgspec.Meta(ge=0)]
     period: Seconds
     mic: MicConfig
@@ -353,7 +353,7 @@ def is_loopback(host: str) -> bool:
 ModelRole = Literal["llm", "stt", "tts", "embeddings"]
 
 
-class OpenAIConfig(Section):
+class OpenAIConfig(Section, frozen=True):
     """The OpenAI-compatible routes under /v1 (docs/openai.md)."""
 
     max_upload_bytes: Annotated[int, msgspec.Meta(ge=1024)]
@@ -371,7 +371,7 @@ class OpenAIConfig(Section):
     of that role that serves them."""
 
 
-class ApiConfig(Section):
+class ApiConfig(Section, frozen=True):
     enabled: bool
     host: str
     """Address to bind; anything but a loopback address requires ``auth = true``."""
@@ -426,7 +426,7 @@ class ApiConfig(Section):
                 )
 
 
-class AgentsConfig(Section):
+class AgentsConfig(Section, frozen=True):
     workflows_dir: str
     """Folder of workflow TOML files (one workflow per file), relative to the repo."""
     intents: bool
@@ -452,7 +452,7 @@ class AgentsConfig(Section):
     """Import CrewAI right after start instead of on the first run."""
 
 
-class SkillsConfig(Section):
+class SkillsConfig(Section, frozen=True):
     enabled: bool
     """Answer turns that fit a skill's sentence template locally, before the llm."""
     templates_dir: str
@@ -482,7 +482,7 @@ class SkillsConfig(Section):
     """The skills offered to the llm as tools (function calling), relative to the repo."""
 
 
-class McpServer(Section):
+class McpServer(Section, frozen=True):
     """One MCP server Solo uses as a client (``[[mcp.servers]]``): stdio or streamable HTTP."""
 
     name: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -511,7 +511,7 @@ class McpServer(Section):
             )
 
 
-class McpConfig(Section):
+class McpConfig(Section, frozen=True):
     """MCP: servers Solo uses as a client, and Solo's own MCP server (``solo mcp``, /mcp)."""
 
     servers: list[McpServer]
@@ -531,7 +531,7 @@ class McpConfig(Section):
     """Mount Solo's own MCP server on the API server at /mcp (streamable HTTP)."""
 
 
-class WyomingConfig(Section):
+class WyomingConfig(Section, frozen=True):
     """Solo as a Wyoming server (docs/wyoming.md)."""
 
     enabled: bool
@@ -580,7 +580,7 @@ class WyomingConfig(Section):
             )
 
 
-class SatelliteConfig(Section):
+class SatelliteConfig(Section, frozen=True):
     """One room's Wyoming satellite, which Solo connects to (docs/wyoming.md)."""
 
     name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
@@ -598,7 +598,7 @@ class SatelliteConfig(Section):
         self.host_port  # noqa: B018 (checks the uri)
 
 
-class RoomsConfig(Section):
+class RoomsConfig(Section, frozen=True):
     """How Solo keeps its satellites connected (the ``rooms`` supervisor)."""
 
     connect_timeout: Seconds
@@ -628,7 +628,7 @@ def parse_tcp_uri(uri: str, key: str) -> tuple[str, int]:
     return host, int(port)
 
 
-class ActorIsolation(Section):
+class ActorIsolation(Section, frozen=True):
     """How one actor (by registered name) runs; see ``[isolation]`` in default.toml."""
 
     mode: Literal["thread", "process"]
@@ -646,7 +646,7 @@ class ActorIsolation(Section):
     """Keep a spare process loaded, adopted at a restart in milliseconds (hot standby)."""
 
 
-class Config(Section):
+class Config(Section, frozen=True):
     profile: str
     """Name of the profile this config was built from (set by the loader)."""
     solo: SoloConfig

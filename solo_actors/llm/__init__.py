@@ -4,7 +4,8 @@
 `child_spec` describes it to a supervisor under its registered name.
 """
 
-from solo_actors.llm.actor import BadRequest, LLMActor, LLMEvent, Sink, child_spec
+from solo_actors.llm.actor import BadRequest, LLMActor, LLMEvent
 from solo_actors.llm.engine import ModelBroken
+from solo_actors.llm.spec import child_spec
 
-__all__ = ["BadRequest", "LLMActor", "LLMEvent", "ModelBroken", "Sink", "child_spec"]
+__all__ = ["BadRequest", "LLMActor", "LLMEvent", "ModelBroken", "child_spec"]

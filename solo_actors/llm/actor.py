@@ -2,16 +2,19 @@
 
 Messages in: `LLMRequest` (tell or ask; an ask gets the final `LLMDone`/`LLMError`),
 `LLMPrefill` (a coming request's prompt, read ahead; nothing is answered), `LLMCancel` and
-`Interrupt`. Out, to the request's ``reply_to`` (a registered name) and/or
-the in-process ``sink`` given to `LLMActor.generate`: `LLMToken`... then `LLMDone`, or one
-`LLMError` for a request that can't be served (the actor keeps serving).
+`Interrupt`, and `LLMDescribe` (-> `LLMDescription`), `LLMGetHistory` (-> `LLMHistory`),
+`LLMForget`. Out, to the request's ``reply_to`` (a registered name): `LLMToken`... then
+`LLMDone`, or one `LLMError` for a request that can't be served (the actor keeps serving).
+Only messages: the actor may run in its own process, where no proxy reaches it.
 
 Scheduling: requests are served one at a time on the actor's thread (one llama.cpp
 context, one KV cache). Generation blocks that thread, so a cancel must not wait in the
-mailbox behind it: the actor's mailbox records `LLMCancel`/`Interrupt` on a thread-safe
-board the moment they are sent (see `cancel`), and the generation loop reads the board once
-per token, stopping within one token. A supervisor's request to exit stops the current
-generation the same way, so shutdown is not held up by a long reply.
+mailbox behind it: `LLMCancel` and `Interrupt` are urgent mail (the library's urgent lane,
+``urgent``), which overtakes queued requests; the generation loop takes it once per token
+(``receive_urgent``) and records it on the `CancelBoard` (see `cancel`), stopping within
+one token. tts's urgent `SpeechStarted` is taken the same way: from then on the turn's
+generation leaves tts a core (`engine.thread_counts`). A supervisor's request to exit stops
+the current generation the same way, so shutdown is not held up by a long reply.
 
 Conversations share the single KV cache: before generating for a conversation other than
 the one whose tokens are live, the live one's KV cells are parked in a RAM snapshot
@@ -33,7 +36,7 @@ import numpy as np
 
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.llm.cache import CachedReply, ResponseCache, cache_key
-from solo_actors.llm.cancel import CancelMailbox
+from solo_actors.llm.cancel import CancelBoard
 from solo_actors.llm.engine import (
     Engine,
     Generation,
@@ -45,7 +48,14 @@ from solo_actors.llm.engine import (
     drop_model,
     load_model,
 )
-from solo_actors.llm.history import Conversation, Draft, Prompt, PromptBuilder, PromptTooLong
+from solo_actors.llm.history import (
+    Conversation,
+    Draft,
+    Prompt,
+    PromptBuilder,
+    PromptTooLong,
+    ToolList,
+)
 from solo_actors.llm.sanitize import StreamSanitizer, cut_unfinished_sentence
 from solo_actors.llm.templates import ALL_STOPS, select_template
 from solo_actors.llm.tools import (
@@ -62,21 +72,27 @@ from solo_actors.logs import get_logger
 from solo_actors.messages import (
     ChatMessage,
     FunctionCall,
+    Interrupt,
+    LLMCancel,
+    LLMDescribe,
+    LLMDescription,
     LLMDone,
     LLMError,
+    LLMForget,
+    LLMGetHistory,
+    LLMHistory,
     LLMPrefill,
     LLMRequest,
     LLMToken,
+    SpeechStarted,
     ToolResult,
     now,
 )
 from solo_actors.models import resolve_model
-from solo_actors.specs import worker_spec
-from supervisors import ChildSpec, SupervisedActor, cast
+from solo_actors.names import LLM_NAME
+from supervisors import SupervisedActor, cast
 
 LLMEvent = LLMToken | LLMDone | LLMError
-Sink = Callable[[LLMEvent], None]
-"""An in-process receiver of a request's events, called on the actor's thread."""
 
 
 class CannotServe(Exception):
@@ -165,37 +181,20 @@ def _already_answered(call: FunctionCall) -> ToolResult:
     )
 
 
-def child_spec(config: Config, name: str = "llm") -> ChildSpec:
-    """How a supervisor starts the llm actor, registered as `name`: the local one, or the
-    remote engine's (``llm.engine = "openai"``), which answers the same messages.
-
-    No heartbeat: generating a long reply keeps the actor away from its mailbox by design
-    (cancels still get through, see `solo_actors.llm.cancel`).
-    """
-    if config.llm.engine == "openai":
-        # Imported here: the openai client costs a second of import that a local-only
-        # Solo never needs.
-        from solo_actors.llm.remote import RemoteLLMActor
-
-        return worker_spec(config, name, RemoteLLMActor, name)
-    return worker_spec(config, name, LLMActor, name)
-
-
 class LLMActor(SupervisedActor):
     """Serves `LLMRequest`s with one llama.cpp model; see the module docstring."""
 
+    urgent = (LLMCancel, Interrupt, SpeechStarted)
     engine: Engine
     prompts: PromptBuilder
 
-    def __init__(self, config: Config, name: str = "llm") -> None:
+    def __init__(self, config: Config, name: str = LLM_NAME) -> None:
         super().__init__()
         self.config = config
         self.settings = config.llm
         self.name = name
         self.log = get_logger(name)
-        mailbox = self.actor_inbox
-        assert isinstance(mailbox, CancelMailbox)
-        self._board = mailbox.board
+        self._board = CancelBoard()
         self._interrupts_at_start = 0
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self._snapshots = SnapshotStore(self.settings.kv_snapshot_mb << 20)
@@ -206,14 +205,10 @@ class LLMActor(SupervisedActor):
         self._counts = dict.fromkeys(
             (
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
-                "prefills", "prefill_tokens", "tool_calls",
+                "prefills", "prefill_tokens", "tool_calls", "interrupts",
             ),
             0,
         )  # fmt: skip
-
-    @staticmethod
-    def _create_actor_inbox() -> CancelMailbox:
-        return CancelMailbox()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -265,23 +260,34 @@ class LLMActor(SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         match message:
             case LLMRequest():
-                return self.generate(message)
+                return self._generate(message)
             case LLMPrefill():
                 self.prefill(message)
+            case LLMCancel() | Interrupt() | SpeechStarted():
+                self._board.record(message)
+                if isinstance(message, Interrupt):
+                    self._counts["interrupts"] += 1
+                    self.publish_figures(interrupts=self._counts["interrupts"])
+            case LLMDescribe():
+                return self._describe()
+            case LLMGetHistory(conversation_id=conversation_id):
+                return LLMHistory(conversation_id, list(self._history(conversation_id)))
+            case LLMForget(conversation_id=conversation_id):
+                self._forget(conversation_id)
             case _:
                 return super().on_receive(message)
 
-    def generate(self, request: LLMRequest, sink: Sink | None = None) -> LLMDone | LLMError:
-        """Serve `request`: stream its tokens to `sink` and ``reply_to``, then the final
-        `LLMDone` (also returned), or an `LLMError` if the request is bad."""
+    def _generate(self, request: LLMRequest) -> LLMDone | LLMError:
+        """Serve `request`: stream its tokens to ``reply_to``, then the final `LLMDone` (also
+        the reply to an ask), or an `LLMError` if the request is bad."""
         self._interrupts_at_start = self._board.interrupts
         try:
-            reply: LLMDone | LLMError = self._answer(request, sink)
+            reply: LLMDone | LLMError = self._answer(request)
         except (CannotServe, PromptTooLong) as error:
             reply = LLMError(
                 request_id=request.request_id, message=str(error), turn_id=request.turn_id
             )
-        self._deliver(request, sink, reply)
+        self._deliver(request, reply)
         self._publish(reply)
         return reply
 
@@ -302,17 +308,23 @@ class LLMActor(SupervisedActor):
         self._counts["prefill_tokens"] += self.engine.prefill(prompt.tokens)
         self.publish_figures(**self._counts)
 
-    def describe(self) -> dict[str, Any]:
+    def _describe(self) -> LLMDescription:
         """Model, template and default sampling, for people (``solo chat /params``)."""
-        return {
-            "model": self._model_name,
-            "path": self._model_settings.path,
-            "template": self.prompts.template.origin,
-            "n_ctx": self.engine.n_ctx,
-            **dataclasses.asdict(self._sampling(None)),
-        }
+        return LLMDescription(
+            model=self._model_name,
+            path=self._model_settings.path,
+            template=self.prompts.template.origin,
+            n_ctx=self.engine.n_ctx,
+            **self._default_sampling(),
+        )
 
-    def history(self, conversation_id: str) -> tuple[ChatMessage, ...]:
+    def _default_sampling(self) -> dict[str, Any]:
+        """The configured sampling, as `LLMDescription` shows it."""
+        sampling = dataclasses.asdict(self._sampling(None))
+        del sampling["stop"]  # a request's own; none by default
+        return sampling
+
+    def _history(self, conversation_id: str) -> tuple[ChatMessage, ...]:
         """A conversation as the model sees it now: system prompt, then kept turns."""
         conversation = self._conversations.get(conversation_id)
         if conversation is None:
@@ -322,7 +334,7 @@ class LLMActor(SupervisedActor):
             for turn in conversation.messages(conversation.turns)
         )
 
-    def forget(self, conversation_id: str) -> None:
+    def _forget(self, conversation_id: str) -> None:
         """Drop a conversation's history and KV snapshot."""
         self._conversations.pop(conversation_id, None)
         self._snapshots.pop(conversation_id)
@@ -331,7 +343,7 @@ class LLMActor(SupervisedActor):
 
     # -- serving -------------------------------------------------------------------------
 
-    def _answer(self, request: LLMRequest, sink: Sink | None) -> LLMDone:
+    def _answer(self, request: LLMRequest) -> LLMDone:
         started = now()
         check_prompt(request.prompt, request.system)
         sampling = self._sampling(request)
@@ -349,7 +361,7 @@ class LLMActor(SupervisedActor):
         if key:
             self._counts["cache_hits" if cached else "cache_misses"] += 1
         if cached is not None:
-            return self._replay(request, sink, conversation, draft, room, cached, started)
+            return self._replay(request, conversation, draft, room, cached, started)
         try:
             prompt = self.prompts.fit(conversation, draft, room)
         except PromptTooLong:
@@ -366,7 +378,7 @@ class LLMActor(SupervisedActor):
             )
             draft = self.prompts.draft(conversation, request.prompt)
             prompt = self.prompts.fit(conversation, draft, room)
-        return self._run(request, sink, conversation, prompt, sampling, key, started, offered)
+        return self._run(request, conversation, prompt, sampling, key, started, offered)
 
     def _offered(self, request: LLMRequest | LLMPrefill, *, refresh: bool) -> Offered | None:
         """The tools this request offers the model: the caller's own, or (``use_tools``)
@@ -388,7 +400,6 @@ class LLMActor(SupervisedActor):
     def _run(
         self,
         request: LLMRequest,
-        sink: Sink | None,
         conversation: Conversation,
         prompt: Prompt,
         sampling: Sampling,
@@ -417,7 +428,7 @@ class LLMActor(SupervisedActor):
                 token = LLMToken(
                     request_id=request.request_id, text=text, index=index, turn_id=request.turn_id
                 )
-                self._deliver(request, sink, token)
+                self._deliver(request, token)
                 index += 1
 
         while True:
@@ -449,7 +460,7 @@ class LLMActor(SupervisedActor):
                 # A tool that already did its work in this reply, called again (a second
                 # timer for the same request, with its length said another way): not run.
                 repeated = True
-                answers = [_already_answered(call) for call in calls]
+                answers: list[ToolResult] | None = [_already_answered(c) for c in calls]
             else:
                 answers = self._call_tools(request, calls, offered)
                 used += [call.name for call in calls if call.name in offered.owners]
@@ -464,7 +475,7 @@ class LLMActor(SupervisedActor):
                         succeeded.add(call.name)
                         worked.append(_call_key(call))
             rounds += 1
-            turns = [{"role": "assistant", "content": held}]
+            turns: list[dict[str, str]] = [{"role": "assistant", "content": held or ""}]
             turns += [{"role": "tool", "content": result_text(answer)} for answer in answers]
             prompt = self.prompts.follow(conversation, prompt, turns)
             if len(prompt.tokens) > self.engine.n_ctx - sampling.max_tokens:
@@ -506,7 +517,11 @@ class LLMActor(SupervisedActor):
         self._switch_kv(request.conversation_id, prompt.tokens)
         result = Generation(prompt_tokens=len(prompt.tokens))
         stream = self.engine.stream(
-            prompt.tokens, sampling, lambda: self._should_stop(request), result, request.spoken
+            prompt.tokens,
+            sampling,
+            lambda: self._should_stop(request),
+            result,
+            lambda: self._board.speaking(request),
         )
         text, held, speed = _pump(stream, result, emit, gate, sampling.stop)
         return result, text, held, speed
@@ -514,7 +529,6 @@ class LLMActor(SupervisedActor):
     def _stream(
         self,
         request: LLMRequest,
-        sink: Sink | None,
         pieces: Generator[str, None, None],
         result: Generation,
         stops: tuple[str, ...],
@@ -532,7 +546,7 @@ class LLMActor(SupervisedActor):
                 token = LLMToken(
                     request_id=request.request_id, text=text, index=index, turn_id=request.turn_id
                 )
-                self._deliver(request, sink, token)
+                self._deliver(request, token)
                 index += 1
 
         text, _held, speed = _pump(pieces, result, emit, None, stops)
@@ -575,9 +589,10 @@ class LLMActor(SupervisedActor):
             else:
                 self.log.info("tool call", tool=call.name, owner=owner)
                 timeout = self.settings.tool_timeout
-                answer = call_tool(owner, call, timeout, lambda: self._should_stop(request))
-                if answer is None:
+                called = call_tool(owner, call, timeout, lambda: self._should_stop(request))
+                if called is None:
                     return None
+                answer = called
             self._counts["tool_calls"] += 1
             answers.append(answer)
         return answers
@@ -585,7 +600,6 @@ class LLMActor(SupervisedActor):
     def _replay(
         self,
         request: LLMRequest,
-        sink: Sink | None,
         conversation: Conversation,
         draft: Draft,
         room: int,
@@ -597,7 +611,6 @@ class LLMActor(SupervisedActor):
             first_token = now()
             self._deliver(
                 request,
-                sink,
                 LLMToken(
                     request_id=request.request_id,
                     text=cached.text,
@@ -708,7 +721,7 @@ class LLMActor(SupervisedActor):
         """The kept conversation with `system` (None: configured) and the `offered` tools;
         an unknown one starts new, with `history` as its earlier turns."""
         prompt = self.settings.system_prompt if system is None else system
-        tools = offered.entries if offered is not None else None
+        tools: ToolList | None = [*offered.entries] if offered is not None else None
         known = self._conversations.get(conversation_id) if conversation_id is not None else None
         hint = self.settings.tools_prompt if offered is not None and offered.owners else ""
         if known is None:
@@ -753,13 +766,12 @@ class LLMActor(SupervisedActor):
 
     def _should_stop(self, request: LLMRequest) -> bool:
         """Asked once per generated token: cancelled, or the supervisor wants us to exit."""
+        self.receive_urgent()
         return self._is_cancelled(request) or self.actor_ref.lifecycle.exit_request is not None
 
     # -- output --------------------------------------------------------------------------
 
-    def _deliver(self, request: LLMRequest, sink: Sink | None, event: LLMEvent) -> None:
-        if sink is not None:
-            sink(event)
+    def _deliver(self, request: LLMRequest, event: LLMEvent) -> None:
         if request.reply_to is not None:
             # A receiver that is down (maybe restarting) is its supervisor's business.
             outcome = cast(request.reply_to, event)

@@ -1,49 +1,43 @@
-"""Cancellation that does not wait in line: a thread-safe flag set by the sender's thread.
+"""What the llm actor was told mid-reply: cancels (`LLMCancel`, `Interrupt`) and which turns
+tts is speaking (`SpeechStarted`).
 
-The llm actor's thread is busy for the whole of a generation, so an `LLMCancel` or
-`Interrupt` queued in its mailbox would be read only after the reply it meant to stop. The
-actor's mailbox is therefore a `CancelMailbox`: when one of those messages is sent (by
-name, by reference, tell or ask: every send ends in ``Mailbox.put``), it is recorded on the
-`CancelBoard` right there, on the sender's thread, and not queued at all. The generation
-loop reads the board once per token, so a cancel takes effect within one token.
+The llm actor's thread is busy for the whole of a generation, so those messages are urgent
+mail for it (``LLMActor.urgent``): they overtake queued requests, and the generation loop
+takes them once per token. Each is recorded here; a request checks the board when it starts
+and after every token, so a cancel takes effect within one token, and one sent for a
+request still queued is remembered until the request comes up.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-from pykka._envelope import Envelope
-
-from solo_actors.messages import Interrupt, LLMCancel, LLMRequest
-from supervisors.mailbox import Mailbox
+from solo_actors.messages import Interrupt, LLMCancel, LLMRequest, SpeechStarted
 
 REMEMBERED = 256
-"""Cancelled request and turn ids kept, for requests still queued when the cancel came."""
+"""Ids kept of each kind, for requests still queued when the cancel (or speech) came."""
 
 
 class CancelBoard:
-    """Cancels recorded by any thread, read by the generating one."""
+    """Cancels and speech starts, recorded and read by the llm actor's thread."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # A dict as an insertion-ordered set: `in` needs no lock, eviction is FIFO.
+        # A dict as an insertion-ordered set: eviction is FIFO.
         self._ids: dict[str, None] = {}
+        self._spoken: dict[str, None] = {}
         self._interrupts = 0
 
-    def record(self, message: LLMCancel | Interrupt) -> None:
-        with self._lock:
-            if isinstance(message, LLMCancel):
-                self._remember(message.request_id)
-            elif message.turn_id is not None:
-                self._remember(message.turn_id)
-            else:
-                self._interrupts += 1  # "whatever is generating now"
+    def record(self, message: LLMCancel | Interrupt | SpeechStarted) -> None:
+        if isinstance(message, SpeechStarted):
+            remember(self._spoken, message.turn_id)
+        elif isinstance(message, LLMCancel):
+            remember(self._ids, message.request_id)
+        elif message.turn_id is not None:
+            remember(self._ids, message.turn_id)
+        else:
+            self._interrupts += 1  # "whatever is generating now"
 
-    def _remember(self, key: str) -> None:
-        self._ids[key] = None
-        if len(self._ids) > REMEMBERED:
-            del self._ids[next(iter(self._ids))]
+    def speaking(self, request: LLMRequest) -> bool:
+        """tts has started speaking the reply to `request`."""
+        return request.turn_id is not None and request.turn_id in self._spoken
 
     @property
     def interrupts(self) -> int:
@@ -58,18 +52,8 @@ class CancelBoard:
         )
 
 
-class CancelMailbox(Mailbox):
-    """A supervised actor's mailbox that hands cancels to its board instead of queueing."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.board = CancelBoard()
-
-    def put(self, envelope: Envelope[Any]) -> None:
-        message = envelope.message
-        if isinstance(message, LLMCancel | Interrupt):
-            self.board.record(message)
-            if envelope.reply_to is not None:
-                envelope.reply_to.set(None)
-            return
-        super().put(envelope)
+def remember(ids: dict[str, None], key: str) -> None:
+    """Add `key` to an insertion-ordered set of at most `REMEMBERED` ids, oldest out first."""
+    ids[key] = None
+    if len(ids) > REMEMBERED:
+        del ids[next(iter(ids))]

@@ -29,8 +29,6 @@ import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
-from solo_actors.spoken_text import first_chunk
-
 SEQUENCE = 0
 """The one llama.cpp sequence the high-level `Llama` object evaluates into."""
 
@@ -76,7 +74,7 @@ class Threads:
     generating: int
     """Generating a reply nobody listens to as it streams (text, the API, agents)."""
     beside_speech: int
-    """Generating a spoken reply once its first chunk is written: tts is speaking it."""
+    """Generating a reply once tts started speaking it (`SpeechStarted`)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -97,8 +95,8 @@ _models_lock = threading.Lock()
 def thread_counts(n_threads: int) -> Threads:
     """The threads of each phase for ``llm.n_threads`` (N: N for all of them).
 
-    0 (auto) uses every core, except for the rest of a spoken reply once its first chunk
-    (`solo_actors.spoken_text.first_chunk`) is written: tts then speaks that chunk, and
+    0 (auto) uses every core, except for the rest of a reply once tts says it started
+    speaking it (`SpeechStarted`, after its first chunk): tts then speaks that chunk, and
     llama.cpp's threads meet at a barrier every layer, so one of them waiting for the core
     tts took stalls them all (on 2 cores a voice turn's first audio came 1.2 s later with two
     generating threads than with one). Until then nothing else runs, and both cores write
@@ -179,9 +177,9 @@ class Engine:
         # llama.cpp may round the context up (to a multiple of 256), but llama-cpp-python
         # sizes its token buffer to the n_ctx asked for: the smaller one is the real limit.
         self.n_ctx = min(llama.n_ctx(), len(llama.input_ids))
-        model = llama._model  # the vocabulary handle; llama-cpp-python has no public getter
-        self._vocab = model.vocab
-        self._add_bos = model.add_bos_token()
+        handle = llama._model  # the vocabulary handle; llama-cpp-python has no public getter
+        self._vocab = handle.vocab
+        self._add_bos = handle.add_bos_token()
         self.bos_token = self._token_text(llama.token_bos())
         self.eos_token = self._token_text(llama.token_eos())
 
@@ -269,15 +267,15 @@ class Engine:
         sampling: Sampling,
         cancelled: Callable[[], bool],
         result: Generation,
-        spoken: bool = False,
+        speaking: Callable[[], bool] = lambda: False,
     ) -> Generator[str, None, None]:
         """Generate a reply to `tokens`, yielding decoded text pieces as they come.
 
         Stops at an end-of-generation token, at a control token after some text (a new
         turn starting), at ``sampling.max_tokens``, or when `cancelled()` turns true; it is
         asked once per token, so cancellation takes effect within one token. `result`
-        says which, and what was evaluated. A `spoken` reply drops to
-        ``threads.beside_speech`` once its first chunk (`first_chunk`) is written.
+        says which, and what was evaluated. Generation drops to ``threads.beside_speech``
+        once `speaking()` turns true (tts started speaking the reply), asked per piece.
         """
         with self._lock:
             llama = self.llama
@@ -285,10 +283,9 @@ class Engine:
             reused = self._reuse_prefix(prompt)
             result.prompt_eval_tokens = len(prompt) - reused
             self._set_generating_threads(self.threads.generating)
-            leave_a_core = spoken and self.threads.beside_speech != self.threads.generating
+            leave_a_core = self.threads.beside_speech != self.threads.generating
             llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            spoken_so_far = ""
             generator = llama.generate(
                 prompt[reused:].tolist(),
                 temp=sampling.temperature,
@@ -313,12 +310,10 @@ class Engine:
                     else:
                         result.tokens.append(token)
                         if piece := decoder.decode(llama.detokenize([token])):
-                            if leave_a_core:
-                                spoken_so_far += piece
-                                if first_chunk(spoken_so_far)[0]:
-                                    # tts synthesises this chunk now (it cuts it the same way).
-                                    self._set_generating_threads(self.threads.beside_speech)
-                                    leave_a_core = False
+                            if leave_a_core and speaking():
+                                # tts synthesises the reply's first chunk now.
+                                self._set_generating_threads(self.threads.beside_speech)
+                                leave_a_core = False
                             yield piece
                     if steps >= sampling.max_tokens:
                         result.finish_reason = "length"

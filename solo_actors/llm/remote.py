@@ -45,10 +45,11 @@ import openai
 
 from solo_actors.config import Config
 from solo_actors.config.schema import RemoteLLMConfig
-from solo_actors.llm.actor import CannotServe, LLMActor, Sink, check_prompt
+from solo_actors.llm.actor import CannotServe, LLMActor, check_prompt
 from solo_actors.llm.engine import Generation, Sampling
 from solo_actors.llm.history import Conversation, PromptTooLong, Turn
-from solo_actors.messages import LLMDone, LLMPrefill, LLMRequest, now
+from solo_actors.messages import LLMDescription, LLMDone, LLMPrefill, LLMRequest, now
+from solo_actors.names import LLM_NAME
 
 POLL = 0.05
 """Seconds the actor waits for a chunk before it reads the cancel board again."""
@@ -200,7 +201,7 @@ class RemoteClient:
 class RemoteLLMActor(LLMActor):
     """The llm actor of ``engine = "openai"``; see the module docstring."""
 
-    def __init__(self, config: Config, name: str = "llm") -> None:
+    def __init__(self, config: Config, name: str = LLM_NAME) -> None:
         super().__init__(config, name)
         self.remote = config.llm.remote
         self._counts.update(remote_requests=0, remote_errors=0, fallbacks=0)
@@ -262,25 +263,23 @@ class RemoteLLMActor(LLMActor):
         if not self._remote_allowed() and self.local_loaded:
             super().prefill(ahead)
 
-    def describe(self) -> dict[str, Any]:
-        answer: dict[str, Any] = {
-            "engine": REMOTE,
-            "model": self.remote.model,
-            "template": "the server's",
-            "base_url": self.remote.base_url,
-            "fallback": self.remote.fallback,
-            "serving": self._serving,
-            "n_ctx": self.settings.n_ctx,
-        }
-        if self.local_loaded:
-            answer["local"] = super().describe()
-        return answer
+    def _describe(self) -> LLMDescription:
+        return LLMDescription(
+            model=self.remote.model,
+            path=self.remote.base_url,
+            template="the server's",
+            n_ctx=self.settings.n_ctx,
+            engine=REMOTE,
+            serving=self._serving,
+            fallback=self.remote.fallback,
+            **self._default_sampling(),
+        )
 
     # -- serving -------------------------------------------------------------------------
 
-    def _answer(self, request: LLMRequest, sink: Sink | None) -> LLMDone:
+    def _answer(self, request: LLMRequest) -> LLMDone:
         if not self._remote_allowed():
-            return self._answer_locally(request, sink)
+            return self._answer_locally(request)
         started = now()
         check_prompt(request.prompt, request.system)
         sampling = self._sampling(request)
@@ -288,7 +287,7 @@ class RemoteLLMActor(LLMActor):
             nothing = Generation(prompt_tokens=0, finish_reason="cancelled")
             return self._done(request, "", nothing, started, None, cached=False)
         try:
-            done = self._answer_remotely(request, sink, sampling, started)
+            done = self._answer_remotely(request, sampling, started)
         except RemoteUnavailable as error:
             self._remote_failed(str(error))
             if self.remote.fallback == "none":
@@ -298,7 +297,7 @@ class RemoteLLMActor(LLMActor):
                 error=str(error),
                 turn_id=request.turn_id,
             )
-            return self._answer_locally(request, sink)
+            return self._answer_locally(request)
         except RemoteBroke as error:
             self._remote_failed(str(error))
             raise
@@ -308,9 +307,7 @@ class RemoteLLMActor(LLMActor):
         self._serve(REMOTE)
         return done
 
-    def _answer_remotely(
-        self, request: LLMRequest, sink: Sink | None, sampling: Sampling, started: float
-    ) -> LLMDone:
+    def _answer_remotely(self, request: LLMRequest, sampling: Sampling, started: float) -> LLMDone:
         if self._key_problem is not None:
             raise RemoteUnavailable(self._key_problem)
         assert self._client is not None
@@ -332,7 +329,7 @@ class RemoteLLMActor(LLMActor):
             body["stop"] = list(sampling.stop)
         result = Generation(prompt_tokens=0)
         pieces = self._client.stream(body, lambda: self._should_stop(request), result)
-        streamed = self._stream(request, sink, pieces, result, sampling.stop)
+        streamed = self._stream(request, pieces, result, sampling.stop)
         if request.conversation_id is not None:
             conversation.turns = [*turns, {"role": "assistant", "content": streamed.text}]
             # The local model's exact tokens no longer end this conversation: if it serves
@@ -366,7 +363,7 @@ class RemoteLLMActor(LLMActor):
             )
         return turns
 
-    def _answer_locally(self, request: LLMRequest, sink: Sink | None) -> LLMDone:
+    def _answer_locally(self, request: LLMRequest) -> LLMDone:
         if not self.local_loaded:
             self.log.warning("loading the local fallback model", model=self.settings.model)
             try:
@@ -379,7 +376,7 @@ class RemoteLLMActor(LLMActor):
             self.publish_figures(local_loaded=True)
         self._counts["fallbacks"] += 1
         self._serve(LOCAL)
-        return super()._answer(request, sink)
+        return super()._answer(request)
 
     # -- the remote server's health ------------------------------------------------------
 

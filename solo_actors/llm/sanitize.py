@@ -61,7 +61,8 @@ class StreamSanitizer:
         self._echoes = tuple(echo.lower() for echo in echoes)
         # How much of each echo must have arrived before a matching start is held back.
         self._echo_holds = tuple(
-            (echo, len(re.match(r"[a-z]*", echo)[0]) or 1) for echo in self._echoes
+            (echo, len(re.sub(r"[^a-z].*", "", echo, flags=re.DOTALL)) or 1)
+            for echo in self._echoes
         )
         self._held = ""
         self._at_start = True

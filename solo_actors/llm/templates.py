@@ -26,6 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, cast
 
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -217,8 +218,10 @@ class ChatTemplate:
         `tools` (OpenAI-style ``{"type": "function", "function": ...}`` entries) are
         rendered where the template puts them."""
         formatter = self._formatters[add_generation_prompt]
-        listed = [dict(message) for message in messages]
-        return formatter(messages=listed, tools=list(tools) if tools else None).prompt
+        # llama-cpp-python types each message as a TypedDict per role; ours are plain.
+        chat = cast("list[Any]", [dict(message) for message in messages])
+        listed = cast("list[Any]", list(tools)) if tools else None
+        return formatter(messages=chat, tools=listed).prompt
 
 
 def select_template(

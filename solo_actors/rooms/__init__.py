@@ -5,7 +5,9 @@ One `actor.SatelliteActor` per ``[[satellites]]`` entry, under the ``rooms`` sup
 and speaks the answer back into that room (docs/wyoming.md).
 """
 
-ROOMS_NAME = "rooms"
+from solo_actors.names import ROOMS_NAME
+
+__all__ = ["ROOMS_NAME", "room_name"]
 
 
 def room_name(name: str) -> str:

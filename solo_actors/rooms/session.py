@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from solo_actors.config import Config, SatelliteConfig
-from solo_actors.dialogue import DIALOGUE_NAME
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     DetectSpeech,
@@ -45,8 +44,8 @@ from solo_actors.messages import (
     WakeResult,
     new_id,
 )
-from solo_actors.spoken_text import first_chunk, sentences
-from solo_actors.voice import STT, TTS, VAD, WAKE
+from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD, WAKE
+from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.wyoming.audio import AudioFormat, chunks
 from solo_actors.wyoming.bridge import Bridge, Request, ServiceError
 from solo_actors.wyoming.protocol import (
@@ -111,12 +110,13 @@ class RoomSession:
         """Connect, then serve the satellite until the connection ends (SatelliteGone)."""
         host, port = self.satellite.host_port
         try:
-            reader, self.writer = await asyncio.wait_for(
+            reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(host, port), self.config.rooms.connect_timeout
             )
         except (OSError, TimeoutError) as error:
             raise SatelliteGone(f"cannot reach {self.satellite.uri}: {error!r}") from None
-        watch_link(self.writer, self.config.rooms.keepalive)
+        self.writer = writer
+        watch_link(writer, self.config.rooms.keepalive)
         try:
             await self.send("describe")
             await self.send("run-satellite")
@@ -135,7 +135,7 @@ class RoomSession:
             raise SatelliteGone(f"lost the satellite: {error!r}") from None
         finally:
             self.stop_listening()
-            self.writer.transport.abort()
+            writer.transport.abort()
 
     async def send(
         self, kind: str, data: dict[str, Any] | None = None, payload: bytes | None = None
@@ -237,7 +237,7 @@ class RoomSession:
             return
         speaking = self.end_stage == "tts"
         turn = UserTurn(conversation_id=f"room-{self.satellite.name}", text=transcribed.text,
-                        source="satellite", reply_to=self.owner, spoken=speaking)  # fmt: skip
+                        source="satellite", reply_to=self.owner)  # fmt: skip
         request = self.open(turn.turn_id, DIALOGUE_NAME)
         reply = Reply()
         try:

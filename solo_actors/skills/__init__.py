@@ -7,5 +7,3 @@ reminders); `actor` is the ``skills`` actor that keeps them durable and fires th
 is the one call the dialogue actor makes per turn. Import-light: only the actor needs the
 store or the actor system.
 """
-
-SKILLS_NAME = "skills"

@@ -72,13 +72,11 @@ from solo_actors.messages import (
     new_id,
     now,
 )
-from solo_actors.skills import SKILLS_NAME
+from solo_actors.names import SKILLS_NAME, SPEAKER, STORE_NAME, TTS
 from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.templates import Matcher
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools
-from solo_actors.store import STORE_NAME
-from solo_actors.voice import SPEAKER, TTS
 
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""

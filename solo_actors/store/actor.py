@@ -44,14 +44,14 @@ from solo_actors.messages import (
     TokensRevoked,
     UserDeleted,
 )
-from solo_actors.store import STORE_NAME
+from solo_actors.names import STORE_NAME
 from solo_actors.store.backend import (
     Batch,
     StoreBackend,
     StoreError,
     StoreUnavailable,
-    open_backend,
 )
+from solo_actors.store.backends import open_backend
 from solo_actors.store.backup import make_backup
 from solo_actors.store.buffer import WriteBuffer
 from solo_actors.store.rows import WRITE_TYPES, rows_of

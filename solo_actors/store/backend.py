@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from solo_actors.config import Config
 from solo_actors.config.schema import StoreConfig
 from solo_actors.store.schema import (
     LATEST_VERSION,
@@ -237,17 +236,6 @@ def pg_dsn(settings: StoreConfig) -> str:
     return dsn
 
 
-def open_backend(config: Config) -> StoreBackend:
-    """The configured backend, not yet opened."""
-    if config.store.backend == "postgres":
-        from solo_actors.store.postgres_backend import PostgresBackend
-
-        return PostgresBackend(config)
-    from solo_actors.store.duckdb_backend import DuckDBBackend
-
-    return DuckDBBackend(config)
-
-
 __all__ = [
     "LATEST_VERSION",
     "Batch",
@@ -257,6 +245,5 @@ __all__ = [
     "StoreError",
     "StoreInputError",
     "StoreUnavailable",
-    "open_backend",
     "pg_dsn",
 ]

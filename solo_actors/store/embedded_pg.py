@@ -89,6 +89,7 @@ class EmbeddedPostgres:
             ensure_user_exists,
         )
 
+        assert self._run_as is not None  # only called when running as root
         ensure_user_exists(self._run_as)
         ensure_prefix_permissions(self.data_dir)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)

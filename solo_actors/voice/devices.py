@@ -36,7 +36,7 @@ def stt_device(settings: SttConfig) -> tuple[str, str]:
     device = settings.device
     if device == "auto":
         device = "cuda" if cuda_available() else "cpu"
-    compute_type = settings.compute_type
+    compute_type: str = settings.compute_type
     if compute_type == "auto":
         compute_type = CUDA_COMPUTE_TYPE if device == "cuda" else CPU_COMPUTE_TYPE
     return device, compute_type

@@ -2,8 +2,9 @@
 
 The mic sends `InputEnded` down the pipeline after the input's last frame (or line). tts and
 the speaker each hold it until every turn they have open is finished (`HoldsInputEnd`), then
-pass it on: tts to the speaker, the speaker to ``input-end``. There the app's
-`InputEndWatch` wakes the main thread, which stops the tree: one message, no polling.
+pass it on: tts to the speaker, the speaker to ``input-end``: an inbox
+(``supervisors.inbox``) the app holds while the input runs, whose watcher thread wakes the
+main thread, which stops the tree: one message, no polling.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+
+import pykka
 
 import supervisors
 from solo_actors.messages import InputEnded
-
-INPUT_END = "input-end"
-"""The registered name the app's watcher takes while a finite input runs."""
+from solo_actors.names import INPUT_END
 
 
 class HoldsInputEnd:
@@ -57,27 +57,30 @@ class InputAnswered:
     wake words heard)."""
 
 
-class InputEndWatch(supervisors.SupervisedActor):
-    """Fills in `InputAnswered` when the speaker tells it the input is answered."""
-
-    def __init__(self, answered: InputAnswered) -> None:
-        super().__init__()
-        self.answered = answered
-
-    def on_receive(self, message: Any) -> Any:
-        if isinstance(message, InputEnded):
-            self.answered.ended = message
-            self.answered.event.set()
-        return None
-
-
 @contextmanager
 def watching_input_end(answered: InputAnswered) -> Iterator[None]:
-    """An `InputEndWatch` registered as ``input-end`` for the duration of the block."""
-    ref = InputEndWatch.start(answered)
-    supervisors.default_registry.register(INPUT_END, ref)
-    try:
-        yield
-    finally:
-        supervisors.default_registry.unregister(INPUT_END, ref)
-        ref.stop()
+    """An inbox registered as ``input-end`` for the duration of the block, and a thread
+    that fills in ``answered`` when the speaker tells it the input is answered. (The main
+    thread waits on one event for this, signals and the tree's exit alike.)"""
+    with supervisors.inbox(INPUT_END) as box:
+        watcher = threading.Thread(target=wait_for_end, args=(box, answered),
+                                   name="solo-input-end")  # fmt: skip
+        watcher.start()
+        try:
+            yield
+        finally:
+            box.close()
+            watcher.join()
+
+
+def wait_for_end(box: supervisors.Inbox, answered: InputAnswered) -> None:
+    """The watcher thread: the first `InputEnded` in ``box`` fills in ``answered``."""
+    while True:
+        try:
+            message = box.receive()
+        except pykka.ActorDeadError:
+            return  # the run ended first: the inbox closed
+        if isinstance(message, InputEnded):
+            answered.ended = message
+            answered.event.set()
+            return

@@ -16,7 +16,7 @@ from typing import Any
 import supervisors
 from solo_actors.logs import get_logger
 from solo_actors.messages import StageTimes, TurnDone, TurnSource
-from solo_actors.voice import TTS, VOICE
+from solo_actors.names import TTS, VOICE
 
 log = get_logger(f"solo/{VOICE}")
 

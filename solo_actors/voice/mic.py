@@ -42,7 +42,7 @@ from solo_actors.messages import (
     new_id,
     now,
 )
-from solo_actors.voice import DIALOGUE, MIC, STT, TTS, WAKE
+from solo_actors.names import CONSOLE, DIALOGUE_NAME, MIC, STT, TTS, WAKE
 from solo_actors.voice.audio import (
     FRAME_SAMPLES,
     FRAME_SECONDS,
@@ -51,7 +51,7 @@ from solo_actors.voice.audio import (
     frames_of,
     read_wav,
 )
-from solo_actors.voice.console import CONSOLE, PROMPT, ReplyShown
+from solo_actors.voice.console import PROMPT, ReplyShown
 from solo_actors.voice.mail import send
 from solo_actors.voice.options import RunOptions
 
@@ -285,10 +285,9 @@ class MicActor(supervisors.SupervisedActor):
                 source="text",
                 reply_to=reply_to,
                 times=times,
-                spoken=True,
             )
             # tts learns of the turn first, so it waits for the reply before the run ends.
             send(TTS, Transcript(turn_id=turn.turn_id, text=text, times=times))
-            send(DIALOGUE, turn)
+            send(DIALOGUE_NAME, turn)
             self.publish_figures(**self.counts)
         send(TTS, InputEnded(source="stdin"))

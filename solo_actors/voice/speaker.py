@@ -56,11 +56,11 @@ from solo_actors.messages import (
     WakeDetected,
     now,
 )
-from solo_actors.voice import SPEAKER, VAD
+from solo_actors.names import INPUT_END, SPEAKER, VAD
 from solo_actors.voice.audio import chime, write_wav
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.console import problem_line, turn_problem
-from solo_actors.voice.input_end import INPUT_END, HoldsInputEnd
+from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
 from solo_actors.voice.mic import pick_device
 from solo_actors.voice.options import RunOptions
@@ -285,7 +285,7 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
             case WakeDetected():
                 self.on_wake(message)
             case Interrupt():
-                self.stop(message.turn_id)
+                self.stop_playback(message.turn_id)
             case TurnDone():
                 # Finish once the audio queued for the turn has played.
                 self.finished[message.turn_id] = message
@@ -337,7 +337,7 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
             self.pending_ack = wake
             self.send_after(TICK * 2, TurnPlayed(ACK))
 
-    def stop(self, turn_id: str | None) -> None:
+    def stop_playback(self, turn_id: str | None) -> None:
         self.playback.stop(turn_id)
         if turn_id is not None:
             self.interrupted.add(turn_id)

@@ -73,7 +73,7 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.models import ModelError, resolve_model
-from solo_actors.voice import DIALOGUE, STT, TTS, VAD
+from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
 from solo_actors.voice.devices import stt_device
 from solo_actors.voice.mail import fail_turn, send
@@ -347,7 +347,7 @@ class SttActor(supervisors.SupervisedActor):
         if WORDS.search(text):
             # The dialogue actor gets the reply ready while the user speaks or is silent.
             conversation_id = self.options.conversation_id
-            send(DIALOGUE, TurnAhead(turn_id=speech.turn_id, conversation_id=conversation_id,
+            send(DIALOGUE_NAME, TurnAhead(turn_id=speech.turn_id, conversation_id=conversation_id,
                                      text=text, speaking=speech.speaking))  # fmt: skip
 
     def judge_turn_end(self, speech: SpeechSoFar, text: str) -> None:
@@ -395,7 +395,7 @@ class SttActor(supervisors.SupervisedActor):
             return
         send(TTS, Transcript(turn_id=utterance.turn_id, text=text, times=times))
         send(
-            DIALOGUE,
+            DIALOGUE_NAME,
             UserTurn(
                 turn_id=utterance.turn_id,
                 conversation_id=self.options.conversation_id,
@@ -403,7 +403,6 @@ class SttActor(supervisors.SupervisedActor):
                 source="voice",
                 reply_to=TTS,
                 times=times,
-                spoken=True,
             ),
         )
 

@@ -5,8 +5,8 @@ its `LLMDone` or `LLMError`, and the closing `TurnDone` (from the dialogue actor
 voice stage that failed). Tokens collect until a sentence is complete; that sentence is
 synthesised at once and its audio sent to the speaker as an `AudioOut`, so the first
 sentence plays while the llm writes the rest. A reply's first words go out even sooner: its
-first chunk (its first phrase, clause or sentence, `solo_actors.spoken_text.first_chunk`) is
-spoken on its own.
+first chunk (its first phrase, clause or sentence, `spoken_text.first_chunk`) is spoken on
+its own.
 A turn that ends with nothing spoken (an error) speaks the `TurnDone`'s ``reply`` instead.
 The voice is loaded once per process.
 
@@ -14,11 +14,16 @@ Other programs' text (Solo's Wyoming server, a room's satellite) comes as a `Syn
 each sentence's audio goes back to whoever asked as a `SynthesizedAudio`, then a
 `Synthesized`; nothing is played here.
 
-Barge-in: a `WakeDetected` cancels every turn opened before it (see `barge`): its mailbox
-records the wake word as it is sent, so tts synthesises no further sentence of those turns
-even while older tokens are still queued; when the message itself is handled, tts tells
-`Interrupt` to the llm, the dialogue actor and the speaker. The speaker has stopped the sound
-already, and it drops whatever audio of a turn opened before the wake word still comes.
+Barge-in: a `WakeDetected` cancels every turn opened before it (see `barge`). It is urgent
+mail (``urgent``): it overtakes the tokens still queued and is taken between the pieces of a
+sentence being synthesised, so tts synthesises nothing more of those turns; it then tells
+one `Interrupt` to the llm, then one to the speaker, for each turn it cancels (a turn it
+hears of only later, opened before the wake word, is cancelled and interrupted then); the
+llm's cancelled `LLMDone` closes the turn at the dialogue actor, which sends no Interrupt of
+its own. When tts starts speaking a reply's first chunk it tells the llm `SpeechStarted`
+(urgent), so generation leaves it a core; the rule for where that chunk ends is tts's alone.
+The speaker has stopped the sound already, and it drops whatever audio of a turn opened
+before the wake word still comes.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from solo_actors.messages import (
     LLMDone,
     LLMError,
     LLMToken,
+    SpeechStarted,
     SpeechSynthesized,
     Synthesize,
     Synthesized,
@@ -58,13 +64,13 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.models import ModelError, resolve_model
-from solo_actors.spoken_text import first_chunk, sentences
-from solo_actors.voice import DIALOGUE, LLM, SPEAKER, TTS
+from solo_actors.names import LLM_NAME, SPEAKER, TTS
 from solo_actors.voice.audio import chime
-from solo_actors.voice.barge import BargeInMailbox, opened_at
+from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
+from solo_actors.voice.spoken_text import first_chunk, sentences
 
 ALERT_SECONDS = 0.4
 """The chime before a fired timer's, alarm's or reminder's line: longer than the wake word's
@@ -128,27 +134,27 @@ class Reply:
     pending: str = ""
     sentences: int = 0
     cancelled: bool = False
+    speech_started: bool = False
+    """The llm was told `SpeechStarted` for this reply."""
 
 
 class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     """Speaks replies as they stream in; see the module docstring."""
+
+    urgent = (WakeDetected,)
 
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
         self.settings = config.voice.tts
         self.log = get_logger(f"solo/voice/{TTS}")
-        mailbox = self.actor_inbox
-        assert isinstance(mailbox, BargeInMailbox)
-        self.board = mailbox.barge_in
+        self.board = BargeIn()
+        self.woken_by: str | None = None
+        """The turn the latest wake word opened."""
         self.replies: dict[str, Reply] = {}
         self.counts: dict[str, int | float] = dict.fromkeys(
             ("sentences", "interrupted", "audio_s", "busy_s"), 0
         )
-
-    @staticmethod
-    def _create_actor_inbox() -> BargeInMailbox:
-        return BargeInMailbox()
 
     def on_start(self) -> None:
         self.voice = load_voice(
@@ -187,9 +193,14 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     def reply(self, turn_id: str | None, opened: float | None = None) -> Reply:
         """The open reply of `turn_id`; a turn tts had not heard of opens now."""
         key = turn_id or ""
-        if key not in self.replies:
-            self.replies[key] = Reply(key, now() if opened is None else opened)
-        return self.replies[key]
+        reply = self.replies.get(key)
+        if reply is None:
+            reply = self.replies[key] = Reply(key, now() if opened is None else opened)
+            if self.board.stale(reply.opened) and key != self.woken_by:
+                # Opened before a wake word that overtook it in the mailbox: cancelled too
+                # (never the wake word's own turn, whatever its stamps say).
+                self.interrupt(reply)
+        return reply
 
     def on_token(self, token: LLMToken) -> None:
         reply = self.reply(token.turn_id)
@@ -198,6 +209,10 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         reply.pending += token.text
         if reply.sentences == 0:
             chunk, reply.pending = first_chunk(reply.pending)
+            if chunk and not reply.speech_started:
+                # Urgent for the llm: it leaves this synthesis a core from its next token.
+                reply.speech_started = True
+                send(LLM_NAME, SpeechStarted(turn_id=reply.turn_id))
             self.speak(reply, chunk)
         whole, reply.pending = sentences(reply.pending)
         for sentence in whole:
@@ -225,6 +240,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
             return
         started = time.perf_counter()
         for audio in synthesize(self.voice, text, self.synthesis):
+            self.receive_urgent()  # a wake word sent meanwhile
             if self.board.stale(reply.opened):
                 break  # a wake word came while this sentence was being synthesised
             self.send_audio(reply, audio)
@@ -282,12 +298,21 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     # -- barge-in ------------------------------------------------------------------------
 
     def barge_in(self, wake: WakeDetected) -> None:
+        self.board.record(wake)
+        self.woken_by = wake.turn_id
         for reply in list(self.replies.values()):
             if reply.turn_id != wake.turn_id and not reply.cancelled:
-                interrupt = Interrupt(turn_id=reply.turn_id)
-                for name in (LLM, DIALOGUE, SPEAKER):
-                    send(name, interrupt)
-                self.cancel(reply.turn_id)
+                self.interrupt(reply)
+
+    def interrupt(self, reply: Reply) -> None:
+        """Cancel `reply` here and tell the actors still working on it to stop."""
+        interrupt = Interrupt(turn_id=reply.turn_id)
+        # One each, llm first: it stops writing (urgent mail, within a token); its cancelled
+        # LLMDone then closes the turn at the dialogue actor. The speaker has stopped the
+        # sound on the wake word already; this drops what of the turn is still to come.
+        for name in (LLM_NAME, SPEAKER):
+            send(name, interrupt)
+        self.cancel(reply.turn_id)
 
     def cancel(self, turn_id: str | None) -> None:
         for reply in self.replies.values():

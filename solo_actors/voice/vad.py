@@ -60,7 +60,7 @@ from solo_actors.messages import (
     new_id,
     now,
 )
-from solo_actors.voice import STT, VAD
+from solo_actors.names import STT, VAD
 from solo_actors.voice.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, int16_to_float
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions

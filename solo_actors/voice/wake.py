@@ -36,8 +36,7 @@ from solo_actors.messages import (
     new_id,
     now,
 )
-from solo_actors.skills import SKILLS_NAME
-from solo_actors.voice import SPEAKER, TTS, VAD, WAKE
+from solo_actors.names import SKILLS_NAME, SPEAKER, TTS, VAD, WAKE
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE
 from solo_actors.voice.mail import send
 from solo_actors.voice.wake_engines import WakeEngine, create_engine

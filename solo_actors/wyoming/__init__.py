@@ -6,4 +6,6 @@ describes what Solo serves; `connection` serves one client's events, role by rol
 `actor` is the ``wyoming`` actor that owns the server.
 """
 
-WYOMING_NAME = "wyoming"
+from solo_actors.names import WYOMING_NAME
+
+__all__ = ["WYOMING_NAME"]

@@ -42,7 +42,7 @@ class ServiceError(RuntimeError):
 class Request:
     """The replies to one request, in the order they were sent."""
 
-    def __init__(self, bridge: Bridge, key: str, target: str, timeout: float) -> None:
+    def __init__(self, bridge: Bridge, key: str, target: str, timeout: float | None) -> None:
         self.bridge, self.key, self.target, self.timeout = bridge, key, target, timeout
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.loop = asyncio.get_running_loop()
@@ -87,7 +87,7 @@ class Bridge:
         self.watches: dict[int, Request] = {}
         self.lock = threading.Lock()
 
-    def open(self, key: str, target: str, timeout: float) -> Request:
+    def open(self, key: str, target: str, timeout: float | None) -> Request:
         """A request for ``key``'s replies from ``target``; call in the event loop."""
         request = Request(self, key, target, timeout)
         with self.lock:

@@ -37,7 +37,6 @@ import msgspec
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.dialogue import DIALOGUE_NAME
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     DetectWake,
@@ -54,9 +53,8 @@ from solo_actors.messages import (
     WakeResult,
     new_id,
 )
-from solo_actors.skills import SKILLS_NAME
-from solo_actors.spoken_text import sentences
-from solo_actors.voice import STT, TTS, WAKE
+from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STT, TTS, WAKE
+from solo_actors.voice.spoken_text import sentences
 from solo_actors.wyoming.audio import AudioFormat, chunks, seconds_of
 from solo_actors.wyoming.bridge import Bridge, Request, ServiceError
 from solo_actors.wyoming.info import voice_meta
@@ -241,7 +239,8 @@ class Connection:
             assert self.wake_request is not None and self.wake is not None
             if self.wake.done():  # the wake actor exited mid-stream: the stream is over
                 self.audio = None
-                self.wake.result()
+                self.wake.result()  # raises what ended it
+                return
             self.wake_request.send(DetectWake(stream_id=self.audio.stream_id, pcm=pcm,
                                               reply_to=self.owner))  # fmt: skip
             return

@@ -5,7 +5,6 @@ supervisor of its own, registered under unique names so tests never collide."""
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ import supervisors
 from solo_actors.agents.actor import AgentsActor
 from solo_actors.agents.tools import NoArguments, ToolContext, ToolSpec
 from solo_actors.config import Config, load_config
-from solo_actors.dialogue import TurnCollector, TurnWaiter
 from solo_actors.messages import (
     LLMCancel,
     LLMDone,
@@ -135,42 +133,32 @@ class ScriptedLLM(supervisors.SupervisedActor):
 
 @dataclass
 class Listener:
-    """A registered name that keeps every message it is told (progress, final runs)."""
+    """A registered inbox that keeps every message it is told (progress, final runs)."""
 
-    name: str
+    box: supervisors.Inbox
     messages: list[Message] = field(default_factory=list)
-    changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def receive(self, message: Message) -> None:
-        with self.changed:
-            self.messages.append(message)
-            self.changed.notify_all()
+    @property
+    def name(self) -> str:
+        return self.box.name
 
     def final(self, run_id: str, timeout: float = 120.0) -> WorkflowRun:
-        """The run's final `WorkflowRun`, once told."""
-
-        def found() -> WorkflowRun | None:
-            return next(
-                (m for m in self.messages if isinstance(m, WorkflowRun) and m.run_id == run_id),
-                None,
-            )
-
-        with self.changed:
-            if not self.changed.wait_for(lambda: found() is not None, timeout):
+        """The run's final `WorkflowRun`, once told (every message before it is kept)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in self.messages:
+                if isinstance(message, WorkflowRun) and message.run_id == run_id:
+                    return message
+            try:
+                self.messages.append(self.box.receive(max(0.0, deadline - time.monotonic())))
+            except TimeoutError:
                 pytest.fail(f"run {run_id} did not end within {timeout} s")
-            run = found()
-        assert run is not None
-        return run
 
 
 @pytest.fixture
 def listener() -> Iterator[Listener]:
-    listening = Listener(name=f"listener-{new_id()}")
-    ref = TurnCollector.start(TurnWaiter(), listening.receive)
-    supervisors.default_registry.register(listening.name, ref)
-    yield listening
-    supervisors.default_registry.unregister(listening.name, ref)
-    ref.stop()
+    with supervisors.inbox(f"listener-{new_id()}") as box:
+        yield Listener(box)
 
 
 @dataclass

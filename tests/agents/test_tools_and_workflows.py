@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 import supervisors
 from solo_actors.agents.arithmetic import MAX_EXPRESSION_CHARS, ExpressionError, evaluate
 from solo_actors.agents.tools import (
-    MEMORY_NAME,
-    STORE_NAME,
     ToolContext,
     calculate,
     conversation_history,
@@ -28,6 +26,7 @@ from solo_actors.agents.tools import (
 from solo_actors.agents.workflows import IntentRouter, load_workflows
 from solo_actors.config import REPO_ROOT
 from solo_actors.messages import Memories, MemoryItem, ReadRows, Recall, Rows, StoreFailure
+from solo_actors.names import MEMORY_NAME, STORE_NAME
 from tests.agents.conftest import workflow_toml
 
 CONTEXT = ToolContext(input="the garden", conversation_id="conv-7", timeout=2.0)

@@ -29,6 +29,7 @@ from solo_actors.api.auth import Scope, TokenStore
 from solo_actors.app import start_tree
 from solo_actors.config import Config, load_config
 from solo_actors.logs import configure_logging
+from solo_actors.tree import declared_tree
 from tests.conftest import config_environment
 
 CLIENT_LOGGERS = ("urllib3", "websockets", "httpx", "httpcore")
@@ -114,7 +115,7 @@ class BareApi:
 def start_bare_api(var_dir: Path, overrides: Mapping[str, object] | None = None) -> BareApi:
     settings = {"api.port": 0, **(overrides or {})}
     config = load_config("test", environ=config_environment(var_dir, settings))
-    ref = ApiActor.start(config, "solo")
+    ref = ApiActor.start(config, "solo", declared_tree)
     url_file = config.solo.var_path("api", "url")
     deadline = time.monotonic() + 10
     while not url_file.exists():  # on_start runs in the actor's thread

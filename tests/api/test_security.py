@@ -40,12 +40,13 @@ from solo_actors.api.auth import RateLimiter, TokenStore
 from solo_actors.api.handlers import actor_action
 from solo_actors.api.origin import HostPolicy
 from solo_actors.api.server import build_app
-from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState, TurnRouter
+from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState
 from solo_actors.cli import main
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
 from solo_actors.events import HUB
 from solo_actors.logs import configure_logging, get_logger
 from solo_actors.messages import StageTimes, TurnDone
+from solo_actors.tree import declared_tree
 from solo_actors.voice.tts import speakable
 from tests.api.apikit import BareApi, RunningApi, start_assistant, start_bare_api
 from tests.conftest import config_environment
@@ -233,7 +234,7 @@ def test_an_unexpected_error_is_a_json_500_and_its_secret_stays_out_of_the_log(
     captured = io.StringIO()  # first: the app's logger takes the configuration it finds
     configure_logging(msgspec.structs.replace(config.log, format="console"), captured)
     state = ApiState(
-        config=config, root_name="solo", actor_name="api", router=TurnRouter(),
+        config=config, root_name="solo", actor_name="api", declared=declared_tree,
         tokens=TokenStore(tmp_path / "tokens.json"), per_token=RateLimiter(10, 10),
         per_address=RateLimiter(10, 10), hosts=HostPolicy.from_settings([], tls=False),
     )  # fmt: skip

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 import supervisors
-from solo_actors.dialogue import DIALOGUE_NAME, RUNTIME_CRASHES, DialogueActor, converse
+from solo_actors.dialogue import RUNTIME_CRASHES, DialogueActor, converse
 from solo_actors.messages import LLMRequest
+from solo_actors.names import DIALOGUE_NAME
 from tests.conftest import ConfigFactory
 
 FAST_S = 1.0

@@ -18,7 +18,6 @@ covers that.
 from __future__ import annotations
 
 import contextlib
-import queue
 import re
 import statistics
 import threading
@@ -35,10 +34,10 @@ import requests
 
 import supervisors
 from solo_actors.config import Config, load_config
-from solo_actors.dialogue import TurnCollector, TurnWaiter
-from solo_actors.messages import AudioFrame, Flush, Message, ReadRows, Rows, TurnDone
+from solo_actors.messages import AudioFrame, Flush, ReadRows, Rows, TurnDone
+from solo_actors.names import ROOT_NAME
 from solo_actors.reports import ReportForwarder
-from solo_actors.tree import ROOT_NAME, root_children, root_flags
+from solo_actors.tree import root_children, root_flags
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of, read_wav
 from solo_actors.voice.options import RunOptions
 from tests.chaos.injector import FaultInjector
@@ -150,7 +149,6 @@ class ChaosRun:
         )
         self.ring = supervisors.RingBufferSink(capacity=100_000)
         self.requests: list[Request] = []
-        self.voice_done: queue.Queue[TurnDone] = queue.Queue()
         self._lock = threading.Lock()
         self._stop_load = threading.Event()
         self._load: list[threading.Thread] = []
@@ -171,21 +169,23 @@ class ChaosRun:
             name=ROOT_NAME,
             sinks=[supervisors.StructlogSink(), forwarder, self.ring],
         )
-        self.collector = TurnCollector.start(TurnWaiter(), self._on_voice_message)
-        supervisors.default_registry.register(VOICE_COLLECTOR, self.collector)
+        self.voice_box = supervisors.inbox(VOICE_COLLECTOR)
         self.url = self.config.solo.var_path("api", "url").read_text().strip()
         token = self.config.solo.var_path(self.config.api.admin_token_file).read_text().strip()
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def _on_voice_message(self, message: Message) -> None:
-        if isinstance(message, TurnDone) and message.source == "voice":
-            self.voice_done.put(message)
+    def next_voice_done(self, timeout: float) -> TurnDone:
+        """The next voice `TurnDone` tts reports; `TimeoutError` if none comes in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.voice_box.receive(max(0.0, deadline - time.monotonic()))
+            if isinstance(message, TurnDone) and message.source == "voice":
+                return message
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.root.stop()
-        supervisors.default_registry.unregister(VOICE_COLLECTOR, self.collector)
-        self.collector.stop()
+        self.voice_box.close()
         supervisors.faults.enable(False)
 
     # -- load ----------------------------------------------------------------------------
@@ -214,8 +214,8 @@ class ChaosRun:
         """One WAV turn: frames to wake as the mic does, then wait for its TurnDone."""
         while True:  # answers of earlier turns that came too late are not this one's
             try:
-                self.voice_done.get_nowait()
-            except queue.Empty:
+                self.next_voice_done(0)
+            except TimeoutError:
                 break
         request = Request("voice", time.monotonic())
         for sequence, pcm in enumerate(frames_of(self.wav)):
@@ -227,8 +227,8 @@ class ChaosRun:
                 request.detail = f"frame {sequence} refused: {type(error).__name__}"
                 supervisors.whereis("wake", timeout=5)
         try:
-            done = self.voice_done.get(timeout=VOICE_TIMEOUT)
-        except queue.Empty:
+            done = self.next_voice_done(VOICE_TIMEOUT)
+        except TimeoutError:
             request.detail += " no TurnDone"
         else:
             request.turn_id = done.turn_id

@@ -30,7 +30,17 @@ import supervisors
 from solo_actors.config import Config, load_config
 from solo_actors.llm import LLMActor, LLMEvent, child_spec
 from solo_actors.llm.engine import ModelSettings
-from solo_actors.messages import LLMDone, LLMError, LLMRequest, LLMToken, new_id
+from solo_actors.messages import (
+    ChatMessage,
+    LLMDescribe,
+    LLMDone,
+    LLMError,
+    LLMGetHistory,
+    LLMHistory,
+    LLMRequest,
+    LLMToken,
+    new_id,
+)
 from solo_actors.models import ResolvedModel
 
 TINY = "smollm2-135m-instruct-q4_1"
@@ -88,10 +98,24 @@ class RunningLLM:
         assert isinstance(reply, LLMDone), reply
         return reply
 
-    def stream(self, request: LLMRequest) -> Streamed:
+    def stream(self, request: LLMRequest, on_token: Callable[[Streamed], None] | None = None
+               ) -> Streamed:  # fmt: skip
+        """Send `request` with an inbox as its ``reply_to`` and collect the reply as it
+        streams; ``on_token`` sees the stream after each token (e.g. to cancel it)."""
         streamed = Streamed()
-        self.ref().proxy().generate(request, streamed.add).get(timeout=TIMEOUT)
+        with supervisors.inbox() as box:
+            box.monitor(self.name)
+            supervisors.tell(self.name, msgspec.structs.replace(request, reply_to=box.name))
+            while streamed.final is None:
+                streamed.add(box.receive(TIMEOUT))
+                if on_token is not None and streamed.final is None:
+                    on_token(streamed)
         return streamed
+
+    def history(self, conversation_id: str) -> list[ChatMessage]:
+        reply = supervisors.ask(self.name, LLMGetHistory(conversation_id), timeout=TIMEOUT)
+        assert isinstance(reply, LLMHistory)
+        return reply.messages
 
     @property
     def figures(self) -> Mapping[str, supervisors.Figure]:
@@ -102,7 +126,7 @@ class RunningLLM:
         """The key of this actor's model in the per-process model cache."""
         settings = self.config.llm
         return ModelSettings(
-            path=self.ref().proxy().describe().get(timeout=TIMEOUT)["path"],
+            path=supervisors.ask(self.name, LLMDescribe(), timeout=TIMEOUT).path,
             n_ctx=settings.n_ctx,
             n_batch=settings.n_batch,
             n_threads=settings.n_threads,

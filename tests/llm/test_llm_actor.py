@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import queue
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +31,6 @@ from solo_actors.messages import (
     StageTimes,
 )
 from solo_actors.models import ResolvedModel
-from solo_actors.spoken_text import first_chunk
 from tests.llm.conftest import DEFAULT, TIMEOUT, RunningLLM, StartLLM, Streamed
 
 FRANCE = "What is the capital of France?"
@@ -93,20 +91,16 @@ def cancel_after_tokens(
 ) -> tuple[Streamed, int]:
     """Stream `request`, call `send` (which cancels it) once `count` tokens arrived; returns
     the stream and how many tokens had arrived when the cancel was sent."""
-    streamed = Streamed()
-    enough = threading.Event()
+    sent_at: list[int] = []
 
-    def sink(event: Any) -> None:
-        streamed.add(event)
-        if len(streamed.tokens) >= count:
-            enough.set()
+    def on_token(streamed: Streamed) -> None:
+        if not sent_at and len(streamed.tokens) >= count:
+            sent_at.append(len(streamed.tokens))
+            send()
 
-    future = llm.ref().proxy().generate(request, sink)
-    assert enough.wait(TIMEOUT)
-    sent_at = len(streamed.tokens)
-    send()
-    future.get(timeout=TIMEOUT)
-    return streamed, sent_at
+    streamed = llm.stream(request, on_token)
+    assert sent_at, f"the reply ended before {count} tokens: {streamed.final}"
+    return streamed, sent_at[0]
 
 
 @pytest.mark.parametrize(
@@ -144,9 +138,8 @@ def test_interrupt_cancels_a_queued_request(start_llm: StartLLM) -> None:
     llm = start_llm(max_tokens=400)
     first = LLMRequest(prompt=STORY)
     queued = LLMRequest(prompt=FRANCE, turn_id="later")
-    proxy = llm.ref().proxy()
-    first_reply = proxy.generate(first)
-    queued_reply = proxy.generate(queued)
+    first_reply = llm.ref().ask(first, block=False)
+    queued_reply = llm.ref().ask(queued, block=False)
     supervisors.tell(llm.name, Interrupt(turn_id="later"))
     supervisors.tell(llm.name, LLMCancel(request_id=first.request_id))
     assert first_reply.get(timeout=TIMEOUT).finish_reason == "cancelled"
@@ -191,8 +184,12 @@ def test_weights_survive_a_crash_and_restart(start_llm: StartLLM) -> None:
     first = llm.ref()
     settings = llm.model_settings
     weights = load_model(settings)
-    with pytest.raises(supervisors.ActorExitedError):
-        first.proxy().generate(None).get(timeout=TIMEOUT)  # an actor bug: crash, get restarted
+    supervisors.faults.enable()
+    try:
+        with pytest.raises(supervisors.ActorExitedError):  # an actor bug: crash, get restarted
+            first.ask(supervisors.Fault("raise"), timeout=TIMEOUT)
+    finally:
+        supervisors.faults.enable(False)
     assert llm.ref().actor_urn != first.actor_urn
     assert load_model(settings) is weights
     assert llm.done(FRANCE, max_tokens=8).completion_tokens > 0
@@ -225,7 +222,7 @@ def test_two_actors_on_one_model_take_turns(start_llm: StartLLM) -> None:
     first, second = start_llm(max_tokens=24), start_llm(max_tokens=24)
     assert load_model(first.model_settings) is load_model(second.model_settings)
     alone = first.done(STORY)
-    replies = [llm.ref().proxy().generate(LLMRequest(prompt=STORY)) for llm in (first, second)]
+    replies = [llm.ref().ask(LLMRequest(prompt=STORY), block=False) for llm in (first, second)]
     for reply in (reply.get(timeout=TIMEOUT) for reply in replies):
         assert reply.text.strip() and reply.completion_tokens > 0
         assert reply.finish_reason in ("stop", "length")
@@ -233,7 +230,7 @@ def test_two_actors_on_one_model_take_turns(start_llm: StartLLM) -> None:
 
 
 @pytest.mark.parametrize("spoken", [True, False])
-def test_a_spoken_reply_leaves_a_core_to_tts_after_its_first_sentence(
+def test_a_reply_leaves_a_core_to_tts_once_speech_started(
     tiny_model: ResolvedModel, spoken: bool
 ) -> None:
     settings = ModelSettings(path=str(tiny_model.path), n_ctx=512, n_batch=64, n_threads=0)
@@ -248,16 +245,13 @@ def test_a_spoken_reply_leaves_a_core_to_tts_after_its_first_sentence(
     result = Generation(prompt_tokens=len(prompt))
     seen: list[tuple[str, int]] = []
     sampling = Sampling(temperature=0, top_p=1, top_k=1, repeat_penalty=1, seed=0, max_tokens=48)
-    for piece in engine.stream(prompt, sampling, lambda: False, result, spoken=spoken):
+    started_at = 3  # tts says it started speaking once three pieces were written
+    for piece in engine.stream(prompt, sampling, lambda: False, result,
+                               lambda: spoken and len(seen) >= started_at):  # fmt: skip
         seen.append((piece, llama_cpp.llama_n_threads(engine.llama.ctx)))
-    text = "".join(piece for piece, _ in seen)
-    so_far = ["".join(piece for piece, _ in seen[: i + 1]) for i in range(len(seen))]
-    first_break = next((i for i, text in enumerate(so_far) if first_chunk(text)[0]), None)
-    assert first_break is not None and first_break < len(seen) - 1, (
-        f"the reply has no first chunk to test with: {text!r}"
-    )
-    # All cores write the first chunk tts speaks; a spoken reply's rest leaves one to tts
-    # (the count read beside a piece is what the next token is generated with).
-    assert {count for _, count in seen[:first_break]} == {threads.generating}
+    assert len(seen) > started_at + 1, f"too short a reply to test with: {seen}"
+    # All cores write until tts speaks; the rest of a spoken reply leaves one to tts (the
+    # count read beside a piece is what the next token is generated with).
+    assert {count for _, count in seen[:started_at]} == {threads.generating}
     later = threads.beside_speech if spoken else threads.generating
-    assert {count for _, count in seen[first_break:]} == {later}
+    assert {count for _, count in seen[started_at:]} == {later}

@@ -12,8 +12,10 @@ from solo_actors.config import REPO_ROOT
 QUESTIONS = b"What is the capital of France?\n\nAnd of Germany?\n"
 
 
-def chat(stdin: bytes, var_dir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    environ = {**os.environ, "SOLO__SOLO__VAR_DIR": str(var_dir)}
+def chat(
+    stdin: bytes, var_dir: Path, *args: str, environ: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    environ = {**os.environ, "SOLO__SOLO__VAR_DIR": str(var_dir), **(environ or {})}
     return subprocess.run(
         [sys.executable, "run.py", "--profile", "test", "chat", *args],
         input=stdin,
@@ -75,3 +77,23 @@ def test_a_missing_model_says_how_to_get_it(tmp_path: Path) -> None:
     result = chat(b"hi\n", tmp_path / "var", "--model", "no-such-model")
     assert result.returncode == 1
     assert "no-such-model" in result.stderr.decode()
+
+
+def test_the_llm_runs_isolated_as_shipped_and_is_reached_by_messages(tmp_path: Path) -> None:
+    """The shipped config runs the llm in its own process, where no proxy reaches it: the chat
+    streams, forgets, describes and counts through messages alone."""
+    environ = {**os.environ, "SOLO__SOLO__VAR_DIR": str(tmp_path / "var"),
+               "SOLO__ISOLATION__LLM__MODE": '"process"'}  # fmt: skip
+    with subprocess.Popen(
+        [sys.executable, "run.py", "--profile", "test", "chat", "--max-tokens", "8"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO_ROOT, env=environ,
+    ) as chat_process:  # fmt: skip
+        out, err = chat_process.communicate(b"Say hello.\n/reset\n/params\n/stats\n", 300)
+    assert chat_process.returncode == 0, err.decode()
+    text = out.decode()
+    assert "(new conversation)" in text
+    rows = dict(line.split(maxsplit=1) for line in text.splitlines() if "  " in line)
+    assert int(rows["pid"]) != chat_process.pid  # the model ran in a process of its own
+    assert rows["model"].startswith("smollm2")
+    assert text.splitlines()[0].strip()  # the reply, streamed from the other process

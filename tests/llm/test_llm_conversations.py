@@ -50,7 +50,7 @@ def test_history_is_trimmed_oldest_first_and_keeps_the_system_prompt(
     questions = [f"Tell me one fact about the number {n}, in a sentence." for n in range(1, 13)]
     replies = [llm.done(question, conversation_id="t") for question in questions]
     assert all(reply.prompt_tokens <= room for reply in replies)
-    history = llm.ref().proxy().history("t").get(timeout=60)
+    history = llm.history("t")
     assert history[0].role == "system"
     assert history[0].content == llm.config.llm.system_prompt
     users = [message.content for message in history if message.role == "user"]
@@ -126,8 +126,8 @@ def test_a_prefill_for_other_words_costs_nothing_but_time(start_llm: StartLLM) -
     # prefill is in the history.
     assert reply.prompt_tokens == expected.prompt_tokens
     assert reply.text.strip()
-    assert [m.content for m in llm.ref().proxy().history("q").get(timeout=60)][:-1] == [
-        m.content for m in reference.ref().proxy().history("q").get(timeout=60)
+    assert [m.content for m in llm.history("q")][:-1] == [
+        m.content for m in reference.history("q")
     ][:-1]
 
 

@@ -12,13 +12,12 @@ import pytest
 
 import supervisors
 from solo_actors.config import Config, load_config
-from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor, converse
+from solo_actors.dialogue import DialogueActor, converse
 from solo_actors.llm import child_spec as llm_spec
-from solo_actors.skills import SKILLS_NAME
+from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STORE_NAME
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.skills.templates import Matcher
 from solo_actors.specs import worker_spec
-from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
 from tests.conftest import config_environment
 

@@ -12,7 +12,7 @@ import pytest
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.dialogue import DIALOGUE_NAME, DialogueActor, converse
+from solo_actors.dialogue import DialogueActor, converse
 from solo_actors.events import HUB
 from solo_actors.messages import (
     ListSkillItems,
@@ -28,10 +28,9 @@ from solo_actors.messages import (
     TurnDone,
     WakeDetected,
 )
-from solo_actors.skills import SKILLS_NAME
+from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STORE_NAME
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.specs import worker_spec
-from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
 from tests.conftest import ConfigFactory
 

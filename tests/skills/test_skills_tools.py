@@ -21,11 +21,10 @@ from solo_actors.messages import (
     ToolResult,
     Tools,
 )
-from solo_actors.skills import SKILLS_NAME
+from solo_actors.names import SKILLS_NAME, STORE_NAME
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.skills.tools import ToolsFileError, load_tools
 from solo_actors.specs import worker_spec
-from solo_actors.store import STORE_NAME
 from solo_actors.store.actor import StoreActor
 from tests.conftest import ConfigFactory
 

@@ -33,7 +33,8 @@ from solo_actors.messages import (
     UserDeleted,
 )
 from solo_actors.store.actor import StoreActor
-from solo_actors.store.backend import StoreInputError, open_backend
+from solo_actors.store.backend import StoreInputError
+from solo_actors.store.backends import open_backend
 from solo_actors.store.backup import make_backup, restore_backup
 from solo_actors.store.rows import hash_token
 from solo_actors.store.schema import LATEST_VERSION, TABLES

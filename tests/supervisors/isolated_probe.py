@@ -15,6 +15,8 @@ import threading
 import time
 from typing import Any
 
+import msgspec
+
 from supervisors import NORMAL, Down, SupervisedActor, ask, tell
 
 
@@ -78,6 +80,48 @@ class Probe(SupervisedActor):
                 return object()  # the codec cannot encode it
             case Down(name=name, reason=reason):
                 tell("witness", ["down", name, reason.kind])  # a monitor's Down crossed over
+            case _:
+                raise ValueError(f"unknown command {message!r}")
+        return None
+
+
+class Stop(msgspec.Struct, frozen=True, tag=True):
+    """The urgent message of `Spinner`."""
+
+
+class Spinner(SupervisedActor):
+    """A long handler that takes urgent mail mid-work, as the llm's generation loop does.
+
+    ``["spin", seconds]`` says it started, then works (sleeping in 1 ms steps, taking
+    urgent mail after each) until a `Stop` arrives or the time is up, then tells the
+    witness which;
+    ``["note", x]`` tells the witness ``["note", x]``; ``["gate", seconds]`` sleeps
+    without looking at urgent mail.
+    """
+
+    urgent = (Stop,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped = False
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case Stop():
+                self.stopped = True
+                tell("witness", ["urgent", "stop"])
+            case ["spin", seconds]:
+                self.stopped = False
+                tell("witness", ["spin", "started"])
+                deadline = time.monotonic() + seconds
+                while not self.stopped and time.monotonic() < deadline:
+                    time.sleep(0.001)
+                    self.receive_urgent()
+                tell("witness", ["spin", "stopped" if self.stopped else "ran out"])
+            case ["gate", seconds]:
+                time.sleep(seconds)
+            case ["note", value]:
+                tell("witness", ["note", value])
             case _:
                 raise ValueError(f"unknown command {message!r}")
         return None

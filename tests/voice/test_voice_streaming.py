@@ -15,7 +15,7 @@ import pytest
 import supervisors
 from solo_actors.config import load_config
 from solo_actors.messages import LLMDone, LLMToken, StageTimes, Transcript, TurnDone, now
-from solo_actors.spoken_text import first_chunk, sentences
+from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.voice.stt import (
     before_repeat,
     load_whisper,

@@ -14,6 +14,7 @@ import numpy as np
 import supervisors
 from solo_actors.messages import (
     AudioFrame,
+    LLMDescribe,
     LLMDone,
     LLMToken,
     StageTimes,
@@ -89,6 +90,12 @@ def test_the_wake_word_cancels_sentences_of_a_reply_not_yet_playing(
     assert turn["interrupted"] is True
     assert turn["file"] is None  # not one sample of it was played
     assert run.figures("tts")["sentences"] == 0
+    # Exactly one Interrupt reached the llm for this barge-in: tts's. A round trip through
+    # the dialogue's mailbox, then the llm's, lets any second one (a forward) land first.
+    wait_for(lambda: run.figures("llm").get("interrupts"), TIMEOUT, "the llm's Interrupt")
+    supervisors.ask("dialogue", "sync", timeout=TIMEOUT)
+    supervisors.ask("llm", LLMDescribe(), timeout=TIMEOUT)
+    assert run.figures("llm")["interrupts"] == 1
 
 
 def test_an_stt_crash_mid_turn_is_answered_and_the_next_turn_works(

@@ -17,6 +17,7 @@ AAC with PyAV.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import itertools
 import tempfile
@@ -43,9 +44,8 @@ from solo_actors.messages import (
     TranscribeAudio,
     VoiceRequestFailed,
 )
+from solo_actors.names import STT, TTS
 
-STT_NAME = "stt"
-TTS_NAME = "tts"
 STT_RATE = 16_000
 MAX_AUDIO_SECONDS = 3 * 3600
 """Decoded audio longer than this is refused: 3 h of 16 kHz int16 is 346 MB."""
@@ -189,7 +189,7 @@ async def transcriptions(request: web.Request) -> web.StreamResponse:
             form.file.close()
     if not pcm:
         raise invalid("the audio file holds no samples", param="file", code="empty_file")
-    answer = await ask_voice(state, STT_NAME, TranscribeAudio(pcm=pcm), "speech recognition")
+    answer = await ask_voice(state, STT, TranscribeAudio(pcm=pcm), "speech recognition")
     assert isinstance(answer, AudioTranscribed)
     if response_format == "text":
         return web.Response(text=answer.text + "\n", content_type="text/plain")
@@ -259,7 +259,8 @@ def encoded(samples: np.ndarray, rate: int, kind: str) -> bytes:
     container_format, codec, codec_rate = CODECS[kind]
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=container_format) as out:
-        stream = out.add_stream(codec, rate=codec_rate or rate, layout="mono")
+        # An audio codec's stream (PyAV types add_stream for every kind of stream).
+        stream: Any = out.add_stream(codec, rate=codec_rate or rate, layout="mono")
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = rate
         resampler = av.AudioResampler(format=stream.codec_context.format, layout="mono",
@@ -273,7 +274,7 @@ def encoded(samples: np.ndarray, rate: int, kind: str) -> bytes:
 ENCODERS: dict[str, Callable[[np.ndarray, int], bytes]] = {
     "wav": wav_bytes,
     "pcm": lambda samples, rate: resampled(samples, rate, PCM_RATE).astype("<i2").tobytes(),
-    **{kind: (lambda samples, rate, kind=kind: encoded(samples, rate, kind)) for kind in CODECS},
+    **{kind: functools.partial(encoded, kind=kind) for kind in CODECS},
 }
 
 
@@ -298,7 +299,7 @@ async def speech(request: web.Request) -> web.Response:
                       "(api.openai.max_speech_chars)", param="input")  # fmt: skip
     message = SynthesizeSpeech(text=body.input, voice=solo_voice(state, body.voice),
                                speed=body.speed)  # fmt: skip
-    answer = await ask_voice(state, TTS_NAME, message, "speech synthesis")
+    answer = await ask_voice(state, TTS, message, "speech synthesis")
     assert isinstance(answer, SpeechSynthesized)
     samples = np.frombuffer(answer.pcm, dtype=np.int16)
     audio = await asyncio.to_thread(ENCODERS[body.response_format], samples, answer.sample_rate)

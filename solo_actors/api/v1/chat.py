@@ -15,12 +15,12 @@ conversation the llm does not hold yet.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from typing import Annotated, Any, Literal
 
 import msgspec
+import pykka
 from aiohttp import web
 
 import supervisors
@@ -32,7 +32,7 @@ from solo_actors.api.handlers import (
     json_response,
     state_of,
 )
-from solo_actors.api.state import ApiError, ApiState, TurnMessage
+from solo_actors.api.state import ApiError
 from solo_actors.api.v1.errors import error_body, invalid
 from solo_actors.api.v1.models import check_model
 from solo_actors.messages import (
@@ -44,8 +44,10 @@ from solo_actors.messages import (
     LLMToken,
     new_id,
 )
+from solo_actors.names import LLM_NAME
 
-LLM_NAME = "llm"
+TurnMessage = LLMToken | LLMDone | LLMError
+"""The llm's replies to one request."""
 CONVERSATION_HEADER = "X-Solo-Conversation"
 MAX_STOPS = 4
 SYSTEM_ROLES = ("system", "developer")
@@ -161,7 +163,7 @@ def conversation_of(request: web.Request, body: ChatBody) -> str | None:
     return body.user
 
 
-def llm_request(state: ApiState, body: ChatBody, conversation: str | None) -> LLMRequest:
+def llm_request(body: ChatBody, conversation: str | None) -> LLMRequest:
     """The `LLMRequest` for ``body``: system messages joined as the system prompt, the
     last message as the prompt, the others as its history."""
     system: list[str] = []
@@ -181,29 +183,26 @@ def llm_request(state: ApiState, body: ChatBody, conversation: str | None) -> LL
     return LLMRequest(
         conversation_id=conversation, prompt=turns[-1].content,
         system="\n\n".join(system) if system else None, history=tuple(turns[:-1]),
-        reply_to=state.actor_name, turn_id=new_id(), temperature=body.temperature,
+        turn_id=new_id(), temperature=body.temperature,
         max_tokens=body.max_completion_tokens or body.max_tokens, top_p=body.top_p,
         stop=stops_of(body), seed=body.seed,
     )  # fmt: skip
 
 
 class Reply:
-    """One request's replies from the llm, in order, each within `api.ask_timeout`."""
+    """One request's replies from the llm, in order, in an inbox of its own that monitors
+    the llm: an llm that dies fails the request at once; each message comes within
+    `api.ask_timeout`."""
 
-    def __init__(self, state: ApiState, request: LLMRequest) -> None:
-        assert request.turn_id is not None
-        self.state = state
-        self.request = request
-        self.queue = state.router.expect(request.turn_id)
+    def __init__(self, request: LLMRequest, timeout: float) -> None:
+        self.box = supervisors.inbox()
+        self.request = msgspec.structs.replace(request, reply_to=self.box.name)
+        self.timeout = timeout
         self.finished = False
-        self.watch: supervisors.MonitorRef | None = None
 
     def start(self) -> None:
         """Watch the llm, then tell it the request (503 when it is not running or busy)."""
-        me = supervisors.whereis(self.state.actor_name)
-        if me is not None:
-            self.watch = supervisors.monitor(LLM_NAME, me)
-            self.state.router.watch(self.watch, self.request.turn_id or "")
+        self.box.monitor(LLM_NAME)
         outcome = supervisors.cast(LLM_NAME, self.request)
         if outcome == "busy":
             raise busy("the llm")
@@ -214,20 +213,23 @@ class Reply:
         """The next reply message. The llm is monitored, so the timeout is only a backstop
         for one that hangs: it bounds the wait for each message, not the whole reply, which
         may rightly take long on a busy machine."""
-        seconds = self.state.config.api.ask_timeout
-        try:
-            return await asyncio.wait_for(self.queue.get(), seconds)
-        except TimeoutError:
-            raise ApiError(504, f"no reply within {seconds:g} s (api.ask_timeout); the model "
-                           "may be busy (GET /status)") from None  # fmt: skip
+        while True:
+            try:
+                message = await self.box.receive_async(self.timeout)
+            except TimeoutError:
+                raise ApiError(504, f"no reply within {self.timeout:g} s (api.ask_timeout); "
+                               "the model may be busy (GET /status)") from None  # fmt: skip
+            except pykka.ActorDeadError as error:
+                raise ApiError(503, f"the llm stopped while answering ({error}); it is being "
+                               "restarted, try again") from None  # fmt: skip
+            if isinstance(message, LLMToken | LLMDone | LLMError):
+                return message
 
     def close(self) -> None:
         """Forget the request; an unfinished one is cancelled (its client went away)."""
         if not self.finished:
             supervisors.cast(LLM_NAME, LLMCancel(request_id=self.request.request_id))
-        if self.watch is not None:
-            supervisors.demonitor(self.watch)
-        self.state.router.forget(self.request.turn_id or "")
+        self.box.close()
 
 
 def failure(message: TurnMessage) -> ApiError | None:
@@ -238,9 +240,6 @@ def failure(message: TurnMessage) -> ApiError | None:
     if isinstance(message, LLMDone) and message.finish_reason == "cancelled":
         return ApiError(503, "the reply was cancelled before it ended (the llm was interrupted, "
                         "or is restarting); try again")  # fmt: skip
-    if isinstance(message, supervisors.Down):
-        return ApiError(503, f"the llm stopped while answering ({message.reason.kind}: "
-                        f"{message.reason.detail}); it is being restarted, try again")  # fmt: skip
     return None
 
 
@@ -259,7 +258,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     check_request(body)
     await check_model(state, body.model, "llm")
     conversation = conversation_of(request, body)
-    reply = Reply(state, llm_request(state, body, conversation))
+    reply = Reply(llm_request(body, conversation), state.config.api.ask_timeout)
     headers = {CONVERSATION_HEADER: conversation} if conversation else {}
     try:
         reply.start()

@@ -21,7 +21,8 @@ from solo_actors.config import Config
 from solo_actors.config.schema import ModelRole
 from solo_actors.models import ModelPaths, load_catalog
 
-OWNER = "solo"
+OWNERS = {"owned_by": "solo"}
+"""What the listing says owns each model (OpenAI's ``owned_by``)."""
 
 
 def configured(config: Config, role: ModelRole) -> str:
@@ -47,12 +48,12 @@ def models_on_disk(config: Config) -> list[dict[str, Any]]:
         entry = paths.models_dir / asset.entry
         if entry.exists():
             listed[asset.id] = {"id": asset.id, "object": "model",
-                                "created": int(entry.stat().st_mtime), "owned_by": OWNER,
+                                "created": int(entry.stat().st_mtime), **OWNERS,
                                 "solo_role": asset.role}  # fmt: skip
     for role in ("llm", "stt", "tts", "embeddings"):
         name = served_id(config, role)  # type: ignore[arg-type]
         listed.setdefault(name, {"id": name, "object": "model", "created": 0,
-                                 "owned_by": OWNER, "solo_role": role})  # fmt: skip
+                                 **OWNERS, "solo_role": role})  # fmt: skip
     return list(listed.values())
 
 

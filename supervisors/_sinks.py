@@ -13,7 +13,7 @@ import time
 from collections import deque
 from typing import Any
 
-from supervisors.reports import Report, ReportKind
+from supervisors._reports import Report, ReportKind
 
 __all__ = ["RingBufferSink", "StructlogSink"]
 

@@ -7,23 +7,32 @@ reason is a small frozen struct with a ``kind`` (one of those meanings, plus
 ``memory_limit`` for an isolated child killed over its memory ceiling) and a
 free-text ``detail``. It is msgspec-encodable, so it can travel in reports and
 status snapshots as-is.
+
+The exit's two notices live here too, beside the reason they carry: ``ExitSignal`` (an exit
+request queued as mail, for an actor that traps exits) and ``Down`` (a monitor's message,
+OTP's ``'DOWN'``). Both are control mail that a full mailbox never refuses, which is why the
+mailbox needs them and why they sit in this leaf module.
 """
 
 from __future__ import annotations
 
 import linecache
 import traceback
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import msgspec
 
 __all__ = [
     "HUNG",
     "KILLED",
+    "NOPROC",
     "NORMAL",
     "SHUTDOWN",
+    "Down",
     "ExitKind",
     "ExitReason",
+    "ExitSignal",
+    "MonitorRef",
     "format_traceback",
 ]
 
@@ -80,6 +89,29 @@ KILLED = ExitReason("killed")
 
 HUNG = ExitReason("hung", "missed its heartbeat deadline with mail waiting")
 """The actor was killed by its supervisor for missing its heartbeat deadline."""
+
+NOPROC = ExitReason("crash", "noproc: no such actor was running")
+"""The reason of a ``Down`` for a target that was not running when it was monitored."""
+
+
+class ExitSignal(NamedTuple):
+    """An exit request queued as mail, for actors that trap exits."""
+
+    reason: ExitReason
+
+
+class MonitorRef(msgspec.Struct, frozen=True, array_like=True):
+    """Names one monitor; compare it with ``Down.ref`` to tell which request a Down ends."""
+
+    id: int
+
+
+class Down(msgspec.Struct, frozen=True, tag="supervisors.Down"):
+    """OTP's ``{'DOWN', Ref, process, Name, Reason}``: the monitored incarnation exited."""
+
+    ref: MonitorRef
+    name: str | None
+    reason: ExitReason
 
 
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"

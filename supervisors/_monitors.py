@@ -33,30 +33,12 @@ import itertools
 import threading
 from typing import Any
 
-import msgspec
 import pykka
 
-from supervisors.reasons import ExitReason
-from supervisors.registry import Registry, default_registry
+from supervisors._reasons import NOPROC, Down, ExitReason, MonitorRef
+from supervisors._registry import Registry, default_registry
 
 __all__ = ["NOPROC", "Down", "MonitorRef", "demonitor", "monitor"]
-
-NOPROC = ExitReason("crash", "noproc: no such actor was running")
-"""The reason of a ``Down`` for a target that was not running when it was monitored."""
-
-
-class MonitorRef(msgspec.Struct, frozen=True, array_like=True):
-    """Names one monitor; compare it with ``Down.ref`` to tell which request a Down ends."""
-
-    id: int
-
-
-class Down(msgspec.Struct, frozen=True, tag="supervisors.Down"):
-    """OTP's ``{'DOWN', Ref, process, Name, Reason}``: the monitored incarnation exited."""
-
-    ref: MonitorRef
-    name: str | None
-    reason: ExitReason
 
 
 class _Watch:

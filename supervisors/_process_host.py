@@ -35,12 +35,12 @@ from typing import Any
 import pykka
 from pykka._envelope import Envelope
 
-from supervisors.actor import SupervisedRef
-from supervisors.mailbox import BusyError
-from supervisors.reasons import ExitReason, format_traceback
-from supervisors.registry import default_registry
-from supervisors.spec import ChildSpec
-from supervisors.wire import (
+from supervisors._actor import SupervisedRef
+from supervisors._mailbox import BusyError
+from supervisors._reasons import ExitReason, format_traceback
+from supervisors._registry import default_registry
+from supervisors._spec import ChildSpec
+from supervisors._wire import (
     Adopted,
     Ask,
     Beat,

@@ -20,6 +20,8 @@ from typing import Any, Protocol, Union
 
 import msgspec
 
+from supervisors._reasons import Down
+
 __all__ = ["Codec", "MsgspecCodec"]
 
 
@@ -51,8 +53,6 @@ class MsgspecCodec:
         self.types = types
         self._encoder = msgspec.msgpack.Encoder()
         # A monitor's Down can be told to any isolated actor, whatever its codec lists.
-        from supervisors.monitors import Down
-
         members = (*types, *(() if Down in types else (Down,)), *PLAIN_TYPES)
         self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(
             Union[members]  # noqa: UP007  (a runtime tuple of types: only Union takes it)

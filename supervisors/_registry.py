@@ -20,8 +20,8 @@ from typing import cast as typing_cast
 
 import pykka
 
-from supervisors.errors import ActorExitedError, AlreadyRegisteredError, NoProcError
-from supervisors.mailbox import BusyError
+from supervisors._errors import ActorExitedError, AlreadyRegisteredError, NoProcError
+from supervisors._mailbox import BusyError
 
 __all__ = ["CastResult", "Registry", "ask", "cast", "default_registry", "tell", "whereis"]
 

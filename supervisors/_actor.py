@@ -20,6 +20,7 @@ pykka API: this module is written against pykka 4.x.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -33,10 +34,10 @@ import pykka
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
 
+from supervisors._lifecycle import Figure, Lifecycle
+from supervisors._mailbox import Mailbox
+from supervisors._reasons import NORMAL, ExitReason, ExitSignal
 from supervisors.faults import Fault, inject
-from supervisors.lifecycle import ExitSignal, Figure, Lifecycle
-from supervisors.mailbox import Mailbox
-from supervisors.reasons import NORMAL, ExitReason
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -106,8 +107,15 @@ class SupervisedActor(pykka.ThreadingActor):
     behind the mail already queued (within the child's shutdown time), so nothing sent
     before the shutdown is dropped. A writer that must drain its mailbox sets this."""
 
+    urgent: ClassVar[tuple[type, ...]] = ()
+    """Message types that take the urgent lane: they overtake every other waiting message,
+    are never refused by a full mailbox, and a long handler takes them mid-work with
+    ``receive_urgent()``. OTP 28's priority messages (EEP 76); for cancels and barge-in."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        assert isinstance(self.actor_inbox, Mailbox)
+        self.actor_inbox.urgent_types = self.urgent
         self._actor_ref = self._ref_class(self)
         self._sv_lifecycle = self._actor_ref.lifecycle
         self._sv_lifecycle.trap_exits = self.trap_exits
@@ -148,6 +156,33 @@ class SupervisedActor(pykka.ThreadingActor):
         """
         deadline = time.monotonic() + delay
         heapq.heappush(self._sv_timers, (deadline, next(self._sv_timer_seq), message))
+
+    def receive_urgent(self) -> int:
+        """Handle the urgent mail waiting now, from inside a long handler; return how many.
+
+        Erlang's ``receive Urgent -> ... after 0 -> ok end``, a selective receive with only
+        the urgent patterns: a generation loop calls it once per token, so a cancel sent
+        mid-reply takes effect within a token instead of after the reply. Each message goes
+        through ``on_receive`` (or the proxy call it is) as usual, and an ask among them gets
+        its reply; a handler that raises ends the actor, as anywhere else. Call it from the
+        actor's own thread. Cheap when nothing is waiting: one lock-free check.
+        """
+        inbox = self._sv_lifecycle.mailbox
+        if not inbox.has_urgent():
+            return 0
+        taken = inbox.take_urgent()
+        for envelope in taken:
+            try:
+                response = self._handle_receive(envelope.message)
+            except BaseException:
+                if envelope.reply_to is not None:
+                    with contextlib.suppress(queue.Full):  # killed meanwhile: answered already
+                        envelope.reply_to.set_exception()
+                raise
+            if envelope.reply_to is not None:
+                with contextlib.suppress(queue.Full):
+                    envelope.reply_to.set(response)
+        return len(taken)
 
     # -- the actor loop ------------------------------------------------------
 

@@ -5,9 +5,9 @@ to a reply's first sound is the time to write and synthesise its first piece. So
 piece is cut as early as it can be without sounding broken (`first_chunk`), and every later
 one at a sentence end (`SENTENCE_END`), while the earlier audio plays.
 
-The llm's engine uses `first_chunk` too: once a spoken reply's first chunk is written tts
-synthesises it, and generation leaves tts a core (`solo_actors.llm.engine`). Both sides must
-cut at the same place, which is why the rule lives here and not in either of them.
+Only tts cuts: when it starts speaking a reply's first chunk it tells the llm so with an
+urgent `SpeechStarted`, and generation then leaves tts a core (`solo_actors.llm.engine`); the
+llm knows nothing of how speech is cut.
 """
 
 from __future__ import annotations

@@ -27,6 +27,11 @@ the policy decides who loses, and ``overflow`` counts it:
 Control messages (pykka's stop, a supervisor's exit signal, a monitor's ``Down``) are
 never refused or dropped: a busy actor must still be stoppable, and must still hear that
 an actor it waits on died.
+
+Urgent lane: messages of the types in ``urgent_types`` (an actor's ``urgent`` class
+attribute) wait in a lane of their own, taken before any other mail and never refused or
+dropped, and a handler can take them mid-work (``take_urgent``). OTP 28's priority
+messages (EEP 76) put such mail ahead of the queue the same way.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from typing import Any, Literal, Protocol
 import msgspec
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
+
+from supervisors._reasons import Down, ExitSignal
 
 __all__ = ["WAKEUP", "BusyError", "Mailbox", "MailboxLimit", "OverflowPolicy", "Reject"]
 
@@ -92,21 +99,28 @@ class Reject(Protocol):
 
 
 def _is_control(envelope: Envelope[Any]) -> bool:
-    # Imported here: lifecycle and monitors import this module. Only reached when a
-    # mailbox is full.
-    from supervisors.lifecycle import ExitSignal
-    from supervisors.monitors import Down
-
     return envelope is WAKEUP or isinstance(envelope.message, _ActorStop | ExitSignal | Down)
 
 
 class Mailbox:
     """A pykka inbox that rejects what it is sent once closed, and past its limit."""
 
-    __slots__ = ("_items", "_limit", "_nonempty", "_owner", "_reject", "overflow")
+    __slots__ = (
+        "_items",
+        "_limit",
+        "_nonempty",
+        "_owner",
+        "_reject",
+        "_urgent",
+        "overflow",
+        "urgent_types",
+    )
 
     def __init__(self) -> None:
         self._items: deque[Envelope[Any]] = deque()
+        self._urgent: deque[Envelope[Any]] = deque()
+        self.urgent_types: tuple[type, ...] = ()
+        """Message types that take the urgent lane (set before the actor gets mail)."""
         self._nonempty = threading.Condition(threading.Lock())
         self._reject: Reject | None = None
         self._limit: MailboxLimit | None = None
@@ -129,6 +143,10 @@ class Mailbox:
         with self._nonempty:
             if self._reject is not None:
                 self._reject(envelope)
+                return
+            if self.urgent_types and isinstance(envelope.message, self.urgent_types):
+                self._urgent.append(envelope)
+                self._nonempty.notify()
                 return
             items, limit = self._items, self._limit
             if limit is None or len(items) < limit.capacity or _is_control(envelope):
@@ -158,26 +176,38 @@ class Mailbox:
         return None
 
     def get(self, timeout: float | None = None) -> Envelope[Any]:
-        """Take the next envelope, waiting for one; ``queue.Empty`` on timeout."""
+        """Take the next envelope, urgent ones first, waiting for one; ``queue.Empty`` on
+        timeout."""
         with self._nonempty:
-            items = self._items
+            items, urgent = self._items, self._urgent
             if timeout is None:
-                while not items:
+                while not items and not urgent:
                     self._nonempty.wait()
             else:
                 deadline = time.monotonic() + timeout
-                while not items:
+                while not items and not urgent:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise queue.Empty
                     self._nonempty.wait(remaining)
-            return items.popleft()
+            return urgent.popleft() if urgent else items.popleft()
+
+    def has_urgent(self) -> bool:
+        """True when urgent mail waits; lock-free, cheap enough to call once per token."""
+        return bool(self._urgent)
+
+    def take_urgent(self) -> list[Envelope[Any]]:
+        """Take every urgent envelope waiting, in the order sent."""
+        with self._nonempty:
+            taken = list(self._urgent)
+            self._urgent.clear()
+        return taken
 
     def empty(self) -> bool:
-        return not self._items
+        return not self._items and not self._urgent
 
     def qsize(self) -> int:
-        return len(self._items)
+        return len(self._items) + len(self._urgent)
 
     def wake(self) -> None:
         """Make a blocked ``get()`` return, even when closed."""
@@ -192,7 +222,9 @@ class Mailbox:
         """
         with self._nonempty:
             self._reject = reject
-            pending = [envelope for envelope in self._items if envelope is not WAKEUP]
+            pending = [*self._urgent]
+            pending += [envelope for envelope in self._items if envelope is not WAKEUP]
+            self._urgent.clear()
             self._items.clear()
             self._items.append(WAKEUP)
             self._nonempty.notify_all()

@@ -4,7 +4,7 @@ These mirror OTP's ``child_spec()`` map and ``sup_flags()`` map, as frozen
 msgspec structs validated on construction. ``start`` is a factory returning
 the ``SupervisedRef`` of a started actor (``MyActor.start`` itself is one);
 OTP's ``{M, F, A}`` becomes ``start`` plus ``args``. ``isolation="process"`` runs a
-worker in its own OS process (see ``supervisors.process``), tuned by ``ProcessOptions``.
+worker in its own OS process (see ``supervisors._process``), tuned by ``ProcessOptions``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import msgspec
 
-from supervisors.backoff import Backoff
-from supervisors.codec import Codec, MsgspecCodec
-from supervisors.mailbox import MailboxLimit
+from supervisors._backoff import Backoff
+from supervisors._codec import Codec, MsgspecCodec
+from supervisors._mailbox import MailboxLimit
 
 __all__ = [
     "DEFAULT_WORKER_SHUTDOWN",
@@ -44,7 +44,7 @@ DEFAULT_WORKER_SHUTDOWN = 5.0
 class ProcessOptions(msgspec.Struct, frozen=True, kw_only=True):
     """How a process-isolated child runs: its codec, heartbeat and resource limits.
 
-    * ``codec``: turns its messages into bytes and back (``supervisors.codec``); the
+    * ``codec``: turns its messages into bytes and back (``supervisors._codec``); the
       default carries plain values only.
     * ``heartbeat``: seconds the process may go without a sign of life (it sends one
       several times a second, from a thread of its own) before it is declared hung,
@@ -58,7 +58,7 @@ class ProcessOptions(msgspec.Struct, frozen=True, kw_only=True):
     * ``init``: called (picklable, no arguments) in the child before the actor
       starts, e.g. to configure logging as the parent did.
     * ``standby``: keep a spare process loaded (past ``on_start``) for the next
-      (re)start to adopt in milliseconds (``supervisors.standby``). Its ``on_start`` then
+      (re)start to adopt in milliseconds (``supervisors._standby``). Its ``on_start`` then
       ran before the restart: fine for actors whose ``on_start`` only loads resources.
     """
 
@@ -110,7 +110,7 @@ class ChildSpec(msgspec.Struct, frozen=True):
       (``reject`` new mail with ``BusyError``, or ``drop_oldest``); None: unbounded.
     * ``isolation``: ``thread`` (default: an actor thread in this process) or
       ``process`` (a worker in its own OS process behind a stand-in actor, see
-      ``supervisors.process``); ``process`` holds that process's options.
+      ``supervisors._process``); ``process`` holds that process's options.
     """
 
     id: str

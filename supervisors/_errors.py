@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pykka
 
 if TYPE_CHECKING:
-    from supervisors.reasons import ExitReason
+    from supervisors._reasons import ExitReason
 
 __all__ = [
     "ActorExitedError",

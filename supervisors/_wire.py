@@ -2,7 +2,7 @@
 
 Both ends of a ``multiprocessing`` pipe speak the same small set of msgspec frames
 (MessagePack, array-like, integer-tagged: a token costs a few bytes of framing). A
-message's own bytes come from the child's codec (``supervisors.codec``); the frames only
+message's own bytes come from the child's codec (``supervisors._codec``); the frames only
 say what to do with them:
 
 * ``Tell``/``Ask``: deliver a message to the actor (``name`` None) or, from the child, to
@@ -34,11 +34,11 @@ import msgspec
 import pykka
 from pykka import ThreadingFuture
 
-from supervisors.errors import ActorExitedError, NoProcError
-from supervisors.reasons import ExitReason, format_traceback
+from supervisors._errors import ActorExitedError, NoProcError
+from supervisors._reasons import ExitReason, format_traceback
 
 if TYPE_CHECKING:
-    from supervisors.codec import Codec
+    from supervisors._codec import Codec
 
 __all__ = [
     "Adopted",

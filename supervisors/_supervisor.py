@@ -43,15 +43,15 @@ import msgspec
 import pykka
 from pykka.messages import ProxyCall
 
-from supervisors.actor import ExcInfo, SupervisedActor, SupervisedRef
-from supervisors.child import Child
-from supervisors.errors import AlreadyRegisteredError, StartError, SupervisorError
-from supervisors.intensity import RestartIntensity
-from supervisors.lifecycle import Lifecycle
-from supervisors.process import start_isolated
-from supervisors.reasons import HUNG, SHUTDOWN, ExitReason, format_traceback
-from supervisors.registry import Registry, default_registry
-from supervisors.reports import (
+from supervisors._actor import ExcInfo, SupervisedActor, SupervisedRef
+from supervisors._child import Child
+from supervisors._errors import AlreadyRegisteredError, StartError, SupervisorError
+from supervisors._intensity import RestartIntensity
+from supervisors._lifecycle import Lifecycle
+from supervisors._process import start_isolated
+from supervisors._reasons import HUNG, SHUTDOWN, ExitReason, format_traceback
+from supervisors._registry import Registry, default_registry
+from supervisors._reports import (
     EscalationReport,
     ExitReport,
     HungReport,
@@ -63,9 +63,9 @@ from supervisors.reports import (
     StartErrorReport,
     StartReport,
 )
-from supervisors.spec import ChildSpec, Restart, Shutdown, SupFlags
-from supervisors.standby import Standby
-from supervisors.status import ChildCounts, ChildInfo, NodeStatus
+from supervisors._spec import ChildSpec, Restart, Shutdown, SupFlags
+from supervisors._standby import Standby
+from supervisors._status import ChildCounts, ChildInfo, NodeStatus
 
 __all__ = [
     "ESCALATED",

@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from supervisors.actor import SupervisedRef
-from supervisors.backoff import Backoff
-from supervisors.reasons import ExitReason
-from supervisors.spec import ChildSpec
-from supervisors.standby import Standby
-from supervisors.status import NodeState, NodeStatus
+from supervisors._actor import SupervisedRef
+from supervisors._backoff import Backoff
+from supervisors._reasons import ExitReason
+from supervisors._spec import ChildSpec
+from supervisors._standby import Standby
+from supervisors._status import NodeState, NodeStatus
 
 __all__ = ["Child"]
 

@@ -17,7 +17,7 @@ and can be asked or forced to exit. A pykka actor has none of that, so each
 
 Anything that can run ``finish()`` when its work ends can be supervised, which
 is how the stand-in of a process-isolated child reports its exits
-(``supervisors.process``).
+(``supervisors._process``).
 
 Killing: Python cannot stop a thread. ``kill`` therefore marks the actor
 exited, unregisters it, answers every pending request and notifies monitors
@@ -35,17 +35,17 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import pykka
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
 
-from supervisors.errors import ActorExitedError
-from supervisors.mailbox import Mailbox
-from supervisors.reasons import KILLED, ExitReason, format_traceback
+from supervisors._errors import ActorExitedError
+from supervisors._mailbox import Mailbox
+from supervisors._reasons import KILLED, ExitReason, ExitSignal, format_traceback
 
-__all__ = ["ExitSignal", "Figure", "Lifecycle", "Monitor"]
+__all__ = ["Figure", "Lifecycle", "Monitor"]
 
 logger = logging.getLogger("supervisors")
 
@@ -58,12 +58,6 @@ and must not block: a supervisor's monitor just tells the supervisor.
 
 Figure = int | float | str | bool
 """A value an actor can publish for status snapshots."""
-
-
-class ExitSignal(NamedTuple):
-    """An exit request queued as mail, for actors that trap exits."""
-
-    reason: ExitReason
 
 
 class Lifecycle:

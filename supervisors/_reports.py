@@ -32,7 +32,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from supervisors.reasons import ExitReason
+from supervisors._reasons import ExitReason
 
 __all__ = [
     "AnyReport",

@@ -22,10 +22,10 @@ import logging
 import threading
 import time
 
-from supervisors.backoff import Backoff
-from supervisors.process import ProcessLifecycle, ProcessLink
-from supervisors.registry import Registry
-from supervisors.spec import ChildSpec
+from supervisors._backoff import Backoff
+from supervisors._process_link import ProcessLifecycle, ProcessLink
+from supervisors._registry import Registry
+from supervisors._spec import ChildSpec
 
 __all__ = ["SPARE_BACKOFF", "SPARE_STOP_GRACE", "Standby"]
 

@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 import msgspec
 
-from supervisors.lifecycle import Figure
-from supervisors.mailbox import MailboxLimit
-from supervisors.reasons import ExitReason
-from supervisors.spec import ChildType
+from supervisors._lifecycle import Figure
+from supervisors._mailbox import MailboxLimit
+from supervisors._reasons import ExitReason
+from supervisors._spec import ChildType
 
 __all__ = ["ChildCounts", "ChildInfo", "NodeState", "NodeStatus"]
 
