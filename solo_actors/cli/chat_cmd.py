@@ -233,7 +233,9 @@ class ChatSession:
             self.note("(new conversation)")
         elif name == "/params":
             # pid: the process the model runs in (its own, when [isolation.llm] says so).
-            self.table({**msgspec.structs.asdict(self.describe()), "pid": self.actor().pid})
+            shown = {key: value for key, value in msgspec.structs.asdict(self.describe()).items()
+                     if value != ""}  # fmt: skip
+            self.table({**shown, "pid": self.actor().pid})
         elif name == "/stats":
             # Published figures are read without a message: instant even mid-reply.
             figures = self.actor().lifecycle.figures

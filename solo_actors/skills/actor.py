@@ -81,6 +81,10 @@ from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""
 ITEMS_MAX = 10_000
+ANNOUNCE_RETRY = 0.5
+"""Seconds between tries to announce to a receiver that is not running yet (at start, an
+item that fell due while Solo was down fires before the voice supervisor has started)."""
+ANNOUNCE_TRIES = 120
 
 
 class _Due(msgspec.Struct, frozen=True):
@@ -89,6 +93,14 @@ class _Due(msgspec.Struct, frozen=True):
 
 class _Load(msgspec.Struct, frozen=True):
     """Timer: read the pending items from the store (again)."""
+
+
+class _Announce(msgspec.Struct, frozen=True, kw_only=True):
+    """Timer: tell an announcement again to a receiver that was not running."""
+
+    name: str
+    announcement: TurnDone
+    tries_left: int
 
 
 class _Ring(msgspec.Struct, frozen=True, kw_only=True):
@@ -157,6 +169,8 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.load()
             case _Ring():
                 self.ring_again(message.item_id)
+            case _Announce():
+                self.tell_announcement(message.name, message.announcement, message.tries_left)
             case RecognizeIntent():
                 self.tell(message.reply_to, IntentsRecognized(
                     request_id=message.request_id, intents=recognized(self.matcher, message.text),
@@ -339,7 +353,17 @@ class SkillsActor(supervisors.SupervisedActor):
             reply=text, times=StageTimes(done=now()), model=f"skills:{item.kind}",
         )  # fmt: skip
         for name in self.settings.announce_to:
-            self.tell(name, announcement)
+            self.tell_announcement(name, announcement, ANNOUNCE_TRIES)
+
+    def tell_announcement(self, name: str, announcement: TurnDone, tries_left: int) -> None:
+        """Tell ``name`` the announcement; one not running yet (still starting, or
+        restarting) is told again shortly, so a fired item is never said to no one."""
+        outcome = supervisors.cast(name, announcement)
+        if outcome == "noproc" and tries_left > 1:
+            self.send_after(ANNOUNCE_RETRY, _Announce(name=name, announcement=announcement,
+                                                      tries_left=tries_left - 1))  # fmt: skip
+        elif outcome != "ok":
+            self.log.warning("announcement not delivered", receiver=name, why=outcome)
 
     def ring_again(self, item_id: str) -> None:
         ringing = self.ringing.get(item_id)

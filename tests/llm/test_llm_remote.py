@@ -26,7 +26,15 @@ import supervisors
 from solo_actors.config import ConfigError, load_config
 from solo_actors.llm import child_spec
 from solo_actors.llm.remote import RemoteLLMActor
-from solo_actors.messages import Interrupt, LLMDone, LLMError, LLMRequest, LLMToken, new_id
+from solo_actors.messages import (
+    Interrupt,
+    LLMDone,
+    LLMError,
+    LLMGetHistory,
+    LLMRequest,
+    LLMToken,
+    new_id,
+)
 from tests.llm.conftest import TIMEOUT, RunningLLM, StartServer, free_port, llm_config
 
 FRANCE = "What is the capital of France?"
@@ -104,7 +112,7 @@ def test_a_turn_goes_through_the_server_and_keeps_its_history(
     assert server.completions_seen() == 1
     follow_up = llm.done("And of Germany?", conversation_id="c1")
     assert follow_up.text
-    history = llm.ref().proxy().history("c1").get(timeout=TIMEOUT)
+    history = llm.ref().ask(LLMGetHistory("c1"), timeout=TIMEOUT).messages
     assert [message.role for message in history] == [
         "system", "user", "assistant", "user", "assistant",
     ]  # fmt: skip
@@ -274,7 +282,7 @@ def test_a_long_conversation_is_trimmed_to_fit_n_ctx(
     for turn in range(3):
         done = llm.done(f"Note {turn}: {filler} Say OK.", conversation_id="long", max_tokens=16)
         assert done.finish_reason in ("stop", "length")
-    history = llm.ref().proxy().history("long").get(timeout=TIMEOUT)
+    history = llm.ref().ask(LLMGetHistory("long"), timeout=TIMEOUT).messages
     kept = [message.content for message in history if message.role == "user"]
     assert len(kept) == 1 and kept[0].startswith("Note 2:")
     assert server.completions_seen() == 3
