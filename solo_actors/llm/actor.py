@@ -409,8 +409,7 @@ class LLMActor(SupervisedActor):
     ) -> LLMDone:
         """Generate the reply; when the model calls the owners' tools, run them and
         generate again with their answers, up to ``llm.tool_rounds`` rounds."""
-        first_token: float | None = None
-        index = 0
+        emit = _Tokens(self, request)
         used: list[str] = []
         rounds = 0
         answered: dict[str, str] = {}
@@ -419,17 +418,6 @@ class LLMActor(SupervisedActor):
         worked: list[str] = []
         all_tokens: list[int] = []
         evaluated = 0
-
-        def emit(text: str) -> None:
-            nonlocal first_token, index
-            if text:
-                if first_token is None:
-                    first_token = now()
-                token = LLMToken(
-                    request_id=request.request_id, text=text, index=index, turn_id=request.turn_id
-                )
-                self._deliver(request, token)
-                index += 1
 
         while True:
             result, text, held, speed = self._generate_round(
@@ -446,7 +434,7 @@ class LLMActor(SupervisedActor):
             assert offered is not None
             if not offered.owners:  # the caller's tools: the caller runs them
                 summary = Generation(len(prompt.tokens), evaluated, all_tokens, "tool_calls")
-                done = self._done(request, "", summary, started, first_token, cached=False)
+                done = self._done(request, "", summary, started, emit.first, cached=False)
                 return msgspec.structs.replace(done, tool_calls=calls)
             again = all(_call_key(call) in answered or call.name in succeeded for call in calls)
             if rounds >= self.settings.tool_rounds or (repeated and again):
@@ -500,7 +488,7 @@ class LLMActor(SupervisedActor):
                 ),
             )
         summary = Generation(len(prompt.tokens), evaluated, all_tokens, result.finish_reason)
-        done = self._done(request, text, summary, started, first_token, cached=False, speed=speed)
+        done = self._done(request, text, summary, started, emit.first, cached=False, speed=speed)
         return msgspec.structs.replace(done, tools_used=used) if used else done
 
     def _generate_round(
@@ -535,24 +523,11 @@ class LLMActor(SupervisedActor):
     ) -> Streamed:
         """Another engine's text pieces (the remote one's), sanitised and sent on as
         `LLMToken`s as the local engine's are; `result` says how the engine finished."""
-        first_token: float | None = None
-        index = 0
-
-        def emit(text: str) -> None:
-            nonlocal first_token, index
-            if text:
-                if first_token is None:
-                    first_token = now()
-                token = LLMToken(
-                    request_id=request.request_id, text=text, index=index, turn_id=request.turn_id
-                )
-                self._deliver(request, token)
-                index += 1
-
+        emit = _Tokens(self, request)
         text, _held, speed = _pump(pieces, result, emit, None, stops)
         if result.finish_reason == "length":
             text = cut_unfinished_sentence(text)
-        return Streamed(text=text, first_token=first_token, speed=speed)
+        return Streamed(text=text, first_token=emit.first, speed=speed)
 
     def _read_calls(self, held: str, offered: Offered | None) -> list[FunctionCall] | None:
         """The calls in a held reply. A malformed call to the owners' tools becomes a call
@@ -829,3 +804,24 @@ def _pump(
         speed = (len(result.tokens) - 1) / (last_piece - first_piece)
     held = gate.held if gate is not None and gate.holding else None
     return (sanitizer.text if held is None else ""), held, speed
+
+
+class _Tokens:
+    """A request's streamed text, sent on as numbered `LLMToken`s to its ``reply_to``;
+    remembers when the first one went out."""
+
+    def __init__(self, actor: LLMActor, request: LLMRequest) -> None:
+        self.actor, self.request = actor, request
+        self.first: float | None = None
+        self.index = 0
+
+    def __call__(self, text: str) -> None:
+        if not text:
+            return
+        if self.first is None:
+            self.first = now()
+        request = self.request
+        token = LLMToken(request_id=request.request_id, text=text, index=self.index,
+                         turn_id=request.turn_id)  # fmt: skip
+        self.actor._deliver(request, token)
+        self.index += 1
