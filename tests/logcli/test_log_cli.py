@@ -21,7 +21,6 @@ from tests.conftest import ConfigFactory, config_environment
 BOOM = (
     'Traceback (most recent call last):\n  File "stt.py", line 9, in on_receive\nValueError: boom\n'
 )
-NOW = time.time()
 
 
 def crash(supervisor: str, child: str, at: float, restarts: int) -> list[supervisors.Report]:
@@ -34,26 +33,26 @@ def crash(supervisor: str, child: str, at: float, restarts: int) -> list[supervi
     ]  # fmt: skip
 
 
-def synthetic_reports() -> list[supervisors.Report]:
-    """A day in the life: start, an llm crash an hour ago, then stt crashing until voice
-    gives up and the root restarts voice."""
+def synthetic_reports(now: float) -> list[supervisors.Report]:
+    """A day in the life up to `now`: start, an llm crash an hour ago, then stt crashing
+    until voice gives up and the root restarts voice."""
     reports: list[supervisors.Report] = [
         supervisors.StartReport(supervisor="solo", child_id=child, context="init",
-                                timestamp=NOW - 7200)
+                                timestamp=now - 7200)
         for child in ("reports", "llm", "voice")
     ]  # fmt: skip
-    reports += crash("solo", "llm", NOW - 3600, 0)
+    reports += crash("solo", "llm", now - 3600, 0)
     for attempt in range(3):
-        reports += crash("solo/voice", "stt", NOW - 60 + attempt, attempt)
+        reports += crash("solo/voice", "stt", now - 60 + attempt, attempt)
     reports += [
         supervisors.EscalationReport(supervisor="solo/voice", child_id="stt",
                                      context="reached_max_restart_intensity",
                                      reason=supervisors.ExitReason("crash", "ValueError: boom"),
-                                     timestamp=NOW - 50),
+                                     timestamp=now - 50),
         supervisors.RestartReport(supervisor="solo", child_id="voice", restarts=1,
-                                  reason=supervisors.ESCALATED, timestamp=NOW - 49),
+                                  reason=supervisors.ESCALATED, timestamp=now - 49),
         supervisors.ShutdownReport(supervisor="solo", child_id="llm",
-                                   reason=supervisors.SHUTDOWN, timestamp=NOW - 10),
+                                   reason=supervisors.SHUTDOWN, timestamp=now - 10),
     ]  # fmt: skip
     return reports
 
@@ -64,7 +63,9 @@ def config(make_config: ConfigFactory, monkeypatch: pytest.MonkeyPatch) -> Confi
     monkeypatch.setenv("SOLO__SOLO__VAR_DIR", str(config.solo.var_path()))
     directory = config.solo.var_path(config.reports.dir)
     directory.mkdir(parents=True)
-    reports = synthetic_reports()
+    # Relative to this test's own start, not the module's import: in a long suite the
+    # module is imported many minutes before the test runs.
+    reports = synthetic_reports(time.time())
     # Half in a rotated file, half in the current one: both must be read, in order.
     encode = msgspec.json.encode
     (directory / "reports.1.jsonl").write_bytes(b"".join(encode(r) + b"\n" for r in reports[:6]))
@@ -102,15 +103,16 @@ def test_escalations_are_shown_as_a_tree(
 
 
 def test_filters_by_actor_kind_and_time(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    now = time.time()
     stops = solo_log(config, capsys, "--kind", "stop", "--json").splitlines()
     assert [json.loads(line)["child_id"] for line in stops] == ["llm"]
     recent = solo_log(config, capsys, "--since", "10m", "--json").splitlines()
-    assert recent and all(json.loads(line)["timestamp"] >= NOW - 600 for line in recent)
+    assert recent and all(json.loads(line)["timestamp"] >= now - 600 for line in recent)
     llm = [json.loads(line) for line in solo_log(config, capsys, "--actor", "llm", "--json")
            .splitlines()]  # fmt: skip
     assert {r["kind"] for r in llm} == {"start", "exit", "restart", "shutdown"}
     everything = solo_log(config, capsys, "--json").splitlines()
-    assert len(everything) == len(synthetic_reports())  # the torn last line is skipped
+    assert len(everything) == len(synthetic_reports(now))  # the torn last line is skipped
 
 
 def test_bad_since_and_no_log_say_so(make_config: ConfigFactory, monkeypatch: pytest.MonkeyPatch,
