@@ -64,6 +64,19 @@ class WakeDetected(Message, frozen=True):
     at: float = msgspec.field(default_factory=now)
 
 
+class TurnAbandoned(Message, frozen=True):
+    """vad to the turn watch: listening for ``turn_id`` ended with no question (no speech
+    in time, or a newer wake word took over), so no `TurnDone` will come for it."""
+
+    turn_id: str
+
+
+class TurnHeard(Message, frozen=True):
+    """vad to the turn watch: the question of ``turn_id`` is heard and on its way to stt."""
+
+    turn_id: str
+
+
 class Utterance(Message, frozen=True):
     """The speech between the wake word and the end of speech, ready for STT."""
 

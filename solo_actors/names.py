@@ -34,6 +34,8 @@ VAD = "vad"
 STT = "stt"
 TTS = "tts"
 SPEAKER = "speaker"
+TURN_WATCH = "turn-watch"
+"""Fails a spoken turn that a crashed voice stage swallowed (voice/turn_watch.py)."""
 CONSOLE = "console"
 """Prints a typed turn's reply (``solo run --text`` without a speaker)."""
 INPUT_END = "input-end"
@@ -42,6 +44,6 @@ INPUT_END = "input-end"
 REGISTERED = frozenset({
     ROOT_NAME, REPORTS_NAME, STORE_NAME, MEMORY_NAME, LLM_NAME, SKILLS_NAME, DIALOGUE_NAME,
     AGENTS_NAME, API_NAME, MCP_NAME, WYOMING_NAME, ROOMS_NAME, VOICE, MIC, WAKE, VAD, STT, TTS,
-    SPEAKER, CONSOLE, INPUT_END,
+    SPEAKER, TURN_WATCH, CONSOLE, INPUT_END,
 })  # fmt: skip
 """All of the above."""

@@ -14,7 +14,7 @@ start, crash and restart is on disk; actors that others call by name start befor
     ├── llm       the language model
     ├── skills    local intents before the llm: time, timers, alarms, reminders (docs/skills.md)
     ├── dialogue  turns from every source -> skills or llm -> replies and TurnDone
-    ├── voice     supervisor (one_for_one): speaker, tts, stt, vad, wake, mic
+    ├── voice     supervisor (one_for_one): turn-watch, speaker, tts, stt, vad, wake, mic
     │             mic -> wake -> vad -> stt -> dialogue -> tts -> speaker (docs/voice.md)
     ├── rooms     supervisor (one_for_one): one actor per Wyoming satellite, reconnected with
     │             backoff (docs/wyoming.md; when [[satellites]] are configured)

@@ -38,7 +38,8 @@ def fail_turn(
     times: StageTimes,
     source: TurnSource = "voice",
     text: str = "",
-) -> None:
+) -> bool:
+    """Tell tts the failed turn; False if tts is not running to take it just now."""
     done = TurnDone(
         turn_id=turn_id,
         conversation_id=conversation_id,
@@ -48,4 +49,4 @@ def fail_turn(
         times=times,
         error=error,
     )
-    send(TTS, done)
+    return send(TTS, done)

@@ -56,7 +56,7 @@ from solo_actors.messages import (
     WakeDetected,
     now,
 )
-from solo_actors.names import INPUT_END, SPEAKER, VAD
+from solo_actors.names import INPUT_END, SPEAKER, TURN_WATCH, VAD
 from solo_actors.voice.audio import chime, write_wav
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.console import problem_line, turn_problem
@@ -73,6 +73,10 @@ TICK = 0.02
 
 PIPER_RATE = 22_050
 """The output rate when no voice says otherwise (Piper's medium voices)."""
+
+REPORTED_KEPT = 256
+"""Turn ids of the latest reported turns, remembered so that a turn is reported once even
+when the turn watch failed it and its own `TurnDone` still came (voice/turn_watch.py)."""
 
 
 class TurnPlayed(Message, frozen=True):
@@ -220,6 +224,7 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
         self.instant = False
         self.output_dir = Path(options.output_dir) if options.output_dir else None
         self.finished: dict[str, TurnDone] = {}
+        self.reported: deque[str] = deque(maxlen=REPORTED_KEPT)
         self.interrupted: set[str] = set()
         self.barge_in = BargeIn()
         self.turns = 0
@@ -287,6 +292,8 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
             case Interrupt():
                 self.stop_playback(message.turn_id)
             case TurnDone():
+                if message.turn_id in self.finished or message.turn_id in self.reported:
+                    return None  # the turn watch failed it first, or the reverse: once only
                 # Finish once the audio queued for the turn has played.
                 self.finished[message.turn_id] = message
                 if self.barge_in.stale(opened_at(message.times)):
@@ -358,6 +365,9 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
         file = self.write_reply(done, track)
         interrupted = turn_id in self.interrupted
         self.report(done, file, interrupted=interrupted)
+        self.reported.append(turn_id)
+        if done.source == "voice":
+            send(TURN_WATCH, done)
         self.interrupted.discard(turn_id)
         if self.follow_up and done.source == "voice" and done.error is None and not interrupted:
             self.send_after(self.follow_up_after, EchoFaded(turn_id))

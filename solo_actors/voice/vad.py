@@ -54,13 +54,15 @@ from solo_actors.messages import (
     SpeechEnded,
     SpeechSoFar,
     StageTimes,
+    TurnAbandoned,
     TurnEnd,
+    TurnHeard,
     Utterance,
     WakeDetected,
     new_id,
     now,
 )
-from solo_actors.names import STT, VAD
+from solo_actors.names import STT, TURN_WATCH, VAD
 from solo_actors.voice.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, int16_to_float
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions
@@ -183,6 +185,8 @@ class VadActor(supervisors.SupervisedActor):
                     self.listen(self.listening, message.pcm)
             case WakeDetected():
                 # A new wake word replaces whatever was being listened to (barge-in).
+                if self.listening is not None:
+                    send(TURN_WATCH, TurnAbandoned(turn_id=self.listening.wake.turn_id))
                 self.silero.reset()
                 self.listening = Listening(wake=message, give_up_frames=self.give_up_frames,
                                            silence_frames=self.silence_frames)  # fmt: skip
@@ -235,6 +239,7 @@ class VadActor(supervisors.SupervisedActor):
             self.counts["no_speech"] += 1
             self.log.info("no speech after the wake word or reply", turn_id=turn.wake.turn_id)
             self.listening = None
+            send(TURN_WATCH, TurnAbandoned(turn_id=turn.wake.turn_id))
             self.publish_figures(**self.counts)
         elif verdict in ("end", "cut"):
             self.finish(turn, cut=verdict == "cut")
@@ -250,6 +255,8 @@ class VadActor(supervisors.SupervisedActor):
         turn = self.listening
         if turn is not None and turn.speech_start is not None:
             self.finish(turn, cut=False)
+        elif turn is not None:
+            send(TURN_WATCH, TurnAbandoned(turn_id=turn.wake.turn_id))
         self.listening = None
 
     def listen_for_follow_up(self, follow_up: FollowUp) -> None:
@@ -264,6 +271,7 @@ class VadActor(supervisors.SupervisedActor):
                       after_turn=follow_up.after_turn)  # fmt: skip
         self.listening = Listening(wake=wake, give_up_frames=self.follow_up_frames,
                                    silence_frames=self.silence_frames, follow_up=True)  # fmt: skip
+        send(TURN_WATCH, wake)  # this turn, too, is owed an answer if a question comes
         self.publish_figures(**self.counts)
 
     def words_decide(self, verdict: TurnEnd) -> None:
@@ -300,6 +308,7 @@ class VadActor(supervisors.SupervisedActor):
             STT,
             Utterance(turn_id=turn.wake.turn_id, pcm=pcm, sample_rate=SAMPLE_RATE, times=times),
         )
+        send(TURN_WATCH, TurnHeard(turn_id=turn.wake.turn_id))
         self.publish_figures(**self.counts, last_utterance_s=round(seconds, 2))
 
     def endpoint(self, piece: DetectSpeech) -> None:

@@ -36,7 +36,7 @@ from solo_actors.messages import (
     new_id,
     now,
 )
-from solo_actors.names import SKILLS_NAME, SPEAKER, TTS, VAD, WAKE
+from solo_actors.names import SKILLS_NAME, SPEAKER, TTS, TURN_WATCH, VAD, WAKE
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE
 from solo_actors.voice.mail import send
 from solo_actors.voice.wake_engines import WakeEngine, create_engine
@@ -110,8 +110,9 @@ class WakeActor(supervisors.SupervisedActor):
             )
             self.log.info("wake word", turn_id=detected.turn_id, keyword=detected.keyword)
             # The speaker first: stopping playback and the acknowledgement are what the user
-            # waits for; then tts (cancel generation) and vad (start listening).
-            for name in (SPEAKER, TTS, VAD):
+            # waits for; then tts (cancel generation), vad (start listening) and the turn
+            # watch (this turn is owed an answer).
+            for name in (SPEAKER, TTS, VAD, TURN_WATCH):
                 send(name, detected)
             if supervisors.whereis(SKILLS_NAME) is not None:  # absent from voice-only trees
                 send(SKILLS_NAME, detected)  # the wake word ends a ringing timer or alarm

@@ -1,0 +1,151 @@
+"""The turn-watch actor: a spoken turn that a crash swallowed still gets an answer.
+
+Each voice stage answers for the turn it is handling when it crashes (its ``on_failure``
+fails that turn). What no stage can answer for is mail that died with it: a turn's
+`WakeDetected`, `Utterance`, `UserTurn` or `TurnDone` still queued in the mailbox of an
+actor that crashed, or anything inside an isolated process that was killed. As in Erlang,
+mail to a process that dies is gone; the caller learns of it through a monitor. This actor
+is that caller for every spoken turn.
+
+It keeps the ledger of open spoken turns: opened by a `WakeDetected` (from wake, or vad's
+follow-up listening), marked by vad's `TurnHeard` when the question goes to stt, closed by
+the speaker's finished `TurnDone` or vad's `TurnAbandoned` (no question came). It monitors
+each stage a spoken turn passes through (vad, stt, dialogue, tts, speaker;
+`supervisors.monitor`). When vad exits, the turns it was still listening to may be lost;
+when a later stage exits, the turns already heard. Those opened before the exit and still
+open ``LOST_AFTER`` seconds later are failed with an error that names the stage: tts speaks
+the apology and the speaker reports it like any other turn. The wait lets the crashed
+stage's own, more precise error arrive first; the speaker reports a turn once, so an answer
+that does come later is not reported twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import supervisors
+from solo_actors.config import Config
+from solo_actors.logs import get_logger
+from solo_actors.messages import (
+    Message,
+    StageTimes,
+    TurnAbandoned,
+    TurnDone,
+    TurnHeard,
+    WakeDetected,
+    now,
+)
+from solo_actors.names import DIALOGUE_NAME, SPEAKER, STT, TTS, TURN_WATCH, VAD
+from solo_actors.voice.mail import fail_turn
+from solo_actors.voice.options import RunOptions
+
+STAGES = (VAD, STT, DIALOGUE_NAME, TTS, SPEAKER)
+"""The actors a spoken turn's mail passes through, in order."""
+
+LOST_AFTER = 2.0
+"""Seconds after a stage's exit before the turns it may have swallowed are failed: long
+enough for the stage's own error (its ``on_failure``) to arrive first, short enough that the
+user is not left waiting."""
+
+MAX_OPEN = 64
+"""Open turns kept at most; more would mean ends that never arrive, not a real backlog."""
+
+REWATCH_AFTER = 0.05
+"""Seconds between tries to monitor a stage that is not running (restarting, or not started
+yet)."""
+
+
+class CheckLost(Message, frozen=True):
+    """To itself: fail the turns opened before ``stage`` exited that are still open."""
+
+    stage: str
+    exited_at: float
+    reason: str
+
+
+class Rewatch(Message, frozen=True):
+    """To itself: monitor ``stage`` again (its new incarnation)."""
+
+    stage: str
+
+
+class TurnWatchActor(supervisors.SupervisedActor):
+    """Fails spoken turns lost with a crashed stage; see the module docstring."""
+
+    def __init__(self, config: Config, options: RunOptions) -> None:
+        super().__init__()
+        self.error_reply = config.dialogue.error_reply
+        self.options = options
+        self.log = get_logger(f"solo/voice/{TURN_WATCH}")
+        self.open: dict[str, WakeDetected] = {}
+        self.heard: set[str] = set()
+        self.watching: dict[supervisors.MonitorRef, str] = {}
+        self.counts = {"turns": 0, "lost": 0}
+
+    def on_start(self) -> None:
+        for stage in STAGES:
+            self.watch(stage)
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case WakeDetected():
+                if len(self.open) >= MAX_OPEN:  # a turn whose end never came: forget it
+                    self.heard.discard(self.open.pop(next(iter(self.open))).turn_id)
+                self.open[message.turn_id] = message
+                self.counts["turns"] += 1
+            case TurnHeard():
+                if message.turn_id in self.open:
+                    self.heard.add(message.turn_id)
+            case TurnDone() | TurnAbandoned():
+                self.open.pop(message.turn_id, None)
+                self.heard.discard(message.turn_id)
+            case supervisors.Down():
+                self.on_stage_down(message)
+            case Rewatch():
+                self.watch(message.stage)
+            case CheckLost():
+                self.fail_lost(message)
+            case _:
+                return super().on_receive(message)
+        return None
+
+    def watch(self, stage: str) -> None:
+        self.watching[supervisors.monitor(stage, self.actor_ref)] = stage
+
+    def on_stage_down(self, down: supervisors.Down) -> None:
+        stage = self.watching.pop(down.ref, None)
+        if stage is None:
+            return
+        self.send_after(REWATCH_AFTER, Rewatch(stage=stage))
+        if down.reason == supervisors.NOPROC:
+            return  # not running when asked: its exit, if any, was heard already
+        if self.open:
+            self.send_after(
+                LOST_AFTER, CheckLost(stage=stage, exited_at=now(), reason=str(down.reason))
+            )
+
+    def fail_lost(self, check: CheckLost) -> None:
+        # vad holds the turns it is listening to; every later stage, turns already heard.
+        past_vad = check.stage != VAD
+        lost = [
+            wake for wake in self.open.values()
+            if wake.at < check.exited_at and (wake.turn_id in self.heard) == past_vad
+        ]  # fmt: skip
+        for wake in lost:
+            error = (
+                f"the {check.stage} stage stopped while this turn was on its way "
+                f"({check.reason}); ask again"
+            )
+            told = fail_turn(
+                wake.turn_id, self.options.conversation_id, error, self.error_reply,
+                StageTimes(wake=wake.at),
+            )  # fmt: skip
+            if not told:  # tts is restarting too: try again in a moment
+                self.send_after(LOST_AFTER, check)
+                return
+            del self.open[wake.turn_id]
+            self.heard.discard(wake.turn_id)
+            self.counts["lost"] += 1
+            self.log.warning("spoken turn lost", turn_id=wake.turn_id, stage=check.stage)
+        if lost:
+            self.publish_figures(**self.counts)

@@ -1,0 +1,60 @@
+"""A spoken turn swallowed by a crashed stage still gets an answer (voice/turn_watch.py).
+
+A real tree (llm, dialogue, voice). stt is made to hang, then to crash on the next mail it
+takes, while a spoken question arrives: the question's `Utterance` waits in stt's mailbox
+behind the crash and dies with it, so no stage is left to answer for it. The turn watch
+hears stt go down and fails the turn: the user hears the apology, and the run reports the
+turn with an error that names the stage. The next question is answered as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import supervisors
+from solo_actors.messages import AudioFrame
+from solo_actors.names import STT, TURN_WATCH, WAKE
+from solo_actors.voice.audio import SAMPLE_RATE, frames_of
+from tests.voice.conftest import Speech, VoiceRun
+
+TIMEOUT = 120.0
+HANG_SECONDS = 3.0
+"""stt is stuck this long: far longer than the question takes to reach its mailbox."""
+
+
+@pytest.fixture
+def faults() -> Iterator[None]:
+    supervisors.faults.enable()
+    yield
+    supervisors.faults.enable(False)
+
+
+def say(samples: np.ndarray) -> None:
+    """The question's frames to wake, as fast as it takes them."""
+    for sequence, pcm in enumerate(frames_of(samples)):
+        frame = AudioFrame(pcm=pcm, sample_rate=SAMPLE_RATE, sequence=sequence)
+        supervisors.ask(WAKE, frame, timeout=5)
+
+
+def test_a_turn_lost_with_a_crashed_stage_is_answered_with_an_apology(
+    voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path, faults: None
+) -> None:
+    run = voice_tree()
+    question = speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0,
+                           steady=True)  # fmt: skip
+    supervisors.tell(STT, supervisors.Fault("hang", seconds=HANG_SECONDS))
+    supervisors.tell(STT, supervisors.Fault("raise", label="swallows the question"))
+    say(question)
+    [lost] = run.wait_turns(1, TIMEOUT)
+    assert lost["error"] and "the stt stage stopped" in lost["error"], lost
+    assert lost["file"], "the apology was not spoken"
+    assert run.figures(TURN_WATCH)["lost"] == 1
+
+    say(question)
+    answered = run.wait_turns(2, TIMEOUT)[1]
+    assert answered["error"] is None and "paris" in answered["reply"].lower(), answered
+    assert len(run.turns()) == 2, run.lines  # each turn reported once
