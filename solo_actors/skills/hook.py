@@ -39,6 +39,13 @@ def skill_matcher(config: Config) -> Matcher | None:
     return _load(REPO_ROOT / config.skills.templates_dir)
 
 
+def finished_command(matcher: Matcher, text: str) -> bool:
+    """Whether ``text`` is a whole skill command with nothing left open (no free-text slot
+    running to its end): said before a pause, it is the end of the user's turn."""
+    matches = matcher.match_all(text)
+    return bool(matches) and not matches[-1].open_ended
+
+
 def hand_off_to_skills(matcher: Matcher | None, turn: UserTurn) -> bool:
     """Send ``turn`` to the skills actor if a template fits its text; True when sent."""
     if matcher is None or not matcher.match_all(turn.text):

@@ -71,6 +71,9 @@ class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
     slots: dict[str, Any]
     error: str | None = None
     morning: bool = False
+    open_ended: bool = False
+    """The text ends inside a free-text slot ("remind me to call my sister"): words said
+    after a pause may still belong to it, so the words so far are no finished command."""
 
 
 MAX_CHARS = 300
@@ -204,8 +207,13 @@ class Matcher:
                 continue
             if refused is not None and refused.intent == sentence.intent.name:
                 return refused
+            open_ended = any(
+                raw is not None and sentence.slots[group][1] == "text"
+                and found.end(group) == len(words)
+                for group, raw in found.groupdict().items()
+            )  # fmt: skip
             return SkillMatch(intent=sentence.intent.name, slots=slots,
-                              morning=sentence.intent.morning)  # fmt: skip
+                              morning=sentence.intent.morning, open_ended=open_ended)  # fmt: skip
         return refused
 
     def match_all(self, text: str) -> list[SkillMatch]:

@@ -74,6 +74,7 @@ from solo_actors.messages import (
 )
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD
+from solo_actors.skills.hook import skill_matcher
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
 from solo_actors.voice.devices import stt_device
 from solo_actors.voice.mail import fail_turn, send
@@ -240,7 +241,7 @@ def turn_end_judge(config: Config) -> TurnEndJudge:
                 'rules alone (fix the model id, or set it to "" to silence this)',
                 error=str(error),
             )
-    return load_judge(REPO_ROOT / vad.turn_end_rules, model_path)
+    return load_judge(REPO_ROOT / vad.turn_end_rules, model_path, skill_matcher(config))
 
 
 @dataclass

@@ -7,10 +7,14 @@ asks `TurnEndJudge.verdict` about the words it just transcribed:
 * ``incomplete``: they end on a word or phrase that needs more after it ("for", "of the",
   "tell me") or trail off ("..."). vad waits ``voice.vad.incomplete_timeout`` of silence
   instead of ``silence_timeout``, so a mid-sentence pause is not taken for the end.
-* ``complete``: a small language model (``voice.vad.turn_end_model``), reading the words as
-  the user's message, puts the probability that the message ends there at or above
+* ``complete``: the words are a whole skill command ("set a timer for five minutes", "what
+  time is it": a template of ``config/skills`` fits them, with no free-text slot left open
+  at the end), or a small language model (``voice.vad.turn_end_model``), reading the words
+  as the user's message, puts the probability that the message ends there at or above
   ``end_probability``; without a model, Whisper closed the words with . ? or !. vad ends
-  the turn at once, and stt already holds the transcript of exactly that audio.
+  the turn at once, and stt already holds the transcript of exactly that audio. Commands
+  come first because the model, reading no context, gives short ones low odds ("what day
+  is it": 0.08) although nothing more can follow them.
 * ``unsure``: neither; the silence timeout decides, as before.
 
 The rules and the model's prompt are data, in ``config/turn_end.toml``. The model is the
@@ -31,6 +35,9 @@ import llama_cpp
 import msgspec
 import numpy as np
 from llama_cpp import Llama
+
+from solo_actors.skills.hook import finished_command
+from solo_actors.skills.templates import Matcher
 
 Verdict = Literal["complete", "incomplete", "unsure"]
 
@@ -88,10 +95,16 @@ class EndScorer:
 class TurnEndJudge:
     """Says whether a transcript at a pause is a finished question; see the module docstring."""
 
-    def __init__(self, rules: TurnEndRules, scorer: EndScorer | None = None) -> None:
+    def __init__(
+        self,
+        rules: TurnEndRules,
+        scorer: EndScorer | None = None,
+        commands: Matcher | None = None,
+    ) -> None:
         endings = sorted({*rules.dangling_words, *rules.dangling_phrases}, key=len, reverse=True)
         self.dangling = re.compile(r"(?:^|\s)(?:" + "|".join(map(re.escape, endings)) + r")$")
         self.scorer = scorer
+        self.commands = commands
         self.end_probability = rules.model.end_probability
 
     def verdict(self, text: str) -> Verdict:
@@ -101,6 +114,8 @@ class TurnEndJudge:
             return "unsure"
         if self.dangling.search(words) or stripped.endswith(TRAILING_OFF):
             return "incomplete"
+        if self.commands is not None and finished_command(self.commands, stripped):
+            return "complete"
         if self.scorer is not None:
             ends = self.scorer.probability(words) >= self.end_probability
         else:
@@ -113,8 +128,11 @@ def load_rules(path: Path) -> TurnEndRules:
 
 
 @cache
-def load_judge(rules_path: Path, model_path: str | None) -> TurnEndJudge:
-    """The process's judge for these rules and model (None: rules alone), made once."""
+def load_judge(
+    rules_path: Path, model_path: str | None, commands: Matcher | None = None
+) -> TurnEndJudge:
+    """The process's judge for these rules, model (None: rules alone) and skill commands
+    (None: none), made once."""
     rules = load_rules(rules_path)
     scorer = EndScorer(model_path, rules.model) if model_path else None
-    return TurnEndJudge(rules, scorer)
+    return TurnEndJudge(rules, scorer, commands)

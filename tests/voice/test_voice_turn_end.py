@@ -82,6 +82,31 @@ def test_the_model_ends_a_question_only_where_it_is_finished(model_judge: TurnEn
     assert model_judge.verdict("Set a timer for") == "incomplete"  # the rules come first
 
 
+@pytest.mark.parametrize(
+    ("heard", "verdict"),
+    [
+        ("What day is it", "complete"),
+        ("Wake me up at 7", "complete"),
+        ("How much time is left on the pasta", "complete"),
+        ("Set a timer for 5 minutes and remind me to call my sister in an hour", "complete"),
+        # A free-text slot that runs to the end may go on after the pause ("... at 5").
+        ("Remind me to call my sister", "unsure"),
+        ("Set a timer for ten", "unsure"),  # a number without its unit is no duration
+    ],
+)
+def test_a_whole_skill_command_is_a_finished_turn(
+    rules_judge: TurnEndJudge, heard: str, verdict: str
+) -> None:
+    assert rules_judge.verdict(heard) == verdict
+
+
+def test_commands_end_where_the_model_alone_would_wait(model_judge: TurnEndJudge) -> None:
+    # Reading no context, the model gives a short command low odds of being all there is.
+    assert model_judge.scorer is not None
+    assert model_judge.scorer.probability("what day is it") < model_judge.end_probability
+    assert model_judge.verdict("What day is it?") == "complete"
+
+
 def test_a_finished_question_ends_at_its_pause(
     voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path
 ) -> None:
