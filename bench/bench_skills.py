@@ -84,7 +84,10 @@ SPOKEN = [
     "Set a 10 minute pasta timer.", "How much time is left on the pasta?",
     "What's 15 percent of 80?", "What is the date today?", "Wake me up at 7.",
     "Convert 5 kilometres to miles.", "Remind me to call my sister in an hour.",
-    "Cancel all timers.", "What day is it?",
+    "Cancel all timers.", "Set an alarm for 6:30.", "What is 12 divided by 4?",
+    "Set a timer for 3 minutes.", "Add 5 minutes to the timer.", "What timers do I have?",
+    "What's 2 plus 2?", "Convert 10 miles to kilometres.", "What reminders do I have?",
+    "Cancel my alarm.", "What day is it?",
 ]  # fmt: skip
 SKILL_TREE = ("store", "skills", "dialogue", "voice")
 

@@ -249,12 +249,14 @@ class SkillBook:
         said = f"{name.capitalize()} timer" if name else "Timer"
         return Answer(f"{said} set for {spoken_duration(seconds)}.", self.add(item))
 
-    def timers_named(self, match: SkillMatch) -> list[SkillItem]:
+    def timers_named(self, match: SkillMatch, *, by_length: bool = True) -> list[SkillItem]:
+        """The pending timers ``match`` names: by label, else by length ("the 5 minute
+        timer") unless its duration is something else (the time to add), else all."""
         timers = self.pending("timer")
         key = name_key(match.slots.get("name", ""))
         if key:
             return [t for t in timers if t.label and (key in t.label or t.label in key)]
-        if "duration" in match.slots:
+        if by_length and "duration" in match.slots:
             return [t for t in timers if abs(t.length - float(match.slots["duration"])) < 1]
         return timers
 
@@ -279,7 +281,7 @@ class SkillBook:
         return Answer(f"Cancelled the {timer_name(timers[0])}.", self.cancel(timers))
 
     def timer_add(self, match: SkillMatch, now: float) -> Answer:
-        timers = self.timers_named(match)
+        timers = self.timers_named(match, by_length=False)  # its duration is what to add
         seconds = float(match.slots["duration"])
         if len(timers) != 1:
             return Answer("Which timer? " + ("You have none." if not timers else "Say its name."))

@@ -51,6 +51,16 @@ def test_named_timers_time_left_add_and_cancel(book: SkillBook, matcher: Matcher
     assert book.pending() == []
 
 
+def test_time_is_added_to_the_only_timer_whatever_its_length(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    ask(book, matcher, "set a timer for 3 minutes")
+    # "5 minutes" is the time to add, not the length of the timer meant.
+    added = ask(book, matcher, "add 5 minutes to the timer")
+    assert added.text.startswith("Added 5 minutes. 8 minutes left"), added
+    assert [i.due_at for i in added.changed] == [NOW + 480]
+
+
 @pytest.mark.parametrize(
     "text",
     ["set a timer for minus five minutes", "set a timer for 10 years", "remind me at 25:61",
