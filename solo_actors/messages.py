@@ -198,6 +198,10 @@ class CallTool(Message, frozen=True, kw_only=True):
     name: str
     arguments: JsonObject = msgspec.field(default_factory=dict)
     call_id: str = msgspec.field(default_factory=new_id)
+    said: str | None = None
+    """The user's words the call answers (the turn's message), for an owner that acts only
+    on what was said (skills: a length or time the user never said is refused, not guessed);
+    None when the caller has no user (agents, MCP clients)."""
 
 
 class ToolResult(Message, frozen=True, kw_only=True):

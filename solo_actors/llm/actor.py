@@ -564,7 +564,8 @@ class LLMActor(SupervisedActor):
             else:
                 self.log.info("tool call", tool=call.name, owner=owner)
                 timeout = self.settings.tool_timeout
-                called = call_tool(owner, call, timeout, lambda: self._should_stop(request))
+                called = call_tool(owner, call, request.prompt, timeout,
+                                   lambda: self._should_stop(request))  # fmt: skip
                 if called is None:
                     return None
                 answer = called

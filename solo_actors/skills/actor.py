@@ -76,7 +76,7 @@ from solo_actors.names import SKILLS_NAME, SPEAKER, STORE_NAME, TTS
 from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.templates import Matcher
-from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools
+from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
 
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""
@@ -144,7 +144,9 @@ class SkillsActor(supervisors.SupervisedActor):
         self.loaded = False
         self.wake_at = math.inf
         self.ringing: dict[str, Ringing] = {}
-        self.counts = dict.fromkeys(("turns", "fired", "late", "refused", "tool_calls"), 0)
+        self.counts = dict.fromkeys(
+            ("turns", "fired", "late", "refused", "tool_calls", "tool_calls_unsaid"), 0
+        )
         self.tools: dict[str, SkillTool] = {}
         self.tools_error: str | None = None
         if self.settings.enabled:
@@ -283,8 +285,16 @@ class SkillsActor(supervisors.SupervisedActor):
         answers: list[Answer] = []
         for sentence in sentences:
             match = self.matcher.match(sentence)
+            missing = None if match is None or call.said is None else (
+                unsaid(self.matcher, match, call.said)
+            )  # fmt: skip
             if match is None:
                 text = f"{call.name}: could not understand {sentence!r}; rephrase the arguments"
+                answers.append(Answer(text, refused=True))
+            elif missing is not None:
+                self.counts["tool_calls_unsaid"] += 1
+                text = (f"{call.name} not done: the user did not say the {missing}. Do not guess "
+                        "it: ask the user, or say you can't do that.")  # fmt: skip
                 answers.append(Answer(text, refused=True))
             else:
                 answers.append(self.book.answer(match, at))

@@ -84,6 +84,9 @@ JOINTS = (" and then ", " and also ", " then ", " and ")
 """Where a compound request is split, tried in this order."""
 MAX_PARTS = 3
 
+MAX_SLOT_WORDS = 8
+"""The longest run of words `values_said` reads as one value ("an hour and a half": 4)."""
+
 _GLUED = re.compile(r"\b(\w+)\[(\w+)\]")
 _TOKEN = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+|\s+")
 
@@ -231,6 +234,24 @@ class Matcher:
                 if all(m is not None and m.intent != "stop" for m in matches):
                     return [m for m in matches if m is not None]
         return []
+
+    def values_said(self, text: str, kind: str) -> list[Any]:
+        """Every value of slot kind ``kind`` that some run of words in ``text`` says ("count
+        down ninety seconds for my tea": [90.0] for ``duration``)."""
+        words = normalise(text).split()
+        slot = self.kinds[kind]
+        pattern = re.compile(slot.pattern)
+        values = []
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + MAX_SLOT_WORDS) + 1):
+                span = " ".join(words[start:end])
+                if pattern.fullmatch(span) is None:
+                    continue
+                try:
+                    values.append(slot.parse(span))
+                except (NoMatch, SlotError):
+                    continue
+        return values
 
     def slot_values(self, sentence: _Sentence, found: re.Match[str]) -> dict[str, Any]:
         slots: dict[str, Any] = {}

@@ -5,6 +5,9 @@ and parameters the model is shown, and sentences that say a call in words. `Skil
 turns a call into the first sentence whose placeholders all have arguments; the skills actor
 then matches it with the ordinary skill templates, so a call is parsed, checked, refused and
 stored exactly like the same request spoken (no second code path to keep right).
+
+A call acts only on what the user said: a timer's length or an alarm's or reminder's time
+that is not in the user's words (`CallTool.said`) is refused, not guessed (`unsaid`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,36 @@ from pathlib import Path
 import msgspec
 
 from solo_actors.messages import ToolDefinition
+from solo_actors.skills.templates import Matcher, SkillMatch
+from solo_actors.skills.words import ClockTime
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")
+
+
+GROUNDED = ("duration", "time")
+"""Slots (named as their kind in every template) a call may act on only if the user said
+them. A small model fills them in from anything: "set the thermostat to 21 degrees" became
+a 21-minute timer, "call my sister" a reminder."""
+
+
+def same_value(kind: str, called: object, said: object) -> bool:
+    if kind == "duration":
+        return abs(float(called) - float(said)) < 1  # type: ignore[arg-type]
+    assert isinstance(called, ClockTime) and isinstance(said, ClockTime)
+    # "7" said, "7:00 PM" called: the model may settle morning or evening.
+    return (called.hour % 12, called.minute) == (said.hour % 12, said.minute)
+
+
+def unsaid(matcher: Matcher, match: SkillMatch, said: str) -> str | None:
+    """The first of the `GROUNDED` slots of ``match`` whose value the user's words ``said``
+    do not say; None when every one of them was said."""
+    for kind in GROUNDED:
+        value = match.slots.get(kind)
+        if value is None:
+            continue
+        if not any(same_value(kind, value, heard) for heard in matcher.values_said(said, kind)):
+            return kind
+    return None
 
 
 class ToolsFileError(ValueError):

@@ -39,8 +39,9 @@ def skills(make_config: ConfigFactory) -> Iterator[Config]:
     root.stop()
 
 
-def call(tool: str, /, **arguments: object) -> ToolResult:
-    answer = supervisors.ask(SKILLS_NAME, CallTool(name=tool, arguments=arguments), timeout=10)
+def call(tool: str, /, said: str | None = None, **arguments: object) -> ToolResult:
+    request = CallTool(name=tool, arguments=arguments, said=said)
+    answer = supervisors.ask(SKILLS_NAME, request, timeout=10)
     assert isinstance(answer, ToolResult)
     return answer
 
@@ -88,6 +89,21 @@ def test_bad_calls_are_refused_in_words_and_store_nothing(skills: Config) -> Non
     assert "no argument colour" in refusals[2].content
     assert "known:" in refusals[4].content
     assert not supervisors.ask(SKILLS_NAME, ListSkillItems(), timeout=10).items
+
+
+def test_a_call_acts_only_on_a_length_or_time_the_user_said(skills: Config) -> None:
+    # What the 0.5B model did with the skills as tools, before this check:
+    thermostat = call("set_timer", said="Set the thermostat to 21 degrees.", duration="21 minutes")
+    reminder = call("set_reminder", said="Call my sister.", task="call my sister", time="6 pm")
+    for refused in (thermostat, reminder):
+        assert refused.error and "did not say" in refused.content, refused
+    assert "duration" in thermostat.content and "time" in reminder.content
+    assert not supervisors.ask(SKILLS_NAME, ListSkillItems(), timeout=10).items
+    # Said in other words than the call's, it is the same length or time: done.
+    assert not call("set_timer", said="count down ninety seconds for my tea",
+                    duration="90 seconds").error  # fmt: skip
+    assert not call("set_alarm", said="wake me at seven", time="7:00 AM").error
+    assert len(supervisors.ask(SKILLS_NAME, ListSkillItems(), timeout=10).items) == 2
 
 
 def test_time_and_sums_come_from_the_skills(skills: Config) -> None:
