@@ -997,6 +997,8 @@ class Transcribed(Message, frozen=True):
     request_id: str
     text: str
     """"" when no words were recognised."""
+    error: str = ""
+    """Why nothing could be transcribed (a remote engine's failure); "" when it was."""
 
 
 class Synthesize(Message, frozen=True):
@@ -1021,6 +1023,8 @@ class Synthesized(Message, frozen=True):
 
     request_id: str
     sentences: int
+    error: str = ""
+    """Why the text could not be said (a remote engine's failure); "" when it was."""
 
 
 class DetectWake(Message, frozen=True):

@@ -142,8 +142,10 @@ def tts_check(config: Config) -> Finding:
 
 def wake_check(config: Config) -> Finding:
     wake = config.voice.wake
-    keyword = wake.keyword if wake.engine == "porcupine" else wake.model
-    result = run_probe("wake word", "wake", wake.engine, keyword)
+    # A remote service is not probed here; its local fallback engine is.
+    engine = wake.remote.local_engine if wake.engine == "wyoming" else wake.engine
+    keyword = wake.keyword if engine == "porcupine" else wake.model
+    result = run_probe("wake word", "wake", engine, keyword)
     return _from_probe(result, "check [voice.wake] engine and keyword")
 
 
