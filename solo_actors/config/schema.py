@@ -285,8 +285,11 @@ class WyomingEngineConfig(Section, frozen=True):
     def check(self, section: str) -> None:
         """The checks that matter only when the remote engine is on (`section`: where)."""
         url = urllib.parse.urlsplit(self.uri)
-        ok = url.scheme == "unix" and bool(url.path) or url.scheme == "tcp" and bool(url.hostname)
-        if not ok or url.scheme == "tcp" and url.port is None:
+        try:
+            tcp = url.scheme == "tcp" and bool(url.hostname) and url.port is not None
+        except ValueError:  # a port that is not a number
+            tcp = False
+        if not (tcp or (url.scheme == "unix" and url.path)):
             raise ValueError(
                 f"{section}.remote.uri = {self.uri!r} is not a Wyoming address; write "
                 '"tcp://host:port" (e.g. "tcp://gpu-box:10300") or "unix:///path/to.sock"'

@@ -262,7 +262,8 @@ class Fallback:
         self.fallbacks = 0
 
     def figures(self) -> dict[str, Any]:
-        return {"serving": self.serving, "remote_uri": self.settings.uri,
+        """The figures at start."""
+        return {"serving": self.serving, "remote_uri": self.settings.uri, "remote_error": "",
                 "fallback": self.settings.fallback, "fallbacks": self.fallbacks}  # fmt: skip
 
     def remote_allowed(self) -> bool:

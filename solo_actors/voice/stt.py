@@ -294,7 +294,7 @@ class SttActor(supervisors.SupervisedActor):
             self.fallback = Fallback(
                 self.settings.remote, "speech-to-text", f"solo/voice/{STT}", self.publish_figures
             )
-            figures.update(self.fallback.figures(), remote_error="")
+            figures.update(self.fallback.figures())
         else:
             self.local_model()
         if self.config.voice.vad.end_of_turn == "words":

@@ -182,7 +182,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
             self.fallback = Fallback(
                 self.settings.remote, "text-to-speech", f"solo/voice/{TTS}", self.publish_figures
             )
-            figures.update(self.fallback.figures(), remote_error="")
+            figures.update(self.fallback.figures())
         else:
             self.local_voice()
         self.publish_figures(voice=self.settings.voice, sample_rate=self.rate, **figures,
