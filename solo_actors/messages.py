@@ -131,6 +131,8 @@ class VoiceRequestFailed(Message, frozen=True):
     """An stt or tts request that could not be served; ``message`` says why and the fix."""
 
     message: str
+    unavailable: bool = False
+    """The engine failed, not the request (a remote service that is down, no fallback)."""
 
 
 # --- language model -----------------------------------------------------------------------

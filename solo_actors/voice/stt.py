@@ -384,7 +384,7 @@ class SttActor(supervisors.SupervisedActor):
         try:
             text = self.transcribe(request.pcm)
         except RemoteServiceError as error:
-            return VoiceRequestFailed(message=str(error))
+            return VoiceRequestFailed(message=str(error), unavailable=True)
         seconds = len(request.pcm) / 2 / SAMPLE_RATE
         return AudioTranscribed(text=text, seconds=seconds, language=self.settings.language)
 

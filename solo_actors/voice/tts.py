@@ -334,7 +334,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         except ModelError as error:
             return VoiceRequestFailed(message=f"voice {request.voice!r} is not usable: {error}")
         except RemoteServiceError as error:
-            return VoiceRequestFailed(message=str(error))
+            return VoiceRequestFailed(message=str(error), unavailable=True)
         pcm = np.concatenate(audio) if audio else np.zeros(0, dtype=np.int16)
         self.counts["busy_s"] += time.perf_counter() - started
         self.counts["audio_s"] += len(pcm) / rate
