@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import supervisors
-from solo_actors.config import REPO_ROOT, load_config
+from solo_actors.config import REPO_ROOT, ConfigError, load_config
 from solo_actors.messages import AudioFrame, StageTimes, Transcript, UserTurn, Utterance, now
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE, frames_of
 from solo_actors.voice.stt import whisper_folder
@@ -48,13 +48,16 @@ class Peer:
             pytest.fail(f"{PEERS / name} is missing: run `make setup` (it builds the test peers)")
         self.port = free_port()
         self.uri = f"tcp://127.0.0.1:{self.port}"
-        module = name.replace("-", "_")
-        self.process = subprocess.Popen(
-            [str(python), "-m", module, "--uri", self.uri, *args],
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("w"),
-        )
+        self.command = [str(python), "-m", name.replace("-", "_"), "--uri", self.uri, *args]
+        self.name = name
         self.log = log
+        self.start()
+
+    def start(self) -> None:
+        """Start the service (again, on the same port) and wait until it listens."""
+        name, log = self.name, self.log
+        with log.open("a") as stderr:
+            self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=stderr)
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -68,6 +71,7 @@ class Peer:
 
     def kill(self) -> None:
         if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # if stopped
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(30)
 
@@ -168,7 +172,8 @@ def test_a_killed_service_falls_back_to_the_local_engine(
     hear: Callable[[Path], str],
 ) -> None:
     whisper, piper = peers("whisper"), peers("piper")
-    config = voice_config(tmp_path, **remote(stt=(whisper, "local"), tts=(piper, "local")))
+    overrides = remote(stt=(whisper, "local"), tts=(piper, "local"))
+    config = voice_config(tmp_path, **overrides, **{"voice.stt.remote.retry_after": 1.0})
     run = voice_tree(config)
     first = ask(run, speech, "before", 1)
     assert "capital of france" in first["text"].lower() and first["error"] is None
@@ -188,6 +193,12 @@ def test_a_killed_service_falls_back_to_the_local_engine(
         assert "refused the connection" in figures["remote_error"], figures
     # Served by the fallback, not by a restart: the same actors.
     assert supervisors.whereis("stt") is stt_before and supervisors.whereis("tts") is tts_before
+
+    whisper.start()  # back, on the same address: after retry_after it serves again
+    time.sleep(1.5)
+    third = ask(run, speech, "back", 3)
+    assert "capital of france" in third["text"].lower() and third["error"] is None
+    assert run.figures("stt")["serving"] == "wyoming"
 
 
 def test_without_a_fallback_a_killed_service_fails_the_turn_saying_why(
@@ -260,3 +271,33 @@ def test_a_remote_wake_word_service_wakes_solo_and_the_local_engine_takes_over(
     wake = listen_until_woken(run, woken["detections"], "the local engine's detection")
     assert wake["serving"] == "local"
     assert f"the Wyoming wake word service at {service.uri}" in wake["remote_error"], wake
+
+
+def test_a_service_that_hangs_fails_the_turn_after_read_timeout(
+    voice_tree: Callable[..., VoiceRun],
+    peers: Callable[[str], Peer],
+    speech: Speech,
+    tmp_path: Path,
+) -> None:
+    whisper = peers("whisper")
+    overrides = remote(stt=(whisper, "none"))
+    config = voice_config(tmp_path, **overrides, **{"voice.stt.remote.read_timeout": 2.0})
+    run = voice_tree(config)
+    whisper.process.send_signal(signal.SIGSTOP)  # accepts (the kernel does), never answers
+    failed = ask(run, speech, "hung", 1)
+    assert (
+        f"the Wyoming speech-to-text service at {whisper.uri} sent no transcript"
+        in (failed["error"])
+    )
+    assert "within 2 s (voice.stt.remote.read_timeout)" in failed["error"]
+
+
+def test_a_remote_engine_without_a_wyoming_address_is_refused_at_start(
+    make_config: Callable[..., Any],
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        make_config(voice__stt__engine="wyoming", voice__stt__remote__uri="http://gpu-box:10300")
+    assert "voice.stt.remote.uri = 'http://gpu-box:10300' is not a Wyoming address" in str(
+        refused.value
+    )
+    assert 'write "tcp://host:port"' in str(refused.value)
