@@ -149,6 +149,36 @@ def wake_check(config: Config) -> Finding:
     return _from_probe(result, "check [voice.wake] engine and keyword")
 
 
+def remote_check(config: Config) -> Finding:
+    """Each remote engine's service (``engine = "wyoming"``) answers ``describe``."""
+    from solo_actors.voice.remote import RemoteServiceError, describe
+
+    voice = config.voice
+    engines = [(role, key, settings) for role, key, engine, settings in (
+        ("speech-to-text", "stt", voice.stt.engine, voice.stt.remote),
+        ("text-to-speech", "tts", voice.tts.engine, voice.tts.remote),
+        ("wake word", "wake", voice.wake.engine, voice.wake.remote),
+    ) if engine == "wyoming"]  # fmt: skip
+    if not engines:
+        return Finding("remote engines", "pass", "none: stt, tts and wake run here")
+    answers, failures, fatal = [], [], False
+    for role, key, settings in engines:
+        try:
+            answers.append(f"{key}: {describe(settings, role)}")
+        except RemoteServiceError as error:
+            failures.append(f"{key}: {error}")
+            fatal = fatal or settings.fallback == "none"
+    if not failures:
+        return Finding("remote engines", "pass", "; ".join(answers))
+    then = "" if fatal else " (the local fallback serves meanwhile)"
+    return Finding(
+        "remote engines",
+        "fail" if fatal else "warn",
+        "; ".join(failures),
+        f"start the service or fix [voice.<stt|tts|wake>.remote] uri{then}",
+    )
+
+
 def audio_check(config: Config) -> Finding:
     # In a subprocess: PortAudio prints to stderr and may probe hardware for seconds.
     code = (
@@ -251,6 +281,7 @@ CHECKS: tuple[Callable[[Config], Finding], ...] = (
     stt_check,
     tts_check,
     wake_check,
+    remote_check,
     gpu_check,
     audio_check,
     api_port_check,

@@ -41,6 +41,7 @@ from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
 from wyoming.client import AsyncClient
 from wyoming.error import Error
 from wyoming.event import Event
+from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize
 from wyoming.wake import Detect, Detection
 
@@ -181,6 +182,25 @@ class Service:
                 f"{self.where} answered with an error ({error.code or 'no code'}): {error.text}"
             )
         return event
+
+
+def describe(settings: WyomingEngineConfig, role: str) -> str:
+    """What the service at ``settings.uri`` says it is (its ``info``: the programs it
+    serves); a `RemoteServiceError` if it cannot be reached or does not answer."""
+    service = Service(settings, role)
+
+    async def ask(client: AsyncClient) -> str:
+        await service.send(client, Describe().event())
+        while not Info.is_type((event := await service.read(client, "info")).type):
+            pass
+        info = Info.from_event(event)
+        programs = [program.name for program in (*info.asr, *info.tts, *info.wake)]
+        return ", ".join(programs) or "no asr, tts or wake program"
+
+    try:
+        return service.call(ask)
+    finally:
+        service.close()
 
 
 class RemoteStt:

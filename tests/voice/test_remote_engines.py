@@ -23,6 +23,7 @@ import pytest
 
 import supervisors
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
+from solo_actors.doctor.report import examine
 from solo_actors.messages import AudioFrame, StageTimes, Transcript, UserTurn, Utterance, now
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE, frames_of
 from solo_actors.voice.stt import whisper_folder
@@ -301,3 +302,24 @@ def test_a_remote_engine_without_a_wyoming_address_is_refused_at_start(
         refused.value
     )
     assert 'write "tcp://host:port"' in str(refused.value)
+
+
+def test_the_doctor_asks_each_remote_service_to_describe_itself(
+    peers: Callable[[str], Peer], make_config: Callable[..., Any]
+) -> None:
+    whisper, piper = peers("whisper"), peers("piper")
+    overrides = {key.replace(".", "__"): value for key, value in
+                 remote(stt=(whisper, "none"), tts=(piper, "local")).items()}  # fmt: skip
+    config = make_config(**overrides)
+    [answered] = examine(config, only={"remote"})
+    assert answered.status == "pass", answered
+    assert "stt: faster-whisper" in answered.detail and "tts: piper" in answered.detail
+
+    piper.kill()
+    [warned] = examine(config, only={"remote"})
+    assert warned.status == "warn"  # tts falls back to Piper here
+    assert f"the Wyoming text-to-speech service at {piper.uri} refused" in warned.detail
+    whisper.kill()
+    [failed] = examine(config, only={"remote"})
+    assert failed.status == "fail"  # stt has no fallback
+    assert f"speech-to-text service at {whisper.uri} refused" in failed.detail
