@@ -20,6 +20,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from wyoming.audio import AudioChunk
+from wyoming.event import Event
+from wyoming.tts import Synthesize
 
 import supervisors
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
@@ -29,6 +32,8 @@ from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE, frames_of
 from solo_actors.voice.stt import whisper_folder
 from solo_actors.voice.tts import voice_path
 from tests.voice.conftest import TEST_THREADS, Speech, VoiceRun, voice_config
+from tests.wyoming.conftest import exchange, run_async, start_solo, stop_solo
+from tests.wyoming.test_wyoming_server import assert_clean, transcribe
 
 TIMEOUT = 120.0
 PEERS = REPO_ROOT / ".peers"
@@ -323,3 +328,39 @@ def test_the_doctor_asks_each_remote_service_to_describe_itself(
     [failed] = examine(config, only={"remote"})
     assert failed.status == "fail"  # stt has no fallback
     assert f"speech-to-text service at {whisper.uri} refused" in failed.detail
+
+
+def test_solo_serving_wyoming_on_remote_engines_says_when_a_service_is_down(
+    peers: Callable[[str], Peer], speech: Speech, tmp_path: Path
+) -> None:
+    """Home Assistant -> Solo -> wyoming-faster-whisper / wyoming-piper, Solo in its default
+    process isolation; the services killed, each request answered with an ``error``."""
+    whisper, piper = peers("whisper"), peers("piper")
+    server = start_solo(tmp_path / "var", **remote(stt=(whisper, "none"), tts=(piper, "none")))
+
+    async def synthesize() -> list[Event]:
+        async with server.client() as client:
+            said = Synthesize(text="The capital of France is Paris.").event()
+            return await exchange(client, [said], {"audio-stop", "error"})
+
+    try:
+        question = speech.clip(0.3, "What is the capital of France?", 0.6, steady=True)
+        heard = run_async(transcribe(server, question.tobytes()))
+        [transcript] = [event for event in heard if event.type == "transcript"]
+        assert "capital of france" in transcript.data["text"].lower()
+        said = run_async(synthesize())
+        assert said[-1].type == "audio-stop"
+        chunks = [AudioChunk.from_event(e) for e in said if e.type == "audio-chunk"]
+        assert chunks and {chunk.rate for chunk in chunks} == {22050}
+
+        whisper.kill()
+        piper.kill()
+        failed = run_async(transcribe(server, question.tobytes()))[-1]
+        assert failed.type == "error", failed
+        assert f"speech-to-text service at {whisper.uri} refused" in failed.data["text"]
+        unsaid = run_async(synthesize())[-1]
+        assert unsaid.type == "error", unsaid
+        assert f"text-to-speech service at {piper.uri} refused" in unsaid.data["text"]
+        assert_clean(server)  # no actor of Solo exited for it
+    finally:
+        stop_solo(server)
