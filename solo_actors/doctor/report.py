@@ -151,13 +151,13 @@ def wake_check(config: Config) -> Finding:
 
 def remote_check(config: Config) -> Finding:
     """Each remote engine's service (``engine = "wyoming"``) answers ``describe``."""
-    from solo_actors.voice.remote import RemoteServiceError, describe
+    from solo_actors.voice.remote import STT, TTS, WAKE, RemoteServiceError, describe
 
     voice = config.voice
     engines = [(role, key, settings) for role, key, engine, settings in (
-        ("speech-to-text", "stt", voice.stt.engine, voice.stt.remote),
-        ("text-to-speech", "tts", voice.tts.engine, voice.tts.remote),
-        ("wake word", "wake", voice.wake.engine, voice.wake.remote),
+        (STT, "stt", voice.stt.engine, voice.stt.remote),
+        (TTS, "tts", voice.tts.engine, voice.tts.remote),
+        (WAKE, "wake", voice.wake.engine, voice.wake.remote),
     ) if engine == "wyoming"]  # fmt: skip
     if not engines:
         return Finding("remote engines", "pass", "none: stt, tts and wake run here")

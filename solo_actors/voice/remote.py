@@ -33,6 +33,7 @@ import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -60,6 +61,19 @@ WAKE_REFRACTORY_S = 1.0
 same wake word (wyoming-openwakeword reports each chunk scored above its threshold)."""
 
 
+@dataclass(frozen=True)
+class Role:
+    """What a service is for: as a person reads it, and its config section."""
+
+    name: str
+    section: str
+
+
+STT = Role("speech-to-text", "voice.stt")
+TTS = Role("text-to-speech", "voice.tts")
+WAKE = Role("wake word", "voice.wake")
+
+
 class RemoteServiceError(ConnectionError):
     """A Wyoming service could not serve a request; the message says which, where and why."""
 
@@ -68,14 +82,15 @@ class Service:
     """One Wyoming service (``remote.uri``), called from a blocking thread: each call runs a
     coroutine on this object's event loop thread with a fresh connection."""
 
-    def __init__(self, settings: WyomingEngineConfig, role: str) -> None:
+    def __init__(self, settings: WyomingEngineConfig, role: Role) -> None:
         self.settings = settings
         self.role = role
-        """What the service is for, as a person reads it ("speech-to-text")."""
-        self.where = f"the Wyoming {role} service at {settings.uri}"
+        self.key = f"{role.section}.remote"
+        """Where the settings are, for the messages."""
+        self.where = f"the Wyoming {role.name} service at {settings.uri}"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
-            target=self._loop.run_forever, name=f"wyoming-{role}", daemon=True
+            target=self._loop.run_forever, name=f"wyoming-{role.section}", daemon=True
         )
         self._thread.start()
 
@@ -107,7 +122,7 @@ class Service:
         except TimeoutError:
             raise RemoteServiceError(
                 f"{self.where} read nothing for {self.settings.read_timeout:g} s "
-                f"({self.role_key}.read_timeout); the service is overloaded or hung"
+                f"({self.key}.read_timeout); the service is overloaded or hung"
             ) from None
 
     async def _call(self, session: Callable[[AsyncClient], Coroutine[Any, Any, T]]) -> T:
@@ -122,22 +137,16 @@ class Service:
         try:
             client = AsyncClient.from_uri(self.settings.uri)
         except ValueError as error:
-            raise RemoteServiceError(f"{self.where}: {error}; check {self.role_key}.uri") from None
+            raise RemoteServiceError(f"{self.where}: {error}; check {self.key}.uri") from None
         try:
             await self.guard(asyncio.wait_for(client.connect(), self.settings.connect_timeout))
         except TimeoutError:
             raise RemoteServiceError(
                 f"{self.where} did not accept a connection within "
-                f"{self.settings.connect_timeout:g} s ({self.role_key}.connect_timeout); "
+                f"{self.settings.connect_timeout:g} s ({self.key}.connect_timeout); "
                 "is it up and reachable?"
             ) from None
         return client
-
-    @property
-    def role_key(self) -> str:
-        return {"speech-to-text": "voice.stt.remote", "text-to-speech": "voice.tts.remote"}.get(
-            self.role, "voice.wake.remote"
-        )
 
     async def guard(self, work: Awaitable[T]) -> T:
         """`work`'s result; a broken connection as a `RemoteServiceError` (a timeout is
@@ -149,7 +158,7 @@ class Service:
         except ConnectionRefusedError as error:
             raise RemoteServiceError(
                 f"{self.where} refused the connection ({error.strerror}); start the service "
-                f"or check {self.role_key}.uri"
+                f"or check {self.key}.uri"
             ) from None
         except (OSError, asyncio.IncompleteReadError, EOFError) as error:
             raise RemoteServiceError(
@@ -169,7 +178,7 @@ class Service:
         except TimeoutError:
             raise RemoteServiceError(
                 f"{self.where} sent no {waiting_for} within {self.settings.read_timeout:g} s "
-                f"({self.role_key}.read_timeout); the service is overloaded or hung"
+                f"({self.key}.read_timeout); the service is overloaded or hung"
             ) from None
         if event is None:
             raise RemoteServiceError(
@@ -184,7 +193,7 @@ class Service:
         return event
 
 
-def describe(settings: WyomingEngineConfig, role: str) -> str:
+def describe(settings: WyomingEngineConfig, role: Role) -> str:
     """What the service at ``settings.uri`` says it is (its ``info``: the programs it
     serves); a `RemoteServiceError` if it cannot be reached or does not answer."""
     service = Service(settings, role)
@@ -207,7 +216,7 @@ class RemoteStt:
     """Speech-to-text on a Wyoming service: ``transcribe``, the audio, its transcript."""
 
     def __init__(self, settings: WyomingEngineConfig, language: str) -> None:
-        self.service = Service(settings, "speech-to-text")
+        self.service = Service(settings, STT)
         self.language = language
 
     def transcribe(self, pcm: bytes) -> str:
@@ -237,7 +246,7 @@ class RemoteTts:
     Solo's voice format (int16 mono at `rate`) by the `wyoming` library's converter."""
 
     def __init__(self, settings: WyomingEngineConfig, rate: int) -> None:
-        self.service = Service(settings, "text-to-speech")
+        self.service = Service(settings, TTS)
         self.rate = rate
 
     def synthesize(self, text: str) -> np.ndarray:
@@ -263,33 +272,43 @@ class Fallback:
     """Who serves the next request: the remote service, or the local engine after the
     service failed (with ``fallback = "local"``, for ``retry_after`` seconds); see the
     module docstring. `publish` gets the figures that change (``serving``,
-    ``remote_error``, ``fallbacks``)."""
+    ``remote_error``, ``remote_errors``, and with `per_request` ``fallbacks``: the requests
+    the local engine served; a wake word's frames are not counted)."""
 
     def __init__(
         self,
         settings: WyomingEngineConfig,
-        role: str,
+        role: Role,
         log_name: str,
         publish: Callable[..., None] = lambda **_: None,
+        *,
+        per_request: bool = True,
     ) -> None:
         self.settings = settings
         self.role = role
         self.log = get_logger(log_name)
         self.publish = publish
+        self.per_request = per_request
         self.failed_at: float | None = None
         """When the service last failed (monotonic), None since it last served."""
         self.serving = REMOTE
         self.fallbacks = 0
+        self.errors = 0
 
     def figures(self) -> dict[str, Any]:
         """The figures at start."""
-        return {"serving": self.serving, "remote_uri": self.settings.uri, "remote_error": "",
-                "fallback": self.settings.fallback, "fallbacks": self.fallbacks}  # fmt: skip
+        figures = {"serving": self.serving, "remote_uri": self.settings.uri, "remote_error": "",
+                   "remote_errors": 0, "fallback": self.settings.fallback}  # fmt: skip
+        return {**figures, "fallbacks": 0} if self.per_request else figures
+
+    def resting(self) -> bool:
+        """The service failed less than ``retry_after`` seconds ago."""
+        if self.failed_at is None:
+            return False
+        return time.monotonic() - self.failed_at < self.settings.retry_after
 
     def remote_allowed(self) -> bool:
-        if self.settings.fallback == "none" or self.failed_at is None:
-            return True
-        return time.monotonic() - self.failed_at >= self.settings.retry_after
+        return self.settings.fallback == "none" or not self.resting()
 
     def serve(self, remote: Callable[[], T], local: Callable[[], T]) -> T:
         """`remote()`'s answer; `local()`'s when the service fails or is resting, with
@@ -307,21 +326,23 @@ class Fallback:
         return answer
 
     def local(self, local: Callable[[], T]) -> T:
-        self.fallbacks += 1
         self.switch(LOCAL)
-        self.publish(fallbacks=self.fallbacks)
+        if self.per_request:
+            self.fallbacks += 1
+            self.publish(fallbacks=self.fallbacks)
         return local()
 
     def failed(self, error: RemoteServiceError) -> None:
         self.failed_at = time.monotonic()
+        self.errors += 1
         then = "the local engine serves" if self.settings.fallback == "local" else "no fallback"
-        self.log.error(f"remote {self.role} failed; {then}", error=str(error),
+        self.log.error(f"remote {self.role.name} failed; {then}", error=str(error),
                        uri=self.settings.uri)  # fmt: skip
-        self.publish(remote_error=str(error))
+        self.publish(remote_error=str(error), remote_errors=self.errors)
 
     def succeeded(self) -> None:
         if self.failed_at is not None:
-            self.log.info(f"remote {self.role} serving again", uri=self.settings.uri)
+            self.log.info(f"remote {self.role.name} serving again", uri=self.settings.uri)
         self.failed_at = None
         self.switch(REMOTE)
 
@@ -343,8 +364,10 @@ class RemoteWake:
     ) -> None:
         self.remote = settings.remote
         self.name = settings.remote.model or REMOTE
-        self.service = Service(settings.remote, "wake word")
-        self.fallback = Fallback(settings.remote, "wake word", "solo/voice/wake", publish)
+        self.service = Service(settings.remote, WAKE)
+        self.fallback = Fallback(
+            settings.remote, WAKE, "solo/voice/wake", publish, per_request=False
+        )
         self.make_local = local
         self.local_engine: Any = None
         self.client: AsyncClient | None = None
@@ -354,6 +377,8 @@ class RemoteWake:
         self.quiet_until = 0
 
     def hear(self, frame: np.ndarray) -> float | None:
+        if self.remote.fallback == "none" and self.fallback.resting():
+            return None  # nothing listens; the service is tried again after retry_after
         try:
             return self.fallback.serve(
                 lambda: self.hear_remote(frame), lambda: self.hear_locally(frame)

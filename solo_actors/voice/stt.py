@@ -79,6 +79,7 @@ from solo_actors.messages import (
 )
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD
+from solo_actors.voice import remote
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
 from solo_actors.voice.devices import stt_device
 from solo_actors.voice.mail import fail_turn, send
@@ -292,7 +293,7 @@ class SttActor(supervisors.SupervisedActor):
         if self.settings.engine == "wyoming":
             self.remote = RemoteStt(self.settings.remote, self.settings.language)
             self.fallback = Fallback(
-                self.settings.remote, "speech-to-text", f"solo/voice/{STT}", self.publish_figures
+                self.settings.remote, remote.STT, f"solo/voice/{STT}", self.publish_figures
             )
             figures.update(self.fallback.figures())
         else:
@@ -360,8 +361,8 @@ class SttActor(supervisors.SupervisedActor):
             return transcribe(model, pcm, settings.language, settings.beam_size, settings.window)
 
         if self.fallback is not None and self.remote is not None:
-            remote = self.remote
-            text = self.fallback.serve(lambda: remote.transcribe(pcm), here)
+            service = self.remote
+            text = self.fallback.serve(lambda: service.transcribe(pcm), here)
         else:
             text = here()
         busy = time.perf_counter() - started

@@ -72,6 +72,7 @@ from solo_actors.messages import (
 )
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import LLM_NAME, SPEAKER, TTS
+from solo_actors.voice import remote
 from solo_actors.voice.audio import chime
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.devices import Device, onnx_providers
@@ -180,7 +181,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         if self.settings.engine == "wyoming":
             self.remote = RemoteTts(self.settings.remote, self.rate)
             self.fallback = Fallback(
-                self.settings.remote, "text-to-speech", f"solo/voice/{TTS}", self.publish_figures
+                self.settings.remote, remote.TTS, f"solo/voice/{TTS}", self.publish_figures
             )
             figures.update(self.fallback.figures())
         else:
@@ -204,9 +205,9 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         service failed with no fallback."""
         if self.remote is None or self.fallback is None:
             return synthesize(self.local_voice(), text, self.synthesis)
-        remote = self.remote
+        service = self.remote
         return self.fallback.serve(
-            lambda: [remote.synthesize(text)],
+            lambda: [service.synthesize(text)],
             lambda: list(synthesize(self.local_voice(), text, self.synthesis)),
         )
 

@@ -364,3 +364,24 @@ def test_solo_serving_wyoming_on_remote_engines_says_when_a_service_is_down(
         assert_clean(server)  # no actor of Solo exited for it
     finally:
         stop_solo(server)
+
+
+def test_a_wake_word_service_down_with_no_fallback_is_tried_once_per_retry_after(
+    voice_tree: Callable[..., VoiceRun],
+    peers: Callable[[str], Peer],
+    tmp_path: Path,
+) -> None:
+    service = peers("openwakeword")
+    config = voice_config(tmp_path, **remote(wake=(service, "none")))
+    run = voice_tree(config)
+    wake_before = supervisors.whereis("wake")
+    feed(np.zeros(FRAME_SAMPLES * 64, np.int16))
+    assert run.figures("wake")["remote_errors"] == 0
+
+    service.kill()
+    feed(np.zeros(FRAME_SAMPLES * 64 * 3, np.int16))  # 6 s of frames, every one heard
+    wake = run.figures("wake")
+    # One failure, not one per frame: the log is not flooded, nothing restarted.
+    assert wake["remote_errors"] == 1, wake
+    assert f"the Wyoming wake word service at {service.uri}" in wake["remote_error"]
+    assert wake["serving"] == "wyoming" and supervisors.whereis("wake") is wake_before
