@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from wyoming.asr import Transcribe, Transcript
@@ -352,6 +352,14 @@ class Fallback:
             self.publish(serving=serving)
 
 
+class Hears(Protocol):
+    """A local wake word engine (`wake_engines.WakeEngine`, which imports this module)."""
+
+    def hear(self, frame: np.ndarray) -> float | None: ...
+
+    def close(self) -> None: ...
+
+
 class RemoteWake:
     """The wake word engine of ``engine = "wyoming"`` (see the module docstring): it hears
     frames as `wake_engines.WakeEngine` does, by streaming them to the service."""
@@ -359,7 +367,7 @@ class RemoteWake:
     def __init__(
         self,
         settings: WakeConfig,
-        local: Callable[[], Any],
+        local: Callable[[], Hears],
         publish: Callable[..., None] = lambda **_: None,
     ) -> None:
         self.remote = settings.remote
@@ -369,7 +377,7 @@ class RemoteWake:
             settings.remote, WAKE, "solo/voice/wake", publish, per_request=False
         )
         self.make_local = local
-        self.local_engine: Any = None
+        self.local_engine: Hears | None = None
         self.client: AsyncClient | None = None
         self.heard: queue.Queue[Event | RemoteServiceError] = queue.Queue()
         self.reader: concurrent.futures.Future[None] | None = None
@@ -440,7 +448,7 @@ class RemoteWake:
     def hear_locally(self, frame: np.ndarray) -> float | None:
         if self.local_engine is None:
             self.local_engine = self.make_local()
-        return self.local_engine.hear(frame)  # type: ignore[no-any-return]
+        return self.local_engine.hear(frame)
 
     def drop(self) -> None:
         """Forget the connection (broken, or closing)."""
