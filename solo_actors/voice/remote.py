@@ -52,7 +52,7 @@ from solo_actors.voice.audio import SAMPLE_RATE
 
 T = TypeVar("T")
 
-REMOTE = "wyoming"
+REMOTE = "remote"
 LOCAL = "local"
 CHUNK_SAMPLES = 1024
 """Samples per ``audio-chunk`` sent to a speech-to-text service (64 ms at 16 kHz)."""
@@ -371,7 +371,7 @@ class RemoteWake:
         publish: Callable[..., None] = lambda **_: None,
     ) -> None:
         self.remote = settings.remote
-        self.name = settings.remote.model or REMOTE
+        self.name = settings.remote.model or "wake word"
         self.service = Service(settings.remote, WAKE)
         self.fallback = Fallback(
             settings.remote, WAKE, "solo/voice/wake", publish, per_request=False

@@ -165,7 +165,7 @@ def test_a_voice_turn_through_remote_stt_and_tts_gets_its_answer(
     assert "paris" in hear(Path(turn["file"])).lower()
     for name in ("stt", "tts"):
         figures = run.figures(name)
-        assert figures["engine"] == "wyoming" and figures["serving"] == "wyoming", figures
+        assert figures["engine"] == "wyoming" and figures["serving"] == "remote", figures
         assert figures["fallbacks"] == 0 and figures["remote_error"] == "", figures
     assert run.figures("tts")["sample_rate"] == 22050  # the voice's rate, as Piper here says
 
@@ -204,7 +204,7 @@ def test_a_killed_service_falls_back_to_the_local_engine(
     time.sleep(1.5)
     third = ask(run, speech, "back", 3)
     assert "capital of france" in third["text"].lower() and third["error"] is None
-    assert run.figures("stt")["serving"] == "wyoming"
+    assert run.figures("stt")["serving"] == "remote"
 
 
 def test_without_a_fallback_a_killed_service_fails_the_turn_saying_why(
@@ -232,7 +232,7 @@ def test_without_a_fallback_a_killed_service_fails_the_turn_saying_why(
     assert unsaid["reply"]  # written, though it could not be said
     # Nothing crashed: the same stt, still there.
     assert supervisors.whereis("stt") is stt_before
-    assert run.figures("stt")["serving"] == "wyoming"  # nothing else serves it
+    assert run.figures("stt")["serving"] == "remote"  # nothing else serves it
 
 
 def feed(samples: np.ndarray) -> None:
@@ -270,7 +270,7 @@ def test_a_remote_wake_word_service_wakes_solo_and_the_local_engine_takes_over(
     # Two seconds of room first: openWakeWord scores a window of the last 1.3 s or so.
     feed(speech.clip(2.0, "Hey Jarvis.", 0.5, steady=True))
     woken = listen_until_woken(run, 0, "the service's detection")
-    assert woken["serving"] == "wyoming" and woken["remote_error"] == "", woken
+    assert woken["serving"] == "remote" and woken["remote_error"] == "", woken
 
     service.kill()
     feed(speech.clip(0.5, "Jarvis.", 1.0, steady=True))  # porcupine's "jarvis", here
@@ -384,4 +384,4 @@ def test_a_wake_word_service_down_with_no_fallback_is_tried_once_per_retry_after
     # One failure, not one per frame: the log is not flooded, nothing restarted.
     assert wake["remote_errors"] == 1, wake
     assert f"the Wyoming wake word service at {service.uri}" in wake["remote_error"]
-    assert wake["serving"] == "wyoming" and supervisors.whereis("wake") is wake_before
+    assert wake["serving"] == "remote" and supervisors.whereis("wake") is wake_before
