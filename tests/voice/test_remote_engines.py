@@ -27,7 +27,17 @@ from wyoming.tts import Synthesize
 import supervisors
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
 from solo_actors.doctor.report import examine
-from solo_actors.messages import AudioFrame, StageTimes, Transcript, UserTurn, Utterance, now
+from solo_actors.messages import (
+    AudioFrame,
+    StageTimes,
+    SynthesizeSpeech,
+    TranscribeAudio,
+    Transcript,
+    UserTurn,
+    Utterance,
+    VoiceRequestFailed,
+    now,
+)
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE, frames_of
 from solo_actors.voice.stt import whisper_folder
 from solo_actors.voice.tts import voice_path
@@ -224,12 +234,20 @@ def test_without_a_fallback_a_killed_service_fails_the_turn_saying_why(
     assert f"the Wyoming speech-to-text service at {whisper.uri} refused" in failed["error"]
     assert "start the service or check voice.stt.remote.uri" in failed["error"]
     assert failed["file"]  # the apology was said, by the text-to-speech service still up
+    # Asked directly (the API's /v1/audio/transcriptions: a 503 saying why).
+    question = speech.clip(0.2, "What is the capital of France?", 0.3, steady=True)
+    refused = supervisors.ask("stt", TranscribeAudio(pcm=question.tobytes()), timeout=TIMEOUT)
+    assert isinstance(refused, VoiceRequestFailed) and refused.unavailable
+    assert f"speech-to-text service at {whisper.uri} refused" in refused.message
 
     piper.kill()
     unsaid = say_text(run, "What is the capital of France?", 3)
     assert "the reply could not be said" in unsaid["error"]
     assert f"the Wyoming text-to-speech service at {piper.uri} refused" in unsaid["error"]
     assert unsaid["reply"]  # written, though it could not be said
+    refused = supervisors.ask("tts", SynthesizeSpeech(text="Paris."), timeout=TIMEOUT)
+    assert isinstance(refused, VoiceRequestFailed) and refused.unavailable
+    assert f"text-to-speech service at {piper.uri} refused" in refused.message
     # Nothing crashed: the same stt, still there.
     assert supervisors.whereis("stt") is stt_before
     assert run.figures("stt")["serving"] == "remote"  # nothing else serves it
