@@ -28,7 +28,15 @@ setup: $(INSTALLED) llama system-deps models selfcheck third-party peers
 # wyoming-satellite 1.0.0 pins wyoming==1.4.1 (ours is newer): the room tests run two of it.
 SATELLITE := .peers/wyoming-satellite
 SATELLITE_STAMP := $(SATELLITE)/.installed-1.0.0
-peers: $(SATELLITE_STAMP)
+# The Wyoming services the remote engines are tested against (tests/voice/test_remote_engines.py)
+# and Solo's server is benchmarked against (bench/bench_wyoming.py), on Solo's model files;
+# wyoming-bench measures them.
+PEER_PINS := wyoming-piper==2.5.2 wyoming-faster-whisper==3.8.1 wyoming-openwakeword==1.8.2 \
+	wyoming-bench==2026.10.0
+# tflite-runtime, which wyoming-openwakeword runs its models on, is built against numpy 1.
+PEER_EXTRA_wyoming-openwakeword := 'numpy<2'
+ENGINE_PEERS := wyoming-piper wyoming-faster-whisper wyoming-openwakeword
+peers: $(SATELLITE_STAMP) $(ENGINE_PEERS:%=.peers/%/.installed)
 
 $(SATELLITE_STAMP): | $(UV)
 	@echo "==> test peer: wyoming-satellite 1.0.0 in $(SATELLITE)"
@@ -36,15 +44,13 @@ $(SATELLITE_STAMP): | $(UV)
 	$(UV) pip install --quiet --python $(SATELLITE)/bin/python 'wyoming-satellite==1.0.0'
 	@touch $@
 
-# The Wyoming benchmark's peers (bench/bench_wyoming.py), each in its own venv: the servers
-# Solo is compared with, and the tool that measures them all.
-BENCH_PEERS := wyoming-piper==2.5.2 wyoming-faster-whisper==3.8.1 wyoming-bench==2026.10.0
-bench-peers: $(foreach peer,$(BENCH_PEERS),.peers/$(firstword $(subst ==, ,$(peer)))/.installed)
+bench-peers: $(foreach peer,$(PEER_PINS),.peers/$(firstword $(subst ==, ,$(peer)))/.installed)
 
 .peers/%/.installed: | $(UV)
-	@echo "==> benchmark peer: $(filter $*==%,$(BENCH_PEERS)) in .peers/$*"
+	@echo "==> peer: $(filter $*==%,$(PEER_PINS)) in .peers/$*"
 	$(UV) venv --quiet --allow-existing --python $(PY) .peers/$*
-	$(UV) pip install --quiet --python .peers/$*/bin/python '$(filter $*==%,$(BENCH_PEERS))'
+	$(UV) pip install --quiet --python .peers/$*/bin/python '$(filter $*==%,$(PEER_PINS))' \
+		$(PEER_EXTRA_$*)
 	@touch $@
 
 $(PY):

@@ -144,6 +144,8 @@ class VoiceRequestFailed(Message, frozen=True):
     """An stt or tts request that could not be served; ``message`` says why and the fix."""
 
     message: str
+    unavailable: bool = False
+    """The engine failed, not the request (a remote service that is down, no fallback)."""
 
 
 # --- language model -----------------------------------------------------------------------
@@ -1014,6 +1016,8 @@ class Transcribed(Message, frozen=True):
     request_id: str
     text: str
     """"" when no words were recognised."""
+    error: str = ""
+    """Why nothing could be transcribed (a remote engine's failure); "" when it was."""
 
 
 class Synthesize(Message, frozen=True):
@@ -1038,6 +1042,8 @@ class Synthesized(Message, frozen=True):
 
     request_id: str
     sentences: int
+    error: str = ""
+    """Why the text could not be said (a remote engine's failure); "" when it was."""
 
 
 class DetectWake(Message, frozen=True):

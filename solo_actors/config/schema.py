@@ -266,8 +266,48 @@ class MicConfig(Section, frozen=True):
     """Frames buffered between the audio callback and the wake actor; newer ones are dropped."""
 
 
+class WyomingEngineConfig(Section, frozen=True):
+    """``[voice.stt.remote]``, ``[voice.tts.remote]``, ``[voice.wake.remote]``: the Wyoming
+    service that ``engine = "wyoming"`` uses (solo_actors/voice/remote.py)."""
+
+    uri: str
+    """The service's address: ``tcp://host:port`` or ``unix:///path``."""
+    fallback: Literal["local", "none"]
+    """"local": what the service can't serve is served by the local engine here."""
+    connect_timeout: Seconds
+    """Seconds to open a connection before the service counts as unreachable."""
+    read_timeout: Seconds
+    """Seconds the service may send nothing while it owes an answer."""
+    retry_after: Seconds
+    """After a failure, with fallback "local", the local engine serves this long before the
+    service is tried again."""
+
+    def check(self, section: str) -> None:
+        """The checks that matter only when the remote engine is on (`section`: where)."""
+        url = urllib.parse.urlsplit(self.uri)
+        try:
+            tcp = url.scheme == "tcp" and bool(url.hostname) and url.port is not None
+        except ValueError:  # a port that is not a number
+            tcp = False
+        if not (tcp or (url.scheme == "unix" and url.path)):
+            raise ValueError(
+                f"{section}.remote.uri = {self.uri!r} is not a Wyoming address; write "
+                '"tcp://host:port" (e.g. "tcp://gpu-box:10300") or "unix:///path/to.sock"'
+            )
+
+
+class WakeRemoteConfig(WyomingEngineConfig, frozen=True):
+    """``[voice.wake.remote]``: a Wyoming wake word service, and the local fallback's engine."""
+
+    model: str
+    """The wake word asked of the service (its ``detect`` names); "" = the service's own."""
+    local_engine: Literal["porcupine", "openwakeword"]
+    """The on-device engine that listens while the service cannot (fallback "local")."""
+
+
 class WakeConfig(Section, frozen=True):
-    engine: Literal["porcupine", "openwakeword"]
+    engine: Literal["porcupine", "openwakeword", "wyoming"]
+    """An on-device engine, or "wyoming": a remote wake word service (``remote``)."""
     keyword: str
     """Porcupine: a built-in keyword."""
     sensitivity: Annotated[float, msgspec.Meta(ge=0, le=1)]
@@ -279,6 +319,11 @@ class WakeConfig(Section, frozen=True):
     threshold: Annotated[float, msgspec.Meta(gt=0, lt=1)]
     """openWakeWord: the score at which it fires."""
     ack: Literal["tone", "none"]
+    remote: WakeRemoteConfig
+
+    def __post_init__(self) -> None:
+        if self.engine == "wyoming":
+            self.remote.check("voice.wake")
 
 
 class VadConfig(Section, frozen=True):
@@ -304,6 +349,8 @@ class VadConfig(Section, frozen=True):
 
 
 class SttConfig(Section, frozen=True):
+    engine: Literal["local", "wyoming"]
+    """"local": Whisper here; "wyoming": a remote speech-to-text service (``remote``)."""
     model: str
     language: str
     beam_size: Annotated[int, msgspec.Meta(ge=1)]
@@ -315,9 +362,17 @@ class SttConfig(Section, frozen=True):
     """Where Whisper runs: "auto" is CUDA when CTranslate2 sees a GPU, else the CPU."""
     compute_type: Literal["auto", "int8", "int8_float16", "float16", "float32"]
     """CTranslate2 compute type; "auto" is int8 on the CPU, float16 on CUDA."""
+    remote: WyomingEngineConfig
+
+    def __post_init__(self) -> None:
+        if self.engine == "wyoming":
+            self.remote.check("voice.stt")
 
 
 class TtsConfig(Section, frozen=True):
+    engine: Literal["local", "wyoming"]
+    """"local": Piper here; "wyoming": a remote text-to-speech service (``remote``), whose
+    audio is resampled to ``voice``'s rate."""
     voice: str
     length_scale: Annotated[float, msgspec.Meta(gt=0)]
     threads: Annotated[int, msgspec.Meta(ge=0)]
@@ -328,6 +383,11 @@ class TtsConfig(Section, frozen=True):
     """Output device: a number or part of its name; "" = system default."""
     report_to: list[str]
     """Registered names that get each finished voice `TurnDone` (absent ones are skipped)."""
+    remote: WyomingEngineConfig
+
+    def __post_init__(self) -> None:
+        if self.engine == "wyoming":
+            self.remote.check("voice.tts")
 
 
 class VoiceConfig(Section, frozen=True):

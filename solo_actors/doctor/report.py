@@ -142,9 +142,41 @@ def tts_check(config: Config) -> Finding:
 
 def wake_check(config: Config) -> Finding:
     wake = config.voice.wake
-    keyword = wake.keyword if wake.engine == "porcupine" else wake.model
-    result = run_probe("wake word", "wake", wake.engine, keyword)
+    # A remote service is not probed here; its local fallback engine is.
+    engine = wake.remote.local_engine if wake.engine == "wyoming" else wake.engine
+    keyword = wake.keyword if engine == "porcupine" else wake.model
+    result = run_probe("wake word", "wake", engine, keyword)
     return _from_probe(result, "check [voice.wake] engine and keyword")
+
+
+def remote_check(config: Config) -> Finding:
+    """Each remote engine's service (``engine = "wyoming"``) answers ``describe``."""
+    from solo_actors.voice.remote import STT, TTS, WAKE, RemoteServiceError, describe
+
+    voice = config.voice
+    engines = [(role, key, settings) for role, key, engine, settings in (
+        (STT, "stt", voice.stt.engine, voice.stt.remote),
+        (TTS, "tts", voice.tts.engine, voice.tts.remote),
+        (WAKE, "wake", voice.wake.engine, voice.wake.remote),
+    ) if engine == "wyoming"]  # fmt: skip
+    if not engines:
+        return Finding("remote engines", "pass", "none: stt, tts and wake run here")
+    answers, failures, fatal = [], [], False
+    for role, key, settings in engines:
+        try:
+            answers.append(f"{key}: {describe(settings, role)}")
+        except RemoteServiceError as error:
+            failures.append(f"{key}: {error}")
+            fatal = fatal or settings.fallback == "none"
+    if not failures:
+        return Finding("remote engines", "pass", "; ".join(answers))
+    then = "" if fatal else " (the local fallback serves meanwhile)"
+    return Finding(
+        "remote engines",
+        "fail" if fatal else "warn",
+        "; ".join(failures),
+        f"start the service or fix [voice.<stt|tts|wake>.remote] uri{then}",
+    )
 
 
 def audio_check(config: Config) -> Finding:
@@ -249,6 +281,7 @@ CHECKS: tuple[Callable[[Config], Finding], ...] = (
     stt_check,
     tts_check,
     wake_check,
+    remote_check,
     gpu_check,
     audio_check,
     api_port_check,

@@ -36,6 +36,7 @@ from solo_actors.messages import (
     LLMToken,
     SpeechEnded,
     Synthesize,
+    Synthesized,
     SynthesizedAudio,
     Transcribe,
     Transcribed,
@@ -228,6 +229,9 @@ class RoomSession:
                 assert isinstance(transcribed, Transcribed)
             finally:
                 request.close()
+        if pcm and transcribed.error:
+            await self.send("error", {"text": transcribed.error, "code": "stt-failed"})
+            return
         if not pcm or not transcribed.text:
             await self.send("error", {"text": "no words were heard after the wake word",
                                       "code": "stt-no-text-recognized"})  # fmt: skip
@@ -278,3 +282,5 @@ class RoomSession:
                     await self.send("audio-chunk", audio_format, piece)
         finally:
             request.close()
+        if isinstance(audio, Synthesized) and audio.error:
+            await self.send("error", {"text": audio.error, "code": "tts-failed"})

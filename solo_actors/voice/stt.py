@@ -36,6 +36,11 @@ then restarted by its supervisor), is answered with ``voice.stt.error_reply``.
 
 Other programs' speech (Solo's Wyoming server, a room's satellite) comes as a `Transcribe`
 and its text goes back to whoever asked, as a `Transcribed`; it opens no turn.
+
+With ``voice.stt.engine = "wyoming"`` a remote Wyoming service transcribes instead of
+Whisper here (`remote.RemoteStt`), with Whisper as the fallback (`remote.Fallback`, loaded
+on first need). A service that fails with no fallback fails the turn (or the request) with
+its error, which says what to check.
 """
 
 from __future__ import annotations
@@ -75,10 +80,12 @@ from solo_actors.messages import (
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD
 from solo_actors.skills.hook import skill_matcher
+from solo_actors.voice import remote
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
 from solo_actors.voice.devices import stt_device
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions
+from solo_actors.voice.remote import Fallback, RemoteServiceError, RemoteStt
 from solo_actors.voice.turn_end import TurnEndJudge, load_judge
 
 WORDS = re.compile(r"\w")
@@ -265,6 +272,9 @@ class SttActor(supervisors.SupervisedActor):
         self.current: Utterance | None = None
         self.ahead: Ahead | None = None
         self.judge: TurnEndJudge | None = None
+        self.model: WhisperModel | None = None
+        self.remote: RemoteStt | None = None
+        self.fallback: Fallback | None = None
         self.counts: dict[str, int | float] = dict.fromkeys(
             (
                 "utterances",
@@ -280,16 +290,41 @@ class SttActor(supervisors.SupervisedActor):
         )
 
     def on_start(self) -> None:
-        self.model = load_whisper(
-            whisper_folder(self.config), self.settings.threads, *stt_device(self.settings)
-        )
+        figures: dict[str, Any] = {"engine": self.settings.engine}
+        if self.settings.engine == "wyoming":
+            self.remote = RemoteStt(self.settings.remote, self.settings.language)
+            self.fallback = Fallback(
+                self.settings.remote, remote.STT, f"solo/voice/{STT}", self.publish_figures
+            )
+            figures.update(self.fallback.figures())
+        else:
+            self.local_model()
         if self.config.voice.vad.end_of_turn == "words":
             self.judge = turn_end_judge(self.config)
-        self.publish_figures(model=self.settings.model, **self.counts)
+        self.publish_figures(model=self.settings.model, **figures, **self.counts)
+
+    def local_model(self) -> WhisperModel:
+        """Whisper here: loaded at start, or with a remote engine on its first need."""
+        if self.model is None:
+            if self.remote is not None:
+                self.log.warning("loading the local fallback model", model=self.settings.model)
+            self.model = load_whisper(
+                whisper_folder(self.config), self.settings.threads, *stt_device(self.settings)
+            )
+        return self.model
+
+    def on_stop(self) -> None:
+        self.close()
 
     def on_failure(self, *exc_info: Any) -> None:
+        self.close()
         if self.current is not None:
             self.fail(self.current, f"speech recognition crashed: {exc_info[1]!r}")
+
+    def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
+            self.remote = None
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -300,7 +335,12 @@ class SttActor(supervisors.SupervisedActor):
                 self.hear(message)
                 self.current = None
             case Transcribe():
-                text = self.transcribe(message.pcm)
+                try:
+                    text = self.transcribe(message.pcm)
+                except RemoteServiceError as error:
+                    send(message.reply_to, Transcribed(request_id=message.request_id, text="",
+                                                       error=str(error)))  # fmt: skip
+                    return None
                 text = text if WORDS.search(text) else ""
                 send(message.reply_to, Transcribed(request_id=message.request_id, text=text))
             case InputEnded():
@@ -312,9 +352,20 @@ class SttActor(supervisors.SupervisedActor):
         return None
 
     def transcribe(self, pcm: bytes) -> str:
+        """The text of `pcm`, by the configured engine; a `RemoteServiceError` when the
+        remote service failed with no fallback."""
         settings = self.settings
         started = time.perf_counter()
-        text = transcribe(self.model, pcm, settings.language, settings.beam_size, settings.window)
+
+        def here() -> str:
+            model = self.local_model()
+            return transcribe(model, pcm, settings.language, settings.beam_size, settings.window)
+
+        if self.fallback is not None and self.remote is not None:
+            service = self.remote
+            text = self.fallback.serve(lambda: service.transcribe(pcm), here)
+        else:
+            text = here()
         busy = time.perf_counter() - started
         seconds = len(pcm) / 2 / SAMPLE_RATE
         self.counts["audio_s"] += seconds
@@ -332,7 +383,10 @@ class SttActor(supervisors.SupervisedActor):
         if len(request.pcm) % 2:
             return VoiceRequestFailed(message="the recording must be 16-bit samples (an even "
                                       "number of bytes)")  # fmt: skip
-        text = self.transcribe(request.pcm)
+        try:
+            text = self.transcribe(request.pcm)
+        except RemoteServiceError as error:
+            return VoiceRequestFailed(message=str(error), unavailable=True)
         seconds = len(request.pcm) / 2 / SAMPLE_RATE
         return AudioTranscribed(text=text, seconds=seconds, language=self.settings.language)
 
@@ -340,9 +394,13 @@ class SttActor(supervisors.SupervisedActor):
         if speech.speaking and not self.actor_inbox.empty():
             return  # newer speech (or the utterance) waits behind: this one is stale
         self.counts["partials" if speech.speaking else "ahead"] += 1
-        text = self.transcribe(speech.pcm)
+        try:
+            text = self.transcribe(speech.pcm)
+            if not speech.speaking:
+                text = self.with_words_after_pause(self.ahead, speech.turn_id, speech.pcm, text)
+        except RemoteServiceError:
+            return  # logged; the utterance's own transcription fails the turn, saying why
         if not speech.speaking:
-            text = self.with_words_after_pause(self.ahead, speech.turn_id, speech.pcm, text)
             self.ahead = Ahead(speech.turn_id, speech.pcm, text)
             self.judge_turn_end(speech, text)
         if WORDS.search(text):
@@ -385,8 +443,12 @@ class SttActor(supervisors.SupervisedActor):
             self.counts["ahead_used"] += 1
             text = ahead.text
         else:
-            text = self.transcribe(utterance.pcm)
-            text = self.with_words_after_pause(ahead, utterance.turn_id, utterance.pcm, text)
+            try:
+                text = self.transcribe(utterance.pcm)
+                text = self.with_words_after_pause(ahead, utterance.turn_id, utterance.pcm, text)
+            except RemoteServiceError as error:
+                self.fail(utterance, str(error))
+                return
         times = replace(utterance.times, transcript=now())
         self.log.info("transcript", turn_id=utterance.turn_id, text=text)
         self.publish_figures(**self.counts)

@@ -24,6 +24,12 @@ its own. When tts starts speaking a reply's first chunk it tells the llm `Speech
 (urgent), so generation leaves it a core; the rule for where that chunk ends is tts's alone.
 The speaker has stopped the sound already, and it drops whatever audio of a turn opened
 before the wake word still comes.
+
+With ``voice.tts.engine = "wyoming"`` a remote Wyoming service says each sentence
+(`remote.RemoteTts`), its audio converted to the rate of ``voice.tts.voice`` (read from the
+voice's .onnx.json), with Piper here as the fallback (`remote.Fallback`, loaded on first
+need). A sentence the service fails with no fallback is not said: the log and the turn's
+``error`` say why (a Wyoming request gets `Synthesized` with the error).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime
+from msgspec.structs import replace
 from piper import PiperConfig, PiperVoice, SynthesisConfig
 
 import supervisors
@@ -65,11 +72,13 @@ from solo_actors.messages import (
 )
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import LLM_NAME, SPEAKER, TTS
+from solo_actors.voice import remote
 from solo_actors.voice.audio import chime
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
+from solo_actors.voice.remote import Fallback, RemoteServiceError, RemoteTts
 from solo_actors.voice.spoken_text import first_chunk, sentences
 
 ALERT_SECONDS = 0.4
@@ -99,8 +108,12 @@ def load_voice(path: str, threads: int = 0, device: Device = "cpu") -> PiperVoic
     session = onnxruntime.InferenceSession(
         path, sess_options=options, providers=onnx_providers(device)
     )
-    config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8")))
-    return PiperVoice(session=session, config=config)
+    return PiperVoice(session=session, config=voice_settings(path))
+
+
+def voice_settings(path: str) -> PiperConfig:
+    """The Piper voice's settings (its sample rate...), from the .onnx.json beside it."""
+    return PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8")))
 
 
 def voice_path(config: Config, voice: str | None = None) -> str:
@@ -136,6 +149,8 @@ class Reply:
     cancelled: bool = False
     speech_started: bool = False
     """The llm was told `SpeechStarted` for this reply."""
+    error: str | None = None
+    """Why a sentence of it could not be said (a remote engine's failure)."""
 
 
 class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
@@ -157,12 +172,55 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         )
 
     def on_start(self) -> None:
-        self.voice = load_voice(
-            voice_path(self.config), self.settings.threads, self.settings.device
-        )
+        self.voice: PiperVoice | None = None
+        self.remote: RemoteTts | None = None
+        self.fallback: Fallback | None = None
         self.synthesis = SynthesisConfig(length_scale=self.settings.length_scale)
-        self.rate = self.voice.config.sample_rate
-        self.publish_figures(voice=self.settings.voice, sample_rate=self.rate, **self.counts)
+        self.rate = voice_settings(voice_path(self.config)).sample_rate
+        figures: dict[str, Any] = {"engine": self.settings.engine}
+        if self.settings.engine == "wyoming":
+            self.remote = RemoteTts(self.settings.remote, self.rate)
+            self.fallback = Fallback(
+                self.settings.remote, remote.TTS, f"solo/voice/{TTS}", self.publish_figures
+            )
+            figures.update(self.fallback.figures())
+        else:
+            self.local_voice()
+        self.publish_figures(voice=self.settings.voice, sample_rate=self.rate, **figures,
+                             **self.counts)  # fmt: skip
+
+    def local_voice(self) -> PiperVoice:
+        """Piper here: loaded at start, or with a remote engine on its first need."""
+        if self.voice is None:
+            if self.remote is not None:
+                self.log.warning("loading the local fallback voice", voice=self.settings.voice)
+            self.voice = load_voice(
+                voice_path(self.config), self.settings.threads, self.settings.device
+            )
+        return self.voice
+
+    def say(self, text: str) -> Iterable[np.ndarray]:
+        """int16 audio of `text` at `rate`, by the configured engine: Piper's one piece per
+        sentence it finds, or the service's whole text; a `RemoteServiceError` when the
+        service failed with no fallback."""
+        if self.remote is None or self.fallback is None:
+            return synthesize(self.local_voice(), text, self.synthesis)
+        service = self.remote
+        return self.fallback.serve(
+            lambda: [service.synthesize(text)],
+            lambda: list(synthesize(self.local_voice(), text, self.synthesis)),
+        )
+
+    def on_stop(self) -> None:
+        self.close()
+
+    def on_failure(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
+            self.remote = None
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -231,6 +289,8 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
             if done.source == "skills":  # a timer, alarm or reminder: a chime, then its line
                 self.send_audio(reply, chime(self.rate, ALERT_SECONDS))
             self.speak(reply, done.reply)
+        if reply.error is not None and done.error is None:
+            done = replace(done, error=reply.error)
         send(SPEAKER, done)
         self.maybe_end_input()
 
@@ -239,7 +299,12 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         if not text or reply.cancelled or self.board.stale(reply.opened):
             return
         started = time.perf_counter()
-        for audio in synthesize(self.voice, text, self.synthesis):
+        try:
+            pieces = self.say(text)
+        except RemoteServiceError as error:
+            reply.error = f"the reply could not be said: {error}"
+            return
+        for audio in pieces:
             self.receive_urgent()  # a wake word sent meanwhile
             if self.board.stale(reply.opened):
                 break  # a wake word came while this sentence was being synthesised
@@ -256,18 +321,22 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
                                       "characters")  # fmt: skip
         if not 0.25 <= request.speed <= 4.0:
             return VoiceRequestFailed(message=f"speed must be 0.25..4.0, got {request.speed}")
+        started = time.perf_counter()
         try:
-            voice = self.voice if request.voice is None else load_voice(
-                voice_path(self.config, request.voice), self.settings.threads,
-                self.settings.device,
-            )  # fmt: skip
+            if request.voice is None and request.speed == 1.0:
+                audio, rate = list(self.say(text)), self.rate
+            else:  # another voice or speed: Piper here says it
+                voice = self.local_voice() if request.voice is None else load_voice(
+                    voice_path(self.config, request.voice), self.settings.threads,
+                    self.settings.device,
+                )  # fmt: skip
+                settings = SynthesisConfig(length_scale=self.settings.length_scale / request.speed)
+                audio, rate = list(synthesize(voice, text, settings)), voice.config.sample_rate
         except ModelError as error:
             return VoiceRequestFailed(message=f"voice {request.voice!r} is not usable: {error}")
-        settings = SynthesisConfig(length_scale=self.settings.length_scale / request.speed)
-        started = time.perf_counter()
-        audio = [chunk for chunk in synthesize(voice, text, settings)]
+        except RemoteServiceError as error:
+            return VoiceRequestFailed(message=str(error), unavailable=True)
         pcm = np.concatenate(audio) if audio else np.zeros(0, dtype=np.int16)
-        rate = voice.config.sample_rate
         self.counts["busy_s"] += time.perf_counter() - started
         self.counts["audio_s"] += len(pcm) / rate
         self.publish_figures(**self.counts)
@@ -277,7 +346,13 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
     def synthesize_for(self, request: Synthesize) -> None:
         started, sentences = time.perf_counter(), 0
         text = speakable(request.text)
-        for audio in synthesize(self.voice, text, self.synthesis) if text else ():
+        try:
+            pieces = self.say(text) if text else ()
+        except RemoteServiceError as error:
+            send(request.reply_to, Synthesized(request_id=request.request_id, sentences=0,
+                                               error=str(error)))  # fmt: skip
+            return
+        for audio in pieces:
             send(request.reply_to, SynthesizedAudio(request_id=request.request_id,
                  pcm=audio.tobytes(), sample_rate=self.rate, index=sentences))  # fmt: skip
             sentences += 1

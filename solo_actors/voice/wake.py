@@ -14,6 +14,9 @@ come as `DetectWake` pieces. Each stream gets a detector of its own (the engine 
 stateful, and the microphone's must not hear a client's audio), fed whole frames; a
 detection and the stream's end are answered with a `WakeResult`. At most
 `MAX_STREAMS` streams are open at once; the oldest is dropped past that.
+
+With ``voice.wake.engine = "wyoming"`` the engine streams the frames to a remote wake word
+service (`remote.RemoteWake`); each stream above gets a connection of its own.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from solo_actors.messages import (
 from solo_actors.names import SKILLS_NAME, SPEAKER, TTS, TURN_WATCH, VAD, WAKE
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE
 from solo_actors.voice.mail import send
+from solo_actors.voice.remote import RemoteWake
 from solo_actors.voice.wake_engines import WakeEngine, create_engine
 
 MAX_STREAMS = 64
@@ -68,8 +72,10 @@ class WakeActor(supervisors.SupervisedActor):
         self.counts = dict.fromkeys(("frames", "detections"), 0)
 
     def on_start(self) -> None:
-        self.engine = create_engine(self.settings)
-        self.publish_figures(engine=self.settings.engine, keyword=self.engine.name, **self.counts)
+        self.engine = create_engine(self.settings, self.publish_figures)
+        remote = self.engine.fallback.figures() if isinstance(self.engine, RemoteWake) else {}
+        self.publish_figures(engine=self.settings.engine, keyword=self.engine.name, **remote,
+                             **self.counts)  # fmt: skip
 
     def on_stop(self) -> None:
         self.close()

@@ -12,18 +12,24 @@ answers the detection's score when the wake word ends in that frame, else None. 
   whole; a detection is therefore reported up to 80 ms after the frame that completed it.
 
 Both engines' models come inside their pip packages, so neither has a catalog entry.
+
+* ``wyoming``: a remote Wyoming wake word service (``voice.wake.remote``; `remote.RemoteWake`),
+  with ``remote.local_engine`` (one of the two above) listening while it is down.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
+from msgspec.structs import replace
 
 from solo_actors.config.schema import WakeConfig
+from solo_actors.voice.remote import RemoteWake
 
 
 class WakeConfigError(ValueError):
@@ -45,12 +51,20 @@ class WakeEngine(Protocol):
 
 def wake_word(settings: WakeConfig) -> str:
     """The wake word ``voice.wake`` listens for, as a person reads it: 'jarvis' (porcupine)."""
+    if settings.engine == "wyoming":
+        return (
+            f"{settings.remote.model or 'the service default'!r} (wyoming, {settings.remote.uri})"
+        )
     word = settings.model if settings.engine == "openwakeword" else settings.keyword
     return f"{word!r} ({settings.engine})"
 
 
-def create_engine(settings: WakeConfig) -> WakeEngine:
-    """The engine ``voice.wake.engine`` names, or a `WakeConfigError`."""
+def create_engine(settings: WakeConfig, publish: Callable[..., None] | None = None) -> WakeEngine:
+    """The engine ``voice.wake.engine`` names, or a `WakeConfigError`. A remote engine tells
+    `publish` the figures that change (who serves, the last error)."""
+    if settings.engine == "wyoming":
+        local = replace(settings, engine=settings.remote.local_engine)
+        return RemoteWake(settings, lambda: create_engine(local), publish or (lambda **_: None))
     if settings.engine == "openwakeword":
         return OpenWakeWord(settings)
     return Porcupine(settings)

@@ -45,6 +45,7 @@ from solo_actors.messages import (
     LLMToken,
     RecognizeIntent,
     Synthesize,
+    Synthesized,
     SynthesizedAudio,
     Transcribe,
     Transcribed,
@@ -286,6 +287,8 @@ class Connection:
             request.send(Transcribe(request_id=request.key, pcm=pcm, reply_to=self.owner))
             reply = await request.next()
             assert isinstance(reply, Transcribed)
+            if reply.error:
+                raise ServiceError(reply.error)
             return reply.text
         finally:
             self.done(request)
@@ -370,6 +373,8 @@ class Connection:
                     await self.send("audio-chunk", audio_format, piece)
         finally:
             self.done(request)
+        if isinstance(reply, Synthesized) and reply.error:
+            raise ServiceError(reply.error)
         if not started and own_stream:
             return
         if not started:

@@ -64,7 +64,9 @@ def info_data(config: Config) -> dict[str, Any]:
     voice = config.voice
     languages = [voice.stt.language]
     solo = ("Solo", SOLO_URL)
-    wake_name = voice.wake.model if voice.wake.engine == "openwakeword" else voice.wake.keyword
+    wake_name = {"openwakeword": voice.wake.model, "wyoming": voice.wake.remote.model}.get(
+        voice.wake.engine, voice.wake.keyword
+    )
     matcher = skill_matcher(config)
     intents = sorted({i.name for i in matcher.intents}) if matcher is not None else []
     whisper = ("OpenAI", "https://github.com/openai/whisper")

@@ -205,11 +205,14 @@ async def transcriptions(request: web.Request) -> web.StreamResponse:
 
 
 async def ask_voice(state: ApiState, name: str, message: Any, what: str) -> Any:
-    """Ask stt or tts; a `VoiceRequestFailed` is the request's fault (400)."""
+    """Ask stt or tts; a `VoiceRequestFailed` is the request's fault (400), or the engine's
+    (503: its remote service is down)."""
     timeout = state.config.api.openai.audio_timeout
     answer = await in_thread(lambda: supervisors.ask(name, message, timeout=timeout),
                              timeout + 1, f"{what} ({name})")  # fmt: skip
     if isinstance(answer, VoiceRequestFailed):
+        if answer.unavailable:
+            raise invalid(answer.message, code="engine_unavailable", status=503)
         raise invalid(answer.message)
     return answer
 
