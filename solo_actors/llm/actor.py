@@ -84,6 +84,7 @@ from solo_actors.messages import (
     LLMPrefill,
     LLMRequest,
     LLMToken,
+    Message,
     SpeechStarted,
     ToolResult,
     now,
@@ -162,6 +163,22 @@ def check_prompt(prompt: str, system: str | None) -> None:
         check_text("system prompt", system)
 
 
+WARM_UP_AFTER = 0.5
+"""Seconds between tries of the start's warm-up while tool owners are still starting."""
+
+WARM_UP_TRIES = 20
+"""Tries before the warm-up reads the tools that are there (an owner may offer none)."""
+
+WARM_UP_PROMPT = "Hello"
+"""The user message of the warm-up: any; only the prompt's fixed start is kept for reuse."""
+
+
+class WarmUp(Message, frozen=True):
+    """To itself, after start: read every prompt's fixed start into the KV cache."""
+
+    tries: int = 0
+
+
 CANNOT = "Sorry, I can't do that."
 """The reply when the model kept calling tools and none of them did what was asked."""
 
@@ -217,6 +234,19 @@ class LLMActor(SupervisedActor):
         template = self.prompts.template.origin
         self.publish_figures(model=self._model_name, template=template, **self._counts)
         self.log.info("llm ready", model=self._model_name, template=template)
+        if self._tools.owners and self.prompts.template.supports_tools:
+            self.send_after(0.0, WarmUp())
+
+    def warm_up(self, warm: WarmUp) -> None:
+        """Read the system prompt and the tools' schemas (~750 tokens with the skills') into
+        the KV cache while nobody waits, so that a process's first turn does not pay for
+        them: every conversation's prompt starts with the same tokens."""
+        offered = self._tools.refresh()
+        missing = set(self._tools.owners) - set(offered.owners.values())
+        if missing and warm.tries < WARM_UP_TRIES:  # still starting (they start after us)
+            self.send_after(WARM_UP_AFTER, WarmUp(tries=warm.tries + 1))
+            return
+        self.prefill(LLMPrefill(prompt=WARM_UP_PROMPT, use_tools=True))
 
     def _load_local(self) -> None:
         """Load (or find loaded in this process) the llama.cpp model and what serves it."""
@@ -263,6 +293,8 @@ class LLMActor(SupervisedActor):
                 return self._generate(message)
             case LLMPrefill():
                 self.prefill(message)
+            case WarmUp():
+                self.warm_up(message)
             case LLMCancel() | Interrupt() | SpeechStarted():
                 self._board.record(message)
                 if isinstance(message, Interrupt):

@@ -165,7 +165,7 @@ def owner() -> Iterator[Callable[..., tuple[str, Owner]]]:
 def test_an_owner_that_is_not_running_answers_with_an_error_at_once() -> None:
     call = FunctionCall(name="set_timer", arguments={})
     started = time.monotonic()
-    result = call_tool(f"nobody-{new_id()}", call, 10.0, lambda: False)
+    result = call_tool(f"nobody-{new_id()}", call, "Set a timer.", 10.0, lambda: False)
     assert result is not None and result.error and "not running" in result.content
     assert time.monotonic() - started < 5
 
@@ -192,6 +192,22 @@ def test_a_timer_request_becomes_a_call_of_the_owners_tool_and_its_answer_is_the
     assert "5" in str(actor.calls[0].arguments["duration"])
     assert done.tools_used == ["set_timer"] and "5 minutes" in done.text
     assert llm.figures["tool_calls"] >= 1
+
+
+@pytest.mark.slow
+def test_the_prompts_start_is_read_at_start_and_the_first_turn_reuses_it(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]]
+) -> None:
+    name, _actor = owner([TIMER], lambda call: "done")
+    llm = qwen(tool_owners=[name])
+    deadline = time.monotonic() + TIMEOUT
+    while not llm.figures.get("prefills"):
+        assert time.monotonic() < deadline, "no warm-up at start"
+        time.sleep(0.1)
+    done = llm.done("What is the capital of France?", use_tools=True)
+    # The system prompt and the tool's schema were read at start: the turn reads its words.
+    assert done.prompt_eval_tokens < done.prompt_tokens / 2, done
+    assert llm.figures["prefill_tokens"] > done.prompt_eval_tokens
 
 
 @pytest.mark.slow

@@ -1,6 +1,8 @@
 """The honesty rule on the default model: questions Solo cannot answer offline and actions
 it cannot take (tests/skills/honesty.toml) are answered "I can't ..." in >= 95 % of cases,
-and an ordinary question is still answered. Through the dialogue actor, as a user would."""
+and an ordinary question is still answered. Through the dialogue actor, as a user would,
+with the skills offered as tools as shipped (the room for them in the context, too): a
+call may not act on a length or time the user did not say."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def refuses(reply: str) -> bool:
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Config]:
     overrides = {"llm.model": "qwen2.5-coder-0.5b-instruct-q4_k_m", "llm.max_tokens": 48,
-                 "memory.enabled": False}  # fmt: skip
+                 "llm.n_ctx": 2048, "memory.enabled": False}  # fmt: skip
     var_dir = tmp_path_factory.mktemp("honesty") / "var"
     config = load_config("test", environ=config_environment(var_dir, overrides))
     children = [worker_spec(config, STORE_NAME, StoreActor), llm_spec(config),
