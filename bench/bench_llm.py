@@ -51,8 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import supervisors
 from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
-from solo_actors.llm.engine import ModelSettings, load_model, thread_counts
-from solo_actors.llm.history import Conversation
+from solo_actors.llm.engine import Engine, ModelSettings, load_model, thread_counts
+from solo_actors.llm.history import Conversation, PromptBuilder
+from solo_actors.llm.templates import select_template
 from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDescribe, LLMDone, LLMRequest, LLMToken
 
@@ -90,8 +91,6 @@ class Bench:
             [child_spec(config, "bench-llm")],
             name="bench",
         )
-        self.ref = supervisors.whereis("bench-llm")
-        assert self.ref is not None
         described = supervisors.ask("bench-llm", LLMDescribe())
         self.model_name = described.model
         settings = config.llm
@@ -99,9 +98,15 @@ class Bench:
             ModelSettings(described.path, settings.n_ctx, settings.n_batch, settings.n_threads)
         )
         self.llama = self.model.llama
-        # The exact prompt the actor evaluates for QUESTION, for the raw baselines.
-        # (Read through a proxy: the bench runs the actor in this process, on purpose.)
-        self.builder = self.ref.proxy().prompts.get()
+        # The exact prompt the actor evaluates for QUESTION, for the raw baselines: built as
+        # the actor builds it, from the same model and template (the actor is reached only
+        # by messages, as every caller reaches it; it says which template it chose).
+        engine = Engine(self.model)
+        template = select_template(
+            settings.template, engine.metadata, engine.bos_token, engine.eos_token
+        )
+        assert template.origin == described.template, (template.origin, described.template)
+        self.builder = PromptBuilder(engine, template, settings.history_fill)
         room = settings.n_ctx - settings.max_tokens
         conversation = Conversation(system=settings.system_prompt)
         self.prompt_text = self.builder.fit(

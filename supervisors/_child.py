@@ -28,6 +28,7 @@ class Child:
         "backoff_attempt",
         "last_exit",
         "last_uptime",
+        "last_urn",
         "monitor",
         "ref",
         "restarts",
@@ -49,6 +50,9 @@ class Child:
         self.started_at = 0.0
         self.started_mono = 0.0
         self.last_exit: ExitReason | None = None
+        self.last_urn: str | None = None
+        """The urn of the incarnation that exited last: under ``simple_one_for_one`` a
+        caller names a child by its ref, the old one while a restart is pending."""
         self.last_uptime = 0.0
         self.backoff_attempt = 0
         # (envelope being handled, when mail was first seen waiting behind it);
@@ -76,6 +80,8 @@ class Child:
 
     def detach(self, reason: ExitReason) -> None:
         """The current incarnation exited with ``reason``."""
+        if self.ref is not None:
+            self.last_urn = self.ref.actor_urn
         self.ref = None
         self.state = "stopped"
         self.last_exit = reason

@@ -18,10 +18,13 @@ comes. A monitor closes that gap, as in Erlang::
   with reason ``noproc``, as OTP does.
 * ``demonitor(ref)`` cancels it; a ``Down`` not yet delivered is then never delivered
   (OTP's ``[flush]`` for the common case: the Down was not yet sent).
-* Across process isolation: monitoring an isolated actor watches its stand-in, whose exit
-  is the process's exit (a SIGKILL included), so the ``Down`` comes as soon as the parent
-  reaps the process. An isolated actor can be the one notified: ``Down`` is a tagged
-  msgspec Struct that every ``MsgspecCodec`` carries.
+* Across process isolation, both ways. Monitoring an isolated actor watches its stand-in,
+  whose exit is the process's exit (a SIGKILL included), so the ``Down`` comes as soon as
+  the parent reaps the process. An isolated actor can be the one notified: ``Down`` is a
+  tagged msgspec Struct that every ``MsgspecCodec`` carries. And an isolated actor can set
+  a monitor up on a name in the parent (an actor there, or another isolated one's
+  stand-in): its process asks the parent over the pipe to watch the name, and the parent
+  sends the exit back (``supervisors._process_host``, ``supervisors._process_link``).
 * ``Down`` is control mail: a full mailbox never refuses or drops it, so the watcher hears
   of the exit even when it is overloaded, which is when it matters most.
 """
@@ -31,6 +34,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pykka
@@ -38,7 +43,7 @@ import pykka
 from supervisors._reasons import NOPROC, Down, ExitReason, MonitorRef
 from supervisors._registry import Registry, default_registry
 
-__all__ = ["NOPROC", "Down", "MonitorRef", "demonitor", "monitor"]
+__all__ = ["NOPROC", "Down", "MonitorRef", "demonitor", "monitor", "new_ref", "watch"]
 
 
 class _Watch:
@@ -64,40 +69,60 @@ def monitor(
     registry: Registry = default_registry,
 ) -> MonitorRef:
     """Watch the incarnation ``target`` names now; ``notify`` gets one ``Down`` when it exits."""
-    ref = MonitorRef(next(_ids))
+    ref = new_ref()
+    watch(ref, target, partial(_deliver, notify), registry)
+    return ref
+
+
+def new_ref() -> MonitorRef:
+    """A fresh monitor reference, unique in this process."""
+    return MonitorRef(next(_ids))
+
+
+def watch(
+    ref: MonitorRef,
+    target: str | pykka.ActorRef[Any],
+    deliver: Callable[[Down], None],
+    registry: Registry,
+) -> None:
+    """``monitor``, with the ``Down`` handed to ``deliver`` (called once, at most) instead of
+    told to an actor: an isolated child's monitor in the parent sends it over the pipe.
+
+    ``target``'s ``lifecycle`` is anything with ``monitor(callback) -> token`` and
+    ``demonitor(token)``: a local actor's ``Lifecycle``, or, in an isolated child, a name
+    in the parent (``supervisors._process_host.ParentName``)."""
     name = target if isinstance(target, str) else None
     actor = registry.whereis(target) if isinstance(target, str) else target
     lifecycle = getattr(actor, "lifecycle", None)
     if actor is None or lifecycle is None or not actor.is_alive():
-        _deliver(notify, Down(ref, name, NOPROC))
-        return ref
-    watch = _Watch()
-    watch.lifecycle = lifecycle
+        deliver(Down(ref, name, NOPROC))
+        return
+    entry = _Watch()
+    entry.lifecycle = lifecycle
     with _watches_lock:
-        _watches[ref.id] = watch
+        _watches[ref.id] = entry
 
     def fired(reason: ExitReason) -> None:
         with _watches_lock:
             _watches.pop(ref.id, None)
-            if watch.cancelled:
+            if entry.cancelled:
                 return
-        _deliver(notify, Down(ref, name, reason))
+        deliver(Down(ref, name, reason))
 
     # Registered after the watch exists: an actor already gone fires at once, and then
     # finds the watch to remove.
-    watch.token = lifecycle.monitor(fired)
-    return ref
+    entry.token = lifecycle.monitor(fired)
 
 
 def demonitor(ref: MonitorRef) -> None:
     """Cancel a monitor; a no-op if its Down was already delivered."""
     with _watches_lock:
-        watch = _watches.pop(ref.id, None)
-        if watch is None:
+        entry = _watches.pop(ref.id, None)
+        if entry is None:
             return
-        watch.cancelled = True
-    if watch.token is not None:
-        watch.lifecycle.demonitor(watch.token)
+        entry.cancelled = True
+    if entry.token is not None:
+        entry.lifecycle.demonitor(entry.token)
 
 
 def _deliver(notify: pykka.ActorRef[Any], down: Down) -> None:

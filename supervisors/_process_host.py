@@ -13,8 +13,8 @@
 4. starts the reader: a thread that turns frames into mail for the actor and answers, and
    sends the heartbeat ``Beat`` several times a second;
 5. routes names it does not hold to the parent (``Registry.fallback``), so the actor's
-   ``tell(name, ...)``/``ask(name, ...)`` reach actors in the parent, and registers the
-   actor under its own name;
+   ``tell(name, ...)``/``ask(name, ...)``/``monitor(name, ...)`` reach actors in the
+   parent, and registers the actor under its own name;
 6. starts the actor, reports ``Started`` (or ``Exited`` if it failed to start), waits
    for its exit, reports ``Exited`` with the reason and traceback, and ends the process.
 """
@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import logging
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -45,8 +47,11 @@ from supervisors._wire import (
     Ask,
     Beat,
     Channel,
+    Demonitor,
     Exited,
     Fail,
+    Monitor,
+    MonitorDown,
     Reply,
     Started,
     Stop,
@@ -55,7 +60,7 @@ from supervisors._wire import (
     decode_frame,
 )
 
-__all__ = ["ParentName", "beat_interval", "host_main"]
+__all__ = ["ParentMonitors", "ParentName", "beat_interval", "host_main"]
 
 logger = logging.getLogger("supervisors")
 
@@ -91,7 +96,7 @@ def host_main(
         host.start_reader()
         if options.init is not None:
             options.init()
-        default_registry.fallback = partial_parent_name(channel)
+        default_registry.fallback = partial_parent_name(channel, host.parent_monitors)
         ref = spec.start(*spec.args)
         if not isinstance(ref, SupervisedRef):
             raise TypeError(f"start of {spec.id!r} returned {ref!r}, not a SupervisedRef")
@@ -101,29 +106,37 @@ def host_main(
     host.serve(ref, spec.name)
 
 
-def partial_parent_name(channel: Channel) -> Any:
+def partial_parent_name(channel: Channel, monitors: ParentMonitors) -> Any:
     """The registry fallback of a child process: any name it lacks is the parent's."""
-    return lambda name: ParentName(channel, name)
+    return lambda name: ParentName(channel, name, monitors)
 
 
 class ParentName:
     """A name registered in the parent, as a ref the child's registry can hand out.
 
-    It has what ``Registry.ask``/``tell`` and callers of ``whereis`` use of a pykka
-    ``ActorRef``. A tell is sent without waiting: if nothing holds the name in the
+    It has what ``Registry.ask``/``tell``, ``monitor`` and callers of ``whereis`` use of a
+    pykka ``ActorRef``. A tell is sent without waiting: if nothing holds the name in the
     parent, the parent logs it and drops the message (the sender cannot be told
-    synchronously across the pipe). An ask is answered with ``NoProcError`` then.
+    synchronously across the pipe). An ask is answered with ``NoProcError`` then, and a
+    monitor with a ``Down`` whose reason is ``noproc``.
     """
 
-    __slots__ = ("_channel", "name")
+    __slots__ = ("_channel", "_monitors", "name")
 
-    def __init__(self, channel: Channel, name: str) -> None:
+    def __init__(self, channel: Channel, name: str, monitors: ParentMonitors) -> None:
         self._channel = channel
+        self._monitors = monitors
         self.name = name
 
     @property
     def actor_urn(self) -> str:
         return f"parent:{self.name}"
+
+    @property
+    def lifecycle(self) -> _ParentLifecycle:
+        """What ``monitor`` uses of a lifecycle: the parent watches whatever holds the
+        name there when the monitor arrives, and sends its exit back."""
+        return _ParentLifecycle(self._monitors, self.name)
 
     def is_alive(self) -> bool:
         return True  # as far as this process can know; an ask to a missing name fails
@@ -140,12 +153,60 @@ class ParentName:
         return f"{self.name} (in the parent process)"
 
 
+class ParentMonitors:
+    """This process's monitors of names in the parent, by token: the parent watches the
+    name (``Monitor``) and sends ``MonitorDown`` with the token when its incarnation exits;
+    the reader thread then calls the monitor's callback, once."""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+        self._lock = threading.Lock()
+        self._callbacks: dict[int, Callable[[ExitReason], None]] = {}
+        self._tokens = itertools.count(1)
+
+    def monitor(self, name: str, callback: Callable[[ExitReason], None]) -> int:
+        with self._lock:
+            token = next(self._tokens)
+            self._callbacks[token] = callback
+        self._channel.send(Monitor(token, name))
+        return token
+
+    def demonitor(self, token: int) -> None:
+        with self._lock:
+            known = self._callbacks.pop(token, None) is not None
+        if known:  # else it fired already, and the parent has forgotten it too
+            self._channel.send(Demonitor(token))
+
+    def down(self, frame: MonitorDown) -> None:
+        with self._lock:
+            callback = self._callbacks.pop(frame.token, None)
+        if callback is not None:  # None: demonitored while the Down was on its way
+            callback(frame.reason)
+
+
+class _ParentLifecycle:
+    """The monitor half of a lifecycle, for a name in the parent."""
+
+    __slots__ = ("_monitors", "_name")
+
+    def __init__(self, monitors: ParentMonitors, name: str) -> None:
+        self._monitors = monitors
+        self._name = name
+
+    def monitor(self, callback: Callable[[ExitReason], None]) -> int:
+        return self._monitors.monitor(self._name, callback)
+
+    def demonitor(self, token: int) -> None:
+        self._monitors.demonitor(token)
+
+
 class _Host:
     """The reader thread and the actor's start/exit sequence."""
 
     def __init__(self, channel: Channel, interval: float) -> None:
         self.channel = channel
         self.interval = interval
+        self.parent_monitors = ParentMonitors(channel)
         self.ref: SupervisedRef[Any] | None = None
         self._taken = 0
         self._last_current: object = None
@@ -217,6 +278,8 @@ class _Host:
             self._deliver(frame)
         elif isinstance(frame, Reply | Fail):
             self.channel.resolve(frame)
+        elif isinstance(frame, MonitorDown):
+            self.parent_monitors.down(frame)
         elif isinstance(frame, Adopted):
             restore = self.restore_nice
             if restore is not None:  # adopted while loading: on the restart's path now

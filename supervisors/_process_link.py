@@ -2,7 +2,8 @@
 
 ``ProcessLink`` spawns the process (its reader thread does, so the thread whose end sends the
 child SIGKILL lives exactly as long as the process), takes its frames, delivers its mail,
-watches its heartbeat and memory, and reaps it. ``ProcessLifecycle`` is the stand-in's
+keeps the monitors the child set up on names here, watches its heartbeat and memory, and
+reaps it. ``ProcessLifecycle`` is the stand-in's
 ``Lifecycle``: a kill is SIGKILL through the link, and status reads the child's beats. The
 stand-in (``supervisors._process``) and a hot standby's spares (``supervisors._standby``)
 both hold links; neither module imports the other's internals.
@@ -27,8 +28,9 @@ from pykka._envelope import Envelope
 from supervisors._errors import ActorExitedError, NoProcError
 from supervisors._lifecycle import Figure, Lifecycle
 from supervisors._mailbox import Mailbox
+from supervisors._monitors import demonitor, new_ref, watch
 from supervisors._process_host import beat_interval, host_main
-from supervisors._reasons import KILLED, SHUTDOWN, ExitReason
+from supervisors._reasons import KILLED, SHUTDOWN, Down, ExitReason, MonitorRef
 from supervisors._registry import Registry
 from supervisors._spec import ChildSpec
 from supervisors._wire import (
@@ -36,8 +38,11 @@ from supervisors._wire import (
     Ask,
     Beat,
     Channel,
+    Demonitor,
     Exited,
     Fail,
+    Monitor,
+    MonitorDown,
     RemoteError,
     Reply,
     Started,
@@ -171,6 +176,9 @@ class ProcessLink:
         self._owner_lock = threading.Lock()
         """Guards who owns the link (a standby or a stand-in) against the process's end."""
         self._early_figures: dict[str, Figure] = {}
+        self._monitors: dict[int, MonitorRef] = {}
+        """The child's monitors of names here, by the child's token."""
+        self._monitors_lock = threading.Lock()
         context = multiprocessing.get_context("spawn")
         parent_end, self._child_end = context.Pipe(duplex=True)
         self.channel = Channel(parent_end, options.codec)
@@ -323,6 +331,10 @@ class ProcessLink:
             self._route_tell(frame)
         elif isinstance(frame, Ask):
             self._route_ask(frame)
+        elif isinstance(frame, Monitor):
+            self._monitor(frame)
+        elif isinstance(frame, Demonitor):
+            self._demonitor(frame.token)
         elif isinstance(frame, Reply | Fail):
             if self._exit_frame is None:  # after it, the exit answers them, in order
                 self.channel.resolve(frame)
@@ -372,6 +384,27 @@ class ProcessLink:
             with contextlib.suppress(Exception):
                 reply.set_exception((type(error), error, None))
 
+    def _monitor(self, frame: Monitor) -> None:
+        """The child monitors ``frame.name``: watch what holds it here, and send its exit
+        back with the child's token (at once, ``noproc``, if nothing does)."""
+        token = frame.token
+        ref = new_ref()
+        with self._monitors_lock:
+            self._monitors[token] = ref
+
+        def deliver(down: Down) -> None:
+            with self._monitors_lock:
+                self._monitors.pop(token, None)
+            self.channel.send(MonitorDown(token, down.reason))
+
+        watch(ref, frame.name, deliver, self.registry)
+
+    def _demonitor(self, token: int) -> None:
+        with self._monitors_lock:
+            ref = self._monitors.pop(token, None)
+        if ref is not None:
+            demonitor(ref)
+
     def _watch(self, silence: float, limit: float) -> None:
         if self._kill_reason is not None:
             return
@@ -416,6 +449,10 @@ class ProcessLink:
         process.close()  # its sentinel fd, now rather than whenever it is collected
         self.exit_reason, self.traceback, self.error = self._why(code)
         self.channel.connection.close()
+        with self._monitors_lock:  # a dead child's monitors have nobody to tell
+            tokens = list(self._monitors)
+        for token in tokens:
+            self._demonitor(token)
         self._end()
 
     def _end(self) -> None:

@@ -611,7 +611,15 @@ class Supervisor(SupervisedActor):
                 None,
             )
             if child is None and not target.is_alive():
-                return None  # already dead, so already terminated: OTP answers ok too
+                # Already dead, so already terminated: OTP answers ok too
+                # (supervisor_SUITE child_adm_simple); one waiting for its restart
+                # (a backoff) is removed, as OTP finds it by its old pid.
+                urn = target.actor_urn
+                for waiting in self._children.values():
+                    if waiting.state == "restarting" and waiting.last_urn == urn:
+                        self._remove(waiting)
+                        break
+                return None
         else:
             child = self._children.get(target) if isinstance(target, str) else None
         if child is None:

@@ -12,6 +12,9 @@ say what to do with them:
 * ``Started``/``Exited``: the actor's ``on_start`` returned / the actor ended, and why.
 * ``Stop``: the parent's exit signal (shutdown, ``ref.stop()``).
 * ``Adopted``: a hot standby's spare became the child (it takes its own priority back).
+* ``Monitor``/``Demonitor``: from the child, watch (or stop watching) the incarnation a
+  name in the parent points at; ``MonitorDown`` brings its exit back, with the child's
+  token and the reason (``supervisors._monitors`` across the pipe).
 
 ``Channel`` wraps one end: thread-safe sends, and the table of asks sent over it that wait
 for their reply. ``WireReply`` is the future an actor on the *other* side of a pipe is
@@ -45,9 +48,12 @@ __all__ = [
     "Ask",
     "Beat",
     "Channel",
+    "Demonitor",
     "Exited",
     "Fail",
     "Frame",
+    "Monitor",
+    "MonitorDown",
     "RemoteError",
     "Reply",
     "Started",
@@ -123,7 +129,24 @@ class Adopted(msgspec.Struct, tag=9, array_like=True, frozen=True):
     pass
 
 
-Frame = Union[Tell, Ask, Reply, Fail, Beat, Started, Exited, Stop, Adopted]  # noqa: UP007
+class Monitor(msgspec.Struct, tag=10, array_like=True, frozen=True):
+    token: int
+    """The child's number for this monitor, echoed by its ``MonitorDown``."""
+    name: str
+
+
+class Demonitor(msgspec.Struct, tag=11, array_like=True, frozen=True):
+    token: int
+
+
+class MonitorDown(msgspec.Struct, tag=12, array_like=True, frozen=True):
+    token: int
+    reason: ExitReason
+
+
+Frame = Union[  # noqa: UP007
+    Tell, Ask, Reply, Fail, Beat, Started, Exited, Stop, Adopted, Monitor, Demonitor, MonitorDown
+]
 
 _encode_frame = msgspec.msgpack.Encoder().encode
 _decode_frame = msgspec.msgpack.Decoder(Frame).decode

@@ -98,9 +98,8 @@ def thread_counts(n_threads: int) -> Threads:
     0 (auto) uses every core, except for the rest of a reply once tts says it started
     speaking it (`SpeechStarted`, after its first chunk): tts then speaks that chunk, and
     llama.cpp's threads meet at a barrier every layer, so one of them waiting for the core
-    tts took stalls them all (on 2 cores a voice turn's first audio came 1.2 s later with two
-    generating threads than with one). Until then nothing else runs, and both cores write
-    the first chunk 1.8 times as fast as one (docs/llm.md, Threads).
+    tts took stalls them all. Until then nothing else runs, and every core writes the first
+    chunk sooner than fewer would (docs/llm.md, Threads; figures in bench/RESULTS.md).
     """
     if n_threads:
         return Threads(n_threads, n_threads, n_threads)

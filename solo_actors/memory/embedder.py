@@ -8,7 +8,7 @@ actor reuses them.
 Where the time goes (bench/bench_memory.py compares this class with the bare onnxruntime
 session on the same sentences): almost all of it is the model's fp32 matrix products (the
 catalog model stores its weights as int8 but computes in fp32; quantising the activations
-as well was measured no faster on AVX2 without VNNI and moves vectors by ~1 % cosine).
+as well was no faster on AVX2 without VNNI and moves the vectors: bench/RESULTS.md).
 So the embedder's job is to feed the model no padding and nothing twice:
 
 * all texts of a call are tokenised once, without padding (``encode_batch_fast``: no

@@ -5,7 +5,7 @@ The real default model (Qwen2.5-Coder-0.5B, whose GGUF template renders tools) w
 calls; a test actor registered as the owner answers them, so what the tool did is checked
 exactly. Greedy decoding makes the model's choices repeatable. The requests carry a plain
 system prompt: Solo's default one (the honesty rules) makes this small model refuse more,
-with tools or without (docs/skills.md has the measured rates); here the mechanism is tested.
+with tools or without (bench/RESULTS.md has the measured rates); here the mechanism is tested.
 """
 
 from __future__ import annotations

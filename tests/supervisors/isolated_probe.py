@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from supervisors import NORMAL, Down, SupervisedActor, ask, tell
+from supervisors import NORMAL, Down, MonitorRef, SupervisedActor, ask, demonitor, monitor, tell
 
 
 class Probe(SupervisedActor):
@@ -78,8 +78,12 @@ class Probe(SupervisedActor):
                 return threading.active_count()
             case ["bad_reply"]:
                 return object()  # the codec cannot encode it
-            case Down(name=name, reason=reason):
-                tell("witness", ["down", name, reason.kind])  # a monitor's Down crossed over
+            case ["monitor", name]:
+                return monitor(name, self.actor_ref).id
+            case ["demonitor", ref_id]:
+                demonitor(MonitorRef(ref_id))
+            case Down():
+                tell("witness", message)  # the parent's witness hears what the probe heard
             case _:
                 raise ValueError(f"unknown command {message!r}")
         return None

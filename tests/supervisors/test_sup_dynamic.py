@@ -8,6 +8,7 @@ import pytest
 
 from supervisors import (
     ActorExitedError,
+    Backoff,
     ChildCounts,
     RingBufferSink,
     StartError,
@@ -128,6 +129,38 @@ def test_simple_one_for_one_drops_children_that_are_not_restarted(
     job = root.start_child(("j",))
     job.ask("normal")
     job.wait(1)
+    assert root.which_children() == []
+
+
+def test_terminating_a_dynamic_child_that_already_died_is_ok(spec: Any, start_tree: Any) -> None:
+    """OTP's supervisor_SUITE child_adm_simple: a dead pid is terminated already (ok), a
+    live one that is no child is not_found."""
+    root = start_tree(SupFlags("simple_one_for_one"), [spec("job", restart="temporary")])
+    job = root.start_child(("j",))
+    with pytest.raises(ActorExitedError):
+        job.ask("crash")  # died by itself; the supervisor heard before this error came
+    assert root.which_children() == []
+    assert root.terminate_child(job) is None
+    stranger_spec = spec("stranger")
+    stranger = stranger_spec.start(*stranger_spec.args)
+    try:
+        assert codes(lambda: root.terminate_child(stranger)) == "not_found"
+    finally:
+        stranger.stop()
+
+
+def test_terminating_a_dynamic_child_waiting_for_its_restart_removes_it(
+    spec: Any, start_tree: Any
+) -> None:
+    """Named by its dead incarnation, as OTP finds a restarting child by its old pid: the
+    pending restart is cancelled."""
+    backoff = Backoff(min=60, max=60)  # the restart waits far longer than the test
+    root = start_tree(SupFlags("simple_one_for_one", intensity=5, backoff=backoff), [spec("w")])
+    worker = root.start_child(("w",))
+    with pytest.raises(ActorExitedError):
+        worker.ask("crash")
+    assert [info.state for info in root.which_children()] == ["restarting"]
+    assert root.terminate_child(worker) is None
     assert root.which_children() == []
 
 

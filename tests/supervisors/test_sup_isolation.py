@@ -10,7 +10,7 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,13 @@ from isolated_probe import Probe
 from process_checks import child_processes, gone
 
 from supervisors import (
+    KILLED,
+    NOPROC,
     ActorExitedError,
     ChildSpec,
     Down,
     ExitReason,
+    MonitorRef,
     MsgspecCodec,
     ProcessOptions,
     RingBufferSink,
@@ -65,10 +68,15 @@ def heard() -> queue.Queue[Any]:
 def tree(
     start_tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
 ) -> Callable[..., SupervisorRef]:
-    """``tree(**probe_spec_options)``: a root with the witness and an isolated probe."""
+    """``tree(**probe_spec_options)``: a root with the witness, the ``extra`` children and
+    an isolated probe, started in that order."""
 
     def start(
-        *, flags: SupFlags | None = None, process: ProcessOptions | None = None, **options: Any
+        *,
+        flags: SupFlags | None = None,
+        process: ProcessOptions | None = None,
+        extra: Sequence[ChildSpec] = (),
+        **options: Any,
     ) -> SupervisorRef:
         options.setdefault("shutdown", 10.0)
         probe = ChildSpec(
@@ -81,7 +89,7 @@ def tree(
             **options,
         )
         witness = ChildSpec("witness", Witness.start, args=(heard,), name="witness")
-        return start_tree(flags or SupFlags(intensity=10, period=60), [witness, probe])
+        return start_tree(flags or SupFlags(intensity=10, period=60), [witness, *extra, probe])
 
     return start
 
@@ -222,31 +230,6 @@ def test_a_sigkill_from_outside_is_killed(
     restarted_pid(pid)
 
 
-def test_a_monitor_of_an_isolated_actor_hears_its_process_die(
-    tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
-) -> None:
-    tree()
-    pid = probe_pid()
-    ref = monitor("probe", whereis("witness"))  # type: ignore[arg-type]
-    os.kill(pid, signal.SIGKILL)
-    down = heard.get(timeout=TIMEOUT)
-    assert isinstance(down, Down) and down.ref == ref and down.name == "probe"
-    assert down.reason.kind == "killed" and "SIGKILL" in down.reason.detail
-    restarted_pid(pid)
-
-
-def test_an_isolated_actor_can_be_told_a_down(
-    tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
-) -> None:
-    """The Down crosses the pipe like any message: every MsgspecCodec carries it."""
-    tree()
-    doomed = Witness.start(queue.Queue())  # an actor of this process, outside the tree
-    monitor(doomed, whereis("probe"))  # type: ignore[arg-type]
-    doomed.lifecycle.kill()  # type: ignore[attr-defined]
-    # The probe, in its process, got the Down and tells the witness what it heard.
-    assert heard.get(timeout=TIMEOUT) == ["down", None, "killed"]
-
-
 @pytest.mark.parametrize(("code", "kind"), [(0, "normal"), (3, "crash")], ids=["code-0", "code-3"])
 def test_a_process_exiting_by_itself_is_normal_or_not_by_its_code(
     tree: Callable[..., SupervisorRef], ring: RingBufferSink, code: int, kind: str
@@ -325,6 +308,143 @@ def test_a_start_failure_in_the_child_is_a_start_error(
         start_tree(SupFlags(), [spec])
     assert caught.value.reason == ExitReason("crash", "RuntimeError: probe refuses to start")
     assert "refuses to start" in caught.value.traceback
+
+
+# -- monitors, both ways (erlang:monitor/2 across nodes) --------------------------------
+
+
+def test_a_monitor_of_an_isolated_actor_hears_its_process_die(
+    tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
+) -> None:
+    tree()
+    pid = probe_pid()
+    ref = monitor("probe", whereis("witness"))  # type: ignore[arg-type]
+    os.kill(pid, signal.SIGKILL)
+    down = heard.get(timeout=TIMEOUT)
+    assert isinstance(down, Down) and down.ref == ref and down.name == "probe"
+    assert down.reason.kind == "killed" and "SIGKILL" in down.reason.detail
+    restarted_pid(pid)
+
+
+def test_an_isolated_actor_can_be_told_a_down(
+    tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
+) -> None:
+    """The Down crosses the pipe like any message: every MsgspecCodec carries it."""
+    tree()
+    doomed = Witness.start(queue.Queue())  # an actor of this process, outside the tree
+    ref = monitor(doomed, whereis("probe"))  # type: ignore[arg-type]
+    doomed.lifecycle.kill()  # type: ignore[attr-defined]
+    # The probe, in its process, got the Down and passes it on to the witness.
+    assert heard.get(timeout=TIMEOUT) == Down(ref, None, KILLED)
+
+
+def probe_monitors(name: str) -> MonitorRef:
+    """Have the probe, in its process, monitor ``name``; the ref it holds there.
+
+    The child sends the monitor before its reply and the parent reads the pipe in order,
+    so the monitor is in place in the parent once the reply is here."""
+    return MonitorRef(ask("probe", ["monitor", name], timeout=TIMEOUT))
+
+
+def no_more(heard: queue.Queue[Any], within: float = 0.5) -> None:
+    with pytest.raises(queue.Empty):
+        heard.get(timeout=within)
+
+
+def crash_worker(wait_until: Callable[..., None]) -> None:
+    """Crash the parent's "worker" and wait until its supervisor has restarted it."""
+    incarnation = whereis("worker")
+    tell("worker", "crash")
+    wait_until(lambda: whereis("worker") not in (None, incarnation), timeout=TIMEOUT)
+
+
+def test_an_isolated_actor_monitors_an_actor_in_the_parent_once_per_incarnation(
+    tree: Callable[..., SupervisorRef],
+    spec: Callable[..., ChildSpec],
+    heard: queue.Queue[Any],
+    wait_until: Callable[..., None],
+) -> None:
+    tree(extra=[spec("worker", name="worker")])
+    ref = probe_monitors("worker")
+    crash_worker(wait_until)
+    down = heard.get(timeout=TIMEOUT)
+    assert isinstance(down, Down) and down.ref == ref and down.name == "worker"
+    assert down.reason.kind == "crash" and "worker crashed" in down.reason.detail
+    crash_worker(wait_until)  # the new incarnation was not monitored: no second Down
+    no_more(heard)
+
+
+def test_an_isolated_actor_monitoring_a_name_nobody_holds_gets_noproc_at_once(
+    tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
+) -> None:
+    tree()
+    ref = probe_monitors("nobody-by-this-name")
+    assert heard.get(timeout=TIMEOUT) == Down(ref, "nobody-by-this-name", NOPROC)
+
+
+def test_an_isolated_actor_gets_no_down_after_demonitor(
+    tree: Callable[..., SupervisorRef],
+    spec: Callable[..., ChildSpec],
+    heard: queue.Queue[Any],
+    wait_until: Callable[..., None],
+) -> None:
+    tree(extra=[spec("worker", name="worker")])
+    ref = probe_monitors("worker")
+    ask("probe", ["demonitor", ref.id], timeout=TIMEOUT)
+    ask("probe", ["demonitor", ref.id], timeout=TIMEOUT)  # twice is harmless
+    crash_worker(wait_until)
+    no_more(heard)
+
+
+def test_an_isolated_actor_monitors_another_isolated_actor(
+    tree: Callable[..., SupervisorRef],
+    heard: queue.Queue[Any],
+    wait_until: Callable[..., None],
+) -> None:
+    other = ChildSpec(
+        "other",
+        Probe.start,
+        args=("other",),
+        name="other",
+        isolation="process",
+        process=ProcessOptions(heartbeat=10.0),
+    )
+    tree(extra=[other])
+
+    def kill_other() -> None:
+        """SIGKILL the other probe's process, as the OOM killer would; wait for its restart."""
+        incarnation = whereis("other")
+        os.kill(int(ask("other", ["pid"], timeout=TIMEOUT)), signal.SIGKILL)
+        wait_until(lambda: whereis("other") not in (None, incarnation), timeout=TIMEOUT)
+
+    ref = probe_monitors("other")
+    kill_other()
+    down = heard.get(timeout=TIMEOUT)
+    assert isinstance(down, Down) and down.ref == ref and down.name == "other"
+    assert down.reason.kind == "killed" and "SIGKILL" in down.reason.detail
+    kill_other()  # the new incarnation was not monitored: no second Down
+    no_more(heard)
+
+
+def test_a_dead_childs_monitors_in_the_parent_go_with_it(
+    tree: Callable[..., SupervisorRef],
+    spec: Callable[..., ChildSpec],
+    wait_until: Callable[..., None],
+) -> None:
+    """A child process that is gone leaves no monitor behind on the actors it watched."""
+    tree(extra=[spec("worker", name="worker")])
+    lifecycle = whereis("worker").lifecycle  # type: ignore[union-attr]
+
+    def watchers() -> int:
+        return len(lifecycle._monitors)  # its supervisor's, and any other's
+
+    before = watchers()
+    probe_monitors("worker")
+    assert watchers() == before + 1
+    pid = probe_pid()
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: watchers() == before, timeout=TIMEOUT)
+    restarted_pid(pid)
 
 
 # -- stopping --------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A watcher actor records every message it gets; the tests check that a ``Down`` comes
 exactly once per incarnation, at once with ``noproc`` for an actor that is not running,
 never after ``demonitor``, even to a watcher whose mailbox is full; and that ``cast`` tells
-"busy" from "not running" without raising.
+"busy" from "not running" without raising. The same semantics across process isolation, both
+ways, are tested with real processes in test_sup_isolation.py ("monitors, both ways").
 """
 
 from __future__ import annotations
