@@ -755,8 +755,10 @@ class MemoryStatus(Message, frozen=True):
 # `TurnDone` to the turn's ``reply_to``). Timers, alarms and reminders are `SkillItem`s, kept
 # in the store (`SaveSkillItem`, table ``skill_items``); one that falls due is a `SkillFired`
 # on the events hub (topic "skills") and a `TurnDone` (source "skills") told to
-# ``skills.announce_to``, which speaks or prints it. The API and CLI ask `ListSkillItems`,
-# `CreateSkillItem` and `CancelSkillItem`. Times are wall-clock epoch seconds.
+# ``skills.announce_to``, which speaks or prints it; one set in a room (`UserTurn.room`) is a
+# `SayInRoom` to that room's actor instead, and a room's timers are `RoomTimer` events there.
+# Rooms tell skills `RoomLink` (connected or not). The API and CLI ask `ListSkillItems`,
+# `CreateSkillItem`, `CancelSkillItem` and `Announce`. Times are wall-clock epoch seconds.
 
 SkillKind = Literal["timer", "alarm", "reminder"]
 SkillState = Literal["pending", "fired", "cancelled"]

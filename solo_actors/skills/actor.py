@@ -18,6 +18,12 @@ its line is said again every ``skills.ring_every`` seconds until "stop" (or "can
 timer"), the wake word (`WakeDetected` from the wake actor) or ``skills.ring_for`` seconds;
 a reminder is said once.
 
+Rooms: an item set by a room's turn (`UserTurn.room`) rings in that room (`SayInRoom` to
+its actor) and a room's timer tells it its Wyoming ``timer-*`` events (`RoomTimer`). Each
+room's actor says when its satellite connects or is lost (`RoomLink`); an item due while
+its room is away stays pending (durable) and is said there, late, when the room is back.
+`Announce` (an ask, from the API) says a text in one room, or in all and locally.
+
 `RecognizeIntent` (a tell from Solo's Wyoming server: Home Assistant's intent service) only
 says which intents a text asks for, with their slots, and does nothing.
 """
