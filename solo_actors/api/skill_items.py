@@ -22,7 +22,13 @@ import msgspec
 from aiohttp import web
 
 import supervisors
-from solo_actors.api.handlers import decode_body, in_thread, json_response, state_of
+from solo_actors.api.handlers import (
+    TEXT_PATTERN,
+    decode_body,
+    in_thread,
+    json_response,
+    state_of,
+)
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import (
     Announce,
@@ -72,12 +78,19 @@ BODIES: dict[SkillKind, type[TimerBody | AlarmBody | ReminderBody]] = {
 }  # fmt: skip
 
 
+RoomName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64,
+                                       description="a [[satellites]] name")]  # fmt: skip
+
+
 class AnnounceBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """POST /announce: say ``text`` in ``room``; without a room, in every room and on Solo's
     own speaker."""
 
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
-    room: str | None = None
+    text: Annotated[str, msgspec.Meta(
+        pattern=TEXT_PATTERN, max_length=1000,
+        description="not only white space; no control characters but tab and newline",
+    )]  # fmt: skip
+    room: RoomName | None = None
 
 
 def shown(item: SkillItem, now: float) -> dict[str, Any]:
