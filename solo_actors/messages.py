@@ -62,6 +62,9 @@ class WakeDetected(Message, frozen=True):
     keyword: str
     score: float
     at: float = msgspec.field(default_factory=now)
+    room: str | None = None
+    """Heard by a room's satellite (told to skills: it silences what rings there); None:
+    Solo's own microphone."""
 
 
 class Utterance(Message, frozen=True):

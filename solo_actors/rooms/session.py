@@ -32,6 +32,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+import supervisors
 from solo_actors.config import Config, SatelliteConfig
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
@@ -48,10 +49,11 @@ from solo_actors.messages import (
     Transcribed,
     TurnDone,
     UserTurn,
+    WakeDetected,
     WakeResult,
     new_id,
 )
-from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD, WAKE
+from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STT, TTS, VAD, WAKE
 from solo_actors.voice.audio import ALERT_SECONDS, chime
 from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.wyoming.audio import AudioFormat, chunks
@@ -211,6 +213,10 @@ class RoomSession:
             if isinstance(reply, WakeResult) and reply.keyword is not None:
                 await self.send("detection", {"name": reply.keyword,
                                               "timestamp": int(reply.at_s * 1000)})  # fmt: skip
+                # The room's wake word silences what rings in the room, as Solo's own does.
+                heard = WakeDetected(turn_id=request.key, keyword=reply.keyword, score=1.0,
+                                     room=self.satellite.name)  # fmt: skip
+                supervisors.cast(SKILLS_NAME, heard)
                 self.listen("asr")
             elif isinstance(reply, SpeechEnded):
                 self.stop_listening()

@@ -197,7 +197,7 @@ class SkillsActor(supervisors.SupervisedActor):
                     request_id=message.request_id, intents=recognized(self.matcher, message.text),
                 ))  # fmt: skip
             case WakeDetected():
-                self.silence(["stop"], None)  # the wake word ends ringing, as "stop" does
+                self.silence(["stop"], message.room)  # the wake word ends ringing, as "stop"
             case RoomLink():
                 self.room_link(message)
             case Announce():

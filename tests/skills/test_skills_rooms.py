@@ -27,6 +27,7 @@ from solo_actors.messages import (
     TellRoomLink,
     TurnDone,
     UserTurn,
+    WakeDetected,
 )
 from solo_actors.names import SKILLS_NAME, STORE_NAME
 from solo_actors.rooms import room_name
@@ -51,9 +52,15 @@ class Keeper(supervisors.SupervisedActor):
 
 
 @pytest.fixture
-def config(make_config: ConfigFactory) -> Config:
-    config = make_config(memory__enabled=False, skills__late_after=0.5, skills__ring_for=0,
-                         skills__announce_to='["bell"]')  # fmt: skip
+def ring_for() -> float:
+    """skills.ring_for: 0, each item is said once (a test parametrises it to ring on)."""
+    return 0.0
+
+
+@pytest.fixture
+def config(make_config: ConfigFactory, ring_for: float) -> Config:
+    config = make_config(memory__enabled=False, skills__late_after=0.5, skills__ring_for=ring_for,
+                         skills__ring_every=0.3, skills__announce_to='["bell"]')  # fmt: skip
     satellites = [SatelliteConfig(name=name, uri=f"tcp://127.0.0.1:{10700 + i}")
                   for i, name in enumerate(ROOMS)]  # fmt: skip
     return replace(config, satellites=satellites)
@@ -194,3 +201,31 @@ def test_announcements_reach_one_room_or_every_room(
     assert "kitchen, office" in unknown.message
     empty = announce("  ", None)
     assert isinstance(empty, SkillRefused) and empty.reason == "invalid"
+
+
+@pytest.mark.parametrize("ring_for", [30.0])
+def test_a_room_silences_what_rings_there_only(
+    skills: None, heard: dict[str, list[Message]]
+) -> None:
+    for room in ROOMS:
+        link(room, True)
+    say("set a timer for 1 second", "kitchen")
+    say("set an alarm timer for 1 second", "office")
+
+    def rings(room: str) -> int:
+        return len(of(SayInRoom, heard[room]))
+
+    wait_for(lambda: rings("kitchen") >= 2 and rings("office") >= 2, "both rooms to ring on")
+    say("stop", "office")  # the office's "stop" leaves the kitchen ringing
+    time.sleep(0.5)
+    office, kitchen = rings("office"), rings("kitchen")
+    time.sleep(1.0)
+    assert rings("office") == office and rings("kitchen") > kitchen
+
+    supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0,
+                                               room="kitchen"))  # fmt: skip
+    time.sleep(0.5)
+    kitchen = rings("kitchen")
+    time.sleep(1.0)
+    assert rings("kitchen") == kitchen, "the kitchen's wake word did not silence its timer"
+    assert not heard["local"]
