@@ -293,6 +293,11 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.error("skill items not durable", items=len(changed))
             text += " But I couldn't save it, so it won't survive a restart."
         self.tell_rooms(changed, before)
+        for answer in answers:
+            if answer.announce:  # everywhere but where it was asked, which hears the reply
+                where = self.announce_text(Announce(text=answer.announce), turn.room or "local")
+                if isinstance(where, Announced) and not where.delivered:
+                    text = text.replace("Announced.", "There was no other room to announce it in.")
         if any(answer.stop for answer in answers):
             for name in (TTS, SPEAKER):
                 self.tell(name, Interrupt(reason="stop"))
@@ -428,8 +433,9 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.warning("announcement not delivered", room=room, why=outcome)
         return outcome == "ok"
 
-    def announce_text(self, request: Announce) -> Announced | SkillRefused:
-        """An announcement from the API: in one room, or in every room and locally."""
+    def announce_text(self, request: Announce, asker: str = "") -> Announced | SkillRefused:
+        """An announcement: in one room, or in every room and locally, but not ``asker``'s
+        (a room's name, or "local")."""
         text = request.text.strip()
         if not text:
             return SkillRefused(message="an announcement needs a text to say")
@@ -438,10 +444,10 @@ class SkillsActor(supervisors.SupervisedActor):
             return SkillRefused(message=f"no room {request.room!r}; the rooms are: {rooms}",
                                 reason="not_found")  # fmt: skip
         delivered: list[str] = []
-        if request.room is None:
+        if request.room is None and asker != "local":
             self.say_locally(text, "skills:announce")
             delivered.append("local")
-        targets = sorted(self.rooms) if request.room is None else [request.room]
+        targets = sorted(self.rooms - {asker}) if request.room is None else [request.room]
         delivered += [room for room in targets if self.say_in_room(room, text)]
         unreachable = [room for room in targets if room not in delivered]
         self.log.info("announced", text=text, delivered=delivered, unreachable=unreachable)

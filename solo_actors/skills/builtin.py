@@ -37,6 +37,8 @@ class Answer:
     refused: bool = False
     stop: bool = False
     """End ringing and playback (the "stop" skill)."""
+    announce: str = ""
+    """Say this in every room but the asker's (the "announce" skill)."""
 
 
 def refuse(text: str) -> Answer:
@@ -92,7 +94,7 @@ class SkillBook:
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
             "math.calculate": self.calculate, "convert": self.convert,
             **dict.fromkeys(BINARY_INTENTS, self.binary),
-            "stop": self.stop, "help": self.help,
+            "stop": self.stop, "help": self.help, "announce": self.announce,
         }  # fmt: skip
 
     # -- the book ---------------------------------------------------------------------------
@@ -443,6 +445,11 @@ class SkillBook:
 
     def stop(self, match: SkillMatch, now: float) -> Answer:
         return Answer("Okay.", stop=True)
+
+    def announce(self, match: SkillMatch, now: float) -> Answer:
+        message = str(match.slots["message"]).strip().rstrip(".!")
+        said = message[:1].upper() + message[1:] + "."
+        return Answer("Announced.", announce=said)
 
     def help(self, match: SkillMatch, now: float) -> Answer:
         things = [i.description for i in self.matcher.intents if i.description]

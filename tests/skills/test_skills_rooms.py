@@ -229,3 +229,16 @@ def test_a_room_silences_what_rings_there_only(
     time.sleep(1.0)
     assert rings("kitchen") == kitchen, "the kitchen's wake word did not silence its timer"
     assert not heard["local"]
+
+
+def test_a_spoken_announcement_reaches_every_room_but_the_askers(
+    skills: None, heard: dict[str, list[Message]]
+) -> None:
+    for room in ROOMS:
+        link(room, True)
+    say("announce dinner is ready", "office")
+    wait_for(lambda: of(SayInRoom, heard["kitchen"]) and heard["local"], "the announcement")
+    assert of(SayInRoom, heard["kitchen"]) == [SayInRoom(text="Dinner is ready.", alert=True)]
+    (local,) = heard["local"]
+    assert isinstance(local, TurnDone) and local.reply == "Dinner is ready."
+    assert not of(SayInRoom, heard["office"]), "the office, which asked, heard it again"
