@@ -161,8 +161,8 @@ class SkillsActor(supervisors.SupervisedActor):
         self.rooms_up: set[str] = set()
         """Rooms whose satellite is connected (`RoomLink`)."""
         self.held: set[str] = set()
-        self.started_at = time.time()
         """Items that fell due while their room was not connected: said when it is."""
+        self.started_at = time.time()
         self.counts = dict.fromkeys(("turns", "fired", "late", "refused", "tool_calls"), 0)
         self.tools: dict[str, SkillTool] = {}
         self.tools_error: str | None = None
@@ -297,7 +297,7 @@ class SkillsActor(supervisors.SupervisedActor):
             if answer.announce:  # everywhere but where it was asked, which hears the reply
                 where = self.announce_text(Announce(text=answer.announce), turn.room or "local")
                 if isinstance(where, Announced) and not where.delivered:
-                    text = text.replace("Announced.", "There was no other room to announce it in.")
+                    text = text.replace(answer.text, "There was no other room to announce it in.")
         if any(answer.stop for answer in answers):
             for name in (TTS, SPEAKER):
                 self.tell(name, Interrupt(reason="stop"))
