@@ -62,6 +62,9 @@ class WakeDetected(Message, frozen=True):
     keyword: str
     score: float
     at: float = msgspec.field(default_factory=now)
+    room: str | None = None
+    """Heard by a room's satellite (told to skills: it silences what rings there); None:
+    Solo's own microphone."""
 
 
 class TurnAbandoned(Message, frozen=True):
@@ -406,6 +409,9 @@ class UserTurn(Message, frozen=True, kw_only=True):
     source: TurnSource
     reply_to: str | None = None
     times: StageTimes = msgspec.field(default_factory=StageTimes)
+    room: str | None = None
+    """The room (a ``[[satellites]]`` name) whose satellite heard the turn; None: Solo's own
+    microphone, text or the API. A timer, alarm or reminder it sets rings in that room."""
 
 
 class TurnAhead(Message, frozen=True, kw_only=True):
@@ -771,8 +777,10 @@ class MemoryStatus(Message, frozen=True):
 # `TurnDone` to the turn's ``reply_to``). Timers, alarms and reminders are `SkillItem`s, kept
 # in the store (`SaveSkillItem`, table ``skill_items``); one that falls due is a `SkillFired`
 # on the events hub (topic "skills") and a `TurnDone` (source "skills") told to
-# ``skills.announce_to``, which speaks or prints it. The API and CLI ask `ListSkillItems`,
-# `CreateSkillItem` and `CancelSkillItem`. Times are wall-clock epoch seconds.
+# ``skills.announce_to``, which speaks or prints it; one set in a room (`UserTurn.room`) is a
+# `SayInRoom` to that room's actor instead, and a room's timers are `RoomTimer` events there.
+# Rooms tell skills `RoomLink` (connected or not). The API and CLI ask `ListSkillItems`,
+# `CreateSkillItem`, `CancelSkillItem` and `Announce`. Times are wall-clock epoch seconds.
 
 SkillKind = Literal["timer", "alarm", "reminder"]
 SkillState = Literal["pending", "fired", "cancelled"]
@@ -791,6 +799,8 @@ class SkillItem(msgspec.Struct, frozen=True, kw_only=True):
     state: SkillState = "pending"
     created_at: float = msgspec.field(default_factory=wall_clock)
     fired_at: float | None = None
+    room: str | None = None
+    """The room it was set from, where it rings; None: Solo's own speaker."""
 
 
 class SaveSkillItem(Message, frozen=True):
@@ -849,6 +859,59 @@ class SkillRefused(Message, frozen=True):
 
     message: str
     reason: Literal["invalid", "not_found", "unavailable"] = "invalid"
+
+
+class Announce(Message, frozen=True, kw_only=True):
+    """Ask the skills actor: say ``text`` in ``room`` (a ``[[satellites]]`` name), or in every
+    room and on Solo's own speaker when None (-> `Announced`, or `SkillRefused` naming an
+    unknown room or an empty text)."""
+
+    text: str
+    room: str | None = None
+
+
+class Announced(Message, frozen=True):
+    """Where an announcement was said (``"local"``: Solo's own speaker), and the rooms whose
+    satellite was not connected."""
+
+    delivered: list[str]
+    unreachable: list[str]
+
+
+class SayInRoom(Message, frozen=True, kw_only=True):
+    """Tell a room's actor (``room-<name>``): speak ``text`` on its satellite, after a chime
+    when ``alert`` (a timer, alarm or reminder, as on Solo's own speaker)."""
+
+    text: str
+    alert: bool = False
+
+
+TimerChange = Literal["started", "updated", "cancelled", "finished"]
+
+
+class RoomTimer(Message, frozen=True, kw_only=True):
+    """Tell a room's actor: a timer set in that room changed; it sends the satellite the
+    Wyoming ``timer-<change>`` event (``seconds``: the whole length when started, the
+    seconds left when updated)."""
+
+    change: TimerChange
+    timer_id: str
+    seconds: float = 0.0
+    name: str | None = None
+
+
+class RoomLink(Message, frozen=True):
+    """A room's actor tells skills whether its satellite is connected, when that changes
+    (and when asked, `TellRoomLink`). What fell due in a room while it was not connected is
+    said there, late, once it is."""
+
+    room: str
+    connected: bool
+
+
+class TellRoomLink(Message, frozen=True):
+    """Skills, restarted, asks each room's actor for a `RoomLink` (told back, not answered:
+    skills never waits on a room)."""
 
 
 # --- agents: CrewAI workflows over the local llm -------------------------------------------

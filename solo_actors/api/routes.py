@@ -163,6 +163,12 @@ def skill_item_routes() -> tuple[Route, ...]:
                   params=(Param("id", "path", f"{kind} id (from GET /{kind}s)", STRING, True),),
                   errors=(404, 503)),
         ]  # fmt: skip
+    routes.append(Route(
+        "POST", "/announce", skill_items.announce, "control",
+        "Say a text in one room (a [[satellites]] name), or in every room and on Solo's own "
+        "speaker; answers where it was said and which rooms were not connected",
+        body=skill_items.AnnounceBody, errors=(400, 404, 413, 503),
+    ))  # fmt: skip
     return tuple(routes)
 
 

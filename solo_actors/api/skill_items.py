@@ -4,7 +4,9 @@
 first, each with its ``id``, ``label`` and ``due_at`` (epoch seconds), plus ``remaining_s``
 and ``length_s`` for timers. ``POST`` creates one (checked as a spoken one is: a negative
 or too long timer, a time past, is a 400 with the reason), ``DELETE /timers/{id}`` cancels
-one (404 if there is no such pending item). Every handler asks the ``skills`` actor from a
+one (404 if there is no such pending item). ``POST /announce`` says a text in one room
+(a ``[[satellites]]`` name) or, without one, in every room and on Solo's own speaker. Every
+handler asks the ``skills`` actor from a
 worker thread, waiting at most ``api.actor_timeout``; the actor makes a change durable in
 the store before it answers. One handler per kind and verb, made by `handlers_for`, so each
 has its own name in the OpenAPI document.
@@ -20,9 +22,17 @@ import msgspec
 from aiohttp import web
 
 import supervisors
-from solo_actors.api.handlers import decode_body, in_thread, json_response, state_of
+from solo_actors.api.handlers import (
+    TEXT_PATTERN,
+    decode_body,
+    in_thread,
+    json_response,
+    state_of,
+)
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import (
+    Announce,
+    Announced,
     CancelSkillItem,
     CreateSkillItem,
     ListSkillItems,
@@ -68,9 +78,25 @@ BODIES: dict[SkillKind, type[TimerBody | AlarmBody | ReminderBody]] = {
 }  # fmt: skip
 
 
+RoomName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64,
+                                       description="a [[satellites]] name")]  # fmt: skip
+
+
+class AnnounceBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """POST /announce: say ``text`` in ``room``; without a room, in every room and on Solo's
+    own speaker."""
+
+    text: Annotated[str, msgspec.Meta(
+        pattern=TEXT_PATTERN, max_length=1000,
+        description="not only white space; no control characters but tab and newline",
+    )]  # fmt: skip
+    room: RoomName | None = None
+
+
 def shown(item: SkillItem, now: float) -> dict[str, Any]:
     view: dict[str, Any] = {"id": item.item_id, "kind": item.kind, "label": item.label,
-                            "due_at": item.due_at, "state": item.state}  # fmt: skip
+                            "due_at": item.due_at, "state": item.state,
+                            "room": item.room}  # fmt: skip
     if item.kind == "timer":
         view |= {"remaining_s": round(max(0.0, item.due_at - now), 3), "length_s": item.length}
     return view
@@ -114,3 +140,13 @@ def handlers_for(kind: SkillKind) -> tuple[Handler, Handler, Handler]:
     for handler, verb in ((listing, "list"), (create, "create"), (cancel, "cancel")):
         handler.__name__ = handler.__qualname__ = f"{verb}_{kind}"
     return listing, create, cancel
+
+
+async def announce(request: web.Request) -> web.Response:
+    """POST /announce: where the text was said, and which rooms were not connected."""
+    body = await decode_body(request, AnnounceBody)
+    answer = await ask_skills(state_of(request), Announce(text=body.text, room=body.room))
+    if isinstance(answer, SkillRefused):
+        raise ApiError(STATUS[answer.reason], answer.message)
+    assert isinstance(answer, Announced)
+    return json_response({"delivered": answer.delivered, "unreachable": answer.unreachable})

@@ -530,7 +530,8 @@ class SkillsConfig(Section, frozen=True):
     """An item delivered this long after it was due says that it is late."""
     announce_to: list[str]
     """Registered names told a `TurnDone` (source "skills") when an item fires: tts speaks it,
-    then the speaker prints its JSON line in --text/--input runs."""
+    then the speaker prints its JSON line in --text/--input runs. An item set in a room rings
+    in that room instead; an announcement to every room is told here too."""
     store_timeout: Seconds
     """Seconds a new timer, alarm or reminder waits for the store to make it durable."""
     ring_for: Annotated[float, msgspec.Meta(ge=0)]

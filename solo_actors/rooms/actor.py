@@ -9,6 +9,11 @@ the reason (`SatelliteLostError`): the ``rooms`` supervisor restarts it after it
 state is the supervisor's: running (``link`` figure: connecting or connected),
 restarting (waiting to reconnect) with ``last_exit`` the last error, in ``/status`` and on
 the dashboard. One room's failure touches no other room and nothing else in the tree.
+
+The skills actor is told (`RoomLink`) when the satellite connects and when it is lost, so a
+timer set in this room rings here, or waits for the room to come back; it tells the actor
+what to say here (`SayInRoom`: a ring, an announcement) and the room's ``timer-*`` events
+(`RoomTimer`), which the session sends while connected.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import msgspec
 import supervisors
 from solo_actors.config import Config, SatelliteConfig
 from solo_actors.logs import get_logger
+from solo_actors.messages import Message, RoomLink, RoomTimer, SayInRoom, TellRoomLink
+from solo_actors.names import SKILLS_NAME
 from solo_actors.rooms import room_name
 from solo_actors.rooms.session import RoomSession
 from solo_actors.wyoming.bridge import Bridge, reply_key
@@ -81,6 +88,20 @@ class SatelliteActor(supervisors.SupervisedActor):
     def connected(self) -> None:
         self.log.info("satellite connected", uri=self.satellite.uri, area=self.satellite.area)
         self.figures("connected")
+        self.tell_link(True)
+
+    def tell_link(self, connected: bool) -> None:
+        link = RoomLink(room=self.satellite.name, connected=connected)
+        if supervisors.cast(SKILLS_NAME, link) != "ok":  # skills asks again when it starts
+            self.log.debug("skills not told the room's link", connected=connected)
+
+    def to_session(self, message: Message) -> None:
+        """Hand a ring, an announcement or a timer event to the connection's loop."""
+        loop, session = self.loop, self.session
+        if loop is None or session is None or session.writer is None or loop.is_closed():
+            self.log.warning("not connected: dropped", message=type(message).__name__)
+            return
+        loop.call_soon_threadsafe(session.deliver, message)
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, SatelliteLost):
@@ -88,13 +109,18 @@ class SatelliteActor(supervisors.SupervisedActor):
             where = f"{self.satellite.name} ({self.satellite.uri})"
             raise SatelliteLostError(f"{where}: {message.error}")
         assert self.session is not None
-        if isinstance(message, supervisors.Down):
+        if isinstance(message, SayInRoom | RoomTimer):
+            self.to_session(message)
+        elif isinstance(message, TellRoomLink):
+            self.tell_link(self.session.writer is not None)
+        elif isinstance(message, supervisors.Down):
             self.session.bridge.down(message)
         elif (key := reply_key(message)) is not None:
             self.session.bridge.deliver(key, message)
         return None
 
     def on_stop(self) -> None:
+        self.tell_link(False)
         loop, thread = self.loop, self.thread
         if loop is not None and self.main is not None and thread is not None and thread.is_alive():
             loop.call_soon_threadsafe(self.main.cancel)

@@ -14,7 +14,11 @@ heard it; ``end_stage`` handle or tts) and streams its microphone as ``audio-chu
   it is written (its first phrase, then sentence by sentence, the rule tts uses), which the
   satellite plays; ``synthesize`` with the whole answer's text before the ``audio-stop``.
 
-The reply goes to this room only: the turn's ``reply_to`` is this room's actor. A failed
+The reply goes to this room only: the turn's ``reply_to`` is this room's actor, and the
+turn names the room, so a timer, alarm or reminder it sets rings here: the skills actor
+tells this room what to say (`SayInRoom`: a chime, then the line, as its own audio stream,
+after the answer being spoken if any) and, for timers, the Wyoming ``timer-started``,
+``-updated``, ``-cancelled`` and ``-finished`` events (`RoomTimer`). A failed
 stage sends ``error`` to the satellite. After a pipeline that started at the wake word,
 Solo listens for the next one; a satellite that wakes itself sends ``run-pipeline`` again.
 Audio that comes while a turn is being answered is not listened to (no barge-in here).
@@ -28,12 +32,16 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+import supervisors
 from solo_actors.config import Config, SatelliteConfig
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
     DetectSpeech,
     DetectWake,
     LLMToken,
+    Message,
+    RoomTimer,
+    SayInRoom,
     SpeechEnded,
     Synthesize,
     Synthesized,
@@ -42,10 +50,12 @@ from solo_actors.messages import (
     Transcribed,
     TurnDone,
     UserTurn,
+    WakeDetected,
     WakeResult,
     new_id,
 )
-from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD, WAKE
+from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STT, TTS, VAD, WAKE
+from solo_actors.voice.audio import ALERT_SECONDS, chime
 from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.wyoming.audio import AudioFormat, chunks
 from solo_actors.wyoming.bridge import Bridge, Request, ServiceError
@@ -88,6 +98,8 @@ class Reply:
     """Text written but not yet spoken (an unfinished sentence)."""
     started: bool = False
     """Its audio stream is open (audio-start sent)."""
+    alert: bool = False
+    """A chime opens the stream (a ring or an announcement), at the voice's rate."""
 
 
 class RoomSession:
@@ -100,6 +112,9 @@ class RoomSession:
         self.log = get_logger(f"solo/rooms/{owner}")
         self.writer: asyncio.StreamWriter | None = None
         self.write_lock = asyncio.Lock()
+        self.audio_lock = asyncio.Lock()
+        """Held while an audio stream plays into the room: a ring waits for the answer."""
+        self.deliveries: set[asyncio.Task[None]] = set()
         self.stage = "idle"
         self.start_stage = "wake"
         self.end_stage = "tts"
@@ -135,7 +150,10 @@ class RoomSession:
         except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
             raise SatelliteGone(f"lost the satellite: {error!r}") from None
         finally:
+            self.writer = None
             self.stop_listening()
+            for task in self.deliveries:
+                task.cancel()
             writer.transport.abort()
 
     async def send(
@@ -196,11 +214,16 @@ class RoomSession:
             if isinstance(reply, WakeResult) and reply.keyword is not None:
                 await self.send("detection", {"name": reply.keyword,
                                               "timestamp": int(reply.at_s * 1000)})  # fmt: skip
+                # The room's wake word silences what rings in the room, as Solo's own does.
+                heard = WakeDetected(turn_id=request.key, keyword=reply.keyword, score=1.0,
+                                     room=self.satellite.name)  # fmt: skip
+                supervisors.cast(SKILLS_NAME, heard)
                 self.listen("asr")
             elif isinstance(reply, SpeechEnded):
                 self.stop_listening()
                 self.stage = "busy"
-                await self.answer(reply.pcm)
+                async with self.audio_lock:
+                    await self.answer(reply.pcm)
                 if self.start_stage == "wake":
                     self.listen("wake")
                 else:
@@ -241,7 +264,8 @@ class RoomSession:
             return
         speaking = self.end_stage == "tts"
         turn = UserTurn(conversation_id=f"room-{self.satellite.name}", text=transcribed.text,
-                        source="satellite", reply_to=self.owner)  # fmt: skip
+                        source="satellite", reply_to=self.owner,
+                        room=self.satellite.name)  # fmt: skip
         request = self.open(turn.turn_id, DIALOGUE_NAME)
         reply = Reply()
         try:
@@ -278,9 +302,60 @@ class RoomSession:
                 if not reply.started:
                     reply.started = True
                     await self.send("audio-start", audio_format)
+                    if reply.alert:
+                        alert = chime(audio.sample_rate, ALERT_SECONDS)
+                        for piece in chunks(alert, AUDIO_CHUNK_SAMPLES):
+                            await self.send("audio-chunk", audio_format, piece)
                 for piece in chunks(audio.pcm, AUDIO_CHUNK_SAMPLES):
                     await self.send("audio-chunk", audio_format, piece)
         finally:
             request.close()
         if isinstance(audio, Synthesized) and audio.error:
             await self.send("error", {"text": audio.error, "code": "tts-failed"})
+
+    # -- what skills tells the room ------------------------------------------------------------
+
+    def deliver(self, message: Message) -> None:
+        """Take a ring, an announcement or a timer event (on the loop, from the actor)."""
+        if self.writer is None:
+            return
+        task = asyncio.create_task(self.delivered(message))
+        self.deliveries.add(task)
+        task.add_done_callback(self.deliveries.discard)
+
+    async def delivered(self, message: Message) -> None:
+        try:
+            if isinstance(message, RoomTimer):
+                await self.send(f"timer-{message.change}", timer_event(message))
+            elif isinstance(message, SayInRoom):
+                async with self.audio_lock:
+                    await self.say(message)
+        except (OSError, TimeoutError, ServiceError) as error:
+            # A lost link ends the connection by itself; a failed tts costs this line only.
+            self.log.warning("not said in the room", error=str(error))
+
+    async def say(self, message: SayInRoom) -> None:
+        """``message``'s line as one audio stream: a chime (``alert``), then the words."""
+        reply = Reply(alert=message.alert)
+        await self.speak(message.text, reply)
+        await self.send("synthesize", {"text": message.text})
+        if reply.started:
+            await self.send("audio-stop")
+
+
+def timer_event(message: RoomTimer) -> dict[str, Any]:
+    """The data of a Wyoming ``timer-*`` event (wyoming.timer): ``id``; a started timer's
+    ``total_seconds``, ``name`` and length in hours, minutes and seconds; an updated one's
+    seconds left and ``is_active`` (Solo's timers never pause)."""
+    data: dict[str, Any] = {"id": message.timer_id}
+    seconds = round(message.seconds)
+    if message.change == "started":
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        data |= {"total_seconds": seconds, "start_hours": hours, "start_minutes": minutes,
+                 "start_seconds": secs}  # fmt: skip
+        if message.name:
+            data["name"] = message.name
+    elif message.change == "updated":
+        data |= {"is_active": True, "total_seconds": seconds}
+    return data

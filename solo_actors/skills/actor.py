@@ -18,6 +18,12 @@ its line is said again every ``skills.ring_every`` seconds until "stop" (or "can
 timer"), the wake word (`WakeDetected` from the wake actor) or ``skills.ring_for`` seconds;
 a reminder is said once.
 
+Rooms: an item set by a room's turn (`UserTurn.room`) rings in that room (`SayInRoom` to
+its actor) and a room's timer tells it its Wyoming ``timer-*`` events (`RoomTimer`). Each
+room's actor says when its satellite connects or is lost (`RoomLink`); an item due while
+its room is away stays pending (durable) and is said there, late, when the room is back.
+`Announce` (an ask, from the API) says a text in one room, or in all and locally.
+
 `RecognizeIntent` (a tell from Solo's Wyoming server: Home Assistant's intent service) only
 says which intents a text asks for, with their slots, and does nothing.
 """
@@ -38,6 +44,8 @@ from solo_actors.config import REPO_ROOT, Config
 from solo_actors.events import HUB
 from solo_actors.logs import get_logger
 from solo_actors.messages import (
+    Announce,
+    Announced,
     CallTool,
     CancelSkillItem,
     CreateSkillItem,
@@ -55,8 +63,11 @@ from solo_actors.messages import (
     RecognizedIntent,
     RecognizeIntent,
     RecordTurn,
+    RoomLink,
+    RoomTimer,
     Rows,
     SaveSkillItem,
+    SayInRoom,
     SkillFired,
     SkillItem,
     SkillItems,
@@ -64,6 +75,7 @@ from solo_actors.messages import (
     SkillRefused,
     SkillTurn,
     StageTimes,
+    TellRoomLink,
     ToolResult,
     Tools,
     TurnDone,
@@ -73,6 +85,7 @@ from solo_actors.messages import (
     now,
 )
 from solo_actors.names import SKILLS_NAME, SPEAKER, STORE_NAME, TTS
+from solo_actors.rooms import room_name
 from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.templates import Matcher
@@ -144,6 +157,12 @@ class SkillsActor(supervisors.SupervisedActor):
         self.loaded = False
         self.wake_at = math.inf
         self.ringing: dict[str, Ringing] = {}
+        self.rooms = {satellite.name for satellite in config.satellites}
+        self.rooms_up: set[str] = set()
+        """Rooms whose satellite is connected (`RoomLink`)."""
+        self.held: set[str] = set()
+        """Items that fell due while their room was not connected: said when it is."""
+        self.started_at = time.time()
         self.counts = dict.fromkeys(
             ("turns", "fired", "late", "refused", "tool_calls", "tool_calls_unsaid"), 0
         )
@@ -158,6 +177,8 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.log.error("skill tools not loaded", error=str(error))
 
     def on_start(self) -> None:
+        for room in self.rooms:  # a restarted skills actor learns which rooms are up
+            self.tell(room_name(room), TellRoomLink())
         self.load()
 
     def on_receive(self, message: Any) -> Any:
@@ -178,17 +199,22 @@ class SkillsActor(supervisors.SupervisedActor):
                     request_id=message.request_id, intents=recognized(self.matcher, message.text),
                 ))  # fmt: skip
             case WakeDetected():
-                self.silence(["stop"])  # the wake word ends ringing, as "stop" does
+                self.silence(["stop"], message.room)  # the wake word ends ringing, as "stop"
+            case RoomLink():
+                self.room_link(message)
+            case Announce():
+                return self.announce_text(message)
             case ListSkillItems():
                 return SkillItems(items=self.book.pending(message.kind))
             case CreateSkillItem():
                 at = time.time()
                 return self.change(self.book.create(
                     message.kind, message.label, message.due_at, message.length, at
-                ))  # fmt: skip
+                ), set(self.book.items))  # fmt: skip
             case CancelSkillItem():
+                before = set(self.book.items)
                 answer = self.book.cancel_one(message.item_id, message.kind)
-                return self.change(answer, missing=True)
+                return self.change(answer, before, missing=True)
             case ListTools():
                 items = [tool.definition() for tool in self.tools.values()]
                 return Tools(items=items, error=self.tools_error)
@@ -231,9 +257,11 @@ class SkillsActor(supervisors.SupervisedActor):
             return False
         return isinstance(flushed, Flushed) and flushed.durable
 
-    def change(self, answer: Answer, *, missing: bool = False) -> SkillItems | SkillRefused:
-        """Make an API request's change durable and answer it; ``missing``: a refusal means
-        there was no such item."""
+    def change(
+        self, answer: Answer, before: set[str], *, missing: bool = False
+    ) -> SkillItems | SkillRefused:
+        """Make an API request's change durable and answer it; ``before``: the pending ids
+        before it; ``missing``: a refusal means there was no such item."""
         if answer.refused:
             return SkillRefused(message=answer.text, reason="not_found" if missing else "invalid")
         if not self.save(answer.changed):
@@ -242,6 +270,7 @@ class SkillsActor(supervisors.SupervisedActor):
                 "restart: check GET /timers, /alarms or /reminders before retrying"
             )
             return SkillRefused(message=message, reason="unavailable")
+        self.tell_rooms(answer.changed, before)
         self.schedule()
         self.publish()
         return SkillItems(items=answer.changed)
@@ -252,10 +281,12 @@ class SkillsActor(supervisors.SupervisedActor):
         self.counts["turns"] += 1
         matches = self.matcher.match_all(turn.text)
         at = time.time()
-        answers = [self.book.answer(match, at) for match in matches] or [
+        before = set(self.book.items)
+        answers = [self.book.answer(match, at, turn.room) for match in matches] or [
             Answer("Sorry, I didn't catch that.")  # the hook matched the same templates
         ]
-        if self.silence([m.intent for m in matches]) and not any(a.changed for a in answers):
+        silenced = self.silence([m.intent for m in matches], turn.room)
+        if silenced and not any(a.changed for a in answers):
             answers = [Answer("Okay.", stop=True)]  # "stop the timer" while it rings
         self.counts["refused"] += sum(answer.refused for answer in answers)
         text = " ".join(answer.text for answer in answers)
@@ -263,6 +294,12 @@ class SkillsActor(supervisors.SupervisedActor):
         if not self.save(changed):
             self.log.error("skill items not durable", items=len(changed))
             text += " But I couldn't save it, so it won't survive a restart."
+        self.tell_rooms(changed, before)
+        for answer in answers:
+            if answer.announce:  # everywhere but where it was asked, which hears the reply
+                where = self.announce_text(Announce(text=answer.announce), turn.room or "local")
+                if isinstance(where, Announced) and not where.delivered:
+                    text = text.replace(answer.text, "There was no other room to announce it in.")
         if any(answer.stop for answer in answers):
             for name in (TTS, SPEAKER):
                 self.tell(name, Interrupt(reason="stop"))
@@ -282,6 +319,7 @@ class SkillsActor(supervisors.SupervisedActor):
         except ValueError as error:
             return ToolResult(call_id=call.call_id, name=call.name, content=str(error), error=True)
         at = time.time()
+        before = set(self.book.items)
         answers: list[Answer] = []
         for sentence in sentences:
             match = self.matcher.match(sentence)
@@ -302,6 +340,7 @@ class SkillsActor(supervisors.SupervisedActor):
         changed = [item for answer in answers for item in answer.changed]
         if not self.save(changed):
             text += " But it could not be saved, so it won't survive a restart."
+        self.tell_rooms(changed, before)
         self.schedule()
         self.publish()
         self.log.info("tool call", tool=call.name, sentences=sentences)
@@ -331,9 +370,14 @@ class SkillsActor(supervisors.SupervisedActor):
 
     # -- firing -----------------------------------------------------------------------------
 
+    def away(self, item: SkillItem) -> bool:
+        """``item`` rings in a configured room whose satellite is not connected now."""
+        return item.room in self.rooms and item.room not in self.rooms_up
+
     def schedule(self) -> None:
-        """Arm the wake-up for the soonest pending item, unless one as early is armed."""
-        pending = self.book.pending()
+        """Arm the wake-up for the soonest pending item, unless one as early is armed (an
+        item held for its room waits for the room, not for a time)."""
+        pending = [item for item in self.book.pending() if item.item_id not in self.held]
         if pending and pending[0].due_at < self.wake_at:
             self.wake_at = pending[0].due_at
             self.send_after(max(0.0, self.wake_at - time.time()), _Due())
@@ -341,7 +385,17 @@ class SkillsActor(supervisors.SupervisedActor):
     def fire_due(self) -> None:
         at = time.time()
         for item in self.book.due(at):
-            fired, text = self.book.fire(item, at)
+            if self.away(item):
+                # Kept pending (so a restart keeps it too), said when the room is back.
+                if item.item_id not in self.held:
+                    self.log.info("skill item waits for its room", room=item.room, id=item.item_id)
+                self.held.add(item.item_id)
+                continue
+            # Late because its room was away, not because Solo was down (at start no room is
+            # connected yet: an item due before then was late for the latter).
+            away = item.item_id in self.held and item.due_at >= self.started_at
+            self.held.discard(item.item_id)
+            fired, text = self.book.fire(item, at, away)
             late = max(0.0, at - item.due_at)
             self.counts["fired"] += 1
             self.counts["late"] += late >= self.settings.late_after
@@ -349,6 +403,10 @@ class SkillsActor(supervisors.SupervisedActor):
             # Said first, then stored as fired: a crash in between says it again after the
             # restart (at least once), never not at all.
             HUB.publish(SkillFired(item=fired, text=text, late_s=late))
+            if fired.kind == "timer" and fired.room in self.rooms_up:
+                assert fired.room is not None
+                self.tell(room_name(fired.room), RoomTimer(change="finished",
+                                                           timer_id=fired.item_id))  # fmt: skip
             self.announce(fired, text)
             self.save([fired])
             if item.kind != "reminder" and self.settings.ring_for > 0:
@@ -358,12 +416,78 @@ class SkillsActor(supervisors.SupervisedActor):
         self.publish()
 
     def announce(self, item: SkillItem, text: str) -> None:
+        """Say a fired item's line where it rings: in its room, else on Solo's own speaker.
+        A room that went away while it rings misses the repeats; an item whose room was
+        removed from the config rings on Solo's own speaker."""
+        if item.room in self.rooms:
+            assert item.room is not None
+            self.say_in_room(item.room, text)
+        else:
+            self.say_locally(text, f"skills:{item.kind}")
+
+    def say_locally(self, text: str, model: str) -> None:
         announcement = TurnDone(
             turn_id=new_id(), conversation_id=SKILLS_NAME, source="skills", text="",
-            reply=text, times=StageTimes(done=now()), model=f"skills:{item.kind}",
+            reply=text, times=StageTimes(done=now()), model=model,
         )  # fmt: skip
         for name in self.settings.announce_to:
             self.tell_announcement(name, announcement, ANNOUNCE_TRIES)
+
+    def say_in_room(self, room: str, text: str) -> bool:
+        """Tell ``room``'s actor to speak ``text`` (after a chime); False: not connected."""
+        if room not in self.rooms_up:
+            self.log.warning("room not connected; not said there", room=room, text=text)
+            return False
+        outcome = supervisors.cast(room_name(room), SayInRoom(text=text, alert=True))
+        if outcome != "ok":
+            self.log.warning("announcement not delivered", room=room, why=outcome)
+        return outcome == "ok"
+
+    def announce_text(self, request: Announce, asker: str = "") -> Announced | SkillRefused:
+        """An announcement: in one room, or in every room and locally, but not ``asker``'s
+        (a room's name, or "local")."""
+        text = request.text.strip()
+        if not text:
+            return SkillRefused(message="an announcement needs a text to say")
+        if request.room is not None and request.room not in self.rooms:
+            rooms = ", ".join(sorted(self.rooms)) or "none ([[satellites]] in the config)"
+            return SkillRefused(message=f"no room {request.room!r}; the rooms are: {rooms}",
+                                reason="not_found")  # fmt: skip
+        delivered: list[str] = []
+        if request.room is None and asker != "local":
+            self.say_locally(text, "skills:announce")
+            delivered.append("local")
+        targets = sorted(self.rooms - {asker}) if request.room is None else [request.room]
+        delivered += [room for room in targets if self.say_in_room(room, text)]
+        unreachable = [room for room in targets if room not in delivered]
+        self.log.info("announced", text=text, delivered=delivered, unreachable=unreachable)
+        return Announced(delivered=delivered, unreachable=unreachable)
+
+    def room_link(self, link: RoomLink) -> None:
+        if not link.connected:
+            self.rooms_up.discard(link.room)
+            return
+        self.rooms_up.add(link.room)
+        if any(self.book.items[i].room == link.room for i in self.held if i in self.book.items):
+            self.fire_due()  # what fell due while the room was away, said late
+
+    def tell_rooms(self, changed: list[SkillItem], before: set[str]) -> None:
+        """The Wyoming ``timer-*`` events of the room timers a request started, changed or
+        cancelled, to their room (``before``: the pending ids before it)."""
+        at = time.time()
+        for item in changed:
+            if item.kind != "timer" or item.room not in self.rooms_up:
+                continue
+            assert item.room is not None
+            if item.state == "cancelled":
+                event = RoomTimer(change="cancelled", timer_id=item.item_id)
+            elif item.item_id in before:
+                event = RoomTimer(change="updated", timer_id=item.item_id,
+                                  seconds=max(0.0, item.due_at - at))  # fmt: skip
+            else:
+                event = RoomTimer(change="started", timer_id=item.item_id, seconds=item.length,
+                                  name=item.label or None)  # fmt: skip
+            self.tell(room_name(item.room), event)
 
     def tell_announcement(self, name: str, announcement: TurnDone, tries_left: int) -> None:
         """Tell ``name`` the announcement; one not running yet (still starting, or
@@ -386,12 +510,14 @@ class SkillsActor(supervisors.SupervisedActor):
         self.announce(ringing.item, ringing.text)
         self.send_after(self.settings.ring_every, _Ring(item_id=item_id))
 
-    def silence(self, intents: list[str]) -> bool:
-        """End the ringing that ``intents`` ("stop", "cancel the timer") ask to end; True
-        if something was ringing."""
+    def silence(self, intents: list[str], room: str | None) -> bool:
+        """End the ringing that ``intents`` ("stop", "cancel the timer") ask to end, said in
+        ``room`` (what rings there; None: Solo's own microphone, text or the API, which end
+        any ringing); True if something was ringing."""
         kinds = {SILENCES[intent] for intent in intents if intent in SILENCES}
         quiet = [key for key, ringing in self.ringing.items()
-                 if None in kinds or ringing.item.kind in kinds]  # fmt: skip
+                 if (None in kinds or ringing.item.kind in kinds)
+                 and (room is None or ringing.item.room == room)]  # fmt: skip
         for key in quiet:
             del self.ringing[key]
         return bool(quiet)

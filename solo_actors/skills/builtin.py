@@ -37,6 +37,8 @@ class Answer:
     refused: bool = False
     stop: bool = False
     """End ringing and playback (the "stop" skill)."""
+    announce: str = ""
+    """Say this in every room but the asker's (the "announce" skill)."""
 
 
 def refuse(text: str) -> Answer:
@@ -79,6 +81,8 @@ class SkillBook:
         self.matcher = matcher
         self.zone = zoneinfo.ZoneInfo(settings.timezone) if settings.timezone else None
         self.items: dict[str, SkillItem] = {}
+        self.room: str | None = None
+        """The room of the request being answered (`answer`), which new items ring in."""
         self.handlers: dict[str, Callable[[SkillMatch, float], Answer]] = {
             "time.now": self.time_now, "time.date": self.date, "time.weekday": self.weekday,
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
@@ -90,7 +94,7 @@ class SkillBook:
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
             "math.calculate": self.calculate, "convert": self.convert,
             **dict.fromkeys(BINARY_INTENTS, self.binary),
-            "stop": self.stop, "help": self.help,
+            "stop": self.stop, "help": self.help, "announce": self.announce,
         }  # fmt: skip
 
     # -- the book ---------------------------------------------------------------------------
@@ -108,8 +112,9 @@ class SkillBook:
     def due(self, now: float) -> list[SkillItem]:
         return [i for i in self.pending() if i.due_at <= now]
 
-    def fire(self, item: SkillItem, now: float) -> tuple[SkillItem, str]:
-        """Take ``item`` off the book as fired; the words that announce it."""
+    def fire(self, item: SkillItem, now: float, away: bool = False) -> tuple[SkillItem, str]:
+        """Take ``item`` off the book as fired; the words that announce it (``away``: its
+        room's satellite was not connected when it fell due)."""
         self.items.pop(item.item_id, None)
         late = now - item.due_at
         if item.kind == "timer":
@@ -119,19 +124,29 @@ class SkillBook:
         else:
             text = f"Reminder: {item.label}."
         if late >= self.settings.late_after:
-            text += f" This is {spoken_duration(late)} late: it fell due while I was not running."
+            why = f"the {item.room} was not connected" if away else "I was not running"
+            text += f" This is {spoken_duration(late)} late: it fell due while {why}."
         return replace(item, state="fired", fired_at=now), text
 
-    def answer(self, match: SkillMatch, now: float) -> Answer:
+    def answer(self, match: SkillMatch, now: float, room: str | None = None) -> Answer:
+        """Answer ``match`` said at ``now``; what it sets rings in ``room`` (None: Solo's own
+        speaker)."""
         if match.error is not None:
             return refuse(f"Sorry, I can't do that: {match.error}.")
         handler = self.handlers.get(match.intent)
         if handler is None:  # a template file names an intent no code answers yet
             return refuse(f"Sorry, I know how that is said, but no skill does {match.intent}.")
-        return handler(match, now)
+        self.room = room
+        try:
+            return handler(match, now)
+        finally:
+            self.room = None
 
     def add(self, item: SkillItem) -> list[SkillItem]:
-        """Put ``item`` on the book; the change to make durable."""
+        """Put a new ``item`` on the book, in the room being answered; the change to make
+        durable."""
+        if self.room is not None:
+            item = replace(item, room=self.room)
         self.items[item.item_id] = item
         return [item]
 
@@ -432,6 +447,11 @@ class SkillBook:
 
     def stop(self, match: SkillMatch, now: float) -> Answer:
         return Answer("Okay.", stop=True)
+
+    def announce(self, match: SkillMatch, now: float) -> Answer:
+        message = str(match.slots["message"]).strip().rstrip(".!")
+        said = message[:1].upper() + message[1:] + "."
+        return Answer("Announced.", announce=said)
 
     def help(self, match: SkillMatch, now: float) -> Answer:
         things = [i.description for i in self.matcher.intents if i.description]

@@ -88,7 +88,8 @@ def rows_of(message: object, max_text_bytes: int) -> list[tuple[str, Row]]:
             item = message.item
             return [("skill_items", (item.item_id, item.created_at, item.kind,
                                      text(item.label, "skill.label"), item.due_at, item.length,
-                                     item.state, item.fired_at))]  # fmt: skip
+                                     item.state, item.fired_at,
+                                     text(item.room, "skill.room")))]  # fmt: skip
         case supervisors.Report():
             body = _json.encode(message)
             report_id = hashlib.sha256(body).hexdigest()[:32]  # same report, same row

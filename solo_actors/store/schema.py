@@ -98,13 +98,17 @@ SESSIONS = Table(
      _c("expires_at", TIME, False), _c("data", JSON)),
     primary_key=("session_id",),
 )  # fmt: skip
-SKILL_ITEMS = Table(
+SKILL_ITEMS_V4 = Table(
     "skill_items",
     (_c("item_id", TEXT, False), _c("created_at", TIME, False), _c("kind", TEXT, False),
      _c("label", TEXT, False), _c("due_at", TIME, False), _c("length", FLOAT, False),
      _c("state", TEXT, False), _c("fired_at", TIME)),
     primary_key=("item_id",),
 )  # fmt: skip
+"""skill_items as migration 4 created it: a migration's DDL never changes once released."""
+ROOM = _c("room", TEXT)
+"""skill_items.room (migration 5): the room an item rings in; NULL: Solo's own speaker."""
+SKILL_ITEMS = Table("skill_items", (*SKILL_ITEMS_V4.columns, ROOM), primary_key=("item_id",))
 """The skills actor's timers, alarms and reminders; cancelled and fired ones stay as history."""
 
 INITIAL_TABLES = (CONVERSATIONS, TURNS, EVENTS, METRICS, REPORTS, USERS, API_TOKENS, SESSIONS)
@@ -190,9 +194,14 @@ def _initial_tables(dialect: Dialect) -> list[str]:
 
 def _skill_items(dialect: Dialect) -> list[str]:
     return [
-        *dialect.create_table(SKILL_ITEMS),
+        *dialect.create_table(SKILL_ITEMS_V4),
         "CREATE INDEX IF NOT EXISTS skill_items_state ON skill_items (state, due_at)",
     ]
+
+
+def _skill_item_rooms(dialect: Dialect) -> list[str]:
+    # Nullable with no default: every existing item keeps ringing on Solo's own speaker.
+    return [f"ALTER TABLE skill_items ADD COLUMN {ROOM.name} {dialect.types[ROOM.kind]}"]
 
 
 def _lookup_indexes(dialect: Dialect) -> list[str]:
@@ -258,6 +267,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "lookup indexes for the API's queries", _lookup_indexes),
     Migration(3, "partition maintenance function (PostgreSQL)", _partition_maintenance),
     Migration(4, "skill_items: timers, alarms and reminders", _skill_items),
+    Migration(5, "skill_items.room: the room an item rings in", _skill_item_rooms),
 )  # fmt: skip
 LATEST_VERSION = MIGRATIONS[-1].version
 

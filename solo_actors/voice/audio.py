@@ -130,6 +130,11 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
     partial.replace(path)
 
 
+ALERT_SECONDS = 0.4
+"""The chime before a fired timer's, alarm's or reminder's line: longer than the wake word's
+acknowledgement, so the two are told apart."""
+
+
 def chime(rate: int, seconds: float = 0.12) -> np.ndarray:
     """The acknowledgement: two short rising notes with soft edges, as int16."""
     half = int(rate * seconds / 2)

@@ -73,7 +73,7 @@ from solo_actors.messages import (
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import LLM_NAME, SPEAKER, TTS
 from solo_actors.voice import remote
-from solo_actors.voice.audio import chime
+from solo_actors.voice.audio import ALERT_SECONDS, chime
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
@@ -81,9 +81,6 @@ from solo_actors.voice.mail import send
 from solo_actors.voice.remote import Fallback, RemoteServiceError, RemoteTts
 from solo_actors.voice.spoken_text import first_chunk, sentences
 
-ALERT_SECONDS = 0.4
-"""The chime before a fired timer's, alarm's or reminder's line: longer than the wake word's
-acknowledgement, so the two are told apart."""
 UNSPOKEN = re.compile(r"[*_`#>|~\[\]\x00-\x1f\x7f-\x9f]+")
 """Markdown that small models like to write and that should not be read out, and control
 characters, which the API refuses but a model could still write (a NUL crashes espeak)."""

@@ -41,6 +41,7 @@ EXAMPLE_BODIES: dict[str, Any] = {
     "/timers": {"seconds": -1},
     "/alarms": {"due_at": "never"},
     "/reminders": {"due_at": 0, "label": ""},
+    "/announce": {"text": ""},
     "/v1/chat/completions": {"model": "no-such-model", "messages": []},
     "/v1/audio/speech": {"model": "no-such-model"},
     "/v1/embeddings": {"model": "no-such-model"},

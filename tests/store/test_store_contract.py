@@ -32,12 +32,13 @@ from solo_actors.messages import (
     TokensRevoked,
     UserDeleted,
 )
+from solo_actors.store import backend as store_backend
 from solo_actors.store.actor import StoreActor
 from solo_actors.store.backend import StoreInputError
 from solo_actors.store.backends import open_backend
 from solo_actors.store.backup import make_backup, restore_backup
 from solo_actors.store.rows import hash_token
-from solo_actors.store.schema import LATEST_VERSION, TABLES
+from solo_actors.store.schema import LATEST_VERSION, MIGRATIONS, SKILL_ITEMS_V4, TABLES
 from tests.store.backends import BackendConfig
 
 ASK = 30.0
@@ -258,3 +259,49 @@ def test_backup_of_a_store_without_rows_still_restores(
         assert target.schema_version() == LATEST_VERSION
     finally:
         target.close()
+
+
+def test_a_store_of_the_previous_schema_is_upgraded_without_loss(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database made before skill_items.room (migration 5) keeps its items, which ring
+    on Solo's own speaker (no room), and takes items with a room once upgraded."""
+    monkeypatch.setattr(store_backend, "MIGRATIONS", MIGRATIONS[:4])
+    old = open_backend(config)
+    old.open()
+    try:
+        assert old.schema_version() == 4
+        v4 = SKILL_ITEMS_V4
+        marks = ", ".join([old.placeholder] * len(v4.columns))
+        times = [old.dialect.from_epoch.format(m) if c.kind == "time" else m
+                 for c, m in zip(v4.columns, marks.split(", "), strict=True)]  # fmt: skip
+        with old.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO skill_items ({', '.join(v4.column_names)}) "
+                f"VALUES ({', '.join(times)})",
+                ("old-timer", 1_700_000_000.0, "timer", "pasta", 2_000_000_000.5, 600.0,
+                 "pending", None),
+            )  # fmt: skip
+    finally:
+        old.close()
+    monkeypatch.undo()
+
+    store = StoreActor.start(config)  # opens and migrates, as at a start after an upgrade
+    try:
+        (kept,) = read(store, "skill_items", equals={"item_id": "old-timer"})
+        assert (kept["label"], kept["due_at"], kept["state"], kept["room"]) == (
+            "pasta", 2_000_000_000.5, "pending", None)  # fmt: skip
+        item = SkillItem(item_id="new", kind="reminder", label="stretch", due_at=2e9,
+                         room="kitchen")  # fmt: skip
+        store.tell(SaveSkillItem(item=item))
+        assert store.ask(Flush(), timeout=ASK).durable
+        (new,) = read(store, "skill_items", equals={"room": "kitchen"})
+        assert new["item_id"] == "new"
+    finally:
+        store.stop()
+    upgraded = open_backend(config)
+    upgraded.open()
+    try:
+        assert upgraded.schema_version() == LATEST_VERSION == 5
+    finally:
+        upgraded.close()
