@@ -41,12 +41,11 @@ import time
 import tomllib
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import supervisors
 from solo_actors.config import Config, load_config
@@ -55,16 +54,18 @@ from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDescribe, LLMDone, LLMRequest, LLMToken
 from solo_actors.models.catalog import load_catalog
 
+ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "bench" / "data" / "assistant_eval.toml"
 HONESTY = ROOT / "tests" / "skills" / "honesty.toml"
 NAME = "bench-models-llm"
+KINDS = ("fact", "definition", "arithmetic", "advice", "decline")
 NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 
 
 class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One eval question and what makes its reply right (see the eval file's header)."""
 
-    kind: str
+    kind: Literal["fact", "definition", "arithmetic", "advice", "decline"]
     q: str
     any: list[str] = []
     numbers: list[int] = []
@@ -150,7 +151,7 @@ def evaluate(config: Config, questions: list[Question], refusal_words: list[str]
     declines = [r for r in replies if r["kind"] == "decline"]
     correctness = sum(r["right"] for r in answerable) / len(answerable)
     honesty = sum(r["right"] for r in declines) / len(declines)
-    kinds = sorted({r["kind"] for r in replies})
+    kinds = [kind for kind in KINDS if any(r["kind"] == kind for r in replies)]
     by_kind = {
         kind: f"{sum(r['right'] for r in replies if r['kind'] == kind)}"
         f"/{sum(r['kind'] == kind for r in replies)}"
@@ -193,7 +194,7 @@ def cpu_name() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="*", help="catalog ids or .gguf paths (default: all llms)")
+    parser.add_argument("--models", nargs="*", help="catalog ids or .gguf paths (default: all)")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (shared box: 1)")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--limit", type=int, default=0, help="only the first N of each kind")
@@ -201,9 +202,15 @@ def main() -> int:
     args = parser.parse_args()
     questions = msgspec.toml.decode(EVAL.read_bytes(), type=EvalSet).question
     if args.limit:
-        kinds = {q.kind for q in questions}
-        questions = [q for kind in kinds for q in [q for q in questions if q.kind == kind][: args.limit]]
-    refusal_words = [normalise(word) for word in tomllib.loads(HONESTY.read_text())["refusal_words"]]
+        seen: dict[str, int] = {}
+        kept = []
+        for question in questions:
+            seen[question.kind] = seen.get(question.kind, 0) + 1
+            if seen[question.kind] <= args.limit:
+                kept.append(question)
+        questions = kept
+    honesty = tomllib.loads(HONESTY.read_text("utf-8"))
+    refusal_words = [normalise(word) for word in honesty["refusal_words"]]
     var_dir = tempfile.mkdtemp(prefix="bench-models-")
     base = load_config("headless", environ={"SOLO__SOLO__VAR_DIR": var_dir})
     # In this process: the caller-side TTFT is the actor's, not a subprocess hop's.
@@ -236,9 +243,7 @@ def main() -> int:
     output = {
         "benchmark": "assistant eval: correctness, honesty, time to first token per model",
         "questions": len(questions),
-        "by_kind": {
-            kind: sum(q.kind == kind for q in questions) for kind in sorted({q.kind for q in questions})
-        },
+        "by_kind": {kind: sum(q.kind == kind for q in questions) for kind in KINDS},
         "threads": args.threads,
         "max_tokens": args.max_tokens,
         "models": [{k: v for k, v in r.items() if k != "replies"} for r in results],
