@@ -94,10 +94,20 @@ def verdict(question: Question, reply: str, refusal_words: list[str]) -> bool:
     if refused:
         return False
     text = normalise(reply)
-    if any(word.lower() in text for word in question.any):
+    if any(re.search(keyword_pattern(word), text) for word in question.any):
         return True
-    found = {float(number) for number in NUMBER.findall(text)}
+    # A number the question itself says ("what is 17 times 23") is an echo, not an answer.
+    echoed = {float(number) for number in NUMBER.findall(normalise(question.q))}
+    found = {float(number) for number in NUMBER.findall(text)} - echoed
     return any(float(number) in found for number in question.numbers)
+
+
+def keyword_pattern(word: str) -> str:
+    """A keyword starts a word ("relax" matches "relaxing", not "unrelaxed"); one of three
+    characters or fewer ("Au", "yen", "8") must be the whole word, or "Au" would match
+    "because"."""
+    end = r"(?!\w)" if len(word) <= 3 else ""
+    return r"(?<!\w)" + re.escape(word.lower()) + end
 
 
 def ask(question: str, conversation_id: str) -> tuple[float, LLMDone]:
