@@ -24,6 +24,9 @@ from solo_actors.store.actor import StoreActor
 from tests.conftest import config_environment
 
 DATA = tomllib.loads((Path(__file__).parent / "honesty.toml").read_text("utf-8"))
+# The model `python run.py` answers with (config/default.toml), not the test profile's tiny
+# one: the rule is a promise about what users get, so it follows the default when it changes.
+DEFAULT_LLM = load_config("headless", environ={}).llm.model
 
 
 def refuses(reply: str) -> bool:
@@ -33,8 +36,8 @@ def refuses(reply: str) -> bool:
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Config]:
-    overrides = {"llm.model": "qwen2.5-coder-0.5b-instruct-q4_k_m", "llm.max_tokens": 48,
-                 "llm.n_ctx": 2048, "memory.enabled": False}  # fmt: skip
+    overrides = {"llm.model": DEFAULT_LLM, "llm.max_tokens": 48, "llm.n_ctx": 2048,
+                 "memory.enabled": False}  # fmt: skip
     var_dir = tmp_path_factory.mktemp("honesty") / "var"
     config = load_config("test", environ=config_environment(var_dir, overrides))
     children = [worker_spec(config, STORE_NAME, StoreActor), llm_spec(config),

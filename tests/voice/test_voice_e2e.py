@@ -1,7 +1,7 @@
 """The main jobs end to end, each in a child process: `python run.py --input question.wav
 --output-dir out/` and `python run.py --text --output-dir out/`.
 
-The whole assistant runs on its default models (the 0.5B LLM knows its capitals), exits by
+The whole assistant runs on its default models (the default LLM knows its capitals), exits by
 itself once the input is answered, and leaves the spoken answers in out/ with one JSON line
 per turn on stdout; the recorded question's answer, transcribed back through Whisper, says
 Paris.
