@@ -18,6 +18,7 @@ The target (issue #19): Solo >= 0.95x the peer's tokens/s, and a first token wit
 of it. ``load_average`` is recorded because the machine may be shared.
 
 Usage: python bench/bench_openai_api.py [--profile NAME] [--model ID] [--runs N] [--max-tokens N]
+       [--threads N] [--nice N]
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def start_solo(args: argparse.Namespace, var_dir: Path) -> subprocess.Popen[byte
         environ["SOLO__LLM__MODEL"] = args.model
     if args.threads is not None:
         environ["SOLO__LLM__N_THREADS"] = str(args.threads)
+    if args.nice is not None:
+        environ["SOLO__ISOLATION__LLM__NICE"] = str(args.nice)
     return subprocess.Popen(
         [sys.executable, str(REPO / "run.py"), "--profile", args.profile],
         env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -170,6 +173,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="llama.cpp threads on both sides (default: llm.n_threads); 1 on "
                         "a shared machine, where spinning threads stall each other")  # fmt: skip
+    parser.add_argument("--nice", type=int, default=None,
+                        help="the llm process's nice increment (isolation.llm.nice; default: "
+                        "the profile's, 5, which yields the CPU to the audio path and so also "
+                        "to whatever else loads a shared machine; the peer runs at 0)")  # fmt: skip
     args = parser.parse_args()
     config = load_config(args.profile, environ={})
     model_ref = args.model or config.llm.model
@@ -206,12 +213,14 @@ def main() -> int:
             process.wait(timeout=60)
             peer_process.wait(timeout=60)
     solo_summary, raw_summary = summary(solo), summary(raw)
+    isolation = config.isolation.get("llm")
+    llm_nice = args.nice if args.nice is not None else (isolation.nice if isolation else 0)
     ratio = solo_summary["tokens_per_second_median"] / raw_summary["tokens_per_second_median"]
     ttft_gap = solo_summary["ttft_ms_median"] - raw_summary["ttft_ms_median"]
     print(json.dumps({
         "bench": "openai_chat_streamed_vs_llama_cpp_server",
         "model": model_name, "profile": args.profile, "max_tokens": args.max_tokens,
-        "runs": args.runs, "threads": threads.generating,
+        "runs": args.runs, "threads": threads.generating, "llm_nice": llm_nice,
         "solo_v1": solo_summary, "llama_cpp_server": raw_summary,
         "tokens_per_second_ratio": round(ratio, 3),
         "ttft_difference_ms": round(ttft_gap, 1),
