@@ -1,22 +1,24 @@
-"""Benchmark streamed chat through Solo's /v1/chat/completions against llama-cpp-python
-itself on the same model file. Prints one JSON object.
+"""Benchmark streamed chat through Solo's /v1/chat/completions against llama-cpp-python's
+own OpenAI-compatible server (``python -m llama_cpp.server``) on the same model file.
+Prints one JSON object.
 
 Solo runs as in production, in its own process (``run.py`` with a temporary var/, the api
-on a free port, the llm's reply cache off so every request is generated); the official
-``openai`` client streams each reply. The peer is llama-cpp-python's own
-``create_chat_completion(stream=True)`` in this process, on the same GGUF, with the same
-messages, greedy sampling, ``max_tokens`` and thread count. Runs alternate between the two,
-so a change in the machine's load hits both alike; each run's question differs (its
-number), so both evaluate a new prompt suffix every time, as a chat client does.
+on a free port, the llm's reply cache off so every request is generated). The peer is
+``llama_cpp.server`` on loopback, started by this script on the same GGUF with the same
+context, batch and thread counts. The official ``openai`` client streams each reply from
+both, with the same messages, greedy sampling and ``max_tokens``. Runs alternate between
+the two, so a change in the machine's load hits both alike; each run's question differs
+(its number), so both evaluate a new prompt suffix every time, as a chat client does.
 
 * time to first token: from sending the request to the first content piece;
-* tokens/s: (completion tokens - 1) / (last piece - first piece), from the usage each
-  side reports.
+* tokens/s: (completion tokens - 1) / (last piece - first piece), the completion tokens
+  from the usage Solo reports, and for the peer its content chunks (one token each).
 
 The target (issue #19): Solo >= 0.95x the peer's tokens/s, and a first token within 10 ms
 of it. ``load_average`` is recorded because the machine may be shared.
 
 Usage: python bench/bench_openai_api.py [--profile NAME] [--model ID] [--runs N] [--max-tokens N]
+       [--threads N] [--nice N]
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
-from llama_cpp import Llama
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -60,10 +62,49 @@ def start_solo(args: argparse.Namespace, var_dir: Path) -> subprocess.Popen[byte
         environ["SOLO__LLM__MODEL"] = args.model
     if args.threads is not None:
         environ["SOLO__LLM__N_THREADS"] = str(args.threads)
+    if args.nice is not None:
+        environ["SOLO__ISOLATION__LLM__NICE"] = str(args.nice)
     return subprocess.Popen(
         [sys.executable, str(REPO / "run.py"), "--profile", args.profile],
         env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+def start_peer(path: Path, config: Any, threads: Any, port: int,
+               log: Path) -> subprocess.Popen[bytes]:  # fmt: skip
+    """llama_cpp.server on loopback with Solo's llama.cpp settings."""
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1",
+        "--port", str(port), "--n_ctx", str(config.llm.n_ctx),
+        "--n_batch", str(config.llm.n_batch), "--n_ubatch", str(config.llm.n_batch),
+        "--n_threads", str(threads.generating), "--n_threads_batch", str(threads.prompt),
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_peer(process: subprocess.Popen[bytes], base_url: str, log: Path,
+              timeout: float = 180.0) -> None:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("llama_cpp.server exited at start (is the dev extra installed? "
+                               f"make setup); its log:\n{log.read_text()[-3000:]}")  # fmt: skip
+        try:
+            if httpx.get(base_url + "/models", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"llama_cpp.server was not ready within {timeout:g} s")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def wait_ready(url_file: Path, timeout: float = 180.0) -> str:
@@ -94,9 +135,12 @@ def measure(started: float, pieces: list[float], tokens: int) -> dict[str, float
             "tokens": tokens}  # fmt: skip
 
 
-def solo_run(client: openai.OpenAI, model: str, index: int, max_tokens: int) -> dict[str, float]:
+def streamed_run(client: openai.OpenAI, model: str, index: int,
+                 max_tokens: int) -> dict[str, float]:  # fmt: skip
+    """One streamed reply; the completion tokens from the usage chunk when the server sends
+    one (Solo), else one per content chunk (llama_cpp.server streams a token per chunk)."""
     pieces: list[float] = []
-    tokens = 0
+    usage = None
     started = time.perf_counter()
     stream = client.chat.completions.create(
         model=model, messages=messages(index), temperature=0, max_tokens=max_tokens,
@@ -106,25 +150,8 @@ def solo_run(client: openai.OpenAI, model: str, index: int, max_tokens: int) -> 
         if chunk.choices and chunk.choices[0].delta.content:
             pieces.append(time.perf_counter())
         if chunk.usage is not None:
-            tokens = chunk.usage.completion_tokens
-    return measure(started, pieces, tokens)
-
-
-def raw_run(llama: Llama, index: int, max_tokens: int) -> dict[str, float]:
-    pieces: list[float] = []
-    tokens = 0
-    started = time.perf_counter()
-    for chunk in llama.create_chat_completion(
-        messages=messages(index),
-        temperature=0,
-        max_tokens=max_tokens,
-        stream=True,
-    ):
-        delta = chunk["choices"][0]["delta"]
-        if delta.get("content"):
-            pieces.append(time.perf_counter())
-            tokens += 1  # llama-cpp-python streams one token per chunk
-    return measure(started, pieces, tokens)
+            usage = chunk.usage.completion_tokens
+    return measure(started, pieces, usage if usage is not None else len(pieces))
 
 
 def summary(runs: list[dict[str, float]]) -> dict[str, Any]:
@@ -146,45 +173,55 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="llama.cpp threads on both sides (default: llm.n_threads); 1 on "
                         "a shared machine, where spinning threads stall each other")  # fmt: skip
+    parser.add_argument("--nice", type=int, default=None,
+                        help="the llm process's nice increment (isolation.llm.nice; default: "
+                        "the profile's, 5, which yields the CPU to the audio path and so also "
+                        "to whatever else loads a shared machine; the peer runs at 0)")  # fmt: skip
     args = parser.parse_args()
     config = load_config(args.profile, environ={})
     model_ref = args.model or config.llm.model
     resolved = resolve_model(model_ref, config.models, role="llm", var_dir=config.solo.var_dir)
     model_name = resolved.catalog_id or resolved.path.name
     threads = thread_counts(config.llm.n_threads if args.threads is None else args.threads)
-    llama = Llama(model_path=str(resolved.path), n_ctx=config.llm.n_ctx,
-                  n_batch=config.llm.n_batch, n_ubatch=config.llm.n_batch,
-                  n_threads=threads.generating, n_threads_batch=threads.prompt,
-                  verbose=False)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="solo-bench-openai-") as folder:
         var_dir = Path(folder) / "var"
+        port = free_port()
+        peer_log = Path(folder) / "llama-server.log"
+        peer_url = f"http://127.0.0.1:{port}/v1"
+        peer_process = start_peer(resolved.path, config, threads, port, peer_log)
         process = start_solo(args, var_dir)
         try:
             url = wait_ready(var_dir / "api" / "url")
+            wait_peer(peer_process, peer_url, peer_log)
             token = (var_dir / "api" / "admin.token").read_text().strip()
             client = openai.OpenAI(base_url=url + "/v1", api_key=token, max_retries=0,
                                    timeout=300)  # fmt: skip
+            peer = openai.OpenAI(base_url=peer_url, api_key="none", max_retries=0, timeout=300)
             time.sleep(5)  # models finish loading in the background after /ready
-            solo_run(client, model_name, -1, 8)  # warm-up: connection, first prompt
-            raw_run(llama, -1, 8)
+            streamed_run(client, model_name, -1, 8)  # warm-up: connection, first prompt
+            streamed_run(peer, model_name, -1, 8)
             solo: list[dict[str, float]] = []
             raw: list[dict[str, float]] = []
             for index in range(args.runs):
-                solo.append(solo_run(client, model_name, index, args.max_tokens))
-                raw.append(raw_run(llama, index, args.max_tokens))
-                print(f"run {index}: solo {solo[-1]}, llama-cpp-python {raw[-1]}",
+                solo.append(streamed_run(client, model_name, index, args.max_tokens))
+                raw.append(streamed_run(peer, model_name, index, args.max_tokens))
+                print(f"run {index}: solo {solo[-1]}, llama_cpp.server {raw[-1]}",
                       file=sys.stderr)  # fmt: skip
         finally:
             process.terminate()
+            peer_process.terminate()
             process.wait(timeout=60)
+            peer_process.wait(timeout=60)
     solo_summary, raw_summary = summary(solo), summary(raw)
+    isolation = config.isolation.get("llm")
+    llm_nice = args.nice if args.nice is not None else (isolation.nice if isolation else 0)
     ratio = solo_summary["tokens_per_second_median"] / raw_summary["tokens_per_second_median"]
     ttft_gap = solo_summary["ttft_ms_median"] - raw_summary["ttft_ms_median"]
     print(json.dumps({
-        "bench": "openai_chat_streamed_vs_llama_cpp_python",
+        "bench": "openai_chat_streamed_vs_llama_cpp_server",
         "model": model_name, "profile": args.profile, "max_tokens": args.max_tokens,
-        "runs": args.runs, "threads": threads.generating,
-        "solo_v1": solo_summary, "llama_cpp_python": raw_summary,
+        "runs": args.runs, "threads": threads.generating, "llm_nice": llm_nice,
+        "solo_v1": solo_summary, "llama_cpp_server": raw_summary,
         "tokens_per_second_ratio": round(ratio, 3),
         "ttft_difference_ms": round(ttft_gap, 1),
         "meets_target": ratio >= TARGET_RATIO and ttft_gap <= TARGET_TTFT_MS,

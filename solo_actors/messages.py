@@ -151,15 +151,7 @@ class VoiceRequestFailed(Message, frozen=True):
     """The engine failed, not the request (a remote service that is down, no fallback)."""
 
 
-# --- language model -----------------------------------------------------------------------
-
-
-class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
-    role: str
-    content: str
-
-
-# --- tools: function calling ---------------------------------------------------------------
+# --- language model, and its tools: function calling -----------------------------------------
 # A tool belongs to an actor (its "owner": "skills", an MCP server's actor). The llm asks
 # each owner named in ``llm.tool_owners`` for its `Tools` (`ListTools`), offers them to a
 # model whose chat template supports function calling, and runs a call the model writes as a
@@ -185,6 +177,17 @@ class FunctionCall(msgspec.Struct, frozen=True, kw_only=True):
     call_id: str = msgspec.field(default_factory=lambda: "call_" + new_id())
     name: str
     arguments: JsonObject = msgspec.field(default_factory=dict)
+
+
+class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One message of a chat history. An assistant message may carry the calls it made
+    (``tool_calls``, OpenAI's first leg of function calling); a "tool" message is the answer
+    to the call ``tool_call_id``."""
+
+    role: str
+    content: str
+    tool_calls: tuple[FunctionCall, ...] = ()
+    tool_call_id: str | None = None
 
 
 class ListTools(Message, frozen=True):
@@ -251,6 +254,13 @@ class LLMRequest(Message, frozen=True, kw_only=True):
     tools: list[ToolDefinition] | None = None
     """The caller's own tools (an OpenAI ``tools`` list): offered instead of the owners'; a
     call is not run but returned in `LLMDone.tool_calls` (finish_reason "tool_calls")."""
+    force_tool: str | None = None
+    """With ``tools``: the reply must be a call, of the tool of this name, or of any of
+    them with "*" (OpenAI's ``tool_choice`` "required" or a named function)."""
+    tool_round: tuple[ChatMessage, ...] = ()
+    """The caller's tool round after ``prompt`` (an OpenAI client's second leg): the
+    assistant's message with its ``tool_calls`` and the "tool" messages answering them. The
+    reply continues after them."""
 
 
 class LLMPrefill(Message, frozen=True, kw_only=True):
@@ -327,6 +337,9 @@ class LLMError(Message, frozen=True):
     request_id: str
     message: str
     turn_id: str | None = None
+    code: str | None = None
+    """What kind of refusal, for a caller that maps it (the API, to OpenAI's error codes):
+    "context_length_exceeded", "tools_not_supported"; None for any other."""
 
 
 class LLMCancel(Message, frozen=True):

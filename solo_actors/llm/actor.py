@@ -55,6 +55,8 @@ from solo_actors.llm.history import (
     PromptBuilder,
     PromptTooLong,
     ToolList,
+    message_of,
+    turns_of,
 )
 from solo_actors.llm.sanitize import StreamSanitizer, cut_unfinished_sentence
 from solo_actors.llm.templates import ALL_STOPS, select_template
@@ -65,6 +67,7 @@ from solo_actors.llm.tools import (
     Offered,
     ToolDirectory,
     call_tool,
+    forced_start,
     parse_calls,
     result_text,
 )
@@ -100,9 +103,18 @@ class CannotServe(Exception):
     """A request the actor answers with an `LLMError` (and keeps serving); the message
     says why and what to do."""
 
+    code: str | None = None
+    """`LLMError.code`."""
+
 
 class BadRequest(CannotServe, ValueError):
     """A request the actor refuses; the message says what is wrong with it."""
+
+
+class NoFunctionCalling(BadRequest):
+    """A request with its own tools, to a model whose chat template renders none."""
+
+    code = "tools_not_supported"
 
 
 @dataclasses.dataclass(slots=True)
@@ -317,8 +329,9 @@ class LLMActor(SupervisedActor):
             reply: LLMDone | LLMError = self._answer(request)
         except (CannotServe, PromptTooLong) as error:
             reply = LLMError(
-                request_id=request.request_id, message=str(error), turn_id=request.turn_id
-            )
+                request_id=request.request_id, message=str(error), turn_id=request.turn_id,
+                code=error.code,
+            )  # fmt: skip
         self._deliver(request, reply)
         self._publish(reply)
         return reply
@@ -361,10 +374,7 @@ class LLMActor(SupervisedActor):
         conversation = self._conversations.get(conversation_id)
         if conversation is None:
             return ()
-        return tuple(
-            ChatMessage(role=turn["role"], content=turn["content"])
-            for turn in conversation.messages(conversation.turns)
-        )
+        return tuple(message_of(turn) for turn in conversation.messages(conversation.turns))
 
     def _forget(self, conversation_id: str) -> None:
         """Drop a conversation's history and KV snapshot."""
@@ -386,9 +396,11 @@ class LLMActor(SupervisedActor):
         conversation = self._conversation(
             request.conversation_id, request.system, request.history, offered
         )
-        draft = self.prompts.draft(conversation, request.prompt)
+        tool_round = turns_of(request.tool_round)
+        draft = self.prompts.draft(conversation, request.prompt, tool_round)
         room = self.engine.n_ctx - sampling.max_tokens
-        key = self._cache_key(draft, sampling)
+        # A forced call's reply starts otherwise than the same prompt's unforced one.
+        key = None if request.force_tool else self._cache_key(draft, sampling)
         cached = self._cache.get(key) if self._cache and key else None
         if key:
             self._counts["cache_hits" if cached else "cache_misses"] += 1
@@ -408,7 +420,7 @@ class LLMActor(SupervisedActor):
             conversation = self._conversation(
                 request.conversation_id, request.system, request.history
             )
-            draft = self.prompts.draft(conversation, request.prompt)
+            draft = self.prompts.draft(conversation, request.prompt, tool_round)
             prompt = self.prompts.fit(conversation, draft, room)
         return self._run(request, conversation, prompt, sampling, key, started, offered)
 
@@ -417,12 +429,20 @@ class LLMActor(SupervisedActor):
         those of ``llm.tool_owners``; None when there are none or the template has no
         place for them."""
         caller_tools = request.tools if isinstance(request, LLMRequest) else None
+        forced = request.force_tool if isinstance(request, LLMRequest) else None
+        if forced is not None and not caller_tools:
+            raise BadRequest("force_tool needs the request's own tools: send them in `tools`")
         if caller_tools is not None:
             if not self.prompts.template.supports_tools:
-                raise BadRequest(
+                raise NoFunctionCalling(
                     f"the model {self._model_name} has no function calling: its chat template "
-                    "does not render tools; send the request without tools"
+                    "does not render tools; send the request without tools, or serve a model "
+                    "whose template has them (llm.model, e.g. qwen2.5-coder-0.5b-instruct-q4_k_m)"
                 )
+            names = [tool.name for tool in caller_tools]
+            if forced not in (None, "*", *names):
+                raise BadRequest(f"force_tool names {forced!r}, which is not one of the "
+                                 f"request's tools ({', '.join(names)})")  # fmt: skip
             return Offered(list(caller_tools), {}) if caller_tools else None
         if not (request.use_tools and self.prompts.template.supports_tools):
             return None
@@ -450,11 +470,17 @@ class LLMActor(SupervisedActor):
         worked: list[str] = []
         all_tokens: list[int] = []
         evaluated = 0
+        forced = ""
+        if request.force_tool is not None and offered is not None:
+            name = None if request.force_tool == "*" else request.force_tool
+            forced = forced_start(self.prompts.template.source, name)
+            prompt = self.prompts.forced(prompt, forced)
 
         while True:
             result, text, held, speed = self._generate_round(
-                request, prompt, sampling, emit, gate=CallGate() if offered else None
+                request, prompt, sampling, emit, gate=CallGate(forced) if offered else None
             )
+            forced = ""  # only the first round's reply is forced
             all_tokens += result.tokens
             evaluated += result.prompt_eval_tokens
             calls = self._read_calls(held, offered) if held is not None else None
@@ -733,7 +759,7 @@ class LLMActor(SupervisedActor):
         known = self._conversations.get(conversation_id) if conversation_id is not None else None
         hint = self.settings.tools_prompt if offered is not None and offered.owners else ""
         if known is None:
-            turns = [{"role": message.role, "content": message.content} for message in history]
+            turns = turns_of(history)
             return Conversation(system=prompt, turns=turns, tools=tools, tools_hint=hint)
         known.tools_hint = hint  # the tools decide it: a change comes with a new tool list
         if (system is not None and system != known.system) or tools != known.tools:

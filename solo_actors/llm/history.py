@@ -21,18 +21,54 @@ the system prompt is evaluated again; to make that rare, a trim goes down to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from solo_actors.llm.engine import Engine
 from solo_actors.llm.templates import ChatTemplate
+from solo_actors.messages import ChatMessage, FunctionCall
 
-Turn = dict[str, str]
+Turn = dict[str, Any]
+"""A message as chat templates read it: "role" and "content" (text), and, from a caller's
+history, an assistant's "tool_calls" (OpenAI-style entries, arguments as an object) or a
+tool answer's "tool_call_id"."""
 ToolList = list[Mapping[str, object]]
 
 
 class PromptTooLong(ValueError):
     """Even without history the prompt does not leave room for the reply."""
+
+    code = "context_length_exceeded"
+
+
+def turn_of(message: ChatMessage) -> Turn:
+    """`message` as a template reads it."""
+    turn: Turn = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        turn["tool_calls"] = [
+            {"id": call.call_id, "type": "function",
+             "function": {"name": call.name, "arguments": call.arguments}}
+            for call in message.tool_calls
+        ]  # fmt: skip
+    if message.tool_call_id is not None:
+        turn["tool_call_id"] = message.tool_call_id
+    return turn
+
+
+def turns_of(messages: Iterable[ChatMessage]) -> list[Turn]:
+    return [turn_of(message) for message in messages]
+
+
+def message_of(turn: Turn) -> ChatMessage:
+    """A template's message back as a `ChatMessage` (the inverse of `turn_of`)."""
+    calls = tuple(
+        FunctionCall(call_id=call["id"], name=call["function"]["name"],
+                     arguments=call["function"]["arguments"])
+        for call in turn.get("tool_calls", ())
+    )  # fmt: skip
+    return ChatMessage(role=turn["role"], content=turn["content"], tool_calls=calls,
+                       tool_call_id=turn.get("tool_call_id"))  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -82,10 +118,13 @@ class PromptBuilder:
         self.template = template
         self.history_fill = history_fill
 
-    def draft(self, conversation: Conversation, user_text: str) -> Draft:
-        """The next user turn rendered with the whole history (rendering is cheap,
-        tokenising is not: a response-cache hit needs only this)."""
-        turns = [*conversation.turns, {"role": "user", "content": user_text}]
+    def draft(
+        self, conversation: Conversation, user_text: str, after: Sequence[Turn] = ()
+    ) -> Draft:
+        """The next user turn (and `after` it, a caller's tool round) rendered with the
+        whole history (rendering is cheap, tokenising is not: a response-cache hit needs
+        only this)."""
+        turns = [*conversation.turns, {"role": "user", "content": user_text}, *after]
         return Draft(turns=turns, text=self._text(conversation, turns))
 
     def follow(self, conversation: Conversation, prompt: Prompt, turns: list[Turn]) -> Prompt:
@@ -99,6 +138,12 @@ class PromptBuilder:
         else:
             tokens = self._tokens(conversation, text)
         return Prompt(turns=extended, text=text, tokens=tokens)
+
+    def forced(self, prompt: Prompt, start: str) -> Prompt:
+        """`prompt` with the reply's first characters written for the model, which writes on
+        from there (how a tool call is forced, `solo_actors.llm.tools.forced_start`)."""
+        tokens = [*prompt.tokens, *self.engine.tokenize(start, start=False)]
+        return Prompt(turns=prompt.turns, text=prompt.text + start, tokens=tokens)
 
     def fit(self, conversation: Conversation, draft: Draft, room: int) -> Prompt:
         """Tokenise `draft`, dropping the oldest turns if it exceeds `room` tokens."""

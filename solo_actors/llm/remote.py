@@ -45,7 +45,7 @@ import openai
 
 from solo_actors.config import Config
 from solo_actors.config.schema import RemoteLLMConfig
-from solo_actors.llm.actor import CannotServe, LLMActor, check_prompt
+from solo_actors.llm.actor import CannotServe, LLMActor, NoFunctionCalling, check_prompt
 from solo_actors.llm.engine import Generation, Sampling
 from solo_actors.llm.history import Conversation, PromptTooLong, Turn
 from solo_actors.messages import LLMDescription, LLMDone, LLMPrefill, LLMRequest, now
@@ -308,6 +308,11 @@ class RemoteLLMActor(LLMActor):
         return done
 
     def _answer_remotely(self, request: LLMRequest, sampling: Sampling, started: float) -> LLMDone:
+        if request.tools is not None or request.tool_round:
+            raise NoFunctionCalling(
+                "the remote llm engine does not pass a request's own tools on to its server: "
+                "send the request without tools, or to a Solo whose llm runs locally"
+            )
         if self._key_problem is not None:
             raise RemoteUnavailable(self._key_problem)
         assert self._client is not None

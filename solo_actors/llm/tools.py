@@ -125,6 +125,16 @@ def parse_calls(text: str) -> list[FunctionCall] | None:
     return [_call_from(value) for value in values]
 
 
+def forced_start(template: str, name: str | None) -> str:
+    """The first characters of a reply that must be a call, of the tool `name` (of any
+    tool when None), as the model's chat `template` shows calls: in ``<tool_call>`` when it
+    uses them (Qwen2.5, Hermes), else as the bare JSON object. Written into the prompt,
+    they leave the model only the call's name (or arguments) to write."""
+    opening = CALL_OPEN + "\n" if CALL_OPEN in template else ""
+    chosen = f'{json.dumps(name)}, "arguments": ' if name is not None else '"'
+    return f'{opening}{{"name": {chosen}'
+
+
 class CallGate:
     """Decides, from a reply's first characters, whether it streams or is held as a call.
 
@@ -133,10 +143,11 @@ class CallGate:
     through. A reply that starts like a call is held whole: `held` is its text.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, forced: str = "") -> None:
         self.held = ""
         self.deciding = True
         self.holding = False
+        self.feed(forced)  # a forced call's start, written for the model: held as its own
 
     def feed(self, text: str) -> str:
         if not self.deciding:

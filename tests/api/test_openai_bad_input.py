@@ -84,16 +84,56 @@ def test_an_image_part_is_refused_naming_where_it_is(client: openai.OpenAI) -> N
     assert error["param"] == "messages[0].content[1]" and "image_url" in error["message"]
 
 
-def test_tools_are_refused_until_function_calling_exists(client: openai.OpenAI) -> None:
-    tool = {"type": "function", "function": {"name": "get_time", "parameters": {}}}
+TOOL = {"type": "function", "function": {"name": "get_time", "parameters": {}}}
+CALL = {"id": "call_1", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}
+
+
+def test_tools_to_a_model_without_function_calling_are_refused(client: openai.OpenAI) -> None:
+    # The test profile's SmolLM2 has a chat template that renders no tools.
     with pytest.raises(openai.BadRequestError) as raised:
-        client.chat.completions.create(model=MODEL, messages=HELLO, tools=[tool])
+        client.chat.completions.create(model=MODEL, messages=HELLO, tools=[TOOL])
     error = openai_error(raised)
-    assert "function calling is not available yet" in error["message"]
-    assert error["param"] == "tools"
+    assert "has no function calling" in error["message"] and MODEL in error["message"]
+    assert (error["param"], error["code"]) == ("tools", "tools_not_supported")
+    # "none" offers no tools: answered as without them.
+    reply = client.chat.completions.create(model=MODEL, messages=HELLO, tools=[TOOL],
+                                           tool_choice="none", max_tokens=8)  # fmt: skip
+    assert reply.choices[0].message.content
 
 
-def test_the_last_message_must_be_the_users(client: openai.OpenAI) -> None:
+@pytest.mark.parametrize(
+    ("messages", "tools", "choice", "param", "words"),
+    [
+        ([*HELLO, {"role": "assistant", "content": None, "tool_calls": [
+            {"type": "function", "function": {"name": "get_time", "arguments": "{}"}}]},
+          {"role": "tool", "tool_call_id": "call_1", "content": "noon"}],
+         [TOOL], None, "messages[1].tool_calls[0].id", "answer calls by id"),
+        ([*HELLO, {"role": "assistant", "content": None, "tool_calls": [
+            {**CALL, "function": {"name": "get_time", "arguments": "{not json"}}]},
+          {"role": "tool", "tool_call_id": "call_1", "content": "noon"}],
+         [TOOL], None, "messages[1].tool_calls[0].function.arguments", "not JSON"),
+        (HELLO, [TOOL], {"type": "function", "function": {"name": "get_date"}},
+         "tool_choice", "'get_date', which is not in `tools`"),
+        (HELLO, None, "required", "tool_choice", "has no `tools`"),
+        (HELLO, [TOOL], "sometimes", "tool_choice", "is not"),
+        (HELLO, [{"type": "function", "function": {"name": "get time"}}], None,
+         "tools[0].function.name", "letters, digits"),
+        (HELLO, [{"type": "retrieval"}], None, "tools[0]", "functions are the only tools"),
+    ],
+)  # fmt: skip
+def test_bad_tools_and_tool_messages_are_refused_naming_the_field(
+    client: openai.OpenAI, messages: Any, tools: Any, choice: Any, param: str, words: str
+) -> None:
+    extra = {"tools": tools} if tools is not None else {}
+    if choice is not None:
+        extra["tool_choice"] = choice
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model=MODEL, messages=messages, **extra)
+    error = openai_error(raised)
+    assert error["param"] == param and words in error["message"], error
+
+
+def test_the_last_message_must_be_the_users_or_a_tools(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as raised:
         client.chat.completions.create(
             model=MODEL,

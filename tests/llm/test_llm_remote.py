@@ -33,6 +33,7 @@ from solo_actors.messages import (
     LLMGetHistory,
     LLMRequest,
     LLMToken,
+    ToolDefinition,
     new_id,
 )
 from tests.llm.conftest import TIMEOUT, RunningLLM, StartServer, free_port, llm_config
@@ -286,3 +287,13 @@ def test_a_long_conversation_is_trimmed_to_fit_n_ctx(
     kept = [message.content for message in history if message.role == "user"]
     assert len(kept) == 1 and kept[0].startswith("Note 2:")
     assert server.completions_seen() == 3
+
+
+def test_a_requests_own_tools_are_refused_by_the_remote_engine(
+    start_remote: StartRemote,
+) -> None:
+    # Refused before anything is sent: the server is never asked, so none need listen.
+    llm = start_remote(f"http://127.0.0.1:{free_port()}/v1", fallback="none")
+    reply = llm.ask(FRANCE, tools=[ToolDefinition(name="get_weather")])
+    assert isinstance(reply, LLMError) and reply.code == "tools_not_supported", reply
+    assert "does not pass a request's own tools" in reply.message

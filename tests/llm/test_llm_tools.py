@@ -237,6 +237,7 @@ def test_the_callers_own_tools_come_back_as_calls_and_are_not_run(
 def test_a_model_without_function_calling_refuses_the_callers_tools(start_llm: StartLLM) -> None:
     reply = start_llm().ask("Set a timer for 10 minutes.", tools=[TIMER])
     assert isinstance(reply, LLMError) and "no function calling" in reply.message
+    assert reply.code == "tools_not_supported"  # the API maps it to OpenAI's error code
 
 
 def test_owners_tools_are_simply_not_offered_to_a_model_without_function_calling(

@@ -16,6 +16,8 @@ conversation the llm does not hold yet.
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import time
 from typing import Annotated, Any, Literal
 
@@ -37,11 +39,13 @@ from solo_actors.api.v1.errors import error_body, invalid
 from solo_actors.api.v1.models import check_model
 from solo_actors.messages import (
     ChatMessage,
+    FunctionCall,
     LLMCancel,
     LLMDone,
     LLMError,
     LLMRequest,
     LLMToken,
+    ToolDefinition,
     new_id,
 )
 from solo_actors.names import LLM_NAME
@@ -51,6 +55,8 @@ TurnMessage = LLMToken | LLMDone | LLMError
 CONVERSATION_HEADER = "X-Solo-Conversation"
 MAX_STOPS = 4
 SYSTEM_ROLES = ("system", "developer")
+TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""OpenAI's rule for a function's name."""
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 ConversationName = Annotated[
@@ -95,13 +101,65 @@ class ChatBody(msgspec.Struct, frozen=True, kw_only=True):
     logprobs: bool | None = None
 
 
-def refuse_tools(body: ChatBody) -> None:
-    """Function calling: the llm does not offer it yet, so a request that asks for it is
-    refused rather than answered as if no tools had been given."""
-    if body.tools or body.tool_choice not in (None, "none", "auto"):
-        raise invalid("function calling is not available yet: send the request without "
-                      "`tools` and `tool_choice`", param="tools",
-                      code="tools_not_supported")  # fmt: skip
+def tools_of(body: ChatBody) -> tuple[list[ToolDefinition] | None, str | None]:
+    """The request's own tools as the llm offers them, and the call its ``tool_choice``
+    forces (`LLMRequest.force_tool`): "none" offers no tools, "auto" (the default) lets
+    the model choose, "required" forces a call of one of them, a named function that one."""
+    choice = body.tool_choice
+    if isinstance(choice, dict):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
+        if choice.get("type") != "function" or not isinstance(name, str):
+            raise invalid('tool_choice must be "none", "auto", "required" or {"type": '
+                          '"function", "function": {"name": ...}}',
+                          param="tool_choice")  # fmt: skip
+        forced: str | None = name
+    elif choice in (None, "auto", "none"):
+        forced = None
+    elif choice == "required":
+        forced = "*"
+    else:
+        raise invalid(f'tool_choice {choice!r} is not "none", "auto", "required" or a named '
+                      "function", param="tool_choice")  # fmt: skip
+    if not body.tools:
+        if forced is not None:
+            raise invalid("tool_choice asks for a call, but the request has no `tools`",
+                          param="tool_choice")  # fmt: skip
+        return None, None
+    if choice == "none":
+        return None, None
+    tools = [tool_of(index, entry) for index, entry in enumerate(body.tools)]
+    names = [tool.name for tool in tools]
+    if len(set(names)) < len(names):
+        raise invalid("two tools have the same name: each function name must be unique",
+                      param="tools")  # fmt: skip
+    if forced not in (None, "*", *names):
+        raise invalid(f"tool_choice names the function {forced!r}, which is not in `tools` "
+                      f"({', '.join(names)})", param="tool_choice")  # fmt: skip
+    return tools, forced
+
+
+def tool_of(index: int, entry: dict[str, Any]) -> ToolDefinition:
+    """One ``tools`` entry: ``{"type": "function", "function": {"name", "description",
+    "parameters"}}``."""
+    where = f"tools[{index}]"
+    function = entry.get("function")
+    if entry.get("type") != "function" or not isinstance(function, dict):
+        raise invalid(f'{where} must be {{"type": "function", "function": {{...}}}}: '
+                      "functions are the only tools", param=where)  # fmt: skip
+    name = function.get("name")
+    if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
+        raise invalid(f"{where}.function.name must be 1 to 64 letters, digits, _ or -",
+                      param=f"{where}.function.name")  # fmt: skip
+    description = function.get("description", "")
+    parameters = function.get("parameters", {"type": "object", "properties": {}})
+    if not isinstance(description, str):
+        raise invalid(f"{where}.function.description must be a string",
+                      param=f"{where}.function.description")  # fmt: skip
+    if not isinstance(parameters, dict):
+        raise invalid(f"{where}.function.parameters must be a JSON Schema object",
+                      param=f"{where}.function.parameters")  # fmt: skip
+    return ToolDefinition(name=name, description=description, parameters=parameters)
 
 
 def check_request(body: ChatBody) -> None:
@@ -109,7 +167,6 @@ def check_request(body: ChatBody) -> None:
     if body.n not in (None, 1):
         raise invalid(f"n = {body.n} is not supported: Solo writes one choice per request "
                       "(send n = 1 or leave it out)", param="n")  # fmt: skip
-    refuse_tools(body)
     if body.response_format is not None and body.response_format.get("type") != "text":
         raise invalid("response_format (JSON mode, structured output) is not supported: "
                       'leave it out or send {"type": "text"}', param="response_format")  # fmt: skip
@@ -163,26 +220,70 @@ def conversation_of(request: web.Request, body: ChatBody) -> str | None:
     return body.user
 
 
-def llm_request(body: ChatBody, conversation: str | None) -> LLMRequest:
-    """The `LLMRequest` for ``body``: system messages joined as the system prompt, the
-    last message as the prompt, the others as its history."""
+def calls_of(message: ChatMessageIn, index: int) -> tuple[FunctionCall, ...]:
+    """An assistant message's ``tool_calls``, their arguments (a JSON string) parsed."""
+    calls = []
+    for position, entry in enumerate(message.tool_calls or ()):
+        where = f"messages[{index}].tool_calls[{position}]"
+        function = entry.get("function")
+        call_id = entry.get("id")
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise invalid(f'{where} must be {{"id", "type": "function", "function": {{"name", '
+                          '"arguments"}}', param=where)  # fmt: skip
+        if not isinstance(call_id, str) or not call_id:
+            raise invalid(f"{where}.id is missing: the tool messages answer calls by id",
+                          param=f"{where}.id")  # fmt: skip
+        arguments = function.get("arguments") or "{}"
+        try:
+            parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
+        except json.JSONDecodeError as error:
+            raise invalid(f"{where}.function.arguments is not JSON ({error})",
+                          param=f"{where}.function.arguments") from None  # fmt: skip
+        if not isinstance(parsed, dict):
+            raise invalid(f"{where}.function.arguments must be a JSON object",
+                          param=f"{where}.function.arguments")  # fmt: skip
+        calls.append(FunctionCall(call_id=call_id, name=function["name"], arguments=parsed))
+    return tuple(calls)
+
+
+def chat_messages(body: ChatBody) -> tuple[list[str], list[ChatMessage]]:
+    """The system prompt's parts, and the other messages as the llm reads them. A tool
+    message is taken as sent, as llama.cpp's server and Ollama take it, even when the call
+    it answers is not in the history (a client may have trimmed it)."""
     system: list[str] = []
     turns: list[ChatMessage] = []
     for index, message in enumerate(body.messages):
         text = text_of(message, index)
         if message.role in SYSTEM_ROLES:
             system.append(text)
-        else:
-            turns.append(ChatMessage(role=message.role, content=text))
-    if not turns or turns[-1].role != "user":
-        raise invalid('the last message must have role "user": it is the turn Solo answers',
-                      param="messages")  # fmt: skip
-    if not turns[-1].content.strip():
+            continue
+        calls = calls_of(message, index) if message.role == "assistant" else ()
+        turn_call = message.tool_call_id if message.role == "tool" else None
+        turns.append(ChatMessage(role=message.role, content=text, tool_calls=calls,
+                                 tool_call_id=turn_call))  # fmt: skip
+    return system, turns
+
+
+def llm_request(body: ChatBody, conversation: str | None) -> LLMRequest:
+    """The `LLMRequest` for ``body``: system messages joined as the system prompt, the
+    last user message as the prompt, the messages before it as its history, and those
+    after it (tool calls and their answers: the second leg of function calling) as its
+    tool round."""
+    system, turns = chat_messages(body)
+    users = [index for index, turn in enumerate(turns) if turn.role == "user"]
+    if not turns or turns[-1].role not in ("user", "tool") or not users:
+        raise invalid('the last message must have role "user" (the turn Solo answers) or '
+                      '"tool" (the answers to the calls it made)', param="messages")  # fmt: skip
+    last = users[-1]
+    if not turns[last].content.strip():
+        where = max(i for i, message in enumerate(body.messages) if message.role == "user")
         raise invalid("the last user message is empty: send some text to answer",
-                      param=f"messages[{len(body.messages) - 1}].content")  # fmt: skip
+                      param=f"messages[{where}].content")  # fmt: skip
+    tools, forced = tools_of(body)
     return LLMRequest(
-        conversation_id=conversation, prompt=turns[-1].content,
-        system="\n\n".join(system) if system else None, history=tuple(turns[:-1]),
+        conversation_id=conversation, prompt=turns[last].content,
+        system="\n\n".join(system) if system else None, history=tuple(turns[:last]),
+        tool_round=tuple(turns[last + 1 :]), tools=tools, force_tool=forced,
         turn_id=new_id(), temperature=body.temperature,
         max_tokens=body.max_completion_tokens or body.max_tokens, top_p=body.top_p,
         stop=stops_of(body), seed=body.seed,
@@ -235,8 +336,8 @@ class Reply:
 def failure(message: TurnMessage) -> ApiError | None:
     """The error a reply message means, if it means one."""
     if isinstance(message, LLMError):
-        code = "context_length_exceeded" if "prompt too long" in message.message else None
-        return invalid(message.message, code=code)
+        param = "tools" if message.code == "tools_not_supported" else None
+        return invalid(message.message, param=param, code=message.code)
     if isinstance(message, LLMDone) and message.finish_reason == "cancelled":
         return ApiError(503, "the reply was cancelled before it ended (the llm was interrupted, "
                         "or is restarting); try again")  # fmt: skip
@@ -249,7 +350,16 @@ def usage(done: LLMDone) -> dict[str, int]:
 
 
 def finish_reason(done: LLMDone) -> str:
-    return "length" if done.finish_reason == "length" else "stop"  # "cancelled" is a failure
+    if done.finish_reason in ("length", "tool_calls"):
+        return done.finish_reason
+    return "stop"  # "cancelled" is a failure
+
+
+def tool_calls(done: LLMDone) -> list[dict[str, Any]]:
+    """The calls of the request's tools in OpenAI's shape (the arguments a JSON string)."""
+    return [{"id": call.call_id, "type": "function",
+             "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+            for call in done.tool_calls]  # fmt: skip
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -280,11 +390,14 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 
 def completion(request: LLMRequest, model: str, done: LLMDone) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": done.text, "refusal": None}
+    if done.tool_calls:
+        message.update(content=None, tool_calls=tool_calls(done))
     return {
         "id": f"chatcmpl-{request.request_id}", "object": "chat.completion",
         "created": int(time.time()), "model": model, "system_fingerprint": None,
         "choices": [{"index": 0, "logprobs": None, "finish_reason": finish_reason(done),
-                     "message": {"role": "assistant", "content": done.text, "refusal": None}}],
+                     "message": message}],
         "usage": usage(done),
     }  # fmt: skip
 
@@ -310,7 +423,7 @@ async def stream(request: web.Request, reply: Reply, model: str, include_usage: 
         chunk = {**base, "choices": choices, **({"usage": None} if include_usage else {}), **extra}
         await response.write(b"data: " + _encoder.encode(chunk) + b"\n\n")
 
-    def delta(content: dict[str, str], reason: str | None = None) -> list[dict[str, Any]]:
+    def delta(content: dict[str, Any], reason: str | None = None) -> list[dict[str, Any]]:
         return [{"index": 0, "delta": content, "logprobs": None, "finish_reason": reason}]
 
     message: TurnMessage = first
@@ -324,6 +437,8 @@ async def stream(request: web.Request, reply: Reply, model: str, include_usage: 
                 break
             if isinstance(message, LLMDone):
                 reply.finished = True
+                for index, call in enumerate(tool_calls(message)):
+                    await send(delta({"tool_calls": [{"index": index, **call}]}))
                 await send(delta({}, finish_reason(message)))
                 if include_usage:
                     await send([], usage=usage(message))
