@@ -53,8 +53,8 @@ from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
 from solo_actors.llm.engine import ModelSettings, load_model, thread_counts
 from solo_actors.llm.history import Conversation
-from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDescribe, LLMDone, LLMRequest, LLMToken
+from solo_actors.runtime.logs import configure_logging
 
 TOKENS_RATIO = 0.95
 TTFT_OVERHEAD_MS = 5.0

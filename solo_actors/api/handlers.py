@@ -32,8 +32,6 @@ from solo_actors.api.report_query import QUERY_KINDS, parse_time, select_reports
 from solo_actors.api.specs import declared_specs, declared_supervisors
 from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState, walk
 from solo_actors.config import Config, ConfigError, load_config
-from solo_actors.events import HUB, TOPICS, Event, Topic
-from solo_actors.logs import configure_logging
 from solo_actors.messages import (
     LLMDone,
     LLMError,
@@ -47,10 +45,12 @@ from solo_actors.messages import (
     StoreFailure,
     TurnDone,
     UserTurn,
-    new_id,
 )
 from solo_actors.names import DIALOGUE_NAME, MEMORY_NAME, STORE_NAME, TTS
 from solo_actors.reports import read_reports
+from solo_actors.runtime.events import HUB, TOPICS, Event, Topic
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import configure_logging
 
 SSE_HEARTBEAT = 15.0
 """Seconds between SSE comments that keep idle proxies from closing the stream."""

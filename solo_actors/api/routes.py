@@ -27,7 +27,7 @@ from solo_actors.api.handlers import (
 from solo_actors.api.report_query import QUERY_KINDS
 from solo_actors.api.v1 import audio, chat, embeddings, models
 from solo_actors.api.v1 import errors as v1_errors
-from solo_actors.events import TOPICS
+from solo_actors.runtime.events import TOPICS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC_DIR = Path(__file__).with_name("static")

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from solo_actors.config import Config, SatelliteConfig
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     DetectSpeech,
     DetectWake,
@@ -42,9 +41,10 @@ from solo_actors.messages import (
     TurnDone,
     UserTurn,
     WakeResult,
-    new_id,
 )
 from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD, WAKE
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.wyoming.audio import AudioFormat, chunks
 from solo_actors.wyoming.bridge import Bridge, Request, ServiceError

@@ -56,7 +56,6 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import REPO_ROOT, Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioTranscribed,
     InputEnded,
@@ -70,10 +69,11 @@ from solo_actors.messages import (
     UserTurn,
     Utterance,
     VoiceRequestFailed,
-    now,
 )
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
 from solo_actors.voice.devices import stt_device
 from solo_actors.voice.mail import fail_turn, send

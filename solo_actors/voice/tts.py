@@ -43,7 +43,6 @@ from piper import PiperConfig, PiperVoice, SynthesisConfig
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioOut,
     InputEnded,
@@ -61,10 +60,11 @@ from solo_actors.messages import (
     TurnDone,
     VoiceRequestFailed,
     WakeDetected,
-    now,
 )
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import LLM_NAME, SPEAKER, TTS
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import chime
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.devices import Device, onnx_providers

@@ -26,15 +26,8 @@ import supervisors
 from solo_actors.config import ConfigError, load_config
 from solo_actors.llm import child_spec
 from solo_actors.llm.remote import RemoteLLMActor
-from solo_actors.messages import (
-    Interrupt,
-    LLMDone,
-    LLMError,
-    LLMGetHistory,
-    LLMRequest,
-    LLMToken,
-    new_id,
-)
+from solo_actors.messages import Interrupt, LLMDone, LLMError, LLMGetHistory, LLMRequest, LLMToken
+from solo_actors.runtime.ids import new_id
 from tests.llm.conftest import TIMEOUT, RunningLLM, StartServer, free_port, llm_config
 
 FRANCE = "What is the capital of France?"

@@ -35,16 +35,9 @@ from solo_actors.api.handlers import (
 from solo_actors.api.state import ApiError
 from solo_actors.api.v1.errors import error_body, invalid
 from solo_actors.api.v1.models import check_model
-from solo_actors.messages import (
-    ChatMessage,
-    LLMCancel,
-    LLMDone,
-    LLMError,
-    LLMRequest,
-    LLMToken,
-    new_id,
-)
+from solo_actors.messages import ChatMessage, LLMCancel, LLMDone, LLMError, LLMRequest, LLMToken
 from solo_actors.names import LLM_NAME
+from solo_actors.runtime.ids import new_id
 
 TurnMessage = LLMToken | LLMDone | LLMError
 """The llm's replies to one request."""
