@@ -19,7 +19,7 @@ import structlog
 from aiohttp import web
 
 from solo_actors.api.auth import retry_after, scope_allows
-from solo_actors.api.handlers import CONTROL_CHARACTERS, json_response
+from solo_actors.api.common import CONTROL_CHARACTERS, json_response
 from solo_actors.api.mcp_route import mcp_lifespan
 from solo_actors.api.origin import SAFE_METHODS
 from solo_actors.api.routes import ROUTES, Handler, Route

@@ -36,8 +36,8 @@ from cryptography.x509.oid import NameOID
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from solo_actors.api.actors import actor_action
 from solo_actors.api.auth import RateLimiter, TokenStore
-from solo_actors.api.handlers import actor_action
 from solo_actors.api.origin import HostPolicy
 from solo_actors.api.server import build_app
 from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState

@@ -24,7 +24,7 @@ import pykka
 from aiohttp import web
 
 import supervisors
-from solo_actors.api.handlers import (
+from solo_actors.api.common import (
     CONTROL_CHARACTERS,
     PLAIN_PATTERN,
     busy,
