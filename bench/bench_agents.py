@@ -37,8 +37,8 @@ from solo_actors.agents.actor import import_crew
 from solo_actors.config import Config, load_config
 from solo_actors.dialogue import TurnCollector, TurnWaiter
 from solo_actors.llm import child_spec as llm_spec
-from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDone, LLMRequest, Message, RunWorkflow, WorkflowRun
+from solo_actors.runtime.logs import configure_logging
 
 DEFAULT_INPUT = "a relaxed Saturday with a morning run, groceries and dinner with friends"
 

@@ -43,10 +43,10 @@ import msgspec
 import psutil
 
 import supervisors
-from solo_actors.codec import MESSAGE_CODEC
 from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec as llm_spec
 from solo_actors.messages import LLMToken
+from solo_actors.runtime.codec import MESSAGE_CODEC
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.tree import voice_children
 

@@ -54,8 +54,8 @@ from solo_actors.llm import child_spec
 from solo_actors.llm.engine import Engine, ModelSettings, load_model, thread_counts
 from solo_actors.llm.history import Conversation, PromptBuilder
 from solo_actors.llm.templates import select_template
-from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDescribe, LLMDone, LLMRequest, LLMToken
+from solo_actors.runtime.logs import configure_logging
 
 TOKENS_RATIO = 0.95
 TTFT_OVERHEAD_MS = 5.0

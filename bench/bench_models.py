@@ -50,9 +50,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import supervisors
 from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
-from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDescribe, LLMDone, LLMRequest, LLMToken
 from solo_actors.models.catalog import load_catalog
+from solo_actors.runtime.logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "bench" / "data" / "assistant_eval.toml"

@@ -44,9 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import supervisors
 from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
-from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDone, LLMRequest, LLMToken
 from solo_actors.models import resolve_model
+from solo_actors.runtime.logs import configure_logging
 
 PROMPT = "Write a long story about a dragon who learns to cook."
 TOKENS_RATIO = 0.95

@@ -33,9 +33,9 @@ from solo_actors.messages import (
     LLMRequest,
 )
 from solo_actors.names import SKILLS_NAME, STORE_NAME
+from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.skills.templates import load_matcher
-from solo_actors.specs import worker_spec
 from solo_actors.store.actor import StoreActor
 from tests.conftest import config_environment
 

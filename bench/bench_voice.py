@@ -60,7 +60,7 @@ from solo_actors.messages import (
     TurnDone,
     Utterance,
 )
-from solo_actors.tree import root_children, root_flags
+from solo_actors.runtime.tree import root_children, root_flags
 from solo_actors.voice import vad
 from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of, write_wav
 from solo_actors.voice.options import RunOptions

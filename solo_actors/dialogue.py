@@ -31,8 +31,6 @@ from msgspec.structs import replace
 import supervisors
 from solo_actors.agents.routing import agent_intents, hand_off_turn
 from solo_actors.config import Config
-from solo_actors.events import HUB
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     LLMDone,
     LLMError,
@@ -51,9 +49,11 @@ from solo_actors.messages import (
     TurnDone,
     TurnSource,
     UserTurn,
-    now,
 )
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.events import HUB
+from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.hook import hand_off_to_skills, skill_matcher
 
 

@@ -12,22 +12,12 @@ generation and playback (barge-in).
 
 from __future__ import annotations
 
-import threading
-import time
-import uuid
 from typing import Literal
 
 import msgspec
 
-
-def new_id() -> str:
-    """A short random id for turns, conversations and requests."""
-    return uuid.uuid4().hex[:16]
-
-
-def now() -> float:
-    """Monotonic seconds: the clock every stage timestamp uses."""
-    return time.monotonic()
+from solo_actors.runtime.clock import now, wall_clock
+from solo_actors.runtime.ids import new_id
 
 
 class Message(msgspec.Struct, frozen=True, tag=True, kw_only=True):
@@ -516,24 +506,6 @@ class InputEnded(Message, frozen=True):
 # exception) when the database is unreachable. Times are wall-clock epoch seconds.
 # The "memory" actor takes `Remember` (tell), `Recall` (ask -> `Memories`), `Forget` (ask ->
 # `Forgotten`); `Recall` never raises either: on failure `Memories.error` says why.
-
-
-WALL_CLOCK_STEP = 2e-6
-"""Seconds between two wall-clock readings at least: above the databases' microsecond
-resolution, so two rows never share a time once stored."""
-
-_wall_clock_lock = threading.Lock()
-_last_wall_clock = 0.0
-
-
-def wall_clock() -> float:
-    """Epoch seconds, strictly increasing within the process: the clock stored rows use
-    (monotonic stage times are kept as well). Rows written in one burst would otherwise
-    share a time and come back from "newest first" reads in no particular order."""
-    global _last_wall_clock
-    with _wall_clock_lock:
-        _last_wall_clock = max(time.time(), _last_wall_clock + WALL_CLOCK_STEP)
-        return _last_wall_clock
 
 
 JsonValue = str | int | float | bool | None

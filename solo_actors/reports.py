@@ -21,8 +21,8 @@ import msgspec
 
 import supervisors
 from solo_actors.config.schema import Config, ReportsConfig
-from solo_actors.events import HUB
 from solo_actors.names import REPORTS_NAME, STORE_NAME
+from solo_actors.runtime.events import HUB
 
 CURRENT_FILE = "reports.jsonl"
 

@@ -35,8 +35,6 @@ from solo_actors.agents.control import RunControl, RunStopped, StepState
 from solo_actors.agents.tools import ToolContext, ToolSpec, toolbox
 from solo_actors.agents.workflows import WorkflowSpec, configured_workflows
 from solo_actors.config import Config
-from solo_actors.events import HUB
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AgentsError,
     CancelRun,
@@ -54,11 +52,13 @@ from solo_actors.messages import (
     TurnDone,
     WorkflowRun,
     Workflows,
-    new_id,
-    now,
 )
 from solo_actors.names import AGENTS_NAME, LLM_NAME, STORE_NAME
-from solo_actors.specs import worker_spec
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.events import HUB
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.specs import worker_spec
 
 CREW_MODULE = "solo_actors.agents.crew"
 MAX_INPUT_CHARS = 4_000

@@ -30,8 +30,8 @@ from solo_actors.messages import (
     StepStatus,
     ToolCall,
     WorkflowRun,
-    now,
 )
+from solo_actors.runtime.clock import now
 
 StopReason = RunStatus
 TOOL_OUTPUT_CHARS = 2_000

@@ -28,8 +28,9 @@ from solo_actors.agents.control import RunControl  # noqa: E402
 from solo_actors.agents.tools import ToolContext, ToolSpec  # noqa: E402
 from solo_actors.agents.workflows import INPUT_FIELD, WorkflowSpec  # noqa: E402
 from solo_actors.config.schema import AgentsConfig  # noqa: E402
-from solo_actors.logs import get_logger  # noqa: E402
-from solo_actors.messages import LLMRequest, now  # noqa: E402
+from solo_actors.messages import LLMRequest  # noqa: E402
+from solo_actors.runtime.clock import now  # noqa: E402
+from solo_actors.runtime.logs import get_logger  # noqa: E402
 
 # Crew's task_callback is a plain callable on purpose (it closes over the run); CrewAI warns
 # that such callbacks can't be checkpointed, which Solo never does.

@@ -29,8 +29,8 @@ from solo_actors.api.server import build_app
 from solo_actors.api.specs import DeclaredTree
 from solo_actors.api.state import ApiState
 from solo_actors.config import REPO_ROOT, Config
-from solo_actors.logs import get_logger
 from solo_actors.names import API_NAME
+from solo_actors.runtime.logs import get_logger
 
 URL_FILE = "api/url"
 START_TIMEOUT = 10.0

@@ -16,7 +16,7 @@ from aiohttp import web
 
 import supervisors
 from solo_actors.agents.actor import MAX_INPUT_CHARS
-from solo_actors.api.handlers import (
+from solo_actors.api.common import (
     TEXT_PATTERN,
     ConversationId,
     decode_body,

@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from solo_actors.api.state import ApiError, ApiState, walk
-from solo_actors.events import HUB
+from solo_actors.runtime.events import HUB
 
 
 class TreeCollector:

@@ -2,7 +2,11 @@
 
 The aiohttp router and the OpenAPI 3 document (``GET /openapi.json``) are both built from
 `ROUTES`, so the two cannot drift apart; a test compares the running router with the
-document as well.
+document as well. The handlers live in one module per route group: `status` (health,
+readiness, the tree, metrics), `history` (report log, turns, memories), `actors`, `turns`
+(``/ask``, ``/say``), `config_reload`, `streams` (``/events``, ``/ws``), `agent_runs`,
+`skill_items`, `mcp_route` and the OpenAI-compatible `v1` package; what they share is in
+`common`.
 """
 
 from __future__ import annotations
@@ -15,19 +19,25 @@ from typing import Any, Literal
 import msgspec
 from aiohttp import web
 
-from solo_actors.api import agent_runs, handlers, mcp_route, skill_items
-from solo_actors.api.auth import SCOPES, Scope
-from solo_actors.api.handlers import (
-    ACTION_SCOPES,
-    PLAIN_PATTERN,
-    AskBody,
-    SayBody,
-    json_response,
+from solo_actors.api import (
+    actors,
+    agent_runs,
+    config_reload,
+    history,
+    mcp_route,
+    skill_items,
+    status,
+    streams,
+    turns,
 )
+from solo_actors.api.actors import ACTION_SCOPES
+from solo_actors.api.auth import SCOPES, Scope
+from solo_actors.api.common import PLAIN_PATTERN, json_response
 from solo_actors.api.report_query import QUERY_KINDS
+from solo_actors.api.turns import AskBody, SayBody
 from solo_actors.api.v1 import audio, chat, embeddings, models
 from solo_actors.api.v1 import errors as v1_errors
-from solo_actors.events import TOPICS
+from solo_actors.runtime.events import TOPICS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC_DIR = Path(__file__).with_name("static")
@@ -140,7 +150,7 @@ ACTION_SUMMARIES = {
 
 def actor_route(action: str) -> Route:
     """``POST /actors/{path}/<action>``: one route per action, each with its own scope."""
-    return Route("POST", f"/actors/{{path}}/{action}", handlers.actor_action,
+    return Route("POST", f"/actors/{{path}}/{action}", actors.actor_action,
                  ACTION_SCOPES[action], ACTION_SUMMARIES[action], params=(ACTOR_PATH,), ok=202,
                  errors=(404, 409, 503), router_path=f"/actors/{{path:.+}}/{{action:{action}}}",
                  operation_id=f"{action}_actor")  # fmt: skip
@@ -209,16 +219,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/static/{name}", static_file, None, "The dashboard's script and style",
           params=(Param("name", "path", "file name", STRING, True),),
           content=("text/javascript", "text/css"), errors=(404,)),
-    Route("GET", "/health", handlers.health, None, "The process is alive"),
-    Route("GET", "/ready", handlers.ready, None, "Every permanent child is running (else 503)",
+    Route("GET", "/health", status.health, None, "The process is alive"),
+    Route("GET", "/ready", status.ready, None, "Every permanent child is running (else 503)",
           errors=(503,), error_bodies=((503, READINESS_SCHEMA),)),
     Route("GET", "/openapi.json", openapi, None, "This document"),
-    Route("GET", "/status", handlers.status, "read",
+    Route("GET", "/status", status.status, "read",
           "The supervision tree: state, uptime, restarts, last exit, mailbox, figures",
           errors=(503,)),
-    Route("GET", "/supervisors", handlers.supervisor_list, "read",
+    Route("GET", "/supervisors", status.supervisor_list, "read",
           "Each supervisor's flags and child specs with their state", errors=(503,)),
-    Route("GET", "/log", handlers.log, "read", "Supervisor reports, newest first",
+    Route("GET", "/log", history.log, "read", "Supervisor reports, newest first",
           params=(query("actor", "tree path or child id, e.g. solo/llm or llm", STRING),
                   query("kind", "report kind; crash = abnormal exit, stop = shutdown",
                         {"type": "string", "enum": list(QUERY_KINDS)}),
@@ -227,37 +237,37 @@ ROUTES: tuple[Route, ...] = (
                   query("limit", "at most this many (1..10000, default 100)",
                         {"type": "integer", "minimum": 1, "maximum": 10000})),
           errors=(400,)),
-    Route("GET", "/turns", handlers.turns, "read", "Recent turns from the store, newest first",
+    Route("GET", "/turns", history.turns, "read", "Recent turns from the store, newest first",
           params=(query("since", "turns at or after", TIME),
                   query("until", "turns before", TIME),
                   query("limit", "at most this many (1..1000, default 50)",
                         {"type": "integer", "minimum": 1, "maximum": 1000})),
           errors=(400, 503)),
-    Route("GET", "/conversations/{id}", handlers.conversation, "read",
+    Route("GET", "/conversations/{id}", history.conversation, "read",
           "One conversation's turns, oldest first",
           params=(Param("id", "path", "conversation id", STRING, True),
                   query("limit", "at most this many (1..10000)",
                         {"type": "integer", "minimum": 1, "maximum": 10000})),
           errors=(400, 404, 503)),
-    Route("GET", "/memories", handlers.memories, "read", "Memories recalled for a text",
+    Route("GET", "/memories", history.memories, "read", "Memories recalled for a text",
           params=(query("q", "text to recall memories for", {"type": "string", "minLength": 1},
                         True),
                   query("k", "at most this many (1..100)",
                         {"type": "integer", "minimum": 1, "maximum": 100}),
                   query("conversation_id", "only this conversation's memories", STRING)),
           errors=(400, 503)),
-    Route("GET", "/metrics", handlers.metrics, "read", "Prometheus text exposition",
+    Route("GET", "/metrics", status.metrics, "read", "Prometheus text exposition",
           content=("text/plain",)),
-    Route("GET", "/events", handlers.events, "read",
+    Route("GET", "/events", streams.events, "read",
           "Server-sent events: turn, token, report and agents (run progress), live",
           params=(query("topics", f"comma-separated subset of {', '.join(TOPICS)}", STRING),),
           content=("text/event-stream",), errors=(400,)),
-    Route("GET", "/ws", handlers.websocket, "read",
+    Route("GET", "/ws", streams.websocket, "read",
           "WebSocket of the same events (a first frame {\"token\": ...} may authenticate)",
           params=(query("topics", f"comma-separated subset of {', '.join(TOPICS)}", STRING),),
           ok=101, errors=(400,)),
     *(actor_route(action) for action in ACTION_SCOPES),
-    Route("POST", "/ask", handlers.ask, "control",
+    Route("POST", "/ask", turns.ask, "control",
           "Ask a question; ?stream=1 answers with server-sent events of tokens",
           params=(query("stream", "1 for server-sent events, 0 (the default) for one "
                         "JSON answer", {"type": "string", "enum": ["0", "1"]}),),
@@ -267,7 +277,7 @@ ROUTES: tuple[Route, ...] = (
           "Solo's MCP server over streamable HTTP (stateless JSON-RPC; docs/openai.md)",
           content=("application/json",), errors=(400, 404, 406),
           error_bodies=((400, JSONRPC_ERROR), (406, JSONRPC_ERROR))),
-    Route("POST", "/say", handlers.say, "control", "Speak a text aloud (needs the tts actor)",
+    Route("POST", "/say", turns.say, "control", "Speak a text aloud (needs the tts actor)",
           body=SayBody, ok=202, errors=(400, 413, 503)),
     Route("GET", "/agents/workflows", agent_runs.workflows, "read",
           "The workflows that can run (agents, tasks, triggers) and the files that did not load",
@@ -288,7 +298,7 @@ ROUTES: tuple[Route, ...] = (
           params=(Param("id", "path", "run id", STRING, True),), ok=202, errors=(404, 409, 503)),
     *skill_item_routes(),
     *v1_routes(),
-    Route("POST", "/config/reload", handlers.config_reload, "admin",
+    Route("POST", "/config/reload", config_reload.config_reload, "admin",
           "Re-read the profile; apply what can change live, list what needs a restart",
           errors=(400,)),
 )  # fmt: skip
@@ -346,10 +356,10 @@ def operation(route: Route) -> dict[str, Any]:
         responses[str(route.ok)] = {"description": "switching to the WebSocket protocol"}
     bodies = dict(route.error_bodies)
     error_schema = v1_errors.SCHEMA if v1_errors.is_v1(route.path) else ERROR_SCHEMA
-    for status in sorted(errors):
-        responses[str(status)] = {
-            "description": ERROR_MEANINGS[status],
-            "content": {"application/json": {"schema": bodies.get(status, error_schema)}},
+    for code in sorted(errors):
+        responses[str(code)] = {
+            "description": ERROR_MEANINGS[code],
+            "content": {"application/json": {"schema": bodies.get(code, error_schema)}},
         }
     document: dict[str, Any] = {
         "summary": route.summary,

@@ -6,7 +6,7 @@ type, control characters in the query, the bearer token, its scope and its own r
 Every refusal is a JSON ``{"error": ..., "status": ...}`` naming what was wrong and how to
 fix it, and so is an unexpected error (500). The access log records method, path (never
 the query string), status, duration and the token's *id*; headers and bodies are never
-logged, and `solo_actors.logs` masks any token that might still reach a line.
+logged, and `solo_actors.runtime.logs` masks any token that might still reach a line.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import structlog
 from aiohttp import web
 
 from solo_actors.api.auth import retry_after, scope_allows
-from solo_actors.api.handlers import CONTROL_CHARACTERS, json_response
+from solo_actors.api.common import CONTROL_CHARACTERS, json_response
 from solo_actors.api.mcp_route import mcp_lifespan
 from solo_actors.api.origin import SAFE_METHODS
 from solo_actors.api.routes import ROUTES, Handler, Route
 from solo_actors.api.state import SCOPE, STATE, TOKEN_ID, ApiError, ApiState
 from solo_actors.api.v1 import errors as v1_errors
 from solo_actors.api.v1.audio import too_large, upload_limit
-from solo_actors.logs import get_logger
+from solo_actors.runtime.logs import get_logger
 
 SOCKET_PATH = "/ws"
 

@@ -22,13 +22,7 @@ import msgspec
 from aiohttp import web
 
 import supervisors
-from solo_actors.api.handlers import (
-    TEXT_PATTERN,
-    decode_body,
-    in_thread,
-    json_response,
-    state_of,
-)
+from solo_actors.api.common import TEXT_PATTERN, decode_body, in_thread, json_response, state_of
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import (
     Announce,

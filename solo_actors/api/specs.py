@@ -2,7 +2,7 @@
 
 ``status()`` says what runs; the declared specs say how each child is meant to run (restart
 policy, shutdown, strategy). The api is handed the tree's declaration when it starts (a
-`DeclaredTree`, `solo_actors.tree.declared_tree` in the app), so it imports no tree
+`DeclaredTree`, `solo_actors.runtime.tree.declared_tree` in the app), so it imports no tree
 module. Nested supervisors declared with ``supervisors.supervisor_spec`` carry their flags
 and children in their ``args``, so the whole declared tree is reachable from the root's
 child list without asking any actor.

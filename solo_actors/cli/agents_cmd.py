@@ -4,7 +4,7 @@
 ones are broken and why. ``solo agents run WORKFLOW INPUT... [--json]`` starts, under a small
 supervisor of its own (as ``solo chat`` does), the llm and agents actors and the actors the
 workflow's tools ask (`ToolSpec.needs`: memory for ``memory_search``, the store for
-``conversation_history``), from the assistant's own child specs (`solo_actors.tree`). It
+``conversation_history``), from the assistant's own child specs (`solo_actors.runtime.tree`). It
 prints each step as it starts and ends (to stderr, live), then the result (``--json``: the
 final `WorkflowRun`); Ctrl-C cancels the run and prints what it has. A store or memory that
 can't start (the running assistant holds its files) is reported and left out: the tools that
@@ -26,7 +26,6 @@ import supervisors
 from solo_actors.agents.tools import toolbox
 from solo_actors.agents.workflows import configured_workflows
 from solo_actors.config import Config
-from solo_actors.logs import configure_logging
 from solo_actors.messages import (
     AgentsError,
     CancelRun,
@@ -34,10 +33,11 @@ from solo_actors.messages import (
     RunProgress,
     RunWorkflow,
     WorkflowRun,
-    new_id,
 )
 from solo_actors.names import AGENTS_NAME, LLM_NAME, MEMORY_NAME
-from solo_actors.tree import root_children
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import configure_logging
+from solo_actors.runtime.tree import root_children
 
 EXIT_OK, EXIT_UNFINISHED, EXIT_USAGE = 0, 1, 2
 ASK_TIMEOUT = 10.0

@@ -32,7 +32,6 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.config.schema import LLMConfig
 from solo_actors.llm import LLMEvent, child_spec
-from solo_actors.logs import configure_logging
 from solo_actors.messages import (
     LLMCancel,
     LLMDescribe,
@@ -42,9 +41,10 @@ from solo_actors.messages import (
     LLMForget,
     LLMRequest,
     LLMToken,
-    new_id,
 )
 from solo_actors.names import LLM_NAME
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import configure_logging
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ASK_TIMEOUT = 30.0

@@ -23,11 +23,11 @@ from mcp.server.stdio import stdio_server
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import configure_logging, get_logger
 from solo_actors.names import VOICE
-from solo_actors.private import private_var_dir
 from solo_actors.reports import ReportForwarder
-from solo_actors.tree import ROOT_NAME, root_children, root_flags
+from solo_actors.runtime.logs import configure_logging, get_logger
+from solo_actors.runtime.private import private_var_dir
+from solo_actors.runtime.tree import ROOT_NAME, root_children, root_flags
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -9,7 +9,7 @@ What is printed depends on who reads it. ``--text`` at a terminal (stdin and std
 TTYs) is a conversation for a person: prompts, replies streamed as they are written, logs
 kept to warnings (`voice.console`). Otherwise each finished turn of ``--text`` and
 ``--output-dir`` runs is one JSON line on stdout, which scripts and tests rely on; ``--json``
-asks for those lines anywhere. Exit codes are in `solo_actors.app` and the README.
+asks for those lines anywhere. Exit codes are in `solo_actors.runtime.app` and the README.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from msgspec.structs import replace
 
 from solo_actors.config import Config
-from solo_actors.logs import for_people
+from solo_actors.runtime.logs import for_people
 
 EXIT_USAGE = 2
 
@@ -68,7 +68,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_assistant(args: argparse.Namespace, config: Config) -> int:
-    from solo_actors.app import run
+    from solo_actors.runtime.app import run
     from solo_actors.voice.options import RunOptions
 
     if args.no_wake and args.input is None:

@@ -16,7 +16,7 @@ import msgspec
 
 from solo_actors.api.auth import SCOPES, TokenStore
 from solo_actors.config import Config
-from solo_actors.private import private_var_dir
+from solo_actors.runtime.private import private_var_dir
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:

@@ -71,7 +71,6 @@ from solo_actors.llm.tools import (
     parse_calls,
     result_text,
 )
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     ChatMessage,
     FunctionCall,
@@ -90,10 +89,11 @@ from solo_actors.messages import (
     Message,
     SpeechStarted,
     ToolResult,
-    now,
 )
 from solo_actors.models import resolve_model
 from solo_actors.names import LLM_NAME
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.logs import get_logger
 from supervisors import SupervisedActor, cast
 
 LLMEvent = LLMToken | LLMDone | LLMError

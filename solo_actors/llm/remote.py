@@ -48,8 +48,9 @@ from solo_actors.config.schema import RemoteLLMConfig
 from solo_actors.llm.actor import CannotServe, LLMActor, NoFunctionCalling, check_prompt
 from solo_actors.llm.engine import Generation, Sampling
 from solo_actors.llm.history import Conversation, PromptTooLong, Turn
-from solo_actors.messages import LLMDescription, LLMDone, LLMPrefill, LLMRequest, now
+from solo_actors.messages import LLMDescription, LLMDone, LLMPrefill, LLMRequest
 from solo_actors.names import LLM_NAME
+from solo_actors.runtime.clock import now
 
 POLL = 0.05
 """Seconds the actor waits for a chunk before it reads the cancel board again."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from solo_actors.config import Config
 from solo_actors.llm.actor import LLMActor
 from solo_actors.names import LLM_NAME
-from solo_actors.specs import worker_spec
+from solo_actors.runtime.specs import worker_spec
 from supervisors import ChildSpec
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import supervisors
 from solo_actors.config import Config
 from solo_actors.names import MCP_NAME
-from solo_actors.specs import worker_spec
+from solo_actors.runtime.specs import worker_spec
 
 
 def mcp_spec(config: Config) -> supervisors.ChildSpec:

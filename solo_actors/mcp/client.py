@@ -36,8 +36,8 @@ from mcp.client.streamable_http import streamable_http_client
 import supervisors
 from solo_actors.config import Config
 from solo_actors.config.schema import McpServer
-from solo_actors.logs import get_logger
 from solo_actors.messages import CallTool, ListTools, ToolDefinition, ToolResult, Tools
+from solo_actors.runtime.logs import get_logger
 
 CLOSE_TIMEOUT = 5.0
 """Seconds the connection gets to close (and stop a stdio server) when the actor exits."""

@@ -24,7 +24,6 @@ import msgspec
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.memory.embedder import Embedder, load_embedder
 from solo_actors.memory.index import MemoryIndex, make_index
 from solo_actors.messages import (
@@ -42,6 +41,7 @@ from solo_actors.messages import (
 )
 from solo_actors.models import resolve_model
 from solo_actors.names import MEMORY_NAME
+from solo_actors.runtime.logs import get_logger
 from solo_actors.store.backend import StoreError, StoreUnavailable
 from solo_actors.store.text import clean_text
 

@@ -103,6 +103,6 @@ class HashCache:
 
     def _save(self) -> None:
         # A cache that cannot be written (read-only var/) only costs re-hashing later. It
-        # lives in var/, which is its owner's alone (solo_actors.private): so is the file.
+        # lives in var/, which is its owner's alone (solo_actors.runtime.private): so is the file.
         with contextlib.suppress(OSError), atomic_write(self.file, mode=0o600) as stream:
             stream.write(msgspec.json.encode(self._entries))

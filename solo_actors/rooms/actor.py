@@ -26,11 +26,11 @@ import msgspec
 
 import supervisors
 from solo_actors.config import Config, SatelliteConfig
-from solo_actors.logs import get_logger
 from solo_actors.messages import Message, RoomLink, RoomTimer, SayInRoom, TellRoomLink
 from solo_actors.names import SKILLS_NAME
 from solo_actors.rooms import room_name
 from solo_actors.rooms.session import RoomSession
+from solo_actors.runtime.logs import get_logger
 from solo_actors.wyoming.bridge import Bridge, reply_key
 
 JOIN_TIMEOUT = 5.0

@@ -34,7 +34,6 @@ from typing import Any
 
 import supervisors
 from solo_actors.config import Config, SatelliteConfig
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     DetectSpeech,
     DetectWake,
@@ -52,9 +51,10 @@ from solo_actors.messages import (
     UserTurn,
     WakeDetected,
     WakeResult,
-    new_id,
 )
 from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STT, TTS, VAD, WAKE
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import ALERT_SECONDS, chime
 from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.wyoming.audio import AudioFormat, chunks

@@ -15,7 +15,7 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.rooms import ROOMS_NAME, room_name
 from solo_actors.rooms.actor import SatelliteActor
-from solo_actors.specs import worker_spec
+from solo_actors.runtime.specs import worker_spec
 
 
 def rooms_spec(config: Config) -> supervisors.ChildSpec:

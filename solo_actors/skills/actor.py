@@ -41,8 +41,6 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import REPO_ROOT, Config
-from solo_actors.events import HUB
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     Announce,
     Announced,
@@ -81,11 +79,13 @@ from solo_actors.messages import (
     TurnDone,
     UserTurn,
     WakeDetected,
-    new_id,
-    now,
 )
 from solo_actors.names import SKILLS_NAME, SPEAKER, STORE_NAME, TTS
 from solo_actors.rooms import room_name
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.events import HUB
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.templates import Matcher

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import supervisors
 from solo_actors.config import REPO_ROOT, Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import SkillTurn, UserTurn
 from solo_actors.names import SKILLS_NAME
+from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.templates import Matcher, TemplateError, load_matcher
 
 

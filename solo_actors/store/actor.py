@@ -27,7 +27,6 @@ import msgspec
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     BackupDone,
     BackupStore,
@@ -45,6 +44,7 @@ from solo_actors.messages import (
     UserDeleted,
 )
 from solo_actors.names import STORE_NAME
+from solo_actors.runtime.logs import get_logger
 from solo_actors.store.backend import (
     Batch,
     StoreBackend,

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
+from solo_actors.runtime.logs import get_logger
 from solo_actors.store.backend import (
     Batch,
     Cursor,

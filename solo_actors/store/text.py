@@ -8,7 +8,7 @@ is cut at a character boundary with a marker, and every repair is logged with th
 
 from __future__ import annotations
 
-from solo_actors.logs import get_logger
+from solo_actors.runtime.logs import get_logger
 
 REPLACEMENT = "\ufffd"
 log = get_logger("store")

@@ -14,7 +14,8 @@ stops synthesising stale sentences at once instead of after the queued ones.
 
 from __future__ import annotations
 
-from solo_actors.messages import StageTimes, WakeDetected, now
+from solo_actors.messages import StageTimes, WakeDetected
+from solo_actors.runtime.clock import now
 
 
 def opened_at(times: StageTimes) -> float:

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import supervisors
-from solo_actors.logs import get_logger
 from solo_actors.messages import StageTimes, TurnDone, TurnSource
 from solo_actors.names import TTS, VOICE
+from solo_actors.runtime.logs import get_logger
 
 log = get_logger(f"solo/{VOICE}")
 

@@ -31,18 +31,11 @@ import pykka
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
-from solo_actors.messages import (
-    AudioFrame,
-    InputEnded,
-    StageTimes,
-    Transcript,
-    UserTurn,
-    Utterance,
-    new_id,
-    now,
-)
+from solo_actors.messages import AudioFrame, InputEnded, StageTimes, Transcript, UserTurn, Utterance
 from solo_actors.names import CONSOLE, DIALOGUE_NAME, MIC, STT, TTS, WAKE
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import (
     FRAME_SAMPLES,
     FRAME_SECONDS,

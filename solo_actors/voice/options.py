@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from solo_actors.messages import new_id
+from solo_actors.runtime.ids import new_id
 
 
 class RunOptions(msgspec.Struct, frozen=True, kw_only=True):

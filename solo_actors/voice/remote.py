@@ -47,7 +47,7 @@ from wyoming.tts import Synthesize
 from wyoming.wake import Detect, Detection
 
 from solo_actors.config.schema import WakeConfig, WyomingEngineConfig
-from solo_actors.logs import get_logger
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import SAMPLE_RATE
 
 T = TypeVar("T")

@@ -44,7 +44,6 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioOut,
     FollowUp,
@@ -54,9 +53,10 @@ from solo_actors.messages import (
     StageTimes,
     TurnDone,
     WakeDetected,
-    now,
 )
 from solo_actors.names import INPUT_END, SPEAKER, TURN_WATCH, VAD
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import chime, write_wav
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.console import problem_line, turn_problem

@@ -61,7 +61,6 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import REPO_ROOT, Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioTranscribed,
     InputEnded,
@@ -75,10 +74,11 @@ from solo_actors.messages import (
     UserTurn,
     Utterance,
     VoiceRequestFailed,
-    now,
 )
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.voice import remote
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float

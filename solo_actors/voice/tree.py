@@ -15,7 +15,7 @@ from __future__ import annotations
 import supervisors
 from solo_actors.config import Config
 from solo_actors.names import CONSOLE, MIC, SPEAKER, STT, TTS, TURN_WATCH, VAD, VOICE, WAKE
-from solo_actors.specs import worker_spec
+from solo_actors.runtime.specs import worker_spec
 from solo_actors.voice.console import ConsoleActor
 from solo_actors.voice.mic import MicActor
 from solo_actors.voice.options import RunOptions

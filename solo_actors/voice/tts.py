@@ -50,7 +50,6 @@ from piper import PiperConfig, PiperVoice, SynthesisConfig
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioOut,
     InputEnded,
@@ -68,10 +67,11 @@ from solo_actors.messages import (
     TurnDone,
     VoiceRequestFailed,
     WakeDetected,
-    now,
 )
 from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import LLM_NAME, SPEAKER, TTS
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice import remote
 from solo_actors.voice.audio import ALERT_SECONDS, chime
 from solo_actors.voice.barge import BargeIn, opened_at

@@ -25,7 +25,6 @@ from typing import Any
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     Message,
     StageTimes,
@@ -33,9 +32,10 @@ from solo_actors.messages import (
     TurnDone,
     TurnHeard,
     WakeDetected,
-    now,
 )
 from solo_actors.names import DIALOGUE_NAME, SPEAKER, STT, TTS, TURN_WATCH, VAD
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.mail import fail_turn
 from solo_actors.voice.options import RunOptions
 

@@ -45,7 +45,6 @@ import numpy as np
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     AudioFrame,
     DetectSpeech,
@@ -59,10 +58,11 @@ from solo_actors.messages import (
     TurnHeard,
     Utterance,
     WakeDetected,
-    new_id,
-    now,
 )
 from solo_actors.names import STT, TURN_WATCH, VAD
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, int16_to_float
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions

@@ -29,17 +29,11 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
-from solo_actors.messages import (
-    AudioFrame,
-    DetectWake,
-    InputEnded,
-    WakeDetected,
-    WakeResult,
-    new_id,
-    now,
-)
+from solo_actors.messages import AudioFrame, DetectWake, InputEnded, WakeDetected, WakeResult
 from solo_actors.names import SKILLS_NAME, SPEAKER, TTS, TURN_WATCH, VAD, WAKE
+from solo_actors.runtime.clock import now
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE
 from solo_actors.voice.mail import send
 from solo_actors.voice.remote import RemoteWake

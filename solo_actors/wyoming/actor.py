@@ -25,8 +25,8 @@ import msgspec
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.names import WYOMING_NAME
+from solo_actors.runtime.logs import get_logger
 from solo_actors.wyoming.bridge import Bridge, reply_key
 from solo_actors.wyoming.connection import Connection
 from solo_actors.wyoming.info import info_data

@@ -37,7 +37,6 @@ import msgspec
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import get_logger
 from solo_actors.messages import (
     DetectWake,
     IntentsRecognized,
@@ -52,9 +51,10 @@ from solo_actors.messages import (
     TurnDone,
     UserTurn,
     WakeResult,
-    new_id,
 )
 from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STT, TTS, WAKE
+from solo_actors.runtime.ids import new_id
+from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.spoken_text import sentences
 from solo_actors.wyoming.audio import AudioFormat, chunks, seconds_of
 from solo_actors.wyoming.bridge import Bridge, Request, ServiceError

@@ -25,8 +25,8 @@ from solo_actors.messages import (
     Message,
     RunWorkflow,
     WorkflowRun,
-    new_id,
 )
+from solo_actors.runtime.ids import new_id
 from tests.conftest import ConfigFactory, config_environment
 
 # One llama.cpp thread: on a shared 2-core machine two threads that sync every layer stall

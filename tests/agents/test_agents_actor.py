@@ -12,7 +12,6 @@ import time
 import pytest
 
 import supervisors
-from solo_actors.events import HUB
 from solo_actors.messages import (
     AgentsError,
     CancelRun,
@@ -25,6 +24,7 @@ from solo_actors.messages import (
     RunWorkflow,
     WorkflowRun,
 )
+from solo_actors.runtime.events import HUB
 from tests.agents.conftest import HarnessFactory, wait_until, workflow_toml
 
 pytestmark = pytest.mark.filterwarnings("ignore:function callbacks cannot be serialized")

@@ -20,7 +20,7 @@ import supervisors
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.messages import GetMemoryStatus, ReadRows, Remember, Rows
 from solo_actors.names import MEMORY_NAME, STORE_NAME
-from solo_actors.tree import root_children
+from solo_actors.runtime.tree import root_children
 from tests.agents.conftest import TINY, tiny_config, wait_until
 from tests.conftest import config_environment
 

@@ -26,12 +26,12 @@ import pytest
 import supervisors
 from solo_actors.agents import tools
 from solo_actors.agents.actor import AgentsActor
-from solo_actors.app import start_tree
 from solo_actors.config import REPO_ROOT
 from solo_actors.dialogue import converse
 from solo_actors.llm import child_spec as llm_spec
 from solo_actors.messages import RunWorkflow, WorkflowRun
 from solo_actors.names import AGENTS_NAME
+from solo_actors.runtime.app import start_tree
 from tests.agents.conftest import TINY, Listener, tiny_config
 from tests.conftest import config_environment
 

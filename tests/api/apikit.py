@@ -26,10 +26,10 @@ import requests
 import supervisors
 from solo_actors.api.actor import ApiActor
 from solo_actors.api.auth import Scope, TokenStore
-from solo_actors.app import start_tree
 from solo_actors.config import Config, load_config
-from solo_actors.logs import configure_logging
-from solo_actors.tree import declared_tree
+from solo_actors.runtime.app import start_tree
+from solo_actors.runtime.logs import configure_logging
+from solo_actors.runtime.tree import declared_tree
 from tests.conftest import config_environment
 
 CLIENT_LOGGERS = ("urllib3", "websockets", "httpx", "httpcore")

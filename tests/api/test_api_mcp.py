@@ -18,7 +18,7 @@ import supervisors
 from solo_actors.config.schema import McpServer
 from solo_actors.mcp.client import McpServerActor
 from solo_actors.messages import CallTool, ListTools, ToolResult
-from solo_actors.specs import worker_spec
+from solo_actors.runtime.specs import worker_spec
 from tests.api.apikit import RunningApi, start_assistant
 
 WAIT = 60.0

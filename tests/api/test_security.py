@@ -36,17 +36,17 @@ from cryptography.x509.oid import NameOID
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from solo_actors.api.actors import actor_action
 from solo_actors.api.auth import RateLimiter, TokenStore
-from solo_actors.api.handlers import actor_action
 from solo_actors.api.origin import HostPolicy
 from solo_actors.api.server import build_app
 from solo_actors.api.state import SCOPE, STATE, ApiError, ApiState
 from solo_actors.cli import main
 from solo_actors.config import REPO_ROOT, ConfigError, load_config
-from solo_actors.events import HUB
-from solo_actors.logs import configure_logging, get_logger
 from solo_actors.messages import StageTimes, TurnDone
-from solo_actors.tree import declared_tree
+from solo_actors.runtime.events import HUB
+from solo_actors.runtime.logs import configure_logging, get_logger
+from solo_actors.runtime.tree import declared_tree
 from solo_actors.voice.tts import speakable
 from tests.api.apikit import BareApi, RunningApi, start_assistant, start_bare_api
 from tests.conftest import config_environment

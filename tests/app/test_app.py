@@ -14,13 +14,13 @@ import msgspec
 import pytest
 
 import supervisors
-from solo_actors.app import start_tree
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.dialogue import converse
 from solo_actors.messages import LLMToken, Message
 from solo_actors.names import ROOT_NAME
 from solo_actors.reports import read_reports
-from solo_actors.tree import root_children
+from solo_actors.runtime.app import start_tree
+from solo_actors.runtime.tree import root_children
 from tests.conftest import ConfigFactory, config_environment
 
 

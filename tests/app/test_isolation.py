@@ -19,10 +19,11 @@ import msgspec
 import pytest
 
 import supervisors
-from solo_actors.app import start_tree
 from solo_actors.config import load_config
 from solo_actors.dialogue import converse
-from solo_actors.messages import Interrupt, LLMCancel, LLMDone, LLMRequest, LLMToken, new_id
+from solo_actors.messages import Interrupt, LLMCancel, LLMDone, LLMRequest, LLMToken
+from solo_actors.runtime.app import start_tree
+from solo_actors.runtime.ids import new_id
 from tests.conftest import ConfigFactory
 from tests.llm.conftest import collector  # noqa: F401  (a fixture: a registered receiver)
 

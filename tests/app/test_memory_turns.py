@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 import supervisors
-from solo_actors.app import start_tree
 from solo_actors.config import load_config
 from solo_actors.dialogue import converse
 from solo_actors.messages import Flush, Flushed, GetMemoryStatus, MemoryStatus, ReadRows, Rows
+from solo_actors.runtime.app import start_tree
 from tests.conftest import config_environment
 
 

@@ -37,7 +37,7 @@ from solo_actors.config import Config, load_config
 from solo_actors.messages import AudioFrame, Flush, ReadRows, Rows, TurnDone
 from solo_actors.names import ROOT_NAME
 from solo_actors.reports import ReportForwarder
-from solo_actors.tree import root_children, root_flags
+from solo_actors.runtime.tree import root_children, root_flags
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of, read_wav
 from solo_actors.voice.options import RunOptions
 from tests.chaos.injector import FaultInjector

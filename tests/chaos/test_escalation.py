@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import supervisors
-from solo_actors.app import start_tree
 from solo_actors.reports import ReportForwarder, read_reports
+from solo_actors.runtime.app import start_tree
 from solo_actors.voice.options import RunOptions
 from tests.conftest import ConfigFactory
 

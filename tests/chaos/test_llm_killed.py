@@ -19,8 +19,8 @@ import pytest
 import requests
 
 import supervisors
-from solo_actors.app import start_tree
 from solo_actors.config import Config, load_config
+from solo_actors.runtime.app import start_tree
 from tests.conftest import ConfigFactory
 
 ERROR_WITHIN_S = 2.0

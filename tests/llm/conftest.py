@@ -39,9 +39,9 @@ from solo_actors.messages import (
     LLMHistory,
     LLMRequest,
     LLMToken,
-    new_id,
 )
 from solo_actors.models import ResolvedModel
+from solo_actors.runtime.ids import new_id
 
 TINY = "smollm2-135m-instruct-q4_1"
 DEFAULT = "qwen2.5-coder-0.5b-instruct-q4_k_m"

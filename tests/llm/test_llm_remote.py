@@ -34,8 +34,8 @@ from solo_actors.messages import (
     LLMRequest,
     LLMToken,
     ToolDefinition,
-    new_id,
 )
+from solo_actors.runtime.ids import new_id
 from tests.llm.conftest import TIMEOUT, RunningLLM, StartServer, free_port, llm_config
 
 FRANCE = "What is the capital of France?"

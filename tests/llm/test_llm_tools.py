@@ -32,8 +32,8 @@ from solo_actors.messages import (
     ToolDefinition,
     ToolResult,
     Tools,
-    new_id,
 )
+from solo_actors.runtime.ids import new_id
 from tests.llm.conftest import DEFAULT, TIMEOUT, RunningLLM, StartLLM
 
 PLAIN = "You are a helpful assistant. Answer briefly."

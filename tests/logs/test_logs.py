@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from solo_actors.config.schema import LogConfig
-from solo_actors.logs import configure_logging, get_logger
+from solo_actors.runtime.logs import configure_logging, get_logger
 
 
 @pytest.fixture

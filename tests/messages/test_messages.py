@@ -6,15 +6,8 @@ import itertools
 
 import msgspec
 
-from solo_actors.messages import (
-    WALL_CLOCK_STEP,
-    LLMRequest,
-    RecordEvent,
-    StageTimes,
-    TurnDone,
-    UserTurn,
-    wall_clock,
-)
+from solo_actors.messages import LLMRequest, RecordEvent, StageTimes, TurnDone, UserTurn
+from solo_actors.runtime.clock import WALL_CLOCK_STEP, wall_clock
 
 
 def test_wall_clock_is_strictly_increasing_beyond_the_databases_resolution() -> None:

@@ -4,8 +4,8 @@ fires next is still announced."""
 
 from __future__ import annotations
 
-from solo_actors.events import EventHub
 from solo_actors.messages import SkillFired, SkillItem
+from solo_actors.runtime.events import EventHub
 
 
 def test_a_subscriber_whose_loop_closed_is_dropped_not_raised() -> None:

@@ -17,9 +17,9 @@ from solo_actors.config import Config, load_config
 from solo_actors.dialogue import DialogueActor, converse
 from solo_actors.llm import child_spec as llm_spec
 from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STORE_NAME
+from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.skills.templates import Matcher
-from solo_actors.specs import worker_spec
 from solo_actors.store.actor import StoreActor
 from tests.conftest import config_environment
 

@@ -13,7 +13,6 @@ import pytest
 import supervisors
 from solo_actors.config import Config
 from solo_actors.dialogue import DialogueActor, converse
-from solo_actors.events import HUB
 from solo_actors.messages import (
     ListSkillItems,
     LLMDone,
@@ -29,8 +28,9 @@ from solo_actors.messages import (
     WakeDetected,
 )
 from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STORE_NAME
+from solo_actors.runtime.events import HUB
+from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
-from solo_actors.specs import worker_spec
 from solo_actors.store.actor import StoreActor
 from tests.conftest import ConfigFactory
 

@@ -31,8 +31,8 @@ from solo_actors.messages import (
 )
 from solo_actors.names import SKILLS_NAME, STORE_NAME
 from solo_actors.rooms import room_name
+from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
-from solo_actors.specs import worker_spec
 from solo_actors.store.actor import StoreActor
 from tests.conftest import ConfigFactory
 

@@ -22,9 +22,9 @@ from solo_actors.messages import (
     Tools,
 )
 from solo_actors.names import SKILLS_NAME, STORE_NAME
+from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.skills.tools import ToolsFileError, load_tools
-from solo_actors.specs import worker_spec
 from solo_actors.store.actor import StoreActor
 from tests.conftest import ConfigFactory
 

@@ -26,7 +26,7 @@ from piper import SynthesisConfig
 
 import supervisors
 from solo_actors.config import Config, load_config
-from solo_actors.tree import root_children, root_flags
+from solo_actors.runtime.tree import root_children, root_flags
 from solo_actors.voice.audio import (
     SAMPLE_RATE,
     float_to_int16,

@@ -36,8 +36,8 @@ from solo_actors.messages import (
     UserTurn,
     Utterance,
     VoiceRequestFailed,
-    now,
 )
+from solo_actors.runtime.clock import now
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE, frames_of
 from solo_actors.voice.stt import whisper_folder
 from solo_actors.voice.tts import voice_path

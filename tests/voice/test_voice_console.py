@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from solo_actors.config import Config
-from solo_actors.logs import configure_logging
 from solo_actors.messages import LLMDone, LLMToken, Message, StageTimes, TurnDone
+from solo_actors.runtime.logs import configure_logging
 from solo_actors.voice import console as console_module
 from solo_actors.voice.console import EMPTY_REPLY, ConsoleActor, ReplyShown, turn_problem
 from solo_actors.voice.options import RunOptions

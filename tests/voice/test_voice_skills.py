@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import supervisors
-from solo_actors.tree import root_children, root_flags
+from solo_actors.runtime.tree import root_children, root_flags
 from solo_actors.voice.audio import SAMPLE_RATE, read_wav
 from solo_actors.voice.options import RunOptions
 from tests.voice.conftest import Speech, VoiceRun, voice_config

@@ -14,7 +14,8 @@ import pytest
 
 import supervisors
 from solo_actors.config import load_config
-from solo_actors.messages import LLMDone, LLMToken, StageTimes, Transcript, TurnDone, now
+from solo_actors.messages import LLMDone, LLMToken, StageTimes, Transcript, TurnDone
+from solo_actors.runtime.clock import now
 from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.voice.stt import (
     before_repeat,

@@ -23,8 +23,8 @@ from solo_actors.messages import (
     UserTurn,
     Utterance,
     WakeDetected,
-    now,
 )
+from solo_actors.runtime.clock import now
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of
 from tests.voice.conftest import Speech, VoiceRun, wait_for
 

@@ -23,7 +23,7 @@ from wyoming.info import Describe
 import supervisors
 from solo_actors.config import ConfigError, load_config
 from solo_actors.names import WYOMING_NAME
-from solo_actors.specs import worker_spec
+from solo_actors.runtime.specs import worker_spec
 from solo_actors.wyoming.actor import ClientPolicy, WyomingActor
 from tests.conftest import ConfigFactory, config_environment
 

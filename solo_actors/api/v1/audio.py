@@ -33,7 +33,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 import supervisors
-from solo_actors.api.handlers import decode_body, in_thread, json_response, state_of
+from solo_actors.api.common import decode_body, in_thread, json_response, state_of
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.api.v1.errors import invalid
 from solo_actors.api.v1.models import check_model

@@ -26,7 +26,7 @@ import pykka
 from aiohttp import web
 
 import supervisors
-from solo_actors.api.handlers import (
+from solo_actors.api.common import (
     CONTROL_CHARACTERS,
     PLAIN_PATTERN,
     busy,
@@ -46,9 +46,9 @@ from solo_actors.messages import (
     LLMRequest,
     LLMToken,
     ToolDefinition,
-    new_id,
 )
 from solo_actors.names import LLM_NAME
+from solo_actors.runtime.ids import new_id
 
 TurnMessage = LLMToken | LLMDone | LLMError
 """The llm's replies to one request."""

@@ -15,10 +15,11 @@ import numpy as np
 from aiohttp import web
 
 import supervisors
-from solo_actors.api.handlers import MEMORY_NAME, decode_body, in_thread, json_response, state_of
+from solo_actors.api.common import decode_body, in_thread, json_response, state_of
 from solo_actors.api.v1.errors import invalid
 from solo_actors.api.v1.models import check_model
 from solo_actors.messages import EmbedTexts, StoreFailure, TextsEmbedded
+from solo_actors.names import MEMORY_NAME
 
 MAX_INPUTS = 2_048
 """OpenAI's limit on the texts of one request."""

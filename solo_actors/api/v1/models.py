@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from solo_actors.api.handlers import json_response, state_of
+from solo_actors.api.common import json_response, state_of
 from solo_actors.api.state import ApiState
 from solo_actors.api.v1.errors import invalid
 from solo_actors.config import Config

@@ -21,12 +21,12 @@ from types import FrameType
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.logs import configure_logging, get_logger
 from solo_actors.messages import InputEnded
 from solo_actors.names import ROOT_NAME
-from solo_actors.private import private_var_dir
 from solo_actors.reports import ReportForwarder
-from solo_actors.tree import root_children, root_flags
+from solo_actors.runtime.logs import configure_logging, get_logger
+from solo_actors.runtime.private import private_var_dir
+from solo_actors.runtime.tree import root_children, root_flags
 from solo_actors.voice.input_end import InputAnswered, watching_input_end
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.wake_engines import wake_word

@@ -2,7 +2,7 @@
 
 Like an OTP application's child specs, this module only *describes* the tree: which actors
 exist, in which order they start, how each is restarted and how long each gets to stop.
-`solo_actors.app` starts it. Order matters: ``reports`` starts first so that every later
+`solo_actors.runtime.app` starts it. Order matters: ``reports`` starts first so that every later
 start, crash and restart is on disk; actors that others call by name start before them.
 
     solo (one_for_one)
@@ -46,8 +46,8 @@ from solo_actors.names import (
 )
 from solo_actors.reports import ReportsActor
 from solo_actors.rooms.tree import rooms_spec
+from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
-from solo_actors.specs import worker_spec
 from solo_actors.store.actor import StoreActor
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.tree import voice_spec

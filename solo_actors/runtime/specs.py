@@ -15,9 +15,9 @@ import os
 from typing import Any
 
 import supervisors
-from solo_actors.codec import MESSAGE_CODEC
 from solo_actors.config import Config
-from solo_actors.logs import configure_logging
+from solo_actors.runtime.codec import MESSAGE_CODEC
+from solo_actors.runtime.logs import configure_logging
 
 
 def worker_spec(
