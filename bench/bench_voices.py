@@ -13,7 +13,8 @@ the utterance's mean power); far field (a synthetic room response, RT60 0.6 s, d
   engine fired in it; ``repeats`` counts clips where it fired more than once.
 * **False accepts per hour**: the voices take turns saying bench/data/voice_sentences.txt
   (everyday talk and words that sound like "Jarvis", never the word itself) at speeds 1,
-  0.85 and 1.15 until ``--hours`` of speech are made, heard clean and at 10 dB SNR.
+  0.85 and 1.15 until ``--hours`` of speech are made, heard clean and at 10 dB SNR
+  (``--false-accept-conditions``).
 * **Word error rate** of Solo's stt path (`stt.transcribe` with the config's model, beam size,
   language and window, the very call the stt actor makes) on the questions alone (0.3 s
   before, 0.5 s after, as vad cuts them), per voice and condition; against it the raw
@@ -26,7 +27,8 @@ openWakeWord at ``--thresholds``. The load average is recorded: this is CPU work
 shared machine, but no figure here is a time.
 
 Run: ``.venv/bin/python bench/bench_voices.py`` (about 15 minutes on a loaded 2-core machine;
-``--questions 5 --hours 0.1`` for a quick look).
+``--questions 5 --hours 0.1`` for a quick look; ``--no-wake``, ``--no-stt``, empty
+``--sensitivities`` or ``--thresholds`` run a part).
 """
 
 from __future__ import annotations
@@ -71,7 +73,6 @@ OTHER_VOICES = (
 )
 PIPER = "piper-joe"
 CONDITIONS = ("clean", "noise_10db", "noise_0db", "far_field")
-FALSE_ACCEPT_CONDITIONS = ("clean", "noise_10db")
 SPEEDS = (1.0, 0.85, 1.15)
 LEAD_S, TAIL_S = 0.3, 0.7
 """Silence around a wake clip (the reverb tail and the engine's latency fit in the tail)."""
@@ -197,14 +198,16 @@ def hour_of_talk(voices: Voices, sentences: list[str], hours: float) -> dict[str
     return {name: np.concatenate(parts) for name, parts in said.items() if parts}
 
 
-def false_accepts(talk: dict[str, np.ndarray], settings: dict[str, WakeConfig]) -> dict[str, Any]:
+def false_accepts(
+    talk: dict[str, np.ndarray], settings: dict[str, WakeConfig], conditions: list[str]
+) -> dict[str, Any]:
     """Detections per hour of `talk`, per setting and condition, and per voice."""
     seconds = {name: len(audio) / SAMPLE_RATE for name, audio in talk.items()}
     hours = sum(seconds.values()) / 3600
     result: dict[str, Any] = {"hours": round(hours, 3)}
     for label, setting in settings.items():
         by_condition: dict[str, Any] = {}
-        for condition in FALSE_ACCEPT_CONDITIONS:
+        for condition in conditions:
             counts = {}
             for seed, (name, audio) in enumerate(talk.items()):
                 engine = create_engine(setting)
@@ -331,8 +334,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=20, help="wake and stt clips per voice")
     parser.add_argument("--hours", type=float, default=1.0, help="speech for false accepts")
-    parser.add_argument("--sensitivities", type=float, nargs="+", default=[0.5, 0.7])
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5])
+    parser.add_argument("--sensitivities", type=float, nargs="*", default=[0.5, 0.7])
+    parser.add_argument("--thresholds", type=float, nargs="*", default=[0.5])
+    parser.add_argument(
+        "--false-accept-conditions", nargs="+", default=["clean", "noise_10db"], choices=CONDITIONS
+    )
+    parser.add_argument("--no-wake", action="store_true", help="skip the wake word")
     parser.add_argument("--no-stt", action="store_true", help="skip the word error rates")
     args = parser.parse_args()
     started = time.monotonic()
@@ -343,9 +350,12 @@ def main() -> int:
     questions = lines("voice_questions.txt")[: args.questions]
     settings = engine_settings(config.voice.wake, args)
 
-    hits = wake_hits(voices, questions, settings)
-    talk = hour_of_talk(voices, lines("voice_sentences.txt"), args.hours)
-    accepts = false_accepts(talk, settings)
+    hits: dict[str, Any] = {}
+    accepts: dict[str, Any] = {}
+    if not args.no_wake:
+        hits = wake_hits(voices, questions, settings)
+        talk = hour_of_talk(voices, lines("voice_sentences.txt"), args.hours)
+        accepts = false_accepts(talk, settings, args.false_accept_conditions)
     stt = {} if args.no_stt else stt_errors(config, voices, questions, "clean")
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
