@@ -2,9 +2,10 @@
 
 Real engines, built from the test config as the wake actor builds them, fed 32 ms frames.
 espeak-ng and Flite synthesise deterministically, and the Porcupine adapter's noise floor
-is seeded, so each clip is heard the same way on every run. Porcupine missed most of these
-clips before it had a noise floor (they have exact zeros between words, which no microphone
-gives); docs/voice.md *Voices measured* has the figures, bench/bench_voices.py makes them.
+is seeded, so each clip is heard the same way on every run. Porcupine missed most of the
+espeak-ng clips before it had a noise floor (they have exact zeros between words, which no
+microphone gives); docs/voice.md *Voices measured* has the figures, made by
+bench/bench_voices.py.
 """
 
 from __future__ import annotations
