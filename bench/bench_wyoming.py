@@ -11,9 +11,10 @@ each peer from its own venv under ``.peers/`` (``make bench-peers``). They are m
 ``wyoming-bench`` (PyPI, its own venv too; `wyoming_bench_json.py` calls its library and
 prints its summaries): TTS time to first audio, total time and RTF, non-streaming and
 streaming (``synthesize-start``/``-chunk``/``-stop``); STT total time, time to the first
-transcript chunk (streaming), WER and RTF, on a corpus of questions said by the same voice
-(16 kHz). Printed: one JSON object with every summary and the ratios Solo / peer of the
-medians (< 1: Solo is faster; for WER, Solo's minus the peer's).
+transcript chunk (streaming), WER and RTF, on a corpus of 66 questions said by the same
+voice (16 kHz): six here and the end-of-turn benchmark's 60, said whole. Printed: one JSON
+object with every summary and the ratios Solo / peer of the medians (< 1: Solo is faster;
+for WER, Solo's minus the peer's).
 
 The servers share the machine with each other and with whatever else runs: the load average
 is recorded. Run: ``.venv/bin/python bench/bench_wyoming.py [--rounds 3]`` (a few minutes).
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,9 @@ QUESTIONS = [
     "What time is it in Tokyo?",
     "Tell me a short joke about computers.",
 ]
+PAUSED = REPO / "bench" / "data" / "paused_questions.toml"
+"""More questions for the STT corpus: the end-of-turn benchmark's, said whole."""
+
 REPLIES = [
     "The capital of France is Paris.",
     "Your timer is set for ten minutes. I will tell you when it is done.",
@@ -81,7 +86,8 @@ def corpus(folder: Path) -> None:
     """The questions said by Solo's voice, at 16 kHz, with their texts (wyoming-bench's
     corpus format: NAME.wav beside NAME.txt)."""
     voice = load_voice(voice_path(load_config(environ={})))
-    for index, text in enumerate(QUESTIONS):
+    paused = tomllib.loads(PAUSED.read_text("utf-8"))["pairs"]
+    for index, text in enumerate([*QUESTIONS, *(f"{before} {after}" for before, after in paused)]):
         audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text)])
         pcm = float_to_int16(resample(audio, voice.config.sample_rate, SAMPLE_RATE))
         write_wav(folder / f"q{index:02}.wav", pcm, SAMPLE_RATE)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages Solo needs at run time that PyPI cannot provide: PortAudio for
-# sounddevice; chromium for the dashboard's browser test (tests/browser). Installs them
+# sounddevice; chromium for the dashboard's browser test (tests/browser); espeak-ng and
+# flite, the speech engines whose voices the wake tests and bench/bench_voices.py use
+# besides Piper's (tests/voice/voices.py). Installs them
 # when we are root, else prints the one command to run.
 set -euo pipefail
-packages=(libportaudio2 chromium)
+packages=(libportaudio2 chromium espeak-ng flite)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -312,6 +312,8 @@ class WakeConfig(Section, frozen=True):
     """Porcupine: a built-in keyword."""
     sensitivity: Annotated[float, msgspec.Meta(ge=0, le=1)]
     """Porcupine: higher wakes more easily."""
+    noise_floor: Annotated[float, msgspec.Meta(le=0)]
+    """Porcupine: dBFS of white noise added under every frame (0 = none); see wake_engines."""
     access_key: str
     """A Picovoice AccessKey; empty uses pvporcupine 1.9.5's keyless built-in keywords."""
     model: str
