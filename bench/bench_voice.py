@@ -347,6 +347,7 @@ def main() -> int:
         "--wake-engine", choices=sorted(WAKE_PHRASES), help="default: the config's engine"
     )
     parser.add_argument("--budget", type=float, default=420.0, help="seconds for the whole run")
+    parser.add_argument("--model", help="the llm (a catalog id); default: the config's")
     parser.add_argument(
         "--in-process", action="store_true", help="no process isolation (default: as shipped)"
     )
@@ -365,6 +366,8 @@ def main() -> int:
         overrides |= {f"isolation.{name}.mode": "thread" for name in ISOLATED}
     if args.wake_engine:
         overrides["voice.wake.engine"] = args.wake_engine
+    if args.model:
+        overrides["llm.model"] = args.model
     config = load_config("headless", environ=config_environment(work / "var", overrides))
     speech = Speech(config, work)
     # The speaker prints its JSON lines on stdout: keep them in a file, print the result after.
