@@ -41,6 +41,7 @@ import openai
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.local_servers import free_port  # noqa: E402
 from solo_actors.config import load_config  # noqa: E402
 from solo_actors.llm.engine import thread_counts  # noqa: E402
 from solo_actors.models import resolve_model  # noqa: E402
@@ -97,14 +98,6 @@ def wait_peer(process: subprocess.Popen[bytes], base_url: str, log: Path,
             pass
         time.sleep(0.2)
     raise TimeoutError(f"llama_cpp.server was not ready within {timeout:g} s")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_ready(url_file: Path, timeout: float = 180.0) -> str:

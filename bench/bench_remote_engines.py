@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from wyoming.tts import Synthesize
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.local_servers import free_port, wait_listening  # noqa: E402
 from solo_actors.config import load_config  # noqa: E402
 from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, resample  # noqa: E402
 from solo_actors.voice.remote import RemoteStt, RemoteTts  # noqa: E402
@@ -61,24 +61,6 @@ REPLIES = [
     "Your timer is set for ten minutes.",
     "The moon is about three hundred and eighty four thousand kilometres away.",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"bench_remote_engines: {what} exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    sys.exit(f"bench_remote_engines: {what} did not listen within 180 s")
 
 
 async def raw_transcribe(port: int, pcm: bytes) -> str:

@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ import openai
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import supervisors
+from bench.local_servers import free_port
 from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
 from solo_actors.messages import LLMDone, LLMRequest, LLMToken
@@ -51,12 +51,6 @@ from solo_actors.runtime.logs import configure_logging
 PROMPT = "Write a long story about a dragon who learns to cook."
 TOKENS_RATIO = 0.95
 TTFT_OVERHEAD_MS = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(model: Path, threads: int, n_ctx: int) -> tuple[subprocess.Popen[bytes], str]:

@@ -26,11 +26,9 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.local_servers import free_port, wait_listening  # noqa: E402
 from solo_actors.config import load_config  # noqa: E402
 from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, resample, write_wav  # noqa: E402
 from solo_actors.voice.stt import whisper_folder  # noqa: E402
@@ -62,24 +61,6 @@ REPLIES = [
     "Your timer is set for ten minutes. I will tell you when it is done.",
     "The moon is about three hundred and eighty four thousand kilometres away.",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"bench_wyoming: {what} exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    sys.exit(f"bench_wyoming: {what} did not listen within 180 s")
 
 
 def corpus(folder: Path) -> None:
