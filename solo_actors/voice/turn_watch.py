@@ -51,8 +51,12 @@ MAX_OPEN = 64
 """Open turns kept at most; more would mean ends that never arrive, not a real backlog."""
 
 REWATCH_AFTER = 0.05
-"""Seconds between tries to monitor a stage that is not running (restarting, or not started
-yet)."""
+"""Seconds before monitoring a stage again after it exited: a restart takes milliseconds."""
+
+REWATCH_MAX = 2.0
+"""The longest wait between tries while a stage is not running (doubled from
+`REWATCH_AFTER` at each try): a tree without it (no dialogue in a voice-only run) is not
+polled 20 times a second."""
 
 
 class CheckLost(Message, frozen=True):
@@ -64,9 +68,10 @@ class CheckLost(Message, frozen=True):
 
 
 class Rewatch(Message, frozen=True):
-    """To itself: monitor ``stage`` again (its new incarnation)."""
+    """To itself: monitor ``stage`` again (its new incarnation); ``waited`` before this try."""
 
     stage: str
+    waited: float = REWATCH_AFTER
 
 
 class TurnWatchActor(supervisors.SupervisedActor):
@@ -80,6 +85,8 @@ class TurnWatchActor(supervisors.SupervisedActor):
         self.open: dict[str, WakeDetected] = {}
         self.heard: set[str] = set()
         self.watching: dict[supervisors.MonitorRef, str] = {}
+        self.waited: dict[str, float] = {}
+        """Per stage, the wait before the try now running (grows while it is down)."""
         self.counts = {"turns": 0, "lost": 0}
 
     def on_start(self) -> None:
@@ -102,6 +109,7 @@ class TurnWatchActor(supervisors.SupervisedActor):
             case supervisors.Down():
                 self.on_stage_down(message)
             case Rewatch():
+                self.waited[message.stage] = message.waited
                 self.watch(message.stage)
             case CheckLost():
                 self.fail_lost(message)
@@ -116,9 +124,12 @@ class TurnWatchActor(supervisors.SupervisedActor):
         stage = self.watching.pop(down.ref, None)
         if stage is None:
             return
-        self.send_after(REWATCH_AFTER, Rewatch(stage=stage))
         if down.reason == supervisors.NOPROC:
-            return  # not running when asked: its exit, if any, was heard already
+            # Not running when asked: its exit, if any, was heard already; ask again later.
+            wait = min(self.waited.get(stage, REWATCH_AFTER) * 2, REWATCH_MAX)
+            self.send_after(wait, Rewatch(stage=stage, waited=wait))
+            return
+        self.send_after(REWATCH_AFTER, Rewatch(stage=stage))
         if self.open:
             self.send_after(
                 LOST_AFTER, CheckLost(stage=stage, exited_at=now(), reason=str(down.reason))
