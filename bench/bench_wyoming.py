@@ -12,7 +12,8 @@ each peer from its own venv under ``.peers/`` (``make bench-peers``). They are m
 prints its summaries): TTS time to first audio, total time and RTF, non-streaming and
 streaming (``synthesize-start``/``-chunk``/``-stop``); STT total time, time to the first
 transcript chunk (streaming), WER and RTF, on a corpus of 66 questions said by the same
-voice (16 kHz): six here and the end-of-turn benchmark's 60, said whole. Printed: one JSON
+voice (16 kHz), each said ``--renditions`` times: six here and the end-of-turn benchmark's
+60, said whole. Printed: one JSON
 object with every summary and the ratios Solo / peer of the medians (< 1: Solo is faster;
 for WER, Solo's minus the peer's).
 
@@ -63,16 +64,20 @@ REPLIES = [
 ]
 
 
-def corpus(folder: Path) -> None:
+def corpus(folder: Path, renditions: int) -> None:
     """The questions said by Solo's voice, at 16 kHz, with their texts (wyoming-bench's
-    corpus format: NAME.wav beside NAME.txt)."""
+    corpus format: NAME.wav beside NAME.txt), each said `renditions` times: Piper says a
+    text a little differently each time, and one rendition of 66 questions leaves the WER
+    difference within a few words of luck."""
     voice = load_voice(voice_path(load_config(environ={})))
     paused = tomllib.loads(PAUSED.read_text("utf-8"))["pairs"]
-    for index, text in enumerate([*QUESTIONS, *(f"{before} {after}" for before, after in paused)]):
-        audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text)])
-        pcm = float_to_int16(resample(audio, voice.config.sample_rate, SAMPLE_RATE))
-        write_wav(folder / f"q{index:02}.wav", pcm, SAMPLE_RATE)
-        (folder / f"q{index:02}.txt").write_text(text + "\n")
+    texts = [*QUESTIONS, *(f"{before} {after}" for before, after in paused)]
+    for rendition in range(renditions):
+        for index, text in enumerate(texts):
+            audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text)])
+            pcm = float_to_int16(resample(audio, voice.config.sample_rate, SAMPLE_RATE))
+            write_wav(folder / f"q{index:02}r{rendition}.wav", pcm, SAMPLE_RATE)
+            (folder / f"q{index:02}r{rendition}.txt").write_text(text + "\n")
 
 
 def measure(kind: str, servers: list[str], rounds: int, **source: str) -> dict[str, Any]:
@@ -93,6 +98,8 @@ def ratio(solo: Any, peer: Any) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--renditions", type=int, default=3,
+                        help="times each question is said in the STT corpus")  # fmt: skip
     args = parser.parse_args()
     for peer in ("wyoming-bench", "wyoming-piper", "wyoming-faster-whisper"):
         if not (PEERS / peer / "bin" / "python").exists():
@@ -129,7 +136,7 @@ def main() -> None:
         for name, process in processes.items():
             wait_listening(ports[name], process, name)
         (work / "corpus").mkdir()
-        corpus(work / "corpus")
+        corpus(work / "corpus", args.renditions)
         (work / "replies.txt").write_text("\n".join(REPLIES) + "\n")
         solo, piper, whisper = (f"127.0.0.1:{ports[n]}" for n in ("solo", "piper", "whisper"))
         tts = measure("tts", [solo, piper], args.rounds, texts_file=str(work / "replies.txt"))
@@ -154,7 +161,8 @@ def main() -> None:
             ratios[f"stt_{mode}_wer_difference"] = round(mine["wer"] - theirs["wer"], 4)
     print(json.dumps({
         "servers": {"solo": solo, "wyoming-piper": piper, "wyoming-faster-whisper": whisper},
-        "rounds": args.rounds, "load_average": os.getloadavg(), "tts": tts, "stt": stt,
+        "rounds": args.rounds, "renditions": args.renditions, "load_average": os.getloadavg(),
+        "tts": tts, "stt": stt,
         "ratios_solo_over_peer": ratios,
     }, indent=1))  # fmt: skip
 

@@ -1058,6 +1058,9 @@ class Transcribe(Message, frozen=True):
     request_id: str
     pcm: bytes
     reply_to: str
+    window: float = 0.0
+    """Seconds of audio Whisper's encoder sees at least (see ``voice.stt.window``); 0 = that
+    setting. A caller that needs the words more than the speed asks for 30."""
 
 
 class Transcribed(Message, frozen=True):

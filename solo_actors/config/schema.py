@@ -618,6 +618,10 @@ class WyomingConfig(Section, frozen=True):
     """A client that reads nothing of what it is sent for this long is disconnected."""
     partial_every: Seconds
     """While audio arrives, the words so far are transcribed this often (transcript-chunk)."""
+    final_window: Annotated[float, msgspec.Meta(ge=1, le=30)]
+    """Seconds of audio Whisper's encoder sees for the final transcript (the partials use
+    ``voice.stt.window``). 30, Whisper's own, makes a point fewer word errors than the
+    short window: a Wyoming client acts on the words themselves."""
 
     @property
     def host_port(self) -> tuple[str, int]:

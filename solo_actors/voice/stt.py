@@ -336,7 +336,7 @@ class SttActor(supervisors.SupervisedActor):
                 self.current = None
             case Transcribe():
                 try:
-                    text = self.transcribe(message.pcm)
+                    text = self.transcribe(message.pcm, message.window)
                 except RemoteServiceError as error:
                     send(message.reply_to, Transcribed(request_id=message.request_id, text="",
                                                        error=str(error)))  # fmt: skip
@@ -351,15 +351,16 @@ class SttActor(supervisors.SupervisedActor):
                 return super().on_receive(message)
         return None
 
-    def transcribe(self, pcm: bytes) -> str:
+    def transcribe(self, pcm: bytes, window: float = 0.0) -> str:
         """The text of `pcm`, by the configured engine; a `RemoteServiceError` when the
-        remote service failed with no fallback."""
+        remote service failed with no fallback. `window`: see `Transcribe.window`."""
         settings = self.settings
         started = time.perf_counter()
 
         def here() -> str:
             model = self.local_model()
-            return transcribe(model, pcm, settings.language, settings.beam_size, settings.window)
+            return transcribe(model, pcm, settings.language, settings.beam_size,
+                              window or settings.window)  # fmt: skip
 
         if self.fallback is not None and self.remote is not None:
             service = self.remote

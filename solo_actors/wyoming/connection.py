@@ -4,7 +4,8 @@ Roles, as the Wyoming spec has them (docs/wyoming.md lists every event):
 
 * asr: ``transcribe``, then ``audio-start``/``-chunk``/``-stop`` -> ``transcript-start``,
   ``transcript-chunk``s while the audio arrives (the words so far, transcribed every
-  ``wyoming.partial_every`` s), ``transcript``, ``transcript-stop``. stt does the work.
+  ``wyoming.partial_every`` s), ``transcript``, ``transcript-stop``. stt does the work; the
+  final transcript sees Whisper's full window (``wyoming.final_window``), for fewer errors.
 * tts: ``synthesize`` -> one audio stream; ``synthesize-start``/``-chunk``/``-stop`` -> one
   audio stream per sentence as the text arrives, all in the voice's one format, then
   ``synthesize-stopped`` (the ``synthesize`` sent inside a stream for old servers is
@@ -272,7 +273,7 @@ class Connection:
         if self.partial is not None:
             with contextlib.suppress(ServiceError):
                 await self.partial
-        text = await self.transcribe_pcm(bytes(audio.pcm))
+        text = await self.transcribe_pcm(bytes(audio.pcm), self.settings.final_window)
         # Whisper may capitalise the whole differently from a partial: compare the words.
         said = text.lower().startswith(self.sent_words.lower())
         rest = text[len(self.sent_words) :] if said else ""
@@ -281,10 +282,11 @@ class Connection:
         await self.send("transcript", {"text": text, "language": self.language})
         await self.send("transcript-stop")
 
-    async def transcribe_pcm(self, pcm: bytes) -> str:
+    async def transcribe_pcm(self, pcm: bytes, window: float = 0.0) -> str:
         request = self.request(new_id(), STT)
         try:
-            request.send(Transcribe(request_id=request.key, pcm=pcm, reply_to=self.owner))
+            request.send(Transcribe(request_id=request.key, pcm=pcm, reply_to=self.owner,
+                                    window=window))  # fmt: skip
             reply = await request.next()
             assert isinstance(reply, Transcribed)
             if reply.error:

@@ -24,7 +24,10 @@ from wyoming.ping import Ping
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
 from wyoming.wake import Detect, Detection
 
+from solo_actors.config import load_config
 from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, int16_to_float, resample
+from solo_actors.voice.stt import load_whisper, whisper_folder
+from solo_actors.voice.stt import transcribe as stt_transcribe
 from tests.voice.conftest import Speech
 from tests.wyoming.conftest import WRITE_TIMEOUT, SoloServer, exchange, run_async
 
@@ -107,6 +110,23 @@ def test_a_recorded_question_is_transcribed_with_streaming_chunks(
     assert words(text) == words(QUESTION), text
     chunks = "".join(event.data["text"] for event in events if event.type == "transcript-chunk")
     assert words(text).startswith(words(chunks)), (chunks, text)
+    assert_clean(solo_server)
+
+
+def test_the_final_transcript_sees_whispers_whole_window(
+    solo_server: SoloServer, speech: Speech
+) -> None:
+    """The partials come from the short window (fast); the final transcript from Whisper's
+    whole 30 s one (wyoming.final_window), which makes fewer word errors. The final words
+    are the library's own with the 30 s window on the same clip; on this machine the 6 s
+    window hears "mint" for "moon" in it."""
+    pcm = speech.clip(0.5, "How far is the moon from the earth?", 0.5, steady=True).tobytes()
+    config = load_config(environ={})
+    stt = config.voice.stt
+    model = load_whisper(whisper_folder(config), stt.threads)
+    whole_window = stt_transcribe(model, pcm, stt.language, stt.beam_size, 30.0)
+    events = run_async(transcribe(solo_server, pcm))
+    assert Transcript.from_event(events[-2]).text == whole_window
     assert_clean(solo_server)
 
 
