@@ -166,6 +166,7 @@ class DialogueActor(supervisors.SupervisedActor):
             reply_to=DIALOGUE_NAME,
             turn_id=turn.turn_id,
             times=turn.times,
+            room=turn.room,
             use_tools=True,  # the skills a template missed, and MCP tools (llm.tool_owners)
         )
         entry = OpenTurn(turn, request.request_id, turn.times, memories_used=len(memories))

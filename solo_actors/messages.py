@@ -200,6 +200,9 @@ class CallTool(Message, frozen=True, kw_only=True):
     """The user's words the call answers (the turn's message), for an owner that acts only
     on what was said (skills: a length or time the user never said is refused, not guessed);
     None when the caller has no user (agents, MCP clients)."""
+    room: str | None = None
+    """The room (a ``[[satellites]]`` name) whose user asked: what the call sets rings
+    there; None: Solo's own speaker."""
 
 
 class ToolResult(Message, frozen=True, kw_only=True):
@@ -238,6 +241,9 @@ class LLMRequest(Message, frozen=True, kw_only=True):
     """Strings that end the reply where the model writes them (they are not part of it)."""
     seed: int | None = None
     times: StageTimes | None = None
+    room: str | None = None
+    """The room (a ``[[satellites]]`` name) whose user the reply answers: a tool call acts
+    for it (a timer it sets rings there)."""
     use_tools: bool = False
     """Offer the tools of ``llm.tool_owners`` (when the model's template supports function
     calling) and run the calls the model makes, up to ``llm.tool_rounds`` rounds."""
@@ -828,6 +834,8 @@ class CreateSkillItem(Message, frozen=True, kw_only=True):
     label: str = ""
     due_at: float = 0.0
     length: float = 0.0
+    room: str | None = None
+    """The room (a ``[[satellites]]`` name) it rings in; None: Solo's own speaker."""
 
 
 class CancelSkillItem(Message, frozen=True):

@@ -3,7 +3,8 @@
 ``GET /timers`` (likewise ``/alarms``, ``/reminders``) lists the pending items, soonest
 first, each with its ``id``, ``label`` and ``due_at`` (epoch seconds), plus ``remaining_s``
 and ``length_s`` for timers. ``POST`` creates one (checked as a spoken one is: a negative
-or too long timer, a time past, is a 400 with the reason), ``DELETE /timers/{id}`` cancels
+or too long timer, a time past, is a 400 with the reason; a ``room`` that is no
+``[[satellites]]`` name, a 404), ringing in ``room`` or on Solo's own speaker; ``DELETE /timers/{id}`` cancels
 one (404 if there is no such pending item). ``POST /announce`` says a text in one room
 (a ``[[satellites]]`` name) or, without one, in every room and on Solo's own speaker. Every
 handler asks the ``skills`` actor from a
@@ -45,35 +46,41 @@ STATUS = {"invalid": 400, "not_found": 404, "unavailable": 503}
 """The HTTP status of each `SkillRefused` reason."""
 
 
+RoomName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64,
+                                       description="a [[satellites]] name")]  # fmt: skip
+
+
 class TimerBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """POST /timers: a timer of ``seconds``, optionally named ("pasta")."""
+    """POST /timers: a timer of ``seconds``, optionally named ("pasta"), ringing in ``room``
+    (without one, on Solo's own speaker)."""
 
     # ge, not gt: OpenAPI 3.0 has no numeric exclusiveMinimum.
     seconds: Annotated[float, msgspec.Meta(ge=1)]
     label: Label = ""
+    room: RoomName | None = None
 
 
 class AlarmBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """POST /alarms: an alarm at ``due_at`` (epoch seconds); the label defaults to the time."""
+    """POST /alarms: an alarm at ``due_at`` (epoch seconds), ringing in ``room``; the label
+    defaults to the time."""
 
     due_at: float
     label: Label = ""
+    room: RoomName | None = None
 
 
 class ReminderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """POST /reminders: remind of ``label`` (the task, e.g. "call my sister") at ``due_at``."""
+    """POST /reminders: remind of ``label`` (the task, e.g. "call my sister") at ``due_at``,
+    in ``room``."""
 
     due_at: float
     label: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    room: RoomName | None = None
 
 
 BODIES: dict[SkillKind, type[TimerBody | AlarmBody | ReminderBody]] = {
     "timer": TimerBody, "alarm": AlarmBody, "reminder": ReminderBody,
 }  # fmt: skip
-
-
-RoomName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64,
-                                       description="a [[satellites]] name")]  # fmt: skip
 
 
 class AnnounceBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -115,7 +122,7 @@ def handlers_for(kind: SkillKind) -> tuple[Handler, Handler, Handler]:
         seconds = body.seconds if isinstance(body, TimerBody) else 0.0
         due_at = 0.0 if isinstance(body, TimerBody) else body.due_at
         request_message = CreateSkillItem(kind=kind, label=body.label, due_at=due_at,
-                                          length=seconds)  # fmt: skip
+                                          length=seconds, room=body.room)  # fmt: skip
         answer = await ask_skills(state_of(request), request_message)
         if isinstance(answer, SkillRefused):
             raise ApiError(STATUS[answer.reason], answer.message)

@@ -622,7 +622,7 @@ class LLMActor(SupervisedActor):
             else:
                 self.log.info("tool call", tool=call.name, owner=owner)
                 timeout = self.settings.tool_timeout
-                called = call_tool(owner, call, request.prompt, timeout,
+                called = call_tool(owner, call, request.prompt, request.room, timeout,
                                    lambda: self._should_stop(request))  # fmt: skip
                 if called is None:
                     return None

@@ -228,13 +228,18 @@ _callers = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_pref
 
 
 def call_tool(
-    owner: str, call: FunctionCall, said: str, timeout: float, stop: Callable[[], bool]
+    owner: str,
+    call: FunctionCall,
+    said: str,
+    room: str | None,
+    timeout: float,
+    stop: Callable[[], bool],
 ) -> ToolResult | None:
-    """Ask `owner` to run `call`, made for the user's words `said`, waiting at most
-    `timeout` seconds; None if `stop()` turned true first (the turn was interrupted: its
-    answer no longer matters)."""
+    """Ask `owner` to run `call`, made for the user's words `said` in `room` (None: Solo's
+    own), waiting at most `timeout` seconds; None if `stop()` turned true first (the turn
+    was interrupted: its answer no longer matters)."""
     request = CallTool(name=call.name, arguments=call.arguments, call_id=call.call_id,
-                       said=said)  # fmt: skip
+                       said=said, room=room)  # fmt: skip
     pending = _callers.submit(supervisors.ask, owner, request, timeout)
     while True:
         try:

@@ -207,9 +207,12 @@ class SkillsActor(supervisors.SupervisedActor):
             case ListSkillItems():
                 return SkillItems(items=self.book.pending(message.kind))
             case CreateSkillItem():
+                if message.room is not None and message.room not in self.rooms:
+                    return self.no_such_room(message.room)
                 at = time.time()
                 return self.change(self.book.create(
-                    message.kind, message.label, message.due_at, message.length, at
+                    message.kind, message.label, message.due_at, message.length, at,
+                    message.room,
                 ), set(self.book.items))  # fmt: skip
             case CancelSkillItem():
                 before = set(self.book.items)
@@ -335,7 +338,7 @@ class SkillsActor(supervisors.SupervisedActor):
                         "it: ask the user, or say you can't do that.")  # fmt: skip
                 answers.append(Answer(text, refused=True))
             else:
-                answers.append(self.book.answer(match, at))
+                answers.append(self.book.answer(match, at, call.room))
         text = " ".join(answer.text for answer in answers)
         changed = [item for answer in answers for item in answer.changed]
         if not self.save(changed):
@@ -443,6 +446,11 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.warning("announcement not delivered", room=room, why=outcome)
         return outcome == "ok"
 
+    def no_such_room(self, room: str) -> SkillRefused:
+        rooms = ", ".join(sorted(self.rooms)) or "none ([[satellites]] in the config)"
+        return SkillRefused(message=f"no room {room!r}; the rooms are: {rooms}",
+                            reason="not_found")  # fmt: skip
+
     def announce_text(self, request: Announce, asker: str = "") -> Announced | SkillRefused:
         """An announcement: in one room, or in every room and locally, but not ``asker``'s
         (a room's name, or "local")."""
@@ -450,9 +458,7 @@ class SkillsActor(supervisors.SupervisedActor):
         if not text:
             return SkillRefused(message="an announcement needs a text to say")
         if request.room is not None and request.room not in self.rooms:
-            rooms = ", ".join(sorted(self.rooms)) or "none ([[satellites]] in the config)"
-            return SkillRefused(message=f"no room {request.room!r}; the rooms are: {rooms}",
-                                reason="not_found")  # fmt: skip
+            return self.no_such_room(request.room)
         delivered: list[str] = []
         if request.room is None and asker != "local":
             self.say_locally(text, "skills:announce")

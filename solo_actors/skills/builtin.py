@@ -156,9 +156,10 @@ class SkillBook:
         return [replace(item, state="cancelled") for item in items]
 
     def create(self, kind: SkillKind, label: str, due_at: float, length: float,
-               now: float) -> Answer:  # fmt: skip
+               now: float, room: str | None = None) -> Answer:  # fmt: skip
         """A timer (``length`` seconds from ``now``), alarm or reminder (at ``due_at``) asked
-        for by the API, checked as a spoken one would be."""
+        for by the API, checked as a spoken one would be; it rings in ``room`` (None: Solo's
+        own speaker)."""
         if kind == "timer":
             problem = self.check_length(length)
             due_at = now + length
@@ -171,7 +172,8 @@ class SkillBook:
         if kind == "reminder" and not label:
             return refuse("Sorry, a reminder needs a text.")
         item = SkillItem(kind=kind, label=name_key(label) if kind == "timer" else label,
-                         due_at=due_at, length=length if kind == "timer" else 0.0)  # fmt: skip
+                         due_at=due_at, length=length if kind == "timer" else 0.0,
+                         room=room)  # fmt: skip
         return Answer(f"{kind.capitalize()} set.", self.add(item))
 
     def cancel_one(self, item_id: str, kind: SkillKind | None) -> Answer:

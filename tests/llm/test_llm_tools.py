@@ -165,7 +165,7 @@ def owner() -> Iterator[Callable[..., tuple[str, Owner]]]:
 def test_an_owner_that_is_not_running_answers_with_an_error_at_once() -> None:
     call = FunctionCall(name="set_timer", arguments={})
     started = time.monotonic()
-    result = call_tool(f"nobody-{new_id()}", call, "Set a timer.", 10.0, lambda: False)
+    result = call_tool(f"nobody-{new_id()}", call, "Set a timer.", None, 10.0, lambda: False)
     assert result is not None and result.error and "not running" in result.content
     assert time.monotonic() - started < 5
 

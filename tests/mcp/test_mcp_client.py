@@ -133,7 +133,7 @@ def test_a_killed_server_is_restarted_and_the_next_call_works(
         # As the llm calls a tool: an actor restarting just then is a clear error too.
         while not stop.is_set():
             wanted = FunctionCall(name="get_current_time", arguments={"timezone": "UTC"})
-            result = call_tool("mcp.time", wanted, "What time is it?", WAIT, lambda: False)
+            result = call_tool("mcp.time", wanted, "What time is it?", None, WAIT, lambda: False)
             assert result is not None
             results.append(result)
             time.sleep(0.05)

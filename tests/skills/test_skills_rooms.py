@@ -15,6 +15,8 @@ from solo_actors.config import Config, SatelliteConfig
 from solo_actors.messages import (
     Announce,
     Announced,
+    CallTool,
+    CreateSkillItem,
     ListSkillItems,
     Message,
     ReadRows,
@@ -22,9 +24,11 @@ from solo_actors.messages import (
     RoomTimer,
     Rows,
     SayInRoom,
+    SkillItems,
     SkillRefused,
     SkillTurn,
     TellRoomLink,
+    ToolResult,
     TurnDone,
     UserTurn,
     WakeDetected,
@@ -242,3 +246,32 @@ def test_a_spoken_announcement_reaches_every_room_but_the_askers(
     (local,) = heard["local"]
     assert isinstance(local, TurnDone) and local.reply == "Dinner is ready."
     assert not of(SayInRoom, heard["office"]), "the office, which asked, heard it again"
+
+
+def test_a_tool_call_or_an_api_item_rings_in_the_room_it_names(
+    skills: None, heard: dict[str, list[Message]]
+) -> None:
+    """The llm's tool call carries the room of the turn it answers (`CallTool.room`), and
+    POST /timers its body's room (`CreateSkillItem.room`): each rings there only."""
+    link("kitchen", True)
+    link("office", True)
+    call = CallTool(name="set_timer", arguments={"duration": "1 second", "name": "tea"},
+                    said="time my tea for 1 second", room="office")  # fmt: skip
+    result = supervisors.ask(SKILLS_NAME, call, timeout=10)
+    assert isinstance(result, ToolResult) and not result.error, result
+    wait_for(lambda: of(SayInRoom, heard["office"]), "the office's tea timer")
+    created = supervisors.ask(SKILLS_NAME, CreateSkillItem(kind="timer", length=1.0,
+                                                           label="eggs", room="kitchen"),
+                              timeout=10)  # fmt: skip
+    assert isinstance(created, SkillItems) and created.items[0].room == "kitchen"
+    wait_for(lambda: of(SayInRoom, heard["kitchen"]), "the kitchen's egg timer")
+    assert [m.text for m in of(SayInRoom, heard["office"]) if isinstance(m, SayInRoom)] == [
+        "Your tea timer is done."
+    ]
+    assert [m.text for m in of(SayInRoom, heard["kitchen"]) if isinstance(m, SayInRoom)] == [
+        "Your eggs timer is done."
+    ]
+    assert not heard["local"], "a room's timer rang on Solo's own speaker"
+    unknown = supervisors.ask(SKILLS_NAME, CreateSkillItem(kind="timer", length=60.0,
+                                                           room="attic"), timeout=10)  # fmt: skip
+    assert isinstance(unknown, SkillRefused) and "kitchen, office" in unknown.message
