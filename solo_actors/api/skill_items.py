@@ -3,8 +3,8 @@
 ``GET /timers`` (likewise ``/alarms``, ``/reminders``) lists the pending items, soonest
 first, each with its ``id``, ``label`` and ``due_at`` (epoch seconds), plus ``remaining_s``
 and ``length_s`` for timers. ``POST`` creates one (checked as a spoken one is: a negative
-or too long timer, a time past, is a 400 with the reason; a ``room`` that is no
-``[[satellites]]`` name, a 404), ringing in ``room`` or on Solo's own speaker; ``DELETE /timers/{id}`` cancels
+or too long timer, a time past, a ``room`` that is no ``[[satellites]]`` name, is a 400 with
+the reason), ringing in ``room`` or on Solo's own speaker; ``DELETE /timers/{id}`` cancels
 one (404 if there is no such pending item). ``POST /announce`` says a text in one room
 (a ``[[satellites]]`` name) or, without one, in every room and on Solo's own speaker. Every
 handler asks the ``skills`` actor from a

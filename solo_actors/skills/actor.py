@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import pykka
@@ -208,7 +208,7 @@ class SkillsActor(supervisors.SupervisedActor):
                 return SkillItems(items=self.book.pending(message.kind))
             case CreateSkillItem():
                 if message.room is not None and message.room not in self.rooms:
-                    return self.no_such_room(message.room)
+                    return self.no_such_room(message.room, "invalid")
                 at = time.time()
                 return self.change(self.book.create(
                     message.kind, message.label, message.due_at, message.length, at,
@@ -446,10 +446,10 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.warning("announcement not delivered", room=room, why=outcome)
         return outcome == "ok"
 
-    def no_such_room(self, room: str) -> SkillRefused:
+    def no_such_room(self, room: str, reason: Literal["invalid", "not_found"]) -> SkillRefused:
         rooms = ", ".join(sorted(self.rooms)) or "none ([[satellites]] in the config)"
         return SkillRefused(message=f"no room {room!r}; the rooms are: {rooms}",
-                            reason="not_found")  # fmt: skip
+                            reason=reason)  # fmt: skip
 
     def announce_text(self, request: Announce, asker: str = "") -> Announced | SkillRefused:
         """An announcement: in one room, or in every room and locally, but not ``asker``'s
@@ -458,7 +458,7 @@ class SkillsActor(supervisors.SupervisedActor):
         if not text:
             return SkillRefused(message="an announcement needs a text to say")
         if request.room is not None and request.room not in self.rooms:
-            return self.no_such_room(request.room)
+            return self.no_such_room(request.room, "not_found")
         delivered: list[str] = []
         if request.room is None and asker != "local":
             self.say_locally(text, "skills:announce")
