@@ -6,12 +6,14 @@ on Solo's own microphone input; one JSON object of medians, one run.
   of France?" in real time, its speaker a command that notes when the first byte of the
   answer arrives. Round trip: the end of the question's speech (its last sample written by
   the microphone) to the first reply audio at the satellite, over ``--questions`` questions.
-* Local: ``run.py --input q.wav --realtime`` on the same question and models; its turn line's
-  ``first_audio`` after vad's endpoint, plus ``voice.vad.silence_timeout`` (the endpoint
-  comes that long after the end of speech), so both start at the end of speech.
+* Local: the same question said to Solo's own microphone input, in one process kept warm,
+  the way `bench_voice.py` asks its questions (frames fed in real time, end of speech the
+  question's last speech sample), after the satellite's Solo has stopped.
 
-Both use the default (headless) profile without hot standby. The machine's load average is
-recorded. Run: ``.venv/bin/python bench/bench_rooms.py [--questions 3]``.
+Both use the default (headless) profile, without hot standby and without the reply cache
+(the same question is asked each time), and both warm up on one untimed question. The
+machine's load average is recorded. Run: ``.venv/bin/python bench/bench_rooms.py
+[--questions 5]``.
 """
 
 from __future__ import annotations
@@ -33,9 +35,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import bench_voice as voice_bench  # noqa: E402
+from bench.bench_voice import ISOLATED  # noqa: E402
 from solo_actors.config import load_config  # noqa: E402
-from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, resample, write_wav  # noqa: E402
+from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, resample  # noqa: E402
 from solo_actors.voice.tts import load_voice, voice_path  # noqa: E402
+from tests.conftest import config_environment  # noqa: E402
+from tests.voice.conftest import Speech  # noqa: E402
 
 SATELLITE = REPO / ".peers" / "wyoming-satellite" / "bin" / "python"
 QUESTION = ("Jarvis.", "What is the capital of France?")
@@ -58,7 +64,7 @@ def speech() -> np.ndarray:
 def environ(var_dir: Path) -> dict[str, str]:
     spares = {f"SOLO__ISOLATION__{n}__STANDBY": "false" for n in ("LLM", "STT", "TTS", "WAKE")}
     return {**os.environ, "SOLO__SOLO__VAR_DIR": str(var_dir), "SOLO__API__ENABLED": "false",
-            **spares}  # fmt: skip
+            "SOLO__LLM__CACHE": "false", **spares}  # fmt: skip
 
 
 def lines(path: Path) -> list[float]:
@@ -113,31 +119,32 @@ def satellite_round_trips(work: Path, questions: int) -> list[float]:
 
 
 def local_first_audio(work: Path, questions: int) -> list[float]:
-    silence = load_config(environ={}).voice.vad.silence_timeout
-    found = []
-    for index in range(questions + 1):
-        result = subprocess.run(
-            [sys.executable, str(REPO / "run.py"), "--input", str(work / "q.wav"), "--realtime",
-             "--output-dir", str(work / f"out{index}")],
-            env=environ(work / f"local{index}"), capture_output=True, text=True, timeout=300,
-            check=True,
+    overrides = {"llm.cache": False, "log.level": "error",
+                 **{f"isolation.{name}.standby": False for name in ISOLATED}}  # fmt: skip
+    config = load_config("headless", environ=config_environment(work / "local", overrides))
+    turns = voice_bench.Turns(work / "turns.jsonl")
+    # The speaker prints its JSON lines on stdout: keep them in a file.
+    real_stdout, sys.stdout = sys.stdout, turns.path.open("w", buffering=1)
+    try:
+        spoken = voice_bench.spoken_questions(
+            config, Speech(config, work), turns, voice_bench.Budget(600), questions,
+            reserve=0, questions=[QUESTION[1]] * questions,
         )  # fmt: skip
-        turn = next(json.loads(line) for line in result.stdout.splitlines() if line.startswith("{"))
-        if index:  # the first warms the page cache up (each run loads its models)
-            found.append(turn["seconds_after_speech_end"]["first_audio"] + silence)
-    return found
+    finally:
+        sys.stdout.close()
+        sys.stdout = real_stdout
+    return list(spoken["first_audio"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=3)
+    parser.add_argument("--questions", type=int, default=5)
     args = parser.parse_args()
     if not SATELLITE.exists():
         sys.exit(f"bench_rooms: {SATELLITE} is missing: run `make setup`")
     work = Path(tempfile.mkdtemp(prefix="bench-rooms-"))
     pcm = speech()
     (work / "q.raw").write_bytes(pcm.tobytes())
-    write_wav(work / "q.wav", np.concatenate([pcm, np.zeros(SAMPLE_RATE, np.int16)]), SAMPLE_RATE)
     trips = satellite_round_trips(work, args.questions)
     local = local_first_audio(work, args.questions)
     satellite, here = statistics.median(trips), statistics.median(local)

@@ -185,10 +185,16 @@ class Turns:
 
 
 def spoken_questions(
-    config: Config, speech: Speech, turns: Turns, budget: Budget, count: int, reserve: float
+    config: Config,
+    speech: Speech,
+    turns: Turns,
+    budget: Budget,
+    count: int,
+    reserve: float,
+    questions: list[str] = QUESTIONS,
 ) -> dict[str, Any]:
-    """Ask `count` questions by voice (after an untimed one); per-turn stage times and the
-    utterances vad cut."""
+    """Ask `count` of `questions` by voice (after an untimed one); per-turn stage times and
+    the utterances vad cut."""
     endpoints: dict[str, tuple[bytes, float]] = {}
     original_send = vad.send
 
@@ -204,7 +210,7 @@ def spoken_questions(
     }
     root = start(config, RunOptions(realtime=True, output_dir=str(turns.path.parent / "out")))
     try:
-        for index, question in enumerate([WARM_UP, *QUESTIONS[:count]]):
+        for index, question in enumerate([WARM_UP, *questions[:count]]):
             if budget.left() < reserve:
                 break
             wake_phrase = WAKE_PHRASES[config.voice.wake.engine]

@@ -8,6 +8,7 @@ connects to both across the veth links, hears the wake word and the question, an
 into the room that asked. Then one room's satellite is killed: the other keeps answering;
 the cut room is reconnected by itself once its satellite is back, and answers again. Then
 the other room's link goes down (a pulled cable: nothing tells Solo), and the same holds.
+A third satellite hears the wake word itself, through a real ``wyoming-openwakeword``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import requests
 from solo_actors.config import REPO_ROOT
 from solo_actors.voice.audio import write_wav
 from tests.voice.conftest import Speech
+from tests.voice.test_remote_engines import Peer, free_port
 from tests.wyoming.conftest import SoloServer, start_solo, stop_solo
 
 SATELLITE_PYTHON = REPO_ROOT / ".peers" / "wyoming-satellite" / "bin" / "python"
@@ -315,4 +317,55 @@ def test_a_timer_set_in_a_room_rings_in_that_room_and_announcements_reach_rooms(
         troubles = {report["child_id"] for report in server.trouble()}
         assert troubles <= {"room-kitchen", "room-office"}, server.trouble()
     finally:
+        stop_solo(server)
+
+
+def test_a_satellite_that_hears_the_wake_word_itself_is_answered(
+    speech: Speech, hear: Callable[[Path], str], tmp_path: Path
+) -> None:
+    """The common set-up in a room: the satellite runs its own wake word service (a real
+    ``wyoming-openwakeword``), so it sends ``run-pipeline`` from ``asr`` and streams only the
+    question, after the wake word. Solo's vad and stt take it from there (on loopback: the
+    room's link is not what this test is about)."""
+    wake = Peer("wyoming-openwakeword", ["--preload-model", "hey_jarvis"], tmp_path / "oww.log")
+    port = free_port()
+    asked = tmp_path / "question.raw"
+    clip = speech.clip(1.0, "Hey Jarvis.", 0.4, "What is the capital of France?", 1.2, steady=True)
+    asked.write_bytes(clip.tobytes())
+    speaker, log = tmp_path / "speaker.raw", tmp_path / "satellite.log"
+    satellite = subprocess.Popen(
+        [str(SATELLITE_PYTHON), "-m", "wyoming_satellite", "--uri", f"tcp://127.0.0.1:{port}",
+         "--name", "hall", "--no-zeroconf", "--debug",
+         "--mic-command", f"{sys.executable} {MIC} {asked} {tmp_path / 'ask'}",
+         "--snd-command", f"sh -c 'cat >> {speaker}'",
+         "--wake-uri", wake.uri, "--wake-word-name", "hey_jarvis"],
+        stdout=subprocess.DEVNULL, stderr=log.open("ab"), start_new_session=True,
+    )  # fmt: skip
+    config = tmp_path / "hall.toml"
+    config.write_text(f'[[satellites]]\nname = "hall"\nuri = "tcp://127.0.0.1:{port}"\n')
+    server = start_solo(tmp_path / "var", "--config", str(config), **{"rooms.backoff_max": 2.0})
+    try:
+        wait_for(lambda: "Waiting for wake word" in log.read_text(), 120,
+                 "Solo to run the satellite")  # fmt: skip
+        (tmp_path / "ask").touch()
+        wait_for(lambda: speaker.exists() and speaker.stat().st_size > 0, ANSWER_TIMEOUT,
+                 "the answer in the hall")  # fmt: skip
+        size = -1
+        while size != speaker.stat().st_size:  # the whole answer: the file stops growing
+            size = speaker.stat().st_size
+            time.sleep(1.5)
+        write_wav(tmp_path / "answer.wav", np.frombuffer(speaker.read_bytes(), np.int16), TTS_RATE)
+        assert "paris" in hear(tmp_path / "answer.wav").lower()
+        # The satellite's own order: its wake service woke it, then it streamed the question
+        # (WakeStreamingSatellite), and Solo sent back the transcript.
+        lines = log.read_text().splitlines()
+        woke = lines.index("DEBUG:root:Streaming audio")
+        assert "INFO:root:Waiting for wake word" in lines[:woke]
+        assert any("'transcript'" in line and "capital of France" in line
+                   for line in lines[woke:]), lines[woke:]  # fmt: skip
+        assert server.trouble() == [], server.trouble()
+    finally:
+        os.killpg(satellite.pid, signal.SIGKILL)
+        satellite.wait(10)
+        wake.kill()
         stop_solo(server)
