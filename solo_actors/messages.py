@@ -89,6 +89,9 @@ class SpeechSoFar(Message, frozen=True):
     pcm: bytes
     sample_rate: int
     speaking: bool = False
+    conversation_id: str | None = None
+    """The conversation the words will be a turn of (a room's, for a satellite's stream,
+    whose ``turn_id`` is its stream id); None: Solo's own."""
 
 
 class FollowUp(Message, frozen=True):
@@ -1127,12 +1130,17 @@ class WakeResult(Message, frozen=True):
 
 class DetectSpeech(Message, frozen=True):
     """A piece of one audio stream (a room's satellite) for vad to endpoint
-    (-> one `SpeechEnded` to ``reply_to``). Each stream has its own detector; a
-    `SpeechEnded` ends the stream."""
+    (-> one `SpeechEnded` to ``reply_to``). Each stream has its own detector and the same
+    end of turn as Solo's microphone: at a pause stt transcribes the speech so far and its
+    words may end the stream at once (`SpeechSoFar`, `TurnEnd`). A `SpeechEnded` ends the
+    stream."""
 
     stream_id: str
     pcm: bytes
     reply_to: str
+    conversation_id: str | None = None
+    """The conversation its speech will be a turn of: the words heard at its pauses are
+    read ahead into it (`SpeechSoFar`)."""
 
 
 class SpeechEnded(Message, frozen=True):

@@ -122,6 +122,11 @@ class RoomSession:
         self.listener: asyncio.Task[None] | None = None
         self.turns = 0
 
+    @property
+    def conversation_id(self) -> str:
+        """The room's one conversation: its turns, and the words read ahead at its pauses."""
+        return f"room-{self.satellite.name}"
+
     async def run(self, connected: Any) -> None:
         """Connect, then serve the satellite until the connection ends (SatelliteGone)."""
         host, port = self.satellite.host_port
@@ -177,9 +182,12 @@ class RoomSession:
                 await self.send("error", {"text": str(error), "code": "bad-audio"})
                 return
             stream = self.listening.key
-            piece = (DetectWake if self.stage == "wake" else DetectSpeech)(
-                stream_id=stream, pcm=pcm, reply_to=self.owner
-            )
+            piece: DetectWake | DetectSpeech = (
+                DetectWake(stream_id=stream, pcm=pcm, reply_to=self.owner)
+                if self.stage == "wake"
+                else DetectSpeech(stream_id=stream, pcm=pcm, reply_to=self.owner,
+                                  conversation_id=self.conversation_id)
+            )  # fmt: skip
             with contextlib.suppress(ServiceError):  # the listener says it, at its next reply
                 self.listening.send(piece)
         elif event.type == "ping":
@@ -223,7 +231,7 @@ class RoomSession:
                 self.stop_listening()
                 self.stage = "busy"
                 async with self.audio_lock:
-                    await self.answer(reply.pcm)
+                    await self.answer(reply.pcm, request.key)
                 if self.start_stage == "wake":
                     self.listen("wake")
                 else:
@@ -240,8 +248,9 @@ class RoomSession:
     def open(self, key: str, target: str) -> Request:
         return self.bridge.open(key, target, self.config.rooms.reply_timeout)
 
-    async def answer(self, pcm: bytes) -> None:
-        """The room's question: transcript, turn, and the answer spoken into the room."""
+    async def answer(self, pcm: bytes, stream_id: str) -> None:
+        """The room's question: transcript, turn, and the answer spoken into the room. The
+        turn takes the stream's id: the reply read ahead at its pause is the turn's."""
         if pcm:
             await self.send("voice-started")
             await self.send("voice-stopped")
@@ -263,7 +272,8 @@ class RoomSession:
         if self.end_stage not in ("intent", "handle", "tts"):
             return
         speaking = self.end_stage == "tts"
-        turn = UserTurn(conversation_id=f"room-{self.satellite.name}", text=transcribed.text,
+        turn = UserTurn(turn_id=stream_id, conversation_id=self.conversation_id,
+                        text=transcribed.text,
                         source="satellite", reply_to=self.owner,
                         room=self.satellite.name)  # fmt: skip
         request = self.open(turn.turn_id, DIALOGUE_NAME)

@@ -336,7 +336,7 @@ class SttActor(supervisors.SupervisedActor):
                 self.current = None
             case Transcribe():
                 try:
-                    text = self.transcribe(message.pcm, message.window)
+                    text = self.made_ahead(message) or self.transcribe(message.pcm, message.window)
                 except RemoteServiceError as error:
                     send(message.reply_to, Transcribed(request_id=message.request_id, text="",
                                                        error=str(error)))  # fmt: skip
@@ -350,6 +350,17 @@ class SttActor(supervisors.SupervisedActor):
             case _:
                 return super().on_receive(message)
         return None
+
+    def made_ahead(self, request: Transcribe) -> str:
+        """The words of `request` if they were transcribed at the last pause with the usual
+        window (a satellite's stream that its words or the silence ended there); else ""."""
+        ahead = self.ahead
+        if ahead is None or request.window or ahead.pcm != request.pcm:
+            return ""
+        self.ahead = None
+        self.counts["ahead_used"] += 1
+        self.publish_figures(**self.counts)
+        return ahead.text
 
     def transcribe(self, pcm: bytes, window: float = 0.0) -> str:
         """The text of `pcm`, by the configured engine; a `RemoteServiceError` when the
@@ -406,7 +417,7 @@ class SttActor(supervisors.SupervisedActor):
             self.judge_turn_end(speech, text)
         if WORDS.search(text):
             # The dialogue actor gets the reply ready while the user speaks or is silent.
-            conversation_id = self.options.conversation_id
+            conversation_id = speech.conversation_id or self.options.conversation_id
             send(DIALOGUE_NAME, TurnAhead(turn_id=speech.turn_id, conversation_id=conversation_id,
                                      text=text, speaking=speech.speaking))  # fmt: skip
 

@@ -30,8 +30,9 @@ word had been said. No speech in that time, and it stops listening; the wake wor
 it starts an ordinary turn.
 
 A room's satellite streams its audio as `DetectSpeech` pieces: each stream gets a detector
-of its own, endpointed by the same rules, and its speech goes back as one `SpeechEnded` to
-whoever asked (no pauses or partials are sent on for it).
+of its own, endpointed by the same rules (its pauses are sent to stt as `SpeechSoFar`, so
+its words may end it early, and are read ahead into the room's conversation; no partials
+while the user speaks), and its speech goes back as one `SpeechEnded` to whoever asked.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ class Listening(Speech):
 class Stream(Speech):
     """Another program's audio stream (a room's satellite), with its own detector."""
 
+    reply_to: str = ""
+    """Who gets its `SpeechEnded`."""
+    conversation_id: str | None = None
     silero: StreamingSilero = field(default_factory=StreamingSilero)
     pending: bytes = b""
     """The start of a frame not yet whole."""
@@ -275,18 +279,25 @@ class VadActor(supervisors.SupervisedActor):
         self.publish_figures(**self.counts)
 
     def words_decide(self, verdict: TurnEnd) -> None:
-        """Act on stt's `TurnEnd` if it is about the speech heard so far, all of it."""
+        """Act on stt's `TurnEnd` if it is about the speech heard so far, all of it (of the
+        microphone's turn, or of a satellite's stream)."""
         turn = self.listening
-        if turn is None or turn.wake.turn_id != verdict.turn_id or turn.speech_start is None:
+        speech: Speech | None = self.streams.get(verdict.turn_id)
+        if speech is None and turn is not None and turn.wake.turn_id == verdict.turn_id:
+            speech = turn
+        if speech is None or speech.speech_start is None:
             return  # that turn has ended already
-        if len(self.cut(turn)) != verdict.pcm_bytes:
+        if len(self.cut(speech)) != verdict.pcm_bytes:
             return  # the user spoke again after the pause it judged
         if verdict.verdict == "complete":
             self.counts["ended_by_words"] += 1
-            self.finish(turn, cut=False)
+            if isinstance(speech, Listening):
+                self.finish(speech, cut=False)
+            else:
+                self.end_stream(verdict.turn_id, "end")
         else:
             self.counts["waited_for_words"] += 1
-            turn.silence_frames = self.incomplete_frames
+            speech.silence_frames = self.incomplete_frames
 
     def finish(self, turn: Listening, *, cut: bool) -> None:
         self.listening = None
@@ -317,21 +328,34 @@ class VadActor(supervisors.SupervisedActor):
             if len(self.streams) >= MAX_STREAMS:
                 del self.streams[next(iter(self.streams))]
             stream = self.streams[piece.stream_id] = Stream(
-                give_up_frames=self.give_up_frames, silence_frames=self.silence_frames
-            )
+                give_up_frames=self.give_up_frames, silence_frames=self.silence_frames,
+                reply_to=piece.reply_to, conversation_id=piece.conversation_id,
+            )  # fmt: skip
         audio = stream.pending + piece.pcm
         whole = len(audio) - len(audio) % FRAME_BYTES
         stream.pending = audio[whole:]
         for start in range(0, whole, FRAME_BYTES):
             _spoken, verdict = self.hear(stream, stream.silero, audio[start : start + FRAME_BYTES])
             if verdict != "listen":
-                del self.streams[piece.stream_id]
-                self.counts["utterances" if verdict != "no_speech" else "no_speech"] += 1
-                self.counts["cut"] += verdict == "cut"
-                pcm = self.cut(stream) if verdict != "no_speech" else b""
-                send(piece.reply_to, SpeechEnded(stream_id=piece.stream_id, pcm=pcm))
-                self.publish_figures(**self.counts)
+                self.end_stream(piece.stream_id, verdict)
                 return
+            if stream.speech_start is not None and (
+                len(stream.frames) - 1 - stream.last_speech == self.tail_frames
+            ):
+                # A pause, as on Solo's microphone: stt transcribes the speech so far, and
+                # its words may end the stream now (`words_decide`).
+                send(STT, SpeechSoFar(turn_id=piece.stream_id, pcm=self.cut(stream),
+                                      sample_rate=SAMPLE_RATE,
+                                      conversation_id=stream.conversation_id))  # fmt: skip
+
+    def end_stream(self, stream_id: str, verdict: Verdict) -> None:
+        """A satellite's stream is over: its speech (none, if nobody spoke) to its asker."""
+        stream = self.streams.pop(stream_id)
+        self.counts["utterances" if verdict != "no_speech" else "no_speech"] += 1
+        self.counts["cut"] += verdict == "cut"
+        pcm = self.cut(stream) if verdict != "no_speech" else b""
+        send(stream.reply_to, SpeechEnded(stream_id=stream_id, pcm=pcm))
+        self.publish_figures(**self.counts)
 
     def cut(self, turn: Speech, end: int | None = None) -> bytes:
         """The utterance: from the pre-roll before speech to the tail after the last of it

@@ -3,7 +3,8 @@ one that stops mid-phrase waits for the rest.
 
 The judge is checked on its own, with the rules alone and with the catalog's small model;
 then through the real vad and stt actors, with Piper speech fed frame by frame at the pace
-a microphone delivers it (the verdict races the silence, as it does live).
+a microphone delivers it (the verdict races the silence, as it does live), and for a room's
+satellite stream.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 import supervisors
 from solo_actors.config import load_config
-from solo_actors.messages import AudioFrame
+from solo_actors.messages import AudioFrame, DetectSpeech, SpeechEnded, Transcribe, Transcribed
 from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of
 from solo_actors.voice.stt import turn_end_judge
 from solo_actors.voice.turn_end import TurnEndJudge
@@ -138,3 +139,56 @@ def test_a_question_that_stops_mid_phrase_waits_for_the_rest(
     heard = turn["text"].lower()
     assert "timer for" in heard and ("10 minutes" in heard or "ten minutes" in heard), heard
     assert run.figures("vad")["waited_for_words"] >= 1
+
+
+def wait_for(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {TIMEOUT:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class StreamKeeper(supervisors.SupervisedActor):
+    """Stands in for a room's actor: keeps what vad and stt send it."""
+
+    def __init__(self, kept: list[object]) -> None:
+        super().__init__()
+        self.kept = kept
+
+    def on_receive(self, message: object) -> None:
+        if isinstance(message, SpeechEnded | Transcribed):
+            self.kept.append(message)
+
+
+def test_a_rooms_stream_ends_at_its_pause_by_its_words(
+    voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path
+) -> None:
+    """A satellite's stream (`DetectSpeech`) is endpointed like Solo's microphone: its words
+    end it at the pause. The stream stops after a short silence, so nothing but the words
+    can end it; the transcript made at the pause is the one stt then gives the room."""
+    run = voice_tree(voice_config(tmp_path, voice__vad__silence_timeout=2.5))
+    kept: list[object] = []
+    keeper = StreamKeeper.start(kept)
+    supervisors.default_registry.register("room-test", keeper)
+    try:
+        samples = speech.clip(0.3, "What is the capital of France?", 0.5, steady=True)
+        for pcm in frames_of(samples):
+            supervisors.tell("vad", DetectSpeech(stream_id="stream-1", pcm=pcm,
+                                                 reply_to="room-test",
+                                                 conversation_id="room-test"))  # fmt: skip
+        wait_for(lambda: kept, "the stream to end at its pause")
+        [speech_ended] = kept
+        assert isinstance(speech_ended, SpeechEnded)
+        assert speech_ended.stream_id == "stream-1" and speech_ended.pcm
+        assert run.figures("vad")["ended_by_words"] == 1
+        supervisors.tell("stt", Transcribe(request_id="t", pcm=speech_ended.pcm,
+                                           reply_to="room-test"))  # fmt: skip
+        wait_for(lambda: len(kept) == 2, "the transcript")
+        transcribed = kept[1]
+        assert isinstance(transcribed, Transcribed)
+        assert "capital of france" in transcribed.text.lower(), transcribed
+        assert run.figures("stt")["ahead_used"] == 1  # the pause's transcript was the room's
+    finally:
+        supervisors.default_registry.unregister("room-test", keeper)
+        keeper.stop()
