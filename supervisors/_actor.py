@@ -157,6 +157,17 @@ class SupervisedActor(pykka.ThreadingActor):
         deadline = time.monotonic() + delay
         heapq.heappush(self._sv_timers, (deadline, next(self._sv_timer_seq), message))
 
+    def mail_waiting(self, match: Callable[[Any], bool]) -> bool:
+        """Whether a message satisfying ``match`` waits in this actor's mailbox, untaken.
+
+        Erlang's selective receive with a guard, that looks but leaves the message where
+        it is (``receive Pattern -> ... after 0``, then putting it back): a handler can
+        skip work that a newer message waiting behind it makes stale (the llm reading a
+        prompt ahead while the request itself already waits). Call it from the actor's
+        own thread; it holds the mailbox's lock while it scans.
+        """
+        return self._sv_lifecycle.mailbox.holds(match)
+
     def receive_urgent(self) -> int:
         """Handle the urgent mail waiting now, from inside a long handler; return how many.
 

@@ -40,6 +40,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 import msgspec
@@ -202,6 +203,15 @@ class Mailbox:
             taken = list(self._urgent)
             self._urgent.clear()
         return taken
+
+    def holds(self, match: Callable[[Any], bool]) -> bool:
+        """True when a waiting message (not yet taken) satisfies ``match``."""
+        with self._nonempty:
+            return any(
+                envelope is not WAKEUP and match(envelope.message)
+                for lane in (self._urgent, self._items)
+                for envelope in lane
+            )
 
     def empty(self) -> bool:
         return not self._items and not self._urgent

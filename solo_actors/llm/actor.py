@@ -234,7 +234,7 @@ class LLMActor(SupervisedActor):
         self._counts = dict.fromkeys(
             (
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
-                "prefills", "prefill_tokens", "tool_calls", "interrupts",
+                "prefills", "prefills_skipped", "prefill_tokens", "tool_calls", "interrupts",
             ),
             0,
         )  # fmt: skip
@@ -338,7 +338,15 @@ class LLMActor(SupervisedActor):
 
     def prefill(self, ahead: LLMPrefill) -> None:
         """Read a coming request's prompt into the KV cache now (see `LLMPrefill`). A prompt
-        the request would refuse is skipped: the request itself will say what is wrong."""
+        the request would refuse is skipped: the request itself will say what is wrong. So
+        is one whose conversation has a newer prefill or its request waiting behind it: the
+        words at the pause, then the turn, queue up while a long prompt is read, and reading
+        the stale ones first only delays the turn (by 1.1 s in one measured turn)."""
+        conversation_id = ahead.conversation_id
+        if self.mail_waiting(lambda waiting: isinstance(waiting, LLMPrefill | LLMRequest)
+                             and waiting.conversation_id == conversation_id):  # fmt: skip
+            self._counts["prefills_skipped"] += 1
+            return
         try:
             check_prompt(ahead.prompt, ahead.system)
             offered = self._offered(ahead, refresh=False)

@@ -4,12 +4,13 @@ and prompts read ahead (`LLMPrefill`)."""
 from __future__ import annotations
 
 import itertools
+import time
 
 import llama_cpp
 
 import supervisors
 from solo_actors.llm.engine import load_model
-from solo_actors.messages import LLMPrefill
+from solo_actors.messages import LLMPrefill, LLMRequest
 from tests.llm.conftest import RunningLLM, StartLLM
 
 FRANCE = "What is the capital of France?"
@@ -99,10 +100,21 @@ def test_without_snapshots_interleaving_re_evaluates_but_stays_correct(
     assert llm.figures["kv_restores"] == 0
 
 
+def prefill(llm: RunningLLM, conversation_id: str, prompt: str) -> None:
+    """Read `prompt` ahead and wait until it is read: a prefill with its request already
+    waiting behind it is skipped."""
+    before = llm.figures["prefills"]
+    supervisors.tell(llm.name, LLMPrefill(conversation_id=conversation_id, prompt=prompt))
+    deadline = time.monotonic() + 60
+    while llm.figures["prefills"] == before:
+        assert time.monotonic() < deadline, "the prefill was not read"
+        time.sleep(0.01)
+
+
 def test_a_prefilled_prompt_leaves_one_token_to_evaluate(start_llm: StartLLM) -> None:
     llm = start_llm()
     llm.done(FRANCE, conversation_id="p")
-    supervisors.tell(llm.name, LLMPrefill(conversation_id="p", prompt=GERMANY))
+    prefill(llm, "p", GERMANY)
     reply = llm.done(GERMANY, conversation_id="p")
     # Only the last token is read again, for fresh logits; the rest was read ahead.
     assert reply.prompt_eval_tokens == 1
@@ -118,7 +130,7 @@ def test_a_prefill_for_other_words_costs_nothing_but_time(start_llm: StartLLM) -
     llm = start_llm()
     llm.done(FRANCE, conversation_id="q")
     # Read ahead for words the user then went on from: the turn shares only their start.
-    supervisors.tell(llm.name, LLMPrefill(conversation_id="q", prompt="Name a famous"))
+    prefill(llm, "q", "Name a famous")
     reply = llm.done(SPAIN, conversation_id="q")
     assert 1 < reply.prompt_eval_tokens < new_turn_tokens(llm, SPAIN)
     # The same prompt as without the prefill (its reply text is not compared: the prompt was
@@ -136,3 +148,21 @@ def test_a_prefill_that_would_be_refused_is_skipped(start_llm: StartLLM) -> None
     supervisors.tell(llm.name, LLMPrefill(conversation_id="r", prompt="x" * 100_000))
     assert llm.done(FRANCE, conversation_id="r").text  # the actor is still serving
     assert llm.figures["prefills"] == 0
+
+
+def test_a_prefill_with_a_newer_one_or_its_request_waiting_is_skipped(
+    start_llm: StartLLM,
+) -> None:
+    """The words at a pause, the final words, then the turn: queued behind a long read, only
+    the newest of a conversation's is worth reading (the request reads its own prompt)."""
+    llm = start_llm()
+    llm.done(FRANCE, conversation_id="s")
+    # A reply being written keeps the actor busy while the rest queues up behind it.
+    supervisors.tell(llm.name, LLMRequest(prompt="Count from one to twenty.",
+                                          conversation_id="busy", max_tokens=24))  # fmt: skip
+    for conversation_id, prompt in (("s", "And of"), ("s", GERMANY), ("other", SPAIN)):
+        supervisors.tell(llm.name, LLMPrefill(conversation_id=conversation_id, prompt=prompt))
+    reply = llm.done(GERMANY, conversation_id="s")
+    assert llm.figures["prefills_skipped"] == 2  # both of "s": its request waited behind them
+    assert llm.figures["prefills"] == 1  # "other" had nothing newer waiting
+    assert reply.prompt_eval_tokens == new_turn_tokens(llm, GERMANY)

@@ -234,3 +234,35 @@ def test_an_isolated_actor_replies_to_an_inbox_and_its_death_ends_the_wait(
         assert time.monotonic() - started < TIMEOUT / 2
         assert caught.value.reason.kind == "killed"
     assert whereis("probe", timeout=TIMEOUT) is not None
+
+
+class Peeker(SupervisedActor):
+    """Blocks on its first message until released, then says what waits behind it."""
+
+    def __init__(self, release: threading.Event, seen: queue.Queue[Any]) -> None:
+        super().__init__()
+        self.release, self.seen = release, seen
+        self.handled: list[Any] = []
+
+    def on_receive(self, message: Any) -> Any:
+        self.handled.append(message)
+        if message == "first":
+            self.release.wait(TIMEOUT)
+            self.seen.put((self.mail_waiting(lambda m: m == "second"),
+                           self.mail_waiting(lambda m: m == "first"),
+                           self.mail_waiting(lambda m: m == "third")))  # fmt: skip
+        return list(self.handled)
+
+
+def test_mail_waiting_looks_at_the_mailbox_and_leaves_it_as_it_was() -> None:
+    release, seen = threading.Event(), queue.Queue[Any]()
+    ref = Peeker.start(release, seen)
+    try:
+        ref.tell("first")
+        ref.tell("second")  # waits behind "first"
+        release.set()
+        # "second" waits; "first" is taken (being handled); no "third" was sent.
+        assert seen.get(timeout=TIMEOUT) == (True, False, False)
+        assert ref.ask("last", timeout=TIMEOUT) == ["first", "second", "last"]
+    finally:
+        ref.stop()
