@@ -92,9 +92,11 @@ TTS_REPEATS = 6
 STT_ROUNDS = 3
 """Times each spoken question's utterance is transcribed both ways: Whisper takes 40-110 ms
 here, so one pair each left the ratio to a few milliseconds of scheduling."""
-TREE = ("store", "memory", "llm", "dialogue", "voice")
+TREE = ("store", "memory", "skills", "llm", "dialogue", "voice")
 """The actors a voice turn goes through in the running assistant: memory recalls before the
-llm is asked (part of the llm stage here) and the store and memory keep each turn."""
+llm is asked (part of the llm stage here), the store and memory keep each turn, and skills
+answers what its templates fit and offers the llm its tools (without it the llm's warm-up
+waits 10 s for them, and reads a prompt without them)."""
 ISOLATED = ("llm", "stt", "tts", "wake")
 """The actors the shipped config runs in their own processes (``--in-process``: none)."""
 WARM_UP = "What is the colour of grass?"

@@ -26,6 +26,7 @@ import itertools
 import logging
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -88,6 +89,29 @@ class SupervisedRef(pykka.ActorRef[A], Generic[A]):
         if reason is None:
             raise pykka.Timeout(f"{self} still running after {timeout} s")
         return reason
+
+
+HELD_POLL_S = 0.25
+"""How often an actor whose timers are held looks whether they were released."""
+
+_timers_released = threading.Event()
+_timers_released.set()
+
+
+def hold_timers() -> None:
+    """Hold every actor's ``send_after`` timers in this process until `release_timers`.
+
+    A hot standby's spare is "registered nowhere and getting no mail": its own timers are
+    mail too. An ``on_start`` that schedules work for later (the llm reading its prompt
+    ahead) would otherwise do it in the spare, on the cores the live child is using, for
+    a process that may never be adopted; held, it runs when the spare takes over.
+    """
+    _timers_released.clear()
+
+
+def release_timers() -> None:
+    """Let held timers fire (those already due at once): the spare was adopted."""
+    _timers_released.set()
 
 
 class SupervisedActor(pykka.ThreadingActor):
@@ -249,10 +273,16 @@ class SupervisedActor(pykka.ThreadingActor):
         return lifecycle.exit_request, None
 
     def _sv_receive_timer_or_mail(self) -> Envelope[Any]:
-        """A due timer, else the mailbox's next message (waiting for either)."""
+        """A due timer, else the mailbox's next message (waiting for either). In a hot
+        standby's spare, timers wait for its adoption (`hold_timers`)."""
         timers = self._sv_timers
         inbox = self._sv_lifecycle.mailbox
         while timers:
+            if not _timers_released.is_set():
+                try:
+                    return inbox.get(timeout=HELD_POLL_S)
+                except queue.Empty:
+                    continue  # still held, or adopted just now
             remaining = timers[0][0] - time.monotonic()
             if remaining <= 0:
                 return Envelope(heapq.heappop(timers)[2])

@@ -8,7 +8,8 @@
    everywhere, the pipe: end of file on it means the parent is gone and it exits at once;
 2. applies its CPU affinity and nice level, before any other thread exists, so every
    thread it starts (a model's worker threads too) inherits them; a hot standby's spare
-   loads ``STANDBY_NICE`` lower and gets its level back once its actor started;
+   loads ``STANDBY_NICE`` lower and gets its level back once its actor started, and its
+   timers (``send_after``) are held until it is adopted;
 3. ignores SIGINT (a Ctrl-C in the terminal is for the parent, which stops the tree);
 4. starts the reader: a thread that turns frames into mail for the actor and answers, and
    sends the heartbeat ``Beat`` several times a second;
@@ -37,7 +38,7 @@ from typing import Any
 import pykka
 from pykka._envelope import Envelope
 
-from supervisors._actor import SupervisedRef
+from supervisors._actor import SupervisedRef, hold_timers, release_timers
 from supervisors._mailbox import BusyError
 from supervisors._reasons import ExitReason, format_traceback
 from supervisors._registry import default_registry
@@ -93,6 +94,7 @@ def host_main(
         _apply_limits(options.cpus, options.nice)
         if spare:
             host.restore_nice = _lower_priority_for_loading()
+            hold_timers()  # no mail until adopted, its own timers' neither
         host.start_reader()
         if options.init is not None:
             options.init()
@@ -281,6 +283,7 @@ class _Host:
         elif isinstance(frame, MonitorDown):
             self.parent_monitors.down(frame)
         elif isinstance(frame, Adopted):
+            release_timers()
             restore = self.restore_nice
             if restore is not None:  # adopted while loading: on the restart's path now
                 _set_nice_of_all_threads(restore)

@@ -30,11 +30,16 @@ class Probe(SupervisedActor):
         self.fail_if = fail_if
         """A file whose presence makes the start fail (a model gone missing later)."""
         self.hoard: list[bytes] = []
+        self.started_at = 0.0
+        self.timer_after: float | None = None
+        """Seconds from the end of ``on_start`` to its timer firing (None: not yet)."""
 
     def on_start(self) -> None:
         if self.fail_start or (self.fail_if and os.path.exists(self.fail_if)):
             raise RuntimeError(f"{self.label} refuses to start")
         self.publish_figures(label=self.label)
+        self.started_at = time.monotonic()
+        self.send_after(0.0, ["timer-fired"])
 
     def on_stop(self) -> None:
         # Proof that on_stop ran in the child: the parent's "witness" hears of it.
@@ -46,6 +51,10 @@ class Probe(SupervisedActor):
                 return value
             case ["pid"]:
                 return os.getpid()
+            case ["timer-fired"]:
+                self.timer_after = time.monotonic() - self.started_at
+            case ["timer"]:
+                return self.timer_after
             case ["raise", text]:
                 raise ValueError(text)
             case ["abort"]:

@@ -97,6 +97,23 @@ def test_a_restart_adopts_the_ready_spare(
     assert ready_spare(root, wait_until, other_than=spare) not in (first, spare)
 
 
+def test_a_spares_timers_wait_for_its_adoption(
+    tree: Callable[..., SupervisorRef], ring: RingBufferSink, wait_until: Wait
+) -> None:
+    """A spare gets no mail, its own timers' neither: what its ``on_start`` scheduled (the
+    llm's warm-up) runs once it is adopted, not beside the live child."""
+    root = tree()
+    first = probe_pid()
+    wait_until(lambda: ask("probe", ["timer"], timeout=TIMEOUT) is not None, timeout=TIMEOUT)
+    spare = ready_spare(root, wait_until)
+    time.sleep(1.0)  # the spare waits, started, its timer due
+    os.kill(first, signal.SIGKILL)
+    ring.wait_for(kind="start", child_id="probe", count=2, timeout=TIMEOUT)
+    assert probe_pid() == spare
+    wait_until(lambda: ask("probe", ["timer"], timeout=TIMEOUT) is not None, timeout=TIMEOUT)
+    assert ask("probe", ["timer"], timeout=TIMEOUT) >= 1.0  # held until the adoption
+
+
 def test_a_spare_that_dies_while_waiting_is_replaced_without_a_report(
     tree: Callable[..., SupervisorRef], ring: RingBufferSink, wait_until: Wait
 ) -> None:
