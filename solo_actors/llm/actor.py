@@ -343,8 +343,14 @@ class LLMActor(SupervisedActor):
         words at the pause, then the turn, queue up while a long prompt is read, and reading
         the stale ones first only delays the turn (by 1.1 s in one measured turn)."""
         conversation_id = ahead.conversation_id
-        if self.mail_waiting(lambda waiting: isinstance(waiting, LLMPrefill | LLMRequest)
-                             and waiting.conversation_id == conversation_id):  # fmt: skip
+        # Only a conversation's next request continues its prefill: a stand-alone request
+        # (no conversation) waiting says nothing about the warm-up's or another's prompt.
+        if conversation_id is not None and self.mail_waiting(
+            lambda waiting: (
+                isinstance(waiting, LLMPrefill | LLMRequest)
+                and waiting.conversation_id == conversation_id
+            )
+        ):
             self._counts["prefills_skipped"] += 1
             return
         try:

@@ -147,7 +147,9 @@ class Stream(Speech):
     """The start of a frame not yet whole."""
 
 
-Verdict = Literal["listen", "no_speech", "end", "cut"]
+Verdict = Literal["listen", "pause", "no_speech", "end", "cut"]
+"""What the endpoint rules say after a frame; "pause": the speech so far is worth
+transcribing now (it is what will be sent if nothing more is said)."""
 FRAME_BYTES = 2 * FRAME_SAMPLES
 MAX_STREAMS = 64
 """Satellite streams endpointed at once; the oldest is dropped past that."""
@@ -224,6 +226,8 @@ class VadActor(supervisors.SupervisedActor):
             return spoken, "end"
         if index - speech.speech_start + 1 >= self.max_frames:
             return spoken, "cut"
+        if index - speech.last_speech == self.tail_frames:
+            return spoken, "pause"
         return spoken, "listen"
 
     def listen(self, turn: Listening, pcm: bytes) -> None:
@@ -247,12 +251,8 @@ class VadActor(supervisors.SupervisedActor):
             self.publish_figures(**self.counts)
         elif verdict in ("end", "cut"):
             self.finish(turn, cut=verdict == "cut")
-        elif turn.speech_start is not None and index - turn.last_speech == self.tail_frames:
-            # A pause: stt transcribes what the endpoint will send if nothing more is said.
-            send(
-                STT,
-                SpeechSoFar(turn_id=turn.wake.turn_id, pcm=self.cut(turn), sample_rate=SAMPLE_RATE),
-            )
+        elif verdict == "pause":
+            self.pause_heard(turn.wake.turn_id, turn)
 
     def flush(self) -> None:
         """The input ended: answer what was said so far."""
@@ -336,17 +336,18 @@ class VadActor(supervisors.SupervisedActor):
         stream.pending = audio[whole:]
         for start in range(0, whole, FRAME_BYTES):
             _spoken, verdict = self.hear(stream, stream.silero, audio[start : start + FRAME_BYTES])
-            if verdict != "listen":
+            if verdict == "pause":
+                self.pause_heard(piece.stream_id, stream, stream.conversation_id)
+            elif verdict != "listen":
                 self.end_stream(piece.stream_id, verdict)
                 return
-            if stream.speech_start is not None and (
-                len(stream.frames) - 1 - stream.last_speech == self.tail_frames
-            ):
-                # A pause, as on Solo's microphone: stt transcribes the speech so far, and
-                # its words may end the stream now (`words_decide`).
-                send(STT, SpeechSoFar(turn_id=piece.stream_id, pcm=self.cut(stream),
-                                      sample_rate=SAMPLE_RATE,
-                                      conversation_id=stream.conversation_id))  # fmt: skip
+
+    def pause_heard(self, turn_id: str, speech: Speech, conversation_id: str | None = None) -> None:
+        """A pause (the microphone's or a room's stream's): stt transcribes what the endpoint
+        will send if nothing more is said, and its words may end the turn now
+        (`words_decide`)."""
+        send(STT, SpeechSoFar(turn_id=turn_id, pcm=self.cut(speech), sample_rate=SAMPLE_RATE,
+                              conversation_id=conversation_id))  # fmt: skip
 
     def end_stream(self, stream_id: str, verdict: Verdict) -> None:
         """A satellite's stream is over: its speech (none, if nobody spoke) to its asker."""
