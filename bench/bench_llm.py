@@ -22,8 +22,14 @@ differences, which a burst of background load during one contender's turn moves 
   count (the actor's, and llama.cpp's own counter) must equal the new turn's tokens.
 * cache hit: round trip of an ``ask`` by registered name for a repeated request answered
   from the response cache. Target: <= 2 ms.
+* guessed tokens: the actor runs with ``llm.draft_tokens = 0`` above (the same work as the
+  library, token by token). Then the spoken questions of bench_voice are answered by the
+  engine with and without guessed tokens (``--draft-tokens``, default ``llm.draft_tokens``),
+  alternately: the median per-reply ratio of the times (> 1: faster with them), the ratio
+  of all the replies' times together, and how many replies are the same.
 
 Usage: python bench/bench_llm.py [--model ID] [--runs N] [--max-tokens N] [--threads N]
+       [--draft-tokens N]
 """
 
 from __future__ import annotations
@@ -48,10 +54,19 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_voice import QUESTIONS
+
 import supervisors
 from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
-from solo_actors.llm.engine import Engine, ModelSettings, load_model, thread_counts
+from solo_actors.llm.engine import (
+    Engine,
+    Generation,
+    ModelSettings,
+    Sampling,
+    load_model,
+    thread_counts,
+)
 from solo_actors.llm.history import Conversation, PromptBuilder
 from solo_actors.llm.templates import select_template
 from solo_actors.messages import LLMDescribe, LLMDone, LLMRequest, LLMToken
@@ -119,6 +134,51 @@ class Bench:
             "repeat_penalty": settings.repeat_penalty,
         }
 
+    def guessed_tokens(self, draft_tokens: int, rounds: int) -> dict[str, Any]:
+        """Spoken questions' replies (bench_voice's) written by the engine with
+        ``draft_tokens`` guesses after each token and without, alternately, each prompt
+        read first: the median per-reply ratio of the times, and whether the replies match."""
+        engine = Engine(self.model)
+        settings = self.config.llm
+        ratios: list[float] = []
+        times: dict[int, list[float]] = {0: [], draft_tokens: []}
+        same = drafted = accepted = 0
+        for question in QUESTIONS:
+            conversation = Conversation(system=settings.system_prompt)
+            room = settings.n_ctx - settings.max_tokens
+            prompt = self.builder.fit(conversation, self.builder.draft(conversation, question), room)
+            engine.prefill(prompt.tokens)
+            replies: dict[int, str] = {}
+            for _ in range(rounds):
+                pair: dict[int, float] = {}
+                for guesses in (0, draft_tokens) if len(ratios) % 2 else (draft_tokens, 0):
+                    sampling = Sampling(0.0, settings.top_p, settings.top_k,
+                                        settings.repeat_penalty, -1, settings.max_tokens,
+                                        draft_tokens=guesses)  # fmt: skip
+                    result = Generation(prompt_tokens=len(prompt.tokens))
+                    started = time.perf_counter()
+                    replies[guesses] = "".join(
+                        engine.stream(prompt.tokens, sampling, lambda: False, result)
+                    )
+                    pair[guesses] = time.perf_counter() - started
+                    times[guesses].append(pair[guesses])
+                    if guesses:
+                        drafted, accepted = drafted + result.drafted, accepted + result.draft_accepted
+                ratios.append(pair[0] / pair[draft_tokens])
+            same += replies[0] == replies[draft_tokens]
+        return {
+            "draft_tokens": draft_tokens,
+            "replies": len(QUESTIONS),
+            "rounds": rounds,
+            "reply_s_without": round(median(times[0]), 4),
+            "reply_s_with": round(median(times[draft_tokens]), 4),
+            "speed_with_vs_without": round(median(ratios), 3),
+            "speed_with_vs_without_all_replies": round(sum(times[0]) / sum(times[draft_tokens]), 3),
+            "guessed": drafted,
+            "guesses_kept": accepted,
+            "same_replies": same,
+        }
+
     # -- one run of each contender ----------------------------------------------------------
 
     def actor_run(self) -> tuple[float, list[float]]:
@@ -138,31 +198,33 @@ class Bench:
         llama = self.llama
         times: list[float] = []
         started = time.perf_counter()
-        tokens = llama.tokenize(self.prompt_text.encode(), add_bos=False, special=True)
-        for token in llama.generate(tokens, **self.sampling):
-            if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):
-                break
-            llama.detokenize([token])
-            times.append(time.perf_counter())
-            if len(times) >= self.config.llm.max_tokens:
-                break
+        with self.model.lock:  # the actor's context: one user at a time
+            tokens = llama.tokenize(self.prompt_text.encode(), add_bos=False, special=True)
+            for token in llama.generate(tokens, **self.sampling):
+                if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):
+                    break
+                llama.detokenize([token])
+                times.append(time.perf_counter())
+                if len(times) >= self.config.llm.max_tokens:
+                    break
         return times[0] - started, times
 
     def raw_completion_run(self) -> tuple[float, list[float]]:
         """The same reply from `Llama.create_completion(stream=True)`."""
         times: list[float] = []
         started = time.perf_counter()
-        chunks: Iterator[Any] = self.llama.create_completion(  # type: ignore[assignment]
-            self.prompt_text,
-            max_tokens=self.config.llm.max_tokens,
-            temperature=0.0,
-            top_p=self.sampling["top_p"],
-            top_k=self.sampling["top_k"],
-            repeat_penalty=self.sampling["repeat_penalty"],
-            stream=True,
-        )
-        for _chunk in chunks:
-            times.append(time.perf_counter())
+        with self.model.lock:
+            chunks: Iterator[Any] = self.llama.create_completion(  # type: ignore[assignment]
+                self.prompt_text,
+                max_tokens=self.config.llm.max_tokens,
+                temperature=0.0,
+                top_p=self.sampling["top_p"],
+                top_k=self.sampling["top_k"],
+                repeat_penalty=self.sampling["repeat_penalty"],
+                stream=True,
+            )
+            for _chunk in chunks:
+                times.append(time.perf_counter())
         return times[0] - started, times
 
     def empty_kv(self) -> None:
@@ -294,9 +356,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--threads", type=int, default=0, help="0 = auto, as llm.n_threads")
+    parser.add_argument("--draft-tokens", type=int, default=0, help="0 = llm.draft_tokens")
     args = parser.parse_args()
     var_dir = tempfile.mkdtemp(prefix="bench-llm-")
     config = load_config("headless", environ={"SOLO__SOLO__VAR_DIR": var_dir})
+    draft_tokens = args.draft_tokens or config.llm.draft_tokens
     llm = msgspec.structs.replace(
         config.llm,
         model=args.model or config.llm.model,
@@ -304,6 +368,8 @@ def main() -> int:
         n_threads=args.threads,
         temperature=0.0,
         cache=False,
+        draft_tokens=0,  # the actor against the library, token by token: the same work
+        tool_owners=[],  # no tools' warm-up reading the shared context during a raw run
     )
     # In this process, whatever [isolation] says: the raw baselines share the actor's `Llama`.
     isolation = {name: mode for name, mode in config.isolation.items() if name != "llm"}
@@ -320,6 +386,7 @@ def main() -> int:
             "runs": args.runs,
             **bench.generation(args.runs),
             "second_turn": bench.second_turn(),
+            "guessed_tokens": bench.guessed_tokens(draft_tokens, rounds=2),
         }
     finally:
         bench.tree.stop()

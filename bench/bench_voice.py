@@ -83,6 +83,14 @@ QUESTIONS = [
     "Name a fruit that is yellow.",
     "What is the opposite of hot?",
     "How many hours are in a day?",
+    "What is the tallest mountain in the world?",
+    "What does a bee make?",
+    "How many continents are there?",
+    "Who painted the Mona Lisa?",
+    "Why is the sea salty?",
+    "How do I make a cup of tea?",
+    "What is the speed of light?",
+    "Tell me a joke.",
 ]
 TTS_TEXT = (
     "The capital of France is Paris. It is known for the Eiffel Tower, its museums and its "
@@ -354,7 +362,9 @@ def idle_listening(config: Config, work: Path, seconds: float, budget: Budget) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=10, help="spoken questions (>= 10)")
+    parser.add_argument(
+        "--questions", type=int, default=len(QUESTIONS), help="spoken questions (>= 10)"
+    )
     parser.add_argument("--max-tokens", type=int, default=24, help="reply cap per question")
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp and Whisper threads")
     parser.add_argument("--idle-seconds", type=float, default=30.0)

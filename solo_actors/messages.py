@@ -371,6 +371,8 @@ class LLMDescription(Message, frozen=True, kw_only=True):
     repeat_penalty: float
     seed: int
     max_tokens: int
+    draft_tokens: int = 0
+    """Tokens guessed by prompt lookup after each one (``llm.draft_tokens``)."""
     engine: str = "llama.cpp"
     """Who writes the replies: "llama.cpp" (here) or "openai" (a remote server, `path` its
     URL)."""

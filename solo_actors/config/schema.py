@@ -219,6 +219,12 @@ class LLMConfig(Section, frozen=True):
     seed: Annotated[int, msgspec.Meta(ge=-1)]
     """-1 draws a new seed per request; any other value makes sampling repeatable."""
     max_tokens: Annotated[int, msgspec.Meta(ge=1)]
+    draft_tokens: Annotated[int, msgspec.Meta(ge=0, le=8)]
+    """Tokens guessed by prompt lookup after each generated one and checked in the same
+    batch (solo_actors/llm/lookup.py): the same reply, sooner; 0 = off."""
+    draft_tokens: Annotated[int, msgspec.Meta(ge=0, le=8)]
+    """Tokens guessed by prompt lookup after each generated one and checked in the same
+    batch (solo_actors/llm/lookup.py): the same reply, sooner; 0 = off."""
     system_prompt: str
     template: str
     """"auto" (the GGUF's own template, else a library family) or a family name."""

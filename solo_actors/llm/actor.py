@@ -235,6 +235,7 @@ class LLMActor(SupervisedActor):
             (
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
                 "prefills", "prefills_skipped", "prefill_tokens", "tool_calls", "interrupts",
+                "draft_tokens", "draft_tokens_accepted",
             ),
             0,
         )  # fmt: skip
@@ -584,6 +585,8 @@ class LLMActor(SupervisedActor):
             lambda: self._board.speaking(request),
         )
         text, held, speed = _pump(stream, result, emit, gate, sampling.stop)
+        self._counts["draft_tokens"] += result.drafted
+        self._counts["draft_tokens_accepted"] += result.draft_accepted
         return result, text, held, speed
 
     def _stream(
@@ -742,6 +745,7 @@ class LLMActor(SupervisedActor):
             seed=seed,
             max_tokens=max_tokens,
             stop=stop,
+            draft_tokens=settings.draft_tokens,
         )
 
     def _cache_key(self, draft: Draft, sampling: Sampling) -> str | None:

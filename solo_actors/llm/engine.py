@@ -29,8 +29,13 @@ import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
+from solo_actors.llm.lookup import draft
+
 SEQUENCE = 0
 """The one llama.cpp sequence the high-level `Llama` object evaluates into."""
+
+MAX_DRAFT_TOKENS = 8
+"""The most tokens ``llm.draft_tokens`` may guess after each one."""
 
 
 class ModelBroken(RuntimeError):
@@ -58,6 +63,8 @@ class Sampling:
     max_tokens: int
     stop: tuple[str, ...] = ()
     """Strings that end the reply (applied to the text by the actor's sanitiser)."""
+    draft_tokens: int = 0
+    """Tokens guessed by prompt lookup after each one (`lookup`); 0: none."""
 
     @property
     def repeatable(self) -> bool:
@@ -83,6 +90,8 @@ class LoadedModel:
 
     llama: Llama
     threads: Threads
+    batch: llama_cpp.llama_batch
+    """Room for one token and ``MAX_DRAFT_TOKENS`` guessed ones (`Engine._decode`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held while the KV cache is read or changed: one context serves one caller at a
     time, even if two actors were started on the same model."""
@@ -123,7 +132,8 @@ def load_model(settings: ModelSettings) -> LoadedModel:
                 n_gpu_layers=settings.gpu_layers,
                 verbose=False,
             )
-            model = _models[settings] = LoadedModel(llama, threads)
+            batch = llama_cpp.llama_batch_init(MAX_DRAFT_TOKENS + 1, 0, 1)
+            model = _models[settings] = LoadedModel(llama, threads, batch)
         return model
 
 
@@ -133,6 +143,7 @@ def drop_model(settings: ModelSettings) -> None:
         model = _models.pop(settings, None)
     if model is not None:
         model.llama.close()
+        llama_cpp.llama_batch_free(model.batch)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -156,6 +167,10 @@ class Generation:
     tokens: list[int] = field(default_factory=list)
     """The reply's tokens (end-of-turn and control tokens excluded)."""
     finish_reason: str = "stop"
+    drafted: int = 0
+    """Tokens guessed by prompt lookup and evaluated (`lookup`)."""
+    draft_accepted: int = 0
+    """Of those, the ones the model picked too: tokens it did not generate one at a time."""
 
 
 def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
@@ -171,6 +186,7 @@ class Engine:
     def __init__(self, model: LoadedModel) -> None:
         llama = self.llama = model.llama
         self._lock = model.lock
+        self._batch = model.batch
         self.threads = model.threads
         self.metadata: dict[str, str] = dict(llama.metadata)
         # llama.cpp may round the context up (to a multiple of 256), but llama-cpp-python
@@ -244,8 +260,14 @@ class Engine:
         self.llama.reset()
         return 0
 
-    def _set_generating_threads(self, count: int) -> None:
-        llama_cpp.llama_set_n_threads(self.llama.ctx, count, self.threads.prompt)
+    def _set_threads(self, count: int) -> None:
+        """Threads for single tokens and for batches of drafted ones alike (llama.cpp takes
+        a batch's count for a batch); `prefill` and a prompt read `threads.prompt`."""
+        llama_cpp.llama_set_n_threads(self.llama.ctx, count, count)
+
+    def _read_prompt(self, tokens: Sequence[int]) -> None:
+        llama_cpp.llama_set_n_threads(self.llama.ctx, self.threads.generating, self.threads.prompt)
+        self.llama.eval(list(tokens))
 
     def prefill(self, tokens: Sequence[int]) -> int:
         """Read `tokens` into the KV cache (after the prefix it holds already) and generate
@@ -255,7 +277,7 @@ class Engine:
             prompt = np.asarray(tokens, dtype=np.intc)
             reused = self._reuse_prefix(prompt)
             try:
-                self.llama.eval(prompt[reused:].tolist())
+                self._read_prompt(prompt[reused:].tolist())
             except RuntimeError as error:
                 raise ModelBroken(f"llama.cpp failed while reading a prompt: {error}") from error
             return len(prompt) - reused
@@ -281,18 +303,10 @@ class Engine:
             prompt = np.asarray(tokens, dtype=np.intc)
             reused = self._reuse_prefix(prompt)
             result.prompt_eval_tokens = len(prompt) - reused
-            self._set_generating_threads(self.threads.generating)
             leave_a_core = self.threads.beside_speech != self.threads.generating
             llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            generator = llama.generate(
-                prompt[reused:].tolist(),
-                temp=sampling.temperature,
-                top_p=sampling.top_p,
-                top_k=sampling.top_k,
-                repeat_penalty=sampling.repeat_penalty,
-                reset=False,
-            )
+            generator = self._tokens(prompt[reused:].tolist(), sampling, result)
             try:
                 # Every sampled token takes a KV cell, skipped ones too: `steps` (not the
                 # reply's length) is what max_tokens bounds, so the context can't overflow.
@@ -311,7 +325,7 @@ class Engine:
                         if piece := decoder.decode(llama.detokenize([token])):
                             if leave_a_core and speaking():
                                 # tts synthesises the reply's first chunk now.
-                                self._set_generating_threads(self.threads.beside_speech)
+                                self._set_threads(self.threads.beside_speech)
                                 leave_a_core = False
                             yield piece
                     if steps >= sampling.max_tokens:
@@ -324,3 +338,67 @@ class Engine:
                 generator.close()
             if tail := decoder.decode(b"", final=True):
                 yield tail
+
+    def _tokens(
+        self, prompt: list[int], sampling: Sampling, result: Generation
+    ) -> Generator[int, None, None]:
+        """The reply's tokens after reading `prompt` (the part not in the KV cache yet), one
+        at a time, each yielded before it is evaluated (as ``Llama.generate`` does).
+
+        After each token, up to ``sampling.draft_tokens`` guessed ones (`lookup.draft`) are
+        evaluated with it in one batch; the sampler then picks at each position in turn,
+        and the guesses up to the first it did not pick are kept, as if written one by one.
+        """
+        llama = self.llama
+        # The sampler chain Llama.generate builds for these settings, so a reply is the
+        # same with guesses as without.
+        sampler = llama._init_sampler(
+            top_k=sampling.top_k,
+            top_p=sampling.top_p,
+            temp=sampling.temperature,
+            repeat_penalty=sampling.repeat_penalty,
+        )
+        try:
+            self._read_prompt(prompt)
+            self._set_threads(self.threads.generating)
+            token = llama_cpp.llama_sampler_sample(sampler.sampler, llama.ctx, -1)
+            while True:
+                yield token
+                start = llama.n_tokens
+                room = self.n_ctx - start - 1
+                guess = draft(np.append(self.live_tokens, token), min(sampling.draft_tokens, room))
+                self._decode([token, *guess], start)
+                result.drafted += len(guess)
+                for index in range(len(guess) + 1):
+                    token = llama_cpp.llama_sampler_sample(sampler.sampler, llama.ctx, index)
+                    if index < len(guess) and token == guess[index]:
+                        result.draft_accepted += 1
+                        yield token
+                        continue
+                    kept = start + index + 1  # the batch's first token and the guesses kept
+                    if kept < llama.n_tokens:
+                        llama_cpp.llama_memory_seq_rm(
+                            llama_cpp.llama_get_memory(llama.ctx), -1, kept, -1
+                        )
+                        llama.n_tokens = kept
+                    break
+        finally:
+            sampler.close()
+
+    def _decode(self, tokens: list[int], start: int) -> None:
+        """Evaluate `tokens` at positions `start`... with the logits of every one kept."""
+        llama = self.llama
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(llama.ctx), -1, start, -1)
+        batch = self._batch
+        batch.n_tokens = len(tokens)
+        for index, token in enumerate(tokens):
+            batch.token[index] = token
+            batch.pos[index] = start + index
+            batch.n_seq_id[index] = 1
+            batch.seq_id[index][0] = SEQUENCE
+            batch.logits[index] = True
+        code = llama_cpp.llama_decode(llama.ctx, batch)
+        if code != 0:
+            raise RuntimeError(f"llama_decode returned {code}")
+        llama.input_ids[start : start + len(tokens)] = tokens
+        llama.n_tokens = start + len(tokens)
