@@ -54,9 +54,8 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_voice import QUESTIONS
-
 import supervisors
+from bench.bench_voice import QUESTIONS
 from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
 from solo_actors.llm.engine import (
@@ -146,7 +145,8 @@ class Bench:
         for question in QUESTIONS:
             conversation = Conversation(system=settings.system_prompt)
             room = settings.n_ctx - settings.max_tokens
-            prompt = self.builder.fit(conversation, self.builder.draft(conversation, question), room)
+            draft = self.builder.draft(conversation, question)
+            prompt = self.builder.fit(conversation, draft, room)
             engine.prefill(prompt.tokens)
             replies: dict[int, str] = {}
             for _ in range(rounds):
@@ -163,7 +163,8 @@ class Bench:
                     pair[guesses] = time.perf_counter() - started
                     times[guesses].append(pair[guesses])
                     if guesses:
-                        drafted, accepted = drafted + result.drafted, accepted + result.draft_accepted
+                        drafted += result.drafted
+                        accepted += result.draft_accepted
                 ratios.append(pair[0] / pair[draft_tokens])
             same += replies[0] == replies[draft_tokens]
         return {

@@ -61,6 +61,7 @@ from solo_actors.messages import (
     TurnDone,
     Utterance,
 )
+from solo_actors.runtime.trace import configure_tracing
 from solo_actors.runtime.tree import root_children, root_flags
 from solo_actors.voice import vad
 from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of, write_wav
@@ -149,6 +150,7 @@ def finished_turns() -> int:
 def start(
     config: Config, options: RunOptions, tree: tuple[str, ...] = TREE
 ) -> supervisors.SupervisorRef:
+    configure_tracing(config)
     children = [spec for spec in root_children(config, options) if spec.id in tree]
     return supervisors.start_supervisor(root_flags(config), children, name="solo")
 
@@ -374,6 +376,10 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=420.0, help="seconds for the whole run")
     parser.add_argument("--model", help="the llm (a catalog id); default: the config's")
     parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="a config setting for this run, e.g. llm.draft_tokens=0 (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
         "--in-process", action="store_true", help="no process isolation (default: as shipped)"
     )
     args = parser.parse_args()
@@ -393,6 +399,9 @@ def main() -> int:
         overrides["voice.wake.engine"] = args.wake_engine
     if args.model:
         overrides["llm.model"] = args.model
+    for setting in args.set:
+        key, _, value = setting.partition("=")
+        overrides[key] = value
     config = load_config("headless", environ=config_environment(work / "var", overrides))
     speech = Speech(config, work)
     # The speaker prints its JSON lines on stdout: keep them in a file, print the result after.
@@ -454,6 +463,7 @@ def main() -> int:
             "wake": config.voice.wake.engine,
         },
         "threads": args.threads or "default (one per core)",
+        "settings": args.set,
         "isolated": [] if args.in_process else list(ISOLATED),
         "reply_max_tokens": args.max_tokens,
         "cores": os.cpu_count(),

@@ -54,6 +54,7 @@ from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.trace import step
 from solo_actors.skills.hook import hand_off_to_skills, skill_matcher
 
 
@@ -169,6 +170,7 @@ class DialogueActor(supervisors.SupervisedActor):
             room=turn.room,
             use_tools=True,  # the skills a template missed, and MCP tools (llm.tool_owners)
         )
+        step(turn.turn_id, "dialogue", "reply asked", memories=len(memories))
         entry = OpenTurn(turn, request.request_id, turn.times, memories_used=len(memories))
         self.open[turn.turn_id] = entry
         self.by_request[request.request_id] = turn.turn_id
@@ -235,7 +237,9 @@ class DialogueActor(supervisors.SupervisedActor):
             conversation_id=ahead.conversation_id,
             prompt=with_memories(ahead.text, memories),
             use_tools=True,
+            turn_id=ahead.turn_id,
         )
+        step(ahead.turn_id, "dialogue", "read ahead asked", memories=len(memories))
         supervisors.cast(LLM_NAME, prefill)  # if it is down or busy, the turn will say so
 
     def on_token(self, token: LLMToken) -> None:

@@ -271,6 +271,8 @@ class LLMPrefill(Message, frozen=True, kw_only=True):
     prompt: str
     system: str | None = None
     use_tools: bool = False
+    turn_id: str | None = None
+    """The voice turn it reads ahead for (its trace, ``log.trace``)."""
 
 
 class LLMToken(Message, frozen=True):

@@ -27,6 +27,7 @@ from solo_actors.cli import (
     skills_cmd,
     status_cmd,
     token_cmd,
+    trace_cmd,
 )
 from solo_actors.config import ConfigError, load_config
 
@@ -38,6 +39,7 @@ COMMAND_MODULES = (
     chat_cmd,
     status_cmd,
     log_cmd,
+    trace_cmd,
     token_cmd,
     agents_cmd,
     db_cmd,

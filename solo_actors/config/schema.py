@@ -44,6 +44,8 @@ class LogConfig(Section, frozen=True):
     level: LogLevel
     levels: dict[str, LogLevel]
     """Per-actor levels keyed by tree path; the longest matching path prefix wins."""
+    trace: bool
+    """Write each voice turn's steps to ``<var_dir>/trace.jsonl`` (``solo trace``)."""
 
 
 class SupervisorConfig(Section, frozen=True):
@@ -219,9 +221,6 @@ class LLMConfig(Section, frozen=True):
     seed: Annotated[int, msgspec.Meta(ge=-1)]
     """-1 draws a new seed per request; any other value makes sampling repeatable."""
     max_tokens: Annotated[int, msgspec.Meta(ge=1)]
-    draft_tokens: Annotated[int, msgspec.Meta(ge=0, le=8)]
-    """Tokens guessed by prompt lookup after each generated one and checked in the same
-    batch (solo_actors/llm/lookup.py): the same reply, sooner; 0 = off."""
     draft_tokens: Annotated[int, msgspec.Meta(ge=0, le=8)]
     """Tokens guessed by prompt lookup after each generated one and checked in the same
     batch (solo_actors/llm/lookup.py): the same reply, sooner; 0 = off."""

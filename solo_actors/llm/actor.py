@@ -94,6 +94,7 @@ from solo_actors.models import resolve_model
 from solo_actors.names import LLM_NAME
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.trace import step
 from supervisors import SupervisedActor, cast
 
 LLMEvent = LLMToken | LLMDone | LLMError
@@ -353,6 +354,7 @@ class LLMActor(SupervisedActor):
             )
         ):
             self._counts["prefills_skipped"] += 1
+            step(ahead.turn_id, "llm", "read ahead skipped: newer mail waits")
             return
         try:
             check_prompt(ahead.prompt, ahead.system)
@@ -365,7 +367,10 @@ class LLMActor(SupervisedActor):
             return
         self._switch_kv(ahead.conversation_id, prompt.tokens)
         self._counts["prefills"] += 1
-        self._counts["prefill_tokens"] += self.engine.prefill(prompt.tokens)
+        step(ahead.turn_id, "llm", "reading ahead")
+        evaluated = self.engine.prefill(prompt.tokens)
+        self._counts["prefill_tokens"] += evaluated
+        step(ahead.turn_id, "llm", "read ahead", tokens=evaluated, prompt_tokens=len(prompt.tokens))
         self.publish_figures(**self._counts)
 
     def _describe(self) -> LLMDescription:
@@ -402,6 +407,7 @@ class LLMActor(SupervisedActor):
 
     def _answer(self, request: LLMRequest) -> LLMDone:
         started = now()
+        step(request.turn_id, "llm", "request taken")
         check_prompt(request.prompt, request.system)
         sampling = self._sampling(request)
         if self._is_cancelled(request):
@@ -587,6 +593,9 @@ class LLMActor(SupervisedActor):
         text, held, speed = _pump(stream, result, emit, gate, sampling.stop)
         self._counts["draft_tokens"] += result.drafted
         self._counts["draft_tokens_accepted"] += result.draft_accepted
+        step(request.turn_id, "llm", "reply written", prompt_read=result.prompt_eval_tokens,
+             tokens=len(result.tokens), guessed=result.drafted,
+             guesses_kept=result.draft_accepted)  # fmt: skip
         return result, text, held, speed
 
     def _stream(
@@ -895,9 +904,10 @@ class _Tokens:
     def __call__(self, text: str) -> None:
         if not text:
             return
+        request = self.request
         if self.first is None:
             self.first = now()
-        request = self.request
+            step(request.turn_id, "llm", "first token")
         token = LLMToken(request_id=request.request_id, text=text, index=self.index,
                          turn_id=request.turn_id)  # fmt: skip
         self.actor._deliver(request, token)

@@ -84,7 +84,7 @@ class Threads:
     """Generating a reply once tts started speaking it (`SpeechStarted`)."""
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class LoadedModel:
     """A `Llama` shared by whoever loads the same settings in this process."""
 
@@ -95,6 +95,10 @@ class LoadedModel:
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held while the KV cache is read or changed: one context serves one caller at a
     time, even if two actors were started on the same model."""
+    logits_after: int = -1
+    """The context's last logits follow this many tokens of the KV cache (a read prompt's
+    last): a request for exactly that prompt samples from them, evaluating nothing. -1:
+    they follow nothing a request can use (a generation's batches, a restore, a reset)."""
 
 
 _models: dict[ModelSettings, LoadedModel] = {}
@@ -185,6 +189,7 @@ class Engine:
 
     def __init__(self, model: LoadedModel) -> None:
         llama = self.llama = model.llama
+        self._model = model
         self._lock = model.lock
         self._batch = model.batch
         self.threads = model.threads
@@ -207,6 +212,7 @@ class Engine:
         """Forget the KV cache: the next prompt is evaluated from its first token."""
         with self._lock:
             self.llama.reset()
+            self._model.logits_after = -1
 
     def tokenize(self, text: str, *, start: bool) -> list[int]:
         """Tokens of prompt text (special markers parsed). `start`: the text begins a
@@ -237,6 +243,7 @@ class Engine:
         """Make `snapshot` the live KV cache (llama.cpp clears the sequence first)."""
         size = len(snapshot.data)
         with self._lock:
+            self._model.logits_after = -1  # they follow the sequence replaced
             loaded = llama_cpp.llama_state_seq_set_data(
                 self.llama.ctx, snapshot.data, size, SEQUENCE
             )
@@ -249,9 +256,14 @@ class Engine:
             self.llama.n_tokens = count
 
     def _reuse_prefix(self, tokens: np.ndarray) -> int:
-        """Keep the longest cached prefix of `tokens` (at least one token is left to
-        evaluate, for fresh logits) and drop the rest of the KV cache; returns its length."""
-        keep = min(common_prefix(self.live_tokens, tokens), len(tokens) - 1)
+        """Keep the longest cached prefix of `tokens` and drop the rest of the KV cache;
+        returns its length. That is all of `tokens` when they are what the cache holds and
+        the context's logits follow them (a prefill of this very prompt was the last thing
+        read); else at least one token is left to evaluate, for fresh logits."""
+        common = common_prefix(self.live_tokens, tokens)
+        if common == len(tokens) == self.llama.n_tokens == self._model.logits_after:
+            return common
+        keep = min(common, len(tokens) - 1)
         memory = llama_cpp.llama_get_memory(self.llama.ctx)
         if keep > 0 and llama_cpp.llama_memory_seq_rm(memory, -1, keep, -1):
             self.llama.n_tokens = keep
@@ -266,13 +278,18 @@ class Engine:
         llama_cpp.llama_set_n_threads(self.llama.ctx, count, count)
 
     def _read_prompt(self, tokens: Sequence[int]) -> None:
+        """Evaluate prompt tokens after the KV cache's; the logits then follow the last."""
+        if not tokens:
+            return  # the logits follow the cache's last token already (`_reuse_prefix`)
         llama_cpp.llama_set_n_threads(self.llama.ctx, self.threads.generating, self.threads.prompt)
+        self._model.logits_after = -1  # until the evaluation is whole
         self.llama.eval(list(tokens))
+        self._model.logits_after = self.llama.n_tokens
 
     def prefill(self, tokens: Sequence[int]) -> int:
         """Read `tokens` into the KV cache (after the prefix it holds already) and generate
-        nothing, so that a `stream` of the same prompt evaluates one token; returns how many
-        were evaluated."""
+        nothing, so that a `stream` of the same prompt evaluates nothing and samples its
+        first token at once; returns how many were evaluated."""
         with self._lock:
             prompt = np.asarray(tokens, dtype=np.intc)
             reused = self._reuse_prefix(prompt)
@@ -388,12 +405,13 @@ class Engine:
     def _decode(self, tokens: list[int], start: int) -> None:
         """Evaluate `tokens` at positions `start`... with the logits of every one kept."""
         llama = self.llama
+        self._model.logits_after = -1  # a batch's logits are not a prompt's
         llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(llama.ctx), -1, start, -1)
         batch = self._batch
         batch.n_tokens = len(tokens)
         for index, token in enumerate(tokens):
             batch.token[index] = token
-            batch.pos[index] = start + index
+            batch.pos[index] = start + index  # type: ignore[call-overload]  # a c_int32 array
             batch.n_seq_id[index] = 1
             batch.seq_id[index][0] = SEQUENCE
             batch.logits[index] = True

@@ -26,6 +26,7 @@ from solo_actors.names import ROOT_NAME
 from solo_actors.reports import ReportForwarder
 from solo_actors.runtime.logs import configure_logging, get_logger
 from solo_actors.runtime.private import private_var_dir
+from solo_actors.runtime.trace import configure_tracing
 from solo_actors.runtime.tree import root_children, root_flags
 from solo_actors.voice.input_end import InputAnswered, watching_input_end
 from solo_actors.voice.options import RunOptions
@@ -44,6 +45,7 @@ def start_tree(
     forwarder: ReportForwarder | None = None,
 ) -> supervisors.SupervisorRef:
     private_var_dir(config)
+    configure_tracing(config)
     forwarder = forwarder or ReportForwarder(config.reports.pending_max)
     sinks: list[supervisors.Sink] = [supervisors.StructlogSink(), forwarder]
     return supervisors.start_supervisor(

@@ -18,6 +18,7 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.runtime.codec import MESSAGE_CODEC
 from solo_actors.runtime.logs import configure_logging
+from solo_actors.runtime.trace import configure_tracing
 
 
 def worker_spec(
@@ -36,6 +37,12 @@ def worker_spec(
     )
 
 
+def configure_process(config: Config) -> None:
+    """What every process of the tree sets up first: its logging and its tracing."""
+    configure_logging(config.log)
+    configure_tracing(config)
+
+
 def isolation_of(config: Config, name: str) -> dict[str, Any]:
     """The ``isolation``/``process`` fields of ``name``'s child spec, from the config."""
     settings = config.isolation.get(name)
@@ -51,7 +58,7 @@ def isolation_of(config: Config, name: str) -> dict[str, Any]:
         cpus=tuple(settings.cpus) or None,
         nice=nice,
         standby=settings.standby,
-        # The child logs as Solo does (same format, level and stream).
-        init=functools.partial(configure_logging, config.log),
+        # The child logs (same format, level and stream) and traces as Solo does.
+        init=functools.partial(configure_process, config),
     )
     return {"isolation": "process", "process": options}

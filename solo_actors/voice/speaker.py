@@ -57,6 +57,7 @@ from solo_actors.messages import (
 from solo_actors.names import INPUT_END, SPEAKER, TURN_WATCH, VAD
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.trace import step
 from solo_actors.voice.audio import chime, write_wav
 from solo_actors.voice.barge import BargeIn, opened_at
 from solo_actors.voice.console import problem_line, turn_problem
@@ -150,6 +151,7 @@ class Playback:
                 if segment.offset >= len(segment.samples):
                     self.segments.popleft()
         for turn_id in started:
+            step(turn_id, "speaker", "first sample played")
             self.on_start(turn_id)
         return out
 

@@ -79,6 +79,7 @@ from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.trace import step
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.voice import remote
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
@@ -412,20 +413,24 @@ class SttActor(supervisors.SupervisedActor):
                 text = self.with_words_after_pause(self.ahead, speech.turn_id, speech.pcm, text)
         except RemoteServiceError:
             return  # logged; the utterance's own transcription fails the turn, saying why
-        if not speech.speaking:
-            self.ahead = Ahead(speech.turn_id, speech.pcm, text)
-            self.judge_turn_end(speech, text)
+        step(speech.turn_id, "stt", "words so far" if speech.speaking else "pause transcribed",
+             text=text)  # fmt: skip
         if WORDS.search(text):
-            # The dialogue actor gets the reply ready while the user speaks or is silent.
+            # The dialogue actor gets the reply ready while the user speaks or is silent:
+            # first, so that the llm reads the words while they are judged below.
             conversation_id = speech.conversation_id or self.options.conversation_id
             send(DIALOGUE_NAME, TurnAhead(turn_id=speech.turn_id, conversation_id=conversation_id,
                                      text=text, speaking=speech.speaking))  # fmt: skip
+        if not speech.speaking:
+            self.ahead = Ahead(speech.turn_id, speech.pcm, text)
+            self.judge_turn_end(speech, text)
 
     def judge_turn_end(self, speech: SpeechSoFar, text: str) -> None:
         """Tell vad whether the words at this pause end the turn (see voice/turn_end.py)."""
         if self.judge is None:
             return
         verdict = self.judge.verdict(text)
+        step(speech.turn_id, "stt", "judged the words", verdict=verdict)
         if verdict != "unsure":
             send(VAD, TurnEnd(turn_id=speech.turn_id, pcm_bytes=len(speech.pcm), verdict=verdict))
 
@@ -463,6 +468,8 @@ class SttActor(supervisors.SupervisedActor):
                 return
         times = replace(utterance.times, transcript=now())
         self.log.info("transcript", turn_id=utterance.turn_id, text=text)
+        step(utterance.turn_id, "stt", "transcript", made_at_the_pause=ahead is not None
+             and ahead.text == text and ahead.pcm == utterance.pcm)  # fmt: skip
         self.publish_figures(**self.counts)
         if not WORDS.search(text):
             self.counts["unrecognised"] += 1

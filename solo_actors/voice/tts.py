@@ -72,6 +72,7 @@ from solo_actors.models import ModelError, resolve_model
 from solo_actors.names import LLM_NAME, SPEAKER, TTS
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.trace import step
 from solo_actors.voice import remote
 from solo_actors.voice.audio import ALERT_SECONDS, chime
 from solo_actors.voice.barge import BargeIn, opened_at
@@ -296,6 +297,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         if not text or reply.cancelled or self.board.stale(reply.opened):
             return
         started = time.perf_counter()
+        step(reply.turn_id, "tts", "synthesising", text=text)
         try:
             pieces = self.say(text)
         except RemoteServiceError as error:
@@ -305,6 +307,7 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
             self.receive_urgent()  # a wake word sent meanwhile
             if self.board.stale(reply.opened):
                 break  # a wake word came while this sentence was being synthesised
+            step(reply.turn_id, "tts", "synthesised", seconds=round(len(audio) / self.rate, 2))
             self.send_audio(reply, audio)
             self.counts["sentences"] += 1
         self.counts["busy_s"] += time.perf_counter() - started

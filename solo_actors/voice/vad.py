@@ -64,6 +64,7 @@ from solo_actors.names import STT, TURN_WATCH, VAD
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.ids import new_id
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.trace import step
 from solo_actors.voice.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, int16_to_float
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions
@@ -315,6 +316,7 @@ class VadActor(supervisors.SupervisedActor):
         seconds = len(pcm) / 2 / SAMPLE_RATE
         self.log.info("utterance", turn_id=turn.wake.turn_id, seconds=round(seconds, 2), cut=cut)
         times = StageTimes(wake=turn.wake.at, speech_end=now())
+        step(turn.wake.turn_id, "vad", "end of turn", seconds=round(seconds, 2))
         send(
             STT,
             Utterance(turn_id=turn.wake.turn_id, pcm=pcm, sample_rate=SAMPLE_RATE, times=times),
@@ -346,6 +348,7 @@ class VadActor(supervisors.SupervisedActor):
         """A pause (the microphone's or a room's stream's): stt transcribes what the endpoint
         will send if nothing more is said, and its words may end the turn now
         (`words_decide`)."""
+        step(turn_id, "vad", "pause")
         send(STT, SpeechSoFar(turn_id=turn_id, pcm=self.cut(speech), sample_rate=SAMPLE_RATE,
                               conversation_id=conversation_id))  # fmt: skip
 

@@ -34,6 +34,7 @@ from solo_actors.names import SKILLS_NAME, SPEAKER, TTS, TURN_WATCH, VAD, WAKE
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.ids import new_id
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.trace import step
 from solo_actors.voice.audio import FRAME_SAMPLES, SAMPLE_RATE
 from solo_actors.voice.mail import send
 from solo_actors.voice.remote import RemoteWake
@@ -109,6 +110,7 @@ class WakeActor(supervisors.SupervisedActor):
                 turn_id=new_id(), keyword=self.engine.name, score=score, at=now()
             )
             self.log.info("wake word", turn_id=detected.turn_id, keyword=detected.keyword)
+            step(detected.turn_id, "wake", "wake word", keyword=detected.keyword)
             # The speaker first: stopping playback and the acknowledgement are what the user
             # waits for; then tts (cancel generation), vad (start listening) and the turn
             # watch (this turn is owed an answer).

@@ -112,13 +112,18 @@ def prefill(llm: RunningLLM, conversation_id: str, prompt: str) -> None:
         time.sleep(0.01)
 
 
-def test_a_prefilled_prompt_leaves_one_token_to_evaluate(start_llm: StartLLM) -> None:
+def test_a_prefilled_prompt_leaves_nothing_to_evaluate(start_llm: StartLLM) -> None:
+    reference = start_llm()
+    reference.done(FRANCE, conversation_id="p")
+    expected = reference.done(GERMANY, conversation_id="p")
     llm = start_llm()
     llm.done(FRANCE, conversation_id="p")
     prefill(llm, "p", GERMANY)
     reply = llm.done(GERMANY, conversation_id="p")
-    # Only the last token is read again, for fresh logits; the rest was read ahead.
-    assert reply.prompt_eval_tokens == 1
+    # All of it was read ahead, and the first token is sampled from the logits the read
+    # left: the same reply as with nothing read ahead.
+    assert reply.prompt_eval_tokens == 0
+    assert reply.text == expected.text
     assert llm.figures["prefills"] == 1
     assert llm.figures["prefill_tokens"] == new_turn_tokens(llm, GERMANY)
 
