@@ -44,7 +44,7 @@ class LogConfig(Section, frozen=True):
     level: LogLevel
     levels: dict[str, LogLevel]
     """Per-actor levels keyed by tree path; the longest matching path prefix wins."""
-    trace: bool
+    trace: bool = False
     """Write each voice turn's steps to ``<var_dir>/trace.jsonl`` (``solo trace``)."""
 
 
