@@ -382,8 +382,8 @@ class Engine:
             while True:
                 yield token
                 start = llama.n_tokens
-                room = self.n_ctx - start - 1
-                guess = draft(np.append(self.live_tokens, token), min(sampling.draft_tokens, room))
+                count = min(sampling.draft_tokens, self.n_ctx - start - 1)
+                guess = draft(np.append(self.live_tokens, token), count) if count > 0 else []
                 self._decode([token, *guess], start)
                 result.drafted += len(guess)
                 for index in range(len(guess) + 1):

@@ -455,7 +455,10 @@ class SttActor(supervisors.SupervisedActor):
     def hear(self, utterance: Utterance) -> None:
         ahead, self.ahead = self.ahead, None
         self.counts["utterances"] += 1
-        if ahead is not None and (ahead.turn_id, ahead.pcm) == (utterance.turn_id, utterance.pcm):
+        made_at_the_pause = ahead is not None and (ahead.turn_id, ahead.pcm) == (
+            utterance.turn_id, utterance.pcm
+        )  # fmt: skip
+        if ahead is not None and made_at_the_pause:
             # Nothing was said after the pause: its transcription is this utterance's.
             self.counts["ahead_used"] += 1
             text = ahead.text
@@ -468,8 +471,7 @@ class SttActor(supervisors.SupervisedActor):
                 return
         times = replace(utterance.times, transcript=now())
         self.log.info("transcript", turn_id=utterance.turn_id, text=text)
-        step(utterance.turn_id, "stt", "transcript", made_at_the_pause=ahead is not None
-             and ahead.text == text and ahead.pcm == utterance.pcm)  # fmt: skip
+        step(utterance.turn_id, "stt", "transcript", made_at_the_pause=made_at_the_pause)
         self.publish_figures(**self.counts)
         if not WORDS.search(text):
             self.counts["unrecognised"] += 1
