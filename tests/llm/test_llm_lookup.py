@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import llama_cpp
 import numpy as np
 
 from solo_actors.llm.engine import Engine, Generation, ModelSettings, Sampling, load_model
@@ -43,24 +44,38 @@ def generate(engine: Engine, prompt: list[int], draft_tokens: int) -> tuple[str,
     return text, result
 
 
-def test_guesses_give_the_same_reply_with_fewer_steps(default_model: ResolvedModel) -> None:
+def kv_cells(engine: Engine) -> int:
+    """How many positions the context's KV cache holds (its highest one, plus one)."""
+    memory = llama_cpp.llama_get_memory(engine.llama.ctx)
+    return int(llama_cpp.llama_memory_seq_pos_max(memory, 0)) + 1
+
+
+def test_guesses_write_the_reply_in_fewer_steps(default_model: ResolvedModel) -> None:
+    # No reply is compared with another model run's text: a batch's logits come from
+    # another kernel than a single token's, and a near tie may break otherwise on some CPU.
     engine = Engine(load_model(ModelSettings(str(default_model.path), 1024, 256, 1)))
     prompt = engine.tokenize(COPY, start=True)
     alone, one_by_one = generate(engine, prompt, draft_tokens=0)
     guessed, with_guesses = generate(engine, prompt, draft_tokens=3)
     assert "quick brown fox" in alone, alone  # the model copies, so its own words recur
-    assert guessed == alone
+    assert "quick brown fox" in guessed, guessed
     assert one_by_one.drafted == 0
     assert with_guesses.draft_accepted >= 5, with_guesses  # tokens not generated one at a time
     assert with_guesses.drafted >= with_guesses.draft_accepted
-    # The KV cache holds exactly the tokens it says: a second turn read from it (after
-    # rejected guesses were dropped) writes what one read from nothing writes.
-    follow = engine.tokenize(f"{alone}<|im_end|>\n<|im_start|>user\nAgain.<|im_end|>\n"
+    # The reply's tokens are what the cache holds after the prompt, and the cache holds
+    # no cell of a rejected guess: its cells end where the tokens it says it holds end.
+    live = engine.live_tokens
+    reply = with_guesses.tokens
+    assert list(live[: len(prompt)]) == prompt
+    assert list(live[len(prompt) : len(prompt) + len(reply)]) == reply
+    assert kv_cells(engine) == len(live)
+    # A second turn reads the first from that cache: only what follows it is evaluated.
+    follow = engine.tokenize(f"{guessed}<|im_end|>\n<|im_start|>user\nAgain.<|im_end|>\n"
                              "<|im_start|>assistant\n", start=False)  # fmt: skip
     second_turn = [*prompt, *follow]
     result = Generation(prompt_tokens=len(second_turn))
     sampling = Sampling(0.0, 0.95, 40, 1.0, -1, 24, draft_tokens=3)
-    reused = "".join(engine.stream(second_turn, sampling, lambda: False, result))
-    assert result.prompt_eval_tokens < len(follow) + 1  # the first turn came from the cache
-    fresh, _ = generate(engine, second_turn, draft_tokens=3)
-    assert reused == fresh
+    again = "".join(engine.stream(second_turn, sampling, lambda: False, result))
+    assert result.prompt_eval_tokens <= len(follow)  # the first turn came from the cache
+    assert again.strip(), result
+    assert kv_cells(engine) == len(engine.live_tokens)
