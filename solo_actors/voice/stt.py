@@ -34,6 +34,11 @@ transcribed again with the full window, and so is audio longer than the window.
 An utterance with no recognisable words, or a crash while transcribing one (the actor is
 then restarted by its supervisor), is answered with ``voice.stt.error_reply``.
 
+The wake word said before a question ("Jarvis, what time is it?", heard in the follow-up
+window after a reply) is not part of it: it is taken off the front of every transcript
+(`without_wake_word`). The wake word alone is no finished question at a pause, and no
+question at all at the end of a turn (the turn is abandoned, as after silence).
+
 Other programs' speech (Solo's Wyoming server, a room's satellite) comes as a `Transcribe`
 and its text goes back to whoever asked, as a `Transcribed`; it opens no turn.
 
@@ -69,6 +74,7 @@ from solo_actors.messages import (
     TranscribeAudio,
     Transcribed,
     Transcript,
+    TurnAbandoned,
     TurnAhead,
     TurnEnd,
     UserTurn,
@@ -76,7 +82,7 @@ from solo_actors.messages import (
     VoiceRequestFailed,
 )
 from solo_actors.models import ModelError, resolve_model
-from solo_actors.names import DIALOGUE_NAME, STT, TTS, VAD
+from solo_actors.names import DIALOGUE_NAME, STT, TTS, TURN_WATCH, VAD
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.logs import get_logger
 from solo_actors.runtime.trace import step
@@ -87,10 +93,29 @@ from solo_actors.voice.devices import stt_device
 from solo_actors.voice.mail import fail_turn, send
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.remote import Fallback, RemoteServiceError, RemoteStt
-from solo_actors.voice.turn_end import TurnEndJudge, load_judge
+from solo_actors.voice.turn_end import TurnEndJudge, Verdict, load_judge
+from solo_actors.voice.wake_engines import spoken_wake_phrases
 
 WORDS = re.compile(r"\w")
 WORD_LIST = re.compile(r"\w+")
+
+
+def wake_word_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """The wake word at the start of a transcript, said to Solo: alone, or set off by
+    punctuation ("Jarvis, what time is it?"), never as a word of the question ("Jarvis is
+    a character in ...")."""
+    said = "|".join(r"\W+".join(map(re.escape, phrase.split())) for phrase in phrases if phrase)
+    if not said:
+        return re.compile(r"(?!)")  # no wake word: nothing to take off
+    return re.compile(rf"^\W*(?:{said})(?:\W*$|\s*[,.!?;:]+\s*)", re.IGNORECASE)
+
+
+def without_wake_word(text: str, wake_word: re.Pattern[str]) -> str:
+    """The question in `text`: without the wake word said before it (a follow-up window
+    hears the next question's "Jarvis, ..." as speech; so does a turn whose user says the
+    name twice). Only the wake word leaves nothing."""
+    question = wake_word.sub("", text, count=1)
+    return text if question == text else question[:1].upper() + question[1:]
 
 
 @cache
@@ -273,6 +298,7 @@ class SttActor(supervisors.SupervisedActor):
         self.current: Utterance | None = None
         self.ahead: Ahead | None = None
         self.judge: TurnEndJudge | None = None
+        self.wake_word = wake_word_pattern(spoken_wake_phrases(config.voice.wake))
         self.model: WhisperModel | None = None
         self.remote: RemoteStt | None = None
         self.fallback: Fallback | None = None
@@ -286,6 +312,7 @@ class SttActor(supervisors.SupervisedActor):
                 "ahead_used",
                 "partials",
                 "words_after_pause",
+                "wake_word_only",
             ),
             0,
         )
@@ -415,21 +442,25 @@ class SttActor(supervisors.SupervisedActor):
             return  # logged; the utterance's own transcription fails the turn, saying why
         step(speech.turn_id, "stt", "words so far" if speech.speaking else "pause transcribed",
              text=text)  # fmt: skip
-        if WORDS.search(text):
+        question = without_wake_word(text, self.wake_word)
+        if WORDS.search(question):
             # The dialogue actor gets the reply ready while the user speaks or is silent:
             # first, so that the llm reads the words while they are judged below.
             conversation_id = speech.conversation_id or self.options.conversation_id
             send(DIALOGUE_NAME, TurnAhead(turn_id=speech.turn_id, conversation_id=conversation_id,
-                                     text=text, speaking=speech.speaking))  # fmt: skip
+                                     text=question, speaking=speech.speaking))  # fmt: skip
         if not speech.speaking:
             self.ahead = Ahead(speech.turn_id, speech.pcm, text)
-            self.judge_turn_end(speech, text)
+            self.judge_turn_end(speech, text, question)
 
-    def judge_turn_end(self, speech: SpeechSoFar, text: str) -> None:
-        """Tell vad whether the words at this pause end the turn (see voice/turn_end.py)."""
+    def judge_turn_end(self, speech: SpeechSoFar, text: str, question: str) -> None:
+        """Tell vad whether the words at this pause end the turn (see voice/turn_end.py):
+        the wake word alone does not, the question is still to come (and the wake word's
+        own turn, if its engine heard it, replaces this one)."""
         if self.judge is None:
             return
-        verdict = self.judge.verdict(text)
+        wake_word_only = bool(WORDS.search(text)) and not WORDS.search(question)
+        verdict: Verdict = "incomplete" if wake_word_only else self.judge.verdict(question)
         step(speech.turn_id, "stt", "judged the words", verdict=verdict)
         if verdict != "unsure":
             send(VAD, TurnEnd(turn_id=speech.turn_id, pcm_bytes=len(speech.pcm), verdict=verdict))
@@ -477,6 +508,16 @@ class SttActor(supervisors.SupervisedActor):
             self.counts["unrecognised"] += 1
             self.fail(replace(utterance, times=times), "no words recognised in the utterance")
             return
+        question = without_wake_word(text, self.wake_word)
+        if not WORDS.search(question):
+            # Only the name, then silence: no question, as when nobody speaks after the
+            # wake word (a follow-up window that heard the user call Solo, say).
+            self.counts["wake_word_only"] += 1
+            self.log.info("only the wake word was said: no question", turn_id=utterance.turn_id)
+            self.publish_figures(**self.counts)
+            send(TURN_WATCH, TurnAbandoned(turn_id=utterance.turn_id))
+            return
+        text = question
         send(TTS, Transcript(turn_id=utterance.turn_id, text=text, times=times))
         send(
             DIALOGUE_NAME,

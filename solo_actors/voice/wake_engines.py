@@ -23,6 +23,7 @@ Both engines' models come inside their pip packages, so neither has a catalog en
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from importlib.metadata import version
@@ -61,6 +62,23 @@ def wake_word(settings: WakeConfig) -> str:
         )
     word = settings.model if settings.engine == "openwakeword" else settings.keyword
     return f"{word!r} ({settings.engine})"
+
+
+def spoken_wake_phrases(settings: WakeConfig) -> tuple[str, ...]:
+    """The wake word as a person says it ("jarvis", "hey jarvis" for openWakeWord's
+    ``hey_jarvis_v0.1.onnx``), for every engine that may be listening (a Wyoming service's
+    and its local fallback's): stt takes it off the front of a question."""
+    if settings.engine == "wyoming":
+        local = replace(settings, engine=settings.remote.local_engine)
+        named = (settings.remote.model,) if settings.remote.model else ()
+        return tuple(dict.fromkeys((*map(_as_said, named), *spoken_wake_phrases(local))))
+    return (_as_said(settings.model if settings.engine == "openwakeword" else settings.keyword),)
+
+
+def _as_said(name: str) -> str:
+    """A keyword or model name as words: a path's stem, without a version suffix."""
+    stem = re.sub(r"_v\d[\w.]*$", "", Path(name).stem if name.endswith(".onnx") else name)
+    return " ".join(re.split(r"[_\-\s]+", stem.lower())).strip()
 
 
 def create_engine(settings: WakeConfig, publish: Callable[..., None] | None = None) -> WakeEngine:
