@@ -71,6 +71,7 @@ from solo_actors.llm.tools import (
     parse_calls,
     result_text,
 )
+from solo_actors.llm.warm_start import WarmStates
 from solo_actors.messages import (
     ChatMessage,
     FunctionCall,
@@ -230,13 +231,14 @@ class LLMActor(SupervisedActor):
         self._snapshots = SnapshotStore(self.settings.kv_snapshot_mb << 20)
         self._kv_owner: str | None = None
         self._cache: ResponseCache | None = None
+        self._warm_states: WarmStates | None = None
         self._tools_left_out = False
         self._tools = ToolDirectory(config.llm.owners(config.mcp), LIST_TIMEOUT)
         self._counts = dict.fromkeys(
             (
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
                 "prefills", "prefills_skipped", "prefill_tokens", "tool_calls", "interrupts",
-                "draft_tokens", "draft_tokens_accepted",
+                "draft_tokens", "draft_tokens_accepted", "warm_starts",
             ),
             0,
         )  # fmt: skip
@@ -260,7 +262,24 @@ class LLMActor(SupervisedActor):
         if missing and warm.tries < WARM_UP_TRIES:  # still starting (they start after us)
             self.send_after(WARM_UP_AFTER, WarmUp(tries=warm.tries + 1))
             return
-        self.prefill(LLMPrefill(prompt=WARM_UP_PROMPT, use_tools=True))
+        ahead = LLMPrefill(prompt=WARM_UP_PROMPT, use_tools=True)
+        prompt = self._ahead_prompt(ahead)
+        if prompt is None:
+            return
+        states = self._warm_states
+        if states is not None:
+            self._switch_kv(ahead.conversation_id, prompt.tokens)
+            if states.restore(self.engine, prompt.tokens):
+                self._counts["warm_starts"] += 1
+                self.log.info("warm-up read from disk", tokens=len(prompt.tokens))
+                self.publish_figures(**self._counts)
+                return
+        self._read_ahead(ahead, prompt)
+        if states is not None:
+            try:
+                states.save(self.engine)
+            except OSError as error:  # a full or read-only disk: the next start reads again
+                self.log.warning("warm-up state not saved", error=str(error))
 
     def _load_local(self) -> None:
         """Load (or find loaded in this process) the llama.cpp model and what serves it."""
@@ -278,6 +297,9 @@ class LLMActor(SupervisedActor):
         self._model_name = resolved.catalog_id or resolved.path.name
         self._model_digest = resolved.sha256
         self.engine = Engine(load_model(self._model_settings))
+        if settings.warm_start:
+            directory = REPO_ROOT / self.config.solo.var_dir / "cache" / "llm" / "kv"
+            self._warm_states = WarmStates(directory, resolved.sha256, self._model_settings)
         # A restarted actor reuses the loaded model but not whatever its KV cache held.
         self.engine.reset()
         template = select_template(
@@ -356,15 +378,23 @@ class LLMActor(SupervisedActor):
             self._counts["prefills_skipped"] += 1
             step(ahead.turn_id, "llm", "read ahead skipped: newer mail waits")
             return
+        prompt = self._ahead_prompt(ahead)
+        if prompt is not None:
+            self._read_ahead(ahead, prompt)
+
+    def _ahead_prompt(self, ahead: LLMPrefill) -> Prompt | None:
+        """The prompt `ahead`'s request will have; None if it would be refused."""
         try:
             check_prompt(ahead.prompt, ahead.system)
             offered = self._offered(ahead, refresh=False)
             conversation = self._conversation(ahead.conversation_id, ahead.system, offered=offered)
             draft = self.prompts.draft(conversation, ahead.prompt)
             room = self.engine.n_ctx - self._sampling(None).max_tokens
-            prompt = self.prompts.fit(conversation, draft, room)
+            return self.prompts.fit(conversation, draft, room)
         except (BadRequest, PromptTooLong):
-            return
+            return None
+
+    def _read_ahead(self, ahead: LLMPrefill, prompt: Prompt) -> None:
         self._switch_kv(ahead.conversation_id, prompt.tokens)
         self._counts["prefills"] += 1
         step(ahead.turn_id, "llm", "reading ahead")

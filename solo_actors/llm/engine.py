@@ -239,8 +239,9 @@ class Engine:
                 raise ModelBroken(f"KV snapshot wrote {written} of {size} bytes")
             return KVSnapshot(tokens=self.live_tokens.copy(), data=data)
 
-    def restore(self, snapshot: KVSnapshot) -> None:
-        """Make `snapshot` the live KV cache (llama.cpp clears the sequence first)."""
+    def restore(self, snapshot: KVSnapshot) -> bool:
+        """Make `snapshot` the live KV cache (llama.cpp clears the sequence first); False
+        if llama.cpp refused it, and the cache is then empty."""
         size = len(snapshot.data)
         with self._lock:
             self._model.logits_after = -1  # they follow the sequence replaced
@@ -250,10 +251,11 @@ class Engine:
             if loaded != size:
                 # A failed restore leaves the cache undefined; start from nothing instead.
                 self.llama.reset()
-                return
+                return False
             count = len(snapshot.tokens)
             self.llama.input_ids[:count] = snapshot.tokens
             self.llama.n_tokens = count
+            return True
 
     def _reuse_prefix(self, tokens: np.ndarray) -> int:
         """Keep the longest cached prefix of `tokens` and drop the rest of the KV cache;

@@ -10,17 +10,22 @@ with tools or without (bench/RESULTS.md has the measured rates); here the mechan
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import supervisors
+from solo_actors.llm.engine import ModelSettings
 from solo_actors.llm.templates import FAMILIES, ChatTemplate, select_template
 from solo_actors.llm.tools import CallGate, MalformedCall, call_tool, parse_calls
+from solo_actors.llm.warm_start import ABANDONED_AFTER, STALE_AFTER, WarmStates
 from solo_actors.messages import (
     CallTool,
     FunctionCall,
@@ -273,3 +278,79 @@ def test_an_interrupt_while_a_tool_runs_ends_the_turn_at_once(
     release.set()
     assert isinstance(done, LLMDone) and done.finish_reason == "cancelled"
     assert waited < 5, f"the interrupted turn took {waited:.1f} s to end"
+
+
+def wait_for(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_start_reads_back_the_warm_up_the_start_before_saved(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]], tmp_path: Path
+) -> None:
+    name, _actor = owner([TIMER], lambda call: "done")
+    var = tmp_path / "var"
+    first = qwen(tool_owners=[name], var_dir=var)
+    wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the first warm-up's state file")
+    assert first.figures["prefills"] == 1 and first.figures["warm_starts"] == 0
+    asked = first.done("What is the capital of France?", use_tools=True)
+    first.supervisor.stop()
+
+    second = qwen(tool_owners=[name], var_dir=var)
+    wait_for(lambda: second.figures.get("warm_starts"), "the second warm-up")
+    assert second.figures["prefills"] == 0, "the second start read the prompt again"
+    again = second.done("What is the capital of France?", use_tools=True)
+    # The restored cells are the very bytes the first start computed: the turn reads its
+    # own words only, and writes the same reply.
+    assert again.prompt_eval_tokens == asked.prompt_eval_tokens < asked.prompt_tokens / 2
+    assert again.text == asked.text
+
+
+@pytest.mark.slow
+def test_a_damaged_warm_up_state_is_read_again_and_replaced(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]], tmp_path: Path
+) -> None:
+    name, _actor = owner([TIMER], lambda call: "done")
+    var = tmp_path / "var"
+    first = qwen(tool_owners=[name], var_dir=var)
+    wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the warm-up's state file")
+    first.supervisor.stop()
+    (saved,) = (var / "cache/llm/kv").glob("*.kv")
+    damaged = bytearray(saved.read_bytes())
+    damaged[-1000] ^= 0xFF  # one byte of the KV cells: the checksum no longer holds
+    saved.write_bytes(damaged)
+
+    second = qwen(tool_owners=[name], var_dir=var)
+    warmed = ("prefills", "warm_starts")
+    wait_for(lambda: any(second.figures.get(key) for key in warmed), "the second warm-up")
+    assert second.figures["warm_starts"] == 0, "a damaged state was restored"
+    wait_for(lambda: saved.read_bytes() != damaged, "the state file to be written again")
+    assert second.done("What is the capital of France?", use_tools=True).text
+
+
+def test_a_warm_up_state_is_kept_for_one_model_build_and_settings(tmp_path: Path) -> None:
+    settings = ModelSettings(path="model.gguf", n_ctx=2048, n_batch=256, n_threads=0)
+    tokens = [1, 2, 3]
+    base = WarmStates(tmp_path, "a" * 64, settings).path(tokens)
+    assert WarmStates(tmp_path, "a" * 64, settings).path(tokens) == base
+    assert WarmStates(tmp_path, "b" * 64, settings).path(tokens) != base  # another model
+    bigger_batches = dataclasses.replace(settings, n_batch=512)
+    assert WarmStates(tmp_path, "a" * 64, bigger_batches).path(tokens) != base
+    assert WarmStates(tmp_path, "a" * 64, settings).path([1, 2, 4]) != base  # other tokens
+
+
+def test_state_files_unused_for_a_month_and_unfinished_saves_are_deleted(tmp_path: Path) -> None:
+    states = WarmStates(tmp_path, "a" * 64, ModelSettings("m.gguf", 2048, 256, 0))
+    files = ("old.kv", "recent.kv", "kept.kv", "killed.part", "saving.part", "notes.txt")
+    for name in files:
+        (tmp_path / name).write_bytes(b"state")
+    month_ago = time.time() - STALE_AFTER - 60
+    hour_ago = time.time() - ABANDONED_AFTER - 60
+    for name, when in (("old.kv", month_ago), ("kept.kv", month_ago), ("killed.part", hour_ago)):
+        os.utime(tmp_path / name, (when, when))
+    states.prune(keep=tmp_path / "kept.kv")
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert left == ["kept.kv", "notes.txt", "recent.kv", "saving.part"]
