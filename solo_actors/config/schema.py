@@ -234,8 +234,8 @@ class LLMConfig(Section, frozen=True):
     cache_ttl: Seconds
     cache_entries: Annotated[int, msgspec.Meta(ge=1)]
     warm_start: bool
-    """The warm-up's KV cache is saved under ``<var_dir>/cache/llm/kv`` and read back by the
-    next start's warm-up of the same tokens (solo_actors/llm/warm_start.py)."""
+    """The warm-up's KV cache is saved under ``<var_dir>/cache/llm/kv`` and restored at the
+    next start (solo_actors/llm/warm_start.py)."""
     tool_owners: list[str]
     """Registered names of the actors whose tools a turn offers the model (function calling,
     when its template supports it); "mcp.*" stands for every ``[[mcp.servers]]`` entry."""

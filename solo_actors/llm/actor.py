@@ -256,7 +256,9 @@ class LLMActor(SupervisedActor):
     def warm_up(self, warm: WarmUp) -> None:
         """Read the system prompt and the tools' schemas (~750 tokens with the skills') into
         the KV cache while nobody waits, so that a process's first turn does not pay for
-        them: every conversation's prompt starts with the same tokens."""
+        them: every conversation's prompt starts with the same tokens. With
+        ``llm.warm_start`` what the start restored is not read again, and what had to be
+        read is saved for the next start (`warm_start`)."""
         offered = self._tools.refresh()
         missing = set(self._tools.owners) - set(offered.owners.values())
         if missing and warm.tries < WARM_UP_TRIES:  # still starting (they start after us)
@@ -266,18 +268,11 @@ class LLMActor(SupervisedActor):
         prompt = self._ahead_prompt(ahead)
         if prompt is None:
             return
-        states = self._warm_states
-        if states is not None:
-            self._switch_kv(ahead.conversation_id, prompt.tokens)
-            if states.restore(self.engine, prompt.tokens):
-                self._counts["warm_starts"] += 1
-                self.log.info("warm-up read from disk", tokens=len(prompt.tokens))
-                self.publish_figures(**self._counts)
-                return
-        self._read_ahead(ahead, prompt)
-        if states is not None:
+        evaluated = self._read_ahead(ahead, prompt)
+        if self._warm_states is not None and evaluated > 1:
+            # Not all of it came from disk (the sampled token is always read again).
             try:
-                states.save(self.engine)
+                self._warm_states.save(self.engine)
             except OSError as error:  # a full or read-only disk: the next start reads again
                 self.log.warning("warm-up state not saved", error=str(error))
 
@@ -297,11 +292,15 @@ class LLMActor(SupervisedActor):
         self._model_name = resolved.catalog_id or resolved.path.name
         self._model_digest = resolved.sha256
         self.engine = Engine(load_model(self._model_settings))
-        if settings.warm_start:
-            directory = REPO_ROOT / self.config.solo.var_dir / "cache" / "llm" / "kv"
-            self._warm_states = WarmStates(directory, resolved.sha256, self._model_settings)
         # A restarted actor reuses the loaded model but not whatever its KV cache held.
         self.engine.reset()
+        if settings.warm_start:
+            # Before any mail: a question asked at once reuses it too (docs/llm.md).
+            directory = REPO_ROOT / self.config.solo.var_dir / "cache" / "llm" / "kv"
+            self._warm_states = WarmStates(directory, resolved.sha256, self._model_settings)
+            if restored := self._warm_states.restore(self.engine):
+                self._counts["warm_starts"] += 1
+                self.log.info("warm-up restored from disk", tokens=restored)
         template = select_template(
             settings.template, self.engine.metadata, self.engine.bos_token, self.engine.eos_token
         )
@@ -394,7 +393,8 @@ class LLMActor(SupervisedActor):
         except (BadRequest, PromptTooLong):
             return None
 
-    def _read_ahead(self, ahead: LLMPrefill, prompt: Prompt) -> None:
+    def _read_ahead(self, ahead: LLMPrefill, prompt: Prompt) -> int:
+        """Read `prompt` into the KV cache; returns how many tokens were evaluated."""
         self._switch_kv(ahead.conversation_id, prompt.tokens)
         self._counts["prefills"] += 1
         step(ahead.turn_id, "llm", "reading ahead")
@@ -402,6 +402,7 @@ class LLMActor(SupervisedActor):
         self._counts["prefill_tokens"] += evaluated
         step(ahead.turn_id, "llm", "read ahead", tokens=evaluated, prompt_tokens=len(prompt.tokens))
         self.publish_figures(**self._counts)
+        return evaluated
 
     def _describe(self) -> LLMDescription:
         """Model, template and default sampling, for people (``solo chat /params``)."""

@@ -1,19 +1,24 @@
-"""The warm-up's KV cache kept on disk, so that a start reads it back instead of the prompt.
+"""The warm-up's KV cache kept on disk, so that a start restores it instead of reading it.
 
 Every conversation's prompt starts with the same tokens: the system prompt and the tools'
 schemas, about 1,000 with the skills'. The llm actor reads them at start (its warm-up), so
 that the first turn does not; on a 2-core CPU that is about 10 s of both cores, at every
 start of the assistant and of every llm process (a restart after a crash, the hot standby's
-spare). With ``llm.warm_start`` the KV cells they leave are saved once, as
-``<var_dir>/cache/llm/kv/<key>.kv``, and a later warm-up of the very same tokens restores
-them instead: a file read and a copy.
+spare), and a question asked meanwhile waits. With ``llm.warm_start`` the KV cells the
+warm-up leaves are saved, as ``<var_dir>/cache/llm/kv/<key>.kv`` with the tokens they
+encode, and the next start restores them first thing, before any mail: a file read, a
+checksum and a copy.
 
-A saved state is only valid for the computation that made it, so the file's name is a
-digest of everything that decides the cells' values: the model file's sha256, the
-llama.cpp build and the CPU features it uses, the context and batch sizes, the thread
-counts, and the tokens themselves. Anything else changed, and the name differs: the prompt
-is read, and saved under the new name. The file holds a checksum of the state; a file
-that is short, damaged or from another format is ignored (and replaced), never restored.
+Restoring cells for other tokens than the prompt the start then needs is still exact: a
+token's cells depend only on the tokens before it, and a prompt reuses only the prefix it
+shares with what the cache holds (`Engine`), reading the rest. So a changed system prompt
+or tool costs the read of what changed, and the warm-up saves the new state.
+
+The cells' values depend on the computation too, so the file's key is a digest of
+everything else that decides them: the model file's sha256, the llama.cpp build and the
+CPU features it uses, and the context, batch and thread settings; any of them changed, and
+another file is read and written. The file holds a checksum of the tokens and the state; a
+file that is short, damaged or of another format is ignored (and replaced), never restored.
 Files not used for ``STALE_AFTER`` are deleted when a new one is saved, and so are the
 leftovers of saves that a killed process left unfinished.
 """
@@ -26,7 +31,6 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import llama_cpp
@@ -74,27 +78,24 @@ class WarmStates:
             msgspec.json.encode((model_sha256, runtime, msgspec.to_builtins(settings)))
         ).digest()
 
-    def path(self, tokens: Sequence[int] | np.ndarray) -> Path:
-        digest = hashlib.sha256(self._identity)
-        digest.update(np.asarray(tokens, dtype=np.intc).tobytes())
-        return self.directory / f"{digest.hexdigest()[:32]}.kv"
+    @property
+    def path(self) -> Path:
+        return self.directory / f"{self._identity.hex()[:32]}.kv"
 
-    def restore(self, engine: Engine, tokens: Sequence[int]) -> bool:
-        """Make the saved state of `tokens` the engine's KV cache; False (nothing changed)
-        when there is none or it is not whole."""
-        path = self.path(tokens)
+    def restore(self, engine: Engine) -> int:
+        """Make the saved state the engine's KV cache; how many tokens it holds (0, and
+        nothing changed, when there is none or it is not whole)."""
+        path = self.path
         try:
             blob = path.read_bytes()
         except OSError:
-            return False
-        snapshot = _decode(blob, len(tokens))
-        if snapshot is None or not np.array_equal(snapshot.tokens, tokens):
-            return False
-        if not engine.restore(snapshot):
-            return False
+            return 0
+        snapshot = _decode(blob)
+        if snapshot is None or not engine.restore(snapshot):
+            return 0
         with contextlib.suppress(OSError):
             os.utime(path)  # last used now: `prune` keeps it
-        return True
+        return len(snapshot.tokens)
 
     def save(self, engine: Engine) -> Path:
         """Write the engine's KV cache as the state of the tokens it holds (atomically:
@@ -104,7 +105,7 @@ class WarmStates:
         data = memoryview(snapshot.data).cast("B")
         header = Header(len(snapshot.tokens), len(data), _checksum(tokens, data))
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(snapshot.tokens)
+        path = self.path
         descriptor, temporary = tempfile.mkstemp(dir=self.directory, suffix=".part")
         try:
             with os.fdopen(descriptor, "wb") as file:
@@ -133,7 +134,7 @@ class WarmStates:
                     path.unlink()
 
 
-def _decode(blob: bytes, count: int) -> KVSnapshot | None:
+def _decode(blob: bytes) -> KVSnapshot | None:
     """The snapshot in a state file's bytes, or None if they are not a whole one."""
     if not blob.startswith(MAGIC):
         return None
@@ -146,7 +147,7 @@ def _decode(blob: bytes, count: int) -> KVSnapshot | None:
         return None
     start = end + 1
     token_bytes = header.tokens * np.dtype(np.intc).itemsize
-    if header.tokens != count or len(blob) != start + token_bytes + header.size:
+    if len(blob) != start + token_bytes + header.size:
         return None
     tokens = blob[start : start + token_bytes]
     data = memoryview(blob)[start + token_bytes :]

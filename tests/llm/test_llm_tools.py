@@ -288,25 +288,45 @@ def wait_for(condition: Callable[[], object], what: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_start_reads_back_the_warm_up_the_start_before_saved(
+def test_a_start_restores_the_warm_up_the_start_before_saved(
     qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]], tmp_path: Path
 ) -> None:
     name, _actor = owner([TIMER], lambda call: "done")
     var = tmp_path / "var"
     first = qwen(tool_owners=[name], var_dir=var)
     wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the first warm-up's state file")
-    assert first.figures["prefills"] == 1 and first.figures["warm_starts"] == 0
+    assert first.figures["warm_starts"] == 0
+    read = first.figures["prefill_tokens"]
     asked = first.done("What is the capital of France?", use_tools=True)
     first.supervisor.stop()
 
     second = qwen(tool_owners=[name], var_dir=var)
-    wait_for(lambda: second.figures.get("warm_starts"), "the second warm-up")
-    assert second.figures["prefills"] == 0, "the second start read the prompt again"
+    assert second.figures["warm_starts"] == 1  # at start, before any mail
+    wait_for(lambda: second.figures.get("prefills"), "the second warm-up")
+    # Only the token whose logits are sampled is read again, of the ~hundreds read before.
+    assert second.figures["prefill_tokens"] == 1 < read, second.figures
     again = second.done("What is the capital of France?", use_tools=True)
     # The restored cells are the very bytes the first start computed: the turn reads its
     # own words only, and writes the same reply.
     assert again.prompt_eval_tokens == asked.prompt_eval_tokens < asked.prompt_tokens / 2
     assert again.text == asked.text
+
+
+@pytest.mark.slow
+def test_a_question_asked_before_the_warm_up_reuses_the_restored_state(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]], tmp_path: Path
+) -> None:
+    name, _actor = owner([TIMER], lambda call: "done")
+    var = tmp_path / "var"
+    first = qwen(tool_owners=[name], var_dir=var)
+    wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the warm-up's state file")
+    first.supervisor.stop()
+    # No tool owner this time: no warm-up at all, and a prompt that differs from the saved
+    # one after the system prompt. Only what differs is read.
+    second = qwen(var_dir=var)
+    done = second.done("What is the capital of France?")
+    assert second.figures["warm_starts"] == 1 and second.figures["prefills"] == 0
+    assert 0 < done.prompt_eval_tokens < done.prompt_tokens, done
 
 
 @pytest.mark.slow
@@ -317,6 +337,7 @@ def test_a_damaged_warm_up_state_is_read_again_and_replaced(
     var = tmp_path / "var"
     first = qwen(tool_owners=[name], var_dir=var)
     wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the warm-up's state file")
+    read = first.figures["prefill_tokens"]
     first.supervisor.stop()
     (saved,) = (var / "cache/llm/kv").glob("*.kv")
     damaged = bytearray(saved.read_bytes())
@@ -324,22 +345,19 @@ def test_a_damaged_warm_up_state_is_read_again_and_replaced(
     saved.write_bytes(damaged)
 
     second = qwen(tool_owners=[name], var_dir=var)
-    warmed = ("prefills", "warm_starts")
-    wait_for(lambda: any(second.figures.get(key) for key in warmed), "the second warm-up")
     assert second.figures["warm_starts"] == 0, "a damaged state was restored"
     wait_for(lambda: saved.read_bytes() != damaged, "the state file to be written again")
+    assert second.figures["prefill_tokens"] == read
     assert second.done("What is the capital of France?", use_tools=True).text
 
 
 def test_a_warm_up_state_is_kept_for_one_model_build_and_settings(tmp_path: Path) -> None:
     settings = ModelSettings(path="model.gguf", n_ctx=2048, n_batch=256, n_threads=0)
-    tokens = [1, 2, 3]
-    base = WarmStates(tmp_path, "a" * 64, settings).path(tokens)
-    assert WarmStates(tmp_path, "a" * 64, settings).path(tokens) == base
-    assert WarmStates(tmp_path, "b" * 64, settings).path(tokens) != base  # another model
+    base = WarmStates(tmp_path, "a" * 64, settings).path
+    assert WarmStates(tmp_path, "a" * 64, settings).path == base
+    assert WarmStates(tmp_path, "b" * 64, settings).path != base  # another model
     bigger_batches = dataclasses.replace(settings, n_batch=512)
-    assert WarmStates(tmp_path, "a" * 64, bigger_batches).path(tokens) != base
-    assert WarmStates(tmp_path, "a" * 64, settings).path([1, 2, 4]) != base  # other tokens
+    assert WarmStates(tmp_path, "a" * 64, bigger_batches).path != base
 
 
 def test_state_files_unused_for_a_month_and_unfinished_saves_are_deleted(tmp_path: Path) -> None:
