@@ -193,6 +193,17 @@ class WarmUp(Message, frozen=True):
     tries: int = 0
 
 
+class TrimAhead(Message, frozen=True):
+    """To itself, after a reply: trim the conversation now if its next turn would not fit."""
+
+    conversation_id: str
+
+
+NEXT_TURN_TOKENS = 64
+"""Tokens a conversation's next turn adds to its history, as the trim ahead reckons: a
+spoken question is 10-30, the template's markers about 10."""
+
+
 CANNOT = "Sorry, I can't do that."
 """The reply when the model kept calling tools and none of them did what was asked."""
 
@@ -238,7 +249,8 @@ class LLMActor(SupervisedActor):
             (
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
                 "prefills", "prefills_skipped", "prefill_tokens", "tool_calls", "interrupts",
-                "draft_tokens", "draft_tokens_accepted", "warm_starts",
+                "draft_tokens", "draft_tokens_accepted", "warm_starts", "trims_ahead",
+                "trim_tokens",
             ),
             0,
         )  # fmt: skip
@@ -330,6 +342,8 @@ class LLMActor(SupervisedActor):
                 self.prefill(message)
             case WarmUp():
                 self.warm_up(message)
+            case TrimAhead():
+                self.trim_ahead(message)
             case LLMCancel() | Interrupt() | SpeechStarted():
                 self._board.record(message)
                 if isinstance(message, Interrupt):
@@ -365,21 +379,44 @@ class LLMActor(SupervisedActor):
         is one whose conversation has a newer prefill or its request waiting behind it: the
         words at the pause, then the turn, queue up while a long prompt is read, and reading
         the stale ones first only delays the turn (by 1.1 s in one measured turn)."""
-        conversation_id = ahead.conversation_id
         # Only a conversation's next request continues its prefill: a stand-alone request
         # (no conversation) waiting says nothing about the warm-up's or another's prompt.
-        if conversation_id is not None and self.mail_waiting(
-            lambda waiting: (
-                isinstance(waiting, LLMPrefill | LLMRequest)
-                and waiting.conversation_id == conversation_id
-            )
-        ):
+        if ahead.conversation_id is not None and self._turn_waiting(ahead.conversation_id):
             self._counts["prefills_skipped"] += 1
             step(ahead.turn_id, "llm", "read ahead skipped: newer mail waits")
             return
         prompt = self._ahead_prompt(ahead)
         if prompt is not None:
             self._read_ahead(ahead, prompt)
+
+    def _turn_waiting(self, conversation_id: str) -> bool:
+        """Whether a prefill or a request of the conversation waits in the mailbox."""
+        return self.mail_waiting(
+            lambda waiting: (
+                isinstance(waiting, LLMPrefill | LLMRequest)
+                and waiting.conversation_id == conversation_id
+            )
+        )
+
+    def trim_ahead(self, trim: TrimAhead) -> None:
+        """Trim a conversation whose next turn would not fit, and read the history it keeps,
+        now, while its reply is spoken (`PromptBuilder.trim_closed`): its next turn then
+        reads only itself, where it would have read the whole kept history again (seconds
+        on 2 cores). Skipped when that turn waits already: it trims as it reads."""
+        conversation = self._conversations.get(trim.conversation_id)
+        if (
+            not self.local_loaded
+            or conversation is None
+            or self._turn_waiting(trim.conversation_id)
+        ):
+            return
+        room = self.engine.n_ctx - self._sampling(None).max_tokens
+        if not self.prompts.trim_closed(conversation, room, NEXT_TURN_TOKENS):
+            return
+        self._switch_kv(trim.conversation_id, conversation.tokens)
+        self._counts["trims_ahead"] += 1
+        self._counts["trim_tokens"] += self.engine.prefill(conversation.tokens)
+        self.publish_figures(**self._counts)
 
     def _ahead_prompt(self, ahead: LLMPrefill) -> Prompt | None:
         """The prompt `ahead`'s request will have; None if it would be refused."""
@@ -584,8 +621,7 @@ class LLMActor(SupervisedActor):
         if result.finish_reason == "length":
             text = cut_unfinished_sentence(text)
         if request.conversation_id is not None:
-            self.prompts.close(conversation, prompt, text, result.tokens)
-            self._keep(request.conversation_id, conversation)
+            self._record_reply(request.conversation_id, conversation, prompt, text, result.tokens)
         if key and self._cache and result.finish_reason != "cancelled" and not used:
             self._cache.put(
                 key,
@@ -712,8 +748,7 @@ class LLMActor(SupervisedActor):
         if request.conversation_id is not None:
             # Only a conversation needs the tokens (to splice the next turn onto).
             prompt = self.prompts.fit(conversation, draft, room)
-            self.prompts.close(conversation, prompt, cached.text, [])
-            self._keep(request.conversation_id, conversation)
+            self._record_reply(request.conversation_id, conversation, prompt, cached.text, [])
         result = Generation(
             prompt_tokens=cached.prompt_tokens,
             finish_reason=cached.finish_reason,
@@ -826,6 +861,20 @@ class LLMActor(SupervisedActor):
             known.system = prompt if system is not None else known.system
             known.tools, known.text, known.tokens = tools, "", []
         return known
+
+    def _record_reply(
+        self,
+        conversation_id: str,
+        conversation: Conversation,
+        prompt: Prompt,
+        reply: str,
+        reply_tokens: list[int],
+    ) -> None:
+        """Record a local reply in its conversation, and have the conversation trimmed
+        ahead of its next turn if that would not fit (`trim_ahead`, next in the mailbox)."""
+        self.prompts.close(conversation, prompt, reply, reply_tokens)
+        self._keep(conversation_id, conversation)
+        self.actor_ref.tell(TrimAhead(conversation_id=conversation_id))
 
     def _keep(self, conversation_id: str, conversation: Conversation) -> None:
         self._conversations[conversation_id] = conversation

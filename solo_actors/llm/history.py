@@ -16,7 +16,10 @@ Trimming drops the oldest exchange (a user message and everything up to the next
 the prompt fits the room the reply leaves in the context (``n_ctx - max_tokens``); the
 system prompt is always kept. Trimming changes the start of the prompt, so everything after
 the system prompt is evaluated again; to make that rare, a trim goes down to
-``history_fill`` of the room, not just below it.
+``history_fill`` of the room, not just below it. A conversation whose next turn would not
+fit is trimmed as soon as its reply is written (`PromptBuilder.trim_closed`), so the llm
+actor reads the kept history again while the reply is spoken, not while the next question
+waits.
 """
 
 from __future__ import annotations
@@ -162,6 +165,26 @@ class PromptBuilder:
                 "shorten the prompt or raise llm.n_ctx"
             )
         return Prompt(turns=turns, text=text, tokens=tokens)
+
+    def trim_closed(self, conversation: Conversation, room: int, next_turn: int) -> bool:
+        """Trim the closed `conversation` now, as its next prompt's `fit` would, if that
+        prompt (about `next_turn` tokens more than the history) would not fit `room`: the
+        kept history then goes down to ``history_fill`` of the room. True if it trimmed;
+        `conversation.tokens` are then the kept history's, to be read while nobody waits."""
+        if not conversation.tokens or len(conversation.tokens) + next_turn <= room:
+            return False
+        target = int(room * self.history_fill)
+        turns, text, tokens = conversation.turns, conversation.text, conversation.tokens
+        while len(tokens) + next_turn > target and (rest := _without_oldest_exchange(turns)):
+            turns = rest
+            text = self.template.render(
+                conversation.messages(turns), add_generation_prompt=False, tools=conversation.tools
+            )
+            tokens = self.engine.tokenize(text, start=True)
+        if turns is conversation.turns:
+            return False  # one exchange left: the next prompt's fit says whether it fits
+        conversation.turns, conversation.text, conversation.tokens = turns, text, tokens
+        return True
 
     def close(
         self, conversation: Conversation, prompt: Prompt, reply: str, reply_tokens: list[int]

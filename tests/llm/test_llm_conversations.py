@@ -10,8 +10,8 @@ import llama_cpp
 
 import supervisors
 from solo_actors.llm.engine import load_model
-from solo_actors.messages import LLMPrefill, LLMRequest
-from tests.llm.conftest import RunningLLM, StartLLM
+from solo_actors.messages import LLMDescribe, LLMPrefill, LLMRequest
+from tests.llm.conftest import TIMEOUT, RunningLLM, StartLLM
 
 FRANCE = "What is the capital of France?"
 GERMANY = "And of Germany?"
@@ -67,6 +67,31 @@ def test_history_is_trimmed_oldest_first_and_keeps_the_system_prompt(
     assert trims
     assert all(reply.prompt_tokens <= int(room * 0.75) for reply in trims)
     assert any(reply.prompt_eval_tokens < reply.prompt_tokens for reply in replies[1:])
+
+
+def test_a_conversation_is_trimmed_ahead_of_the_turn_that_would_not_fit(
+    start_llm: StartLLM,
+) -> None:
+    # The room of the trimming test above: the system prompt and a few turns.
+    llm = start_llm(n_ctx=512, max_tokens=16, history_fill=0.75, draft_tokens=0)
+    room = 512 - 16
+    for number in range(1, 13):
+        reply = llm.done(f"Tell me one fact about the number {number}.", conversation_id="t")
+        assert reply.prompt_tokens <= room
+        # Mail is taken in order: the answer to this ask comes after the trim ahead the
+        # reply scheduled, if any.
+        supervisors.ask(llm.name, LLMDescribe(), timeout=TIMEOUT)
+        if llm.figures["trims_ahead"]:
+            break
+    else:
+        raise AssertionError(f"no conversation was trimmed ahead: {dict(llm.figures)}")
+    assert llm.figures["trim_tokens"] > 0  # the kept history, read while nobody waited
+    question = "And one fact about the number 100?"
+    after = llm.done(question, conversation_id="t")
+    # Its prompt is the trimmed history plus the question, and only the question is read
+    # (the last reply's end marker too, unless the trim read it ahead).
+    assert after.prompt_tokens <= int(room * 0.75) + new_turn_tokens(llm, question)
+    assert 0 < after.prompt_eval_tokens <= new_turn_tokens(llm, question), after
 
 
 def test_interleaved_conversations_restore_their_kv_snapshots(start_llm: StartLLM) -> None:
