@@ -163,12 +163,8 @@ def main() -> int:
             result["warm_up_tokens"] = first.get("prefill_tokens")
     result["first_token_ratio_off_vs_on"] = round(seconds["off"] / seconds["on"], 1)
     result["read_vs_restore"] = read_vs_restore(base, int(result["warm_up_tokens"] or 1000))
-    result["environment"] = {
-        "python": platform.python_version(),
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "load_average": [round(value, 2) for value in os.getloadavg()],
-    }
+    result["machine"] = f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+    result["load_average"] = [round(value, 2) for value in os.getloadavg()]
     print(json.dumps(result, indent=2))
     return 0
 

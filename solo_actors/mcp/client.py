@@ -215,11 +215,17 @@ class McpServerActor(supervisors.SupervisedActor):
             result = running.result(timeout=timeout + 1)
         except (FutureTimeout, TimeoutError):
             running.cancel()
-            return self.refuse(request, f"the tool {request.name} took longer than {timeout:g} s")
+            return self.refuse(
+                request,
+                f"the tool {request.name} of MCP server {self.server.name} took longer than "
+                f"{timeout:g} s",
+            )
         except McpError as error:
             if error.error.code != mcp_types.CONNECTION_CLOSED:
                 return self.refuse(
-                    request, f"the tool {request.name} failed: {error.error.message}"
+                    request,
+                    f"the tool {request.name} of MCP server {self.server.name} failed: "
+                    f"{error.error.message}",
                 )
             why = error.error.message
             self.actor_ref.tell(_Lost(why=why))  # exit once this caller has its answer

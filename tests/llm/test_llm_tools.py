@@ -287,14 +287,20 @@ def wait_for(condition: Callable[[], object], what: str) -> None:
         time.sleep(0.05)
 
 
+def saved_warm_up(start: Callable[..., RunningLLM], var: Path, owner: str) -> RunningLLM:
+    """An llm started with `owner`'s tools in `var`, once its warm-up's state is saved."""
+    llm = start(tool_owners=[owner], var_dir=var)
+    wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the warm-up's state file")
+    return llm
+
+
 @pytest.mark.slow
 def test_a_start_restores_the_warm_up_the_start_before_saved(
     qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]], tmp_path: Path
 ) -> None:
     name, _actor = owner([TIMER], lambda call: "done")
     var = tmp_path / "var"
-    first = qwen(tool_owners=[name], var_dir=var)
-    wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the first warm-up's state file")
+    first = saved_warm_up(qwen, var, name)
     assert first.figures["warm_starts"] == 0
     read = first.figures["prefill_tokens"]
     asked = first.done("What is the capital of France?", use_tools=True)
@@ -318,9 +324,7 @@ def test_a_question_asked_before_the_warm_up_reuses_the_restored_state(
 ) -> None:
     name, _actor = owner([TIMER], lambda call: "done")
     var = tmp_path / "var"
-    first = qwen(tool_owners=[name], var_dir=var)
-    wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the warm-up's state file")
-    first.supervisor.stop()
+    saved_warm_up(qwen, var, name).supervisor.stop()
     # No tool owner this time: no warm-up at all, and a prompt that differs from the saved
     # one after the system prompt. Only what differs is read.
     second = qwen(var_dir=var)
@@ -335,8 +339,7 @@ def test_a_damaged_warm_up_state_is_read_again_and_replaced(
 ) -> None:
     name, _actor = owner([TIMER], lambda call: "done")
     var = tmp_path / "var"
-    first = qwen(tool_owners=[name], var_dir=var)
-    wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the warm-up's state file")
+    first = saved_warm_up(qwen, var, name)
     read = first.figures["prefill_tokens"]
     first.supervisor.stop()
     (saved,) = (var / "cache/llm/kv").glob("*.kv")
