@@ -227,9 +227,12 @@ class DialogueActor(supervisors.SupervisedActor):
             # A skill will answer it: the llm reading its prompt would only take the cores
             # the skill's spoken answer needs.
             return
-        memories: list[MemoryItem] = []
-        if not ahead.speaking:  # words still coming would recall the wrong memories
-            memories = self.recall(ahead.turn_id, ahead.text, ahead.conversation_id)
+        # The words so far recall memories too: a turn's memories go before its words, so a
+        # read-ahead without them would share nothing past the template with a turn that has
+        # some. The first words usually recall what the whole question does, and then only
+        # the question's last words are left to read at the pause (bench/RESULTS.md).
+        memories = self.recall(ahead.turn_id, ahead.text, ahead.conversation_id)
+        if not ahead.speaking:  # only the pause's words can be the turn's
             self.prepared[ahead.turn_id] = Prepared(ahead.text, memories)
             while len(self.prepared) > AHEAD_KEPT:
                 del self.prepared[next(iter(self.prepared))]  # the oldest: its turn never came

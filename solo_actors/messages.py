@@ -441,8 +441,8 @@ class TurnAhead(Message, frozen=True, kw_only=True):
     text: str
     speaking: bool = False
     """The user is still speaking: the text is the start of the turn's, at best. The llm
-    reads it (no memories: they depend on the whole text) so the turn's prompt, which
-    starts the same, has only its end left to read."""
+    reads it, with the memories it recalls, so the turn's prompt, which starts the same
+    when the whole text recalls the same memories, has only its end left to read."""
 
 
 class TurnDone(Message, frozen=True, kw_only=True):

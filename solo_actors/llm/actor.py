@@ -426,7 +426,8 @@ class LLMActor(SupervisedActor):
             conversation = self._conversation(ahead.conversation_id, ahead.system, offered=offered)
             draft = self.prompts.draft(conversation, ahead.prompt)
             room = self.engine.n_ctx - self._sampling(None).max_tokens
-            return self.prompts.fit(conversation, draft, room)
+            # Fitted as its request will be: without the tools if they do not fit.
+            return self._fit_tools(ahead, conversation, draft, room, offered)[1]
         except (BadRequest, PromptTooLong):
             return None
 
@@ -495,23 +496,34 @@ class LLMActor(SupervisedActor):
             self._counts["cache_hits" if cached else "cache_misses"] += 1
         if cached is not None:
             return self._replay(request, conversation, draft, room, cached, started)
+        conversation, prompt, offered = self._fit_tools(request, conversation, draft, room, offered)
+        return self._run(request, conversation, prompt, sampling, key, started, offered)
+
+    def _fit_tools(
+        self,
+        request: LLMRequest | LLMPrefill,
+        conversation: Conversation,
+        draft: Draft,
+        room: int,
+        offered: Offered | None,
+    ) -> tuple[Conversation, Prompt, Offered | None]:
+        """`draft` fitted to `room` tokens; if it does not fit with the owners' tools, the
+        request's conversation and prompt without them (and None for the tools offered)."""
         try:
-            prompt = self.prompts.fit(conversation, draft, room)
+            return conversation, self.prompts.fit(conversation, draft, room), offered
         except PromptTooLong:
             if offered is None or not offered.owners:
                 raise
-            # The owners' tools are a help, not the request: without them it may fit.
-            if not self._tools_left_out:  # said once: it repeats on every such turn
-                self._tools_left_out = True
-                self.log.warning("tools left out: the prompt does not fit with them; "
-                                 "raise llm.n_ctx to offer them")  # fmt: skip
-            offered = None
-            conversation = self._conversation(
-                request.conversation_id, request.system, request.history
-            )
-            draft = self.prompts.draft(conversation, request.prompt, tool_round)
-            prompt = self.prompts.fit(conversation, draft, room)
-        return self._run(request, conversation, prompt, sampling, key, started, offered)
+        # The owners' tools are a help, not the request: without them it may fit.
+        if not self._tools_left_out:  # said once: it repeats on every such turn
+            self._tools_left_out = True
+            self.log.warning("tools left out: the prompt does not fit with them; "
+                             "raise llm.n_ctx to offer them")  # fmt: skip
+        history = request.history if isinstance(request, LLMRequest) else ()
+        tool_round = turns_of(request.tool_round) if isinstance(request, LLMRequest) else ()
+        conversation = self._conversation(request.conversation_id, request.system, history)
+        draft = self.prompts.draft(conversation, request.prompt, tool_round)
+        return conversation, self.prompts.fit(conversation, draft, room), None
 
     def _offered(self, request: LLMRequest | LLMPrefill, *, refresh: bool) -> Offered | None:
         """The tools this request offers the model: the caller's own, or (``use_tools``)

@@ -1,5 +1,6 @@
 """Long-term memory through the whole tree: a fact told in one conversation is recalled in a
-later one, and every turn is recorded in the store."""
+later one, read ahead with the words that recall it, and every turn is recorded in the
+store."""
 
 from __future__ import annotations
 
@@ -11,8 +12,20 @@ import pytest
 import supervisors
 from solo_actors.config import load_config
 from solo_actors.dialogue import converse
-from solo_actors.messages import Flush, Flushed, GetMemoryStatus, MemoryStatus, ReadRows, Rows
+from solo_actors.messages import (
+    Flush,
+    Flushed,
+    GetMemoryStatus,
+    Memories,
+    MemoryStatus,
+    ReadRows,
+    Recall,
+    Rows,
+    TurnAhead,
+)
+from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME
 from solo_actors.runtime.app import start_tree
+from solo_actors.runtime.ids import new_id
 from tests.conftest import config_environment
 
 
@@ -21,8 +34,14 @@ def default_model_tree(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[supervisors.SupervisorRef]:
     var_dir = tmp_path_factory.mktemp("memory") / "var"
-    # The tiny test model can't be relied on to use a memory; the default model does.
-    overrides = {"llm.model": "qwen2.5-coder-0.5b-instruct-q4_k_m", "llm.max_tokens": 48}
+    # The tiny test model can't be relied on to use a memory; the default model does. A
+    # turn gives up on a recall slower than half a second; a loaded test machine is no
+    # reason to.
+    overrides = {
+        "llm.model": "qwen2.5-coder-0.5b-instruct-q4_k_m",
+        "llm.max_tokens": 48,
+        "dialogue.recall_timeout": 10,
+    }
     root = start_tree(load_config("test", environ=config_environment(var_dir, overrides)))
     yield root
     root.stop()
@@ -37,6 +56,63 @@ def wait_for_memories(count: int, timeout: float = 30) -> None:
             return
         time.sleep(0.05)
     pytest.fail(f"memory holds fewer than {count} memories after {timeout} s")
+
+
+def memories_held() -> int:
+    status = supervisors.ask(MEMORY_NAME, GetMemoryStatus(), timeout=10)
+    assert isinstance(status, MemoryStatus), status
+    return status.memories
+
+
+def recalled(text: str) -> list[str]:
+    answer = supervisors.ask(MEMORY_NAME, Recall(query=text), timeout=10)
+    assert isinstance(answer, Memories) and answer.error is None, answer
+    return [item.memory_id for item in answer.items]
+
+
+def tokens_read_ahead(ahead: TurnAhead, timeout: float = 60) -> int:
+    """Tell the dialogue actor `ahead` and wait for the llm to read it: the tokens read."""
+    llm = supervisors.whereis(LLM_NAME)
+    assert llm is not None, "the llm is not running"
+    before = dict(llm.lifecycle.figures)
+    supervisors.tell(DIALOGUE_NAME, ahead)
+    deadline = time.monotonic() + timeout
+    while llm.lifecycle.figures["prefills"] == before["prefills"]:
+        assert time.monotonic() < deadline, (
+            f"the llm did not read {ahead.text!r} ahead",
+            str(dict(llm.lifecycle.figures)),
+        )
+        time.sleep(0.01)
+    return int(llm.lifecycle.figures["prefill_tokens"] - before["prefill_tokens"])
+
+
+def test_the_words_so_far_are_read_ahead_with_their_memories(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    llm = supervisors.whereis(LLM_NAME)
+    assert llm is not None, "the llm is not running"
+    # The start's warm-up reads the system prompt once the tool owners are up: it must not
+    # come between the two read-aheads measured below and take their KV cells.
+    deadline = time.monotonic() + 60
+    while not llm.lifecycle.figures.get("prefills"):
+        assert time.monotonic() < deadline, "the llm's warm-up did not happen"
+        time.sleep(0.05)
+    held = memories_held()
+    told = converse("Please remember this: my dog is called Rex.", "dog-told")
+    assert told.error is None, told.error
+    wait_for_memories(held + 1)
+    start, whole = "What is my dog called", "What is my dog called again?"
+    assert recalled(start) and recalled(start) == recalled(whole), (
+        "this test needs the question's start to recall the memories the whole question "
+        "does; pick words for which the embedder agrees"
+    )
+
+    turn = {"turn_id": new_id(), "conversation_id": "dog-asked"}
+    speaking = tokens_read_ahead(TurnAhead(**turn, text=start, speaking=True))
+    at_pause = tokens_read_ahead(TurnAhead(**turn, text=whole))
+    # Read while the user spoke: the memory's lines and the first words. Left at the
+    # pause: the last words and the template's end, as if there were no memory at all.
+    assert at_pause < 12 < speaking, (speaking, at_pause)
 
 
 def test_a_fact_from_one_conversation_is_recalled_in_another(

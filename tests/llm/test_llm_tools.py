@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 import supervisors
@@ -33,6 +34,7 @@ from solo_actors.messages import (
     ListTools,
     LLMDone,
     LLMError,
+    LLMPrefill,
     LLMRequest,
     ToolDefinition,
     ToolResult,
@@ -213,6 +215,27 @@ def test_the_prompts_start_is_read_at_start_and_the_first_turn_reuses_it(
     # The system prompt and the tool's schema were read at start: the turn reads its words.
     assert done.prompt_eval_tokens < done.prompt_tokens / 2, done
     assert llm.figures["prefill_tokens"] > done.prompt_eval_tokens
+
+
+@pytest.mark.slow
+def test_a_prompt_that_fits_only_without_the_tools_is_read_ahead_without_them(
+    qwen: Callable[..., RunningLLM], owner: Callable[..., tuple[str, Owner]]
+) -> None:
+    many = [
+        msgspec.structs.replace(TIMER, name=f"set_timer_{n}", description=f"Timer number {n}.")
+        for n in range(20)
+    ]
+    name, actor = owner(many, lambda call: "done")
+    llm = qwen(tool_owners=[name], n_ctx=512)
+    question = "What is the capital of France?"
+    wait_for(lambda: llm.figures.get("prefills"), "the warm-up, without the tools too")
+    # Read ahead as its request will be: the 20 schemas do not fit 512 tokens, so without
+    # them (the request leaves them out, and a read-ahead that kept them was never used).
+    supervisors.tell(llm.name, LLMPrefill(conversation_id="c", prompt=question, use_tools=True))
+    wait_for(lambda: llm.figures["prefills"] == 2, "the question's read-ahead")
+    done = llm.done(question, conversation_id="c", use_tools=True)
+    assert done.prompt_eval_tokens == 0 and done.text, done
+    assert not actor.calls and not done.tools_used
 
 
 @pytest.mark.slow
