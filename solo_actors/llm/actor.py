@@ -28,7 +28,7 @@ import dataclasses
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import msgspec
@@ -55,6 +55,7 @@ from solo_actors.llm.history import (
     PromptBuilder,
     PromptTooLong,
     ToolList,
+    Turn,
     message_of,
     turns_of,
 )
@@ -496,7 +497,8 @@ class LLMActor(SupervisedActor):
             self._counts["cache_hits" if cached else "cache_misses"] += 1
         if cached is not None:
             return self._replay(request, conversation, draft, room, cached, started)
-        conversation, prompt, offered = self._fit_tools(request, conversation, draft, room, offered)
+        fitted = self._fit_tools(request, conversation, draft, room, offered, tool_round)
+        conversation, prompt, offered = fitted
         return self._run(request, conversation, prompt, sampling, key, started, offered)
 
     def _fit_tools(
@@ -506,9 +508,11 @@ class LLMActor(SupervisedActor):
         draft: Draft,
         room: int,
         offered: Offered | None,
+        tool_round: Sequence[Turn] = (),
     ) -> tuple[Conversation, Prompt, Offered | None]:
-        """`draft` fitted to `room` tokens; if it does not fit with the owners' tools, the
-        request's conversation and prompt without them (and None for the tools offered)."""
+        """`draft` (the request's prompt, then its `tool_round`) fitted to `room` tokens;
+        if it does not fit with the owners' tools, the request's conversation and prompt
+        without them (and None for the tools offered)."""
         try:
             return conversation, self.prompts.fit(conversation, draft, room), offered
         except PromptTooLong:
@@ -520,7 +524,6 @@ class LLMActor(SupervisedActor):
             self.log.warning("tools left out: the prompt does not fit with them; "
                              "raise llm.n_ctx to offer them")  # fmt: skip
         history = request.history if isinstance(request, LLMRequest) else ()
-        tool_round = turns_of(request.tool_round) if isinstance(request, LLMRequest) else ()
         conversation = self._conversation(request.conversation_id, request.system, history)
         draft = self.prompts.draft(conversation, request.prompt, tool_round)
         return conversation, self.prompts.fit(conversation, draft, room), None

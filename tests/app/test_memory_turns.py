@@ -5,7 +5,8 @@ store."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -47,15 +48,12 @@ def default_model_tree(
     root.stop()
 
 
-def wait_for_memories(count: int, timeout: float = 30) -> None:
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = supervisors.ask("memory", GetMemoryStatus(), timeout=10)
-        assert isinstance(status, MemoryStatus), status
-        if status.memories >= count:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"memory holds fewer than {count} memories after {timeout} s")
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} after {timeout:g} s")
+        time.sleep(0.02)
 
 
 def memories_held() -> int:
@@ -64,45 +62,46 @@ def memories_held() -> int:
     return status.memories
 
 
+def wait_for_memories(count: int) -> None:
+    wait_until(lambda: memories_held() >= count, f"memory holds fewer than {count} memories")
+
+
 def recalled(text: str) -> list[str]:
     answer = supervisors.ask(MEMORY_NAME, Recall(query=text), timeout=10)
     assert isinstance(answer, Memories) and answer.error is None, answer
     return [item.memory_id for item in answer.items]
 
 
-def tokens_read_ahead(ahead: TurnAhead, timeout: float = 60) -> int:
-    """Tell the dialogue actor `ahead` and wait for the llm to read it: the tokens read."""
+def llm_figures() -> dict[str, Any]:
     llm = supervisors.whereis(LLM_NAME)
     assert llm is not None, "the llm is not running"
-    before = dict(llm.lifecycle.figures)
+    return dict(llm.lifecycle.figures)
+
+
+def tokens_read_ahead(ahead: TurnAhead) -> int:
+    """Tell the dialogue actor `ahead` and wait for the llm to read it: the tokens read."""
+    before = llm_figures()
     supervisors.tell(DIALOGUE_NAME, ahead)
-    deadline = time.monotonic() + timeout
-    while llm.lifecycle.figures["prefills"] == before["prefills"]:
-        assert time.monotonic() < deadline, (
-            f"the llm did not read {ahead.text!r} ahead",
-            str(dict(llm.lifecycle.figures)),
-        )
-        time.sleep(0.01)
-    return int(llm.lifecycle.figures["prefill_tokens"] - before["prefill_tokens"])
+    wait_until(
+        lambda: llm_figures()["prefills"] > before["prefills"],
+        f"the llm did not read {ahead.text!r} ahead",
+    )
+    return int(llm_figures()["prefill_tokens"] - before["prefill_tokens"])
 
 
 def test_the_words_so_far_are_read_ahead_with_their_memories(
     default_model_tree: supervisors.SupervisorRef,
 ) -> None:
-    llm = supervisors.whereis(LLM_NAME)
-    assert llm is not None, "the llm is not running"
     # The start's warm-up reads the system prompt once the tool owners are up: it must not
     # come between the two read-aheads measured below and take their KV cells.
-    deadline = time.monotonic() + 60
-    while not llm.lifecycle.figures.get("prefills"):
-        assert time.monotonic() < deadline, "the llm's warm-up did not happen"
-        time.sleep(0.05)
+    wait_until(lambda: llm_figures().get("prefills"), "the llm's warm-up did not happen")
     held = memories_held()
     told = converse("Please remember this: my dog is called Rex.", "dog-told")
     assert told.error is None, told.error
     wait_for_memories(held + 1)
     start, whole = "What is my dog called", "What is my dog called again?"
-    assert recalled(start) and recalled(start) == recalled(whole), (
+    from_start = recalled(start)
+    assert from_start and from_start == recalled(whole), (
         "this test needs the question's start to recall the memories the whole question "
         "does; pick words for which the embedder agrees"
     )
