@@ -17,7 +17,8 @@ or tool costs the read of what changed, and the warm-up saves the new state.
 The cells' values depend on the computation too, so the file's key is a digest of
 everything else that decides them: the model file's sha256, the llama.cpp build and the
 CPU features it uses, and the context, batch and thread settings; any of them changed, and
-another file is read and written. The file holds a checksum of the tokens and the state; a
+another file is read and written. The file's path is not part of it: the sha256 says which
+model it is, wherever it lies, so a moved checkout or models folder keeps its state. The file holds a checksum of the tokens and the state; a
 file that is short, damaged or of another format is ignored (and replaced), never restored.
 Files not used for ``STALE_AFTER`` are deleted when a new one is saved, and so are the
 leftovers of saves that a killed process left unfinished.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -74,8 +76,9 @@ class WarmStates:
             llama_cpp.__version__,
             llama_cpp.llama_print_system_info().decode("utf-8", "replace"),
         )
+        computation = dataclasses.replace(settings, path="")  # the sha256 names the model
         self._identity = hashlib.sha256(
-            msgspec.json.encode((model_sha256, runtime, msgspec.to_builtins(settings)))
+            msgspec.json.encode((model_sha256, runtime, msgspec.to_builtins(computation)))
         ).digest()
 
     @property

@@ -384,6 +384,8 @@ def test_a_warm_up_state_is_kept_for_one_model_build_and_settings(tmp_path: Path
     assert WarmStates(tmp_path, "b" * 64, settings).path != base  # another model
     bigger_batches = dataclasses.replace(settings, n_batch=512)
     assert WarmStates(tmp_path, "a" * 64, bigger_batches).path != base
+    moved = dataclasses.replace(settings, path="/elsewhere/models/model.gguf")
+    assert WarmStates(tmp_path, "a" * 64, moved).path == base, "a moved model lost its state"
 
 
 def test_state_files_unused_for_a_month_and_unfinished_saves_are_deleted(tmp_path: Path) -> None:
