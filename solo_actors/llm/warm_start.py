@@ -18,10 +18,11 @@ The cells' values depend on the computation too, so the file's key is a digest o
 everything else that decides them: the model file's sha256, the llama.cpp build and the
 CPU features it uses, and the context, batch and thread settings; any of them changed, and
 another file is read and written. The file's path is not part of it: the sha256 says which
-model it is, wherever it lies, so a moved checkout or models folder keeps its state. The file holds a checksum of the tokens and the state; a
-file that is short, damaged or of another format is ignored (and replaced), never restored.
-Files not used for ``STALE_AFTER`` are deleted when a new one is saved, and so are the
-leftovers of saves that a killed process left unfinished.
+model it is, wherever it lies, so a moved checkout or models folder keeps its state. The
+file holds a checksum of the tokens and the state; a file that is short, damaged or of
+another format is ignored (and replaced), never restored. Files not used for
+``STALE_AFTER`` are deleted when a new one is saved, and so are the leftovers of saves that
+a killed process left unfinished.
 """
 
 from __future__ import annotations
