@@ -18,6 +18,7 @@ covers that.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import statistics
 import threading
@@ -110,6 +111,8 @@ class Resources:
     processes: int
     actors: int
     thread_names: tuple[str, ...] = ()
+    fd_kinds: tuple[str, ...] = ()
+    """What each open file descriptor is, so a leak names itself ("pipe", a path)."""
 
     @classmethod
     def now(cls) -> Resources:
@@ -122,7 +125,18 @@ class Resources:
             fds=me.num_fds(),
             processes=len([p for p in me.children(recursive=True) if p.pid != tracker]),
             actors=len(pykka.ActorRegistry.get_all()),
+            fd_kinds=open_fd_kinds(),
         )
+
+
+def open_fd_kinds() -> tuple[str, ...]:
+    """This process's open descriptors by kind: a path, or "socket", "pipe", "anon_inode:..."
+    without the inode number that differs for every new one."""
+    kinds = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+            kinds.append(re.sub(r":\[\d+\]$", "", os.readlink(f"/proc/self/fd/{fd}")))
+    return tuple(sorted(kinds))
 
 
 class ChaosRun:

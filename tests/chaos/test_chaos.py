@@ -115,9 +115,10 @@ def test_restarts_and_reports_match_the_injected_faults_one_to_one(chaos: ChaosR
 def test_nothing_leaked(chaos: ChaosRun) -> None:
     before, after = chaos.baseline, chaos.after_recovery
     assert thread_kinds(after.thread_names) == thread_kinds(before.thread_names)
-    assert (after.fds, after.processes, after.actors) == (
-        before.fds, before.processes, before.actors
-    )  # fmt: skip
+    leaked = Counter(after.fd_kinds) - Counter(before.fd_kinds)
+    closed = Counter(before.fd_kinds) - Counter(after.fd_kinds)
+    assert after.fds == before.fds, f"descriptors opened: {leaked}, closed: {closed}"
+    assert (after.processes, after.actors) == (before.processes, before.actors)
     assert chaos.left_after_stop() == Counter()
     assert chaos.after_stop.actors == 0
     assert chaos.after_stop.processes == chaos.before_start.processes
