@@ -512,6 +512,14 @@ class InputEnded(Message, frozen=True):
     no wake word was listened for (typed lines, ``--no-wake``)."""
 
 
+class ReplyShown(Message, frozen=True):
+    """To the mic: the reply to the typed turn ``turn_id`` is shown whole (printed at the
+    terminal by the console actor, or its JSON line written by the speaker), so the next
+    typed line may be asked."""
+
+    turn_id: str
+
+
 # --- storage and memory -------------------------------------------------------------------
 # Writes are tells to "store" (buffered, flushed every store.flush_interval_ms or
 # store.flush_rows rows); `Flush` is the ask that returns once everything told before it is

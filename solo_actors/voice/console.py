@@ -21,7 +21,7 @@ from typing import Any
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.messages import LLMDone, LLMError, LLMToken, Message, TurnDone
+from solo_actors.messages import LLMDone, LLMError, LLMToken, ReplyShown, TurnDone
 from solo_actors.names import MIC, TTS
 from solo_actors.voice.mail import send
 
@@ -34,12 +34,6 @@ EMPTY_REPLY = "the language model's reply was empty (only whitespace)"
 def banner(model: str) -> str:
     """The conversation's first line."""
     return f"Solo, offline ({model}). Ask something; Ctrl-D to leave."
-
-
-class ReplyShown(Message, frozen=True):
-    """To the mic: the reply to ``turn_id`` is printed whole; the next prompt may show."""
-
-    turn_id: str
 
 
 def turn_problem(done: TurnDone, *, interrupted: bool = False) -> str | None:

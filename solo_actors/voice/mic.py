@@ -11,8 +11,9 @@ With no input device the actor says so in one line and stays up, idle: the API a
 ``--text`` still work. A finite input (file, stdin) ends with an `InputEnded` sent down the
 pipeline so the run can end once the last question is answered. With ``--no-wake`` the whole
 file is one question: it goes to stt as a single `Utterance`, past the wake word and vad.
-On a terminal (``RunOptions.console``) typed lines follow a ``you>`` prompt, shown once the
-console actor says the previous reply is printed (`ReplyShown`).
+Typed lines are asked one at a time: each once the previous line's reply is shown
+(`ReplyShown`), which the console actor says on a terminal (``RunOptions.console``, where a
+``you>`` prompt then shows) and the speaker says off one, once the turn's JSON line is out.
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ import pykka
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.messages import AudioFrame, InputEnded, StageTimes, Transcript, UserTurn, Utterance
+from solo_actors.messages import (
+    AudioFrame,
+    InputEnded,
+    ReplyShown,
+    StageTimes,
+    Transcript,
+    UserTurn,
+    Utterance,
+)
 from solo_actors.names import CONSOLE, DIALOGUE_NAME, MIC, STT, TTS, WAKE
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.ids import new_id
@@ -44,7 +53,7 @@ from solo_actors.voice.audio import (
     frames_of,
     read_wav,
 )
-from solo_actors.voice.console import PROMPT, ReplyShown
+from solo_actors.voice.console import PROMPT
 from solo_actors.voice.mail import send
 from solo_actors.voice.options import RunOptions
 
@@ -53,6 +62,11 @@ END = None
 
 ASK_TIMEOUT = 5.0
 """Longest the pump waits for the wake actor to take one frame before dropping it."""
+
+
+SPOKEN_WITHIN = 300.0
+"""Seconds a typed turn's reply takes at most to be spoken once written (a long reply, read
+aloud), after which the next typed line is asked even without its `ReplyShown`."""
 
 
 def pick_device(wanted: str, kind: str) -> int | None:
@@ -90,8 +104,14 @@ class MicActor(supervisors.SupervisedActor):
         self.counts = dict.fromkeys(("frames", "dropped", "lines"), 0)
         self.end_problem: str | None = None
         self.reply_shown = threading.Event()
-        """Set while no typed turn's reply is being printed (terminal ``--text`` only)."""
+        """Set while no typed turn is waiting for its reply to be shown (``--text``)."""
         self.reply_shown.set()
+        self.awaited: str | None = None
+        """The typed turn whose `ReplyShown` the next line waits for."""
+        # A lost `ReplyShown` (a crashed console or speaker) must not stop the rest of the
+        # input: a turn gets its reply or its error within `turn_timeout`, and is spoken
+        # within `SPOKEN_WITHIN` after that.
+        self.reply_wait = config.dialogue.turn_timeout + SPOKEN_WITHIN
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -116,7 +136,8 @@ class MicActor(supervisors.SupervisedActor):
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, ReplyShown):
-            self.reply_shown.set()
+            if message.turn_id == self.awaited:  # not a late word about an earlier turn
+                self.reply_shown.set()
             return None
         return super().on_receive(message)
 
@@ -245,13 +266,23 @@ class MicActor(supervisors.SupervisedActor):
                 self.publish_figures(**self.counts, queued=self.frames.qsize())
 
     def typed_lines(self) -> Iterator[str]:
-        """stdin's lines until it ends; on a terminal, each after a prompt shown once the
-        previous reply is printed."""
+        """stdin's lines until it ends, each once the previous line's reply is shown; on a
+        terminal, after a prompt.
+
+        Typed lines are one conversation, as at a terminal: each is asked after the reply
+        to the one before, so replies come in the order of the questions (a skill's reply
+        does not overtake the model's) and each question's turn sees the previous answer.
+        """
         while True:
+            if not self.reply_shown.wait(self.reply_wait):
+                self.log.warning(
+                    "no reply shown in time; the next typed line is asked anyway",
+                    turn_id=self.awaited,
+                    waited_s=self.reply_wait,
+                )
+            if self.stopping.is_set():
+                return
             if self.options.console:
-                self.reply_shown.wait()
-                if self.stopping.is_set():
-                    return
                 sys.stdout.write(PROMPT)
                 sys.stdout.flush()
             line = sys.stdin.readline()
@@ -270,7 +301,6 @@ class MicActor(supervisors.SupervisedActor):
             if not text:
                 continue
             self.counts["lines"] += 1
-            self.reply_shown.clear()
             times = StageTimes(speech_end=now(), transcript=now())
             turn = UserTurn(
                 conversation_id=self.options.conversation_id,
@@ -279,6 +309,8 @@ class MicActor(supervisors.SupervisedActor):
                 reply_to=reply_to,
                 times=times,
             )
+            self.awaited = turn.turn_id
+            self.reply_shown.clear()
             # tts learns of the turn first, so it waits for the reply before the run ends.
             send(TTS, Transcript(turn_id=turn.turn_id, text=text, times=times))
             send(DIALOGUE_NAME, turn)

@@ -50,11 +50,12 @@ from solo_actors.messages import (
     InputEnded,
     Interrupt,
     Message,
+    ReplyShown,
     StageTimes,
     TurnDone,
     WakeDetected,
 )
-from solo_actors.names import INPUT_END, SPEAKER, TURN_WATCH, VAD
+from solo_actors.names import INPUT_END, MIC, SPEAKER, TURN_WATCH, VAD
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.logs import get_logger
 from solo_actors.runtime.trace import step
@@ -416,6 +417,8 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
             print(json.dumps(line), flush=True)
         elif problem and not self.options.console:
             print(problem_line(problem), file=sys.stderr, flush=True)
+        if self.options.text and not self.options.console and done.source == "text":
+            send(MIC, ReplyShown(done.turn_id))  # the next typed line may be asked
         for name in self.settings.report_to:
             if supervisors.whereis(name) is not None:
                 send(name, done)

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from solo_actors.config import Config
-from solo_actors.messages import LLMDone, LLMToken, Message, StageTimes, TurnDone
+from solo_actors.messages import LLMDone, LLMToken, Message, ReplyShown, StageTimes, TurnDone
 from solo_actors.runtime.logs import configure_logging
 from solo_actors.voice import console as console_module
-from solo_actors.voice.console import EMPTY_REPLY, ConsoleActor, ReplyShown, turn_problem
+from solo_actors.voice.console import EMPTY_REPLY, ConsoleActor, turn_problem
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.speaker import SpeakerActor
 
@@ -119,7 +119,7 @@ def test_the_speaker_reports_the_problem_in_every_mode(
 ) -> None:
     config = make_config()
     configure_logging(config.log)  # the test profile's: warnings only, on stderr
-    json_lines = SpeakerActor(config, RunOptions(text=True, output_dir=str(tmp_path)))
+    json_lines = SpeakerActor(config, RunOptions(json=True, output_dir=str(tmp_path)))
     json_lines.report(turn, None, interrupted=False)
     out, err = capsys.readouterr()
     assert json.loads(out)["error"] == problem

@@ -80,3 +80,13 @@ def test_typed_lines_are_turns_answered_aloud(tmp_path: Path) -> None:
         assert stages["wake"] is None  # no wake word on the keyboard
         assert 0 <= stages["first_token"] <= stages["first_audio"] <= stages["done"]
     assert sorted(out.glob("*.wav")) == sorted(Path(turn["file"]) for turn in turns)
+
+
+def test_typed_lines_are_asked_one_after_another(tmp_path: Path) -> None:
+    """Piped lines are one conversation: the time skill's instant reply does not overtake
+    the model's, because its line is only asked once the model's reply is out."""
+    lines = ["What is the capital of France?", "What time is it?"]
+    typed = "\n".join(lines) + "\n"
+    turns = run_solo(tmp_path, "--text", stdin=typed, **{"llm.max_tokens": 16})
+    assert [turn["text"] for turn in turns] == lines, "a later line's reply came first"
+    assert all(turn["error"] is None and turn["reply"] for turn in turns), turns
