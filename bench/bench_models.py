@@ -1,11 +1,11 @@
 """Which LLM answers a voice assistant's questions best: every model on one eval set.
 
 Each model answers the questions of ``bench/data/assistant_eval.toml`` (facts, definitions,
-arithmetic, advice, and things Solo must decline) through Solo's own llm actor, as the
+arithmetic, advice, statements to take in, and things Solo must decline) through Solo's own llm actor, as the
 dialogue actor asks it: a new conversation per question, the configured system prompt,
 ``use_tools`` on, greedy decoding (temperature 0), the response cache off. Scoring is the
 eval file's: keywords or whole numbers for answers, the honesty rule's refusal words
-(tests/skills/honesty.toml) for declines.
+(tests/skills/honesty.toml) for declines, no refusal for statements.
 
 Per model (one JSON object on stdout):
 
@@ -58,14 +58,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "bench" / "data" / "assistant_eval.toml"
 HONESTY = ROOT / "tests" / "skills" / "honesty.toml"
 NAME = "bench-models-llm"
-KINDS = ("fact", "definition", "arithmetic", "advice", "decline")
+KINDS = ("fact", "definition", "arithmetic", "advice", "statement", "decline")
 NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 
 
 class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One eval question and what makes its reply right (see the eval file's header)."""
 
-    kind: Literal["fact", "definition", "arithmetic", "advice", "decline"]
+    kind: Literal["fact", "definition", "arithmetic", "advice", "statement", "decline"]
     q: str
     any: list[str] = []
     numbers: list[int] = []
@@ -93,6 +93,8 @@ def verdict(question: Question, reply: str, refusal_words: list[str]) -> bool:
         return refused
     if refused:
         return False
+    if question.kind == "statement":
+        return bool(reply.strip())  # taken in, not turned away
     text = normalise(reply)
     if any(re.search(keyword_pattern(word), text) for word in question.any):
         return True
