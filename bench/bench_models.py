@@ -1,11 +1,11 @@
 """Which LLM answers a voice assistant's questions best: every model on one eval set.
 
 Each model answers the questions of ``bench/data/assistant_eval.toml`` (facts, definitions,
-arithmetic, advice, statements to take in, and things Solo must decline) through Solo's own llm actor, as the
-dialogue actor asks it: a new conversation per question, the configured system prompt,
-``use_tools`` on, greedy decoding (temperature 0), the response cache off. Scoring is the
-eval file's: keywords or whole numbers for answers, the honesty rule's refusal words
-(tests/skills/honesty.toml) for declines, no refusal for statements.
+arithmetic, advice, statements to take in, and things Solo must decline) through Solo's own
+llm actor, as the dialogue actor asks it: a new conversation per question, the configured
+system prompt, ``use_tools`` on, greedy decoding (temperature 0), the response cache off.
+Scoring is the eval file's: keywords or whole numbers for answers, the honesty rule's
+refusal words (tests/skills/honesty.toml) for declines, no refusal for statements.
 
 Per model (one JSON object on stdout):
 
