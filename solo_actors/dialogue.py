@@ -59,14 +59,19 @@ from solo_actors.skills.hook import hand_off_to_skills, skill_matcher
 
 
 def with_memories(text: str, memories: list[MemoryItem]) -> str:
-    """The user's text, preceded by recalled memories marked as such, one per line.
+    """The user's text, preceded by recalled memories marked as such, one per line, oldest
+    first.
 
     They go in the user turn, not the system prompt, so the conversation's earlier tokens
-    stay an unchanged prefix and the llm's KV cache still covers them.
+    stay an unchanged prefix and the llm's KV cache still covers them. Oldest first, not in
+    the recall's order of similarity: the same memories then always read the same, so a turn
+    whose words recall what its words so far did, ranked otherwise, reuses their read-ahead
+    instead of reading the memories and the question again (bench/RESULTS.md).
     """
     if not memories:
         return text
-    lines = "\n".join(f"- {' '.join(memory.text.split())}" for memory in memories)
+    ordered = sorted(memories, key=lambda memory: (memory.at, memory.memory_id))
+    lines = "\n".join(f"- {' '.join(memory.text.split())}" for memory in ordered)
     # "You remember" frames them as the assistant's own knowledge: framed as material to
     # consult, the system prompt's "you cannot check that offline" won over them (Qwen 0.5B
     # answered "What is my sister's name?" with a refusal, the fact in front of it).

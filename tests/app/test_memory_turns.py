@@ -12,12 +12,13 @@ import pytest
 
 import supervisors
 from solo_actors.config import load_config
-from solo_actors.dialogue import converse
+from solo_actors.dialogue import converse, with_memories
 from solo_actors.messages import (
     Flush,
     Flushed,
     GetMemoryStatus,
     Memories,
+    MemoryItem,
     MemoryStatus,
     ReadRows,
     Recall,
@@ -87,6 +88,21 @@ def tokens_read_ahead(ahead: TurnAhead) -> int:
         f"the llm did not read {ahead.text!r} ahead",
     )
     return int(llm_figures()["prefill_tokens"] - before["prefill_tokens"])
+
+
+def test_the_same_memories_read_the_same_whatever_their_similarity_order() -> None:
+    """The words so far and the whole question may rank the same memories otherwise; the
+    prompt must not change with the ranking, or the pause reads it all again."""
+
+    def memory(text: str, at: float) -> MemoryItem:
+        return MemoryItem(memory_id=new_id(), text=text, similarity=0.5, kind="exchange",
+                          user_id=None, conversation_id="earlier", meta={}, at=at)  # fmt: skip
+
+    older = memory("User said: What colour is the sky?", at=1.0)
+    newer = memory("User said: What colour is grass?", at=2.0)
+    prompt = with_memories("What colour is grass?", [newer, older])
+    assert prompt == with_memories("What colour is grass?", [older, newer])
+    assert prompt.index(older.text) < prompt.index(newer.text)  # oldest first
 
 
 def test_the_words_so_far_are_read_ahead_with_their_memories(
