@@ -17,6 +17,11 @@ from typing import Any
 from solo_actors.config import REPO_ROOT
 from tests.conftest import config_environment
 
+TIMER_S = 20
+"""The timer's length: longer than the first process takes to say it is set (its reply
+line waits for the spoken reply, Piper's first synthesis included), so the kill always
+comes while it is still pending."""
+
 
 def start_solo(var_dir: Path) -> subprocess.Popen[str]:
     # Unbuffered: each turn's line is read as it is printed, not when the pipe's buffer fills.
@@ -47,14 +52,16 @@ def test_a_timer_survives_kill_9_and_fires_after_the_restart(tmp_path: Path) -> 
     first = start_solo(tmp_path / "var")
     try:
         assert first.stdin is not None
-        first.stdin.write("set a pasta timer for 4 seconds\n")
+        first.stdin.write(f"set a pasta timer for {TIMER_S} seconds\n")
         first.stdin.flush()
+        asked = time.monotonic()
         answer = next_turn(first, timeout=120)
-        assert answer["reply"] == "Pasta timer set for 4 seconds."
+        assert answer["reply"] == f"Pasta timer set for {TIMER_S} seconds."
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     set_at = time.monotonic()
+    assert set_at - asked < TIMER_S, "the timer may have fired before the kill: raise TIMER_S"
 
     second = start_solo(tmp_path / "var")
     try:
@@ -62,7 +69,7 @@ def test_a_timer_survives_kill_9_and_fires_after_the_restart(tmp_path: Path) -> 
         assert fired["source"] == "skills" and fired["reply"].startswith(
             "Your pasta timer is done."
         )
-        late = time.monotonic() - set_at > 4 + 5
+        late = time.monotonic() - set_at > TIMER_S + 5
         assert ("late" in fired["reply"]) == late, fired["reply"]
     finally:
         second.send_signal(signal.SIGKILL)
