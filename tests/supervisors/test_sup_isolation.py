@@ -10,6 +10,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,10 +100,21 @@ def probe_pid() -> int:
 
 
 def restarted_pid(old: int) -> int:
-    """The pid of the probe's next incarnation (waiting for the restart)."""
-    ref = whereis("probe", timeout=TIMEOUT)
-    assert ref is not None, "the probe was not restarted"
-    pid = probe_pid()
+    """The pid of the probe's next incarnation (waiting for the restart).
+
+    The killed incarnation can still be registered for a moment after its death is seen
+    (as in OTP, a name looked up may be a process just gone): an ask that reaches it is
+    answered with its exit, and is asked again of the next one."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        ref = whereis("probe", timeout=TIMEOUT)
+        assert ref is not None, "the probe was not restarted"
+        try:
+            pid = probe_pid()
+            break
+        except ActorExitedError:
+            assert time.monotonic() < deadline, "the killed probe stayed registered"
+            time.sleep(0.01)
     assert pid != old
     return pid
 
