@@ -196,7 +196,10 @@ def test_announcements_reach_one_room_or_every_room(
 
     assert announce("Dinner is ready.", "kitchen") == Announced(["kitchen"], [])
     assert announce("Lights out.", None) == Announced(["local", "kitchen"], ["office"])
+    # Each room's actor has its own mailbox: the local speaker hearing "Lights out." says
+    # nothing about whether the kitchen has yet, so wait for each.
     wait_for(lambda: heard["local"], "the announcement on Solo's own speaker")
+    wait_for(lambda: len(of(SayInRoom, heard["kitchen"])) >= 2, "both announcements in the kitchen")
     texts = [m.text for m in of(SayInRoom, heard["kitchen"]) if isinstance(m, SayInRoom)]
     assert texts == ["Dinner is ready.", "Lights out."]
     assert not of(SayInRoom, heard["office"])
