@@ -399,10 +399,9 @@ def main() -> int:
         overrides["voice.wake.engine"] = args.wake_engine
     if args.model:
         overrides["llm.model"] = args.model
-    for setting in args.set:
-        key, _, value = setting.partition("=")
-        overrides[key] = value
-    config = load_config("headless", environ=config_environment(work / "var", overrides))
+    config = load_config(
+        "headless", environ=config_environment(work / "var", overrides), settings=args.set
+    )
     speech = Speech(config, work)
     # The speaker prints its JSON lines on stdout: keep them in a file, print the result after.
     turns = Turns(work / "turns.jsonl")

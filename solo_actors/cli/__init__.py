@@ -67,6 +67,18 @@ def common_options(defaults: bool) -> argparse.ArgumentParser:
         metavar="FILE",
         help="a TOML file laid over the profile",
     )
+    # A sub-level's values replace the top level's in argparse's namespace; a list given at
+    # both levels (`solo --set a=1 run --set b=2`) would lose the first, so each level keeps
+    # its own and `main` joins them.
+    parser.add_argument(
+        "--set",
+        dest="settings" if defaults else "command_settings",
+        action="append",
+        default=[] if defaults else argparse.SUPPRESS,
+        metavar="KEY=VALUE",
+        help="one setting for this run, over the profile, --config and the environment, "
+        "e.g. --set llm.n_threads=4 (repeatable; keys as in config/default.toml)",
+    )
     return parser
 
 
@@ -91,8 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # No command word: `run`, whose options (--input, --text ...) may follow.
         arguments = ["run", *arguments]
     args = parser.parse_args(arguments)
+    args.settings = [*args.settings, *getattr(args, "command_settings", [])]
     try:
-        config = load_config(profile=args.profile, user_file=args.config)
+        config = load_config(profile=args.profile, user_file=args.config, settings=args.settings)
     except ConfigError as error:
         print(f"solo: config error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR

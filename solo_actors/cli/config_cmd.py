@@ -9,6 +9,8 @@ import msgspec
 
 from solo_actors.config import Config, load_layers
 
+ALIGN_AT_MOST = 60
+
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     config_parser = subparsers.add_parser("config", help="inspect the configuration")
@@ -35,7 +37,7 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def show_config(args: argparse.Namespace, config: Config) -> int:
-    layered = load_layers(profile=args.profile, user_file=args.config)
+    layered = load_layers(profile=args.profile, user_file=args.config, settings=args.settings)
     values = flatten(msgspec.to_builtins(config))
     rows = {
         key: {"value": value, "source": layered.source_of(key)} for key, value in values.items()
@@ -46,7 +48,8 @@ def show_config(args: argparse.Namespace, config: Config) -> int:
     settings = {
         key: f"{key} = {msgspec.json.encode(row['value']).decode()}" for key, row in rows.items()
     }
-    width = max(map(len, settings.values()))
+    # Aligned comments, but a long value (the system prompt) does not pad every other line.
+    width = min(max(map(len, settings.values())), ALIGN_AT_MOST)
     for key, setting in settings.items():
         print(f"{setting:<{width}}  # {rows[key]['source']}")
     return 0

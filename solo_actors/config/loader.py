@@ -5,8 +5,11 @@ Layers, lowest first, each overriding the one before:
 1. ``config/default.toml`` - every setting, commented;
 2. the profile chain: ``config/profiles/NAME.toml`` and whatever it ``extends``;
 3. an optional user file (``--config FILE``);
-4. environment variables ``SOLO__SECTION__KEY=value`` (the value is read as a TOML value
-   when it parses as one, else as a plain string).
+4. environment variables ``SOLO__SECTION__KEY=value``;
+5. settings given on the command line, ``--set section.key=value``.
+
+A value in the environment or on the command line is read as a TOML value when it parses as
+one, else as a plain string: ``--set llm.n_threads=4`` is a number, ``--set llm.model=x`` text.
 
 Every leaf value remembers which layer set it, so ``solo config show`` can say where a value
 came from and a validation error can name the file that holds the bad key. Any problem is
@@ -18,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +142,14 @@ def parse_env_value(raw: str) -> Any:
         return raw
 
 
+def single_key_layer(parts: list[str], raw: str) -> Tree:
+    """``["llm", "n_threads"], "4"`` -> ``{"llm": {"n_threads": 4}}``."""
+    layer: Tree = {parts[-1]: parse_env_value(raw)}
+    for part in reversed(parts[:-1]):
+        layer = {part: layer}
+    return layer
+
+
 def env_layer(environ: Mapping[str, str]) -> dict[str, Tree]:
     """One single-key layer per SOLO__A__B variable, so each keeps its own source name."""
     layers: dict[str, Tree] = {}
@@ -148,10 +159,22 @@ def env_layer(environ: Mapping[str, str]) -> dict[str, Tree]:
         parts = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         if not all(parts):
             raise ConfigError(f"environment {name}: empty key part; use SOLO__SECTION__KEY")
-        layer: Tree = {parts[-1]: parse_env_value(raw)}
-        for part in reversed(parts[:-1]):
-            layer = {part: layer}
-        layers[f"environment {name}"] = layer
+        layers[f"environment {name}"] = single_key_layer(parts, raw)
+    return layers
+
+
+def settings_layer(settings: Sequence[str]) -> dict[str, Tree]:
+    """One single-key layer per ``--set KEY=VALUE``, in the order given (the last one wins)."""
+    layers: dict[str, Tree] = {}
+    for setting in settings:
+        key, equals, raw = setting.partition("=")
+        parts = key.strip().split(".")
+        if not equals or not all(parts):
+            raise ConfigError(
+                f"--set {setting}: expected SECTION.KEY=VALUE, e.g. --set llm.n_threads=4 "
+                "(the keys are in config/default.toml)"
+            )
+        layers[f"--set {setting}"] = single_key_layer(parts, raw.strip())
     return layers
 
 
@@ -178,7 +201,9 @@ def explain_validation(error: msgspec.ValidationError, layered: Layered) -> Conf
         return ConfigError(f"config: {what}")
     choices = allowed_values(path)
     expected = f"expected one of {', '.join(map(repr, choices))}" if choices else what.lower()
-    return ConfigError(f"{layered.source_of(path)}: {path}: {expected}, got {got!r}")
+    # msgspec's "Expected `int`, got `str`" already says "got": give the value after it.
+    joint = ":" if ", got" in expected else ", got"
+    return ConfigError(f"{layered.source_of(path)}: {path}: {expected}{joint} {got!r}")
 
 
 def allowed_values(path: str) -> tuple[object, ...]:
@@ -201,6 +226,7 @@ def load_layers(
     user_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     config_dir: Path = CONFIG_DIR,
+    settings: Sequence[str] = (),
 ) -> Layered:
     environ = os.environ if environ is None else environ
     name = profile or environ.get(PROFILE_ENV) or DEFAULT_PROFILE
@@ -217,7 +243,7 @@ def load_layers(
                 "use --profile NAME together with --config FILE"
             )
         layered.overlay(layer, display_path(user_file))
-    for source, layer in env_layer(environ).items():
+    for source, layer in (env_layer(environ) | settings_layer(settings)).items():
         layered.overlay(layer, source)
     layered.tree["profile"] = name
     layered.sources["profile"] = (
@@ -233,10 +259,11 @@ def load_config(
     user_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     config_dir: Path = CONFIG_DIR,
+    settings: Sequence[str] = (),
 ) -> Config:
     """Load and validate the config; raises `ConfigError` with a one-line message."""
     environ = os.environ if environ is None else environ
-    layered = load_layers(profile, user_file, environ, config_dir)
+    layered = load_layers(profile, user_file, environ, config_dir, settings)
     try:
         config = msgspec.convert(layered.tree, Config)
     except msgspec.ValidationError as error:

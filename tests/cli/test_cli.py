@@ -75,3 +75,27 @@ def test_bad_profile_stops_run_before_anything_starts() -> None:
     result = solo("run", "--profile", "nosuch")
     assert result.returncode == 2
     assert "profile 'nosuch' not found" in result.stderr
+
+
+def test_set_overrides_one_setting_at_either_level_and_wins_over_the_environment() -> None:
+    result = solo("--set", "supervisor.period=7.5", "config", "show", "--json",
+                  "--set", "log.level=error", env={"SOLO__LOG__LEVEL": "debug"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["supervisor.period"] == {"value": 7.5, "source": "--set supervisor.period=7.5"}
+    assert shown["log.level"] == {"value": "error", "source": "--set log.level=error"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("llm", "--set llm: expected SECTION.KEY=VALUE, e.g. --set llm.n_threads=4"),
+        ("llm.nope=1", "--set llm.nope=1: llm.nope: unknown setting"),
+        ("llm.n_threads=lots", "--set llm.n_threads=lots: llm.n_threads: expected `int`, got "
+                               "`str`: 'lots'"),
+    ],
+)  # fmt: skip
+def test_a_bad_set_exits_2_and_names_it(setting: str, message: str) -> None:
+    result = solo("run", "--set", setting)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
