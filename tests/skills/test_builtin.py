@@ -128,6 +128,7 @@ def test_stop_and_help(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "never mind").stop
     help_text = ask(book, matcher, "what can you do").text
     assert "timers" in help_text and "weather" in help_text
+    assert "what it can do" not in help_text and "what I can do" not in help_text, help_text
 
 
 def test_spoken_durations() -> None:
