@@ -393,6 +393,9 @@ class SkillBook:
                 if (moment := self.local(a.due_at)).minute == clock.minute
                 and moment.hour % cycle == clock.hour % cycle
             ]  # fmt: skip
+        if "day" in match.slots:  # "turn off my alarm tomorrow": that day's only
+            day = self.day_of(match.slots["day"], now)
+            alarms = [a for a in alarms if self.local(a.due_at).date() == day]
         if not alarms:
             return Answer("There is no such alarm to cancel.")
         if len(alarms) > 1 and clock is None:

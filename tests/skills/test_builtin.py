@@ -87,6 +87,13 @@ def test_alarms_pick_the_coming_time(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "list my alarms").text.startswith("You have 3 alarms")
     assert ask(book, matcher, "cancel the 7 am alarm").text.startswith("Cancelled the alarm")
     assert len(book.pending("alarm")) == 2
+    # A day said with it: that day's alarm, not the next one (9:30 pm today).
+    ask(book, matcher, "wake me up at 7")
+    cancelled = ask(book, matcher, "turn off my alarm tomorrow")
+    assert cancelled.text == "Cancelled the alarm for 7:00 AM tomorrow.", cancelled
+    again = ask(book, matcher, "turn off my alarm tomorrow")
+    assert again.text == "There is no such alarm to cancel."
+    assert len(book.pending("alarm")) == 2
 
 
 def test_reminders(book: SkillBook, matcher: Matcher) -> None:
