@@ -55,7 +55,7 @@ from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.logs import get_logger
 from solo_actors.runtime.trace import step
-from solo_actors.skills.hook import hand_off_to_skills, skill_matcher
+from solo_actors.skills.hook import Questions, hand_off_to_skills, skill_matcher, skill_text
 
 
 def with_memories(text: str, memories: list[MemoryItem]) -> str:
@@ -133,6 +133,8 @@ class DialogueActor(supervisors.SupervisedActor):
         self.runtime_crashes = 0
         self.agent_intents = agent_intents(config)
         self.skills = skill_matcher(config)  # docs/skills.md: local intents before the llm
+        self.questions = Questions(config.skills.answer_within)
+        """A skill's question ("For how long?") per conversation, for its next turn."""
 
     def on_receive(self, message: Any) -> None:
         match message:
@@ -158,7 +160,7 @@ class DialogueActor(supervisors.SupervisedActor):
     def start_turn(self, turn: UserTurn) -> None:
         self.counts["turns"] += 1
         prepared = self.prepared.pop(turn.turn_id, None)
-        if hand_off_to_skills(self.skills, turn):
+        if hand_off_to_skills(self.skills, turn, self.questions):
             return  # a skill (time, timer, sum ...) fits: the skills actor answers the turn
         if hand_off_turn(self.agent_intents, turn):
             return  # "plan ...": the agents actor runs the workflow and answers the turn
@@ -228,7 +230,8 @@ class DialogueActor(supervisors.SupervisedActor):
         routed = self.agent_intents is not None and self.agent_intents.route(ahead.text)
         if routed or ahead.turn_id in self.open:
             return  # a workflow's turn, or one already answered: nothing to read ahead
-        if self.skills is not None and self.skills.match_all(ahead.text):
+        question = self.questions.pending(ahead.conversation_id)
+        if self.skills is not None and skill_text(self.skills, question, ahead.text)[1]:
             # A skill will answer it: the llm reading its prompt would only take the cores
             # the skill's spoken answer needs.
             return

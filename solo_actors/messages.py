@@ -819,6 +819,9 @@ class SkillTurn(Message, frozen=True):
     """A user turn whose text fits a skill's template, for the skills actor to answer."""
 
     turn: UserTurn
+    text: str | None = None
+    """The text to answer when it is not the turn's own: the turn answered a skill's
+    question, and this is the request it completes ("set a timer for 5 minutes")."""
 
 
 class SkillFired(Message, frozen=True):

@@ -551,6 +551,9 @@ class SkillsConfig(Section, frozen=True):
     """Seconds between two sayings of a ringing timer's or alarm's line."""
     tools_file: str
     """The skills offered to the llm as tools (function calling), relative to the repo."""
+    answer_within: Seconds
+    """Seconds a skill's question for a missing part ("set a timer": "For how long?") waits
+    for the answer, the conversation's next turn."""
 
 
 class McpServer(Section, frozen=True):

@@ -184,7 +184,7 @@ class SkillsActor(supervisors.SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         match message:
             case SkillTurn():
-                self.answer(message.turn)
+                self.answer(message.turn, message.text or message.turn.text)
             case _Due():
                 self.wake_at = math.inf
                 self.fire_due()
@@ -280,9 +280,10 @@ class SkillsActor(supervisors.SupervisedActor):
 
     # -- turns ------------------------------------------------------------------------------
 
-    def answer(self, turn: UserTurn) -> None:
+    def answer(self, turn: UserTurn, text: str) -> None:
+        """Answer ``turn``, whose request is ``text`` (its own, or what it completes)."""
         self.counts["turns"] += 1
-        matches = self.matcher.match_all(turn.text)
+        matches = self.matcher.match_all(text)
         at = time.time()
         before = set(self.book.items)
         answers = [self.book.answer(match, at, turn.room) for match in matches] or [

@@ -133,6 +133,8 @@ class SkillBook:
         speaker)."""
         if match.error is not None:
             return refuse(f"Sorry, I can't do that: {match.error}.")
+        if match.ask:  # "set a timer": its question; the answer completes it (skills.hook)
+            return Answer(match.ask)
         handler = self.handlers.get(match.intent)
         if handler is None:  # a template file names an intent no code answers yet
             return refuse(f"Sorry, I know how that is said, but no skill does {match.intent}.")
@@ -341,12 +343,11 @@ class SkillBook:
 
     def reminder_set(self, match: SkillMatch, now: float) -> Answer:
         slots = match.slots
-        if "task" not in slots:
-            return refuse("Sorry, I need to know what to remind you of. Say: remind me to ...")
-        if not {"duration", "time", "day"} & slots.keys():
-            task = slots["task"]
-            return refuse(f"Sorry, I need to know when. Say, for example: remind me to {task} "
-                          "at 6 pm, or in 20 minutes.")  # fmt: skip
+        if "task" not in slots or not {"duration", "time", "day"} & slots.keys():
+            # The shipped sentences without either ask for it (reminder.ask_*); a user's own
+            # reminder.set sentence may still lack one.
+            return refuse("Sorry, a reminder needs what and when. Say, for example: remind me "
+                          "to call my sister at 6 pm, or in 20 minutes.")  # fmt: skip
         if "duration" in slots:
             seconds = float(slots["duration"])
             if seconds < 1:

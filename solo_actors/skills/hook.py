@@ -5,11 +5,19 @@ text (well under a millisecond) and, when a template fits (or one fits each part
 compound request), tells the ``skills`` actor a
 `SkillTurn`, which answers it like an llm reply. No match, skills switched off, or the
 skills actor down: the turn stays an ordinary llm turn.
+
+A request with a part missing ("set a timer") is answered with the template's question
+("For how long?", `Intent.ask`), and `Questions` keeps it for the conversation: its next
+turn, said within ``skills.answer_within`` seconds, is tried as the answer, completing the
+request ("set a timer for" + "5 minutes"). The dialogue actor owns the `Questions`, as it
+owns the conversation; the skills actor only matches the completed text.
 """
 
 from __future__ import annotations
 
 import functools
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import supervisors
@@ -17,7 +25,7 @@ from solo_actors.config import REPO_ROOT, Config
 from solo_actors.messages import SkillTurn, UserTurn
 from solo_actors.names import SKILLS_NAME
 from solo_actors.runtime.logs import get_logger
-from solo_actors.skills.templates import Matcher, TemplateError, load_matcher
+from solo_actors.skills.templates import Matcher, SkillMatch, TemplateError, load_matcher
 
 
 @functools.cache
@@ -41,14 +49,65 @@ def skill_matcher(config: Config) -> Matcher | None:
 
 def finished_command(matcher: Matcher, text: str) -> bool:
     """Whether ``text`` is a whole skill command with nothing left open (no free-text slot
-    running to its end): said before a pause, it is the end of the user's turn."""
+    running to its end, no part missing): said before a pause, it is the end of the user's
+    turn. "Set a timer" is not: "... for ten minutes" may follow the pause."""
     matches = matcher.match_all(text)
-    return bool(matches) and not matches[-1].open_ended
+    return bool(matches) and not matches[-1].open_ended and not matches[-1].ask
 
 
-def hand_off_to_skills(matcher: Matcher | None, turn: UserTurn) -> bool:
-    """Send ``turn`` to the skills actor if a template fits its text; True when sent."""
-    if matcher is None or not matcher.match_all(turn.text):
+@dataclass
+class Questions:
+    """The question a skill asked in each conversation, waiting for its answer."""
+
+    answer_within: float
+    """Seconds a question waits for its answer (``skills.answer_within``)."""
+    asked: dict[str, tuple[SkillMatch, float]] = field(default_factory=dict)
+    """conversation id -> (the request with a part missing, when its question expires)."""
+
+    def pending(self, conversation_id: str) -> SkillMatch | None:
+        question, expires = self.asked.get(conversation_id, (None, 0.0))
+        return question if time.monotonic() < expires else None
+
+    def ask(self, conversation_id: str, matches: list[SkillMatch]) -> None:
+        """Keep the question of the last request answered, if it asks one."""
+        if matches and matches[-1].ask:
+            self.asked[conversation_id] = (matches[-1], time.monotonic() + self.answer_within)
+
+
+def skill_text(
+    matcher: Matcher, question: SkillMatch | None, text: str
+) -> tuple[str, list[SkillMatch]]:
+    """The text a skill answers, and its matches (none: no skill answers ``text``).
+
+    A turn that is a request of its own ("never mind", "what time is it") is that request.
+    Else, with a question pending, the first completion that fits a template is the answer,
+    unless it only asks the same question again ("When should I remind you to call mum?"
+    "What is the capital of France?"); else the turn is matched as said."""
+    said = matcher.match_all(text)
+    if question is None or (said and not said[-1].ask):
+        return text, said
+    for completed in question.completed(text):
+        matches = matcher.match_all(completed)
+        # Asking on is progress ("remind me" + "to call mum": when?); asking the same again
+        # means the answer was no answer.
+        if matches and (not matches[-1].ask or matches[-1].intent != question.intent):
+            return completed, matches
+    return text, said
+
+
+def hand_off_to_skills(matcher: Matcher | None, turn: UserTurn, questions: Questions) -> bool:
+    """Send ``turn`` to the skills actor if a template fits its text, or completes the
+    question pending in its conversation; True when sent."""
+    if matcher is None:
+        return False
+    question = questions.pending(turn.conversation_id)
+    questions.asked.pop(turn.conversation_id, None)  # only the very next turn answers it
+    text, matches = skill_text(matcher, question, turn.text)
+    if not matches:
         return False
     # Not running or busy: the turn stays an ordinary llm turn.
-    return supervisors.cast(SKILLS_NAME, SkillTurn(turn=turn)) == "ok"
+    handed = SkillTurn(turn=turn, text=None if text == turn.text else text)
+    if supervisors.cast(SKILLS_NAME, handed) != "ok":
+        return False
+    questions.ask(turn.conversation_id, matches)
+    return True

@@ -52,6 +52,25 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One line for "what can you do"; intents without one are not listed."""
     morning: bool = False
     """An hour said without am/pm ("wake me up at 7") means the morning, not the next one."""
+    ask: str = ""
+    """A request with a part missing ("set a timer"): the question that asks for it ("For
+    how long?"), with ``{slot}`` for this match's slots. The user's next turn in the same
+    conversation is then tried as each of ``complete`` (`solo_actors.skills.hook`)."""
+    complete: list[str] = msgspec.field(default_factory=list)
+    """Sentences an answer to ``ask`` completes, tried in order: ``{answer}`` is what the
+    user said next and ``{slot}`` this match's slot ("remind me to {task} at {answer}")."""
+
+    def __post_init__(self) -> None:
+        if bool(self.ask) != bool(self.complete):
+            raise ValueError(
+                f"intent {self.name}: 'ask' and 'complete' go together: a question, and the "
+                "sentences its answer completes"
+            )
+        if any("{answer}" not in sentence for sentence in self.complete):
+            raise ValueError(
+                f"intent {self.name}: each 'complete' sentence needs {{answer}}, where the "
+                "user's answer goes"
+            )
 
 
 class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -74,6 +93,16 @@ class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
     open_ended: bool = False
     """The text ends inside a free-text slot ("remind me to call my sister"): words said
     after a pause may still belong to it, so the words so far are no finished command."""
+    ask: str = ""
+    """The intent's question for a missing part (`Intent.ask`), its slots filled in."""
+    completions: tuple[str, ...] = ()
+    """The sentences an answer completes (`Intent.complete`), slots filled, ``{answer}``
+    left for the answer."""
+
+    def completed(self, answer: str) -> list[str]:
+        """The texts ``answer``, said after this match's question, may complete."""
+        said = answer.strip().rstrip(".!?")
+        return [sentence.replace("{answer}", said) for sentence in self.completions]
 
 
 MAX_CHARS = 300
@@ -189,8 +218,9 @@ class Matcher:
     def match(self, text: str) -> SkillMatch | None:
         """The first sentence that fits ``text`` with every slot parsed; else the first that
         fit with a slot refused (a match carrying ``error``); else None. A refusal also wins
-        over a later sentence of the same intent: "remind me to sleep in minus 5 minutes"
-        is a wrong time, not a task "sleep in minus 5 minutes" without one."""
+        over a later sentence of the same intent, or of one that asks for a missing part:
+        "remind me to sleep in minus 5 minutes" is a wrong time, not a task "sleep in minus
+        5 minutes" without one."""
         if len(text) > MAX_CHARS:
             return None
         words = self.filler.sub("", normalise(text)) or normalise(text)
@@ -208,15 +238,21 @@ class Matcher:
                     intent=sentence.intent.name, slots={}, error=str(error)
                 )
                 continue
-            if refused is not None and refused.intent == sentence.intent.name:
+            if refused is not None and (
+                refused.intent == sentence.intent.name or sentence.intent.ask
+            ):
                 return refused
             open_ended = any(
                 raw is not None and sentence.slots[group][1] == "text"
                 and found.end(group) == len(words)
                 for group, raw in found.groupdict().items()
             )  # fmt: skip
-            return SkillMatch(intent=sentence.intent.name, slots=slots,
-                              morning=sentence.intent.morning, open_ended=open_ended)  # fmt: skip
+            intent = sentence.intent
+            return SkillMatch(
+                intent=intent.name, slots=slots, morning=intent.morning, open_ended=open_ended,
+                ask=filled(intent.ask, slots),
+                completions=tuple(filled(text, slots) for text in intent.complete),
+            )  # fmt: skip
         return refused
 
     def match_all(self, text: str) -> list[SkillMatch]:
@@ -261,6 +297,20 @@ class Matcher:
             name, kind = sentence.slots[group]
             slots[name] = self.kinds[kind].parse(raw.strip())
         return slots
+
+
+class _Said(dict[str, str]):
+    """Slot values as words; a slot the sentence left out is no words at all."""
+
+    def __missing__(self, key: str) -> str:
+        return "{answer}" if key == "answer" else ""
+
+
+def filled(text: str, slots: dict[str, Any]) -> str:
+    """``text`` with ``{slot}`` replaced by the slot's words ("" when not said); a slot
+    left out leaves no double space ("set a {name} timer": "set a timer")."""
+    said = _Said({name: str(value) for name, value in slots.items()})
+    return " ".join(text.format_map(said).split())
 
 
 def load_matcher(folder: Path) -> Matcher:

@@ -141,6 +141,54 @@ def test_refusals_store_nothing_and_other_turns_go_to_the_llm(config: Config) ->
         root.stop()
 
 
+def test_a_request_with_a_part_missing_asks_for_it_and_the_next_turn_completes_it(
+    config: Config,
+) -> None:
+    root = start(config)
+    try:
+        asked = converse("Set a timer.", "kitchen")
+        assert (asked.reply, asked.model) == ("For how long?", "skills:timer.ask_length")
+        set_ = converse("Five minutes.", "kitchen")
+        assert set_.reply == "Timer set for 5 minutes." and set_.model == "skills:timer.set"
+        assert set_.text == "Five minutes.", "the turn keeps what the user said"
+        items = supervisors.ask(SKILLS_NAME, ListSkillItems(), timeout=5)
+        assert isinstance(items, SkillItems) and [i.length for i in items.items] == [300.0]
+
+        # Two questions in a row: what, then when; each answer completes a bit more.
+        assert converse("remind me", "kitchen").reply == "What should I remind you of?"
+        when = converse("to call mum", "kitchen")
+        assert when.reply == "When should I remind you to call mum?", when
+        done = converse("in 20 minutes", "kitchen")
+        assert done.reply == "I'll remind you to call mum in 20 minutes.", done
+
+        # The question belongs to its conversation, and only its very next turn answers it.
+        assert converse("set an alarm", "kitchen").reply == "For what time?"
+        other = converse("7 am", "office", timeout=10)
+        assert other.error is not None and "language model" in other.error, other
+        assert converse("what day is it", "kitchen").model == "skills:time.weekday"
+        late = converse("7 am", "kitchen", timeout=10)
+        assert late.error is not None and "language model" in late.error, late
+
+        # A turn that is a request of its own is that request, not an answer.
+        assert converse("wake me up", "kitchen").reply == "What time should I wake you?"
+        assert converse("never mind", "kitchen").model == "skills:stop"
+        alarms = supervisors.ask(SKILLS_NAME, ListSkillItems(kind="alarm"), timeout=5)
+        assert isinstance(alarms, SkillItems) and alarms.items == []
+    finally:
+        root.stop()
+
+
+def test_an_unanswered_question_expires(make_config: ConfigFactory) -> None:
+    root = start(make_config(memory__enabled=False, skills__answer_within=0.2))
+    try:
+        assert converse("set a timer", "c").reply == "For how long?"
+        time.sleep(0.5)  # longer than answer_within: the question is gone
+        late = converse("5 minutes", "c", timeout=10)
+        assert late.error is not None and "language model" in late.error, late
+    finally:
+        root.stop()
+
+
 class PrefillRecorder(supervisors.SupervisedActor):
     """Stands in for the llm: keeps the prompts it is asked to read ahead."""
 

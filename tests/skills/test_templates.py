@@ -3,6 +3,7 @@ the file and sentence, and a broken template file turning skills off instead of 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,32 @@ def test_an_intent_no_skill_answers_is_refused(utc_config: Config) -> None:
     assert match is not None
     answer = SkillBook(utc_config.skills, matcher).answer(match, NOW)
     assert answer.refused and "lights.on" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ('ask = "For how long?"', "'ask' and 'complete' go together"),
+        ('ask = "For how long?"\ncomplete = ["set a timer"]', "needs {answer}"),
+    ],
+)
+def test_a_question_without_its_completions_is_an_error_naming_it(
+    tmp_path: Path, fields: str, problem: str
+) -> None:
+    (tmp_path / "mine.toml").write_text(
+        f'[[intent]]\nname = "timer.ask"\n{fields}\nsentences = ["set a timer"]\n'
+    )
+    with pytest.raises(TemplateError, match=rf"mine\.toml.*{re.escape(problem)}"):
+        load_matcher(tmp_path)
+
+
+def test_a_question_fills_in_the_slots_said_and_drops_the_ones_not_said() -> None:
+    intent = Intent(name="timer.ask", sentences=["set a [{name:name}] timer"],
+                    ask="How long for the {name} timer?",
+                    complete=["set a {name} timer for {answer}"])  # fmt: skip
+    matcher = Matcher([SkillFile(intent=[intent])])
+    pasta, plain = matcher.match("set a pasta timer"), matcher.match("set a timer")
+    assert pasta is not None and plain is not None
+    assert pasta.ask == "How long for the pasta timer?"
+    assert pasta.completed("Ten minutes.") == ["set a pasta timer for Ten minutes"]
+    assert plain.completed(" 5 minutes ") == ["set a timer for 5 minutes"]
