@@ -27,8 +27,13 @@ from supervisors import (
     start_supervisor,
 )
 
-LEAK_GRACE = 2.0
-"""Seconds a finished test's threads get to end before they count as leaked."""
+LEAK_GRACE = 10.0
+"""Seconds a finished test's threads get to end before they count as leaked (a loaded
+machine can take seconds to run a released thread to its end; a leak waits them all out)."""
+
+STOP_TIMEOUT = 60.0
+"""Seconds the roots still running at the end of a test get to stop: more than the
+longest shutdown time a child spec here allows, with a margin for a loaded machine."""
 
 
 class Events:
@@ -130,18 +135,22 @@ def start_tree(ring: RingBufferSink) -> Iterator[Callable[..., SupervisorRef]]:
 
     yield start
     for root in reversed(roots):
-        root.stop(timeout=5)
+        root.stop(timeout=STOP_TIMEOUT)
 
 
 @pytest.fixture
 def wait_until() -> Callable[..., None]:
-    """``wait_until(predicate, timeout=2)``: poll briefly; fail on timeout."""
+    """``wait_until(predicate, timeout=10, what="condition")``: poll until ``predicate``
+    holds; fail naming ``what`` on timeout. The default is generous: it only matters when
+    the condition is late, and a loaded machine can delay a thread for seconds."""
 
-    def wait(predicate: Callable[[], object], timeout: float = 2.0) -> None:
+    def wait(
+        predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition"
+    ) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
-                pytest.fail(f"condition not met within {timeout} s")
+                pytest.fail(f"{what} not met within {timeout} s")
             time.sleep(0.002)
 
     return wait

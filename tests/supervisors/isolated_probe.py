@@ -108,8 +108,9 @@ class Spinner(SupervisedActor):
     ``["spin", seconds]`` says it started, then works (sleeping in 1 ms steps, taking
     urgent mail after each) until a `Stop` arrives or the time is up, then tells the
     witness which;
-    ``["note", x]`` tells the witness ``["note", x]``; ``["gate", seconds]`` sleeps
-    without looking at urgent mail.
+    ``["note", x]`` tells the witness ``["note", x]``; ``["gate", seconds]`` tells the
+    witness ``["gate", "started"]``, then sleeps, without taking urgent mail, until a `Stop`
+    waits (or the time is up), so that the mail sent meanwhile is queued behind it.
     """
 
     urgent = (Stop,)
@@ -132,7 +133,12 @@ class Spinner(SupervisedActor):
                     self.receive_urgent()
                 tell("witness", ["spin", "stopped" if self.stopped else "ran out"])
             case ["gate", seconds]:
-                time.sleep(seconds)
+                tell("witness", ["gate", "started"])  # its mailbox is empty now
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline and not self.mail_waiting(
+                    lambda waiting: isinstance(waiting, Stop)
+                ):
+                    time.sleep(0.001)
             case ["note", value]:
                 tell("witness", ["note", value])
             case _:

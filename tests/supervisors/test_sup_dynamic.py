@@ -128,7 +128,7 @@ def test_simple_one_for_one_drops_children_that_are_not_restarted(
     root = start_tree(SupFlags("simple_one_for_one"), [spec("job", restart="transient")])
     job = root.start_child(("j",))
     job.ask("normal")
-    job.wait(1)
+    job.wait(10)  # it exits after its reply: a loaded machine may take a moment
     assert root.which_children() == []
 
 

@@ -32,6 +32,9 @@ from supervisors import (
 )
 
 INTENSITY = 4
+WAIT = 30.0
+"""Seconds to wait for an exit: an escalating supervisor stops every child first, and a
+loaded machine can hold a thread up for seconds."""
 RESTARTS: list[Restart] = ["permanent", "transient", "temporary"]
 STRATEGIES: list[Strategy] = ["one_for_one", "one_for_all", "rest_for_one"]
 
@@ -154,7 +157,7 @@ class SupervisorMachine(RuleBasedStateMachine):
         child_id = data.draw(st.sampled_from(self.running_ids()))
         ref = self.ref_of(child_id)
         ref.ask("normal")
-        assert ref.wait(2) == NORMAL
+        assert ref.wait(WAIT) == NORMAL
         self.child_exited(self.find(child_id), abnormal=False)
 
     @precondition(lambda self: not self.dead)
@@ -214,7 +217,7 @@ class SupervisorMachine(RuleBasedStateMachine):
         if self.sup is None:
             return
         if self.dead:
-            assert self.sup.wait(2) == ESCALATED
+            assert self.sup.wait(WAIT) == ESCALATED
         else:
             infos = self.sup.which_children()
             actual = [(i.id, i.state) for i in infos]

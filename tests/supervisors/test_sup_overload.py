@@ -26,6 +26,9 @@ from supervisors import (
     tell,
 )
 
+WAIT = 10.0
+"""Seconds to wait for what the released child must do (a loaded machine can hold it up)."""
+
 
 def blocked(root: Any, child_id: str = "worker") -> tuple[Any, threading.Event]:
     """The running child, stuck on a gate until the test sets it."""
@@ -64,8 +67,8 @@ def test_reject_refuses_new_asks_and_tells_with_the_actor_name_and_depth(
         assert node.mailbox == 3
     finally:
         gate.set()
-    assert [future.get(timeout=2) for future in accepted] == [("worker", n) for n in range(3)]
-    assert ask("worker", "again", timeout=2) == ("worker", "again")  # not busy any more
+    assert [future.get(timeout=WAIT) for future in accepted] == [("worker", n) for n in range(3)]
+    assert ask("worker", "again", timeout=WAIT) == ("worker", "again")  # not busy any more
 
 
 def test_drop_oldest_keeps_the_newest_and_answers_a_dropped_ask(
@@ -87,7 +90,7 @@ def test_drop_oldest_keeps_the_newest_and_answers_a_dropped_ask(
     finally:
         gate.set()
     # Only the two newest frames were left to handle, in order.
-    assert ref.ask("last", timeout=2) == ("worker", "last")
+    assert ref.ask("last", timeout=WAIT) == ("worker", "last")
 
 
 def test_a_full_mailbox_still_takes_its_supervisors_shutdown(
@@ -105,12 +108,12 @@ def test_a_full_mailbox_still_takes_its_supervisors_shutdown(
     # gate first, and the worker would then answer "queued" before any shutdown.
     wait_until(lambda: ref.lifecycle.exit_request is not None, timeout=5)
     gate.set()
-    stopping.join(5)
+    stopping.join(WAIT)
     assert not stopping.is_alive()
-    assert ref.lifecycle.wait(5) is not None
-    assert stop.get(timeout=2) is None  # queued past the limit and answered, not refused
+    assert ref.lifecycle.wait(WAIT) is not None
+    assert stop.get(timeout=WAIT) is None  # queued past the limit and answered, not refused
     with pytest.raises(ActorExitedError):  # queued before the shutdown: answered, never hung
-        waiting.get(timeout=2)
+        waiting.get(timeout=WAIT)
 
 
 def test_a_bad_limit_is_refused_when_the_spec_is_built() -> None:
@@ -127,7 +130,7 @@ def test_unbounded_by_default(spec: Any, start_tree: Any, wait_until: Any) -> No
         futures = [ref.ask(n, block=False) for n in range(500)]
     finally:
         gate.set()
-    assert [future.get(timeout=5) for future in futures][-1] == ("worker", 499)
+    assert [future.get(timeout=WAIT) for future in futures][-1] == ("worker", 499)
     node = root.status().find("root/worker")
     assert node is not None and node.mailbox_limit is None and node.mailbox_overflow == 0
 
@@ -136,19 +139,19 @@ def test_a_fault_crashes_or_hangs_an_actor_only_when_injection_is_on(
     spec: Any, start_tree: Any, ring: Any
 ) -> None:
     root = start_tree(SupFlags(intensity=5), [spec("worker", name="worker")])
-    assert ask("worker", Fault("raise"), timeout=2) is None  # off: ignored, answered
+    assert ask("worker", Fault("raise"), timeout=WAIT) is None  # off: ignored, answered
     faults.enable()
     try:
         with pytest.raises(InjectedFault):
             try:
-                ask("worker", Fault("raise", label="#1"), timeout=2)
+                ask("worker", Fault("raise", label="#1"), timeout=WAIT)
             except pykka.ActorDeadError as error:
                 assert "#1" in str(error.__cause__)
                 raise error.__cause__ from None  # type: ignore[misc]
-        [exit_report] = ring.wait_for(kind="exit", timeout=2)
+        [exit_report] = ring.wait_for(kind="exit", timeout=WAIT)
         assert "InjectedFault" in str(exit_report.reason)
-        ring.wait_for(kind="start", count=2, timeout=2)
-        assert ask("worker", Fault("noop"), timeout=2) is None
+        ring.wait_for(kind="start", count=2, timeout=WAIT)
+        assert ask("worker", Fault("noop"), timeout=WAIT) is None
     finally:
         faults.enable(False)
     assert root.status().find("root/worker").restarts == 1  # type: ignore[union-attr]

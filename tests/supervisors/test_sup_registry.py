@@ -27,8 +27,8 @@ def test_name_finds_the_restarted_actor(spec: Any, start_tree: Any, ring: RingBu
     first = whereis("asr")
     assert first is not None
     tell("asr", "crash")
-    first.wait(2)
-    second = whereis("asr", timeout=2)
+    first.wait(10)
+    second = whereis("asr", timeout=10)
     assert second is not None and second is not first
     assert ask("asr", "hello") == ("asr", "hello")
     assert ring.snapshot(kind="start")[-1].child_name == "asr"
@@ -61,7 +61,7 @@ def test_whereis_waits_for_a_registration() -> None:
     ref = SupervisedActor.start()
     timer = threading.Timer(0.02, registry.register, args=("late", ref))
     timer.start()
-    assert registry.whereis("late", timeout=2) is ref
+    assert registry.whereis("late", timeout=10) is ref
     timer.join()
     other = SupervisedActor.start()
     with pytest.raises(AlreadyRegisteredError):

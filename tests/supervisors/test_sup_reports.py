@@ -47,7 +47,7 @@ def test_reports_encode_to_json_and_back(spec: Any, start_tree: Any, ring: RingB
     root = start_tree(SupFlags(), [spec("a", name="a")], name="solo")
     with pytest.raises(ActorExitedError):
         root.which_children()[0].ref.ask("crash")
-    ring.wait_for(kind="start", count=2, timeout=2)  # the restart is done
+    ring.wait_for(kind="start", count=2, timeout=10)  # the restart is done
     for report in ring.snapshot():
         data = msgspec.json.encode(report)
         assert msgspec.json.decode(data, type=AnyReport) == report

@@ -25,9 +25,10 @@ def test_children_start_in_order_and_stop_in_reverse(
     root = start_tree(SupFlags(), [spec("a"), spec("b"), spec("c")])
     assert events.of("start") == ["a", "b", "c"]
     assert [c.id for c in root.which_children()] == ["a", "b", "c"]
-    assert root.stop(timeout=5) is True
+    assert root.stop(timeout=10) is True
     assert events.of("stop") == ["c", "b", "a"]
-    assert root.wait(0) == NORMAL
+    # The stop's reply comes before the exit is marked done (Lifecycle._announce): wait.
+    assert root.wait(10) == NORMAL
 
 
 def test_start_is_synchronous(start_tree: Any) -> None:

@@ -101,7 +101,8 @@ def test_urgent_mail_overtakes_the_queue(
     spinner_tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
 ) -> None:
     spinner_tree()
-    tell("spinner", ["gate", 0.5])  # a handler that does not look at urgent mail
+    tell("spinner", ["gate", TIMEOUT])  # a handler that does not take urgent mail
+    assert said(heard, 1) == [["gate", "started"]]  # else the Stop would overtake the gate
     for value in range(3):
         tell("spinner", ["note", value])
     tell("spinner", Stop())
@@ -109,14 +110,14 @@ def test_urgent_mail_overtakes_the_queue(
 
 
 def test_a_full_mailbox_never_refuses_urgent_mail(
-    start_tree: Callable[..., SupervisorRef], heard: queue.Queue[Any], wait_until: Any
+    start_tree: Callable[..., SupervisorRef], heard: queue.Queue[Any]
 ) -> None:
     limit = MailboxLimit(capacity=1, policy="reject")
     spinner = ChildSpec("spinner", Spinner.start, name="spinner", mailbox=limit)
     start_tree(SupFlags(), [ChildSpec("witness", Witness.start, args=(heard,), name="witness"),
                             spinner])  # fmt: skip
-    tell("spinner", ["gate", 0.5])
-    wait_until(lambda: whereis("spinner").lifecycle.mailbox_depth == 0)  # in the gate
+    tell("spinner", ["gate", TIMEOUT])  # held until the Stop: the mailbox stays full
+    assert said(heard, 1) == [["gate", "started"]]  # in the gate: its mailbox is empty
     assert cast("spinner", ["note", "fills it"]) == "ok"
     assert cast("spinner", ["note", "one too many"]) == "busy"
     assert cast("spinner", Stop()) == "ok"
