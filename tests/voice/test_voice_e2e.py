@@ -23,21 +23,26 @@ from tests.conftest import config_environment
 from tests.voice.conftest import TEST_THREADS
 
 STAGES = ("wake", "speech_end", "transcript", "first_token", "first_audio", "done")
+RUN_TIMEOUT = 240
+"""Seconds a run may take: the default models (and their standby spares) loaded in several
+processes, then the turns; a typed-lines run took over 100 s on a busy 2-core machine."""
 
 
 def run_solo(
     tmp_path: Path, *args: str, stdin: str | None = None, **overrides: object
 ) -> list[dict[str, Any]]:
     """Run `run.py ARGS` to its end; the JSON turn lines it printed (exit 0 asserted).
-    `overrides` are dotted config keys, as `config_environment` takes them."""
-    settings = {**TEST_THREADS, **overrides}
+    `overrides` are dotted config keys, as `config_environment` takes them. The API listens
+    on a free port: the default profile's fixed one may be held by another Solo (another
+    test run on the machine), which would stop this one at its start."""
+    settings = {**TEST_THREADS, "api.port": 0, **overrides}
     environ = {**os.environ, **config_environment(tmp_path / "var", settings)}
     result = subprocess.run(
         [sys.executable, str(REPO_ROOT / "run.py"), *args],
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=RUN_TIMEOUT,
         env=environ,
         check=False,
     )

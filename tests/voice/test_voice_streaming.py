@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,16 @@ from tests.voice.test_voice_turns import feed
 TIMEOUT = 90.0
 
 
+def request_figures(run: VoiceRun) -> dict[str, Any]:
+    """The llm's figures once they count the turn's request: it publishes them just after
+    it sends its LLMDone, so the turn can be reported (its last sentence said) first."""
+    return wait_for(
+        lambda: run.figures("llm").get("requests") and run.figures("llm"),
+        TIMEOUT,
+        "the llm's figures of the request",
+    )
+
+
 def test_a_question_is_transcribed_at_its_pause_and_that_text_is_used(
     voice_tree: Callable[..., VoiceRun], speech: Speech
 ) -> None:
@@ -46,7 +57,7 @@ def test_a_question_is_transcribed_at_its_pause_and_that_text_is_used(
     # the endpoint nothing was left (the first token is sampled from the read's logits),
     # or, when the turn came as the pause's read-ahead was taken up, that read-ahead was
     # skipped and the request read what the partial had not.
-    llm = run.figures("llm")
+    llm = request_figures(run)
     assert llm["prefills"] >= 1 and llm["prefill_tokens"] > 1
     assert llm["prompt_eval_tokens"] == 0 or llm["prefills_skipped"] >= 1, llm
     assert llm["prompt_eval_tokens"] < llm["prompt_tokens"], llm  # most was read ahead
@@ -60,7 +71,7 @@ def test_partial_every_0_transcribes_at_pauses_only(
     [turn] = run.wait_turns(1, TIMEOUT)
     assert "capital of france" in turn["text"].lower()
     assert run.figures("stt")["partials"] == 0
-    llm = run.figures("llm")
+    llm = request_figures(run)
     # Read at the pause alone, or, when the turn's request already waited behind that
     # read-ahead (its words ended the turn at once), left to the request.
     assert llm["prompt_eval_tokens"] == 0 or llm["prefills_skipped"] == 1, llm

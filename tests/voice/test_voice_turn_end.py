@@ -132,9 +132,14 @@ def test_a_question_that_stops_mid_phrase_waits_for_the_rest(
         tmp_path, voice__vad__silence_timeout=0.6, voice__vad__incomplete_timeout=2.5
     )
     run = voice_tree(config)
-    feed_in_real_time(speech.clip(
-        0.3, "Jarvis.", 0.25, "Set a timer for", 1.0, "ten minutes.", 1.2, steady=True
-    ))  # fmt: skip
+    feed_in_real_time(speech.clip(0.3, "Jarvis.", 0.25, "Set a timer for", 0.3, steady=True))
+    # The verdict on the words at the pause is in vad's mailbox before the rest of the pause:
+    # live, it takes stt 0.05-0.2 s, but on a loaded machine it can come after the 0.6 s of
+    # silence that would end the turn without it (vad counts the silence in frames, so
+    # holding the frames back meanwhile changes nothing else).
+    supervisors.ask("vad", "sync", timeout=TIMEOUT)  # the pause has gone to stt ...
+    supervisors.ask("stt", "sync", timeout=TIMEOUT)  # ... and its verdict to vad
+    feed_in_real_time(speech.clip(0.7, "ten minutes.", 1.2, steady=True))
     [turn] = run.wait_turns(1, TIMEOUT)
     heard = turn["text"].lower()
     assert "timer for" in heard and ("10 minutes" in heard or "ten minutes" in heard), heard
@@ -181,6 +186,8 @@ def test_a_rooms_stream_ends_at_its_pause_by_its_words(
         [speech_ended] = kept
         assert isinstance(speech_ended, SpeechEnded)
         assert speech_ended.stream_id == "stream-1" and speech_ended.pcm
+        # vad publishes its counts just after it sends SpeechEnded.
+        wait_for(lambda: run.figures("vad").get("utterances"), "vad's count of the stream")
         assert run.figures("vad")["ended_by_words"] == 1
         supervisors.tell("stt", Transcribe(request_id="t", pcm=speech_ended.pcm,
                                            reply_to="room-test"))  # fmt: skip

@@ -19,7 +19,7 @@ import supervisors
 from solo_actors.messages import AudioFrame
 from solo_actors.names import STT, TURN_WATCH, WAKE
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of
-from tests.voice.conftest import Speech, VoiceRun
+from tests.voice.conftest import Speech, VoiceRun, wait_for
 
 TIMEOUT = 120.0
 HANG_SECONDS = 3.0
@@ -52,6 +52,8 @@ def test_a_turn_lost_with_a_crashed_stage_is_answered_with_an_apology(
     [lost] = run.wait_turns(1, TIMEOUT)
     assert lost["error"] and "the stt stage stopped" in lost["error"], lost
     assert lost["file"], "the apology was not spoken"
+    # The turn watch counts the turn just after it tells tts to say the apology.
+    wait_for(lambda: run.figures(TURN_WATCH).get("lost"), TIMEOUT, "the lost turn's count")
     assert run.figures(TURN_WATCH)["lost"] == 1
 
     say(question)
