@@ -1,10 +1,16 @@
-"""Skills test fixtures: the real templates, and a `SkillBook` at a fixed instant."""
+"""Skills test fixtures: the real templates, and a `SkillBook` at a fixed instant; waits for
+the running skills actor and its stand-in receivers."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
+import supervisors
 from solo_actors.config import REPO_ROOT, Config, load_config
+from solo_actors.messages import ListSkillItems
 from solo_actors.skills.builtin import SkillBook
 from solo_actors.skills.templates import Matcher, load_matcher
 
@@ -25,3 +31,20 @@ def utc_config() -> Config:
 @pytest.fixture
 def book(utc_config: Config, matcher: Matcher) -> SkillBook:
     return SkillBook(utc_config.skills, matcher)
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def settle(*names: str) -> None:
+    """Return once each registered actor of ``names``, in order, has handled the mail sent
+    to it before: an ask is answered after it. The skills actor answers `ListSkillItems`;
+    a stand-in receiver ignores it. Settling the skills actor and then a receiver it tells
+    things leaves nothing it told before in flight."""
+    for name in names:
+        supervisors.ask(name, ListSkillItems(), timeout=10)

@@ -5,7 +5,7 @@ what they are told (the real ones, with real satellites: tests/wyoming/test_room
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from msgspec.structs import replace
@@ -24,6 +24,7 @@ from solo_actors.messages import (
     RoomTimer,
     Rows,
     SayInRoom,
+    SkillItem,
     SkillItems,
     SkillRefused,
     SkillTurn,
@@ -39,6 +40,7 @@ from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.store.actor import StoreActor
 from tests.conftest import ConfigFactory
+from tests.skills.conftest import settle, wait_for
 
 ROOMS = ("kitchen", "office")
 
@@ -99,14 +101,6 @@ def skills(config: Config, heard: dict[str, list[Message]]) -> Iterator[None]:
         root.stop()
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def say(text: str, room: str | None) -> None:
     turn = UserTurn(conversation_id=f"room-{room}", text=text, source="satellite", room=room)
     supervisors.tell(SKILLS_NAME, SkillTurn(turn=turn))
@@ -139,10 +133,15 @@ def test_a_timer_set_in_a_room_rings_there_only(
     assert not of(SayInRoom, heard["office"]) and not of(RoomTimer, heard["office"])
     assert not heard["local"], "a kitchen timer rang on Solo's own speaker"
 
-    rows = supervisors.ask(STORE_NAME, ReadRows(table="skill_items"), timeout=10)
-    assert isinstance(rows, Rows)
-    stored = [dict(zip(rows.columns, row, strict=True)) for row in rows.rows]
-    assert [(r["label"], r["room"], r["state"]) for r in stored] == [("pasta", "kitchen", "fired")]
+    def stored() -> list[tuple[object, ...]]:
+        rows = supervisors.ask(STORE_NAME, ReadRows(table="skill_items"), timeout=10)
+        assert isinstance(rows, Rows)
+        items = [dict(zip(rows.columns, row, strict=True)) for row in rows.rows]
+        return [(item["label"], item["room"], item["state"]) for item in items]
+
+    # Said first, then stored as fired: read until the write has landed.
+    wait_for(lambda: all(state != "pending" for *_, state in stored()), "the timer stored fired")
+    assert stored() == [("pasta", "kitchen", "fired")]
 
     # Added to and cancelled from anywhere: the timer's own room hears of it.
     say("set a tea timer for 1 minute", "kitchen")
@@ -169,10 +168,20 @@ def test_what_falls_due_in_a_room_away_is_said_late_when_it_is_back(
 ) -> None:
     link("kitchen", True)  # the office's satellite is not connected
     say("remind me in 1 second to water the plants", "office")
-    time.sleep(2.5)
+
+    def pending() -> list[SkillItem]:
+        items = supervisors.ask(SKILLS_NAME, ListSkillItems(), timeout=10)
+        assert isinstance(items, SkillItems)
+        return items.items
+
+    wait_for(pending, "the reminder to be set")
+    (reminder,) = pending()
+    # Its wake-up is the skills actor's own timer, taken before any mail sent once it is due:
+    # past then (and past skills.late_after), the office's link below comes after it fell
+    # due while the office was away, late enough to say so.
+    time.sleep(max(0.0, reminder.due_at + 1.0 - time.time()))
+    assert [item.room for item in pending()] == ["office"]  # kept pending: durable
     assert not of(SayInRoom, heard["office"]) and not heard["local"], "said to no one"
-    pending = supervisors.ask(SKILLS_NAME, ListSkillItems(), timeout=10)
-    assert [item.room for item in pending.items] == ["office"]  # kept pending: durable
 
     link("office", True)
     wait_for(lambda: of(SayInRoom, heard["office"]), "the office's late reminder")
@@ -224,16 +233,16 @@ def test_a_room_silences_what_rings_there_only(
 
     wait_for(lambda: rings("kitchen") >= 2 and rings("office") >= 2, "both rooms to ring on")
     say("stop", "office")  # the office's "stop" leaves the kitchen ringing
-    time.sleep(0.5)
+    settle(SKILLS_NAME, room_name("office"))  # the stop handled, the rings before it kept
     office, kitchen = rings("office"), rings("kitchen")
-    time.sleep(1.0)
-    assert rings("office") == office and rings("kitchen") > kitchen
+    wait_for(lambda: rings("kitchen") >= kitchen + 2, "the kitchen to ring on")
+    assert rings("office") == office, "the office's stop did not silence its timer"
 
     supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0,
                                                room="kitchen"))  # fmt: skip
-    time.sleep(0.5)
+    settle(SKILLS_NAME, room_name("kitchen"))
     kitchen = rings("kitchen")
-    time.sleep(1.0)
+    time.sleep(1.0)  # rung three times more by now, were it still ringing
     assert rings("kitchen") == kitchen, "the kitchen's wake word did not silence its timer"
     assert not heard["local"]
 
