@@ -150,6 +150,9 @@ def test_an_llm_that_never_answers_fails_the_run_and_its_request_is_cancelled(
     run = agents.run("one")
     assert run.status == "failed"
     assert run.error is not None and "no reply from the language model within 1 s" in run.error
+    # The cancel was told to the llm before the run's end to the listener, but the llm reads
+    # its own mailbox on its own thread: it may not have taken the cancel yet.
+    wait_until(lambda: len(agents.llm_calls) >= 2, 30, "the llm to take the request's cancel")
     request, cancel = agents.llm_calls
     assert isinstance(cancel, LLMCancel) and cancel.request_id == request.request_id
 

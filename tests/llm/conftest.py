@@ -11,6 +11,7 @@ test`` pulls them); a missing one fails with ``run: solo models pull ID``.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import signal
 import socket
@@ -101,14 +102,22 @@ class RunningLLM:
     def stream(self, request: LLMRequest, on_token: Callable[[Streamed], None] | None = None
                ) -> Streamed:  # fmt: skip
         """Send `request` with an inbox as its ``reply_to`` and collect the reply as it
-        streams; ``on_token`` sees the stream after each token (e.g. to cancel it)."""
+        streams; ``on_token`` sees the stream after each token (e.g. to cancel it), with the
+        tokens already waiting in the inbox taken in first: on a loaded machine this thread
+        may wake only after the llm sent several more, and those were sent before whatever
+        ``on_token`` does, so they must not be counted as sent after it."""
         streamed = Streamed()
         with supervisors.inbox() as box:
             box.monitor(self.name)
             supervisors.tell(self.name, msgspec.structs.replace(request, reply_to=box.name))
             while streamed.final is None:
                 streamed.add(box.receive(TIMEOUT))
-                if on_token is not None and streamed.final is None:
+                if on_token is None:
+                    continue
+                with contextlib.suppress(TimeoutError):  # raised once nothing more waits
+                    while streamed.final is None:
+                        streamed.add(box.receive(0))
+                if streamed.final is None:
                     on_token(streamed)
         return streamed
 

@@ -10,7 +10,7 @@ import llama_cpp
 
 import supervisors
 from solo_actors.llm.engine import load_model
-from solo_actors.messages import LLMDescribe, LLMPrefill, LLMRequest
+from solo_actors.messages import LLMDescribe, LLMDone, LLMPrefill, LLMRequest
 from tests.llm.conftest import TIMEOUT, RunningLLM, StartLLM
 
 FRANCE = "What is the capital of France?"
@@ -185,12 +185,18 @@ def test_a_prefill_with_a_newer_one_or_its_request_waiting_is_skipped(
     the newest of a conversation's is worth reading (the request reads its own prompt)."""
     llm = start_llm()
     llm.done(FRANCE, conversation_id="s")
-    # A reply being written keeps the actor busy while the rest queues up behind it.
-    supervisors.tell(llm.name, LLMRequest(prompt="Count from one to twenty.",
-                                          conversation_id="busy", max_tokens=24))  # fmt: skip
-    for conversation_id, prompt in (("s", "And of"), ("s", GERMANY), ("other", SPAIN)):
-        supervisors.tell(llm.name, LLMPrefill(conversation_id=conversation_id, prompt=prompt))
-    reply = llm.done(GERMANY, conversation_id="s")
+    # A reply being written keeps the actor busy while the rest queues up behind it. The
+    # test holds the model's lock until all of it is queued: a reply of 24 tokens alone
+    # could end, on a loaded machine, before this thread sent the request, and the
+    # second prefill of "s" would then be read (nothing newer waiting behind it yet).
+    with load_model(llm.model_settings).lock:
+        supervisors.tell(llm.name, LLMRequest(prompt="Count from one to twenty.",
+                                              conversation_id="busy", max_tokens=24))  # fmt: skip
+        for conversation_id, prompt in (("s", "And of"), ("s", GERMANY), ("other", SPAIN)):
+            supervisors.tell(llm.name, LLMPrefill(conversation_id=conversation_id, prompt=prompt))
+        pending = llm.ref().ask(LLMRequest(prompt=GERMANY, conversation_id="s"), block=False)
+    reply = pending.get(timeout=TIMEOUT)
+    assert isinstance(reply, LLMDone), reply
     assert llm.figures["prefills_skipped"] == 2  # both of "s": its request waited behind them
     assert llm.figures["prefills"] == 1  # "other" had nothing newer waiting
     assert reply.prompt_eval_tokens == new_turn_tokens(llm, GERMANY)
