@@ -20,6 +20,7 @@ from msgspec.structs import replace
 from solo_actors.config.schema import SkillsConfig
 from solo_actors.messages import SkillItem, SkillKind
 from solo_actors.skills.arithmetic import apply, spoken_number
+from solo_actors.skills.places import Place
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.words import WEEKDAYS, ClockTime, SlotError, day_and_part
 
@@ -84,7 +85,8 @@ class SkillBook:
         self.room: str | None = None
         """The room of the request being answered (`answer`), which new items ring in."""
         self.handlers: dict[str, Callable[[SkillMatch, float], Answer]] = {
-            "time.now": self.time_now, "time.date": self.date, "time.weekday": self.weekday,
+            "time.now": self.time_now, "time.in_place": self.time_in_place,
+            "time.date": self.date, "time.weekday": self.weekday,
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
@@ -230,6 +232,13 @@ class SkillBook:
 
     def time_now(self, match: SkillMatch, now: float) -> Answer:
         return Answer(f"It's {spoken_clock(self.local(now))}.")
+
+    def time_in_place(self, match: SkillMatch, now: float) -> Answer:
+        """ "It's 3:26 AM in Tokyo.", with the day when it is not the local one."""
+        place: Place = match.slots["place"]
+        there = dt.datetime.fromtimestamp(now, zoneinfo.ZoneInfo(place.zone))
+        day = "" if there.date() == self.local(now).date() else f" on {there.strftime('%A')}"
+        return Answer(f"It's {spoken_clock(there)}{day} in {place.name}.")
 
     def date(self, match: SkillMatch, now: float) -> Answer:
         day = day_and_part(match.slots.get("day", "today"))[0]

@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from solo_actors.skills.arithmetic import MATH_PATTERN, parse_expression
+from solo_actors.skills.places import place_kind, zone_keys
 from solo_actors.skills.words import BASE_KINDS, NoMatch, SlotError, SlotKind, normalise
 
 
@@ -76,11 +77,20 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intent: list[Intent] = msgspec.field(default_factory=list)
     units: dict[str, Unit] = msgspec.field(default_factory=dict)
+    places: dict[str, str] = msgspec.field(default_factory=dict)
+    """Names the time zone database lacks, for ``{place}``: ``japan = "Asia/Tokyo"``."""
     filler: list[str] = msgspec.field(default_factory=list)
     """Words that may open or close any sentence and mean nothing to it: the wake word
     when stt keeps it ("jarvis, what time is it"), "hey", "please", "thanks"."""
     source: str = ""
     """The file it was read from, for error messages (set by `load_matcher`)."""
+
+    def __post_init__(self) -> None:
+        unknown = {name: zone for name, zone in self.places.items()
+                   if zone not in zone_keys()}  # fmt: skip
+        if unknown:
+            name, zone = next(iter(unknown.items()))
+            raise ValueError(f"places: {name}: {zone!r} is no IANA time zone (e.g. 'Asia/Tokyo')")
 
 
 class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
@@ -191,7 +201,9 @@ class Matcher:
         fillers = sorted({normalise(w) for f in files for w in f.filler}, key=len, reverse=True)
         alternatives = "|".join(re.escape(w) for w in fillers) or "(?!)"
         self.filler = re.compile(rf"^(?:(?:{alternatives})\b\s*)+|(?:\s*\b(?:{alternatives}))+$")
-        self.kinds = {**BASE_KINDS, "math": SlotKind(MATH_PATTERN, parse_expression)}
+        places = {name: zone for f in files for name, zone in f.places.items()}
+        self.kinds = {**BASE_KINDS, "math": SlotKind(MATH_PATTERN, parse_expression),
+                      "place": place_kind(places)}  # fmt: skip
         if self.units:
             self.unit_names = {n: key for key, u in self.units.items() for n in u.names}
             names = sorted(self.unit_names, key=len, reverse=True)

@@ -31,6 +31,20 @@ def test_time_date_and_weekday_in_the_configured_zone(book: SkillBook, matcher: 
     assert ask(book, matcher, "what day is it tomorrow").text == "Tomorrow is Friday."
 
 
+def test_the_time_in_a_city_or_country_says_the_day_when_it_differs(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # Thursday 20:26:40 UTC is Friday morning in Tokyo, the afternoon in New York (EDT).
+    assert ask(book, matcher, "What time is it in Tokyo?").text == (
+        "It's 5:26 AM on Friday in Tokyo."
+    )
+    assert ask(book, matcher, "what's the time in new york").text == "It's 4:26 PM in New York."
+    assert ask(book, matcher, "time in the uk").text == "It's 9:26 PM in the UK."  # BST
+    assert ask(book, matcher, "what time is it in rio de janeiro").text == (
+        "It's 5:26 PM in Rio de Janeiro."
+    )
+
+
 def test_named_timers_time_left_add_and_cancel(book: SkillBook, matcher: Matcher) -> None:
     pasta = ask(book, matcher, "set a 10 minute pasta timer")
     assert pasta.text == "Pasta timer set for 10 minutes."

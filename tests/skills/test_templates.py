@@ -82,3 +82,9 @@ def test_a_question_fills_in_the_slots_said_and_drops_the_ones_not_said() -> Non
     assert pasta.ask == "How long for the pasta timer?"
     assert pasta.completed("Ten minutes.") == ["set a pasta timer for Ten minutes"]
     assert plain.completed(" 5 minutes ") == ["set a timer for 5 minutes"]
+
+
+def test_a_place_that_names_no_time_zone_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text('[places]\njapan = "Asia/Tokio"\n')
+    with pytest.raises(TemplateError, match=r"mine\.toml.*japan: 'Asia/Tokio' is no IANA"):
+        load_matcher(tmp_path)
