@@ -370,8 +370,9 @@ class LLMActor(SupervisedActor):
                 request_id=request.request_id, message=str(error), turn_id=request.turn_id,
                 code=error.code,
             )  # fmt: skip
-        self._deliver(request, reply)
+        # Figures first: whoever gets the reply and then reads them sees this request's.
         self._publish(reply)
+        self._deliver(request, reply)
         return reply
 
     def prefill(self, ahead: LLMPrefill) -> None:

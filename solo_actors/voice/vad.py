@@ -317,12 +317,13 @@ class VadActor(supervisors.SupervisedActor):
         self.log.info("utterance", turn_id=turn.wake.turn_id, seconds=round(seconds, 2), cut=cut)
         times = StageTimes(wake=turn.wake.at, speech_end=now())
         step(turn.wake.turn_id, "vad", "end of turn", seconds=round(seconds, 2))
+        # Figures first: whoever gets the utterance and then reads them sees it counted.
+        self.publish_figures(**self.counts, last_utterance_s=round(seconds, 2))
         send(
             STT,
             Utterance(turn_id=turn.wake.turn_id, pcm=pcm, sample_rate=SAMPLE_RATE, times=times),
         )
         send(TURN_WATCH, TurnHeard(turn_id=turn.wake.turn_id))
-        self.publish_figures(**self.counts, last_utterance_s=round(seconds, 2))
 
     def endpoint(self, piece: DetectSpeech) -> None:
         stream = self.streams.get(piece.stream_id)
@@ -358,8 +359,8 @@ class VadActor(supervisors.SupervisedActor):
         self.counts["utterances" if verdict != "no_speech" else "no_speech"] += 1
         self.counts["cut"] += verdict == "cut"
         pcm = self.cut(stream) if verdict != "no_speech" else b""
+        self.publish_figures(**self.counts)  # before the speech: its receiver sees it counted
         send(stream.reply_to, SpeechEnded(stream_id=stream_id, pcm=pcm))
-        self.publish_figures(**self.counts)
 
     def cut(self, turn: Speech, end: int | None = None) -> bytes:
         """The utterance: from the pre-roll before speech to the tail after the last of it
