@@ -7,8 +7,10 @@ that silently skips its real-model tests proves nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -16,6 +18,20 @@ from solo_actors.config import Config, load_config
 from solo_actors.models import ModelError, ResolvedModel, resolve_model
 
 ConfigFactory = Callable[..., Config]
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+    """Poll ``condition`` until it returns something true, and return that; fail the test
+    naming ``what`` after ``timeout`` seconds. Wait for what must happen rather than sleep:
+    a loaded machine can hold any thread up for seconds, and a passing test never waits the
+    deadline out."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)
+    return value
 
 
 def config_environment(var_dir: Path, overrides: Mapping[str, object]) -> dict[str, str]:

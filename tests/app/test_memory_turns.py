@@ -4,8 +4,7 @@ store."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,7 +27,7 @@ from solo_actors.messages import (
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME
 from solo_actors.runtime.app import start_tree
 from solo_actors.runtime.ids import new_id
-from tests.conftest import config_environment
+from tests.conftest import config_environment, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +48,6 @@ def default_model_tree(
     root.stop()
 
 
-def wait_until(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} after {timeout:g} s")
-        time.sleep(0.02)
-
-
 def memories_held() -> int:
     status = supervisors.ask(MEMORY_NAME, GetMemoryStatus(), timeout=10)
     assert isinstance(status, MemoryStatus), status
@@ -64,7 +55,7 @@ def memories_held() -> int:
 
 
 def wait_for_memories(count: int) -> None:
-    wait_until(lambda: memories_held() >= count, f"memory holds fewer than {count} memories")
+    wait_for(lambda: memories_held() >= count, f"memory to hold {count} memories")
 
 
 def recalled(text: str) -> list[str]:
@@ -83,9 +74,9 @@ def tokens_read_ahead(ahead: TurnAhead) -> int:
     """Tell the dialogue actor `ahead` and wait for the llm to read it: the tokens read."""
     before = llm_figures()
     supervisors.tell(DIALOGUE_NAME, ahead)
-    wait_until(
+    wait_for(
         lambda: llm_figures()["prefills"] > before["prefills"],
-        f"the llm did not read {ahead.text!r} ahead",
+        f"the llm to read {ahead.text!r} ahead",
     )
     return int(llm_figures()["prefill_tokens"] - before["prefill_tokens"])
 
@@ -110,7 +101,7 @@ def test_the_words_so_far_are_read_ahead_with_their_memories(
 ) -> None:
     # The start's warm-up reads the system prompt once the tool owners are up: it must not
     # come between the two read-aheads measured below and take their KV cells.
-    wait_until(lambda: llm_figures().get("prefills"), "the llm's warm-up did not happen")
+    wait_for(lambda: llm_figures().get("prefills"), "the llm's warm-up")
     held = memories_held()
     told = converse("Please remember this: my dog is called Rex.", "dog-told")
     assert told.error is None, told.error
@@ -161,7 +152,7 @@ def test_every_turn_is_recorded_in_the_store(
         return [dict(zip(rows.columns, row, strict=True)) for row in rows.rows]
 
     # The dialogue actor tells the store the turn after it answers: this flush may come first.
-    wait_until(recorded, "the turn is not in the store")
+    wait_for(recorded, "the turn in the store")
     record = recorded()[0]
     assert record["turn_id"] == done.turn_id
     assert record["user_text"] == "Say the word blue."

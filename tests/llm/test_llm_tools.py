@@ -41,6 +41,7 @@ from solo_actors.messages import (
     Tools,
 )
 from solo_actors.runtime.ids import new_id
+from tests.conftest import wait_for
 from tests.llm.conftest import DEFAULT, TIMEOUT, RunningLLM, StartLLM
 
 PLAIN = "You are a helpful assistant. Answer briefly."
@@ -228,11 +229,13 @@ def test_a_prompt_that_fits_only_without_the_tools_is_read_ahead_without_them(
     name, actor = owner(many, lambda call: "done")
     llm = qwen(tool_owners=[name], n_ctx=512)
     question = "What is the capital of France?"
-    wait_for(lambda: llm.figures.get("prefills"), "the warm-up, without the tools too")
+    wait_for(
+        lambda: llm.figures.get("prefills"), "the warm-up, without the tools too", timeout=TIMEOUT
+    )
     # Read ahead as its request will be: the 20 schemas do not fit 512 tokens, so without
     # them (the request leaves them out, and a read-ahead that kept them was never used).
     supervisors.tell(llm.name, LLMPrefill(conversation_id="c", prompt=question, use_tools=True))
-    wait_for(lambda: llm.figures["prefills"] == 2, "the question's read-ahead")
+    wait_for(lambda: llm.figures["prefills"] == 2, "the question's read-ahead", timeout=TIMEOUT)
     done = llm.done(question, conversation_id="c", use_tools=True)
     assert done.prompt_eval_tokens == 0 and done.text, done
     assert not actor.calls and not done.tools_used
@@ -303,17 +306,14 @@ def test_an_interrupt_while_a_tool_runs_ends_the_turn_at_once(
     assert waited < 5, f"the interrupted turn took {waited:.1f} s to end"
 
 
-def wait_for(condition: Callable[[], object], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def saved_warm_up(start: Callable[..., RunningLLM], var: Path, owner: str) -> RunningLLM:
     """An llm started with `owner`'s tools in `var`, once its warm-up's state is saved."""
     llm = start(tool_owners=[owner], var_dir=var)
-    wait_for(lambda: list((var / "cache/llm/kv").glob("*.kv")), "the warm-up's state file")
+    wait_for(
+        lambda: list((var / "cache/llm/kv").glob("*.kv")),
+        "the warm-up's state file",
+        timeout=TIMEOUT,
+    )
     return llm
 
 
@@ -331,7 +331,7 @@ def test_a_start_restores_the_warm_up_the_start_before_saved(
 
     second = qwen(tool_owners=[name], var_dir=var)
     assert second.figures["warm_starts"] == 1  # at start, before any mail
-    wait_for(lambda: second.figures.get("prefills"), "the second warm-up")
+    wait_for(lambda: second.figures.get("prefills"), "the second warm-up", timeout=TIMEOUT)
     # Only the token whose logits are sampled is read again, of the ~hundreds read before.
     assert second.figures["prefill_tokens"] == 1 < read, second.figures
     again = second.done("What is the capital of France?", use_tools=True)
@@ -372,7 +372,9 @@ def test_a_damaged_warm_up_state_is_read_again_and_replaced(
 
     second = qwen(tool_owners=[name], var_dir=var)
     assert second.figures["warm_starts"] == 0, "a damaged state was restored"
-    wait_for(lambda: saved.read_bytes() != damaged, "the state file to be written again")
+    wait_for(
+        lambda: saved.read_bytes() != damaged, "the state file to be written again", timeout=TIMEOUT
+    )
     assert second.figures["prefill_tokens"] == read
     assert second.done("What is the capital of France?", use_tools=True).text
 

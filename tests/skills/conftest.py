@@ -3,9 +3,6 @@ the running skills actor and its stand-in receivers."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 
 import supervisors
@@ -31,14 +28,6 @@ def utc_config() -> Config:
 @pytest.fixture
 def book(utc_config: Config, matcher: Matcher) -> SkillBook:
     return SkillBook(utc_config.skills, matcher)
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def settle(*names: str) -> None:

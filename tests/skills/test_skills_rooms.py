@@ -39,8 +39,8 @@ from solo_actors.rooms import room_name
 from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.store.actor import StoreActor
-from tests.conftest import ConfigFactory
-from tests.skills.conftest import settle, wait_for
+from tests.conftest import ConfigFactory, wait_for
+from tests.skills.conftest import settle
 
 ROOMS = ("kitchen", "office")
 

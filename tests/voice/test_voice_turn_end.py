@@ -22,6 +22,7 @@ from solo_actors.messages import AudioFrame, DetectSpeech, SpeechEnded, Transcri
 from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of
 from solo_actors.voice.stt import turn_end_judge
 from solo_actors.voice.turn_end import TurnEndJudge
+from tests.conftest import wait_for
 from tests.voice.conftest import Speech, VoiceRun, voice_config
 
 TIMEOUT = 90.0
@@ -146,14 +147,6 @@ def test_a_question_that_stops_mid_phrase_waits_for_the_rest(
     assert run.figures("vad")["waited_for_words"] >= 1
 
 
-def wait_for(condition: Callable[[], object], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {TIMEOUT:g} s waiting for {what}")
-        time.sleep(0.05)
-
-
 class StreamKeeper(supervisors.SupervisedActor):
     """Stands in for a room's actor: keeps what vad and stt send it."""
 
@@ -182,16 +175,20 @@ def test_a_rooms_stream_ends_at_its_pause_by_its_words(
             supervisors.tell("vad", DetectSpeech(stream_id="stream-1", pcm=pcm,
                                                  reply_to="room-test",
                                                  conversation_id="room-test"))  # fmt: skip
-        wait_for(lambda: kept, "the stream to end at its pause")
+        wait_for(lambda: kept, "the stream to end at its pause", timeout=TIMEOUT)
         [speech_ended] = kept
         assert isinstance(speech_ended, SpeechEnded)
         assert speech_ended.stream_id == "stream-1" and speech_ended.pcm
         # vad publishes its counts just after it sends SpeechEnded.
-        wait_for(lambda: run.figures("vad").get("utterances"), "vad's count of the stream")
+        wait_for(
+            lambda: run.figures("vad").get("utterances"),
+            "vad's count of the stream",
+            timeout=TIMEOUT,
+        )
         assert run.figures("vad")["ended_by_words"] == 1
         supervisors.tell("stt", Transcribe(request_id="t", pcm=speech_ended.pcm,
                                            reply_to="room-test"))  # fmt: skip
-        wait_for(lambda: len(kept) == 2, "the transcript")
+        wait_for(lambda: len(kept) == 2, "the transcript", timeout=TIMEOUT)
         transcribed = kept[1]
         assert isinstance(transcribed, Transcribed)
         assert "capital of france" in transcribed.text.lower(), transcribed
