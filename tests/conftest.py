@@ -21,16 +21,18 @@ ConfigFactory = Callable[..., Config]
 T = TypeVar("T")
 
 
-def wait_for(condition: Callable[[], T], what: str, timeout: float = 60.0) -> T:
-    """Poll ``condition`` until it returns something true, and return that; fail the test
-    naming ``what`` after ``timeout`` seconds. Wait for what must happen rather than sleep:
-    a loaded machine can hold any thread up for seconds, and a passing test never waits the
-    deadline out."""
+def wait_for(
+    condition: Callable[[], T], what: str, timeout: float = 60.0, every: float = 0.02
+) -> T:
+    """Poll ``condition`` every ``every`` seconds until it returns something true, and
+    return that; fail the test naming ``what`` after ``timeout`` seconds. Wait for what must
+    happen rather than sleep: a loaded machine can hold any thread up for seconds, and a
+    passing test never waits the deadline out."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(every)
     return value
 
 

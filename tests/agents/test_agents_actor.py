@@ -25,7 +25,8 @@ from solo_actors.messages import (
     WorkflowRun,
 )
 from solo_actors.runtime.events import HUB
-from tests.agents.conftest import HarnessFactory, wait_until, workflow_toml
+from tests.agents.conftest import HarnessFactory, workflow_toml
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore:function callbacks cannot be serialized")
 
@@ -58,10 +59,13 @@ def test_progress_and_the_end_go_to_the_events_hub_like_turns(harness: HarnessFa
     try:
         request = RunWorkflow(workflow="two", input="x")
         accepted = supervisors.ask(agents.agents, request, timeout=10)
-        wait_until(
-            lambda: supervisors.ask(agents.agents, GetRun(run_id=accepted.run_id), timeout=5)
-            .finished, 60, "the run's end",
-        )  # fmt: skip
+        wait_for(
+            lambda: (
+                supervisors.ask(agents.agents, GetRun(run_id=accepted.run_id), timeout=5).finished
+            ),
+            "the run's end",
+            timeout=60,
+        )
         events = [event for event in subscription.drain() if event.data.run_id == accepted.run_id]
     finally:
         subscription.close()
@@ -152,7 +156,7 @@ def test_an_llm_that_never_answers_fails_the_run_and_its_request_is_cancelled(
     assert run.error is not None and "no reply from the language model within 1 s" in run.error
     # The cancel was told to the llm before the run's end to the listener, but the llm reads
     # its own mailbox on its own thread: it may not have taken the cancel yet.
-    wait_until(lambda: len(agents.llm_calls) >= 2, 30, "the llm to take the request's cancel")
+    wait_for(lambda: len(agents.llm_calls) >= 2, "the llm to take the request's cancel", timeout=30)
     request, cancel = agents.llm_calls
     assert isinstance(cancel, LLMCancel) and cancel.request_id == request.request_id
 
@@ -161,7 +165,7 @@ def test_cancel_stops_a_run_and_the_actor_keeps_serving(harness: HarnessFactory)
     agents = harness(lambda request: None, {"one": workflow_toml(1)})
     accepted = supervisors.ask(agents.agents, RunWorkflow(workflow="one", input="x",
                                reply_to=agents.listener.name), timeout=10)  # fmt: skip
-    wait_until(lambda: agents.llm_calls, 60, "the run's first llm call")
+    wait_for(lambda: agents.llm_calls, "the run's first llm call", timeout=60)
     snapshot = supervisors.ask(agents.agents, CancelRun(run_id=accepted.run_id), timeout=5)
     assert isinstance(snapshot, WorkflowRun)
     run = agents.listener.final(accepted.run_id, 10)
@@ -194,7 +198,9 @@ def test_a_fatal_error_in_a_run_crashes_the_actor_and_it_is_restarted(
     before = supervisors.whereis(agents.agents)
     run = agents.run("doomed")
     assert run.status == "failed" and run.error == "Doom: injected fatal fault"
-    wait_until(lambda: supervisors.whereis(agents.agents) not in (None, before), 10, "the restart")
+    wait_for(
+        lambda: supervisors.whereis(agents.agents) not in (None, before), "the restart", timeout=10
+    )
     restarted = supervisors.whereis(agents.agents)
     assert [c.restarts for c in agents.tree.status().children if c.id == "agents"] == [1]
     assert restarted is not None and isinstance(

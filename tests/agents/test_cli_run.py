@@ -21,8 +21,8 @@ from solo_actors.config import REPO_ROOT, Config
 from solo_actors.messages import GetMemoryStatus, ReadRows, Remember, Rows
 from solo_actors.names import MEMORY_NAME, STORE_NAME
 from solo_actors.runtime.tree import root_children
-from tests.agents.conftest import TINY, tiny_config, wait_until
-from tests.conftest import config_environment
+from tests.agents.conftest import TINY, tiny_config
+from tests.conftest import config_environment, wait_for
 
 FACT = "My sister Alba grows cherry tomatoes on her balcony in Lisbon."
 RUN_TIMEOUT = 400
@@ -47,10 +47,11 @@ def test_solo_agents_run_research_recalls_a_memory_with_the_store_and_memory_it_
     services = start_services(config, (STORE_NAME, MEMORY_NAME))
     try:
         supervisors.tell(MEMORY_NAME, Remember(text=FACT, kind="fact"))
-        wait_until(
+        wait_for(
             lambda: supervisors.ask(MEMORY_NAME, GetMemoryStatus(), timeout=30).memories >= 1,
-            120, "the memory to be stored",
-        )  # fmt: skip
+            "the memory to be stored",
+            timeout=120,
+        )
     finally:
         services.stop()  # the CLI's own store and memory open the same files
 

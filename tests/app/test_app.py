@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,16 +20,7 @@ from solo_actors.names import ROOT_NAME
 from solo_actors.reports import read_reports
 from solo_actors.runtime.app import start_tree
 from solo_actors.runtime.tree import root_children
-from tests.conftest import ConfigFactory, config_environment
-
-
-def wait_for(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+from tests.conftest import ConfigFactory, config_environment, wait_for
 
 
 def start_run(var_dir: Path, *args: str, **overrides: object) -> subprocess.Popen[str]:
@@ -62,7 +52,9 @@ def test_run_stops_in_reverse_order_and_exits_0(
     expected = [spec.id for spec in root_children(make_config())]
     process = start_run(var_dir)
     try:
-        wait_for(lambda: root_reports(var_dir, "start") == expected, 90, "the tree to start")
+        wait_for(
+            lambda: root_reports(var_dir, "start") == expected, "the tree to start", timeout=90
+        )
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=60)
     finally:

@@ -20,8 +20,7 @@ from pathlib import Path
 import requests
 
 from solo_actors.config import REPO_ROOT
-from tests.conftest import config_environment
-from tests.voice.conftest import wait_for
+from tests.conftest import config_environment, wait_for
 
 FLUSH_MS = 50
 SETTINGS = {"api.port": 0, "store.flush_interval_ms": FLUSH_MS, "llm.max_tokens": 8,
@@ -49,7 +48,7 @@ class Api:
             assert process.poll() is None, f"run.py exited with {process.returncode}"
             return url_file.exists() and token_file.exists() and bool(url_file.read_text())
 
-        wait_for(up, START_TIMEOUT, "run.py to serve its API")
+        wait_for(up, "run.py to serve its API", timeout=START_TIMEOUT)
         self.url = url_file.read_text().strip()
         self.headers = {"Authorization": f"Bearer {token_file.read_text().strip()}"}
 
@@ -80,7 +79,9 @@ def test_kill_9_during_writes_loses_at_most_the_flush_interval(tmp_path: Path) -
         writers = [threading.Thread(target=write_turns, args=(api,)) for _ in range(2)]
         for writer in writers:
             writer.start()
-        wait_for(lambda: len(acknowledged) >= ACKS_BEFORE_KILL, START_TIMEOUT, "acked turns")
+        wait_for(
+            lambda: len(acknowledged) >= ACKS_BEFORE_KILL, "acked turns", timeout=START_TIMEOUT
+        )
         os.kill(process.pid, signal.SIGKILL)  # turns still being written and answered
         killed_at = time.monotonic()
         stop.set()
@@ -98,7 +99,7 @@ def test_kill_9_during_writes_loses_at_most_the_flush_interval(tmp_path: Path) -
     restarted = start_run(var_dir)
     try:
         api = Api(var_dir, restarted)
-        wait_for(lambda: requests.get(api.url + "/ready", timeout=10).ok, 60, "ready")
+        wait_for(lambda: requests.get(api.url + "/ready", timeout=10).ok, "ready", timeout=60)
         rows = requests.get(api.url + "/turns", params={"limit": 1000}, headers=api.headers,
                             timeout=30)  # fmt: skip
         assert rows.ok, rows.text

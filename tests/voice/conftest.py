@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,24 +35,13 @@ from solo_actors.voice.audio import (
 from solo_actors.voice.options import RunOptions
 from solo_actors.voice.stt import load_whisper, transcribe, whisper_folder
 from solo_actors.voice.tts import load_voice, voice_path
-from tests.conftest import config_environment
+from tests.conftest import config_environment, wait_for
 
 TREE_CHILDREN = ("llm", "dialogue", "voice")
 """The part of the root tree a voice turn goes through."""
 
 TEST_THREADS = {"llm.n_threads": 1, "voice.stt.threads": 1}
 """Thread counts for the tests (see the module docstring); also the e2e child's variables."""
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll `condition` until it is truthy; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 class Speech:
@@ -171,13 +159,13 @@ class VoiceRun:
         return self.lines
 
     def wait_turns(self, count: int, timeout: float) -> list[dict[str, Any]]:
-        return wait_for(lambda: len(self.turns()) >= count and self.lines, timeout, "turns")
+        return wait_for(lambda: len(self.turns()) >= count and self.lines, "turns", timeout=timeout)
 
     def wait_input_finished(self, timeout: float) -> dict[str, Any]:
         return wait_for(
             lambda: self.figures("speaker").get("input_finished") and self.figures("speaker"),
-            timeout,
             "the input to be answered",
+            timeout=timeout,
         )
 
     def refs(self) -> dict[str, Any]:

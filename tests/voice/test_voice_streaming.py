@@ -25,7 +25,8 @@ from solo_actors.voice.stt import (
     transcribe,
     whisper_folder,
 )
-from tests.voice.conftest import TEST_THREADS, Speech, VoiceRun, voice_config, wait_for
+from tests.conftest import wait_for
+from tests.voice.conftest import TEST_THREADS, Speech, VoiceRun, voice_config
 from tests.voice.test_voice_turns import feed
 
 TIMEOUT = 90.0
@@ -36,8 +37,8 @@ def request_figures(run: VoiceRun) -> dict[str, Any]:
     it sends its LLMDone, so the turn can be reported (its last sentence said) first."""
     return wait_for(
         lambda: run.figures("llm").get("requests") and run.figures("llm"),
-        TIMEOUT,
         "the llm's figures of the request",
+        timeout=TIMEOUT,
     )
 
 
@@ -226,7 +227,7 @@ def test_tts_speaks_the_first_clause_before_the_sentence_ends(
         LLMToken(request_id="r", text="The capital of France, of course, ", index=0, turn_id="t"),
     )
     # The sentence is not finished, yet its first clause is already audio.
-    wait_for(lambda: run.figures("tts").get("sentences"), TIMEOUT, "the first clause")
+    wait_for(lambda: run.figures("tts").get("sentences"), "the first clause", timeout=TIMEOUT)
     rest = "is Paris."
     supervisors.tell("tts", LLMToken(request_id="r", text=rest, index=1, turn_id="t"))
     supervisors.tell("tts", LLMDone.whole_text("r", "x", turn_id="t"))

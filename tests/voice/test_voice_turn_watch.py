@@ -19,7 +19,8 @@ import supervisors
 from solo_actors.messages import AudioFrame
 from solo_actors.names import STT, TURN_WATCH, WAKE
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of
-from tests.voice.conftest import Speech, VoiceRun, wait_for
+from tests.conftest import wait_for
+from tests.voice.conftest import Speech, VoiceRun
 
 TIMEOUT = 120.0
 HANG_SECONDS = 3.0
@@ -53,7 +54,7 @@ def test_a_turn_lost_with_a_crashed_stage_is_answered_with_an_apology(
     assert lost["error"] and "the stt stage stopped" in lost["error"], lost
     assert lost["file"], "the apology was not spoken"
     # The turn watch counts the turn just after it tells tts to say the apology.
-    wait_for(lambda: run.figures(TURN_WATCH).get("lost"), TIMEOUT, "the lost turn's count")
+    wait_for(lambda: run.figures(TURN_WATCH).get("lost"), "the lost turn's count", timeout=TIMEOUT)
     assert run.figures(TURN_WATCH)["lost"] == 1
 
     say(question)

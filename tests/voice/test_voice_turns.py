@@ -26,7 +26,8 @@ from solo_actors.messages import (
 )
 from solo_actors.runtime.clock import now
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of
-from tests.voice.conftest import Speech, VoiceRun, wait_for
+from tests.conftest import wait_for
+from tests.voice.conftest import Speech, VoiceRun
 
 TIMEOUT = 60.0
 
@@ -53,16 +54,18 @@ def test_the_wake_word_during_a_reply_stops_playback_within_200_ms(
 ) -> None:
     run = voice_tree(realtime=True)
     turn_id = ask_by_text(run, "Tell me a long story about a dragon who lives in a castle.")
-    wait_for(lambda: run.figures("speaker").get("playing") == turn_id, TIMEOUT, "playback")
+    wait_for(lambda: run.figures("speaker").get("playing") == turn_id, "playback", timeout=TIMEOUT)
     feed(speech.clip(0.2, "Jarvis.", 0.3))
     stopped = wait_for(
-        lambda: run.figures("speaker").get("barge_in_stop_ms"), 5.0, "playback to stop"
+        lambda: run.figures("speaker").get("barge_in_stop_ms"), "playback to stop", timeout=5.0
     )
     assert stopped <= 200
     [turn] = [t for t in run.wait_turns(1, TIMEOUT) if t["turn_id"] == turn_id]
     assert turn["interrupted"] is True
     # The chime plays after the stop; its latency is published once its first sample went out.
-    wait_for(lambda: run.figures("speaker").get("ack_latency_ms"), 10.0, "the chime to play")
+    wait_for(
+        lambda: run.figures("speaker").get("ack_latency_ms"), "the chime to play", timeout=10.0
+    )
 
 
 def test_the_wake_word_cancels_sentences_of_a_reply_not_yet_playing(
@@ -92,7 +95,7 @@ def test_the_wake_word_cancels_sentences_of_a_reply_not_yet_playing(
     assert run.figures("tts")["sentences"] == 0
     # Exactly one Interrupt reached the llm for this barge-in: tts's. A round trip through
     # the dialogue's mailbox, then the llm's, lets any second one (a forward) land first.
-    wait_for(lambda: run.figures("llm").get("interrupts"), TIMEOUT, "the llm's Interrupt")
+    wait_for(lambda: run.figures("llm").get("interrupts"), "the llm's Interrupt", timeout=TIMEOUT)
     supervisors.ask("dialogue", "sync", timeout=TIMEOUT)
     supervisors.ask("llm", LLMDescribe(), timeout=TIMEOUT)
     assert run.figures("llm")["interrupts"] == 1
@@ -115,7 +118,7 @@ def test_an_stt_crash_mid_turn_is_answered_and_the_next_turn_works(
     assert failed["turn_id"] == "broken"
     assert "speech recognition crashed" in failed["error"]
     assert "catch" in hear(Path(failed["file"])).lower()
-    after = wait_for(lambda: supervisors.whereis("stt"), 10.0, "stt to restart")
+    after = wait_for(lambda: supervisors.whereis("stt"), "stt to restart", timeout=10.0)
     assert after is not before
 
     question = speech.clip(0.2, "What is the capital of France?", 0.3, steady=True)

@@ -13,6 +13,7 @@ A third satellite hears the wake word itself, through a real ``wyoming-openwakew
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -31,6 +32,7 @@ import requests
 
 from solo_actors.config import REPO_ROOT
 from solo_actors.voice.audio import write_wav
+from tests import conftest
 from tests.voice.conftest import Speech
 from tests.voice.test_remote_engines import Peer, free_port
 from tests.wyoming.conftest import SoloServer, start_solo, stop_solo
@@ -41,7 +43,7 @@ EVENTS = Path(__file__).with_name("room_events.py")
 SATELLITE_PORT = 10700
 TTS_RATE = 22_050
 ANSWER_TIMEOUT = 180.0
-T = TypeVar("T")
+wait_for = functools.partial(conftest.wait_for, every=0.2)  # /status and logs: no busier
 
 
 def run(*command: str) -> None:
@@ -144,16 +146,6 @@ class Room:
         return size_of(self.speaker)
 
 
-def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
-    """Poll `condition` until it is truthy (its value); fail naming `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.2)
-    return value
-
-
 @pytest.fixture
 def rooms(tmp_path: Path) -> Iterator[list[Room]]:
     if not SATELLITE_PYTHON.exists():
@@ -210,7 +202,7 @@ def start_rooms_solo(rooms: list[Room], folder: Path, **overrides: object) -> So
 def api(server: SoloServer, method: str, path: str, **body: object) -> requests.Response:
     """A call to Solo's API with its admin token (once the API listens: it starts last)."""
     url_file = server.var_dir / "api" / "url"
-    wait_for(url_file.exists, 60, "Solo's API to listen")
+    wait_for(url_file.exists, "Solo's API to listen", timeout=60)
     url = url_file.read_text().strip()
     token = (server.var_dir / "api" / "admin.token").read_text().strip()
     headers = {"Authorization": f"Bearer {token}"}
@@ -235,7 +227,7 @@ def played_out(speaker: Path, ended: Callable[[], object], what: str) -> int:
     stopped growing. The end is asked of Solo's events, not guessed from a pause in the
     file's growth: a reply is sent sentence by sentence as it is synthesised, and on a
     loaded machine the next sentence can take longer than any such pause."""
-    wait_for(ended, ANSWER_TIMEOUT, what)
+    wait_for(ended, what, timeout=ANSWER_TIMEOUT)
     size = -1
     while size != size_of(speaker):  # all of it written: the file stops growing
         size = size_of(speaker)
@@ -265,11 +257,14 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
     try:
         kitchen, office = rooms
         for room in rooms:
-            wait_for(room.streaming, 120, f"Solo to run the {room.name}'s satellite")
+            wait_for(room.streaming, f"Solo to run the {room.name}'s satellite", timeout=120)
 
         for room in rooms:  # /status answers from a cache refreshed every second or so
-            wait_for(lambda room=room: room_status(server, room)["figures"].get("link")
-                     == "connected", 30, f"/status to show the {room.name} connected")  # fmt: skip
+            wait_for(
+                lambda room=room: room_status(server, room)["figures"].get("link") == "connected",
+                f"/status to show the {room.name} connected",
+                timeout=30,
+            )
             status = room_status(server, room)
             # (a satellite slower to start than Solo costs a reconnect or two: restarts)
             assert status["state"] == "running" and status["figures"]["area"] == room.name.title()
@@ -290,18 +285,24 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
         office.ask()
         assert "paris" in answer_in(office, office_mark, hear).words
         assert kitchen.heard() == kitchen_heard
-        wait_for(lambda: room_status(server, kitchen)["restarts"] > kitchen_restarts, 30,
-                 "/status to show the kitchen's lost satellite")  # fmt: skip
+        wait_for(
+            lambda: room_status(server, kitchen)["restarts"] > kitchen_restarts,
+            "/status to show the kitchen's lost satellite",
+            timeout=30,
+        )
         assert "kitchen" in room_status(server, kitchen)["last_exit"]["detail"]
         assert room_status(server, office)["restarts"] == office_restarts
 
         kitchen.start_satellite(asked)  # back: Solo reconnects by itself
-        wait_for(kitchen.streaming, 60, "Solo to reconnect to the kitchen")
+        wait_for(kitchen.streaming, "Solo to reconnect to the kitchen", timeout=60)
         kitchen_mark = kitchen.mark()
         kitchen.ask()
         assert "paris" in answer_in(kitchen, kitchen_mark, hear).words
-        wait_for(lambda: room_status(server, kitchen)["figures"].get("link") == "connected", 30,
-                 "/status to show the kitchen connected again")  # fmt: skip
+        wait_for(
+            lambda: room_status(server, kitchen)["figures"].get("link") == "connected",
+            "/status to show the kitchen connected again",
+            timeout=30,
+        )
 
         # The office's link goes down (no FIN, no RST: a pulled cable); the kitchen goes on.
         runs = office.log.read_text().count("Streaming audio")
@@ -309,10 +310,15 @@ def test_each_room_is_answered_in_that_room_and_survives_the_other(
         kitchen_mark = kitchen.mark()
         kitchen.ask()
         assert "paris" in answer_in(kitchen, kitchen_mark, hear).words
-        wait_for(lambda: room_status(server, office)["restarts"] > office_restarts, 60,
-                 "Solo to notice the office's link is down")  # fmt: skip
+        wait_for(
+            lambda: room_status(server, office)["restarts"] > office_restarts,
+            "Solo to notice the office's link is down",
+            timeout=60,
+        )
         run("ip", "link", "set", office.host_link, "up")
-        wait_for(lambda: office.streaming(since=runs), 90, "Solo to reconnect to the office")
+        wait_for(
+            lambda: office.streaming(since=runs), "Solo to reconnect to the office", timeout=90
+        )
         office_mark = office.mark()
         office.ask()
         assert "paris" in answer_in(office, office_mark, hear).words
@@ -334,16 +340,22 @@ def test_a_timer_set_in_a_room_rings_in_that_room_and_announcements_reach_rooms(
     try:
         kitchen, office = rooms
         for room in rooms:
-            wait_for(room.streaming, 120, f"Solo to run the {room.name}'s satellite")
-            wait_for(lambda room=room: room_status(server, room)["figures"].get("link")
-                     == "connected", 30, f"/status to show the {room.name} connected")  # fmt: skip
+            wait_for(room.streaming, f"Solo to run the {room.name}'s satellite", timeout=120)
+            wait_for(
+                lambda room=room: room_status(server, room)["figures"].get("link") == "connected",
+                f"/status to show the {room.name} connected",
+                timeout=30,
+            )
 
         asked_at = kitchen.mark()
         kitchen.ask()
         # Looked at while it runs, not after the answer has been heard: on a loaded machine
         # the spoken answer and its transcription here can take most of the 8 seconds.
-        (pending,) = wait_for(lambda: api(server, "GET", "/timers").json()["timers"],
-                              ANSWER_TIMEOUT, "the kitchen's timer to be set")  # fmt: skip
+        (pending,) = wait_for(
+            lambda: api(server, "GET", "/timers").json()["timers"],
+            "the kitchen's timer to be set",
+            timeout=ANSWER_TIMEOUT,
+        )
         assert pending["room"] == "kitchen" and pending["length_s"] == 8
         # "Timer set for 8 seconds." Whisper, hearing Piper through the satellite, once
         # wrote "Time or set for eight seconds": the length is what says the timer is set.
@@ -403,8 +415,11 @@ def test_a_satellite_that_hears_the_wake_word_itself_is_answered(
     config.write_text(f'[[satellites]]\nname = "hall"\nuri = "tcp://127.0.0.1:{port}"\n')
     server = start_solo(tmp_path / "var", "--config", str(config), **{"rooms.backoff_max": 2.0})
     try:
-        wait_for(lambda: "Waiting for wake word" in log.read_text(), 120,
-                 "Solo to run the satellite")  # fmt: skip
+        wait_for(
+            lambda: "Waiting for wake word" in log.read_text(),
+            "Solo to run the satellite",
+            timeout=120,
+        )
         (tmp_path / "ask").touch()
         # Solo sends ``synthesize`` after the answer's last audio; the satellite logs it.
         played_out(speaker, lambda: "type='synthesize'" in log.read_text(),
