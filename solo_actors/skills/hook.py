@@ -69,9 +69,12 @@ class Questions:
         return question if time.monotonic() < expires else None
 
     def ask(self, conversation_id: str, matches: list[SkillMatch]) -> None:
-        """Keep the question of the last request answered, if it asks one."""
+        """Keep the question of the last request answered, if it asks one (and drop the
+        expired ones of conversations that never went on: the API makes many)."""
+        at = time.monotonic()
+        self.asked = {key: entry for key, entry in self.asked.items() if entry[1] > at}
         if matches and matches[-1].ask:
-            self.asked[conversation_id] = (matches[-1], time.monotonic() + self.answer_within)
+            self.asked[conversation_id] = (matches[-1], at + self.answer_within)
 
 
 def skill_text(

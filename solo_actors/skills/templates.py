@@ -72,6 +72,11 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 f"intent {self.name}: each 'complete' sentence needs {{answer}}, where the "
                 "user's answer goes"
             )
+        for text in (self.ask, *self.complete):
+            try:  # a stray brace would fail each time the intent matches: fail at load
+                filled(text, {})
+            except (ValueError, IndexError, AttributeError) as error:
+                raise ValueError(f"intent {self.name}: {text!r}: {error}") from None
 
 
 class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

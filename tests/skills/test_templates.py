@@ -60,6 +60,7 @@ def test_an_intent_no_skill_answers_is_refused(utc_config: Config) -> None:
     [
         ('ask = "For how long?"', "'ask' and 'complete' go together"),
         ('ask = "For how long?"\ncomplete = ["set a timer"]', "needs {answer}"),
+        ('ask = "For how long {?"\ncomplete = ["set a timer {answer}"]', "For how long {?"),
     ],
 )
 def test_a_question_without_its_completions_is_an_error_naming_it(
