@@ -187,7 +187,7 @@ SUFFIXES = (*MORNING, *EVENING, "oclock")
 _SUFFIX = "|".join(s.replace(" ", r"\s+") for s in SUFFIXES)
 CLOCK = (
     rf"(?:noon|midday|midnight|(?:(?:half|(?:a\s+)?quarter|{NUMBER})\s+(?:minutes?\s+)?"
-    rf"(?:past|to|after)\s+)?(?:\d{{1,2}}[:.]\d{{2}}|\d{{1,4}}|(?:{NUMBER_WORD})(?:\s+(?:{NUMBER_WORD})){{0,3}})"
+    rf"(?:past|to|after)\s+)?(?:\d{{1,2}}(?:[:.]|\s+)\d{{2}}|\d{{1,4}}|(?:{NUMBER_WORD})(?:\s+(?:{NUMBER_WORD})){{0,3}})"
     rf"(?:\s+(?:{_SUFFIX}))*)"
 )
 
@@ -211,8 +211,9 @@ def parse_clock(text: str) -> ClockTime:
         named = {"half": 30, "quarter": 15}
         offset = named[amount] if amount in named else int(parse_number(amount))
         offset = -offset if direction == "to" else offset
-    if re.fullmatch(r"\d+[:.]\d+", text):  # "7:30", or "7.30" as Britons write it
-        hour_text, minute_text = re.split(r"[:.]", text)
+    # "7:30"; "7.30" as Britons write it; "7 30" as Whisper sometimes writes "seven thirty"
+    if re.fullmatch(r"\d+(?:[:.]|\s+)\d{2}", text):
+        hour_text, minute_text = re.split(r"[:.]|\s+", text)
         hour, minute = int(hour_text), int(minute_text)
     elif text.isdigit():
         value = int(text)
