@@ -68,6 +68,12 @@ class Questions:
         question, expires = self.asked.get(conversation_id, (None, 0.0))
         return question if time.monotonic() < expires else None
 
+    def take(self, conversation_id: str) -> SkillMatch | None:
+        """The pending question, now answered or not: only the very next turn answers it."""
+        question = self.pending(conversation_id)
+        self.asked.pop(conversation_id, None)
+        return question
+
     def ask(self, conversation_id: str, matches: list[SkillMatch]) -> None:
         """Keep the question of the last request answered, if it asks one (and drop the
         expired ones of conversations that never went on: the API makes many)."""
@@ -103,9 +109,7 @@ def hand_off_to_skills(matcher: Matcher | None, turn: UserTurn, questions: Quest
     question pending in its conversation; True when sent."""
     if matcher is None:
         return False
-    question = questions.pending(turn.conversation_id)
-    questions.asked.pop(turn.conversation_id, None)  # only the very next turn answers it
-    text, matches = skill_text(matcher, question, turn.text)
+    text, matches = skill_text(matcher, questions.take(turn.conversation_id), turn.text)
     if not matches:
         return False
     # Not running or busy: the turn stays an ordinary llm turn.
