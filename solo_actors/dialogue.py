@@ -30,7 +30,7 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.agents.routing import agent_intents, hand_off_turn
-from solo_actors.config import Config
+from solo_actors.config import REPO_ROOT, Config
 from solo_actors.messages import (
     LLMDone,
     LLMError,
@@ -51,6 +51,7 @@ from solo_actors.messages import (
     UserTurn,
 )
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
+from solo_actors.remembered import memory_text, turn_sorter
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.logs import get_logger
@@ -124,6 +125,8 @@ class DialogueActor(supervisors.SupervisedActor):
         self.settings = config.dialogue
         self.model = config.llm.served_model
         self.memory_enabled = config.memory.enabled
+        self.sorter = turn_sorter(REPO_ROOT / config.dialogue.remember_rules)
+        """Which turns tell something to remember (``dialogue.remember = "told"``)."""
         self.log = get_logger(f"solo/{DIALOGUE_NAME}")
         self.open: dict[str, OpenTurn] = {}
         self.prepared: dict[str, Prepared] = {}
@@ -341,7 +344,8 @@ class DialogueActor(supervisors.SupervisedActor):
         return answer.items
 
     def record(self, done: TurnDone, reply: LLMDone | None) -> None:
-        """Keep the turn: a row in the store and, if it succeeded, a memory of the exchange."""
+        """Keep the turn: a row in the store and, if it succeeded and told something worth
+        remembering (`solo_actors.remembered`), a memory."""
         row = RecordTurn(
             turn_id=done.turn_id,
             conversation_id=done.conversation_id,
@@ -356,9 +360,11 @@ class DialogueActor(supervisors.SupervisedActor):
             times=done.times,
         )
         self.tell_if_running(STORE_NAME, row)
-        if done.error is None and self.memory_enabled:
-            exchange = f"User said: {done.text}\nSolo replied: {done.reply}"
-            memory = Remember(text=exchange, conversation_id=done.conversation_id)
+        if done.error is not None or not self.memory_enabled:
+            return
+        kept = memory_text(self.settings.remember, self.sorter, done.text, done.reply)
+        if kept is not None:
+            memory = Remember(text=kept, conversation_id=done.conversation_id)
             self.tell_if_running(MEMORY_NAME, memory)
 
     def tell_if_running(self, name: str, message: Message) -> None:

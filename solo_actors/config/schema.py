@@ -89,6 +89,10 @@ class DialogueConfig(Section, frozen=True):
     error_reply: str
     recall_timeout: Seconds
     """How long a turn waits for recalled memories before going on without them."""
+    remember: Literal["told", "exchanges"]
+    """Which finished turns become memories: what the user told, or every turn and reply."""
+    remember_rules: str
+    """How a turn that only asks is told from one that tells (TOML), relative to the repo."""
 
 
 class ModelsConfig(Section, frozen=True):

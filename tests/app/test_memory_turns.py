@@ -1,6 +1,6 @@
 """Long-term memory through the whole tree: a fact told in one conversation is recalled in a
-later one, read ahead with the words that recall it, and every turn is recorded in the
-store."""
+later one, read ahead with the words that recall it; a question leaves no memory; and every
+turn is recorded in the store."""
 
 from __future__ import annotations
 
@@ -133,6 +133,22 @@ def test_a_fact_from_one_conversation_is_recalled_in_another(
     assert asked.error is None, asked.error
     assert asked.memories_used >= 1
     assert "Ana" in asked.reply, asked.reply
+
+
+def test_a_question_leaves_no_memory_and_a_fact_is_kept_in_the_users_words(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    held = memories_held()
+    asked = converse("What is the capital of Italy?", "kept-conversation")
+    told = converse("My brother lives in Porto.", "kept-conversation")
+    assert asked.error is None and told.error is None, (asked.error, told.error)
+    # The dialogue actor tells the memory actor both turns' memories, in order, from one
+    # mailbox: once the fact's is held, a memory of the question would be held too.
+    wait_for_memories(held + 1)
+    assert memories_held() == held + 1, "the question was remembered"
+    answer = supervisors.ask(MEMORY_NAME, Recall(query="Where does my brother live?"), timeout=10)
+    assert isinstance(answer, Memories) and answer.items, answer
+    assert answer.items[0].text == "The user said: My brother lives in Porto."
 
 
 def test_every_turn_is_recorded_in_the_store(

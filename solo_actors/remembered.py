@@ -1,0 +1,79 @@
+"""What the dialogue keeps as a long-term memory of a finished turn, and in which words.
+
+Every memory recalled for a later turn is read by the llm before that turn's words, so a
+memory costs every turn that recalls it. With ``[dialogue] remember = "told"`` (the
+default) only what the user told is kept, in the user's own words: "My sister is called
+Ana.", not "What is the capital of France?" with its reply. The rules that tell a question
+or a request from a statement are data, in ``config/remember.toml``. ``"exchanges"`` keeps
+every successful turn with its reply, as Solo did before. docs/storage.md, "What is
+remembered".
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+RememberMode = Literal["told", "exchanges"]
+
+WORD = re.compile(r"[a-z0-9]+")
+
+
+class RememberRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``config/remember.toml``: how a turn that only asks is told from one that tells."""
+
+    fillers: list[str]
+    keep_phrases: list[str]
+    question_openers: list[str]
+    request_openers: list[str]
+    small_talk: list[str]
+
+
+class TurnSorter:
+    """Says whether a user's words tell something worth remembering."""
+
+    def __init__(self, rules: RememberRules) -> None:
+        self.fillers = phrase_pattern(rules.fillers, at_start=True)
+        self.keep = phrase_pattern(rules.keep_phrases, at_start=False)
+        self.asking = phrase_pattern(
+            [*rules.question_openers, *rules.request_openers], at_start=True
+        )
+        self.small_talk = set(rules.small_talk)
+
+    def tells(self, text: str) -> bool:
+        words = " ".join(WORD.findall(text.lower()))
+        if self.keep.search(words):
+            return True
+        while (filler := self.fillers.match(words)) is not None:
+            words = words[filler.end() :].lstrip()
+        if not words or words in self.small_talk:
+            return False
+        return not (text.rstrip().endswith("?") or self.asking.match(words))
+
+
+def phrase_pattern(phrases: list[str], *, at_start: bool) -> re.Pattern[str]:
+    """Any of the phrases as whole words; longest first, so "what s" wins over "what"."""
+    longest_first = sorted(set(phrases), key=len, reverse=True)
+    alternatives = "|".join(map(re.escape, longest_first))
+    return re.compile(("^" if at_start else r"\b") + f"(?:{alternatives})" + r"(?:\s|$)")
+
+
+@cache
+def turn_sorter(rules_path: Path) -> TurnSorter:
+    """The sorter for these rules, read once per process."""
+    return TurnSorter(msgspec.toml.decode(rules_path.read_bytes(), type=RememberRules))
+
+
+def memory_text(mode: RememberMode, sorter: TurnSorter, said: str, reply: str) -> str | None:
+    """The memory a successful turn leaves, or None if it leaves none."""
+    if mode == "exchanges":
+        return f"User said: {said}\nSolo replied: {reply}"
+    # The user's words alone: the reply adds nothing they did not say, and a reply that
+    # declined ("I can't check that offline") would be recalled as if it were the answer.
+    # "The user said" because "User said" left Qwen 0.5B declining 4 of 12 questions about
+    # a fact in front of it ("The user said": 2 of 12; the 1.5B: 0, against 1).
+    return f"The user said: {said}" if sorter.tells(said) else None
