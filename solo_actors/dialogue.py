@@ -51,7 +51,7 @@ from solo_actors.messages import (
     UserTurn,
 )
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
-from solo_actors.remembered import memory_text, turn_sorter
+from solo_actors.remembered import MEMORY_KIND, memory_text, turn_sorter
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.logs import get_logger
@@ -362,9 +362,12 @@ class DialogueActor(supervisors.SupervisedActor):
         self.tell_if_running(STORE_NAME, row)
         if done.error is not None or not self.memory_enabled:
             return
-        kept = memory_text(self.settings.remember, self.sorter, done.text, done.reply)
+        mode = self.settings.remember
+        kept = memory_text(mode, self.sorter, done.text, done.reply)
         if kept is not None:
-            memory = Remember(text=kept, conversation_id=done.conversation_id)
+            memory = Remember(
+                text=kept, kind=MEMORY_KIND[mode], conversation_id=done.conversation_id
+            )
             self.tell_if_running(MEMORY_NAME, memory)
 
     def tell_if_running(self, name: str, message: Message) -> None:

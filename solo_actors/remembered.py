@@ -20,6 +20,9 @@ import msgspec
 
 RememberMode = Literal["told", "exchanges"]
 
+MEMORY_KIND: dict[RememberMode, str] = {"told": "told", "exchanges": "exchange"}
+"""The `Remember.kind` each mode's memories carry, so a `MemoryFilter` can tell them apart."""
+
 WORD = re.compile(r"[a-z0-9]+")
 
 

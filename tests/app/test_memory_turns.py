@@ -149,6 +149,7 @@ def test_a_question_leaves_no_memory_and_a_fact_is_kept_in_the_users_words(
     answer = supervisors.ask(MEMORY_NAME, Recall(query="Where does my brother live?"), timeout=10)
     assert isinstance(answer, Memories) and answer.items, answer
     assert answer.items[0].text == "The user said: My brother lives in Porto."
+    assert answer.items[0].kind == "told"
 
 
 def test_every_turn_is_recorded_in_the_store(

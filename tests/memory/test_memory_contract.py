@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,17 +25,11 @@ from solo_actors.messages import (
 from solo_actors.models import ResolvedModel
 from solo_actors.store.backend import StoreInputError
 from solo_actors.store.embedded_pg import EmbeddedPostgres
+from tests.conftest import wait_for
 from tests.store.backends import BackendConfig
 
 ASK = 30.0
 RECALL_TIMEOUT = 2.0  # what the dialogue actor would give a recall
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def status(memory: supervisors.SupervisedRef) -> MemoryStatus:
@@ -52,7 +45,7 @@ def config(backend_config: BackendConfig, pulled_model: Callable[[str], Resolved
 @pytest.fixture
 def memory(config: Config) -> Iterator[supervisors.SupervisedRef]:
     ref = MemoryActor.start(config)
-    wait_until(lambda: status(ref).ready)
+    wait_for(lambda: status(ref).ready, "memory to open its index")
     yield ref
     ref.stop()
 
@@ -132,12 +125,12 @@ def test_postgres_down_at_start_keeps_remembers_until_it_is_up(
     memory = MemoryActor.start(config)
     try:
         memory.tell(Remember(text="The spare key is under the blue pot"))
-        wait_until(lambda: status(memory).last_error is not None)
+        wait_for(lambda: status(memory).last_error is not None, "memory to report the error")
         found = memory.ask(Recall(query="where is the key?"), timeout=RECALL_TIMEOUT)
         assert found.items == [] and "unreachable" in found.error
         assert status(memory).pending == 1
         pg_server.start()
-        wait_until(lambda: status(memory).ready)
+        wait_for(lambda: status(memory).ready, "memory to open its index")
         found = memory.ask(Recall(query="where is the spare key?"), timeout=RECALL_TIMEOUT)
         assert [item.text for item in found.items] == ["The spare key is under the blue pot"]
     finally:
@@ -161,14 +154,14 @@ def test_a_crash_releases_what_the_actor_held_and_keeps_its_remembers(config: Co
         for crash in range(5):
             memory = supervisors.whereis("memory", timeout=ASK)
             assert memory is not None
-            wait_until(lambda ref=memory: status(ref).ready)
+            wait_for(lambda ref=memory: status(ref).ready, "memory to open its index")
             memory.tell(Remember(text=f"the spare key {crash} is under the blue pot",
                                  memory_id=f"key-{crash}"))  # fmt: skip
             with pytest.raises(supervisors.ActorExitedError):
                 memory.ask(supervisors.Fault("raise", label=f"crash {crash}"), timeout=ASK)
         memory = supervisors.whereis("memory", timeout=ASK)
         assert memory is not None
-        wait_until(lambda: status(memory).ready)
+        wait_for(lambda: status(memory).ready, "memory to open its index")
         openers = [t for t in threading.enumerate() if t.name.startswith("memory-open")]
         assert len(openers) <= 1, [t.name for t in openers]
         kept = memory.ask(Recall(query="where is the spare key?", k=10), timeout=ASK)

@@ -9,7 +9,8 @@ from solo_actors.config import Config
 from solo_actors.memory.actor import MemoryActor
 from solo_actors.messages import Forget, Memories, MemoryFilter, Recall, Remember
 from solo_actors.models import ResolvedModel
-from tests.memory.test_memory_contract import ASK, status, wait_until
+from tests.conftest import wait_for
+from tests.memory.test_memory_contract import ASK, status
 
 ROUNDS = 420  # 281 memories at the end: past index_min_rows (256)
 
@@ -22,7 +23,7 @@ def test_versions_and_files_stay_bounded_and_an_index_is_built(
                          memory__index_min_rows=256)  # fmt: skip
     memory = MemoryActor.start(config)
     try:
-        wait_until(lambda: status(memory).ready)
+        wait_for(lambda: status(memory).ready, "memory to open its index")
         for i in range(ROUNDS):
             # One remember and (every third round) one forget: each is a LanceDB version.
             memory.tell(Remember(text=f"note {i}: the meeting about topic {i} moved",
@@ -33,8 +34,11 @@ def test_versions_and_files_stay_bounded_and_an_index_is_built(
         memory.tell(Remember(text="my sister's name is Ana", memory_id="ana", kind="fact"))
         before = status(memory).maintenance_runs
         # Two passes after the last write: the writes are compacted and an index built.
-        wait_until(lambda: status(memory).maintenance_runs >= before + 2
-                   and not status(memory).indexing, timeout=120)  # fmt: skip
+        wait_for(
+            lambda: status(memory).maintenance_runs >= before + 2 and not status(memory).indexing,
+            "two maintenance passes",
+            timeout=120,
+        )
         now = status(memory)
         assert now.memories == ROUNDS - ROUNDS // 3 + 1
         assert now.layout["versions"] <= 3, now.layout  # not ~400: old ones were deleted

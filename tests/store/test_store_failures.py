@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from solo_actors.messages import (
 )
 from solo_actors.store.actor import UNSENT_DIR, StoreActor
 from solo_actors.store.embedded_pg import EmbeddedPostgres
+from tests.conftest import wait_for
 
 ROWS = 500
 ASK = 30.0
@@ -49,13 +49,6 @@ WRITER = textwrap.dedent("""
     print("written", flush=True)
     time.sleep(60)  # killed long before
 """)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def stats(store: object) -> StoreStats:
@@ -108,7 +101,7 @@ def test_a_locked_duckdb_file_is_reported_and_writes_wait(
         assert "lock" in failure.message and "Only one process" in failure.message
         assert not store.ask(Flush(), timeout=ASK).durable
         holder.communicate("\n", timeout=10)  # the other process lets go
-        wait_until(lambda: store.ask(Flush(), timeout=ASK).durable)
+        wait_for(lambda: store.ask(Flush(), timeout=ASK).durable, "a durable flush")
         assert stats(store).rows["events"] == 1
     finally:
         holder.kill()
@@ -132,7 +125,7 @@ def test_postgres_down_at_start_then_up(
         failure = store.ask(ReadRows(table="events"), timeout=ASK)
         assert isinstance(failure, StoreFailure) and "unreachable" in failure.message
         pg_server.start()
-        wait_until(lambda: store.ask(Flush(), timeout=ASK).durable)
+        wait_for(lambda: store.ask(Flush(), timeout=ASK).durable, "a durable flush")
         assert stats(store).rows["events"] == 1
     finally:
         store.stop()
@@ -153,7 +146,7 @@ def test_postgres_down_mid_run_keeps_writes_up_to_the_buffer_limit(
         assert not flushed.durable and flushed.buffered == 100 and flushed.error
         assert store.is_alive()
         pg_server.start()
-        wait_until(lambda: store.ask(Flush(), timeout=ASK).durable)
+        wait_for(lambda: store.ask(Flush(), timeout=ASK).durable, "a durable flush")
         result = stats(store)
         assert result.dropped == 50
         rows = store.ask(ReadRows(table="events", limit=1000), timeout=ASK)
@@ -175,7 +168,7 @@ def test_writes_unsent_at_stop_are_replayed_at_the_next_start(
     pg_server.start()
     again = StoreActor.start(config)
     try:
-        wait_until(lambda: again.ask(Flush(), timeout=ASK).durable)
+        wait_for(lambda: again.ask(Flush(), timeout=ASK).durable, "a durable flush")
         assert stats(again).rows["events"] == 1
         assert not list(config.solo.var_path(UNSENT_DIR).glob("*.jsonl"))
     finally:
