@@ -1,9 +1,11 @@
 """Which LLM answers a voice assistant's questions best: every model on one eval set.
 
 Each model answers the questions of ``bench/data/assistant_eval.toml`` (facts, definitions,
-arithmetic, advice, statements to take in, and things Solo must decline) through Solo's own
-llm actor, as the dialogue actor asks it: a new conversation per question, the configured
-system prompt, ``use_tools`` on, greedy decoding (temperature 0), the response cache off.
+arithmetic, advice, statements to take in, questions about the conversation so far, and
+things Solo must decline) through Solo's own llm actor, as the dialogue actor asks it: a new
+conversation per question (after the turns a conversation question needs), the configured
+system prompt, the skills' tools offered (the skills actor runs beside it, as in Solo),
+greedy decoding (temperature 0), the response cache off.
 Scoring is the eval file's: keywords or whole numbers for answers, the honesty rule's
 refusal words (tests/skills/honesty.toml) for declines, no refusal for statements.
 
@@ -23,7 +25,8 @@ There is no raw-library baseline here: bench/bench_llm.py measures the actor aga
 llama-cpp-python; this one compares models through the same actor.
 
 Usage: python bench/bench_models.py [--models ID_OR_PATH ...] [--threads 1]
-       [--max-tokens 64] [--replies FILE]   (FILE: every reply with its verdict, as JSON)
+       [--max-tokens 64] [--limit N] [--kinds KIND ...] [--set KEY=VALUE ...]
+       [--replies FILE]   (FILE: every reply with its verdict, as JSON)
 """
 
 from __future__ import annotations
@@ -52,21 +55,29 @@ from solo_actors.config import Config, load_config
 from solo_actors.llm import child_spec
 from solo_actors.messages import LLMDescribe, LLMDone, LLMRequest, LLMToken
 from solo_actors.models.catalog import load_catalog
+from solo_actors.names import SKILLS_NAME, STORE_NAME
 from solo_actors.runtime.logs import configure_logging
+from solo_actors.runtime.specs import worker_spec
+from solo_actors.skills.actor import SkillsActor
+from solo_actors.store.actor import StoreActor
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "bench" / "data" / "assistant_eval.toml"
 HONESTY = ROOT / "tests" / "skills" / "honesty.toml"
 NAME = "bench-models-llm"
-KINDS = ("fact", "definition", "arithmetic", "advice", "statement", "decline")
+KINDS = ("fact", "definition", "arithmetic", "advice", "statement", "conversation", "decline")
 NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 
 
 class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One eval question and what makes its reply right (see the eval file's header)."""
 
-    kind: Literal["fact", "definition", "arithmetic", "advice", "statement", "decline"]
+    kind: Literal[
+        "fact", "definition", "arithmetic", "advice", "statement", "conversation", "decline"
+    ]
     q: str
+    before: list[str] = []
+    """Turns asked first in the same conversation, unscored (kind "conversation")."""
     any: list[str] = []
     numbers: list[int] = []
 
@@ -131,9 +142,15 @@ def ask(question: str, conversation_id: str) -> tuple[float, LLMDone]:
 def evaluate(config: Config, questions: list[Question], refusal_words: list[str]) -> dict[str, Any]:
     """Every question through the llm actor running ``config.llm.model``."""
     loaded = time.perf_counter()
-    tree = supervisors.start_supervisor(
-        supervisors.SupFlags(), [child_spec(config, NAME)], name="bench-models"
-    )
+    # The skills actor is there because a running Solo offers its tools with every turn
+    # (llm.tool_owners): they are ~900 tokens of the prompt, and a model reads a question
+    # otherwise with them. The store keeps the skills' timers and reminders.
+    children = [
+        worker_spec(config, STORE_NAME, StoreActor),
+        worker_spec(config, SKILLS_NAME, SkillsActor),
+        child_spec(config, NAME),
+    ]
+    tree = supervisors.start_supervisor(supervisors.SupFlags(), children, name="bench-models")
     try:
         described = supervisors.ask(NAME, LLMDescribe(), timeout=600)
         load_s = time.perf_counter() - loaded
@@ -141,6 +158,8 @@ def evaluate(config: Config, questions: list[Question], refusal_words: list[str]
         speeds: list[float] = []
         replies: list[dict[str, Any]] = []
         for index, question in enumerate(questions):
+            for earlier in question.before:
+                ask(earlier, f"eval-{index}")
             ttft, done = ask(question.q, f"eval-{index}")
             ttfts.append(ttft)
             if done.completion_tokens > 1:
@@ -210,9 +229,16 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (shared box: 1)")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--limit", type=int, default=0, help="only the first N of each kind")
+    parser.add_argument("--kinds", nargs="*", choices=KINDS, help="only these kinds")
     parser.add_argument("--replies", type=Path, help="write every reply with its verdict here")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help='a config setting for this run, e.g. llm.system_prompt="..." (repeatable)',
+    )  # fmt: skip
     args = parser.parse_args()
     questions = msgspec.toml.decode(EVAL.read_bytes(), type=EvalSet).question
+    if args.kinds:
+        questions = [question for question in questions if question.kind in args.kinds]
     if args.limit:
         seen: dict[str, int] = {}
         kept = []
@@ -224,7 +250,7 @@ def main() -> int:
     honesty = tomllib.loads(HONESTY.read_text("utf-8"))
     refusal_words = [normalise(word) for word in honesty["refusal_words"]]
     var_dir = tempfile.mkdtemp(prefix="bench-models-")
-    base = load_config("headless", environ={"SOLO__SOLO__VAR_DIR": var_dir})
+    base = load_config("headless", environ={"SOLO__SOLO__VAR_DIR": var_dir}, settings=args.set)
     # In this process: the caller-side TTFT is the actor's, not a subprocess hop's.
     isolation = {name: mode for name, mode in base.isolation.items() if name != "llm"}
     base = msgspec.structs.replace(base, isolation=isolation)

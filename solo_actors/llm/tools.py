@@ -101,11 +101,23 @@ def _objects(text: str) -> list[object]:
     return values
 
 
+def _undoubled(text: str) -> str:
+    """A call in doubled braces with its outer pair taken off. Qwen2.5's own chat template
+    shows the format as ``{{"name": <function-name>, ...}}`` (the braces of a Jinja string,
+    written out literally), and its models copy it: "What is 17 times 23?" was answered
+    ``{{"name": "calculate", "arguments": {"expression": "17 times 23"}}}``."""
+    if text.startswith("{{") and text.endswith("}}"):
+        return text[1:-1].strip()
+    return text
+
+
 def parse_calls(text: str) -> list[FunctionCall] | None:
     """The calls in a reply, None if it is no call at all; `MalformedCall` if it tries."""
-    stripped = text.strip()
+    stripped = _undoubled(text.strip())
     if stripped.startswith(CALL_OPEN):
-        blocks = [_FENCE.sub("", block.strip()) for block in _CALL_BLOCK.findall(stripped)]
+        blocks = [
+            _undoubled(_FENCE.sub("", block.strip())) for block in _CALL_BLOCK.findall(stripped)
+        ]
         calls = [_call_from(value) for block in blocks for value in _objects(block)]
         if not calls:
             raise MalformedCall(f"the tool call is empty; write {CALL_FORMAT}")

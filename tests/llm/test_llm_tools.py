@@ -73,6 +73,10 @@ def test_calls_are_read_in_every_shape_small_models_write() -> None:
     assert (parse_calls(fenced) or [])[0].arguments == {"duration": "3 s"}
     unclosed = '<tool_call>{"name": "get_current_time"}'
     assert (parse_calls(unclosed) or [])[0].name == "get_current_time"
+    # Qwen2.5's template shows calls in doubled braces; its models copy them, tagged or not.
+    doubled = '{{"name": "calculate", "arguments": {"expression": "17 times 23"}}}'
+    assert (parse_calls(doubled) or [])[0].arguments == {"expression": "17 times 23"}
+    assert (parse_calls(f"<tool_call>\n{doubled}\n</tool_call>") or [])[0].name == "calculate"
 
 
 def test_text_is_no_call_and_a_broken_call_says_what_is_wrong() -> None:
