@@ -1,5 +1,5 @@
-"""``solo db backup|restore|migrate|stats|delete-user``: operate the store without the
-assistant running.
+"""``solo db backup|restore|migrate|stats|delete-user|forget-memories``: operate the store
+and the memories without the assistant running.
 
 These open the database directly. With DuckDB only one process may open the file, so while
 the assistant runs they fail with a message saying so (back up a running assistant with the
@@ -50,6 +50,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     delete_user.add_argument("--keep-conversations", action="store_true",
                              help="keep their conversations, turns and memories")  # fmt: skip
     delete_user.set_defaults(handler=delete_user_command)
+    forget = db_sub.add_parser(
+        "forget-memories", parents=[common],
+        help='forget every memory of one kind (e.g. "exchange": questions kept with replies)',
+    )  # fmt: skip
+    forget.add_argument(
+        "--kind", required=True, help='"told" or "exchange" (docs/storage.md, What is remembered)'
+    )
+    forget.set_defaults(handler=forget_memories_command)
 
 
 def _with_backend(config: Config, work: Any) -> int:
@@ -118,12 +126,7 @@ def delete_user_command(args: argparse.Namespace, config: Config) -> int:
     def run(backend: StoreBackend) -> int:
         rows = backend.delete_user(args.user_id, args.keep_conversations)
         if not args.keep_conversations:
-            memories = make_index(config, DIMENSIONS)
-            memories.open()
-            try:
-                rows["memories"] = memories.delete([], MemoryFilter(user_id=args.user_id))
-            finally:
-                memories.close()
+            rows["memories"] = forget_memories(config, MemoryFilter(user_id=args.user_id))
         if not any(rows.values()):
             print(f"solo db: no user {args.user_id!r} and nothing of theirs in the store",
                   file=sys.stderr)  # fmt: skip
@@ -133,3 +136,23 @@ def delete_user_command(args: argparse.Namespace, config: Config) -> int:
         return 0
 
     return _with_backend(config, run)
+
+
+def forget_memories(config: Config, matching: MemoryFilter) -> int:
+    """Delete the memories ``matching`` from the memory index; how many there were."""
+    memories = make_index(config, DIMENSIONS)
+    memories.open()
+    try:
+        return memories.delete([], matching)
+    finally:
+        memories.close()
+
+
+def forget_memories_command(args: argparse.Namespace, config: Config) -> int:
+    try:
+        forgotten = forget_memories(config, MemoryFilter(kind=args.kind))
+    except StoreError as error:
+        print(f"solo db: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"forgot {forgotten} memories of kind {args.kind!r}")
+    return 0

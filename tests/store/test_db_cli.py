@@ -95,3 +95,29 @@ def test_delete_user_removes_their_rows_and_memories(
         assert memories.count() == 1
     finally:
         memories.close()
+
+
+def test_forget_memories_forgets_one_kind_only(
+    make_config: Callable[..., Config], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A user whose Solo kept every question with its reply drops those and keeps what they
+    told (docs/storage.md, "What is remembered")."""
+    memories = make_index(make_config(), DIMENSIONS)
+    memories.open()
+    vectors = np.eye(3, DIMENSIONS, dtype=np.float32)
+    kept = [
+        Remember(text="User said: Hi\nSolo replied: Hello", kind="exchange"),
+        Remember(text="User said: Why?\nSolo replied: Because", kind="exchange"),
+        Remember(text="The user said: My dog is Rex.", kind="told"),
+    ]
+    memories.add(kept, vectors)
+    memories.close()
+    var = tmp_path / "var"
+    assert run_cli(monkeypatch, var, "db", "forget-memories", "--kind", "exchange") == 0
+    assert "forgot 2 memories of kind 'exchange'" in capsys.readouterr().out
+    memories.open()
+    try:
+        assert memories.count() == 1
+    finally:
+        memories.close()
