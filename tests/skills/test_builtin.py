@@ -90,6 +90,12 @@ def test_bad_input_is_refused_clearly_and_nothing_is_stored(
     assert answer.changed == [] and book.pending() == []
 
 
+def test_an_alarm_whisper_heard_as_in_alarm_is_set(book: SkillBook, matcher: Matcher) -> None:
+    # Whisper tiny's "in" for a quick "an" (bench_skills --spoken): the same alarm.
+    misheard = ask(book, matcher, "Set in alarm for 630.")
+    assert utc(misheard.changed[0].due_at) == dt.datetime(2026, 5, 29, 6, 30, tzinfo=dt.UTC)
+
+
 def test_alarms_pick_the_coming_time(book: SkillBook, matcher: Matcher) -> None:
     wake = ask(book, matcher, "wake me up at 7")  # said at 20:26: tomorrow morning
     assert utc(wake.changed[0].due_at) == dt.datetime(2026, 5, 29, 7, 0, tzinfo=dt.UTC)
