@@ -23,7 +23,8 @@ RememberMode = Literal["told", "exchanges"]
 MEMORY_KIND: dict[RememberMode, str] = {"told": "told", "exchanges": "exchange"}
 """The `Remember.kind` each mode's memories carry, so a `MemoryFilter` can tell them apart."""
 
-WORD = re.compile(r"[a-z0-9]+")
+WORD = re.compile(r"[^\W_]+")
+"""A word as the turn-end rules read one (voice/turn_end.py): letters of any alphabet, digits."""
 
 
 class RememberRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
