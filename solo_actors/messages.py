@@ -718,7 +718,8 @@ class Recall(Message, frozen=True):
 class MemoryItem(msgspec.Struct, frozen=True, kw_only=True):
     memory_id: str
     text: str
-    similarity: float
+    similarity: float | None = None
+    """Cosine similarity to the recall's query; None for a memory listed (`ListMemories`)."""
     kind: str
     user_id: str | None
     conversation_id: str | None
@@ -731,11 +732,29 @@ class Memories(Message, frozen=True):
     error: str | None = None
 
 
+class ListMemories(Message, frozen=True):
+    """Ask: the memories passing ``filter``, newest first, ``limit`` of them from ``offset``
+    (-> `MemoryList`). What the user can read back of what Solo keeps about them."""
+
+    filter: MemoryFilter = msgspec.field(default_factory=MemoryFilter)
+    limit: int = 50
+    offset: int = 0
+
+
+class MemoryList(Message, frozen=True):
+    items: list[MemoryItem]
+    total: int
+    """How many memories pass the filter, all pages together."""
+    error: str | None = None
+
+
 class Forget(Message, frozen=True):
-    """Ask: delete memories by id, or every memory matching ``filter`` (one of the two)."""
+    """Ask: delete memories by id, or every memory matching ``filter``, or, with
+    ``everything``, every memory there is (exactly one of the three)."""
 
     memory_ids: list[str] = msgspec.field(default_factory=list)
     filter: MemoryFilter | None = None
+    everything: bool = False
 
 
 class Forgotten(Message, frozen=True):

@@ -52,11 +52,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     delete_user.set_defaults(handler=delete_user_command)
     forget = db_sub.add_parser(
         "forget-memories", parents=[common],
-        help='forget every memory of one kind (e.g. "exchange": questions kept with replies)',
+        help='forget every memory of one kind (e.g. "exchange": questions kept with replies), '
+        "or every memory",
     )  # fmt: skip
-    forget.add_argument(
-        "--kind", required=True, help='"told" or "exchange" (docs/storage.md, What is remembered)'
-    )
+    which = forget.add_mutually_exclusive_group(required=True)
+    which.add_argument("--kind", help='"told" or "exchange" (docs/storage.md, What is remembered)')
+    which.add_argument("--all", action="store_true", help="every memory, of every kind")
     forget.set_defaults(handler=forget_memories_command)
 
 
@@ -150,9 +151,10 @@ def forget_memories(config: Config, matching: MemoryFilter) -> int:
 
 def forget_memories_command(args: argparse.Namespace, config: Config) -> int:
     try:
-        forgotten = forget_memories(config, MemoryFilter(kind=args.kind))
+        # No filter at all is every memory (`MemoryIndex.delete`).
+        forgotten = forget_memories(config, MemoryFilter(kind=None if args.all else args.kind))
     except StoreError as error:
         print(f"solo db: {error}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"forgot {forgotten} memories of kind {args.kind!r}")
+    print(f"forgot {forgotten} memories" + ("" if args.all else f" of kind {args.kind!r}"))
     return 0

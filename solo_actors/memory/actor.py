@@ -1,8 +1,9 @@
 """The ``memory`` actor: long-term memories, remembered as text and recalled by meaning.
 
 `Remember` (tell) embeds the text and stores it; `Recall` (ask) embeds the query and returns
-`Memories`, the nearest ``k`` above the similarity floor; `Forget` (ask) deletes by id or by
-filter and returns `Forgotten`. Recall is meant to sit in front of every LLM request, so it
+`Memories`, the nearest ``k`` above the similarity floor; `ListMemories` (ask) returns the
+newest first, a page at a time (`MemoryList`); `Forget` (ask) deletes by id, by filter or
+everything, and returns `Forgotten`. Recall is meant to sit in front of every LLM request, so it
 never raises: a caller that asks with a timeout gets `Memories` (maybe with ``error`` set)
 or its own timeout, and the actor carries on either way.
 
@@ -31,8 +32,10 @@ from solo_actors.messages import (
     Forget,
     Forgotten,
     GetMemoryStatus,
+    ListMemories,
     Memories,
     MemoryFilter,
+    MemoryList,
     MemoryStatus,
     Recall,
     Remember,
@@ -116,6 +119,8 @@ class MemoryActor(supervisors.SupervisedActor):
                 self._remember(message)
             case Recall():
                 return self._recall(message)
+            case ListMemories():
+                return self._list(message)
             case Forget():
                 return self._forget(message)
             case EmbedTexts():
@@ -205,15 +210,41 @@ class MemoryActor(supervisors.SupervisedActor):
         except StoreError as error:
             return Memories(items=[], error=str(error))
 
+    def _unavailable(self) -> str | None:
+        """Why the index cannot be read or written now; None when it can."""
+        if self.index is not None and self.up:
+            return None
+        if self.index is None:
+            return "memory is disabled (memory.enabled = false)"
+        return f"memory unavailable: {self.last_error or 'the memory index is still opening'}"
+
+    def _list(self, request: ListMemories) -> MemoryList:
+        unavailable = self._unavailable()
+        if unavailable is not None:
+            return MemoryList(items=[], total=0, error=unavailable)
+        assert self.index is not None
+        if not 1 <= request.limit <= 1000 or request.offset < 0:
+            return MemoryList(items=[], total=0, error=f"limit must be 1..1000 and offset >= 0, "
+                              f"got {request.limit} and {request.offset}")  # fmt: skip
+        self._write_pending()  # what was told before the listing is in it
+        try:
+            items, total = self.index.newest(request.filter, request.limit, request.offset)
+        except StoreUnavailable as error:
+            self._went_down(error)
+            return MemoryList(items=[], total=0, error=str(error))
+        return MemoryList(items=items, total=total)
+
     def _forget(self, request: Forget) -> Forgotten:
-        if self.index is None or not self.up:
-            why = self.last_error or "the memory index is still opening"
-            return Forgotten(count=0, error=f"memory unavailable: {why}")
-        if not request.memory_ids and (request.filter is None or request.filter == MemoryFilter()):
+        unavailable = self._unavailable()
+        if unavailable is not None:
+            return Forgotten(count=0, error=unavailable)
+        assert self.index is not None
+        selected = bool(request.memory_ids) or request.filter not in (None, MemoryFilter())
+        if selected == request.everything:
             return Forgotten(
                 count=0,
-                error="Forget needs memory_ids or a filter with at least one field set "
-                "(an empty filter would forget everything)",
+                error="Forget needs exactly one of: memory_ids, a filter with at least one "
+                "field set, or everything=True (an empty filter is refused, not read as all)",
             )
         self._finish_build()  # a delete must not race an index build: wait for it ...
         self._write_pending()  # ... and for the remembers held meanwhile, or they'd survive it

@@ -27,12 +27,12 @@ from solo_actors.messages import MemoryFilter, MemoryItem, Remember
 from solo_actors.store.backend import StoreInputError, StoreUnavailable, pg_dsn
 from solo_actors.store.schema import MEMORY_TABLE
 
-RECALLED_COLUMNS = [
-    "memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at", "_distance"
-]  # fmt: skip
-"""What a LanceDB recall reads; not the vectors. ``_distance`` is named: LanceDB adds it
-unasked today with a deprecation warning on stderr at every recall (in the middle of a
-terminal conversation), and will stop adding it."""
+LISTED_COLUMNS = ["memory_id", "text", "kind", "user_id", "conversation_id", "meta", "at"]
+"""What a LanceDB listing reads: not the vectors."""
+RECALLED_COLUMNS = [*LISTED_COLUMNS, "_distance"]
+"""What a LanceDB recall reads. ``_distance`` is named: LanceDB adds it unasked today with a
+deprecation warning on stderr at every recall (in the middle of a terminal conversation),
+and will stop adding it."""
 
 _json = msgspec.json.Encoder()
 _meta = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
@@ -60,7 +60,13 @@ class MemoryIndex(ABC):
         """The ``k`` nearest memories passing ``where``, similarity >= ``min_similarity``."""
 
     @abstractmethod
-    def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int: ...
+    def newest(self, where: MemoryFilter, limit: int, offset: int) -> tuple[list[MemoryItem], int]:
+        """Memories passing ``where``, newest first: ``limit`` of them from ``offset``, and
+        how many pass in all."""
+
+    @abstractmethod
+    def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
+        """Delete by id and/or filter; neither given (no conditions) deletes every memory."""
 
     @abstractmethod
     def count(self) -> int: ...
@@ -118,6 +124,14 @@ def _conditions(where: MemoryFilter | None, quote: Any) -> list[str]:
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _lance_item(row: dict[str, Any], similarity: float | None) -> MemoryItem:
+    return MemoryItem(
+        memory_id=row["memory_id"], text=row["text"], similarity=similarity, kind=row["kind"],
+        user_id=row["user_id"], conversation_id=row["conversation_id"],
+        meta=_meta.decode(row["meta"]), at=row["at"],
+    )  # fmt: skip
 
 
 class LanceIndex(MemoryIndex):
@@ -216,26 +230,69 @@ class LanceIndex(MemoryIndex):
         if self.indexed:
             query = query.nprobes(self.settings.nprobes).refine_factor(self.settings.refine_factor)
         found = query.limit(k).select(RECALLED_COLUMNS).to_list()
-        items = [
-            MemoryItem(
-                memory_id=row["memory_id"], text=row["text"], similarity=1 - row["_distance"],
-                kind=row["kind"], user_id=row["user_id"], conversation_id=row["conversation_id"],
-                meta=_meta.decode(row["meta"]), at=row["at"],
-            )
-            for row in found
-        ]  # fmt: skip
-        return [item for item in items if item.similarity >= min_similarity]
+        items = [_lance_item(row, 1 - row["_distance"]) for row in found]
+        return [item for item in items if item.similarity is not None
+                and item.similarity >= min_similarity]  # fmt: skip
+
+    def newest(self, where: MemoryFilter, limit: int, offset: int) -> tuple[list[MemoryItem], int]:
+        condition = " AND ".join(_conditions(where, _sql_string)) or None
+        total = int(self.table.count_rows(condition))
+        if not total:
+            return [], 0
+        # A scan has no ORDER BY: read the matching rows' times (not their vectors), sort,
+        # and take the page; a person's memories are thousands, not millions.
+        query = self.table.search()
+        if condition is not None:
+            query = query.where(condition)
+        rows = query.select(LISTED_COLUMNS).limit(total).to_list()
+        rows.sort(key=lambda row: row["at"], reverse=True)
+        return [_lance_item(row, None) for row in rows[offset : offset + limit]], total
 
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
         conditions = _conditions(where, _sql_string)
         if memory_ids:
             conditions.append(f"memory_id IN ({', '.join(map(_sql_string, memory_ids))})")
         before = self.table.count_rows()
-        self.table.delete(" AND ".join(conditions))
+        self.table.delete(" AND ".join(conditions) or "true")
         return before - self.table.count_rows()
 
     def count(self) -> int:
         return int(self.table.count_rows())
+
+
+PG_LISTED = (
+    "memory_id, text, kind, user_id, conversation_id, meta, extract(epoch FROM at)::double "
+    "precision"
+)
+"""A memory's columns, in `_pg_item`'s order: not the vector."""
+
+
+def _pg_conditions(where: MemoryFilter | None) -> tuple[list[str], list[Any]]:
+    """A filter's conditions with ``%s`` placeholders, and their parameters in order."""
+    params: list[Any] = []
+
+    def placeholder(value: str) -> str:
+        params.append(value)
+        return "%s"
+
+    return _conditions(where, placeholder), params
+
+
+def _where_sql(conditions: list[str]) -> str:
+    return "WHERE " + " AND ".join(conditions) if conditions else ""
+
+
+def _pg_item(row: Sequence[Any], similarity: float | None) -> MemoryItem:
+    return MemoryItem(
+        memory_id=row[0],
+        text=row[1],
+        kind=row[2],
+        user_id=row[3],
+        conversation_id=row[4],
+        meta=row[5],
+        at=row[6],
+        similarity=similarity,
+    )
 
 
 class PgVectorIndex(MemoryIndex):
@@ -344,20 +401,12 @@ class PgVectorIndex(MemoryIndex):
     def search(
         self, vector: np.ndarray, k: int, where: MemoryFilter, min_similarity: float
     ) -> list[MemoryItem]:
-        params: list[Any] = []
-
-        def literal(value: str) -> str:
-            params.append(value)
-            return "%s"
-
-        conditions = _conditions(where, literal)
+        conditions, params = _pg_conditions(where)
         # One vector parameter, sent binary; ORDER BY the output column still uses the index.
         # psycopg prepares the statement on its first run, so later recalls skip planning.
         sql = (
-            "SELECT memory_id, text, kind, user_id, conversation_id, meta, "
-            "extract(epoch FROM at)::double precision, embedding <=> %b AS distance "
-            f"FROM {MEMORY_TABLE} {'WHERE ' + ' AND '.join(conditions) if conditions else ''} "
-            "ORDER BY distance LIMIT %b"
+            f"SELECT {PG_LISTED}, embedding <=> %b AS distance "
+            f"FROM {MEMORY_TABLE} {_where_sql(conditions)} ORDER BY distance LIMIT %b"
         )
         vector = np.asarray(vector, dtype=np.float32)
         rows = self._run(
@@ -366,24 +415,33 @@ class PgVectorIndex(MemoryIndex):
             ).fetchall()
         )
         return [
-            MemoryItem(memory_id=r[0], text=r[1], kind=r[2], user_id=r[3], conversation_id=r[4],
-                       meta=r[5], at=r[6], similarity=1.0 - float(r[7]))
-            for r in rows
-            if 1.0 - float(r[7]) >= min_similarity
+            _pg_item(row, 1.0 - float(row[7])) for row in rows
+            if 1.0 - float(row[7]) >= min_similarity
         ]  # fmt: skip
 
+    def newest(self, where: MemoryFilter, limit: int, offset: int) -> tuple[list[MemoryItem], int]:
+        conditions, params = _pg_conditions(where)
+        where_sql = _where_sql(conditions)
+        listing = (
+            f"SELECT {PG_LISTED} FROM {MEMORY_TABLE} {where_sql} "
+            "ORDER BY at DESC, memory_id LIMIT %s OFFSET %s"
+        )
+        counting = f"SELECT count(*) FROM {MEMORY_TABLE} {where_sql}"
+
+        def read(connection: Any) -> tuple[list[MemoryItem], int]:
+            rows = connection.execute(listing, [*params, limit, offset]).fetchall()
+            total = connection.execute(counting, params).fetchone()[0]
+            return [_pg_item(row, None) for row in rows], int(total)
+
+        listed: tuple[list[MemoryItem], int] = self._run(read)
+        return listed
+
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
-        params: list[Any] = []
-
-        def literal(value: str) -> str:
-            params.append(value)
-            return "%s"
-
-        conditions = _conditions(where, literal)
+        conditions, params = _pg_conditions(where)
         if memory_ids:
             conditions.append("memory_id = ANY(%s)")
             params.append(list(memory_ids))
-        sql = f"DELETE FROM {MEMORY_TABLE} WHERE {' AND '.join(conditions)}"
+        sql = f"DELETE FROM {MEMORY_TABLE} {_where_sql(conditions)}"
         return int(self._run(lambda connection: connection.execute(sql, params).rowcount))
 
     # PostgreSQL's autovacuum tidies the table, and the HNSW index grows in place.

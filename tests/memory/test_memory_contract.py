@@ -17,6 +17,7 @@ from solo_actors.memory.index import make_index
 from solo_actors.messages import (
     Forget,
     GetMemoryStatus,
+    ListMemories,
     MemoryFilter,
     MemoryStatus,
     Recall,
@@ -83,8 +84,34 @@ def test_forget_by_id_and_by_filter(memory: supervisors.SupervisedRef) -> None:
     assert memory.ask(Forget(filter=MemoryFilter(kind="fact", conversation_id="c2")),
                       timeout=ASK).count == 1  # fmt: skip
     refused = memory.ask(Forget(filter=MemoryFilter()), timeout=ASK)
-    assert refused.count == 0 and "forget everything" in refused.error
+    assert refused.count == 0 and "empty filter is refused" in refused.error
+    both = memory.ask(Forget(memory_ids=["m1"], everything=True), timeout=ASK)
+    assert both.count == 0 and "exactly one of" in both.error
     assert status(memory).memories == 1
+    assert memory.ask(Forget(everything=True), timeout=ASK).count == 1
+    assert status(memory).memories == 0
+
+
+def test_memories_are_listed_newest_first_a_page_at_a_time(
+    memory: supervisors.SupervisedRef,
+) -> None:
+    for number in range(5):
+        memory.tell(Remember(text=f"Fact number {number}", memory_id=f"m{number}",
+                             kind="told" if number % 2 else "exchange", at=1000.0 + number,
+                             conversation_id="c1" if number < 3 else "c2"))  # fmt: skip
+    # Asked straight after the tells, on one mailbox: the listing holds all five.
+    first = memory.ask(ListMemories(limit=2), timeout=ASK)
+    assert first.error is None and first.total == 5
+    assert [item.memory_id for item in first.items] == ["m4", "m3"]
+    assert first.items[0].similarity is None and first.items[0].at == 1004.0
+    rest = memory.ask(ListMemories(limit=10, offset=2), timeout=ASK)
+    assert [item.memory_id for item in rest.items] == ["m2", "m1", "m0"] and rest.total == 5
+    told = memory.ask(ListMemories(filter=MemoryFilter(kind="told", conversation_id="c1")),
+                      timeout=ASK)  # fmt: skip
+    assert [item.text for item in told.items] == ["Fact number 1"] and told.total == 1
+    assert memory.ask(ListMemories(offset=9), timeout=ASK).items == []
+    bad = memory.ask(ListMemories(limit=0), timeout=ASK)
+    assert bad.items == [] and "limit must be 1..1000" in bad.error
 
 
 def test_bad_text_is_repaired_not_refused(

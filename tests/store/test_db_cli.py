@@ -121,3 +121,10 @@ def test_forget_memories_forgets_one_kind_only(
         assert memories.count() == 1
     finally:
         memories.close()
+    assert run_cli(monkeypatch, var, "db", "forget-memories", "--all") == 0
+    assert "forgot 1 memories\n" in capsys.readouterr().out
+    memories.open()
+    try:
+        assert memories.count() == 0
+    finally:
+        memories.close()
