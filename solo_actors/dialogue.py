@@ -51,7 +51,7 @@ from solo_actors.messages import (
     UserTurn,
 )
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
-from solo_actors.remembered import MEMORY_KIND, memory_text, turn_sorter
+from solo_actors.remembered import MEMORY_KIND, SAID, memory_text, turn_sorter
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.logs import get_logger
@@ -365,8 +365,13 @@ class DialogueActor(supervisors.SupervisedActor):
         mode = self.settings.remember
         kept = memory_text(mode, self.sorter, done.text, done.reply)
         if kept is not None:
+            # The user's own words, apart: what "what do you remember" reads back and
+            # "forget that" finds in the llm's history (solo_actors/skills/memories.py).
             memory = Remember(
-                text=kept, kind=MEMORY_KIND[mode], conversation_id=done.conversation_id
+                text=kept,
+                kind=MEMORY_KIND[mode],
+                conversation_id=done.conversation_id,
+                meta={SAID: done.text},
             )
             self.tell_if_running(MEMORY_NAME, memory)
 

@@ -402,6 +402,14 @@ class LLMForget(Message, frozen=True):
     conversation_id: str
 
 
+class LLMForgetMentions(Message, frozen=True):
+    """Tell the llm actor: drop, in every conversation it holds, each exchange whose user
+    message contains one of ``texts``. A memory the user had Solo forget must not live on in
+    the history: neither where it was told nor where it was recalled into a prompt."""
+
+    texts: list[str]
+
+
 # --- dialogue: one user turn, whatever its source ----------------------------------------
 
 

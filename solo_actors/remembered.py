@@ -12,6 +12,7 @@ remembered".
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -20,8 +21,16 @@ import msgspec
 
 RememberMode = Literal["told", "exchanges"]
 
+TOLD_PREFIX = "The user said: "
+"""Before a told memory's words (why this wording: `memory_text`)."""
+EXCHANGE_PREFIX, EXCHANGE_REPLY = "User said: ", "\nSolo replied: "
+"""Around the user's words in a memory of an exchange."""
+
 MEMORY_KIND: dict[RememberMode, str] = {"told": "told", "exchanges": "exchange"}
 """The `Remember.kind` each mode's memories carry, so a `MemoryFilter` can tell them apart."""
+
+SAID = "said"
+"""The `Remember.meta` key that holds the user's own words of the turn a memory keeps."""
 
 WORD = re.compile(r"[^\W_]+")
 """A word as the turn-end rules read one (voice/turn_end.py): letters of any alphabet, digits."""
@@ -75,9 +84,20 @@ def turn_sorter(rules_path: Path) -> TurnSorter:
 def memory_text(mode: RememberMode, sorter: TurnSorter, said: str, reply: str) -> str | None:
     """The memory a successful turn leaves, or None if it leaves none."""
     if mode == "exchanges":
-        return f"User said: {said}\nSolo replied: {reply}"
+        return f"{EXCHANGE_PREFIX}{said}{EXCHANGE_REPLY}{reply}"
     # The user's words alone: the reply adds nothing they did not say, and a reply that
     # declined ("I can't check that offline") would be recalled as if it were the answer.
     # "The user said" because "User said" left Qwen 0.5B declining 4 of 12 questions about
     # a fact in front of it ("The user said": 2 of 12; the 1.5B: 0, against 1).
-    return f"The user said: {said}" if sorter.tells(said) else None
+    return f"{TOLD_PREFIX}{said}" if sorter.tells(said) else None
+
+
+def words_said(text: str, meta: Mapping[str, object]) -> str:
+    """The user's own words a memory keeps: its ``said`` meta, or for a memory written
+    before that was kept, its text less what `memory_text` put around them."""
+    said = meta.get(SAID)
+    if isinstance(said, str) and said:
+        return said
+    if text.startswith(EXCHANGE_PREFIX):
+        return text.removeprefix(EXCHANGE_PREFIX).split(EXCHANGE_REPLY, 1)[0]
+    return text.removeprefix(TOLD_PREFIX)

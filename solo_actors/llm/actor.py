@@ -3,9 +3,10 @@
 Messages in: `LLMRequest` (tell or ask; an ask gets the final `LLMDone`/`LLMError`),
 `LLMPrefill` (a coming request's prompt, read ahead; nothing is answered), `LLMCancel` and
 `Interrupt`, and `LLMDescribe` (-> `LLMDescription`), `LLMGetHistory` (-> `LLMHistory`),
-`LLMForget`. Out, to the request's ``reply_to`` (a registered name): `LLMToken`... then
-`LLMDone`, or one `LLMError` for a request that can't be served (the actor keeps serving).
-Only messages: the actor may run in its own process, where no proxy reaches it.
+`LLMForget`, `LLMForgetMentions`. Out, to the request's ``reply_to`` (a registered name):
+`LLMToken`... then `LLMDone`, or one `LLMError` for a request that can't be served (the
+actor keeps serving). Only messages: the actor may run in its own process, where no proxy
+reaches it.
 
 Scheduling: requests are served one at a time on the actor's thread (one llama.cpp
 context, one KV cache). Generation blocks that thread, so a cancel must not wait in the
@@ -58,6 +59,7 @@ from solo_actors.llm.history import (
     Turn,
     message_of,
     turns_of,
+    without_mentions,
 )
 from solo_actors.llm.sanitize import StreamSanitizer, cut_unfinished_sentence
 from solo_actors.llm.templates import ALL_STOPS, select_template
@@ -83,6 +85,7 @@ from solo_actors.messages import (
     LLMDone,
     LLMError,
     LLMForget,
+    LLMForgetMentions,
     LLMGetHistory,
     LLMHistory,
     LLMPrefill,
@@ -356,6 +359,8 @@ class LLMActor(SupervisedActor):
                 return LLMHistory(conversation_id, list(self._history(conversation_id)))
             case LLMForget(conversation_id=conversation_id):
                 self._forget(conversation_id)
+            case LLMForgetMentions(texts=texts):
+                self._forget_mentions(texts)
             case _:
                 return super().on_receive(message)
 
@@ -470,9 +475,24 @@ class LLMActor(SupervisedActor):
     def _forget(self, conversation_id: str) -> None:
         """Drop a conversation's history and KV snapshot."""
         self._conversations.pop(conversation_id, None)
+        self._drop_kv(conversation_id)
+
+    def _drop_kv(self, conversation_id: str) -> None:
         self._snapshots.pop(conversation_id)
         if self._kv_owner == conversation_id:
             self._kv_owner = None  # so its live cache is not parked under its name later
+
+    def _forget_mentions(self, texts: list[str]) -> None:
+        """Drop every exchange whose user message holds one of ``texts``; a conversation that
+        changed is tokenised afresh at its next prompt (its kept tokens no longer match)."""
+        for conversation_id, conversation in self._conversations.items():
+            kept = without_mentions(conversation.turns, texts)
+            if len(kept) == len(conversation.turns):
+                continue
+            conversation.turns, conversation.text, conversation.tokens = kept, "", []
+            self._drop_kv(conversation_id)
+            self.log.info("exchanges forgotten", conversation_id=conversation_id,
+                          turns_left=len(kept))  # fmt: skip
 
     # -- serving -------------------------------------------------------------------------
 

@@ -223,6 +223,21 @@ class PromptBuilder:
         return self.engine.tokenize(text, start=True)
 
 
+def without_mentions(turns: list[Turn], texts: list[str]) -> list[Turn]:
+    """`turns` less every exchange (a user message and what follows up to the next one)
+    whose user message contains one of ``texts`` (spaces compared as one: a recalled
+    memory's lines are written that way)."""
+    kept: list[Turn] = []
+    dropping = False
+    for turn in turns:
+        if turn["role"] == "user":
+            content = " ".join(str(turn["content"]).split())
+            dropping = any(text in content for text in texts)
+        if not dropping:
+            kept.append(turn)
+    return kept
+
+
 def _without_oldest_exchange(turns: list[Turn]) -> list[Turn]:
     """`turns` from the second user message on (empty if there is none)."""
     for index in range(1, len(turns)):

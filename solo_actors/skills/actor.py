@@ -8,6 +8,8 @@ It takes a `SkillTurn` (tell, from the dialogue actor's hook) and answers it as 
 (`LLMToken`, `LLMDone`, `TurnDone` to the turn's ``reply_to``; the `TurnDone` on the events
 hub, the turn in the store), so voice, text and the API need nothing new. `ListSkillItems`,
 `CreateSkillItem` and `CancelSkillItem` (asks, from the API) list, create and cancel items.
+The ``memory.*`` intents ("what do you remember about me", "forget that") are answered by
+asking the memory actor (`solo_actors.skills.memories`).
 
 Durability, as an Erlang engineer would have it: the store is the truth. A new or changed
 item is written (`SaveSkillItem`) and flushed before the reply says it is set; at start the
@@ -88,6 +90,7 @@ from solo_actors.runtime.ids import new_id
 from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.hook import skill_matcher
+from solo_actors.skills.memories import MemorySkills
 from solo_actors.skills.templates import Matcher
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
 
@@ -154,6 +157,7 @@ class SkillsActor(supervisors.SupervisedActor):
         self.log = get_logger(SKILLS_NAME)
         self.matcher = skill_matcher(config) or Matcher([])
         self.book = SkillBook(self.settings, self.matcher)
+        self.memories = MemorySkills(self.settings.store_timeout)
         self.loaded = False
         self.wake_at = math.inf
         self.ringing: dict[str, Ringing] = {}
@@ -286,9 +290,12 @@ class SkillsActor(supervisors.SupervisedActor):
         matches = self.matcher.match_all(text)
         at = time.time()
         before = set(self.book.items)
-        answers = [self.book.answer(match, at, turn.room) for match in matches] or [
-            Answer("Sorry, I didn't catch that.")  # the hook matched the same templates
-        ]
+        answers = [
+            self.memories.answer(match, turn.conversation_id)
+            if self.memories.answers(match)
+            else self.book.answer(match, at, turn.room)
+            for match in matches
+        ] or [Answer("Sorry, I didn't catch that.")]  # the hook matched the same templates
         silenced = self.silence([m.intent for m in matches], turn.room)
         if silenced and not any(a.changed for a in answers):
             answers = [Answer("Okay.", stop=True)]  # "stop the timer" while it rings

@@ -1,6 +1,7 @@
 """Long-term memory through the whole tree: a fact told in one conversation is recalled in a
-later one, read ahead with the words that recall it; a question leaves no memory; and every
-turn is recorded in the store."""
+later one, read ahead with the words that recall it; a question leaves no memory; what the
+user has Solo forget is gone from memory and from the llm's histories; and every turn is
+recorded in the store."""
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ from solo_actors.messages import (
     Flush,
     Flushed,
     GetMemoryStatus,
+    ListMemories,
+    LLMGetHistory,
+    LLMHistory,
     Memories,
     MemoryItem,
+    MemoryList,
     MemoryStatus,
     ReadRows,
     Recall,
@@ -174,6 +179,73 @@ def test_every_turn_is_recorded_in_the_store(
     assert record["turn_id"] == done.turn_id
     assert record["user_text"] == "Say the word blue."
     assert record["reply_text"] == done.reply
+
+
+def history_text(conversation_id: str) -> str:
+    history = supervisors.ask(LLM_NAME, LLMGetHistory(conversation_id), timeout=10)
+    assert isinstance(history, LLMHistory), history
+    return "\n".join(message.content for message in history.messages)
+
+
+def listed_texts() -> list[str]:
+    listed = supervisors.ask(MEMORY_NAME, ListMemories(limit=1000), timeout=10)
+    assert isinstance(listed, MemoryList) and listed.error is None, listed
+    return [item.text for item in listed.items]
+
+
+def test_forget_that_forgets_the_memory_and_the_exchange_it_was_told_in(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    held = memories_held()
+    told = converse("My locker code is 4512.", "forget-that-conversation")
+    assert told.error is None, told.error
+    wait_for_memories(held + 1)
+    assert "4512" in history_text("forget-that-conversation")
+
+    forgot = converse("Forget that.", "forget-that-conversation")
+    assert forgot.model == "skills:memory.forget_last", forgot.model
+    assert forgot.reply == 'Okay, I forgot "My locker code is 4512.".', forgot.reply
+    assert memories_held() == held
+    assert not any("4512" in text for text in listed_texts())
+    # The skills actor told the llm before it replied: the exchange is gone from the
+    # history the next turn would be answered from.
+    assert "4512" not in history_text("forget-that-conversation")
+    said_back = converse("What do you remember about me?", "forget-that-conversation")
+    assert said_back.model == "skills:memory.list" and "4512" not in said_back.reply
+
+    nothing = converse("Forget that.", "forget-that-conversation")
+    assert nothing.reply.startswith("You haven't told me anything in this conversation")
+
+
+def test_forget_a_topic_then_everything_once_confirmed(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    held = memories_held()
+    for fact in ("My niece is called Ines.", "My niece lives in Braga.", "My dog is Rex."):
+        assert converse(fact, "topic-conversation").error is None
+    wait_for_memories(held + 3)
+    said_back = converse("What have I told you?", "another-conversation")
+    assert said_back.reply.startswith('You told me: "My dog is Rex.", "My niece lives in Braga."')
+
+    # Near in meaning is not enough: "my cat" must not forget the dog.
+    cat = converse("Forget what I told you about my cat.", "another-conversation")
+    assert cat.reply == "I don't remember anything you told me about my cat.", cat.reply
+    assert memories_held() == held + 3
+
+    niece = converse("Forget what I told you about my niece.", "another-conversation")
+    assert "Ines" in niece.reply and "Braga" in niece.reply, niece.reply
+    assert memories_held() == held + 1
+    assert "Ines" not in history_text("topic-conversation")
+    assert "Rex" in history_text("topic-conversation")
+
+    asked = converse("Forget everything.", "another-conversation")
+    assert asked.reply == "Should I forget everything you told me? Say yes to confirm."
+    assert memories_held() == held + 1, "forgotten before it was confirmed"
+    confirmed = converse("Yes.", "another-conversation")
+    assert confirmed.model == "skills:memory.forget_all", confirmed.model
+    assert confirmed.reply.startswith("Okay, I forgot everything you told me"), confirmed.reply
+    assert memories_held() == 0
+    assert "Rex" not in history_text("topic-conversation")
 
 
 def test_turns_go_on_without_memory_when_it_is_down(

@@ -1,0 +1,178 @@
+"""Memory skills: say back what Solo keeps of what the user told it, and forget it.
+
+"What do you remember about me?" says the newest memories in the user's own words. "Forget
+that" forgets the newest memory of this conversation. "Forget what I told you about my
+sister" forgets the memories that are near the topic in meaning *and* name one of its words
+(meaning alone finds "My dog is Rex." for "my cat"). "Forget everything" is asked first;
+"yes" forgets every memory.
+
+The memory actor does the work (`ListMemories`, `Recall`, `Forget`, asked with
+``skills.store_timeout``). What is forgotten is also dropped from the llm's conversation
+histories (`LLMForgetMentions`): the exchange it was told in, and any prompt it was recalled
+into, so no later answer comes from it. The turn records in the store are the transcript,
+and stay (`solo db delete-user`, the API's turn history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pykka
+
+import supervisors
+from solo_actors.messages import (
+    Forget,
+    Forgotten,
+    ListMemories,
+    LLMForgetMentions,
+    Memories,
+    MemoryFilter,
+    MemoryItem,
+    MemoryList,
+    Message,
+    Recall,
+)
+from solo_actors.names import LLM_NAME, MEMORY_NAME
+from solo_actors.remembered import WORD, words_said
+from solo_actors.skills.builtin import Answer, refuse
+from solo_actors.skills.templates import SkillMatch
+
+Answered = TypeVar("Answered", bound=Message)
+
+INTENT_PREFIX = "memory."
+SAID_BACK = 5
+"""Memories said back at most: the newest; the dashboard and ``GET /memories`` list all."""
+TOPIC_CANDIDATES = 20
+TOPIC_FLOOR = 0.2
+"""Recall for a topic is wide (cosine >= 0.2, 20 nearest): the topic's words decide."""
+EVERYTHING_READ = 1000
+"""Memories whose words are dropped from the llm's histories when everything is forgotten."""
+NOT_TOPIC_WORDS = frozenset((
+    "a", "an", "the", "my", "your", "our", "his", "her", "their", "its", "i", "me", "you",
+    "we", "it", "is", "are", "was", "were", "be", "of", "about", "to", "for", "and", "or",
+    "in", "on", "at", "with", "that", "this", "what", "everything", "all", "thing", "things",
+))  # fmt: skip
+
+
+class MemoryUnavailable(Exception):
+    """The memory actor could not answer (down, busy, disabled): the words say why."""
+
+
+def quoted(items: list[MemoryItem]) -> str:
+    """'"A", "B" and "C"' in the user's words."""
+    said = [f'"{words_said(item.text, item.meta).strip()}"' for item in items]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+
+
+def topic_words(text: str) -> set[str]:
+    """The words that say what a topic is about, without a plural's s ("sisters": "sister")."""
+    words = {word.lower() for word in WORD.findall(text)} - NOT_TOPIC_WORDS
+    return {word.removesuffix("s") if len(word) > 3 else word for word in words}
+
+
+class MemorySkills:
+    """The answers of the ``memory.*`` intents."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.handlers: dict[str, Callable[[SkillMatch, str], Answer]] = {
+            "memory.list": self.say_back, "memory.forget_last": self.forget_last,
+            "memory.forget_about": self.forget_about, "memory.forget_all": self.forget_all,
+            "memory.keep_all": lambda _match, _conversation: Answer("Okay, I'll keep them."),
+        }  # fmt: skip
+
+    def answers(self, match: SkillMatch) -> bool:
+        return match.intent.startswith(INTENT_PREFIX) and not match.ask and match.error is None
+
+    def answer(self, match: SkillMatch, conversation_id: str) -> Answer:
+        handler = self.handlers.get(match.intent)
+        if handler is None:
+            return refuse(f"Sorry, I know how that is said, but no skill does {match.intent}.")
+        try:
+            return handler(match, conversation_id)
+        except MemoryUnavailable as error:
+            return refuse(f"Sorry, I can't reach my memory: {error}.")
+
+    # -- the intents -------------------------------------------------------------------------
+
+    def say_back(self, _match: SkillMatch, _conversation_id: str) -> Answer:
+        listed = self.listed(ListMemories(limit=SAID_BACK))
+        if not listed.items:
+            return Answer("You haven't told me anything that I kept.")
+        text = f"You told me: {quoted(listed.items)}."
+        more = listed.total - len(listed.items)
+        if more:
+            text += f" And {more} more; the dashboard lists them all."
+        return Answer(text)
+
+    def forget_last(self, _match: SkillMatch, conversation_id: str) -> Answer:
+        newest = self.listed(
+            ListMemories(filter=MemoryFilter(conversation_id=conversation_id), limit=1)
+        ).items
+        if not newest:
+            return Answer("You haven't told me anything in this conversation that I kept.")
+        self.forget(newest)
+        return Answer(f"Okay, I forgot {quoted(newest)}.")
+
+    def forget_about(self, match: SkillMatch, _conversation_id: str) -> Answer:
+        topic = str(match.slots["topic"])
+        wanted = topic_words(topic)
+        recall = Recall(query=topic, k=TOPIC_CANDIDATES, min_similarity=TOPIC_FLOOR)
+        found = self.ask(recall, Memories)
+        if found.error is not None:
+            raise MemoryUnavailable(found.error)
+        about = [item for item in found.items
+                 if wanted & topic_words(words_said(item.text, item.meta))]  # fmt: skip
+        if not about:
+            return Answer(f"I don't remember anything you told me about {topic}.")
+        self.forget(about)
+        shown = about[:SAID_BACK]
+        text = f"Okay, I forgot {quoted(shown)}."
+        if len(about) > len(shown):
+            text += f" And {len(about) - len(shown)} more about {topic}."
+        return Answer(text)
+
+    def forget_all(self, _match: SkillMatch, _conversation_id: str) -> Answer:
+        every = self.listed(ListMemories(limit=EVERYTHING_READ)).items
+        forgotten = self.forgotten(Forget(everything=True))
+        self.tell_llm(every)
+        if not forgotten:
+            return Answer("There was nothing to forget.")
+        things = "thing" if forgotten == 1 else "things"
+        return Answer(f"Okay, I forgot everything you told me: {forgotten} {things}.")
+
+    # -- asking the memory actor -------------------------------------------------------------
+
+    def forget(self, items: list[MemoryItem]) -> None:
+        self.forgotten(Forget(memory_ids=[item.memory_id for item in items]))
+        self.tell_llm(items)
+
+    def tell_llm(self, items: list[MemoryItem]) -> None:
+        said = [" ".join(words_said(item.text, item.meta).split()) for item in items]
+        if said:
+            # Not running (restarting): its histories are gone with it, nothing to drop.
+            supervisors.cast(LLM_NAME, LLMForgetMentions(texts=said))
+
+    def listed(self, request: ListMemories) -> MemoryList:
+        listed = self.ask(request, MemoryList)
+        if listed.error is not None:
+            raise MemoryUnavailable(listed.error)
+        return listed
+
+    def forgotten(self, request: Forget) -> int:
+        answer = self.ask(request, Forgotten)
+        if answer.error is not None:
+            raise MemoryUnavailable(answer.error)
+        return answer.count
+
+    def ask(self, request: Message, answered: type[Answered]) -> Answered:
+        try:
+            answer: Any = supervisors.ask(MEMORY_NAME, request, timeout=self.timeout)
+        except (pykka.ActorDeadError, supervisors.BusyError) as error:
+            raise MemoryUnavailable(f"the memory actor is not running ({error})") from error
+        except pykka.Timeout as error:
+            raise MemoryUnavailable(f"no answer within {self.timeout:g} s") from error
+        if not isinstance(answer, answered):
+            raise MemoryUnavailable(f"unexpected answer {type(answer).__name__}")
+        return answer
