@@ -60,9 +60,11 @@ class MemoryIndex(ABC):
         """The ``k`` nearest memories passing ``where``, similarity >= ``min_similarity``."""
 
     @abstractmethod
-    def newest(self, where: MemoryFilter, limit: int, offset: int) -> tuple[list[MemoryItem], int]:
-        """Memories passing ``where``, newest first: ``limit`` of them from ``offset``, and
-        how many pass in all."""
+    def newest(
+        self, where: MemoryFilter | None, limit: int, offset: int, memory_ids: Sequence[str] = ()
+    ) -> tuple[list[MemoryItem], int]:
+        """Memories passing ``where`` (and among ``memory_ids``, if given), newest first:
+        ``limit`` of them from ``offset``, and how many pass in all."""
 
     @abstractmethod
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
@@ -101,11 +103,14 @@ class MemoryIndex(ABC):
         self._add(memories, vectors)
 
 
-def _conditions(where: MemoryFilter | None, quote: Any) -> list[str]:
-    """SQL conditions for a filter; ``quote`` renders a literal for the dialect."""
+def _conditions(
+    where: MemoryFilter | None, quote: Any, memory_ids: Sequence[str] = ()
+) -> list[str]:
+    """SQL conditions for a filter and ids; ``quote`` renders a literal for the dialect."""
+    conditions = [f"memory_id IN ({', '.join(map(quote, memory_ids))})"] if memory_ids else []
     if where is None:
-        return []
-    conditions = [
+        return conditions
+    conditions += [
         f"{column} = {quote(value)}"
         for column, value in (
             ("user_id", where.user_id),
@@ -234,8 +239,10 @@ class LanceIndex(MemoryIndex):
         return [item for item in items if item.similarity is not None
                 and item.similarity >= min_similarity]  # fmt: skip
 
-    def newest(self, where: MemoryFilter, limit: int, offset: int) -> tuple[list[MemoryItem], int]:
-        condition = " AND ".join(_conditions(where, _sql_string)) or None
+    def newest(
+        self, where: MemoryFilter | None, limit: int, offset: int, memory_ids: Sequence[str] = ()
+    ) -> tuple[list[MemoryItem], int]:
+        condition = " AND ".join(_conditions(where, _sql_string, memory_ids)) or None
         total = int(self.table.count_rows(condition))
         if not total:
             return [], 0
@@ -249,9 +256,7 @@ class LanceIndex(MemoryIndex):
         return [_lance_item(row, None) for row in rows[offset : offset + limit]], total
 
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
-        conditions = _conditions(where, _sql_string)
-        if memory_ids:
-            conditions.append(f"memory_id IN ({', '.join(map(_sql_string, memory_ids))})")
+        conditions = _conditions(where, _sql_string, memory_ids)
         before = self.table.count_rows()
         self.table.delete(" AND ".join(conditions) or "true")
         return before - self.table.count_rows()
@@ -267,15 +272,17 @@ PG_LISTED = (
 """A memory's columns, in `_pg_item`'s order: not the vector."""
 
 
-def _pg_conditions(where: MemoryFilter | None) -> tuple[list[str], list[Any]]:
-    """A filter's conditions with ``%s`` placeholders, and their parameters in order."""
+def _pg_conditions(
+    where: MemoryFilter | None, memory_ids: Sequence[str] = ()
+) -> tuple[list[str], list[Any]]:
+    """The conditions with ``%s`` placeholders, and their parameters in order."""
     params: list[Any] = []
 
     def placeholder(value: str) -> str:
         params.append(value)
         return "%s"
 
-    return _conditions(where, placeholder), params
+    return _conditions(where, placeholder, memory_ids), params
 
 
 def _where_sql(conditions: list[str]) -> str:
@@ -419,8 +426,10 @@ class PgVectorIndex(MemoryIndex):
             if 1.0 - float(row[7]) >= min_similarity
         ]  # fmt: skip
 
-    def newest(self, where: MemoryFilter, limit: int, offset: int) -> tuple[list[MemoryItem], int]:
-        conditions, params = _pg_conditions(where)
+    def newest(
+        self, where: MemoryFilter | None, limit: int, offset: int, memory_ids: Sequence[str] = ()
+    ) -> tuple[list[MemoryItem], int]:
+        conditions, params = _pg_conditions(where, memory_ids)
         where_sql = _where_sql(conditions)
         listing = (
             f"SELECT {PG_LISTED} FROM {MEMORY_TABLE} {where_sql} "
@@ -437,10 +446,7 @@ class PgVectorIndex(MemoryIndex):
         return listed
 
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
-        conditions, params = _pg_conditions(where)
-        if memory_ids:
-            conditions.append("memory_id = ANY(%s)")
-            params.append(list(memory_ids))
+        conditions, params = _pg_conditions(where, memory_ids)
         sql = f"DELETE FROM {MEMORY_TABLE} {_where_sql(conditions)}"
         return int(self._run(lambda connection: connection.execute(sql, params).rowcount))
 

@@ -7,10 +7,9 @@ sister" forgets the memories that are near the topic in meaning *and* name one o
 "yes" forgets every memory.
 
 The memory actor does the work (`ListMemories`, `Recall`, `Forget`, asked with
-``skills.store_timeout``). What is forgotten is also dropped from the llm's conversation
-histories (`LLMForgetMentions`): the exchange it was told in, and any prompt it was recalled
-into, so no later answer comes from it. The turn records in the store are the transcript,
-and stay (`solo db delete-user`, the API's turn history).
+``skills.store_timeout``); what it forgets, it also has the llm drop from its conversation
+histories. The turn records in the store are the transcript, and stay (`solo db
+delete-user`).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from solo_actors.messages import (
     Forget,
     Forgotten,
     ListMemories,
-    LLMForgetMentions,
     Memories,
     MemoryFilter,
     MemoryItem,
@@ -33,7 +31,7 @@ from solo_actors.messages import (
     Message,
     Recall,
 )
-from solo_actors.names import LLM_NAME, MEMORY_NAME
+from solo_actors.names import MEMORY_NAME
 from solo_actors.remembered import WORD, words_said
 from solo_actors.skills.builtin import Answer, refuse
 from solo_actors.skills.templates import SkillMatch
@@ -46,8 +44,6 @@ SAID_BACK = 5
 TOPIC_CANDIDATES = 20
 TOPIC_FLOOR = 0.2
 """Recall for a topic is wide (cosine >= 0.2, 20 nearest): the topic's words decide."""
-EVERYTHING_READ = 1000
-"""Memories whose words are dropped from the llm's histories when everything is forgotten."""
 NOT_TOPIC_WORDS = frozenset((
     "a", "an", "the", "my", "your", "our", "his", "her", "their", "its", "i", "me", "you",
     "we", "it", "is", "are", "was", "were", "be", "of", "about", "to", "for", "and", "or",
@@ -134,9 +130,7 @@ class MemorySkills:
         return Answer(text)
 
     def forget_all(self, _match: SkillMatch, _conversation_id: str) -> Answer:
-        every = self.listed(ListMemories(limit=EVERYTHING_READ)).items
         forgotten = self.forgotten(Forget(everything=True))
-        self.tell_llm(every)
         if not forgotten:
             return Answer("There was nothing to forget.")
         things = "thing" if forgotten == 1 else "things"
@@ -146,13 +140,6 @@ class MemorySkills:
 
     def forget(self, items: list[MemoryItem]) -> None:
         self.forgotten(Forget(memory_ids=[item.memory_id for item in items]))
-        self.tell_llm(items)
-
-    def tell_llm(self, items: list[MemoryItem]) -> None:
-        said = [" ".join(words_said(item.text, item.meta).split()) for item in items]
-        if said:
-            # Not running (restarting): its histories are gone with it, nothing to drop.
-            supervisors.cast(LLM_NAME, LLMForgetMentions(texts=said))
 
     def listed(self, request: ListMemories) -> MemoryList:
         listed = self.ask(request, MemoryList)
