@@ -21,6 +21,7 @@ the turn here as any other reply does.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ import supervisors
 from solo_actors.agents.routing import agent_intents, hand_off_turn
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.messages import (
+    Exchange,
     LLMDone,
     LLMError,
     LLMPrefill,
@@ -93,6 +95,9 @@ class Prepared:
     memories: list[MemoryItem]
 
 
+EXCHANGES_KEPT = 1000
+"""Conversations whose last turn is kept for "say that again" (the API makes many)."""
+
 RUNTIME_CRASHES = 3
 """llm deaths by a signal before a turn's first token, in a row, that mean the model
 runtime itself is crashing on this machine (not one bad request)."""
@@ -138,6 +143,9 @@ class DialogueActor(supervisors.SupervisedActor):
         self.skills = skill_matcher(config)  # docs/skills.md: local intents before the llm
         self.questions = Questions(config.skills.answer_within)
         """A skill's question ("For how long?") per conversation, for its next turn."""
+        self.exchanges: OrderedDict[str, Exchange] = OrderedDict()
+        """Each conversation's last answered turn, the llm's or a skill's (which the skills
+        actor tells back as its `TurnDone`): what "say that again" repeats."""
 
     def on_receive(self, message: Any) -> None:
         match message:
@@ -153,6 +161,8 @@ class DialogueActor(supervisors.SupervisedActor):
                 self.on_timeout(message.turn_id)
             case supervisors.Down():
                 self.on_llm_down(message)
+            case TurnDone():  # a skill's answer (from the skills actor)
+                self.keep_exchange(message)
 
     def on_failure(self, *exc_info: Any) -> None:
         # Let it crash, but not silently: every turn in flight gets its apology and an error
@@ -163,7 +173,8 @@ class DialogueActor(supervisors.SupervisedActor):
     def start_turn(self, turn: UserTurn) -> None:
         self.counts["turns"] += 1
         prepared = self.prepared.pop(turn.turn_id, None)
-        if hand_off_to_skills(self.skills, turn, self.questions):
+        last = self.exchanges.get(turn.conversation_id)
+        if hand_off_to_skills(self.skills, turn, self.questions, last):
             return  # a skill (time, timer, sum ...) fits: the skills actor answers the turn
         if hand_off_turn(self.agent_intents, turn):
             return  # "plan ...": the agents actor runs the workflow and answers the turn
@@ -321,10 +332,19 @@ class DialogueActor(supervisors.SupervisedActor):
             memories_used=entry.memories_used,
             error=error,
         )
+        self.keep_exchange(done)
         self.deliver(turn, done)
         HUB.publish(done)
         self.record(done, reply)
         self.publish_figures(open_turns=len(self.open), **self.counts)
+
+    def keep_exchange(self, done: TurnDone) -> None:
+        if done.error is not None or not done.reply.strip():
+            return
+        self.exchanges[done.conversation_id] = Exchange(said=done.text, reply=done.reply)
+        self.exchanges.move_to_end(done.conversation_id)
+        while len(self.exchanges) > EXCHANGES_KEPT:
+            self.exchanges.popitem(last=False)
 
     def recall(self, turn_id: str, text: str, conversation_id: str) -> list[MemoryItem]:
         """Memories from other conversations relevant to a turn's text; none if memory is

@@ -842,6 +842,13 @@ class SaveSkillItem(Message, frozen=True):
     item: SkillItem
 
 
+class Exchange(msgspec.Struct, frozen=True):
+    """One turn of a conversation: what the user said and what Solo replied."""
+
+    said: str
+    reply: str
+
+
 class SkillTurn(Message, frozen=True):
     """A user turn whose text fits a skill's template, for the skills actor to answer."""
 
@@ -849,6 +856,8 @@ class SkillTurn(Message, frozen=True):
     text: str | None = None
     """The text to answer when it is not the turn's own: the turn answered a skill's
     question, and this is the request it completes ("set a timer for 5 minutes")."""
+    last: Exchange | None = None
+    """The conversation's turn before this one ("say that again", "what did I say?")."""
 
 
 class SkillFired(Message, frozen=True):

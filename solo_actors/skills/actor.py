@@ -49,6 +49,7 @@ from solo_actors.messages import (
     CallTool,
     CancelSkillItem,
     CreateSkillItem,
+    Exchange,
     Flush,
     Flushed,
     IntentsRecognized,
@@ -82,13 +83,13 @@ from solo_actors.messages import (
     UserTurn,
     WakeDetected,
 )
-from solo_actors.names import SKILLS_NAME, SPEAKER, STORE_NAME, TTS
+from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, SPEAKER, STORE_NAME, TTS
 from solo_actors.rooms import room_name
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.ids import new_id
 from solo_actors.runtime.logs import get_logger
-from solo_actors.skills.builtin import Answer, SkillBook
+from solo_actors.skills.builtin import SAID_AGAIN, Answer, SkillBook, said_again
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.memories import MemorySkills
 from solo_actors.skills.templates import Matcher
@@ -188,7 +189,7 @@ class SkillsActor(supervisors.SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         match message:
             case SkillTurn():
-                self.answer(message.turn, message.text or message.turn.text)
+                self.answer(message.turn, message.text or message.turn.text, message.last)
             case _Due():
                 self.wake_at = math.inf
                 self.fire_due()
@@ -284,8 +285,9 @@ class SkillsActor(supervisors.SupervisedActor):
 
     # -- turns ------------------------------------------------------------------------------
 
-    def answer(self, turn: UserTurn, text: str) -> None:
-        """Answer ``turn``, whose request is ``text`` (its own, or what it completes)."""
+    def answer(self, turn: UserTurn, text: str, last: Exchange | None = None) -> None:
+        """Answer ``turn``, whose request is ``text`` (its own, or what it completes);
+        ``last`` is its conversation's turn before."""
         self.counts["turns"] += 1
         matches = self.matcher.match_all(text)
         at = time.time()
@@ -293,6 +295,8 @@ class SkillsActor(supervisors.SupervisedActor):
         answers = [
             self.memories.answer(match, turn.conversation_id)
             if self.memories.answers(match)
+            else said_again(match, last)
+            if match.intent in SAID_AGAIN
             else self.book.answer(match, at, turn.room)
             for match in matches
         ] or [Answer("Sorry, I didn't catch that.")]  # the hook matched the same templates
@@ -314,7 +318,9 @@ class SkillsActor(supervisors.SupervisedActor):
         if any(answer.stop for answer in answers):
             for name in (TTS, SPEAKER):
                 self.tell(name, Interrupt(reason="stop"))
-        self.reply(turn, text, "skills:" + "+".join(m.intent for m in matches))
+        # Saying the last turn again is no new turn: "say that again" twice says it twice.
+        new_turn = not all(match.intent in SAID_AGAIN for match in matches)
+        self.reply(turn, text, "skills:" + "+".join(m.intent for m in matches), new_turn)
         self.schedule()
         self.publish()
 
@@ -358,8 +364,9 @@ class SkillsActor(supervisors.SupervisedActor):
         refused = all(answer.refused for answer in answers)
         return ToolResult(call_id=call.call_id, name=call.name, content=text, error=refused)
 
-    def reply(self, turn: UserTurn, text: str, model: str) -> None:
-        """Answer ``turn`` exactly as the dialogue actor answers with the llm's reply."""
+    def reply(self, turn: UserTurn, text: str, model: str, new_turn: bool) -> None:
+        """Answer ``turn`` exactly as the dialogue actor answers with the llm's reply; a
+        ``new_turn`` is told to the dialogue actor, as its conversation's last turn."""
         times = replace(turn.times, first_token=now())
         request_id = turn.turn_id
         if turn.reply_to is not None:
@@ -371,6 +378,8 @@ class SkillsActor(supervisors.SupervisedActor):
             turn_id=turn.turn_id, conversation_id=turn.conversation_id, source=turn.source,
             text=turn.text, reply=text, times=replace(times, done=now()), model=model,
         )  # fmt: skip
+        if new_turn:  # first: a next turn, sent once the asker has the reply, comes after it
+            self.tell(DIALOGUE_NAME, done)
         if turn.reply_to is not None:
             self.tell(turn.reply_to, done)
         HUB.publish(done)

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from msgspec.structs import replace
 
 from solo_actors.config.schema import SkillsConfig
-from solo_actors.messages import SkillItem, SkillKind
+from solo_actors.messages import Exchange, SkillItem, SkillKind
 from solo_actors.skills.arithmetic import apply, spoken_number
 from solo_actors.skills.places import Place
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.words import WEEKDAYS, ClockTime, SlotError, day_and_part
 
+SAID_AGAIN = ("repeat", "repeat.said")
+"""The intents that say the conversation's last turn again: Solo's reply, or the user's words."""
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
 BINARY_INTENTS = {"math.divide": "/", "math.multiply": "*", "math.add": "+",
                   "math.subtract": "-"}  # fmt: skip
@@ -44,6 +46,16 @@ class Answer:
 
 def refuse(text: str) -> Answer:
     return Answer(text, refused=True)
+
+
+def said_again(match: SkillMatch, last: Exchange | None) -> Answer:
+    """ "Say that again" (``repeat``): the last reply, word for word; "what did I just say?"
+    (``repeat.said``): the user's last words."""
+    if last is None:
+        return Answer("We haven't said anything yet in this conversation.")
+    if match.intent == "repeat.said":
+        return Answer(f'You said: "{last.said}"')
+    return Answer(last.reply)
 
 
 def spoken_duration(seconds: float) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import supervisors
 from solo_actors.config import REPO_ROOT, Config
-from solo_actors.messages import SkillTurn, UserTurn
+from solo_actors.messages import Exchange, SkillTurn, UserTurn
 from solo_actors.names import SKILLS_NAME
 from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.templates import Matcher, SkillMatch, TemplateError, load_matcher
@@ -104,16 +104,19 @@ def skill_text(
     return text, said
 
 
-def hand_off_to_skills(matcher: Matcher | None, turn: UserTurn, questions: Questions) -> bool:
+def hand_off_to_skills(
+    matcher: Matcher | None, turn: UserTurn, questions: Questions, last: Exchange | None = None
+) -> bool:
     """Send ``turn`` to the skills actor if a template fits its text, or completes the
-    question pending in its conversation; True when sent."""
+    question pending in its conversation; True when sent. ``last``: the conversation's
+    turn before, which "say that again" repeats."""
     if matcher is None:
         return False
     text, matches = skill_text(matcher, questions.take(turn.conversation_id), turn.text)
     if not matches:
         return False
     # Not running or busy: the turn stays an ordinary llm turn.
-    handed = SkillTurn(turn=turn, text=None if text == turn.text else text)
+    handed = SkillTurn(turn=turn, text=None if text == turn.text else text, last=last)
     if supervisors.cast(SKILLS_NAME, handed) != "ok":
         return False
     questions.ask(turn.conversation_id, matches)

@@ -248,6 +248,15 @@ def test_forget_a_topic_then_everything_once_confirmed(
     assert "Rex" not in history_text("topic-conversation")
 
 
+def test_say_that_again_repeats_the_models_reply_word_for_word(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    answered = converse("Name a colour of the rainbow.", "repeat-conversation")
+    assert answered.error is None and answered.reply.strip(), answered
+    again = converse("Could you say that again?", "repeat-conversation")
+    assert (again.reply, again.model) == (answered.reply, "skills:repeat")
+
+
 def test_turns_go_on_without_memory_when_it_is_down(
     default_model_tree: supervisors.SupervisorRef,
 ) -> None:

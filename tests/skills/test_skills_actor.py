@@ -152,6 +152,29 @@ def test_refusals_store_nothing_and_other_turns_go_to_the_llm(config: Config) ->
         root.stop()
 
 
+def test_say_that_again_repeats_the_last_reply_and_what_did_i_say_the_words(
+    config: Config,
+) -> None:
+    root = start(config)
+    try:
+        first = converse("What is 17 times 23?", "again")
+        assert first.reply == "It's 391.", first.reply
+        again = converse("Say that again.", "again")
+        assert (again.reply, again.model) == (first.reply, "skills:repeat")
+        # A repeat is no new turn: asked twice, the same again; and the words are the
+        # first turn's, not "Say that again."
+        assert converse("Pardon?", "again").reply == first.reply
+        said = converse("What did I just say?", "again")
+        assert said.reply == 'You said: "What is 17 times 23?"', said.reply
+        # The failed turn (no llm here) is nothing to repeat.
+        assert converse("what is the weather tomorrow", "again", timeout=10).error is not None
+        assert converse("Say that again.", "again").reply == first.reply
+        fresh = converse("Say that again.", "another")
+        assert fresh.reply == "We haven't said anything yet in this conversation."
+    finally:
+        root.stop()
+
+
 def test_a_request_with_a_part_missing_asks_for_it_and_the_next_turn_completes_it(
     config: Config,
 ) -> None:
