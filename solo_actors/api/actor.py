@@ -31,6 +31,7 @@ from solo_actors.api.state import ApiState
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.names import API_NAME
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.loops import close_loop
 
 URL_FILE = "api/url"
 START_TIMEOUT = 10.0
@@ -123,8 +124,7 @@ class ApiActor(supervisors.SupervisedActor):
         finally:
             if self.runner is not None:
                 loop.run_until_complete(self.runner.cleanup())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            close_loop(loop)  # an event stream still open is a handler task still pending
 
     async def listen(self) -> None:
         settings = self.config.api

@@ -31,6 +31,7 @@ from solo_actors.names import SKILLS_NAME
 from solo_actors.rooms import room_name
 from solo_actors.rooms.session import RoomSession
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.loops import close_loop
 from solo_actors.wyoming.bridge import Bridge, reply_key
 
 JOIN_TIMEOUT = 5.0
@@ -82,8 +83,7 @@ class SatelliteActor(supervisors.SupervisedActor):
         except Exception as error:
             self.actor_ref.tell(SatelliteLost(error=str(error) or repr(error)))
         finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            close_loop(loop)
 
     def connected(self) -> None:
         self.log.info("satellite connected", uri=self.satellite.uri, area=self.satellite.area)

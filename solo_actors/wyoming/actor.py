@@ -27,6 +27,7 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.names import WYOMING_NAME
 from solo_actors.runtime.logs import get_logger
+from solo_actors.runtime.loops import close_loop
 from solo_actors.wyoming.bridge import Bridge, reply_key
 from solo_actors.wyoming.connection import Connection
 from solo_actors.wyoming.info import info_data
@@ -122,11 +123,7 @@ class WyomingActor(supervisors.SupervisedActor):
         finally:
             if self.server is not None:
                 self.server.close()
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            close_loop(loop)
 
     async def listen(self) -> None:
         host, port = self.settings.host_port
