@@ -46,8 +46,11 @@ TOPIC_FLOOR = 0.2
 """Recall for a topic is wide (cosine >= 0.2, 20 nearest): the topic's words decide."""
 NOT_TOPIC_WORDS = frozenset((
     "a", "an", "the", "my", "your", "our", "his", "her", "their", "its", "i", "me", "you",
-    "we", "it", "is", "are", "was", "were", "be", "of", "about", "to", "for", "and", "or",
-    "in", "on", "at", "with", "that", "this", "what", "everything", "all", "thing", "things",
+    "we", "he", "she", "they", "him", "them", "us", "it", "is", "are", "was", "were", "be",
+    "am", "have", "has", "had", "do", "does", "did", "not", "don", "can", "will", "of",
+    "about", "to", "for", "and", "or", "in", "on", "at", "with", "that", "this", "what",
+    "everything", "all", "thing", "things", "just", "so", "very", "there", "here",
+    "re", "ve", "ll",  # what is left of "we're", "I've", "I'll" (one letter goes anyway)
 ))  # fmt: skip
 
 
@@ -63,7 +66,7 @@ def quoted(items: list[MemoryItem]) -> str:
 
 def topic_words(text: str) -> set[str]:
     """The words that say what a topic is about, without a plural's s ("sisters": "sister")."""
-    words = {word.lower() for word in WORD.findall(text)} - NOT_TOPIC_WORDS
+    words = {word.lower() for word in WORD.findall(text) if len(word) > 1} - NOT_TOPIC_WORDS
     return {word.removesuffix("s") if len(word) > 3 else word for word in words}
 
 
