@@ -1,5 +1,8 @@
 """What happened: the supervisor report log (``/log``), turns and conversations from the
-store (``/turns``, ``/conversations/{id}``), and memories recalled for a text (``/memories``).
+store (``/turns``, ``/conversations/{id}``), and the memories: recalled for a text or listed
+newest first (``GET /memories``), and forgotten (``DELETE /memories/{id}``, ``DELETE
+/memories`` by filter or ``?all=true``). A forget also drops the memory's words from the
+llm's conversation histories (the memory actor tells it; docs/storage.md).
 
 The report log is read from its files, so it answers whether or not the ``reports`` actor
 runs; the store and memory are asked in a worker thread with ``api.actor_timeout``.
@@ -23,8 +26,13 @@ from solo_actors.api.common import (
 from solo_actors.api.report_query import QUERY_KINDS, select_reports
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import (
+    Forget,
+    Forgotten,
+    ListMemories,
     Memories,
     MemoryFilter,
+    MemoryList,
+    Message,
     ReadRows,
     Recall,
     Rows,
@@ -83,22 +91,69 @@ async def conversation(request: web.Request) -> web.Response:
     return json_response({"conversation_id": conversation_id, "turns": rows[::-1]})
 
 
-async def memories(request: web.Request) -> web.Response:
-    state = state_of(request)
-    query = request.query.get("q", "")
-    if not query:
-        raise ApiError(400, "query parameter `q` is required: the text to recall memories for")
-    timeout = state.config.api.actor_timeout
-    recall = Recall(
-        query=query,
-        k=query_int(request, "k", 5, 1, 100),
-        filter=MemoryFilter(conversation_id=request.query.get("conversation_id")),
-    )
-    answer = await in_thread(lambda: supervisors.ask(MEMORY_NAME, recall, timeout=timeout),
+async def ask_memory(request: web.Request, message: Message) -> Any:
+    """The memory actor's answer to ``message``; 503 saying why when it has none."""
+    timeout = state_of(request).config.api.actor_timeout
+    answer = await in_thread(lambda: supervisors.ask(MEMORY_NAME, message, timeout=timeout),
                              timeout + 1, "memory")  # fmt: skip
-    if isinstance(answer, StoreFailure):
-        raise ApiError(503, f"memory could not answer: {answer.message}")
-    assert isinstance(answer, Memories)
-    if answer.error is not None:
-        raise ApiError(503, f"memory could not answer: {answer.error}")
-    return json_response({"query": query, "memories": answer.items})
+    error = answer.message if isinstance(answer, StoreFailure) else answer.error
+    if error is not None:
+        raise ApiError(503, f"memory could not answer: {error}")
+    return answer
+
+
+def memory_filter(request: web.Request) -> MemoryFilter:
+    """The ``kind``, ``conversation_id`` and ``user_id`` query parameters."""
+    return MemoryFilter(kind=request.query.get("kind"),
+                        conversation_id=request.query.get("conversation_id"),
+                        user_id=request.query.get("user_id"))  # fmt: skip
+
+
+async def memories(request: web.Request) -> web.Response:
+    """With ``q``: the memories nearest in meaning; without: all of them, newest first."""
+    query = request.query.get("q")
+    if query is not None:
+        if not query:
+            raise ApiError(400, "query parameter `q` is empty: give the text to recall "
+                           "memories for, or leave `q` out to list them all")  # fmt: skip
+        recall = Recall(
+            query=query,
+            k=query_int(request, "k", 5, 1, 100),
+            filter=MemoryFilter(conversation_id=request.query.get("conversation_id")),
+        )
+        recalled = await ask_memory(request, recall)
+        assert isinstance(recalled, Memories)
+        return json_response({"query": query, "memories": recalled.items})
+    limit = query_int(request, "limit", 50, 1, 1000)
+    offset = query_int(request, "offset", 0, 0, 10**9)
+    listing = ListMemories(filter=memory_filter(request), limit=limit, offset=offset)
+    listed = await ask_memory(request, listing)
+    assert isinstance(listed, MemoryList)
+    return json_response(
+        {"memories": listed.items, "total": listed.total, "limit": limit, "offset": offset}
+    )
+
+
+async def forget_memory(request: web.Request) -> web.Response:
+    memory_id = request.match_info["id"]
+    forgotten = await ask_memory(request, Forget(memory_ids=[memory_id]))
+    assert isinstance(forgotten, Forgotten)
+    if not forgotten.count:
+        raise ApiError(404, f"no memory {memory_id!r}; GET /memories lists them")
+    return json_response({"forgotten": forgotten.count})
+
+
+async def forget_memories(request: web.Request) -> web.Response:
+    """Every memory matching the filter, or with ``all=true`` every memory: never both, and
+    never neither (an empty filter is not taken to mean everything)."""
+    matching = memory_filter(request)
+    everything = request.query.get("all")
+    if everything not in (None, "true", "false"):
+        raise ApiError(400, f"query parameter `all` must be true or false, got {everything!r}")
+    if (everything == "true") == (matching != MemoryFilter()):
+        raise ApiError(400, "give a filter (kind, conversation_id, user_id) or all=true to "
+                       "forget every memory; not both, and not neither")  # fmt: skip
+    forget = Forget(everything=True) if everything == "true" else Forget(filter=matching)
+    forgotten = await ask_memory(request, forget)
+    assert isinstance(forgotten, Forgotten)
+    return json_response({"forgotten": forgotten.count})

@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 import requests
 
+import supervisors
 from solo_actors.api.auth import SCOPES, Scope
 from solo_actors.api.routes import ROUTES, Route, openapi_document
 from solo_actors.cli import main
 from solo_actors.config import ConfigError, load_config
+from solo_actors.messages import Remember
+from solo_actors.names import MEMORY_NAME
 from tests.api.apikit import RunningApi, sse_events_iter
-from tests.conftest import ConfigFactory, config_environment
+from tests.conftest import ConfigFactory, config_environment, wait_for
 
 # A harmless request per route that passes auth: the scope matrix only asks "was I let in?".
 EXAMPLE_PATHS = {
@@ -31,6 +34,7 @@ EXAMPLE_PATHS = {
     "/v1/models/{id}": "/v1/models/none",
     "/agents/runs/{id}/cancel": "/agents/runs/none/cancel",
     **{f"/{kind}s/{{id}}": f"/{kind}s/none" for kind in ("timer", "alarm", "reminder")},
+    "/memories/{id}": "/memories/none",
 }
 EXAMPLE_QUERIES = {"/memories": "?q=hello", "/ask": "", "/ws": ""}
 EXAMPLE_BODIES: dict[str, Any] = {
@@ -285,7 +289,52 @@ def test_turns_conversations_and_memories_come_from_their_actors(api: RunningApi
     assert missing.status_code == 404 and "/turns" in missing.json()["error"]
     recalled = api.get("/memories?q=greetings&k=3", scope="read")
     assert recalled.status_code == 200 and isinstance(recalled.json()["memories"], list)
-    assert api.get("/memories", scope="read").status_code == 400
+    assert api.get("/memories?q=", scope="read").status_code == 400
+
+
+def test_memories_are_listed_newest_first_and_forgotten_one_by_filter_or_all(
+    api: RunningApi,
+) -> None:
+    facts = [("m-dog", "told", "My dog is Rex."), ("m-old", "exchange", "Hi"),
+             ("m-key", "told", "The spare key is under the blue pot.")]  # fmt: skip
+    for number, (memory_id, kind, said) in enumerate(facts):
+        supervisors.tell(MEMORY_NAME, Remember(
+            text=f"The user said: {said}", kind=kind, memory_id=memory_id, at=1000.0 + number,
+            conversation_id="api-memories", meta={"said": said},
+        ))  # fmt: skip
+
+    def listed(query: str) -> dict[str, Any]:
+        response = api.get(f"/memories?conversation_id=api-memories{query}", scope="read")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    wait_for(lambda: listed("")["total"] == 3, "the three memories to be listed")
+    page = listed("&limit=2")
+    assert [m["memory_id"] for m in page["memories"]] == ["m-key", "m-old"]
+    assert (page["total"], page["limit"], page["offset"]) == (3, 2, 0)
+    assert page["memories"][0]["similarity"] is None
+    assert page["memories"][0]["meta"] == {"said": "The spare key is under the blue pot."}
+    assert [m["memory_id"] for m in listed("&offset=2")["memories"]] == ["m-dog"]
+    assert [m["memory_id"] for m in listed("&kind=told")["memories"]] == ["m-key", "m-dog"]
+    assert api.get("/memories?limit=0", scope="read").status_code == 400
+
+    assert api.request("DELETE", "/memories/m-key", scope="read").status_code == 403
+    forgotten = api.request("DELETE", "/memories/m-key", scope="control")
+    assert forgotten.status_code == 200 and forgotten.json() == {"forgotten": 1}
+    again = api.request("DELETE", "/memories/m-key", scope="control")
+    assert again.status_code == 404 and "GET /memories" in again.json()["error"]
+
+    neither = api.request("DELETE", "/memories", scope="control")
+    assert neither.status_code == 400 and "all=true" in neither.json()["error"]
+    both = api.request("DELETE", "/memories?kind=told&all=true", scope="control")
+    assert both.status_code == 400
+    by_kind = api.request("DELETE", "/memories?kind=exchange&conversation_id=api-memories",
+                          scope="control")  # fmt: skip
+    assert by_kind.json() == {"forgotten": 1}
+    assert [m["memory_id"] for m in listed("")["memories"]] == ["m-dog"]
+    everything = api.request("DELETE", "/memories?all=true", scope="control")
+    assert everything.status_code == 200 and everything.json()["forgotten"] >= 1
+    assert api.get("/memories", scope="read").json()["total"] == 0
 
 
 def test_config_reload_applies_live_settings_and_lists_the_rest(

@@ -4,7 +4,8 @@ Starts the assistant in-process (test profile, api on a free port), loads the pa
 token, asks a question and sees the reply, presses restart on an actor and sees its restart
 count go up, and saves a screenshot in the test's tmp dir (and, when
 ``SOLO_DASHBOARD_SCREENSHOT`` names a file, there too: that is how docs/dashboard.png is made).
-A second test follows an agents run, started over the API, live to its end.
+A second test follows an agents run, started over the API, live to its end; others list
+and cancel timers, and list memories and forget one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
+import supervisors
 from solo_actors.api.auth import Scope
+from solo_actors.messages import Remember
+from solo_actors.names import MEMORY_NAME
 from tests.api.apikit import RunningApi, start_assistant
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -133,4 +137,23 @@ def test_dashboard_lists_cancels_and_shows_fired_timers(
     tea.locator("button.cancel").click()
     expect(tea).to_have_count(0)
     assert assistant.get("/timers", scope="read").json()["timers"] == []
+    assert problems == []
+
+
+def test_dashboard_lists_memories_and_forgets_one(
+    browser: BrowserContext, assistant: RunningApi
+) -> None:
+    for memory_id, said in (("m-rex", "My dog is Rex."), ("m-pot", "The key is under the pot.")):
+        told = Remember(text=f"The user said: {said}", kind="told", memory_id=memory_id,
+                        meta={"said": said})  # fmt: skip
+        supervisors.tell(MEMORY_NAME, told)
+    page, problems = open_dashboard(browser, assistant, "control")
+    rex = page.locator('#memories tr[data-id="m-rex"]')
+    expect(rex.locator("td.said")).to_have_text("My dog is Rex.")
+    expect(page.locator('#memories tr[data-id="m-pot"] td.kind')).to_have_text("told")
+
+    rex.locator("button.cancel").click()
+    expect(rex).to_have_count(0)
+    kept = assistant.get("/memories", scope="read").json()["memories"]
+    assert [memory["memory_id"] for memory in kept] == ["m-pot"]
     assert problems == []

@@ -1,6 +1,7 @@
 // Solo's dashboard: plain browser JavaScript, no build step and nothing fetched from elsewhere.
 // The token is entered once and kept in sessionStorage (gone when the tab closes). Live data:
-// GET /status and the pending timers, alarms and reminders every 2 s, and the /events stream
+// GET /status, the pending timers, alarms and reminders and the newest memories every 2 s, and
+// the /events stream
 // (read with fetch so it can carry the token): turns, supervisor reports, agents runs' progress
 // and skills that fired.
 "use strict";
@@ -196,6 +197,47 @@ async function cancelSkillItem(item, button) {
   refreshSkillItems().catch((error) => status(error.message));
 }
 
+// -- memories: the newest, each with a button that forgets it ----------------------------------
+
+const MEMORIES_SHOWN = 20;
+
+async function refreshMemories() {
+  const note = $("#memory-note");
+  let listed;
+  try {
+    listed = await (await api(`/memories?limit=${MEMORIES_SHOWN}`)).json();
+  } catch (error) {  // memory disabled or restarting: say so here, the rest goes on
+    note.textContent = error.message;
+    return;
+  }
+  note.textContent = listed.total ? "" : "Nothing kept yet: tell Solo something about you.";
+  $("#memory-total").textContent = listed.total > listed.memories.length
+    ? `(newest ${listed.memories.length} of ${listed.total})` : `(${listed.total})`;
+  const body = $("#memories tbody");
+  body.replaceChildren();
+  for (const memory of listed.memories) {
+    const row = body.insertRow();
+    row.dataset.id = memory.memory_id;
+    cell(row, (memory.meta && memory.meta.said) || memory.text, "said");
+    cell(row, memory.kind, "kind");
+    cell(row, new Date(memory.at * 1000).toLocaleString(), "when");
+    const button = document.createElement("button");
+    button.className = "cancel"; button.textContent = "forget";
+    button.title = `DELETE /memories/${memory.memory_id}`;
+    button.addEventListener("click", () => forgetMemory(memory, button));
+    row.insertCell().appendChild(button);
+  }
+}
+
+async function forgetMemory(memory, button) {
+  button.disabled = true;
+  try {
+    await api(`/memories/${encodeURIComponent(memory.memory_id)}`, { method: "DELETE" });
+    status(`forgotten: ${(memory.meta && memory.meta.said) || memory.text}`);
+  } catch (error) { status(`forgetting failed: ${error.message}`); }
+  refreshMemories();
+}
+
 function addFired(fired) {  // a SkillFired event
   const item = document.createElement("li");
   item.dataset.id = fired.item.item_id;
@@ -281,6 +323,7 @@ async function refresh() {
     const data = await (await api("/status")).json();
     renderTree(data.tree);
     await refreshSkillItems();
+    await refreshMemories();
     $("#health").textContent = "running"; $("#health").className = "pill ok";
     samples.push({ t: data.time, rss: data.process.rss_bytes / 1048576, tps: lastTokensPerSecond });
     while (samples.length > HISTORY) samples.shift();
