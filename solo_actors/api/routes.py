@@ -148,6 +148,14 @@ ACTION_SUMMARIES = {
 }
 
 
+MEMORY_FILTER = (
+    query("conversation_id", "only this conversation's memories", STRING),
+    query("kind", 'only this kind ("told", "exchange"); not with q', STRING),
+    query("user_id", "only this user's memories; not with q", STRING),
+)
+"""Which memories a listing or a forget takes (a recall, with q, reads conversation_id)."""
+
+
 def actor_route(action: str) -> Route:
     """``POST /actors/{path}/<action>``: one route per action, each with its own scope."""
     return Route("POST", f"/actors/{{path}}/{action}", actors.actor_action,
@@ -255,9 +263,7 @@ ROUTES: tuple[Route, ...] = (
                         {"type": "string", "minLength": 1}),
                   query("k", "with q: at most this many (1..100)",
                         {"type": "integer", "minimum": 1, "maximum": 100}),
-                  query("conversation_id", "only this conversation's memories", STRING),
-                  query("kind", 'without q: only this kind ("told", "exchange")', STRING),
-                  query("user_id", "without q: only this user's memories", STRING),
+                  *MEMORY_FILTER,
                   query("limit", "without q: at most this many (1..1000, default 50)",
                         {"type": "integer", "minimum": 1, "maximum": 1000}),
                   query("offset", "without q: skip this many of the newest first",
@@ -269,9 +275,7 @@ ROUTES: tuple[Route, ...] = (
           errors=(404, 503)),
     Route("DELETE", "/memories", history.forget_memories, "control",
           "Forget the memories matching a filter, or every memory with all=true",
-          params=(query("kind", 'only this kind ("told", "exchange")', STRING),
-                  query("conversation_id", "only this conversation's memories", STRING),
-                  query("user_id", "only this user's memories", STRING),
+          params=(*MEMORY_FILTER,
                   query("all", "true: every memory (and no filter)",
                         {"type": "string", "enum": ["true", "false"]})),
           errors=(400, 503)),

@@ -16,7 +16,7 @@ import pytest
 from solo_actors.cli import main
 from solo_actors.config import Config
 from solo_actors.memory.embedder import DIMENSIONS
-from solo_actors.memory.index import make_index
+from solo_actors.memory.index import MemoryIndex, make_index
 from solo_actors.messages import Flush, RecordEvent, RecordTurn, Remember, SaveApiToken, SaveUser
 from solo_actors.store.actor import StoreActor
 from solo_actors.store.rows import hash_token
@@ -97,7 +97,7 @@ def test_delete_user_removes_their_rows_and_memories(
         memories.close()
 
 
-def test_forget_memories_forgets_one_kind_only(
+def test_forget_memories_forgets_one_kind_or_all(
     make_config: Callable[..., Config], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
@@ -116,15 +116,16 @@ def test_forget_memories_forgets_one_kind_only(
     var = tmp_path / "var"
     assert run_cli(monkeypatch, var, "db", "forget-memories", "--kind", "exchange") == 0
     assert "forgot 2 memories of kind 'exchange'" in capsys.readouterr().out
-    memories.open()
-    try:
-        assert memories.count() == 1
-    finally:
-        memories.close()
+    assert held(memories) == 1
     assert run_cli(monkeypatch, var, "db", "forget-memories", "--all") == 0
     assert "forgot 1 memories\n" in capsys.readouterr().out
+    assert held(memories) == 0
+
+
+def held(memories: MemoryIndex) -> int:
+    """How many memories the closed index holds (opened for the count, closed again)."""
     memories.open()
     try:
-        assert memories.count() == 0
+        return memories.count()
     finally:
         memories.close()
