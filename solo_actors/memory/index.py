@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from solo_actors.config import Config
 from solo_actors.messages import MemoryFilter, MemoryItem, Remember
@@ -246,14 +247,23 @@ class LanceIndex(MemoryIndex):
         total = int(self.table.count_rows(condition))
         if not total:
             return [], 0
-        # A scan has no ORDER BY: read the matching rows' times (not their vectors), sort,
-        # and take the page; a person's memories are thousands, not millions.
+        # A scan has no ORDER BY: read the matching rows' ids and times only, sort, then read
+        # the page's rows (the dashboard lists the newest often; texts are most of a row).
         query = self.table.search()
         if condition is not None:
             query = query.where(condition)
-        rows = query.select(LISTED_COLUMNS).limit(total).to_list()
-        rows.sort(key=lambda row: row["at"], reverse=True)
-        return [_lance_item(row, None) for row in rows[offset : offset + limit]], total
+        times = query.select(["memory_id", "at"]).limit(total).to_arrow()
+        order = pc.sort_indices(times, [("at", "descending"), ("memory_id", "ascending")])
+        page = times["memory_id"].take(order[offset : offset + limit]).to_pylist()
+        if not page:
+            return [], total
+        rows = (
+            self.table.search().where(" AND ".join(_conditions(None, _sql_string, page)))
+            .select(LISTED_COLUMNS).limit(len(page)).to_list()
+        )  # fmt: skip
+        position = {memory_id: place for place, memory_id in enumerate(page)}
+        rows.sort(key=lambda row: position[row["memory_id"]])
+        return [_lance_item(row, None) for row in rows], total
 
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
         conditions = _conditions(where, _sql_string, memory_ids)
@@ -357,6 +367,8 @@ class PgVectorIndex(MemoryIndex):
             f"CREATE INDEX IF NOT EXISTS {MEMORY_TABLE}_embedding ON {MEMORY_TABLE} "
             "USING hnsw (embedding vector_cosine_ops)"
         )
+        # Listing is newest first (`newest`): without it, a sort of every row each time.
+        connection.execute(f"CREATE INDEX IF NOT EXISTS {MEMORY_TABLE}_at ON {MEMORY_TABLE} (at)")
         stored = connection.execute(
             "SELECT atttypmod FROM pg_attribute WHERE attrelid = %s::regclass "
             "AND attname = 'embedding'", (MEMORY_TABLE,),

@@ -1,7 +1,7 @@
 // Solo's dashboard: plain browser JavaScript, no build step and nothing fetched from elsewhere.
 // The token is entered once and kept in sessionStorage (gone when the tab closes). Live data:
-// GET /status, the pending timers, alarms and reminders and the newest memories every 2 s, and
-// the /events stream
+// GET /status and the pending timers, alarms and reminders every 2 s, the newest memories every
+// 10 s and after each turn, and the /events stream
 // (read with fetch so it can carry the token): turns, supervisor reports, agents runs' progress
 // and skills that fired.
 "use strict";
@@ -200,6 +200,9 @@ async function cancelSkillItem(item, button) {
 // -- memories: the newest, each with a button that forgets it ----------------------------------
 
 const MEMORIES_SHOWN = 20;
+const MEMORIES_EVERY = 5;         // polls: a listing reads every memory's time, so not every 2 s
+const AFTER_TURN_MS = 1500;       // a turn's memory is written just after its event
+let polls = 0;
 
 async function refreshMemories() {
   const note = $("#memory-note");
@@ -277,7 +280,7 @@ async function followEvents() {
     const response = await api("/events?topics=turn,report,agents,skills", { signal: eventsAbort.signal });
     document.body.dataset.events = "connected";  // the server subscribes before it answers
     for await (const event of serverEvents(response)) {
-      if (event.name === "turn") addTurn(event.data.data);
+      if (event.name === "turn") { addTurn(event.data.data); setTimeout(refreshMemories, AFTER_TURN_MS); }
       else if (event.name === "report") { addReport(event.data.data); refresh(); }
       else if (event.name === "skills") { addFired(event.data.data); refreshSkillItems().catch(() => {}); }
       else if (event.name === "agents") {
@@ -323,7 +326,7 @@ async function refresh() {
     const data = await (await api("/status")).json();
     renderTree(data.tree);
     await refreshSkillItems();
-    await refreshMemories();
+    if (polls++ % MEMORIES_EVERY === 0) await refreshMemories();
     $("#health").textContent = "running"; $("#health").className = "pill ok";
     samples.push({ t: data.time, rss: data.process.rss_bytes / 1048576, tps: lastTokensPerSecond });
     while (samples.length > HISTORY) samples.shift();
