@@ -92,7 +92,7 @@ from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.builtin import SAID_AGAIN, Answer, SkillBook, said_again
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.memories import MemorySkills
-from solo_actors.skills.templates import Matcher
+from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
 
 LOAD_RETRY = 1.0
@@ -292,14 +292,9 @@ class SkillsActor(supervisors.SupervisedActor):
         matches = self.matcher.match_all(text)
         at = time.time()
         before = set(self.book.items)
-        answers = [
-            self.memories.answer(match, turn.conversation_id)
-            if self.memories.answers(match)
-            else said_again(match, last)
-            if match.intent in SAID_AGAIN
-            else self.book.answer(match, at, turn.room)
-            for match in matches
-        ] or [Answer("Sorry, I didn't catch that.")]  # the hook matched the same templates
+        answers = [self.answer_one(match, turn, at, last) for match in matches] or [
+            Answer("Sorry, I didn't catch that.")  # the hook matched the same templates
+        ]
         silenced = self.silence([m.intent for m in matches], turn.room)
         if silenced and not any(a.changed for a in answers):
             answers = [Answer("Okay.", stop=True)]  # "stop the timer" while it rings
@@ -323,6 +318,17 @@ class SkillsActor(supervisors.SupervisedActor):
         self.reply(turn, text, "skills:" + "+".join(m.intent for m in matches), new_turn)
         self.schedule()
         self.publish()
+
+    def answer_one(
+        self, match: SkillMatch, turn: UserTurn, at: float, last: Exchange | None
+    ) -> Answer:
+        """One request's answer: from the memory actor, the conversation's last turn, or the
+        book (timers, alarms, reminders, sums ...)."""
+        if self.memories.answers(match):
+            return self.memories.answer(match, turn.conversation_id)
+        if match.intent in SAID_AGAIN:
+            return said_again(match, last)
+        return self.book.answer(match, at, turn.room)
 
     def call_tool(self, call: CallTool) -> ToolResult:
         """Run a tool call as the sentence that says it: matched, answered and made durable
