@@ -16,6 +16,10 @@ machine and points at ``solo doctor``. ``dialogue.turn_timeout`` remains only as
 for an llm that is alive but too slow. A full llm mailbox is "busy", never "not running".
 A barge-in is tts's to carry out: it interrupts the llm, whose cancelled `LLMDone` closes
 the turn here as any other reply does.
+
+A turn a skill answers goes to the skills actor instead, with the conversation's last turn
+(`SkillTurn.last`: "say that again"); the skills actor tells its `TurnDone` back, so that
+last turn is a skill's as often as the llm's.
 """
 
 from __future__ import annotations
