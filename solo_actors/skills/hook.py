@@ -50,9 +50,14 @@ def skill_matcher(config: Config) -> Matcher | None:
 def finished_command(matcher: Matcher, text: str) -> bool:
     """Whether ``text`` is a whole skill command with nothing left open (no free-text slot
     running to its end, no part missing): said before a pause, it is the end of the user's
-    turn. "Set a timer" is not: "... for ten minutes" may follow the pause."""
+    turn. "Set a timer" is not: "... for ten minutes" may follow the pause. "Forget
+    everything" is: its question asks to confirm, and no words said after it complete it
+    (its answer comes first: "yes" + "forget everything")."""
     matches = matcher.match_all(text)
-    return bool(matches) and not matches[-1].open_ended and not matches[-1].ask
+    if not matches or matches[-1].open_ended:
+        return False
+    continued = [c for c in matches[-1].completions if not c.startswith("{answer}")]
+    return not (matches[-1].ask and continued)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 
 from solo_actors.config import Config
 from solo_actors.skills.builtin import SkillBook
-from solo_actors.skills.hook import _load
+from solo_actors.skills.hook import _load, finished_command
 from solo_actors.skills.templates import Intent, Matcher, SkillFile, TemplateError, load_matcher
 from tests.skills.conftest import NOW
 
@@ -89,3 +89,20 @@ def test_a_place_that_names_no_time_zone_is_an_error_naming_it(tmp_path: Path) -
     (tmp_path / "mine.toml").write_text('[places]\njapan = "Asia/Tokio"\n')
     with pytest.raises(TemplateError, match=r"mine\.toml.*japan: 'Asia/Tokio' is no IANA"):
         load_matcher(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "finished"),
+    [
+        ("What time is it?", True),
+        ("Set a timer.", False),  # "... for ten minutes" may follow the pause
+        ("Remind me to call", False),  # a free-text slot runs to the end
+        ("Forget everything.", True),  # asks to confirm: nothing said after completes it
+        ("Say that again.", True),
+        ("What is the capital of France?", False),  # no skill: the words decide elsewhere
+    ],
+)
+def test_a_finished_command_ends_the_turn_at_a_pause(
+    matcher: Matcher, text: str, finished: bool
+) -> None:
+    assert finished_command(matcher, text) is finished
