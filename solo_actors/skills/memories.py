@@ -59,9 +59,11 @@ class MemoryUnavailable(Exception):
 
 
 def quoted(items: list[MemoryItem]) -> str:
-    """'"A", "B" and "C"' in the user's words."""
+    """'"A.", "B." and "C."' in the user's words, ending a sentence: a full stop follows
+    only when the last words had no end of their own ('"I like tea".')."""
     said = [f'"{words_said(item.text, item.meta).strip()}"' for item in items]
-    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    listed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    return listed if listed[-2:-1] in (".", "!", "?") else listed + "."
 
 
 def topic_words(text: str) -> set[str]:
@@ -99,7 +101,7 @@ class MemorySkills:
         listed = self.listed(ListMemories(limit=SAID_BACK))
         if not listed.items:
             return Answer("You haven't told me anything that I kept.")
-        text = f"You told me: {quoted(listed.items)}."
+        text = f"You told me: {quoted(listed.items)}"
         more = listed.total - len(listed.items)
         if more:
             text += f" And {more} more; the dashboard lists them all."
@@ -112,7 +114,7 @@ class MemorySkills:
         if not newest:
             return Answer("You haven't told me anything in this conversation that I kept.")
         self.forget(newest)
-        return Answer(f"Okay, I forgot {quoted(newest)}.")
+        return Answer(f"Okay, I forgot {quoted(newest)}")
 
     def forget_about(self, match: SkillMatch, _conversation_id: str) -> Answer:
         topic = str(match.slots["topic"])
@@ -127,7 +129,7 @@ class MemorySkills:
             return Answer(f"I don't remember anything you told me about {topic}.")
         self.forget(about)
         shown = about[:SAID_BACK]
-        text = f"Okay, I forgot {quoted(shown)}."
+        text = f"Okay, I forgot {quoted(shown)}"
         if len(about) > len(shown):
             text += f" And {len(about) - len(shown)} more about {topic}."
         return Answer(text)

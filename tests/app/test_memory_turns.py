@@ -204,7 +204,7 @@ def test_forget_that_forgets_the_memory_and_the_exchange_it_was_told_in(
 
     forgot = converse("Forget that.", "forget-that-conversation")
     assert forgot.model == "skills:memory.forget_last", forgot.model
-    assert forgot.reply == 'Okay, I forgot "My locker code is 4512.".', forgot.reply
+    assert forgot.reply == 'Okay, I forgot "My locker code is 4512."', forgot.reply
     assert memories_held() == held
     assert not any("4512" in text for text in listed_texts())
     # The skills actor told the llm before it replied: the exchange is gone from the
