@@ -110,7 +110,8 @@ def memory_filter(request: web.Request) -> MemoryFilter:
 
 
 async def memories(request: web.Request) -> web.Response:
-    """With ``q``: the memories nearest in meaning; without: all of them, newest first."""
+    """With ``q``: the memories nearest in meaning; without: all of them, newest first.
+    Either way only those passing the filter (`memory_filter`)."""
     query = request.query.get("q")
     if query is not None:
         if not query:
@@ -119,7 +120,7 @@ async def memories(request: web.Request) -> web.Response:
         recall = Recall(
             query=query,
             k=query_int(request, "k", 5, 1, 100),
-            filter=MemoryFilter(conversation_id=request.query.get("conversation_id")),
+            filter=memory_filter(request),
         )
         recalled = await ask_memory(request, recall)
         assert isinstance(recalled, Memories)

@@ -150,10 +150,10 @@ ACTION_SUMMARIES = {
 
 MEMORY_FILTER = (
     query("conversation_id", "only this conversation's memories", STRING),
-    query("kind", 'only this kind ("told", "exchange"); not with q', STRING),
-    query("user_id", "only this user's memories; not with q", STRING),
+    query("kind", 'only this kind ("told", "exchange")', STRING),
+    query("user_id", "only this user's memories", STRING),
 )
-"""Which memories a listing or a forget takes (a recall, with q, reads conversation_id)."""
+"""Which memories a recall, a listing or a forget takes."""
 
 
 def actor_route(action: str) -> Route:
