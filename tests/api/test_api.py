@@ -301,6 +301,7 @@ def test_memories_are_listed_newest_first_and_forgotten_one_by_filter_or_all(
         supervisors.tell(MEMORY_NAME, Remember(
             text=f"The user said: {said}", kind=kind, memory_id=memory_id, at=1000.0 + number,
             conversation_id="api-memories", meta={"said": said},
+            user_id="ann" if memory_id == "m-dog" else None,
         ))  # fmt: skip
 
     def listed(query: str) -> dict[str, Any]:
@@ -316,7 +317,19 @@ def test_memories_are_listed_newest_first_and_forgotten_one_by_filter_or_all(
     assert page["memories"][0]["meta"] == {"said": "The spare key is under the blue pot."}
     assert [m["memory_id"] for m in listed("&offset=2")["memories"]] == ["m-dog"]
     assert [m["memory_id"] for m in listed("&kind=told")["memories"]] == ["m-key", "m-dog"]
+    assert [m["memory_id"] for m in listed("&user_id=ann")["memories"]] == ["m-dog"]
     assert api.get("/memories?limit=0", scope="read").status_code == 400
+    assert api.get("/memories?offset=-1", scope="read").status_code == 400
+
+    def recalled(kind: str) -> list[str]:
+        response = api.get("/memories?q=My%20dog%20is%20Rex.&conversation_id=api-memories"
+                           f"&kind={kind}", scope="read")  # fmt: skip
+        assert response.status_code == 200, response.text
+        return [memory["memory_id"] for memory in response.json()["memories"]]
+
+    # A recall takes the same filter: the nearest memory is not one of another kind.
+    assert recalled("told")[0] == "m-dog"
+    assert "m-dog" not in recalled("exchange")
 
     assert api.request("DELETE", "/memories/m-key", scope="read").status_code == 403
     forgotten = api.request("DELETE", "/memories/m-key", scope="control")
