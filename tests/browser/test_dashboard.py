@@ -5,7 +5,8 @@ token, asks a question and sees the reply, presses restart on an actor and sees 
 count go up, and saves a screenshot in the test's tmp dir (and, when
 ``SOLO_DASHBOARD_SCREENSHOT`` names a file, there too: that is how docs/dashboard.png is made).
 A second test follows an agents run, started over the API, live to its end; others list
-and cancel timers, and list memories and forget one.
+and cancel timers, list memories and forget one, and show that with memory off the Memories
+panel says so while the rest of the page goes on.
 """
 
 from __future__ import annotations
@@ -157,3 +158,21 @@ def test_dashboard_lists_memories_and_forgets_one(
     kept = assistant.get("/memories", scope="read").json()["memories"]
     assert [memory["memory_id"] for memory in kept] == ["m-pot"]
     assert problems == []
+
+
+def test_dashboard_with_memory_off_says_so_and_goes_on(
+    browser: BrowserContext, tmp_path: Path
+) -> None:
+    off = start_assistant(tmp_path / "var", {"memory.enabled": False})
+    try:
+        page, problems = open_dashboard(browser, off, "control")  # "running": the poll went on
+        expect(page.locator("#memory-note")).to_contain_text("memory.enabled = false")
+        expect(page.locator("#memories tbody tr")).to_have_count(0)
+        # Polls after the refused listing still run: a timer set now is listed.
+        timer = off.post("/timers", scope="control", json={"seconds": 600, "label": "soup"})
+        assert timer.status_code == 201, timer.text
+        row = page.locator(f'#skill-items tr[data-id="{timer.json()["id"]}"]')
+        expect(row.locator("td.label")).to_have_text("soup")
+        assert problems == []
+    finally:
+        off.stop()

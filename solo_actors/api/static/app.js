@@ -211,6 +211,8 @@ async function refreshMemories() {
     listed = await (await api(`/memories?limit=${MEMORIES_SHOWN}`)).json();
   } catch (error) {  // memory disabled or restarting: say so here, the rest goes on
     note.textContent = error.message;
+    // Rows listed before it went down may be forgotten meanwhile: show none rather than stale.
+    $("#memories tbody").replaceChildren(); $("#memory-total").textContent = "";
     return;
   }
   note.textContent = listed.total ? "" : "Nothing kept yet: tell Solo something about you.";
