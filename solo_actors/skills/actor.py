@@ -101,7 +101,10 @@ ITEMS_MAX = 10_000
 ANNOUNCE_RETRY = 0.5
 """Seconds between tries to announce to a receiver that is not running yet (at start, an
 item that fell due while Solo was down fires before the voice supervisor has started)."""
-ANNOUNCE_TRIES = 120
+ANNOUNCE_TRIES = 600
+"""Five minutes of tries: on a loaded 2-core machine the voice tree's start (Whisper, Piper,
+the wake engine) has taken over a minute, and an item that fell due while Solo was down
+must still be said once it is up."""
 
 
 class _Due(msgspec.Struct, frozen=True):
