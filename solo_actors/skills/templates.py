@@ -9,9 +9,10 @@ may also declare ``[units.<name>]`` for conversions. A user adds a phrasing by a
 sentence: no code.
 
 Matching normalises the text (`words.normalise`), then tries each intent's compiled
-sentences in file order and returns the first whose slots all parse. A sentence whose words
-fit but whose value is wrong ("set a timer for minus five minutes") is a match with an
-``error``, so the skill can refuse clearly instead of the llm inventing an answer.
+sentences and returns the most specific one whose slots all parse: the fewest words left to
+free text, file order among equals. A sentence whose words fit but whose value is wrong
+("set a timer for minus five minutes") is a match with an ``error``, so the skill can
+refuse clearly instead of the llm inventing an answer.
 """
 
 from __future__ import annotations
@@ -184,8 +185,10 @@ class _Compiler:
             group = f"{name}__{len(self.slots)}"
             self.slots[group] = (name, kind)
             # A slot starts and ends at a word's edge: a unit "h" is never the start of "how".
-            return rf"(?<!\S)(?P<{group}>{self.kinds[kind].pattern})(?!\S)"
-        word = re.escape(normalise(token))
+            # It may end at a possessive ("{day}'s alarm": "tomorrow's alarm").
+            return rf"(?<!\S)(?P<{group}>{self.kinds[kind].pattern})(?![^\s'])"
+        # A possessive keeps its apostrophe, as `normalise` keeps it in the text.
+        word = re.escape(token if token.startswith("'") else normalise(token))
         return rf"\b{word}\b" if token[0].isalnum() and token[-1].isalnum() else word
 
 
@@ -233,16 +236,20 @@ class Matcher:
         return self.unit_names.get(name) or self.unit_names[text]
 
     def match(self, text: str) -> SkillMatch | None:
-        """The first sentence that fits ``text`` with every slot parsed; else the first that
-        fit with a slot refused (a match carrying ``error``); else None. A refusal also wins
-        over a later sentence of the same intent, or of one that asks for a missing part:
-        "remind me to sleep in minus 5 minutes" is a wrong time, not a task "sleep in minus
-        5 minutes" without one."""
+        """The most specific sentence that fits ``text`` with every slot parsed: the one
+        that leaves the fewest words to free-text and name slots, the first in file order
+        among equals (hassil's rule that the most literal text wins: "forget my reminder to
+        buy milk" is reminders.toml's "forget my reminder to {task}", not a memory's "forget
+        my {topic}"). With none, the first that fit with a slot refused (a match carrying
+        ``error``); else None. A refusal also wins over a later sentence of the same intent,
+        or of one that asks for a missing part: "remind me to sleep in minus 5 minutes" is
+        a wrong time, not a task "sleep in minus 5 minutes" without one."""
         if len(text) > MAX_CHARS:
             return None
         words = self.filler.sub("", normalise(text)) or normalise(text)
-        refused: SkillMatch | None = None
-        for sentence in self.sentences:
+        refused: tuple[int, SkillMatch] | None = None
+        best: tuple[int, int, _Sentence, re.Match[str], dict[str, Any]] | None = None
+        for index, sentence in enumerate(self.sentences):
             found = sentence.pattern.fullmatch(words)
             if found is None:
                 continue
@@ -251,26 +258,45 @@ class Matcher:
             except NoMatch:
                 continue
             except SlotError as error:
-                refused = refused or SkillMatch(
-                    intent=sentence.intent.name, slots={}, error=str(error)
-                )
+                if refused is None:
+                    refused = (
+                        index,
+                        SkillMatch(intent=sentence.intent.name, slots={}, error=str(error)),
+                    )
                 continue
-            if refused is not None and (
-                refused.intent == sentence.intent.name or sentence.intent.ask
-            ):
-                return refused
-            open_ended = any(
-                raw is not None and sentence.slots[group][1] == "text"
-                and found.end(group) == len(words)
-                for group, raw in found.groupdict().items()
-            )  # fmt: skip
-            intent = sentence.intent
-            return SkillMatch(
-                intent=intent.name, slots=slots, morning=intent.morning, open_ended=open_ended,
-                ask=filled(intent.ask, slots),
-                completions=tuple(filled(text, slots) for text in intent.complete),
-            )  # fmt: skip
-        return refused
+            free = self.free_words(sentence, found)
+            if best is None or free < best[0]:
+                best = free, index, sentence, found, slots
+            if free == 0:
+                break  # nothing fits more closely, and later sentences lose a tie
+        if best is None:
+            return refused[1] if refused is not None else None
+        _, index, sentence, found, slots = best
+        intent = sentence.intent
+        if (
+            refused is not None
+            and refused[0] < index
+            and (refused[1].intent == intent.name or intent.ask)
+        ):
+            return refused[1]
+        open_ended = any(
+            raw is not None and sentence.slots[group][1] == "text"
+            and found.end(group) == len(words)
+            for group, raw in found.groupdict().items()
+        )  # fmt: skip
+        return SkillMatch(
+            intent=intent.name, slots=slots, morning=intent.morning, open_ended=open_ended,
+            ask=filled(intent.ask, slots),
+            completions=tuple(filled(text, slots) for text in intent.complete),
+        )  # fmt: skip
+
+    def free_words(self, sentence: _Sentence, found: re.Match[str]) -> int:
+        """How many of the text's words ``sentence`` leaves to its free slots."""
+        return sum(
+            len(raw.split())
+            for group, raw in found.groupdict().items()
+            if raw is not None and self.kinds[sentence.slots[group][1]].free
+        )
 
     def match_all(self, text: str) -> list[SkillMatch]:
         """The matches of ``text``: one, or, when the whole text fits no template, one per

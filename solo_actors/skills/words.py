@@ -271,6 +271,9 @@ class SlotKind:
 
     pattern: str
     parse: Callable[[str], object]
+    free: bool = False
+    """Any words at all (free text, a name): a sentence that leaves fewer words to such
+    slots is the more specific one, and wins (`templates.Matcher.match`)."""
 
 
 def duration_kind() -> SlotKind:
@@ -306,8 +309,8 @@ BASE_KINDS: dict[str, SlotKind] = {
     "duration": duration_kind(),
     "time": SlotKind(CLOCK, parse_clock),
     "day": SlotKind(DAY, parse_day),
-    "text": SlotKind(r"\S.*?", text_kind),
-    "name": SlotKind(r"\S+(?:\s\S+){0,2}?", name_kind),
+    "text": SlotKind(r"\S.*?", text_kind, free=True),
+    "name": SlotKind(r"\S+(?:\s\S+){0,2}?", name_kind, free=True),
 }
 """Slot kinds every template may use; `templates` adds the ones built from data (units,
 arithmetic)."""

@@ -106,3 +106,56 @@ def test_a_finished_command_ends_the_turn_at_a_pause(
     matcher: Matcher, text: str, finished: bool
 ) -> None:
     assert finished_command(matcher, text) is finished
+
+
+SAMPLE_VALUES = {"number": "5", "duration": "5 minutes", "time": "7 pm", "day": "tomorrow",
+                 "text": "buy milk", "name": "pasta", "math": "2 plus 2", "place": "tokyo",
+                 "unit": "metres", "answer": "yes"}  # fmt: skip
+"""What each slot kind says in the examples below."""
+
+_PIECE = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+")
+
+
+def said_by(sentence: str, *, optional: bool) -> str:
+    """One text ``sentence`` fits: each ``(a|b)`` says its first choice, each ``[a|b]`` its
+    first choice when ``optional`` (else nothing), each slot its kind's sample value."""
+    pieces = _PIECE.findall(re.sub(r"\b(\w+)\[(\w+)\]", r"(\1|\1\2)", sentence))
+    at = 0
+
+    def sequence() -> list[str]:
+        nonlocal at
+        words: list[str] = []
+        while at < len(pieces) and pieces[at] not in (")", "]", "|"):
+            piece = pieces[at]
+            at += 1
+            if piece in ("(", "["):
+                first = sequence()
+                while pieces[at] == "|":  # the other choices are read past, not said
+                    at += 1
+                    sequence()
+                at += 1
+                words += first if piece == "(" or optional else []
+            elif piece.startswith("{"):
+                name, _, kind = piece[1:-1].partition(":")
+                words.append(SAMPLE_VALUES[kind or name])
+            else:
+                words.append(piece)
+        return words
+
+    return " ".join(sequence()).replace(" 's", "'s")
+
+
+def test_every_sentence_of_the_skills_is_reachable(matcher: Matcher) -> None:
+    """Each template sentence, said with its first choices (with and without its optional
+    words), is matched to its own intent: an earlier or more specific sentence of another
+    intent does not shadow it. A failure names the sentence and what took its words."""
+    shadowed = []
+    for intent in matcher.intents:
+        for sentence in intent.sentences:
+            for optional in (False, True):
+                text = said_by(sentence, optional=optional)
+                found = matcher.match(text)
+                if found is None or found.intent != intent.name:
+                    shadowed.append(f"{intent.name}: {sentence!r} said as {text!r} -> "
+                                    f"{found.intent if found else None}")  # fmt: skip
+    assert not shadowed, "\n".join(shadowed)
