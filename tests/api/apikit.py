@@ -2,7 +2,8 @@
 
 `start_assistant` starts the test profile's tree with ``api.port = 0`` and returns the base
 URL, the first-run admin token and one token per lower scope; `RunningApi.stop` stops the
-tree (every actor and the server thread), so no thread outlives the test module.
+tree (every actor and the server thread), so no thread outlives the test module; a fixture
+``yield from running_assistant(...)`` gets one that is stopped after its tests.
 `start_bare_api` starts the api actor alone (no tree, no models), for the checks made before
 any actor is asked. `sse_events_iter` and `EventWatcher` read the ``/events`` stream.
 """
@@ -97,6 +98,18 @@ def start_assistant(var_dir: Path, overrides: Mapping[str, object] | None = None
     for scope in ("read", "control"):
         tokens[scope], _ = store.create(scope, label=f"test {scope}")  # type: ignore[arg-type]
     return RunningApi(root, config, url, tokens, log)
+
+
+def running_assistant(
+    var_dir: Path, overrides: Mapping[str, object] | None = None
+) -> Iterator[RunningApi]:
+    """`start_assistant` for a fixture to ``yield from``: stopped once its tests are done,
+    failed or not."""
+    running = start_assistant(var_dir, overrides)
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 @dataclass

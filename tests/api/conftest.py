@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, running_assistant
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    running = start_assistant(tmp_path_factory.mktemp("api") / "var")
-    yield running
-    running.stop()
+    yield from running_assistant(tmp_path_factory.mktemp("api") / "var")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.apikit import EventWatcher, RunningApi, start_assistant
+from tests.api.apikit import EventWatcher, RunningApi, running_assistant
 
 pytestmark = pytest.mark.filterwarnings("ignore:function callbacks cannot be serialized")
 
@@ -30,9 +30,7 @@ UNFINISHED = ("queued", "running")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
     # Short crew steps: the tests are about the API, not the plans.
     overrides = {"agents.step_max_tokens": 48, "llm.n_threads": 1}
-    running = start_assistant(tmp_path_factory.mktemp("agents-api") / "var", overrides)
-    yield running
-    running.stop()
+    yield from running_assistant(tmp_path_factory.mktemp("agents-api") / "var", overrides)
 
 
 def start(api: RunningApi, workflow: str, text: str) -> str:

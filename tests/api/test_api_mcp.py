@@ -19,16 +19,14 @@ from solo_actors.config.schema import McpServer
 from solo_actors.mcp.client import McpServerActor
 from solo_actors.messages import CallTool, ListTools, ToolResult
 from solo_actors.runtime.specs import worker_spec
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, running_assistant
 
 WAIT = 60.0
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    running = start_assistant(tmp_path_factory.mktemp("api-mcp") / "var")
-    yield running
-    running.stop()
+    yield from running_assistant(tmp_path_factory.mktemp("api-mcp") / "var")
 
 
 async def with_session(api: RunningApi, token: str, check: object) -> None:

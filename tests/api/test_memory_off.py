@@ -9,15 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, running_assistant
 
 
 @pytest.fixture(scope="module")
 def memory_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    running = start_assistant(tmp_path_factory.mktemp("memory-off") / "var",
-                              {"memory.enabled": False})  # fmt: skip
-    yield running
-    running.stop()
+    yield from running_assistant(
+        tmp_path_factory.mktemp("memory-off") / "var", {"memory.enabled": False}
+    )
 
 
 @pytest.mark.parametrize(("method", "path"), [

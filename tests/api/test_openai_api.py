@@ -23,7 +23,7 @@ from piper import SynthesisConfig
 
 from solo_actors.config import load_config
 from solo_actors.voice.tts import load_voice, voice_path
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, running_assistant
 
 QUESTION = "What is the capital of France?"
 HEARD = "what is the capital of france"
@@ -33,9 +33,7 @@ MODEL = "smollm2-135m-instruct-q4_1"
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    running = start_assistant(tmp_path_factory.mktemp("openai") / "var")
-    yield running
-    running.stop()
+    yield from running_assistant(tmp_path_factory.mktemp("openai") / "var")
 
 
 def client_for(api: RunningApi, token: str) -> openai.OpenAI:

@@ -13,7 +13,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, running_assistant
 
 MODEL = "smollm2-135m-instruct-q4_1"
 HELLO = [{"role": "user", "content": "Hello."}]
@@ -24,10 +24,9 @@ UPLOAD_LIMIT = 1_000_000
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
     # A 1 MB upload limit: a refused upload then fits the socket buffers, so the client has
     # sent it all and reads the 413 (with 25 MB it could still be writing when refused).
-    running = start_assistant(tmp_path_factory.mktemp("openai-bad") / "var",
-                              {"api.openai.max_upload_bytes": UPLOAD_LIMIT})  # fmt: skip
-    yield running
-    running.stop()
+    yield from running_assistant(
+        tmp_path_factory.mktemp("openai-bad") / "var", {"api.openai.max_upload_bytes": UPLOAD_LIMIT}
+    )
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, running_assistant
 from tests.api.test_openai_api import client_for
 
 MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
@@ -45,9 +45,7 @@ NAMED = {"type": "function", "function": {"name": "get_weather"}}
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
     overrides = {"llm.model": MODEL, "llm.max_tokens": 64, "llm.cache": False}
-    running = start_assistant(tmp_path_factory.mktemp("openai-tools") / "var", overrides)
-    yield running
-    running.stop()
+    yield from running_assistant(tmp_path_factory.mktemp("openai-tools") / "var", overrides)
 
 
 @pytest.fixture(scope="module")

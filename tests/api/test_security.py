@@ -48,7 +48,7 @@ from solo_actors.runtime.events import HUB
 from solo_actors.runtime.logs import configure_logging, get_logger
 from solo_actors.runtime.tree import declared_tree
 from solo_actors.voice.tts import speakable
-from tests.api.apikit import BareApi, RunningApi, start_assistant, start_bare_api
+from tests.api.apikit import BareApi, RunningApi, running_assistant, start_bare_api
 from tests.conftest import config_environment
 
 EVIL = "http://evil.example"
@@ -58,10 +58,9 @@ RECHECK = 0.5
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
     # Streams re-check their token every half second, so a revocation shows at once.
-    running = start_assistant(tmp_path_factory.mktemp("security") / "var",
-                              {"api.token_recheck": RECHECK})  # fmt: skip
-    yield running
-    running.stop()
+    yield from running_assistant(
+        tmp_path_factory.mktemp("security") / "var", {"api.token_recheck": RECHECK}
+    )
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 
 from solo_actors.dialogue import converse
 from solo_actors.messages import LLMToken, Message, TurnDone
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, running_assistant
 from tests.llm.conftest import (  # noqa: F401  (fixtures: the llama.cpp server, its model)
     LlamaServer,
     StartServer,
@@ -36,7 +36,7 @@ def server(start_server: StartServer) -> LlamaServer:  # noqa: F811  (the import
 
 @pytest.fixture
 def assistant(tmp_path: Path, server: LlamaServer) -> Iterator[RunningApi]:
-    running = start_assistant(
+    yield from running_assistant(
         tmp_path / "var",
         {
             "llm.engine": "openai",
@@ -47,8 +47,6 @@ def assistant(tmp_path: Path, server: LlamaServer) -> Iterator[RunningApi]:
             "isolation.llm.mode": "process",  # as shipped (a hot standby too): its own process
         },
     )
-    yield running
-    running.stop()
 
 
 def llm_figures(api: RunningApi, **wanted: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import supervisors
 from solo_actors.api.auth import Scope
 from solo_actors.messages import Remember
 from solo_actors.names import MEMORY_NAME
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, running_assistant, start_assistant
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,9 +52,7 @@ def browser(tmp_path: Path) -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def assistant(tmp_path: Path) -> Iterator[RunningApi]:
-    running = start_assistant(tmp_path / "var")
-    yield running
-    running.stop()
+    yield from running_assistant(tmp_path / "var")
 
 
 def open_dashboard(

@@ -12,14 +12,12 @@ from typing import Any
 import pytest
 
 from solo_actors.cli import main
-from tests.api.apikit import EventWatcher, RunningApi, start_assistant
+from tests.api.apikit import EventWatcher, RunningApi, running_assistant
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    running = start_assistant(tmp_path_factory.mktemp("skills-api") / "var")
-    yield running
-    running.stop()
+    yield from running_assistant(tmp_path_factory.mktemp("skills-api") / "var")
 
 
 def fired(name: str, data: Any) -> bool:
