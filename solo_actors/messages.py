@@ -528,6 +528,23 @@ class ReplyShown(Message, frozen=True):
     turn_id: str
 
 
+class ChangeVolume(Message, frozen=True, kw_only=True):
+    """Ask the speaker, or a room's satellite actor, to set the loudness of what it plays
+    (-> `VolumeIs`): ``level`` sets it, ``step`` moves it up (> 0) or down; neither asks
+    what it is. Levels are 1 to 10 (`solo_actors.voice.volume`); one outside is taken to
+    the nearest end, which `VolumeIs.limited` says."""
+
+    level: int | None = None
+    step: int = 0
+
+
+class VolumeIs(Message, frozen=True, kw_only=True):
+    level: int
+    before: int
+    limited: bool = False
+    """The level asked for was past an end (the loudest or quietest) and was kept there."""
+
+
 # --- storage and memory -------------------------------------------------------------------
 # Writes are tells to "store" (buffered, flushed every store.flush_interval_ms or
 # store.flush_rows rows); `Flush` is the ask that returns once everything told before it is

@@ -5,7 +5,7 @@ The aiohttp router and the OpenAPI 3 document (``GET /openapi.json``) are both b
 document as well. The handlers live in one module per route group: `status` (health,
 readiness, the tree, metrics), `history` (report log, turns, memories), `actors`, `turns`
 (``/ask``, ``/say``), `config_reload`, `streams` (``/events``, ``/ws``), `agent_runs`,
-`skill_items`, `mcp_route` and the OpenAI-compatible `v1` package; what they share is in
+`skill_items`, `volume`, `mcp_route` and the OpenAI-compatible `v1` package; what they share is in
 `common`.
 """
 
@@ -29,6 +29,7 @@ from solo_actors.api import (
     status,
     streams,
     turns,
+    volume,
 )
 from solo_actors.api.actors import ACTION_SCOPES
 from solo_actors.api.auth import SCOPES, Scope
@@ -257,6 +258,14 @@ ROUTES: tuple[Route, ...] = (
                   query("limit", "at most this many (1..10000)",
                         {"type": "integer", "minimum": 1, "maximum": 10000})),
           errors=(400, 404, 503)),
+    Route("GET", "/volume", volume.volume, "read",
+          "How loud Solo speaks (1..10) on its speaker, or in a room",
+          params=(query("room", "a [[satellites]] name; leave out for Solo's own speaker",
+                        {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"}),),
+          errors=(404, 503)),
+    Route("POST", "/volume", volume.set_volume, "control",
+          "Set how loud Solo speaks (1..10) on its speaker, or in a room",
+          body=volume.VolumeBody, errors=(400, 404, 413, 503)),
     Route("GET", "/memories", history.memories, "read",
           "Memories recalled for a text (q), or without q all of them, newest first",
           params=(query("q", "text to recall memories for; leave out to list them all",

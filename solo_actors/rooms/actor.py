@@ -26,12 +26,20 @@ import msgspec
 
 import supervisors
 from solo_actors.config import Config, SatelliteConfig
-from solo_actors.messages import Message, RoomLink, RoomTimer, SayInRoom, TellRoomLink
+from solo_actors.messages import (
+    ChangeVolume,
+    Message,
+    RoomLink,
+    RoomTimer,
+    SayInRoom,
+    TellRoomLink,
+)
 from solo_actors.names import SKILLS_NAME
 from solo_actors.rooms import room_name
 from solo_actors.rooms.session import RoomSession
 from solo_actors.runtime.logs import get_logger
 from solo_actors.runtime.loops import close_loop
+from solo_actors.voice.volume import VOLUME_FILE, Volume
 from solo_actors.wyoming.bridge import Bridge, reply_key
 
 JOIN_TIMEOUT = 5.0
@@ -60,9 +68,12 @@ class SatelliteActor(supervisors.SupervisedActor):
         self.thread: threading.Thread | None = None
         self.session: RoomSession | None = None
         self.main: asyncio.Task[None] | None = None
+        self.volume = Volume(config.solo.var_path("rooms", satellite.name, VOLUME_FILE[-1]))
+        """How loud this room's satellite plays Solo's voice (`solo_actors.voice.volume`)."""
 
     def on_start(self) -> None:
-        self.session = RoomSession(self.config, self.satellite, Bridge(self.actor_ref), self.name)
+        self.session = RoomSession(self.config, self.satellite, Bridge(self.actor_ref), self.name,
+                                   self.volume)  # fmt: skip
         self.figures("connecting")
         self.thread = threading.Thread(target=self.run, name=f"solo/rooms/{self.name}",
                                        daemon=True)  # fmt: skip
@@ -70,7 +81,8 @@ class SatelliteActor(supervisors.SupervisedActor):
 
     def figures(self, link: str) -> None:
         self.publish_figures(link=link, area=self.satellite.area, uri=self.satellite.uri,
-                             turns=self.session.turns if self.session else 0)  # fmt: skip
+                             turns=self.session.turns if self.session else 0,
+                             volume=self.volume.level)  # fmt: skip
 
     def run(self) -> None:
         loop = self.loop = asyncio.new_event_loop()
@@ -113,6 +125,10 @@ class SatelliteActor(supervisors.SupervisedActor):
             self.to_session(message)
         elif isinstance(message, TellRoomLink):
             self.tell_link(self.session.writer is not None)
+        elif isinstance(message, ChangeVolume):
+            answer = self.volume.change(message)
+            self.publish_figures(volume=answer.level)
+            return answer
         elif isinstance(message, supervisors.Down):
             self.session.bridge.down(message)
         elif (key := reply_key(message)) is not None:

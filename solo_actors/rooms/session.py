@@ -32,6 +32,8 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 import supervisors
 from solo_actors.config import Config, SatelliteConfig
 from solo_actors.messages import (
@@ -57,6 +59,7 @@ from solo_actors.runtime.ids import new_id
 from solo_actors.runtime.logs import get_logger
 from solo_actors.voice.audio import ALERT_SECONDS, chime
 from solo_actors.voice.spoken_text import first_chunk, sentences
+from solo_actors.voice.volume import Volume
 from solo_actors.wyoming.audio import AudioFormat, chunks
 from solo_actors.wyoming.bridge import Bridge, Request, ServiceError
 from solo_actors.wyoming.protocol import (
@@ -106,9 +109,16 @@ class RoomSession:
     """One connection to the room's satellite, until it ends; see the module docstring."""
 
     def __init__(
-        self, config: Config, satellite: SatelliteConfig, bridge: Bridge, owner: str
+        self,
+        config: Config,
+        satellite: SatelliteConfig,
+        bridge: Bridge,
+        owner: str,
+        volume: Volume,
     ) -> None:
         self.config, self.satellite, self.bridge, self.owner = config, satellite, bridge, owner
+        self.volume = volume
+        """The room's level, which its actor sets; each piece of audio is scaled by it."""
         self.log = get_logger(f"solo/rooms/{owner}")
         self.writer: asyncio.StreamWriter | None = None
         self.write_lock = asyncio.Lock()
@@ -314,14 +324,19 @@ class RoomSession:
                     await self.send("audio-start", audio_format)
                     if reply.alert:
                         alert = chime(audio.sample_rate, ALERT_SECONDS)
-                        for piece in chunks(alert, AUDIO_CHUNK_SAMPLES):
+                        for piece in chunks(self.at_volume(alert), AUDIO_CHUNK_SAMPLES):
                             await self.send("audio-chunk", audio_format, piece)
-                for piece in chunks(audio.pcm, AUDIO_CHUNK_SAMPLES):
+                for piece in chunks(self.at_volume(audio.pcm), AUDIO_CHUNK_SAMPLES):
                     await self.send("audio-chunk", audio_format, piece)
         finally:
             request.close()
         if isinstance(audio, Synthesized) and audio.error:
             await self.send("error", {"text": audio.error, "code": "tts-failed"})
+
+    def at_volume(self, pcm: np.ndarray | bytes) -> np.ndarray:
+        """int16 audio at the room's level."""
+        samples = pcm if isinstance(pcm, np.ndarray) else np.frombuffer(pcm, np.int16)
+        return self.volume.apply(samples)
 
     # -- what skills tells the room ------------------------------------------------------------
 

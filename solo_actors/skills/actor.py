@@ -9,7 +9,8 @@ It takes a `SkillTurn` (tell, from the dialogue actor's hook) and answers it as 
 hub, the turn in the store), so voice, text and the API need nothing new. `ListSkillItems`,
 `CreateSkillItem` and `CancelSkillItem` (asks, from the API) list, create and cancel items.
 The ``memory.*`` intents ("what do you remember about me", "forget that") are answered by
-asking the memory actor (`solo_actors.skills.memories`).
+asking the memory actor (`solo_actors.skills.memories`), the ``volume.*`` intents ("turn it
+down") by asking the speaker or the room's satellite actor (`solo_actors.skills.volume`).
 
 Durability, as an Erlang engineer would have it: the store is the truth. A new or changed
 item is written (`SaveSkillItem`) and flushed before the reply says it is set; at start the
@@ -94,6 +95,7 @@ from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.memories import MemorySkills
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
+from solo_actors.skills.volume import VolumeSkills
 
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""
@@ -162,6 +164,7 @@ class SkillsActor(supervisors.SupervisedActor):
         self.matcher = skill_matcher(config) or Matcher([])
         self.book = SkillBook(self.settings, self.matcher)
         self.memories = MemorySkills(self.settings.store_timeout)
+        self.volume = VolumeSkills(self.settings.store_timeout)
         self.loaded = False
         self.wake_at = math.inf
         self.ringing: dict[str, Ringing] = {}
@@ -325,10 +328,12 @@ class SkillsActor(supervisors.SupervisedActor):
     def answer_one(
         self, match: SkillMatch, turn: UserTurn, at: float, last: Exchange | None
     ) -> Answer:
-        """One request's answer: from the memory actor, the conversation's last turn, or the
-        book (timers, alarms, reminders, sums ...)."""
+        """One request's answer: from the memory actor, the speaker (or the room's satellite),
+        the conversation's last turn, or the book (timers, alarms, reminders, sums ...)."""
         if self.memories.answers(match):
             return self.memories.answer(match, turn.conversation_id)
+        if self.volume.answers(match):
+            return self.volume.answer(match, turn.room)
         if match.intent in SAID_AGAIN:
             return said_again(match, last)
         return self.book.answer(match, at, turn.room)

@@ -6,6 +6,9 @@ into WAV files (``--output-dir`` with ``--realtime``: a sound card without the s
 nothing at all (``--output-dir`` as fast as possible: written as soon as it is queued). The
 samples a turn actually played are what its reply file holds, one file per reply.
 
+What reaches the sound card is scaled to the volume level (`volume`, `ChangeVolume`: "turn
+it down"); files keep the voice as synthesised.
+
 The actor's own work per message is a queue operation, so a `WakeDetected` is handled
 within a millisecond or two of the wake actor's detection: playback of the current reply
 stops at once (barge-in) and the chime starts. Audio that arrives later for a turn opened
@@ -46,6 +49,7 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.messages import (
     AudioOut,
+    ChangeVolume,
     FollowUp,
     InputEnded,
     Interrupt,
@@ -66,6 +70,7 @@ from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
 from solo_actors.voice.mic import pick_device
 from solo_actors.voice.options import RunOptions
+from solo_actors.voice.volume import VOLUME_FILE, Volume
 
 ACK = ""
 """The turn id of the acknowledgement chime: played, never recorded in a reply."""
@@ -235,10 +240,12 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
         self.pending_ack: WakeDetected | None = None
         self.follow_up = config.voice.vad.follow_up > 0
         self.follow_up_after = config.voice.vad.follow_up_after
+        self.volume = Volume(config.solo.var_path(*VOLUME_FILE))
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def on_start(self) -> None:
+        self.publish_figures(volume=self.volume.level)
         if self.output_dir is not None:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             if self.options.realtime:
@@ -270,7 +277,7 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
             self.publish_figures(output="none", problem=str(error), turns=0)
 
     def on_device(self, outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
-        outdata[:, 0] = self.playback.pull(frames)
+        outdata[:, 0] = self.volume.apply(self.playback.pull(frames))
 
     def on_stop(self) -> None:
         self.close()
@@ -310,6 +317,10 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
                     send(VAD, FollowUp(after_turn=message.turn_id))
             case InputEnded():
                 self.hold_input_end(message)
+            case ChangeVolume():
+                answer = self.volume.change(message)
+                self.publish_figures(volume=answer.level)
+                return answer
             case _:
                 return super().on_receive(message)
         return None

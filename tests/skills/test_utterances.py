@@ -13,12 +13,24 @@ import pytest
 
 from solo_actors.skills.builtin import SAID_AGAIN, SkillBook
 from solo_actors.skills.memories import MemorySkills
-from solo_actors.skills.templates import Matcher
+from solo_actors.skills.templates import Matcher, SkillMatch
+from solo_actors.skills.volume import VolumeSkills, change_asked
 from tests.skills.conftest import NOW
 
 DATA = tomllib.loads((Path(__file__).parent / "utterances.toml").read_text("utf-8"))
 POSITIVES: list[dict[str, Any]] = DATA["positives"]
 NEGATIVES: list[str] = DATA["negatives"]
+
+
+def impossible_volume(match: SkillMatch) -> bool:
+    """A volume intent asking for a level that no volume has ("200 percent")."""
+    if not VolumeSkills(timeout=1).answers(match):
+        return False
+    try:
+        change_asked(match)
+    except ValueError:
+        return True
+    return False
 
 
 def same(expected: object, got: object) -> bool:
@@ -38,11 +50,15 @@ def test_intent_and_slot_accuracy(matcher: Matcher, book: SkillBook) -> None:
         if match is None or match.intent != case["intent"]:
             intent_misses.append((case["text"], case["intent"], match))
             continue
-        # The memory intents are answered by asking the memory actor, the repeats from the
-        # conversation's last turn, not from the book (tests/app/test_memory_turns.py,
+        # The memory intents are answered by asking the memory actor, the volume ones the
+        # speaker, the repeats from the conversation's last turn, not from the book
+        # (tests/app/test_memory_turns.py, tests/api/test_volume.py,
         # tests/skills/test_skills_actor.py).
-        answered_here = not (MemorySkills(timeout=1).answers(match) or match.intent in SAID_AGAIN)
-        refused = match.error is not None or (answered_here and book.answer(match, NOW).refused)
+        answered_here = not (MemorySkills(timeout=1).answers(match) or match.intent in SAID_AGAIN
+                             or VolumeSkills(timeout=1).answers(match))  # fmt: skip
+        refused = match.error is not None or (
+            book.answer(match, NOW).refused if answered_here else impossible_volume(match)
+        )
         if refused != case.get("refused", False):
             refusal_misses.append((case["text"], match))
         if match.error is not None:

@@ -32,6 +32,7 @@ import requests
 
 from solo_actors.config import REPO_ROOT
 from solo_actors.voice.audio import write_wav
+from solo_actors.voice.volume import gain
 from tests import conftest
 from tests.voice.conftest import Speech
 from tests.voice.test_remote_engines import Peer, free_port
@@ -235,16 +236,34 @@ def played_out(speaker: Path, ended: Callable[[], object], what: str) -> int:
     return size
 
 
-def answer_in(room: Room, since: Mark, hear: Callable[[Path], str]) -> Answer:
-    """The words of the next audio stream in ``room``'s speaker after ``since`` (an
-    answer, a ring or an announcement), once all of it is there."""
+def played_in(room: Room, since: Mark) -> tuple[np.ndarray, Mark]:
+    """The samples of the next audio stream in ``room``'s speaker after ``since`` (an
+    answer, a ring or an announcement), once all of it is there, and the mark after it."""
     streams = since.streams + 1
     end = played_out(room.speaker, lambda: room.streams_ended() >= streams,
                      f"an answer in the {room.name}")  # fmt: skip
-    pcm = np.frombuffer(room.speaker.read_bytes()[since.played : end], np.int16)
-    wav = room.folder / f"answer-{since.played}.wav"
+    return np.frombuffer(room.speaker.read_bytes()[since.played : end], np.int16), Mark(
+        end, streams
+    )
+
+
+def heard_words(room: Room, pcm: np.ndarray, hear: Callable[[Path], str]) -> str:
+    """What Whisper hears in ``pcm``, played in ``room``, lower-cased."""
+    wav = room.folder / f"played-{room.mark().played}.wav"
     write_wav(wav, pcm, TTS_RATE)
-    return Answer(hear(wav).lower(), Mark(end, streams))
+    return hear(wav).lower()
+
+
+def answer_in(room: Room, since: Mark, hear: Callable[[Path], str]) -> Answer:
+    """The words of the next audio stream in ``room``'s speaker after ``since``."""
+    pcm, end = played_in(room, since)
+    return Answer(heard_words(room, pcm, hear), end)
+
+
+def loudness(pcm: np.ndarray) -> float:
+    """Root mean square of the samples that are not silence."""
+    sound = pcm[np.abs(pcm) > 0].astype(np.float64)
+    return float(np.sqrt(np.mean(sound**2))) if sound.size else 0.0
 
 
 def test_each_room_is_answered_in_that_room_and_survives_the_other(
@@ -375,7 +394,18 @@ def test_a_timer_set_in_a_room_rings_in_that_room_and_announcements_reach_rooms(
         said = api(server, "POST", "/announce", text="Dinner is ready.", room="office")
         assert said.status_code == 200 and said.json() == {"delivered": ["office"],
                                                            "unreachable": []}  # fmt: skip
-        assert "dinner is ready" in answer_in(office, office_mark, hear).words
+        full, office_mark = played_in(office, office_mark)
+        assert "dinner is ready" in heard_words(office, full, hear)
+        # The office turned down to 4 (18 dB): the same line is played at about 1/8 the
+        # amplitude there, and the kitchen stays as loud as it was.
+        quieter = api(server, "POST", "/volume", level=4, room="office")
+        assert quieter.json() == {"room": "office", "level": 4, "before": 10}, quieter.text
+        assert api(server, "GET", "/volume?room=kitchen").json()["level"] == 10
+        assert room_status(server, office)["figures"]["volume"] == 4
+        api(server, "POST", "/announce", text="Dinner is ready.", room="office")
+        turned_down, office_mark = played_in(office, office_mark)
+        ratio = loudness(turned_down) / loudness(full)
+        assert abs(ratio - gain(4)) < 0.3 * gain(4), (ratio, gain(4))
         kitchen_mark, office_mark = kitchen.mark(), office.mark()
         said = api(server, "POST", "/announce", text="The guests are here.")
         assert said.json()["delivered"] == ["local", "kitchen", "office"], said.json()

@@ -1,0 +1,79 @@
+"""How loud Solo speaks: a level from 1 to 10, set by voice ("turn it down", "volume 4") or
+over the API, and kept across restarts.
+
+Each place that plays Solo's voice has its own level: the speaker (this machine's sound
+card) and each room's satellite (the audio Solo streams to it). The one that plays owns
+the level: it answers `ChangeVolume` and scales its samples as they go out, so a level
+never waits on another actor and a restart of the speaker reads it back from its file.
+Level 10 plays the samples as synthesised; each step down is `STEP_DB` quieter, so the
+steps sound even (loudness is heard in decibels, not amplitude). Silence is "stop", not a
+level: a reply at level 0 could not say that it was.
+
+A reply written to a file (``--output-dir``) is not scaled: the file keeps the voice as
+synthesised, and the level is only how loud it is played.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from solo_actors.messages import ChangeVolume, VolumeIs
+from solo_actors.runtime.logs import get_logger
+
+LOUDEST = 10
+QUIETEST = 1
+VOLUME_FILE = ("voice", "volume.json")
+"""The speaker's level, under ``var_dir``; a room's is ``rooms/<room>/volume.json``."""
+STEP_DB = 3.0
+"""Each level below the loudest is 3 dB quieter: level 1 is 27 dB down, a whisper."""
+
+log = get_logger("solo/voice/volume")
+
+
+def gain(level: int) -> float:
+    """The amplitude factor of ``level``."""
+    return float(10 ** (-STEP_DB * (LOUDEST - level) / 20))
+
+
+class Volume:
+    """One output's level, saved to ``path`` (JSON) at each change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.level = LOUDEST
+        try:
+            saved = json.loads(path.read_text("utf-8"))["level"]
+            if not (isinstance(saved, int) and QUIETEST <= saved <= LOUDEST):
+                raise ValueError(f"level {saved!r} is not {QUIETEST} to {LOUDEST}")
+            self.level = saved
+        except FileNotFoundError:
+            pass  # never changed: as loud as synthesised
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("volume file unreadable; playing at full level", path=str(path),
+                        error=str(error), fix="set the volume again")  # fmt: skip
+
+    def change(self, request: ChangeVolume) -> VolumeIs:
+        """Apply ``request`` (a level, a step, or nothing: a question) and save the result."""
+        before = self.level
+        wanted = request.level if request.level is not None else before + request.step
+        level = min(LOUDEST, max(QUIETEST, wanted))
+        if level != before:
+            self.level = level
+            self.save()
+        return VolumeIs(level=level, before=before, limited=level != wanted)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".partial")
+        partial.write_text(json.dumps({"level": self.level}), "utf-8")
+        os.replace(partial, self.path)  # a crash mid-write leaves the old level, not half a file
+
+    def apply(self, samples: np.ndarray) -> np.ndarray:
+        """``samples`` (int16) at this level; untouched at the loudest."""
+        if self.level >= LOUDEST:
+            return samples
+        return np.rint(samples * gain(self.level)).astype(np.int16)  # a gain <= 1 never clips
