@@ -5,8 +5,8 @@ token, asks a question and sees the reply, presses restart on an actor and sees 
 count go up, and saves a screenshot in the test's tmp dir (and, when
 ``SOLO_DASHBOARD_SCREENSHOT`` names a file, there too: that is how docs/dashboard.png is made).
 A second test follows an agents run, started over the API, live to its end; others list
-and cancel timers, list memories and forget one, and show that with memory off the Memories
-panel says so while the rest of the page goes on.
+and cancel timers, list memories and forget one, show and set the volume, and show that
+with memory off the Memories panel says so while the rest of the page goes on.
 """
 
 from __future__ import annotations
@@ -174,3 +174,23 @@ def test_dashboard_with_memory_off_says_so_and_goes_on(
         assert problems == []
     finally:
         off.stop()
+
+
+def test_dashboard_shows_and_sets_the_volume(
+    browser: BrowserContext, assistant: RunningApi
+) -> None:
+    page, problems = open_dashboard(browser, assistant, "control")
+    expect(page.locator("#volume-level")).to_have_text("10")  # the speaker's figure
+    # Moved by a person: the slider's input and change events, as a drag ends.
+    page.locator("#volume").evaluate(
+        "(slider) => { slider.value = 4; slider.dispatchEvent(new Event('input'));"
+        " slider.dispatchEvent(new Event('change')); }"
+    )
+    expect(page.locator("#status-line")).to_contain_text("volume 4 (was 10)")
+    assert assistant.get("/volume", scope="read").json()["level"] == 4
+    # Changed by voice elsewhere: the next poll moves the slider.
+    asked = assistant.post("/ask", scope="control", json={"text": "Turn it up."})
+    assert asked.json()["reply"] == "Volume 5.", asked.text
+    expect(page.locator("#volume-level")).to_have_text("5")
+    expect(page.locator("#volume")).to_have_value("5")
+    assert problems == []

@@ -1,7 +1,8 @@
 // Solo's dashboard: plain browser JavaScript, no build step and nothing fetched from elsewhere.
 // The token is entered once and kept in sessionStorage (gone when the tab closes). Live data:
-// GET /status and the pending timers, alarms and reminders every 2 s, the newest memories every
-// 10 s and after each turn, and the /events stream
+// GET /status (the tree, and the speaker's volume among its figures) and the pending timers,
+// alarms and reminders every 2 s, the newest memories every 10 s and after each turn, and the
+// /events stream
 // (read with fetch so it can carry the token): turns, supervisor reports, agents runs' progress
 // and skills that fired.
 "use strict";
@@ -296,6 +297,30 @@ async function followEvents() {
   }
 }
 
+// -- volume: the speaker's level, shown from /status and set with POST /volume -------------------
+
+let volumeHeld = false;           // the slider is being moved: a poll must not move it back
+
+function showVolume(tree) {
+  const speaker = flatten(tree, 0, []).find(({ node }) => node.path === "solo/voice/speaker");
+  const level = speaker && speaker.node.figures ? speaker.node.figures.volume : undefined;
+  $("#volume").disabled = level === undefined;  // no speaker in this tree, or not started
+  if (level === undefined || volumeHeld) return;
+  $("#volume").value = level; $("#volume-level").textContent = level;
+}
+
+async function setVolume(level) {
+  try {
+    const set = await (await api("/volume", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ level }),
+    })).json();
+    $("#volume-level").textContent = set.level;
+    status(`volume ${set.level} (was ${set.before})`);
+  } catch (error) { status(`volume not set: ${error.message}`); }
+  volumeHeld = false;
+}
+
 // -- asking ------------------------------------------------------------------------------------
 
 async function ask(question) {
@@ -327,6 +352,7 @@ async function refresh() {
   try {
     const data = await (await api("/status")).json();
     renderTree(data.tree);
+    showVolume(data.tree);
     await refreshSkillItems();
     if (polls++ % MEMORIES_EVERY === 0) await refreshMemories();
     $("#health").textContent = "running"; $("#health").className = "pill ok";
@@ -363,5 +389,9 @@ $("#ask-form").addEventListener("submit", (event) => {
   const question = $("#question").value.trim();
   if (question) ask(question);
 });
+$("#volume").addEventListener("input", () => {
+  volumeHeld = true; $("#volume-level").textContent = $("#volume").value;
+});
+$("#volume").addEventListener("change", () => setVolume(Number($("#volume").value)));
 setInterval(refresh, POLL_MS);
 start();
