@@ -85,6 +85,11 @@ def with_memories(text: str, memories: list[MemoryItem]) -> str:
     return f"You remember, from earlier conversations:\n{lines}\n\n{text}"
 
 
+def same_memories(first: list[MemoryItem], second: list[MemoryItem]) -> bool:
+    """Whether two recalls put the same memories in a prompt (`with_memories` orders them)."""
+    return {memory.memory_id for memory in first} == {memory.memory_id for memory in second}
+
+
 AHEAD_KEPT = 8
 """Turns prepared ahead (`TurnAhead`) remembered at once: a turn comes within a second of its
 preparation, so a few cover every voice source there is."""
@@ -92,8 +97,9 @@ preparation, so a few cover every voice source there is."""
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a `TurnAhead` recalled, so its turn, if it has the same text, sends the llm the
-    very prompt that was read ahead (and does not recall again)."""
+    """What a turn's latest `TurnAhead` recalled: its turn, if it has the same text, sends the
+    llm the very prompt that was read ahead (and does not recall again), and its next words
+    are read ahead with these memories before their own recall."""
 
     text: str
     memories: list[MemoryItem]
@@ -256,12 +262,21 @@ class DialogueActor(supervisors.SupervisedActor):
         # The words so far recall memories too: a turn's memories go before its words, so a
         # read-ahead without them would share nothing past the template with a turn that has
         # some. The first words usually recall what the whole question does, and then only
-        # the question's last words are left to read at the pause (bench/RESULTS.md).
+        # the question's last words are left to read at the pause (bench/RESULTS.md). So when
+        # the turn's earlier words were read ahead, the llm reads these at once with their
+        # memories, and the recall (tens of milliseconds, more while stt judges the words at
+        # the pause) is no longer on the way; only memories that differ are read again.
+        earlier = self.prepared.get(ahead.turn_id)
+        if earlier is not None:
+            self.read_ahead(ahead, earlier.memories)
         memories = self.recall(ahead.turn_id, ahead.text, ahead.conversation_id)
-        if not ahead.speaking:  # only the pause's words can be the turn's
-            self.prepared[ahead.turn_id] = Prepared(ahead.text, memories)
-            while len(self.prepared) > AHEAD_KEPT:
-                del self.prepared[next(iter(self.prepared))]  # the oldest: its turn never came
+        self.prepared[ahead.turn_id] = Prepared(ahead.text, memories)
+        while len(self.prepared) > AHEAD_KEPT:
+            del self.prepared[next(iter(self.prepared))]  # the oldest: its turn never came
+        if earlier is None or not same_memories(earlier.memories, memories):
+            self.read_ahead(ahead, memories)
+
+    def read_ahead(self, ahead: TurnAhead, memories: list[MemoryItem]) -> None:
         prefill = LLMPrefill(
             conversation_id=ahead.conversation_id,
             prompt=with_memories(ahead.text, memories),
