@@ -282,6 +282,7 @@ class DialogueActor(supervisors.SupervisedActor):
             prompt=with_memories(ahead.text, memories),
             use_tools=True,
             turn_id=ahead.turn_id,
+            unfinished=ahead.speaking,
         )
         step(ahead.turn_id, "dialogue", "read ahead asked", memories=len(memories))
         supervisors.cast(LLM_NAME, prefill)  # if it is down or busy, the turn will say so

@@ -273,6 +273,10 @@ class LLMPrefill(Message, frozen=True, kw_only=True):
     use_tools: bool = False
     turn_id: str | None = None
     """The voice turn it reads ahead for (its trace, ``log.trace``)."""
+    unfinished: bool = False
+    """The prompt ends with the words of a user who is still speaking: read only up to them,
+    not the template's end of their message nor the punctuation Whisper put after the last
+    word so far, so the next words continue what was read instead of replacing its end."""
 
 
 class LLMToken(Message, frozen=True):

@@ -208,6 +208,10 @@ NEXT_TURN_TOKENS = 64
 spoken question is 10-30, the template's markers about 10."""
 
 
+UNFINISHED_TAIL = " \t\n.,;:!?-\u2026"
+"""What Whisper ends words so far with that the finished words may not have ("in a...")."""
+
+
 CANNOT = "Sorry, I can't do that."
 """The reply when the model kept calling tools and none of them did what was asked."""
 
@@ -440,14 +444,27 @@ class LLMActor(SupervisedActor):
 
     def _read_ahead(self, ahead: LLMPrefill, prompt: Prompt) -> int:
         """Read `prompt` into the KV cache; returns how many tokens were evaluated."""
-        self._switch_kv(ahead.conversation_id, prompt.tokens)
+        tokens = self._up_to_the_words(ahead, prompt) if ahead.unfinished else prompt.tokens
+        self._switch_kv(ahead.conversation_id, tokens)
         self._counts["prefills"] += 1
         step(ahead.turn_id, "llm", "reading ahead")
-        evaluated = self.engine.prefill(prompt.tokens)
+        evaluated = self.engine.prefill(tokens)
         self._counts["prefill_tokens"] += evaluated
         step(ahead.turn_id, "llm", "read ahead", tokens=evaluated, prompt_tokens=len(prompt.tokens))
         self.publish_figures(**self._counts)
         return evaluated
+
+    def _up_to_the_words(self, ahead: LLMPrefill, prompt: Prompt) -> list[int]:
+        """`prompt`'s tokens up to the end of the user's last word so far (see
+        `LLMPrefill.unfinished`): what the prompt of the finished words starts with too."""
+        words = ahead.prompt.rstrip(UNFINISHED_TAIL)
+        at = prompt.text.rfind(ahead.prompt)
+        if at < 0 or not words:
+            return prompt.tokens
+        head = self.engine.tokenize(prompt.text[: at + len(words)], start=True)
+        # Only the tokens both tokenisations agree on: the last word's own may merge otherwise.
+        shared = common_prefix(np.asarray(head), np.asarray(prompt.tokens))
+        return prompt.tokens[:shared]
 
     def _describe(self) -> LLMDescription:
         """Model, template and default sampling, for people (``solo chat /params``)."""

@@ -126,15 +126,17 @@ def test_without_snapshots_interleaving_re_evaluates_but_stays_correct(
     assert llm.figures["kv_restores"] == 0
 
 
-def prefill(llm: RunningLLM, conversation_id: str, prompt: str) -> None:
-    """Read `prompt` ahead and wait until it is read: a prefill with its request already
-    waiting behind it is skipped."""
-    before = llm.figures["prefills"]
-    supervisors.tell(llm.name, LLMPrefill(conversation_id=conversation_id, prompt=prompt))
+def prefill(llm: RunningLLM, conversation_id: str, prompt: str, unfinished: bool = False) -> int:
+    """Read `prompt` ahead and wait until it is read (a prefill with its request already
+    waiting behind it is skipped); the tokens it evaluated."""
+    before = llm.figures["prefills"], llm.figures["prefill_tokens"]
+    supervisors.tell(llm.name, LLMPrefill(conversation_id=conversation_id, prompt=prompt,
+                                          unfinished=unfinished))  # fmt: skip
     deadline = time.monotonic() + 60
-    while llm.figures["prefills"] == before:
+    while llm.figures["prefills"] == before[0]:
         assert time.monotonic() < deadline, "the prefill was not read"
         time.sleep(0.01)
+    return int(llm.figures["prefill_tokens"] - before[1])
 
 
 def test_a_prefilled_prompt_leaves_nothing_to_evaluate(start_llm: StartLLM) -> None:
@@ -169,6 +171,25 @@ def test_a_prefill_for_other_words_costs_nothing_but_time(start_llm: StartLLM) -
     assert [m.content for m in llm.history("q")][:-1] == [
         m.content for m in reference.history("q")
     ][:-1]
+
+
+def test_words_still_being_said_are_read_without_the_end_of_their_message(
+    start_llm: StartLLM,
+) -> None:
+    """Read as finished, "How many days are in a..." adds its ellipsis and the template's end
+    of the user's message, which the finished words replace; read as unfinished, it stops at
+    "a", and the finished words are read from there for no more than after a finished read."""
+    so_far, finished = "How many days are in a...", "How many days are in a week?"
+    whole = start_llm()
+    whole_first = prefill(whole, "w", so_far)
+    whole_then = prefill(whole, "w", finished)
+    llm = start_llm()
+    first = prefill(llm, "w", so_far, unfinished=True)
+    then = prefill(llm, "w", finished)
+    assert whole_first - first >= 4, (whole_first, first)  # "...", <|im_end|>, assistant, ...
+    assert then == whole_then, (then, whole_then)
+    reply = llm.done(finished, conversation_id="w")
+    assert reply.prompt_eval_tokens == 0 and reply.text.strip(), reply
 
 
 def test_a_prefill_that_would_be_refused_is_skipped(start_llm: StartLLM) -> None:
