@@ -81,6 +81,7 @@ from solo_actors.messages import (
     ToolResult,
     Tools,
     TurnDone,
+    TurnSource,
     UserTurn,
     WakeDetected,
 )
@@ -96,6 +97,11 @@ from solo_actors.skills.memories import MemorySkills
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
 from solo_actors.skills.volume import VolumeSkills
+
+LOCAL = "local"
+"""Solo's own speaker, as a place things are said (beside the rooms)."""
+HEARD_LOCALLY: tuple[TurnSource, ...] = ("voice", "text")
+"""Turns whose asker hears Solo's own speaker: its microphone, and the terminal's chat."""
 
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""
@@ -173,6 +179,9 @@ class SkillsActor(supervisors.SupervisedActor):
         """Rooms whose satellite is connected (`RoomLink`)."""
         self.held: set[str] = set()
         """Items that fell due while their room was not connected: said when it is."""
+        self.announced: dict[str, Exchange] = {}
+        """The last line said unasked in each place (a room, or `LOCAL`): a ring, a reminder,
+        an announcement. "Say that again" said there repeats it if nothing was said since."""
         self.started_at = time.time()
         self.counts = dict.fromkeys(
             ("turns", "fired", "late", "refused", "tool_calls", "tool_calls_unsaid"), 0
@@ -313,7 +322,7 @@ class SkillsActor(supervisors.SupervisedActor):
         self.tell_rooms(changed, before)
         for answer in answers:
             if answer.announce:  # everywhere but where it was asked, which hears the reply
-                where = self.announce_text(Announce(text=answer.announce), turn.room or "local")
+                where = self.announce_text(Announce(text=answer.announce), turn.room or LOCAL)
                 if isinstance(where, Announced) and not where.delivered:
                     text = text.replace(answer.text, "There was no other room to announce it in.")
         if any(answer.stop for answer in answers):
@@ -335,8 +344,16 @@ class SkillsActor(supervisors.SupervisedActor):
         if self.volume.answers(match):
             return self.volume.answer(match, turn.room)
         if match.intent in SAID_AGAIN:
-            return said_again(match, last)
+            return said_again(match, last if match.intent != "repeat" else self.heard(turn, last))
         return self.book.answer(match, at, turn.room)
+
+    def heard(self, turn: UserTurn, last: Exchange | None) -> Exchange | None:
+        """What the asker of ``turn`` heard last: the conversation's last turn, or a line
+        said unasked where they are since (a timer ringing in their room or at Solo's own
+        speaker). An API caller hears no speaker."""
+        place = turn.room or (LOCAL if turn.source in HEARD_LOCALLY else None)
+        said = self.announced.get(place) if place is not None else None
+        return said if said is not None and (last is None or said.at > last.at) else last
 
     def call_tool(self, call: CallTool) -> ToolResult:
         """Run a tool call as the sentence that says it: matched, answered and made durable
@@ -455,9 +472,14 @@ class SkillsActor(supervisors.SupervisedActor):
         removed from the config rings on Solo's own speaker."""
         if item.room in self.rooms:
             assert item.room is not None
-            self.say_in_room(item.room, text)
+            if self.say_in_room(item.room, text):
+                self.said_unasked(item.room, text)
         else:
             self.say_locally(text, f"skills:{item.kind}")
+            self.said_unasked(LOCAL, text)
+
+    def said_unasked(self, place: str, text: str) -> None:
+        self.announced[place] = Exchange(said="", reply=text, at=time.time())
 
     def say_locally(self, text: str, model: str) -> None:
         announcement = TurnDone(
@@ -491,11 +513,13 @@ class SkillsActor(supervisors.SupervisedActor):
         if request.room is not None and request.room not in self.rooms:
             return self.no_such_room(request.room, "not_found")
         delivered: list[str] = []
-        if request.room is None and asker != "local":
+        if request.room is None and asker != LOCAL:
             self.say_locally(text, "skills:announce")
-            delivered.append("local")
+            delivered.append(LOCAL)
         targets = sorted(self.rooms - {asker}) if request.room is None else [request.room]
         delivered += [room for room in targets if self.say_in_room(room, text)]
+        for place in delivered:
+            self.said_unasked(place, text)
         unreachable = [room for room in targets if room not in delivered]
         self.log.info("announced", text=text, delivered=delivered, unreachable=unreachable)
         return Announced(delivered=delivered, unreachable=unreachable)

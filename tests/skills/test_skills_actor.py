@@ -175,6 +175,37 @@ def test_say_that_again_repeats_the_last_reply_and_what_did_i_say_the_words(
         root.stop()
 
 
+def test_say_that_again_after_a_timer_rang_here_repeats_its_line(
+    make_config: ConfigFactory,
+) -> None:
+    config = make_config(memory__enabled=False, skills__announce_to='["bell"]',
+                         skills__ring_for=0)  # fmt: skip
+    heard: list[TurnDone] = []
+    bell = Bell.start(heard)
+    supervisors.default_registry.register("bell", bell)
+    root = start(config)
+    try:
+        asked = converse("What is 17 times 23?", "kitchen")
+        set_timer = converse("Set a timer for 1 second.", "kitchen")
+        assert set_timer.reply == "Timer set for 1 second.", set_timer.reply
+        wait_for(lambda: heard, "the timer to ring")
+        rang = heard[0].reply
+        assert rang == "Your 1 second timer is done.", rang
+        # Heard at Solo's own speaker, by the microphone's or the terminal's asker.
+        assert converse("What did you say?", "kitchen", source="voice").reply == rang
+        assert converse("Say that again.", "kitchen").reply == rang
+        # An API caller hears no speaker: its conversation's last reply.
+        api = converse("Say that again.", "kitchen", source="api")
+        assert api.reply == "Timer set for 1 second.", api.reply
+        # A turn after the ring is what is repeated then.
+        assert converse("What is 17 times 23?", "kitchen").reply == asked.reply
+        assert converse("Say that again.", "kitchen").reply == asked.reply
+    finally:
+        root.stop()
+        supervisors.default_registry.unregister("bell", bell)
+        bell.stop()
+
+
 def test_a_request_with_a_part_missing_asks_for_it_and_the_next_turn_completes_it(
     config: Config,
 ) -> None:

@@ -106,6 +106,17 @@ def say(text: str, room: str | None) -> None:
     supervisors.tell(SKILLS_NAME, SkillTurn(turn=turn))
 
 
+def answer(text: str, room: str) -> str:
+    """The skills actor's reply to ``text`` said in ``room``."""
+    with supervisors.inbox() as box:
+        turn = UserTurn(conversation_id=f"room-{room}", text=text, source="satellite",
+                        room=room, reply_to=box.name)  # fmt: skip
+        supervisors.tell(SKILLS_NAME, SkillTurn(turn=turn))
+        while not isinstance(message := box.receive(10), TurnDone):
+            pass
+        return message.reply
+
+
 def link(room: str, connected: bool) -> None:
     supervisors.tell(SKILLS_NAME, RoomLink(room=room, connected=connected))
 
@@ -132,6 +143,9 @@ def test_a_timer_set_in_a_room_rings_there_only(
     assert ring == SayInRoom(text="Your pasta timer is done.", alert=True)
     assert not of(SayInRoom, heard["office"]) and not of(RoomTimer, heard["office"])
     assert not heard["local"], "a kitchen timer rang on Solo's own speaker"
+    # "What did you say?" in the kitchen repeats its ring; the office heard nothing.
+    assert answer("What did you say?", "kitchen") == "Your pasta timer is done."
+    assert answer("What did you say?", "office").startswith("We haven't said anything")
 
     def stored() -> list[tuple[object, ...]]:
         rows = supervisors.ask(STORE_NAME, ReadRows(table="skill_items"), timeout=10)
