@@ -461,10 +461,10 @@ class LLMActor(SupervisedActor):
         at = prompt.text.rfind(ahead.prompt)
         if at < 0 or not words:
             return prompt.tokens
-        head = self.engine.tokenize(prompt.text[: at + len(words)], start=True)
-        # Only the tokens both tokenisations agree on: the last word's own may merge otherwise.
-        shared = common_prefix(np.asarray(head), np.asarray(prompt.tokens))
-        return prompt.tokens[:shared]
+        # Only the short tail is tokenised, not the whole prompt again. Were its first token
+        # merged with the last word's, one token more or less is read: a cost, never an error.
+        dropped = self.engine.tokenize(prompt.text[at + len(words) :], start=False)
+        return prompt.tokens[: len(prompt.tokens) - len(dropped)]
 
     def _describe(self) -> LLMDescription:
         """Model, template and default sampling, for people (``solo chat /params``)."""

@@ -39,7 +39,7 @@ from solo_actors.rooms import room_name
 from solo_actors.rooms.session import RoomSession
 from solo_actors.runtime.logs import get_logger
 from solo_actors.runtime.loops import close_loop
-from solo_actors.voice.volume import VOLUME_FILE, Volume
+from solo_actors.voice.volume import Volume, volume_file
 from solo_actors.wyoming.bridge import Bridge, reply_key
 
 JOIN_TIMEOUT = 5.0
@@ -68,7 +68,7 @@ class SatelliteActor(supervisors.SupervisedActor):
         self.thread: threading.Thread | None = None
         self.session: RoomSession | None = None
         self.main: asyncio.Task[None] | None = None
-        self.volume = Volume(config.solo.var_path("rooms", satellite.name, VOLUME_FILE[-1]))
+        self.volume = Volume(volume_file(config.solo, satellite.name))
         """How loud this room's satellite plays Solo's voice (`solo_actors.voice.volume`)."""
 
     def on_start(self) -> None:

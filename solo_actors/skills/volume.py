@@ -23,6 +23,10 @@ from solo_actors.voice.volume import LOUDEST, QUIETEST
 
 INTENT_PREFIX = "volume."
 PERCENT_PER_LEVEL = 10
+CHANGES = {"volume.up": ChangeVolume(step=1), "volume.down": ChangeVolume(step=-1),
+           "volume.loudest": ChangeVolume(level=LOUDEST),
+           "volume.quietest": ChangeVolume(level=QUIETEST)}  # fmt: skip
+"""What each intent without a number asks of the output."""
 
 
 def change_asked(match: SkillMatch) -> ChangeVolume:
@@ -36,10 +40,7 @@ def change_asked(match: SkillMatch) -> ChangeVolume:
             raise ValueError(f"The volume goes from {QUIETEST} to {LOUDEST}, or up to 100 "
                              "percent.")  # fmt: skip
         return ChangeVolume(level=round(said / PERCENT_PER_LEVEL) if percent else round(said))
-    steps = {"volume.up": ChangeVolume(step=1), "volume.down": ChangeVolume(step=-1),
-             "volume.loudest": ChangeVolume(level=LOUDEST),
-             "volume.quietest": ChangeVolume(level=QUIETEST)}  # fmt: skip
-    return steps.get(match.intent, ChangeVolume())  # volume.get: a question
+    return CHANGES.get(match.intent, ChangeVolume())  # volume.get: a question
 
 
 def said(answer: VolumeIs) -> str:

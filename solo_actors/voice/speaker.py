@@ -70,7 +70,7 @@ from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
 from solo_actors.voice.mic import pick_device
 from solo_actors.voice.options import RunOptions
-from solo_actors.voice.volume import VOLUME_FILE, Volume
+from solo_actors.voice.volume import Volume, volume_file
 
 ACK = ""
 """The turn id of the acknowledgement chime: played, never recorded in a reply."""
@@ -240,7 +240,7 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
         self.pending_ack: WakeDetected | None = None
         self.follow_up = config.voice.vad.follow_up > 0
         self.follow_up_after = config.voice.vad.follow_up_after
-        self.volume = Volume(config.solo.var_path(*VOLUME_FILE))
+        self.volume = Volume(volume_file(config.solo))
 
     # -- lifecycle -----------------------------------------------------------------------
 

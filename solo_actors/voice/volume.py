@@ -21,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from solo_actors.config.schema import SoloConfig
 from solo_actors.messages import ChangeVolume, VolumeIs
 from solo_actors.runtime.logs import get_logger
 
 LOUDEST = 10
 QUIETEST = 1
-VOLUME_FILE = ("voice", "volume.json")
-"""The speaker's level, under ``var_dir``; a room's is ``rooms/<room>/volume.json``."""
 STEP_DB = 3.0
 """Each level below the loudest is 3 dB quieter: level 1 is 27 dB down, a whisper."""
 
@@ -37,6 +36,16 @@ log = get_logger("solo/voice/volume")
 def gain(level: int) -> float:
     """The amplitude factor of ``level``."""
     return float(10 ** (-STEP_DB * (LOUDEST - level) / 20))
+
+
+def volume_file(solo: SoloConfig, room: str | None = None) -> Path:
+    """Where an output keeps its level: ``voice/volume.json`` under ``var_dir`` for the
+    speaker, ``rooms/<room>/volume.json`` for a room's satellite."""
+    return (
+        solo.var_path("rooms", room, "volume.json")
+        if room
+        else solo.var_path("voice", "volume.json")
+    )
 
 
 class Volume:
