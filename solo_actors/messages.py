@@ -406,14 +406,6 @@ class LLMForget(Message, frozen=True):
     conversation_id: str
 
 
-class LLMForgetMentions(Message, frozen=True):
-    """Tell the llm actor: drop, in every conversation it holds, each exchange whose user
-    message contains one of ``texts``. A memory the user had Solo forget must not live on in
-    the history: neither where it was told nor where it was recalled into a prompt."""
-
-    texts: list[str]
-
-
 # --- dialogue: one user turn, whatever its source ----------------------------------------
 
 
@@ -789,6 +781,21 @@ class Forget(Message, frozen=True):
 class Forgotten(Message, frozen=True):
     count: int
     error: str | None = None
+
+
+FORGOTTEN_WORDS = "(forgotten)"
+"""What a transcript keeps in place of words the user had Solo forget."""
+
+
+class ForgetMentions(Message, frozen=True):
+    """Tell, from the memory actor, to whoever keeps the user's words besides it: forget
+    every exchange whose user words contain one of ``texts`` (the words of memories just
+    forgotten; spaces compared as one). A memory the user had Solo forget must not live on
+    elsewhere. The llm drops those exchanges from every conversation it holds (where the
+    fact was told, and prompts it was recalled into) and its cached replies; the store
+    blanks those turns' words in its transcript (`FORGOTTEN_WORDS`)."""
+
+    texts: list[str]
 
 
 class EmbedTexts(Message, frozen=True):

@@ -19,7 +19,7 @@ import msgspec
 from solo_actors.config import Config
 from solo_actors.memory.embedder import DIMENSIONS
 from solo_actors.memory.index import make_index
-from solo_actors.messages import MemoryFilter
+from solo_actors.messages import FORGOTTEN_WORDS, MemoryFilter
 from solo_actors.store.backend import StoreBackend, StoreError
 from solo_actors.store.backends import open_backend
 from solo_actors.store.backup import make_backup, restore_backup
@@ -127,7 +127,7 @@ def delete_user_command(args: argparse.Namespace, config: Config) -> int:
     def run(backend: StoreBackend) -> int:
         rows = backend.delete_user(args.user_id, args.keep_conversations)
         if not args.keep_conversations:
-            rows["memories"] = forget_memories(config, MemoryFilter(user_id=args.user_id))
+            rows["memories"] = forget_memories(config, MemoryFilter(user_id=args.user_id))[0]
         if not any(rows.values()):
             print(f"solo db: no user {args.user_id!r} and nothing of theirs in the store",
                   file=sys.stderr)  # fmt: skip
@@ -139,22 +139,25 @@ def delete_user_command(args: argparse.Namespace, config: Config) -> int:
     return _with_backend(config, run)
 
 
-def forget_memories(config: Config, matching: MemoryFilter) -> int:
-    """Delete the memories ``matching`` from the memory index; how many there were."""
+def forget_memories(config: Config, matching: MemoryFilter) -> tuple[int, list[str]]:
+    """Delete the memories ``matching`` from the memory index: how many there were, and the
+    user's words of each (`MemoryIndex.forget`), for the transcript to forget too."""
     memories = make_index(config, DIMENSIONS)
     memories.open()
     try:
-        return memories.delete([], matching)
+        return memories.forget([], matching)
     finally:
         memories.close()
 
 
 def forget_memories_command(args: argparse.Namespace, config: Config) -> int:
-    try:
+    def run(backend: StoreBackend) -> int:
         # No filter at all is every memory (`MemoryIndex.delete`).
-        forgotten = forget_memories(config, MemoryFilter(kind=None if args.all else args.kind))
-    except StoreError as error:
-        print(f"solo db: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"forgot {forgotten} memories" + ("" if args.all else f" of kind {args.kind!r}"))
-    return 0
+        matching = MemoryFilter(kind=None if args.all else args.kind)
+        forgotten, said = forget_memories(config, matching)
+        turns = backend.redact_turns(said, FORGOTTEN_WORDS)
+        print(f"forgot {forgotten} memories" + ("" if args.all else f" of kind {args.kind!r}")
+              + f", and their words in {turns} turns of the transcript")  # fmt: skip
+        return 0
+
+    return _with_backend(config, run)

@@ -3,7 +3,7 @@
 Messages in: `LLMRequest` (tell or ask; an ask gets the final `LLMDone`/`LLMError`),
 `LLMPrefill` (a coming request's prompt, read ahead; nothing is answered), `LLMCancel` and
 `Interrupt`, and `LLMDescribe` (-> `LLMDescription`), `LLMGetHistory` (-> `LLMHistory`),
-`LLMForget`, `LLMForgetMentions`. Out, to the request's ``reply_to`` (a registered name):
+`LLMForget`, `ForgetMentions`. Out, to the request's ``reply_to`` (a registered name):
 `LLMToken`... then `LLMDone`, or one `LLMError` for a request that can't be served (the
 actor keeps serving). Only messages: the actor may run in its own process, where no proxy
 reaches it.
@@ -77,6 +77,7 @@ from solo_actors.llm.tools import (
 from solo_actors.llm.warm_start import WarmStates
 from solo_actors.messages import (
     ChatMessage,
+    ForgetMentions,
     FunctionCall,
     Interrupt,
     LLMCancel,
@@ -85,7 +86,6 @@ from solo_actors.messages import (
     LLMDone,
     LLMError,
     LLMForget,
-    LLMForgetMentions,
     LLMGetHistory,
     LLMHistory,
     LLMPrefill,
@@ -363,7 +363,7 @@ class LLMActor(SupervisedActor):
                 return LLMHistory(conversation_id, list(self._history(conversation_id)))
             case LLMForget(conversation_id=conversation_id):
                 self._forget(conversation_id)
-            case LLMForgetMentions(texts=texts):
+            case ForgetMentions(texts=texts):
                 self._forget_mentions(texts)
             case _:
                 return super().on_receive(message)
@@ -501,7 +501,12 @@ class LLMActor(SupervisedActor):
 
     def _forget_mentions(self, texts: list[str]) -> None:
         """Drop every exchange whose user message holds one of ``texts``; a conversation that
-        changed is tokenised afresh at its next prompt (its kept tokens no longer match)."""
+        changed is tokenised afresh at its next prompt (its kept tokens no longer match). And
+        drop every cached reply: one may repeat what was forgotten ("Okay, your locker code
+        is 4512."), and a cache entry keeps no prompt to tell which. Forgetting is rare; a
+        cold cache costs only the next repeated question's generation."""
+        if self._cache is not None:
+            self._cache.clear()
         for conversation_id, conversation in self._conversations.items():
             kept = without_mentions(conversation.turns, texts)
             if len(kept) == len(conversation.turns):

@@ -26,6 +26,10 @@ import msgspec
 
 Clock = Callable[[], float]
 
+FAN_OUT = "[0-9a-f][0-9a-f]"
+"""The folders a reply file is in: its key's first two hex digits (`_path`). The warm
+start's KV files live beside them, in ``kv/``, and are no replies."""
+
 
 class CachedReply(msgspec.Struct, frozen=True, kw_only=True):
     text: str
@@ -79,11 +83,20 @@ class ResponseCache:
     def prune(self) -> int:
         """Delete expired reply files; returns how many. Run at start, not per request."""
         removed = 0
-        for path in self.directory.glob("*/*.json"):
+        for path in self.directory.glob(f"{FAN_OUT}/*.json"):
             reply = self._decode(path)
             if reply is None or self._expired(reply):
                 path.unlink(missing_ok=True)
                 removed += 1
+        return removed
+
+    def clear(self) -> int:
+        """Forget every reply, in memory and on disk; returns how many files were deleted."""
+        self._memory.clear()
+        removed = 0
+        for path in self.directory.glob(f"{FAN_OUT}/*.json"):
+            path.unlink(missing_ok=True)
+            removed += 1
         return removed
 
     def _expired(self, reply: CachedReply) -> bool:

@@ -225,16 +225,17 @@ class PromptBuilder:
 
 def without_mentions(turns: list[Turn], texts: list[str]) -> list[Turn]:
     """`turns` less every exchange (a user message and what follows up to the next one)
-    whose user message contains one of ``texts`` (spaces compared as one: a recalled
-    memory's lines are written that way)."""
+    any message of which contains one of ``texts`` (spaces compared as one: a recalled
+    memory's lines are written that way): where it was told, recalled, or said back."""
     kept: list[Turn] = []
-    dropping = False
-    for turn in turns:
-        if turn["role"] == "user":
-            content = " ".join(str(turn["content"]).split())
-            dropping = any(text in content for text in texts)
-        if not dropping:
-            kept.append(turn)
+    exchange: list[Turn] = []
+    for turn in [*turns, {"role": "user", "content": ""}]:  # the sentinel ends the last one
+        if turn["role"] == "user" and exchange:
+            said = (" ".join(str(message["content"]).split()) for message in exchange)
+            if not any(text in words for words in said for text in texts):
+                kept.extend(exchange)
+            exchange = []
+        exchange.append(turn)
     return kept
 
 

@@ -3,8 +3,9 @@
 `Remember` (tell) embeds the text and stores it; `Recall` (ask) embeds the query and returns
 `Memories`, the nearest ``k`` above the similarity floor; `ListMemories` (ask) returns the
 newest first, a page at a time (`MemoryList`); `Forget` (ask) deletes by id, by filter or
-everything, and returns `Forgotten`, and tells the llm `LLMForgetMentions` with the user's
-words of what it deleted, so nothing forgotten is answered from afterwards. Recall is meant
+everything, and returns `Forgotten`, and tells the llm and the store `ForgetMentions` with
+the user's words of what it deleted, so nothing forgotten is answered from afterwards, or
+kept in the transcript. Recall is meant
 to sit in front of every LLM request, so it never raises: a caller that asks with a
 timeout gets `Memories` (maybe with ``error`` set) or its own timeout, and the actor
 carries on either way.
@@ -32,10 +33,10 @@ from solo_actors.memory.index import MemoryIndex, make_index
 from solo_actors.messages import (
     EmbedTexts,
     Forget,
+    ForgetMentions,
     Forgotten,
     GetMemoryStatus,
     ListMemories,
-    LLMForgetMentions,
     Memories,
     MemoryFilter,
     MemoryList,
@@ -46,14 +47,11 @@ from solo_actors.messages import (
     TextsEmbedded,
 )
 from solo_actors.models import resolve_model
-from solo_actors.names import LLM_NAME, MEMORY_NAME
-from solo_actors.remembered import words_said
+from solo_actors.names import LLM_NAME, MEMORY_NAME, STORE_NAME
 from solo_actors.runtime.logs import get_logger
 from solo_actors.store.backend import StoreError, StoreUnavailable
 from solo_actors.store.text import clean_text
 
-FORGET_READ = 10_000
-"""Memories a forget reads first, whose words the llm then drops from its histories."""
 OPEN_POLL = 0.05
 """Seconds between looks at an index being opened in the background."""
 
@@ -255,16 +253,20 @@ class MemoryActor(supervisors.SupervisedActor):
         self._finish_build()  # a delete must not race an index build: wait for it ...
         self._write_pending()  # ... and for the remembers held meanwhile, or they'd survive it
         try:
-            doomed, _ = self.index.newest(request.filter, FORGET_READ, 0, request.memory_ids)
-            count = self.index.delete(request.memory_ids, request.filter)
+            count, said = self.index.forget(request.memory_ids, request.filter)
         except StoreUnavailable as error:
             self._went_down(error)
             return Forgotten(count=0, error=str(error))
-        said = [" ".join(words_said(item.text, item.meta).split()) for item in doomed]
         if said:
-            # Forgotten means gone from what the llm holds too: the exchange it was told in,
-            # and prompts it was recalled into. An llm not running holds no history.
-            supervisors.cast(LLM_NAME, LLMForgetMentions(texts=said))
+            # Forgotten means gone from what the llm holds too (the exchange it was told in,
+            # prompts it was recalled into, cached replies) and from the store's transcript.
+            # An llm not running holds no history. A store restarting this very moment
+            # misses it, and that is logged: the words stay in its transcript.
+            for holder in (LLM_NAME, STORE_NAME):
+                outcome = supervisors.cast(holder, ForgetMentions(texts=said))
+                if outcome != "ok" and holder == STORE_NAME:
+                    self.log.error("the store's transcript keeps what was forgotten",
+                                   why=outcome, memories=len(said))  # fmt: skip
         return Forgotten(count=count)
 
     # -- database -----------------------------------------------------------------------------

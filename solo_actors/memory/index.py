@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from solo_actors.config import Config
 from solo_actors.messages import MemoryFilter, MemoryItem, Remember
+from solo_actors.remembered import words_said
 from solo_actors.store.backend import StoreInputError, StoreUnavailable, pg_dsn
 from solo_actors.store.schema import MEMORY_TABLE
 
@@ -34,6 +35,9 @@ RECALLED_COLUMNS = [*LISTED_COLUMNS, "_distance"]
 """What a LanceDB recall reads. ``_distance`` is named: LanceDB adds it unasked today with a
 deprecation warning on stderr at every recall (in the middle of a terminal conversation),
 and will stop adding it."""
+
+FORGET_READ = 10_000
+"""Memories a forget reads first, whose words the others who keep them then forget."""
 
 _json = msgspec.json.Encoder()
 _meta = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
@@ -70,6 +74,18 @@ class MemoryIndex(ABC):
     @abstractmethod
     def delete(self, memory_ids: Sequence[str], where: MemoryFilter | None) -> int:
         """Delete by id and/or filter; neither given (no conditions) deletes every memory."""
+
+    def forget(
+        self, memory_ids: Sequence[str], where: MemoryFilter | None
+    ) -> tuple[int, list[str]]:
+        """`delete`, and the user's words of what it deleted (spaces made one, none empty),
+        read first: what whoever else keeps them (the llm's histories, the store's
+        transcript) is to forget too (`ForgetMentions`)."""
+        doomed, _ = self.newest(where, FORGET_READ, 0, memory_ids)
+        count = self.delete(memory_ids, where)
+        # An empty text would match every exchange and turn: none is given.
+        said = (" ".join(words_said(item.text, item.meta).split()) for item in doomed)
+        return count, [words for words in said if words]
 
     @abstractmethod
     def count(self) -> int: ...

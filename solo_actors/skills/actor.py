@@ -45,6 +45,7 @@ from msgspec.structs import replace
 import supervisors
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.messages import (
+    FORGOTTEN_WORDS,
     Announce,
     Announced,
     CallTool,
@@ -330,7 +331,11 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.tell(name, Interrupt(reason="stop"))
         # Saying the last turn again is no new turn: "say that again" twice says it twice.
         new_turn = not all(match.intent in SAID_AGAIN for match in matches)
-        self.reply(turn, text, "skills:" + "+".join(m.intent for m in matches), new_turn)
+        recorded = text
+        for words in (words for answer in answers for words in answer.forgotten):
+            recorded = recorded.replace(words, FORGOTTEN_WORDS)
+        model = "skills:" + "+".join(m.intent for m in matches)
+        self.reply(turn, text, model, new_turn, recorded=recorded)
         self.schedule()
         self.publish()
 
@@ -395,9 +400,12 @@ class SkillsActor(supervisors.SupervisedActor):
         refused = all(answer.refused for answer in answers)
         return ToolResult(call_id=call.call_id, name=call.name, content=text, error=refused)
 
-    def reply(self, turn: UserTurn, text: str, model: str, new_turn: bool) -> None:
+    def reply(
+        self, turn: UserTurn, text: str, model: str, new_turn: bool, recorded: str | None = None
+    ) -> None:
         """Answer ``turn`` exactly as the dialogue actor answers with the llm's reply; a
-        ``new_turn`` is told to the dialogue actor, as its conversation's last turn."""
+        ``new_turn`` is told to the dialogue actor, as its conversation's last turn. The
+        store records ``recorded`` as the reply, if given: the words less what was forgotten."""
         times = replace(turn.times, first_token=now())
         request_id = turn.turn_id
         if turn.reply_to is not None:
@@ -416,7 +424,8 @@ class SkillsActor(supervisors.SupervisedActor):
         HUB.publish(done)
         self.tell(STORE_NAME, RecordTurn(
             turn_id=turn.turn_id, conversation_id=turn.conversation_id, user_text=turn.text,
-            reply_text=text, model=model, finish_reason="stop", times=done.times,
+            reply_text=text if recorded is None else recorded, model=model, finish_reason="stop",
+            times=done.times,
         ))  # fmt: skip
 
     # -- firing -----------------------------------------------------------------------------

@@ -42,6 +42,9 @@ class Answer:
     """End ringing and playback (the "stop" skill)."""
     announce: str = ""
     """Say this in every room but the asker's (the "announce" skill)."""
+    forgotten: list[str] = field(default_factory=list)
+    """Words the user just had Solo forget, quoted in `text` so they hear what went: the
+    store's record of the turn keeps `FORGOTTEN_WORDS` in their place."""
 
 
 def refuse(text: str) -> Answer:

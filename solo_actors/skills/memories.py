@@ -8,8 +8,8 @@ sister" forgets the memories that are near the topic in meaning *and* name one o
 
 The memory actor does the work (`ListMemories`, `Recall`, `Forget`, asked with
 ``skills.store_timeout``); what it forgets, it also has the llm drop from its conversation
-histories. The turn records in the store are the transcript, and stay (`solo db
-delete-user`).
+histories, and the store from its transcript. The reply quotes what was forgotten, so the
+user hears what went; the store's record of it does not (`Answer.forgotten`).
 """
 
 from __future__ import annotations
@@ -58,11 +58,20 @@ class MemoryUnavailable(Exception):
     """The memory actor could not answer (down, busy, disabled): the words say why."""
 
 
+def said(items: list[MemoryItem]) -> list[str]:
+    """Each memory in the user's words."""
+    return [words_said(item.text, item.meta).strip() for item in items]
+
+
 def quoted(items: list[MemoryItem]) -> str:
     """'"A.", "B." and "C."' in the user's words, ending a sentence: a full stop follows
     only when the last words had no end of their own ('"I like tea".')."""
-    said = [f'"{words_said(item.text, item.meta).strip()}"' for item in items]
-    listed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    said_in_quotes = [f'"{words}"' for words in said(items)]
+    listed = (
+        said_in_quotes[0]
+        if len(said_in_quotes) == 1
+        else ", ".join(said_in_quotes[:-1]) + " and " + said_in_quotes[-1]
+    )
     return listed if listed[-2:-1] in (".", "!", "?") else listed + "."
 
 
@@ -114,7 +123,7 @@ class MemorySkills:
         if not newest:
             return Answer("You haven't told me anything in this conversation that I kept.")
         self.forget(newest)
-        return Answer(f"Okay, I forgot {quoted(newest)}")
+        return Answer(f"Okay, I forgot {quoted(newest)}", forgotten=said(newest))
 
     def forget_about(self, match: SkillMatch, _conversation_id: str) -> Answer:
         topic = str(match.slots["topic"])
@@ -132,7 +141,7 @@ class MemorySkills:
         text = f"Okay, I forgot {quoted(shown)}"
         if len(about) > len(shown):
             text += f" And {len(about) - len(shown)} more about {topic}."
-        return Answer(text)
+        return Answer(text, forgotten=said(shown))
 
     def forget_all(self, _match: SkillMatch, _conversation_id: str) -> Answer:
         forgotten = self.forgotten(Forget(everything=True))

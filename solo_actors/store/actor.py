@@ -6,7 +6,9 @@ buffer, flushed in one transaction when ``store.flush_rows`` rows are waiting or
 ``store.flush_interval_ms`` after the first buffered row, and on stop. So a told write is
 durable at most one flush interval later; `Flush` (ask) makes it durable now and says so.
 Operator asks (`DeleteUser`, `RevokeApiTokens`) flush first, then change rows in one
-transaction.
+transaction. `ForgetMentions` (tell, from the memory actor when the user had Solo forget
+something) blanks those words in the turns that told or quoted them, in the buffer at once
+and in the database now or, while it is unreachable, once it is back.
 
 When the database can't be reached (PostgreSQL down, the DuckDB file locked by another
 process) the actor stays up: it keeps buffering, reconnects with exponential backoff
@@ -28,11 +30,13 @@ import msgspec
 import supervisors
 from solo_actors.config import Config
 from solo_actors.messages import (
+    FORGOTTEN_WORDS,
     BackupDone,
     BackupStore,
     DeleteUser,
     Flush,
     Flushed,
+    ForgetMentions,
     GetStoreStats,
     ReadRows,
     RecordEvent,
@@ -59,6 +63,9 @@ from solo_actors.store.schema import TABLES
 
 UNSENT_DIR = "store-unsent"
 REJECTED_DIR = "store-rejected"
+FORGETTING_LINE = "forget mentions"
+"""An unsent file's line of `ForgetMentions` texts still owed to the database, in place of
+a table's name."""
 
 _spool_encoder = msgspec.json.Encoder()
 _spool_decoder = msgspec.json.Decoder(tuple[str, list[Any]])
@@ -92,6 +99,8 @@ class StoreActor(supervisors.SupervisedActor):
         self.flushed_rows = 0
         self.dropped_reported = 0
         self.replayed: list[Path] = []
+        self.forgetting: list[str] = []
+        """`ForgetMentions` texts not yet applied to the database's turns (it was down)."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -102,12 +111,13 @@ class StoreActor(supervisors.SupervisedActor):
 
     def on_stop(self) -> None:
         self._flush()
-        if self.buffer.size:
+        self._forget_in_database()
+        if self.buffer.size or self.forgetting:
             self._save_unsent()
         self.backend.close()
 
     def on_failure(self, *_exc_info: object) -> None:
-        if self.buffer.size:
+        if self.buffer.size or self.forgetting:
             self._save_unsent()
         self.backend.close()
 
@@ -143,6 +153,8 @@ class StoreActor(supervisors.SupervisedActor):
                 return self._serve(lambda: self._delete_user(message))
             case RevokeApiTokens():
                 return self._serve(lambda: self._revoke(message))
+            case ForgetMentions(texts=texts):
+                self._forget_mentions(texts)
             case _:
                 self.log.warning("unknown message ignored", type=type(message).__name__)
         return None
@@ -208,6 +220,36 @@ class StoreActor(supervisors.SupervisedActor):
         self.log.info("API tokens revoked", count=count, user_id=request.user_id)
         return TokensRevoked(count=count)
 
+    def _forget_mentions(self, texts: list[str]) -> None:
+        """Forget ``texts`` in the transcript (`StoreBackend.redact_turns`): in the buffered
+        turns now (so no row spooled at a stop holds them), in the written ones in the
+        database now or, while it is down, at the next connect (`forgetting`, the texts, is
+        spooled with the unsent rows at a stop, until then)."""
+        blanked = self.buffer.forget_mentions(texts, FORGOTTEN_WORDS)
+        self.forgetting.extend(texts)
+        self._forget_in_database()
+        self.log.info("turns forgotten", buffered=blanked, waiting=len(self.forgetting))
+
+    def _forget_in_database(self) -> None:
+        if not self.up or not self.forgetting:
+            return
+        try:
+            count = self.backend.redact_turns(self.forgetting, FORGOTTEN_WORDS)
+        except StoreUnavailable as error:
+            self._went_down(error)
+            return
+        self.forgetting.clear()
+        self._replayed_done()
+        self.log.info("turns forgotten in the database", turns=count)
+
+    def _replayed_done(self) -> None:
+        """Delete the unsent files replayed at start once all they held is in the database."""
+        if self.buffer.size or self.forgetting:
+            return
+        for path in self.replayed:
+            path.unlink(missing_ok=True)
+        self.replayed.clear()
+
     # -- database -----------------------------------------------------------------------------
 
     def _connect(self) -> None:
@@ -221,6 +263,7 @@ class StoreActor(supervisors.SupervisedActor):
                       version=self.backend.schema_version())  # fmt: skip
         self._maintain()
         self._flush()
+        self._forget_in_database()
 
     def _went_down(self, error: Exception) -> None:
         if self.up or self.last_error is None:
@@ -256,9 +299,7 @@ class StoreActor(supervisors.SupervisedActor):
             self._insert_per_table(batch, error)
         self.flushed_rows += self.buffer.size
         self.buffer.clear()
-        for path in self.replayed:
-            path.unlink(missing_ok=True)
-        self.replayed.clear()
+        self._replayed_done()
         self._record_drops()
         self._publish()
 
@@ -300,9 +341,13 @@ class StoreActor(supervisors.SupervisedActor):
             for table, rows in self.buffer.batch().items():
                 for row in rows:
                     stream.write(_spool_encoder.encode((table, row)) + b"\n")
+            if self.forgetting:
+                stream.write(_spool_encoder.encode((FORGETTING_LINE, self.forgetting)) + b"\n")
         self.log.error("database unavailable at stop: buffered writes saved for the next start",
-                       rows=self.buffer.size, path=str(path))  # fmt: skip
+                       rows=self.buffer.size, forgetting=len(self.forgetting),
+                       path=str(path))  # fmt: skip
         self.buffer.clear()
+        self.forgetting.clear()
 
     def _replay_unsent(self) -> None:
         directory = self.config.solo.var_path(UNSENT_DIR)
@@ -312,6 +357,8 @@ class StoreActor(supervisors.SupervisedActor):
                     table, row = _spool_decoder.decode(line)
                     if table in TABLES:
                         self.buffer.add(table, tuple(row))
+                    elif table == FORGETTING_LINE:
+                        self.forgetting.extend(row)
             self.replayed.append(path)
         if self.replayed:
             self.log.info("replaying writes saved at the last stop", rows=self.buffer.size)

@@ -155,6 +155,31 @@ class StoreBackend(ABC):
                 for table, sql in zip(targets, statements, strict=True)
             }
 
+    def redact_turns(self, texts: Sequence[str], replacement: str) -> int:
+        """Forget ``texts`` in the transcript, in one transaction: a turn whose user words
+        hold one (spaces compared as one) keeps ``replacement`` as its user words and reply
+        (the reply repeats the fact in its own words); a reply that quotes one (a memory said
+        back) keeps ``replacement`` in its place. Returns how many turns were changed."""
+        mark = self.placeholder
+        told = (
+            f"UPDATE turns SET user_text = {mark}, reply_text = {mark} "
+            rf"WHERE strpos(regexp_replace(user_text, '\s+', ' ', 'g'), {mark}) > 0 "
+            "RETURNING turn_id"
+        )
+        quoted = (
+            f"UPDATE turns SET reply_text = replace(reply_text, {mark}, {mark}) "
+            f"WHERE strpos(reply_text, {mark}) > 0 RETURNING turn_id"
+        )
+        changed: set[str] = set()
+        with self.transaction() as cursor:
+            for text in texts:
+                if not text.strip():
+                    continue  # every text holds "": it would blank the whole transcript
+                rows = cursor.execute(told, [replacement, replacement, text])
+                rows += cursor.execute(quoted, [text, replacement, text])
+                changed.update(str(row[0]) for row in rows)
+        return len(changed)
+
     def revoke_tokens(self, token_hash: str | None, user_id: str | None) -> int:
         """Mark one token (by hash) or all of a user's revoked; how many were not already."""
         if token_hash is None and user_id is None:

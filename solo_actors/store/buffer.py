@@ -8,7 +8,7 @@ refused and counted: the caller logs and records the loss, it is never silent.
 from __future__ import annotations
 
 from solo_actors.store.backend import Batch, Row
-from solo_actors.store.schema import TABLES
+from solo_actors.store.schema import TABLES, TURNS
 
 
 class WriteBuffer:
@@ -35,6 +35,27 @@ class WriteBuffer:
             self.size += 1
         rows[key] = row
         return True
+
+    def forget_mentions(self, texts: list[str], replacement: str) -> int:
+        """Forget ``texts`` in the buffered turns as `StoreBackend.redact_turns` does in the
+        database; how many turns were changed."""
+        columns = TURNS.column_names
+        said, reply = columns.index("user_text"), columns.index("reply_text")
+        wanted = [text for text in texts if text.strip()]
+        turns = self._rows[TURNS.name]
+        changed = 0
+        for key, row in turns.items():
+            redacted = list(row)
+            words = " ".join(str(row[said]).split())
+            if any(text in words for text in wanted):
+                redacted[said] = redacted[reply] = replacement
+            else:
+                for text in wanted:
+                    redacted[reply] = str(redacted[reply]).replace(text, replacement)
+            if redacted != list(row):
+                turns[key] = tuple(redacted)
+                changed += 1
+        return changed
 
     def batch(self) -> Batch:
         return {name: list(rows.values()) for name, rows in self._rows.items() if rows}

@@ -5,7 +5,9 @@ recorded in the store."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,10 +38,12 @@ from tests.conftest import config_environment, wait_for
 
 
 @pytest.fixture(scope="module")
-def default_model_tree(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[supervisors.SupervisorRef]:
-    var_dir = tmp_path_factory.mktemp("memory") / "var"
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("memory") / "var"
+
+
+@pytest.fixture(scope="module")
+def default_model_tree(var_dir: Path) -> Iterator[supervisors.SupervisorRef]:
     # The tiny test model can't be relied on to use a memory; the default model does. A
     # turn gives up on a recall slower than half a second; a loaded test machine is no
     # reason to.
@@ -157,25 +161,24 @@ def test_a_question_leaves_no_memory_and_a_fact_is_kept_in_the_users_words(
     assert answer.items[0].kind == "told"
 
 
+def recorded_turns(conversation_id: str) -> list[dict[str, Any]]:
+    """The conversation's turns in the store, newest first (flushed first)."""
+    flushed = supervisors.ask("store", Flush(), timeout=10)
+    assert isinstance(flushed, Flushed) and flushed.durable
+    rows = supervisors.ask(
+        "store", ReadRows(table="turns", equals={"conversation_id": conversation_id}), timeout=10
+    )
+    assert isinstance(rows, Rows), rows
+    return [dict(zip(rows.columns, row, strict=True)) for row in rows.rows]
+
+
 def test_every_turn_is_recorded_in_the_store(
     default_model_tree: supervisors.SupervisorRef,
 ) -> None:
     done = converse("Say the word blue.", "recorded-conversation")
-
-    def recorded() -> list[dict[str, Any]]:
-        flushed = supervisors.ask("store", Flush(), timeout=10)
-        assert isinstance(flushed, Flushed) and flushed.durable
-        rows = supervisors.ask(
-            "store",
-            ReadRows(table="turns", equals={"conversation_id": "recorded-conversation"}),
-            timeout=10,
-        )
-        assert isinstance(rows, Rows), rows
-        return [dict(zip(rows.columns, row, strict=True)) for row in rows.rows]
-
     # The dialogue actor tells the store the turn after it answers: this flush may come first.
-    wait_for(recorded, "the turn in the store")
-    record = recorded()[0]
+    wait_for(lambda: recorded_turns("recorded-conversation"), "the turn in the store")
+    record = recorded_turns("recorded-conversation")[0]
     assert record["turn_id"] == done.turn_id
     assert record["user_text"] == "Say the word blue."
     assert record["reply_text"] == done.reply
@@ -193,14 +196,30 @@ def listed_texts() -> list[str]:
     return [item.text for item in listed.items]
 
 
+def recorded_words(conversation_id: str) -> list[str]:
+    """The user's words and the reply of every turn of the conversation in the store."""
+    turns = recorded_turns(conversation_id)
+    return [words for turn in turns for words in (turn["user_text"], turn["reply_text"])]
+
+
+def cached_replies(var_dir: Path) -> list[str]:
+    """Every reply the llm's cache holds on disk."""
+    files = (var_dir / "cache" / "llm").glob("*/*.json")
+    return [json.loads(path.read_text())["text"] for path in files]
+
+
 def test_forget_that_forgets_the_memory_and_the_exchange_it_was_told_in(
-    default_model_tree: supervisors.SupervisorRef,
+    default_model_tree: supervisors.SupervisorRef, var_dir: Path
 ) -> None:
     held = memories_held()
     told = converse("My locker code is 4512.", "forget-that-conversation")
     assert told.error is None, told.error
     wait_for_memories(held + 1)
     assert "4512" in history_text("forget-that-conversation")
+    # Recorded once the dialogue actor has answered: this flush may come first.
+    wait_for(lambda: "My locker code is 4512." in recorded_words("forget-that-conversation"),
+             "the turn in the store")  # fmt: skip
+    assert told.reply in cached_replies(var_dir), "the reply was not cached: nothing to forget"
 
     forgot = converse("Forget that.", "forget-that-conversation")
     assert forgot.model == "skills:memory.forget_last", forgot.model
@@ -212,6 +231,12 @@ def test_forget_that_forgets_the_memory_and_the_exchange_it_was_told_in(
     assert "4512" not in history_text("forget-that-conversation")
     said_back = converse("What do you remember about me?", "forget-that-conversation")
     assert said_back.model == "skills:memory.list" and "4512" not in said_back.reply
+    # Nor is it kept in the transcript (the reply heard it named; its record does not) or in
+    # a cached reply.
+    words = recorded_words("forget-that-conversation")
+    assert not [text for text in words if "4512" in text], words
+    assert 'Okay, I forgot "(forgotten)"' in words, words
+    assert not [reply for reply in cached_replies(var_dir) if "4512" in reply]
 
     nothing = converse("Forget that.", "forget-that-conversation")
     assert nothing.reply.startswith("You haven't told me anything in this conversation")

@@ -19,6 +19,7 @@ from solo_actors.memory.embedder import DIMENSIONS
 from solo_actors.memory.index import MemoryIndex, make_index
 from solo_actors.messages import Flush, RecordEvent, RecordTurn, Remember, SaveApiToken, SaveUser
 from solo_actors.store.actor import StoreActor
+from solo_actors.store.backends import open_backend
 from solo_actors.store.rows import hash_token
 from solo_actors.store.schema import LATEST_VERSION
 from tests.conftest import config_environment
@@ -102,24 +103,48 @@ def test_forget_memories_forgets_one_kind_or_all(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     """A user whose Solo kept every question with its reply drops those and keeps what they
-    told (docs/storage.md, "What is remembered")."""
-    memories = make_index(make_config(), DIMENSIONS)
+    told (docs/storage.md, "What is remembered"); the transcript forgets their words too."""
+    config = make_config()
+    store = StoreActor.start(config)
+    store.tell(RecordTurn(turn_id="told", conversation_id="c", user_text="My dog is Rex.",
+                          reply_text="Okay, your dog is Rex."))  # fmt: skip
+    store.tell(RecordTurn(turn_id="other", conversation_id="c", user_text="Why?",
+                          reply_text="Because."))  # fmt: skip
+    assert store.ask(Flush(), timeout=30).durable
+    store.stop()
+    memories = make_index(config, DIMENSIONS)
     memories.open()
     vectors = np.eye(3, DIMENSIONS, dtype=np.float32)
     kept = [
         Remember(text="User said: Hi\nSolo replied: Hello", kind="exchange"),
-        Remember(text="User said: Why?\nSolo replied: Because", kind="exchange"),
+        Remember(text="User said: Why not?\nSolo replied: Because", kind="exchange"),
         Remember(text="The user said: My dog is Rex.", kind="told"),
     ]
     memories.add(kept, vectors)
     memories.close()
     var = tmp_path / "var"
     assert run_cli(monkeypatch, var, "db", "forget-memories", "--kind", "exchange") == 0
-    assert "forgot 2 memories of kind 'exchange'" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "forgot 2 memories of kind 'exchange', and their words in 0 turns" in said, said
     assert held(memories) == 1
     assert run_cli(monkeypatch, var, "db", "forget-memories", "--all") == 0
-    assert "forgot 1 memories\n" in capsys.readouterr().out
+    assert "forgot 1 memories, and their words in 1 turns" in capsys.readouterr().out
     assert held(memories) == 0
+    assert transcript(config) == {
+        "told": ("(forgotten)", "(forgotten)"), "other": ("Why?", "Because."),
+    }  # fmt: skip
+
+
+def transcript(config: Config) -> dict[str, tuple[str, str]]:
+    """Each recorded turn's words, read from the stopped store."""
+    backend = open_backend(config)
+    backend.open()
+    try:
+        columns, rows = backend.read("turns", {}, None, None, 100)
+        turns = [dict(zip(columns, row, strict=True)) for row in rows]
+        return {turn["turn_id"]: (turn["user_text"], turn["reply_text"]) for turn in turns}
+    finally:
+        backend.close()
 
 
 def held(memories: MemoryIndex) -> int:

@@ -12,9 +12,11 @@ import pytest
 import supervisors
 from solo_actors.config import Config
 from solo_actors.messages import (
+    FORGOTTEN_WORDS,
     BackupStore,
     DeleteUser,
     Flush,
+    ForgetMentions,
     GetStoreStats,
     ReadRows,
     RecordEvent,
@@ -160,6 +162,34 @@ def test_a_user_is_deleted_with_tokens_sessions_and_conversations(
     kept = store.ask(DeleteUser(user_id="rui", keep_conversations=True), timeout=ASK)
     assert kept.rows == {"api_tokens": 2, "sessions": 1, "users": 1}
     assert len(read(store, "turns")) == 3
+
+
+def test_forgotten_words_leave_the_transcript_whether_written_or_buffered(
+    store: supervisors.SupervisedRef,
+) -> None:
+    """`ForgetMentions`: a turn that told a forgotten fact keeps neither its words nor the
+    reply (which repeats the fact in its own words); a reply that quoted it keeps the rest."""
+
+    def turn(turn_id: str, said: str, reply: str) -> RecordTurn:
+        return RecordTurn(turn_id=turn_id, conversation_id="c", user_text=said, reply_text=reply)
+
+    store.tell(turn("told", "My locker code is 4512.", "Okay, your locker code is 4512."))
+    store.tell(turn("unrelated", "Hi.", "Hello."))
+    assert store.ask(Flush(), timeout=ASK).durable
+    store.tell(turn("said back", "What do you remember?",
+                    'You told me: "My locker code is 4512." and "I like tea."'))  # fmt: skip
+    store.tell(turn("told again", "Well,  my locker code\nis 4512.", "Okay."))
+    store.tell(ForgetMentions(texts=["My locker code is 4512.", "my locker code is 4512."]))
+    store.tell(ForgetMentions(texts=["", " "]))  # would match everything: ignored
+    assert store.ask(Flush(), timeout=ASK).durable
+    words = {row["turn_id"]: (row["user_text"], row["reply_text"]) for row in read(store, "turns")}
+    quoted = f'You told me: "{FORGOTTEN_WORDS}" and "I like tea."'
+    assert words == {
+        "told": (FORGOTTEN_WORDS, FORGOTTEN_WORDS),
+        "unrelated": ("Hi.", "Hello."),
+        "said back": ("What do you remember?", quoted),
+        "told again": (FORGOTTEN_WORDS, FORGOTTEN_WORDS),
+    }
 
 
 def test_api_tokens_are_revoked_by_hash_or_by_user(store: supervisors.SupervisedRef) -> None:

@@ -15,14 +15,18 @@ import pytest
 
 from solo_actors.config import Config
 from solo_actors.messages import (
+    FORGOTTEN_WORDS,
     Flush,
+    ForgetMentions,
     GetStoreStats,
     ReadRows,
     RecordEvent,
+    RecordTurn,
+    Rows,
     StoreFailure,
     StoreStats,
 )
-from solo_actors.store.actor import UNSENT_DIR, StoreActor
+from solo_actors.store.actor import FORGETTING_LINE, UNSENT_DIR, StoreActor
 from solo_actors.store.embedded_pg import EmbeddedPostgres
 from tests.conftest import wait_for
 
@@ -171,5 +175,49 @@ def test_writes_unsent_at_stop_are_replayed_at_the_next_start(
         wait_for(lambda: again.ask(Flush(), timeout=ASK).durable, "a durable flush")
         assert stats(again).rows["events"] == 1
         assert not list(config.solo.var_path(UNSENT_DIR).glob("*.jsonl"))
+    finally:
+        again.stop()
+
+
+def test_words_forgotten_while_the_database_is_down_leave_it_once_back(
+    make_config: Callable[..., Config], pg_server: EmbeddedPostgres
+) -> None:
+    """A forget while PostgreSQL is down blanks the buffered turn at once (no row of the
+    unsent file holds its words: only the forget itself, still owed) and the written one
+    after the next start, once it is back."""
+    config = pg_config(make_config, pg_server)
+    pg_server.start()
+    store = StoreActor.start(config)
+    store.tell(RecordTurn(turn_id="written", conversation_id="c", user_text="My pin is 1234.",
+                          reply_text="Okay, your pin is 1234."))  # fmt: skip
+    assert store.ask(Flush(), timeout=ASK).durable
+    pg_server.stop("immediate")
+    store.tell(RecordTurn(turn_id="buffered", conversation_id="c", user_text="My pin is 1234.",
+                          reply_text="Okay."))  # fmt: skip
+    store.tell(ForgetMentions(texts=["My pin is 1234."]))
+    assert not store.ask(Flush(), timeout=ASK).durable
+    store.stop()
+    unsent = list(config.solo.var_path(UNSENT_DIR).glob("*.jsonl"))
+    lines = [line for path in unsent for line in path.read_text().splitlines()]
+    assert lines and [line for line in lines if "1234" in line] == [
+        f'["{FORGETTING_LINE}",["My pin is 1234."]]'
+    ], lines
+    pg_server.start()
+    again = StoreActor.start(config)
+    try:
+        wait_for(lambda: again.ask(Flush(), timeout=ASK).durable, "a durable flush")
+
+        def transcript() -> dict[str, tuple[str, str]]:
+            rows = again.ask(ReadRows(table="turns"), timeout=ASK)
+            assert isinstance(rows, Rows), rows
+            turns = [dict(zip(rows.columns, row, strict=True)) for row in rows.rows]
+            return {turn["turn_id"]: (turn["user_text"], turn["reply_text"]) for turn in turns}
+
+        blank = (FORGOTTEN_WORDS, FORGOTTEN_WORDS)
+        # The forget is applied on connecting, after the replayed rows' flush.
+        wait_for(lambda: transcript() == {"written": blank, "buffered": blank},
+                 "the forgotten words to leave the transcript")  # fmt: skip
+        wait_for(lambda: not list(config.solo.var_path(UNSENT_DIR).glob("*.jsonl")),
+                 "the replayed unsent file to be deleted")  # fmt: skip
     finally:
         again.stop()
