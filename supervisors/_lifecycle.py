@@ -239,18 +239,20 @@ class Lifecycle:
         with self._changed:
             monitors = list(self._monitors.values())
             self._monitors.clear()
-        # Monitors first, replies second: a caller who got ActorExitedError can
+        # Monitors first, replies last: a caller who got ActorExitedError can
         # rely on the supervisor having the exit in its mailbox already, so its
-        # next call to the supervisor sees the restart done.
+        # next call to the supervisor sees the restart done. And whoever a reply
+        # wakes (``stop()`` returning, a refused request) finds ``wait(0)`` has
+        # the reason: the exit is done before anyone is answered.
         for callback in monitors:
             self._fire(callback, reason)
+        with self._changed:
+            self._done = True
+            self._changed.notify_all()
         pending = self.mailbox.close(self._refuse)
         self._answer(self.current, self._error)
         for envelope in pending:
             self._answer(envelope)
-        with self._changed:
-            self._done = True
-            self._changed.notify_all()
 
     def _fire(self, callback: Monitor, reason: ExitReason) -> None:
         try:

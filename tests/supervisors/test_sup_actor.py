@@ -122,9 +122,21 @@ def test_stop_is_normal_and_runs_on_stop() -> None:
     assert ref.exit_reason is None
     assert ref.stop(timeout=WAIT) is True
     assert stopped.is_set()
-    # The stop's reply comes before the exit is marked done (Lifecycle._announce): wait.
-    assert ref.wait(WAIT) == NORMAL
     assert ref.exit_reason == NORMAL
+
+
+def test_whoever_is_answered_finds_the_exit_done() -> None:
+    """A returned ``stop()`` or a refused request means ``wait(0)`` has the reason: the
+    exit is done before anyone is answered (it once came just after the replies)."""
+    for _ in range(50):
+        stopped = Worker.start()
+        assert stopped.stop(timeout=WAIT) is True
+        assert stopped.wait(0) == NORMAL
+        crashed = Worker.start()
+        with pytest.raises(ActorExitedError):
+            crashed.ask("boom", timeout=WAIT)
+        reason = crashed.wait(0)
+        assert reason is not None and reason.kind == "crash"
 
 
 def test_on_stop_raising_turns_exit_into_crash() -> None:
