@@ -44,7 +44,9 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
-        self._port_chosen = port is None
+        self._port_movable = port is None
+        """Whether `start` may move to another free port: only one we probed ourselves,
+        and only until a DSN naming it was handed out (a client would dial the old one)."""
         self._run_as = SERVER_USER if os.geteuid() == 0 else None
 
     @property
@@ -52,6 +54,7 @@ class EmbeddedPostgres:
         return self.dsn_for("postgres")
 
     def dsn_for(self, database: str) -> str:
+        self._port_movable = False
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
@@ -75,8 +78,8 @@ class EmbeddedPostgres:
                 return
             except EmbeddedPostgresError:
                 # The free port we probed can be taken before the server binds it (other
-                # processes start servers too): try another, unless the caller chose it.
-                if not self._port_chosen or attempt == START_ATTEMPTS:
+                # processes start servers too): try another, unless it is not ours to move.
+                if not self._port_movable or attempt == START_ATTEMPTS:
                     raise
                 self.stop("immediate")
                 self.port = free_port()

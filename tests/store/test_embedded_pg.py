@@ -39,3 +39,18 @@ def test_a_port_the_caller_chose_is_not_replaced(tmp_path: Path) -> None:
         server = EmbeddedPostgres(tmp_path / "pg", port=taken.getsockname()[1])
         with pytest.raises(EmbeddedPostgresError, match="Fix:"):
             server.start()
+
+
+def test_a_port_whose_dsn_was_handed_out_is_not_replaced(tmp_path: Path) -> None:
+    """A client given the DSN before the start (a store told to wait for its database)
+    would dial the old port for ever: the start fails, naming the port, instead."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        server = EmbeddedPostgres(tmp_path / "pg")
+        server.port = busy  # as if the probed port were taken between the probe and the start
+        assert f":{busy}/" in server.dsn
+        with pytest.raises(EmbeddedPostgresError, match="Fix:"):
+            server.start()
+        assert server.port == busy
