@@ -603,6 +603,9 @@ class McpConfig(Section, frozen=True):
     """Seconds one tool call may take on the server."""
     ping_every: Seconds
     """Seconds between pings of a connected server: a lost one is restarted."""
+    ping_timeout: Seconds
+    """Seconds a ping may wait for its answer before the server counts as lost: apart from
+    ``ping_every``, so that frequent pings do not make a busy machine's server lost."""
     retry_every: Seconds
     """Seconds between tries to connect a server that is not up yet."""
     serve_http: bool

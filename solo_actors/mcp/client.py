@@ -257,7 +257,7 @@ class McpServerActor(supervisors.SupervisedActor):
             return
         pinging = asyncio.run_coroutine_threadsafe(session.send_ping(), self.loop)
         try:
-            pinging.result(timeout=self.settings.ping_every)
+            pinging.result(timeout=self.settings.ping_timeout)
         except Exception as error:
             pinging.cancel()
             why = _describe(error) or "no answer to a ping"
