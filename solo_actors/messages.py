@@ -541,6 +541,26 @@ class VolumeIs(Message, frozen=True, kw_only=True):
     """The level asked for was past an end (the loudest or quietest) and was kept there."""
 
 
+class ChangeSpeakingRate(Message, frozen=True, kw_only=True):
+    """Ask tts to set how fast Solo speaks (-> `SpeakingRateIs`): ``percent`` of the voice's
+    normal speed sets it, ``step`` moves it by that many percent, faster (> 0) or slower;
+    neither asks what it is. The rate is 60 to 140 percent (`solo_actors.voice.speaking_rate`);
+    one outside is taken to the nearest end, which `SpeakingRateIs.limited` says."""
+
+    percent: int | None = None
+    step: int = 0
+
+
+class SpeakingRateIs(Message, frozen=True, kw_only=True):
+    percent: int
+    before: int
+    limited: bool = False
+    """The rate asked for was past an end (the slowest or fastest) and was kept there."""
+    remote: bool = False
+    """Solo's voice is a remote service's, which speaks at its own speed: the rate applies
+    only to the local voice that stands in for it."""
+
+
 # --- storage and memory -------------------------------------------------------------------
 # Writes are tells to "store" (buffered, flushed every store.flush_interval_ms or
 # store.flush_rows rows); `Flush` is the ask that returns once everything told before it is

@@ -10,7 +10,8 @@ hub, the turn in the store), so voice, text and the API need nothing new. `ListS
 `CreateSkillItem` and `CancelSkillItem` (asks, from the API) list, create and cancel items.
 The ``memory.*`` intents ("what do you remember about me", "forget that") are answered by
 asking the memory actor (`solo_actors.skills.memories`), the ``volume.*`` intents ("turn it
-down") by asking the speaker or the room's satellite actor (`solo_actors.skills.volume`).
+down") by asking the speaker or the room's satellite actor (`solo_actors.skills.volume`), the
+``speed.*`` intents ("speak slower") by asking tts (`solo_actors.skills.speaking_rate`).
 
 Durability, as an Erlang engineer would have it: the store is the truth. A new or changed
 item is written (`SaveSkillItem`) and flushed before the reply says it is set; at start the
@@ -95,6 +96,7 @@ from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.builtin import SAID_AGAIN, Answer, SkillBook, said_again
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.memories import MemorySkills
+from solo_actors.skills.speaking_rate import SpeakingRateSkills
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
 from solo_actors.skills.volume import VolumeSkills
@@ -172,6 +174,7 @@ class SkillsActor(supervisors.SupervisedActor):
         self.book = SkillBook(self.settings, self.matcher)
         self.memories = MemorySkills(self.settings.store_timeout)
         self.volume = VolumeSkills(self.settings.store_timeout)
+        self.speaking_rate = SpeakingRateSkills(self.settings.store_timeout)
         self.loaded = False
         self.wake_at = math.inf
         self.ringing: dict[str, Ringing] = {}
@@ -348,6 +351,8 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.memories.answer(match, turn.conversation_id)
         if self.volume.answers(match):
             return self.volume.answer(match, turn.room)
+        if self.speaking_rate.answers(match):
+            return self.speaking_rate.answer(match)
         if match.intent in SAID_AGAIN:
             return said_again(match, last if match.intent != "repeat" else self.heard(turn, last))
         return self.book.answer(match, at, turn.room)

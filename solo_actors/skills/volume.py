@@ -9,16 +9,12 @@ itself is already played at the new level.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pykka
-
-import supervisors
 from solo_actors.messages import ChangeVolume, VolumeIs
 from solo_actors.names import SPEAKER
 from solo_actors.rooms import room_name
 from solo_actors.skills.builtin import Answer, refuse
 from solo_actors.skills.templates import SkillMatch
+from solo_actors.skills.voice_settings import ask_voice
 from solo_actors.voice.volume import LOUDEST, QUIETEST
 
 INTENT_PREFIX = "volume."
@@ -65,13 +61,7 @@ class VolumeSkills:
             request = change_asked(match)
         except ValueError as error:
             return refuse(str(error))
-        output, where = (
-            (room_name(room), f"the {room} satellite") if room else (SPEAKER, "the speaker")
-        )
-        try:
-            answer: Any = supervisors.ask(output, request, timeout=self.timeout)
-        except (pykka.ActorDeadError, supervisors.BusyError, pykka.Timeout):
-            return refuse(f"Sorry, I can't reach {where} to change its volume right now.")
-        if not isinstance(answer, VolumeIs):
-            return refuse(f"Sorry, {where} did not say its volume.")
-        return Answer(said(answer))
+        if room:
+            return ask_voice(room_name(room), request, VolumeIs, said, self.timeout,
+                             f"the {room} satellite")  # fmt: skip
+        return ask_voice(SPEAKER, request, VolumeIs, said, self.timeout, "the speaker")

@@ -10,6 +10,9 @@ its own.
 A turn that ends with nothing spoken (an error) speaks the `TurnDone`'s ``reply`` instead.
 The voice is loaded once per process.
 
+`ChangeSpeakingRate` (ask, from the skills actor) sets how fast Solo speaks, everywhere
+(`speaking_rate`), answered with `SpeakingRateIs`.
+
 Other programs' text (Solo's Wyoming server, a room's satellite) comes as a `Synthesize`:
 each sentence's audio goes back to whoever asked as a `SynthesizedAudio`, then a
 `Synthesized`; nothing is played here.
@@ -52,11 +55,13 @@ import supervisors
 from solo_actors.config import Config
 from solo_actors.messages import (
     AudioOut,
+    ChangeSpeakingRate,
     InputEnded,
     Interrupt,
     LLMDone,
     LLMError,
     LLMToken,
+    SpeakingRateIs,
     SpeechStarted,
     SpeechSynthesized,
     Synthesize,
@@ -80,6 +85,7 @@ from solo_actors.voice.devices import Device, onnx_providers
 from solo_actors.voice.input_end import HoldsInputEnd
 from solo_actors.voice.mail import send
 from solo_actors.voice.remote import Fallback, RemoteServiceError, RemoteTts
+from solo_actors.voice.speaking_rate import SpeakingRate, rate_file
 from solo_actors.voice.spoken_text import first_chunk, sentences
 
 UNSPOKEN = re.compile(r"[*_`#>|~\[\]\x00-\x1f\x7f-\x9f]+")
@@ -173,7 +179,8 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         self.voice: PiperVoice | None = None
         self.remote: RemoteTts | None = None
         self.fallback: Fallback | None = None
-        self.synthesis = SynthesisConfig(length_scale=self.settings.length_scale)
+        self.speaking_rate = SpeakingRate(rate_file(self.config.solo))
+        self.synthesis = self.synthesis_at_rate()
         self.rate = voice_settings(voice_path(self.config)).sample_rate
         figures: dict[str, Any] = {"engine": self.settings.engine}
         if self.settings.engine == "wyoming":
@@ -185,7 +192,19 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         else:
             self.local_voice()
         self.publish_figures(voice=self.settings.voice, sample_rate=self.rate, **figures,
-                             **self.counts)  # fmt: skip
+                             speaking_rate=self.speaking_rate.level, **self.counts)  # fmt: skip
+
+    def synthesis_at_rate(self) -> SynthesisConfig:
+        """Piper's settings for Solo's own speech, at the user's speaking rate."""
+        return SynthesisConfig(
+            length_scale=self.speaking_rate.length_scale(self.settings.length_scale)
+        )
+
+    def change_rate(self, request: ChangeSpeakingRate) -> SpeakingRateIs:
+        answer = self.speaking_rate.change(request, remote=self.remote is not None)
+        self.synthesis = self.synthesis_at_rate()
+        self.publish_figures(speaking_rate=answer.percent)
+        return answer
 
     def local_voice(self) -> PiperVoice:
         """Piper here: loaded at start, or with a remote engine on its first need."""
@@ -197,16 +216,18 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
             )
         return self.voice
 
-    def say(self, text: str) -> Iterable[np.ndarray]:
+    def say(self, text: str, synthesis: SynthesisConfig | None = None) -> Iterable[np.ndarray]:
         """int16 audio of `text` at `rate`, by the configured engine: Piper's one piece per
-        sentence it finds, or the service's whole text; a `RemoteServiceError` when the
-        service failed with no fallback."""
+        sentence it finds (with `synthesis`, else at the user's speaking rate), or the
+        service's whole text; a `RemoteServiceError` when the service failed with no
+        fallback."""
+        settings = synthesis or self.synthesis
         if self.remote is None or self.fallback is None:
-            return synthesize(self.local_voice(), text, self.synthesis)
+            return synthesize(self.local_voice(), text, settings)
         service = self.remote
         return self.fallback.serve(
             lambda: [service.synthesize(text)],
-            lambda: list(synthesize(self.local_voice(), text, self.synthesis)),
+            lambda: list(synthesize(self.local_voice(), text, settings)),
         )
 
     def on_stop(self) -> None:
@@ -238,6 +259,8 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
                 self.cancel(message.turn_id)
             case Synthesize():
                 self.synthesize_for(message)
+            case ChangeSpeakingRate():
+                return self.change_rate(message)
             case InputEnded():
                 self.hold_input_end(message)
             case SynthesizeSpeech():
@@ -323,14 +346,15 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
             return VoiceRequestFailed(message=f"speed must be 0.25..4.0, got {request.speed}")
         started = time.perf_counter()
         try:
+            # The speed asked, not the user's speaking rate: a program's audio is its own.
+            settings = SynthesisConfig(length_scale=self.settings.length_scale / request.speed)
             if request.voice is None and request.speed == 1.0:
-                audio, rate = list(self.say(text)), self.rate
+                audio, rate = list(self.say(text, settings)), self.rate
             else:  # another voice or speed: Piper here says it
                 voice = self.local_voice() if request.voice is None else load_voice(
                     voice_path(self.config, request.voice), self.settings.threads,
                     self.settings.device,
                 )  # fmt: skip
-                settings = SynthesisConfig(length_scale=self.settings.length_scale / request.speed)
                 audio, rate = list(synthesize(voice, text, settings)), voice.config.sample_rate
         except ModelError as error:
             return VoiceRequestFailed(message=f"voice {request.voice!r} is not usable: {error}")

@@ -15,22 +15,18 @@ synthesised, and the level is only how loud it is played.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from solo_actors.config.schema import SoloConfig
 from solo_actors.messages import ChangeVolume, VolumeIs
-from solo_actors.runtime.logs import get_logger
+from solo_actors.voice.saved_level import SavedLevel
 
 LOUDEST = 10
 QUIETEST = 1
 STEP_DB = 3.0
 """Each level below the loudest is 3 dB quieter: level 1 is 27 dB down, a whisper."""
-
-log = get_logger("solo/voice/volume")
 
 
 def gain(level: int) -> float:
@@ -48,38 +44,17 @@ def volume_file(solo: SoloConfig, room: str | None = None) -> Path:
     )
 
 
-class Volume:
-    """One output's level, saved to ``path`` (JSON) at each change."""
+class Volume(SavedLevel):
+    """One output's level (`SavedLevel`: kept in ``path``)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.level = LOUDEST
-        try:
-            saved = json.loads(path.read_text("utf-8"))["level"]
-            if not (isinstance(saved, int) and QUIETEST <= saved <= LOUDEST):
-                raise ValueError(f"level {saved!r} is not {QUIETEST} to {LOUDEST}")
-            self.level = saved
-        except FileNotFoundError:
-            pass  # never changed: as loud as synthesised
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            log.warning("volume file unreadable; playing at full level", path=str(path),
-                        error=str(error), fix="set the volume again")  # fmt: skip
+        super().__init__(path, QUIETEST, LOUDEST, LOUDEST, "volume")
 
     def change(self, request: ChangeVolume) -> VolumeIs:
         """Apply ``request`` (a level, a step, or nothing: a question) and save the result."""
-        before = self.level
-        wanted = request.level if request.level is not None else before + request.step
-        level = min(LOUDEST, max(QUIETEST, wanted))
-        if level != before:
-            self.level = level
-            self.save()
-        return VolumeIs(level=level, before=before, limited=level != wanted)
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial")
-        partial.write_text(json.dumps({"level": self.level}), "utf-8")
-        os.replace(partial, self.path)  # a crash mid-write leaves the old level, not half a file
+        wanted = request.level if request.level is not None else self.level + request.step
+        level, before, limited = self.set(wanted)
+        return VolumeIs(level=level, before=before, limited=limited)
 
     def apply(self, samples: np.ndarray) -> np.ndarray:
         """``samples`` (int16) at this level; untouched at the loudest."""

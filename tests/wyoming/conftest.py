@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from wyoming.audio import AudioChunk
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
+from wyoming.tts import Synthesize
 
 from solo_actors.config import REPO_ROOT
 from tests.conftest import config_environment
@@ -120,6 +122,16 @@ async def exchange(
     for event in events:
         await client.write_event(event)
     return await read_until(client, until, timeout)
+
+
+async def synthesize(server: SoloServer, text: str) -> tuple[bytes, int]:
+    """``text`` said by Solo's tts through Wyoming: 16-bit mono audio and its rate."""
+    async with server.client() as client:
+        events = await exchange(client, [Synthesize(text=text).event()], {"audio-stop", "error"})
+    assert [e.type for e in events[:1] + events[-1:]] == ["audio-start", "audio-stop"], events[-1]
+    chunks = [AudioChunk.from_event(e) for e in events if e.type == "audio-chunk"]
+    assert {(c.width, c.channels) for c in chunks} == {(2, 1)}
+    return b"".join(c.audio for c in chunks), chunks[0].rate
 
 
 async def read_until(client: AsyncTcpClient, until: set[str], timeout: float) -> list[Event]:

@@ -29,7 +29,7 @@ from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, int16_to_float,
 from solo_actors.voice.stt import load_whisper, whisper_folder
 from solo_actors.voice.stt import transcribe as stt_transcribe
 from tests.voice.conftest import Speech
-from tests.wyoming.conftest import WRITE_TIMEOUT, SoloServer, exchange, run_async
+from tests.wyoming.conftest import WRITE_TIMEOUT, SoloServer, exchange, run_async, synthesize
 
 QUESTION = "What is the capital of France?"
 CHUNK_BYTES = 2048
@@ -152,15 +152,6 @@ def test_audio_that_cannot_be_audio_gets_a_clear_error(solo_server: SoloServer) 
     assert events[0].type == "error" and "rate of 3 Hz" in events[0].data["text"]
     assert events[-1].type == "pong"
     assert_clean(solo_server)
-
-
-async def synthesize(server: SoloServer, text: str) -> tuple[bytes, int]:
-    async with server.client() as client:
-        events = await exchange(client, [Synthesize(text=text).event()], {"audio-stop", "error"})
-    assert [e.type for e in events[:1] + events[-1:]] == ["audio-start", "audio-stop"], events[-1]
-    chunks = [AudioChunk.from_event(e) for e in events if e.type == "audio-chunk"]
-    assert {(c.width, c.channels) for c in chunks} == {(2, 1)}
-    return b"".join(c.audio for c in chunks), chunks[0].rate
 
 
 def test_synthesized_speech_is_heard_back_as_the_same_words(solo_server: SoloServer) -> None:
