@@ -5,8 +5,8 @@ The aiohttp router and the OpenAPI 3 document (``GET /openapi.json``) are both b
 document as well. The handlers live in one module per route group: `status` (health,
 readiness, the tree, metrics), `history` (report log, turns, memories), `actors`, `turns`
 (``/ask``, ``/say``), `config_reload`, `streams` (``/events``, ``/ws``), `agent_runs`,
-`skill_items`, `volume`, `mcp_route` and the OpenAI-compatible `v1` package; what they share is in
-`common`.
+`skill_items`, `volume`, `speaking_rate`, `mcp_route` and the OpenAI-compatible `v1`
+package; what they share is in `common`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from solo_actors.api import (
     history,
     mcp_route,
     skill_items,
+    speaking_rate,
     status,
     streams,
     turns,
@@ -266,6 +267,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/volume", volume.set_volume, "control",
           "Set how loud Solo speaks (1..10) on its speaker, or in a room",
           body=volume.VolumeBody, errors=(400, 404, 413, 503)),
+    Route("GET", "/speaking-rate", speaking_rate.speaking_rate, "read",
+          "How fast Solo speaks, in percent of its voice's normal speed", errors=(503,)),
+    Route("POST", "/speaking-rate", speaking_rate.set_speaking_rate, "control",
+          "Set how fast Solo speaks (60..140 percent of its voice's normal speed)",
+          body=speaking_rate.SpeakingRateBody, errors=(400, 413, 503)),
     Route("GET", "/memories", history.memories, "read",
           "Memories recalled for a text (q), or without q all of them, newest first",
           params=(query("q", "text to recall memories for; leave out to list them all",

@@ -47,6 +47,7 @@ EXAMPLE_BODIES: dict[str, Any] = {
     "/reminders": {"due_at": 0, "label": ""},
     "/announce": {"text": ""},
     "/volume": {"level": 0},
+    "/speaking-rate": {"percent": 0},
     "/v1/chat/completions": {"model": "no-such-model", "messages": []},
     "/v1/audio/speech": {"model": "no-such-model"},
     "/v1/embeddings": {"model": "no-such-model"},
