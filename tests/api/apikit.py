@@ -112,6 +112,16 @@ def running_assistant(
         running.stop()
 
 
+def skill_reply(api: RunningApi, text: str, intent_prefix: str) -> str:
+    """The reply to ``text`` asked through ``POST /ask``, which one of the skills whose
+    intents start with ``intent_prefix`` must have answered."""
+    asked = api.post("/ask", scope="control", json={"text": text})
+    assert asked.status_code == 200, asked.text
+    answer = asked.json()
+    assert answer["model"].startswith("skills:" + intent_prefix), (text, answer)
+    return str(answer["reply"])
+
+
 @dataclass
 class BareApi:
     """The api actor alone, without the tree: enough for what is decided before a handler

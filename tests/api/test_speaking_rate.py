@@ -4,15 +4,11 @@
 
 from __future__ import annotations
 
-from tests.api.apikit import RunningApi
+from tests.api.apikit import RunningApi, skill_reply
 
 
 def said(api: RunningApi, text: str) -> str:
-    asked = api.post("/ask", scope="control", json={"text": text})
-    assert asked.status_code == 200, asked.text
-    answer = asked.json()
-    assert answer["model"].startswith("skills:speed."), (text, answer)
-    return str(answer["reply"])
+    return skill_reply(api, text, "speed.")
 
 
 def test_the_rate_is_set_by_voice_and_api(api: RunningApi) -> None:

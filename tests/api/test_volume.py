@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.api.apikit import RunningApi, start_assistant
+from tests.api.apikit import RunningApi, skill_reply, start_assistant
 
 
 def said(api: RunningApi, text: str) -> str:
-    asked = api.post("/ask", scope="control", json={"text": text})
-    assert asked.status_code == 200, asked.text
-    answer = asked.json()
-    assert answer["model"].startswith("skills:volume."), (text, answer)
-    return str(answer["reply"])
+    return skill_reply(api, text, "volume.")
 
 
 def speaker_figure(api: RunningApi) -> object:

@@ -5,8 +5,9 @@ token, asks a question and sees the reply, presses restart on an actor and sees 
 count go up, and saves a screenshot in the test's tmp dir (and, when
 ``SOLO_DASHBOARD_SCREENSHOT`` names a file, there too: that is how docs/dashboard.png is made).
 A second test follows an agents run, started over the API, live to its end; others list
-and cancel timers, list memories and forget one, show and set the volume, and show that
-with memory off the Memories panel says so while the rest of the page goes on.
+and cancel timers, list memories and forget one, show and set the volume and the speaking
+rate, and show that with memory off the Memories panel says so while the rest of the page
+goes on.
 """
 
 from __future__ import annotations
@@ -193,4 +194,23 @@ def test_dashboard_shows_and_sets_the_volume(
     assert asked.json()["reply"] == "Volume 5.", asked.text
     expect(page.locator("#volume-level")).to_have_text("5")
     expect(page.locator("#volume")).to_have_value("5")
+    assert problems == []
+
+
+def test_dashboard_shows_and_sets_the_speaking_rate(
+    browser: BrowserContext, assistant: RunningApi
+) -> None:
+    page, problems = open_dashboard(browser, assistant, "control")
+    expect(page.locator("#speed-level")).to_have_text("100 %")  # tts's figure
+    page.locator("#speed").evaluate(
+        "(slider) => { slider.value = 80; slider.dispatchEvent(new Event('input'));"
+        " slider.dispatchEvent(new Event('change')); }"
+    )
+    expect(page.locator("#status-line")).to_contain_text("speed 80 % (was 100 %)")
+    assert assistant.get("/speaking-rate", scope="read").json()["percent"] == 80
+    # Changed by voice elsewhere: the next poll moves the slider.
+    asked = assistant.post("/ask", scope="control", json={"text": "Speak normally."})
+    assert asked.json()["reply"] == "I'm speaking at my normal speed.", asked.text
+    expect(page.locator("#speed-level")).to_have_text("100 %")
+    expect(page.locator("#speed")).to_have_value("100")
     assert problems == []

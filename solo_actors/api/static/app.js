@@ -1,10 +1,9 @@
 // Solo's dashboard: plain browser JavaScript, no build step and nothing fetched from elsewhere.
 // The token is entered once and kept in sessionStorage (gone when the tab closes). Live data:
-// GET /status (the tree, and the speaker's volume among its figures) and the pending timers,
-// alarms and reminders every 2 s, the newest memories every 10 s and after each turn, and the
-// /events stream
-// (read with fetch so it can carry the token): turns, supervisor reports, agents runs' progress
-// and skills that fired.
+// GET /status (the tree, and the speaker's volume and tts's speaking rate among its figures)
+// and the pending timers, alarms and reminders every 2 s, the newest memories every 10 s and
+// after each turn, and the /events stream (read with fetch so it can carry the token): turns,
+// supervisor reports, agents runs' progress and skills that fired.
 "use strict";
 
 const POLL_MS = 2000;
@@ -297,28 +296,38 @@ async function followEvents() {
   }
 }
 
-// -- volume: the speaker's level, shown from /status and set with POST /volume -------------------
+// -- voice settings: sliders shown from an actor's figure in /status and set with a POST -----------
 
-let volumeHeld = false;           // the slider is being moved: a poll must not move it back
+const SLIDERS = [  // the volume is the speaker's level; the speed is tts's speaking rate
+  { id: "volume", name: "volume", actor: "solo/voice/speaker", figure: "volume",
+    path: "/volume", field: "level", unit: "" },
+  { id: "speed", name: "speed", actor: "solo/voice/tts", figure: "speaking_rate",
+    path: "/speaking-rate", field: "percent", unit: " %" },
+];
+const slidersHeld = new Set();    // ids of sliders being moved: a poll must not move them back
 
-function showVolume(tree) {
-  const speaker = flatten(tree, 0, []).find(({ node }) => node.path === "solo/voice/speaker");
-  const level = speaker && speaker.node.figures ? speaker.node.figures.volume : undefined;
-  $("#volume").disabled = level === undefined;  // no speaker in this tree, or not started
-  if (level === undefined || volumeHeld) return;
-  $("#volume").value = level; $("#volume-level").textContent = level;
+function showSliders(tree) {
+  const nodes = flatten(tree, 0, []);
+  for (const slider of SLIDERS) {
+    const found = nodes.find(({ node }) => node.path === slider.actor);
+    const value = found && found.node.figures ? found.node.figures[slider.figure] : undefined;
+    $(`#${slider.id}`).disabled = value === undefined;  // not in this tree, or not started
+    if (value === undefined || slidersHeld.has(slider.id)) continue;
+    $(`#${slider.id}`).value = value;
+    $(`#${slider.id}-level`).textContent = value + slider.unit;
+  }
 }
 
-async function setVolume(level) {
+async function setSlider(slider, value) {
   try {
-    const set = await (await api("/volume", {
+    const set = await (await api(slider.path, {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ level }),
+      body: JSON.stringify({ [slider.field]: value }),
     })).json();
-    $("#volume-level").textContent = set.level;
-    status(`volume ${set.level} (was ${set.before})`);
-  } catch (error) { status(`volume not set: ${error.message}`); }
-  volumeHeld = false;
+    $(`#${slider.id}-level`).textContent = set[slider.field] + slider.unit;
+    status(`${slider.name} ${set[slider.field]}${slider.unit} (was ${set.before}${slider.unit})`);
+  } catch (error) { status(`${slider.name} not set: ${error.message}`); }
+  slidersHeld.delete(slider.id);
 }
 
 // -- asking ------------------------------------------------------------------------------------
@@ -352,7 +361,7 @@ async function refresh() {
   try {
     const data = await (await api("/status")).json();
     renderTree(data.tree);
-    showVolume(data.tree);
+    showSliders(data.tree);
     await refreshSkillItems();
     if (polls++ % MEMORIES_EVERY === 0) await refreshMemories();
     $("#health").textContent = "running"; $("#health").className = "pill ok";
@@ -389,9 +398,12 @@ $("#ask-form").addEventListener("submit", (event) => {
   const question = $("#question").value.trim();
   if (question) ask(question);
 });
-$("#volume").addEventListener("input", () => {
-  volumeHeld = true; $("#volume-level").textContent = $("#volume").value;
-});
-$("#volume").addEventListener("change", () => setVolume(Number($("#volume").value)));
+for (const slider of SLIDERS) {
+  const input = $(`#${slider.id}`);
+  input.addEventListener("input", () => {
+    slidersHeld.add(slider.id); $(`#${slider.id}-level`).textContent = input.value + slider.unit;
+  });
+  input.addEventListener("change", () => setSlider(slider, Number(input.value)));
+}
 setInterval(refresh, POLL_MS);
 start();
