@@ -362,7 +362,7 @@ class DialogueActor(supervisors.SupervisedActor):
         if done.error is not None or not done.reply.strip():
             return
         self.exchanges[done.conversation_id] = Exchange(said=done.text, reply=done.reply,
-                                                        at=time.time())  # fmt: skip
+                                                        at=now())  # fmt: skip
         self.exchanges.move_to_end(done.conversation_id)
         while len(self.exchanges) > EXCHANGES_KEPT:
             self.exchanges.popitem(last=False)

@@ -896,8 +896,9 @@ class Exchange(msgspec.Struct, frozen=True):
     said: str
     reply: str
     at: float = 0.0
-    """When Solo replied (wall-clock epoch seconds): a line said since, where the user is
-    (a timer ringing), is what "say that again" repeats instead."""
+    """When Solo replied (`runtime.clock.now`, monotonic: a step of the wall clock cannot
+    reorder it): a line said since, where the user is (a timer ringing), is what "say that
+    again" repeats instead."""
 
 
 class SkillTurn(Message, frozen=True):

@@ -493,7 +493,7 @@ class SkillsActor(supervisors.SupervisedActor):
             self.said_unasked(LOCAL, text)
 
     def said_unasked(self, place: str, text: str) -> None:
-        self.announced[place] = Exchange(said="", reply=text, at=time.time())
+        self.announced[place] = Exchange(said="", reply=text, at=now())
 
     def say_locally(self, text: str, model: str) -> None:
         announcement = TurnDone(
