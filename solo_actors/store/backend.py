@@ -34,6 +34,10 @@ Batch = Mapping[str, Sequence[Row]]
 """Rows to insert per table name; each row follows the table's column order."""
 
 
+REDACT_BATCH = 100
+"""Texts one transcript scan of `StoreBackend.redact_turns` looks for."""
+
+
 class StoreError(RuntimeError):
     """Base of the store's errors; the message says what was wrong and how to fix it."""
 
@@ -159,25 +163,37 @@ class StoreBackend(ABC):
         """Forget ``texts`` in the transcript, in one transaction: a turn whose user words
         hold one (spaces compared as one) keeps ``replacement`` as its user words and reply
         (the reply repeats the fact in its own words); a reply that quotes one (a memory said
-        back) keeps ``replacement`` in its place. Returns how many turns were changed."""
+        back) keeps ``replacement`` in its place. Returns how many turns were changed.
+
+        Texts go ``REDACT_BATCH`` to a statement, so forgetting everything scans the
+        transcript a few times, not once per memory."""
+        # Every text holds "": it would blank the whole transcript.
+        wanted = [text for text in texts if text.strip()]
         mark = self.placeholder
-        told = (
-            f"UPDATE turns SET user_text = {mark}, reply_text = {mark} "
-            rf"WHERE strpos(regexp_replace(user_text, '\s+', ' ', 'g'), {mark}) > 0 "
-            "RETURNING turn_id"
-        )
-        quoted = (
-            f"UPDATE turns SET reply_text = replace(reply_text, {mark}, {mark}) "
-            f"WHERE strpos(reply_text, {mark}) > 0 RETURNING turn_id"
-        )
         changed: set[str] = set()
         with self.transaction() as cursor:
-            for text in texts:
-                if not text.strip():
-                    continue  # every text holds "": it would blank the whole transcript
-                rows = cursor.execute(told, [replacement, replacement, text])
-                rows += cursor.execute(quoted, [text, replacement, text])
+            for first in range(0, len(wanted), REDACT_BATCH):
+                batch = wanted[first : first + REDACT_BATCH]
+                told = " OR ".join([f"strpos(words, {mark}) > 0"] * len(batch))
+                rows = cursor.execute(
+                    f"UPDATE turns SET user_text = {mark}, reply_text = {mark} WHERE turn_id IN "
+                    rf"(SELECT turn_id FROM (SELECT turn_id, regexp_replace(user_text, '\s+', ' ', "
+                    f"'g') AS words FROM turns) AS said WHERE {told}) RETURNING turn_id",
+                    [replacement, replacement, *batch],
+                )
                 changed.update(str(row[0]) for row in rows)
+                quoted = " OR ".join([f"strpos(reply_text, {mark}) > 0"] * len(batch))
+                replies = cursor.execute(
+                    f"SELECT turn_id, reply_text FROM turns WHERE {quoted}", list(batch)
+                )
+                for turn_id, reply in replies:
+                    for text in batch:
+                        reply = str(reply).replace(text, replacement)
+                    cursor.execute(
+                        f"UPDATE turns SET reply_text = {mark} WHERE turn_id = {mark}",
+                        [reply, turn_id],
+                    )
+                    changed.add(str(turn_id))
         return len(changed)
 
     def revoke_tokens(self, token_hash: str | None, user_id: str | None) -> int:

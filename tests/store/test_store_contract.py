@@ -164,11 +164,14 @@ def test_a_user_is_deleted_with_tokens_sessions_and_conversations(
     assert len(read(store, "turns")) == 3
 
 
+@pytest.mark.parametrize("batch", [1, store_backend.REDACT_BATCH])
 def test_forgotten_words_leave_the_transcript_whether_written_or_buffered(
-    store: supervisors.SupervisedRef,
+    store: supervisors.SupervisedRef, batch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`ForgetMentions`: a turn that told a forgotten fact keeps neither its words nor the
-    reply (which repeats the fact in its own words); a reply that quoted it keeps the rest."""
+    reply (which repeats the fact in its own words); a reply that quoted it keeps the rest.
+    The texts are looked for a batch at a time: one per statement, or all in one."""
+    monkeypatch.setattr(store_backend, "REDACT_BATCH", batch)
 
     def turn(turn_id: str, said: str, reply: str) -> RecordTurn:
         return RecordTurn(turn_id=turn_id, conversation_id="c", user_text=said, reply_text=reply)
