@@ -13,6 +13,7 @@ iterative scans keep filtered recalls from coming back short.
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ import pyarrow.compute as pc
 from solo_actors.config import Config
 from solo_actors.messages import MemoryFilter, MemoryItem, Remember
 from solo_actors.remembered import words_said
+from solo_actors.runtime.logs import get_logger
 from solo_actors.store.backend import StoreInputError, StoreUnavailable, pg_dsn
 from solo_actors.store.schema import MEMORY_TABLE
 
@@ -39,6 +41,7 @@ and will stop adding it."""
 FORGET_READ = 10_000
 """Memories a forget reads first, whose words the others who keep them then forget."""
 
+log = get_logger("solo/memory")
 _json = msgspec.json.Encoder()
 _meta = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
 
@@ -83,6 +86,12 @@ class MemoryIndex(ABC):
         transcript) is to forget too (`ForgetMentions`)."""
         doomed, _ = self.newest(where, FORGET_READ, 0, memory_ids)
         count = self.delete(memory_ids, where)
+        if count:
+            try:
+                self.purge()
+            except (RuntimeError, OSError) as error:  # the next compaction does it, later
+                log.warning("forgotten memories stay in the index's files until its next "
+                            "compaction", error=str(error))  # fmt: skip
         # An empty text would match every exchange and turn: none is given.
         said = (" ".join(words_said(item.text, item.meta).split()) for item in doomed)
         return count, [words for words in said if words]
@@ -93,6 +102,11 @@ class MemoryIndex(ABC):
     @abstractmethod
     def compact(self) -> None:
         """Tidy the storage after many small writes; quick, run on the actor's thread."""
+
+    @abstractmethod
+    def purge(self) -> None:
+        """After a delete: rewrite the storage so that what was deleted leaves its files
+        now, not at a compaction after ``memory.version_retention``."""
 
     @abstractmethod
     def wants_index(self) -> bool:
@@ -219,6 +233,15 @@ class LanceIndex(MemoryIndex):
         ``memory.version_retention`` (a backup copying the folder still reads them)."""
         retention = timedelta(seconds=self.settings.version_retention)
         self.table.optimize(cleanup_older_than=retention)
+
+    def purge(self) -> None:
+        """Compact and keep only the latest version: the deleted rows' text is in the older
+        versions' files until then. No other process works on the table, and the actor
+        waits for an index build before it deletes, so no reader of an old version fails
+        (LanceDB warns of them); a folder backup copied at this moment may miss files."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "optimize.cleanup_older_than=0", UserWarning)
+            self.table.optimize(cleanup_older_than=timedelta(0))
 
     def wants_index(self) -> bool:
         """From ``index_min_rows`` on; again (new partitions) once the table has grown
@@ -482,6 +505,9 @@ class PgVectorIndex(MemoryIndex):
 
     def compact(self) -> None:
         return
+
+    def purge(self) -> None:
+        """Nothing here: PostgreSQL's vacuum reclaims deleted rows (``autovacuum``)."""
 
     def wants_index(self) -> bool:
         return False

@@ -237,6 +237,9 @@ def test_forget_that_forgets_the_memory_and_the_exchange_it_was_told_in(
     assert not [text for text in words if "4512" in text], words
     assert 'Okay, I forgot "(forgotten)"' in words, words
     assert not [reply for reply in cached_replies(var_dir) if "4512" in reply]
+    # Nor in LanceDB's files: its older versions kept the text until purged.
+    lance = [path for path in (var_dir / "memories.lance").rglob("*") if path.is_file()]
+    assert lance and not [path for path in lance if b"4512" in path.read_bytes()]
 
     nothing = converse("Forget that.", "forget-that-conversation")
     assert nothing.reply.startswith("You haven't told me anything in this conversation")
