@@ -27,6 +27,7 @@ from solo_actors.messages import (
     StoreStats,
 )
 from solo_actors.store.actor import FORGETTING_LINE, UNSENT_DIR, StoreActor
+from solo_actors.store.backend import StoreBackend
 from solo_actors.store.embedded_pg import EmbeddedPostgres
 from tests.conftest import wait_for
 
@@ -221,3 +222,23 @@ def test_words_forgotten_while_the_database_is_down_leave_it_once_back(
                  "the replayed unsent file to be deleted")  # fmt: skip
     finally:
         again.stop()
+
+
+def test_a_forget_the_database_refuses_is_logged_and_the_store_goes_on(
+    make_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal that would repeat at every try (not an unreachable database) must not
+    crash the store in a loop: it is logged and dropped, and writes go on."""
+
+    def refuse(*_args: object) -> int:
+        raise RuntimeError("the database refused the update")
+
+    monkeypatch.setattr(StoreBackend, "redact_turns", refuse)
+    store = StoreActor.start(make_config())
+    try:
+        store.tell(ForgetMentions(texts=["My pin is 1234."]))
+        store.tell(RecordEvent(kind="after", source="s"))
+        assert store.ask(Flush(), timeout=ASK).durable
+        assert store.is_alive() and stats(store).rows["events"] == 1
+    finally:
+        store.stop()
