@@ -500,11 +500,12 @@ class LLMActor(SupervisedActor):
             self._kv_owner = None  # so its live cache is not parked under its name later
 
     def _forget_mentions(self, texts: list[str]) -> None:
-        """Drop every exchange whose user message holds one of ``texts``; a conversation that
-        changed is tokenised afresh at its next prompt (its kept tokens no longer match). And
-        drop every cached reply: one may repeat what was forgotten ("Okay, your locker code
-        is 4512."), and a cache entry keeps no prompt to tell which. Forgetting is rare; a
-        cold cache costs only the next repeated question's generation."""
+        """Drop every exchange any message of which holds one of ``texts``
+        (`without_mentions`); a conversation that changed is tokenised afresh at its next
+        prompt (its kept tokens no longer match). And drop every cached reply: one may
+        repeat what was forgotten ("Okay, your locker code is 4512."), and a cache entry
+        keeps no prompt to tell which. Forgetting is rare; a cold cache costs only the next
+        repeated question's generation."""
         if self._cache is not None:
             self._cache.clear()
         for conversation_id, conversation in self._conversations.items():

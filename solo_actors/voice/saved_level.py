@@ -32,18 +32,38 @@ class SavedLevel:
 
     def __init__(self, path: Path, lowest: int, highest: int, default: int, what: str) -> None:
         self.path = path
-        self.lowest, self.highest = lowest, highest
+        self.lowest, self.highest, self.default, self.what = lowest, highest, default, what
         self.level = default
+        self._read_stamp: int | None = None
+        self._read()
+
+    def _read(self) -> None:
         try:
-            saved = json.loads(path.read_text("utf-8"))["level"]
-            if not (isinstance(saved, int) and lowest <= saved <= highest):
-                raise ValueError(f"level {saved!r} is not {lowest} to {highest}")
+            self._read_stamp = self.path.stat().st_mtime_ns
+            saved = json.loads(self.path.read_text("utf-8"))["level"]
+            if not (isinstance(saved, int) and self.lowest <= saved <= self.highest):
+                raise ValueError(f"level {saved!r} is not {self.lowest} to {self.highest}")
             self.level = saved
         except FileNotFoundError:
-            pass  # never changed
+            self._read_stamp = None  # never changed
         except (OSError, ValueError, KeyError, TypeError) as error:
-            log.warning(f"{what} file unreadable; {default} until it is set again",
-                        path=str(path), error=str(error), fix=f"set the {what} again")  # fmt: skip
+            log.warning(f"{self.what} file unreadable; {self.default} until it is set again",
+                        path=str(self.path), error=str(error),
+                        fix=f"set the {self.what} again")  # fmt: skip
+
+    def refresh(self) -> bool:
+        """Read the level again if its file changed since it was read or written here
+        (another process of the same owner set it: a hot standby's spare, started before
+        the change, reads it when it takes over); whether the level changed."""
+        try:
+            stamp: int | None = self.path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        if stamp == self._read_stamp:
+            return False
+        before = self.level
+        self._read()
+        return self.level != before
 
     def set(self, wanted: int) -> LevelChange:
         """Make ``wanted`` the level (the nearest end, if it is past one) and save it."""
@@ -59,3 +79,4 @@ class SavedLevel:
         partial = self.path.with_suffix(".partial")
         partial.write_text(json.dumps({"level": self.level}), "utf-8")
         os.replace(partial, self.path)  # a crash mid-write leaves the old level, not half a file
+        self._read_stamp = self.path.stat().st_mtime_ns

@@ -221,6 +221,8 @@ class TtsActor(HoldsInputEnd, supervisors.SupervisedActor):
         sentence it finds (with `synthesis`, else at the user's speaking rate), or the
         service's whole text; a `RemoteServiceError` when the service failed with no
         fallback."""
+        if self.speaking_rate.refresh():  # set by the process this one stood in for
+            self.synthesis = self.synthesis_at_rate()
         settings = synthesis or self.synthesis
         if self.remote is None or self.fallback is None:
             return synthesize(self.local_voice(), text, settings)

@@ -40,3 +40,15 @@ def test_an_unreadable_rate_is_normal(tmp_path: Path) -> None:
     path = tmp_path / "rate.json"
     path.write_text('{"level": "fast"}')
     assert SpeakingRate(path).level == NORMAL
+
+
+def test_a_rate_another_process_set_is_read_when_it_changed(tmp_path: Path) -> None:
+    """A hot standby's spare read the rate at its start; set since by the tts process it
+    stands in for, the spare reads it again when it next speaks."""
+    path = tmp_path / "rate.json"
+    spare, live = SpeakingRate(path), SpeakingRate(path)
+    assert spare.refresh() is False, "nothing changed since it was read"
+    live.change(ChangeSpeakingRate(percent=120), remote=False)
+    assert live.refresh() is False, "its own write is no change"
+    assert spare.refresh() is True and spare.level == 120
+    assert spare.refresh() is False
