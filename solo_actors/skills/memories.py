@@ -1,10 +1,11 @@
 """Memory skills: say back what Solo keeps of what the user told it, and forget it.
 
 "What do you remember about me?" says the newest memories in the user's own words. "Forget
-that" forgets the newest memory of this conversation. "Forget what I told you about my
-sister" forgets the memories that are near the topic in meaning *and* name one of its words
-(meaning alone finds "My dog is Rex." for "my cat"). "Forget everything" is asked first;
-"yes" forgets every memory.
+that" forgets the newest memory of this conversation, if it was told in the last
+``THAT_WITHIN`` seconds (else it names it, and how to forget it). "Forget what I told you
+about my sister" forgets the memories that are near the topic in meaning *and* name one of
+its words (meaning alone finds "My dog is Rex." for "my cat"). "Forget everything" is asked
+first; "yes" forgets every memory.
 
 The memory actor does the work (`ListMemories`, `Recall`, `Forget`, asked with
 ``skills.store_timeout``); what it forgets, it also has the llm drop from its conversation
@@ -14,6 +15,7 @@ user hears what went; the store's record of it does not (`Answer.forgotten`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -41,6 +43,8 @@ Answered = TypeVar("Answered", bound=Message)
 INTENT_PREFIX = "memory."
 SAID_BACK = 5
 """Memories said back at most: the newest; the dashboard and ``GET /memories`` list all."""
+THAT_WITHIN = 600.0
+"""Seconds within which the conversation's newest memory is what "forget that" means."""
 TOPIC_CANDIDATES = 20
 TOPIC_FLOOR = 0.2
 """Recall for a topic is wide (cosine >= 0.2, 20 nearest): the topic's words decide."""
@@ -122,6 +126,12 @@ class MemorySkills:
         ).items
         if not newest:
             return Answer("You haven't told me anything in this conversation that I kept.")
+        if time.time() - newest[0].at > THAT_WITHIN:
+            # "That" is what was just said; a voice run is one conversation for days, and
+            # its newest memory may be last week's: named, not forgotten.
+            return Answer(f"You haven't told me anything just now that I kept. The last thing "
+                          f'was {quoted(newest)} To forget it, say "forget what I told you '
+                          'about", then what it was about.')  # fmt: skip
         self.forget(newest)
         return Answer(f"Okay, I forgot {quoted(newest)}", forgotten=said(newest))
 

@@ -6,6 +6,7 @@ recorded in the store."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,14 @@ from solo_actors.messages import (
     MemoryStatus,
     ReadRows,
     Recall,
+    Remember,
     Rows,
     TurnAhead,
 )
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME
 from solo_actors.runtime.app import start_tree
 from solo_actors.runtime.ids import new_id
+from solo_actors.skills.memories import THAT_WITHIN
 from tests.conftest import config_environment, wait_for
 
 
@@ -243,6 +246,26 @@ def test_forget_that_forgets_the_memory_and_the_exchange_it_was_told_in(
 
     nothing = converse("Forget that.", "forget-that-conversation")
     assert nothing.reply.startswith("You haven't told me anything in this conversation")
+
+
+def test_forget_that_names_an_old_memory_and_keeps_it(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    """A voice run is one conversation for days: "forget that" means what was just told,
+    not last week's newest memory, which it names instead of forgetting."""
+    held = memories_held()
+    told_long_ago = Remember(text="The user said: My bike lock code is 2020.", kind="told",
+                             conversation_id="old-conversation",
+                             meta={"said": "My bike lock code is 2020."},
+                             at=time.time() - 2 * THAT_WITHIN)  # fmt: skip
+    supervisors.tell(MEMORY_NAME, told_long_ago)
+    wait_for_memories(held + 1)
+    answer = converse("Forget that.", "old-conversation")
+    assert answer.reply.startswith(
+        "You haven't told me anything just now that I kept. The last thing was "
+        '"My bike lock code is 2020."'
+    ), answer.reply
+    assert memories_held() == held + 1
 
 
 def test_forget_a_topic_then_everything_once_confirmed(
