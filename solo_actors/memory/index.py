@@ -231,17 +231,20 @@ class LanceIndex(MemoryIndex):
         """Every write is a new LanceDB version with its own small files: merge the files,
         fold rows added since the index was built into it, and delete versions older than
         ``memory.version_retention`` (a backup copying the folder still reads them)."""
-        retention = timedelta(seconds=self.settings.version_retention)
-        self.table.optimize(cleanup_older_than=retention)
+        self._optimize(timedelta(seconds=self.settings.version_retention))
 
     def purge(self) -> None:
         """Compact and keep only the latest version: the deleted rows' text is in the older
-        versions' files until then. No other process works on the table, and the actor
-        waits for an index build before it deletes, so no reader of an old version fails
-        (LanceDB warns of them); a folder backup copied at this moment may miss files."""
+        versions' files until then. A folder backup copied at this moment may miss files."""
+        self._optimize(timedelta(0))
+
+    def _optimize(self, retention: timedelta) -> None:
+        # LanceDB warns that dropping every older version fails their readers: no other
+        # process works on the table, and the actor waits for an index build before it
+        # writes, so there are none.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "optimize.cleanup_older_than=0", UserWarning)
-            self.table.optimize(cleanup_older_than=timedelta(0))
+            self.table.optimize(cleanup_older_than=retention)
 
     def wants_index(self) -> bool:
         """From ``index_min_rows`` on; again (new partitions) once the table has grown

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -177,40 +178,48 @@ def test_dashboard_with_memory_off_says_so_and_goes_on(
         off.stop()
 
 
-def test_dashboard_shows_and_sets_the_volume(
-    browser: BrowserContext, assistant: RunningApi
+@dataclass(frozen=True)
+class SliderCase:
+    """A voice setting's slider: what it shows first, a value a person moves it to, and a
+    sentence said elsewhere that moves it again."""
+
+    slider: str
+    unit: str
+    shown: int
+    moved_to: int
+    api: str
+    field: str
+    said: str
+    reply: str
+    then: int
+
+
+SLIDERS = [
+    SliderCase("volume", "", 10, 4, "/volume", "level", "Turn it up.", "Volume 5.", 5),
+    SliderCase("speed", " %", 100, 80, "/speaking-rate", "percent", "Speak normally.",
+               "I'm speaking at my normal speed.", 100),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SLIDERS, ids=lambda case: case.slider)
+def test_dashboard_shows_and_sets_a_voice_setting(
+    browser: BrowserContext, assistant: RunningApi, case: SliderCase
 ) -> None:
     page, problems = open_dashboard(browser, assistant, "control")
-    expect(page.locator("#volume-level")).to_have_text("10")  # the speaker's figure
+    level = page.locator(f"#{case.slider}-level")
+    expect(level).to_have_text(f"{case.shown}{case.unit}")  # the owning actor's figure
     # Moved by a person: the slider's input and change events, as a drag ends.
-    page.locator("#volume").evaluate(
-        "(slider) => { slider.value = 4; slider.dispatchEvent(new Event('input'));"
+    page.locator(f"#{case.slider}").evaluate(
+        f"(slider) => {{ slider.value = {case.moved_to}; slider.dispatchEvent(new Event('input'));"
         " slider.dispatchEvent(new Event('change')); }"
     )
-    expect(page.locator("#status-line")).to_contain_text("volume 4 (was 10)")
-    assert assistant.get("/volume", scope="read").json()["level"] == 4
-    # Changed by voice elsewhere: the next poll moves the slider.
-    asked = assistant.post("/ask", scope="control", json={"text": "Turn it up."})
-    assert asked.json()["reply"] == "Volume 5.", asked.text
-    expect(page.locator("#volume-level")).to_have_text("5")
-    expect(page.locator("#volume")).to_have_value("5")
-    assert problems == []
-
-
-def test_dashboard_shows_and_sets_the_speaking_rate(
-    browser: BrowserContext, assistant: RunningApi
-) -> None:
-    page, problems = open_dashboard(browser, assistant, "control")
-    expect(page.locator("#speed-level")).to_have_text("100 %")  # tts's figure
-    page.locator("#speed").evaluate(
-        "(slider) => { slider.value = 80; slider.dispatchEvent(new Event('input'));"
-        " slider.dispatchEvent(new Event('change')); }"
+    expect(page.locator("#status-line")).to_contain_text(
+        f"{case.slider} {case.moved_to}{case.unit} (was {case.shown}{case.unit})"
     )
-    expect(page.locator("#status-line")).to_contain_text("speed 80 % (was 100 %)")
-    assert assistant.get("/speaking-rate", scope="read").json()["percent"] == 80
+    assert assistant.get(case.api, scope="read").json()[case.field] == case.moved_to
     # Changed by voice elsewhere: the next poll moves the slider.
-    asked = assistant.post("/ask", scope="control", json={"text": "Speak normally."})
-    assert asked.json()["reply"] == "I'm speaking at my normal speed.", asked.text
-    expect(page.locator("#speed-level")).to_have_text("100 %")
-    expect(page.locator("#speed")).to_have_value("100")
+    asked = assistant.post("/ask", scope="control", json={"text": case.said})
+    assert asked.json()["reply"] == case.reply, asked.text
+    expect(level).to_have_text(f"{case.then}{case.unit}")
+    expect(page.locator(f"#{case.slider}")).to_have_value(str(case.then))
     assert problems == []
