@@ -145,7 +145,10 @@ def forget_memories(config: Config, matching: MemoryFilter) -> tuple[int, list[s
     memories = make_index(config, DIMENSIONS)
     memories.open()
     try:
-        return memories.forget([], matching)
+        forgotten = memories.forget([], matching)
+        if forgotten[0]:
+            memories.purge()  # the text leaves the files now, not at the next compaction
+        return forgotten
     finally:
         memories.close()
 

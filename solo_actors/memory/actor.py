@@ -54,6 +54,10 @@ from solo_actors.store.text import clean_text
 
 OPEN_POLL = 0.05
 """Seconds between looks at an index being opened in the background."""
+PURGE_AFTER = 1.0
+"""Seconds after a forget before the index's files are rewritten without it: one rewrite
+for a burst of forgets (each is whole-table work, and one per forget left LanceDB in many
+more fragments)."""
 
 
 class _Retry(msgspec.Struct, frozen=True):
@@ -62,6 +66,10 @@ class _Retry(msgspec.Struct, frozen=True):
 
 class _Maintain(msgspec.Struct, frozen=True):
     """Timer: compact the index, and start an index build if it needs one."""
+
+
+class _Purge(msgspec.Struct, frozen=True):
+    """Timer: rewrite the index's files without what was forgotten (`MemoryIndex.purge`)."""
 
 
 class _IndexBuilt(msgspec.Struct, frozen=True):
@@ -87,6 +95,7 @@ class MemoryActor(supervisors.SupervisedActor):
         self.building: Future[None] | None = None
         self.maintenance_runs = 0
         self.maintaining = False
+        self.purge_due = False
 
     def on_start(self) -> None:
         if not self.settings.enabled:
@@ -106,6 +115,8 @@ class MemoryActor(supervisors.SupervisedActor):
             self._connect()  # an open that finished meanwhile: write what waits
         if self.index is not None:
             self._write_pending()
+            if self.purge_due:
+                self._purge()  # its timer dies with the actor
             if self.pending:
                 self.log.error("memory database unavailable at stop: remembers lost",
                                count=len(self.pending), error=self.last_error)  # fmt: skip
@@ -134,6 +145,8 @@ class MemoryActor(supervisors.SupervisedActor):
                 self._connect()
             case _Maintain():
                 self._maintain()
+            case _Purge():
+                self._purge()
             case _IndexBuilt():
                 self._finish_build()
                 self._write_pending()
@@ -257,6 +270,9 @@ class MemoryActor(supervisors.SupervisedActor):
         except StoreUnavailable as error:
             self._went_down(error)
             return Forgotten(count=0, error=str(error))
+        if count and not self.purge_due:
+            self.purge_due = True
+            self.send_after(PURGE_AFTER, _Purge())
         if said:
             # Forgotten means gone from what the llm holds too (the exchange it was told in,
             # prompts it was recalled into, cached replies) and from the store's transcript.
@@ -314,6 +330,21 @@ class MemoryActor(supervisors.SupervisedActor):
         except (RuntimeError, OSError) as error:  # LanceDB's errors; the next run retries
             self.log.warning("memory maintenance failed; retrying next interval", error=str(error))
         self.maintenance_runs += 1
+
+    def _purge(self) -> None:
+        """Rewrite the index's files without what was forgotten; after an index build (the
+        next maintenance pass does it if the index is down meanwhile)."""
+        self.purge_due = False
+        if not self.up or self.index is None:
+            return
+        self._finish_build()
+        try:
+            self.index.purge()
+        except StoreUnavailable as error:
+            self._went_down(error)
+        except (RuntimeError, OSError) as error:  # LanceDB's errors; compaction does it later
+            self.log.warning("forgotten memories stay in the index's files until its next "
+                             "compaction", error=str(error))  # fmt: skip
 
     def _tell_built(self, _built: Future[None]) -> None:
         """On the helper thread: wake the actor (unless it stopped, and waited, meanwhile)."""

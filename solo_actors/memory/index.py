@@ -27,7 +27,6 @@ import pyarrow.compute as pc
 from solo_actors.config import Config
 from solo_actors.messages import MemoryFilter, MemoryItem, Remember
 from solo_actors.remembered import words_said
-from solo_actors.runtime.logs import get_logger
 from solo_actors.store.backend import StoreInputError, StoreUnavailable, pg_dsn
 from solo_actors.store.schema import MEMORY_TABLE
 
@@ -41,7 +40,6 @@ and will stop adding it."""
 FORGET_READ = 10_000
 """Memories a forget reads first, whose words the others who keep them then forget."""
 
-log = get_logger("solo/memory")
 _json = msgspec.json.Encoder()
 _meta = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
 
@@ -86,12 +84,6 @@ class MemoryIndex(ABC):
         transcript) is to forget too (`ForgetMentions`)."""
         doomed, _ = self.newest(where, FORGET_READ, 0, memory_ids)
         count = self.delete(memory_ids, where)
-        if count:
-            try:
-                self.purge()
-            except (RuntimeError, OSError) as error:  # the next compaction does it, later
-                log.warning("forgotten memories stay in the index's files until its next "
-                            "compaction", error=str(error))  # fmt: skip
         # An empty text would match every exchange and turn: none is given.
         said = (" ".join(words_said(item.text, item.meta).split()) for item in doomed)
         return count, [words for words in said if words]
@@ -106,7 +98,8 @@ class MemoryIndex(ABC):
     @abstractmethod
     def purge(self) -> None:
         """After a delete: rewrite the storage so that what was deleted leaves its files
-        now, not at a compaction after ``memory.version_retention``."""
+        now, not at a compaction after ``memory.version_retention``. Whole-table work: the
+        memory actor runs it once after a burst of forgets (`PURGE_AFTER`)."""
 
     @abstractmethod
     def wants_index(self) -> bool:

@@ -205,6 +205,14 @@ def recorded_words(conversation_id: str) -> list[str]:
     return [words for turn in turns for words in (turn["user_text"], turn["reply_text"])]
 
 
+def read_if_there(path: Path) -> bytes:
+    """A file's bytes; none if a compaction deleted it since it was listed."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
 def cached_replies(var_dir: Path) -> list[str]:
     """Every reply the llm's cache holds on disk."""
     files = (var_dir / "cache" / "llm").glob("*/*.json")
@@ -240,9 +248,15 @@ def test_forget_that_forgets_the_memory_and_the_exchange_it_was_told_in(
     assert not [text for text in words if "4512" in text], words
     assert 'Okay, I forgot "(forgotten)"' in words, words
     assert not [reply for reply in cached_replies(var_dir) if "4512" in reply]
-    # Nor in LanceDB's files: its older versions kept the text until purged.
-    lance = [path for path in (var_dir / "memories.lance").rglob("*") if path.is_file()]
-    assert lance and not [path for path in lance if b"4512" in path.read_bytes()]
+
+    # Nor, a moment later, in LanceDB's files: its older versions kept the text until the
+    # memory actor purged them (`PURGE_AFTER`).
+    def lance_files_holding(text: bytes) -> list[Path]:
+        files = [path for path in (var_dir / "memories.lance").rglob("*") if path.is_file()]
+        assert files, "no LanceDB files: the memory is not where this test looks"
+        return [path for path in files if text in read_if_there(path)]
+
+    wait_for(lambda: not lance_files_holding(b"4512"), "the forgotten text to leave LanceDB")
 
     nothing = converse("Forget that.", "forget-that-conversation")
     assert nothing.reply.startswith("You haven't told me anything in this conversation")
