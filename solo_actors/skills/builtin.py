@@ -351,7 +351,10 @@ class SkillBook:
         if "duration" in match.slots:  # "wake me up in 20 minutes"
             due = now + float(match.slots["duration"])
         else:
-            due = self.when(match.slots["time"], match.slots.get("day"), now, match.morning)
+            day = match.slots.get("day")
+            # An alarm on a named day wakes someone: "an alarm for 6:30 tomorrow" is 6:30 am,
+            # as "an alarm for 6:30" said in the evening is (a reminder's "friday at 5" is pm).
+            due = self.when(match.slots["time"], day, now, match.morning or day is not None)
         problem = self.check_ahead(due, now)
         if problem:
             return refuse(problem)

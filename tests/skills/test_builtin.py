@@ -116,6 +116,20 @@ def test_alarms_pick_the_coming_time(book: SkillBook, matcher: Matcher) -> None:
     assert len(book.pending("alarm")) == 2
 
 
+def test_an_alarm_on_a_named_day_takes_the_morning(book: SkillBook, matcher: Matcher) -> None:
+    # "An alarm for 630" said tonight rings at 6:30 am; so does one "for 6:30 tomorrow".
+    early = ask(book, matcher, "set an alarm for 6:30 tomorrow")
+    assert utc(early.changed[0].due_at) == dt.datetime(2026, 5, 29, 6, 30, tzinfo=dt.UTC)
+    assert early.text == "Alarm set for 6:30 AM tomorrow."
+    saturday = ask(book, matcher, "set an alarm for 9 on saturday")
+    assert utc(saturday.changed[0].due_at) == dt.datetime(2026, 5, 30, 9, 0, tzinfo=dt.UTC)
+    evening = ask(book, matcher, "set an alarm for 6:30 pm tomorrow")
+    assert utc(evening.changed[0].due_at) == dt.datetime(2026, 5, 29, 18, 30, tzinfo=dt.UTC)
+    # A reminder on a named day keeps the afternoon for an hour before 7.
+    call = ask(book, matcher, "remind me to call mum tomorrow at 5")
+    assert utc(call.changed[0].due_at) == dt.datetime(2026, 5, 29, 17, 0, tzinfo=dt.UTC)
+
+
 def test_reminders(book: SkillBook, matcher: Matcher) -> None:
     milk = ask(book, matcher, "remind me to buy milk tomorrow")
     assert utc(milk.changed[0].due_at) == dt.datetime(2026, 5, 29, 9, 0, tzinfo=dt.UTC)
