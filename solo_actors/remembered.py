@@ -44,6 +44,9 @@ class RememberRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     question_openers: list[str]
     request_openers: list[str]
     small_talk: list[str]
+    tell_openers: list[str] = []
+    """Openers that tell although a request opener fits them ("call me ..."); a rules file
+    written before they were added has none."""
 
 
 class TurnSorter:
@@ -52,6 +55,7 @@ class TurnSorter:
     def __init__(self, rules: RememberRules) -> None:
         self.fillers = phrase_pattern(rules.fillers, at_start=True)
         self.keep = phrase_pattern(rules.keep_phrases, at_start=False)
+        self.telling = phrase_pattern(rules.tell_openers, at_start=True)
         self.asking = phrase_pattern(
             [*rules.question_openers, *rules.request_openers], at_start=True
         )
@@ -65,11 +69,16 @@ class TurnSorter:
             words = words[filler.end() :].lstrip()
         if not words or words in self.small_talk:
             return False
+        if self.telling.match(words):
+            return True
         return not (text.rstrip().endswith("?") or self.asking.match(words))
 
 
 def phrase_pattern(phrases: list[str], *, at_start: bool) -> re.Pattern[str]:
-    """Any of the phrases as whole words; longest first, so "what s" wins over "what"."""
+    """Any of the phrases as whole words; longest first, so "what s" wins over "what".
+    None of them matches nothing."""
+    if not phrases:
+        return re.compile(r"(?!)")
     longest_first = sorted(set(phrases), key=len, reverse=True)
     alternatives = "|".join(map(re.escape, longest_first))
     return re.compile(("^" if at_start else r"\b") + f"(?:{alternatives})" + r"(?:\s|$)")

@@ -5,7 +5,8 @@ that" forgets the newest memory of this conversation, if it was told in the last
 ``THAT_WITHIN`` seconds (else it names it, and how to forget it). "Forget what I told you
 about my sister" forgets the memories that are near the topic in meaning *and* name one of
 its words (meaning alone finds "My dog is Rex." for "my cat"). "Forget everything" is asked
-first; "yes" forgets every memory.
+first; "yes" forgets every memory. "What's my name?" finds the name in the newest memory
+that tells it ("My name is Sam.", "Call me Sam.").
 
 The memory actor does the work (`ListMemories`, `Recall`, `Forget`, asked with
 ``skills.store_timeout``); what it forgets, it also has the llm drop from its conversation
@@ -15,6 +16,7 @@ user hears what went; the store's record of it does not (`Answer.forgotten`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -48,6 +50,18 @@ THAT_WITHIN = 600.0
 TOPIC_CANDIDATES = 20
 TOPIC_FLOOR = 0.2
 """Recall for a topic is wide (cosine >= 0.2, 20 nearest): the topic's words decide."""
+NAME_QUERY = "My name is Sam. Call me Sam."
+NAME_CANDIDATES = 20
+"""The memories nearest in meaning to a name told that are searched for one."""
+NAME_TOLD = re.compile(
+    r"\b(?:my name is|my name's|call me|i am called|i'm called|i go by)\s+"
+    r"(?P<first>[^\W\d_][\w'-]*)(?P<rest>(?-i:\s+[A-Z][\w'-]+){0,2})",
+    re.IGNORECASE,
+)
+"""A name told, and the capitalised words after its first ("Bob Smith" of "My name is Bob
+Smith and I live in Lyon.")."""
+NOT_A_NAME = frozenset(("not", "no", "a", "an", "the", "back", "later", "when", "if", "at"))
+"""First words after "call me" or "my name is" that start something else ("call me back")."""
 NOT_TOPIC_WORDS = frozenset((
     "a", "an", "the", "my", "your", "our", "his", "her", "their", "its", "i", "me", "you",
     "we", "he", "she", "they", "him", "them", "us", "it", "is", "are", "was", "were", "be",
@@ -79,6 +93,16 @@ def quoted(items: list[MemoryItem]) -> str:
     return listed if listed[-2:-1] in (".", "!", "?") else listed + "."
 
 
+def name_told(words: str) -> str | None:
+    """The name these words tell the user goes by, if they tell one."""
+    for told in NAME_TOLD.finditer(words):
+        first = told["first"]
+        if first.lower() not in NOT_A_NAME:
+            rest = told["rest"].split() if told["first"][:1].isupper() else []
+            return " ".join([first[:1].upper() + first[1:], *rest])
+    return None
+
+
 def topic_words(text: str) -> set[str]:
     """The words that say what a topic is about, without a plural's s ("sisters": "sister")."""
     words = {word.lower() for word in WORD.findall(text) if len(word) > 1} - NOT_TOPIC_WORDS
@@ -93,6 +117,7 @@ class MemorySkills:
         self.handlers: dict[str, Callable[[SkillMatch, str], Answer]] = {
             "memory.list": self.say_back, "memory.forget_last": self.forget_last,
             "memory.forget_about": self.forget_about, "memory.forget_all": self.forget_all,
+            "memory.name": self.say_name,
             "memory.keep_all": lambda _match, _conversation: Answer("Okay, I'll keep them."),
         }  # fmt: skip
 
@@ -119,6 +144,17 @@ class MemorySkills:
         if more:
             text += f" And {more} more; the dashboard lists them all."
         return Answer(text)
+
+    def say_name(self, _match: SkillMatch, _conversation_id: str) -> Answer:
+        found = self.ask(Recall(query=NAME_QUERY, k=NAME_CANDIDATES, min_similarity=0.0),
+                         Memories)  # fmt: skip
+        if found.error is not None:
+            raise MemoryUnavailable(found.error)
+        for item in sorted(found.items, key=lambda item: item.at, reverse=True):
+            name = name_told(words_said(item.text, item.meta))
+            if name is not None:
+                return Answer(f"Your name is {name}.")
+        return Answer("You haven't told me your name. Say, for example: my name is Sam.")
 
     def forget_last(self, _match: SkillMatch, conversation_id: str) -> Answer:
         newest = self.listed(

@@ -262,6 +262,28 @@ def test_forget_that_forgets_the_memory_and_the_exchange_it_was_told_in(
     assert nothing.reply.startswith("You haven't told me anything in this conversation")
 
 
+def test_the_users_name_is_said_from_what_they_told(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    """Asked of the model, "What's my name?" with no name told was answered "Okay."."""
+    untold = converse("What's my name?", "name-conversation")
+    assert untold.model == "skills:memory.name", untold.model
+    assert untold.reply.startswith("You haven't told me your name."), untold.reply
+    held = memories_held()
+    for said in ("My dog is called Rex.", "Call me Bob."):
+        told = converse(said, "name-conversation")
+        assert told.error is None, told.error
+    wait_for_memories(held + 2)
+    named = converse("What is my name?", "another-conversation")
+    assert named.reply == "Your name is Bob.", named.reply
+    renamed = converse("Actually, my name is Robert Smith.", "name-conversation")
+    assert renamed.error is None, renamed.error
+    wait_for_memories(held + 3)
+    assert converse("Do you know my name?", "name-conversation").reply == (
+        "Your name is Robert Smith."
+    )
+
+
 def test_forget_that_names_an_old_memory_and_keeps_it(
     default_model_tree: supervisors.SupervisorRef,
 ) -> None:

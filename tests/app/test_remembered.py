@@ -25,6 +25,8 @@ TOLD = [
     "I work from home on Fridays",
     "we're going to Lisbon next week",
     "Remember my wife doesn't eat fish.",
+    "Call me Bob.",  # "call" opens requests, "call me" a name
+    "Hey Solo, call me Captain.",
 ]
 
 ASKED = [
@@ -38,6 +40,7 @@ ASKED = [
     "Explain photosynthesis in one sentence.",
     "Set a timer for ten minutes.",
     "Turn off the lights",
+    "Call my sister.",
     "Let's play a game.",
     "The capital of Peru is?",  # a statement's shape, a question's mark
 ]
