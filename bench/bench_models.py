@@ -180,8 +180,10 @@ def evaluate(config: Config, questions: list[Question], refusal_words: list[str]
         tree.stop()
     answerable = [r for r in replies if r["kind"] != "decline"]
     declines = [r for r in replies if r["kind"] == "decline"]
-    correctness = sum(r["right"] for r in answerable) / len(answerable)
-    honesty = sum(r["right"] for r in declines) / len(declines)
+    # --kinds may leave one side out: its share is None, and the score the other side's.
+    correctness = share_right(answerable)
+    honesty = share_right(declines)
+    shares = [s for s in (correctness, honesty) if s is not None]
     kinds = [kind for kind in KINDS if any(r["kind"] == kind for r in replies)]
     by_kind = {
         kind: f"{sum(r['right'] for r in replies if r['kind'] == kind)}"
@@ -193,9 +195,9 @@ def evaluate(config: Config, questions: list[Question], refusal_words: list[str]
         "model": described.model,
         "file_mb": round(Path(described.path).stat().st_size / 1e6, 1),
         "template": described.template,
-        "score": round((correctness + honesty) / 2, 3),
-        "correctness": round(correctness, 3),
-        "honesty": round(honesty, 3),
+        "score": round(statistics.fmean(shares), 3),
+        "correctness": None if correctness is None else round(correctness, 3),
+        "honesty": None if honesty is None else round(honesty, 3),
         "by_kind": by_kind,
         "over_refusals": sum(r["refused"] for r in answerable),
         "ttft_s": {
@@ -208,6 +210,11 @@ def evaluate(config: Config, questions: list[Question], refusal_words: list[str]
         "load_s": round(load_s, 2),
         "replies": replies,
     }
+
+
+def share_right(replies: list[dict[str, Any]]) -> float | None:
+    """The share of ``replies`` judged right; None for none."""
+    return sum(r["right"] for r in replies) / len(replies) if replies else None
 
 
 def catalog_llms(config: Config) -> list[str]:
