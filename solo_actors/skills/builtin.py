@@ -77,11 +77,23 @@ def spoken_clock(moment: dt.datetime) -> str:
     return moment.strftime("%I:%M %p").lstrip("0")
 
 
+def length_name(seconds: float) -> str:
+    """ "5 minute", as in "the 5 minute timer" (units singular before a noun)."""
+    return re.sub(r"\b(hour|minute|second)s\b", r"\1", spoken_duration(seconds))
+
+
 def timer_name(item: SkillItem) -> str:
-    """ "pasta timer", or "5 minute timer" (units singular before a noun)."""
-    if item.label:
-        return f"{item.label} timer"
-    return re.sub(r"\b(hour|minute|second)s\b", r"\1", spoken_duration(item.length)) + " timer"
+    """ "pasta timer", or "5 minute timer"."""
+    return f"{item.label or length_name(item.length)} timer"
+
+
+def no_timer(match: SkillMatch) -> Answer:
+    """ "You have no pasta timer.", "... no 5 minute timer.", or "... no timers." """
+    if "name" in match.slots:
+        return Answer(f"You have no {match.slots['name']} timer.")
+    if "length" in match.slots:
+        return Answer(f"You have no {length_name(float(match.slots['length']))} timer.")
+    return Answer("You have no timers.")
 
 
 def name_key(name: str) -> str:
@@ -294,20 +306,26 @@ class SkillBook:
 
     def timers_named(self, match: SkillMatch, *, by_length: bool = True) -> list[SkillItem]:
         """The pending timers ``match`` names: by label, else by length ("the 5 minute
-        timer") unless its duration is something else (the time to add), else all."""
+        timer": the ``length`` slot, or ``duration`` unless that is something else, the
+        time to add), else all."""
         timers = self.pending("timer")
         key = name_key(match.slots.get("name", ""))
         if key:
             return [t for t in timers if t.label and (key in t.label or t.label in key)]
-        if by_length and "duration" in match.slots:
-            return [t for t in timers if abs(t.length - float(match.slots["duration"])) < 1]
+        length = match.slots.get("length", match.slots.get("duration") if by_length else None)
+        if length is not None:
+            return [t for t in timers if abs(t.length - float(length)) < 1]
         return timers
+
+    def which_timer(self, timers: list[SkillItem], action: str) -> Answer:
+        """The question back when more than one timer fits: each by its name."""
+        names = ", ".join(timer_name(t) for t in timers)
+        return Answer(f"You have {len(timers)} timers: {names}. {action}")
 
     def timer_remaining(self, match: SkillMatch, now: float) -> Answer:
         timers = self.timers_named(match)
         if not timers:
-            named = match.slots.get("name")
-            return Answer(f"You have no {named} timer." if named else "You have no timers.")
+            return no_timer(match)
         lines = [f"{spoken_duration(t.due_at - now)} left on the {timer_name(t)}" for t in timers]
         if len(lines) == 1:
             return Answer(lines[0][0].upper() + lines[0][1:] + ".")
@@ -318,16 +336,16 @@ class SkillBook:
         if not timers:
             return Answer("There is no such timer to cancel.")
         if len(timers) > 1:
-            names = ", ".join(timer_name(t) for t in timers)
-            return Answer(f"You have {len(timers)} timers: {names}. Say which one to cancel, "
-                          "or say cancel all timers.")  # fmt: skip
+            return self.which_timer(timers, "Say which one to cancel, or say cancel all timers.")
         return Answer(f"Cancelled the {timer_name(timers[0])}.", self.cancel(timers))
 
     def timer_add(self, match: SkillMatch, now: float) -> Answer:
         timers = self.timers_named(match, by_length=False)  # its duration is what to add
         seconds = float(match.slots["duration"])
-        if len(timers) != 1:
-            return Answer("Which timer? " + ("You have none." if not timers else "Say its name."))
+        if not timers:
+            return no_timer(match)
+        if len(timers) > 1:
+            return self.which_timer(timers, "Say which one to add it to.")
         timer = timers[0]
         problem = self.check_length(timer.due_at - now + seconds)
         if problem:

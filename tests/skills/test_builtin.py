@@ -65,6 +65,26 @@ def test_named_timers_time_left_add_and_cancel(book: SkillBook, matcher: Matcher
     assert book.pending() == []
 
 
+def test_unnamed_timers_are_named_by_their_length(book: SkillBook, matcher: Matcher) -> None:
+    ask(book, matcher, "set a timer for 5 minutes")
+    ask(book, matcher, "set a timer for 10 minutes")
+    which = ask(book, matcher, "add 2 minutes to the timer")
+    assert which.text == (
+        "You have 2 timers: 5 minute timer, 10 minute timer. Say which one to add it to."
+    )
+    assert which.changed == []
+    added = ask(book, matcher, "add two minutes to the five minute timer")
+    assert [i.due_at for i in added.changed] == [NOW + 420], added
+    left = ask(book, matcher, "how long is left on the 10 minute timer", NOW + 60)
+    assert left.text == "9 minutes left on the 10 minute timer."
+    assert ask(book, matcher, "how much time is left on the 3 minute timer").text == (
+        "You have no 3 minute timer."
+    )
+    assert ask(book, matcher, "add a minute to the pasta timer").text == (
+        "You have no pasta timer."
+    )
+
+
 def test_time_is_added_to_the_only_timer_whatever_its_length(
     book: SkillBook, matcher: Matcher
 ) -> None:
