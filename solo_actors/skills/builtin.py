@@ -22,11 +22,20 @@ from solo_actors.messages import Exchange, SkillItem, SkillKind
 from solo_actors.skills.arithmetic import apply, spoken_number
 from solo_actors.skills.places import Place
 from solo_actors.skills.templates import Matcher, SkillMatch
-from solo_actors.skills.words import WEEKDAYS, ClockTime, SlotError, day_and_part
+from solo_actors.skills.words import (
+    REPEATING,
+    WEEKDAYS,
+    ClockTime,
+    SlotError,
+    day_and_part,
+    in_your_words,
+)
 
 SAID_AGAIN = ("repeat", "repeat.said")
 """The intents that say the conversation's last turn again: Solo's reply, or the user's words."""
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
+REMINDERS_SET = ("reminder.set", "reminder.ask_when")
+"""The intents that set a reminder (or ask when to): refused for a task that repeats."""
 BINARY_INTENTS = {"math.divide": "/", "math.multiply": "*", "math.add": "+",
                   "math.subtract": "-"}  # fmt: skip
 
@@ -120,6 +129,7 @@ class SkillBook:
             "alarm.set": self.alarm_set, "alarm.wake": self.alarm_set, "alarm.list": self.listing,
             "alarm.cancel": self.alarm_cancel, "alarm.cancel_all": self.cancel_all,
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
+            "reminder.repeat": self.reminder_repeat,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
             "math.calculate": self.calculate, "convert": self.convert,
             **dict.fromkeys(BINARY_INTENTS, self.binary),
@@ -151,7 +161,7 @@ class SkillBook:
         elif item.kind == "alarm":
             text = f"It's {spoken_clock(self.local(item.due_at))}. This is your alarm."
         else:
-            text = f"Reminder: {item.label}."
+            text = f"Reminder: {in_your_words(item.label)}."
         if late >= self.settings.late_after:
             why = f"the {item.room} was not connected" if away else "I was not running"
             text += f" This is {spoken_duration(late)} late: it fell due while {why}."
@@ -162,6 +172,8 @@ class SkillBook:
         speaker)."""
         if match.error is not None:
             return refuse(f"Sorry, I can't do that: {match.error}.")
+        if match.intent in REMINDERS_SET and REPEATING.search(str(match.slots.get("task"))):
+            return self.reminder_repeat(match, now)  # "remind me to stretch every morning"
         if match.ask:  # "set a timer": its question; the answer completes it (skills.hook)
             return Answer(match.ask)
         handler = self.handlers.get(match.intent)
@@ -413,7 +425,12 @@ class SkillBook:
             if "duration" in slots
             else f"at {self.spoken_when(due, now)}"
         )
-        return Answer(f"I'll remind you to {task} {said}.", self.add(item))
+        return Answer(f"I'll remind you to {in_your_words(task)} {said}.", self.add(item))
+
+    def reminder_repeat(self, match: SkillMatch, now: float) -> Answer:
+        """A reminder asked for again and again: refused, not set once as if it repeated."""
+        return refuse("Sorry, I can't repeat a reminder yet. I can remind you once: say, for "
+                      "example, remind me to take my pills tomorrow at 8.")  # fmt: skip
 
     def listing(self, match: SkillMatch, now: float) -> Answer:
         kind: SkillKind = "alarm" if match.intent.startswith("alarm") else "reminder"
@@ -421,7 +438,7 @@ class SkillBook:
         if not items:
             return Answer(f"You have no {kind}s.")
         said = [
-            f"{i.label} at {self.spoken_when(i.due_at, now)}"
+            f"{in_your_words(i.label)} at {self.spoken_when(i.due_at, now)}"
             if kind == "reminder"
             else self.spoken_when(i.due_at, now)
             for i in items
@@ -459,7 +476,8 @@ class SkillBook:
         if len(reminders) > 1:
             return Answer(f"You have {len(reminders)} reminders. Say which one, for example: "
                           f"cancel the reminder to {reminders[0].label}.")  # fmt: skip
-        return Answer(f"Cancelled the reminder to {reminders[0].label}.", self.cancel(reminders))
+        return Answer(f"Cancelled the reminder to {in_your_words(reminders[0].label)}.",
+                      self.cancel(reminders))  # fmt: skip
 
     def cancel_all(self, match: SkillMatch, now: float) -> Answer:
         kind: SkillKind = match.intent.split(".")[0]  # type: ignore[assignment]

@@ -28,7 +28,14 @@ import msgspec
 
 from solo_actors.skills.arithmetic import MATH_PATTERN, parse_expression
 from solo_actors.skills.places import place_kind, zone_keys
-from solo_actors.skills.words import BASE_KINDS, NoMatch, SlotError, SlotKind, normalise
+from solo_actors.skills.words import (
+    BASE_KINDS,
+    NoMatch,
+    SlotError,
+    SlotKind,
+    in_your_words,
+    normalise,
+)
 
 
 class TemplateError(ValueError):
@@ -286,7 +293,8 @@ class Matcher:
         )  # fmt: skip
         return SkillMatch(
             intent=intent.name, slots=slots, morning=intent.morning, open_ended=open_ended,
-            ask=filled(intent.ask, slots),
+            ask=filled(intent.ask, {name: in_your_words(value) if isinstance(value, str) else value
+                                    for name, value in slots.items()}),  # said back to them
             completions=tuple(filled(text, slots) for text in intent.complete),
         )  # fmt: skip
 

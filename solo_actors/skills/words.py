@@ -68,6 +68,27 @@ _PUNCTUATION = re.compile(r"[!?,;\"“”]|\.(?!\d)|(?<!\w)'|'(?!\w)")
 _HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
 
 
+YOUR_WORDS = {
+    "i am": "you are", "i was": "you were", "i": "you", "me": "you", "my": "your",
+    "mine": "yours", "myself": "yourself",
+}  # fmt: skip
+"""The user's words said back to them: "remind me to call my sister": "... call your sister"."""
+_MINE = re.compile("|".join(_whole(k) for k in sorted(YOUR_WORDS, key=len, reverse=True)))
+
+
+REPEATING = re.compile(
+    r"\b(?:every|each)\s+(?:other\s+|single\s+)?(?:day|morning|afternoon|evening|night|week|"
+    r"weekday|weekend|month|year|hour|(?:mon|tues|wednes|thurs|fri|satur|sun)day)s?\b|"
+    r"\b(?:daily|weekly|monthly|nightly|hourly|yearly|annually)\b"
+)
+"""Words that ask for a reminder again and again ("every day", "daily"), which Solo can't."""
+
+
+def in_your_words(text: str) -> str:
+    """``text`` (normalised words) as said back to the user who said it."""
+    return _MINE.sub(lambda m: YOUR_WORDS[m.group(0)], text)
+
+
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces, contractions spelled out, punctuation
     gone except what numbers and clock times need (``7:30``, ``2.5``, operators)."""

@@ -162,6 +162,33 @@ def test_reminders(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "cancel the reminder to buy milk").changed[0].state == "cancelled"
 
 
+def test_a_reminder_is_said_back_in_the_users_own_person(book: SkillBook, matcher: Matcher) -> None:
+    when = ask(book, matcher, "remind me to call my sister")
+    assert when.text == "When should I remind you to call your sister?"
+    sister = ask(book, matcher, "remind me to call my sister in 10 minutes")
+    assert sister.text == "I'll remind you to call your sister in 10 minutes."
+    assert sister.changed[0].label == "call my sister"  # kept as said: "cancel ... my sister"
+    assert "call your sister at" in ask(book, matcher, "what are my reminders").text
+    (item,) = book.due(NOW + 600)
+    assert book.fire(item, NOW + 600)[1] == "Reminder: call your sister."
+
+
+@pytest.mark.parametrize("said", [
+    "remind me to take my pills every day at 8",
+    "remind me every day at 8 to take my pills",
+    "remind me to water the plants every morning",
+    "remind me daily to stretch",
+    "remind me every monday at 9 to put the bins out",
+    "set a weekly reminder to call mum",
+])  # fmt: skip
+def test_a_repeating_reminder_is_refused_not_set_once(
+    book: SkillBook, matcher: Matcher, said: str
+) -> None:
+    answer = ask(book, matcher, said)
+    assert answer.refused and answer.text.startswith("Sorry, I can't repeat a reminder"), answer
+    assert book.pending() == []
+
+
 def test_a_due_item_fires_once_and_says_when_it_is_late(book: SkillBook, matcher: Matcher) -> None:
     ask(book, matcher, "set a timer for 5 minutes")
     assert book.due(NOW + 299) == []
