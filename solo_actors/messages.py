@@ -865,6 +865,12 @@ class MemoryStatus(Message, frozen=True):
 
 SkillKind = Literal["timer", "alarm", "reminder"]
 SkillState = Literal["pending", "fired", "cancelled"]
+SkillRepeat = Literal[
+    "daily", "weekdays", "weekends",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+]  # fmt: skip
+"""When an alarm or reminder comes again at its time of day: every day, Monday to Friday,
+Saturday and Sunday, or one day each week."""
 
 
 class SkillItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -882,6 +888,9 @@ class SkillItem(msgspec.Struct, frozen=True, kw_only=True):
     fired_at: float | None = None
     room: str | None = None
     """The room it was set from, where it rings; None: Solo's own speaker."""
+    repeats: SkillRepeat | None = None
+    """An alarm or reminder that comes again: fired, it is followed by a new pending item at
+    the next such day, same time of day. None: once."""
 
 
 class SaveSkillItem(Message, frozen=True):
@@ -942,6 +951,8 @@ class CreateSkillItem(Message, frozen=True, kw_only=True):
     length: float = 0.0
     room: str | None = None
     """The room (a ``[[satellites]]`` name) it rings in; None: Solo's own speaker."""
+    repeats: SkillRepeat | None = None
+    """An alarm or reminder that comes again (`SkillItem.repeats`); ``due_at`` is its first."""
 
 
 class CancelSkillItem(Message, frozen=True):

@@ -2,13 +2,15 @@
 
 ``GET /timers`` (likewise ``/alarms``, ``/reminders``) lists the pending items, soonest
 first, each with its ``id``, ``label`` and ``due_at`` (epoch seconds), plus ``remaining_s``
-and ``length_s`` for timers. ``POST`` creates one (checked as a spoken one is: a negative
-or too long timer, a time past, a ``room`` that is no ``[[satellites]]`` name, is a 400 with
+and ``length_s`` for timers and ``repeats`` for alarms and reminders (null: once; "daily",
+"weekdays", "weekends" or a weekday's name: again at that time of day). ``POST`` creates
+one (checked as a spoken one is: a negative or too long timer, a time past, a ``room`` that
+is no ``[[satellites]]`` name, a ``due_at`` on a day it does not repeat on, is a 400 with
 the reason), ringing in ``room`` or on Solo's own speaker; ``DELETE /timers/{id}`` cancels
-one (404 if there is no such pending item). ``POST /announce`` says a text in one room
-(a ``[[satellites]]`` name) or, without one, in every room and on Solo's own speaker. Every
-handler asks the ``skills`` actor from a
-worker thread, waiting at most ``api.actor_timeout``; the actor makes a change durable in
+one (404 if there is no such pending item; a repeating one is cancelled with every time to
+come). ``POST /announce`` says a text in one room (a ``[[satellites]]`` name) or, without
+one, in every room and on Solo's own speaker. Every handler asks the ``skills`` actor from
+a worker thread, waiting at most ``api.actor_timeout``; the actor makes a change durable in
 the store before it answers. One handler per kind and verb, made by `handlers_for`, so each
 has its own name in the OpenAPI document.
 """
@@ -36,6 +38,7 @@ from solo_actors.messages import (
     SkillItems,
     SkillKind,
     SkillRefused,
+    SkillRepeat,
 )
 from solo_actors.names import SKILLS_NAME
 
@@ -61,21 +64,23 @@ class TimerBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
 
 
 class AlarmBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """POST /alarms: an alarm at ``due_at`` (epoch seconds), ringing in ``room``; the label
-    defaults to the time."""
+    """POST /alarms: an alarm at ``due_at`` (epoch seconds), ringing in ``room``, then again
+    as ``repeats`` says; the label defaults to the time."""
 
     due_at: float
     label: Label = ""
     room: RoomName | None = None
+    repeats: SkillRepeat | None = None
 
 
 class ReminderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """POST /reminders: remind of ``label`` (the task, e.g. "call my sister") at ``due_at``,
-    in ``room``."""
+    in ``room``, then again as ``repeats`` says."""
 
     due_at: float
     label: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     room: RoomName | None = None
+    repeats: SkillRepeat | None = None
 
 
 BODIES: dict[SkillKind, type[TimerBody | AlarmBody | ReminderBody]] = {
@@ -100,6 +105,8 @@ def shown(item: SkillItem, now: float) -> dict[str, Any]:
                             "room": item.room}  # fmt: skip
     if item.kind == "timer":
         view |= {"remaining_s": round(max(0.0, item.due_at - now), 3), "length_s": item.length}
+    else:
+        view["repeats"] = item.repeats
     return view
 
 
@@ -121,8 +128,10 @@ def handlers_for(kind: SkillKind) -> tuple[Handler, Handler, Handler]:
         body = await decode_body(request, BODIES[kind])
         seconds = body.seconds if isinstance(body, TimerBody) else 0.0
         due_at = 0.0 if isinstance(body, TimerBody) else body.due_at
+        repeats = None if isinstance(body, TimerBody) else body.repeats
         request_message = CreateSkillItem(kind=kind, label=body.label, due_at=due_at,
-                                          length=seconds, room=body.room)  # fmt: skip
+                                          length=seconds, room=body.room,
+                                          repeats=repeats)  # fmt: skip
         answer = await ask_skills(state_of(request), request_message)
         if isinstance(answer, SkillRefused):
             raise ApiError(STATUS[answer.reason], answer.message)

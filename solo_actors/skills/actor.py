@@ -236,7 +236,7 @@ class SkillsActor(supervisors.SupervisedActor):
                 at = time.time()
                 return self.change(self.book.create(
                     message.kind, message.label, message.due_at, message.length, at,
-                    message.room,
+                    message.room, message.repeats,
                 ), set(self.book.items))  # fmt: skip
             case CancelSkillItem():
                 before = set(self.book.items)
@@ -473,7 +473,8 @@ class SkillsActor(supervisors.SupervisedActor):
                 self.tell(room_name(fired.room), RoomTimer(change="finished",
                                                            timer_id=fired.item_id))  # fmt: skip
             self.announce(fired, text)
-            self.save([fired])
+            # A repeating alarm or reminder is followed by its next time, saved with it.
+            self.save([fired, *self.book.next_occurrence(fired, at)])
             if item.kind != "reminder" and self.settings.ring_for > 0:
                 self.ringing[item.item_id] = Ringing(fired, text, at + self.settings.ring_for)
                 self.send_after(self.settings.ring_every, _Ring(item_id=item.item_id))

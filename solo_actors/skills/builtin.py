@@ -14,11 +14,12 @@ import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from msgspec.structs import replace
 
 from solo_actors.config.schema import SkillsConfig
-from solo_actors.messages import Exchange, SkillItem, SkillKind
+from solo_actors.messages import Exchange, SkillItem, SkillKind, SkillRepeat
 from solo_actors.skills.arithmetic import apply, spoken_number
 from solo_actors.skills.places import Place
 from solo_actors.skills.templates import Matcher, SkillMatch
@@ -34,6 +35,9 @@ from solo_actors.skills.words import (
 SAID_AGAIN = ("repeat", "repeat.said")
 """The intents that say the conversation's last turn again: Solo's reply, or the user's words."""
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
+PART_HOURS = {"afternoon": 15, "evening": 19, "night": 21}
+"""A reminder's hour for a part of the day said without a time (the morning's is
+``[skills] reminder_hour``)."""
 REMINDERS_SET = ("reminder.set", "reminder.ask_when")
 """The intents that set a reminder (or ask when to): refused for a task that repeats."""
 BINARY_INTENTS = {"math.divide": "/", "math.multiply": "*", "math.add": "+",
@@ -94,6 +98,36 @@ def length_name(seconds: float) -> str:
 def timer_name(item: SkillItem) -> str:
     """ "pasta timer", or "5 minute timer"."""
     return f"{item.label or length_name(item.length)} timer"
+
+
+def hours_meant(clock: ClockTime, part: str | None, morning: bool, on_a_day: bool) -> list[int]:
+    """The hours ``clock`` may mean (`SkillBook.when`): as said with am/pm or past 12; else
+    in the part of the day said ("am"/"pm"); else in the morning (waking up); else, on a
+    named day, in the afternoon before 7 ("friday at 5"); else either."""
+    if clock.meridiem or not 1 <= clock.hour <= 12:
+        return [clock.hour]
+    if part is not None:
+        return [clock.hour % 12 + (12 if part == "pm" else 0)]
+    if morning:
+        return [clock.hour % 12]
+    if on_a_day:
+        return [clock.hour % 12 + 12 if clock.hour < 7 else clock.hour % 12]
+    return [clock.hour % 12, clock.hour % 12 + 12]
+
+
+def repeats_on(rule: SkillRepeat, day: dt.date) -> bool:
+    """Whether something that ``rule`` repeats comes on ``day``."""
+    if rule == "daily":
+        return True
+    if rule in ("weekdays", "weekends"):
+        return (day.weekday() < 5) == (rule == "weekdays")
+    return WEEKDAYS[day.weekday()] == rule
+
+
+def spoken_repeat(rule: SkillRepeat) -> str:
+    """ "every day", "on weekdays", "at weekends", "every Monday"."""
+    said = {"daily": "every day", "weekdays": "on weekdays", "weekends": "at weekends"}
+    return said.get(rule, f"every {rule.capitalize()}")
 
 
 def no_timer(match: SkillMatch) -> Answer:
@@ -199,10 +233,16 @@ class SkillBook:
         return [replace(item, state="cancelled") for item in items]
 
     def create(self, kind: SkillKind, label: str, due_at: float, length: float,
-               now: float, room: str | None = None) -> Answer:  # fmt: skip
-        """A timer (``length`` seconds from ``now``), alarm or reminder (at ``due_at``) asked
-        for by the API, checked as a spoken one would be; it rings in ``room`` (None: Solo's
-        own speaker)."""
+               now: float, room: str | None = None,
+               repeats: SkillRepeat | None = None) -> Answer:  # fmt: skip
+        """A timer (``length`` seconds from ``now``), alarm or reminder (at ``due_at``, then
+        again as ``repeats`` says) asked for by the API, checked as a spoken one would be; it
+        rings in ``room`` (None: Solo's own speaker)."""
+        if repeats is not None and kind == "timer":
+            return refuse("Sorry, a timer does not repeat: set an alarm or a reminder.")
+        if repeats is not None and not repeats_on(repeats, self.local(due_at).date()):
+            return refuse(f"Sorry, due_at falls on a {self.local(due_at).strftime('%A')}, not "
+                          f"{spoken_repeat(repeats)}.")  # fmt: skip
         if kind == "timer":
             problem = self.check_length(length)
             due_at = now + length
@@ -216,7 +256,7 @@ class SkillBook:
             return refuse("Sorry, a reminder needs a text.")
         item = SkillItem(kind=kind, label=name_key(label) if kind == "timer" else label,
                          due_at=due_at, length=length if kind == "timer" else 0.0,
-                         room=room)  # fmt: skip
+                         room=room, repeats=repeats)  # fmt: skip
         return Answer(f"{kind.capitalize()} set.", self.add(item))
 
     def cancel_one(self, item_id: str, kind: SkillKind | None) -> Answer:
@@ -231,8 +271,8 @@ class SkillBook:
         """``epoch`` in the configured zone (the system's when none is set)."""
         return dt.datetime.fromtimestamp(epoch, self.zone).astimezone(self.zone)
 
-    def at(self, day: dt.date, hour: int, minute: int) -> float:
-        naive = dt.datetime.combine(day, dt.time(hour, minute))
+    def at(self, day: dt.date, hour: int, minute: int, second: int = 0) -> float:
+        naive = dt.datetime.combine(day, dt.time(hour, minute, second))
         moment = naive.replace(tzinfo=self.zone) if self.zone else naive.astimezone()
         return moment.timestamp()
 
@@ -250,16 +290,7 @@ class SkillBook:
         is the morning for waking up; else, on a named day, an hour before 7 is the
         afternoon ("friday at 5"); else it is the next such hour."""
         part = day_and_part(day)[1] if day else None
-        hours = [clock.hour]
-        if not clock.meridiem and 1 <= clock.hour <= 12:
-            if part is not None:
-                hours = [clock.hour % 12 + (12 if part == "pm" else 0)]
-            elif morning:
-                hours = [clock.hour % 12]
-            elif day is not None:
-                hours = [clock.hour % 12 + 12 if clock.hour < 7 else clock.hour % 12]
-            else:
-                hours = [clock.hour % 12, clock.hour % 12 + 12]
+        hours = hours_meant(clock, part, morning, on_a_day=day is not None)
         start = self.day_of(day, now) if day else self.local(now).date()
         days = [start] if day else [start, start + dt.timedelta(days=1)]
         candidates = [self.at(d, h, clock.minute) for d in days for h in hours]
@@ -377,9 +408,51 @@ class SkillBook:
             return f"Sorry, I can only plan {self.settings.max_ahead_days} days ahead."
         return None
 
+    def first_time(
+        self, clock: ClockTime, repeat: str, now: float, morning: bool
+    ) -> tuple[float, SkillRepeat]:
+        """The first time something said to repeat ("every weekday", "every morning") comes
+        at ``clock``, and its rule ("every week": the weekday of that first time)."""
+        said, part = day_and_part(repeat)
+        hours = hours_meant(clock, part, morning, on_a_day=True)
+        today = self.local(now).date()
+        for ahead in range(8):
+            day = today + dt.timedelta(days=ahead)
+            # The slot's words are a rule (words.parse_repeat), "weekly" becomes a weekday.
+            rule = cast(SkillRepeat, WEEKDAYS[day.weekday()] if said == "weekly" else said)
+            times = [self.at(day, hour, clock.minute) for hour in hours]
+            if repeats_on(rule, day) and (coming := [t for t in times if t > now]):
+                return min(coming), rule
+        raise AssertionError(f"{repeat} comes on no day of a week")  # every rule comes weekly
+
+    def next_time(self, item: SkillItem, now: float) -> float:
+        """When a repeating ``item`` comes next after ``now``: its time of day, on the next
+        day its rule allows (a day missed while Solo was down is not made up)."""
+        assert item.repeats is not None
+        due = self.local(item.due_at)
+        day = max(due.date(), self.local(now).date() - dt.timedelta(days=1))
+        while True:
+            day += dt.timedelta(days=1)
+            at = self.at(day, due.hour, due.minute, due.second)
+            if repeats_on(item.repeats, day) and at > now:
+                return at
+
+    def next_occurrence(self, fired: SkillItem, now: float) -> list[SkillItem]:
+        """The pending item that follows a repeating one just fired (none for one that comes
+        once): a new item, so the fired one stays as history."""
+        if fired.repeats is None:
+            return []
+        following = SkillItem(kind=fired.kind, label=fired.label, room=fired.room,
+                              due_at=self.next_time(fired, now), repeats=fired.repeats)  # fmt: skip
+        self.items[following.item_id] = following
+        return [following]
+
     def alarm_set(self, match: SkillMatch, now: float) -> Answer:
+        repeats: SkillRepeat | None = None
         if "duration" in match.slots:  # "wake me up in 20 minutes"
             due = now + float(match.slots["duration"])
+        elif "repeat" in match.slots:  # "an alarm for 6:30 every weekday": 6:30 am
+            due, repeats = self.first_time(match.slots["time"], match.slots["repeat"], now, True)
         else:
             day = match.slots.get("day")
             # An alarm on a named day wakes someone: "an alarm for 6:30 tomorrow" is 6:30 am,
@@ -389,18 +462,37 @@ class SkillBook:
         if problem:
             return refuse(problem)
         moment = self.local(due)
-        item = SkillItem(kind="alarm", label=spoken_clock(moment), due_at=due)
-        return Answer(f"Alarm set for {self.spoken_when(due, now)}.", self.add(item))
+        item = SkillItem(kind="alarm", label=spoken_clock(moment), due_at=due, repeats=repeats)
+        return Answer(f"Alarm set for {self.spoken_set(item, now)}.", self.add(item))
+
+    def spoken_day(self, due: float, now: float) -> str:
+        """ "today", "tomorrow", or "Friday, June 5"."""
+        moment = self.local(due)
+        days = (moment.date() - self.local(now).date()).days
+        return (
+            "today" if days == 0 else "tomorrow" if days == 1 else f"{moment:%A, %B} {moment.day}"
+        )
 
     def spoken_when(self, due: float, now: float) -> str:
-        moment, today = self.local(due), self.local(now).date()
-        days = (moment.date() - today).days
-        day = "today" if days == 0 else "tomorrow" if days == 1 else moment.strftime("%A, %B %d")
-        return f"{spoken_clock(moment)} {day}"
+        return f"{spoken_clock(self.local(due))} {self.spoken_day(due, now)}"
+
+    def spoken_listed(self, item: SkillItem, now: float) -> str:
+        """When a pending alarm or reminder comes: "6:30 AM tomorrow", or for one that
+        repeats "6:30 AM on weekdays"."""
+        if item.repeats is None:
+            return self.spoken_when(item.due_at, now)
+        return f"{spoken_clock(self.local(item.due_at))} {spoken_repeat(item.repeats)}"
+
+    def spoken_set(self, item: SkillItem, now: float) -> str:
+        """When a new alarm or reminder comes: as listed, and for one that repeats, from
+        when ("6:30 AM on weekdays, from tomorrow")."""
+        said = self.spoken_listed(item, now)
+        return said if item.repeats is None else f"{said}, from {self.spoken_day(item.due_at, now)}"
 
     def reminder_set(self, match: SkillMatch, now: float) -> Answer:
         slots = match.slots
-        if "task" not in slots or not {"duration", "time", "day"} & slots.keys():
+        repeats: SkillRepeat | None = None
+        if "task" not in slots or not {"duration", "time", "day", "repeat"} & slots.keys():
             # The shipped sentences without either ask for it (reminder.ask_*); a user's own
             # reminder.set sentence may still lack one.
             return refuse("Sorry, a reminder needs what and when. Say, for example: remind me "
@@ -410,27 +502,37 @@ class SkillBook:
             if seconds < 1:
                 return refuse("Sorry, a reminder must be at least a second away.")
             due = now + seconds
+        elif "repeat" in slots:  # "every day at 8", "every evening"
+            clock = slots.get("time") or self.open_clock(slots["repeat"])
+            due, repeats = self.first_time(clock, slots["repeat"], now, match.morning)
         elif "time" in slots:
             due = self.when(slots["time"], slots.get("day"), now, match.morning)
         else:
-            hour = ClockTime(self.settings.reminder_hour, 0)
-            due = self.when(hour, slots["day"], now, False)
+            due = self.when(self.open_clock(slots["day"]), slots["day"], now, False)
         problem = self.check_ahead(due, now)
         if problem:
             return refuse(problem)
         task = str(slots["task"])
-        item = SkillItem(kind="reminder", label=task, due_at=due)
+        item = SkillItem(kind="reminder", label=task, due_at=due, repeats=repeats)
         said = (
             f"in {spoken_duration(due - now)}"
             if "duration" in slots
-            else f"at {self.spoken_when(due, now)}"
+            else f"at {self.spoken_set(item, now)}"
         )
         return Answer(f"I'll remind you to {in_your_words(task)} {said}.", self.add(item))
 
+    def open_clock(self, day: str) -> ClockTime:
+        """The time of a reminder said with a day and no time: its part of the day's hour
+        ("tomorrow evening": 19:00, "tonight": 21:00), else ``reminder_hour``."""
+        hour = PART_HOURS.get(day.split()[-1], self.settings.reminder_hour)
+        return ClockTime(hour, 0)
+
     def reminder_repeat(self, match: SkillMatch, now: float) -> Answer:
-        """A reminder asked for again and again: refused, not set once as if it repeated."""
-        return refuse("Sorry, I can't repeat a reminder yet. I can remind you once: say, for "
-                      "example, remind me to take my pills tomorrow at 8.")  # fmt: skip
+        """A reminder asked to repeat in a way none does ("every hour", "every other day"):
+        refused, not set once as if it repeated."""
+        return refuse("Sorry, a reminder can repeat every day, on weekdays, at weekends or "
+                      "on one day each week, at one time of day. Say, for example: remind "
+                      "me to take my pills every day at 8.")  # fmt: skip
 
     def listing(self, match: SkillMatch, now: float) -> Answer:
         kind: SkillKind = "alarm" if match.intent.startswith("alarm") else "reminder"
@@ -438,9 +540,9 @@ class SkillBook:
         if not items:
             return Answer(f"You have no {kind}s.")
         said = [
-            f"{in_your_words(i.label)} at {self.spoken_when(i.due_at, now)}"
+            f"{in_your_words(i.label)} at {self.spoken_listed(i, now)}"
             if kind == "reminder"
-            else self.spoken_when(i.due_at, now)
+            else self.spoken_listed(i, now)
             for i in items
         ]
         plural = kind + ("s" if len(items) > 1 else "")
@@ -463,7 +565,7 @@ class SkillBook:
             return Answer("There is no such alarm to cancel.")
         if len(alarms) > 1 and clock is None:
             alarms = alarms[:1]  # "cancel my alarm": the next one
-        said = "; ".join(self.spoken_when(a.due_at, now) for a in alarms)
+        said = "; ".join(self.spoken_listed(a, now) for a in alarms)
         return Answer(f"Cancelled the alarm for {said}.", self.cancel(alarms))
 
     def reminder_cancel(self, match: SkillMatch, now: float) -> Answer:

@@ -286,6 +286,33 @@ def day_and_part(day: str) -> tuple[str, str | None]:
     return day, None
 
 
+_PART = rf"(?:\s+(?:in\s+the\s+)?(?:{'|'.join(PARTS_OF_DAY)}))?"
+REPEAT = (
+    rf"(?:(?:(?:every|each)\s+(?:single\s+)?day|everyday|daily){_PART}"
+    rf"|(?:every|each)\s+(?:{'|'.join(PARTS_OF_DAY)})"
+    rf"|(?:(?:every|each)\s+(?:week\s*day|work\s*day|working\s+day)|(?:on\s+)?weekdays){_PART}"
+    rf"|(?:every\s+weekend|(?:on\s+|at\s+)?weekends){_PART}"
+    rf"|(?:(?:every|each)\s+(?:{'|'.join(WEEKDAYS)})|(?:on\s+)?(?:{'|'.join(WEEKDAYS)})s){_PART}"
+    rf"|(?:every\s+week|weekly){_PART})"
+)
+
+
+def parse_repeat(text: str) -> str:
+    """When something comes again, as `SkillItem.repeats` names it ("daily", "weekdays",
+    "weekends", a weekday's name; "weekly": the first time's weekday), then a part of the
+    day when one was said ("every morning": "daily morning")."""
+    words = [w for w in text.split() if w not in ("every", "each", "single", "on", "at", "in",
+                                                  "the")]  # fmt: skip
+    if not words or words[0] in PARTS_OF_DAY:  # "every morning"
+        words = ["daily", *words]
+    rule, rest = " ".join(words[:-1] if words[-1] in PARTS_OF_DAY else words), words[-1:]
+    rule = {"day": "daily", "everyday": "daily", "week": "weekly", "weekday": "weekdays",
+            "week day": "weekdays", "workday": "weekdays", "work day": "weekdays",
+            "working day": "weekdays", "weekend": "weekends"}.get(rule, rule)  # fmt: skip
+    rule = rule.removesuffix("s") if rule.removesuffix("s") in WEEKDAYS else rule
+    return " ".join([rule, *(rest if rest[0] in PARTS_OF_DAY else [])])
+
+
 @dataclass(frozen=True)
 class SlotKind:
     """What a ``{slot:kind}`` in a template may span (``pattern``) and what it means."""
@@ -330,6 +357,7 @@ BASE_KINDS: dict[str, SlotKind] = {
     "duration": duration_kind(),
     "time": SlotKind(CLOCK, parse_clock),
     "day": SlotKind(DAY, parse_day),
+    "repeat": SlotKind(REPEAT, parse_repeat),
     "text": SlotKind(r"\S.*?", text_kind, free=True),
     "name": SlotKind(r"\S+(?:\s\S+){0,2}?", name_kind, free=True),
 }

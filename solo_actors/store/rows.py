@@ -89,7 +89,7 @@ def rows_of(message: object, max_text_bytes: int) -> list[tuple[str, Row]]:
             return [("skill_items", (item.item_id, item.created_at, item.kind,
                                      text(item.label, "skill.label"), item.due_at, item.length,
                                      item.state, item.fired_at,
-                                     text(item.room, "skill.room")))]  # fmt: skip
+                                     text(item.room, "skill.room"), item.repeats))]  # fmt: skip
         case supervisors.Report():
             body = _json.encode(message)
             report_id = hashlib.sha256(body).hexdigest()[:32]  # same report, same row

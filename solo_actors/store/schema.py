@@ -108,7 +108,11 @@ SKILL_ITEMS_V4 = Table(
 """skill_items as migration 4 created it: a migration's DDL never changes once released."""
 ROOM = _c("room", TEXT)
 """skill_items.room (migration 5): the room an item rings in; NULL: Solo's own speaker."""
-SKILL_ITEMS = Table("skill_items", (*SKILL_ITEMS_V4.columns, ROOM), primary_key=("item_id",))
+REPEATS = _c("repeats", TEXT)
+"""skill_items.repeats (migration 6): when an alarm or reminder comes again; NULL: once."""
+SKILL_ITEMS = Table(
+    "skill_items", (*SKILL_ITEMS_V4.columns, ROOM, REPEATS), primary_key=("item_id",)
+)
 """The skills actor's timers, alarms and reminders; cancelled and fired ones stay as history."""
 
 INITIAL_TABLES = (CONVERSATIONS, TURNS, EVENTS, METRICS, REPORTS, USERS, API_TOKENS, SESSIONS)
@@ -204,6 +208,11 @@ def _skill_item_rooms(dialect: Dialect) -> list[str]:
     return [f"ALTER TABLE skill_items ADD COLUMN {ROOM.name} {dialect.types[ROOM.kind]}"]
 
 
+def _skill_item_repeats(dialect: Dialect) -> list[str]:
+    # Nullable with no default: every existing item still comes once.
+    return [f"ALTER TABLE skill_items ADD COLUMN {REPEATS.name} {dialect.types[REPEATS.kind]}"]
+
+
 def _lookup_indexes(dialect: Dialect) -> list[str]:
     return [
         "CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation_id, created_at)",
@@ -268,6 +277,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "partition maintenance function (PostgreSQL)", _partition_maintenance),
     Migration(4, "skill_items: timers, alarms and reminders", _skill_items),
     Migration(5, "skill_items.room: the room an item rings in", _skill_item_rooms),
+    Migration(6, "skill_items.repeats: when an alarm or reminder comes again", _skill_item_repeats),
 )  # fmt: skip
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,11 +127,16 @@ def test_dashboard_lists_cancels_and_shows_fired_timers(
     expect(page.locator('body[data-events="connected"]')).to_have_count(1)
     kept = assistant.post("/timers", scope="control", json={"seconds": 600, "label": "tea"})
     short = assistant.post("/timers", scope="control", json={"seconds": 2, "label": "egg"})
-    assert kept.status_code == short.status_code == 201, (kept.text, short.text)
+    daily = assistant.post("/reminders", scope="control",
+                           json={"due_at": time.time() + 3600, "label": "stretch",
+                                 "repeats": "daily"})  # fmt: skip
+    assert kept.status_code == short.status_code == daily.status_code == 201, daily.text
 
     tea = page.locator(f'#skill-items tr[data-id="{kept.json()["id"]}"]')
     expect(tea.locator("td.label")).to_have_text("tea")
     expect(tea.locator("td.kind")).to_have_text("timer")
+    stretch = page.locator(f'#skill-items tr[data-id="{daily.json()["id"]}"]')
+    expect(stretch.locator("td.kind")).to_have_text("reminder, daily")
     # The 2-second timer rings: the fired list shows it and the pending list drops it.
     expect(page.locator(f'#fired li[data-id="{short.json()["id"]}"]')).to_contain_text("egg")
     expect(page.locator(f'#skill-items tr[data-id="{short.json()["id"]}"]')).to_have_count(0)
@@ -138,6 +144,9 @@ def test_dashboard_lists_cancels_and_shows_fired_timers(
     tea.locator("button.cancel").click()
     expect(tea).to_have_count(0)
     assert assistant.get("/timers", scope="read").json()["timers"] == []
+    stretch.locator("button.cancel").click()
+    expect(stretch).to_have_count(0)
+    assert assistant.get("/reminders", scope="read").json()["reminders"] == []
     assert problems == []
 
 

@@ -173,19 +173,90 @@ def test_a_reminder_is_said_back_in_the_users_own_person(book: SkillBook, matche
     assert book.fire(item, NOW + 600)[1] == "Reminder: call your sister."
 
 
-@pytest.mark.parametrize("said", [
-    "remind me to take my pills every day at 8",
-    "remind me every day at 8 to take my pills",
-    "remind me to water the plants every morning",
-    "remind me daily to stretch",
-    "remind me every monday at 9 to put the bins out",
-    "set a weekly reminder to call mum",
+def test_a_reminder_repeats_every_day_at_its_time(book: SkillBook, matcher: Matcher) -> None:
+    pills = ask(book, matcher, "remind me to take my pills every day at 8")  # said Thu 20:26
+    assert pills.text == "I'll remind you to take your pills at 8:00 AM every day, from tomorrow."
+    (item,) = pills.changed
+    assert item.repeats == "daily" and item.label == "take my pills"
+    assert utc(item.due_at) == dt.datetime(2026, 5, 29, 8, 0, tzinfo=dt.UTC)
+    assert ask(book, matcher, "what are my reminders").text == (
+        "You have 1 reminder: take your pills at 8:00 AM every day."
+    )
+    fired, text = book.fire(item, item.due_at + 1)
+    assert text == "Reminder: take your pills." and fired.state == "fired"
+    (following,) = book.next_occurrence(fired, item.due_at + 1)
+    assert following.item_id != item.item_id and following.repeats == "daily"
+    assert utc(following.due_at) == dt.datetime(2026, 5, 30, 8, 0, tzinfo=dt.UTC)
+    assert book.pending() == [following]
+    cancelled = ask(book, matcher, "cancel the reminder to take my pills")
+    assert [i.state for i in cancelled.changed] == ["cancelled"] and book.pending() == []
+
+
+@pytest.mark.parametrize(("said", "repeats", "first"), [
+    ("set an alarm for 6:30 every weekday", "weekdays", dt.datetime(2026, 5, 29, 6, 30)),
+    ("wake me up at 9 on weekends", "weekends", dt.datetime(2026, 5, 30, 9, 0)),
+    ("set an alarm for 7 every monday", "monday", dt.datetime(2026, 6, 1, 7, 0)),
+    ("set a daily alarm for 7", "daily", dt.datetime(2026, 5, 29, 7, 0)),
+    ("remind me every thursday at 9 pm to put the bins out", "thursday",
+     dt.datetime(2026, 5, 28, 21, 0)),  # today, still to come
+    ("remind me to call mum every sunday evening", "sunday", dt.datetime(2026, 5, 31, 19, 0)),
+    ("remind me to water the plants every morning", "daily", dt.datetime(2026, 5, 29, 9, 0)),
+    ("set a weekly reminder to call mum", "friday", dt.datetime(2026, 5, 29, 9, 0)),
 ])  # fmt: skip
-def test_a_repeating_reminder_is_refused_not_set_once(
+def test_alarms_and_reminders_repeat_on_the_days_said(
+    book: SkillBook, matcher: Matcher, said: str, repeats: str, first: dt.datetime
+) -> None:
+    (item,) = ask(book, matcher, said).changed
+    assert (item.repeats, utc(item.due_at)) == (repeats, first.replace(tzinfo=dt.UTC))
+
+
+def test_a_weekday_alarm_skips_the_weekend_and_is_cancelled_whole(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    (friday,) = ask(book, matcher, "set an alarm for 6:30 every weekday").changed
+    assert ask(book, matcher, "what alarms do I have").text == (
+        "You have 1 alarm: 6:30 AM on weekdays."
+    )
+    fired, _ = book.fire(friday, friday.due_at)
+    (monday,) = book.next_occurrence(fired, friday.due_at)
+    assert utc(monday.due_at) == dt.datetime(2026, 6, 1, 6, 30, tzinfo=dt.UTC)
+    # Down over a week: the times missed are not made up, the next is still to come.
+    later = monday.due_at + 9 * 86400
+    book.fire(monday, later)
+    (after,) = book.next_occurrence(monday, later)
+    assert utc(after.due_at) == dt.datetime(2026, 6, 11, 6, 30, tzinfo=dt.UTC)
+    assert ask(book, matcher, "cancel my alarm").text == (
+        "Cancelled the alarm for 6:30 AM on weekdays."
+    )
+    assert book.pending() == []
+
+
+def test_a_part_of_the_day_without_a_time_sets_its_hour(book: SkillBook, matcher: Matcher) -> None:
+    evening = ask(book, matcher, "remind me to call mum tomorrow evening")
+    assert utc(evening.changed[0].due_at) == dt.datetime(2026, 5, 29, 19, 0, tzinfo=dt.UTC)
+    tonight = ask(book, matcher, "remind me to lock the door tonight")  # said at 20:26
+    assert utc(tonight.changed[0].due_at) == dt.datetime(2026, 5, 28, 21, 0, tzinfo=dt.UTC)
+
+
+def test_the_api_sets_a_repeating_item_on_a_day_it_repeats(book: SkillBook) -> None:
+    saturday = dt.datetime(2026, 5, 30, 9, 0, tzinfo=dt.UTC).timestamp()
+    wrong = book.create("alarm", "", saturday, 0.0, NOW, repeats="weekdays")
+    assert wrong.refused and "Saturday" in wrong.text and book.pending() == []
+    assert book.create("timer", "", 0.0, 60.0, NOW, repeats="daily").refused
+    (alarm,) = book.create("alarm", "", saturday, 0.0, NOW, repeats="weekends").changed
+    assert alarm.repeats == "weekends"
+
+
+@pytest.mark.parametrize("said", [
+    "remind me every hour to drink water",
+    "remind me to stretch every other day",
+    "set a monthly reminder to pay the rent",
+])  # fmt: skip
+def test_a_reminder_repeating_in_a_way_none_does_is_refused(
     book: SkillBook, matcher: Matcher, said: str
 ) -> None:
     answer = ask(book, matcher, said)
-    assert answer.refused and answer.text.startswith("Sorry, I can't repeat a reminder"), answer
+    assert answer.refused and answer.text.startswith("Sorry, a reminder can repeat"), answer
     assert book.pending() == []
 
 

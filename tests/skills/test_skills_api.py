@@ -63,7 +63,9 @@ def test_timers_are_created_listed_and_cancelled(api: RunningApi) -> None:
     [("/timers", {"seconds": -300}, "seconds"),
      ("/timers", {"seconds": 10 * 365 * 86400}, "that long"),
      ("/alarms", {"due_at": 1.0}, "already passed"),
-     ("/reminders", {"due_at": 4e9, "label": "call my sister"}, "days ahead")],
+     ("/reminders", {"due_at": 4e9, "label": "call my sister"}, "days ahead"),
+     ("/alarms", {"due_at": time.time() + 3600, "repeats": "fortnightly"}, "repeats"),
+     ("/timers", {"seconds": 60, "repeats": "daily"}, "repeats")],
 )  # fmt: skip
 def test_bad_items_are_refused_with_the_reason(
     api: RunningApi, path: str, body: dict[str, Any], says: str
@@ -82,8 +84,26 @@ def test_alarms_and_reminders(api: RunningApi) -> None:
     assert [r["label"] for r in api.get("/reminders", scope="read").json()["reminders"]] == [
         "call my sister"
     ]
+    assert (alarm["repeats"], reminder["repeats"]) == (None, None)
     for path, item in (("/alarms", alarm), ("/reminders", reminder)):
         assert api.request("DELETE", f"{path}/{item['id']}", scope="control").status_code == 200
+
+
+def test_a_repeating_alarm_is_created_listed_and_cancelled(api: RunningApi) -> None:
+    due = time.time() + 3600
+    made = api.post("/alarms", scope="control", json={"due_at": due, "repeats": "daily"})
+    assert made.status_code == 201, made.text
+    assert made.json()["repeats"] == "daily"
+    (listed,) = api.get("/alarms", scope="read").json()["alarms"]
+    assert (listed["id"], listed["repeats"]) == (made.json()["id"], "daily")
+    # On a day it does not repeat on: refused, with the day.
+    weekday = time.strftime("%A", time.localtime(due)).lower()
+    other = next(day for day in ("monday", "tuesday") if day != weekday)
+    refused = api.post("/reminders", scope="control",
+                       json={"due_at": due, "label": "stretch", "repeats": other})  # fmt: skip
+    assert refused.status_code == 400 and "not every" in refused.json()["error"], refused.text
+    gone = api.request("DELETE", f"/alarms/{listed['id']}", scope="control")
+    assert gone.status_code == 200 and api.get("/alarms", scope="read").json()["alarms"] == []
 
 
 def test_the_routes_are_in_the_openapi_document(api: RunningApi) -> None:

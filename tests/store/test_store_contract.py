@@ -297,8 +297,9 @@ def test_backup_of_a_store_without_rows_still_restores(
 def test_a_store_of_the_previous_schema_is_upgraded_without_loss(
     config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A database made before skill_items.room (migration 5) keeps its items, which ring
-    on Solo's own speaker (no room), and takes items with a room once upgraded."""
+    """A database made before skill_items.room and .repeats (migrations 5 and 6) keeps its
+    items, which ring once on Solo's own speaker, and takes items with a room and a repeat
+    once upgraded."""
     monkeypatch.setattr(store_backend, "MIGRATIONS", MIGRATIONS[:4])
     old = open_backend(config)
     old.open()
@@ -322,19 +323,19 @@ def test_a_store_of_the_previous_schema_is_upgraded_without_loss(
     store = StoreActor.start(config)  # opens and migrates, as at a start after an upgrade
     try:
         (kept,) = read(store, "skill_items", equals={"item_id": "old-timer"})
-        assert (kept["label"], kept["due_at"], kept["state"], kept["room"]) == (
-            "pasta", 2_000_000_000.5, "pending", None)  # fmt: skip
+        assert (kept["label"], kept["due_at"], kept["state"], kept["room"], kept["repeats"]) == (
+            "pasta", 2_000_000_000.5, "pending", None, None)  # fmt: skip
         item = SkillItem(item_id="new", kind="reminder", label="stretch", due_at=2e9,
-                         room="kitchen")  # fmt: skip
+                         room="kitchen", repeats="weekdays")  # fmt: skip
         store.tell(SaveSkillItem(item=item))
         assert store.ask(Flush(), timeout=ASK).durable
         (new,) = read(store, "skill_items", equals={"room": "kitchen"})
-        assert new["item_id"] == "new"
+        assert (new["item_id"], new["repeats"]) == ("new", "weekdays")
     finally:
         store.stop()
     upgraded = open_backend(config)
     upgraded.open()
     try:
-        assert upgraded.schema_version() == LATEST_VERSION == 5
+        assert upgraded.schema_version() == LATEST_VERSION == 6
     finally:
         upgraded.close()

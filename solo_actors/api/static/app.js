@@ -176,7 +176,7 @@ async function refreshSkillItems() {
   for (const item of items) {
     const row = body.insertRow();
     row.dataset.id = item.id;
-    cell(row, item.kind, "kind");
+    cell(row, item.repeats ? `${item.kind}, ${item.repeats}` : item.kind, "kind");
     cell(row, item.label, "label");
     cell(row, clock(item.due_at), "due");
     cell(row, uptime(Math.max(0, item.due_at - Date.now() / 1000)), "left");
