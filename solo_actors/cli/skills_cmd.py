@@ -57,7 +57,8 @@ def call(args: argparse.Namespace, config: Config, method: str, path: str) -> An
 def line(item: dict[str, Any], now: float) -> str:
     due = dt.datetime.fromtimestamp(item["due_at"]).astimezone().strftime("%a %d %b %H:%M:%S")
     left = f"  {max(0.0, item['due_at'] - now):.0f} s left" if item["kind"] == "timer" else ""
-    return f"{item['id']}  {due}{left}  {item['label']}"
+    again = f"  (repeats {item['repeats']})" if item.get("repeats") else ""
+    return f"{item['id']}  {due}{left}  {item['label']}{again}"
 
 
 def run_command(args: argparse.Namespace, config: Config) -> int:

@@ -127,3 +127,8 @@ def test_the_cli_lists_and_cancels(
     assert "404" in capsys.readouterr().err
     assert main(["reminders", "--json", "--profile", "test"]) == 0
     assert json.loads(capsys.readouterr().out) == {"reminders": []}
+    daily = api.post("/alarms", scope="control",
+                     json={"due_at": time.time() + 600, "repeats": "daily"}).json()  # fmt: skip
+    assert main(["alarms", "--profile", "test"]) == 0
+    assert f"{daily['id']}" in (listed := capsys.readouterr().out) and "(repeats daily)" in listed
+    assert main(["alarms", "cancel", daily["id"], "--profile", "test"]) == 0
