@@ -14,13 +14,12 @@ from typing import Annotated, Any
 import msgspec
 from aiohttp import web
 
-import supervisors
 from solo_actors.agents.actor import MAX_INPUT_CHARS
 from solo_actors.api.common import (
     TEXT_PATTERN,
     ConversationId,
+    ask_actor,
     decode_body,
-    in_thread,
     json_response,
     query_int,
     state_of,
@@ -69,9 +68,7 @@ def run_path(run_id: str) -> str:
 
 
 async def ask_agents(state: ApiState, message: Message) -> Any:
-    timeout = state.config.api.actor_timeout
-    return await in_thread(lambda: supervisors.ask(AGENTS_NAME, message, timeout=timeout),
-                           timeout + 1, "the agents actor")  # fmt: skip
+    return await ask_actor(state, AGENTS_NAME, message, "the agents actor")
 
 
 async def start_run(request: web.Request) -> web.Response:

@@ -125,6 +125,14 @@ async def in_thread(call: Callable[[], Any], timeout: float, what: str) -> Any:
         raise busy(what) from None
 
 
+async def ask_actor(state: ApiState, name: str, message: Any, what: str) -> Any:
+    """``message`` asked of the actor registered as ``name``, from a worker thread, waiting
+    ``api.actor_timeout``; a 503 naming ``what`` when it does not answer (`in_thread`)."""
+    timeout = state.config.api.actor_timeout
+    return await in_thread(lambda: supervisors.ask(name, message, timeout=timeout),
+                           timeout + 1, what)  # fmt: skip
+
+
 def state_of(request: web.Request) -> ApiState:
     return request.app[STATE]
 

@@ -15,9 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-import supervisors
 from solo_actors.api.common import (
-    in_thread,
+    ask_actor,
     json_response,
     query_int,
     query_time,
@@ -59,10 +58,7 @@ async def log(request: web.Request) -> web.Response:
 
 
 async def read_store(state: ApiState, request: ReadRows) -> list[dict[str, Any]]:
-    timeout = state.config.api.actor_timeout
-    answer = await in_thread(
-        lambda: supervisors.ask(STORE_NAME, request, timeout=timeout), timeout + 1, "the store"
-    )
+    answer = await ask_actor(state, STORE_NAME, request, "the store")
     if isinstance(answer, StoreFailure):
         raise ApiError(503, f"the store could not answer: {answer.message}")
     assert isinstance(answer, Rows)
@@ -93,9 +89,7 @@ async def conversation(request: web.Request) -> web.Response:
 
 async def ask_memory(request: web.Request, message: Message) -> Any:
     """The memory actor's answer to ``message``; 503 saying why when it has none."""
-    timeout = state_of(request).config.api.actor_timeout
-    answer = await in_thread(lambda: supervisors.ask(MEMORY_NAME, message, timeout=timeout),
-                             timeout + 1, "memory")  # fmt: skip
+    answer = await ask_actor(state_of(request), MEMORY_NAME, message, "memory")
     error = answer.message if isinstance(answer, StoreFailure) else answer.error
     if error is not None:
         raise ApiError(503, f"memory could not answer: {error}")

@@ -24,8 +24,13 @@ from typing import Annotated, Any
 import msgspec
 from aiohttp import web
 
-import supervisors
-from solo_actors.api.common import TEXT_PATTERN, decode_body, in_thread, json_response, state_of
+from solo_actors.api.common import (
+    TEXT_PATTERN,
+    ask_actor,
+    decode_body,
+    json_response,
+    state_of,
+)
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import (
     Announce,
@@ -111,9 +116,7 @@ def shown(item: SkillItem, now: float) -> dict[str, Any]:
 
 
 async def ask_skills(state: ApiState, message: Message) -> Any:
-    timeout = state.config.api.actor_timeout
-    return await in_thread(lambda: supervisors.ask(SKILLS_NAME, message, timeout=timeout),
-                           timeout + 1, "the skills actor")  # fmt: skip
+    return await ask_actor(state, SKILLS_NAME, message, "the skills actor")
 
 
 def handlers_for(kind: SkillKind) -> tuple[Handler, Handler, Handler]:

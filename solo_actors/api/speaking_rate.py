@@ -14,8 +14,7 @@ from typing import Annotated, Any
 import msgspec
 from aiohttp import web
 
-import supervisors
-from solo_actors.api.common import decode_body, in_thread, json_response, state_of
+from solo_actors.api.common import ask_actor, decode_body, json_response, state_of
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import ChangeSpeakingRate, SpeakingRateIs
 from solo_actors.names import TTS
@@ -30,9 +29,7 @@ class SpeakingRateBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
 
 async def ask_tts(state: ApiState, request: ChangeSpeakingRate) -> dict[str, Any]:
     """``request`` asked of tts; the answer as the API says it."""
-    timeout = state.config.api.actor_timeout
-    answer = await in_thread(lambda: supervisors.ask(TTS, request, timeout=timeout),
-                             timeout + 1, "tts")  # fmt: skip
+    answer = await ask_actor(state, TTS, request, "tts")
     if not isinstance(answer, SpeakingRateIs):
         raise ApiError(503, f"tts did not say its speaking rate (answered {type(answer).__name__})")
     return {"percent": answer.percent, "before": answer.before, "remote_voice": answer.remote}

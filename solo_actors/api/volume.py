@@ -15,8 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from aiohttp import web
 
-import supervisors
-from solo_actors.api.common import decode_body, in_thread, json_response, state_of
+from solo_actors.api.common import ask_actor, decode_body, json_response, state_of
 from solo_actors.api.skill_items import RoomName
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import ChangeVolume, VolumeIs
@@ -38,9 +37,7 @@ async def ask_output(state: ApiState, room: str | None, request: ChangeVolume) -
         raise ApiError(404, f"no room {room!r}: rooms are the [[satellites]] names of the "
                        "configuration")  # fmt: skip
     output, what = (SPEAKER, "the speaker") if room is None else (room_name(room), f"room {room}")
-    timeout = state.config.api.actor_timeout
-    answer = await in_thread(lambda: supervisors.ask(output, request, timeout=timeout),
-                             timeout + 1, what)  # fmt: skip
+    answer = await ask_actor(state, output, request, what)
     if not isinstance(answer, VolumeIs):
         raise ApiError(503, f"{what} did not say its volume (answered {type(answer).__name__})")
     return {"room": room, "level": answer.level, "before": answer.before}
