@@ -305,3 +305,17 @@ def test_times_are_in_the_configured_zone(utc_config: Config, matcher: Matcher) 
     winter = NOW + 200 * 86400  # 2026-12-14: EST, UTC-5
     alarm = ask(book, matcher, "set an alarm for 7 am tomorrow", winter)
     assert utc(alarm.changed[0].due_at).hour == 12
+
+
+def test_a_daily_alarm_keeps_its_time_of_day_across_a_clock_change(
+    utc_config: Config, matcher: Matcher
+) -> None:
+    settings = msgspec.structs.replace(utc_config.skills, timezone="Europe/Berlin")
+    book = SkillBook(settings, matcher)
+    friday = dt.datetime(2026, 3, 27, 12, 0, tzinfo=dt.UTC).timestamp()
+    (alarm,) = ask(book, matcher, "set an alarm for 7 every day", friday).changed
+    assert utc(alarm.due_at) == dt.datetime(2026, 3, 28, 6, 0, tzinfo=dt.UTC)  # CET, UTC+1
+    book.fire(alarm, alarm.due_at)
+    (sunday,) = book.next_occurrence(alarm, alarm.due_at)
+    assert utc(sunday.due_at) == dt.datetime(2026, 3, 29, 5, 0, tzinfo=dt.UTC)  # CEST from 2 am
+    assert book.local(sunday.due_at).hour == 7
