@@ -98,7 +98,7 @@ def name_told(words: str) -> str | None:
     for told in NAME_TOLD.finditer(words):
         first = told["first"]
         if first.lower() not in NOT_A_NAME:
-            rest = told["rest"].split() if told["first"][:1].isupper() else []
+            rest = told["rest"].split() if first[:1].isupper() else []  # typed in lower case
             return " ".join([first[:1].upper() + first[1:], *rest])
     return None
 

@@ -293,8 +293,7 @@ class Matcher:
         )  # fmt: skip
         return SkillMatch(
             intent=intent.name, slots=slots, morning=intent.morning, open_ended=open_ended,
-            ask=filled(intent.ask, {name: in_your_words(value) if isinstance(value, str) else value
-                                    for name, value in slots.items()}),  # said back to them
+            ask=filled(intent.ask, said_back(slots)),
             completions=tuple(filled(text, slots) for text in intent.complete),
         )  # fmt: skip
 
@@ -355,6 +354,13 @@ class _Said(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return "{answer}" if key == "answer" else ""
+
+
+def said_back(slots: dict[str, Any]) -> dict[str, Any]:
+    """The slots as a question back to the user says them ("call my sister": "call your
+    sister")."""
+    return {name: in_your_words(value) if isinstance(value, str) else value
+            for name, value in slots.items()}  # fmt: skip
 
 
 def filled(text: str, slots: dict[str, Any]) -> str:

@@ -76,17 +76,18 @@ YOUR_WORDS = {
 _MINE = re.compile("|".join(_whole(k) for k in sorted(YOUR_WORDS, key=len, reverse=True)))
 
 
+def in_your_words(text: str) -> str:
+    """``text`` (normalised words) as said back to the user who said it."""
+    return _MINE.sub(lambda m: YOUR_WORDS[m.group(0)], text)
+
+
 REPEATING = re.compile(
     r"\b(?:every|each)\s+(?:other\s+|single\s+)?(?:day|morning|afternoon|evening|night|week|"
     r"weekday|weekend|month|year|hour|(?:mon|tues|wednes|thurs|fri|satur|sun)day)s?\b|"
     r"\b(?:daily|weekly|monthly|nightly|hourly|yearly|annually)\b"
 )
-"""Words that ask for a reminder again and again ("every day", "daily"), which Solo can't."""
-
-
-def in_your_words(text: str) -> str:
-    """``text`` (normalised words) as said back to the user who said it."""
-    return _MINE.sub(lambda m: YOUR_WORDS[m.group(0)], text)
+"""Words asking for something again and again: left in a reminder's task, no ``{repeat}``
+slot took them ("every other day", "every hour"), so the reminder is refused, not set once."""
 
 
 def normalise(text: str) -> str:
@@ -297,6 +298,14 @@ REPEAT = (
 )
 
 
+REPEAT_RULES = {
+    "day": "daily", "everyday": "daily", "week": "weekly", "weekday": "weekdays",
+    "week day": "weekdays", "workday": "weekdays", "work day": "weekdays",
+    "working day": "weekdays", "weekend": "weekends",
+}  # fmt: skip
+"""The words of a ``{repeat}`` (less "every", "on") that name a rule otherwise."""
+
+
 def parse_repeat(text: str) -> str:
     """When something comes again, as `SkillItem.repeats` names it ("daily", "weekdays",
     "weekends", a weekday's name; "weekly": the first time's weekday), then a part of the
@@ -305,12 +314,11 @@ def parse_repeat(text: str) -> str:
                                                   "the")]  # fmt: skip
     if not words or words[0] in PARTS_OF_DAY:  # "every morning"
         words = ["daily", *words]
-    rule, rest = " ".join(words[:-1] if words[-1] in PARTS_OF_DAY else words), words[-1:]
-    rule = {"day": "daily", "everyday": "daily", "week": "weekly", "weekday": "weekdays",
-            "week day": "weekdays", "workday": "weekdays", "work day": "weekdays",
-            "working day": "weekdays", "weekend": "weekends"}.get(rule, rule)  # fmt: skip
-    rule = rule.removesuffix("s") if rule.removesuffix("s") in WEEKDAYS else rule
-    return " ".join([rule, *(rest if rest[0] in PARTS_OF_DAY else [])])
+    part = words[-1:] if words[-1] in PARTS_OF_DAY else []
+    rule = " ".join(words[: len(words) - len(part)])
+    rule = REPEAT_RULES.get(rule, rule)
+    rule = rule.removesuffix("s") if rule.removesuffix("s") in WEEKDAYS else rule  # "mondays"
+    return " ".join([rule, *part])
 
 
 @dataclass(frozen=True)
