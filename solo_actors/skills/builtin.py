@@ -30,6 +30,7 @@ from solo_actors.skills.words import (
     SlotError,
     day_and_part,
     in_your_words,
+    reminded,
 )
 
 SAID_AGAIN = ("repeat", "repeat.said")
@@ -100,18 +101,23 @@ def timer_name(item: SkillItem) -> str:
     return f"{item.label or length_name(item.length)} timer"
 
 
-def hours_meant(clock: ClockTime, part: str | None, morning: bool, on_a_day: bool) -> list[int]:
+def hours_meant(
+    clock: ClockTime, part: str | None, morning: bool, on_a_day: bool, early_afternoon: bool
+) -> list[int]:
     """The hours ``clock`` may mean (`SkillBook.when`): as said with am/pm or past 12; else
-    in the part of the day said ("am"/"pm"); else in the morning (waking up); else, on a
-    named day, in the afternoon before 7 ("friday at 5"); else either."""
+    in the part of the day said ("am"/"pm"); else in the morning (waking up); else, before 7
+    on a named day or with ``early_afternoon`` (a reminder), in the afternoon ("friday at
+    5", "remind me to have lunch at 1"); else as said on a named day; else either."""
     if clock.meridiem or not 1 <= clock.hour <= 12:
         return [clock.hour]
     if part is not None:
         return [clock.hour % 12 + (12 if part == "pm" else 0)]
     if morning:
         return [clock.hour % 12]
+    if clock.hour < 7 and (on_a_day or early_afternoon):
+        return [clock.hour + 12]
     if on_a_day:
-        return [clock.hour % 12 + 12 if clock.hour < 7 else clock.hour % 12]
+        return [clock.hour % 12]
     return [clock.hour % 12, clock.hour % 12 + 12]
 
 
@@ -284,13 +290,17 @@ class SkillBook:
         ahead = (WEEKDAYS.index(name) - today.weekday()) % 7
         return today + dt.timedelta(days=ahead)
 
-    def when(self, clock: ClockTime, day: str | None, now: float, morning: bool) -> float:
+    def when(
+        self, clock: ClockTime, day: str | None, now: float, morning: bool,
+        early_afternoon: bool = False,
+    ) -> float:  # fmt: skip
         """The epoch of ``clock`` on ``day`` (or next, when no day is said). An hour said
         without am/pm takes the part of the day said with it ("tomorrow evening"); else it
-        is the morning for waking up; else, on a named day, an hour before 7 is the
+        is the morning for waking up; else, on a named day or for a reminder
+        (``early_afternoon``: nobody is reminded at 1 am), an hour before 7 is the
         afternoon ("friday at 5"); else it is the next such hour."""
         part = day_and_part(day)[1] if day else None
-        hours = hours_meant(clock, part, morning, on_a_day=day is not None)
+        hours = hours_meant(clock, part, morning, day is not None, early_afternoon)
         start = self.day_of(day, now) if day else self.local(now).date()
         days = [start] if day else [start, start + dt.timedelta(days=1)]
         candidates = [self.at(d, h, clock.minute) for d in days for h in hours]
@@ -414,7 +424,7 @@ class SkillBook:
         """The first time something said to repeat ("every weekday", "every morning") comes
         at ``clock``, and its rule ("every week": the weekday of that first time)."""
         said, part = day_and_part(repeat)
-        hours = hours_meant(clock, part, morning, on_a_day=True)
+        hours = hours_meant(clock, part, morning, on_a_day=True, early_afternoon=False)
         today = self.local(now).date()
         for ahead in range(8):
             day = today + dt.timedelta(days=ahead)
@@ -506,7 +516,8 @@ class SkillBook:
             clock = slots.get("time") or self.open_clock(slots["repeat"])
             due, repeats = self.first_time(clock, slots["repeat"], now, match.morning)
         elif "time" in slots:
-            due = self.when(slots["time"], slots.get("day"), now, match.morning)
+            due = self.when(slots["time"], slots.get("day"), now, match.morning,
+                            early_afternoon=True)  # fmt: skip
         else:
             due = self.when(self.open_clock(slots["day"]), slots["day"], now, False)
         problem = self.check_ahead(due, now)
@@ -519,7 +530,7 @@ class SkillBook:
             if "duration" in slots
             else f"at {self.spoken_set(item, now)}"
         )
-        return Answer(f"I'll remind you to {in_your_words(task)} {said}.", self.add(item))
+        return Answer(f"I'll remind you {reminded(task)} {said}.", self.add(item))
 
     def open_clock(self, day: str) -> ClockTime:
         """The time of a reminder said with a day and no time: its part of the day's hour
@@ -578,7 +589,7 @@ class SkillBook:
         if len(reminders) > 1:
             return Answer(f"You have {len(reminders)} reminders. Say which one, for example: "
                           f"cancel the reminder to {reminders[0].label}.")  # fmt: skip
-        return Answer(f"Cancelled the reminder to {in_your_words(reminders[0].label)}.",
+        return Answer(f"Cancelled the reminder {reminded(reminders[0].label)}.",
                       self.cancel(reminders))  # fmt: skip
 
     def cancel_all(self, match: SkillMatch, now: float) -> Answer:

@@ -81,6 +81,22 @@ def in_your_words(text: str) -> str:
     return _MINE.sub(lambda m: YOUR_WORDS[m.group(0)], text)
 
 
+CLAUSE_OPENERS = frozenset(("you", "we", "he", "she", "they", "it", "there"))
+COPULAS = frozenset(("is", "are", "was", "were"))
+DETERMINERS = frozenset(("the", "a", "an", "your", "our", "his", "her", "their", "this"))
+
+
+def reminded(task: str) -> str:
+    """A reminder's task (normalised words) said back with the word before it that it
+    needs: "to call your sister", "that you are meeting jo", "about the dentist". The
+    templates take "to", "that" and "about" alike, so the task's own shape decides."""
+    said = in_your_words(task)
+    words = said.split()
+    if words[:1] and (words[0] in CLAUSE_OPENERS or COPULAS & set(words)):
+        return f"that {said}"
+    return f"about {said}" if words[:1] and words[0] in DETERMINERS else f"to {said}"
+
+
 REPEATING = re.compile(
     r"\b(?:every|each)\s+(?:other\s+|single\s+)?(?:day|morning|afternoon|evening|night|week|"
     r"weekday|weekend|month|year|hour|(?:mon|tues|wednes|thurs|fri|satur|sun)day)s?\b|"

@@ -231,6 +231,22 @@ def test_a_weekday_alarm_skips_the_weekend_and_is_cancelled_whole(
     assert book.pending() == []
 
 
+@pytest.mark.parametrize(("said", "reply"), [
+    ("remind me that i am meeting Jo at 3", "that you are meeting jo at 3:00 PM tomorrow"),
+    ("remind me about the dentist tomorrow", "about the dentist at 9:00 AM tomorrow"),
+    ("remind me that the oven is on in 5 minutes", "that the oven is on in 5 minutes"),
+    ("remind me to have lunch at 1", "to have lunch at 1:00 PM tomorrow"),
+    ("remind me at 9 to call mum", "to call mum at 9:00 PM today"),
+    ("remind me at 6 am to take my pills", "to take your pills at 6:00 AM tomorrow"),
+])  # fmt: skip
+def test_a_reminder_is_said_back_as_asked_and_not_set_for_the_small_hours(
+    book: SkillBook, matcher: Matcher, said: str, reply: str
+) -> None:
+    # Said at 20:26: an hour before 7 without am/pm is the afternoon (nobody is reminded at
+    # 1 am); "to", "that" or "about" as the task's shape needs.
+    assert ask(book, matcher, said).text == f"I'll remind you {reply}."
+
+
 def test_a_part_of_the_day_without_a_time_sets_its_hour(book: SkillBook, matcher: Matcher) -> None:
     evening = ask(book, matcher, "remind me to call mum tomorrow evening")
     assert utc(evening.changed[0].due_at) == dt.datetime(2026, 5, 29, 19, 0, tzinfo=dt.UTC)
