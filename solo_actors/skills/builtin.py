@@ -21,6 +21,7 @@ from msgspec.structs import replace
 from solo_actors.config.schema import SkillsConfig
 from solo_actors.messages import Exchange, SkillItem, SkillKind, SkillRepeat
 from solo_actors.skills.arithmetic import apply, spoken_number
+from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.places import Place
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.words import (
@@ -162,7 +163,7 @@ class SkillBook:
         """The room of the request being answered (`answer`), which new items ring in."""
         self.handlers: dict[str, Callable[[SkillMatch, float], Answer]] = {
             "time.now": self.time_now, "time.in_place": self.time_in_place,
-            "time.date": self.date, "time.weekday": self.weekday,
+            "time.date": self.date, "time.weekday": self.weekday, "time.until": self.until,
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
@@ -336,6 +337,20 @@ class SkillBook:
         if day in RELATIVE_DAYS and day != "today":
             return Answer(f"{day.capitalize()} is {self.day_of(day, now).strftime('%A')}.")
         return Answer(f"Today is {today}.")
+
+    def until(self, match: SkillMatch, now: float) -> Answer:
+        """ "Christmas is in 19 days, on Friday, December 25.", "... tomorrow", "today"."""
+        holiday: Holiday = match.slots["holiday"]
+        today = self.local(now).date()
+        date = holiday.next_date(today)
+        days = (date - today).days
+        if days == 0:
+            return Answer(f"It's {holiday.name} today.")
+        when = f"{date:%A}" if days == 1 else f"{date:%A, %B} {date.day}"
+        if date.year != today.year:
+            when += f", {date.year}"
+        return Answer(f"{holiday.name} is {'tomorrow' if days == 1 else f'in {days} days'}, "
+                      f"on {when}.")  # fmt: skip
 
     # -- timers -----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from typing import Any
 import msgspec
 
 from solo_actors.skills.arithmetic import MATH_PATTERN, parse_expression
+from solo_actors.skills.holidays import holiday_kind, month_day
 from solo_actors.skills.places import place_kind, zone_keys
 from solo_actors.skills.words import (
     BASE_KINDS,
@@ -92,6 +93,8 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     units: dict[str, Unit] = msgspec.field(default_factory=dict)
     places: dict[str, str] = msgspec.field(default_factory=dict)
     """Names the time zone database lacks, for ``{place}``: ``japan = "Asia/Tokyo"``."""
+    holidays: dict[str, str] = msgspec.field(default_factory=dict)
+    """Days of the year by name, for ``{holiday}``: ``christmas = "12-25"``."""
     filler: list[str] = msgspec.field(default_factory=list)
     """Words that may open or close any sentence and mean nothing to it: the wake word
     when stt keeps it ("jarvis, what time is it"), "hey", "please", "thanks"."""
@@ -104,6 +107,11 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         if unknown:
             name, zone = next(iter(unknown.items()))
             raise ValueError(f"places: {name}: {zone!r} is no IANA time zone (e.g. 'Asia/Tokyo')")
+        for name, date in self.holidays.items():
+            try:
+                month_day(date)
+            except ValueError as error:
+                raise ValueError(f"holidays: {name}: {error}") from None
 
 
 class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
@@ -217,8 +225,9 @@ class Matcher:
         alternatives = "|".join(re.escape(w) for w in fillers) or "(?!)"
         self.filler = re.compile(rf"^(?:(?:{alternatives})\b\s*)+|(?:\s*\b(?:{alternatives}))+$")
         places = {name: zone for f in files for name, zone in f.places.items()}
+        holidays = {name: date for f in files for name, date in f.holidays.items()}
         self.kinds = {**BASE_KINDS, "math": SlotKind(MATH_PATTERN, parse_expression),
-                      "place": place_kind(places)}  # fmt: skip
+                      "place": place_kind(places), "holiday": holiday_kind(holidays)}  # fmt: skip
         if self.units:
             self.unit_names = {n: key for key, u in self.units.items() for n in u.names}
             names = sorted(self.unit_names, key=len, reverse=True)

@@ -9,7 +9,7 @@ import pytest
 
 from solo_actors.config import Config
 from solo_actors.skills.builtin import Answer, SkillBook, spoken_duration
-from solo_actors.skills.templates import Matcher
+from solo_actors.skills.templates import Intent, Matcher, SkillFile
 from tests.skills.conftest import NOW
 
 
@@ -43,6 +43,40 @@ def test_the_time_in_a_city_or_country_says_the_day_when_it_differs(
     assert ask(book, matcher, "what time is it in rio de janeiro").text == (
         "It's 5:26 PM in Rio de Janeiro."
     )
+
+
+def test_how_long_until_a_day_of_the_year(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026.
+    assert ask(book, matcher, "How many days until Christmas?").text == (
+        "Christmas is in 211 days, on Friday, December 25."
+    )
+    assert ask(book, matcher, "what day is new year's eve").text == (
+        "New Year's Eve is in 217 days, on Thursday, December 31."
+    )
+    assert ask(book, matcher, "when is valentine's day").text == (
+        "Valentine's Day is in 262 days, on Sunday, February 14, 2027."
+    )
+    christmas_eve = dt.datetime(2026, 12, 24, 12, 0, tzinfo=dt.UTC).timestamp()
+    assert ask(book, matcher, "how long until christmas", christmas_eve).text == (
+        "Christmas is tomorrow, on Friday."
+    )
+    assert ask(book, matcher, "when is christmas", christmas_eve + 86400).text == (
+        "It's Christmas today."
+    )
+
+
+def test_a_day_of_the_user_s_own_is_known_and_a_29_february_waits_for_a_leap_year(
+    utc_config: Config,
+) -> None:
+    own = SkillFile(intent=[Intent(name="time.until", sentences=["when is {holiday}"])],
+                    holidays={"mum's birthday": "05-03", "leap day": "02-29"})  # fmt: skip
+    matcher = Matcher([own])
+    book = SkillBook(utc_config.skills, matcher)
+    assert ask(book, matcher, "When is mum's birthday?").text == (
+        "Mum's Birthday is in 340 days, on Monday, May 3, 2027."
+    )
+    assert ask(book, matcher, "when is leap day").text.endswith("February 29, 2028.")
+    assert matcher.match("when is easter") is None  # moves each year: not known
 
 
 def test_named_timers_time_left_add_and_cancel(book: SkillBook, matcher: Matcher) -> None:

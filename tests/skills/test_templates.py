@@ -91,6 +91,13 @@ def test_a_place_that_names_no_time_zone_is_an_error_naming_it(tmp_path: Path) -
         load_matcher(tmp_path)
 
 
+@pytest.mark.parametrize("date", ["25-12", "12-32", "christmas"])
+def test_a_holiday_that_names_no_day_is_an_error_naming_it(tmp_path: Path, date: str) -> None:
+    (tmp_path / "mine.toml").write_text(f'[holidays]\nchristmas = "{date}"\n')
+    with pytest.raises(TemplateError, match=r"mine\.toml.*holidays: christmas: "):
+        load_matcher(tmp_path)
+
+
 @pytest.mark.parametrize(
     ("text", "finished"),
     [
@@ -110,7 +117,8 @@ def test_a_finished_command_ends_the_turn_at_a_pause(
 
 SAMPLE_VALUES = {"number": "5", "duration": "5 minutes", "time": "7 pm", "day": "tomorrow",
                  "text": "buy milk", "name": "pasta", "math": "2 plus 2", "place": "tokyo",
-                 "unit": "metres", "answer": "yes", "repeat": "every day"}  # fmt: skip
+                 "unit": "metres", "answer": "yes", "repeat": "every day",
+                 "holiday": "christmas"}  # fmt: skip
 """What each slot kind says in the examples below."""
 
 _PIECE = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+")
