@@ -247,9 +247,6 @@ class SkillBook:
         rings in ``room`` (None: Solo's own speaker)."""
         if repeats is not None and kind == "timer":
             return refuse("Sorry, a timer does not repeat: set an alarm or a reminder.")
-        if repeats is not None and not repeats_on(repeats, self.local(due_at).date()):
-            return refuse(f"Sorry, due_at falls on a {self.local(due_at).strftime('%A')}, not "
-                          f"{spoken_repeat(repeats)}.")  # fmt: skip
         if kind == "timer":
             problem = self.check_length(length)
             due_at = now + length
@@ -257,6 +254,10 @@ class SkillBook:
             problem = self.check_ahead(due_at, now)
         if problem:
             return refuse(problem)
+        # Only once due_at is known to be near: a time far out has no date to check.
+        if repeats is not None and not repeats_on(repeats, self.local(due_at).date()):
+            return refuse(f"Sorry, due_at falls on a {self.local(due_at).strftime('%A')}, not "
+                          f"{spoken_repeat(repeats)}.")  # fmt: skip
         if kind == "alarm" and not label:
             label = spoken_clock(self.local(due_at))
         if kind == "reminder" and not label:
