@@ -92,6 +92,11 @@ def spoken_clock(moment: dt.datetime) -> str:
     return moment.strftime("%I:%M %p").lstrip("0")
 
 
+def spoken_date(date: dt.date) -> str:
+    """ "Friday, December 25" (the day without a leading zero)."""
+    return f"{date:%A, %B} {date.day}"
+
+
 def length_name(seconds: float) -> str:
     """ "5 minute", as in "the 5 minute timer" (units singular before a noun)."""
     return re.sub(r"\b(hour|minute|second)s\b", r"\1", spoken_duration(seconds))
@@ -327,7 +332,7 @@ class SkillBook:
         date = self.day_of(day, now)
         said = "Today" if day == "today" else day.capitalize()
         verb = "is" if day == "today" else "will be"
-        return Answer(f"{said} {verb} {date.strftime('%A, %B')} {date.day}, {date.year}.")
+        return Answer(f"{said} {verb} {spoken_date(date)}, {date.year}.")
 
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")
@@ -347,7 +352,7 @@ class SkillBook:
         days = (date - today).days
         if days == 0:
             return Answer(f"It's {holiday.name} today.")
-        when = f"{date:%A}" if days == 1 else f"{date:%A, %B} {date.day}"
+        when = f"{date:%A}" if days == 1 else spoken_date(date)
         if date.year != today.year:
             when += f", {date.year}"
         return Answer(f"{holiday.name} is {'tomorrow' if days == 1 else f'in {days} days'}, "
@@ -495,9 +500,7 @@ class SkillBook:
         """ "today", "tomorrow", or "Friday, June 5"."""
         moment = self.local(due)
         days = (moment.date() - self.local(now).date()).days
-        return (
-            "today" if days == 0 else "tomorrow" if days == 1 else f"{moment:%A, %B} {moment.day}"
-        )
+        return "today" if days == 0 else "tomorrow" if days == 1 else spoken_date(moment.date())
 
     def spoken_when(self, due: float, now: float) -> str:
         return f"{spoken_clock(self.local(due))} {self.spoken_day(due, now)}"
