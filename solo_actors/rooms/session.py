@@ -303,7 +303,8 @@ class RoomSession:
         finally:
             request.close()
         self.turns += 1
-        self.log.info("answered", text=transcribed.text, reply=done.reply, error=done.error)
+        self.log.info("answered", error=done.error)
+        self.log.debug("answered words", text=transcribed.text, reply=done.reply)
         if speaking:
             await self.speak(done.reply if not reply.started else reply.pending, reply)
             await self.send("synthesize", {"text": done.reply})

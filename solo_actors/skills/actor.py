@@ -401,7 +401,8 @@ class SkillsActor(supervisors.SupervisedActor):
         self.tell_rooms(changed, before)
         self.schedule()
         self.publish()
-        self.log.info("tool call", tool=call.name, sentences=sentences)
+        self.log.info("tool call", tool=call.name, sentences=len(sentences))
+        self.log.debug("tool call words", tool=call.name, sentences=sentences)
         refused = all(answer.refused for answer in answers)
         return ToolResult(call_id=call.call_id, name=call.name, content=text, error=refused)
 
@@ -464,7 +465,8 @@ class SkillsActor(supervisors.SupervisedActor):
             late = max(0.0, at - item.due_at)
             self.counts["fired"] += 1
             self.counts["late"] += late >= self.settings.late_after
-            self.log.info("skill item fired", kind=item.kind, label=item.label, late_s=late)
+            self.log.info("skill item fired", kind=item.kind, late_s=late)
+            self.log.debug("skill item fired words", label=item.label)
             # Said first, then stored as fired: a crash in between says it again after the
             # restart (at least once), never not at all.
             HUB.publish(SkillFired(item=fired, text=text, late_s=late))
@@ -507,7 +509,7 @@ class SkillsActor(supervisors.SupervisedActor):
     def say_in_room(self, room: str, text: str) -> bool:
         """Tell ``room``'s actor to speak ``text`` (after a chime); False: not connected."""
         if room not in self.rooms_up:
-            self.log.warning("room not connected; not said there", room=room, text=text)
+            self.log.warning("room not connected; not said there", room=room)
             return False
         outcome = supervisors.cast(room_name(room), SayInRoom(text=text, alert=True))
         if outcome != "ok":
@@ -536,7 +538,8 @@ class SkillsActor(supervisors.SupervisedActor):
         for place in delivered:
             self.said_unasked(place, text)
         unreachable = [room for room in targets if room not in delivered]
-        self.log.info("announced", text=text, delivered=delivered, unreachable=unreachable)
+        self.log.info("announced", delivered=delivered, unreachable=unreachable)
+        self.log.debug("announced words", text=text)
         return Announced(delivered=delivered, unreachable=unreachable)
 
     def room_link(self, link: RoomLink) -> None:

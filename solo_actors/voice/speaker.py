@@ -407,12 +407,12 @@ class SpeakerActor(HoldsInputEnd, supervisors.SupervisedActor):
         self.log.info(
             "turn done",
             turn_id=done.turn_id,
-            text=done.text,
-            reply=done.reply,
             error=done.error,
             interrupted=interrupted,
             **{f"{stage}_s": value for stage, value in stages.items()},
         )
+        # The words only at debug: a forgotten memory must not live on in the log.
+        self.log.debug("turn done words", turn_id=done.turn_id, text=done.text, reply=done.reply)
         problem = turn_problem(done, interrupted=interrupted)
         if self.options.json_lines:
             line = {

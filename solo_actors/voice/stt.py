@@ -501,7 +501,9 @@ class SttActor(supervisors.SupervisedActor):
                 self.fail(utterance, str(error))
                 return
         times = replace(utterance.times, transcript=now())
-        self.log.info("transcript", turn_id=utterance.turn_id, text=text)
+        # The words go to the log only at debug: a forgotten memory must not live on in it.
+        self.log.info("transcript", turn_id=utterance.turn_id, words=len(text.split()))
+        self.log.debug("transcript words", turn_id=utterance.turn_id, text=text)
         step(utterance.turn_id, "stt", "transcript", made_at_the_pause=made_at_the_pause)
         self.publish_figures(**self.counts)
         if not WORDS.search(text):

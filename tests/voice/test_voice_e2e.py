@@ -16,7 +16,7 @@ import sys
 import wave
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from solo_actors.config import REPO_ROOT
 from tests.conftest import config_environment
@@ -28,10 +28,17 @@ RUN_TIMEOUT = 240
 processes, then the turns; a typed-lines run took over 100 s on a busy 2-core machine."""
 
 
+class Finished(NamedTuple):
+    turns: list[dict[str, Any]]
+    """The JSON turn lines printed on stdout."""
+    log: str
+    """Everything written to stderr: the log, at the profile's level."""
+
+
 def run_solo(
     tmp_path: Path, *args: str, stdin: str | None = None, **overrides: object
-) -> list[dict[str, Any]]:
-    """Run `run.py ARGS` to its end; the JSON turn lines it printed (exit 0 asserted).
+) -> Finished:
+    """Run `run.py ARGS` to its end, exit 0 asserted.
     `overrides` are dotted config keys, as `config_environment` takes them. The API listens
     on a free port: the default profile's fixed one may be held by another Solo (another
     test run on the machine), which would stop this one at its start."""
@@ -47,15 +54,19 @@ def run_solo(
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    turns = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return Finished(turns, result.stderr)
 
 
 def test_a_recorded_question_gets_a_spoken_answer(
     question_wav: Path, tmp_path: Path, hear: Callable[[Path], str]
 ) -> None:
     out = tmp_path / "out"
-    [turn] = run_solo(tmp_path, "--input", str(question_wav), "--output-dir", str(out))
+    [turn], log = run_solo(tmp_path, "--input", str(question_wav), "--output-dir", str(out))
     assert "capital of france" in turn["text"].lower()
+    # At info the log says a turn was heard and answered, never the words of either.
+    assert '"transcript"' in log and '"turn done"' in log, log[-3000:]
+    assert "france" not in log.lower() and "paris" not in log.lower(), log[-3000:]
     assert turn["error"] is None
     reply_file = Path(turn["file"])
     assert reply_file.parent == out and reply_file.exists()
@@ -73,7 +84,7 @@ def test_typed_lines_are_turns_answered_aloud(tmp_path: Path) -> None:
     typed = "\n".join(lines) + "\n"
     turns = run_solo(
         tmp_path, "--text", "--output-dir", str(out), stdin=typed, **{"llm.max_tokens": 32}
-    )
+    ).turns
     assert [turn["text"] for turn in turns] == [lines[0], lines[2]]  # the empty line is no turn
     assert "paris" in turns[0]["reply"].lower()
     assert len({turn["turn_id"] for turn in turns}) == 2
@@ -92,6 +103,6 @@ def test_typed_lines_are_asked_one_after_another(tmp_path: Path) -> None:
     the model's, because its line is only asked once the model's reply is out."""
     lines = ["What is the capital of France?", "What time is it?"]
     typed = "\n".join(lines) + "\n"
-    turns = run_solo(tmp_path, "--text", stdin=typed, **{"llm.max_tokens": 16})
+    turns = run_solo(tmp_path, "--text", stdin=typed, **{"llm.max_tokens": 16}).turns
     assert [turn["text"] for turn in turns] == lines, "a later line's reply came first"
     assert all(turn["error"] is None and turn["reply"] for turn in turns), turns
