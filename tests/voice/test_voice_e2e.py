@@ -35,9 +35,7 @@ class Finished(NamedTuple):
     """Everything written to stderr: the log, at the profile's level."""
 
 
-def run_solo(
-    tmp_path: Path, *args: str, stdin: str | None = None, **overrides: object
-) -> Finished:
+def run_solo(tmp_path: Path, *args: str, stdin: str | None = None, **overrides: object) -> Finished:
     """Run `run.py ARGS` to its end, exit 0 asserted.
     `overrides` are dotted config keys, as `config_environment` takes them. The API listens
     on a free port: the default profile's fixed one may be held by another Solo (another
