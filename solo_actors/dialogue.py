@@ -19,7 +19,9 @@ the turn here as any other reply does.
 
 A turn a skill answers goes to the skills actor instead, with the conversation's last turn
 (`SkillTurn.last`: "say that again"); the skills actor tells its `TurnDone` back, so that
-last turn is a skill's as often as the llm's.
+last turn is a skill's as often as the llm's. A skill may leave the turn to the llm after all
+(`SkillDeclined`: "What's my favourite colour?" when a memory is near it), and the llm is
+asked as for any other turn.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from solo_actors.messages import (
     Recall,
     RecordTurn,
     Remember,
+    SkillDeclined,
     StageTimes,
     TurnAhead,
     TurnDone,
@@ -173,6 +176,8 @@ class DialogueActor(supervisors.SupervisedActor):
                 self.on_llm_down(message)
             case TurnDone():  # a skill's answer (from the skills actor)
                 self.keep_exchange(message)
+            case SkillDeclined():
+                self.ask_llm(message.turn, self.prepared.pop(message.turn.turn_id, None))
 
     def on_failure(self, *exc_info: Any) -> None:
         # Let it crash, but not silently: every turn in flight gets its apology and an error
@@ -188,6 +193,10 @@ class DialogueActor(supervisors.SupervisedActor):
             return  # a skill (time, timer, sum ...) fits: the skills actor answers the turn
         if hand_off_turn(self.agent_intents, turn):
             return  # "plan ...": the agents actor runs the workflow and answers the turn
+        self.ask_llm(turn, prepared)
+
+    def ask_llm(self, turn: UserTurn, prepared: Prepared | None) -> None:
+        """Have the llm answer ``turn``, with its memories (recalled when read ahead)."""
         if prepared is not None and prepared.text == turn.text:
             memories = prepared.memories
         else:
@@ -255,7 +264,8 @@ class DialogueActor(supervisors.SupervisedActor):
         if routed or ahead.turn_id in self.open:
             return  # a workflow's turn, or one already answered: nothing to read ahead
         question = self.questions.pending(ahead.conversation_id)
-        if self.skills is not None and skill_text(self.skills, question, ahead.text)[1]:
+        matches = [] if self.skills is None else skill_text(self.skills, question, ahead.text)[1]
+        if matches and not all(match.llm_may_answer for match in matches):
             # A skill will answer it: the llm reading its prompt would only take the cores
             # the skill's spoken answer needs.
             return

@@ -921,6 +921,13 @@ class SkillTurn(Message, frozen=True):
     """The conversation's turn before this one ("say that again", "what did I say?")."""
 
 
+class SkillDeclined(Message, frozen=True):
+    """The skills actor leaves a `SkillTurn`'s turn to the llm (a memory near "What's my
+    favourite colour?", which the llm reads with it): the dialogue actor asks the llm."""
+
+    turn: UserTurn
+
+
 class SkillFired(Message, frozen=True):
     """A timer, alarm or reminder fell due; ``late_s`` > 0 when it was delivered late
     (it fell due while Solo was not running)."""

@@ -72,6 +72,7 @@ from solo_actors.messages import (
     Rows,
     SaveSkillItem,
     SayInRoom,
+    SkillDeclined,
     SkillFired,
     SkillItem,
     SkillItems,
@@ -188,7 +189,7 @@ class SkillsActor(supervisors.SupervisedActor):
         an announcement. "Say that again" said there repeats it if nothing was said since."""
         self.started_at = time.time()
         self.counts = dict.fromkeys(
-            ("turns", "fired", "late", "refused", "tool_calls", "tool_calls_unsaid"), 0
+            ("turns", "fired", "late", "refused", "declined", "tool_calls", "tool_calls_unsaid"), 0
         )
         self.tools: dict[str, SkillTool] = {}
         self.tools_error: str | None = None
@@ -314,6 +315,10 @@ class SkillsActor(supervisors.SupervisedActor):
         answers = [self.answer_one(match, turn, at, last) for match in matches] or [
             Answer("Sorry, I didn't catch that.")  # the hook matched the same templates
         ]
+        if all(answer.to_llm for answer in answers):
+            self.counts["declined"] += 1
+            self.tell(DIALOGUE_NAME, SkillDeclined(turn=turn))
+            return
         silenced = self.silence([m.intent for m in matches], turn.room)
         if silenced and not any(a.changed for a in answers):
             answers = [Answer("Okay.", stop=True)]  # "stop the timer" while it rings
@@ -348,7 +353,7 @@ class SkillsActor(supervisors.SupervisedActor):
         """One request's answer: from the memory actor, the speaker (or the room's satellite),
         the conversation's last turn, or the book (timers, alarms, reminders, sums ...)."""
         if self.memories.answers(match):
-            return self.memories.answer(match, turn.conversation_id)
+            return self.memories.answer(match, turn)
         if self.volume.answers(match):
             return self.volume.answer(match, turn.room)
         if self.speaking_rate.answers(match):

@@ -60,6 +60,9 @@ class Answer:
     forgotten: list[str] = field(default_factory=list)
     """Words the user just had Solo forget, quoted in `text` so they hear what went: the
     store's record of the turn keeps `FORGOTTEN_WORDS` in their place."""
+    to_llm: bool = False
+    """The turn is better the llm's (what a memory skill found, the llm reads with it): a
+    turn that asked only this goes there; `text` is said only beside other requests."""
 
 
 def refuse(text: str) -> Answer:

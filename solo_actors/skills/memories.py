@@ -6,7 +6,9 @@ that" forgets the newest memory of this conversation, if it was told in the last
 about my sister" forgets the memories that are near the topic in meaning *and* name one of
 its words (meaning alone finds "My dog is Rex." for "my cat"). "Forget everything" is asked
 first; "yes" forgets every memory. "What's my name?" finds the name in the newest memory
-that tells it ("My name is Sam.", "Call me Sam.").
+that tells it ("My name is Sam.", "Call me Sam."). "What's my favourite colour?" with no
+memory near it in meaning or words is "You haven't told me about your favourite colour.";
+with one, the turn is the llm's, which reads those memories with it (`Answer.to_llm`).
 
 The memory actor does the work (`ListMemories`, `Recall`, `Forget`, asked with
 ``skills.store_timeout``); what it forgets, it also has the llm drop from its conversation
@@ -34,11 +36,13 @@ from solo_actors.messages import (
     MemoryList,
     Message,
     Recall,
+    UserTurn,
 )
 from solo_actors.names import MEMORY_NAME
 from solo_actors.remembered import WORD, words_said
 from solo_actors.skills.builtin import Answer, refuse
 from solo_actors.skills.templates import SkillMatch
+from solo_actors.skills.words import in_your_words
 
 Answered = TypeVar("Answered", bound=Message)
 
@@ -50,6 +54,10 @@ THAT_WITHIN = 600.0
 TOPIC_CANDIDATES = 20
 TOPIC_FLOOR = 0.2
 """Recall for a topic is wide (cosine >= 0.2, 20 nearest): the topic's words decide."""
+RELATED = 0.45
+"""Cosine from which a memory is about what a question asks ("When is my birthday?": 0.76 to
+"My birthday is May 3."; 0.52-0.88 for the related pairs tried, at most 0.39 for the others,
+with the default embedder): the question is then the llm's, which reads it."""
 NAME_QUERY = "My name is Sam. Call me Sam."
 NAME_CANDIDATES = 20
 """The memories nearest in meaning to a name told that are searched for one."""
@@ -70,10 +78,19 @@ NOT_TOPIC_WORDS = frozenset((
     "everything", "all", "thing", "things", "just", "so", "very", "there", "here",
     "re", "ve", "ll",  # what is left of "we're", "I've", "I'll" (one letter goes anyway)
 ))  # fmt: skip
+QUESTION_WORDS = frozenset((
+    "where", "when", "who", "whom", "whose", "which", "why", "how", "know", "remember",
+    "tell", "told", "said", "say", "so", "okay", "hey", "called", "name",
+))  # fmt: skip
+"""Words of a question about the user that say nothing about what it asks after."""
 
 
 class MemoryUnavailable(Exception):
     """The memory actor could not answer (down, busy, disabled): the words say why."""
+
+
+def unreachable(error: MemoryUnavailable) -> str:
+    return f"Sorry, I can't reach my memory: {error}."
 
 
 def said(items: list[MemoryItem]) -> list[str]:
@@ -109,33 +126,43 @@ def topic_words(text: str) -> set[str]:
     return {word.removesuffix("s") if len(word) > 3 else word for word in words}
 
 
+def share_a_word(words: set[str], others: set[str]) -> bool:
+    """Whether a word of one set is one of the other's, or begins it ("park", "parked"):
+    the shorter has at least four letters, so "car" is not the start of "card"."""
+    return any(
+        a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+        for a in words
+        for b in others
+    )
+
+
 class MemorySkills:
     """The answers of the ``memory.*`` intents."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.handlers: dict[str, Callable[[SkillMatch, str], Answer]] = {
+        self.handlers: dict[str, Callable[[SkillMatch, UserTurn], Answer]] = {
             "memory.list": self.say_back, "memory.forget_last": self.forget_last,
             "memory.forget_about": self.forget_about, "memory.forget_all": self.forget_all,
-            "memory.name": self.say_name,
-            "memory.keep_all": lambda _match, _conversation: Answer("Okay, I'll keep them."),
+            "memory.name": self.say_name, "memory.about_me": self.about_me,
+            "memory.keep_all": lambda _match, _turn: Answer("Okay, I'll keep them."),
         }  # fmt: skip
 
     def answers(self, match: SkillMatch) -> bool:
         return match.intent.startswith(INTENT_PREFIX) and not match.ask and match.error is None
 
-    def answer(self, match: SkillMatch, conversation_id: str) -> Answer:
+    def answer(self, match: SkillMatch, turn: UserTurn) -> Answer:
         handler = self.handlers.get(match.intent)
         if handler is None:
             return refuse(f"Sorry, I know how that is said, but no skill does {match.intent}.")
         try:
-            return handler(match, conversation_id)
+            return handler(match, turn)
         except MemoryUnavailable as error:
-            return refuse(f"Sorry, I can't reach my memory: {error}.")
+            return refuse(unreachable(error))
 
     # -- the intents -------------------------------------------------------------------------
 
-    def say_back(self, _match: SkillMatch, _conversation_id: str) -> Answer:
+    def say_back(self, _match: SkillMatch, _turn: UserTurn) -> Answer:
         listed = self.listed(ListMemories(limit=SAID_BACK))
         if not listed.items:
             return Answer("You haven't told me anything that I kept.")
@@ -145,7 +172,7 @@ class MemorySkills:
             text += f" And {more} more; the dashboard lists them all."
         return Answer(text)
 
-    def say_name(self, _match: SkillMatch, _conversation_id: str) -> Answer:
+    def say_name(self, _match: SkillMatch, _turn: UserTurn) -> Answer:
         found = self.ask(Recall(query=NAME_QUERY, k=NAME_CANDIDATES, min_similarity=0.0),
                          Memories)  # fmt: skip
         if found.error is not None:
@@ -156,9 +183,29 @@ class MemorySkills:
                 return Answer(f"Your name is {name}.")
         return Answer("You haven't told me your name. Say, for example: my name is Sam.")
 
-    def forget_last(self, _match: SkillMatch, conversation_id: str) -> Answer:
+    def about_me(self, match: SkillMatch, turn: UserTurn) -> Answer:
+        """ "You haven't told me about your <topic>." when nothing kept is near the question;
+        else the llm's turn, which reads what is (the question is wider than the topic:
+        "Where did I park my car?" is 0.58 from "I parked on level 3.", "my car" 0.32)."""
+        topic = str(match.slots["topic"])
+        recall = Recall(query=turn.text, k=TOPIC_CANDIDATES, min_similarity=TOPIC_FLOOR)
+        try:
+            found = self.ask(recall, Memories)
+            if found.error is not None:
+                raise MemoryUnavailable(found.error)
+        except MemoryUnavailable as error:  # the llm may know it from this conversation
+            return Answer(unreachable(error), to_llm=True)
+        asked = topic_words(turn.text) - QUESTION_WORDS
+        near = [item for item in found.items
+                if (item.similarity or 0.0) >= RELATED
+                or share_a_word(asked, topic_words(words_said(item.text, item.meta)))]  # fmt: skip
+        if near:
+            return Answer(f"You told me: {quoted(near[:SAID_BACK])}", to_llm=True)
+        return Answer(f"You haven't told me about your {in_your_words(topic)}.")
+
+    def forget_last(self, _match: SkillMatch, turn: UserTurn) -> Answer:
         newest = self.listed(
-            ListMemories(filter=MemoryFilter(conversation_id=conversation_id), limit=1)
+            ListMemories(filter=MemoryFilter(conversation_id=turn.conversation_id), limit=1)
         ).items
         if not newest:
             return Answer("You haven't told me anything in this conversation that I kept.")
@@ -171,7 +218,7 @@ class MemorySkills:
         self.forget(newest)
         return Answer(f"Okay, I forgot {quoted(newest)}", forgotten=said(newest))
 
-    def forget_about(self, match: SkillMatch, _conversation_id: str) -> Answer:
+    def forget_about(self, match: SkillMatch, _turn: UserTurn) -> Answer:
         topic = str(match.slots["topic"])
         wanted = topic_words(topic)
         recall = Recall(query=topic, k=TOPIC_CANDIDATES, min_similarity=TOPIC_FLOOR)
@@ -189,7 +236,7 @@ class MemorySkills:
             text += f" And {len(about) - len(shown)} more about {topic}."
         return Answer(text, forgotten=said(shown))
 
-    def forget_all(self, _match: SkillMatch, _conversation_id: str) -> Answer:
+    def forget_all(self, _match: SkillMatch, _turn: UserTurn) -> Answer:
         forgotten = self.forgotten(Forget(everything=True))
         if not forgotten:
             return Answer("There was nothing to forget.")

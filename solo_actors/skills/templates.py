@@ -62,6 +62,9 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One line for "what can you do"; intents without one are not listed."""
     morning: bool = False
     """An hour said without am/pm ("wake me up at 7") means the morning, not the next one."""
+    llm_may_answer: bool = False
+    """Its skill may leave a turn to the llm after all (`SkillDeclined`): the words so far
+    are read ahead for the llm as if no skill fit them."""
     ask: str = ""
     """A request with a part missing ("set a timer"): the question that asks for it ("For
     how long?"), with ``{slot}`` for this match's slots. The user's next turn in the same
@@ -121,6 +124,7 @@ class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
     slots: dict[str, Any]
     error: str | None = None
     morning: bool = False
+    llm_may_answer: bool = False
     open_ended: bool = False
     """The text ends inside a free-text slot ("remind me to call my sister"): words said
     after a pause may still belong to it, so the words so far are no finished command."""
@@ -301,7 +305,8 @@ class Matcher:
             for group, raw in found.groupdict().items()
         )  # fmt: skip
         return SkillMatch(
-            intent=intent.name, slots=slots, morning=intent.morning, open_ended=open_ended,
+            intent=intent.name, slots=slots, morning=intent.morning,
+            llm_may_answer=intent.llm_may_answer, open_ended=open_ended,
             ask=filled(intent.ask, said_back(slots)),
             completions=tuple(filled(text, slots) for text in intent.complete),
         )  # fmt: skip

@@ -284,6 +284,28 @@ def test_the_users_name_is_said_from_what_they_told(
     )
 
 
+def test_a_question_about_the_user_is_the_llms_only_once_something_near_it_was_told(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    """Asked of the model with nothing told, "What's my favourite colour?" was "Okay."."""
+    untold = converse("What's my favourite colour?", "colour-conversation")
+    assert untold.model == "skills:memory.about_me", untold.model
+    assert untold.reply == "You haven't told me about your favourite colour.", untold.reply
+    assert untold.memories_used == 0
+    held = memories_held()
+    told = converse("My favourite colour is green.", "colour-conversation")
+    assert told.error is None, told.error
+    wait_for_memories(held + 1)
+    # Now a memory is near it: the skill leaves the turn to the llm, which reads it.
+    asked = converse("What is my favourite colour?", "another-colour-conversation")
+    assert asked.error is None and not asked.model.startswith("skills:"), asked.model
+    assert asked.memories_used >= 1
+    assert "green" in asked.reply.lower(), asked.reply
+    # Nothing near "my car" was told: still the skill's, with the memories that are there.
+    car = converse("Where did I park my car?", "another-colour-conversation")
+    assert car.reply == "You haven't told me about your car.", car.reply
+
+
 def test_forget_that_names_an_old_memory_and_keeps_it(
     default_model_tree: supervisors.SupervisorRef,
 ) -> None:
@@ -351,5 +373,8 @@ def test_turns_go_on_without_memory_when_it_is_down(
     try:
         done = converse("Hello there.", "no-memory-conversation")
         assert done.error is None and done.memories_used == 0
+        # Nothing can be recalled to say it was never told: the llm has the conversation.
+        about = converse("What's my favourite colour?", "no-memory-conversation")
+        assert about.error is None and not about.model.startswith("skills:"), about.model
     finally:
         default_model_tree.restart_child("memory")

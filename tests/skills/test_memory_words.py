@@ -1,12 +1,13 @@
 """Which memories "forget what I told you about ..." may take: those that name one of the
-topic's words (solo_actors/skills/memories.py); the memory actor's part is in
+topic's words (solo_actors/skills/memories.py); and which make a question about the user
+("Where did I park my car?") the llm's. The memory actor's part is in
 tests/app/test_memory_turns.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from solo_actors.skills.memories import topic_words
+from solo_actors.skills.memories import QUESTION_WORDS, share_a_word, topic_words
 
 
 @pytest.mark.parametrize(
@@ -26,3 +27,21 @@ def test_a_memory_is_about_a_topic_when_they_share_a_word(
     topic: str, memory: str, shared: set[str]
 ) -> None:
     assert topic_words(topic) & topic_words(memory) == shared
+
+
+@pytest.mark.parametrize(
+    ("question", "memory", "about"),
+    [
+        ("Where did I park my car?", "I parked on level 3.", True),  # "park" begins "parked"
+        ("Where are my keys?", "The spare key is under the blue pot.", True),
+        ("When is my dentist appointment?", "My dentist is Dr. Lee.", True),
+        # The question's own words are not what it asks after, nor three letters a start.
+        ("Where is my card?", "Where I live is Lyon.", False),
+        ("What is my car's colour?", "My cardigan is blue.", False),
+        ("Who is my doctor?", "My sister is called Ana.", False),
+    ],
+)
+def test_a_memory_is_near_a_question_when_a_word_is_shared_or_begins_another(
+    question: str, memory: str, about: bool
+) -> None:
+    assert share_a_word(topic_words(question) - QUESTION_WORDS, topic_words(memory)) is about
