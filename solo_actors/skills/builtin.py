@@ -31,6 +31,7 @@ from solo_actors.skills.words import (
     SlotError,
     day_and_part,
     in_your_words,
+    normalise,
     reminded,
 )
 
@@ -545,7 +546,7 @@ class SkillBook:
         problem = self.check_ahead(due, now)
         if problem:
             return refuse(problem)
-        task = str(slots["task"])
+        task = match.said.get("task", str(slots["task"]))  # kept as cased: "call Mum"
         item = SkillItem(kind="reminder", label=task, due_at=due, repeats=repeats)
         said = (
             f"in {spoken_duration(due - now)}"
@@ -605,7 +606,8 @@ class SkillBook:
         reminders = self.pending("reminder")
         task = match.slots.get("task")
         if task:
-            reminders = [r for r in reminders if task in r.label or r.label in task]
+            reminders = [r for r in reminders if task in (label := normalise(r.label))
+                         or label in task]  # fmt: skip
         if not reminders:
             return Answer("There is no such reminder to cancel.")
         if len(reminders) > 1:

@@ -34,8 +34,10 @@ from solo_actors.skills.words import (
     NoMatch,
     SlotError,
     SlotKind,
+    as_said,
     in_your_words,
     normalise,
+    reminded,
 )
 
 
@@ -128,6 +130,9 @@ class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
     open_ended: bool = False
     """The text ends inside a free-text slot ("remind me to call my sister"): words said
     after a pause may still belong to it, so the words so far are no finished command."""
+    said: dict[str, str] = msgspec.field(default_factory=dict)
+    """Each free-text slot's words as the user cased them ("call Mum"; ``slots`` has them
+    normalised, "call mum"): what a reminder keeps and shows."""
     ask: str = ""
     """The intent's question for a missing part (`Intent.ask`), its slots filled in."""
     completions: tuple[str, ...] = ()
@@ -255,7 +260,7 @@ class Matcher:
         name = re.sub(r"^degrees?\s+", "", text)
         return self.unit_names.get(name) or self.unit_names[text]
 
-    def match(self, text: str) -> SkillMatch | None:
+    def match(self, text: str, said_in: str | None = None) -> SkillMatch | None:
         """The most specific sentence that fits ``text`` with every slot parsed: the one
         that leaves the fewest words to free-text and name slots, the first in file order
         among equals (hassil's rule that the most literal text wins: "forget my reminder to
@@ -263,7 +268,8 @@ class Matcher:
         my {topic}"). With none, the first that fit with a slot refused (a match carrying
         ``error``); else None. A refusal also wins over a later sentence of the same intent,
         or of one that asks for a missing part: "remind me to sleep in minus 5 minutes" is
-        a wrong time, not a task "sleep in minus 5 minutes" without one."""
+        a wrong time, not a task "sleep in minus 5 minutes" without one. ``said_in``: the
+        words as said, when ``text`` is a part of them (`SkillMatch.said`)."""
         if len(text) > MAX_CHARS:
             return None
         words = self.filler.sub("", normalise(text)) or normalise(text)
@@ -304,11 +310,16 @@ class Matcher:
             and found.end(group) == len(words)
             for group, raw in found.groupdict().items()
         )  # fmt: skip
+        said = {
+            sentence.slots[group][0]: as_said(said_in or text, raw.strip())
+            for group, raw in found.groupdict().items()
+            if raw is not None and sentence.slots[group][1] == "text"
+        }
         return SkillMatch(
-            intent=intent.name, slots=slots, morning=intent.morning,
+            intent=intent.name, slots=slots, morning=intent.morning, said=said,
             llm_may_answer=intent.llm_may_answer, open_ended=open_ended,
-            ask=filled(intent.ask, said_back(slots)),
-            completions=tuple(filled(text, slots) for text in intent.complete),
+            ask=filled(intent.ask, said_back(slots | said)),
+            completions=tuple(filled(text, slots | said) for text in intent.complete),
         )  # fmt: skip
 
     def free_words(self, sentence: _Sentence, found: re.Match[str]) -> int:
@@ -330,7 +341,7 @@ class Matcher:
         for joint in JOINTS:
             parts = [p for p in words.split(joint) if p]
             if 1 < len(parts) <= MAX_PARTS:
-                matches = [self.match(part) for part in parts]
+                matches = [self.match(part, said_in=text) for part in parts]
                 if all(m is not None and m.intent != "stop" for m in matches):
                     return [m for m in matches if m is not None]
         return []
@@ -363,11 +374,21 @@ class Matcher:
         return slots
 
 
-class _Said(dict[str, str]):
+class _Words(str):
+    """A slot's words in an ``ask`` or ``complete`` text; ``{task:reminded}`` says a
+    reminder's task with the word before it that it needs ("that you are meeting Jo")."""
+
+    def __format__(self, spec: str) -> str:
+        if spec == "reminded":
+            return reminded(self) if self else ""
+        return super().__format__(spec)  # another spec fails at load (`Intent` checks)
+
+
+class _Said(dict[str, _Words]):
     """Slot values as words; a slot the sentence left out is no words at all."""
 
-    def __missing__(self, key: str) -> str:
-        return "{answer}" if key == "answer" else ""
+    def __missing__(self, key: str) -> _Words:
+        return _Words("{answer}" if key == "answer" else "")
 
 
 def said_back(slots: dict[str, Any]) -> dict[str, Any]:
@@ -380,7 +401,7 @@ def said_back(slots: dict[str, Any]) -> dict[str, Any]:
 def filled(text: str, slots: dict[str, Any]) -> str:
     """``text`` with ``{slot}`` replaced by the slot's words ("" when not said); a slot
     left out leaves no double space ("set a {name} timer": "set a timer")."""
-    said = _Said({name: str(value) for name, value in slots.items()})
+    said = _Said({name: _Words(value) for name, value in slots.items()})
     return " ".join(text.format_map(said).split())
 
 

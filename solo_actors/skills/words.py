@@ -73,12 +73,14 @@ YOUR_WORDS = {
     "mine": "yours", "myself": "yourself",
 }  # fmt: skip
 """The user's words said back to them: "remind me to call my sister": "... call your sister"."""
-_MINE = re.compile("|".join(_whole(k) for k in sorted(YOUR_WORDS, key=len, reverse=True)))
+_MINE = re.compile(
+    "|".join(_whole(k) for k in sorted(YOUR_WORDS, key=len, reverse=True)), re.IGNORECASE
+)
 
 
 def in_your_words(text: str) -> str:
-    """``text`` (normalised words) as said back to the user who said it."""
-    return _MINE.sub(lambda m: YOUR_WORDS[m.group(0)], text)
+    """``text`` (words, as said or normalised) as said back to the user who said it."""
+    return _MINE.sub(lambda m: YOUR_WORDS[m.group(0).lower()], text)
 
 
 CLAUSE_OPENERS = frozenset(("you", "we", "he", "she", "they", "it", "there"))
@@ -91,7 +93,7 @@ def reminded(task: str) -> str:
     needs: "to call your sister", "that you are meeting jo", "about the dentist". The
     templates take "to", "that" and "about" alike, so the task's own shape decides."""
     said = in_your_words(task)
-    words = said.split()
+    words = said.lower().split()
     if words[:1] and (words[0] in CLAUSE_OPENERS or COPULAS & set(words)):
         return f"that {said}"
     return f"about {said}" if words[:1] and words[0] in DETERMINERS else f"to {said}"
@@ -116,6 +118,19 @@ def normalise(text: str) -> str:
     text = _PUNCTUATION.sub(" ", text)
     text = _DIGIT_LETTER.sub(" ", text)
     return " ".join(text.split())
+
+
+def as_said(text: str, words: str) -> str:
+    """``words`` (normalised, from ``text``) as ``text`` said them: the same run of words
+    with its case and punctuation ("call Mum", "email Dr. Lee"); where a contraction was
+    spelled out ("I'm meeting Jo": "i am meeting jo"), each word in the case ``text`` last
+    gave it ("I am meeting Jo": not the capital of a sentence's first word)."""
+    pattern = r"[\W_]+".join(re.escape(word) for word in words.split())
+    found = re.search(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE)
+    if found and normalise(found.group(0)) == words:
+        return found.group(0)
+    cased = {word.lower(): word for word in re.findall(r"[^\W_]+", text)}
+    return " ".join(cased.get(word, word) for word in words.split())
 
 
 class NoMatch(Exception):

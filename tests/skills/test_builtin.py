@@ -207,6 +207,23 @@ def test_a_reminder_is_said_back_in_the_users_own_person(book: SkillBook, matche
     assert book.fire(item, NOW + 600)[1] == "Reminder: call your sister."
 
 
+def test_a_reminder_keeps_the_case_it_was_said_in(book: SkillBook, matcher: Matcher) -> None:
+    """The templates match lower-cased words, but a list or the dashboard shows "call Mum"."""
+    mum = ask(book, matcher, "Remind me to call Mum in 10 minutes.")
+    assert mum.text == "I'll remind you to call Mum in 10 minutes."
+    assert mum.changed[0].label == "call Mum"
+    match = matcher.match("Remind me that I'm meeting Jo.")  # asked when, then completed
+    assert match is not None and match.ask == "When should I remind you that you are meeting Jo?"
+    completed = ask(book, matcher, match.completed("At 10.")[0])
+    assert completed.text == "I'll remind you that you are meeting Jo at 10:00 PM today."
+    # An API reminder is kept as given; a spoken cancel finds either whatever its case.
+    book.create("reminder", "Email Dr. Lee", NOW + 3600, 0.0, NOW)
+    assert ask(book, matcher, "cancel the reminder to email dr lee").text == (
+        "Cancelled the reminder to Email Dr. Lee."
+    )
+    assert ask(book, matcher, "cancel the reminder to call mum").changed[0].label == "call Mum"
+
+
 def test_a_reminder_repeats_every_day_at_its_time(book: SkillBook, matcher: Matcher) -> None:
     pills = ask(book, matcher, "remind me to take my pills every day at 8")  # said Thu 20:26
     assert pills.text == "I'll remind you to take your pills at 8:00 AM every day, from tomorrow."
@@ -266,7 +283,7 @@ def test_a_weekday_alarm_skips_the_weekend_and_is_cancelled_whole(
 
 
 @pytest.mark.parametrize(("said", "reply"), [
-    ("remind me that i am meeting Jo at 3", "that you are meeting jo at 3:00 PM tomorrow"),
+    ("remind me that i am meeting Jo at 3", "that you are meeting Jo at 3:00 PM tomorrow"),
     ("remind me about the dentist tomorrow", "about the dentist at 9:00 AM tomorrow"),
     ("remind me that the oven is on in 5 minutes", "that the oven is on in 5 minutes"),
     ("remind me to have lunch at 1", "to have lunch at 1:00 PM tomorrow"),

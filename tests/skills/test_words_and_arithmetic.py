@@ -11,6 +11,7 @@ from solo_actors.skills.templates import Matcher
 from solo_actors.skills.words import (
     NoMatch,
     SlotError,
+    as_said,
     normalise,
     parse_clock,
     parse_duration,
@@ -118,3 +119,19 @@ def test_adversarial_turns_cost_no_more_than_ordinary_ones(matcher: Matcher, tex
         matcher.match(text)
         costs.append(time.perf_counter() - started)
     assert min(costs) < 0.25, costs
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "said"),
+    [
+        ("Remind me to call Mum at 5.", "call mum", "call Mum"),
+        ("remind me to email Dr. Lee", "email dr lee", "email Dr. Lee"),
+        ("Remind me to book the follow-up", "book the follow up", "book the follow-up"),
+        # A contraction spelled out: word by word, as last cased (not "Remind" of the start).
+        ("Remind me that I'm meeting Jo to remind her", "i am meeting jo", "I am meeting Jo"),
+        ("remind me to take 50% of it", "take 50 percent of it", "take 50 percent of it"),
+    ],
+)
+def test_a_slots_words_keep_the_case_they_were_said_in(text: str, words: str, said: str) -> None:
+    assert normalise(text).find(words) >= 0
+    assert as_said(text, words) == said
