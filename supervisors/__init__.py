@@ -8,7 +8,8 @@ current incarnation of each child, detect hung children by heartbeat, and
 give an operator a ``status()`` snapshot without messaging any actor. A caller
 ``monitor``s the actor serving it and gets a ``Down`` the moment it exits; ``cast`` sends
 without raising and says ``ok``, ``noproc`` or ``busy``. An actor's ``urgent`` message
-types overtake its queue (cancels, barge-in), and ``inbox()`` lends a thread that is not an
+types overtake its queue (cancels, barge-in), its ``contained`` types fail a request alone
+(``RequestFailedError``) instead of the actor, and ``inbox()`` lends a thread that is not an
 actor a registered reply address that fails fast when the callee dies. A worker can run
 in its own OS process (``ChildSpec(isolation="process")``) behind a stand-in actor.
 
@@ -23,6 +24,7 @@ from supervisors._errors import (
     ActorExitedError,
     AlreadyRegisteredError,
     NoProcError,
+    RequestFailedError,
     StartError,
     SupervisorError,
 )
@@ -121,6 +123,7 @@ __all__ = [
     "RemoteError",
     "Report",
     "ReportKind",
+    "RequestFailedError",
     "Restart",
     "RestartReport",
     "RingBufferSink",

@@ -10,6 +10,10 @@ still queued are answered with ``ActorExitedError`` carrying the reason, and
 the actor's monitors (its supervisor) are notified. An exception from
 ``on_start`` is a start failure.
 
+One exception to that, chosen per message type: ``contained`` types are requests whose
+handler's exception fails that request alone (``RequestFailedError`` to its asker) while
+the actor goes on, for requests from outside that a client may send again and again.
+
 Hooks: ``on_stop`` runs when the actor exits ``normal`` or ``shutdown`` (an
 exception there turns the exit into a crash), ``on_failure`` when it crashed
 (exceptions there are logged), neither when it was killed or failed to start.
@@ -35,6 +39,7 @@ import pykka
 from pykka._envelope import Envelope
 from pykka.messages import _ActorStop
 
+from supervisors._errors import RequestFailedError
 from supervisors._lifecycle import Figure, Lifecycle
 from supervisors._mailbox import Mailbox
 from supervisors._reasons import NORMAL, ExitReason, ExitSignal
@@ -136,6 +141,16 @@ class SupervisedActor(pykka.ThreadingActor):
     are never refused by a full mailbox, and a long handler takes them mid-work with
     ``receive_urgent()``. OTP 28's priority messages (EEP 76); for cancels and barge-in."""
 
+    contained: ClassVar[tuple[type, ...]] = ()
+    """Message types whose handler's exception fails only that request: its asker gets
+    ``RequestFailedError`` (the exception as its cause), a told one is dropped, and the
+    actor goes on with its state as the handler left it; the failure is logged with its
+    traceback and counted in the figure ``requests_failed``. Erlang's ``handle_call`` that
+    catches a request's error and answers ``{reply, {error, Reason}, State}``. For requests
+    from outside (an API body) whose handler changes nothing before its last step: a client
+    that finds a crash can then not use up the supervisor's restart intensity by sending
+    it again. Every other message still lets it crash."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         assert isinstance(self.actor_inbox, Mailbox)
@@ -145,6 +160,7 @@ class SupervisedActor(pykka.ThreadingActor):
         self._sv_lifecycle.trap_exits = self.trap_exits
         self._sv_timers: list[tuple[float, int, Any]] = []
         self._sv_timer_seq = itertools.count()
+        self._sv_requests_failed = 0
 
     @staticmethod
     def _create_actor_inbox() -> Mailbox:
@@ -209,7 +225,9 @@ class SupervisedActor(pykka.ThreadingActor):
         for envelope in taken:
             try:
                 response = self._handle_receive(envelope.message)
-            except BaseException:
+            except BaseException as error:
+                if self._sv_failed_alone(envelope, error):
+                    continue
                 if envelope.reply_to is not None:
                     with contextlib.suppress(queue.Full):  # killed meanwhile: answered already
                         envelope.reply_to.set_exception()
@@ -263,6 +281,8 @@ class SupervisedActor(pykka.ThreadingActor):
             try:
                 response = receive(message)
             except BaseException as error:
+                if self._sv_failed_alone(envelope, error):
+                    continue
                 return ExitReason.crash(error), (type(error), error, error.__traceback__)
             if envelope.reply_to is not None:
                 try:
@@ -271,6 +291,22 @@ class SupervisedActor(pykka.ThreadingActor):
                     break  # killed while handling: the caller got ActorExitedError
         assert lifecycle.exit_request is not None
         return lifecycle.exit_request, None
+
+    def _sv_failed_alone(self, envelope: Envelope[Any], error: BaseException) -> bool:
+        """Fail a ``contained`` request alone (True), or say the actor must crash (False)."""
+        request = type(envelope.message)
+        if not isinstance(error, Exception) or not issubclass(request, self.contained):
+            return False
+        self._sv_requests_failed += 1
+        self._sv_lifecycle.publish({"requests_failed": self._sv_requests_failed})
+        logger.error("%s failed on a %s and goes on", self, request.__name__, exc_info=error)
+        if envelope.reply_to is not None:
+            failed = RequestFailedError(str(self), request.__name__, f"{type(error).__name__}: "
+                                        f"{error}")  # fmt: skip
+            failed.__cause__ = error
+            with contextlib.suppress(queue.Full):  # killed meanwhile: answered already
+                envelope.reply_to.set_exception((RequestFailedError, failed, None))
+        return True
 
     def _sv_receive_timer_or_mail(self) -> Envelope[Any]:
         """A due timer, else the mailbox's next message (waiting for either). In a hot

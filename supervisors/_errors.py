@@ -18,6 +18,7 @@ __all__ = [
     "ActorExitedError",
     "AlreadyRegisteredError",
     "NoProcError",
+    "RequestFailedError",
     "StartError",
     "SupervisorError",
     "SupervisorErrorCode",
@@ -44,6 +45,18 @@ class NoProcError(pykka.ActorDeadError):
     def __init__(self, name: str) -> None:
         super().__init__(f"no actor registered as {name!r}")
         self.name = name
+
+
+class RequestFailedError(Exception):
+    """The actor failed on this request alone and keeps running: its handler raised while
+    handling a message of a type the actor declares ``contained``. The handler's exception
+    is the ``__cause__`` (a ``RemoteError`` when the actor runs in another process)."""
+
+    def __init__(self, actor: str, request: str, detail: str) -> None:
+        super().__init__(f"{actor} failed on a {request}: {detail}")
+        self.actor = actor
+        self.request = request
+        self.detail = detail
 
 
 class AlreadyRegisteredError(Exception):

@@ -19,8 +19,8 @@ say what to do with them:
 ``Channel`` wraps one end: thread-safe sends, and the table of asks sent over it that wait
 for their reply. ``WireReply`` is the future an actor on the *other* side of a pipe is
 handed for an ask: setting it sends the reply back. Exceptions cross as ``WireError``
-and come out as ``ActorExitedError``/``NoProcError`` when that is what they were, else
-as ``RemoteError`` with the original type, message and traceback text.
+and come out as ``ActorExitedError``/``NoProcError``/``RequestFailedError`` when that is
+what they were, else as ``RemoteError`` with the original type, message and traceback text.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import msgspec
 import pykka
 from pykka import ThreadingFuture
 
-from supervisors._errors import ActorExitedError, NoProcError
+from supervisors._errors import ActorExitedError, NoProcError, RequestFailedError
 from supervisors._reasons import ExitReason, format_traceback
 
 if TYPE_CHECKING:
@@ -85,9 +85,9 @@ class Reply(msgspec.Struct, tag=3, array_like=True, frozen=True):
 
 
 class WireError(msgspec.Struct, array_like=True, frozen=True):
-    """An exception, as it crosses: ``exited``/``noproc`` keep their meaning."""
+    """An exception, as it crosses: ``exited``/``noproc``/``failed`` keep their meaning."""
 
-    kind: Literal["exited", "noproc", "error"]
+    kind: Literal["exited", "noproc", "failed", "error"]
     type: str
     message: str
     traceback: str = ""
@@ -181,6 +181,11 @@ def error_to_wire(error: BaseException) -> WireError:
         )
     if isinstance(error, NoProcError):
         return WireError("noproc", type_name, str(error), name=error.name)
+    if isinstance(error, RequestFailedError) and error.__cause__ is not None:
+        cause = error.__cause__  # crosses as the handler's exception, its request named
+        return WireError("failed", type(cause).__name__, str(cause),
+                         traceback=_traceback_of(cause), actor=error.actor,
+                         name=error.request)  # fmt: skip
     return WireError("error", type_name, str(error), traceback=_traceback_of(error))
 
 
@@ -198,6 +203,11 @@ def error_from_wire(wire: WireError) -> BaseException:
         return error
     if wire.kind == "noproc":
         return NoProcError(wire.name)
+    if wire.kind == "failed":
+        cause = RemoteError(wire.type, wire.message, wire.traceback)
+        failed = RequestFailedError(wire.actor, wire.name, str(cause))
+        failed.__cause__ = cause
+        return failed
     return RemoteError(wire.type, wire.message, wire.traceback)
 
 

@@ -123,6 +123,9 @@ async def in_thread(call: Callable[[], Any], timeout: float, what: str) -> Any:
                        "this tree); see GET /status") from None  # fmt: skip
     except supervisors.BusyError:
         raise busy(what) from None
+    except supervisors.RequestFailedError as error:
+        raise ApiError(500, f"{what} failed on this request ({error.detail}) and keeps "
+                       "running; the assistant's log has the traceback") from None  # fmt: skip
 
 
 async def ask_actor(state: ApiState, name: str, message: Any, what: str) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from solo_actors.cli import main
+from solo_actors.skills.builtin import SkillBook
 from tests.api.apikit import EventWatcher, RunningApi, running_assistant
 
 
@@ -73,6 +74,35 @@ def test_bad_items_are_refused_with_the_reason(
     refused = api.post(path, scope="control", json=body)
     assert refused.status_code == 400 and says in refused.json()["error"], refused.text
     assert api.get(path, scope="read").json()[path[1:]] == []
+
+
+def test_a_request_the_skills_actor_fails_on_fails_alone(
+    api: RunningApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug a client can reach (the fuzzer once found one) costs that request a 500, not a
+    restart: sent again and again, it no longer uses up the tree's restart intensity."""
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OverflowError("date value out of range")
+
+    node = api.node("solo/skills")
+    assert node is not None
+    restarts = node.restarts
+    monkeypatch.setattr(SkillBook, "create", broken)
+    for _ in range(6):  # more than the tree's restart intensity allows in its period
+        failed = api.post("/alarms", scope="control", json={"due_at": time.time() + 3600})
+        assert failed.status_code == 500, failed.text
+        assert failed.json()["error"].startswith(
+            "the skills actor failed on this request (OverflowError: date value out of range) "
+            "and keeps running"
+        ), failed.text
+    monkeypatch.undo()
+    created = api.post("/alarms", scope="control", json={"due_at": time.time() + 3600})
+    assert created.status_code == 201, created.text
+    node = api.node("solo/skills")
+    assert node is not None and node.restarts == restarts and node.figures["requests_failed"] == 6
+    assert "failed on a CreateSkillItem and goes on" in api.log.getvalue()  # with its traceback
+    api.request("DELETE", f"/alarms/{created.json()['id']}", scope="control")
 
 
 def test_alarms_and_reminders(api: RunningApi) -> None:

@@ -21,7 +21,10 @@ from supervisors import NORMAL, Down, MonitorRef, SupervisedActor, ask, demonito
 
 
 class Probe(SupervisedActor):
-    """Answers ``["echo", x]`` with ``x``; the other commands are in ``on_receive``."""
+    """Answers ``["echo", x]`` with ``x``; the other commands are in ``on_receive``. A text
+    is a contained request: a text fails it alone, as a ``ValueError`` saying the text."""
+
+    contained = (str,)
 
     def __init__(self, label: str = "probe", fail_start: bool = False, fail_if: str = "") -> None:
         super().__init__()
@@ -57,6 +60,8 @@ class Probe(SupervisedActor):
                 return self.timer_after
             case ["raise", text]:
                 raise ValueError(text)
+            case str():
+                raise ValueError(message)
             case ["abort"]:
                 os.abort()
             case ["segv"]:

@@ -16,6 +16,7 @@ from supervisors import (
     SHUTDOWN,
     ActorExitedError,
     ExitReason,
+    RequestFailedError,
     SupervisedActor,
 )
 
@@ -52,6 +53,38 @@ def test_ask_crash_ends_actor_and_caller_gets_reason() -> None:
     assert ref.wait(WAIT) == info.value.reason
     assert "ValueError: boom" in ref.lifecycle.traceback
     assert not ref.is_alive()
+
+
+class Order(dict[str, int]):
+    """A request from outside: its handler fails it alone."""
+
+
+class Keeper(Worker):
+    contained = (Order,)
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, Order):
+            return 100 // message["count"]
+        return super().on_receive(message)
+
+
+def test_a_contained_request_fails_alone_and_the_actor_goes_on() -> None:
+    ref = Keeper.start()
+    with pytest.raises(RequestFailedError) as info:
+        ref.ask(Order(count=0))
+    assert (
+        str(info.value)
+        == f"{ref} failed on a Order: ZeroDivisionError: integer division or modulo by zero"
+    )
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    ref.tell(Order(count=0))  # told: dropped, and counted
+    assert ref.ask(Order(count=4)) == 25 and ref.is_alive()
+    assert ref.lifecycle.figures["requests_failed"] == 2
+    actor = ref._actor_weakref()
+    assert actor is not None and actor.failures == []  # no crash: on_failure never ran
+    with pytest.raises(ActorExitedError):  # any other message still lets it crash
+        ref.ask("boom")
+    assert ref.wait(WAIT).kind == "crash"
 
 
 def test_proxy_call_crash_is_a_crash_too() -> None:

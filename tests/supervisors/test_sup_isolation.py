@@ -31,6 +31,8 @@ from supervisors import (
     MonitorRef,
     MsgspecCodec,
     ProcessOptions,
+    RemoteError,
+    RequestFailedError,
     RingBufferSink,
     StartError,
     SupervisedActor,
@@ -125,6 +127,29 @@ def exit_report(ring: RingBufferSink) -> Any:
 
 
 # -- messages ----------------------------------------------------------------------------
+
+
+def test_a_contained_request_fails_alone_across_the_pipe(
+    tree: Callable[..., SupervisorRef], wait_until: Callable[..., None]
+) -> None:
+    root = tree()
+    pid = probe_pid()
+    with pytest.raises(RequestFailedError) as info:
+        ask("probe", "no such day", timeout=TIMEOUT)
+    assert info.value.request == "str" and "Probe" in info.value.actor, info.value.actor
+    assert str(info.value).endswith("failed on a str: ValueError: no such day"), info.value
+    cause = info.value.__cause__
+    assert isinstance(cause, RemoteError) and cause.type_name == "ValueError"
+    assert "raise ValueError(message)" in cause.remote_traceback
+    assert probe_pid() == pid  # the same process, still serving
+
+    def failed() -> object:
+        node = root.status().find("root/probe")
+        assert node is not None and node.restarts == 0
+        return node.figures.get("requests_failed")
+
+    # Counted in the child: the figure comes with its next beat.
+    wait_until(lambda: failed() == 1, timeout=TIMEOUT, what="requests_failed to be 1")
 
 
 def test_tell_and_ask_reach_the_child_in_its_process(tree: Callable[..., SupervisorRef]) -> None:
