@@ -187,7 +187,7 @@ class MemorySkills:
         """ "You haven't told me about your <topic>." when nothing kept is near the question;
         else the llm's turn, which reads what is (the question is wider than the topic:
         "Where did I park my car?" is 0.58 from "I parked on level 3.", "my car" 0.32)."""
-        topic = str(match.slots["topic"])
+        topic = match.said.get("topic", str(match.slots["topic"]))  # "IP address"
         recall = Recall(query=turn.text, k=TOPIC_CANDIDATES, min_similarity=TOPIC_FLOOR)
         try:
             found = self.ask(recall, Memories)

@@ -131,8 +131,8 @@ class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
     """The text ends inside a free-text slot ("remind me to call my sister"): words said
     after a pause may still belong to it, so the words so far are no finished command."""
     said: dict[str, str] = msgspec.field(default_factory=dict)
-    """Each free-text slot's words as the user cased them ("call Mum"; ``slots`` has them
-    normalised, "call mum"): what a reminder keeps and shows."""
+    """Each free slot's words (``text``, ``name``) as the user cased them ("call Mum";
+    ``slots`` has them normalised, "call mum"): what a reminder keeps and shows."""
     ask: str = ""
     """The intent's question for a missing part (`Intent.ask`), its slots filled in."""
     completions: tuple[str, ...] = ()
@@ -313,7 +313,7 @@ class Matcher:
         said = {
             sentence.slots[group][0]: as_said(said_in or text, raw.strip())
             for group, raw in found.groupdict().items()
-            if raw is not None and sentence.slots[group][1] == "text"
+            if raw is not None and self.kinds[sentence.slots[group][1]].free
         }
         return SkillMatch(
             intent=intent.name, slots=slots, morning=intent.morning, said=said,

@@ -304,6 +304,8 @@ def test_a_question_about_the_user_is_the_llms_only_once_something_near_it_was_t
     # Nothing near "my car" was told: still the skill's, with the memories that are there.
     car = converse("Where did I park my car?", "another-colour-conversation")
     assert car.reply == "You haven't told me about your car.", car.reply
+    address = converse("What's my IP address?", "another-colour-conversation")
+    assert address.reply == "You haven't told me about your IP address.", address.reply
 
 
 def test_forget_that_names_an_old_memory_and_keeps_it(
