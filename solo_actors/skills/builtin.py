@@ -10,6 +10,7 @@ is refused in words, and a refusal changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -21,8 +22,10 @@ from msgspec.structs import replace
 from solo_actors.config.schema import SkillsConfig
 from solo_actors.messages import Exchange, SkillItem, SkillKind, SkillRepeat
 from solo_actors.skills.arithmetic import apply, spoken_number
+from solo_actors.skills.chance import flipped, picked, rolled
 from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.places import Place
+from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.words import (
     REPEATING,
@@ -155,6 +158,11 @@ def no_timer(match: SkillMatch) -> Answer:
     return Answer("You have no timers.")
 
 
+def said_word(match: SkillMatch) -> str:
+    """The word (or words) to spell or count, as stt wrote them or the user typed them."""
+    return match.said.get("word", str(match.slots["word"]))
+
+
 def name_key(name: str) -> str:
     words = [w for w in name.lower().split() if w not in ("the", "my", "a", "timer", "one")]
     return " ".join(words)
@@ -184,7 +192,15 @@ class SkillBook:
             "math.calculate": self.calculate, "convert": self.convert,
             **dict.fromkeys(BINARY_INTENTS, self.binary),
             "stop": self.stop, "help": self.help, "announce": self.announce,
+            "chance.coin": lambda _match, _now: Answer(flipped(self.chance)),
+            "chance.dice": self.dice, "chance.number": self.number,
+            "spelling.spell": lambda match, _now: Answer(spelled(said_word(match))),
+            "spelling.count": lambda match, _now: Answer(
+                counted(said_word(match), match.slots.get("letter"))
+            ),
         }  # fmt: skip
+        self.chance = random.Random()
+        """The coin and the dice (seeded from the system; a test seeds its own)."""
 
     # -- the book ---------------------------------------------------------------------------
 
@@ -623,6 +639,23 @@ class SkillBook:
             return Answer(f"You have no {kind}s.")
         return Answer(f"Cancelled {len(items)} {kind}{'s' if len(items) > 1 else ''}.",
                       self.cancel(items))  # fmt: skip
+
+    # -- chance -----------------------------------------------------------------------------
+
+    def dice(self, match: SkillMatch, now: float) -> Answer:
+        count, sides = match.slots.get("count", 1.0), match.slots.get("sides", 6.0)
+        if count != int(count) or sides != int(sides):
+            return refuse("Sorry, dice come in whole numbers.")
+        try:
+            return Answer(rolled(self.chance, int(count), int(sides)))
+        except ValueError as error:
+            return refuse(f"Sorry, {error}.")
+
+    def number(self, match: SkillMatch, now: float) -> Answer:
+        try:
+            return Answer(picked(self.chance, match.slots["low"], match.slots["high"]))
+        except ValueError as error:
+            return refuse(f"Sorry, {error}.")
 
     # -- numbers ----------------------------------------------------------------------------
 

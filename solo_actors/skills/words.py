@@ -391,10 +391,25 @@ def name_kind(text: str) -> str:
     return text_kind(text)
 
 
+def word_kind(text: str) -> str:
+    """One word to spell or count the letters of, not one that points at another ("spell
+    it", "spell that")."""
+    if text in NAMELESS or text in ("again", "out", "back", "please"):
+        raise NoMatch("a word that names no word")
+    return text
+
+
+def parse_letter(text: str) -> str:
+    """One letter of the alphabet, as said in "how many r's" ("r's", "rs", "r")."""
+    return text[0]
+
+
 BASE_KINDS: dict[str, SlotKind] = {
     "number": SlotKind(rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?(?:{NUMBER}|a|an)", parse_number),
     "duration": duration_kind(),
     "time": SlotKind(CLOCK, parse_clock),
+    "letter": SlotKind(r"[a-z](?:'s|s)?", parse_letter),
+    "word": SlotKind(r"[^\W\d_]+(?:'[^\W\d_]+)?", word_kind, free=True),
     "day": SlotKind(DAY, parse_day),
     "repeat": SlotKind(REPEAT, parse_repeat),
     "text": SlotKind(r"\S.*?", text_kind, free=True),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import re
 
 import msgspec
 import pytest
@@ -351,6 +353,51 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
         "100 degrees Fahrenheit is 37.78 degrees Celsius."
     )
     assert ask(book, matcher, "convert 5 km to miles").text == "5 kilometres is 3.107 miles."
+
+
+def test_words_are_spelled_and_their_letters_counted_as_heard(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    """The model spelled "necessary" as "neceessary" and found 8 letters in "strawberry"."""
+    assert ask(book, matcher, "How do you spell necessary?").text == (
+        "Necessary is spelled N, E, C, E, S, S, A, R, Y."
+    )
+    assert ask(book, matcher, "spell the word Don't").text == (
+        "Don't is spelled D, O, N, apostrophe, T."
+    )
+    assert ask(book, matcher, "How many letters are in the word strawberry?").text == (
+        "Strawberry has 10 letters."
+    )
+    assert ask(book, matcher, "how many r's are in strawberry").text == (
+        "There are 3 r's in strawberry."
+    )
+    assert ask(book, matcher, "how many times does the letter q appear in banana").text == (
+        "There are no q's in banana."
+    )
+    for pointing in ("spell it", "can you spell that again", "spell it out"):
+        assert matcher.match(pointing) is None, pointing  # the llm has the conversation
+
+
+def test_a_coin_dice_and_a_number_are_random_and_in_range(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    book.chance = random.Random(20261206)
+    flips = {ask(book, matcher, "flip a coin").text for _ in range(40)}
+    assert flips == {"Heads.", "Tails."}
+    for _ in range(40):
+        one = ask(book, matcher, "roll a die").text
+        assert re.fullmatch(r"You rolled an? [1-6]\.", one), one
+        three = ask(book, matcher, "roll 3 twenty sided dice").text
+        *faces, total = map(int, re.findall(r"\d+", three))
+        assert three.endswith(" in all.") and len(faces) == 3, three
+        assert all(1 <= face <= 20 for face in faces) and total == sum(faces), three
+        picked = ask(book, matcher, "pick a number between 10 and 1").text
+        assert re.fullmatch(r"I picked (10|[1-9])\.", picked), picked
+    assert ask(book, matcher, "roll 50 dice").text == "Sorry, I can roll one to 10 dice, not 50."
+    assert ask(book, matcher, "roll a 1 sided die").refused
+    assert ask(book, matcher, "pick a number from 0.5 to 0.7").text == (
+        "Sorry, there is no whole number between 0.5 and 0.7."
+    )
 
 
 def test_stop_and_help(book: SkillBook, matcher: Matcher) -> None:
