@@ -333,18 +333,22 @@ class Matcher:
     def match_all(self, text: str) -> list[SkillMatch]:
         """The matches of ``text``: one, or, when the whole text fits no template, one per
         part of a compound request ("set a timer for 10 minutes and remind me to call my
-        sister") if every part fits one; else none. The parts are answered in order."""
+        sister") if every part fits one; else none. The parts are answered in order. A whole
+        that only asks for a missing part yields to parts that ask for none: "remind me to
+        call mum at 6 and set a timer for 5 minutes" is two requests, not a reminder "to call
+        mum at 6 and set a timer for 5 minutes" waiting to be told when."""
         whole = self.match(text)
-        if whole is not None:
+        if whole is not None and not whole.ask:
             return [whole]
         words = self.filler.sub("", normalise(text))
         for joint in JOINTS:
             parts = [p for p in words.split(joint) if p]
             if 1 < len(parts) <= MAX_PARTS:
                 matches = [self.match(part, said_in=text) for part in parts]
-                if all(m is not None and m.intent != "stop" for m in matches):
-                    return [m for m in matches if m is not None]
-        return []
+                found = [m for m in matches if m is not None and m.intent != "stop"]
+                if len(found) == len(parts) and (whole is None or not any(m.ask for m in found)):
+                    return found
+        return [] if whole is None else [whole]
 
     def values_said(self, text: str, kind: str) -> list[Any]:
         """Every value of slot kind ``kind`` that some run of words in ``text`` says ("count

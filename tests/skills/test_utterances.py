@@ -91,7 +91,13 @@ def test_ordinary_questions_reach_the_llm(matcher: Matcher, text: str) -> None:
       ["timer.set", "reminder.set"]),
      ("set a pasta timer for 10 minutes and an egg timer for 5 minutes",
       ["timer.set", "timer.set"]),
-     ("what time is it and what's the date", ["time.now", "time.date"])],
+     ("what time is it and what's the date", ["time.now", "time.date"]),
+     # The whole fits "remind me to {task}" (which asks when), the parts are whole requests.
+     ("remind me to call Mum at 6 and set a timer for 5 minutes",
+      ["reminder.set", "timer.set"]),
+     # A task with "and" in it stays one task.
+     ("remind me to buy bread and milk", ["reminder.ask_when"]),
+     ("remind me to call mum and set a timer", ["reminder.ask_when"])],
 )  # fmt: skip
 def test_compound_requests_are_split(matcher: Matcher, text: str, intents: list[str]) -> None:
     assert [m.intent for m in matcher.match_all(text)] == intents
