@@ -13,6 +13,7 @@ import datetime as dt
 import random
 import re
 import zoneinfo
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
@@ -22,7 +23,7 @@ from msgspec.structs import replace
 from solo_actors.config.schema import SkillsConfig
 from solo_actors.messages import Exchange, SkillItem, SkillKind, SkillRepeat
 from solo_actors.skills.arithmetic import apply, spoken_number
-from solo_actors.skills.chance import flipped, picked, rolled
+from solo_actors.skills.chance import flipped, picked, rolled, told_joke
 from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.places import Place
 from solo_actors.skills.spelling import counted, spelled
@@ -193,7 +194,7 @@ class SkillBook:
             **dict.fromkeys(BINARY_INTENTS, self.binary),
             "stop": self.stop, "help": self.help, "announce": self.announce,
             "chance.coin": lambda _match, _now: Answer(flipped(self.chance)),
-            "chance.dice": self.dice, "chance.number": self.number,
+            "chance.dice": self.dice, "chance.number": self.number, "chance.joke": self.joke,
             "spelling.spell": lambda match, _now: Answer(spelled(said_word(match))),
             "spelling.count": lambda match, _now: Answer(
                 counted(said_word(match), match.slots.get("letter"))
@@ -201,6 +202,7 @@ class SkillBook:
         }  # fmt: skip
         self.chance = random.Random()
         """The coin and the dice (seeded from the system; a test seeds its own)."""
+        self.jokes_told: deque[str] = deque(maxlen=max(len(matcher.jokes) - 1, 1))
 
     # -- the book ---------------------------------------------------------------------------
 
@@ -648,6 +650,12 @@ class SkillBook:
             return refuse("Sorry, dice come in whole numbers.")
         try:
             return Answer(rolled(self.chance, int(count), int(sides)))
+        except ValueError as error:
+            return refuse(f"Sorry, {error}.")
+
+    def joke(self, match: SkillMatch, now: float) -> Answer:
+        try:
+            return Answer(told_joke(self.chance, self.matcher.jokes, self.jokes_told))
         except ValueError as error:
             return refuse(f"Sorry, {error}.")
 

@@ -1,14 +1,15 @@
-"""Chance: a coin, dice and a number picked at random, for the ``chance.*`` intents.
+"""Chance: a coin, dice, a number and a joke picked at random, for the ``chance.*`` intents.
 
 A skill, not the model: the default model refused ("I can't flip a coin offline."), and one
 that answers greedily (``llm.temperature = 0``, the default) gives the same "random"
-answer each time. The `random.Random` is the skill book's (`SkillBook.chance`), so a test
-can seed it.
+answer each time: "Tell me a joke." got the same joke again and again. The `random.Random`
+is the skill book's (`SkillBook.chance`), so a test can seed it.
 """
 
 from __future__ import annotations
 
 import random
+from collections import deque
 
 from solo_actors.skills.arithmetic import spoken_number
 
@@ -46,6 +47,16 @@ def picked(chance: random.Random, low: float, high: float) -> str:
     if last - first > WIDEST_RANGE:
         raise ValueError(f"pick a range of at most {spoken_number(WIDEST_RANGE)} numbers")
     return f"I picked {chance.randint(first, last)}."
+
+
+def told_joke(chance: random.Random, jokes: list[str], told: deque[str]) -> str:
+    """A joke of ``jokes`` not among those ``told`` lately (every other one, at most), which
+    remembers it."""
+    if not jokes:
+        raise ValueError("I know no jokes yet: add some to config/skills/jokes.toml")
+    joke = chance.choice([joke for joke in jokes if joke not in told] or jokes)
+    told.append(joke)
+    return joke
 
 
 def article(number: int) -> str:

@@ -100,6 +100,8 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Names the time zone database lacks, for ``{place}``: ``japan = "Asia/Tokyo"``."""
     holidays: dict[str, str] = msgspec.field(default_factory=dict)
     """Days of the year by name, for ``{holiday}``: ``christmas = "12-25"``."""
+    jokes: list[str] = msgspec.field(default_factory=list)
+    """What ``chance.joke`` tells, one at a time, at random."""
     filler: list[str] = msgspec.field(default_factory=list)
     """Words that may open or close any sentence and mean nothing to it: the wake word
     when stt keeps it ("jarvis, what time is it"), "hey", "please", "thanks"."""
@@ -230,6 +232,7 @@ class Matcher:
         files = list(files)
         self.units: dict[str, Unit] = {k: v for f in files for k, v in f.units.items()}
         self.intents: list[Intent] = [i for f in files for i in f.intent]
+        self.jokes = [joke for f in files for joke in f.jokes]
         fillers = sorted({normalise(w) for f in files for w in f.filler}, key=len, reverse=True)
         alternatives = "|".join(re.escape(w) for w in fillers) or "(?!)"
         self.filler = re.compile(rf"^(?:(?:{alternatives})\b\s*)+|(?:\s*\b(?:{alternatives}))+$")

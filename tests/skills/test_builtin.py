@@ -378,7 +378,7 @@ def test_words_are_spelled_and_their_letters_counted_as_heard(
         assert matcher.match(pointing) is None, pointing  # the llm has the conversation
 
 
-def test_a_coin_dice_and_a_number_are_random_and_in_range(
+def test_a_coin_dice_a_number_and_a_joke_are_random_and_in_range(
     book: SkillBook, matcher: Matcher
 ) -> None:
     book.chance = random.Random(20261206)
@@ -393,6 +393,8 @@ def test_a_coin_dice_and_a_number_are_random_and_in_range(
         assert all(1 <= face <= 20 for face in faces) and total == sum(faces), three
         picked = ask(book, matcher, "pick a number between 10 and 1").text
         assert re.fullmatch(r"I picked (10|[1-9])\.", picked), picked
+    jokes = [ask(book, matcher, "tell me a joke").text for _ in matcher.jokes]
+    assert sorted(jokes) == sorted(matcher.jokes)  # none again before every other one
     assert ask(book, matcher, "roll 50 dice").text == "Sorry, I can roll one to 10 dice, not 50."
     assert ask(book, matcher, "roll a 1 sided die").refused
     assert ask(book, matcher, "pick a number from 0.5 to 0.7").text == (
