@@ -182,6 +182,7 @@ class SkillBook:
         self.handlers: dict[str, Callable[[SkillMatch, float], Answer]] = {
             "time.now": self.time_now, "time.in_place": self.time_in_place,
             "time.date": self.date, "time.weekday": self.weekday, "time.until": self.until,
+            "time.yesterday": self.yesterday, "time.later": self.later,
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
@@ -352,9 +353,27 @@ class SkillBook:
     def date(self, match: SkillMatch, now: float) -> Answer:
         day = day_and_part(match.slots.get("day", "today"))[0]
         date = self.day_of(day, now)
+        if day in WEEKDAYS:  # not "Friday will be Friday, May 29"
+            return Answer(f"{day.capitalize()} is {date:%B} {date.day}, {date.year}.")
         said = "Today" if day == "today" else day.capitalize()
         verb = "is" if day == "today" else "will be"
         return Answer(f"{said} {verb} {spoken_date(date)}, {date.year}.")
+
+    def yesterday(self, match: SkillMatch, now: float) -> Answer:
+        date = self.local(now).date() - dt.timedelta(days=1)
+        return Answer(f"Yesterday was {spoken_date(date)}, {date.year}.")
+
+    def later(self, match: SkillMatch, now: float) -> Answer:
+        """ "In 3 hours it will be 11:26 PM.", with its day when that is not today."""
+        seconds = float(match.slots["duration"])
+        if not 0 < seconds <= self.settings.max_ahead_days * 86400:
+            return refuse(f"Sorry, I can say the time up to {self.settings.max_ahead_days} "
+                          "days ahead.")  # fmt: skip
+        moment = now + seconds
+        day = self.spoken_day(moment, now)
+        when = "" if day == "today" else f" {day}" if day == "tomorrow" else f" on {day}"
+        return Answer(f"In {spoken_duration(seconds)} it will be "
+                      f"{spoken_clock(self.local(moment))}{when}.")  # fmt: skip
 
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")

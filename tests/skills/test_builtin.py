@@ -31,6 +31,17 @@ def test_time_date_and_weekday_in_the_configured_zone(book: SkillBook, matcher: 
     assert ask(book, matcher, "what day is it").text == "Today is Thursday."
     assert ask(book, matcher, "is it friday").text == "No, today is Thursday."
     assert ask(book, matcher, "what day is it tomorrow").text == "Tomorrow is Friday."
+    assert ask(book, matcher, "what's the date on friday").text == "Friday is May 29, 2026."
+    assert ask(book, matcher, "What day was it yesterday?").text == (
+        "Yesterday was Wednesday, May 27, 2026."
+    )
+    # The model knows no time: what it will be later is the skill's too.
+    assert ask(book, matcher, "What time will it be in 3 hours?").text == (
+        "In 3 hours it will be 11:26 PM."
+    )
+    assert ask(book, matcher, "what is 4 hours from now").text == (
+        "In 4 hours it will be 12:26 AM tomorrow."
+    )
 
 
 def test_the_time_in_a_city_or_country_says_the_day_when_it_differs(
