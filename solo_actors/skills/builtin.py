@@ -160,7 +160,7 @@ def no_timer(match: SkillMatch) -> Answer:
 
 
 def said_word(match: SkillMatch) -> str:
-    """The word (or words) to spell or count, as stt wrote them or the user typed them."""
+    """The word to spell or count the letters of, as stt wrote it or the user typed it."""
     return match.said.get("word", str(match.slots["word"]))
 
 

@@ -8,15 +8,16 @@ is the skill book's (`SkillBook.chance`), so a test can seed it.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 
 from solo_actors.skills.arithmetic import spoken_number
 
+# Bounds that keep an answer short enough to say.
 MOST_DICE = 10
 MOST_SIDES = 1000
 WIDEST_RANGE = 1_000_000_000
-"""Bounds that keep an answer short enough to say: ten dice, a thousand sides."""
 
 
 def flipped(chance: random.Random) -> str:
@@ -40,7 +41,7 @@ def rolled(chance: random.Random, count: int, sides: int) -> str:
 def picked(chance: random.Random, low: float, high: float) -> str:
     """A whole number from ``low`` to ``high``, both included, in either order."""
     low, high = sorted((low, high))
-    first, last = int(-(-low // 1)), int(high // 1)  # the whole numbers inside the range
+    first, last = math.ceil(low), math.floor(high)
     if first > last:
         raise ValueError(f"there is no whole number between {spoken_number(low)} and "
                          f"{spoken_number(high)}")  # fmt: skip
