@@ -159,6 +159,14 @@ def no_timer(match: SkillMatch) -> Answer:
     return Answer("You have no timers.")
 
 
+def said_or_sorry(say: Callable[[], str]) -> Answer:
+    """What ``say`` says, or its `ValueError` as a refusal ("Sorry, a die has 2 to ...")."""
+    try:
+        return Answer(say())
+    except ValueError as error:
+        return refuse(f"Sorry, {error}.")
+
+
 def said_word(match: SkillMatch) -> str:
     """The word to spell or count the letters of, as stt wrote it or the user typed it."""
     return match.said.get("word", str(match.slots["word"]))
@@ -667,22 +675,13 @@ class SkillBook:
         count, sides = match.slots.get("count", 1.0), match.slots.get("sides", 6.0)
         if count != int(count) or sides != int(sides):
             return refuse("Sorry, dice come in whole numbers.")
-        try:
-            return Answer(rolled(self.chance, int(count), int(sides)))
-        except ValueError as error:
-            return refuse(f"Sorry, {error}.")
+        return said_or_sorry(lambda: rolled(self.chance, int(count), int(sides)))
 
     def joke(self, match: SkillMatch, now: float) -> Answer:
-        try:
-            return Answer(told_joke(self.chance, self.matcher.jokes, self.jokes_told))
-        except ValueError as error:
-            return refuse(f"Sorry, {error}.")
+        return said_or_sorry(lambda: told_joke(self.chance, self.matcher.jokes, self.jokes_told))
 
     def number(self, match: SkillMatch, now: float) -> Answer:
-        try:
-            return Answer(picked(self.chance, match.slots["low"], match.slots["high"]))
-        except ValueError as error:
-            return refuse(f"Sorry, {error}.")
+        return said_or_sorry(lambda: picked(self.chance, match.slots["low"], match.slots["high"]))
 
     # -- numbers ----------------------------------------------------------------------------
 
