@@ -9,7 +9,8 @@ give an operator a ``status()`` snapshot without messaging any actor. A caller
 ``monitor``s the actor serving it and gets a ``Down`` the moment it exits; ``cast`` sends
 without raising and says ``ok``, ``noproc`` or ``busy``. An actor's ``urgent`` message
 types overtake its queue (cancels, barge-in), its ``contained`` types fail a request alone
-(``RequestFailedError``) instead of the actor, and ``inbox()`` lends a thread that is not an
+(``RequestFailedError``) instead of the actor, ``UNANSWERED`` and ``why_unanswered`` name
+every way an ask can end without a reply, and ``inbox()`` lends a thread that is not an
 actor a registered reply address that fails fast when the callee dies. A worker can run
 in its own OS process (``ChildSpec(isolation="process")``) behind a stand-in actor.
 
@@ -77,6 +78,7 @@ from supervisors._supervisor import (
     start_supervisor,
     supervisor_spec,
 )
+from supervisors._unanswered import UNANSWERED, why_unanswered
 from supervisors._wire import RemoteError
 from supervisors.faults import Fault, InjectedFault
 
@@ -87,6 +89,7 @@ __all__ = [
     "NOPROC",
     "NORMAL",
     "SHUTDOWN",
+    "UNANSWERED",
     "ActorExitedError",
     "AlreadyRegisteredError",
     "AnyReport",
@@ -152,4 +155,5 @@ __all__ = [
     "supervisor_spec",
     "tell",
     "whereis",
+    "why_unanswered",
 ]

@@ -14,10 +14,14 @@ from supervisors import (
     KILLED,
     NORMAL,
     SHUTDOWN,
+    UNANSWERED,
     ActorExitedError,
+    BusyError,
     ExitReason,
+    NoProcError,
     RequestFailedError,
     SupervisedActor,
+    why_unanswered,
 )
 
 WAIT = 10.0
@@ -85,6 +89,31 @@ def test_a_contained_request_fails_alone_and_the_actor_goes_on() -> None:
     with pytest.raises(ActorExitedError):  # any other message still lets it crash
         ref.ask("boom")
     assert ref.wait(WAIT).kind == "crash"
+
+
+def test_why_unanswered_names_each_way_an_ask_ends_without_a_reply() -> None:
+    ref = Keeper.start()
+    gate = threading.Event()
+    ref.tell(("wait", gate))  # the three asks queue behind it
+    asked = [ref.ask(request, block=False) for request in (Order(count=0), "boom", "after")]
+    gate.set()
+    said = []
+    for future in asked:
+        with pytest.raises(UNANSWERED) as info:
+            future.get(timeout=WAIT)
+        said.append(why_unanswered(info.value))
+    assert said == [
+        "failed on this request (ZeroDivisionError: integer division or modulo by zero)",
+        "crashed on this request (ValueError: boom)",
+        "exited before it answered (crash: ValueError: boom)",
+    ]
+    with pytest.raises(UNANSWERED) as info:
+        ref.ask("later")
+    assert why_unanswered(info.value) == "is not running"
+    assert why_unanswered(BusyError("keeper", 8, "reject")) == "is busy"
+    assert why_unanswered(NoProcError("keeper")) == "is not running"
+    assert why_unanswered(pykka.Timeout("1 s")) == "did not answer in time"
+    assert why_unanswered(pykka.Timeout("1 s"), 2.5) == "did not answer within 2.5 s"
 
 
 def test_proxy_call_crash_is_a_crash_too() -> None:
