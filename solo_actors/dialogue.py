@@ -386,8 +386,9 @@ class DialogueActor(supervisors.SupervisedActor):
         query = Recall(query=text, filter=MemoryFilter(exclude_conversation_id=conversation_id))
         try:
             answer = supervisors.ask(MEMORY_NAME, query, timeout=self.settings.recall_timeout)
-        except (pykka.ActorDeadError, pykka.Timeout, supervisors.BusyError) as error:
-            self.log.warning("recall skipped", turn_id=turn_id, error=str(error))
+        except supervisors.UNANSWERED as error:
+            why = supervisors.why_unanswered(error, self.settings.recall_timeout)
+            self.log.warning("recall skipped", turn_id=turn_id, why=f"memory {why}")
             return []
         if not isinstance(answer, Memories) or answer.error:
             self.log.warning("recall failed", turn_id=turn_id, answer=str(answer))

@@ -18,7 +18,6 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import pykka
 from pydantic import BaseModel, ConfigDict, Field
 
 import supervisors
@@ -102,12 +101,9 @@ def search_memory(context: ToolContext, query: str) -> str:
             MEMORY_NAME, Recall(query=query, k=MEMORY_RESULTS, filter=MemoryFilter()),
             timeout=context.timeout,
         )  # fmt: skip
-    except (supervisors.NoProcError, pykka.ActorDeadError):
-        return "Memory is not running, so nothing could be recalled; answer without it."
-    except supervisors.BusyError:
-        return "Memory is busy, so nothing could be recalled; answer without it."
-    except pykka.Timeout:
-        return f"Memory did not answer within {context.timeout:g} s; answer without it."
+    except supervisors.UNANSWERED as error:
+        why = supervisors.why_unanswered(error, context.timeout)
+        return f"Memory {why}, so nothing could be recalled; answer without it."
     if not isinstance(answer, Memories):
         return f"Memory gave an unexpected answer ({type(answer).__name__})."
     if answer.error:
@@ -139,12 +135,9 @@ def conversation_history(context: ToolContext, turns: int = HISTORY_TURNS) -> st
     request = ReadRows(table="turns", equals=equals, limit=turns)
     try:
         answer = supervisors.ask(STORE_NAME, request, timeout=context.timeout)
-    except (supervisors.NoProcError, pykka.ActorDeadError):
-        return "The store is not running, so the conversation history is unavailable."
-    except supervisors.BusyError:
-        return "The store is busy, so the conversation history is unavailable just now."
-    except pykka.Timeout:
-        return f"The store did not answer within {context.timeout:g} s."
+    except supervisors.UNANSWERED as error:
+        why = supervisors.why_unanswered(error, context.timeout)
+        return f"The store {why}, so the conversation history is unavailable."
     if isinstance(answer, StoreFailure):
         return f"The conversation history is unavailable: {answer.message}"
     if not isinstance(answer, Rows) or not answer.rows:
@@ -191,12 +184,9 @@ def call_mcp(owner: str, tool: str, context: ToolContext, **arguments: object) -
     request = CallTool(name=tool, arguments=dict(arguments))
     try:
         answer = supervisors.ask(owner, request, timeout=context.timeout)
-    except (supervisors.NoProcError, pykka.ActorDeadError):
-        return f"The MCP server {owner} is not running, so {tool} is unavailable."
-    except supervisors.BusyError:
-        return f"The MCP server {owner} is busy; {tool} is unavailable just now."
-    except pykka.Timeout:
-        return f"{tool} did not answer within {context.timeout:g} s."
+    except supervisors.UNANSWERED as error:
+        why = supervisors.why_unanswered(error, context.timeout)
+        return f"The MCP server {owner} {why}, so {tool} is unavailable."
     if not isinstance(answer, ToolResult):
         return f"{tool} gave an unexpected answer ({type(answer).__name__})."
     return f"{tool} failed: {answer.content}" if answer.error else answer.content

@@ -118,6 +118,13 @@ async def in_thread(call: Callable[[], Any], timeout: float, what: str) -> Any:
     except (TimeoutError, pykka.Timeout):
         raise ApiError(503, f"{what} did not answer within {timeout:g} s; it may be busy "
                        "or restarting, try again") from None  # fmt: skip
+    except supervisors.ActorExitedError as error:
+        why = f"{what} {supervisors.why_unanswered(error)}"
+        if error.__cause__ is not None:  # this very request crashed it: a retry would too
+            raise ApiError(500, f"{why}; its supervisor restarts it, and the assistant's log "
+                           "has the traceback") from None  # fmt: skip
+        raise ApiError(503, f"{why}; it may be restarting, try again",
+                       headers={"Retry-After": str(BUSY_RETRY_S)}) from None  # fmt: skip
     except (supervisors.NoProcError, pykka.ActorDeadError):
         raise ApiError(503, f"{what} is not running (it may be restarting or not part of "
                        "this tree); see GET /status") from None  # fmt: skip

@@ -134,8 +134,8 @@ def wait_memory_ready(timeout: float) -> str | None:
             status = supervisors.ask(MEMORY_NAME, GetMemoryStatus(), timeout=ASK_TIMEOUT)
         except (pykka.Timeout, supervisors.BusyError):
             continue  # busy loading on a loaded machine: ask again until the deadline
-        except (supervisors.NoProcError, pykka.ActorDeadError):
-            return "it stopped"
+        except supervisors.UNANSWERED as error:
+            return f"it {supervisors.why_unanswered(error)}"
         if status.ready:
             return None
         problem = status.last_error or problem

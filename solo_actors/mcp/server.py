@@ -79,12 +79,8 @@ class ToolFailed(Exception):
 def _ask(name: str, message: Any, timeout: float) -> Any:
     try:
         return supervisors.ask(name, message, timeout=timeout)
-    except supervisors.BusyError:
-        raise ToolFailed(f"Solo's {name} is busy; try again in a moment") from None
-    except pykka.Timeout:
-        raise ToolFailed(f"Solo's {name} did not answer within {timeout:g} s") from None
-    except pykka.ActorDeadError:
-        raise ToolFailed(f"Solo's {name} is not running") from None
+    except supervisors.UNANSWERED as error:
+        raise ToolFailed(f"Solo's {name} {supervisors.why_unanswered(error, timeout)}") from None
 
 
 def skill_tools(timeout: float) -> list[types.Tool]:

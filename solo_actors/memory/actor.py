@@ -77,6 +77,12 @@ class _IndexBuilt(msgspec.Struct, frozen=True):
 
 
 class MemoryActor(supervisors.SupervisedActor):
+    contained = (Recall, ListMemories, EmbedTexts, GetMemoryStatus)
+    """The reads: a bug one of them finds (a client chose the query and filter) fails that
+    request alone, rather than a restart that reopens the index under every other caller.
+    They change nothing but the write of the pending remembers, which a failure leaves
+    queued."""
+
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
-import pykka
 from msgspec.structs import replace
 
 import supervisors
@@ -266,8 +265,8 @@ class SkillsActor(supervisors.SupervisedActor):
         request = ReadRows(table="skill_items", equals={"state": "pending"}, limit=ITEMS_MAX)
         try:
             rows = supervisors.ask(STORE_NAME, request, timeout=self.settings.store_timeout)
-        except (pykka.ActorDeadError, pykka.Timeout, supervisors.BusyError) as error:
-            rows = error
+        except supervisors.UNANSWERED as error:
+            rows = f"the store {supervisors.why_unanswered(error, self.settings.store_timeout)}"
         if not isinstance(rows, Rows):
             self.log.warning("pending items not loaded yet; retrying", answer=str(rows))
             self.send_after(LOAD_RETRY, _Load())
@@ -287,7 +286,7 @@ class SkillsActor(supervisors.SupervisedActor):
             return True
         try:
             flushed = supervisors.ask(STORE_NAME, Flush(), timeout=self.settings.store_timeout)
-        except (pykka.ActorDeadError, pykka.Timeout, supervisors.BusyError):
+        except supervisors.UNANSWERED:
             return False
         return isinstance(flushed, Flushed) and flushed.durable
 

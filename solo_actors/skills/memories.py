@@ -23,8 +23,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import pykka
-
 import supervisors
 from solo_actors.messages import (
     Forget,
@@ -263,10 +261,9 @@ class MemorySkills:
     def ask(self, request: Message, answered: type[Answered]) -> Answered:
         try:
             answer: Any = supervisors.ask(MEMORY_NAME, request, timeout=self.timeout)
-        except (pykka.ActorDeadError, supervisors.BusyError) as error:
-            raise MemoryUnavailable(f"the memory actor is not running ({error})") from error
-        except pykka.Timeout as error:
-            raise MemoryUnavailable(f"no answer within {self.timeout:g} s") from error
+        except supervisors.UNANSWERED as error:
+            why = supervisors.why_unanswered(error, self.timeout)
+            raise MemoryUnavailable(f"the memory actor {why}") from error
         if not isinstance(answer, answered):
             raise MemoryUnavailable(f"unexpected answer {type(answer).__name__}")
         return answer

@@ -84,6 +84,11 @@ class _Maintain(msgspec.Struct, frozen=True):
 
 
 class StoreActor(supervisors.SupervisedActor):
+    contained = (ReadRows, GetStoreStats)
+    """The reads: a bug one of them finds (a client chose the table and filter) fails that
+    request alone, rather than a restart that reconnects to the database and sets the
+    buffered writes aside to disk under every other caller."""
+
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
