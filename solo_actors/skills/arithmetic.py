@@ -3,7 +3,8 @@
 Nothing is ever handed to ``eval`` or ``ast``: the only values are numbers and the only
 operations are the ones in `BINARY` and `POSTFIX`, so whatever the text, the worst it can
 do is be refused. Precedence, lowest first: plus/minus; times/divided by/"of"; powers;
-unary minus; postfix (percent, squared, cubed). "15 percent of 80" is 0.15 x 80.
+unary minus; postfix (percent, squared, cubed). "15 percent of 80" is 0.15 x 80, and a
+percentage added to or taken from a sum is of that sum: "45 plus 20 percent" is 54.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ BINARY = {
 POSTFIX = {"percent": 0.01, "squared": 2, "cubed": 3}
 PREFIX = ("square root of", "the square root of", "minus", "negative")
 LEVELS = (("+", "-"), ("*", "/", "%"))
+LEVEL_ENDS = (None, ")", "+", "-")
+"""What may follow a sum's term."""
 
 _OPERATORS = sorted([*BINARY, *POSTFIX, *PREFIX, "(", ")"], key=len, reverse=True)
 _TOKEN = re.compile(
@@ -87,9 +90,22 @@ class _Parser:
         value = self.expression(level + 1)
         while self.peek() in LEVELS[level]:
             operator = self.take()
+            share = self.bare_percent() if level == 0 else None
+            if share is not None:  # "45 plus 20 percent" is 54, as on a calculator
+                value *= 1 + share if operator == "+" else 1 - share
+                continue
             right = self.expression(level + 1)
             value = apply(str(operator), value, right)
         return value
+
+    def bare_percent(self) -> float | None:
+        """The share of a term that is a percentage alone ("20 percent", then the end, a
+        bracket or another plus or minus), taken; None, taking nothing, for any other."""
+        number, word, after = [*self.items[self.at : self.at + 3], None, None, None][:3]
+        if not isinstance(number, float) or word != "percent" or after not in LEVEL_ENDS:
+            return None
+        self.at += 2
+        return number * POSTFIX["percent"]
 
     def power(self) -> float:
         base = self.unary()

@@ -24,7 +24,17 @@ from solo_actors.config.schema import SkillsConfig
 from solo_actors.messages import Exchange, SkillItem, SkillKind, SkillRepeat
 from solo_actors.skills.arithmetic import apply, spoken_number
 from solo_actors.skills.chance import flipped, picked, rolled, told_joke
+from solo_actors.skills.dates import (
+    day_of_year,
+    leap_year,
+    spoken_date,
+    until_holiday,
+    until_weekday,
+    upcoming_leap_day,
+    week_of_year,
+)
 from solo_actors.skills.holidays import Holiday
+from solo_actors.skills.money import shared, tipped
 from solo_actors.skills.places import Place
 from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.templates import Matcher, SkillMatch
@@ -98,11 +108,6 @@ def spoken_duration(seconds: float) -> str:
 
 def spoken_clock(moment: dt.datetime) -> str:
     return moment.strftime("%I:%M %p").lstrip("0")
-
-
-def spoken_date(date: dt.date) -> str:
-    """ "Friday, December 25" (the day without a leading zero)."""
-    return f"{date:%A, %B} {date.day}"
 
 
 def length_name(seconds: float) -> str:
@@ -189,8 +194,14 @@ class SkillBook:
         """The room of the request being answered (`answer`), which new items ring in."""
         self.handlers: dict[str, Callable[[SkillMatch, float], Answer]] = {
             "time.now": self.time_now, "time.in_place": self.time_in_place,
-            "time.date": self.date, "time.weekday": self.weekday, "time.until": self.until,
+            "time.date": self.date, "time.weekday": self.weekday,
+            "time.is_weekday": self.weekday, "time.until": self.until,
             "time.yesterday": self.yesterday, "time.later": self.later,
+            "time.leap_year": lambda match, now: said_or_sorry(
+                lambda: leap_year(match.slots.get("year"), self.today(now))),
+            "time.next_leap_year": lambda _match, now: Answer(upcoming_leap_day(self.today(now))),
+            "time.week": lambda _match, now: Answer(week_of_year(self.today(now))),
+            "time.day_of_year": lambda _match, now: Answer(day_of_year(self.today(now))),
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
@@ -200,6 +211,10 @@ class SkillBook:
             "reminder.repeat": self.reminder_repeat,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
             "math.calculate": self.calculate, "convert": self.convert,
+            "math.tip": lambda match, _now: said_or_sorry(
+                lambda: tipped(match.slots["bill"], match.slots.get("rate"))),
+            "math.split": lambda match, _now: said_or_sorry(
+                lambda: shared(match.slots["total"], match.slots["people"])),
             **dict.fromkeys(BINARY_INTENTS, self.binary),
             "stop": self.stop, "help": self.help, "announce": self.announce,
             "chance.coin": lambda _match, _now: Answer(flipped(self.chance)),
@@ -315,13 +330,16 @@ class SkillBook:
         """``epoch`` in the configured zone (the system's when none is set)."""
         return dt.datetime.fromtimestamp(epoch, self.zone).astimezone(self.zone)
 
+    def today(self, now: float) -> dt.date:
+        return self.local(now).date()
+
     def at(self, day: dt.date, hour: int, minute: int, second: int = 0) -> float:
         naive = dt.datetime.combine(day, dt.time(hour, minute, second))
         moment = naive.replace(tzinfo=self.zone) if self.zone else naive.astimezone()
         return moment.timestamp()
 
     def day_of(self, name: str, now: float) -> dt.date:
-        today = self.local(now).date()
+        today = self.today(now)
         name, _ = day_and_part(name)
         if name in RELATIVE_DAYS:
             return today + dt.timedelta(days=RELATIVE_DAYS[name])
@@ -339,7 +357,7 @@ class SkillBook:
         afternoon ("friday at 5"); else it is the next such hour."""
         part = day_and_part(day)[1] if day else None
         hours = hours_meant(clock, part, morning, day is not None, early_afternoon)
-        start = self.day_of(day, now) if day else self.local(now).date()
+        start = self.day_of(day, now) if day else self.today(now)
         days = [start] if day else [start, start + dt.timedelta(days=1)]
         candidates = [self.at(d, h, clock.minute) for d in days for h in hours]
         if day and day_and_part(day)[0] in WEEKDAYS and not any(c > now for c in candidates):
@@ -355,7 +373,7 @@ class SkillBook:
         """ "It's 3:26 AM in Tokyo.", with the day when it is not the local one."""
         place: Place = match.slots["place"]
         there = dt.datetime.fromtimestamp(now, zoneinfo.ZoneInfo(place.zone))
-        day = "" if there.date() == self.local(now).date() else f" on {there.strftime('%A')}"
+        day = "" if there.date() == self.today(now) else f" on {there.strftime('%A')}"
         return Answer(f"It's {spoken_clock(there)}{day} in {place.name}.")
 
     def date(self, match: SkillMatch, now: float) -> Answer:
@@ -368,7 +386,7 @@ class SkillBook:
         return Answer(f"{said} {verb} {spoken_date(date)}, {date.year}.")
 
     def yesterday(self, match: SkillMatch, now: float) -> Answer:
-        date = self.local(now).date() - dt.timedelta(days=1)
+        date = self.today(now) - dt.timedelta(days=1)
         return Answer(f"Yesterday was {spoken_date(date)}, {date.year}.")
 
     def later(self, match: SkillMatch, now: float) -> Answer:
@@ -386,26 +404,26 @@ class SkillBook:
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")
         day = day_and_part(match.slots["day"])[0] if "day" in match.slots else None
-        if day in WEEKDAYS:
+        if day in WEEKDAYS and match.intent == "time.is_weekday":
             yes = today.lower() == day
             return Answer(f"{'Yes' if yes else 'No'}, today is {today}.")
+        if day in WEEKDAYS:  # "what day is friday": its date
+            return self.date(match, now)
         if day in RELATIVE_DAYS and day != "today":
             return Answer(f"{day.capitalize()} is {self.day_of(day, now).strftime('%A')}.")
         return Answer(f"Today is {today}.")
 
     def until(self, match: SkillMatch, now: float) -> Answer:
-        """ "Christmas is in 19 days, on Friday, December 25.", "... tomorrow", "today"."""
-        holiday: Holiday = match.slots["holiday"]
-        today = self.local(now).date()
-        date = holiday.next_date(today)
-        days = (date - today).days
-        if days == 0:
-            return Answer(f"It's {holiday.name} today.")
-        when = f"{date:%A}" if days == 1 else spoken_date(date)
-        if date.year != today.year:
-            when += f", {date.year}"
-        return Answer(f"{holiday.name} is {'tomorrow' if days == 1 else f'in {days} days'}, "
-                      f"on {when}.")  # fmt: skip
+        """How long until a holiday, a date or a day ("how many days until friday")."""
+        today = self.today(now)
+        if "holiday" in match.slots:
+            holiday: Holiday = match.slots["holiday"]
+            return Answer(until_holiday(holiday, today))
+        day = day_and_part(match.slots["day"])[0]
+        date = self.day_of(day, now)
+        if day in WEEKDAYS:
+            return Answer(until_weekday(day, date, today))
+        return Answer(f"{day.capitalize()} is {spoken_date(date)}.")  # "tomorrow"
 
     # -- timers -----------------------------------------------------------------------------
 
@@ -495,7 +513,7 @@ class SkillBook:
         at ``clock``, and its rule ("every week": the weekday of that first time)."""
         said, part = day_and_part(repeat)
         hours = hours_meant(clock, part, morning, on_a_day=True, early_afternoon=False)
-        today = self.local(now).date()
+        today = self.today(now)
         for ahead in range(8):
             day = today + dt.timedelta(days=ahead)
             # The slot's words are a rule (words.parse_repeat), "weekly" becomes a weekday.
@@ -510,7 +528,7 @@ class SkillBook:
         day its rule allows (a day missed while Solo was down is not made up)."""
         assert item.repeats is not None
         due = self.local(item.due_at)
-        day = max(due.date(), self.local(now).date() - dt.timedelta(days=1))
+        day = max(due.date(), self.today(now) - dt.timedelta(days=1))
         while True:
             day += dt.timedelta(days=1)
             at = self.at(day, due.hour, due.minute, due.second)
@@ -548,7 +566,7 @@ class SkillBook:
     def spoken_day(self, due: float, now: float) -> str:
         """ "today", "tomorrow", or "Friday, June 5"."""
         moment = self.local(due)
-        days = (moment.date() - self.local(now).date()).days
+        days = (moment.date() - self.today(now)).days
         return "today" if days == 0 else "tomorrow" if days == 1 else spoken_date(moment.date())
 
     def spoken_when(self, due: float, now: float) -> str:

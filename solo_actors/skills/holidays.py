@@ -1,9 +1,11 @@
-"""Days of the year Solo knows by name: "How many days until Christmas?", "When is Halloween?".
+"""Days of the year Solo knows by name or date: "How many days until Christmas?", "When is
+Halloween?", "How many days until December 25?".
 
 A skill file's ``[holidays]`` table names each day and its month and day, ``"christmas" =
 "12-25"``; a user adds their own the same way (``"mum's birthday" = "05-03"``). Only days
 on the same date every year: one that moves (Easter, Thanksgiving) is not known, so the turn
-goes to the llm.
+goes to the llm. A date said as a month and a day ("december 25th", "the 4th of july",
+"25 dec") is a day of the year too, without a name.
 """
 
 from __future__ import annotations
@@ -18,18 +20,47 @@ import msgspec
 from solo_actors.skills.words import NoMatch, SlotKind, normalise
 
 MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")  # fmt: skip
+MONTH_NUMBERS = {name: number for number, name in enumerate(MONTHS, 1)} | {
+    name[:3]: number for number, name in enumerate(MONTHS, 1) if name != "may"
+} | {"sept": 9}  # fmt: skip
+"""A month's name, or its short form ("dec"), to its number."""
+_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+ORDINAL_DAYS = {word: day for day, word in enumerate(_UNITS, 1)} | {
+    word: day for day, word in enumerate(
+        ("tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+         "seventeenth", "eighteenth", "nineteenth", "twentieth"), 10)
+} | {f"twenty {word}": 20 + day for day, word in enumerate(_UNITS, 1)} | {
+    "thirtieth": 30, "thirty first": 31,
+}  # fmt: skip
+"""A day of the month said as an ordinal word ("twenty fifth"); stt mostly writes "25th"."""
+_MONTH = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
+# stt writes "25th", and `words.normalise` parts it from the number ("25 th").
+_ORDINALS = "|".join(sorted(ORDINAL_DAYS, key=len, reverse=True))
+_DAY = rf"\d{{1,2}}(?:\s*(?:st|nd|rd|th))?|{_ORDINALS}"
+DATE = rf"(?:the\s+)?(?:(?:{_MONTH})\s+(?:the\s+)?(?:{_DAY})|(?:{_DAY})\s+(?:of\s+)?(?:{_MONTH}))"
+"""A date as a month and a day: "december 25th", "dec the 25th", "the 4th of july"."""
+_DATE_PARTS = re.compile(
+    rf"(?:the\s+)?(?:(?P<month>{_MONTH})\s+(?:the\s+)?(?P<day>{_DAY})"
+    rf"|(?P<day2>{_DAY})\s+(?:of\s+)?(?P<month2>{_MONTH}))"
+)
 
 
 class Holiday(msgspec.Struct, frozen=True):
-    """A day of the year as said ("christmas") and when it falls."""
+    """A day of the year as said ("christmas", "december 25th") and when it falls;
+    ``named``: a day known by its name, not a date."""
 
     said: str
     month: int
     day: int
+    named: bool = True
 
     @property
     def name(self) -> str:
-        """ "Christmas", "New Year's Eve"."""
+        """ "Christmas", "New Year's Eve"; a date as "December 25"."""
+        if not self.named:
+            return f"{MONTHS[self.month - 1].capitalize()} {self.day}"
         return string.capwords(self.said)
 
     def next_date(self, today: dt.date) -> dt.date:
@@ -56,16 +87,34 @@ def month_day(text: str) -> tuple[int, int]:
     return month, day
 
 
+def dated(text: str) -> Holiday:
+    """The day of the year of a date said as a month and a day; `NoMatch` for a day the
+    month has not ("february 30th")."""
+    found = _DATE_PARTS.fullmatch(text)
+    if found is None:
+        raise NoMatch(f"no date in {text!r}")
+    month = MONTH_NUMBERS[found["month"] or found["month2"]]
+    said_day = found["day"] or found["day2"]
+    day = ORDINAL_DAYS.get(said_day) or int(re.sub(r"\D", "", said_day))
+    try:
+        dt.date(2024, month, day)  # a leap year: 29 February is a day
+    except ValueError:
+        raise NoMatch(f"{MONTHS[month - 1]} has no day {day}") from None
+    return Holiday(text, month, day, named=False)
+
+
 def holiday_kind(names: Mapping[str, str]) -> SlotKind:
-    """The ``{holiday}`` slot kind: a name of ``names`` (said name -> "MM-DD")."""
+    """The ``{holiday}`` slot kind: a name of ``names`` (said name -> "MM-DD"), or a date
+    said as a month and a day."""
     known = {normalise(name): month_day(date) for name, date in names.items()}
 
     def parse(text: str) -> Holiday:
         said = re.sub(r"^the\s+", "", text)  # "the new year"
-        if said not in known:
-            raise NoMatch(f"no day of the year called {text!r}")
-        return Holiday(said, *known[said])
+        if said in known:
+            return Holiday(said, *known[said])
+        return dated(text)
 
-    # The names, longest first ("christmas eve" before "christmas"); none: nothing matches.
+    # The names, longest first ("christmas eve" before "christmas").
     alternatives = "|".join(re.escape(n) for n in sorted(known, key=len, reverse=True))
-    return SlotKind(rf"(?:the\s+)?(?:{alternatives or '(?!)'})", parse)
+    names_pattern = rf"(?:the\s+)?(?:{alternatives})|" if alternatives else ""
+    return SlotKind(rf"{names_pattern}{DATE}", parse)

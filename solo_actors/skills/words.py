@@ -64,7 +64,7 @@ def _whole(key: str) -> str:
 _CONTRACTION = re.compile("|".join(_whole(k) for k in sorted(CONTRACTIONS, key=len, reverse=True)))
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
-_PUNCTUATION = re.compile(r"[!?,;\"“”]|\.(?!\d)|(?<!\w)'|'(?!\w)")
+_PUNCTUATION = re.compile(r"[!?,;\"“”$£€]|\.(?!\d)|(?<!\w)'|'(?!\w)")
 _HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
 
 

@@ -32,6 +32,7 @@ def test_time_date_and_weekday_in_the_configured_zone(book: SkillBook, matcher: 
     assert ask(book, matcher, "is it friday").text == "No, today is Thursday."
     assert ask(book, matcher, "what day is it tomorrow").text == "Tomorrow is Friday."
     assert ask(book, matcher, "what's the date on friday").text == "Friday is May 29, 2026."
+    assert ask(book, matcher, "what day is friday").text == "Friday is May 29, 2026."
     assert ask(book, matcher, "What day was it yesterday?").text == (
         "Yesterday was Wednesday, May 27, 2026."
     )
@@ -75,6 +76,68 @@ def test_how_long_until_a_day_of_the_year(book: SkillBook, matcher: Matcher) -> 
     )
     assert ask(book, matcher, "when is christmas", christmas_eve + 86400).text == (
         "It's Christmas today."
+    )
+
+
+def test_how_long_until_a_date_or_a_day_of_the_week(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026; stt writes "25th", a typist "dec 25".
+    assert ask(book, matcher, "How many days until December 25th?").text == (
+        "December 25 is in 211 days, on a Friday."
+    )
+    assert ask(book, matcher, "how many days until the 4th of july").text == (
+        "July 4 is in 37 days, on a Saturday."
+    )
+    assert ask(book, matcher, "how many days till the twenty-fifth of dec").text == (
+        "December 25 is in 211 days, on a Friday."
+    )
+    assert ask(book, matcher, "when is the 1st of January").text == (
+        "January 1, 2027, is in 218 days, on a Friday."
+    )
+    assert ask(book, matcher, "how many days until may 29").text == (
+        "May 29 is tomorrow, on Friday."
+    )
+    assert ask(book, matcher, "how many days until May 28th").text == "It's May 28 today."
+    assert matcher.match("how many days until february 30th") is None  # no such day
+    assert ask(book, matcher, "How many days until Monday?").text == (
+        "Monday is in 4 days, on June 1."
+    )
+    assert ask(book, matcher, "how long until friday").text == "Friday is tomorrow."
+    assert ask(book, matcher, "how many days until thursday").text == "It's Thursday today."
+
+
+def test_leap_years_the_week_and_the_day_of_the_year(book: SkillBook, matcher: Matcher) -> None:
+    # Said in 2026, which is not a leap year: the model knows no date, so it cannot say.
+    assert ask(book, matcher, "Is it a leap year?").text == (
+        "No, 2026 is not a leap year. The next is 2028."
+    )
+    assert ask(book, matcher, "is 2028 a leap year").text == "Yes, 2028 will be a leap year."
+    assert ask(book, matcher, "was 2000 a leap year").text == "Yes, 2000 was a leap year."
+    assert ask(book, matcher, "was 1900 a leap year").text == "No, 1900 was not a leap year."
+    assert ask(book, matcher, "will 2100 be a leap year").text == (
+        "No, 2100 will not be a leap year. The next is 2104."
+    )
+    refused = ask(book, matcher, "is 10000 a leap year")
+    assert refused.refused and refused.text == "Sorry, I know the years 1 to 9999."
+    assert ask(book, matcher, "when is the next leap year").text == (
+        "The next leap year is 2028: February 29 falls on a Tuesday."
+    )
+    leap_day = dt.datetime(2028, 2, 29, 9, 0, tzinfo=dt.UTC).timestamp()
+    assert ask(book, matcher, "when is the next leap day", leap_day).text.startswith(
+        "The next leap year is 2028:"
+    )
+    assert ask(book, matcher, "when is the next leap day", leap_day + 86400).text.startswith(
+        "The next leap year is 2032:"
+    )
+    assert ask(book, matcher, "What week is it?").text == "It's week 22 of 2026."
+    new_years_eve = dt.datetime(2026, 12, 31, 9, 0, tzinfo=dt.UTC).timestamp()
+    assert ask(book, matcher, "what week number is it", new_years_eve).text == (
+        "It's week 53 of 2026."  # ISO weeks: 2026 has 53
+    )
+    assert ask(book, matcher, "How many days are left in the year?").text == (
+        "Today is day 148 of 2026, and 217 days are left."
+    )
+    assert ask(book, matcher, "what day of the year is it", new_years_eve).text == (
+        "Today is day 365 of 2026, its last."
     )
 
 
@@ -359,11 +422,43 @@ def test_a_due_item_fires_once_and_says_when_it_is_late(book: SkillBook, matcher
 
 def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "what's 15 percent of 80").text == "It's 12."
+    # A percentage added to a sum is of that sum, as on a calculator (it was 45.2).
+    assert ask(book, matcher, "what's 45 plus 20%").text == "It's 54."
+    assert ask(book, matcher, "what is 100 minus 15 percent").text == "It's 85."
+    assert ask(book, matcher, "what is 45 plus 20 percent of 10").text == "It's 47."
     assert ask(book, matcher, "What is 17 times 23?").text == "It's 391."
     assert ask(book, matcher, "what is 100 fahrenheit in celsius").text == (
         "100 degrees Fahrenheit is 37.78 degrees Celsius."
     )
     assert ask(book, matcher, "convert 5 km to miles").text == "5 kilometres is 3.107 miles."
+
+
+def test_a_tip_and_a_shared_bill_are_worked_out_to_the_cent(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    assert ask(book, matcher, "What's a 20% tip on $45?").text == (
+        "A 20 percent tip on 45 is 9, which makes 54."
+    )
+    assert ask(book, matcher, "what is a 15 percent tip on 47.50").text == (
+        "A 15 percent tip on 47.50 is 7.13, which makes 54.63."  # half a cent up, as a till
+    )
+    assert ask(book, matcher, "how much should I tip on 80 dollars at 18 percent").text == (
+        "An 18 percent tip on 80 is 14.40, which makes 94.40."
+    )
+    assert ask(book, matcher, "how much should I tip on 80 dollars").text == (
+        "On 80, a 10 percent tip is 8, 15 percent is 12 and 20 percent is 16."
+    )
+    assert ask(book, matcher, "split $90 between 3 people").text == "That's 30 each."
+    assert ask(book, matcher, "split 100 three ways").text == (
+        "That's 33.33 each, with 1 cent over."
+    )
+    assert ask(book, matcher, "how much is 250 split 4 ways").text == "That's 62.50 each."
+    assert ask(book, matcher, "divide 100 by 4").text == "It's 25."  # still a division
+    for text, says in [("a 200 percent tip on 10", "at most 100 percent"),
+                       ("split 100 between 1 person", "between 2 and 1000 people"),
+                       ("split 0 between 2 people", "more than 0")]:  # fmt: skip
+        refused = ask(book, matcher, text)
+        assert refused.refused and says in refused.text, (text, refused.text)
 
 
 def test_words_are_spelled_and_their_letters_counted_as_heard(

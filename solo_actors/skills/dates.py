@@ -1,0 +1,102 @@
+"""The calendar questions the model cannot answer, because it knows no date: how many days
+until a day, leap years, the week number and the day of the year, for the ``time.until``,
+``time.leap_year``, ``time.next_leap_year``, ``time.week`` and ``time.day_of_year`` intents.
+
+Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
+in, so a test fixes the day.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from solo_actors.skills.holidays import Holiday
+
+FIRST_YEAR, LAST_YEAR = dt.MINYEAR, dt.MAXYEAR
+"""The years a leap-year question is answered for: those of Python's calendar."""
+
+
+def spoken_date(date: dt.date) -> str:
+    """ "Friday, December 25" (the day without a leading zero)."""
+    return f"{date:%A, %B} {date.day}"
+
+
+def until_holiday(holiday: Holiday, today: dt.date) -> str:
+    """ "Christmas is in 211 days, on Friday, December 25.", "December 25 is in 211 days, on
+    a Friday.", "... tomorrow, on Friday.", "It's Christmas today."."""
+    date = holiday.next_date(today)
+    days = (date - today).days
+    if days == 0:
+        return f"It's {holiday.name} today."
+    if days == 1:
+        return f"{holiday.name} is tomorrow, on {date:%A}."
+    name, when = holiday.name, spoken_date(date) if holiday.named else f"a {date:%A}"
+    if date.year != today.year:  # "Christmas ... on Friday, December 25, 2027."
+        name, when = (name, f"{when}, {date.year}") if holiday.named else (
+            f"{name}, {date.year},", when)  # fmt: skip
+    return f"{name} is in {days} days, on {when}."
+
+
+def until_weekday(weekday: str, date: dt.date, today: dt.date) -> str:
+    """ "Friday is in 4 days, on June 1.", "Friday is tomorrow.", "It's Friday today."."""
+    days = (date - today).days
+    name = weekday.capitalize()
+    if days == 0:
+        return f"It's {name} today."
+    if days == 1:
+        return f"{name} is tomorrow."
+    return f"{name} is in {days} days, on {date:%B} {date.day}."
+
+
+def next_leap_year(after: dt.date) -> int:
+    """The first year from ``after`` on whose 29 February is not past."""
+    year = after.year + (after.month > 2)
+    while not calendar.isleap(year):
+        year += 1
+    return year
+
+
+def leap_year(year: float | None, today: dt.date) -> str:
+    """ "Yes, 2028 will be a leap year." or "No, 2026 is not a leap year. The next is 2028.";
+    ``year`` None: this year. `ValueError` for a year the calendar has not."""
+    if year is None:
+        year = today.year
+    if year != int(year) or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"I know the years {FIRST_YEAR} to {LAST_YEAR}")
+    whole = int(year)
+    verb, negated = (
+        ("is", "is not") if whole == today.year
+        else ("was", "was not") if whole < today.year
+        else ("will be", "will not be")
+    )  # fmt: skip
+    if calendar.isleap(whole):
+        return f"Yes, {whole} {verb} a leap year."
+    answer = f"No, {whole} {negated} a leap year."
+    following = next_leap_year(dt.date(whole, 1, 1))
+    if whole >= today.year and following <= LAST_YEAR:
+        answer += f" The next is {following}."
+    return answer
+
+
+def upcoming_leap_day(today: dt.date) -> str:
+    """ "The next leap year is 2028: February 29 falls on a Tuesday."."""
+    year = next_leap_year(today)
+    return f"The next leap year is {year}: February 29 falls on a {dt.date(year, 2, 29):%A}."
+
+
+def week_of_year(today: dt.date) -> str:
+    """ "It's week 22 of 2026." (ISO 8601 weeks, which start on a Monday; the first holds
+    the year's first Thursday)."""
+    year, week, _ = today.isocalendar()
+    return f"It's week {week} of {year}."
+
+
+def day_of_year(today: dt.date) -> str:
+    """ "Today is day 148 of 2026, and 217 days are left."."""
+    number = today.timetuple().tm_yday
+    left = (dt.date(today.year, 12, 31) - today).days
+    if left == 0:
+        return f"Today is day {number} of {today.year}, its last."
+    rest = "1 day is left" if left == 1 else f"{left} days are left"
+    return f"Today is day {number} of {today.year}, and {rest}."
