@@ -216,7 +216,8 @@ class SkillBook:
             "math.split": lambda match, _now: said_or_sorry(
                 lambda: shared(match.slots["total"], match.slots["people"])),
             **dict.fromkeys(BINARY_INTENTS, self.binary),
-            "stop": self.stop, "help": self.help, "announce": self.announce,
+            "stop": self.stop, "help": self.help,
+            "help.more": self.every_skill, "announce": self.announce,
             "chance.coin": lambda _match, _now: Answer(flipped(self.chance)),
             "chance.dice": self.dice, "chance.number": self.number, "chance.joke": self.joke,
             "spelling.spell": lambda match, _now: Answer(spelled(said_word(match))),
@@ -737,6 +738,11 @@ class SkillBook:
         return Answer("Announced.", announce=said)
 
     def help(self, match: SkillMatch, now: float) -> Answer:
+        """The help intent's set words; every skill when it has none (a user's own file)."""
+        overview = next(i.answer for i in self.matcher.intents if i.name == match.intent)
+        return Answer(overview) if overview else self.every_skill(match, now)
+
+    def every_skill(self, match: SkillMatch, now: float) -> Answer:
         things = [i.description for i in self.matcher.intents if i.description]
         listed = "; ".join(things[:-1]) + "; and " + things[-1] if len(things) > 1 else things[0]
         return Answer(f"I can {listed}. Anything else goes to my language model, which runs "

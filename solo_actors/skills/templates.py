@@ -61,7 +61,11 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
     sentences: list[str]
     description: str = ""
-    """One line for "what can you do"; intents without one are not listed."""
+    """One line for "what else can you do" (``help.more``); intents without one are not
+    listed."""
+    answer: str = ""
+    """What its skill says, where that is set words: the short answer to "what can you do"
+    (``help``), which a voice can say in a breath, unlike every description."""
     morning: bool = False
     """An hour said without am/pm ("wake me up at 7") means the morning, not the next one."""
     llm_may_answer: bool = False

@@ -511,8 +511,15 @@ def test_a_coin_dice_a_number_and_a_joke_are_random_and_in_range(
 def test_stop_and_help(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "never mind").stop
     help_text = ask(book, matcher, "what can you do").text
-    assert "timers" in help_text and "weather" in help_text
-    assert "what it can do" not in help_text and "what I can do" not in help_text, help_text
+    # Said in a breath (it was every skill's description, about 40 s aloud) ...
+    assert "timers" in help_text and "offline" in help_text and len(help_text.split()) < 60
+    assert help_text.endswith('Ask "what else can you do?" to hear every skill.')
+    # ... and every one of them when asked for more, a user's own skills' too.
+    every = ask(book, matcher, "what else can you do").text
+    assert "timers" in every and "weather" in every and "spell a word" in every
+    assert "what it can do" not in every and "what I can do" not in every, every
+    for follow_up in ("what else", "tell me more", "tell me more about it"):  # the llm's
+        assert matcher.match(follow_up) is None, follow_up
 
 
 def test_spoken_durations() -> None:
