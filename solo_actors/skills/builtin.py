@@ -33,7 +33,7 @@ from solo_actors.skills.dates import (
     upcoming_leap_day,
     week_of_year,
 )
-from solo_actors.skills.holidays import Holiday
+from solo_actors.skills.holidays import Holiday, next_on
 from solo_actors.skills.money import shared, tipped
 from solo_actors.skills.places import Place
 from solo_actors.skills.spelling import counted, spelled
@@ -43,6 +43,7 @@ from solo_actors.skills.words import (
     WEEKDAYS,
     ClockTime,
     SlotError,
+    calendar_day,
     day_and_part,
     in_your_words,
     normalise,
@@ -340,10 +341,14 @@ class SkillBook:
         return moment.timestamp()
 
     def day_of(self, name: str, now: float) -> dt.date:
+        """The date of a day as `words.parse_day` gives it: the coming one of a weekday or
+        a date ("12-25": this year's, or next year's once it has passed)."""
         today = self.today(now)
         name, _ = day_and_part(name)
         if name in RELATIVE_DAYS:
             return today + dt.timedelta(days=RELATIVE_DAYS[name])
+        if (month_day := calendar_day(name)) is not None:
+            return next_on(*month_day, today)
         ahead = (WEEKDAYS.index(name) - today.weekday()) % 7
         return today + dt.timedelta(days=ahead)
 
@@ -361,9 +366,15 @@ class SkillBook:
         start = self.day_of(day, now) if day else self.today(now)
         days = [start] if day else [start, start + dt.timedelta(days=1)]
         candidates = [self.at(d, h, clock.minute) for d in days for h in hours]
-        if day and day_and_part(day)[0] in WEEKDAYS and not any(c > now for c in candidates):
-            week = start + dt.timedelta(days=7)  # "on friday" said on a Friday evening
-            candidates = [self.at(week, h, clock.minute) for h in hours]
+        if day and not any(c > now for c in candidates):
+            # "on friday" said on a Friday evening: next week's; a date, next year's.
+            name = day_and_part(day)[0]
+            later = (
+                start + dt.timedelta(days=7) if name in WEEKDAYS
+                else self.day_of(name, now + 86400) if calendar_day(name) else None
+            )  # fmt: skip
+            if later is not None:
+                candidates = [self.at(later, h, clock.minute) for h in hours]
         future = [c for c in candidates if c > now]
         return min(future) if future else min(candidates)
 
@@ -382,6 +393,8 @@ class SkillBook:
         date = self.day_of(day, now)
         if day in WEEKDAYS:  # not "Friday will be Friday, May 29"
             return Answer(f"{day.capitalize()} is {date:%B} {date.day}, {date.year}.")
+        if calendar_day(day):  # "what day is december 25th"
+            return Answer(f"{date:%B} {date.day}, {date.year} is a {date:%A}.")
         said = "Today" if day == "today" else day.capitalize()
         verb = "is" if day == "today" else "will be"
         return Answer(f"{said} {verb} {spoken_date(date)}, {date.year}.")
@@ -405,10 +418,13 @@ class SkillBook:
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")
         day = day_and_part(match.slots["day"])[0] if "day" in match.slots else None
+        if day is not None and calendar_day(day) and match.intent == "time.is_weekday":
+            yes = self.day_of(day, now) == self.today(now)  # "is it december 25th"
+            return Answer(f"{'Yes' if yes else 'No'}, today is {spoken_date(self.today(now))}.")
         if day in WEEKDAYS and match.intent == "time.is_weekday":
             yes = today.lower() == day
             return Answer(f"{'Yes' if yes else 'No'}, today is {today}.")
-        if day in WEEKDAYS:  # "what day is friday": its date
+        if day in WEEKDAYS or (day is not None and calendar_day(day)):  # its date
             return self.date(match, now)
         if day in RELATIVE_DAYS and day != "today":
             return Answer(f"{day.capitalize()} is {self.day_of(day, now).strftime('%A')}.")
@@ -421,6 +437,8 @@ class SkillBook:
             holiday: Holiday = match.slots["holiday"]
             return Answer(until_holiday(holiday, today))
         day = day_and_part(match.slots["day"])[0]
+        if (month_day := calendar_day(day)) is not None:  # "until december 25th"
+            return Answer(until_holiday(Holiday(day, *month_day, named=False), today))
         date = self.day_of(day, now)
         if day in WEEKDAYS:
             return Answer(until_weekday(day, date, today))
@@ -565,10 +583,13 @@ class SkillBook:
         return Answer(f"Alarm set for {self.spoken_set(item, now)}.", self.add(item))
 
     def spoken_day(self, due: float, now: float) -> str:
-        """ "today", "tomorrow", or "Friday, June 5"."""
-        moment = self.local(due)
-        days = (moment.date() - self.today(now)).days
-        return "today" if days == 0 else "tomorrow" if days == 1 else spoken_date(moment.date())
+        """ "today", "tomorrow", "Friday, June 5", or "Friday, May 28, 2027" in another year
+        (a date said for one that has passed this year)."""
+        date, today = self.local(due).date(), self.today(now)
+        days = (date - today).days
+        if days in (0, 1):
+            return "today" if days == 0 else "tomorrow"
+        return spoken_date(date) + (f", {date.year}" if date.year != today.year else "")
 
     def spoken_when(self, due: float, now: float) -> str:
         return f"{spoken_clock(self.local(due))} {self.spoken_day(due, now)}"

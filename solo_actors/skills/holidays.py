@@ -17,34 +17,9 @@ from collections.abc import Mapping
 
 import msgspec
 
-from solo_actors.skills.words import NoMatch, SlotKind, normalise
+from solo_actors.skills.words import DATE, MONTHS, SlotKind, month_and_day, normalise
 
 MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-          "september", "october", "november", "december")  # fmt: skip
-MONTH_NUMBERS = {name: number for number, name in enumerate(MONTHS, 1)} | {
-    name[:3]: number for number, name in enumerate(MONTHS, 1) if name != "may"
-} | {"sept": 9}  # fmt: skip
-"""A month's name, or its short form ("dec"), to its number."""
-_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
-ORDINAL_DAYS = {word: day for day, word in enumerate(_UNITS, 1)} | {
-    word: day for day, word in enumerate(
-        ("tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
-         "seventeenth", "eighteenth", "nineteenth", "twentieth"), 10)
-} | {f"twenty {word}": 20 + day for day, word in enumerate(_UNITS, 1)} | {
-    "thirtieth": 30, "thirty first": 31,
-}  # fmt: skip
-"""A day of the month said as an ordinal word ("twenty fifth"); stt mostly writes "25th"."""
-_MONTH = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
-# stt writes "25th", and `words.normalise` parts it from the number ("25 th").
-_ORDINALS = "|".join(sorted(ORDINAL_DAYS, key=len, reverse=True))
-_DAY = rf"\d{{1,2}}(?:\s*(?:st|nd|rd|th))?|{_ORDINALS}"
-DATE = rf"(?:the\s+)?(?:(?:{_MONTH})\s+(?:the\s+)?(?:{_DAY})|(?:{_DAY})\s+(?:of\s+)?(?:{_MONTH}))"
-"""A date as a month and a day: "december 25th", "dec the 25th", "the 4th of july"."""
-_DATE_PARTS = re.compile(
-    rf"(?:the\s+)?(?:(?P<month>{_MONTH})\s+(?:the\s+)?(?P<day>{_DAY})"
-    rf"|(?P<day2>{_DAY})\s+(?:of\s+)?(?P<month2>{_MONTH}))"
-)
 
 
 class Holiday(msgspec.Struct, frozen=True):
@@ -64,17 +39,21 @@ class Holiday(msgspec.Struct, frozen=True):
         return string.capwords(self.said)
 
     def next_date(self, today: dt.date) -> dt.date:
-        """Its date this year, or next year once it has passed (a 29 February in the next
-        leap year)."""
-        year = today.year
-        while True:
-            try:
-                date = dt.date(year, self.month, self.day)
-            except ValueError:  # 29 February, not a leap year
-                date = None
-            if date is not None and date >= today:
-                return date
-            year += 1
+        return next_on(self.month, self.day, today)
+
+
+def next_on(month: int, day: int, today: dt.date) -> dt.date:
+    """The date of ``month`` and ``day`` this year, or next year once it has passed (a 29
+    February in the next leap year)."""
+    year = today.year
+    while True:
+        try:
+            date = dt.date(year, month, day)
+        except ValueError:  # 29 February, not a leap year
+            date = None
+        if date is not None and date >= today:
+            return date
+        year += 1
 
 
 def month_day(text: str) -> tuple[int, int]:
@@ -88,19 +67,8 @@ def month_day(text: str) -> tuple[int, int]:
 
 
 def dated(text: str) -> Holiday:
-    """The day of the year of a date said as a month and a day; `NoMatch` for a day the
-    month has not ("february 30th")."""
-    found = _DATE_PARTS.fullmatch(text)
-    if found is None:
-        raise NoMatch(f"no date in {text!r}")
-    month = MONTH_NUMBERS[found["month"] or found["month2"]]
-    said_day = found["day"] or found["day2"]
-    day = ORDINAL_DAYS.get(said_day) or int(re.sub(r"\D", "", said_day))
-    try:
-        dt.date(2024, month, day)  # a leap year: 29 February is a day
-    except ValueError:
-        raise NoMatch(f"{MONTHS[month - 1]} has no day {day}") from None
-    return Holiday(text, month, day, named=False)
+    """The day of the year of a date said as a month and a day (`words.month_and_day`)."""
+    return Holiday(text, *month_and_day(text), named=False)
 
 
 def holiday_kind(names: Mapping[str, str]) -> SlotKind:

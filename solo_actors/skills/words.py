@@ -11,6 +11,7 @@ words separated by single spaces.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -291,23 +292,79 @@ def parse_clock(text: str) -> ClockTime:
     return ClockTime(hour, minute, meridiem is not None or hour > 12 or hour == 0)
 
 
-PARTS_OF_DAY = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
-DAY = (
-    r"(?:tonight|this\s+(?:morning|afternoon|evening)|(?:(?:today|tomorrow|"
-    rf"(?:the\s+)?day\s+after\s+tomorrow|(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)}))"
-    rf"(?:\s+(?:{'|'.join(PARTS_OF_DAY)}))?))"
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")  # fmt: skip
+MONTH_NUMBERS = {name: number for number, name in enumerate(MONTHS, 1)} | {
+    name[:3]: number for number, name in enumerate(MONTHS, 1) if name != "may"
+} | {"sept": 9}  # fmt: skip
+"""A month's name, or its short form ("dec"), to its number."""
+_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+ORDINAL_DAYS = {word: day for day, word in enumerate(_UNITS, 1)} | {
+    word: day for day, word in enumerate(
+        ("tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+         "seventeenth", "eighteenth", "nineteenth", "twentieth"), 10)
+} | {f"twenty {word}": 20 + day for day, word in enumerate(_UNITS, 1)} | {
+    "thirtieth": 30, "thirty first": 31,
+}  # fmt: skip
+"""A day of the month said as an ordinal word ("twenty fifth"); stt mostly writes "25th"."""
+_MONTH = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
+# stt writes "25th", and `words.normalise` parts it from the number ("25 th").
+_ORDINALS = "|".join(sorted(ORDINAL_DAYS, key=len, reverse=True))
+_DAY = rf"\d{{1,2}}(?:\s*(?:st|nd|rd|th))?|{_ORDINALS}"
+DATE = rf"(?:the\s+)?(?:(?:{_MONTH})\s+(?:the\s+)?(?:{_DAY})|(?:{_DAY})\s+(?:of\s+)?(?:{_MONTH}))"
+"""A date as a month and a day: "december 25th", "dec the 25th", "the 4th of july"."""
+_DATE_PARTS = re.compile(
+    rf"(?:the\s+)?(?:(?P<month>{_MONTH})\s+(?:the\s+)?(?P<day>{_DAY})"
+    rf"|(?P<day2>{_DAY})\s+(?:of\s+)?(?P<month2>{_MONTH}))"
 )
 
 
+def month_and_day(text: str) -> tuple[int, int]:
+    """(12, 25) of a date said as a month and a day ("december 25th", "the 4th of july");
+    `NoMatch` for other words, or a day the month has not ("february 30th")."""
+    found = _DATE_PARTS.fullmatch(text)
+    if found is None:
+        raise NoMatch(f"no date in {text!r}")
+    month = MONTH_NUMBERS[found["month"] or found["month2"]]
+    said_day = found["day"] or found["day2"]
+    day = ORDINAL_DAYS.get(said_day) or int(re.sub(r"\D", "", said_day))
+    try:
+        dt.date(2024, month, day)  # a leap year: 29 February is a day
+    except ValueError:
+        raise NoMatch(f"{MONTHS[month - 1]} has no day {day}") from None
+    return month, day
+
+
+PARTS_OF_DAY = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
+DAY = (
+    r"(?:tonight|this\s+(?:morning|afternoon|evening)|(?:(?:today|tomorrow|"
+    rf"(?:the\s+)?day\s+after\s+tomorrow|(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)})"
+    rf"|(?:on\s+)?{DATE})(?:\s+(?:{'|'.join(PARTS_OF_DAY)}))?))"
+)
+CALENDAR_DAY = re.compile(r"(\d{2})-(\d{2})")
+"""A date as `parse_day` gives it: "12-25"."""
+
+
 def parse_day(text: str) -> str:
-    """A day as "today", "tomorrow", "day after tomorrow" or a weekday's name, followed by
-    a part of the day when one was said ("tomorrow morning", "friday evening")."""
+    """A day as "today", "tomorrow", "day after tomorrow", a weekday's name or a date
+    ("12-25" for "on december 25th"), followed by a part of the day when one was said
+    ("tomorrow morning", "friday evening")."""
+    said, part = day_and_part(re.sub(r"^on\s+", "", text))
+    if re.fullmatch(DATE, said):
+        month, day = month_and_day(said)
+        return f"{month:02d}-{day:02d}" + (f" {text.split()[-1]}" if part else "")
     words = [w for w in text.split() if w not in ("on", "next", "this", "the")]
     if words == ["tonight"]:
         return "today night"
     if words[0] in PARTS_OF_DAY:  # "this evening"
         words = ["today", *words]
     return " ".join(words)
+
+
+def calendar_day(day: str) -> tuple[int, int] | None:
+    """(12, 25) for a day `parse_day` read as a date ("12-25"); None for any other day."""
+    found = CALENDAR_DAY.fullmatch(day)
+    return None if found is None else (int(found[1]), int(found[2]))
 
 
 def day_and_part(day: str) -> tuple[str, str | None]:

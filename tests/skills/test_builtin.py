@@ -272,6 +272,25 @@ def test_reminders(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "cancel the reminder to buy milk").changed[0].state == "cancelled"
 
 
+def test_reminders_and_alarms_on_a_date(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026, 20:26: a date this year, or next year's once passed.
+    tree = ask(book, matcher, "Remind me on December 24th to buy a tree.")
+    assert tree.text == "I'll remind you to buy a tree at 9:00 AM Thursday, December 24."
+    assert utc(tree.changed[0].due_at) == dt.datetime(2026, 12, 24, 9, 0, tzinfo=dt.UTC)
+    rent = ask(book, matcher, "remind me to pay the rent on the 1st of June at 8 am")
+    assert utc(rent.changed[0].due_at) == dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
+    alarm = ask(book, matcher, "wake me up on June 3rd at 6")
+    assert alarm.text == "Alarm set for 6:00 AM Wednesday, June 3."
+    passed = ask(book, matcher, "remind me on May 28 at 9 am to call Mum")  # this morning's
+    assert passed.text == "I'll remind you to call Mum at 9:00 AM Friday, May 28, 2027."
+    tonight = ask(book, matcher, "remind me on May 28 at 10 pm to call Jo")
+    assert tonight.text == "I'll remind you to call Jo at 10:00 PM today."
+    assert ask(book, matcher, "what day is December 25th").text == (
+        "December 25, 2026 is a Friday."
+    )
+    assert ask(book, matcher, "is it May 28th").text == "Yes, today is Thursday, May 28."
+
+
 def test_a_reminder_is_said_back_in_the_users_own_person(book: SkillBook, matcher: Matcher) -> None:
     when = ask(book, matcher, "remind me to call my sister")
     assert when.text == "When should I remind you to call your sister?"
