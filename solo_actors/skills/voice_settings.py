@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import pykka
-
 import supervisors
 from solo_actors.messages import Message
 from solo_actors.skills.builtin import Answer, refuse
@@ -27,7 +25,7 @@ def ask_voice(
     names it in a refusal ("the speaker", "the kitchen satellite")."""
     try:
         answer: Any = supervisors.ask(owner, request, timeout=timeout)
-    except (pykka.ActorDeadError, supervisors.BusyError, pykka.Timeout):
+    except supervisors.UNANSWERED:
         return refuse(f"Sorry, I can't reach {who} right now.")
     if not isinstance(answer, answered):
         return refuse(f"Sorry, {who} did not answer that.")
