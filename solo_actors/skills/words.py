@@ -339,7 +339,7 @@ PARTS_OF_DAY = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "p
 DAY = (
     r"(?:tonight|this\s+(?:morning|afternoon|evening)|(?:(?:today|tomorrow|"
     rf"(?:the\s+)?day\s+after\s+tomorrow|(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)})"
-    rf"|(?:on\s+)?{DATE})(?:\s+(?:{'|'.join(PARTS_OF_DAY)}))?))"
+    rf"|(?:on\s+)?{DATE})(?:\s+(?:in\s+the\s+)?(?:{'|'.join(PARTS_OF_DAY)}))?))"
 )
 CALENDAR_DAY = re.compile(r"(\d{2})-(\d{2})")
 """A date as `parse_day` gives it: "12-25"."""
@@ -348,7 +348,8 @@ CALENDAR_DAY = re.compile(r"(\d{2})-(\d{2})")
 def parse_day(text: str) -> str:
     """A day as "today", "tomorrow", "day after tomorrow", a weekday's name or a date
     ("12-25" for "on december 25th"), followed by a part of the day when one was said
-    ("tomorrow morning", "friday evening")."""
+    ("tomorrow morning", "friday in the evening": "friday evening")."""
+    text = re.sub(r"\s+in\s+the(?=\s+\S+$)", "", text)
     said, part = day_and_part(re.sub(r"^on\s+", "", text))
     if re.fullmatch(DATE, said):
         month, day = month_and_day(said)

@@ -398,6 +398,10 @@ def test_a_part_of_the_day_without_a_time_sets_its_hour(book: SkillBook, matcher
     assert utc(evening.changed[0].due_at) == dt.datetime(2026, 5, 29, 19, 0, tzinfo=dt.UTC)
     tonight = ask(book, matcher, "remind me to lock the door tonight")  # said at 20:26
     assert utc(tonight.changed[0].due_at) == dt.datetime(2026, 5, 28, 21, 0, tzinfo=dt.UTC)
+    friday = ask(book, matcher, "remind me on friday in the afternoon to call Jo")
+    assert utc(friday.changed[0].due_at) == dt.datetime(2026, 5, 29, 15, 0, tzinfo=dt.UTC)
+    plants = ask(book, matcher, "remind me on the 30th of May in the evening to water the plants")
+    assert utc(plants.changed[0].due_at) == dt.datetime(2026, 5, 30, 19, 0, tzinfo=dt.UTC)
 
 
 def test_the_api_sets_a_repeating_item_on_a_day_it_repeats(book: SkillBook) -> None:
