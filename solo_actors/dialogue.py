@@ -60,7 +60,7 @@ from solo_actors.messages import (
     UserTurn,
 )
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
-from solo_actors.remembered import MEMORY_KIND, SAID, memory_text, turn_sorter
+from solo_actors.remembered import MEMORY_KIND, SAID, WORD, memory_text, turn_sorter
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.logs import get_logger
@@ -144,6 +144,7 @@ class DialogueActor(supervisors.SupervisedActor):
         self.model = config.llm.served_model
         self.memory_enabled = config.memory.enabled
         self.sorter = turn_sorter(REPO_ROOT / config.dialogue.remember_rules)
+        self.creative_words = {word.lower() for word in config.dialogue.creative_words}
         """Which turns tell something to remember (``dialogue.remember = "told"``)."""
         self.log = get_logger(f"solo/{DIALOGUE_NAME}")
         self.open: dict[str, OpenTurn] = {}
@@ -204,6 +205,7 @@ class DialogueActor(supervisors.SupervisedActor):
         request = LLMRequest(
             conversation_id=turn.conversation_id,
             prompt=with_memories(turn.text, memories),
+            temperature=self.temperature_for(turn.text),
             reply_to=DIALOGUE_NAME,
             turn_id=turn.turn_id,
             times=turn.times,
@@ -224,6 +226,15 @@ class DialogueActor(supervisors.SupervisedActor):
             return
         entry.served_by = self.watch_llm(llm)
         self.send_after(self.settings.turn_timeout, TurnTimedOut(turn_id=turn.turn_id))
+
+    def temperature_for(self, text: str) -> float | None:
+        """``dialogue.creative_temperature`` for a request for something made up ("tell me
+        a story"), so that asking again brings a new one; None (``llm.temperature``) for
+        any other turn."""
+        if not self.settings.creative_temperature:
+            return None
+        said = set(WORD.findall(text.lower()))
+        return self.settings.creative_temperature if said & self.creative_words else None
 
     def watch_llm(self, llm: pykka.ActorRef[Any]) -> supervisors.MonitorRef:
         """The monitor of this llm incarnation, made on the first turn sent to it: one Down

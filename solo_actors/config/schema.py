@@ -93,6 +93,11 @@ class DialogueConfig(Section, frozen=True):
     """Which finished turns become memories: what the user told, or every turn and reply."""
     remember_rules: str
     """How a turn that only asks is told from one that tells (TOML), relative to the repo."""
+    creative_temperature: Annotated[float, msgspec.Meta(ge=0, le=2)]
+    """The sampling temperature of a turn that asks for something made up (a story, ideas):
+    asked again, it brings a new one. 0 = greedy, as every other turn."""
+    creative_words: list[str]
+    """A turn with one of these words (lower case) is such a request."""
 
 
 class ModelsConfig(Section, frozen=True):
