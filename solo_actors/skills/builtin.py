@@ -25,13 +25,16 @@ from solo_actors.messages import Exchange, SkillItem, SkillKind, SkillRepeat
 from solo_actors.skills.arithmetic import apply, spoken_number
 from solo_actors.skills.chance import flipped, picked, rolled, told_joke
 from solo_actors.skills.dates import (
+    age_born_in,
     day_of_year,
     leap_year,
+    since_holiday,
     spoken_date,
     until_holiday,
     until_weekday,
     upcoming_leap_day,
     week_of_year,
+    years_since,
 )
 from solo_actors.skills.holidays import Holiday, next_on
 from solo_actors.skills.money import shared, tipped
@@ -198,6 +201,12 @@ class SkillBook:
             "time.date": self.date, "time.weekday": self.weekday,
             "time.is_weekday": self.weekday, "time.until": self.until,
             "time.yesterday": self.yesterday, "time.later": self.later,
+            "time.since": lambda match, now: Answer(
+                since_holiday(match.slots["holiday"], self.today(now))),
+            "time.years_since": lambda match, now: said_or_sorry(
+                lambda: years_since(match.slots["year"], self.today(now))),
+            "time.age": lambda match, now: said_or_sorry(
+                lambda: age_born_in(match.slots["year"], self.today(now))),
             "time.leap_year": lambda match, now: said_or_sorry(
                 lambda: leap_year(match.slots.get("year"), self.today(now))),
             "time.next_leap_year": lambda _match, now: Answer(upcoming_leap_day(self.today(now))),

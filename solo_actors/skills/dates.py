@@ -1,6 +1,8 @@
 """The calendar questions the model cannot answer, because it knows no date: how many days
-until a day, leap years, the week number and the day of the year, for the ``time.until``,
-``time.leap_year``, ``time.next_leap_year``, ``time.week`` and ``time.day_of_year`` intents.
+until a day or since one, how many years since a year or how old someone born in it is, leap
+years, the week number and the day of the year, for the ``time.until``, ``time.since``,
+``time.years_since``, ``time.age``, ``time.leap_year``, ``time.next_leap_year``,
+``time.week`` and ``time.day_of_year`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.
@@ -38,6 +40,55 @@ def until_holiday(holiday: Holiday, today: dt.date) -> str:
     return f"{name} is in {days} days, on {when}."
 
 
+def since_holiday(holiday: Holiday, today: dt.date) -> str:
+    """ "Christmas was 154 days ago, on Thursday, December 25, 2025.", "... yesterday",
+    "It's Christmas today."."""
+    date = holiday.next_date(today)
+    if date != today:  # the last one: a year before the next (a 29 February, four)
+        date = max(previous for previous in (
+            holiday.next_date(dt.date(year, 1, 1)) for year in range(today.year - 4, today.year + 1)
+        ) if previous < today)  # fmt: skip
+    days = (today - date).days
+    if days == 0:
+        return f"It's {holiday.name} today."
+    if days == 1:
+        return f"{holiday.name} was yesterday."
+    year = f", {date.year}" if date.year != today.year else ""
+    if holiday.named:
+        return f"{holiday.name} was {days} days ago, on {spoken_date(date)}{year}."
+    return f"{holiday.name}{year}{',' if year else ''} was {days} days ago, a {date:%A}."
+
+
+def whole_year(year: float) -> int:
+    """``year`` as a year the calendar has; `ValueError` saying which it has."""
+    if year != int(year) or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"I know the years {FIRST_YEAR} to {LAST_YEAR}")
+    return int(year)
+
+
+def years_since(year: float, today: dt.date) -> str:
+    """ "1990 was 36 years ago.", "2030 is in 4 years.", "That's this year."."""
+    whole = whole_year(year)
+    years = today.year - whole
+    if years == 0:
+        return f"{whole} is this year."
+    if years < 0:
+        return f"{whole} is in {-years} year{'s' if years != -1 else ''}."
+    return f"{whole} was {years} year{'s' if years != 1 else ''} ago."
+
+
+def age_born_in(year: float, today: dt.date) -> str:
+    """ "Someone born in 1990 turns 36 this year: 35 until their birthday, 36 after it."."""
+    whole = whole_year(year)
+    age = today.year - whole
+    if age < 0:
+        raise ValueError(f"{whole} hasn't come yet")
+    if age == 0:
+        return f"Someone born in {whole} is less than a year old."
+    return (f"Someone born in {whole} turns {age} this year: {age - 1} until their birthday, "
+            f"{age} after it.")  # fmt: skip
+
+
 def until_weekday(weekday: str, date: dt.date, today: dt.date) -> str:
     """ "Friday is in 4 days, on June 1.", "Friday is tomorrow.", "It's Friday today."."""
     days = (date - today).days
@@ -60,11 +111,7 @@ def next_leap_year(after: dt.date) -> int:
 def leap_year(year: float | None, today: dt.date) -> str:
     """ "Yes, 2028 will be a leap year." or "No, 2026 is not a leap year. The next is 2028.";
     ``year`` None: this year. `ValueError` for a year the calendar has not."""
-    if year is None:
-        year = today.year
-    if year != int(year) or not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValueError(f"I know the years {FIRST_YEAR} to {LAST_YEAR}")
-    whole = int(year)
+    whole = whole_year(today.year if year is None else year)
     verb, negated = (
         ("is", "is not") if whole == today.year
         else ("was", "was not") if whole < today.year

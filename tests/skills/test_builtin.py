@@ -105,6 +105,32 @@ def test_how_long_until_a_date_or_a_day_of_the_week(book: SkillBook, matcher: Ma
     assert ask(book, matcher, "how many days until thursday").text == "It's Thursday today."
 
 
+def test_how_long_since_a_day_or_a_year_and_how_old_someone_is(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # Said on Thursday, 28 May 2026.
+    assert ask(book, matcher, "How many days since January 1st?").text == (
+        "January 1 was 147 days ago, a Thursday."
+    )
+    assert ask(book, matcher, "how long ago was christmas").text == (
+        "Christmas was 154 days ago, on Thursday, December 25, 2025."
+    )
+    assert ask(book, matcher, "how many days since the 1st of December").text == (
+        "December 1, 2025, was 178 days ago, a Monday."
+    )
+    assert ask(book, matcher, "how many days since May 27").text == "May 27 was yesterday."
+    assert ask(book, matcher, "How long ago was 1990?").text == "1990 was 36 years ago."
+    assert ask(book, matcher, "how many years until 2030").text == "2030 is in 4 years."
+    assert ask(book, matcher, "How old is someone born in 1990?").text == (
+        "Someone born in 1990 turns 36 this year: 35 until their birthday, 36 after it."
+    )
+    assert ask(book, matcher, "how old am I if I was born in 1985").text.startswith(
+        "Someone born in 1985 turns 41 this year"
+    )
+    refused = ask(book, matcher, "how old is someone born in 2030")
+    assert refused.refused and refused.text == "Sorry, 2030 hasn't come yet."
+
+
 def test_leap_years_the_week_and_the_day_of_the_year(book: SkillBook, matcher: Matcher) -> None:
     # Said in 2026, which is not a leap year: the model knows no date, so it cannot say.
     assert ask(book, matcher, "Is it a leap year?").text == (
