@@ -27,6 +27,7 @@ from solo_actors.skills.chance import flipped, picked, rolled, told_joke
 from solo_actors.skills.dates import (
     age_born_in,
     day_of_year,
+    days_between,
     leap_year,
     since_holiday,
     spoken_date,
@@ -203,6 +204,8 @@ class SkillBook:
             "time.yesterday": self.yesterday, "time.later": self.later,
             "time.since": lambda match, now: Answer(
                 since_holiday(match.slots["holiday"], self.today(now))),
+            "time.between": lambda match, now: Answer(
+                days_between(match.slots["start"], match.slots["end"], self.today(now))),
             "time.years_since": lambda match, now: said_or_sorry(
                 lambda: years_since(match.slots["year"], self.today(now))),
             "time.age": lambda match, now: said_or_sorry(

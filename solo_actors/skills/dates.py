@@ -59,6 +59,25 @@ def since_holiday(holiday: Holiday, today: dt.date) -> str:
     return f"{holiday.name}{year}{',' if year else ''} was {days} days ago, a {date:%A}."
 
 
+def days_between(start: Holiday, end: Holiday, today: dt.date) -> str:
+    """ "There are 92 days from March 1 to June 1.", the next ``start`` and the first ``end``
+    after it ("from Christmas to New Year's Day": 7)."""
+    first = start.next_date(today)
+    last = end.next_date(first)
+    days = (last - first).days
+    said = f"There {'is' if days == 1 else 'are'} {counted(days, 'day')} from {start.name} "
+    said += f"to {end.name}"
+    if days < 7:
+        return f"{said}."
+    weeks, rest = divmod(days, 7)
+    return f"{said}: {counted(weeks, 'week')}" + (f" and {counted(rest, 'day')}." if rest else ".")
+
+
+def counted(number: int, unit: str) -> str:
+    """ "1 day", "13 weeks"."""
+    return f"{number} {unit}{'s' if number != 1 else ''}"
+
+
 def whole_year(year: float) -> int:
     """``year`` as a year the calendar has; `ValueError` saying which it has."""
     if year != int(year) or not FIRST_YEAR <= year <= LAST_YEAR:
@@ -73,8 +92,8 @@ def years_since(year: float, today: dt.date) -> str:
     if years == 0:
         return f"{whole} is this year."
     if years < 0:
-        return f"{whole} is in {-years} year{'s' if years != -1 else ''}."
-    return f"{whole} was {years} year{'s' if years != 1 else ''} ago."
+        return f"{whole} is in {counted(-years, 'year')}."
+    return f"{whole} was {counted(years, 'year')} ago."
 
 
 def age_born_in(year: float, today: dt.date) -> str:

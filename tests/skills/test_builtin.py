@@ -120,6 +120,12 @@ def test_how_long_since_a_day_or_a_year_and_how_old_someone_is(
     )
     assert ask(book, matcher, "how many days since May 27").text == "May 27 was yesterday."
     assert ask(book, matcher, "How long ago was 1990?").text == "1990 was 36 years ago."
+    assert ask(book, matcher, "how many days between March 1 and June 1").text == (
+        "There are 92 days from March 1 to June 1: 13 weeks and 1 day."
+    )
+    assert ask(book, matcher, "how many days between Christmas and New Year's Day").text == (
+        "There are 7 days from Christmas to New Year's Day: 1 week."
+    )
     assert ask(book, matcher, "how many years until 2030").text == "2030 is in 4 years."
     assert ask(book, matcher, "How old is someone born in 1990?").text == (
         "Someone born in 1990 turns 36 this year: 35 until their birthday, 36 after it."
