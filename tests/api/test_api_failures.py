@@ -10,10 +10,16 @@ import pytest
 from solo_actors.memory.index import LanceIndex
 from solo_actors.store.duckdb_backend import DuckDBBackend
 from tests.api.apikit import RunningApi
+from tests.conftest import wait_for
 
 
 def broken(*_args: object, **_kwargs: object) -> None:
     raise RuntimeError("a torn page")
+
+
+def wait_memory_open(api: RunningApi) -> None:
+    """Until memory has opened its index: before, a read fails for that reason, not ours."""
+    wait_for(lambda: api.get("/memories", scope="read").status_code == 200, "memory to open")
 
 
 def restarts(api: RunningApi, path: str) -> int:
@@ -25,6 +31,7 @@ def restarts(api: RunningApi, path: str) -> int:
 def test_a_memory_read_that_fails_fails_alone(
     api: RunningApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    wait_memory_open(api)
     before = restarts(api, "solo/memory")
     monkeypatch.setattr(LanceIndex, "newest", broken)
     for _ in range(6):  # more than the tree's restart intensity allows in its period
@@ -46,6 +53,7 @@ def test_a_turn_whose_recall_fails_is_still_answered(
 ) -> None:
     """The dialogue asks memory before every llm request: a recall that fails costs the turn
     its memories, not its answer, and the dialogue does not crash on it either."""
+    wait_memory_open(api)
     before = {path: restarts(api, path) for path in ("solo/memory", "solo/dialogue")}
     monkeypatch.setattr(LanceIndex, "search", broken)
     asked = api.post("/ask", scope="control", json={"text": "Hello there, how are you?"})
@@ -87,4 +95,9 @@ def test_a_request_that_crashes_its_actor_is_a_500_that_says_so(
     ), crashed.text
     monkeypatch.undo()
     api.wait_running("solo/memory", before + 1)
-    assert api.request("DELETE", "/memories/m-none", scope="control").status_code == 404
+
+    def forget_answered() -> int:  # 503 while the restarted actor reopens its index
+        status = api.request("DELETE", "/memories/m-none", scope="control").status_code
+        return 0 if status == 503 else status
+
+    assert wait_for(forget_answered, "memory to reopen its index after the restart") == 404
