@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from solo_actors.skills.holidays import Holiday
+from solo_actors.skills.holidays import Holiday, next_on
 
 FIRST_YEAR, LAST_YEAR = dt.MINYEAR, dt.MAXYEAR
 """The years a leap-year question is answered for: those of Python's calendar."""
@@ -43,11 +43,7 @@ def until_holiday(holiday: Holiday, today: dt.date) -> str:
 def since_holiday(holiday: Holiday, today: dt.date) -> str:
     """ "Christmas was 154 days ago, on Thursday, December 25, 2025.", "... yesterday",
     "It's Christmas today."."""
-    date = holiday.next_date(today)
-    if date != today:  # the last one: a year before the next (a 29 February, four)
-        date = max(previous for previous in (
-            holiday.next_date(dt.date(year, 1, 1)) for year in range(today.year - 4, today.year + 1)
-        ) if previous < today)  # fmt: skip
+    date = next_on(holiday.month, holiday.day, today, after=False)
     days = (today - date).days
     if days == 0:
         return f"It's {holiday.name} today."
@@ -86,7 +82,7 @@ def whole_year(year: float) -> int:
 
 
 def years_since(year: float, today: dt.date) -> str:
-    """ "1990 was 36 years ago.", "2030 is in 4 years.", "That's this year."."""
+    """ "1990 was 36 years ago.", "2030 is in 4 years.", "2026 is this year."."""
     whole = whole_year(year)
     years = today.year - whole
     if years == 0:

@@ -42,18 +42,18 @@ class Holiday(msgspec.Struct, frozen=True):
         return next_on(self.month, self.day, today)
 
 
-def next_on(month: int, day: int, today: dt.date) -> dt.date:
+def next_on(month: int, day: int, today: dt.date, *, after: bool = True) -> dt.date:
     """The date of ``month`` and ``day`` this year, or next year once it has passed (a 29
-    February in the next leap year)."""
-    year = today.year
+    February in the next leap year); with ``after`` False, the last one up to today."""
+    year, step = today.year, 1 if after else -1
     while True:
         try:
             date = dt.date(year, month, day)
         except ValueError:  # 29 February, not a leap year
             date = None
-        if date is not None and date >= today:
+        if date is not None and (date >= today if after else date <= today):
             return date
-        year += 1
+        year += step
 
 
 def month_day(text: str) -> tuple[int, int]:
