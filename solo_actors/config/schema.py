@@ -558,6 +558,8 @@ class SkillsConfig(Section, frozen=True):
     0 = said once."""
     ring_every: Seconds
     """Seconds between two sayings of a ringing timer's or alarm's line."""
+    snooze: Seconds
+    """How long "snooze" puts a ringing alarm off for, when the user says no length."""
     tools_file: str
     """The skills offered to the llm as tools (function calling), relative to the repo."""
     answer_within: Seconds

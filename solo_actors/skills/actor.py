@@ -149,7 +149,7 @@ class Ringing:
 
 SILENCES: dict[str, SkillKind | None] = {
     "stop": None, "timer.cancel": "timer", "timer.cancel_all": "timer",
-    "alarm.cancel": "alarm", "alarm.cancel_all": "alarm",
+    "alarm.cancel": "alarm", "alarm.cancel_all": "alarm", "alarm.snooze": "alarm",
 }  # fmt: skip
 """Intents that end ringing, and of which kind (None: every kind)."""
 
@@ -365,7 +365,15 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.speaking_rate.answer(match)
         if match.intent in SAID_AGAIN:
             return said_again(match, last if match.intent != "repeat" else self.heard(turn, last))
+        if match.intent == "alarm.snooze":
+            return self.book.snooze(match, at, self.ringing_alarm(turn.room))
         return self.book.answer(match, at, turn.room)
+
+    def ringing_alarm(self, room: str | None) -> SkillItem | None:
+        """The alarm ringing where ``room``'s user hears it (None: any, as for "stop")."""
+        alarms = [r.item for r in self.ringing.values()
+                  if r.item.kind == "alarm" and (room is None or r.item.room == room)]  # fmt: skip
+        return alarms[-1] if alarms else None
 
     def heard(self, turn: UserTurn, last: Exchange | None) -> Exchange | None:
         """What the asker of ``turn`` heard last: the conversation's last turn, or a line

@@ -219,6 +219,8 @@ class SkillBook:
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
             "alarm.set": self.alarm_set, "alarm.wake": self.alarm_set, "alarm.list": self.listing,
+            # The book alone knows of no ringing: the skills actor passes the alarm it rings.
+            "alarm.snooze": lambda match, now: self.snooze(match, now, None),
             "alarm.cancel": self.alarm_cancel, "alarm.cancel_all": self.cancel_all,
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
             "reminder.repeat": self.reminder_repeat,
@@ -458,12 +460,12 @@ class SkillBook:
 
     # -- timers -----------------------------------------------------------------------------
 
-    def check_length(self, seconds: float) -> str | None:
+    def check_length(self, seconds: float, what: str = "timer") -> str | None:
         if seconds < 1:
-            return "Sorry, a timer must be at least a second long."
+            return f"Sorry, a {what} must be at least a second long."
         if seconds > self.settings.max_timer:
             longest = spoken_duration(self.settings.max_timer)
-            return f"Sorry, I can't set a timer that long: the longest is {longest}."
+            return f"Sorry, I can't set a {what} that long: the longest is {longest}."
         return None
 
     def timer_set(self, match: SkillMatch, now: float) -> Answer:
@@ -529,6 +531,23 @@ class SkillBook:
                       [longer])  # fmt: skip
 
     # -- alarms and reminders -----------------------------------------------------------------
+
+    def snooze(self, match: SkillMatch, now: float, ringing: SkillItem | None) -> Answer:
+        """ "Snoozed for 9 minutes.": the ``ringing`` alarm (the skills actor knows which
+        rings where it was asked) set again, ``[skills] snooze`` or the length said ahead,
+        in its room; the ringing itself ends as for "stop"."""
+        if ringing is None:
+            return refuse("There's no alarm ringing to snooze.")
+        seconds = float(match.slots.get("duration", self.settings.snooze))
+        if "minutes" in match.slots:  # "give me 5 more minutes"
+            seconds = float(match.slots["minutes"]) * 60
+        problem = self.check_length(seconds, "snooze")  # as a timer's: 1 s to max_timer
+        if problem:
+            return refuse(problem)
+        item = SkillItem(kind="alarm", label=ringing.label, due_at=now + seconds,
+                         room=ringing.room)  # fmt: skip
+        self.items[item.item_id] = item
+        return Answer(f"Snoozed for {spoken_duration(seconds)}.", [item], stop=True)
 
     def check_ahead(self, due: float, now: float) -> str | None:
         if due <= now:

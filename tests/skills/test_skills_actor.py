@@ -373,6 +373,34 @@ def test_a_fired_timer_rings_until_stop_or_the_wake_word(make_config: ConfigFact
         bell.stop()
 
 
+def test_a_snoozed_alarm_stops_ringing_and_rings_again(make_config: ConfigFactory) -> None:
+    """ "Snooze" was "stop": a sleeper who snoozed was not woken again."""
+    config = make_config(memory__enabled=False, skills__announce_to='["bell"]',
+                         skills__ring_for=30, skills__ring_every=0.3)  # fmt: skip
+    heard: list[TurnDone] = []
+    bell = Bell.start(heard)
+    supervisors.default_registry.register("bell", bell)
+    root = start(config)
+    try:
+        assert converse("snooze", "bedroom").reply == "There's no alarm ringing to snooze."
+        converse("wake me up in 1 second", "bedroom")
+        wait_for(lambda: len(heard) >= 2, "the alarm to ring twice", timeout=30)
+        snoozed = converse("snooze for 2 seconds", "bedroom")
+        assert snoozed.reply == "Snoozed for 2 seconds."
+        settle("bell")
+        rings = len(heard)
+        time.sleep(1.0)
+        assert len(heard) == rings  # silenced by the snooze ...
+        wait_for(lambda: len(heard) > rings, "the snoozed alarm to ring again", timeout=30)
+        assert converse("stop", "bedroom").reply == "Okay."  # ... which rings until "stop"
+        listed = converse("what alarms do I have", "bedroom").reply
+        assert "no alarms" in listed.lower(), listed
+    finally:
+        root.stop()
+        supervisors.default_registry.unregister("bell", bell)
+        bell.stop()
+
+
 def test_a_timer_survives_a_crash_of_the_skills_actor(config: Config, fired: Fired) -> None:
     root = start(config)
     supervisors.faults.enable()
