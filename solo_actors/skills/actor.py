@@ -152,6 +152,9 @@ SILENCES: dict[str, SkillKind | None] = {
     "alarm.cancel": "alarm", "alarm.cancel_all": "alarm", "alarm.snooze": "alarm",
 }  # fmt: skip
 """Intents that end ringing, and of which kind (None: every kind)."""
+SNOOZABLE_AFTER = 60.0
+"""Seconds an alarm silenced by the wake word or "stop" may still be snoozed: "Jarvis,
+snooze" silences it with the wake word before the words are heard."""
 
 
 def recognized(matcher: Matcher, text: str) -> list[RecognizedIntent]:
@@ -184,6 +187,9 @@ class SkillsActor(supervisors.SupervisedActor):
         self.loaded = False
         self.wake_at = math.inf
         self.ringing: dict[str, Ringing] = {}
+        self.hushed: dict[str, tuple[SkillItem, float]] = {}
+        """Alarms silenced lately, by item id, with when: still snoozable for
+        `SNOOZABLE_AFTER` (the wake word of "Jarvis, snooze" silences the alarm first)."""
         self.rooms = {satellite.name for satellite in config.satellites}
         self.rooms_up: set[str] = set()
         """Rooms whose satellite is connected (`RoomLink`)."""
@@ -370,10 +376,17 @@ class SkillsActor(supervisors.SupervisedActor):
         return self.book.answer(match, at, turn.room)
 
     def ringing_alarm(self, room: str | None) -> SkillItem | None:
-        """The alarm ringing where ``room``'s user hears it (None: any, as for "stop")."""
-        alarms = [r.item for r in self.ringing.values()
-                  if r.item.kind == "alarm" and (room is None or r.item.room == room)]  # fmt: skip
-        return alarms[-1] if alarms else None
+        """The alarm ringing where ``room``'s user hears it (None: any, as for "stop"), or
+        silenced there less than `SNOOZABLE_AFTER` ago; no longer snoozable once returned."""
+        lately = time.time() - SNOOZABLE_AFTER
+        alarms = [r.item for r in self.ringing.values() if r.item.kind == "alarm"] + [
+            item for item, at in self.hushed.values() if at >= lately
+        ]
+        alarms = [item for item in alarms if room is None or item.room == room]
+        if not alarms:
+            return None
+        self.hushed.pop(alarms[-1].item_id, None)
+        return alarms[-1]
 
     def heard(self, turn: UserTurn, last: Exchange | None) -> Exchange | None:
         """What the asker of ``turn`` heard last: the conversation's last turn, or a line
@@ -615,8 +628,13 @@ class SkillsActor(supervisors.SupervisedActor):
         quiet = [key for key, ringing in self.ringing.items()
                  if (None in kinds or ringing.item.kind in kinds)
                  and (room is None or ringing.item.room == room)]  # fmt: skip
+        at = time.time()
         for key in quiet:
-            del self.ringing[key]
+            item = self.ringing.pop(key).item
+            if item.kind == "alarm" and "alarm.snooze" not in intents:  # snoozed: done with
+                self.hushed[key] = (item, at)
+        self.hushed = {key: hushed for key, hushed in self.hushed.items()
+                       if hushed[1] >= at - SNOOZABLE_AFTER}  # fmt: skip
         return bool(quiet)
 
     def tell(self, name: str, message: Message) -> None:

@@ -392,6 +392,13 @@ def test_a_snoozed_alarm_stops_ringing_and_rings_again(make_config: ConfigFactor
         time.sleep(1.0)
         assert len(heard) == rings  # silenced by the snooze ...
         wait_for(lambda: len(heard) > rings, "the snoozed alarm to ring again", timeout=30)
+        # "Jarvis, snooze": the wake word silences it before the words are heard.
+        supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0,
+                                                   room="bedroom"))  # fmt: skip
+        assert converse("snooze for 1 second", "bedroom").reply == "Snoozed for 1 second."
+        assert converse("snooze", "bedroom").reply == "There's no alarm ringing to snooze."
+        rings = len(heard)
+        wait_for(lambda: len(heard) > rings, "the alarm snoozed again to ring", timeout=30)
         assert converse("stop", "bedroom").reply == "Okay."  # ... which rings until "stop"
         listed = converse("what alarms do I have", "bedroom").reply
         assert "no alarms" in listed.lower(), listed
