@@ -341,19 +341,18 @@ DAY = (
     rf"(?:the\s+)?day\s+after\s+tomorrow|(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)})"
     rf"|(?:on\s+)?{DATE})(?:\s+(?:in\s+the\s+)?(?:{'|'.join(PARTS_OF_DAY)}))?))"
 )
-CALENDAR_DAY = re.compile(r"(\d{2})-(\d{2})")
-"""A date as `parse_day` gives it: "12-25"."""
 
 
 def parse_day(text: str) -> str:
     """A day as "today", "tomorrow", "day after tomorrow", a weekday's name or a date
-    ("12-25" for "on december 25th"), followed by a part of the day when one was said
-    ("tomorrow morning", "friday in the evening": "friday evening")."""
+    ("december 25" for "on the 25th of dec"), followed by a part of the day when one was
+    said ("tomorrow morning", "friday in the evening": "friday evening"). Each reads back
+    as itself: a question's completion ("remind me {day} to {answer}") says it again."""
     text = re.sub(r"\s+in\s+the(?=\s+\S+$)", "", text)
     said, part = day_and_part(re.sub(r"^on\s+", "", text))
     if re.fullmatch(DATE, said):
         month, day = month_and_day(said)
-        return f"{month:02d}-{day:02d}" + (f" {text.split()[-1]}" if part else "")
+        return f"{MONTHS[month - 1]} {day}" + (f" {text.split()[-1]}" if part else "")
     words = [w for w in text.split() if w not in ("on", "next", "this", "the")]
     if words == ["tonight"]:
         return "today night"
@@ -363,9 +362,11 @@ def parse_day(text: str) -> str:
 
 
 def calendar_day(day: str) -> tuple[int, int] | None:
-    """(12, 25) for a day `parse_day` read as a date ("12-25"); None for any other day."""
-    found = CALENDAR_DAY.fullmatch(day)
-    return None if found is None else (int(found[1]), int(found[2]))
+    """(12, 25) for a day `parse_day` read as a date ("december 25"); None for any other."""
+    try:
+        return month_and_day(day)
+    except NoMatch:
+        return None
 
 
 def day_and_part(day: str) -> tuple[str, str | None]:

@@ -268,6 +268,14 @@ def test_a_request_with_a_part_missing_asks_for_it_and_the_next_turn_completes_i
         assert when.reply == "When should I remind you to call mum?", when
         done = converse("in 20 minutes", "kitchen")
         assert done.reply == "I'll remind you to call mum in 20 minutes.", done
+        # When first, then what: a length, a date and time, a day alone each read back.
+        for when, said in [("in 20 minutes", "in 20 minutes"),
+                           ("on December 24th at 9 am", "at 9:00 AM Thursday, December 24"),
+                           ("on friday evening", "at 7:00 PM")]:  # fmt: skip
+            what = converse(f"remind me {when}", "kitchen")
+            assert what.reply == "What should I remind you of?", (when, what)
+            done = converse("to buy a tree", "kitchen")
+            assert done.reply.startswith(f"I'll remind you to buy a tree {said}"), (when, done)
 
         # The question belongs to its conversation, and only its very next turn answers it.
         assert converse("set an alarm", "kitchen").reply == "For what time?"
