@@ -222,6 +222,7 @@ class SkillBook:
             # The book alone knows of no ringing: the skills actor passes the alarm it rings.
             "alarm.snooze": lambda match, now: self.snooze(match, now, None),
             "alarm.cancel": self.alarm_cancel, "alarm.cancel_all": self.cancel_all,
+            "alarm.change": self.alarm_change,
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
             "reminder.repeat": self.reminder_repeat,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
@@ -698,16 +699,49 @@ class SkillBook:
         plural = kind + ("s" if len(items) > 1 else "")
         return Answer(f"You have {len(items)} {plural}: " + "; ".join(said) + ".")
 
-    def alarm_cancel(self, match: SkillMatch, now: float) -> Answer:
+    def alarms_at(self, clock: ClockTime | None) -> list[SkillItem]:
+        """The pending alarms, soonest first; those at ``clock`` when one was said ("the 7
+        alarm": 7 am or 7 pm)."""
         alarms = self.pending("alarm")
+        if clock is None:
+            return alarms
+        cycle = 24 if clock.meridiem else 12
+        return [a for a in alarms if (moment := self.local(a.due_at)).minute == clock.minute
+                and moment.hour % cycle == clock.hour % cycle]  # fmt: skip
+
+    def alarm_change(self, match: SkillMatch, now: float) -> Answer:
+        """ "Move my alarm to 7:30": the next alarm (or the one at ``old``) at the new time,
+        on its own day or the day said; an hour said without am/pm stays in the half of the
+        day the alarm was in; one that repeats keeps its days."""
+        old_clock = match.slots.get("old")
+        alarms = self.alarms_at(old_clock)
+        if not alarms:
+            return Answer("There is no such alarm to change." if old_clock else
+                          "You have no alarms to change.")  # fmt: skip
+        old, clock = alarms[0], match.slots["time"]
+        hour = clock.hour
+        if not clock.meridiem:
+            hour = clock.hour % 12 + (12 if self.local(old.due_at).hour >= 12 else 0)
+        clock = ClockTime(hour, clock.minute)
+        if old.repeats is not None:
+            due, repeats = self.first_time(clock, old.repeats, now, morning=True)
+        else:
+            day = self.local(old.due_at).date()
+            if "day" in match.slots:
+                day = self.day_of(match.slots["day"], now)
+            due, repeats = self.at(day, clock.hour, clock.minute), None
+        problem = self.check_ahead(due, now)
+        if problem:
+            return refuse(problem)
+        item = SkillItem(kind="alarm", label=spoken_clock(self.local(due)), due_at=due,
+                         room=old.room, repeats=repeats)  # fmt: skip
+        self.items[item.item_id] = item
+        return Answer(f"Alarm moved to {self.spoken_set(item, now)}.",
+                      [*self.cancel([old]), item])  # fmt: skip
+
+    def alarm_cancel(self, match: SkillMatch, now: float) -> Answer:
         clock = match.slots.get("time")
-        if clock is not None:
-            cycle = 24 if clock.meridiem else 12  # "cancel the 7 alarm": 7 am or 7 pm
-            alarms = [
-                a for a in alarms
-                if (moment := self.local(a.due_at)).minute == clock.minute
-                and moment.hour % cycle == clock.hour % cycle
-            ]  # fmt: skip
+        alarms = self.alarms_at(clock)
         if "day" in match.slots:  # "turn off my alarm tomorrow": that day's only
             day = self.day_of(match.slots["day"], now)
             alarms = [a for a in alarms if self.local(a.due_at).date() == day]

@@ -304,6 +304,29 @@ def test_reminders(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "cancel the reminder to buy milk").changed[0].state == "cancelled"
 
 
+def test_an_alarm_is_moved_to_another_time(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026, 20:26.
+    assert ask(book, matcher, "change my alarm to 7:30").text == "You have no alarms to change."
+    first = ask(book, matcher, "wake me up at 7").changed[0]
+    moved = ask(book, matcher, "Move my alarm to 7:30.")
+    assert moved.text == "Alarm moved to 7:30 AM tomorrow."
+    assert [i.state for i in moved.changed] == ["cancelled", "pending"]
+    assert moved.changed[0].item_id == first.item_id
+    evening = ask(book, matcher, "set an alarm for 9 pm")
+    assert ask(book, matcher, "move my 9 pm alarm to 10").text == (
+        "Alarm moved to 10:00 PM today."  # an open hour stays in the alarm's half of the day
+    )
+    assert evening.changed[0].item_id not in book.items
+    weekdays = ask(book, matcher, "set an alarm for 6:30 every weekday").changed[0]
+    again = ask(book, matcher, "move my 6:30 alarm to 7")
+    assert again.text == "Alarm moved to 7:00 AM on weekdays, from tomorrow."
+    assert again.changed[1].repeats == weekdays.repeats == "weekdays"
+    assert ask(book, matcher, "move my 5 am alarm to 6").text == (
+        "There is no such alarm to change."
+    )
+    assert [a.label for a in book.pending("alarm")] == ["10:00 PM", "7:00 AM", "7:30 AM"]
+
+
 def test_reminders_and_alarms_on_a_date(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026, 20:26: a date this year, or next year's once passed.
     tree = ask(book, matcher, "Remind me on December 24th to buy a tree.")
