@@ -224,6 +224,7 @@ class SkillBook:
             "alarm.cancel": self.alarm_cancel, "alarm.cancel_all": self.cancel_all,
             "alarm.change": self.alarm_change,
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
+            "schedule.day": self.listing,
             "reminder.repeat": self.reminder_repeat,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
             "math.calculate": self.calculate, "convert": self.convert,
@@ -686,18 +687,40 @@ class SkillBook:
                       "me to take my pills every day at 8.")  # fmt: skip
 
     def listing(self, match: SkillMatch, now: float) -> Answer:
-        kind: SkillKind = "alarm" if match.intent.startswith("alarm") else "reminder"
-        items = self.pending(kind)
+        """The pending alarms or reminders (``schedule.day``: both), on the day said if one
+        was ("do I have any reminders for tomorrow", "what do I have on friday")."""
+        kinds: tuple[SkillKind, ...] = (
+            ("alarm",) if match.intent.startswith("alarm")
+            else ("reminder",) if match.intent.startswith("reminder")
+            else ("alarm", "reminder")
+        )  # fmt: skip
+        items = [i for i in self.pending() if i.kind in kinds]
+        what = " or ".join(f"{kind}s" for kind in kinds)
+        on = ""
+        if "day" in match.slots:
+            date = self.day_of(match.slots["day"], now)
+            items = [i for i in items if self.local(i.due_at).date() == date]
+            said_day = self.spoken_day(self.at(date, 12, 0), now)
+            on = f" {said_day}" if said_day in ("today", "tomorrow") else f" on {said_day}"
         if not items:
-            return Answer(f"You have no {kind}s.")
-        said = [
-            f"{in_your_words(i.label)} at {self.spoken_listed(i, now)}"
-            if kind == "reminder"
-            else self.spoken_listed(i, now)
-            for i in items
-        ]
-        plural = kind + ("s" if len(items) > 1 else "")
-        return Answer(f"You have {len(items)} {plural}: " + "; ".join(said) + ".")
+            return Answer(f"You have no {what}{on}.")
+        said = "; ".join(self.listed(i, now, named=len(kinds) > 1, dated=bool(on)) for i in items)
+        if len(kinds) > 1:  # "Tomorrow you have an alarm at 7:00 AM; a reminder to ..."
+            return Answer(
+                f"{on.strip().capitalize()} you have {said}." if on else f"You have {said}."
+            )
+        plural = kinds[0] + ("s" if len(items) > 1 else "")
+        return Answer(f"You have {len(items)} {plural}{on}: {said}.")
+
+    def listed(self, item: SkillItem, now: float, *, named: bool, dated: bool) -> str:
+        """A pending item in a list: "call your sister at 9:00 AM tomorrow", "6:30 AM on
+        weekdays"; ``named``: "a reminder to call ...", "an alarm at ..." (a list of both);
+        ``dated``: the list said the day once, so only the time."""
+        when = spoken_clock(self.local(item.due_at)) if dated else self.spoken_listed(item, now)
+        if item.kind == "reminder":
+            task = reminded(item.label) if named else in_your_words(item.label)
+            return f"{'a reminder ' if named else ''}{task} at {when}"
+        return f"an alarm at {when}" if named else when
 
     def alarms_at(self, clock: ClockTime | None) -> list[SkillItem]:
         """The pending alarms, soonest first; those at ``clock`` when one was said ("the 7

@@ -327,6 +327,30 @@ def test_an_alarm_is_moved_to_another_time(book: SkillBook, matcher: Matcher) ->
     assert [a.label for a in book.pending("alarm")] == ["10:00 PM", "7:00 AM", "7:30 AM"]
 
 
+def test_what_is_set_for_a_day(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026, 20:26.
+    assert ask(book, matcher, "What do I have tomorrow?").text == (
+        "You have no alarms or reminders tomorrow."
+    )
+    ask(book, matcher, "wake me up at 7")
+    ask(book, matcher, "remind me to call Mum tomorrow at 9 am")
+    ask(book, matcher, "remind me on Saturday at 3 pm to pay the rent")
+    assert ask(book, matcher, "what do I have tomorrow").text == (
+        "Tomorrow you have an alarm at 7:00 AM; a reminder to call Mum at 9:00 AM."
+    )
+    assert ask(book, matcher, "do I have any reminders for Saturday").text == (
+        "You have 1 reminder on Saturday, May 30: pay the rent at 3:00 PM."
+    )
+    assert ask(book, matcher, "are there any alarms for Saturday").text == (
+        "You have no alarms on Saturday, May 30."
+    )
+    assert ask(book, matcher, "what's on my schedule").text == (
+        "You have an alarm at 7:00 AM tomorrow; a reminder to call Mum at 9:00 AM tomorrow; "
+        "a reminder to pay the rent at 3:00 PM Saturday, May 30."
+    )
+    assert matcher.match("what's on my calendar") is None  # no calendar: the llm says so
+
+
 def test_reminders_and_alarms_on_a_date(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026, 20:26: a date this year, or next year's once passed.
     tree = ask(book, matcher, "Remind me on December 24th to buy a tree.")
