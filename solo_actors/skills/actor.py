@@ -379,14 +379,14 @@ class SkillsActor(supervisors.SupervisedActor):
         """The alarm ringing where ``room``'s user hears it (None: any, as for "stop"), or
         silenced there less than `SNOOZABLE_AFTER` ago; no longer snoozable once returned."""
         lately = time.time() - SNOOZABLE_AFTER
-        alarms = [r.item for r in self.ringing.values() if r.item.kind == "alarm"] + [
-            item for item, at in self.hushed.values() if at >= lately
-        ]
-        alarms = [item for item in alarms if room is None or item.room == room]
-        if not alarms:
-            return None
-        self.hushed.pop(alarms[-1].item_id, None)
-        return alarms[-1]
+        ringing = [r.item for r in self.ringing.values() if r.item.kind == "alarm"]
+        hushed = sorted(self.hushed.values(), key=lambda hushed: hushed[1], reverse=True)
+        latest_first = [*reversed(ringing), *(item for item, at in hushed if at >= lately)]
+        for item in latest_first:
+            if room is None or item.room == room:
+                self.hushed.pop(item.item_id, None)
+                return item
+        return None
 
     def heard(self, turn: UserTurn, last: Exchange | None) -> Exchange | None:
         """What the asker of ``turn`` heard last: the conversation's last turn, or a line
