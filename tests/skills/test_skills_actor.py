@@ -349,71 +349,66 @@ class Bell(supervisors.SupervisedActor):
             self.heard.append(message)
 
 
-def test_a_fired_timer_rings_until_stop_or_the_wake_word(make_config: ConfigFactory) -> None:
+@pytest.fixture
+def heard(make_config: ConfigFactory) -> Iterator[list[TurnDone]]:
+    """A tree whose fired items ring every 0.3 s for 30 s, told to a `Bell`: what it heard."""
     config = make_config(memory__enabled=False, skills__announce_to='["bell"]',
                          skills__ring_for=30, skills__ring_every=0.3)  # fmt: skip
-    heard: list[TurnDone] = []
-    bell = Bell.start(heard)
+    rung: list[TurnDone] = []
+    bell = Bell.start(rung)
     supervisors.default_registry.register("bell", bell)
     root = start(config)
     try:
-        converse("set a timer for 1 second", "kitchen")
-        wait_for(lambda: len(heard) >= 3, "the timer to ring three times", timeout=30)
-        assert [d.reply for d in heard[:3]] == ["Your 1 second timer is done."] * 3
-        assert all(d.source == "skills" for d in heard)
-        stopped = converse("stop the timer", "kitchen")
-        assert stopped.reply == "Okay."
-        settle("bell")  # the rings told before the stop, kept
-        rings = len(heard)
-        time.sleep(0.8)
-        assert len(heard) == rings  # silenced
-
-        converse("set an alarm timer for 1 second", "kitchen")
-        wait_for(lambda: len(heard) >= rings + 2, "the alarm to ring twice", timeout=30)
-        supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0))
-        settle(SKILLS_NAME, "bell")  # the wake word handled, the rings before it kept
-        rings = len(heard)
-        time.sleep(0.8)
-        assert len(heard) == rings  # the wake word silenced it too
+        yield rung
     finally:
         root.stop()
         supervisors.default_registry.unregister("bell", bell)
         bell.stop()
 
 
-def test_a_snoozed_alarm_stops_ringing_and_rings_again(make_config: ConfigFactory) -> None:
+def test_a_fired_timer_rings_until_stop_or_the_wake_word(heard: list[TurnDone]) -> None:
+    converse("set a timer for 1 second", "kitchen")
+    wait_for(lambda: len(heard) >= 3, "the timer to ring three times", timeout=30)
+    assert [d.reply for d in heard[:3]] == ["Your 1 second timer is done."] * 3
+    assert all(d.source == "skills" for d in heard)
+    stopped = converse("stop the timer", "kitchen")
+    assert stopped.reply == "Okay."
+    settle("bell")  # the rings told before the stop, kept
+    rings = len(heard)
+    time.sleep(0.8)
+    assert len(heard) == rings  # silenced
+
+    converse("set an alarm timer for 1 second", "kitchen")
+    wait_for(lambda: len(heard) >= rings + 2, "the alarm to ring twice", timeout=30)
+    supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0))
+    settle(SKILLS_NAME, "bell")  # the wake word handled, the rings before it kept
+    rings = len(heard)
+    time.sleep(0.8)
+    assert len(heard) == rings  # the wake word silenced it too
+
+
+def test_a_snoozed_alarm_stops_ringing_and_rings_again(heard: list[TurnDone]) -> None:
     """ "Snooze" was "stop": a sleeper who snoozed was not woken again."""
-    config = make_config(memory__enabled=False, skills__announce_to='["bell"]',
-                         skills__ring_for=30, skills__ring_every=0.3)  # fmt: skip
-    heard: list[TurnDone] = []
-    bell = Bell.start(heard)
-    supervisors.default_registry.register("bell", bell)
-    root = start(config)
-    try:
-        assert converse("snooze", "bedroom").reply == "There's no alarm ringing to snooze."
-        converse("wake me up in 1 second", "bedroom")
-        wait_for(lambda: len(heard) >= 2, "the alarm to ring twice", timeout=30)
-        snoozed = converse("snooze for 2 seconds", "bedroom")
-        assert snoozed.reply == "Snoozed for 2 seconds."
-        settle("bell")
-        rings = len(heard)
-        time.sleep(1.0)
-        assert len(heard) == rings  # silenced by the snooze ...
-        wait_for(lambda: len(heard) > rings, "the snoozed alarm to ring again", timeout=30)
-        # "Jarvis, snooze": the wake word silences it before the words are heard.
-        supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0,
-                                                   room="bedroom"))  # fmt: skip
-        assert converse("snooze for 1 second", "bedroom").reply == "Snoozed for 1 second."
-        assert converse("snooze", "bedroom").reply == "There's no alarm ringing to snooze."
-        rings = len(heard)
-        wait_for(lambda: len(heard) > rings, "the alarm snoozed again to ring", timeout=30)
-        assert converse("stop", "bedroom").reply == "Okay."  # ... which rings until "stop"
-        listed = converse("what alarms do I have", "bedroom").reply
-        assert "no alarms" in listed.lower(), listed
-    finally:
-        root.stop()
-        supervisors.default_registry.unregister("bell", bell)
-        bell.stop()
+    assert converse("snooze", "bedroom").reply == "There's no alarm ringing to snooze."
+    converse("wake me up in 1 second", "bedroom")
+    wait_for(lambda: len(heard) >= 2, "the alarm to ring twice", timeout=30)
+    snoozed = converse("snooze for 2 seconds", "bedroom")
+    assert snoozed.reply == "Snoozed for 2 seconds."
+    settle("bell")
+    rings = len(heard)
+    time.sleep(1.0)
+    assert len(heard) == rings  # silenced by the snooze ...
+    wait_for(lambda: len(heard) > rings, "the snoozed alarm to ring again", timeout=30)
+    # "Jarvis, snooze": the wake word silences it before the words are heard.
+    supervisors.tell(SKILLS_NAME, WakeDetected(turn_id="t", keyword="jarvis", score=1.0,
+                                               room="bedroom"))  # fmt: skip
+    assert converse("snooze for 3 seconds", "bedroom").reply == "Snoozed for 3 seconds."
+    assert converse("snooze", "bedroom").reply == "There's no alarm ringing to snooze."
+    rings = len(heard)
+    wait_for(lambda: len(heard) > rings, "the alarm snoozed again to ring", timeout=30)
+    assert converse("stop", "bedroom").reply == "Okay."  # ... which rings until "stop"
+    listed = converse("what alarms do I have", "bedroom").reply
+    assert "no alarms" in listed.lower(), listed
 
 
 def test_a_timer_survives_a_crash_of_the_skills_actor(config: Config, fired: Fired) -> None:
