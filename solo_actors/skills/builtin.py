@@ -54,6 +54,8 @@ from solo_actors.skills.words import (
     reminded,
 )
 
+LONGEST_SPAN_S = 36_500 * 86400
+"""The longest span a date is counted over ("what's the date in 100 years" is refused)."""
 SAID_AGAIN = ("repeat", "repeat.said")
 """The intents that say the conversation's last turn again: Solo's reply, or the user's words."""
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
@@ -109,6 +111,17 @@ def spoken_duration(seconds: float) -> str:
     if not words:
         return "less than a second"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def spoken_span(seconds: float) -> str:
+    """ "10 days", "2 weeks", "3 hours": a length of days said in days (weeks when whole)."""
+    days, rest = divmod(round(seconds), 86400)
+    if not days or rest:
+        return spoken_duration(seconds) if not days else f"{seconds / 86400:g} days"
+    weeks, odd = divmod(days, 7)
+    if weeks and not odd:
+        return f"{weeks} week{'s' if weeks != 1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''}"
 
 
 def spoken_clock(moment: dt.datetime) -> str:
@@ -204,6 +217,8 @@ class SkillBook:
             "time.yesterday": self.yesterday, "time.later": self.later,
             "time.since": lambda match, now: Answer(
                 since_holiday(match.slots["holiday"], self.today(now))),
+            "time.date_in": self.date_in, "time.date_ago": self.date_in,
+            "time.until_clock": self.until_clock,
             "time.between": lambda match, now: Answer(
                 days_between(match.slots["start"], match.slots["end"], self.today(now))),
             "time.years_since": lambda match, now: said_or_sorry(
@@ -430,6 +445,26 @@ class SkillBook:
         when = "" if day == "today" else f" {day}" if day == "tomorrow" else f" on {day}"
         return Answer(f"In {spoken_duration(seconds)} it will be "
                       f"{spoken_clock(self.local(moment))}{when}.")  # fmt: skip
+
+    def date_in(self, match: SkillMatch, now: float) -> Answer:
+        """ "In 10 days it will be Sunday, June 7."; ``time.date_ago``: "30 days ago it
+        was Tuesday, April 28." (with the year when it is not this one)."""
+        seconds = float(match.slots["duration"])
+        if not 0 < seconds <= LONGEST_SPAN_S:
+            return refuse(f"Sorry, I can count up to {LONGEST_SPAN_S // 86400:,} days.")
+        ago = match.intent == "time.date_ago"
+        date = self.local(now - seconds if ago else now + seconds).date()
+        said = spoken_date(date) + (f", {date.year}" if date.year != self.today(now).year else "")
+        length = spoken_span(seconds)
+        if ago:
+            return Answer(f"{length.capitalize()} ago it was {said}.")
+        still = " still" if date == self.today(now) else ""
+        return Answer(f"In {length} it will{still} be {said}.")
+
+    def until_clock(self, match: SkillMatch, now: float) -> Answer:
+        """ "It's 3 hours and 33 minutes until 12:00 AM tomorrow.": the next such time."""
+        due = self.when(match.slots["time"], None, now, morning=False)
+        return Answer(f"It's {spoken_duration(due - now)} until {self.spoken_when(due, now)}.")
 
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")

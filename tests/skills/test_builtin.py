@@ -137,6 +137,30 @@ def test_how_long_since_a_day_or_a_year_and_how_old_someone_is(
     assert refused.refused and refused.text == "Sorry, 2030 hasn't come yet."
 
 
+def test_the_date_some_days_away_and_how_long_until_a_time(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # Said on Thursday, 28 May 2026, 20:26:40.
+    assert ask(book, matcher, "What's the date in 10 days?").text == (
+        "In 10 days it will be Sunday, June 7."
+    )
+    assert ask(book, matcher, "what date is it in two weeks").text == (
+        "In 2 weeks it will be Thursday, June 11."
+    )
+    assert ask(book, matcher, "what date is it in 3 hours").text == (
+        "In 3 hours it will still be Thursday, May 28."
+    )
+    assert ask(book, matcher, "what day was it 1000 days ago").text == (
+        "1000 days ago it was Friday, September 1, 2023."
+    )
+    assert ask(book, matcher, "How many hours until midnight?").text == (
+        "It's 3 hours and 33 minutes until 12:00 AM tomorrow."
+    )
+    assert ask(book, matcher, "how long until 9").text == (
+        "It's 33 minutes and 20 seconds until 9:00 PM today."
+    )
+
+
 def test_leap_years_the_week_and_the_day_of_the_year(book: SkillBook, matcher: Matcher) -> None:
     # Said in 2026, which is not a leap year: the model knows no date, so it cannot say.
     assert ask(book, matcher, "Is it a leap year?").text == (
