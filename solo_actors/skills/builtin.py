@@ -29,6 +29,7 @@ from solo_actors.skills.dates import (
     day_of_year,
     days_between,
     leap_year,
+    plural,
     since_holiday,
     spoken_date,
     until_holiday,
@@ -119,9 +120,7 @@ def spoken_span(seconds: float) -> str:
     if not days or rest:
         return spoken_duration(seconds) if not days else f"{seconds / 86400:g} days"
     weeks, odd = divmod(days, 7)
-    if weeks and not odd:
-        return f"{weeks} week{'s' if weeks != 1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''}"
+    return plural(weeks, "week") if weeks and not odd else plural(days, "day")
 
 
 def spoken_clock(moment: dt.datetime) -> str:

@@ -33,11 +33,10 @@ def until_holiday(holiday: Holiday, today: dt.date) -> str:
         return f"It's {holiday.name} today."
     if days == 1:
         return f"{holiday.name} is tomorrow, on {date:%A}."
-    name, when = holiday.name, spoken_date(date) if holiday.named else f"a {date:%A}"
-    if date.year != today.year:  # "Christmas ... on Friday, December 25, 2027."
-        name, when = (name, f"{when}, {date.year}") if holiday.named else (
-            f"{name}, {date.year},", when)  # fmt: skip
-    return f"{name} is in {days} days, on {when}."
+    year = f", {date.year}" if date.year != today.year else ""
+    if holiday.named:  # "Christmas ... on Friday, December 25, 2027."
+        return f"{holiday.name} is in {days} days, on {spoken_date(date)}{year}."
+    return f"{holiday.name}{year}{',' if year else ''} is in {days} days, on a {date:%A}."
 
 
 def since_holiday(holiday: Holiday, today: dt.date) -> str:
@@ -61,15 +60,15 @@ def days_between(start: Holiday, end: Holiday, today: dt.date) -> str:
     first = start.next_date(today)
     last = end.next_date(first)
     days = (last - first).days
-    said = f"There {'is' if days == 1 else 'are'} {counted(days, 'day')} from {start.name} "
+    said = f"There {'is' if days == 1 else 'are'} {plural(days, 'day')} from {start.name} "
     said += f"to {end.name}"
     if days < 7:
         return f"{said}."
     weeks, rest = divmod(days, 7)
-    return f"{said}: {counted(weeks, 'week')}" + (f" and {counted(rest, 'day')}." if rest else ".")
+    return f"{said}: {plural(weeks, 'week')}" + (f" and {plural(rest, 'day')}." if rest else ".")
 
 
-def counted(number: int, unit: str) -> str:
+def plural(number: int, unit: str) -> str:
     """ "1 day", "13 weeks"."""
     return f"{number} {unit}{'s' if number != 1 else ''}"
 
@@ -88,8 +87,8 @@ def years_since(year: float, today: dt.date) -> str:
     if years == 0:
         return f"{whole} is this year."
     if years < 0:
-        return f"{whole} is in {counted(-years, 'year')}."
-    return f"{whole} was {counted(years, 'year')} ago."
+        return f"{whole} is in {plural(-years, 'year')}."
+    return f"{whole} was {plural(years, 'year')} ago."
 
 
 def age_born_in(year: float, today: dt.date) -> str:

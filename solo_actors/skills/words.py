@@ -350,7 +350,7 @@ def parse_day(text: str) -> str:
     as itself: a question's completion ("remind me {day} to {answer}") says it again."""
     text = re.sub(r"\s+in\s+the(?=\s+\S+$)", "", text)
     said, part = day_and_part(re.sub(r"^on\s+", "", text))
-    if re.fullmatch(DATE, said):
+    if re.fullmatch(DATE, said):  # a date, or no day at all ("february 30th": NoMatch)
         month, day = month_and_day(said)
         return f"{MONTHS[month - 1]} {day}" + (f" {text.split()[-1]}" if part else "")
     words = [w for w in text.split() if w not in ("on", "next", "this", "the")]
