@@ -17,6 +17,11 @@ open ``LOST_AFTER`` seconds later are failed with an error that names the stage:
 the apology and the speaker reports it like any other turn. The wait lets the crashed
 stage's own, more precise error arrive first; the speaker reports a turn once, so an answer
 that does come later is not reported twice.
+
+A failed turn stays in the ledger until the speaker reports it: the apology is mail too, and
+it dies with tts or the speaker if either exits before the turn is reported. Such a turn is
+failed again after that exit, and only after one of those two, so that the user does not
+hear the apology twice.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from solo_actors.voice.options import RunOptions
 
 STAGES = (VAD, STT, DIALOGUE_NAME, TTS, SPEAKER)
 """The actors a spoken turn's mail passes through, in order."""
+
+APOLOGY_STAGES = (TTS, SPEAKER)
+"""The actors a failed turn's apology passes through (`fail_turn` tells tts)."""
 
 LOST_AFTER = 2.0
 """Seconds after a stage's exit before the turns it may have swallowed are failed: long
@@ -84,6 +92,8 @@ class TurnWatchActor(supervisors.SupervisedActor):
         self.log = get_logger(f"solo/voice/{TURN_WATCH}")
         self.open: dict[str, WakeDetected] = {}
         self.heard: set[str] = set()
+        self.failed: dict[str, float] = {}
+        """Turns already failed, and when tts was told: open until the speaker reports them."""
         self.watching: dict[supervisors.MonitorRef, str] = {}
         self.waited: dict[str, float] = {}
         """Per stage, the wait before the try now running (grows while it is down)."""
@@ -97,15 +107,14 @@ class TurnWatchActor(supervisors.SupervisedActor):
         match message:
             case WakeDetected():
                 if len(self.open) >= MAX_OPEN:  # a turn whose end never came: forget it
-                    self.heard.discard(self.open.pop(next(iter(self.open))).turn_id)
+                    self.close(next(iter(self.open)))
                 self.open[message.turn_id] = message
                 self.counts["turns"] += 1
             case TurnHeard():
                 if message.turn_id in self.open:
                     self.heard.add(message.turn_id)
             case TurnDone() | TurnAbandoned():
-                self.open.pop(message.turn_id, None)
-                self.heard.discard(message.turn_id)
+                self.close(message.turn_id)
             case supervisors.Down():
                 self.on_stage_down(message)
             case Rewatch():
@@ -116,6 +125,11 @@ class TurnWatchActor(supervisors.SupervisedActor):
             case _:
                 return super().on_receive(message)
         return None
+
+    def close(self, turn_id: str) -> None:
+        self.open.pop(turn_id, None)
+        self.heard.discard(turn_id)
+        self.failed.pop(turn_id, None)
 
     def watch(self, stage: str) -> None:
         self.watching[supervisors.monitor(stage, self.actor_ref)] = stage
@@ -136,12 +150,7 @@ class TurnWatchActor(supervisors.SupervisedActor):
             )
 
     def fail_lost(self, check: CheckLost) -> None:
-        # vad holds the turns it is listening to; every later stage, turns already heard.
-        past_vad = check.stage != VAD
-        lost = [
-            wake for wake in self.open.values()
-            if wake.at < check.exited_at and (wake.turn_id in self.heard) == past_vad
-        ]  # fmt: skip
+        lost = [wake for wake in self.open.values() if self.lost_with(wake.turn_id, check)]
         for wake in lost:
             error = (
                 f"the {check.stage} stage stopped while this turn was on its way "
@@ -154,9 +163,19 @@ class TurnWatchActor(supervisors.SupervisedActor):
             if not told:  # tts is restarting too: try again in a moment
                 self.send_after(LOST_AFTER, check)
                 return
-            del self.open[wake.turn_id]
-            self.heard.discard(wake.turn_id)
-            self.counts["lost"] += 1
+            if wake.turn_id not in self.failed:
+                self.counts["lost"] += 1
+            self.failed[wake.turn_id] = now()
             self.log.warning("spoken turn lost", turn_id=wake.turn_id, stage=check.stage)
         if lost:
             self.publish_figures(**self.counts)
+
+    def lost_with(self, turn_id: str, check: CheckLost) -> bool:
+        """Whether the exit ``check`` names may have swallowed the open turn's mail."""
+        failed_at = self.failed.get(turn_id)
+        if failed_at is not None:  # only its apology is on its way
+            return check.stage in APOLOGY_STAGES and failed_at < check.exited_at
+        if self.open[turn_id].at >= check.exited_at:
+            return False
+        # vad holds the turns it is listening to; every later stage, turns already heard.
+        return (turn_id in self.heard) == (check.stage != VAD)

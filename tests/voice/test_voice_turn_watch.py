@@ -4,7 +4,8 @@ A real tree (llm, dialogue, voice). stt is made to hang, then to crash on the ne
 takes, while a spoken question arrives: the question's `Utterance` waits in stt's mailbox
 behind the crash and dies with it, so no stage is left to answer for it. The turn watch
 hears stt go down and fails the turn: the user hears the apology, and the run reports the
-turn with an error that names the stage. The next question is answered as usual.
+turn with an error that names the stage. The next question is answered as usual. The
+apology is mail too: when tts dies with it, the turn is failed again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 import supervisors
 from solo_actors.messages import AudioFrame
-from solo_actors.names import STT, TURN_WATCH, WAKE
+from solo_actors.names import STT, TTS, TURN_WATCH, WAKE
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of
 from tests.conftest import wait_for
 from tests.voice.conftest import Speech, VoiceRun
@@ -25,6 +26,8 @@ from tests.voice.conftest import Speech, VoiceRun
 TIMEOUT = 120.0
 HANG_SECONDS = 3.0
 """stt is stuck this long: far longer than the question takes to reach its mailbox."""
+TTS_HANG_SECONDS = 8.0
+"""tts is stuck this long: past the apology's arrival (stt's exit + `LOST_AFTER`, ~5 s)."""
 
 
 @pytest.fixture
@@ -61,3 +64,21 @@ def test_a_turn_lost_with_a_crashed_stage_is_answered_with_an_apology(
     answered = run.wait_turns(2, TIMEOUT)[1]
     assert answered["error"] is None and "paris" in answered["reply"].lower(), answered
     assert len(run.turns()) == 2, run.lines  # each turn reported once
+
+
+def test_an_apology_lost_with_tts_is_said_again(
+    voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path, faults: None
+) -> None:
+    run = voice_tree()
+    question = speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0,
+                           steady=True)  # fmt: skip
+    supervisors.tell(STT, supervisors.Fault("hang", seconds=HANG_SECONDS))
+    supervisors.tell(STT, supervisors.Fault("raise", label="swallows the question"))
+    # The turn watch tells tts the apology while tts hangs, behind a crash that drops it.
+    supervisors.tell(TTS, supervisors.Fault("hang", seconds=TTS_HANG_SECONDS))
+    supervisors.tell(TTS, supervisors.Fault("raise", label="swallows the apology"))
+    say(question)
+    [lost] = run.wait_turns(1, 30.0)
+    assert lost["error"] and "the tts stage stopped" in lost["error"], lost
+    assert lost["file"], "the apology was not spoken"
+    assert run.figures(TURN_WATCH)["lost"] == 1, "one turn lost, failed twice"
