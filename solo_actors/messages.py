@@ -70,6 +70,16 @@ class TurnHeard(Message, frozen=True):
     turn_id: str
 
 
+class TurnMailLost(Message, frozen=True):
+    """A stage to the turn watch: ``turn_id``'s ``message`` could not be told to
+    ``receiver`` (not running just then: being restarted, or its mailbox full), and without
+    it the turn cannot go on. The turn watch fails the turn at once."""
+
+    turn_id: str
+    receiver: str
+    message: str
+
+
 class Utterance(Message, frozen=True):
     """The speech between the wake word and the end of speech, ready for STT."""
 

@@ -18,6 +18,10 @@ the apology and the speaker reports it like any other turn. The wait lets the cr
 stage's own, more precise error arrive first; the speaker reports a turn once, so an answer
 that does come later is not reported twice.
 
+A turn opened after a stage's exit can still lose its mail to it, while the stage is being
+restarted: its sender finds no one under the name and tells this actor a `TurnMailLost`,
+and the turn is failed at once.
+
 A failed turn stays in the ledger until the speaker reports it: the apology is mail too, and
 it dies with tts or the speaker if either exits before the turn is reported. Such a turn is
 failed again after that exit, and only after one of those two, so that the user does not
@@ -36,6 +40,7 @@ from solo_actors.messages import (
     TurnAbandoned,
     TurnDone,
     TurnHeard,
+    TurnMailLost,
     WakeDetected,
 )
 from solo_actors.names import DIALOGUE_NAME, SPEAKER, STT, TTS, TURN_WATCH, VAD
@@ -122,6 +127,8 @@ class TurnWatchActor(supervisors.SupervisedActor):
                 self.watch(message.stage)
             case CheckLost():
                 self.fail_lost(message)
+            case TurnMailLost():
+                self.fail_undelivered(message)
             case _:
                 return super().on_receive(message)
         return None
@@ -156,19 +163,34 @@ class TurnWatchActor(supervisors.SupervisedActor):
                 f"the {check.stage} stage stopped while this turn was on its way "
                 f"({check.reason}); ask again"
             )
-            told = fail_turn(
-                wake.turn_id, self.options.conversation_id, error, self.error_reply,
-                StageTimes(wake=wake.at),
-            )  # fmt: skip
-            if not told:  # tts is restarting too: try again in a moment
+            if not self.fail(wake, check.stage, error):
                 self.send_after(LOST_AFTER, check)
                 return
+
+    def fail_undelivered(self, lost: TurnMailLost) -> None:
+        wake = self.open.get(lost.turn_id)
+        if wake is None or lost.turn_id in self.failed:
+            return  # answered, abandoned or failed already
+        error = (
+            f"the {lost.receiver} stage could not take this turn's {lost.message} (being "
+            "restarted, or busy); ask again"
+        )
+        if not self.fail(wake, lost.receiver, error):
+            self.send_after(LOST_AFTER, lost)
+
+    def fail(self, wake: WakeDetected, stage: str, error: str) -> bool:
+        """Tell tts the failed turn; False if tts is restarting too (try again later)."""
+        told = fail_turn(
+            wake.turn_id, self.options.conversation_id, error, self.error_reply,
+            StageTimes(wake=wake.at),
+        )  # fmt: skip
+        if told:
             if wake.turn_id not in self.failed:
                 self.counts["lost"] += 1
             self.failed[wake.turn_id] = now()
-            self.log.warning("spoken turn lost", turn_id=wake.turn_id, stage=check.stage)
-        if lost:
+            self.log.warning("spoken turn lost", turn_id=wake.turn_id, stage=stage)
             self.publish_figures(**self.counts)
+        return told
 
     def lost_with(self, turn_id: str, check: CheckLost) -> bool:
         """Whether the exit ``check`` names may have swallowed the open turn's mail."""

@@ -29,7 +29,14 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.messages import AudioFrame, DetectWake, InputEnded, WakeDetected, WakeResult
+from solo_actors.messages import (
+    AudioFrame,
+    DetectWake,
+    InputEnded,
+    TurnMailLost,
+    WakeDetected,
+    WakeResult,
+)
 from solo_actors.names import SKILLS_NAME, SPEAKER, TTS, TURN_WATCH, VAD, WAKE
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.ids import new_id
@@ -112,10 +119,15 @@ class WakeActor(supervisors.SupervisedActor):
             self.log.info("wake word", turn_id=detected.turn_id, keyword=detected.keyword)
             step(detected.turn_id, "wake", "wake word", keyword=detected.keyword)
             # The speaker first: stopping playback and the acknowledgement are what the user
-            # waits for; then tts (cancel generation), vad (start listening) and the turn
-            # watch (this turn is owed an answer).
-            for name in (SPEAKER, TTS, VAD, TURN_WATCH):
+            # waits for; then the turn watch (this turn is owed an answer), tts (cancel
+            # generation) and vad (start listening).
+            for name in (SPEAKER, TURN_WATCH, TTS):
                 send(name, detected)
+            if not send(VAD, detected):
+                # vad is being restarted: nothing will listen for the question. That vad's
+                # exit came before this turn, so only we can tell the turn watch it is lost.
+                send(TURN_WATCH, TurnMailLost(turn_id=detected.turn_id, receiver=VAD,
+                                              message="WakeDetected"))  # fmt: skip
             if supervisors.whereis(SKILLS_NAME) is not None:  # absent from voice-only trees
                 send(SKILLS_NAME, detected)  # the wake word ends a ringing timer or alarm
         if self.counts["frames"] % 64 == 0:

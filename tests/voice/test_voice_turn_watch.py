@@ -5,7 +5,8 @@ takes, while a spoken question arrives: the question's `Utterance` waits in stt'
 behind the crash and dies with it, so no stage is left to answer for it. The turn watch
 hears stt go down and fails the turn: the user hears the apology, and the run reports the
 turn with an error that names the stage. The next question is answered as usual. The
-apology is mail too: when tts dies with it, the turn is failed again.
+apology is mail too: when tts dies with it, the turn is failed again. And a wake word heard
+while vad is down (being restarted) is failed at once: nothing would listen for its question.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 import supervisors
 from solo_actors.messages import AudioFrame
-from solo_actors.names import STT, TTS, TURN_WATCH, WAKE
+from solo_actors.names import STT, TTS, TURN_WATCH, VAD, VOICE, WAKE
 from solo_actors.voice.audio import SAMPLE_RATE, frames_of
 from tests.conftest import wait_for
 from tests.voice.conftest import Speech, VoiceRun
@@ -82,3 +83,22 @@ def test_an_apology_lost_with_tts_is_said_again(
     assert lost["error"] and "the tts stage stopped" in lost["error"], lost
     assert lost["file"], "the apology was not spoken"
     assert run.figures(TURN_WATCH)["lost"] == 1, "one turn lost, failed twice"
+
+
+def test_a_wake_word_that_vad_cannot_take_is_answered_with_an_apology(
+    voice_tree: Callable[..., VoiceRun], speech: Speech
+) -> None:
+    run = voice_tree()
+    [voice] = [child.ref for child in run.root.which_children() if child.id == VOICE]
+    voice.terminate_child(VAD)  # down as if between its crash and its restart
+    question = speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0,
+                           steady=True)  # fmt: skip
+    say(question)
+    [lost] = run.wait_turns(1, 30.0)
+    assert lost["error"] and "the vad stage could not take" in lost["error"], lost
+    assert lost["file"], "the apology was not spoken"
+
+    voice.restart_child(VAD)
+    say(question)
+    answered = run.wait_turns(2, TIMEOUT)[1]
+    assert answered["error"] is None and "paris" in answered["reply"].lower(), answered
