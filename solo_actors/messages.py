@@ -909,6 +909,63 @@ class SaveSkillItem(Message, frozen=True):
     item: SkillItem
 
 
+ListState = Literal["open", "removed"]
+
+
+class ListItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing on one of the user's lists ("milk" on the shopping list)."""
+
+    item_id: str = msgspec.field(default_factory=new_id)
+    list_name: str
+    """The list's name as Solo says it: "shopping", "to-do", "packing"."""
+    text: str
+    state: ListState = "open"
+    created_at: float = msgspec.field(default_factory=wall_clock)
+    changed_at: float | None = None
+    """When it was crossed off (or its list cleared); None while it is open."""
+
+
+class SaveListItem(Message, frozen=True):
+    """Create or replace a list item in the store."""
+
+    item: ListItem
+
+
+class ListItems(Message, frozen=True):
+    """The skills actor's answer to `GetLists`: every open item, oldest first."""
+
+    items: list[ListItem]
+
+
+class GetLists(Message, frozen=True):
+    """API to skills (ask): the open items of every list, or of ``list_name`` alone."""
+
+    list_name: str | None = None
+
+
+class AddToList(Message, frozen=True):
+    """API to skills (ask): put ``items`` on list ``list_name`` (made by naming it); answered
+    with `ListChanged` once durable, or `SkillRefused` (the list is full, the store down)."""
+
+    list_name: str
+    items: list[str]
+
+
+class CrossOffList(Message, frozen=True):
+    """API to skills (ask): take the open item ``item_id`` off list ``list_name``; answered
+    with `ListChanged` once durable, or `SkillRefused` (``not_found``)."""
+
+    list_name: str
+    item_id: str
+
+
+class ListChanged(Message, frozen=True):
+    """The items added or crossed off, and the ones asked for that were on the list already."""
+
+    items: list[ListItem]
+    already: list[str] = []
+
+
 class Exchange(msgspec.Struct, frozen=True):
     """One turn of a conversation: what the user said and what Solo replied."""
 

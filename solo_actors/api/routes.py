@@ -167,7 +167,8 @@ def actor_route(action: str) -> Route:
 
 
 def skill_item_routes() -> tuple[Route, ...]:
-    """GET, POST and DELETE of /timers, /alarms and /reminders (solo_actors/api/skill_items.py)."""
+    """GET, POST and DELETE of /timers, /alarms, /reminders and /lists, and POST /announce
+    (solo_actors/api/skill_items.py)."""
     routes: list[Route] = []
     for kind in skill_items.KINDS:
         listing, create, cancel = skill_items.handlers_for(kind)
@@ -183,6 +184,21 @@ def skill_item_routes() -> tuple[Route, ...]:
                   params=(Param("id", "path", f"{kind} id (from GET /{kind}s)", STRING, True),),
                   errors=(404, 503)),
         ]  # fmt: skip
+    list_path = Param("list", "path", 'a list\'s name ("shopping", "to-do")', STRING, True)
+    routes += [
+        Route("GET", "/lists", skill_items.lists, "read",
+              "The open items of each list (shopping, to-do ...), oldest first: id, text, "
+              "created_at", params=(query("list", "only this list", STRING),),
+              errors=(503,)),
+        Route("POST", "/lists/{list}", skill_items.add_to_list, "control",
+              "Put items on a list (made by naming it); those on it already are named in "
+              "'already'", params=(list_path,), body=skill_items.ListBody, ok=201,
+              errors=(400, 413, 503)),
+        Route("DELETE", "/lists/{list}/items/{id}", skill_items.cross_off, "control",
+              "Cross an item off a list",
+              params=(list_path, Param("id", "path", "item id (from GET /lists)", STRING, True)),
+              errors=(404, 503)),
+    ]  # fmt: skip
     routes.append(Route(
         "POST", "/announce", skill_items.announce, "control",
         "Say a text in one room (a [[satellites]] name), or in every room and on Solo's own "

@@ -9,7 +9,10 @@ is no ``[[satellites]]`` name, a ``due_at`` on a day it does not repeat on, is a
 the reason), ringing in ``room`` or on Solo's own speaker; ``DELETE /timers/{id}`` cancels
 one (404 if there is no such pending item; a repeating one is cancelled with every time to
 come). ``POST /announce`` says a text in one room (a ``[[satellites]]`` name) or, without
-one, in every room and on Solo's own speaker. Every handler asks the ``skills`` actor from
+one, in every room and on Solo's own speaker. ``GET /lists`` lists the open items of the
+user's lists (``?list=shopping``: one), oldest first; ``POST /lists/{list}`` puts items on
+a list (made by naming it), ``DELETE /lists/{list}/items/{id}`` crosses one off: the same
+lists that "add milk to my shopping list" changes. Every handler asks the ``skills`` actor from
 a worker thread, waiting at most ``api.actor_timeout``; the actor makes a change durable in
 the store before it answers. One handler per kind and verb, made by `handlers_for`, so each
 has its own name in the OpenAPI document.
@@ -33,10 +36,16 @@ from solo_actors.api.common import (
 )
 from solo_actors.api.state import ApiError, ApiState
 from solo_actors.messages import (
+    AddToList,
     Announce,
     Announced,
     CancelSkillItem,
     CreateSkillItem,
+    CrossOffList,
+    GetLists,
+    ListChanged,
+    ListItem,
+    ListItems,
     ListSkillItems,
     Message,
     SkillItem,
@@ -91,6 +100,16 @@ class ReminderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
 BODIES: dict[SkillKind, type[TimerBody | AlarmBody | ReminderBody]] = {
     "timer": TimerBody, "alarm": AlarmBody, "reminder": ReminderBody,
 }  # fmt: skip
+
+
+class ListBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """POST /lists/{list}: put ``items`` on the list; those on it already are left as they
+    are (and named in the answer's ``already``)."""
+
+    items: Annotated[list[Annotated[str, msgspec.Meta(
+        pattern=TEXT_PATTERN, min_length=1, max_length=200,
+        description="not only white space; no control characters but tab and newline",
+    )]], msgspec.Meta(min_length=1, max_length=50)]  # fmt: skip
 
 
 class AnnounceBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -153,6 +172,48 @@ def handlers_for(kind: SkillKind) -> tuple[Handler, Handler, Handler]:
     for handler, verb in ((listing, "list"), (create, "create"), (cancel, "cancel")):
         handler.__name__ = handler.__qualname__ = f"{verb}_{kind}"
     return listing, create, cancel
+
+
+def list_item(item: ListItem) -> dict[str, Any]:
+    return {"id": item.item_id, "list": item.list_name, "text": item.text,
+            "created_at": item.created_at, "state": item.state}  # fmt: skip
+
+
+async def lists(request: web.Request) -> web.Response:
+    """GET /lists: each list's open items, oldest first."""
+    list_name = request.query.get("list")
+    answer: ListItems = await ask_skills(state_of(request), GetLists(list_name=list_name))
+    by_list: dict[str, list[dict[str, Any]]] = {}
+    for item in answer.items:
+        by_list.setdefault(item.list_name, []).append(list_item(item))
+    return json_response({"lists": by_list})
+
+
+async def add_to_list(request: web.Request) -> web.Response:
+    """POST /lists/{list}: the items added, and those that were on it already."""
+    body = await decode_body(request, ListBody)
+    message = AddToList(list_name=list_name_of(request), items=[i.strip() for i in body.items])
+    answer = await ask_skills(state_of(request), message)
+    if isinstance(answer, SkillRefused):
+        raise ApiError(STATUS[answer.reason], answer.message)
+    assert isinstance(answer, ListChanged)
+    added = [list_item(item) for item in answer.items]
+    return json_response({"added": added, "already": answer.already}, 201)
+
+
+async def cross_off(request: web.Request) -> web.Response:
+    """DELETE /lists/{list}/items/{id}: the item crossed off."""
+    message = CrossOffList(list_name=list_name_of(request), item_id=request.match_info["id"])
+    answer = await ask_skills(state_of(request), message)
+    if isinstance(answer, SkillRefused):
+        raise ApiError(STATUS[answer.reason], answer.message)
+    assert isinstance(answer, ListChanged)
+    return json_response(list_item(answer.items[0]))
+
+
+def list_name_of(request: web.Request) -> str:
+    """The path's list name as the spoken lists name it: lower case, single spaces."""
+    return " ".join(request.match_info["list"].lower().split())
 
 
 async def announce(request: web.Request) -> web.Response:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 from msgspec.structs import replace
@@ -46,17 +46,23 @@ import supervisors
 from solo_actors.config import REPO_ROOT, Config
 from solo_actors.messages import (
     FORGOTTEN_WORDS,
+    AddToList,
     Announce,
     Announced,
     CallTool,
     CancelSkillItem,
     CreateSkillItem,
+    CrossOffList,
     Exchange,
     Flush,
     Flushed,
+    GetLists,
     IntentsRecognized,
     Interrupt,
     JsonValue,
+    ListChanged,
+    ListItem,
+    ListItems,
     ListSkillItems,
     ListTools,
     LLMDone,
@@ -69,6 +75,7 @@ from solo_actors.messages import (
     RoomLink,
     RoomTimer,
     Rows,
+    SaveListItem,
     SaveSkillItem,
     SayInRoom,
     SkillDeclined,
@@ -95,6 +102,7 @@ from solo_actors.runtime.ids import new_id
 from solo_actors.runtime.logs import get_logger
 from solo_actors.skills.builtin import SAID_AGAIN, Answer, SkillBook, said_again
 from solo_actors.skills.hook import skill_matcher
+from solo_actors.skills.lists import ListBook, ListFull
 from solo_actors.skills.memories import MemorySkills
 from solo_actors.skills.speaking_rate import SpeakingRateSkills
 from solo_actors.skills.templates import Matcher, SkillMatch
@@ -109,6 +117,8 @@ HEARD_LOCALLY: tuple[TurnSource, ...] = ("voice", "text")
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""
 ITEMS_MAX = 10_000
+Stored = TypeVar("Stored", SkillItem, ListItem)
+"""What the actor keeps in the store and reads back at start."""
 ANNOUNCE_RETRY = 0.5
 """Seconds between tries to announce to a receiver that is not running yet (at start, an
 item that fell due while Solo was down fires before the voice supervisor has started)."""
@@ -169,7 +179,15 @@ def recognized(matcher: Matcher, text: str) -> list[RecognizedIntent]:
 
 
 class SkillsActor(supervisors.SupervisedActor):
-    contained = (ListSkillItems, CreateSkillItem, CancelSkillItem, Announce)
+    contained = (
+        ListSkillItems,
+        CreateSkillItem,
+        CancelSkillItem,
+        Announce,
+        GetLists,
+        AddToList,
+        CrossOffList,
+    )
     """The API's requests: their handlers change the book only at their last step, so one
     that fails (a body no check foresaw) fails alone. A crash each time a client sends it
     would use up the tree's restart intensity and stop the assistant (it did, with the
@@ -184,6 +202,7 @@ class SkillsActor(supervisors.SupervisedActor):
         self.memories = MemorySkills(self.settings.store_timeout)
         self.volume = VolumeSkills(self.settings.store_timeout)
         self.speaking_rate = SpeakingRateSkills(self.settings.store_timeout)
+        self.lists = ListBook()
         self.loaded = False
         self.wake_at = math.inf
         self.ringing: dict[str, Ringing] = {}
@@ -242,6 +261,10 @@ class SkillsActor(supervisors.SupervisedActor):
                 return self.announce_text(message)
             case ListSkillItems():
                 return SkillItems(items=self.book.pending(message.kind))
+            case GetLists():
+                return ListItems(items=self.lists.open_items(message.list_name))
+            case AddToList() | CrossOffList():
+                return self.change_list(message)
             case CreateSkillItem():
                 if message.room is not None and message.room not in self.rooms:
                     return self.no_such_room(message.room, "invalid")
@@ -266,29 +289,41 @@ class SkillsActor(supervisors.SupervisedActor):
     # -- durability -------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Read the pending items; retried until the store answers (items set meanwhile are
-        kept: the store's copy never replaces a newer one held here)."""
-        request = ReadRows(table="skill_items", equals={"state": "pending"}, limit=ITEMS_MAX)
+        """Read the pending items and the lists' open items; retried until the store answers
+        (items set meanwhile are kept: the store's copy never replaces a newer one held here)."""
+        pending = self.read_items("skill_items", "pending", SkillItem)
+        listed = self.read_items("list_items", "open", ListItem)
+        if pending is None or listed is None:
+            self.send_after(LOAD_RETRY, _Load())
+            return
+        self.book.load([i for i in pending if i.item_id not in self.book.items])
+        self.lists.load(listed)
+        self.loaded = True
+        self.log.info("skills ready", pending=len(self.book.items), listed=len(self.lists.items))
+        self.fire_due()
+
+    def read_items(self, table: str, state: str, kind: type[Stored]) -> list[Stored] | None:
+        """The rows of ``table`` in ``state``, as ``kind``; None (logged) if the store did not
+        answer."""
+        request = ReadRows(table=table, equals={"state": state}, limit=ITEMS_MAX)
         try:
             rows = supervisors.ask(STORE_NAME, request, timeout=self.settings.store_timeout)
         except supervisors.UNANSWERED as error:
             rows = f"the store {supervisors.why_unanswered(error, self.settings.store_timeout)}"
         if not isinstance(rows, Rows):
-            self.log.warning("pending items not loaded yet; retrying", answer=str(rows))
-            self.send_after(LOAD_RETRY, _Load())
-            return
-        items = [msgspec.convert(dict(zip(rows.columns, row, strict=True)), SkillItem)
-                 for row in rows.rows]  # fmt: skip
-        self.book.load([i for i in items if i.item_id not in self.book.items])
-        self.loaded = True
-        self.log.info("skills ready", pending=len(self.book.items))
-        self.fire_due()
+            self.log.warning("items not loaded yet; retrying", table=table, answer=str(rows))
+            return None
+        return [msgspec.convert(dict(zip(rows.columns, row, strict=True)), kind)
+                for row in rows.rows]  # fmt: skip
 
-    def save(self, items: list[SkillItem]) -> bool:
-        """Write ``items`` and wait until they are durable; False if they are not."""
-        for item in items:
-            self.tell(STORE_NAME, SaveSkillItem(item=item))
-        if not items:
+    def save(self, items: list[SkillItem], listed: list[ListItem] | None = None) -> bool:
+        """Write ``items`` and ``listed`` and wait until they are durable; False if they are
+        not."""
+        writes: list[Message] = [SaveSkillItem(item=item) for item in items]
+        writes += [SaveListItem(item=item) for item in listed or []]
+        for write in writes:
+            self.tell(STORE_NAME, write)
+        if not writes:
             return True
         try:
             flushed = supervisors.ask(STORE_NAME, Flush(), timeout=self.settings.store_timeout)
@@ -314,6 +349,28 @@ class SkillsActor(supervisors.SupervisedActor):
         self.publish()
         return SkillItems(items=answer.changed)
 
+    def change_list(self, request: AddToList | CrossOffList) -> ListChanged | SkillRefused:
+        """An API request's change to a list, made durable, as a spoken one is."""
+        now = time.time()
+        already: list[str] = []
+        if isinstance(request, AddToList):
+            try:
+                changed, already = self.lists.put(request.list_name, request.items, now)
+            except ListFull as full:
+                return SkillRefused(message=str(full), reason="invalid")
+        else:
+            item = self.lists.items.get(request.item_id)
+            if item is None or item.list_name != request.list_name:
+                return SkillRefused(message=f"no open item {request.item_id!r} on the "
+                                    f"{request.list_name} list", reason="not_found")  # fmt: skip
+            changed = self.lists.cross_off([item], now)
+        if not self.save([], changed):
+            message = ("done, but the store did not confirm it, so it may not survive a "
+                       "restart: check GET /lists before retrying")  # fmt: skip
+            return SkillRefused(message=message, reason="unavailable")
+        self.publish()
+        return ListChanged(items=changed, already=already)
+
     # -- turns ------------------------------------------------------------------------------
 
     def answer(self, turn: UserTurn, text: str, last: Exchange | None = None) -> None:
@@ -336,8 +393,9 @@ class SkillsActor(supervisors.SupervisedActor):
         self.counts["refused"] += sum(answer.refused for answer in answers)
         text = " ".join(answer.text for answer in answers)
         changed = [item for answer in answers for item in answer.changed]
-        if not self.save(changed):
-            self.log.error("skill items not durable", items=len(changed))
+        listed = [item for answer in answers for item in answer.listed]
+        if not self.save(changed, listed):
+            self.log.error("skill items not durable", items=len(changed), listed=len(listed))
             text += " But I couldn't save it, so it won't survive a restart."
         self.tell_rooms(changed, before)
         for answer in answers:
@@ -369,6 +427,8 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.volume.answer(match, turn.room)
         if self.speaking_rate.answers(match):
             return self.speaking_rate.answer(match)
+        if self.lists.answers(match):
+            return self.lists.answer(match, at)
         if match.intent in SAID_AGAIN:
             return said_again(match, last if match.intent != "repeat" else self.heard(turn, last))
         if match.intent == "alarm.snooze":
@@ -643,5 +703,6 @@ class SkillsActor(supervisors.SupervisedActor):
             self.log.debug("not delivered", name=name, message=type(message).__name__, why=outcome)
 
     def publish(self) -> None:
-        self.publish_figures(pending=len(self.book.items), loaded=int(self.loaded),
+        self.publish_figures(pending=len(self.book.items), listed=len(self.lists.items),
+                             loaded=int(self.loaded),
                              ringing=len(self.ringing), **self.counts)  # fmt: skip

@@ -21,7 +21,7 @@ from typing import cast
 from msgspec.structs import replace
 
 from solo_actors.config.schema import SkillsConfig
-from solo_actors.messages import Exchange, SkillItem, SkillKind, SkillRepeat
+from solo_actors.messages import Exchange, ListItem, SkillItem, SkillKind, SkillRepeat
 from solo_actors.skills.arithmetic import apply, spoken_number
 from solo_actors.skills.chance import flipped, picked, rolled, told_joke
 from solo_actors.skills.dates import (
@@ -53,6 +53,7 @@ from solo_actors.skills.words import (
     in_your_words,
     normalise,
     reminded,
+    spoken_and,
 )
 
 LONGEST_SPAN_S = 36_500 * 86400
@@ -86,6 +87,8 @@ class Answer:
     to_llm: bool = False
     """The turn is better the llm's (what a memory skill found, the llm reads with it): a
     turn that asked only this goes there; `text` is said only beside other requests."""
+    listed: list[ListItem] = field(default_factory=list)
+    """List items added or crossed off (the ``list.*`` intents): to make durable."""
 
 
 def refuse(text: str) -> Answer:
@@ -111,7 +114,7 @@ def spoken_duration(seconds: float) -> str:
     words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
     if not words:
         return "less than a second"
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return spoken_and(words)
 
 
 def spoken_span(seconds: float) -> str:

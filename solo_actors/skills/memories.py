@@ -40,7 +40,7 @@ from solo_actors.names import MEMORY_NAME
 from solo_actors.remembered import WORD, words_said
 from solo_actors.skills.builtin import Answer, refuse
 from solo_actors.skills.templates import SkillMatch
-from solo_actors.skills.words import in_your_words
+from solo_actors.skills.words import in_your_words, spoken_and
 
 Answered = TypeVar("Answered", bound=Message)
 
@@ -99,12 +99,7 @@ def said(items: list[MemoryItem]) -> list[str]:
 def quoted(items: list[MemoryItem]) -> str:
     """'"A.", "B." and "C."' in the user's words, ending a sentence: a full stop follows
     only when the last words had no end of their own ('"I like tea".')."""
-    said_in_quotes = [f'"{words}"' for words in said(items)]
-    listed = (
-        said_in_quotes[0]
-        if len(said_in_quotes) == 1
-        else ", ".join(said_in_quotes[:-1]) + " and " + said_in_quotes[-1]
-    )
+    listed = spoken_and([f'"{words}"' for words in said(items)])
     return listed if listed[-2:-1] in (".", "!", "?") else listed + "."
 
 

@@ -36,6 +36,7 @@ from solo_actors.skills.words import (
     SlotKind,
     as_said,
     in_your_words,
+    list_kind,
     normalise,
     reminded,
 )
@@ -104,6 +105,8 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Names the time zone database lacks, for ``{place}``: ``japan = "Asia/Tokyo"``."""
     holidays: dict[str, str] = msgspec.field(default_factory=dict)
     """Days of the year by name, for ``{holiday}``: ``christmas = "12-25"``."""
+    lists: dict[str, str] = msgspec.field(default_factory=dict)
+    """Names of one list, for ``{list}``: ``grocery = "shopping"``."""
     jokes: list[str] = msgspec.field(default_factory=list)
     """What ``chance.joke`` tells, one at a time, at random."""
     filler: list[str] = msgspec.field(default_factory=list)
@@ -242,8 +245,10 @@ class Matcher:
         self.filler = re.compile(rf"^(?:(?:{alternatives})\b\s*)+|(?:\s*\b(?:{alternatives}))+$")
         places = {name: zone for f in files for name, zone in f.places.items()}
         holidays = {name: date for f in files for name, date in f.holidays.items()}
+        lists = {said: name for f in files for said, name in f.lists.items()}
         self.kinds = {**BASE_KINDS, "math": SlotKind(MATH_PATTERN, parse_expression),
-                      "place": place_kind(places), "holiday": holiday_kind(holidays)}  # fmt: skip
+                      "place": place_kind(places), "holiday": holiday_kind(holidays),
+                      "list": list_kind(lists)}  # fmt: skip
         if self.units:
             self.unit_names = {n: key for key, u in self.units.items() for n in u.names}
             names = sorted(self.unit_names, key=len, reverse=True)

@@ -121,6 +121,11 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def spoken_and(words: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def as_said(text: str, words: str) -> str:
     """``words`` (normalised, from ``text``) as ``text`` said them: the same run of words
     with its case and punctuation ("call Mum", "email Dr. Lee"); where a contraction was
@@ -456,6 +461,18 @@ def word_kind(text: str) -> str:
     if text in NAMELESS or text in ("again", "out", "back", "please"):
         raise NoMatch("a word that names no word")
     return text
+
+
+def list_kind(aliases: dict[str, str]) -> SlotKind:
+    """The ``{list}`` slot kind: a list's name, one to three words before "list" ("shopping",
+    "packing"), as its alias in the skill files says it ("grocery": "shopping")."""
+    known = {normalise(said): name for said, name in aliases.items()}
+
+    def parse(text: str) -> str:
+        name = text_kind(text)
+        return known.get(name, name)
+
+    return SlotKind(r"[^\W\d_]+(?:\s+[^\W\d_]+){0,2}?", parse, free=True)
 
 
 def parse_letter(text: str) -> str:

@@ -17,6 +17,7 @@ from solo_actors.messages import (
     RecordMetric,
     RecordTurn,
     SaveApiToken,
+    SaveListItem,
     SaveSession,
     SaveSkillItem,
     SaveUser,
@@ -26,7 +27,7 @@ from solo_actors.store.text import clean_text
 
 WRITE_TYPES = (
     RecordTurn, RecordEvent, RecordEvents, RecordMetric, SaveUser, SaveApiToken, SaveSession,
-    SaveSkillItem, supervisors.Report,
+    SaveSkillItem, SaveListItem, supervisors.Report,
 )  # fmt: skip
 
 _json = msgspec.json.Encoder()
@@ -90,6 +91,12 @@ def rows_of(message: object, max_text_bytes: int) -> list[tuple[str, Row]]:
                                      text(item.label, "skill.label"), item.due_at, item.length,
                                      item.state, item.fired_at,
                                      text(item.room, "skill.room"), item.repeats))]  # fmt: skip
+        case SaveListItem():
+            listed = message.item
+            return [("list_items", (listed.item_id, listed.created_at,
+                                    text(listed.list_name, "list.name"),
+                                    text(listed.text, "list.text"), listed.state,
+                                    listed.changed_at))]  # fmt: skip
         case supervisors.Report():
             body = _json.encode(message)
             report_id = hashlib.sha256(body).hexdigest()[:32]  # same report, same row

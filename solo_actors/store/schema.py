@@ -115,8 +115,18 @@ SKILL_ITEMS = Table(
 )
 """The skills actor's timers, alarms and reminders; cancelled and fired ones stay as history."""
 
+LIST_ITEMS = Table(
+    "list_items",
+    (_c("item_id", TEXT, False), _c("created_at", TIME, False), _c("list_name", TEXT, False),
+     _c("text", TEXT, False), _c("state", TEXT, False), _c("changed_at", TIME)),
+    primary_key=("item_id",),
+)  # fmt: skip
+"""The user's lists (shopping, to-do ...); crossed-off items stay as history."""
+
 INITIAL_TABLES = (CONVERSATIONS, TURNS, EVENTS, METRICS, REPORTS, USERS, API_TOKENS, SESSIONS)
-TABLES: dict[str, Table] = {table.name: table for table in (*INITIAL_TABLES, SKILL_ITEMS)}
+TABLES: dict[str, Table] = {
+    table.name: table for table in (*INITIAL_TABLES, SKILL_ITEMS, LIST_ITEMS)
+}
 VERSION_TABLE = "schema_version"
 MEMORY_TABLE = "memories"
 """The memory actor's pgvector table: in the same database, so backups include it."""
@@ -213,6 +223,13 @@ def _skill_item_repeats(dialect: Dialect) -> list[str]:
     return [f"ALTER TABLE skill_items ADD COLUMN {REPEATS.name} {dialect.types[REPEATS.kind]}"]
 
 
+def _list_items(dialect: Dialect) -> list[str]:
+    return [
+        *dialect.create_table(LIST_ITEMS),
+        "CREATE INDEX IF NOT EXISTS list_items_state ON list_items (state, list_name)",
+    ]
+
+
 def _lookup_indexes(dialect: Dialect) -> list[str]:
     return [
         "CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation_id, created_at)",
@@ -278,6 +295,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "skill_items: timers, alarms and reminders", _skill_items),
     Migration(5, "skill_items.room: the room an item rings in", _skill_item_rooms),
     Migration(6, "skill_items.repeats: when an alarm or reminder comes again", _skill_item_repeats),
+    Migration(7, "list_items: the user's shopping, to-do and other lists", _list_items),
 )  # fmt: skip
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -1,6 +1,6 @@
 """Skills through the running assistant's API: a timer set by /ask fires on time (on
 /events), and /timers, /alarms, /reminders list, create and cancel, with the right scopes
-and clear refusals, all in the OpenAPI document."""
+and clear refusals, all in the OpenAPI document; /lists holds what /ask puts on a list."""
 
 from __future__ import annotations
 
@@ -141,6 +141,32 @@ def test_the_routes_are_in_the_openapi_document(api: RunningApi) -> None:
     for kind in ("timers", "alarms", "reminders"):
         assert set(paths[f"/{kind}"]) == {"get", "post"}
         assert set(paths[f"/{kind}/{{id}}"]) == {"delete"}
+    assert set(paths["/lists"]) == {"get"} and set(paths["/lists/{list}"]) == {"post"}
+    assert set(paths["/lists/{list}/items/{id}"]) == {"delete"}
+
+
+def test_lists_said_and_changed_through_the_api_are_the_same_lists(api: RunningApi) -> None:
+    said = api.post("/ask", scope="control",
+                    json={"text": "Add milk, eggs and bread to my shopping list."})  # fmt: skip
+    assert said.json()["reply"] == "Added milk, eggs and bread to your shopping list.", said.text
+    added = api.post("/lists/Shopping", scope="control", json={"items": ["butter", "egg"]})
+    assert added.status_code == 201, added.text
+    assert [i["text"] for i in added.json()["added"]] == ["butter"]
+    assert added.json()["already"] == ["egg"]
+    shopping = api.get("/lists", scope="read").json()["lists"]["shopping"]
+    assert [i["text"] for i in shopping] == ["milk", "eggs", "bread", "butter"]
+    eggs = shopping[1]["id"]
+    gone = api.request("DELETE", f"/lists/shopping/items/{eggs}", scope="control")
+    assert gone.status_code == 200 and gone.json()["state"] == "removed", gone.text
+    again = api.request("DELETE", f"/lists/shopping/items/{eggs}", scope="control")
+    assert again.status_code == 404 and "no open item" in again.json()["error"], again.text
+    read = api.post("/ask", scope="control", json={"text": "What's on my shopping list?"})
+    assert read.json()["reply"] == "Your shopping list has 3 items: milk, bread and butter."
+    assert api.post("/lists/shopping", scope="read", json={"items": ["tea"]}).status_code == 403
+    empty = api.post("/lists/shopping", scope="control", json={"items": ["  "]})
+    assert empty.status_code == 400, empty.text
+    only = api.get("/lists", scope="read", params={"list": "to-do"}).json()
+    assert only == {"lists": {}}
 
 
 def test_the_cli_lists_and_cancels(

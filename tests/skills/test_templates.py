@@ -118,7 +118,8 @@ def test_a_finished_command_ends_the_turn_at_a_pause(
 SAMPLE_VALUES = {"number": "5", "duration": "5 minutes", "time": "7 pm", "day": "tomorrow",
                  "text": "buy milk", "name": "pasta", "math": "2 plus 2", "place": "tokyo",
                  "unit": "metres", "answer": "yes", "repeat": "every day",
-                 "holiday": "christmas", "word": "necessary", "letter": "r"}  # fmt: skip
+                 "holiday": "christmas", "word": "necessary", "letter": "r",
+                 "list": "shopping"}  # fmt: skip
 """What each slot kind says in the examples below."""
 
 _PIECE = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+")

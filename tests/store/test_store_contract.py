@@ -18,6 +18,7 @@ from solo_actors.messages import (
     Flush,
     ForgetMentions,
     GetStoreStats,
+    ListItem,
     ReadRows,
     RecordEvent,
     RecordEvents,
@@ -25,6 +26,7 @@ from solo_actors.messages import (
     RecordTurn,
     RevokeApiTokens,
     SaveApiToken,
+    SaveListItem,
     SaveSession,
     SaveSkillItem,
     SaveUser,
@@ -75,6 +77,8 @@ def all_writes(conversation: str = "c1") -> list[object]:
         SaveSession(session_id="s1", user_id="u1", expires_at=time.time() + 60),
         SaveSkillItem(item=SkillItem(item_id=f"{conversation}-timer", kind="timer",
                                      label="pasta", due_at=2_000_000_000.25, length=600.0)),
+        SaveListItem(item=ListItem(item_id=f"{conversation}-milk", list_name="shopping",
+                                   text="oat milk")),
         report,
     ]  # fmt: skip
 
@@ -108,7 +112,7 @@ def test_every_kind_of_write_is_read_back(store: supervisors.SupervisedRef) -> N
     stats = store.ask(GetStoreStats(), timeout=ASK)
     assert stats.rows == {"conversations": 1, "turns": 1, "events": 5, "metrics": 1,
                           "reports": 1, "users": 1, "api_tokens": 1, "sessions": 1,
-                          "skill_items": 1}  # fmt: skip
+                          "skill_items": 1, "list_items": 1}  # fmt: skip
     turn = read(store, "turns")[0]
     assert (turn["user_text"], turn["t_wake"], turn["t_done"]) == ("hi", 1.0, 2.5)
     assert abs(turn["created_at"] - time.time()) < 60
@@ -118,6 +122,8 @@ def test_every_kind_of_write_is_read_back(store: supervisors.SupervisedRef) -> N
     assert read(store, "reports")[0]["child_id"] == "llm"
     (timer,) = read(store, "skill_items", equals={"state": "pending"})
     assert (timer["label"], timer["due_at"], timer["fired_at"]) == ("pasta", 2_000_000_000.25, None)
+    (milk,) = read(store, "list_items", equals={"state": "open", "list_name": "shopping"})
+    assert (milk["text"], milk["changed_at"]) == ("oat milk", None)
 
 
 def test_rewrites_replace_and_time_filters_apply(store: supervisors.SupervisedRef) -> None:
@@ -297,9 +303,9 @@ def test_backup_of_a_store_without_rows_still_restores(
 def test_a_store_of_the_previous_schema_is_upgraded_without_loss(
     config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A database made before skill_items.room and .repeats (migrations 5 and 6) keeps its
-    items, which ring once on Solo's own speaker, and takes items with a room and a repeat
-    once upgraded."""
+    """A database made before skill_items.room and .repeats (migrations 5 and 6) and the
+    lists (7) keeps its items, which ring once on Solo's own speaker, and takes items with a
+    room and a repeat, and list items, once upgraded."""
     monkeypatch.setattr(store_backend, "MIGRATIONS", MIGRATIONS[:4])
     old = open_backend(config)
     old.open()
@@ -331,11 +337,14 @@ def test_a_store_of_the_previous_schema_is_upgraded_without_loss(
         assert store.ask(Flush(), timeout=ASK).durable
         (new,) = read(store, "skill_items", equals={"room": "kitchen"})
         assert (new["item_id"], new["repeats"]) == ("new", "weekdays")
+        store.tell(SaveListItem(item=ListItem(list_name="shopping", text="eggs")))
+        assert store.ask(Flush(), timeout=ASK).durable
+        assert [row["text"] for row in read(store, "list_items")] == ["eggs"]
     finally:
         store.stop()
     upgraded = open_backend(config)
     upgraded.open()
     try:
-        assert upgraded.schema_version() == LATEST_VERSION == 6
+        assert upgraded.schema_version() == LATEST_VERSION == 7
     finally:
         upgraded.close()
