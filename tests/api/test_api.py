@@ -35,6 +35,8 @@ EXAMPLE_PATHS = {
     "/agents/runs/{id}/cancel": "/agents/runs/none/cancel",
     **{f"/{kind}s/{{id}}": f"/{kind}s/none" for kind in ("timer", "alarm", "reminder")},
     "/memories/{id}": "/memories/none",
+    "/lists/{list}": "/lists/shopping",
+    "/lists/{list}/items/{id}": "/lists/shopping/items/none",
 }
 EXAMPLE_QUERIES = {"/memories": "?q=hello", "/ask": "", "/ws": ""}
 EXAMPLE_BODIES: dict[str, Any] = {
@@ -45,6 +47,7 @@ EXAMPLE_BODIES: dict[str, Any] = {
     "/timers": {"seconds": -1},
     "/alarms": {"due_at": "never"},
     "/reminders": {"due_at": 0, "label": ""},
+    "/lists/{list}": {"items": []},
     "/announce": {"text": ""},
     "/volume": {"level": 0},
     "/speaking-rate": {"percent": 0},

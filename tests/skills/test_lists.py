@@ -5,6 +5,8 @@ the real skills and store actors."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 import supervisors
@@ -20,6 +22,7 @@ from solo_actors.store.actor import StoreActor
 from tests.conftest import ConfigFactory
 
 NOW = 1_780_000_000.0
+SECONDS = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +31,10 @@ def matcher() -> Matcher:
 
 
 def said(book: ListBook, matcher: Matcher, text: str) -> str:
+    """The answer to ``text``, said a second after the one before."""
     match = matcher.match(text)
     assert match is not None and book.answers(match), (text, match)
-    return book.answer(match, NOW).text
+    return book.answer(match, NOW + next(SECONDS)).text
 
 
 @pytest.fixture
