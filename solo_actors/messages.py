@@ -874,7 +874,8 @@ class MemoryStatus(Message, frozen=True):
 # `CreateSkillItem`, `CancelSkillItem` and `Announce`. Times are wall-clock epoch seconds.
 
 SkillKind = Literal["timer", "alarm", "reminder"]
-SkillState = Literal["pending", "fired", "cancelled"]
+SkillState = Literal["pending", "paused", "fired", "cancelled"]
+"""A paused timer is still the book's: it does not fall due until it is resumed."""
 SkillRepeat = Literal[
     "daily", "weekdays", "weekends",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
@@ -901,6 +902,13 @@ class SkillItem(msgspec.Struct, frozen=True, kw_only=True):
     repeats: SkillRepeat | None = None
     """An alarm or reminder that comes again: fired, it is followed by a new pending item at
     the next such day, same time of day. None: once."""
+    paused_left: float | None = None
+    """A paused timer's seconds left ("pause the timer"); resumed, it is due that long after.
+    None unless paused."""
+
+    def seconds_left(self, now: float) -> float:
+        """Seconds until it is due: counting down, or held while it is paused."""
+        return self.paused_left if self.paused_left is not None else self.due_at - now
 
 
 class SaveSkillItem(Message, frozen=True):
@@ -1082,6 +1090,8 @@ class RoomTimer(Message, frozen=True, kw_only=True):
     timer_id: str
     seconds: float = 0.0
     name: str | None = None
+    active: bool = True
+    """An updated timer counts down (False: it is paused)."""
 
 
 class RoomLink(Message, frozen=True):

@@ -2,7 +2,8 @@
 
 ``GET /timers`` (likewise ``/alarms``, ``/reminders``) lists the pending items, soonest
 first, each with its ``id``, ``label`` and ``due_at`` (epoch seconds), plus ``remaining_s``
-and ``length_s`` for timers and ``repeats`` for alarms and reminders (null: once; "daily",
+and ``length_s`` for timers (a paused one's ``state`` is "paused": its time left held) and
+``repeats`` for alarms and reminders (null: once; "daily",
 "weekdays", "weekends" or a weekday's name: again at that time of day). ``POST`` creates
 one (checked as a spoken one is: a negative or too long timer, a time past, a ``room`` that
 is no ``[[satellites]]`` name, a ``due_at`` on a day it does not repeat on, is a 400 with
@@ -128,7 +129,8 @@ def shown(item: SkillItem, now: float) -> dict[str, Any]:
                             "due_at": item.due_at, "state": item.state,
                             "room": item.room}  # fmt: skip
     if item.kind == "timer":
-        view |= {"remaining_s": round(max(0.0, item.due_at - now), 3), "length_s": item.length}
+        left = max(0.0, item.seconds_left(now))
+        view |= {"remaining_s": round(left, 3), "length_s": item.length}
     else:
         view["repeats"] = item.repeats
     return view

@@ -372,7 +372,7 @@ class RoomSession:
 def timer_event(message: RoomTimer) -> dict[str, Any]:
     """The data of a Wyoming ``timer-*`` event (wyoming.timer): ``id``; a started timer's
     ``total_seconds``, ``name`` and length in hours, minutes and seconds; an updated one's
-    seconds left and ``is_active`` (Solo's timers never pause)."""
+    seconds left and ``is_active`` (False while it is paused)."""
     data: dict[str, Any] = {"id": message.timer_id}
     seconds = round(message.seconds)
     if message.change == "started":
@@ -383,5 +383,5 @@ def timer_event(message: RoomTimer) -> dict[str, Any]:
         if message.name:
             data["name"] = message.name
     elif message.change == "updated":
-        data |= {"is_active": True, "total_seconds": seconds}
+        data |= {"is_active": message.active, "total_seconds": seconds}
     return data

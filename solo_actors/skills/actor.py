@@ -292,11 +292,12 @@ class SkillsActor(supervisors.SupervisedActor):
         """Read the pending items and the lists' open items; retried until the store answers
         (items set meanwhile are kept: the store's copy never replaces a newer one held here)."""
         pending = self.read_items("skill_items", "pending", SkillItem)
+        paused = self.read_items("skill_items", "paused", SkillItem)
         listed = self.read_items("list_items", "open", ListItem)
-        if pending is None or listed is None:
+        if pending is None or paused is None or listed is None:
             self.send_after(LOAD_RETRY, _Load())
             return
-        self.book.load([i for i in pending if i.item_id not in self.book.items])
+        self.book.load([i for i in pending + paused if i.item_id not in self.book.items])
         self.lists.load(listed)
         self.loaded = True
         self.log.info("skills ready", pending=len(self.book.items), listed=len(self.lists.items))
@@ -534,7 +535,7 @@ class SkillsActor(supervisors.SupervisedActor):
     def schedule(self) -> None:
         """Arm the wake-up for the soonest pending item, unless one as early is armed (an
         item held for its room waits for the room, not for a time)."""
-        pending = [item for item in self.book.pending() if item.item_id not in self.held]
+        pending = [item for item in self.book.counting() if item.item_id not in self.held]
         if pending and pending[0].due_at < self.wake_at:
             self.wake_at = pending[0].due_at
             self.send_after(max(0.0, self.wake_at - time.time()), _Due())
@@ -651,9 +652,10 @@ class SkillsActor(supervisors.SupervisedActor):
             assert item.room is not None
             if item.state == "cancelled":
                 event = RoomTimer(change="cancelled", timer_id=item.item_id)
-            elif item.item_id in before:
+            elif item.item_id in before:  # longer, paused or resumed
                 event = RoomTimer(change="updated", timer_id=item.item_id,
-                                  seconds=max(0.0, item.due_at - at))  # fmt: skip
+                                  seconds=max(0.0, item.seconds_left(at)),
+                                  active=item.state != "paused")  # fmt: skip
             else:
                 event = RoomTimer(change="started", timer_id=item.item_id, seconds=item.length,
                                   name=item.label or None)  # fmt: skip

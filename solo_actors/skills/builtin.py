@@ -235,6 +235,7 @@ class SkillBook:
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
+            "timer.pause": self.timer_pause, "timer.resume": self.timer_resume,
             "alarm.set": self.alarm_set, "alarm.wake": self.alarm_set, "alarm.list": self.listing,
             # The book alone knows of no ringing: the skills actor passes the alarm it rings.
             "alarm.snooze": lambda match, now: self.snooze(match, now, None),
@@ -272,11 +273,15 @@ class SkillBook:
 
     def load(self, items: list[SkillItem]) -> None:
         for item in items:
-            if item.state == "pending":
+            if item.state in ("pending", "paused"):
                 self.items[item.item_id] = item
 
+    def counting(self) -> list[SkillItem]:
+        """Pending items that fall due (every one but a paused timer), soonest first."""
+        return [i for i in self.pending() if i.state == "pending"]
+
     def due(self, now: float) -> list[SkillItem]:
-        return [i for i in self.pending() if i.due_at <= now]
+        return [i for i in self.counting() if i.due_at <= now]
 
     def fire(self, item: SkillItem, now: float, away: bool = False) -> tuple[SkillItem, str]:
         """Take ``item`` off the book as fired; the words that announce it (``away``: its
@@ -539,7 +544,8 @@ class SkillBook:
         timers = self.timers_named(match)
         if not timers:
             return no_timer(match)
-        lines = [f"{spoken_duration(t.due_at - now)} left on the {timer_name(t)}" for t in timers]
+        lines = [f"{spoken_duration(t.seconds_left(now))} left on the {timer_name(t)}"
+                 + (", paused" if t.state == "paused" else "") for t in timers]  # fmt: skip
         if len(lines) == 1:
             return Answer(lines[0][0].upper() + lines[0][1:] + ".")
         return Answer(f"You have {len(lines)} timers: " + "; ".join(lines) + ".")
@@ -560,14 +566,51 @@ class SkillBook:
         if len(timers) > 1:
             return self.which_timer(timers, "Say which one to add it to.")
         timer = timers[0]
-        problem = self.check_length(timer.due_at - now + seconds)
+        problem = self.check_length(timer.seconds_left(now) + seconds)
         if problem:
             return refuse(problem)
         longer = replace(timer, due_at=timer.due_at + seconds, length=timer.length + seconds)
+        if timer.paused_left is not None:
+            longer = replace(longer, paused_left=timer.paused_left + seconds)
         self.items[timer.item_id] = longer
-        left = spoken_duration(longer.due_at - now)
+        left = spoken_duration(longer.seconds_left(now))
         return Answer(f"Added {spoken_duration(seconds)}. {left} left on the {timer_name(longer)}.",
                       [longer])  # fmt: skip
+
+    def timer_pause(self, match: SkillMatch, now: float) -> Answer:
+        """ "Paused the pasta timer with 4 minutes left.": it holds its time left (durable:
+        a restart keeps it paused) until resumed, and does not ring."""
+        timers = self.timers_named(match)
+        running = [t for t in timers if t.state == "pending"]
+        if not timers:
+            return no_timer(match)
+        if not running:
+            return Answer(f"The {timer_name(timers[0])} is already paused." if len(timers) == 1
+                          else "Your timers are already paused.")  # fmt: skip
+        if len(running) > 1:
+            return self.which_timer(running, "Say which one to pause.")
+        timer = running[0]
+        left = max(0.0, timer.due_at - now)
+        paused = replace(timer, state="paused", paused_left=left)
+        self.items[timer.item_id] = paused
+        return Answer(f"Paused the {timer_name(timer)} with {spoken_duration(left)} left.",
+                      [paused])  # fmt: skip
+
+    def timer_resume(self, match: SkillMatch, now: float) -> Answer:
+        """ "Resumed the pasta timer: 4 minutes left.": a paused timer counts down again."""
+        timers = self.timers_named(match)
+        paused = [t for t in timers if t.state == "paused"]
+        if not paused:
+            named = f"The {timer_name(timers[0])} isn't" if len(timers) == 1 else "No timer is"
+            return Answer(f"{named} paused." if timers else no_timer(match).text)
+        if len(paused) > 1:
+            return self.which_timer(paused, "Say which one to resume.")
+        timer = paused[0]
+        left = timer.seconds_left(now)
+        resumed = replace(timer, state="pending", due_at=now + left, paused_left=None)
+        self.items[timer.item_id] = resumed
+        return Answer(f"Resumed the {timer_name(timer)}: {spoken_duration(left)} left.",
+                      [resumed])  # fmt: skip
 
     # -- alarms and reminders -----------------------------------------------------------------
 

@@ -90,7 +90,8 @@ def rows_of(message: object, max_text_bytes: int) -> list[tuple[str, Row]]:
             return [("skill_items", (item.item_id, item.created_at, item.kind,
                                      text(item.label, "skill.label"), item.due_at, item.length,
                                      item.state, item.fired_at,
-                                     text(item.room, "skill.room"), item.repeats))]  # fmt: skip
+                                     text(item.room, "skill.room"), item.repeats,
+                                     item.paused_left))]  # fmt: skip
         case SaveListItem():
             listed = message.item
             return [("list_items", (listed.item_id, listed.created_at,

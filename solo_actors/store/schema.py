@@ -110,8 +110,10 @@ ROOM = _c("room", TEXT)
 """skill_items.room (migration 5): the room an item rings in; NULL: Solo's own speaker."""
 REPEATS = _c("repeats", TEXT)
 """skill_items.repeats (migration 6): when an alarm or reminder comes again; NULL: once."""
+PAUSED_LEFT = _c("paused_left", FLOAT)
+"""skill_items.paused_left (migration 8): a paused timer's seconds left; NULL: not paused."""
 SKILL_ITEMS = Table(
-    "skill_items", (*SKILL_ITEMS_V4.columns, ROOM, REPEATS), primary_key=("item_id",)
+    "skill_items", (*SKILL_ITEMS_V4.columns, ROOM, REPEATS, PAUSED_LEFT), primary_key=("item_id",)
 )
 """The skills actor's timers, alarms and reminders; cancelled and fired ones stay as history."""
 
@@ -223,6 +225,12 @@ def _skill_item_repeats(dialect: Dialect) -> list[str]:
     return [f"ALTER TABLE skill_items ADD COLUMN {REPEATS.name} {dialect.types[REPEATS.kind]}"]
 
 
+def _skill_item_paused(dialect: Dialect) -> list[str]:
+    # Nullable with no default: no existing timer is paused.
+    return [f"ALTER TABLE skill_items ADD COLUMN {PAUSED_LEFT.name} "
+            f"{dialect.types[PAUSED_LEFT.kind]}"]  # fmt: skip
+
+
 def _list_items(dialect: Dialect) -> list[str]:
     return [
         *dialect.create_table(LIST_ITEMS),
@@ -296,6 +304,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "skill_items.room: the room an item rings in", _skill_item_rooms),
     Migration(6, "skill_items.repeats: when an alarm or reminder comes again", _skill_item_repeats),
     Migration(7, "list_items: the user's shopping, to-do and other lists", _list_items),
+    Migration(8, "skill_items.paused_left: a paused timer's time left", _skill_item_paused),
 )  # fmt: skip
 LATEST_VERSION = MIGRATIONS[-1].version
 

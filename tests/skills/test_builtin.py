@@ -231,6 +231,32 @@ def test_named_timers_time_left_add_and_cancel(book: SkillBook, matcher: Matcher
     assert book.pending() == []
 
 
+def test_a_paused_timer_holds_its_time_left_until_resumed(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    ask(book, matcher, "set a 10 minute pasta timer")
+    ask(book, matcher, "set a timer for 3 minutes for the eggs")
+    assert "Say which one to pause" in ask(book, matcher, "pause the timer").text
+    paused = ask(book, matcher, "pause the pasta timer", NOW + 60)
+    assert paused.text == "Paused the pasta timer with 9 minutes left."
+    assert [(i.state, i.paused_left) for i in paused.changed] == [("paused", 540.0)]
+    # Held, not counting down: not due at its old time, and nothing to wake up for.
+    assert book.due(NOW + 3600) == [i for i in book.pending() if i.label == "eggs"]
+    assert ask(book, matcher, "how long is left on the pasta timer", NOW + 900).text == (
+        "9 minutes left on the pasta timer, paused."
+    )
+    assert ask(book, matcher, "pause the pasta timer").text == "The pasta timer is already paused."
+    assert ask(book, matcher, "resume the egg timer").text == "The eggs timer isn't paused."
+    added = ask(book, matcher, "add a minute to the pasta timer", NOW + 900)
+    assert added.text == "Added 1 minute. 10 minutes left on the pasta timer."
+    # The eggs timer counts down: "resume the timer" can only mean the paused one.
+    resumed = ask(book, matcher, "resume the timer", NOW + 1000)
+    assert resumed.text == "Resumed the pasta timer: 10 minutes left."
+    assert [(i.state, i.due_at, i.paused_left) for i in resumed.changed] == [
+        ("pending", NOW + 1600, None)]  # fmt: skip
+    assert ask(book, matcher, "resume the timer").text == "No timer is paused."
+
+
 def test_unnamed_timers_are_named_by_their_length(book: SkillBook, matcher: Matcher) -> None:
     ask(book, matcher, "set a timer for 5 minutes")
     ask(book, matcher, "set a timer for 10 minutes")

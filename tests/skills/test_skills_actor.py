@@ -428,3 +428,30 @@ def test_a_timer_survives_a_crash_of_the_skills_actor(config: Config, fired: Fir
     finally:
         supervisors.faults.enable(False)
         root.stop()
+
+
+def test_a_paused_timer_stays_paused_across_a_restart_and_rings_once_resumed(
+    config: Config, fired: Fired
+) -> None:
+    root = start(config)
+    try:
+        converse("set a 2 second tea timer", "kitchen")
+        paused = converse("pause the tea timer", "kitchen").reply
+        assert paused.startswith("Paused the tea timer with 1") or paused.startswith(
+            "Paused the tea timer with 2"), paused  # fmt: skip
+    finally:
+        root.stop()
+    time.sleep(2.5)  # past the time it was due when it was set
+
+    root = start(config)
+    try:
+        assert not fired.seen and not fired.arrived.wait(1.0), "a paused timer rang"
+        left = converse("how long is left on the tea timer", "kitchen").reply
+        assert left.endswith("left on the tea timer, paused."), left
+        resumed_at = time.time()
+        assert converse("resume the tea timer", "kitchen").reply.startswith("Resumed the tea")
+        event = fired.wait(timeout=10)
+        assert event.item.label == "tea" and event.late_s < 0.5
+        assert resumed_at < event.item.due_at <= resumed_at + 2
+    finally:
+        root.stop()

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 from msgspec.structs import replace
+from wyoming.event import Event
+from wyoming.timer import TimerUpdated
 
 import supervisors
 from solo_actors.config import Config, SatelliteConfig
@@ -36,6 +38,7 @@ from solo_actors.messages import (
 )
 from solo_actors.names import SKILLS_NAME, STORE_NAME
 from solo_actors.rooms import room_name
+from solo_actors.rooms.session import timer_event
 from solo_actors.runtime.specs import worker_spec
 from solo_actors.skills.actor import SkillsActor
 from solo_actors.store.actor import StoreActor
@@ -157,16 +160,18 @@ def test_a_timer_set_in_a_room_rings_there_only(
     wait_for(lambda: all(state != "pending" for *_, state in stored()), "the timer stored fired")
     assert stored() == [("pasta", "kitchen", "fired")]
 
-    # Added to and cancelled from anywhere: the timer's own room hears of it.
+    # Added to, paused and cancelled from anywhere: the timer's own room hears of it.
     say("set a tea timer for 1 minute", "kitchen")
     say("add 2 minutes to the tea timer", "office")
+    say("pause the tea timer", "office")
     say("cancel the tea timer", None)
-    wait_for(lambda: len(of(RoomTimer, heard["kitchen"])) == 5, "the tea timer's events")
-    started, updated, cancelled = of(RoomTimer, heard["kitchen"])[2:]
-    assert isinstance(updated, RoomTimer) and 170 < updated.seconds <= 180
-    assert [started.change, updated.change, cancelled.change] == ["started", "updated",
-                                                                  "cancelled"]  # fmt: skip
-    assert started.timer_id == updated.timer_id == cancelled.timer_id
+    wait_for(lambda: len(of(RoomTimer, heard["kitchen"])) == 6, "the tea timer's events")
+    started, updated, paused, cancelled = of(RoomTimer, heard["kitchen"])[2:]
+    assert isinstance(updated, RoomTimer) and 170 < updated.seconds <= 180 and updated.active
+    assert isinstance(paused, RoomTimer) and 170 < paused.seconds <= 180 and not paused.active
+    assert [started.change, updated.change, paused.change, cancelled.change] == [
+        "started", "updated", "updated", "cancelled"]  # fmt: skip
+    assert started.timer_id == updated.timer_id == paused.timer_id == cancelled.timer_id
     assert not of(RoomTimer, heard["office"])
 
     # Set locally (Solo's microphone, text, the API): rings on Solo's own speaker.
@@ -301,3 +306,13 @@ def test_a_tool_call_or_an_api_item_rings_in_the_room_it_names(
     unknown = supervisors.ask(SKILLS_NAME, CreateSkillItem(kind="timer", length=60.0,
                                                            room="attic"), timeout=10)  # fmt: skip
     assert isinstance(unknown, SkillRefused) and "kitchen, office" in unknown.message
+
+
+def test_a_room_timer_s_events_read_back_as_the_wyoming_library_reads_them() -> None:
+    """What a satellite gets of a timer made longer, paused and resumed (`RoomTimer` as
+    `timer_event` writes it), parsed by the reference library."""
+    for active in (True, False):
+        data = timer_event(RoomTimer(change="updated", timer_id="t1", seconds=170.4,
+                                     active=active))  # fmt: skip
+        updated = TimerUpdated.from_event(Event("timer-updated", data))
+        assert (updated.id, updated.is_active, updated.total_seconds) == ("t1", active, 170)

@@ -303,9 +303,9 @@ def test_backup_of_a_store_without_rows_still_restores(
 def test_a_store_of_the_previous_schema_is_upgraded_without_loss(
     config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A database made before skill_items.room and .repeats (migrations 5 and 6) and the
-    lists (7) keeps its items, which ring once on Solo's own speaker, and takes items with a
-    room and a repeat, and list items, once upgraded."""
+    """A database made before skill_items.room, .repeats and .paused_left (migrations 5, 6
+    and 8) and the lists (7) keeps its items, which ring once on Solo's own speaker, and
+    takes items with a room, a repeat or paused, and list items, once upgraded."""
     monkeypatch.setattr(store_backend, "MIGRATIONS", MIGRATIONS[:4])
     old = open_backend(config)
     old.open()
@@ -329,14 +329,21 @@ def test_a_store_of_the_previous_schema_is_upgraded_without_loss(
     store = StoreActor.start(config)  # opens and migrates, as at a start after an upgrade
     try:
         (kept,) = read(store, "skill_items", equals={"item_id": "old-timer"})
-        assert (kept["label"], kept["due_at"], kept["state"], kept["room"], kept["repeats"]) == (
-            "pasta", 2_000_000_000.5, "pending", None, None)  # fmt: skip
+        columns = ("label", "due_at", "state", "room", "repeats", "paused_left")
+        assert tuple(kept[c] for c in columns) == (
+            "pasta", 2_000_000_000.5, "pending", None, None, None)  # fmt: skip
         item = SkillItem(item_id="new", kind="reminder", label="stretch", due_at=2e9,
                          room="kitchen", repeats="weekdays")  # fmt: skip
         store.tell(SaveSkillItem(item=item))
         assert store.ask(Flush(), timeout=ASK).durable
         (new,) = read(store, "skill_items", equals={"room": "kitchen"})
         assert (new["item_id"], new["repeats"]) == ("new", "weekdays")
+        paused = SkillItem(item_id="held", kind="timer", label="tea", due_at=2e9, length=300.0,
+                           state="paused", paused_left=123.5)  # fmt: skip
+        store.tell(SaveSkillItem(item=paused))
+        assert store.ask(Flush(), timeout=ASK).durable
+        (held,) = read(store, "skill_items", equals={"state": "paused"})
+        assert (held["item_id"], held["paused_left"]) == ("held", 123.5)
         store.tell(SaveListItem(item=ListItem(list_name="shopping", text="eggs")))
         assert store.ask(Flush(), timeout=ASK).durable
         assert [row["text"] for row in read(store, "list_items")] == ["eggs"]
@@ -345,6 +352,6 @@ def test_a_store_of_the_previous_schema_is_upgraded_without_loss(
     upgraded = open_backend(config)
     upgraded.open()
     try:
-        assert upgraded.schema_version() == LATEST_VERSION == 7
+        assert upgraded.schema_version() == LATEST_VERSION == 8
     finally:
         upgraded.close()
