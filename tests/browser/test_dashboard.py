@@ -120,7 +120,7 @@ def test_dashboard_follows_an_agents_run_live(
     assert problems == []
 
 
-def test_dashboard_lists_cancels_and_shows_fired_timers(
+def test_dashboard_lists_cancels_and_shows_fired_timers_and_lists(
     browser: BrowserContext, assistant: RunningApi
 ) -> None:
     page, problems = open_dashboard(browser, assistant, "control")
@@ -141,12 +141,28 @@ def test_dashboard_lists_cancels_and_shows_fired_timers(
     expect(page.locator(f'#fired li[data-id="{short.json()["id"]}"]')).to_contain_text("egg")
     expect(page.locator(f'#skill-items tr[data-id="{short.json()["id"]}"]')).to_have_count(0)
 
+    # Paused (by voice or text): its time left is held, not counted down.
+    paused = assistant.post("/ask", scope="control", json={"text": "Pause the tea timer."})
+    assert paused.json()["reply"].startswith("Paused the tea timer"), paused.text
+    expect(tea.locator("td.due")).to_have_text("paused")
     tea.locator("button.cancel").click()
     expect(tea).to_have_count(0)
     assert assistant.get("/timers", scope="read").json()["timers"] == []
     stretch.locator("button.cancel").click()
     expect(stretch).to_have_count(0)
     assert assistant.get("/reminders", scope="read").json()["reminders"] == []
+
+    # A list filled by voice or text, an item crossed off in the browser.
+    said = assistant.post("/ask", scope="control",
+                          json={"text": "Add milk and eggs to my shopping list."})  # fmt: skip
+    assert said.json()["reply"] == "Added milk and eggs to your shopping list.", said.text
+    rows = page.locator("#lists tbody tr")
+    expect(rows.locator("td.text")).to_have_text(["milk", "eggs"])
+    expect(rows.locator("td.list")).to_have_text(["shopping", "shopping"])
+    rows.filter(has_text="eggs").locator("button.cross-off").click()
+    expect(rows.locator("td.text")).to_have_text(["milk"])
+    shopping = assistant.get("/lists", scope="read").json()["lists"]["shopping"]
+    assert [item["text"] for item in shopping] == ["milk"]
     assert problems == []
 
 

@@ -178,8 +178,9 @@ async function refreshSkillItems() {
     row.dataset.id = item.id;
     cell(row, item.repeats ? `${item.kind}, ${item.repeats}` : item.kind, "kind");
     cell(row, item.label, "label");
-    cell(row, clock(item.due_at), "due");
-    cell(row, uptime(Math.max(0, item.due_at - Date.now() / 1000)), "left");
+    const paused = item.state === "paused";  // a paused timer holds its time left
+    cell(row, paused ? "paused" : clock(item.due_at), "due");
+    cell(row, uptime(paused ? item.remaining_s : Math.max(0, item.due_at - Date.now() / 1000)), "left");
     const button = document.createElement("button");
     button.className = "cancel"; button.textContent = "cancel";
     button.title = `DELETE /${item.kind}s/${item.id}`;
@@ -195,6 +196,37 @@ async function cancelSkillItem(item, button) {
     status(`${item.kind} "${item.label}" cancelled`);
   } catch (error) { status(`cancelling ${item.kind} "${item.label}" failed: ${error.message}`); }
   refreshSkillItems().catch((error) => status(error.message));
+}
+
+// -- lists: the open items of each list, each with a button that crosses it off ---------------
+
+async function refreshLists() {
+  const lists = (await (await api("/lists")).json()).lists;
+  const body = $("#lists tbody");
+  body.replaceChildren();
+  for (const [name, items] of Object.entries(lists)) {
+    for (const item of items) {
+      const row = body.insertRow();
+      row.dataset.id = item.id;
+      cell(row, name, "list");
+      cell(row, item.text, "text");
+      cell(row, new Date(item.created_at * 1000).toLocaleString(), "added");
+      const button = document.createElement("button");
+      button.className = "cross-off"; button.textContent = "cross off";
+      button.title = `DELETE /lists/${name}/items/${item.id}`;
+      button.addEventListener("click", () => crossOff(name, item, button));
+      row.insertCell().appendChild(button);
+    }
+  }
+}
+
+async function crossOff(name, item, button) {
+  button.disabled = true;
+  try {
+    await api(`/lists/${encodeURIComponent(name)}/items/${item.id}`, { method: "DELETE" });
+    status(`"${item.text}" crossed off the ${name} list`);
+  } catch (error) { status(`crossing off "${item.text}" failed: ${error.message}`); }
+  refreshLists().catch((error) => status(error.message));
 }
 
 // -- memories: the newest, each with a button that forgets it ----------------------------------
@@ -363,6 +395,7 @@ async function refresh() {
     renderTree(data.tree);
     showSliders(data.tree);
     await refreshSkillItems();
+    await refreshLists();
     if (polls++ % MEMORIES_EVERY === 0) await refreshMemories();
     $("#health").textContent = "running"; $("#health").className = "pill ok";
     samples.push({ t: data.time, rss: data.process.rss_bytes / 1048576, tps: lastTokensPerSecond });
