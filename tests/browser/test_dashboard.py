@@ -94,7 +94,11 @@ def test_dashboard_asks_and_restarts_in_a_real_browser(
     page.click('#tree tr[data-path="solo/dialogue"] button.restart')
     expect(restarts_cell(page, "solo/dialogue")).to_have_text(str(before + 1))
     expect(page.locator("#reports li.kind-restart").first).to_contain_text("solo/dialogue")
-    page.wait_for_timeout(2500)  # two status polls: the chart has a line to draw
+    listed = assistant.post(
+        "/ask", scope="control", json={"text": "Add milk, eggs and bread to my shopping list."}
+    )
+    assert listed.status_code == 200, listed.text
+    page.wait_for_timeout(2500)  # two status polls: the chart has a line to draw, the list rows
 
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -159,7 +163,7 @@ def test_dashboard_lists_cancels_and_shows_fired_timers_and_lists(
     rows = page.locator("#lists tbody tr")
     expect(rows.locator("td.text")).to_have_text(["milk", "eggs"])
     expect(rows.locator("td.list")).to_have_text(["shopping", "shopping"])
-    rows.filter(has_text="eggs").locator("button.cross-off").click()
+    rows.filter(has_text="eggs").locator("button.cancel").click()
     expect(rows.locator("td.text")).to_have_text(["milk"])
     shopping = assistant.get("/lists", scope="read").json()["lists"]["shopping"]
     assert [item["text"] for item in shopping] == ["milk"]

@@ -212,7 +212,7 @@ async function refreshLists() {
       cell(row, item.text, "text");
       cell(row, new Date(item.created_at * 1000).toLocaleString(), "added");
       const button = document.createElement("button");
-      button.className = "cross-off"; button.textContent = "cross off";
+      button.className = "cancel"; button.textContent = "cross off";
       button.title = `DELETE /lists/${name}/items/${item.id}`;
       button.addEventListener("click", () => crossOff(name, item, button));
       row.insertCell().appendChild(button);
