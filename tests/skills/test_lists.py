@@ -10,41 +10,33 @@ import itertools
 import pytest
 
 import supervisors
-from solo_actors.config import REPO_ROOT, Config
-from solo_actors.dialogue import DialogueActor, converse
+from solo_actors.config import Config
+from solo_actors.dialogue import converse
 from solo_actors.messages import ListItem, ReadRows, Rows
-from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STORE_NAME
-from solo_actors.runtime.specs import worker_spec
-from solo_actors.skills.actor import SkillsActor
+from solo_actors.names import STORE_NAME
 from solo_actors.skills.lists import ITEMS_MAX, READ_MAX, ListBook, items_said, same_item
-from solo_actors.skills.templates import Matcher, load_matcher
-from solo_actors.store.actor import StoreActor
+from solo_actors.skills.templates import Matcher
 from tests.conftest import ConfigFactory
+from tests.skills.conftest import NOW, start
 
-NOW = 1_780_000_000.0
 SECONDS = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return load_matcher(REPO_ROOT / "config" / "skills")
-
-
-def said(book: ListBook, matcher: Matcher, text: str) -> str:
+def said(lists: ListBook, matcher: Matcher, text: str) -> str:
     """The answer to ``text``, said a second after the one before."""
     match = matcher.match(text)
-    assert match is not None and book.answers(match), (text, match)
-    return book.answer(match, NOW + next(SECONDS)).text
+    assert match is not None and lists.answers(match), (text, match)
+    return lists.answer(match, NOW + next(SECONDS)).text
 
 
 @pytest.fixture
-def book() -> ListBook:
-    book = ListBook()
-    book.load([])
-    return book
+def lists() -> ListBook:
+    loaded = ListBook()
+    loaded.load([])
+    return loaded
 
 
-def test_items_are_split_as_said_and_named_alike(book: ListBook) -> None:
+def test_items_are_split_as_said_and_named_alike(lists: ListBook) -> None:
     assert items_said("Milk, eggs and some bread.") == ["Milk", "eggs", "bread"]
     assert items_said("salt & pepper plus a lemon") == ["salt", "pepper", "lemon"]
     assert items_said("milk and milk") == ["milk"]
@@ -52,38 +44,38 @@ def test_items_are_split_as_said_and_named_alike(book: ListBook) -> None:
     assert not same_item("oat milk", "milk")
 
 
-def test_a_shopping_list_is_filled_read_and_crossed_off(book: ListBook, matcher: Matcher) -> None:
-    assert said(book, matcher, "What's on my shopping list?") == "Your shopping list is empty."
-    assert (said(book, matcher, "Add milk, eggs and bread to my shopping list.")
+def test_a_shopping_list_is_filled_read_and_crossed_off(lists: ListBook, matcher: Matcher) -> None:
+    assert said(lists, matcher, "What's on my shopping list?") == "Your shopping list is empty."
+    assert (said(lists, matcher, "Add milk, eggs and bread to my shopping list.")
             == "Added milk, eggs and bread to your shopping list.")  # fmt: skip
-    assert (said(book, matcher, "add eggs and butter to the grocery list")
+    assert (said(lists, matcher, "add eggs and butter to the grocery list")
             == "Added butter to your shopping list. Eggs are already on it.")  # fmt: skip
-    assert said(book, matcher, "Add milk to the list.") == "Milk is already on your shopping list."
-    assert (said(book, matcher, "Is milk on my shopping list?")
+    assert said(lists, matcher, "Add milk to the list.") == "Milk is already on your shopping list."
+    assert (said(lists, matcher, "Is milk on my shopping list?")
             == "Yes, milk is on your shopping list.")  # fmt: skip
-    assert (said(book, matcher, "Are cheese and bread on my shopping list?")
+    assert (said(lists, matcher, "Are cheese and bread on my shopping list?")
             == "No, cheese isn't on your shopping list. Bread is.")  # fmt: skip
-    assert (said(book, matcher, "Take eggs and ham off my shopping list.")
+    assert (said(lists, matcher, "Take eggs and ham off my shopping list.")
             == "Took eggs off your shopping list. Ham isn't on your shopping list.")  # fmt: skip
-    assert (said(book, matcher, "What do I need to buy?")
+    assert (said(lists, matcher, "What do I need to buy?")
             == "Your shopping list has 3 items: milk, bread and butter.")  # fmt: skip
-    assert (said(book, matcher, "Add call the plumber to my to-do list.")
+    assert (said(lists, matcher, "Add call the plumber to my to-do list.")
             == "Added call the plumber to your to-do list.")  # fmt: skip
-    assert (said(book, matcher, "What lists do I have?")
+    assert (said(lists, matcher, "What lists do I have?")
             == "You have 2 lists: shopping with 3 items and to-do with 1 item.")  # fmt: skip
-    assert (said(book, matcher, "Clear my shopping list.")
+    assert (said(lists, matcher, "Clear my shopping list.")
             == "I cleared your shopping list: 3 items crossed off.")  # fmt: skip
-    assert [i.text for i in book.open_items()] == ["call the plumber"]
+    assert [i.text for i in lists.open_items()] == ["call the plumber"]
 
 
-def test_a_long_list_is_read_in_part_and_a_full_one_refuses_more(book: ListBook) -> None:
-    book.put("packing", [f"thing {n}" for n in range(READ_MAX + 3)], NOW)
-    read = book.read("packing").text
+def test_a_long_list_is_read_in_part_and_a_full_one_refuses_more(lists: ListBook) -> None:
+    lists.put("packing", [f"thing {n}" for n in range(READ_MAX + 3)], NOW)
+    read = lists.read("packing").text
     assert read.startswith(f"Your packing list has {READ_MAX + 3} items: thing 0, thing 1")
     assert read.endswith(f"thing {READ_MAX - 1} and 3 more items.")
-    book.put("packing", [f"more {n}" for n in range(ITEMS_MAX - READ_MAX - 3)], NOW)
-    full = book.add("packing", ["one too many"], NOW)
-    assert full.refused and "full" in full.text and len(book.open_items("packing")) == ITEMS_MAX
+    lists.put("packing", [f"more {n}" for n in range(ITEMS_MAX - READ_MAX - 3)], NOW)
+    full = lists.add("packing", ["one too many"], NOW)
+    assert full.refused and "full" in full.text and len(lists.open_items("packing")) == ITEMS_MAX
 
 
 def test_lists_wait_for_the_store_before_answering(matcher: Matcher) -> None:
@@ -96,13 +88,6 @@ def test_lists_wait_for_the_store_before_answering(matcher: Matcher) -> None:
 @pytest.fixture
 def config(make_config: ConfigFactory) -> Config:
     return make_config(memory__enabled=False)
-
-
-def start(config: Config) -> supervisors.SupervisorRef:
-    children = [worker_spec(config, name, actor) for name, actor in (
-        (STORE_NAME, StoreActor), (SKILLS_NAME, SkillsActor), (DIALOGUE_NAME, DialogueActor),
-    )]  # fmt: skip
-    return supervisors.start_supervisor(supervisors.SupFlags(), children, name="lists-test")
 
 
 def test_a_list_survives_a_restart_and_what_is_crossed_off_stays_as_history(

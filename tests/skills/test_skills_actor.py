@@ -12,7 +12,7 @@ import pytest
 
 import supervisors
 from solo_actors.config import Config
-from solo_actors.dialogue import DialogueActor, converse
+from solo_actors.dialogue import converse
 from solo_actors.messages import (
     CreateSkillItem,
     ListSkillItems,
@@ -31,23 +31,13 @@ from solo_actors.messages import (
 )
 from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STORE_NAME
 from solo_actors.runtime.events import HUB
-from solo_actors.runtime.specs import worker_spec
-from solo_actors.skills.actor import SkillsActor
-from solo_actors.store.actor import StoreActor
 from tests.conftest import ConfigFactory, wait_for
-from tests.skills.conftest import settle
+from tests.skills.conftest import settle, start
 
 
 @pytest.fixture
 def config(make_config: ConfigFactory) -> Config:
     return make_config(memory__enabled=False, skills__late_after=0.5)
-
-
-def start(config: Config) -> supervisors.SupervisorRef:
-    children = [worker_spec(config, name, actor) for name, actor in (
-        (STORE_NAME, StoreActor), (SKILLS_NAME, SkillsActor), (DIALOGUE_NAME, DialogueActor),
-    )]  # fmt: skip
-    return supervisors.start_supervisor(supervisors.SupFlags(), children, name="skills-test")
 
 
 class Fired:

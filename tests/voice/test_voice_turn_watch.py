@@ -45,14 +45,23 @@ def say(samples: np.ndarray) -> None:
         supervisors.ask(WAKE, frame, timeout=5)
 
 
+def capital_question(speech: Speech) -> np.ndarray:
+    return speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0, steady=True)
+
+
+def stt_swallows_the_next_question() -> None:
+    """stt hangs, then crashes on the next mail it takes: a question asked now waits in its
+    mailbox behind the crash and dies with it."""
+    supervisors.tell(STT, supervisors.Fault("hang", seconds=HANG_SECONDS))
+    supervisors.tell(STT, supervisors.Fault("raise", label="swallows the question"))
+
+
 def test_a_turn_lost_with_a_crashed_stage_is_answered_with_an_apology(
     voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path, faults: None
 ) -> None:
     run = voice_tree()
-    question = speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0,
-                           steady=True)  # fmt: skip
-    supervisors.tell(STT, supervisors.Fault("hang", seconds=HANG_SECONDS))
-    supervisors.tell(STT, supervisors.Fault("raise", label="swallows the question"))
+    question = capital_question(speech)
+    stt_swallows_the_next_question()
     say(question)
     [lost] = run.wait_turns(1, TIMEOUT)
     assert lost["error"] and "the stt stage stopped" in lost["error"], lost
@@ -71,10 +80,8 @@ def test_an_apology_lost_with_tts_is_said_again(
     voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path, faults: None
 ) -> None:
     run = voice_tree()
-    question = speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0,
-                           steady=True)  # fmt: skip
-    supervisors.tell(STT, supervisors.Fault("hang", seconds=HANG_SECONDS))
-    supervisors.tell(STT, supervisors.Fault("raise", label="swallows the question"))
+    question = capital_question(speech)
+    stt_swallows_the_next_question()
     # The turn watch tells tts the apology while tts hangs, behind a crash that drops it.
     supervisors.tell(TTS, supervisors.Fault("hang", seconds=TTS_HANG_SECONDS))
     supervisors.tell(TTS, supervisors.Fault("raise", label="swallows the apology"))
@@ -91,8 +98,7 @@ def test_a_wake_word_that_vad_cannot_take_is_answered_with_an_apology(
     run = voice_tree()
     [voice] = [child.ref for child in run.root.which_children() if child.id == VOICE]
     voice.terminate_child(VAD)  # down as if between its crash and its restart
-    question = speech.clip(0.3, "Jarvis.", 0.25, "What is the capital of France?", 1.0,
-                           steady=True)  # fmt: skip
+    question = capital_question(speech)
     say(question)
     [lost] = run.wait_turns(1, 30.0)
     assert lost["error"] and "the vad stage could not take" in lost["error"], lost
