@@ -235,6 +235,7 @@ class SkillBook:
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
+            "timer.subtract": self.timer_subtract,
             "timer.pause": self.timer_pause, "timer.resume": self.timer_resume,
             "alarm.set": self.alarm_set, "alarm.wake": self.alarm_set, "alarm.list": self.listing,
             # The book alone knows of no ringing: the skills actor passes the alarm it rings.
@@ -576,6 +577,27 @@ class SkillBook:
         left = spoken_duration(longer.seconds_left(now))
         return Answer(f"Added {spoken_duration(seconds)}. {left} left on the {timer_name(longer)}.",
                       [longer])  # fmt: skip
+
+    def timer_subtract(self, match: SkillMatch, now: float) -> Answer:
+        """ "Took off 2 minutes. 3 minutes left on the pasta timer."; not all it has left:
+        that is cancelling it, or letting it ring."""
+        timers = self.timers_named(match, by_length=False)  # its duration is what to take
+        seconds = float(match.slots["duration"])
+        if not timers:
+            return no_timer(match)
+        if len(timers) > 1:
+            return self.which_timer(timers, "Say which one to take it off.")
+        timer = timers[0]
+        left = timer.seconds_left(now)
+        if seconds >= left:
+            return refuse(f"The {timer_name(timer)} has only {spoken_duration(left)} left. "
+                          "Say cancel the timer to stop it.")  # fmt: skip
+        shorter = replace(timer, due_at=timer.due_at - seconds, length=timer.length - seconds)
+        if timer.paused_left is not None:
+            shorter = replace(shorter, paused_left=timer.paused_left - seconds)
+        self.items[timer.item_id] = shorter
+        return Answer(f"Took off {spoken_duration(seconds)}. {spoken_duration(left - seconds)} "
+                      f"left on the {timer_name(shorter)}.", [shorter])  # fmt: skip
 
     def timer_pause(self, match: SkillMatch, now: float) -> Answer:
         """ "Paused the pasta timer with 4 minutes left.": it holds its time left (durable:

@@ -257,6 +257,21 @@ def test_a_paused_timer_holds_its_time_left_until_resumed(
     assert ask(book, matcher, "resume the timer").text == "No timer is paused."
 
 
+def test_time_is_taken_off_a_timer_but_never_all_it_has_left(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    ask(book, matcher, "set a 10 minute pasta timer")
+    shorter = ask(book, matcher, "take 2 minutes off the pasta timer", NOW + 60)
+    assert shorter.text == "Took off 2 minutes. 7 minutes left on the pasta timer."
+    assert [i.due_at for i in shorter.changed] == [NOW + 480]
+    too_much = ask(book, matcher, "remove 10 minutes from the timer", NOW + 60)
+    assert too_much.refused and too_much.text.startswith("The pasta timer has only 7 minutes")
+    ask(book, matcher, "pause the timer", NOW + 120)
+    paused = ask(book, matcher, "decrease the timer by 1 minute", NOW + 600)
+    assert paused.text == "Took off 1 minute. 5 minutes left on the pasta timer."
+    assert [i.paused_left for i in paused.changed] == [300.0]
+
+
 def test_unnamed_timers_are_named_by_their_length(book: SkillBook, matcher: Matcher) -> None:
     ask(book, matcher, "set a timer for 5 minutes")
     ask(book, matcher, "set a timer for 10 minutes")
