@@ -960,11 +960,12 @@ class AddToList(Message, frozen=True):
 
 
 class CrossOffList(Message, frozen=True):
-    """API to skills (ask): take the open item ``item_id`` off list ``list_name``; answered
-    with `ListChanged` once durable, or `SkillRefused` (``not_found``)."""
+    """API to skills (ask): take the open item ``item_id`` off list ``list_name`` (None:
+    every open item, clearing it); answered with `ListChanged` once durable, or
+    `SkillRefused` (``not_found``: no such open item)."""
 
     list_name: str
-    item_id: str
+    item_id: str | None = None
 
 
 class ListChanged(Message, frozen=True):

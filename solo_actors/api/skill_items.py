@@ -12,8 +12,9 @@ one (404 if there is no such pending item; a repeating one is cancelled with eve
 come). ``POST /announce`` says a text in one room (a ``[[satellites]]`` name) or, without
 one, in every room and on Solo's own speaker. ``GET /lists`` lists the open items of the
 user's lists (``?list=shopping``: one), oldest first; ``POST /lists/{list}`` puts items on
-a list (made by naming it), ``DELETE /lists/{list}/items/{id}`` crosses one off: the same
-lists that "add milk to my shopping list" changes. Every handler asks the ``skills`` actor from
+a list (made by naming it), ``DELETE /lists/{list}/items/{id}`` crosses one off and
+``DELETE /lists/{list}`` every one: the same lists that "add milk to my shopping list"
+changes. Every handler asks the ``skills`` actor from
 a worker thread, waiting at most ``api.actor_timeout``; the actor makes a change durable in
 the store before it answers. One handler per kind and verb, made by `handlers_for`, so each
 has its own name in the OpenAPI document.
@@ -211,6 +212,15 @@ async def cross_off(request: web.Request) -> web.Response:
         raise ApiError(STATUS[answer.reason], answer.message)
     assert isinstance(answer, ListChanged)
     return json_response(list_item(answer.items[0]))
+
+
+async def clear_list(request: web.Request) -> web.Response:
+    """DELETE /lists/{list}: every open item crossed off (none: an empty list)."""
+    answer = await ask_skills(state_of(request), CrossOffList(list_name=list_name_of(request)))
+    if isinstance(answer, SkillRefused):
+        raise ApiError(STATUS[answer.reason], answer.message)
+    assert isinstance(answer, ListChanged)
+    return json_response({"crossed_off": [list_item(item) for item in answer.items]})
 
 
 def list_name_of(request: web.Request) -> str:

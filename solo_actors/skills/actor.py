@@ -352,6 +352,9 @@ class SkillsActor(supervisors.SupervisedActor):
 
     def change_list(self, request: AddToList | CrossOffList) -> ListChanged | SkillRefused:
         """An API request's change to a list, made durable, as a spoken one is."""
+        if not self.lists.loaded:  # its items may be crossed off or on it already
+            return SkillRefused(message="the lists are not read back from the store yet",
+                                reason="unavailable")  # fmt: skip
         now = time.time()
         already: list[str] = []
         if isinstance(request, AddToList):
@@ -359,6 +362,8 @@ class SkillsActor(supervisors.SupervisedActor):
                 changed, already = self.lists.put(request.list_name, request.items, now)
             except ListFull as full:
                 return SkillRefused(message=str(full), reason="invalid")
+        elif request.item_id is None:  # the whole list
+            changed = self.lists.cross_off(self.lists.open_items(request.list_name), now)
         else:
             item = self.lists.items.get(request.item_id)
             if item is None or item.list_name != request.list_name:

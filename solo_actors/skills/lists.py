@@ -119,7 +119,10 @@ class ListBook:
         """Put the ``items`` not on list ``name`` yet on it: those added, and those that were
         there; `ListFull` (saying so) if they do not fit."""
         there = [item for item in items if self.find(name, item) is not None]
-        new = [item for item in items if item not in there]
+        new: list[str] = []
+        for said in items:  # each once ("milk" and "Milk" from the API are one)
+            if said not in there and not any(same_item(said, kept) for kept in new):
+                new.append(said)
         if len(new) > ITEMS_MAX - len(self.open_items(name)):
             raise ListFull(f"your {name} list is full: it holds {ITEMS_MAX} items. "
                            "Cross some off first")  # fmt: skip

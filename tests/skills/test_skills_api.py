@@ -141,7 +141,7 @@ def test_the_routes_are_in_the_openapi_document(api: RunningApi) -> None:
     for kind in ("timers", "alarms", "reminders"):
         assert set(paths[f"/{kind}"]) == {"get", "post"}
         assert set(paths[f"/{kind}/{{id}}"]) == {"delete"}
-    assert set(paths["/lists"]) == {"get"} and set(paths["/lists/{list}"]) == {"post"}
+    assert set(paths["/lists"]) == {"get"} and set(paths["/lists/{list}"]) == {"post", "delete"}
     assert set(paths["/lists/{list}/items/{id}"]) == {"delete"}
 
 
@@ -149,7 +149,8 @@ def test_lists_said_and_changed_through_the_api_are_the_same_lists(api: RunningA
     said = api.post("/ask", scope="control",
                     json={"text": "Add milk, eggs and bread to my shopping list."})  # fmt: skip
     assert said.json()["reply"] == "Added milk, eggs and bread to your shopping list.", said.text
-    added = api.post("/lists/Shopping", scope="control", json={"items": ["butter", "egg"]})
+    added = api.post("/lists/Shopping", scope="control",
+                     json={"items": ["butter", "egg", "Butter"]})  # fmt: skip
     assert added.status_code == 201, added.text
     assert [i["text"] for i in added.json()["added"]] == ["butter"]
     assert added.json()["already"] == ["egg"]
@@ -167,6 +168,10 @@ def test_lists_said_and_changed_through_the_api_are_the_same_lists(api: RunningA
     assert empty.status_code == 400, empty.text
     only = api.get("/lists", scope="read", params={"list": "to-do"}).json()
     assert only == {"lists": {}}
+    cleared = api.request("DELETE", "/lists/shopping", scope="control")
+    assert cleared.status_code == 200, cleared.text
+    assert [i["text"] for i in cleared.json()["crossed_off"]] == ["milk", "bread", "butter"]
+    assert api.get("/lists", scope="read").json() == {"lists": {}}
 
 
 def test_the_cli_lists_and_cancels(
