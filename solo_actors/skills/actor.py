@@ -11,13 +11,17 @@ hub, the turn in the store), so voice, text and the API need nothing new. `ListS
 The ``memory.*`` intents ("what do you remember about me", "forget that") are answered by
 asking the memory actor (`solo_actors.skills.memories`), the ``volume.*`` intents ("turn it
 down") by asking the speaker or the room's satellite actor (`solo_actors.skills.volume`), the
-``speed.*`` intents ("speak slower") by asking tts (`solo_actors.skills.speaking_rate`).
+``speed.*`` intents ("speak slower") by asking tts (`solo_actors.skills.speaking_rate`). The
+``list.*`` intents ("add milk to my shopping list") change the user's lists
+(`solo_actors.skills.lists`), kept durably as the items are; `GetLists`, `AddToList` and
+`CrossOffList` (asks, from the API) read and change the same lists.
 
 Durability, as an Erlang engineer would have it: the store is the truth. A new or changed
-item is written (`SaveSkillItem`) and flushed before the reply says it is set; at start the
-actor reads every pending item back, so a crash of this actor or of the whole process loses
-nothing. An item that fell due while Solo was down fires at once, saying how late it is.
-Only one wake-up timer is ever armed: for the soonest item. A fired timer or alarm rings:
+item is written (`SaveSkillItem`, `SaveListItem`) and flushed before the reply says it is
+set; at start the actor reads every pending (or paused) item and every open list item
+back, so a crash of this actor or of the whole process loses nothing. An item that fell
+due while Solo was down fires at once, saying how late it is. Only one wake-up timer is
+ever armed: for the soonest item (a paused timer is not due). A fired timer or alarm rings:
 its line is said again every ``skills.ring_every`` seconds until "stop" (or "cancel the
 timer"), the wake word (`WakeDetected` from the wake actor) or ``skills.ring_for`` seconds;
 a reminder is said once.
