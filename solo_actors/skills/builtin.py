@@ -560,44 +560,38 @@ class SkillBook:
         return Answer(f"Cancelled the {timer_name(timers[0])}.", self.cancel(timers))
 
     def timer_add(self, match: SkillMatch, now: float) -> Answer:
-        timers = self.timers_named(match, by_length=False)  # its duration is what to add
-        seconds = float(match.slots["duration"])
-        if not timers:
-            return no_timer(match)
-        if len(timers) > 1:
-            return self.which_timer(timers, "Say which one to add it to.")
-        timer = timers[0]
-        problem = self.check_length(timer.seconds_left(now) + seconds)
-        if problem:
-            return refuse(problem)
-        longer = replace(timer, due_at=timer.due_at + seconds, length=timer.length + seconds)
-        if timer.paused_left is not None:
-            longer = replace(longer, paused_left=timer.paused_left + seconds)
-        self.items[timer.item_id] = longer
-        left = spoken_duration(longer.seconds_left(now))
-        return Answer(f"Added {spoken_duration(seconds)}. {left} left on the {timer_name(longer)}.",
-                      [longer])  # fmt: skip
+        return self.change_length(match, now, float(match.slots["duration"]))
 
     def timer_subtract(self, match: SkillMatch, now: float) -> Answer:
-        """ "Took off 2 minutes. 3 minutes left on the pasta timer."; not all it has left:
+        return self.change_length(match, now, -float(match.slots["duration"]))
+
+    def change_length(self, match: SkillMatch, now: float, seconds: float) -> Answer:
+        """ "Added 5 minutes. 8 minutes left on the pasta timer.", or "Took off 2 minutes.
+        ...": the one timer ``match`` names (its duration is the change, not a timer's
+        length) made ``seconds`` longer or shorter, paused or not. Never all it has left:
         that is cancelling it, or letting it ring."""
-        timers = self.timers_named(match, by_length=False)  # its duration is what to take
-        seconds = float(match.slots["duration"])
+        timers = self.timers_named(match, by_length=False)
         if not timers:
             return no_timer(match)
         if len(timers) > 1:
-            return self.which_timer(timers, "Say which one to take it off.")
+            action = "add it to" if seconds > 0 else "take it off"
+            return self.which_timer(timers, f"Say which one to {action}.")
         timer = timers[0]
-        left = timer.seconds_left(now)
-        if seconds >= left:
-            return refuse(f"The {timer_name(timer)} has only {spoken_duration(left)} left. "
+        before = timer.seconds_left(now)
+        left = before + seconds
+        if seconds < 0 and left <= 0:
+            return refuse(f"The {timer_name(timer)} has only {spoken_duration(before)} left. "
                           "Say cancel the timer to stop it.")  # fmt: skip
-        shorter = replace(timer, due_at=timer.due_at - seconds, length=timer.length - seconds)
-        if timer.paused_left is not None:
-            shorter = replace(shorter, paused_left=timer.paused_left - seconds)
-        self.items[timer.item_id] = shorter
-        return Answer(f"Took off {spoken_duration(seconds)}. {spoken_duration(left - seconds)} "
-                      f"left on the {timer_name(shorter)}.", [shorter])  # fmt: skip
+        problem = self.check_length(left) if seconds > 0 else None
+        if problem:
+            return refuse(problem)
+        paused_left = None if timer.paused_left is None else timer.paused_left + seconds
+        changed = replace(timer, due_at=timer.due_at + seconds, length=timer.length + seconds,
+                          paused_left=paused_left)  # fmt: skip
+        self.items[timer.item_id] = changed
+        done = "Added" if seconds > 0 else "Took off"
+        return Answer(f"{done} {spoken_duration(abs(seconds))}. {spoken_duration(left)} left on "
+                      f"the {timer_name(changed)}.", [changed])  # fmt: skip
 
     def timer_pause(self, match: SkillMatch, now: float) -> Answer:
         """ "Paused the pasta timer with 4 minutes left.": it holds its time left (durable:
