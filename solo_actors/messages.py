@@ -946,14 +946,17 @@ class ListItems(Message, frozen=True):
 
 
 class GetLists(Message, frozen=True):
-    """API to skills (ask): the open items of every list, or of ``list_name`` alone."""
+    """API to skills (ask): the open items of every list, or of ``list_name`` alone (named
+    as in the API's path or query: the skills actor reads it as a spoken name, aliases
+    included, so "todo" is the to-do list)."""
 
     list_name: str | None = None
 
 
 class AddToList(Message, frozen=True):
-    """API to skills (ask): put ``items`` on list ``list_name`` (made by naming it); answered
-    with `ListChanged` once durable, or `SkillRefused` (the list is full, the store down)."""
+    """API to skills (ask): put ``items`` on list ``list_name`` (made by naming it, read as
+    `GetLists` reads it); answered with `ListChanged` once durable, or `SkillRefused` (no
+    list named, the list full, the store down)."""
 
     list_name: str
     items: list[str]

@@ -195,7 +195,7 @@ async def lists(request: web.Request) -> web.Response:
 async def add_to_list(request: web.Request) -> web.Response:
     """POST /lists/{list}: the items added, and those that were on it already."""
     body = await decode_body(request, ListBody)
-    message = AddToList(list_name=list_name_of(request), items=[i.strip() for i in body.items])
+    message = AddToList(list_name=request.match_info["list"], items=[i.strip() for i in body.items])
     answer = await ask_skills(state_of(request), message)
     if isinstance(answer, SkillRefused):
         raise ApiError(STATUS[answer.reason], answer.message)
@@ -206,7 +206,7 @@ async def add_to_list(request: web.Request) -> web.Response:
 
 async def cross_off(request: web.Request) -> web.Response:
     """DELETE /lists/{list}/items/{id}: the item crossed off."""
-    message = CrossOffList(list_name=list_name_of(request), item_id=request.match_info["id"])
+    message = CrossOffList(list_name=request.match_info["list"], item_id=request.match_info["id"])
     answer = await ask_skills(state_of(request), message)
     if isinstance(answer, SkillRefused):
         raise ApiError(STATUS[answer.reason], answer.message)
@@ -216,16 +216,11 @@ async def cross_off(request: web.Request) -> web.Response:
 
 async def clear_list(request: web.Request) -> web.Response:
     """DELETE /lists/{list}: every open item crossed off (none: an empty list)."""
-    answer = await ask_skills(state_of(request), CrossOffList(list_name=list_name_of(request)))
+    answer = await ask_skills(state_of(request), CrossOffList(list_name=request.match_info["list"]))
     if isinstance(answer, SkillRefused):
         raise ApiError(STATUS[answer.reason], answer.message)
     assert isinstance(answer, ListChanged)
     return json_response({"crossed_off": [list_item(item) for item in answer.items]})
-
-
-def list_name_of(request: web.Request) -> str:
-    """The path's list name as the spoken lists name it: lower case, single spaces."""
-    return " ".join(request.match_info["list"].lower().split())
 
 
 async def announce(request: web.Request) -> web.Response:

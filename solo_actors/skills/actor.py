@@ -112,6 +112,7 @@ from solo_actors.skills.speaking_rate import SpeakingRateSkills
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
 from solo_actors.skills.volume import VolumeSkills
+from solo_actors.skills.words import NoMatch, normalise
 
 LOCAL = "local"
 """Solo's own speaker, as a place things are said (beside the rooms)."""
@@ -266,7 +267,7 @@ class SkillsActor(supervisors.SupervisedActor):
             case ListSkillItems():
                 return SkillItems(items=self.book.pending(message.kind))
             case GetLists():
-                return ListItems(items=self.lists.open_items(message.list_name))
+                return ListItems(items=self.listed(message.list_name))
             case AddToList() | CrossOffList():
                 return self.change_list(message)
             case CreateSkillItem():
@@ -359,20 +360,24 @@ class SkillsActor(supervisors.SupervisedActor):
         if not self.lists.loaded:  # its items may be crossed off or on it already
             return SkillRefused(message="the lists are not read back from the store yet",
                                 reason="unavailable")  # fmt: skip
+        name = self.list_named(request.list_name)
+        if name is None:
+            return SkillRefused(message=f"{request.list_name!r} names no list (say one, such "
+                                "as 'shopping')", reason="invalid")  # fmt: skip
         now = time.time()
         already: list[str] = []
         if isinstance(request, AddToList):
             try:
-                changed, already = self.lists.put(request.list_name, request.items, now)
+                changed, already = self.lists.put(name, request.items, now)
             except ListFull as full:
                 return SkillRefused(message=str(full), reason="invalid")
         elif request.item_id is None:  # the whole list
-            changed = self.lists.cross_off(self.lists.open_items(request.list_name), now)
+            changed = self.lists.cross_off(self.lists.open_items(name), now)
         else:
             item = self.lists.items.get(request.item_id)
-            if item is None or item.list_name != request.list_name:
+            if item is None or item.list_name != name:
                 return SkillRefused(message=f"no open item {request.item_id!r} on the "
-                                    f"{request.list_name} list", reason="not_found")  # fmt: skip
+                                    f"{name} list", reason="not_found")  # fmt: skip
             changed = self.lists.cross_off([item], now)
         if not self.save([], changed):
             message = ("done, but the store did not confirm it, so it may not survive a "
@@ -380,6 +385,22 @@ class SkillsActor(supervisors.SupervisedActor):
             return SkillRefused(message=message, reason="unavailable")
         self.publish()
         return ListChanged(items=changed, already=already)
+
+    def listed(self, said: str | None) -> list[ListItem]:
+        """Every open item (``said`` None), or those of the list ``said`` names (none if it
+        names none)."""
+        if said is None:
+            return self.lists.open_items()
+        name = self.list_named(said)
+        return self.lists.open_items(name) if name else []
+
+    def list_named(self, said: str) -> str | None:
+        """The list ``said`` (a path, a query) names, as a spoken request names it: "To-Do"
+        and "todo" are the to-do list (the skill files' aliases); None if it names none."""
+        try:
+            return str(self.matcher.kinds["list"].parse(normalise(said)))
+        except NoMatch:
+            return None
 
     # -- turns ------------------------------------------------------------------------------
 

@@ -168,10 +168,17 @@ def test_lists_said_and_changed_through_the_api_are_the_same_lists(api: RunningA
     assert empty.status_code == 400, empty.text
     only = api.get("/lists", scope="read", params={"list": "to-do"}).json()
     assert only == {"lists": {}}
+    # A list named as speech names it: "todo" is the to-do list ("add ... to my todo list").
+    todo = api.post("/lists/todo", scope="control", json={"items": ["call the plumber"]})
+    assert [i["list"] for i in todo.json()["added"]] == ["to-do"], todo.text
+    only = api.get("/lists", scope="read", params={"list": "To-Do"}).json()
+    assert [i["text"] for i in only["lists"]["to-do"]] == ["call the plumber"]
+    nameless = api.post("/lists/the", scope="control", json={"items": ["tea"]})
+    assert nameless.status_code == 400 and "names no list" in nameless.text, nameless.text
     cleared = api.request("DELETE", "/lists/shopping", scope="control")
     assert cleared.status_code == 200, cleared.text
     assert [i["text"] for i in cleared.json()["crossed_off"]] == ["milk", "bread", "butter"]
-    assert api.get("/lists", scope="read").json() == {"lists": {}}
+    assert list(api.get("/lists", scope="read").json()["lists"]) == ["to-do"]
 
 
 def test_the_cli_lists_and_cancels(
