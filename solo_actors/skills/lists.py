@@ -126,8 +126,10 @@ class ListBook:
         if len(new) > ITEMS_MAX - len(self.open_items(name)):
             raise ListFull(f"your {name} list is full: it holds {ITEMS_MAX} items. "
                            "Cross some off first")  # fmt: skip
-        # A microsecond apart, so they are read back from the store in the order said.
-        added = [ListItem(list_name=name, text=item, created_at=now + index / 1e6)
+        # A millisecond apart, so they are read back from the store in the order said: a
+        # microsecond is under what a float of epoch seconds keeps (about 0.5 us today), and
+        # two items stored at one instant came back in either order.
+        added = [ListItem(list_name=name, text=item, created_at=now + index / 1e3)
                  for index, item in enumerate(new)]  # fmt: skip
         for item in added:
             self.items[item.item_id] = item
