@@ -64,10 +64,11 @@ from solo_actors.messages import (
 )
 from solo_actors.runtime.trace import configure_tracing
 from solo_actors.runtime.tree import root_children, root_flags
+from solo_actors.skills.hook import skill_matcher
 from solo_actors.voice import vad
 from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of, write_wav
 from solo_actors.voice.options import RunOptions
-from solo_actors.voice.stt import load_whisper, transcribe, whisper_folder
+from solo_actors.voice.stt import fits_a_command, load_whisper, transcribe, whisper_folder
 from solo_actors.voice.tts import load_voice, synthesize, voice_path
 from tests.conftest import config_environment
 from tests.voice.conftest import Speech
@@ -259,6 +260,8 @@ def stt_compare(
     dialogue actor, which are not running here) against `transcribe`, alternately."""
     settings = config.voice.stt
     whisper = load_whisper(whisper_folder(config), settings.threads)
+    commands = skill_matcher(config) if settings.prefer_commands else None
+    prefer = fits_a_command(commands) if commands is not None else None  # as the actor does
     raw: list[float] = []
     actor: list[float] = []
     root = start(config, RunOptions(output_dir=str(work / "stt")), tree=("voice",))
@@ -274,7 +277,8 @@ def stt_compare(
                 supervisors.ask("stt", utterance, timeout=budget.left())
 
             def raw_call(pcm: bytes = pcm) -> None:
-                transcribe(whisper, pcm, settings.language, settings.beam_size, settings.window)
+                transcribe(whisper, pcm, settings.language, settings.beam_size, settings.window,
+                           prefer)  # fmt: skip
 
             timed_pair(index, (through_actor, actor), (raw_call, raw))
     finally:

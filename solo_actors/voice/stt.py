@@ -31,6 +31,14 @@ window gave the 30 s window's words in 138 and the 8 s window in 139. An output 
 looks like a loop (Whisper's gzip compression-ratio test, or a decode that never ended) is
 transcribed again with the full window, and so is audio longer than the window.
 
+Whisper's beam search keeps ``voice.stt.beam_size`` hypotheses, and the best is not always
+what was said: "how many cups are in a later" beat "... a liter". When the best fits no skill
+template and another one fits a template whole, with no word left to a free-text slot
+(`fits_a_command`), that one is the transcript: a command's words are few and fixed, so a
+hypothesis that fits them is better evidence than a fraction of a log-probability
+(`bench/bench_skills.py --heard`; docs/voice.md). It costs nothing: the beams are searched
+anyway.
+
 An utterance with no recognisable words, or a crash while transcribing one (the actor is
 then restarted by its supervisor), is answered with ``voice.stt.error_reply``.
 
@@ -53,6 +61,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -87,6 +96,7 @@ from solo_actors.runtime.clock import now
 from solo_actors.runtime.logs import get_logger
 from solo_actors.runtime.trace import step
 from solo_actors.skills.hook import skill_matcher
+from solo_actors.skills.templates import Matcher
 from solo_actors.voice import remote
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
 from solo_actors.voice.devices import stt_device
@@ -159,23 +169,30 @@ TOKENS_PER_SECOND = 12
 
 
 def transcribe(
-    model: WhisperModel, pcm: bytes, language: str, beam_size: int, window: float = 30.0
+    model: WhisperModel,
+    pcm: bytes,
+    language: str,
+    beam_size: int,
+    window: float = 30.0,
+    prefer: Callable[[str], bool] | None = None,
 ) -> str:
     """The text of 16 kHz int16 speech: the library call the actor and the benchmark share.
 
     `window` is the least audio (seconds) Whisper's encoder sees; see the module docstring.
+    `prefer`: of the beam's hypotheses, the first it accepts when the best one it does not
+    (`fits_a_command`); None: the best.
     """
     audio = int16_to_float(pcm)
     seconds = len(audio) / SAMPLE_RATE
     if window < FULL_WINDOW_S and seconds + WINDOW_MARGIN_S <= FULL_WINDOW_S:
-        text = transcribe_window(model, audio, language, beam_size, window)
-        if text is not None:
-            # Past the speech, a short window's decoder may say it all again: the first
-            # telling is the transcript (on 156 test questions, the 30 s window's words
-            # every time).
-            text = before_repeat(text)
-            if not repeating(text):
-                return text
+        hypotheses = transcribe_window(model, audio, language, beam_size, window,
+                                       beam_size if prefer else 1)  # fmt: skip
+        # Past the speech, a short window's decoder may say it all again: the first telling
+        # is the transcript (on 156 test questions, the 30 s window's words every time).
+        told = [None if text is None else before_repeat(text) for text in hypotheses]
+        texts = [text for text in told if text is not None and not repeating(text)]
+        if told[0] is not None and not repeating(told[0]):  # else the best looped
+            return preferred(texts, prefer)
     segments, _info = model.transcribe(
         audio,
         language=language,
@@ -187,11 +204,36 @@ def transcribe(
     return " ".join(segment.text.strip() for segment in segments).strip()
 
 
+def preferred(texts: list[str], prefer: Callable[[str], bool] | None) -> str:
+    """The first of `texts` (best first) that `prefer` accepts if the best is not; else the
+    best."""
+    if prefer is None or prefer(texts[0]):
+        return texts[0]
+    return next((text for text in texts[1:] if prefer(text)), texts[0])
+
+
+def fits_a_command(matcher: Matcher) -> Callable[[str], bool]:
+    """Whether a text is a skill command whose words a template fits whole: none left to a
+    free-text slot, where any words fit ("remind me to {task}") and so prove nothing."""
+
+    def fits(text: str) -> bool:
+        matches = matcher.match_all(text)
+        return bool(matches) and not any(match.said for match in matches)
+
+    return fits
+
+
 def transcribe_window(
-    model: WhisperModel, audio: np.ndarray, language: str, beam_size: int, window: float
-) -> str | None:
-    """One greedy (or beam) decode of `audio` padded to `window` seconds, not to 30; None if
-    the decode ran to its length bound without ending (a loop)."""
+    model: WhisperModel,
+    audio: np.ndarray,
+    language: str,
+    beam_size: int,
+    window: float,
+    hypotheses: int = 1,
+) -> list[str | None]:
+    """The `hypotheses` best texts (best first) of one greedy (or beam) decode of `audio`
+    padded to `window` seconds, not to 30; None for one that ran to the length bound without
+    ending (a loop)."""
     features = model.feature_extractor(audio)
     per_second = 1 / model.feature_extractor.time_per_frame
     frames = int(max(window, features.shape[-1] / per_second + WINDOW_MARGIN_S) * per_second)
@@ -205,14 +247,15 @@ def transcribe_window(
         model.encode(features),
         [prompt],
         beam_size=beam_size,
+        num_hypotheses=min(hypotheses, beam_size),
         max_length=longest,
         suppress_blank=True,
         suppress_tokens=[-1],
     )
-    tokens = result[0].sequences_ids[0]
-    if len(prompt) + len(tokens) >= longest:
-        return None
-    return tokenizer.decode(tokens).strip()
+    return [
+        tokenizer.decode(tokens).strip() if len(prompt) + len(tokens) < longest else None
+        for tokens in result[0].sequences_ids
+    ]
 
 
 @cache
@@ -298,6 +341,7 @@ class SttActor(supervisors.SupervisedActor):
         self.current: Utterance | None = None
         self.ahead: Ahead | None = None
         self.judge: TurnEndJudge | None = None
+        self.prefer: Callable[[str], bool] | None = None
         self.wake_word = wake_word_pattern(spoken_wake_phrases(config.voice.wake))
         self.model: WhisperModel | None = None
         self.remote: RemoteStt | None = None
@@ -329,6 +373,8 @@ class SttActor(supervisors.SupervisedActor):
             self.local_model()
         if self.config.voice.vad.end_of_turn == "words":
             self.judge = turn_end_judge(self.config)
+        commands = skill_matcher(self.config) if self.settings.prefer_commands else None
+        self.prefer = fits_a_command(commands) if commands is not None else None
         self.publish_figures(model=self.settings.model, **figures, **self.counts)
 
     def local_model(self) -> WhisperModel:
@@ -399,7 +445,7 @@ class SttActor(supervisors.SupervisedActor):
         def here() -> str:
             model = self.local_model()
             return transcribe(model, pcm, settings.language, settings.beam_size,
-                              window or settings.window)  # fmt: skip
+                              window or settings.window, self.prefer)  # fmt: skip
 
         if self.fallback is not None and self.remote is not None:
             service = self.remote

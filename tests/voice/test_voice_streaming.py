@@ -14,15 +14,20 @@ from typing import Any
 import pytest
 
 import supervisors
-from solo_actors.config import load_config
+from solo_actors.config import REPO_ROOT, load_config
 from solo_actors.messages import LLMDone, LLMToken, StageTimes, Transcript, TurnDone
 from solo_actors.runtime.clock import now
+from solo_actors.skills.templates import load_matcher
+from solo_actors.voice.audio import int16_to_float
 from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.voice.stt import (
     before_repeat,
+    fits_a_command,
     load_whisper,
+    preferred,
     repeating,
     transcribe,
+    transcribe_window,
     whisper_folder,
 )
 from tests.conftest import wait_for
@@ -240,3 +245,39 @@ def test_tts_speaks_the_first_clause_before_the_sentence_ends(
     )
     [turn] = run.wait_turns(1, TIMEOUT)
     assert turn["file"] and run.figures("tts")["sentences"] == 2
+
+
+def test_a_hypothesis_that_fits_a_command_wins_over_a_best_that_fits_none() -> None:
+    fits = fits_a_command(load_matcher(REPO_ROOT / "config" / "skills"))
+    # Whisper tiny's two beams for Piper saying "how many cups are in a litre".
+    beams = ["How many cups are in a later?", "How many cups are in a liter?"]
+    assert preferred(beams, fits) == "How many cups are in a liter?"
+    assert preferred(beams, None) == beams[0]
+    # The best fitting a command stays, whatever the others are.
+    assert preferred(["Set a timer for 5 minutes.", "Set a timer for 50 minutes."], fits) == (
+        "Set a timer for 5 minutes."
+    )
+    # An alternative that fits only by giving its words to a free-text slot proves nothing.
+    assert preferred(["Remind me what you said.", "Remind me to do what you said."], fits) == (
+        "Remind me what you said."
+    )
+    assert preferred(["What is a linked list?", "What is a link list?"], fits) == (
+        "What is a linked list?"
+    )
+
+
+def test_the_beams_hypotheses_are_offered_best_first(speech: Speech) -> None:
+    config = load_config("test", environ={})
+    model = load_whisper(whisper_folder(config), TEST_THREADS["voice.stt.threads"])
+    pcm = speech.clip(0.3, "How many cups are in a litre?", 0.5, steady=True).tobytes()
+    window = config.voice.stt.window
+    beams = transcribe_window(model, int16_to_float(pcm), "en", 2, window, hypotheses=2)
+    assert len(beams) == 2 and all(beams), beams
+    offered: list[str] = []
+
+    def second_only(text: str) -> bool:
+        offered.append(text)
+        return text == beams[1]
+
+    assert transcribe(model, pcm, "en", 2, window, prefer=second_only) == beams[1]
+    assert offered[0] == beams[0]  # the best is asked first
