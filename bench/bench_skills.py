@@ -19,9 +19,19 @@ as bench/bench_voice.py times its questions: ``spoken.first_audio`` is the media
 last speech sample captured to the reply's first sample played, ``endpoint`` the part of it
 vad waits out (``voice.vad.silence_timeout``). The budget is 0.5 s median.
 
+With ``--heard``: every phrasing of the utterance set said by Piper (its sampling noise off,
+so a run on one machine hears the same audio every time) at ``--speeds``, cut as vad cuts
+it (0.3 s before, 0.5 s after), transcribed by Solo's stt path (`stt.transcribe`: the
+config's model, beam size and short window, the call the stt actor makes) and by
+faster-whisper's own ``transcribe`` (30 s window, same model and beam size, its best
+hypothesis: ``voice.stt.prefer_commands`` is Solo's). ``heard`` gives
+for each the share of positives whose heard words match as their typed words do (the same
+intent, slots and refusal: ``same_as_typed``), the negatives a skill took, and each miss
+(typed -> heard); ``same_as_typed_vs_raw`` is Solo's share over the library's.
+
 ``load_average`` is recorded because the machine is shared: compare runs at similar load.
 
-Usage: python bench/bench_skills.py [--rounds N] [--spoken N]
+Usage: python bench/bench_skills.py [--rounds N] [--spoken N] [--heard [--speeds 1.0 ...]]
 """
 
 from __future__ import annotations
@@ -161,11 +171,79 @@ def spoken_turns(count: int, budget_s: float) -> dict[str, Any]:
     }
 
 
+def match_key(matcher: Matcher, text: str) -> tuple[object, ...] | None:
+    """What a turn's words make the skills do: the intent, its slots and its refusal."""
+    match = matcher.match(text)
+    if match is None:
+        return None
+    return match.intent, match.error, tuple(sorted((k, str(v)) for k, v in match.slots.items()))
+
+
+def heard_utterances(
+    matcher: Matcher, positives: list[str], negatives: list[str], speeds: list[float]
+) -> dict[str, Any]:
+    """The utterance set said by Piper and heard by Whisper, Solo's way and the library's;
+    see the module docstring."""
+    import tempfile
+
+    from solo_actors.voice.audio import int16_to_float
+    from solo_actors.voice.stt import fits_a_command, load_whisper, transcribe, whisper_folder
+    from tests.voice.conftest import Speech
+
+    config = load_config("headless", environ={})
+    settings = config.voice.stt
+    model = load_whisper(whisper_folder(config), settings.threads)
+    speech = Speech(config, Path(tempfile.mkdtemp(prefix="bench-skills-")))
+
+    prefer = fits_a_command(matcher) if settings.prefer_commands else None  # as stt does
+
+    def solo(pcm: bytes) -> str:
+        return transcribe(model, pcm, settings.language, settings.beam_size, settings.window,
+                          prefer)  # fmt: skip
+
+    def raw(pcm: bytes) -> str:
+        segments, _info = model.transcribe(int16_to_float(pcm), language=settings.language,
+                                           beam_size=settings.beam_size)  # fmt: skip
+        return " ".join(segment.text.strip() for segment in segments).strip()
+
+    typed = {text: match_key(matcher, text) for text in positives}
+    results: dict[str, Any] = {}
+    clips = [(text, speed, speech.clip(0.3, text, 0.5, speed=speed, steady=True).tobytes())
+             for speed in speeds for text in positives + negatives]  # fmt: skip
+    for way, hear in (("solo", solo), ("raw", raw)):
+        same = taken = 0
+        misses: list[str] = []
+        for text, speed, pcm in clips:
+            heard = hear(pcm)
+            if text in typed:
+                if match_key(matcher, heard) == typed[text]:
+                    same += 1
+                else:
+                    misses.append(f"{text!r} @{speed} -> {heard!r}")
+            elif matcher.match(heard) is not None:
+                taken += 1
+                misses.append(f"negative {text!r} @{speed} -> {heard!r}")
+        results[way] = {
+            "same_as_typed": round(same / (len(positives) * len(speeds)), 4),
+            "negatives_taken": taken,
+            "misses": misses,
+        }
+    results["same_as_typed_vs_raw"] = round(
+        results["solo"]["same_as_typed"] / results["raw"]["same_as_typed"], 3
+    )
+    results |= {"speeds": speeds, "positives": len(positives), "negatives": len(negatives),
+                "stt": {"model": settings.model, "beam_size": settings.beam_size,
+                        "window": settings.window}}  # fmt: skip
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--spoken", type=int, default=0, help="spoken skill turns (0 = none)")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds for --spoken")
+    parser.add_argument("--heard", action="store_true", help="the utterance set said and heard")
+    parser.add_argument("--speeds", type=float, nargs="+", default=[0.9, 1.0, 1.15])
     args = parser.parse_args()
     data = tomllib.loads(UTTERANCES.read_text("utf-8"))
     positives = [case["text"] for case in data["positives"]]
@@ -180,6 +258,7 @@ def main() -> None:
     adversarial = timed(matcher.match_all, ADVERSARIAL, args.rounds)
     raw = timed(lambda t: raw_regex(matcher, t), positives + negatives, args.rounds)
     spoken = spoken_turns(min(args.spoken, len(SPOKEN) - 1), args.budget) if args.spoken else None
+    heard = heard_utterances(matcher, positives, negatives, args.speeds) if args.heard else None
     print(json.dumps({
         "bench": "skills",
         "sentences": len(matcher.sentences),
@@ -191,6 +270,7 @@ def main() -> None:
         "adversarial": percentiles(adversarial),
         "raw_regex": percentiles(raw),
         "spoken": spoken,
+        "heard": heard,
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }, indent=2))  # fmt: skip
 

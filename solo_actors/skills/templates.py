@@ -112,6 +112,10 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     filler: list[str] = msgspec.field(default_factory=list)
     """Words that may open or close any sentence and mean nothing to it: the wake word
     when stt keeps it ("jarvis, what time is it"), "hey", "please", "thanks"."""
+    heard: dict[str, str] = msgspec.field(default_factory=dict)
+    """Words a recogniser writes at the start of a request for others it was said with:
+    ``cancelled = "cancel"``. Replaced only at the start, where they mean nothing else;
+    further in they may be what the user said ("remind me to check if it is cancelled")."""
     source: str = ""
     """The file it was read from, for error messages (set by `load_matcher`)."""
 
@@ -243,6 +247,9 @@ class Matcher:
         fillers = sorted({normalise(w) for f in files for w in f.filler}, key=len, reverse=True)
         alternatives = "|".join(re.escape(w) for w in fillers) or "(?!)"
         self.filler = re.compile(rf"^(?:(?:{alternatives})\b\s*)+|(?:\s*\b(?:{alternatives}))+$")
+        self.heard = {normalise(k): normalise(v) for f in files for k, v in f.heard.items()}
+        heard = "|".join(re.escape(w) for w in sorted(self.heard, key=len, reverse=True))
+        self.heard_opening = re.compile(rf"^(?:{heard or '(?!)'})\b")
         places = {name: zone for f in files for name, zone in f.places.items()}
         holidays = {name: date for f in files for name, date in f.holidays.items()}
         lists = {said: name for f in files for said, name in f.lists.items()}
@@ -284,7 +291,7 @@ class Matcher:
         words as said, when ``text`` is a part of them (`SkillMatch.said`)."""
         if len(text) > MAX_CHARS:
             return None
-        words = self.filler.sub("", normalise(text)) or normalise(text)
+        words = self.request_words(text)
         refused: tuple[int, SkillMatch] | None = None
         best: tuple[int, int, _Sentence, re.Match[str], dict[str, Any]] | None = None
         for index, sentence in enumerate(self.sentences):
@@ -333,6 +340,11 @@ class Matcher:
             ask=filled(intent.ask, said_back(slots | said)),
             completions=tuple(filled(text, slots | said) for text in intent.complete),
         )  # fmt: skip
+
+    def request_words(self, text: str) -> str:
+        """``text`` normalised, without filler, its opening as said (``heard``)."""
+        words = self.filler.sub("", normalise(text)) or normalise(text)
+        return self.heard_opening.sub(lambda found: self.heard[found.group(0)], words)
 
     def free_words(self, sentence: _Sentence, found: re.Match[str]) -> int:
         """How many of the text's words ``sentence`` leaves to its free slots."""
