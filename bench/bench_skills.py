@@ -20,11 +20,13 @@ last speech sample captured to the reply's first sample played, ``endpoint`` the
 vad waits out (``voice.vad.silence_timeout``). The budget is 0.5 s median.
 
 With ``--heard``: every phrasing of the utterance set said by Piper (its sampling noise off,
-so a run on one machine hears the same audio every time) at ``--speeds``, cut as vad cuts
-it (0.3 s before, 0.5 s after), transcribed by Solo's stt path (`stt.transcribe`: the
-config's model, beam size and short window, the call the stt actor makes) and by
-faster-whisper's own ``transcribe`` (30 s window, same model and beam size, its best
-hypothesis: ``voice.stt.prefer_commands`` is Solo's). ``heard`` gives
+so a run on one machine hears the same audio every time) or by ``--voice`` (an espeak-ng or
+Flite voice of tests/voice/test_voice_other_voices.py, deterministic too) at ``--speeds``,
+cut as vad cuts it (0.3 s before, 0.5 s after), transcribed by Solo's stt path
+(`stt.transcribe`: the config's model, beam size and short window, the call the stt actor
+makes), by the same without ``voice.stt.prefer_commands`` (``solo_best_only``: the beam's
+best hypothesis) and by faster-whisper's own ``transcribe`` (30 s window, same model and
+beam size, its best hypothesis). ``heard`` gives
 for each the share of positives whose heard words match as their typed words do (the same
 intent, slots and refusal: ``same_as_typed``), the negatives a skill took, and each miss
 (typed -> heard); ``same_as_typed_vs_raw`` is Solo's share over the library's.
@@ -180,26 +182,46 @@ def match_key(matcher: Matcher, text: str) -> tuple[object, ...] | None:
 
 
 def heard_utterances(
-    matcher: Matcher, positives: list[str], negatives: list[str], speeds: list[float]
+    matcher: Matcher,
+    positives: list[str],
+    negatives: list[str],
+    speeds: list[float],
+    voice_name: str,
 ) -> dict[str, Any]:
-    """The utterance set said by Piper and heard by Whisper, Solo's way and the library's;
+    """The utterance set said by a voice and heard by Whisper, Solo's way and the library's;
     see the module docstring."""
     import tempfile
 
-    from solo_actors.voice.audio import int16_to_float
+    import numpy as np
+
+    from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, int16_to_float
     from solo_actors.voice.stt import fits_a_command, load_whisper, transcribe, whisper_folder
     from tests.voice.conftest import Speech
+    from tests.voice.test_voice_other_voices import VOICES
 
     config = load_config("headless", environ={})
     settings = config.voice.stt
     model = load_whisper(whisper_folder(config), settings.threads)
-    speech = Speech(config, Path(tempfile.mkdtemp(prefix="bench-skills-")))
+    if voice_name == "piper":
+        piper = Speech(config, Path(tempfile.mkdtemp(prefix="bench-skills-")))
 
-    prefer = fits_a_command(matcher) if settings.prefer_commands else None  # as stt does
+        def said(text: str, speed: float) -> bytes:
+            return piper.clip(0.3, text, 0.5, speed=speed, steady=True).tobytes()
+    else:
+        voice = next(v for v in VOICES if v.name == voice_name)
+
+        def said(text: str, speed: float) -> bytes:
+            before, after = (np.zeros(int(SAMPLE_RATE * s), np.float32) for s in (0.3, 0.5))
+            audio = np.concatenate([before, voice.say(text, speed), after])
+            return float_to_int16(audio).tobytes()
 
     def solo(pcm: bytes) -> str:
+        prefer = fits_a_command(matcher) if settings.prefer_commands else None  # as stt does
         return transcribe(model, pcm, settings.language, settings.beam_size, settings.window,
                           prefer)  # fmt: skip
+
+    def solo_best(pcm: bytes) -> str:
+        return transcribe(model, pcm, settings.language, settings.beam_size, settings.window)
 
     def raw(pcm: bytes) -> str:
         segments, _info = model.transcribe(int16_to_float(pcm), language=settings.language,
@@ -208,9 +230,8 @@ def heard_utterances(
 
     typed = {text: match_key(matcher, text) for text in positives}
     results: dict[str, Any] = {}
-    clips = [(text, speed, speech.clip(0.3, text, 0.5, speed=speed, steady=True).tobytes())
-             for speed in speeds for text in positives + negatives]  # fmt: skip
-    for way, hear in (("solo", solo), ("raw", raw)):
+    clips = [(text, speed, said(text, speed)) for speed in speeds for text in positives + negatives]
+    for way, hear in (("solo", solo), ("solo_best_only", solo_best), ("raw", raw)):
         same = taken = 0
         misses: list[str] = []
         for text, speed, pcm in clips:
@@ -231,9 +252,10 @@ def heard_utterances(
     results["same_as_typed_vs_raw"] = round(
         results["solo"]["same_as_typed"] / results["raw"]["same_as_typed"], 3
     )
-    results |= {"speeds": speeds, "positives": len(positives), "negatives": len(negatives),
-                "stt": {"model": settings.model, "beam_size": settings.beam_size,
-                        "window": settings.window}}  # fmt: skip
+    stt = {"model": settings.model, "beam_size": settings.beam_size, "window": settings.window,
+           "prefer_commands": settings.prefer_commands}  # fmt: skip
+    results |= {"voice": voice_name, "speeds": speeds, "positives": len(positives),
+                "negatives": len(negatives), "stt": stt}  # fmt: skip
     return results
 
 
@@ -244,6 +266,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=300.0, help="seconds for --spoken")
     parser.add_argument("--heard", action="store_true", help="the utterance set said and heard")
     parser.add_argument("--speeds", type=float, nargs="+", default=[0.9, 1.0, 1.15])
+    parser.add_argument("--voice", default="piper", help="piper, or one of tests/voice/"
+                        "test_voice_other_voices.py's VOICES (flite-slt, ...)")  # fmt: skip
     args = parser.parse_args()
     data = tomllib.loads(UTTERANCES.read_text("utf-8"))
     positives = [case["text"] for case in data["positives"]]
@@ -258,7 +282,11 @@ def main() -> None:
     adversarial = timed(matcher.match_all, ADVERSARIAL, args.rounds)
     raw = timed(lambda t: raw_regex(matcher, t), positives + negatives, args.rounds)
     spoken = spoken_turns(min(args.spoken, len(SPOKEN) - 1), args.budget) if args.spoken else None
-    heard = heard_utterances(matcher, positives, negatives, args.speeds) if args.heard else None
+    heard = (
+        heard_utterances(matcher, positives, negatives, args.speeds, args.voice)
+        if args.heard
+        else None
+    )
     print(json.dumps({
         "bench": "skills",
         "sentences": len(matcher.sentences),
