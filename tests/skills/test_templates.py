@@ -30,6 +30,24 @@ def test_alternatives_optional_words_and_slots() -> None:
     assert found is not None and found.slots == {"plant": "fern", "duration": 3600.0}
 
 
+def test_an_opening_heard_for_another_is_read_as_said_only_at_the_start() -> None:
+    files = [SkillFile(heard={"cancelled": "cancel", "how on": "how long"}, intent=[
+        Intent(name="alarm.cancel", sentences=["cancel [my] alarm"]),
+        Intent(name="time.left", sentences=["how long (is|are) left"]),
+        Intent(name="note", sentences=["note that {what:text}"]),
+    ])]  # fmt: skip
+    matcher = Matcher(files)
+    heard_as = [("Cancelled my alarm.", "alarm.cancel"), ("How on is left?", "time.left")]
+    for heard, intent in heard_as:
+        found = matcher.match(heard)
+        assert found is not None and found.intent == intent, heard
+    # Further in, the word is what the user said.
+    found = matcher.match("Note that the flight is cancelled.")
+    assert found is not None and found.slots == {"what": "the flight is cancelled"}
+    assert matcher.match("cancelled flights") is None
+    assert matcher.match("how online is left") is None  # a whole word, not a prefix
+
+
 @pytest.mark.parametrize(
     ("sentence", "problem"),
     [("set a (timer", "missing"), ("set a timer]", "unbalanced"), ("{when:someday}", "unknown")],
