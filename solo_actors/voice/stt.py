@@ -36,8 +36,8 @@ what was said: "how many cups are in a later" beat "... a liter". When the best 
 template and another one fits a template whole, with no word left to a free-text slot
 (`fits_a_command`), that one is the transcript: a command's words are few and fixed, so a
 hypothesis that fits them is better evidence than a fraction of a log-probability
-(`bench/bench_skills.py --heard`; docs/voice.md). It costs nothing: the beams are searched
-anyway.
+(`bench/bench_skills.py --heard`; docs/voice.md). The beams are searched anyway; finishing
+the second and matching it cost a few percent of a transcription (bench/RESULTS.md).
 
 An utterance with no recognisable words, or a crash while transcribing one (the actor is
 then restarted by its supervisor), is answered with ``voice.stt.error_reply``.
