@@ -195,7 +195,7 @@ def heard_utterances(
     import numpy as np
 
     from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, int16_to_float
-    from solo_actors.voice.stt import fits_a_command, load_whisper, transcribe, whisper_folder
+    from solo_actors.voice.stt import command_preference, load_whisper, transcribe, whisper_folder
     from tests.voice.conftest import Speech
     from tests.voice.test_voice_other_voices import VOICES
 
@@ -215,8 +215,9 @@ def heard_utterances(
             audio = np.concatenate([before, voice.say(text, speed), after])
             return float_to_int16(audio).tobytes()
 
+    prefer = command_preference(config)  # as the stt actor does
+
     def solo(pcm: bytes) -> str:
-        prefer = fits_a_command(matcher) if settings.prefer_commands else None  # as stt does
         return transcribe(model, pcm, settings.language, settings.beam_size, settings.window,
                           prefer)  # fmt: skip
 

@@ -64,11 +64,10 @@ from solo_actors.messages import (
 )
 from solo_actors.runtime.trace import configure_tracing
 from solo_actors.runtime.tree import root_children, root_flags
-from solo_actors.skills.hook import skill_matcher
 from solo_actors.voice import vad
 from solo_actors.voice.audio import FRAME_SECONDS, SAMPLE_RATE, frames_of, write_wav
 from solo_actors.voice.options import RunOptions
-from solo_actors.voice.stt import fits_a_command, load_whisper, transcribe, whisper_folder
+from solo_actors.voice.stt import command_preference, load_whisper, transcribe, whisper_folder
 from solo_actors.voice.tts import load_voice, synthesize, voice_path
 from tests.conftest import config_environment
 from tests.voice.conftest import Speech
@@ -260,8 +259,7 @@ def stt_compare(
     dialogue actor, which are not running here) against `transcribe`, alternately."""
     settings = config.voice.stt
     whisper = load_whisper(whisper_folder(config), settings.threads)
-    commands = skill_matcher(config) if settings.prefer_commands else None
-    prefer = fits_a_command(commands) if commands is not None else None  # as the actor does
+    prefer = command_preference(config)  # as the actor does
     raw: list[float] = []
     actor: list[float] = []
     root = start(config, RunOptions(output_dir=str(work / "stt")), tree=("voice",))

@@ -377,7 +377,7 @@ class SttConfig(Section, frozen=True):
     """Least seconds of audio Whisper's encoder sees (a question is padded to it, not to 30)."""
     prefer_commands: bool
     """Of the beam's hypotheses, one that a skill template fits whole wins over a best one
-    that fits none (`voice.stt.fits_a_command`)."""
+    that fits none (`skills.hook.fits_whole`)."""
     threads: Annotated[int, msgspec.Meta(ge=0)]
     error_reply: str
     device: Literal["auto", "cpu", "cuda"]

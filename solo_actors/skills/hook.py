@@ -60,6 +60,15 @@ def finished_command(matcher: Matcher, text: str) -> bool:
     return not (matches[-1].ask and continued)
 
 
+def fits_whole(matcher: Matcher, text: str) -> bool:
+    """Whether ``text`` is a skill command whose words a template fits whole: none left to a
+    free-text or name slot, where any words fit ("remind me to {task}") and so prove
+    nothing. Of Whisper's hypotheses, one that does is the transcript
+    (`solo_actors.voice.stt.command_preference`)."""
+    matches = matcher.match_all(text)
+    return bool(matches) and not any(match.said for match in matches)
+
+
 @dataclass
 class Questions:
     """The question a skill asked in each conversation, waiting for its answer."""

@@ -34,7 +34,7 @@ transcribed again with the full window, and so is audio longer than the window.
 Whisper's beam search keeps ``voice.stt.beam_size`` hypotheses, and the best is not always
 what was said: "how many cups are in a later" beat "... a liter". When the best fits no skill
 template and another one fits a template whole, with no word left to a free-text slot
-(`fits_a_command`), that one is the transcript: a command's words are few and fixed, so a
+(`skills.hook.fits_whole`), that one is the transcript: a command's words are few and fixed, so a
 hypothesis that fits them is better evidence than a fraction of a log-probability
 (`bench/bench_skills.py --heard`; docs/voice.md). The beams are searched anyway; finishing
 the second and matching it cost a few percent of a transcription (bench/RESULTS.md).
@@ -63,7 +63,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -95,8 +95,7 @@ from solo_actors.names import DIALOGUE_NAME, STT, TTS, TURN_WATCH, VAD
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.logs import get_logger
 from solo_actors.runtime.trace import step
-from solo_actors.skills.hook import skill_matcher
-from solo_actors.skills.templates import Matcher
+from solo_actors.skills.hook import fits_whole, skill_matcher
 from solo_actors.voice import remote
 from solo_actors.voice.audio import SAMPLE_RATE, int16_to_float
 from solo_actors.voice.devices import stt_device
@@ -180,7 +179,7 @@ def transcribe(
 
     `window` is the least audio (seconds) Whisper's encoder sees; see the module docstring.
     `prefer`: of the beam's hypotheses, the first it accepts when the best one it does not
-    (`fits_a_command`); None: the best.
+    (`command_preference`); None: the best.
     """
     audio = int16_to_float(pcm)
     seconds = len(audio) / SAMPLE_RATE
@@ -212,15 +211,11 @@ def preferred(texts: list[str], prefer: Callable[[str], bool] | None) -> str:
     return next((text for text in texts[1:] if prefer(text)), texts[0])
 
 
-def fits_a_command(matcher: Matcher) -> Callable[[str], bool]:
-    """Whether a text is a skill command whose words a template fits whole: none left to a
-    free-text slot, where any words fit ("remind me to {task}") and so prove nothing."""
-
-    def fits(text: str) -> bool:
-        matches = matcher.match_all(text)
-        return bool(matches) and not any(match.said for match in matches)
-
-    return fits
+def command_preference(config: Config) -> Callable[[str], bool] | None:
+    """What `transcribe` prefers of the beam's hypotheses with this config: those the skill
+    templates fit whole (`voice.stt.prefer_commands`); None: the best."""
+    commands = skill_matcher(config) if config.voice.stt.prefer_commands else None
+    return None if commands is None else partial(fits_whole, commands)
 
 
 def transcribe_window(
@@ -373,8 +368,7 @@ class SttActor(supervisors.SupervisedActor):
             self.local_model()
         if self.config.voice.vad.end_of_turn == "words":
             self.judge = turn_end_judge(self.config)
-        commands = skill_matcher(self.config) if self.settings.prefer_commands else None
-        self.prefer = fits_a_command(commands) if commands is not None else None
+        self.prefer = command_preference(self.config)
         self.publish_figures(model=self.settings.model, **figures, **self.counts)
 
     def local_model(self) -> WhisperModel:

@@ -8,6 +8,7 @@ Real models throughout: the questions are Piper speech fed to the wake actor fra
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,12 @@ import supervisors
 from solo_actors.config import REPO_ROOT, load_config
 from solo_actors.messages import LLMDone, LLMToken, StageTimes, Transcript, TurnDone
 from solo_actors.runtime.clock import now
+from solo_actors.skills.hook import fits_whole
 from solo_actors.skills.templates import load_matcher
 from solo_actors.voice.audio import int16_to_float
 from solo_actors.voice.spoken_text import first_chunk, sentences
 from solo_actors.voice.stt import (
     before_repeat,
-    fits_a_command,
     load_whisper,
     preferred,
     repeating,
@@ -248,7 +249,7 @@ def test_tts_speaks_the_first_clause_before_the_sentence_ends(
 
 
 def test_a_hypothesis_that_fits_a_command_wins_over_a_best_that_fits_none() -> None:
-    fits = fits_a_command(load_matcher(REPO_ROOT / "config" / "skills"))
+    fits = partial(fits_whole, load_matcher(REPO_ROOT / "config" / "skills"))
     # Whisper tiny's two beams for Piper saying "how many cups are in a litre".
     beams = ["How many cups are in a later?", "How many cups are in a liter?"]
     assert preferred(beams, fits) == "How many cups are in a liter?"
