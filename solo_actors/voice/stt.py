@@ -205,10 +205,31 @@ def transcribe(
 
 def preferred(texts: list[str], prefer: Callable[[str], bool] | None) -> str:
     """The first of `texts` (best first) that `prefer` accepts if the best is not; else the
-    best."""
+    best. A text that is one short phrase said twice is offered as that phrase said once,
+    right after itself."""
     if prefer is None or prefer(texts[0]):
         return texts[0]
-    return next((text for text in texts[1:] if prefer(text)), texts[0])
+    offered = (form for text in texts for form in (text, said_once(text)) if form)
+    return next((form for form in offered if prefer(form)), texts[0])
+
+
+def said_once(text: str) -> str | None:
+    """The phrase of a `text` that is one phrase of fewer than `REPEATED_WORDS` words said
+    twice ("Cancel. Cancel.", "forget it forget it"), else None.
+
+    The short window sometimes hears a short command twice. `before_repeat` leaves runs
+    this short alone because people do say them twice ("very, very good", "bye bye"); only
+    `preferred` uses this, where the phrase said once is a command and the text as heard
+    is not.
+    """
+    spans = [match.span() for match in WORD_LIST.finditer(text)]
+    half = len(spans) // 2
+    words = [text[start:end].lower() for start, end in spans]
+    if not 0 < half < REPEATED_WORDS or len(words) != 2 * half:
+        return None
+    if words[:half] != words[half:]:
+        return None
+    return text[: spans[half][0]].strip(" ,")
 
 
 def command_preference(config: Config) -> Callable[[str], bool] | None:

@@ -27,6 +27,7 @@ from solo_actors.voice.stt import (
     load_whisper,
     preferred,
     repeating,
+    said_once,
     transcribe,
     transcribe_window,
     whisper_folder,
@@ -265,6 +266,22 @@ def test_a_hypothesis_that_fits_a_command_wins_over_a_best_that_fits_none() -> N
     assert preferred(["What is a linked list?", "What is a link list?"], fits) == (
         "What is a linked list?"
     )
+
+
+def test_a_short_command_heard_twice_is_the_command_said_once() -> None:
+    fits = partial(fits_whole, load_matcher(REPO_ROOT / "config" / "skills"))
+    # What the short window made of Piper saying these once.
+    assert preferred(["Cancel. Cancel."], fits) == "Cancel."
+    assert preferred(["snooze snooze"], fits) == "snooze"
+    assert preferred(["Forget it. Forget it."], fits) == "Forget it."
+    # The best's own phrase comes before the next beam.
+    assert preferred(["Stop, stop.", "Stop stopped."], fits) == "Stop"
+    # Said twice on purpose, and no command either way: as heard.
+    assert preferred(["Knock knock."], fits) == "Knock knock."
+    assert preferred(["Very, very good."], fits) == "Very, very good."
+    assert said_once("cancel the cancel") is None
+    assert said_once("the timer the timer the timer") is None
+    assert said_once("Cancel") is None
 
 
 def test_the_beams_hypotheses_are_offered_best_first(speech: Speech) -> None:
