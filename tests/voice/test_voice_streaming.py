@@ -270,12 +270,13 @@ def test_a_hypothesis_that_fits_a_command_wins_over_a_best_that_fits_none() -> N
 
 def test_a_short_command_heard_twice_is_the_command_said_once() -> None:
     fits = partial(fits_whole, load_matcher(REPO_ROOT / "config" / "skills"))
-    # What the short window made of Piper saying these once.
+    # What the short window made of Piper and Flite saying these once.
     assert preferred(["Cancel. Cancel."], fits) == "Cancel."
     assert preferred(["snooze snooze"], fits) == "snooze"
     assert preferred(["Forget it. Forget it."], fits) == "Forget it."
-    # The best's own phrase comes before the next beam.
-    assert preferred(["Stop, stop.", "Stop stopped."], fits) == "Stop"
+    assert preferred(["Slow down Slow down", "Slow down, slow."], fits) == "Slow down"
+    # The best's own phrase comes before the next beam's command.
+    assert preferred(["Stop, stop.", "Cancel."], fits) == "Stop"
     # Said twice on purpose, and no command either way: as heard.
     assert preferred(["Knock knock."], fits) == "Knock knock."
     assert preferred(["Very, very good."], fits) == "Very, very good."
