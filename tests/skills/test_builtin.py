@@ -284,12 +284,19 @@ def test_unnamed_timers_are_named_by_their_length(book: SkillBook, matcher: Matc
     assert [i.due_at for i in added.changed] == [NOW + 420], added
     left = ask(book, matcher, "how long is left on the 10 minute timer", NOW + 60)
     assert left.text == "9 minutes left on the 10 minute timer."
+    # With the timers there are: a length or name may be stt's mishearing.
     assert ask(book, matcher, "how much time is left on the 3 minute timer").text == (
-        "You have no 3 minute timer."
+        "You have no 3 minute timer. You have 2 timers: 7 minute timer, 10 minute timer."
     )
     assert ask(book, matcher, "add a minute to the pasta timer").text == (
-        "You have no pasta timer."
+        "You have no pasta timer. You have 2 timers: 7 minute timer, 10 minute timer."
     )
+    ask(book, matcher, "cancel the 7 minute timer")
+    assert ask(book, matcher, "turn off the T timer").text == (
+        "You have no T timer, only the 10 minute timer."
+    )
+    ask(book, matcher, "cancel all timers")
+    assert ask(book, matcher, "pause the pasta timer").text == "You have no pasta timer."
 
 
 def test_time_is_added_to_the_only_timer_whatever_its_length(
