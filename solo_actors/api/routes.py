@@ -196,7 +196,7 @@ def skill_item_routes() -> tuple[Route, ...]:
               errors=(400, 413, 503)),
         Route("DELETE", "/lists/{list}", skill_items.clear_list, "control",
               "Clear a list: every open item crossed off (kept as history)",
-              params=(list_path,), errors=(503,)),
+              params=(list_path,), errors=(404, 503)),
         Route("DELETE", "/lists/{list}/items/{id}", skill_items.cross_off, "control",
               "Cross an item off a list",
               params=(list_path, Param("id", "path", "item id (from GET /lists)", STRING, True)),

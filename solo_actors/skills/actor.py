@@ -362,8 +362,11 @@ class SkillsActor(supervisors.SupervisedActor):
                                 reason="unavailable")  # fmt: skip
         name = self.list_named(request.list_name)
         if name is None:
-            return SkillRefused(message=f"{request.list_name!r} names no list (say one, such "
-                                "as 'shopping')", reason="invalid")  # fmt: skip
+            # Putting items on a list makes it, so there the name is wrong (400); crossing off
+            # asks for a list that is not there (404).
+            message = f"{request.list_name!r} names no list (say one, such as 'shopping')"
+            making = isinstance(request, AddToList)
+            return SkillRefused(message=message, reason="invalid" if making else "not_found")
         now = time.time()
         already: list[str] = []
         if isinstance(request, AddToList):

@@ -35,11 +35,13 @@ EXAMPLES_FOR = {"POST /ask": 3, "POST /v1/chat/completions": 6, "POST /v1/audio/
 UNKNOWN_NAMES_REFUSED = {"POST /agents/run", "POST /timers", "POST /alarms", "POST /reminders",
                          "GET /v1/models/{id}", "POST /v1/chat/completions",
                          "POST /v1/audio/speech", "POST /v1/audio/transcriptions",
-                         "POST /v1/embeddings", "DELETE /memories"}  # fmt: skip
+                         "POST /v1/embeddings", "DELETE /memories",
+                         "POST /lists/{list}"}  # fmt: skip
 """Operations whose schema-valid input may still be refused (400 or 404): a workflow that
 doesn't exist, a time already past or a timer longer than the skills allow, a model name
 that is none of Solo's, bytes that are no audio, a forget of memories with neither a filter
-nor all=true, or both (OpenAPI 3.0 cannot say "exactly one of" of query parameters)."""
+nor all=true, or both (OpenAPI 3.0 cannot say "exactly one of" of query parameters), a list
+named only by words that name nothing ("the", "$": the skills' own words decide)."""
 BUDGET_SECONDS = 90.0
 
 

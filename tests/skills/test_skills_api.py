@@ -175,6 +175,10 @@ def test_lists_said_and_changed_through_the_api_are_the_same_lists(api: RunningA
     assert [i["text"] for i in only["lists"]["to-do"]] == ["call the plumber"]
     nameless = api.post("/lists/the", scope="control", json={"items": ["tea"]})
     assert nameless.status_code == 400 and "names no list" in nameless.text, nameless.text
+    # Crossing off on a list that cannot exist: not found, as an item that is not there.
+    for path in ("/lists/$", "/lists/$/items/x", "/lists/the/items/x"):
+        gone = api.request("DELETE", path, scope="control")
+        assert gone.status_code == 404 and "names no list" in gone.text, (path, gone.text)
     cleared = api.request("DELETE", "/lists/shopping", scope="control")
     assert cleared.status_code == 200, cleared.text
     assert [i["text"] for i in cleared.json()["crossed_off"]] == ["milk", "bread", "butter"]
