@@ -175,24 +175,6 @@ def spoken_repeat(rule: SkillRepeat) -> str:
     return said.get(rule, f"every {rule.capitalize()}")
 
 
-def no_timer(match: SkillMatch, timers: list[SkillItem]) -> Answer:
-    """ "You have no pasta timer.", "... no 5 minute timer.", or "... no timers."; with the
-    ``timers`` there are, if any ("You have no T timer, only the tea timer."): a name may be
-    stt's mishearing, and the user can say it again as Solo knows it."""
-    if "name" in match.slots:
-        missing = f"You have no {match.said.get('name', match.slots['name'])} timer"
-    elif "length" in match.slots:
-        missing = f"You have no {length_name(float(match.slots['length']))} timer"
-    else:
-        return Answer("You have no timers.")
-    if not timers:
-        return Answer(f"{missing}.")
-    if len(timers) == 1:
-        return Answer(f"{missing}, only the {timer_name(timers[0])}.")
-    names = ", ".join(timer_name(timer) for timer in timers)
-    return Answer(f"{missing}. You have {len(timers)} timers: {names}.")
-
-
 def said_or_sorry(say: Callable[[], str]) -> Answer:
     """What ``say`` says, or its `ValueError` as a refusal ("Sorry, a die has 2 to ...")."""
     try:
@@ -545,6 +527,24 @@ class SkillBook:
             return [t for t in timers if abs(t.length - float(length)) < 1]
         return timers
 
+    def no_timer(self, match: SkillMatch) -> Answer:
+        """ "You have no pasta timer.", "... no 5 minute timer.", or "... no timers."; with the
+        timers there are, if any ("You have no T timer, only the tea timer."): a name may be
+        stt's mishearing, and the user can say it again as Solo knows it."""
+        if "name" in match.slots:
+            missing = f"You have no {match.said.get('name', match.slots['name'])} timer"
+        elif "length" in match.slots:
+            missing = f"You have no {length_name(float(match.slots['length']))} timer"
+        else:
+            return Answer("You have no timers.")
+        timers = self.pending("timer")
+        if not timers:
+            return Answer(f"{missing}.")
+        if len(timers) == 1:
+            return Answer(f"{missing}, only the {timer_name(timers[0])}.")
+        names = ", ".join(timer_name(timer) for timer in timers)
+        return Answer(f"{missing}. You have {len(timers)} timers: {names}.")
+
     def which_timer(self, timers: list[SkillItem], action: str) -> Answer:
         """The question back when more than one timer fits: each by its name."""
         names = ", ".join(timer_name(t) for t in timers)
@@ -553,7 +553,7 @@ class SkillBook:
     def timer_remaining(self, match: SkillMatch, now: float) -> Answer:
         timers = self.timers_named(match)
         if not timers:
-            return no_timer(match, self.pending("timer"))
+            return self.no_timer(match)
         lines = [f"{spoken_duration(t.seconds_left(now))} left on the {timer_name(t)}"
                  + (", paused" if t.state == "paused" else "") for t in timers]  # fmt: skip
         if len(lines) == 1:
@@ -563,7 +563,7 @@ class SkillBook:
     def timer_cancel(self, match: SkillMatch, now: float) -> Answer:
         timers = self.timers_named(match)
         if not timers:
-            return no_timer(match, self.pending("timer"))
+            return self.no_timer(match)
         if len(timers) > 1:
             return self.which_timer(timers, "Say which one to cancel, or say cancel all timers.")
         return Answer(f"Cancelled the {timer_name(timers[0])}.", self.cancel(timers))
@@ -581,7 +581,7 @@ class SkillBook:
         that is cancelling it, or letting it ring."""
         timers = self.timers_named(match, by_length=False)
         if not timers:
-            return no_timer(match, self.pending("timer"))
+            return self.no_timer(match)
         if len(timers) > 1:
             action = "add it to" if seconds > 0 else "take it off"
             return self.which_timer(timers, f"Say which one to {action}.")
@@ -608,7 +608,7 @@ class SkillBook:
         timers = self.timers_named(match)
         running = [t for t in timers if t.state == "pending"]
         if not timers:
-            return no_timer(match, self.pending("timer"))
+            return self.no_timer(match)
         if not running:
             return Answer(f"The {timer_name(timers[0])} is already paused." if len(timers) == 1
                           else "Your timers are already paused.")  # fmt: skip
@@ -627,9 +627,7 @@ class SkillBook:
         paused = [t for t in timers if t.state == "paused"]
         if not paused:
             named = f"The {timer_name(timers[0])} isn't" if len(timers) == 1 else "No timer is"
-            return Answer(
-                f"{named} paused." if timers else no_timer(match, self.pending("timer")).text
-            )
+            return Answer(f"{named} paused.") if timers else self.no_timer(match)
         if len(paused) > 1:
             return self.which_timer(paused, "Say which one to resume.")
         timer = paused[0]

@@ -64,6 +64,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -209,8 +210,9 @@ def preferred(texts: list[str], prefer: Callable[[str], bool] | None) -> str:
     right after itself."""
     if prefer is None or prefer(texts[0]):
         return texts[0]
-    offered = (form for text in texts for form in (text, said_once(text)) if form)
-    return next((form for form in offered if prefer(form)), texts[0])
+    # The best was asked above: only its phrase said once is left to ask of it.
+    offered = chain([said_once(texts[0])], *((text, said_once(text)) for text in texts[1:]))
+    return next((form for form in offered if form and prefer(form)), texts[0])
 
 
 def said_once(text: str) -> str | None:

@@ -17,7 +17,7 @@ import pytest
 from solo_actors.config import load_config
 from solo_actors.config.schema import WakeConfig
 from solo_actors.voice.audio import SAMPLE_RATE, float_to_int16, frames_of
-from solo_actors.voice.wake_engines import create_engine
+from solo_actors.voice.wake_engines import WakeEngine, create_engine
 from tests.voice import voices
 from tests.voice.test_voice_wake import NEGATIVE
 from tests.voice.voices import MissingEngine, Voice
@@ -51,10 +51,17 @@ def heard(settings: WakeConfig, voice: Voice, texts: tuple[str, ...]) -> list[in
         audio = np.concatenate(
             [np.zeros(int(0.3 * SAMPLE_RATE)), voice.say(text), np.zeros(int(0.7 * SAMPLE_RATE))]
         )
-        frames = frames_of(float_to_int16(audio))
-        counts.append(sum(engine.hear(np.frombuffer(f, np.int16)) is not None for f in frames))
+        counts.append(len(fired(engine, audio)))
     engine.close()
     return counts
+
+
+def fired(engine: WakeEngine, audio: np.ndarray) -> list[float]:
+    """The score of each detection in `audio`, fed to `engine` in 32 ms frames."""
+    scores = [
+        engine.hear(np.frombuffer(frame, np.int16)) for frame in frames_of(float_to_int16(audio))
+    ]
+    return [score for score in scores if score is not None]
 
 
 def test_porcupine_hears_jarvis_from_espeak_and_flite_voices() -> None:
@@ -92,17 +99,10 @@ def test_openwakeword_scores_the_same_whatever_numpy_drew_before() -> None:
     samples = []
     for seed in (1, 2):
         np.random.seed(seed)
-        samples.append(heard_scores(settings, VOICES[0].say(f"Hey {QUESTIONS[0]}")))
+        engine = create_engine(settings)
+        samples.append(fired(engine, VOICES[0].say(f"Hey {QUESTIONS[0]}")))
+        engine.close()
     assert len(samples[0]) >= 3 and samples[0] == samples[1], samples
-
-
-def heard_scores(settings: WakeConfig, audio: np.ndarray) -> list[float]:
-    engine = create_engine(settings)
-    scores = [
-        engine.hear(np.frombuffer(frame, np.int16)) for frame in frames_of(float_to_int16(audio))
-    ]
-    engine.close()
-    return [score for score in scores if score is not None]
 
 
 def test_a_missing_speech_engine_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
