@@ -135,6 +135,14 @@ def length_name(seconds: float) -> str:
     return re.sub(r"\b(hour|minute|second)s\b", r"\1", spoken_duration(seconds))
 
 
+def named_length(match: SkillMatch, *, by_length: bool = True) -> float | None:
+    """The length of the timer ``match`` names ("the 5 minute timer"): its ``length`` slot,
+    or with ``by_length`` its ``duration`` ("cancel the 10 minute timer"), which is no
+    timer's length where it is the time to add or take off."""
+    length = match.slots.get("length", match.slots.get("duration") if by_length else None)
+    return None if length is None else float(length)
+
+
 def timer_name(item: SkillItem) -> str:
     """ "pasta timer", or "5 minute timer"."""
     return f"{item.label or length_name(item.length)} timer"
@@ -522,19 +530,21 @@ class SkillBook:
         key = name_key(match.slots.get("name", ""))
         if key:
             return [t for t in timers if t.label and (key in t.label or t.label in key)]
-        length = match.slots.get("length", match.slots.get("duration") if by_length else None)
+        length = named_length(match, by_length=by_length)
         if length is not None:
-            return [t for t in timers if abs(t.length - float(length)) < 1]
+            return [t for t in timers if abs(t.length - length) < 1]
         return timers
 
-    def no_timer(self, match: SkillMatch) -> Answer:
+    def no_timer(self, match: SkillMatch, *, by_length: bool = True) -> Answer:
         """ "You have no pasta timer.", "... no 5 minute timer.", or "... no timers."; with the
         timers there are, if any ("You have no T timer, only the tea timer."): a name may be
-        stt's mishearing, and the user can say it again as Solo knows it."""
+        stt's mishearing, and the user can say it again as Solo knows it. ``by_length`` as
+        for `timers_named`, which found none."""
+        length = named_length(match, by_length=by_length)
         if "name" in match.slots:
             missing = f"You have no {match.said.get('name', match.slots['name'])} timer"
-        elif "length" in match.slots:
-            missing = f"You have no {length_name(float(match.slots['length']))} timer"
+        elif length is not None:
+            missing = f"You have no {length_name(length)} timer"
         else:
             return Answer("You have no timers.")
         timers = self.pending("timer")
@@ -581,7 +591,7 @@ class SkillBook:
         that is cancelling it, or letting it ring."""
         timers = self.timers_named(match, by_length=False)
         if not timers:
-            return self.no_timer(match)
+            return self.no_timer(match, by_length=False)
         if len(timers) > 1:
             action = "add it to" if seconds > 0 else "take it off"
             return self.which_timer(timers, f"Say which one to {action}.")

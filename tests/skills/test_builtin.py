@@ -291,6 +291,10 @@ def test_unnamed_timers_are_named_by_their_length(book: SkillBook, matcher: Matc
     assert ask(book, matcher, "add a minute to the pasta timer").text == (
         "You have no pasta timer. You have 2 timers: 7 minute timer, 10 minute timer."
     )
+    # A cancel names its timer by the duration slot: it too is answered with those there are.
+    assert ask(book, matcher, "cancel the 3 minute timer").text == (
+        "You have no 3 minute timer. You have 2 timers: 7 minute timer, 10 minute timer."
+    )
     ask(book, matcher, "cancel the 7 minute timer")
     assert ask(book, matcher, "turn off the T timer").text == (
         "You have no T timer, only the 10 minute timer."
