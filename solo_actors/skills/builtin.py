@@ -850,7 +850,8 @@ class SkillBook:
     def alarm_change(self, match: SkillMatch, now: float) -> Answer:
         """ "Move my alarm to 7:30": the next alarm (or the one at ``old``) at the new time,
         on its own day or the day said; an hour said without am/pm stays in the half of the
-        day the alarm was in; one that repeats keeps its days."""
+        day the alarm was in; one that repeats keeps its days. With several alarms the
+        answer names the one moved."""
         old_clock = match.slots.get("old")
         alarms = self.alarms_at(old_clock)
         if not alarms:
@@ -874,7 +875,9 @@ class SkillBook:
         item = SkillItem(kind="alarm", label=spoken_clock(self.local(due)), due_at=due,
                          room=old.room, repeats=repeats)  # fmt: skip
         self.items[item.item_id] = item
-        return Answer(f"Alarm moved to {self.spoken_set(item, now)}.",
+        # With others pending, say which one moved: "my alarm" was taken to be the next.
+        moved = f"The alarm for {self.spoken_listed(old, now)}" if len(alarms) > 1 else "Alarm"
+        return Answer(f"{moved} moved to {self.spoken_set(item, now)}.",
                       [*self.cancel([old]), item])  # fmt: skip
 
     def alarm_cancel(self, match: SkillMatch, now: float) -> Answer:

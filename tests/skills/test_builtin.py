@@ -401,6 +401,10 @@ def test_an_alarm_is_moved_to_another_time(book: SkillBook, matcher: Matcher) ->
         "There is no such alarm to change."
     )
     assert [a.label for a in book.pending("alarm")] == ["10:00 PM", "7:00 AM", "7:30 AM"]
+    # "My alarm" among several is the next one, and the answer says which it was.
+    assert ask(book, matcher, "move my alarm to 11 pm").text == (
+        "The alarm for 10:00 PM today moved to 11:00 PM today."
+    )
 
 
 def test_what_is_set_for_a_day(book: SkillBook, matcher: Matcher) -> None:
