@@ -4,7 +4,9 @@
 naming it: "add passport to my packing list"); "take eggs off my shopping list" crosses one
 off; "what's on my shopping list?" reads it out; "is milk on my shopping list?" looks; "clear
 my shopping list" crosses off everything on it; "what lists do I have?" names them. A list
-said without a name ("add milk to the list") is the shopping list. Names that mean the same
+said without a name ("add milk to the list") is the shopping list, except in crossing off
+("mark call the bank as done", "tick off milk"), where each item comes off whichever list
+has it. Names that mean the same
 list ("grocery", "todo") are data: the ``[lists]`` table of ``config/skills/lists.toml``.
 
 The skills actor keeps the open items here and in the store (`SaveListItem`, flushed before
@@ -87,7 +89,9 @@ class ListBook:
 
     @staticmethod
     def answers(match: SkillMatch) -> bool:
-        return match.intent.startswith(INTENT_PREFIX)
+        # A question back ("make a packing list": what to put on it) is the book's, as every
+        # intent's ``ask`` is.
+        return match.intent.startswith(INTENT_PREFIX) and not match.ask
 
     def answer(self, match: SkillMatch, now: float | None = None) -> Answer:
         if match.error is not None:
@@ -102,6 +106,8 @@ class ListBook:
                 return self.add(name, items_said(said), now)
             case "list.remove":
                 return self.remove(name, items_said(said), now)
+            case "list.done":
+                return self.remove(None, items_said(said), now)
             case "list.has":
                 return self.has(name, items_said(said))
             case "list.read":
@@ -112,7 +118,8 @@ class ListBook:
                 return self.all_lists()
         return refuse(f"Sorry, I know how that is said, but no skill does {match.intent}.")
 
-    def find(self, name: str, item: str) -> ListItem | None:
+    def find(self, name: str | None, item: str) -> ListItem | None:
+        """The open ``item`` on list ``name``, or (None) on any list, the oldest first."""
         return next((kept for kept in self.open_items(name) if same_item(item, kept.text)), None)
 
     def put(self, name: str, items: list[str], now: float) -> tuple[list[ListItem], list[str]]:
@@ -154,16 +161,20 @@ class ListBook:
         also = f" {spoken_and(there).capitalize()} {are(there)} already on it." if there else ""
         return Answer(f"Added {spoken_and(new)} to your {name} list.{also}", listed=added)
 
-    def remove(self, name: str, items: list[str], now: float) -> Answer:
+    def remove(self, name: str | None, items: list[str], now: float) -> Answer:
+        """Cross ``items`` off list ``name``, or (None: "mark call the bank as done") each off
+        whichever list has it."""
         found = [(item, self.find(name, item)) for item in items]
         crossed = self.cross_off([kept for _, kept in found if kept is not None], now)
         missing = [item for item, kept in found if kept is None]
         parts = []
-        if crossed:
-            parts.append(f"Took {spoken_and([i.text for i in crossed])} off your {name} list.")
+        for list_name in dict.fromkeys(item.list_name for item in crossed):
+            off = [item.text for item in crossed if item.list_name == list_name]
+            parts.append(f"Took {spoken_and(off)} off your {list_name} list.")
         if missing:
             isnt = are(missing, negated=True)
-            parts.append(f"{spoken_and(missing).capitalize()} {isnt} on your {name} list.")
+            where = f"your {name} list" if name else "any of your lists"
+            parts.append(f"{spoken_and(missing).capitalize()} {isnt} on {where}.")
         return Answer(" ".join(parts), listed=crossed, refused=not crossed)
 
     def has(self, name: str, items: list[str]) -> Answer:

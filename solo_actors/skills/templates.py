@@ -41,6 +41,9 @@ from solo_actors.skills.words import (
     reminded,
 )
 
+SENTENCE_CAPITAL = re.compile(r"^[A-Z](?=[a-z]+\b)")
+"""The capital of a sentence's first word ("Socks"), not of "I", "I'm" or "TV"."""
+
 
 class TemplateError(ValueError):
     """A template that can't be compiled; the message names the file, intent and sentence."""
@@ -153,8 +156,12 @@ class SkillMatch(msgspec.Struct, frozen=True, kw_only=True):
     left for the answer."""
 
     def completed(self, answer: str) -> list[str]:
-        """The texts ``answer``, said after this match's question, may complete."""
-        said = answer.strip().rstrip(".!?")
+        """The texts ``answer``, said after this match's question, may complete. Said on its
+        own, its first word is capitalised as a sentence's is (by Whisper, by a keyboard);
+        in the request it completes it is mid-sentence, so "Socks and a toothbrush" puts
+        socks on the list. A word capitalised throughout ("TV"), or "I", keeps its case."""
+        said = SENTENCE_CAPITAL.sub(lambda first: first.group().lower(), answer.strip())
+        said = said.rstrip(".!?")
         return [sentence.replace("{answer}", said) for sentence in self.completions]
 
 

@@ -68,6 +68,23 @@ def test_a_shopping_list_is_filled_read_and_crossed_off(lists: ListBook, matcher
     assert [i.text for i in lists.open_items()] == ["call the plumber"]
 
 
+def test_an_item_crossed_off_without_a_list_comes_off_whichever_list_has_it(
+    lists: ListBook, matcher: Matcher
+) -> None:
+    said(lists, matcher, "add call the bank to my to-do list")
+    said(lists, matcher, "add milk and eggs to my shopping list")
+    assert (said(lists, matcher, "mark call the bank as done")
+            == "Took call the bank off your to-do list.")  # fmt: skip
+    assert said(lists, matcher, "tick off milk and the plumber") == (
+        "Took milk off your shopping list. The plumber isn't on any of your lists."
+    )
+    bread = matcher.match("check off bread")
+    assert bread is not None
+    nothing = lists.answer(bread, NOW)
+    assert nothing.refused and nothing.text == "Bread isn't on any of your lists."
+    assert [i.text for i in lists.open_items()] == ["eggs"]
+
+
 def test_a_long_list_is_read_in_part_and_a_full_one_refuses_more(lists: ListBook) -> None:
     lists.put("packing", [f"thing {n}" for n in range(READ_MAX + 3)], NOW)
     read = lists.read("packing").text
@@ -107,11 +124,18 @@ def test_a_list_survives_a_restart_and_what_is_crossed_off_stays_as_history(
         assert read.reply == "Your shopping list has 3 items: milk, eggs and bread."
         crossed = converse("Cross eggs off my shopping list.", "kitchen")
         assert crossed.reply == "Took eggs off your shopping list."
+        # A list is made by putting something on it: Solo asks what, the answer puts it.
+        asked = converse("Make a packing list.", "kitchen")
+        assert (asked.reply, asked.model) == (
+            "What should I put on your packing list?", "skills:list.ask_items")  # fmt: skip
+        packed = converse("Socks and a toothbrush.", "kitchen")
+        assert packed.reply == "Added socks and toothbrush to your packing list.", packed
         rows = supervisors.ask(STORE_NAME, ReadRows(table="list_items"), timeout=5)
         assert isinstance(rows, Rows)
         items = [ListItem(**dict(zip(rows.columns, row, strict=True))) for row in rows.rows]
         assert sorted((i.text, i.state) for i in items) == [
-            ("bread", "open"), ("eggs", "removed"), ("milk", "open")]  # fmt: skip
+            ("bread", "open"), ("eggs", "removed"), ("milk", "open"), ("socks", "open"),
+            ("toothbrush", "open")]  # fmt: skip
         (eggs,) = [i for i in items if i.state == "removed"]
         assert eggs.changed_at is not None and eggs.changed_at >= eggs.created_at
     finally:

@@ -99,7 +99,9 @@ def test_a_question_fills_in_the_slots_said_and_drops_the_ones_not_said() -> Non
     pasta, plain = matcher.match("set a pasta timer"), matcher.match("set a timer")
     assert pasta is not None and plain is not None
     assert pasta.ask == "How long for the pasta timer?"
-    assert pasta.completed("Ten minutes.") == ["set a pasta timer for Ten minutes"]
+    assert pasta.completed("Ten minutes.") == ["set a pasta timer for ten minutes"]
+    assert plain.completed("I'm not sure.") == ["set a timer for I'm not sure"]
+    assert plain.completed("TV time") == ["set a timer for TV time"]
     assert plain.completed(" 5 minutes ") == ["set a timer for 5 minutes"]
 
 
