@@ -38,7 +38,7 @@ from solo_actors.skills.dates import (
     week_of_year,
     years_since,
 )
-from solo_actors.skills.holidays import Holiday, next_on
+from solo_actors.skills.holidays import Holiday, dated, next_on
 from solo_actors.skills.money import shared, tipped
 from solo_actors.skills.places import Place
 from solo_actors.skills.spelling import counted, spelled
@@ -495,8 +495,8 @@ class SkillBook:
             holiday: Holiday = match.slots["holiday"]
             return Answer(until_holiday(holiday, today))
         day = day_and_part(match.slots["day"])[0]
-        if (month_day := calendar_day(day)) is not None:  # "until december 25th"
-            return Answer(until_holiday(Holiday(day, *month_day, named=False), today))
+        if calendar_day(day) is not None:  # "until december 25th"
+            return Answer(until_holiday(dated(day), today))
         date = self.day_of(day, now)
         if day in WEEKDAYS:
             return Answer(until_weekday(day, date, today))

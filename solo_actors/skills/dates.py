@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from solo_actors.skills.holidays import Holiday, next_on
+from solo_actors.skills.holidays import Holiday
 
 FIRST_YEAR, LAST_YEAR = dt.MINYEAR, dt.MAXYEAR
 """The years a leap-year question is answered for: those of Python's calendar."""
@@ -42,7 +42,7 @@ def until_holiday(holiday: Holiday, today: dt.date) -> str:
 def since_holiday(holiday: Holiday, today: dt.date) -> str:
     """ "Christmas was 154 days ago, on Thursday, December 25, 2025.", "... yesterday",
     "It's Christmas today."."""
-    date = next_on(holiday.month, holiday.day, today, after=False)
+    date = holiday.last_date(today)
     days = (today - date).days
     if days == 0:
         return f"It's {holiday.name} today."

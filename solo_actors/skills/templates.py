@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from solo_actors.skills.arithmetic import MATH_PATTERN, parse_expression
-from solo_actors.skills.holidays import holiday_kind, month_day
+from solo_actors.skills.holidays import day_of_year, holiday_kind
 from solo_actors.skills.places import place_kind, zone_keys
 from solo_actors.skills.words import (
     BASE_KINDS,
@@ -107,7 +107,8 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     places: dict[str, str] = msgspec.field(default_factory=dict)
     """Names the time zone database lacks, for ``{place}``: ``japan = "Asia/Tokyo"``."""
     holidays: dict[str, str] = msgspec.field(default_factory=dict)
-    """Days of the year by name, for ``{holiday}``: ``christmas = "12-25"``."""
+    """Days of the year by name, for ``{holiday}``: ``christmas = "12-25"``, or a rule for
+    one that moves: ``"good friday" = "easter-2"`` (`holidays.date_in`)."""
     lists: dict[str, str] = msgspec.field(default_factory=dict)
     """Names of one list, for ``{list}``: ``grocery = "shopping"``."""
     jokes: list[str] = msgspec.field(default_factory=list)
@@ -130,7 +131,7 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"places: {name}: {zone!r} is no IANA time zone (e.g. 'Asia/Tokyo')")
         for name, date in self.holidays.items():
             try:
-                month_day(date)
+                day_of_year(date)
             except ValueError as error:
                 raise ValueError(f"holidays: {name}: {error}") from None
 

@@ -201,14 +201,35 @@ def test_a_day_of_the_user_s_own_is_known_and_a_29_february_waits_for_a_leap_yea
     utc_config: Config,
 ) -> None:
     own = SkillFile(intent=[Intent(name="time.until", sentences=["when is {holiday}"])],
-                    holidays={"mum's birthday": "05-03", "leap day": "02-29"})  # fmt: skip
+                    holidays={"mum's birthday": "05-03", "leap day": "02-29",
+                              "harvest": "09-sat-5"})  # fmt: skip
     matcher = Matcher([own])
     book = SkillBook(utc_config.skills, matcher)
     assert ask(book, matcher, "When is mum's birthday?").text == (
         "Mum's Birthday is in 340 days, on Monday, May 3, 2027."
     )
     assert ask(book, matcher, "when is leap day").text.endswith("February 29, 2028.")
-    assert matcher.match("when is easter") is None  # moves each year: not known
+    # A fifth Saturday of September waits for a September that has one: 2026's and
+    # 2027's have four.
+    assert ask(book, matcher, "when is harvest").text.endswith("September 30, 2028.")
+    assert matcher.match("when is easter") is None  # in no file of this matcher
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [("when is easter", "Easter is in 304 days, on Sunday, March 28, 2027."),
+     ("how many days until good friday",
+      "Good Friday is in 302 days, on Friday, March 26, 2027."),
+     ("when is thanksgiving", "Thanksgiving is in 182 days, on Thursday, November 26."),
+     ("when is mother's day", "Mother's Day is in 346 days, on Sunday, May 9, 2027."),
+     ("when is memorial day", "Memorial Day is in 368 days, on Monday, May 31, 2027."),
+     ("how long since easter", "Easter was 53 days ago, on Sunday, April 5.")],
+)  # fmt: skip
+def test_days_that_move_each_year_are_known_by_their_rule(
+    book: SkillBook, matcher: Matcher, text: str, answer: str
+) -> None:
+    # Said on Thursday, 28 May 2026.
+    assert ask(book, matcher, text).text == answer
 
 
 def test_named_timers_time_left_add_and_cancel(book: SkillBook, matcher: Matcher) -> None:
