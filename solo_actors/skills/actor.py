@@ -119,6 +119,13 @@ LOCAL = "local"
 HEARD_LOCALLY: tuple[TurnSource, ...] = ("voice", "text")
 """Turns whose asker hears Solo's own speaker: its microphone, and the terminal's chat."""
 
+AGAIN = "chance.again"
+""""Another one": the conversation's last request again, if it was one of `REPEATABLE`."""
+REPEATABLE = ("chance.coin", "chance.dice", "chance.number", "chance.joke")
+"""Requests whose answer differs each time, so "another one" asks them again."""
+REPEATABLE_KEPT = 256
+"""Conversations whose last such request is kept (the oldest go first)."""
+
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""
 ITEMS_MAX = 10_000
@@ -222,6 +229,9 @@ class SkillsActor(supervisors.SupervisedActor):
         self.announced: dict[str, Exchange] = {}
         """The last line said unasked in each place (a room, or `LOCAL`): a ring, a reminder,
         an announcement. "Say that again" said there repeats it if nothing was said since."""
+        self.repeatable: dict[str, tuple[str, str]] = {}
+        """Per conversation, its last `REPEATABLE` request and the reply it got: "another
+        one" right after that reply asks it again (and again, each reply kept in turn)."""
         self.started_at = time.time()
         self.counts = dict.fromkeys(
             ("turns", "fired", "late", "refused", "declined", "tool_calls", "tool_calls_unsaid"), 0
@@ -411,6 +421,7 @@ class SkillsActor(supervisors.SupervisedActor):
         """Answer ``turn``, whose request is ``text`` (its own, or what it completes);
         ``last`` is its conversation's turn before."""
         self.counts["turns"] += 1
+        request = text
         matches = self.matcher.match_all(text)
         at = time.time()
         before = set(self.book.items)
@@ -446,6 +457,7 @@ class SkillsActor(supervisors.SupervisedActor):
         for words in (words for answer in answers for words in answer.forgotten):
             recorded = recorded.replace(words, FORGOTTEN_WORDS)
         model = "skills:" + "+".join(m.intent for m in matches)
+        self.keep_repeatable(turn.conversation_id, [m.intent for m in matches], request, text)
         self.reply(turn, text, model, new_turn, recorded=recorded)
         self.schedule()
         self.publish()
@@ -465,9 +477,36 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.lists.answer(match, at)
         if match.intent in SAID_AGAIN:
             return said_again(match, last if match.intent != "repeat" else self.heard(turn, last))
+        if match.intent == AGAIN:
+            return self.again(turn, at, last)
         if match.intent == "alarm.snooze":
             return self.book.snooze(match, at, self.ringing_alarm(turn.room))
         return self.book.answer(match, at, turn.room)
+
+    def again(self, turn: UserTurn, at: float, last: Exchange | None) -> Answer:
+        """ "Another one" right after a joke, a coin, dice or a number: that request again.
+        After anything else it is the llm's, which reads the conversation ("another one"
+        after a recipe)."""
+        kept = self.repeatable.get(turn.conversation_id)
+        if last is None or kept is None or kept[1] != last.reply:
+            return Answer("", to_llm=True)
+        previous = self.matcher.match(kept[0])
+        if previous is None:  # the skill files changed since
+            return Answer("", to_llm=True)
+        return self.book.answer(previous, at, turn.room)
+
+    def keep_repeatable(
+        self, conversation_id: str, intents: list[str], request: str, reply: str
+    ) -> None:
+        """Keep the conversation's request if it is one "another one" may ask again."""
+        if intents == [AGAIN] and conversation_id in self.repeatable:
+            request = self.repeatable[conversation_id][0]
+        elif len(intents) != 1 or intents[0] not in REPEATABLE:
+            return
+        self.repeatable.pop(conversation_id, None)  # the newest last: the oldest go first
+        self.repeatable[conversation_id] = (request, reply)
+        if len(self.repeatable) > REPEATABLE_KEPT:
+            del self.repeatable[next(iter(self.repeatable))]
 
     def ringing_alarm(self, room: str | None) -> SkillItem | None:
         """The alarm ringing where ``room``'s user hears it (None: any, as for "stop"), or

@@ -208,6 +208,30 @@ def test_say_that_again_repeats_the_last_reply_and_what_did_i_say_the_words(
         root.stop()
 
 
+def test_another_one_asks_a_joke_or_a_coin_again_and_is_the_llm_s_after_anything_else(
+    config: Config,
+) -> None:
+    root = start(config)
+    try:
+        jokes = [converse("Tell me a joke.", "more")]
+        for said in ("Another one.", "Tell me another.", "One more."):
+            jokes.append(converse(said, "more"))
+            assert jokes[-1].model == "skills:chance.again", jokes[-1]
+        # Each a joke, none told twice in a row: each time the request asked again.
+        assert len({joke.reply for joke in jokes}) == len(jokes), jokes
+        assert converse("Flip a coin.", "more").reply in ("Heads.", "Tails.")
+        flipped = converse("Another one.", "more")
+        assert flipped.reply in ("Heads.", "Tails.") and flipped.model == "skills:chance.again"
+        # After anything else, and in another conversation, it is the llm's (none here).
+        assert converse("What time is it?", "more").model == "skills:time.now"
+        after_time = converse("Another one.", "more", timeout=10)
+        assert after_time.error is not None and "language model" in after_time.error
+        elsewhere = converse("Another one.", "other", timeout=10)
+        assert elsewhere.error is not None and "language model" in elsewhere.error
+    finally:
+        root.stop()
+
+
 def test_say_that_again_after_a_timer_rang_here_repeats_its_line(
     make_config: ConfigFactory,
 ) -> None:
