@@ -58,6 +58,8 @@ from solo_actors.skills.words import (
 
 LONGEST_SPAN_S = 36_500 * 86400
 """The longest span a date is counted over ("what's the date in 100 years" is refused)."""
+WEEKS_UNTIL = "time.weeks_until"
+""""How many weeks until Christmas": `time.until`, said in weeks and days."""
 SAID_AGAIN = ("repeat", "repeat.said")
 """The intents that say the conversation's last turn again: Solo's reply, or the user's words."""
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
@@ -214,7 +216,7 @@ class SkillBook:
         self.handlers: dict[str, Callable[[SkillMatch, float], Answer]] = {
             "time.now": self.time_now, "time.in_place": self.time_in_place,
             "time.date": self.date, "time.weekday": self.weekday,
-            "time.is_weekday": self.weekday, "time.until": self.until,
+            "time.is_weekday": self.weekday, "time.until": self.until, WEEKS_UNTIL: self.until,
             "time.yesterday": self.yesterday, "time.later": self.later,
             "time.since": lambda match, now: Answer(
                 since_holiday(match.slots["holiday"], self.today(now))),
@@ -493,7 +495,7 @@ class SkillBook:
         today = self.today(now)
         if "holiday" in match.slots:
             holiday: Holiday = match.slots["holiday"]
-            return Answer(until_holiday(holiday, today))
+            return Answer(until_holiday(holiday, today, in_weeks=match.intent == WEEKS_UNTIL))
         day = day_and_part(match.slots["day"])[0]
         if calendar_day(day) is not None:  # "until december 25th"
             return Answer(until_holiday(dated(day), today))

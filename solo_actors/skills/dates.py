@@ -24,9 +24,10 @@ def spoken_date(date: dt.date) -> str:
     return f"{date:%A, %B} {date.day}"
 
 
-def until_holiday(holiday: Holiday, today: dt.date) -> str:
+def until_holiday(holiday: Holiday, today: dt.date, *, in_weeks: bool = False) -> str:
     """ "Christmas is in 211 days, on Friday, December 25.", "December 25 is in 211 days, on
-    a Friday.", "... tomorrow, on Friday.", "It's Christmas today."."""
+    a Friday.", "... tomorrow, on Friday.", "It's Christmas today."; ``in_weeks`` ("how many
+    weeks until"): "... in 2 weeks and 4 days, ..."."""
     date = holiday.next_date(today)
     days = (date - today).days
     if days == 0:
@@ -34,9 +35,18 @@ def until_holiday(holiday: Holiday, today: dt.date) -> str:
     if days == 1:
         return f"{holiday.name} is tomorrow, on {date:%A}."
     year = f", {date.year}" if date.year != today.year else ""
+    span = weeks_and_days(days) if in_weeks else f"{days} days"
     if holiday.named:  # "Christmas ... on Friday, December 25, 2027."
-        return f"{holiday.name} is in {days} days, on {spoken_date(date)}{year}."
-    return f"{holiday.name}{year}{',' if year else ''} is in {days} days, on a {date:%A}."
+        return f"{holiday.name} is in {span}, on {spoken_date(date)}{year}."
+    return f"{holiday.name}{year}{',' if year else ''} is in {span}, on a {date:%A}."
+
+
+def weeks_and_days(days: int) -> str:
+    """ "2 weeks and 4 days", "3 weeks", "5 days"."""
+    weeks, rest = divmod(days, 7)
+    if not weeks:
+        return plural(days, "day")
+    return plural(weeks, "week") + (f" and {plural(rest, 'day')}" if rest else "")
 
 
 def since_holiday(holiday: Holiday, today: dt.date) -> str:
@@ -62,10 +72,7 @@ def days_between(start: Holiday, end: Holiday, today: dt.date) -> str:
     days = (last - first).days
     said = f"There {'is' if days == 1 else 'are'} {plural(days, 'day')} from {start.name} "
     said += f"to {end.name}"
-    if days < 7:
-        return f"{said}."
-    weeks, rest = divmod(days, 7)
-    return f"{said}: {plural(weeks, 'week')}" + (f" and {plural(rest, 'day')}." if rest else ".")
+    return f"{said}." if days < 7 else f"{said}: {weeks_and_days(days)}."
 
 
 def plural(number: int, unit: str) -> str:

@@ -223,9 +223,13 @@ def test_a_day_of_the_user_s_own_is_known_and_a_29_february_waits_for_a_leap_yea
      ("when is thanksgiving", "Thanksgiving is in 182 days, on Thursday, November 26."),
      ("when is mother's day", "Mother's Day is in 346 days, on Sunday, May 9, 2027."),
      ("when is memorial day", "Memorial Day is in 368 days, on Monday, May 31, 2027."),
-     ("how long since easter", "Easter was 53 days ago, on Sunday, April 5.")],
+     ("how long since easter", "Easter was 53 days ago, on Sunday, April 5."),
+     ("how many weeks until thanksgiving",
+      "Thanksgiving is in 26 weeks, on Thursday, November 26."),
+     ("how many weeks until christmas",
+      "Christmas is in 30 weeks and 1 day, on Friday, December 25.")],
 )  # fmt: skip
-def test_days_that_move_each_year_are_known_by_their_rule(
+def test_days_that_move_are_known_by_their_rule_and_weeks_asked_for_are_said(
     book: SkillBook, matcher: Matcher, text: str, answer: str
 ) -> None:
     # Said on Thursday, 28 May 2026.
