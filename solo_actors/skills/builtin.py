@@ -58,6 +58,10 @@ from solo_actors.skills.words import (
 
 LONGEST_SPAN_S = 36_500 * 86400
 """The longest span a date is counted over ("what's the date in 100 years" is refused)."""
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1,
+            "latest": -1}  # fmt: skip
+"""A timer named by its place among those pending, soonest first, as "what timers do I
+have" lists them ("cancel the second timer"); a timer labelled so is that one."""
 WEEKS_UNTIL = "time.weeks_until"
 """"How many weeks until Christmas": `time.until`, said in weeks and days."""
 SAID_AGAIN = ("repeat", "repeat.said")
@@ -531,7 +535,11 @@ class SkillBook:
         timers = self.pending("timer")
         key = name_key(match.slots.get("name", ""))
         if key:
-            return [t for t in timers if t.label and (key in t.label or t.label in key)]
+            named = [t for t in timers if t.label and (key in t.label or t.label in key)]
+            if not named and key in ORDINALS:  # "the second timer", as Solo lists them
+                place = ORDINALS[key]
+                return [timers[place]] if -len(timers) <= place < len(timers) else []
+            return named
         length = named_length(match, by_length=by_length)
         if length is not None:
             return [t for t in timers if abs(t.length - length) < 1]

@@ -210,6 +210,8 @@ def parse_duration(text: str) -> float:
     words = text.split()
     if any(w in NEGATIVE for w in words):
         raise SlotError("a negative length of time makes no sense")
+    if words == ["second"]:  # "cancel the second timer": an ordinal, not a length
+        raise NoMatch("an ordinal")
     seconds, unit = 0.0, 0.0
     pending: list[str] = []
     for word in words:

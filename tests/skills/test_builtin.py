@@ -328,6 +328,21 @@ def test_unnamed_timers_are_named_by_their_length(book: SkillBook, matcher: Matc
     assert ask(book, matcher, "pause the pasta timer").text == "You have no pasta timer."
 
 
+def test_a_timer_is_named_by_its_place_in_the_list(book: SkillBook, matcher: Matcher) -> None:
+    ask(book, matcher, "set a timer for 5 minutes")
+    ask(book, matcher, "set a timer for 2 minutes")
+    ask(book, matcher, "set a timer for 10 minutes")
+    # Listed soonest first: the 2, the 5, the 10 minute timer.
+    assert ask(book, matcher, "cancel the second timer").text == "Cancelled the 5 minute timer."
+    assert ask(book, matcher, "pause the last timer").text.startswith("Paused the 10 minute")
+    assert ask(book, matcher, "how long is left on the first timer").text == (
+        "2 minutes left on the 2 minute timer."
+    )
+    assert ask(book, matcher, "cancel the third timer").text == (
+        "You have no third timer. You have 2 timers: 2 minute timer, 10 minute timer."
+    )
+
+
 def test_time_is_added_to_the_only_timer_whatever_its_length(
     book: SkillBook, matcher: Matcher
 ) -> None:
