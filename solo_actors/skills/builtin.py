@@ -39,7 +39,7 @@ from solo_actors.skills.dates import (
     years_since,
 )
 from solo_actors.skills.holidays import Holiday, dated, next_on
-from solo_actors.skills.money import shared, tipped
+from solo_actors.skills.money import discounted, shared, tipped
 from solo_actors.skills.places import Place
 from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.templates import Matcher, SkillMatch
@@ -256,6 +256,8 @@ class SkillBook:
                 lambda: tipped(match.slots["bill"], match.slots.get("rate"))),
             "math.split": lambda match, _now: said_or_sorry(
                 lambda: shared(match.slots["total"], match.slots["people"])),
+            "math.discount": lambda match, _now: said_or_sorry(
+                lambda: discounted(match.slots["price"], match.slots["rate"])),
             **dict.fromkeys(BINARY_INTENTS, self.binary),
             "stop": self.stop, "help": self.help,
             "help.more": self.every_skill, "announce": self.announce,

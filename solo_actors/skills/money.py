@@ -1,5 +1,6 @@
-"""A tip on a bill and a bill shared between people, for the ``math.tip`` and ``math.split``
-intents: amounts to the cent, said without a currency (Solo is not told the user's).
+"""A tip on a bill, a bill shared between people and a price with a percentage off, for the
+``math.tip``, ``math.split`` and ``math.discount`` intents: amounts to the cent, said without
+a currency (Solo is not told the user's).
 
 A skill, not the model: the default model's arithmetic on a bill is a guess, and the turn is
 one a person asks at a table with the bill in hand.
@@ -59,3 +60,16 @@ def shared(total: float, people: float) -> str:
     each, over = divmod(cents, int(people))
     rest = "" if not over else f", with {over} cent{'s' if over != 1 else ''} over"
     return f"That's {amount(each / 100)} each{rest}."
+
+
+def discounted(price: float, rate: float) -> str:
+    """ "20 percent off 80 is 64: 16 off."; `ValueError` saying what is wrong with the price
+    or the rate."""
+    check_bill(price)
+    if not 0 < rate <= 100:
+        raise ValueError(f"a discount is more than 0 and at most 100 percent, not {rate:g}")
+    off = to_cents(price * rate / 100) / 100
+    return (
+        f"{spoken_number(rate)} percent off {amount(price)} is {amount(price - off)}: "
+        f"{amount(off)} off."
+    )

@@ -655,7 +655,7 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "convert 5 km to miles").text == "5 kilometres is 3.107 miles."
 
 
-def test_a_tip_and_a_shared_bill_are_worked_out_to_the_cent(
+def test_a_tip_a_shared_bill_and_a_discount_are_worked_out_to_the_cent(
     book: SkillBook, matcher: Matcher
 ) -> None:
     assert ask(book, matcher, "What's a 20% tip on $45?").text == (
@@ -676,7 +676,12 @@ def test_a_tip_and_a_shared_bill_are_worked_out_to_the_cent(
     )
     assert ask(book, matcher, "how much is 250 split 4 ways").text == "That's 62.50 each."
     assert ask(book, matcher, "divide 100 by 4").text == "It's 25."  # still a division
+    assert ask(book, matcher, "What's 20% off $80?").text == "20 percent off 80 is 64: 16 off."
+    assert ask(book, matcher, "how much is 19.99 with 15 percent off").text == (
+        "15 percent off 19.99 is 16.99: 3 off."
+    )
     for text, says in [("a 200 percent tip on 10", "at most 100 percent"),
+                       ("what is 150 percent off 20", "at most 100 percent"),
                        ("split 100 between 1 person", "between 2 and 1000 people"),
                        ("split 0 between 2 people", "more than 0")]:  # fmt: skip
         refused = ask(book, matcher, text)
