@@ -28,6 +28,7 @@ from solo_actors.skills.dates import (
     age_born_in,
     day_of_year,
     days_between,
+    days_in_month,
     leap_year,
     plural,
     since_holiday,
@@ -234,6 +235,8 @@ class SkillBook:
                 lambda: age_born_in(match.slots["year"], self.today(now))),
             "time.leap_year": lambda match, now: said_or_sorry(
                 lambda: leap_year(match.slots.get("year"), self.today(now))),
+            "time.days_in_month": lambda match, now: said_or_sorry(lambda: days_in_month(
+                match.slots.get("month"), match.slots.get("year"), self.today(now))),
             "time.next_leap_year": lambda _match, now: Answer(upcoming_leap_day(self.today(now))),
             "time.week": lambda _match, now: Answer(week_of_year(self.today(now))),
             "time.day_of_year": lambda _match, now: Answer(day_of_year(self.today(now))),

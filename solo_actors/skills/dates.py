@@ -129,6 +129,15 @@ def next_leap_year(after: dt.date) -> int:
     return year
 
 
+def days_in_month(month: int | None, year: float | None, today: dt.date) -> str:
+    """ "February 2028 has 29 days."; ``month`` None: this month, ``year`` None: this year.
+    `ValueError` for a year the calendar has not."""
+    whole = whole_year(today.year if year is None else year)
+    month = today.month if month is None else month
+    days = calendar.monthrange(whole, month)[1]
+    return f"{calendar.month_name[month]} {whole} has {days} days."
+
+
 def leap_year(year: float | None, today: dt.date) -> str:
     """ "Yes, 2028 will be a leap year." or "No, 2026 is not a leap year. The next is 2028.";
     ``year`` None: this year. `ValueError` for a year the calendar has not."""

@@ -484,11 +484,17 @@ def parse_letter(text: str) -> str:
     return text[0]
 
 
+def parse_month(text: str) -> int:
+    """A month's number: "february" (or "feb") is 2."""
+    return MONTH_NUMBERS[text]
+
+
 BASE_KINDS: dict[str, SlotKind] = {
     "number": SlotKind(rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?(?:{NUMBER}|a|an)", parse_number),
     "duration": duration_kind(),
     "time": SlotKind(CLOCK, parse_clock),
     "letter": SlotKind(r"[a-z](?:'s|s)?", parse_letter),
+    "month": SlotKind("|".join(sorted(MONTH_NUMBERS, key=len, reverse=True)), parse_month),
     "word": SlotKind(r"[^\W\d_]+(?:'[^\W\d_]+)?", word_kind, free=True),
     "day": SlotKind(DAY, parse_day),
     "repeat": SlotKind(REPEAT, parse_repeat),

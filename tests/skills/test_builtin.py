@@ -167,6 +167,14 @@ def test_leap_years_the_week_and_the_day_of_the_year(book: SkillBook, matcher: M
         "No, 2026 is not a leap year. The next is 2028."
     )
     assert ask(book, matcher, "is 2028 a leap year").text == "Yes, 2028 will be a leap year."
+    # The model said February 2028 has 28 days.
+    assert ask(book, matcher, "how many days in february 2028").text == (
+        "February 2028 has 29 days."
+    )
+    assert ask(book, matcher, "How many days are in February?").text == (
+        "February 2026 has 28 days."
+    )
+    assert ask(book, matcher, "how many days in this month").text == "May 2026 has 31 days."
     assert ask(book, matcher, "was 2000 a leap year").text == "Yes, 2000 was a leap year."
     assert ask(book, matcher, "was 1900 a leap year").text == "No, 1900 was not a leap year."
     assert ask(book, matcher, "will 2100 be a leap year").text == (
