@@ -43,6 +43,7 @@ from solo_actors.skills.holidays import Holiday, dated, next_on
 from solo_actors.skills.money import discounted, shared, tipped
 from solo_actors.skills.places import Place
 from solo_actors.skills.spelling import counted, spelled
+from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.words import (
     REPEATING,
@@ -54,7 +55,7 @@ from solo_actors.skills.words import (
     in_your_words,
     normalise,
     reminded,
-    spoken_and,
+    spoken_duration,
 )
 
 LONGEST_SPAN_S = 36_500 * 86400
@@ -110,18 +111,6 @@ def said_again(match: SkillMatch, last: Exchange | None) -> Answer:
     if match.intent == "repeat.said":
         return Answer(f'You said: "{last.said}"')
     return Answer(last.reply)
-
-
-def spoken_duration(seconds: float) -> str:
-    """ "1 hour and 30 minutes", "8 minutes and 12 seconds", "45 seconds"."""
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(hours, "hour"), (minutes, "minute"), (secs if not hours else 0, "second")]
-    words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
-    if not words:
-        return "less than a second"
-    return spoken_and(words)
 
 
 def spoken_span(seconds: float) -> str:
@@ -264,6 +253,7 @@ class SkillBook:
             **dict.fromkeys(BINARY_INTENTS, self.binary),
             "stop": self.stop, "help": self.help,
             "help.more": self.every_skill, "announce": self.announce,
+            **dict.fromkeys(STOPWATCH_INTENTS, self.stopwatch_answer),
             "chance.coin": lambda _match, _now: Answer(flipped(self.chance)),
             "chance.dice": self.dice, "chance.number": self.number, "chance.joke": self.joke,
             "spelling.spell": lambda match, _now: Answer(spelled(said_word(match))),
@@ -274,6 +264,7 @@ class SkillBook:
         self.chance = random.Random()
         """The coin and the dice (seeded from the system; a test seeds its own)."""
         self.jokes_told: deque[str] = deque(maxlen=max(len(matcher.jokes) - 1, 1))
+        self.stopwatch = Stopwatch()
 
     # -- the book ---------------------------------------------------------------------------
 
@@ -937,6 +928,9 @@ class SkillBook:
         if count != int(count) or sides != int(sides):
             return refuse("Sorry, dice come in whole numbers.")
         return said_or_sorry(lambda: rolled(self.chance, int(count), int(sides)))
+
+    def stopwatch_answer(self, match: SkillMatch, now: float) -> Answer:
+        return Answer(self.stopwatch.answer(match.intent, now))
 
     def joke(self, match: SkillMatch, now: float) -> Answer:
         return said_or_sorry(lambda: told_joke(self.chance, self.matcher.jokes, self.jokes_told))

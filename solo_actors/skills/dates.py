@@ -1,8 +1,9 @@
 """The calendar questions the model cannot answer, because it knows no date: how many days
-until a day or since one, how many years since a year or how old someone born in it is, leap
-years, the week number and the day of the year, for the ``time.until``, ``time.since``,
-``time.years_since``, ``time.age``, ``time.leap_year``, ``time.next_leap_year``,
-``time.week`` and ``time.day_of_year`` intents.
+(or weeks) until a day or since one, how many years since a year or how old someone born in
+it is, leap years, the days in a month, the week number and the day of the year, for the
+``time.until``, ``time.weeks_until``, ``time.since``, ``time.years_since``, ``time.age``,
+``time.leap_year``, ``time.next_leap_year``, ``time.days_in_month``, ``time.week`` and
+``time.day_of_year`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.

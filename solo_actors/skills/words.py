@@ -126,6 +126,18 @@ def spoken_and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def spoken_duration(seconds: float) -> str:
+    """ "1 hour and 30 minutes", "8 minutes and 12 seconds", "45 seconds"."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(hours, "hour"), (minutes, "minute"), (secs if not hours else 0, "second")]
+    words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+    if not words:
+        return "less than a second"
+    return spoken_and(words)
+
+
 def as_said(text: str, words: str) -> str:
     """``words`` (normalised, from ``text``) as ``text`` said them: the same run of words
     with its case and punctuation ("call Mum", "email Dr. Lee"); where a contraction was

@@ -10,8 +10,9 @@ import msgspec
 import pytest
 
 from solo_actors.config import Config
-from solo_actors.skills.builtin import Answer, SkillBook, spoken_duration
+from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.templates import Intent, Matcher, SkillFile
+from solo_actors.skills.words import spoken_duration
 from tests.skills.conftest import NOW
 
 
@@ -349,6 +350,42 @@ def test_a_timer_is_named_by_its_place_in_the_list(book: SkillBook, matcher: Mat
     assert ask(book, matcher, "cancel the third timer").text == (
         "You have no third timer. You have 2 timers: 2 minute timer, 10 minute timer."
     )
+
+
+def test_the_stopwatch_counts_up_stops_resumes_and_resets(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    assert ask(book, matcher, "how long has the stopwatch been running").text == (
+        "The stopwatch isn't running. Say start the stopwatch."
+    )
+    assert ask(book, matcher, "start the stopwatch", NOW).text == "Stopwatch started."
+    assert ask(book, matcher, "start a stopwatch", NOW + 5).text == (
+        "The stopwatch is already running: 5 seconds."
+    )
+    assert ask(book, matcher, "check the stopwatch", NOW + 72.4).text == (
+        "1 minute and 12 seconds on the stopwatch."
+    )
+    assert ask(book, matcher, "stop the stopwatch", NOW + 90).text == (
+        "Stopped the stopwatch at 1 minute and 30 seconds."
+    )
+    # Stopped, it holds its time; resumed, it counts on from there.
+    assert ask(book, matcher, "what's the stopwatch at", NOW + 500).text == (
+        "1 minute and 30 seconds on the stopwatch, stopped."
+    )
+    assert ask(book, matcher, "resume the stopwatch", NOW + 600).text == (
+        "Stopwatch resumed at 1 minute and 30 seconds."
+    )
+    assert ask(book, matcher, "check the stopwatch", NOW + 630).text == (
+        "2 minutes on the stopwatch."
+    )
+    assert ask(book, matcher, "reset the stopwatch", NOW + 640).text == (
+        "Stopwatch reset. It was at 2 minutes and 10 seconds."
+    )
+    assert ask(book, matcher, "stop the stopwatch").text == (
+        "The stopwatch isn't running. Say start the stopwatch."
+    )
+    # Nothing is stored, and nothing is ever due: it never rings.
+    assert book.pending() == [] and book.due(NOW + 86400) == []
 
 
 def test_time_is_added_to_the_only_timer_whatever_its_length(
