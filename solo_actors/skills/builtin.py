@@ -620,9 +620,12 @@ class SkillBook:
 
     def timer_pause(self, match: SkillMatch, now: float) -> Answer:
         """ "Paused the pasta timer with 4 minutes left.": it holds its time left (durable:
-        a restart keeps it paused) until resumed, and does not ring."""
+        a restart keeps it paused) until resumed, and does not ring. With no timer at all,
+        "pause it" (or "the timer") is the running stopwatch, if one is."""
         timers = self.timers_named(match)
         running = [t for t in timers if t.state == "pending"]
+        if not self.pending("timer") and not match.slots and self.stopwatch.since is not None:
+            return self.stopwatch_answer(replace(match, intent="stopwatch.stop"), now)
         if not timers:
             return self.no_timer(match)
         if not running:
@@ -638,9 +641,12 @@ class SkillBook:
                       [paused])  # fmt: skip
 
     def timer_resume(self, match: SkillMatch, now: float) -> Answer:
-        """ "Resumed the pasta timer: 4 minutes left.": a paused timer counts down again."""
+        """ "Resumed the pasta timer: 4 minutes left.": a paused timer counts down again; with
+        no timer at all, a stopped stopwatch counts on."""
         timers = self.timers_named(match)
         paused = [t for t in timers if t.state == "paused"]
+        if not self.pending("timer") and not match.slots and self.stopwatch.counted:
+            return self.stopwatch_answer(replace(match, intent="stopwatch.resume"), now)
         if not paused:
             named = f"The {timer_name(timers[0])} isn't" if len(timers) == 1 else "No timer is"
             return Answer(f"{named} paused.") if timers else self.no_timer(match)

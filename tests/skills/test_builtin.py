@@ -368,17 +368,24 @@ def test_the_stopwatch_counts_up_stops_resumes_and_resets(
     assert ask(book, matcher, "stop the stopwatch", NOW + 90).text == (
         "Stopped the stopwatch at 1 minute and 30 seconds."
     )
-    # Stopped, it holds its time; resumed, it counts on from there.
-    assert ask(book, matcher, "what's the stopwatch at", NOW + 500).text == (
-        "1 minute and 30 seconds on the stopwatch, stopped."
-    )
-    assert ask(book, matcher, "resume the stopwatch", NOW + 600).text == (
+    # Stopped, it holds its time; resumed, it counts on from there. With no timer, "pause it"
+    # and "resume it" are the stopwatch's.
+    assert ask(book, matcher, "resume it", NOW + 95).text == (
         "Stopwatch resumed at 1 minute and 30 seconds."
     )
-    assert ask(book, matcher, "check the stopwatch", NOW + 630).text == (
+    assert ask(book, matcher, "pause it", NOW + 100).text == (
+        "Stopped the stopwatch at 1 minute and 35 seconds."
+    )
+    assert ask(book, matcher, "what's the stopwatch at", NOW + 500).text == (
+        "1 minute and 35 seconds on the stopwatch, stopped."
+    )
+    assert ask(book, matcher, "resume the stopwatch", NOW + 600).text == (
+        "Stopwatch resumed at 1 minute and 35 seconds."
+    )
+    assert ask(book, matcher, "check the stopwatch", NOW + 625).text == (
         "2 minutes on the stopwatch."
     )
-    assert ask(book, matcher, "reset the stopwatch", NOW + 640).text == (
+    assert ask(book, matcher, "reset the stopwatch", NOW + 635).text == (
         "Stopwatch reset. It was at 2 minutes and 10 seconds."
     )
     assert ask(book, matcher, "stop the stopwatch").text == (
