@@ -896,14 +896,41 @@ class SkillBook:
         clock = match.slots.get("time")
         alarms = self.alarms_at(clock)
         if "day" in match.slots:  # "turn off my alarm tomorrow": that day's only
-            day = self.day_of(match.slots["day"], now)
-            alarms = [a for a in alarms if self.local(a.due_at).date() == day]
+            return self.alarm_off_on(alarms, self.day_of(match.slots["day"], now), now)
         if not alarms:
             return Answer("There is no such alarm to cancel.")
         if len(alarms) > 1 and clock is None:
             alarms = alarms[:1]  # "cancel my alarm": the next one
         said = "; ".join(self.spoken_listed(a, now) for a in alarms)
         return Answer(f"Cancelled the alarm for {said}.", self.cancel(alarms))
+
+    def alarm_off_on(self, alarms: list[SkillItem], day: dt.date, now: float) -> Answer:
+        """ "Turn off my alarm tomorrow": that day's alarms of ``alarms``. One that comes once
+        is cancelled; one that repeats skips that day and keeps its days after (it was
+        cancelled for good). A repeating one that comes that day only after another time
+        first cannot skip it: only its next time moves."""
+        on_day = [a for a in alarms if self.local(a.due_at).date() == day]
+        if not on_day:
+            later = [a for a in alarms if a.repeats is not None and repeats_on(a.repeats, day)
+                     and self.local(a.due_at).date() < day]  # fmt: skip
+            if later:
+                first = later[0]
+                return Answer(f"Your alarm at {self.spoken_listed(first, now)} rings next at "
+                              f"{self.spoken_when(first.due_at, now)}: I can skip only its next "
+                              "time.")  # fmt: skip
+            return Answer("There is no such alarm to cancel.")
+        once = [a for a in on_day if a.repeats is None]
+        skipped = [replace(a, due_at=self.next_time(a, a.due_at)) for a in on_day if a.repeats]
+        for alarm in skipped:
+            self.items[alarm.item_id] = alarm
+        said = []
+        if once:
+            said.append("Cancelled the alarm for "
+                        + "; ".join(self.spoken_listed(a, now) for a in once) + ".")  # fmt: skip
+        for before, after in zip([a for a in on_day if a.repeats], skipped, strict=True):
+            said.append(f"Skipped the alarm at {self.spoken_when(before.due_at, now)}; it rings "
+                        f"next at {self.spoken_when(after.due_at, now)}.")  # fmt: skip
+        return Answer(" ".join(said), [*self.cancel(once), *skipped])
 
     def reminder_cancel(self, match: SkillMatch, now: float) -> Answer:
         reminders = self.pending("reminder")

@@ -444,6 +444,22 @@ def test_alarms_pick_the_coming_time(book: SkillBook, matcher: Matcher) -> None:
     again = ask(book, matcher, "turn off my alarm tomorrow")
     assert again.text == "There is no such alarm to cancel."
     assert len(book.pending("alarm")) == 2
+    # One that repeats skips that day and keeps the days after: it was cancelled for good.
+    daily = ask(book, matcher, "wake me up at 6 every day").changed[0]
+    skipped = ask(book, matcher, "turn off my alarm tomorrow")
+    assert skipped.text == (
+        "Skipped the alarm at 6:00 AM tomorrow; it rings next at 6:00 AM Saturday, May 30."
+    )
+    assert [(i.item_id, i.state, i.repeats) for i in skipped.changed] == [
+        (daily.item_id, "pending", "daily")]  # fmt: skip
+    assert utc(skipped.changed[0].due_at) == dt.datetime(2026, 5, 30, 6, 0, tzinfo=dt.UTC)
+    # Only its next time moves: a later day is not skipped, and nothing changes.
+    later = ask(book, matcher, "turn off my alarm on monday")
+    assert later.text == (
+        "Your alarm at 6:00 AM every day rings next at 6:00 AM Saturday, May 30: I can skip "
+        "only its next time."
+    )
+    assert later.changed == []
 
 
 def test_an_alarm_on_a_named_day_takes_the_morning(book: SkillBook, matcher: Matcher) -> None:
