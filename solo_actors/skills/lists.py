@@ -6,8 +6,8 @@ off; "what's on my shopping list?" reads it out; "is milk on my shopping list?" 
 my shopping list" crosses off everything on it; "what lists do I have?" names them. A list
 said without a name ("add milk to the list") is the shopping list, except in crossing off
 ("mark call the bank as done", "tick off milk"), where each item comes off whichever list
-has it. Names that mean the same
-list ("grocery", "todo") are data: the ``[lists]`` table of ``config/skills/lists.toml``.
+has it. Names that mean the same list ("grocery", "todo") are data: the ``[lists]`` table
+of ``config/skills/lists.toml``.
 
 The skills actor keeps the open items here and in the store (`SaveListItem`, flushed before
 the reply says it is done, as for timers); it reads them back at start. A crossed-off item
