@@ -355,42 +355,25 @@ def test_a_timer_is_named_by_its_place_in_the_list(book: SkillBook, matcher: Mat
 def test_the_stopwatch_counts_up_stops_resumes_and_resets(
     book: SkillBook, matcher: Matcher
 ) -> None:
-    assert ask(book, matcher, "how long has the stopwatch been running").text == (
-        "The stopwatch isn't running. Say start the stopwatch."
-    )
-    assert ask(book, matcher, "start the stopwatch", NOW).text == "Stopwatch started."
-    assert ask(book, matcher, "start a stopwatch", NOW + 5).text == (
-        "The stopwatch is already running: 5 seconds."
-    )
-    assert ask(book, matcher, "check the stopwatch", NOW + 72.4).text == (
-        "1 minute and 12 seconds on the stopwatch."
-    )
-    assert ask(book, matcher, "stop the stopwatch", NOW + 90).text == (
-        "Stopped the stopwatch at 1 minute and 30 seconds."
-    )
-    # Stopped, it holds its time; resumed, it counts on from there. With no timer, "pause it"
-    # and "resume it" are the stopwatch's.
-    assert ask(book, matcher, "resume it", NOW + 95).text == (
-        "Stopwatch resumed at 1 minute and 30 seconds."
-    )
-    assert ask(book, matcher, "pause it", NOW + 100).text == (
-        "Stopped the stopwatch at 1 minute and 35 seconds."
-    )
-    assert ask(book, matcher, "what's the stopwatch at", NOW + 500).text == (
-        "1 minute and 35 seconds on the stopwatch, stopped."
-    )
-    assert ask(book, matcher, "resume the stopwatch", NOW + 600).text == (
-        "Stopwatch resumed at 1 minute and 35 seconds."
-    )
-    assert ask(book, matcher, "check the stopwatch", NOW + 625).text == (
-        "2 minutes on the stopwatch."
-    )
-    assert ask(book, matcher, "reset the stopwatch", NOW + 635).text == (
-        "Stopwatch reset. It was at 2 minutes and 10 seconds."
-    )
-    assert ask(book, matcher, "stop the stopwatch").text == (
-        "The stopwatch isn't running. Say start the stopwatch."
-    )
+    never_started = "The stopwatch isn't running. Say start the stopwatch."
+    # Said this many seconds after NOW: each answer in turn.
+    for text, at, answer in [
+        ("how long has the stopwatch been running", 0, never_started),
+        ("start the stopwatch", 0, "Stopwatch started."),
+        ("start a stopwatch", 5, "The stopwatch is already running: 5 seconds."),
+        ("check the stopwatch", 72.4, "1 minute and 12 seconds on the stopwatch."),
+        ("stop the stopwatch", 90, "Stopped the stopwatch at 1 minute and 30 seconds."),
+        # Stopped, it holds its time; resumed, it counts on from there. With no timer,
+        # "pause it" and "resume it" are the stopwatch's.
+        ("resume it", 95, "Stopwatch resumed at 1 minute and 30 seconds."),
+        ("pause it", 100, "Stopped the stopwatch at 1 minute and 35 seconds."),
+        ("what's the stopwatch at", 500, "1 minute and 35 seconds on the stopwatch, stopped."),
+        ("resume the stopwatch", 600, "Stopwatch resumed at 1 minute and 35 seconds."),
+        ("check the stopwatch", 625, "2 minutes on the stopwatch."),
+        ("reset the stopwatch", 635, "Stopwatch reset. It was at 2 minutes and 10 seconds."),
+        ("stop the stopwatch", 640, never_started),
+    ]:  # fmt: skip
+        assert ask(book, matcher, text, NOW + at).text == answer, (text, at)
     # Nothing is stored, and nothing is ever due: it never rings.
     assert book.pending() == [] and book.due(NOW + 86400) == []
 
