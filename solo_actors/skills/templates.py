@@ -340,7 +340,9 @@ class Matcher:
         said = {
             sentence.slots[group][0]: as_said(said_in or text, raw.strip())
             for group, raw in found.groupdict().items()
-            if raw is not None and self.kinds[sentence.slots[group][1]].free
+            if raw is not None
+            and self.kinds[sentence.slots[group][1]].free
+            and self.kinds[sentence.slots[group][1]].as_said
         }
         return SkillMatch(
             intent=intent.name, slots=slots, morning=intent.morning, said=said,

@@ -439,6 +439,9 @@ class SlotKind:
     free: bool = False
     """Any words at all (free text, a name): a sentence that leaves fewer words to such
     slots is the more specific one, and wins (`templates.Matcher.match`)."""
+    as_said: bool = True
+    """A free slot's words are kept as the user cased them (`SkillMatch.said`); False where
+    the parsed value is what Solo says back (a list's name: "grocery" is "shopping")."""
 
 
 def duration_kind() -> SlotKind:
@@ -488,7 +491,7 @@ def list_kind(aliases: dict[str, str]) -> SlotKind:
         name = text_kind(text)
         return known.get(name, name)
 
-    return SlotKind(r"[^\W\d_]+(?:\s+[^\W\d_]+){0,2}?", parse, free=True)
+    return SlotKind(r"[^\W\d_]+(?:\s+[^\W\d_]+){0,2}?", parse, free=True, as_said=False)
 
 
 def parse_letter(text: str) -> str:

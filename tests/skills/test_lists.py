@@ -130,6 +130,10 @@ def test_a_list_survives_a_restart_and_what_is_crossed_off_stays_as_history(
             "What should I put on your packing list?", "skills:list.ask_items")  # fmt: skip
         packed = converse("Socks and a toothbrush.", "kitchen")
         assert packed.reply == "Added socks and toothbrush to your packing list.", packed
+        # The question names the list as Solo does: "grocery" is the shopping list.
+        assert converse("Make a grocery list.", "kitchen").reply == (
+            "What should I put on your shopping list?"
+        )
         rows = supervisors.ask(STORE_NAME, ReadRows(table="list_items"), timeout=5)
         assert isinstance(rows, Rows)
         items = [ListItem(**dict(zip(rows.columns, row, strict=True))) for row in rows.rows]
