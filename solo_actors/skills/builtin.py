@@ -624,7 +624,7 @@ class SkillBook:
         "pause it" (or "the timer") is the running stopwatch, if one is."""
         timers = self.timers_named(match)
         running = [t for t in timers if t.state == "pending"]
-        if not self.pending("timer") and not match.slots and self.stopwatch.since is not None:
+        if not self.pending("timer") and not match.slots and self.stopwatch.running:
             return self.stopwatch_answer(replace(match, intent="stopwatch.stop"), now)
         if not timers:
             return self.no_timer(match)
@@ -920,14 +920,15 @@ class SkillBook:
                               "time.")  # fmt: skip
             return Answer("There is no such alarm to cancel.")
         once = [a for a in on_day if a.repeats is None]
-        skipped = [replace(a, due_at=self.next_time(a, a.due_at)) for a in on_day if a.repeats]
+        repeating = [a for a in on_day if a.repeats is not None]
+        skipped = [replace(a, due_at=self.next_time(a, a.due_at)) for a in repeating]
         for alarm in skipped:
             self.items[alarm.item_id] = alarm
         said = []
         if once:
             said.append("Cancelled the alarm for "
                         + "; ".join(self.spoken_listed(a, now) for a in once) + ".")  # fmt: skip
-        for before, after in zip([a for a in on_day if a.repeats], skipped, strict=True):
+        for before, after in zip(repeating, skipped, strict=True):
             said.append(f"Skipped the alarm at {self.spoken_when(before.due_at, now)}; it rings "
                         f"next at {self.spoken_when(after.due_at, now)}.")  # fmt: skip
         return Answer(" ".join(said), [*self.cancel(once), *skipped])

@@ -124,7 +124,7 @@ def month_day(text: str) -> tuple[int, int]:
     return month, day
 
 
-def day_of_year(text: str) -> str:
+def day_rule(text: str) -> str:
     """``text`` if it names a day of the year in one of the forms of `date_in`; a ValueError
     naming the fix for anything else."""
     if MONTH_DAY.fullmatch(text):
@@ -143,7 +143,7 @@ def dated(text: str) -> Holiday:
 def holiday_kind(names: Mapping[str, str]) -> SlotKind:
     """The ``{holiday}`` slot kind: a name of ``names`` (said name -> when, as
     `Holiday.when`), or a date said as a month and a day."""
-    known = {normalise(name): day_of_year(when) for name, when in names.items()}
+    known = {normalise(name): day_rule(when) for name, when in names.items()}
 
     def parse(text: str) -> Holiday:
         said = re.sub(r"^the\s+", "", text)  # "the new year"

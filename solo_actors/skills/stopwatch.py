@@ -26,12 +26,16 @@ class Stopwatch:
     counted: float = 0.0
     since: float | None = None
 
+    @property
+    def running(self) -> bool:
+        return self.since is not None
+
     def elapsed(self, now: float) -> float:
         return self.counted + (0.0 if self.since is None else max(0.0, now - self.since))
 
     def answer(self, intent: str, now: float) -> str:
         """What ``intent`` ("stopwatch.start", ...) does to the stopwatch, in words."""
-        running, shown = self.since is not None, spoken_duration(self.elapsed(now))
+        running, shown = self.running, spoken_duration(self.elapsed(now))
         match intent:
             case "stopwatch.start" if running:
                 return f"The stopwatch is already running: {shown}."

@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from solo_actors.skills.arithmetic import MATH_PATTERN, parse_expression
-from solo_actors.skills.holidays import day_of_year, holiday_kind
+from solo_actors.skills.holidays import day_rule, holiday_kind
 from solo_actors.skills.places import place_kind, zone_keys
 from solo_actors.skills.words import (
     BASE_KINDS,
@@ -131,7 +131,7 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"places: {name}: {zone!r} is no IANA time zone (e.g. 'Asia/Tokyo')")
         for name, date in self.holidays.items():
             try:
-                day_of_year(date)
+                day_rule(date)
             except ValueError as error:
                 raise ValueError(f"holidays: {name}: {error}") from None
 
@@ -341,8 +341,8 @@ class Matcher:
             sentence.slots[group][0]: as_said(said_in or text, raw.strip())
             for group, raw in found.groupdict().items()
             if raw is not None
-            and self.kinds[sentence.slots[group][1]].free
-            and self.kinds[sentence.slots[group][1]].as_said
+            and (kind := self.kinds[sentence.slots[group][1]]).free
+            and kind.as_said
         }
         return SkillMatch(
             intent=intent.name, slots=slots, morning=intent.morning, said=said,
