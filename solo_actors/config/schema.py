@@ -237,6 +237,9 @@ class LLMConfig(Section, frozen=True):
     template: str
     """"auto" (the GGUF's own template, else a library family) or a family name."""
     history_fill: Annotated[float, msgspec.Meta(gt=0, le=1)]
+    declines: list[Annotated[str, msgspec.Meta(min_length=1)]]
+    """Openings of a reply that declines (after any apology): such an exchange is left out
+    of the conversation's history (solo_actors/llm/history.py, `Declines`)."""
     conversations: Annotated[int, msgspec.Meta(ge=1)]
     kv_snapshot_mb: Annotated[int, msgspec.Meta(ge=0)]
     cache: bool

@@ -51,6 +51,7 @@ from solo_actors.llm.engine import (
 )
 from solo_actors.llm.history import (
     Conversation,
+    Declines,
     Draft,
     Prompt,
     PromptBuilder,
@@ -253,12 +254,13 @@ class LLMActor(SupervisedActor):
         self._warm_states: WarmStates | None = None
         self._tools_left_out = False
         self._tools = ToolDirectory(config.llm.owners(config.mcp), LIST_TIMEOUT)
+        self._declines = Declines(config.llm.declines)
         self._counts = dict.fromkeys(
             (
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
                 "prefills", "prefills_skipped", "prefill_tokens", "tool_calls", "interrupts",
                 "draft_tokens", "draft_tokens_accepted", "warm_starts", "trims_ahead",
-                "trim_tokens",
+                "trim_tokens", "declines_left_out",
             ),
             0,
         )  # fmt: skip
@@ -929,9 +931,14 @@ class LLMActor(SupervisedActor):
         reply: str,
         reply_tokens: list[int],
     ) -> None:
-        """Record a local reply in its conversation, and have the conversation trimmed
-        ahead of its next turn if that would not fit (`trim_ahead`, next in the mailbox)."""
-        self.prompts.close(conversation, prompt, reply, reply_tokens)
+        """Record a local reply in its conversation (a reply that declined leaves nothing:
+        `Declines`), and have the conversation trimmed ahead of its next turn if that would
+        not fit (`trim_ahead`, next in the mailbox)."""
+        if self._declines(reply):
+            self._counts["declines_left_out"] += 1
+            self.prompts.leave_out(conversation, prompt)
+        else:
+            self.prompts.close(conversation, prompt, reply, reply_tokens)
         self._keep(conversation_id, conversation)
         self.actor_ref.tell(TrimAhead(conversation_id=conversation_id))
 

@@ -20,10 +20,16 @@ the system prompt is evaluated again; to make that rare, a trim goes down to
 fit is trimmed as soon as its reply is written (`PromptBuilder.trim_closed`), so the llm
 actor reads the kept history again while the reply is spoken, not while the next question
 waits.
+
+An exchange whose reply declined the request (`Declines`: "I can't do that.") is not kept
+(`PromptBuilder.leave_out`). A small model copies its own replies: after one "I can't do
+that." in the history, Qwen2.5 1.5B answered "how far is the moon" with "I can't check that
+offline.", and after three, "how do I boil an egg" with "I can't do that." (docs/llm.md).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +43,25 @@ Turn = dict[str, Any]
 history, an assistant's "tool_calls" (OpenAI-style entries, arguments as an object) or a
 tool answer's "tool_call_id"."""
 ToolList = list[Mapping[str, object]]
+
+
+APOLOGY = re.compile(r"^(?:(?:i'm |i am )?sorry|i apologi[sz]e)\b[,.!]?\s*(?:but\s+)?")
+"""An apology a refusal may open with ("Sorry, I can't ...", "I'm sorry, but I can't ...")."""
+
+
+class Declines:
+    """Whether a reply declined its request: after any apology, it opens with one of
+    ``llm.declines`` (compared lower-cased, with typographic apostrophes as plain ones)."""
+
+    def __init__(self, openings: Sequence[str]) -> None:
+        self.openings = tuple(plain(opening) for opening in openings)
+
+    def __call__(self, reply: str) -> bool:
+        return bool(self.openings) and APOLOGY.sub("", plain(reply)).startswith(self.openings)
+
+
+def plain(text: str) -> str:
+    return text.strip().lower().replace("\u2019", "'")
 
 
 class PromptTooLong(ValueError):
@@ -210,6 +235,21 @@ class PromptBuilder:
         else:
             tokens = self.engine.tokenize(closed, start=True)
         conversation.turns, conversation.text, conversation.tokens = turns, closed, tokens
+
+    def leave_out(self, conversation: Conversation, prompt: Prompt) -> None:
+        """Close the turn of `prompt` keeping nothing of it: the history is what came before
+        its user message (as `fit` kept it). Untrimmed, that is what the conversation
+        already holds, and its tokens lead the KV cache, so the next turn reads only
+        itself."""
+        opened = max(index for index, turn in enumerate(prompt.turns) if turn["role"] == "user")
+        kept = prompt.turns[:opened]
+        if kept == conversation.turns:
+            return
+        conversation.turns = kept
+        conversation.text = self.template.render(
+            conversation.messages(kept), add_generation_prompt=False, tools=conversation.tools
+        )
+        conversation.tokens = self.engine.tokenize(conversation.text, start=True)
 
     def _text(self, conversation: Conversation, turns: list[Turn]) -> str:
         return self.template.render(

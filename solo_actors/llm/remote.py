@@ -337,7 +337,11 @@ class RemoteLLMActor(LLMActor):
         pieces = self._client.stream(body, lambda: self._should_stop(request), result)
         streamed = self._stream(request, pieces, result, sampling.stop)
         if request.conversation_id is not None:
-            conversation.turns = [*turns, {"role": "assistant", "content": streamed.text}]
+            if self._declines(streamed.text):  # kept out, as the local engine does
+                self._counts["declines_left_out"] += 1
+                conversation.turns = turns[:-1]
+            else:
+                conversation.turns = [*turns, {"role": "assistant", "content": streamed.text}]
             # The local model's exact tokens no longer end this conversation: if it serves
             # the next turn, it renders and reads the whole history again.
             conversation.text, conversation.tokens = "", []

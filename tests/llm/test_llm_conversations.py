@@ -1,5 +1,5 @@
 """Conversations: history trimming, KV prefix reuse (counted by llama.cpp), interleaving,
-and prompts read ahead (`LLMPrefill`)."""
+prompts read ahead (`LLMPrefill`), and declined replies left out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import llama_cpp
 
 import supervisors
 from solo_actors.llm.engine import load_model
+from solo_actors.llm.history import Declines
 from solo_actors.messages import LLMDescribe, LLMDone, LLMPrefill, LLMRequest
 from tests.llm.conftest import TIMEOUT, RunningLLM, StartLLM
 
@@ -221,3 +222,42 @@ def test_a_prefill_with_a_newer_one_or_its_request_waiting_is_skipped(
     assert llm.figures["prefills_skipped"] == 2  # both of "s": its request waited behind them
     assert llm.figures["prefills"] == 1  # "other" had nothing newer waiting
     assert reply.prompt_eval_tokens == new_turn_tokens(llm, GERMANY)
+
+
+def test_a_declined_reply_leaves_its_exchange_out_of_the_history(start_llm: StartLLM) -> None:
+    # The tiny model writes no refusal on cue, so its own greedy reply to the second turn,
+    # learned from a first actor, is what a second actor's llm.declines names.
+    greedy = {"conversation_id": "c", "temperature": 0.0, "seed": 1}
+    probe = start_llm(draft_tokens=0)
+    kept_reply = probe.done(SPAIN, **greedy).text
+    opening = " ".join(probe.done(FRANCE, **greedy).text.split()[:3])
+    assert opening and not kept_reply.startswith(opening), (kept_reply, opening)
+
+    llm = start_llm(draft_tokens=0, declines=[opening])
+    first = llm.done(SPAIN, **greedy)
+    declined = llm.done(FRANCE, **greedy)
+    assert declined.text.startswith(opening)
+    assert llm.figures["declines_left_out"] == 1
+    history = llm.history("c")
+    assert [(m.role, m.content) for m in history[1:]] == [
+        ("user", SPAIN),
+        ("assistant", first.text),
+    ]
+    # The next turn follows the kept history, whose tokens still lead the KV cache: only
+    # the new turn is read, not the history again.
+    after = llm.done(GERMANY, **greedy)
+    expected = new_turn_tokens(llm, GERMANY)
+    assert after.prompt_tokens == first.prompt_tokens + first.completion_tokens + expected
+    assert 0 < after.prompt_eval_tokens <= expected, after
+
+
+def test_a_reply_declines_when_it_opens_with_a_decline_after_any_apology() -> None:
+    declines = Declines(["I can't", "I'm unable"])
+    assert declines("I can't do that.")
+    assert declines("Sorry, I can\u2019t check that offline.")
+    assert declines("I'm sorry, but I'm unable to play music.")
+    assert declines("  i CAN'T order anything.")
+    assert not declines("The capital of Australia is Canberra.")
+    assert not declines("Sorry to hear that. Rest well.")
+    assert not declines("You can't go wrong with pasta.")
+    assert not Declines([])("I can't do that.")

@@ -52,8 +52,14 @@ def start_remote(tmp_path: Path) -> Iterator[StartRemote]:
     """Start the llm child as the config says (engine "openai") under a supervisor."""
     started: list[RunningLLM] = []
 
-    def start(base_url: str, n_ctx: int = 1024, **remote: Any) -> RunningLLM:
+    def start(
+        base_url: str, n_ctx: int = 1024, declines: tuple[str, ...] = (), **remote: Any
+    ) -> RunningLLM:
         config = llm_config(tmp_path / "var", engine="openai", cache=False, n_ctx=n_ctx)
+        if declines:
+            config = msgspec.structs.replace(
+                config, llm=msgspec.structs.replace(config.llm, declines=list(declines))
+            )
         remote = {"base_url": base_url, "model": "tiny", "retry_after": 60.0, **remote}
         settings = msgspec.structs.replace(config.llm.remote, **remote)
         config = msgspec.structs.replace(
@@ -122,6 +128,20 @@ def test_a_turn_goes_through_the_server_and_keeps_its_history(
     assert figures["engine"] == "openai" and figures["serving"] == "openai"
     assert figures["local_loaded"] is False  # the reply came from the server, not from here
     assert figures["remote_requests"] == 2 and figures["remote_errors"] == 0
+
+
+def test_a_declined_reply_leaves_its_exchange_out_of_the_history_as_locally(
+    start_server: StartServer, start_remote: StartRemote
+) -> None:
+    # The server's greedy reply, learned from a first actor, is what the second declines.
+    server = start_server()
+    greedy = {"conversation_id": "c", "temperature": 0.0, "seed": 1}
+    probe = start_remote(server.base_url, fallback="none")
+    opening = " ".join(probe.done(FRANCE, **greedy).text.split()[:3])
+    llm = start_remote(server.base_url, fallback="none", declines=(opening,))
+    assert llm.done(FRANCE, **greedy).text.startswith(opening)
+    assert [message.role for message in llm.history("c")] == ["system"]
+    assert status_figures(llm)["declines_left_out"] == 1
 
 
 def test_a_server_killed_mid_reply_fails_the_turn_at_once_and_the_next_is_local(
