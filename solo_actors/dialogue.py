@@ -382,8 +382,9 @@ class DialogueActor(supervisors.SupervisedActor):
     def keep_exchange(self, done: TurnDone) -> None:
         if done.error is not None or not done.reply.strip():
             return
-        self.exchanges[done.conversation_id] = Exchange(said=done.text, reply=done.reply,
-                                                        at=now())  # fmt: skip
+        self.exchanges[done.conversation_id] = Exchange(
+            said=done.text, reply=done.reply, at=now(), model=done.model or ""
+        )
         self.exchanges.move_to_end(done.conversation_id)
         while len(self.exchanges) > EXCHANGES_KEPT:
             self.exchanges.popitem(last=False)

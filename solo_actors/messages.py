@@ -987,6 +987,8 @@ class Exchange(msgspec.Struct, frozen=True):
     """When Solo replied (`runtime.clock.now`, monotonic: a step of the wall clock cannot
     reorder it): a line said since, where the user is (a timer ringing), is what "say that
     again" repeats instead."""
+    model: str = ""
+    """Who replied: the llm's model, or "skills:<intent>" (`TurnDone.model`)."""
 
 
 class SkillTurn(Message, frozen=True):

@@ -239,7 +239,7 @@ class LLMConfig(Section, frozen=True):
     history_fill: Annotated[float, msgspec.Meta(gt=0, le=1)]
     declines: list[Annotated[str, msgspec.Meta(min_length=1)]]
     """Openings of a reply that declines (after any apology): such an exchange is left out
-    of the conversation's history (solo_actors/llm/history.py, `Declines`)."""
+    of the conversation's history (solo_actors/declines.py)."""
     conversations: Annotated[int, msgspec.Meta(ge=1)]
     kv_snapshot_mb: Annotated[int, msgspec.Meta(ge=0)]
     cache: bool

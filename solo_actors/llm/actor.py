@@ -36,6 +36,7 @@ import msgspec
 import numpy as np
 
 from solo_actors.config import REPO_ROOT, Config
+from solo_actors.declines import Declines
 from solo_actors.llm.cache import CachedReply, ResponseCache, cache_key
 from solo_actors.llm.cancel import CancelBoard
 from solo_actors.llm.engine import (
@@ -51,7 +52,6 @@ from solo_actors.llm.engine import (
 )
 from solo_actors.llm.history import (
     Conversation,
-    Declines,
     Draft,
     Prompt,
     PromptBuilder,
@@ -932,8 +932,8 @@ class LLMActor(SupervisedActor):
         reply_tokens: list[int],
     ) -> None:
         """Record a local reply in its conversation (a reply that declined leaves nothing:
-        `Declines`), and have the conversation trimmed ahead of its next turn if that would
-        not fit (`trim_ahead`, next in the mailbox)."""
+        solo_actors/declines.py), and have the conversation trimmed ahead of its next turn
+        if that would not fit (`trim_ahead`, next in the mailbox)."""
         if self._declines(reply):
             self._counts["declines_left_out"] += 1
             self.prompts.leave_out(conversation, prompt)

@@ -21,15 +21,15 @@ fit is trimmed as soon as its reply is written (`PromptBuilder.trim_closed`), so
 actor reads the kept history again while the reply is spoken, not while the next question
 waits.
 
-An exchange whose reply declined the request (`Declines`: "I can't do that.") is not kept
-(`PromptBuilder.leave_out`). A small model copies its own replies: after one "I can't do
-that." in the history, Qwen2.5 1.5B answered "how far is the moon" with "I can't check that
-offline.", and after three, "how do I boil an egg" with "I can't do that." (docs/llm.md).
+An exchange whose reply declined the request (solo_actors/declines.py: "I can't do that.")
+is not kept (`PromptBuilder.leave_out`). A small model copies its own replies: after one
+"I can't do that." in the history, Qwen2.5 1.5B answered "how far is the moon" with "I
+can't check that offline.", and after three, "how do I boil an egg" with "I can't do
+that." (docs/llm.md).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,25 +43,6 @@ Turn = dict[str, Any]
 history, an assistant's "tool_calls" (OpenAI-style entries, arguments as an object) or a
 tool answer's "tool_call_id"."""
 ToolList = list[Mapping[str, object]]
-
-
-APOLOGY = re.compile(r"^(?:(?:i'm |i am )?sorry|i apologi[sz]e)\b[,.!]?\s*(?:but\s+)?")
-"""An apology a refusal may open with ("Sorry, I can't ...", "I'm sorry, but I can't ...")."""
-
-
-class Declines:
-    """Whether a reply declined its request: after any apology, it opens with one of
-    ``llm.declines`` (compared lower-cased, with typographic apostrophes as plain ones)."""
-
-    def __init__(self, openings: Sequence[str]) -> None:
-        self.openings = tuple(plain(opening) for opening in openings)
-
-    def __call__(self, reply: str) -> bool:
-        return bool(self.openings) and APOLOGY.sub("", plain(reply)).startswith(self.openings)
-
-
-def plain(text: str) -> str:
-    return text.strip().lower().replace("\u2019", "'")
 
 
 class PromptTooLong(ValueError):

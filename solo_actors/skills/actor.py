@@ -48,6 +48,7 @@ from msgspec.structs import replace
 
 import supervisors
 from solo_actors.config import REPO_ROOT, Config
+from solo_actors.declines import Declines
 from solo_actors.messages import (
     FORGOTTEN_WORDS,
     AddToList,
@@ -124,6 +125,10 @@ AGAIN = "chance.again"
 REPEATABLE = ("chance.coin", "chance.dice", "chance.number", "chance.joke")
 """Requests whose answer differs each time, so "another one" asks them again."""
 REPEATABLE_KEPT = 256
+SKILLS_MODEL = "skills:"
+"""What a skill's `TurnDone.model` opens with, before its intents."""
+WHY_DECLINED = "why.declined"
+""""Why not?": answered here only right after a reply that declined."""
 """Conversations whose last such request is kept (the oldest go first)."""
 
 LOAD_RETRY = 1.0
@@ -211,6 +216,7 @@ class SkillsActor(supervisors.SupervisedActor):
         self.log = get_logger(SKILLS_NAME)
         self.matcher = skill_matcher(config) or Matcher([])
         self.book = SkillBook(self.settings, self.matcher)
+        self.declines = Declines(config.llm.declines)
         self.memories = MemorySkills(self.settings.store_timeout)
         self.volume = VolumeSkills(self.settings.store_timeout)
         self.speaking_rate = SpeakingRateSkills(self.settings.store_timeout)
@@ -456,7 +462,7 @@ class SkillsActor(supervisors.SupervisedActor):
         recorded = text
         for words in (words for answer in answers for words in answer.forgotten):
             recorded = recorded.replace(words, FORGOTTEN_WORDS)
-        model = "skills:" + "+".join(m.intent for m in matches)
+        model = SKILLS_MODEL + "+".join(m.intent for m in matches)
         self.keep_repeatable(turn.conversation_id, [m.intent for m in matches], request, text)
         self.reply(turn, text, model, new_turn, recorded=recorded)
         self.schedule()
@@ -479,6 +485,8 @@ class SkillsActor(supervisors.SupervisedActor):
             return said_again(match, last if match.intent != "repeat" else self.heard(turn, last))
         if match.intent == AGAIN:
             return self.again(turn, at, last)
+        if match.intent == WHY_DECLINED:
+            return self.why_declined(match, last)
         if match.intent == "alarm.snooze":
             return self.book.snooze(match, at, self.ringing_alarm(turn.room))
         return self.book.answer(match, at, turn.room)
@@ -494,6 +502,14 @@ class SkillsActor(supervisors.SupervisedActor):
         if previous is None:  # the skill files changed since
             return Answer("", to_llm=True)
         return self.book.answer(previous, at, turn.room)
+
+    def why_declined(self, match: SkillMatch, last: Exchange | None) -> Answer:
+        """ "Why not?" right after the llm declined (`Declines`): the intent's set words.
+        After any other reply it is the llm's, which reads the conversation; a skill's
+        refusal says its own why ("Sorry, I can't convert volume to mass.")."""
+        if last is None or last.model.startswith(SKILLS_MODEL) or not self.declines(last.reply):
+            return Answer("", to_llm=True)
+        return Answer(self.matcher.set_words(match.intent))
 
     def keep_repeatable(
         self, conversation_id: str, intents: list[str], request: str, reply: str

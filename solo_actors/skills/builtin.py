@@ -987,15 +987,29 @@ class SkillBook:
 
     def convert(self, match: SkillMatch, now: float) -> Answer:
         value = float(match.slots.get("value", 1.0))
-        source = self.matcher.units[match.slots["from"]]
-        target = self.matcher.units[match.slots["to"]]
+        units = self.matcher.units
+        said_from, said_to = self.same_dimension(match.slots["from"], match.slots["to"])
+        source, target = units[said_from], units[said_to]
         if source.dimension != target.dimension:
             return refuse(f"Sorry, I can't convert {source.dimension} to {target.dimension}.")
         result = ((value * source.factor + source.offset) - target.offset) / target.factor
-        said_from = source.say or match.slots["from"] + ("s" if value != 1 else "")
-        said_to = target.say or match.slots["to"] + "s"
+        said_from = source.say or said_from + ("s" if value != 1 else "")
+        said_to = target.say or said_to + "s"
         rounded = float(f"{result:.4g}")
         return Answer(f"{spoken_number(value)} {said_from} is {spoken_number(rounded)} {said_to}.")
+
+    def same_dimension(self, source: str, target: str) -> tuple[str, str]:
+        """The units ``source`` and ``target`` mean together: as said, unless they measure
+        different things and one has an `Unit.otherwise` that measures what the other does
+        ("ounces in a cup": fluid ounces)."""
+        units = self.matcher.units
+        if units[source].dimension == units[target].dimension:
+            return source, target
+        if (other := units[source].otherwise) and units[other].dimension == units[target].dimension:
+            return other, target
+        if (other := units[target].otherwise) and units[other].dimension == units[source].dimension:
+            return source, other
+        return source, target
 
     # -- control ----------------------------------------------------------------------------
 
@@ -1009,7 +1023,7 @@ class SkillBook:
 
     def help(self, match: SkillMatch, now: float) -> Answer:
         """The help intent's set words; every skill when it has none (a user's own file)."""
-        overview = next(i.answer for i in self.matcher.intents if i.name == match.intent)
+        overview = self.matcher.set_words(match.intent)
         return Answer(overview) if overview else self.every_skill(match, now)
 
     def every_skill(self, match: SkillMatch, now: float) -> Answer:

@@ -59,6 +59,9 @@ class Unit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     offset: float = 0.0
     say: str = ""
     """How a result in this unit is spoken ("kilometres"); the unit's name by default."""
+    otherwise: str = ""
+    """The unit its names mean beside a unit of another dimension: "ounces in a cup" are
+    fluid ounces."""
 
 
 class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -250,6 +253,10 @@ class Matcher:
     def __init__(self, files: Iterable[SkillFile]) -> None:
         files = list(files)
         self.units: dict[str, Unit] = {k: v for f in files for k, v in f.units.items()}
+        for key, unit in self.units.items():
+            if unit.otherwise and unit.otherwise not in self.units:
+                raise TemplateError(f"units.{key}: otherwise = {unit.otherwise!r} is no unit's "
+                                    "key (a [units.KEY] table)")  # fmt: skip
         self.intents: list[Intent] = [i for f in files for i in f.intent]
         self.jokes = [joke for f in files for joke in f.jokes]
         fillers = sorted({normalise(w) for f in files for w in f.filler}, key=len, reverse=True)
@@ -282,6 +289,10 @@ class Matcher:
                             f"{where}intent {intent.name}: {sentence!r}: {error}"
                         ) from error
                     self.sentences.append(_Sentence(intent, pattern, compiler.slots))
+
+    def set_words(self, intent: str) -> str:
+        """The ``answer`` of the intent of this name ("" if it has none)."""
+        return next((i.answer for i in self.intents if i.name == intent), "")
 
     def unit_of(self, text: str) -> str:
         name = re.sub(r"^degrees?\s+", "", text)

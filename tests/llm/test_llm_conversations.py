@@ -9,8 +9,8 @@ import time
 import llama_cpp
 
 import supervisors
+from solo_actors.declines import Declines
 from solo_actors.llm.engine import load_model
-from solo_actors.llm.history import Declines
 from solo_actors.messages import LLMDescribe, LLMDone, LLMPrefill, LLMRequest
 from tests.llm.conftest import TIMEOUT, RunningLLM, StartLLM
 

@@ -704,6 +704,10 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
         "100 degrees Fahrenheit is 37.78 degrees Celsius."
     )
     assert ask(book, matcher, "convert 5 km to miles").text == "5 kilometres is 3.107 miles."
+    # An ounce beside a volume is a fluid ounce; beside a weight, an ounce.
+    assert ask(book, matcher, "how many ounces in a cup").text == "1 cup is 8 fluid ounces."
+    assert ask(book, matcher, "how many cups is 12 oz").text == "12 fluid ounces is 1.5 cups."
+    assert ask(book, matcher, "how many grams in an ounce").text == "1 ounce is 28.35 grams."
 
 
 def test_a_tip_a_shared_bill_and_a_discount_are_worked_out_to_the_cent(

@@ -18,6 +18,7 @@ from solo_actors.messages import (
     ListSkillItems,
     LLMDone,
     LLMPrefill,
+    LLMRequest,
     LLMToken,
     Message,
     ReadRows,
@@ -470,4 +471,37 @@ def test_a_paused_timer_stays_paused_across_a_restart_and_rings_once_resumed(
         # Due its held time (at most 2 s) after the resume, which came between the two.
         assert asked_at < event.item.due_at <= answered_at + 2
     finally:
+        root.stop()
+
+
+class DecliningLLM(supervisors.SupervisedActor):
+    """Stands in for the llm: declines what it cannot do, as the system prompt asks."""
+
+    def on_receive(self, message: object) -> None:
+        if isinstance(message, LLMRequest) and message.reply_to:
+            reply = "I can't do that." if "lights" in message.prompt else "It is Paris."
+            said = LLMDone.whole_text(message.request_id, reply, turn_id=message.turn_id,
+                                      times=message.times)  # fmt: skip
+            supervisors.tell(message.reply_to, said)
+
+
+def test_why_not_after_the_llm_declined_says_why_and_is_the_llm_s_after_anything_else(
+    config: Config,
+) -> None:
+    root = start(config)
+    stand_in = supervisors.ChildSpec(id="llm", name="llm", start=DecliningLLM.start)
+    llm = supervisors.start_supervisor(supervisors.SupFlags(), [stand_in], name="llm-stand-in")
+    try:
+        assert converse("Turn on the kitchen lights.", "why").reply == "I can't do that."
+        why = converse("Why not?", "why")
+        assert why.model == "skills:why.declined", why
+        assert why.reply.startswith("I run offline"), why.reply
+        # After an answer, and after a skill's refusal (which says its own why): the llm's.
+        converse("What is the capital of France?", "why")
+        assert converse("Why not?", "why").model != "skills:why.declined"
+        refused = converse("Convert 3 kilograms to litres.", "why")
+        assert refused.reply.startswith("Sorry, I can't"), refused
+        assert converse("why can't you", "why").model != "skills:why.declined"
+    finally:
+        llm.stop()
         root.stop()

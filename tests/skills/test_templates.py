@@ -111,6 +111,15 @@ def test_a_place_that_names_no_time_zone_is_an_error_naming_it(tmp_path: Path) -
         load_matcher(tmp_path)
 
 
+def test_a_unit_whose_otherwise_names_no_unit_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text(
+        '[units.ounce]\ndimension = "mass"\nfactor = 0.028\nnames = ["ounce"]\n'
+        'otherwise = "fluid_once"\n'
+    )
+    with pytest.raises(TemplateError, match=r"units\.ounce: otherwise = 'fluid_once' is no"):
+        load_matcher(tmp_path)
+
+
 @pytest.mark.parametrize("date", ["25-12", "12-32", "christmas", "easter+", "13-mon-1", "11-thu-6"])
 def test_a_holiday_that_names_no_day_is_an_error_naming_it(tmp_path: Path, date: str) -> None:
     (tmp_path / "mine.toml").write_text(f'[holidays]\nchristmas = "{date}"\n')
