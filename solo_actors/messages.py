@@ -410,6 +410,17 @@ class LLMHistory(Message, frozen=True):
     messages: list[ChatMessage]
 
 
+class LLMAppend(Message, frozen=True):
+    """Tell the llm actor: an exchange of a conversation that another actor answered (a
+    skill's), to join the conversation's history, so that the model's next turn there reads
+    it ("explain it" after a joke, "and times 3" after a sum). A reply that declined is left
+    out, as the model's own are (solo_actors/declines.py)."""
+
+    conversation_id: str
+    said: str
+    reply: str
+
+
 class LLMForget(Message, frozen=True):
     """Tell (or ask, -> None) the llm actor: drop a conversation's history and KV snapshot."""
 

@@ -81,6 +81,7 @@ from solo_actors.messages import (
     ForgetMentions,
     FunctionCall,
     Interrupt,
+    LLMAppend,
     LLMCancel,
     LLMDescribe,
     LLMDescription,
@@ -260,7 +261,7 @@ class LLMActor(SupervisedActor):
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
                 "prefills", "prefills_skipped", "prefill_tokens", "tool_calls", "interrupts",
                 "draft_tokens", "draft_tokens_accepted", "warm_starts", "trims_ahead",
-                "trim_tokens", "declines_left_out",
+                "trim_tokens", "declines_left_out", "appended",
             ),
             0,
         )  # fmt: skip
@@ -363,6 +364,8 @@ class LLMActor(SupervisedActor):
                 return self._describe()
             case LLMGetHistory(conversation_id=conversation_id):
                 return LLMHistory(conversation_id, list(self._history(conversation_id)))
+            case LLMAppend():
+                self.append(message)
             case LLMForget(conversation_id=conversation_id):
                 self._forget(conversation_id)
             case ForgetMentions(texts=texts):
@@ -401,6 +404,25 @@ class LLMActor(SupervisedActor):
         prompt = self._ahead_prompt(ahead)
         if prompt is not None:
             self._read_ahead(ahead, prompt)
+
+    def append(self, told: LLMAppend) -> None:
+        """Add an exchange a skill answered to its conversation (one not held yet starts
+        with it; its tools come with its first request). Nothing is read now: the skill's
+        answer is being spoken, and Piper would share the cores with the reading. The next
+        turn's read-ahead, while the user speaks, reads it (a typed turn reads it first)."""
+        if self._declines(told.reply):
+            self._counts["declines_left_out"] += 1
+            return
+        conversation = self._conversations.get(told.conversation_id)
+        if conversation is None:
+            conversation = Conversation(system=self.settings.system_prompt)
+        conversation.turns = [*conversation.turns, {"role": "user", "content": told.said},
+                              {"role": "assistant", "content": told.reply}]  # fmt: skip
+        if self.local_loaded:  # the remote engine's conversations keep no tokens
+            self.prompts.extend_closed(conversation)
+        self._keep(told.conversation_id, conversation)
+        self._counts["appended"] += 1
+        self.publish_figures(**self._counts)
 
     def _turn_waiting(self, conversation_id: str) -> bool:
         """Whether a prefill or a request of the conversation waits in the mailbox."""

@@ -217,6 +217,23 @@ class PromptBuilder:
             tokens = self.engine.tokenize(closed, start=True)
         conversation.turns, conversation.text, conversation.tokens = turns, closed, tokens
 
+    def extend_closed(self, conversation: Conversation) -> None:
+        """After turns were added to the closed `conversation` (an exchange answered
+        elsewhere): its text and tokens, the kept ones plus the new turns' (nothing is
+        evaluated). A conversation with none kept is tokenised afresh by its next turn."""
+        if not conversation.text:
+            return
+        closed = self.template.render(
+            conversation.messages(conversation.turns), add_generation_prompt=False,
+            tools=conversation.tools,
+        )  # fmt: skip
+        if closed.startswith(conversation.text):
+            suffix = self.engine.tokenize(closed[len(conversation.text) :], start=False)
+            conversation.tokens = [*conversation.tokens, *suffix]
+        else:
+            conversation.tokens = self.engine.tokenize(closed, start=True)
+        conversation.text = closed
+
     def leave_out(self, conversation: Conversation, prompt: Prompt) -> None:
         """Close the turn of `prompt` keeping nothing of it: the history is what came before
         its user message (as `fit` kept it). Untrimmed, that is what the conversation

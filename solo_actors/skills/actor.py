@@ -70,6 +70,7 @@ from solo_actors.messages import (
     ListItems,
     ListSkillItems,
     ListTools,
+    LLMAppend,
     LLMDone,
     LLMToken,
     Message,
@@ -99,7 +100,7 @@ from solo_actors.messages import (
     UserTurn,
     WakeDetected,
 )
-from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, SPEAKER, STORE_NAME, TTS
+from solo_actors.names import DIALOGUE_NAME, LLM_NAME, SKILLS_NAME, SPEAKER, STORE_NAME, TTS
 from solo_actors.rooms import room_name
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
@@ -217,6 +218,8 @@ class SkillsActor(supervisors.SupervisedActor):
         self.matcher = skill_matcher(config) or Matcher([])
         self.book = SkillBook(self.settings, self.matcher)
         self.declines = Declines(config.llm.declines)
+        self.llm_history = {intent.name for intent in self.matcher.intents if intent.llm_history}
+        """Intents whose exchanges the llm's history gets (`Intent.llm_history`)."""
         self.memories = MemorySkills(self.settings.store_timeout)
         self.volume = VolumeSkills(self.settings.store_timeout)
         self.speaking_rate = SpeakingRateSkills(self.settings.store_timeout)
@@ -465,6 +468,13 @@ class SkillsActor(supervisors.SupervisedActor):
         model = SKILLS_MODEL + "+".join(m.intent for m in matches)
         self.keep_repeatable(turn.conversation_id, [m.intent for m in matches], request, text)
         self.reply(turn, text, model, new_turn, recorded=recorded)
+        followed = all(match.intent in self.llm_history for match in matches)
+        if new_turn and followed and not any(answer.refused for answer in answers):
+            # The llm's next turn in this conversation reads it: "explain it" after a joke.
+            # A refusal is left out, as the llm's own declines are (docs/llm.md).
+            said = LLMAppend(conversation_id=turn.conversation_id, said=turn.text,
+                             reply=recorded)  # fmt: skip
+            self.tell(LLM_NAME, said)
         self.schedule()
         self.publish()
 

@@ -78,6 +78,11 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     llm_may_answer: bool = False
     """Its skill may leave a turn to the llm after all (`SkillDeclined`): the words so far
     are read ahead for the llm as if no skill fit them."""
+    llm_history: bool = False
+    """Its exchange joins the llm's history of the conversation (`LLMAppend`), so the model
+    can follow it up ("explain it" after a joke, "and times 3" after a sum). Not for a skill
+    that acts: its confirmations in the history had the model claim actions it never took
+    ("Timer set for 5 minutes.", then "turn on the lights": "Lights turned on.")."""
     ask: str = ""
     """A request with a part missing ("set a timer"): the question that asks for it ("For
     how long?"), with ``{slot}`` for this match's slots. The user's next turn in the same

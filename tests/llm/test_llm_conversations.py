@@ -11,7 +11,7 @@ import llama_cpp
 import supervisors
 from solo_actors.declines import Declines
 from solo_actors.llm.engine import load_model
-from solo_actors.messages import LLMDescribe, LLMDone, LLMPrefill, LLMRequest
+from solo_actors.messages import LLMAppend, LLMDescribe, LLMDone, LLMPrefill, LLMRequest
 from tests.llm.conftest import TIMEOUT, RunningLLM, StartLLM
 
 FRANCE = "What is the capital of France?"
@@ -261,3 +261,24 @@ def test_a_reply_declines_when_it_opens_with_a_decline_after_any_apology() -> No
     assert not declines("Sorry to hear that. Rest well.")
     assert not declines("You can't go wrong with pasta.")
     assert not Declines([])("I can't do that.")
+
+
+def test_an_exchange_answered_elsewhere_joins_the_history_and_is_read_once(
+    start_llm: StartLLM,
+) -> None:
+    llm = start_llm(draft_tokens=0)
+    first = llm.done(FRANCE, conversation_id="c")
+    sum_asked, sum_answered = "What is 2 plus 2?", "It's 4."
+    supervisors.tell(llm.name, LLMAppend(conversation_id="c", said=sum_asked, reply=sum_answered))
+    after = llm.done(GERMANY, conversation_id="c")
+    assert [(m.role, m.content) for m in llm.history("c")[1:]] == [
+        ("user", FRANCE), ("assistant", first.text), ("user", sum_asked),
+        ("assistant", sum_answered), ("user", GERMANY), ("assistant", after.text),
+    ]  # fmt: skip
+    # The exchange and the new turn are read, and nothing before them again.
+    llama = load_model(llm.model_settings).llama
+    answered = len(llama.tokenize(sum_answered.encode(), add_bos=False, special=True))
+    read = new_turn_tokens(llm, sum_asked) + answered + new_turn_tokens(llm, GERMANY)
+    assert after.prompt_tokens == first.prompt_tokens + first.completion_tokens + read
+    assert after.prompt_eval_tokens == read, after
+    assert llm.figures["appended"] == 1

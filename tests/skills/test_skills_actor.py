@@ -13,10 +13,13 @@ import pytest
 import supervisors
 from solo_actors.config import Config
 from solo_actors.dialogue import converse
+from solo_actors.llm import child_spec as llm_child_spec
 from solo_actors.messages import (
     CreateSkillItem,
     ListSkillItems,
     LLMDone,
+    LLMGetHistory,
+    LLMHistory,
     LLMPrefill,
     LLMRequest,
     LLMToken,
@@ -30,7 +33,7 @@ from solo_actors.messages import (
     TurnDone,
     WakeDetected,
 )
-from solo_actors.names import DIALOGUE_NAME, SKILLS_NAME, STORE_NAME
+from solo_actors.names import DIALOGUE_NAME, LLM_NAME, SKILLS_NAME, STORE_NAME
 from solo_actors.runtime.events import HUB
 from tests.conftest import ConfigFactory, wait_for
 from tests.skills.conftest import settle, start
@@ -502,6 +505,38 @@ def test_why_not_after_the_llm_declined_says_why_and_is_the_llm_s_after_anything
         refused = converse("Convert 3 kilograms to litres.", "why")
         assert refused.reply.startswith("Sorry, I can't"), refused
         assert converse("why can't you", "why").model != "skills:why.declined"
+    finally:
+        llm.stop()
+        root.stop()
+
+
+def test_a_joke_joins_the_llm_s_history_and_a_refusal_or_a_timer_does_not(
+    config: Config,
+) -> None:
+    root = start(config)
+    llm = supervisors.start_supervisor(
+        supervisors.SupFlags(), [llm_child_spec(config, LLM_NAME)], name="llm-test"
+    )
+
+    def history() -> list[tuple[str, str]]:
+        held = supervisors.ask(LLM_NAME, LLMGetHistory("joke"), timeout=30)
+        assert isinstance(held, LLMHistory)
+        return [(message.role, message.content) for message in held.messages[1:]]
+
+    try:
+        joke = converse("Tell me a joke.", "joke")
+        assert joke.model == "skills:chance.joke", joke
+        refused = converse("Set a timer for minus five minutes.", "joke")
+        assert refused.reply.startswith("Sorry"), refused
+        # A skill that acts is left out: its confirmation taught the model to claim actions.
+        assert converse("Set a timer for 5 minutes.", "joke").model == "skills:timer.set"
+        wait_for(lambda: history() != [], "the joke in the llm's history")
+        assert history() == [("user", "Tell me a joke."), ("assistant", joke.reply)]
+        # The llm's turn reads it: its prompt holds the joke.
+        explained = converse("Explain it.", "joke", timeout=60)
+        assert explained.error is None and explained.model == config.llm.model, explained
+        assert history()[:3] == [("user", "Tell me a joke."), ("assistant", joke.reply),
+                                 ("user", "Explain it.")]  # fmt: skip
     finally:
         llm.stop()
         root.stop()
