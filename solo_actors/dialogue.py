@@ -178,7 +178,8 @@ class DialogueActor(supervisors.SupervisedActor):
             case TurnDone():  # a skill's answer (from the skills actor)
                 self.keep_exchange(message)
             case SkillDeclined():
-                self.ask_llm(message.turn, self.prepared.pop(message.turn.turn_id, None))
+                prepared = self.prepared.pop(message.turn.turn_id, None)
+                self.ask_llm(message.turn, prepared, message.memories)
 
     def on_failure(self, *exc_info: Any) -> None:
         # Let it crash, but not silently: every turn in flight gets its apology and an error
@@ -196,9 +197,14 @@ class DialogueActor(supervisors.SupervisedActor):
             return  # "plan ...": the agents actor runs the workflow and answers the turn
         self.ask_llm(turn, prepared)
 
-    def ask_llm(self, turn: UserTurn, prepared: Prepared | None) -> None:
-        """Have the llm answer ``turn``, with its memories (recalled when read ahead)."""
-        if prepared is not None and prepared.text == turn.text:
+    def ask_llm(
+        self, turn: UserTurn, prepared: Prepared | None, found: list[MemoryItem] | None = None
+    ) -> None:
+        """Have the llm answer ``turn``, with its memories: those a skill ``found`` for it,
+        else those recalled when it was read ahead, else recalled now."""
+        if found:
+            memories = found
+        elif prepared is not None and prepared.text == turn.text:
             memories = prepared.memories
         else:
             memories = self.recall(turn.turn_id, turn.text, turn.conversation_id)

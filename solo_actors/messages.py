@@ -1018,6 +1018,9 @@ class SkillDeclined(Message, frozen=True):
     favourite colour?", which the llm reads with it): the dialogue actor asks the llm."""
 
     turn: UserTurn
+    memories: list[MemoryItem] = msgspec.field(default_factory=list)
+    """What the skill found for the turn (the memories near the question, this
+    conversation's too): the llm reads these instead of the dialogue actor's recall."""
 
 
 class SkillFired(Message, frozen=True):

@@ -439,7 +439,8 @@ class SkillsActor(supervisors.SupervisedActor):
         ]
         if all(answer.to_llm for answer in answers):
             self.counts["declined"] += 1
-            self.tell(DIALOGUE_NAME, SkillDeclined(turn=turn))
+            recalled = [memory for answer in answers for memory in answer.recalled]
+            self.tell(DIALOGUE_NAME, SkillDeclined(turn=turn, memories=recalled))
             return
         silenced = self.silence([m.intent for m in matches], turn.room)
         if silenced and not any(a.changed for a in answers):

@@ -21,7 +21,7 @@ from typing import cast
 from msgspec.structs import replace
 
 from solo_actors.config.schema import SkillsConfig
-from solo_actors.messages import Exchange, ListItem, SkillItem, SkillKind, SkillRepeat
+from solo_actors.messages import Exchange, ListItem, MemoryItem, SkillItem, SkillKind, SkillRepeat
 from solo_actors.skills.arithmetic import apply, spoken_number
 from solo_actors.skills.chance import flipped, picked, rolled, told_joke
 from solo_actors.skills.dates import (
@@ -97,6 +97,8 @@ class Answer:
     turn that asked only this goes there; `text` is said only beside other requests."""
     listed: list[ListItem] = field(default_factory=list)
     """List items added or crossed off (the ``list.*`` intents): to make durable."""
+    recalled: list[MemoryItem] = field(default_factory=list)
+    """With ``to_llm``: the memories the llm should read with the turn (`SkillDeclined`)."""
 
 
 def refuse(text: str) -> Answer:

@@ -193,7 +193,11 @@ class MemorySkills:
                 if (item.similarity or 0.0) >= RELATED
                 or share_a_word(asked, topic_words(words_said(item.text, item.meta)))]  # fmt: skip
         if near:
-            return Answer(f"You told me: {quoted(near[:SAID_BACK])}", to_llm=True)
+            # The llm reads them, this conversation's too: the dialogue actor's recall
+            # leaves those to the history, where the 1.5B lost "my favourite colour is
+            # blue" a dozen turns on ("I don't have access to your personal preferences.").
+            return Answer(f"You told me: {quoted(near[:SAID_BACK])}", to_llm=True,
+                          recalled=near)  # fmt: skip
         return Answer(f"You haven't told me about your {in_your_words(topic)}.")
 
     def forget_last(self, _match: SkillMatch, turn: UserTurn) -> Answer:

@@ -301,6 +301,10 @@ def test_a_question_about_the_user_is_the_llms_only_once_something_near_it_was_t
     assert asked.error is None and not asked.model.startswith("skills:"), asked.model
     assert asked.memories_used >= 1
     assert "green" in asked.reply.lower(), asked.reply
+    # In the conversation it was told in too: the llm reads what the skill found, not only
+    # its history (where the 1.5B lost it a dozen turns on).
+    same = converse("What is my favourite colour?", "colour-conversation")
+    assert same.memories_used >= 1 and "green" in same.reply.lower(), same
     # Nothing near "my car" was told: still the skill's, with the memories that are there.
     car = converse("Where did I park my car?", "another-colour-conversation")
     assert car.reply == "You haven't told me about your car.", car.reply
