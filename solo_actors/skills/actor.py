@@ -42,6 +42,7 @@ import math
 import time
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec.structs import replace
@@ -128,6 +129,10 @@ REPEATABLE = ("chance.coin", "chance.dice", "chance.number", "chance.joke")
 REPEATABLE_KEPT = 256
 SKILLS_MODEL = "skills:"
 """What a skill's `TurnDone.model` opens with, before its intents."""
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+"""Hosts that are this computer: a language model server there keeps everything here."""
+PRIVACY = "about.privacy"
+""""Is my data private?": its set words, and where the language model runs if elsewhere."""
 WHY_DECLINED = "why.declined"
 """"Why not?": answered here only right after a reply that declined."""
 """Conversations whose last such request is kept (the oldest go first)."""
@@ -218,6 +223,13 @@ class SkillsActor(supervisors.SupervisedActor):
         self.matcher = skill_matcher(config) or Matcher([])
         self.book = SkillBook(self.settings, self.matcher)
         self.declines = Declines(config.llm.declines)
+        served = config.llm.engine == "openai"
+        remote = urlsplit(config.llm.remote.base_url).hostname if served else None
+        self.llm_elsewhere = (
+            f" But your settings have my language model answer on {remote}, so what you ask "
+            "it goes there." if remote not in (None, *LOOPBACK) else ""
+        )  # fmt: skip
+        """What the privacy answer adds when the llm is a server's (`llm.engine`)."""
         self.llm_history = {intent.name for intent in self.matcher.intents if intent.llm_history}
         """Intents whose exchanges the llm's history gets (`Intent.llm_history`)."""
         self.memories = MemorySkills(self.settings.store_timeout)
@@ -498,6 +510,8 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.again(turn, at, last)
         if match.intent == WHY_DECLINED:
             return self.why_declined(match, last)
+        if match.intent == PRIVACY:
+            return Answer(self.matcher.set_words(match.intent) + self.llm_elsewhere)
         if match.intent == "alarm.snooze":
             return self.book.snooze(match, at, self.ringing_alarm(turn.room))
         return self.book.answer(match, at, turn.room)

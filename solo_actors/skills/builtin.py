@@ -313,6 +313,8 @@ class SkillBook:
         if match.ask:  # "set a timer": its question; the answer completes it (skills.hook)
             return Answer(match.ask)
         handler = self.handlers.get(match.intent)
+        if handler is None and (words := self.matcher.set_words(match.intent)):
+            return Answer(words)  # an intent that is set words ("can you set alarms?")
         if handler is None:  # a template file names an intent no code answers yet
             return refuse(f"Sorry, I know how that is said, but no skill does {match.intent}.")
         self.room = room

@@ -710,6 +710,13 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "how many grams in an ounce").text == "1 ounce is 28.35 grams."
 
 
+def test_an_intent_of_set_words_says_them(book: SkillBook, matcher: Matcher) -> None:
+    # Asked of the model: "I can't set alarms."
+    said = ask(book, matcher, "can you set alarms")
+    assert said.text == matcher.set_words("about.alarms") and said.text.startswith("Yes:")
+    assert not said.refused and said.changed == []
+
+
 def test_a_tip_a_shared_bill_and_a_discount_are_worked_out_to_the_cent(
     book: SkillBook, matcher: Matcher
 ) -> None:

@@ -540,3 +540,26 @@ def test_a_joke_joins_the_llm_s_history_and_a_refusal_or_a_timer_does_not(
     finally:
         llm.stop()
         root.stop()
+
+
+@pytest.mark.parametrize(
+    ("engine", "base_url", "added"),
+    [("llama.cpp", "http://gpu-box.lan:8000/v1", ""),
+     ("openai", "http://127.0.0.1:8000/v1", ""),
+     ("openai", "http://gpu-box.lan:8000/v1",
+      " But your settings have my language model answer on gpu-box.lan, so what you ask it "
+      "goes there.")],
+)  # fmt: skip
+def test_is_my_data_private_says_where_the_language_model_answers(
+    make_config: ConfigFactory, engine: str, base_url: str, added: str
+) -> None:
+    config = make_config(**{"memory.enabled": False, "llm.engine": engine,
+                            "llm.remote.base_url": base_url, "llm.remote.model": "m"})  # fmt: skip
+    root = start(config)
+    try:
+        private = converse("Is my data private?", "privacy")
+        assert private.model == "skills:about.privacy", private
+        assert private.reply.startswith("I run on this computer"), private.reply
+        assert private.reply.endswith("to clear it." + added), private.reply
+    finally:
+        root.stop()
