@@ -76,6 +76,8 @@ class Asset(Strict, tag_field="assemble", kw_only=True, frozen=True):
     default: bool
     """Pulled by ``solo models pull --defaults`` (and so by ``make``)."""
     summary: str
+    name: str = ""
+    """What the model is called, as Solo says it ("what model are you?"); the id if empty."""
     licence: str
     licence_note: str = ""
     path: str

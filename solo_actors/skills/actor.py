@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -101,6 +102,7 @@ from solo_actors.messages import (
     UserTurn,
     WakeDetected,
 )
+from solo_actors.models import ModelError, ModelPaths, load_catalog
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, SKILLS_NAME, SPEAKER, STORE_NAME, TTS
 from solo_actors.rooms import room_name
 from solo_actors.runtime.clock import now
@@ -131,6 +133,8 @@ SKILLS_MODEL = "skills:"
 """What a skill's `TurnDone.model` opens with, before its intents."""
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 """Hosts that are this computer: a language model server there keeps everything here."""
+MODEL = "about.model"
+""""What model are you?": Solo, and the language model that answers."""
 PRIVACY = "about.privacy"
 """"Is my data private?": its set words, and where the language model runs if elsewhere."""
 WHY_DECLINED = "why.declined"
@@ -223,13 +227,13 @@ class SkillsActor(supervisors.SupervisedActor):
         self.matcher = skill_matcher(config) or Matcher([])
         self.book = SkillBook(self.settings, self.matcher)
         self.declines = Declines(config.llm.declines)
-        served = config.llm.engine == "openai"
-        remote = urlsplit(config.llm.remote.base_url).hostname if served else None
+        elsewhere = served_elsewhere(config)
         self.llm_elsewhere = (
-            f" But your settings have my language model answer on {remote}, so what you ask "
-            "it goes there." if remote not in (None, *LOOPBACK) else ""
+            f" But your settings have my language model answer on {elsewhere}, so what you "
+            "ask it goes there." if elsewhere else ""
         )  # fmt: skip
         """What the privacy answer adds when the llm is a server's (`llm.engine`)."""
+        self.llm_named = language_model_named(config)
         self.llm_history = {intent.name for intent in self.matcher.intents if intent.llm_history}
         """Intents whose exchanges the llm's history gets (`Intent.llm_history`)."""
         self.memories = MemorySkills(self.settings.store_timeout)
@@ -512,6 +516,9 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.why_declined(match, last)
         if match.intent == PRIVACY:
             return Answer(self.matcher.set_words(match.intent) + self.llm_elsewhere)
+        if match.intent == MODEL:
+            return Answer(f"I'm Solo, a voice assistant that runs on this computer. What no "
+                          f"skill of mine answers, {self.llm_named} answers.")  # fmt: skip
         if match.intent == "alarm.snooze":
             return self.book.snooze(match, at, self.ringing_alarm(turn.room))
         return self.book.answer(match, at, turn.room)
@@ -821,3 +828,30 @@ class SkillsActor(supervisors.SupervisedActor):
         self.publish_figures(pending=len(self.book.items), listed=len(self.lists.items),
                              loaded=int(self.loaded),
                              ringing=len(self.ringing), **self.counts)  # fmt: skip
+
+
+def served_elsewhere(config: Config) -> str | None:
+    """The host of the language model's server (``llm.engine = "openai"``) when that is not
+    this computer, else None."""
+    if config.llm.engine != "openai":
+        return None
+    host = urlsplit(config.llm.remote.base_url).hostname
+    return None if host in LOOPBACK else host
+
+
+def language_model_named(config: Config) -> str:
+    """The language model as "what model are you?" names it."""
+    if config.llm.engine != "openai":
+        return f"{model_name(config)}, an open language model running here,"
+    where = served_elsewhere(config) or "a server on this computer"
+    return f"the language model {config.llm.remote.model}, on {where},"
+
+
+def model_name(config: Config) -> str:
+    """The local language model's name: its catalog entry's, else its file's."""
+    paths = ModelPaths.from_config(config.models, config.solo.var_dir)
+    try:
+        asset = load_catalog(paths.catalog).get(config.llm.model)
+    except ModelError:  # a broken catalog stops the llm, not this answer
+        asset = None
+    return (asset.name or asset.id) if asset is not None else Path(config.llm.model).stem

@@ -543,15 +543,17 @@ def test_a_joke_joins_the_llm_s_history_and_a_refusal_or_a_timer_does_not(
 
 
 @pytest.mark.parametrize(
-    ("engine", "base_url", "added"),
-    [("llama.cpp", "http://gpu-box.lan:8000/v1", ""),
-     ("openai", "http://127.0.0.1:8000/v1", ""),
+    ("engine", "base_url", "added", "model"),
+    [("llama.cpp", "http://gpu-box.lan:8000/v1", "",
+      "SmolLM2-135M-Instruct, an open language model running here,"),
+     ("openai", "http://127.0.0.1:8000/v1", "",
+      "the language model m, on a server on this computer,"),
      ("openai", "http://gpu-box.lan:8000/v1",
       " But your settings have my language model answer on gpu-box.lan, so what you ask it "
-      "goes there.")],
+      "goes there.", "the language model m, on gpu-box.lan,")],
 )  # fmt: skip
-def test_is_my_data_private_says_where_the_language_model_answers(
-    make_config: ConfigFactory, engine: str, base_url: str, added: str
+def test_privacy_and_what_model_say_where_the_language_model_answers(
+    make_config: ConfigFactory, engine: str, base_url: str, added: str, model: str
 ) -> None:
     config = make_config(**{"memory.enabled": False, "llm.engine": engine,
                             "llm.remote.base_url": base_url, "llm.remote.model": "m"})  # fmt: skip
@@ -561,5 +563,11 @@ def test_is_my_data_private_says_where_the_language_model_answers(
         assert private.model == "skills:about.privacy", private
         assert private.reply.startswith("I run on this computer"), private.reply
         assert private.reply.endswith("to clear it." + added), private.reply
+        # Asked of the model: "I'm running the GPT-4 model, ... created by OpenAI."
+        which = converse("What model are you running?", "privacy")
+        assert which.reply == (
+            f"I'm Solo, a voice assistant that runs on this computer. What "
+            f"no skill of mine answers, {model} answers."
+        ), which.reply
     finally:
         root.stop()
