@@ -9,6 +9,7 @@ import time
 import llama_cpp
 
 import supervisors
+from solo_actors.config import load_config
 from solo_actors.declines import Declines
 from solo_actors.llm.engine import load_model
 from solo_actors.messages import LLMAppend, LLMDescribe, LLMDone, LLMPrefill, LLMRequest
@@ -261,6 +262,9 @@ def test_a_reply_declines_when_it_opens_with_a_decline_after_any_apology() -> No
     assert not declines("Sorry to hear that. Rest well.")
     assert not declines("You can't go wrong with pasta.")
     assert not Declines([])("I can't do that.")
+    shipped = Declines(load_config(environ={}).llm.declines)
+    assert shipped("I don't have a favorite color.") and shipped("I can't check that offline.")
+    assert not shipped("To boil an egg, place it in a pot of water.")
 
 
 def test_an_exchange_answered_elsewhere_joins_the_history_and_is_read_once(
