@@ -410,8 +410,7 @@ class LLMActor(SupervisedActor):
         with it; its tools come with its first request). Nothing is read now: the skill's
         answer is being spoken, and Piper would share the cores with the reading. The next
         turn's read-ahead, while the user speaks, reads it (a typed turn reads it first)."""
-        if self._declines(told.reply):
-            self._counts["declines_left_out"] += 1
+        if self._left_out(told.reply):
             return
         conversation = self._conversations.get(told.conversation_id)
         if conversation is None:
@@ -956,13 +955,19 @@ class LLMActor(SupervisedActor):
         """Record a local reply in its conversation (a reply that declined leaves nothing:
         solo_actors/declines.py), and have the conversation trimmed ahead of its next turn
         if that would not fit (`trim_ahead`, next in the mailbox)."""
-        if self._declines(reply):
-            self._counts["declines_left_out"] += 1
+        if self._left_out(reply):
             self.prompts.leave_out(conversation, prompt)
         else:
             self.prompts.close(conversation, prompt, reply, reply_tokens)
         self._keep(conversation_id, conversation)
         self.actor_ref.tell(TrimAhead(conversation_id=conversation_id))
+
+    def _left_out(self, reply: str) -> bool:
+        """Whether `reply` declined (`llm.declines`), and so stays out of its conversation's
+        history; counted in ``declines_left_out``."""
+        declined = self._declines(reply)
+        self._counts["declines_left_out"] += declined
+        return declined
 
     def _keep(self, conversation_id: str, conversation: Conversation) -> None:
         self._conversations[conversation_id] = conversation

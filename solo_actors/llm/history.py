@@ -183,9 +183,7 @@ class PromptBuilder:
         turns, text, tokens = conversation.turns, conversation.text, conversation.tokens
         while len(tokens) + next_turn > target and (rest := _without_oldest_exchange(turns)):
             turns = rest
-            text = self.template.render(
-                conversation.messages(turns), add_generation_prompt=False, tools=conversation.tools
-            )
+            text = self._closed_text(conversation, turns)
             tokens = self.engine.tokenize(text, start=True)
         if turns is conversation.turns:
             return False  # one exchange left: the next prompt's fit says whether it fits
@@ -202,9 +200,7 @@ class PromptBuilder:
         its re-tokenised text is used and the next turn re-evaluates it.
         """
         turns = [*prompt.turns, {"role": "assistant", "content": reply}]
-        closed = self.template.render(
-            conversation.messages(turns), add_generation_prompt=False, tools=conversation.tools
-        )
+        closed = self._closed_text(conversation, turns)
         head = prompt.text + reply
         generated = bool(reply_tokens) and self.engine.detokenize(reply_tokens) == reply
         if generated and closed.startswith(head):
@@ -223,15 +219,8 @@ class PromptBuilder:
         evaluated). A conversation with none kept is tokenised afresh by its next turn."""
         if not conversation.text:
             return
-        closed = self.template.render(
-            conversation.messages(conversation.turns), add_generation_prompt=False,
-            tools=conversation.tools,
-        )  # fmt: skip
-        if closed.startswith(conversation.text):
-            suffix = self.engine.tokenize(closed[len(conversation.text) :], start=False)
-            conversation.tokens = [*conversation.tokens, *suffix]
-        else:
-            conversation.tokens = self.engine.tokenize(closed, start=True)
+        closed = self._closed_text(conversation, conversation.turns)
+        conversation.tokens = self._tokens(conversation, closed)
         conversation.text = closed
 
     def leave_out(self, conversation: Conversation, prompt: Prompt) -> None:
@@ -244,14 +233,19 @@ class PromptBuilder:
         if kept == conversation.turns:
             return
         conversation.turns = kept
-        conversation.text = self.template.render(
-            conversation.messages(kept), add_generation_prompt=False, tools=conversation.tools
-        )
+        conversation.text = self._closed_text(conversation, kept)
         conversation.tokens = self.engine.tokenize(conversation.text, start=True)
 
     def _text(self, conversation: Conversation, turns: list[Turn]) -> str:
+        """`turns` rendered as a prompt: the assistant's turn opened for the reply."""
         return self.template.render(
             conversation.messages(turns), add_generation_prompt=True, tools=conversation.tools
+        )
+
+    def _closed_text(self, conversation: Conversation, turns: list[Turn]) -> str:
+        """`turns` rendered as a closed conversation: it ends after the last message."""
+        return self.template.render(
+            conversation.messages(turns), add_generation_prompt=False, tools=conversation.tools
         )
 
     def _tokens(self, conversation: Conversation, text: str) -> list[int]:

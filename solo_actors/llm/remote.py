@@ -337,8 +337,7 @@ class RemoteLLMActor(LLMActor):
         pieces = self._client.stream(body, lambda: self._should_stop(request), result)
         streamed = self._stream(request, pieces, result, sampling.stop)
         if request.conversation_id is not None:
-            if self._declines(streamed.text):  # kept out, as the local engine does
-                self._counts["declines_left_out"] += 1
+            if self._left_out(streamed.text):  # as the local engine's
                 conversation.turns = turns[:-1]
             else:
                 conversation.turns = [*turns, {"role": "assistant", "content": streamed.text}]
