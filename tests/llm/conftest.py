@@ -15,6 +15,7 @@ import contextlib
 import queue
 import signal
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -48,6 +49,9 @@ TINY = "smollm2-135m-instruct-q4_1"
 DEFAULT = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 TIMEOUT = 120.0
 SERVER_START = 120.0
+EVERY_OPENING = [*string.ascii_letters, *string.digits, *string.punctuation]
+"""As ``llm.declines``: every reply a model can write opens with one of them, so a test of
+what a decline does needs no particular words from the model."""
 
 
 @dataclass

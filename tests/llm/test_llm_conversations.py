@@ -13,11 +13,13 @@ from solo_actors.config import load_config
 from solo_actors.declines import Declines
 from solo_actors.llm.engine import load_model
 from solo_actors.messages import LLMAppend, LLMDescribe, LLMDone, LLMPrefill, LLMRequest
-from tests.llm.conftest import TIMEOUT, RunningLLM, StartLLM
+from tests.llm.conftest import EVERY_OPENING, TIMEOUT, RunningLLM, StartLLM
 
 FRANCE = "What is the capital of France?"
 GERMANY = "And of Germany?"
 SPAIN = "Name a famous painter."
+KEPT = "\u00a7 Goya."
+"""A reply that opens with none of `EVERY_OPENING` ("§")."""
 
 
 def new_turn_tokens(llm: RunningLLM, user_text: str) -> int:
@@ -226,30 +228,23 @@ def test_a_prefill_with_a_newer_one_or_its_request_waiting_is_skipped(
 
 
 def test_a_declined_reply_leaves_its_exchange_out_of_the_history(start_llm: StartLLM) -> None:
-    # The tiny model writes no refusal on cue, so its own greedy reply to the second turn,
-    # learned from a first actor, is what a second actor's llm.declines names.
-    greedy = {"conversation_id": "c", "temperature": 0.0, "seed": 1}
-    probe = start_llm(draft_tokens=0)
-    kept_reply = probe.done(SPAIN, **greedy).text
-    opening = " ".join(probe.done(FRANCE, **greedy).text.split()[:3])
-    assert opening and not kept_reply.startswith(opening), (kept_reply, opening)
-
-    llm = start_llm(draft_tokens=0, declines=[opening])
-    first = llm.done(SPAIN, **greedy)
-    declined = llm.done(FRANCE, **greedy)
-    assert declined.text.startswith(opening)
-    assert llm.figures["declines_left_out"] == 1
-    history = llm.history("c")
-    assert [(m.role, m.content) for m in history[1:]] == [
-        ("user", SPAIN),
-        ("assistant", first.text),
-    ]
-    # The next turn follows the kept history, whose tokens still lead the KV cache: only
-    # the new turn is read, not the history again.
-    after = llm.done(GERMANY, **greedy)
-    expected = new_turn_tokens(llm, GERMANY)
-    assert after.prompt_tokens == first.prompt_tokens + first.completion_tokens + expected
-    assert 0 < after.prompt_eval_tokens <= expected, after
+    # Whatever the model writes declines here, so no particular words of it are needed.
+    llm = start_llm(draft_tokens=0, declines=EVERY_OPENING)
+    first = llm.done(FRANCE, conversation_id="c")
+    second = llm.done(GERMANY, conversation_id="c")
+    assert first.text.strip() and second.text.strip(), (first, second)
+    assert llm.figures["declines_left_out"] == 2
+    assert [message.role for message in llm.history("c")] == ["system"]
+    # The history adds nothing to the next prompt, and what it holds still leads the KV
+    # cache: only the new turn is read.
+    assert (second.prompt_tokens - new_turn_tokens(llm, GERMANY)
+            == first.prompt_tokens - new_turn_tokens(llm, FRANCE))  # fmt: skip
+    assert 0 < second.prompt_eval_tokens <= new_turn_tokens(llm, GERMANY), second
+    # An exchange that opens with none of them is kept.
+    supervisors.tell(llm.name, LLMAppend(conversation_id="c", said=SPAIN, reply=KEPT))
+    assert [(m.role, m.content) for m in llm.history("c")[1:]] == [
+        ("user", SPAIN), ("assistant", KEPT),
+    ]  # fmt: skip
 
 
 def test_a_reply_declines_when_it_opens_with_a_decline_after_any_apology() -> None:
