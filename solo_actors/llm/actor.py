@@ -261,7 +261,7 @@ class LLMActor(SupervisedActor):
                 "requests", "errors", "cancelled", "cache_hits", "cache_misses", "kv_restores",
                 "prefills", "prefills_skipped", "prefill_tokens", "tool_calls", "interrupts",
                 "draft_tokens", "draft_tokens_accepted", "warm_starts", "trims_ahead",
-                "trim_tokens", "declines_left_out", "appended",
+                "trim_tokens", "declines_left_out", "appended", "tools_described",
             ),
             0,
         )  # fmt: skip
@@ -647,13 +647,38 @@ class LLMActor(SupervisedActor):
             forced = forced_start(self.prompts.template.source, name)
             prompt = self.prompts.forced(prompt, forced)
 
+        described = False
+        said = ""  # streamed before a tool was named: the reply's start, kept out of history
+
+        def tools_said() -> str:
+            """The reply when the model is stopped: what the tools that worked said, or,
+            if none did, the honest refusal (never a tool's error text read out)."""
+            return " ".join(dict.fromkeys(answered[key] for key in worked)) or CANNOT
+
         while True:
-            result, text, held, speed = self._generate_round(
-                request, prompt, sampling, emit, gate=CallGate(forced) if offered else None
-            )
+            gate = CallGate(forced, offered.owners) if offered else None
+            result, text, held, speed = self._generate_round(request, prompt, sampling, emit, gate)
             forced = ""  # only the first round's reply is forced
             all_tokens += result.tokens
             evaluated += result.prompt_eval_tokens
+            talked_of = gate.talked_of if gate is not None else None
+            if talked_of is not None and result.finish_reason != "cancelled":
+                assert gate is not None
+                self._counts["tools_described"] += 1
+                if gate.streamed.strip():
+                    ended = gate.streamed.rstrip().endswith((".", "!", "?"))
+                    said += gate.streamed + (" " if ended else "… ")
+                    emit(" " if ended else "… ")
+                if not described:
+                    # The model described the call instead of making it: it makes it now,
+                    # from the same prompt, with the call's start written for it.
+                    described = True
+                    forced = forced_start(self.prompts.template.source, talked_of)
+                    prompt = self.prompts.forced(prompt, forced)
+                    continue
+                text = tools_said()
+                emit(text)
+                break
             calls = self._read_calls(held, offered) if held is not None else None
             if held is not None and calls is None:
                 emit(held)  # it started like a call but is ordinary text
@@ -668,9 +693,8 @@ class LLMActor(SupervisedActor):
             again = all(_call_key(call) in answered or call.name in succeeded for call in calls)
             if rounds >= self.settings.tool_rounds or (repeated and again):
                 # Small models often call again what they were just answered, after being
-                # told so too; the tools' own answers are the reply then, or, if none of
-                # them worked, the honest refusal (never a tool's error text read out).
-                text = " ".join(dict.fromkeys(answered[key] for key in worked)) or CANNOT
+                # told so too; the tools' own answers are the reply then.
+                text = tools_said()
                 emit(text)
                 break
             if again:
@@ -704,7 +728,7 @@ class LLMActor(SupervisedActor):
             text = cut_unfinished_sentence(text)
         if request.conversation_id is not None:
             self._record_reply(request.conversation_id, conversation, prompt, text, result.tokens)
-        if key and self._cache and result.finish_reason != "cancelled" and not used:
+        if key and self._cache and result.finish_reason != "cancelled" and not (used or described):
             self._cache.put(
                 key,
                 CachedReply(
@@ -716,7 +740,9 @@ class LLMActor(SupervisedActor):
                 ),
             )
         summary = Generation(len(prompt.tokens), evaluated, all_tokens, result.finish_reason)
-        done = self._done(request, text, summary, started, emit.first, cached=False, speed=speed)
+        done = self._done(
+            request, said + text, summary, started, emit.first, cached=False, speed=speed
+        )
         return msgspec.structs.replace(done, tools_used=used) if used else done
 
     def _generate_round(
@@ -1039,7 +1065,8 @@ def _pump(
     stops: tuple[str, ...],
 ) -> tuple[str, str | None, float]:
     """Sanitise an engine's text pieces into `emit` (through `gate` when tools are offered),
-    ending at the request's own `stops` as at the templates'. Returns the text, the held
+    ending at the request's own `stops` as at the templates', or at a tool's name
+    (`CallGate.talked_of`). Returns the text, the held
     text of a reply that starts like a tool call (None otherwise), and the tokens per
     second; `result` says how the engine finished and how many tokens it wrote."""
     sanitizer = StreamSanitizer((*ALL_STOPS, *stops))
@@ -1051,8 +1078,8 @@ def _pump(
                 first_piece = last_piece
             clean = sanitizer.feed(piece)
             emit(gate.feed(clean) if gate else clean)
-            if sanitizer.stopped:
-                break
+            if sanitizer.stopped or (gate is not None and gate.talked_of is not None):
+                break  # a tool named: what follows is its description, never streamed
     if result.finish_reason != "cancelled":
         # Held text (trailing whitespace, a maybe-marker) belongs to a finished reply;
         # a cancelled one sends nothing more after the cancel.
@@ -1062,7 +1089,11 @@ def _pump(
     if first_piece is not None and last_piece is not None and last_piece > first_piece:
         speed = (len(result.tokens) - 1) / (last_piece - first_piece)
     held = gate.held if gate is not None and gate.holding else None
-    return (sanitizer.text if held is None else ""), held, speed
+    if held is not None:
+        return "", held, speed
+    if gate is not None and gate.talked_of is not None:
+        return gate.streamed, None, speed  # the reply up to the tool's name
+    return sanitizer.text, None, speed
 
 
 class _Tokens:

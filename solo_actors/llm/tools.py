@@ -141,24 +141,40 @@ def forced_start(template: str, name: str | None) -> str:
     """The first characters of a reply that must be a call, of the tool `name` (of any
     tool when None), as the model's chat `template` shows calls: in ``<tool_call>`` when it
     uses them (Qwen2.5, Hermes), else as the bare JSON object. Written into the prompt,
-    they leave the model only the call's name (or arguments) to write."""
+    they leave the model only the call's name (or arguments) to write. The arguments'
+    opening brace is written too: left the bare value, the 1.5B wrote ``"arguments": 5``."""
     opening = CALL_OPEN + "\n" if CALL_OPEN in template else ""
-    chosen = f'{json.dumps(name)}, "arguments": ' if name is not None else '"'
+    chosen = f'{json.dumps(name)}, "arguments": {{' if name is not None else '"'
     return f'{opening}{{"name": {chosen}'
 
 
 class CallGate:
-    """Decides, from a reply's first characters, whether it streams or is held as a call.
+    """Decides, from a reply's first characters, whether it streams or is held as a call,
+    and keeps the names of Solo's own tools out of a reply that streams.
 
     `feed` returns the text to stream now. While the start may still be a call nothing is
     returned; once it can't be, everything held is released and the rest passes straight
     through. A reply that starts like a call is held whole: `held` is its text.
+
+    A reply that streams but names one of `tools` (backquoted, or an underscored name
+    bare: "you would use the `set_alarm` function with ...") is a call the model described
+    instead of making. The coder models do this, then write the arguments as a JSON block,
+    all of it read out by tts. The gate streams nothing from the name on and says which
+    tool it was (`talked_of`), so the llm can make the call for it. To know a name before
+    it streams, the gate holds a reply's last word while it may still become one ("`set"),
+    one token at most.
     """
 
-    def __init__(self, forced: str = "") -> None:
+    def __init__(self, forced: str = "", tools: Iterable[str] = ()) -> None:
         self.held = ""
         self.deciding = True
         self.holding = False
+        self.talked_of: str | None = None
+        """The tool the streamed text named (and stopped at); None while it names none."""
+        self.streamed = ""
+        """The text released so far."""
+        self._names = tuple(sorted(tools, key=len, reverse=True))
+        self._word = ""  # the last word, held while it may become a tool's name
         self.feed(forced)  # a forced call's start, written for the model: held as its own
 
     def feed(self, text: str) -> str:
@@ -166,7 +182,7 @@ class CallGate:
             if self.holding:
                 self.held += text
                 return ""
-            return text
+            return self._screened(text)
         self.held += text
         start = self.held.lstrip()
         if not start or any(marker.startswith(start) for marker in CALL_STARTS):
@@ -176,15 +192,72 @@ class CallGate:
             self.holding = True
             return ""
         released, self.held = self.held, ""
-        return released
+        return self._screened(released)
 
     def finish(self) -> str:
-        """The end of the reply: an undecided start ("<tool") was text after all."""
+        """The end of the reply: an undecided start ("<tool") was text after all, and a
+        last word held in case it became a tool's name was not one."""
         if self.deciding:
             self.deciding = False
             released, self.held = self.held, ""
-            return released
-        return ""
+            return self._screened(released) + self.finish()
+        if self.holding or self.talked_of is not None:
+            return ""
+        released, self._word = self._word, ""
+        self.streamed += released
+        return released
+
+    def _screened(self, text: str) -> str:
+        """What of `text` (after the held last word) streams: all of it up to a tool's name
+        or to a last word that may still become one."""
+        if self.talked_of is not None:
+            return ""
+        if not self._names:
+            self.streamed += text
+            return text
+        text = self._word + text
+        if named := _named_tool(text, self._names):
+            self.talked_of, end = named
+            self._word = ""
+        else:
+            end = _last_word_start(text, self._names)
+            self._word = text[end:]
+        self.streamed += text[:end]
+        return text[:end]
+
+
+_LAST_WORD = re.compile(r"`?\w*$")
+
+
+def _named_tool(text: str, names: Sequence[str]) -> tuple[str, int] | None:
+    """The first of `names` that `text` names (backquoted, or bare with an underscore) and
+    where its mention starts; None if it names none."""
+    found: list[tuple[int, str]] = []
+    for name in names:
+        quoted = "`" + name
+        for match in re.finditer(rf"(?<!\w){re.escape(quoted)}(?!\w)", text):
+            found.append((match.start(), name))
+        if "_" in name:
+            for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+                found.append((match.start(), name))
+    if not found:
+        return None
+    start, name = min(found)
+    return name, start
+
+
+def _last_word_start(text: str, names: Sequence[str]) -> int:
+    """Where the last word of `text` starts if it may still become a tool's name (a prefix
+    of one, backquoted or underscored; a lone backquote), else the end of `text`."""
+    match = _LAST_WORD.search(text)
+    assert match is not None  # the pattern matches the empty end
+    word = match.group()
+    bare = word.removeprefix("`")
+    if word.startswith("`") and any(name.startswith(bare) for name in names):
+        return match.start()
+    if bare and any("_" in name and name.startswith(bare) for name in names):
+        return match.start()
+    return len(text)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from tests.conftest import wait_for
 from tests.llm.conftest import DEFAULT, TIMEOUT, RunningLLM, StartLLM
 
 PLAIN = "You are a helpful assistant. Answer briefly."
+SOLO_DEFAULT = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 TIMER = ToolDefinition(
     name="set_timer",
     description="Start a countdown timer.",
@@ -406,3 +407,52 @@ def test_state_files_unused_for_a_month_and_unfinished_saves_are_deleted(tmp_pat
     states.prune(keep=tmp_path / "kept.kv")
     left = sorted(path.name for path in tmp_path.iterdir())
     assert left == ["kept.kv", "notes.txt", "recent.kv", "saving.part"]
+
+
+def test_the_gate_stops_at_a_name_of_solos_own_tools_and_streams_the_rest_as_it_comes() -> None:
+    tools = ["set_timer", "calculate"]
+    gate = CallGate(tools=tools)
+    pieces = ["To", " time", " it,", " use", " the", " `", "set", "_t", "imer", "`", " tool"]
+    streamed = "".join(gate.feed(piece) for piece in pieces) + gate.finish()
+    assert (streamed, gate.talked_of) == ("To time it, use the ", "set_timer")
+    assert gate.streamed == streamed
+    # Bare, an underscored name counts too; a plain word only backquoted.
+    gate = CallGate(tools=tools)
+    assert gate.feed("Use set") == "Use "  # "set" may become set_timer: held one token
+    assert gate.feed("_timer now") == "" and gate.talked_of == "set_timer"
+    gate = CallGate(tools=tools)
+    streamed = "".join(map(gate.feed, ["I", " can", " calculate", " it", " set", "."]))
+    assert streamed + gate.finish() == "I can calculate it set." and gate.talked_of is None
+    gate = CallGate(tools=tools)
+    assert gate.feed("Run `ls` or `calc") == "Run `ls` or "
+    assert gate.feed("ulate`") == "" and gate.talked_of == "calculate"
+    # The caller's own tools (no names given) are never screened.
+    gate = CallGate()
+    assert gate.feed("use `set_timer`") == "use `set_timer`" and gate.talked_of is None
+
+
+@pytest.mark.slow
+def test_a_call_the_model_describes_instead_of_making_is_made_for_it(
+    start_llm: StartLLM, owner: Callable[..., tuple[str, Owner]]
+) -> None:
+    name, actor = owner([TIMER], lambda call: f"Timer set for {call.arguments['duration']}.")
+    # Solo's default model, a coder model, described calls in prose in long conversations;
+    # a tutor's system prompt has it do so at once.
+    llm = start_llm(model=SOLO_DEFAULT, max_tokens=96, tool_owners=[name])
+    tutor = (
+        "You are a programming tutor. Never call a function yourself: tell the user in words "
+        "which function they would call, writing its name in backquotes, and show its "
+        "arguments as a JSON code block."
+    )
+    request = LLMRequest(
+        prompt="Which function would I use for a 5 minute timer, and with what arguments?",
+        system=tutor,
+        use_tools=True,
+    )
+    streamed = llm.stream(request)
+    said = "".join(token.text for token in streamed.tokens)
+    assert llm.figures["tools_described"] >= 1, said
+    assert [call.name for call in actor.calls] == ["set_timer"], said
+    assert "5" in str(actor.calls[0].arguments["duration"])
+    assert "set_timer" not in said and "`" not in said, said
+    assert streamed.done.tools_used == ["set_timer"] and streamed.done.text == said
