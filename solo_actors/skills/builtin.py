@@ -195,8 +195,23 @@ def said_word(match: SkillMatch) -> str:
 
 
 def name_key(name: str) -> str:
-    words = [w for w in name.lower().split() if w not in ("the", "my", "a", "timer", "one")]
+    words = [w for w in name.lower().split()
+             if w not in ("the", "my", "a", "timer", "alarm", "one")]  # fmt: skip
     return " ".join(words)
+
+
+_CLOCK_LABEL = re.compile(r"\d{1,2}:\d{2} [AP]M")
+
+
+def alarm_name(item: SkillItem) -> str:
+    """An alarm's name ("gym"), or "" for one named by its time: its label is then the time
+    it was set for ("7:00 AM", the default, `spoken_clock`)."""
+    return "" if _CLOCK_LABEL.fullmatch(item.label) else item.label
+
+
+def alarms_called(alarms: list[SkillItem], key: str) -> list[SkillItem]:
+    """Those of `alarms` whose name is `key` (a `name_key`), or holds it, or is in it."""
+    return [a for a in alarms if (name := alarm_name(a)) and (key in name or name in key)]
 
 
 class SkillBook:
@@ -295,7 +310,8 @@ class SkillBook:
         if item.kind == "timer":
             text = f"Your {timer_name(item)} is done."
         elif item.kind == "alarm":
-            text = f"It's {spoken_clock(self.local(item.due_at))}. This is your alarm."
+            named = f"{alarm_name(item)} alarm".lstrip()
+            text = f"It's {spoken_clock(self.local(item.due_at))}. This is your {named}."
         else:
             text = f"Reminder: {in_your_words(item.label)}."
         if late >= self.settings.late_after:
@@ -542,7 +558,8 @@ class SkillBook:
             return named
         length = named_length(match, by_length=by_length)
         if length is not None:
-            return [t for t in timers if abs(t.length - length) < 1]
+            name = length_name(length)
+            return [t for t in timers if abs(t.length - length) < 1 or t.label == name]
         return timers
 
     def no_timer(self, match: SkillMatch, *, by_length: bool = True) -> Answer:
@@ -615,8 +632,11 @@ class SkillBook:
         if problem:
             return refuse(problem)
         paused_left = None if timer.paused_left is None else timer.paused_left + seconds
+        # A timer named by its length keeps that name: the user still calls it "the 5 minute
+        # timer" after adding 2 minutes, and would not know a "7 minute timer".
+        label = timer.label or length_name(timer.length)
         changed = replace(timer, due_at=timer.due_at + seconds, length=timer.length + seconds,
-                          paused_left=paused_left)  # fmt: skip
+                          paused_left=paused_left, label=label)  # fmt: skip
         self.items[timer.item_id] = changed
         done = "Added" if seconds > 0 else "Took off"
         return Answer(f"{done} {spoken_duration(abs(seconds))}. {spoken_duration(left)} left on "
@@ -742,9 +762,11 @@ class SkillBook:
         problem = self.check_ahead(due, now)
         if problem:
             return refuse(problem)
-        moment = self.local(due)
-        item = SkillItem(kind="alarm", label=spoken_clock(moment), due_at=due, repeats=repeats)
-        return Answer(f"Alarm set for {self.spoken_set(item, now)}.", self.add(item))
+        name = name_key(match.slots.get("name", ""))
+        item = SkillItem(kind="alarm", label=name or spoken_clock(self.local(due)), due_at=due,
+                         repeats=repeats)  # fmt: skip
+        said = f"{name.capitalize()} alarm" if name else "Alarm"
+        return Answer(f"{said} set for {self.spoken_set(item, now)}.", self.add(item))
 
     def spoken_day(self, due: float, now: float) -> str:
         """ "today", "tomorrow", "Friday, June 5", or "Friday, May 28, 2027" in another year
@@ -851,7 +873,10 @@ class SkillBook:
         if item.kind == "reminder":
             task = reminded(item.label) if named else in_your_words(item.label)
             return f"{'a reminder ' if named else ''}{task} at {when}"
-        return f"an alarm at {when}" if named else when
+        name = alarm_name(item)
+        if named:
+            return f"an alarm called {name} at {when}" if name else f"an alarm at {when}"
+        return f"{when}, called {name}" if name else when
 
     def alarms_at(self, clock: ClockTime | None) -> list[SkillItem]:
         """The pending alarms, soonest first; those at ``clock`` when one was said ("the 7
@@ -870,8 +895,10 @@ class SkillBook:
         answer names the one moved."""
         old_clock = match.slots.get("old")
         alarms = self.alarms_at(old_clock)
+        if key := name_key(match.slots.get("name", "")):  # "move the gym alarm to 7:30"
+            alarms = alarms_called(alarms, key)
         if not alarms:
-            return Answer("There is no such alarm to change." if old_clock else
+            return Answer("There is no such alarm to change." if old_clock or key else
                           "You have no alarms to change.")  # fmt: skip
         old, clock = alarms[0], match.slots["time"]
         hour = clock.hour
@@ -888,15 +915,20 @@ class SkillBook:
         problem = self.check_ahead(due, now)
         if problem:
             return refuse(problem)
-        item = SkillItem(kind="alarm", label=spoken_clock(self.local(due)), due_at=due,
-                         room=old.room, repeats=repeats)  # fmt: skip
+        item_clock = spoken_clock(self.local(due))
+        label = alarm_name(old) or item_clock
+        item = SkillItem(kind="alarm", label=label, due_at=due, room=old.room, repeats=repeats)
         self.items[item.item_id] = item
         # With others pending, say which one moved: "my alarm" was taken to be the next.
-        moved = f"The alarm for {self.spoken_listed(old, now)}" if len(alarms) > 1 else "Alarm"
+        moved = (f"{label.capitalize()} alarm" if label != item_clock
+                 else f"The alarm for {self.spoken_listed(old, now)}" if len(alarms) > 1
+                 else "Alarm")  # fmt: skip
         return Answer(f"{moved} moved to {self.spoken_set(item, now)}.",
                       [*self.cancel([old]), item])  # fmt: skip
 
     def alarm_cancel(self, match: SkillMatch, now: float) -> Answer:
+        if name_key(match.slots.get("name", "")):  # "cancel the gym alarm"
+            return self.named_alarm_cancel(match, now)
         clock = match.slots.get("time")
         alarms = self.alarms_at(clock)
         if "day" in match.slots:  # "turn off my alarm tomorrow": that day's only
@@ -907,6 +939,21 @@ class SkillBook:
             alarms = alarms[:1]  # "cancel my alarm": the next one
         said = "; ".join(self.spoken_listed(a, now) for a in alarms)
         return Answer(f"Cancelled the alarm for {said}.", self.cancel(alarms))
+
+    def named_alarm_cancel(self, match: SkillMatch, now: float) -> Answer:
+        """ "Cancelled the gym alarm for 7:00 AM tomorrow.", or the alarms there are when
+        none has that name: a name may be stt's mishearing."""
+        key = name_key(match.slots["name"])
+        alarms = self.pending("alarm")
+        named = alarms_called(alarms, key)
+        if named:
+            said = "; ".join(self.spoken_listed(a, now) for a in named)
+            return Answer(f"Cancelled the {key} alarm for {said}.", self.cancel(named))
+        missing = f"You have no alarm called {match.said.get('name', key)}"
+        if not alarms:
+            return Answer(f"{missing}.")
+        listed = "; ".join(self.listed(a, now, named=False, dated=False) for a in alarms)
+        return Answer(f"{missing}. Your alarms: {listed}.")
 
     def alarm_off_on(self, alarms: list[SkillItem], day: dt.date, now: float) -> Answer:
         """ "Turn off my alarm tomorrow": that day's alarms of ``alarms``. One that comes once

@@ -400,7 +400,8 @@ _PART = rf"(?:\s+(?:in\s+the\s+)?(?:{'|'.join(PARTS_OF_DAY)}))?"
 REPEAT = (
     rf"(?:(?:(?:every|each)\s+(?:single\s+)?day|everyday|daily){_PART}"
     rf"|(?:every|each)\s+(?:{'|'.join(PARTS_OF_DAY)})"
-    rf"|(?:(?:every|each)\s+(?:week\s*day|work\s*day|working\s+day)|(?:on\s+)?weekdays){_PART}"
+    rf"|(?:(?:every|each)\s+(?:week\s*day|work\s*day|working\s+day)|(?:on\s+)?weekdays"
+    rf"|week\s*day|work\s*day){_PART}"  # "a weekday alarm"
     rf"|(?:every\s+weekend|(?:on\s+|at\s+)?weekends){_PART}"
     rf"|(?:(?:every|each)\s+(?:{'|'.join(WEEKDAYS)})|(?:on\s+)?(?:{'|'.join(WEEKDAYS)})s){_PART}"
     rf"|(?:every\s+week|weekly){_PART})"
@@ -467,10 +468,17 @@ def text_kind(text: str) -> str:
     return text
 
 
+DAY_WORDS = frozenset(("today", "tomorrow", "tonight", *WEEKDAYS))
+"""Words that name a day, never a timer or alarm: "cancel tomorrow's alarm"."""
+
+
 def name_kind(text: str) -> str:
-    """A short name ("pasta", "the eggs"): up to three words, no digits."""
+    """A short name ("pasta", "the eggs"): up to three words, no digits, not a day."""
     if any(c.isdigit() for c in text):
         raise NoMatch("a name has no digits")
+    day = text.removeprefix("the ").removesuffix("'s")
+    if day in DAY_WORDS or day.removesuffix("s") in DAY_WORDS:
+        raise NoMatch("a day is no name")
     return text_kind(text)
 
 

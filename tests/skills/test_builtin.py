@@ -318,16 +318,21 @@ def test_unnamed_timers_are_named_by_their_length(book: SkillBook, matcher: Matc
     assert [i.due_at for i in added.changed] == [NOW + 420], added
     left = ask(book, matcher, "how long is left on the 10 minute timer", NOW + 60)
     assert left.text == "9 minutes left on the 10 minute timer."
+    # The five minute timer keeps its name with the two minutes added: the user knows it so.
+    assert added.text == "Added 2 minutes. 7 minutes left on the 5 minute timer."
+    assert ask(book, matcher, "how long is left on the 5 minute timer", NOW + 60).text == (
+        "6 minutes left on the 5 minute timer."
+    )
     # With the timers there are: a length or name may be stt's mishearing.
     assert ask(book, matcher, "how much time is left on the 3 minute timer").text == (
-        "You have no 3 minute timer. You have 2 timers: 7 minute timer, 10 minute timer."
+        "You have no 3 minute timer. You have 2 timers: 5 minute timer, 10 minute timer."
     )
     assert ask(book, matcher, "add a minute to the pasta timer").text == (
-        "You have no pasta timer. You have 2 timers: 7 minute timer, 10 minute timer."
+        "You have no pasta timer. You have 2 timers: 5 minute timer, 10 minute timer."
     )
     # A cancel names its timer by the duration slot: it too is answered with those there are.
     assert ask(book, matcher, "cancel the 3 minute timer").text == (
-        "You have no 3 minute timer. You have 2 timers: 7 minute timer, 10 minute timer."
+        "You have no 3 minute timer. You have 2 timers: 5 minute timer, 10 minute timer."
     )
     ask(book, matcher, "cancel the 7 minute timer")
     assert ask(book, matcher, "turn off the T timer").text == (
@@ -496,6 +501,42 @@ def test_an_alarm_is_moved_to_another_time(book: SkillBook, matcher: Matcher) ->
     assert ask(book, matcher, "move my alarm to 11 pm").text == (
         "The alarm for 10:00 PM today moved to 11:00 PM today."
     )
+
+
+def test_an_alarm_may_have_a_name_it_rings_is_listed_moved_and_cancelled_by(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # Said on Thursday, 28 May 2026, 20:26.
+    gym = ask(book, matcher, "set an alarm for 7 am tomorrow called gym")
+    assert gym.text == "Gym alarm set for 7:00 AM tomorrow."
+    assert ask(book, matcher, "set a work alarm for 6:30").text == (
+        "Work alarm set for 6:30 AM tomorrow."
+    )
+    ask(book, matcher, "set an alarm for 9 pm")
+    assert ask(book, matcher, "what alarms do I have").text == (
+        "You have 3 alarms: 9:00 PM today; 6:30 AM tomorrow, called work; "
+        "7:00 AM tomorrow, called gym."
+    )
+    assert ask(book, matcher, "what do I have tomorrow").text == (
+        "Tomorrow you have an alarm called work at 6:30 AM; an alarm called gym at 7:00 AM."
+    )
+    assert ask(book, matcher, "move the gym alarm to 7:30").text == (
+        "Gym alarm moved to 7:30 AM tomorrow."
+    )
+    (moved,) = [a for a in book.pending("alarm") if a.label == "gym"]
+    assert book.fire(moved, moved.due_at)[1] == "It's 7:30 AM. This is your gym alarm."
+    assert ask(book, matcher, "cancel the yoga alarm").text == (
+        "You have no alarm called yoga. Your alarms: 9:00 PM today; 6:30 AM tomorrow, called work."
+    )
+    assert ask(book, matcher, "turn off the alarm called work").text == (
+        "Cancelled the work alarm for 6:30 AM tomorrow."
+    )
+    unnamed = book.pending("alarm")[0]
+    assert book.fire(unnamed, unnamed.due_at)[1] == "It's 9:00 PM. This is your alarm."
+    # A day is no name: "tomorrow's alarm" is the alarm on that day; "weekday" repeats.
+    assert matcher.match("cancel tomorrow alarm").slots == {"day": "tomorrow"}  # type: ignore[union-attr]
+    weekday = ask(book, matcher, "set a weekday alarm for 6")
+    assert weekday.text == "Alarm set for 6:00 AM on weekdays, from tomorrow."
 
 
 def test_what_is_set_for_a_day(book: SkillBook, matcher: Matcher) -> None:
