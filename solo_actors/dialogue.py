@@ -281,7 +281,10 @@ class DialogueActor(supervisors.SupervisedActor):
         if routed or ahead.turn_id in self.open:
             return  # a workflow's turn, or one already answered: nothing to read ahead
         question = self.questions.pending(ahead.conversation_id)
-        matches = [] if self.skills is None else skill_text(self.skills, question, ahead.text)[1]
+        before = self.questions.last_request(ahead.conversation_id)
+        matches = (
+            [] if self.skills is None else skill_text(self.skills, question, ahead.text, before)[1]
+        )
         if matches and not all(match.llm_may_answer for match in matches):
             # A skill will answer it: the llm reading its prompt would only take the cores
             # the skill's spoken answer needs.

@@ -9,8 +9,11 @@ skills actor down: the turn stays an ordinary llm turn.
 A request with a part missing ("set a timer") is answered with the template's question
 ("For how long?", `Intent.ask`), and `Questions` keeps it for the conversation: its next
 turn, said within ``skills.answer_within`` seconds, is tried as the answer, completing the
-request ("set a timer for" + "5 minutes"). The dialogue actor owns the `Questions`, as it
-owns the conversation; the skills actor only matches the completed text.
+request ("set a timer for" + "5 minutes"). `Questions` also keeps each conversation's last
+skill request for as long: a next turn that fits none of the templates by itself may go on
+from it (`Intent.follow_ups`: "and in Tokyo?" after "what time is it"). The dialogue actor
+owns the `Questions`, as it owns the conversation; the skills actor only matches the
+completed text.
 """
 
 from __future__ import annotations
@@ -71,42 +74,62 @@ def fits_whole(matcher: Matcher, text: str) -> bool:
 
 @dataclass
 class Questions:
-    """The question a skill asked in each conversation, waiting for its answer."""
+    """What the last skill turn of each conversation left open for the next: its question,
+    waiting for an answer, and its request, which a follow-up may go on from."""
 
     answer_within: float
-    """Seconds a question waits for its answer (``skills.answer_within``)."""
+    """Seconds a question waits for its answer, and a request for a follow-up
+    (``skills.answer_within``)."""
     asked: dict[str, tuple[SkillMatch, float]] = field(default_factory=dict)
     """conversation id -> (the request with a part missing, when its question expires)."""
+    requested: dict[str, tuple[SkillMatch, float]] = field(default_factory=dict)
+    """conversation id -> (the last skill request, until when a follow-up goes on from it)."""
 
     def pending(self, conversation_id: str) -> SkillMatch | None:
         question, expires = self.asked.get(conversation_id, (None, 0.0))
         return question if time.monotonic() < expires else None
 
-    def take(self, conversation_id: str) -> SkillMatch | None:
-        """The pending question, now answered or not: only the very next turn answers it."""
-        question = self.pending(conversation_id)
+    def take(self, conversation_id: str) -> tuple[SkillMatch | None, SkillMatch | None]:
+        """The pending question, now answered or not, and the last request, now followed up
+        or not: only the very next turn answers or follows them."""
+        question, request = self.pending(conversation_id), self.last_request(conversation_id)
         self.asked.pop(conversation_id, None)
-        return question
+        self.requested.pop(conversation_id, None)
+        return question, request
+
+    def last_request(self, conversation_id: str) -> SkillMatch | None:
+        """The conversation's last skill request, while a follow-up may go on from it."""
+        request, expires = self.requested.get(conversation_id, (None, 0.0))
+        return request if time.monotonic() < expires else None
 
     def ask(self, conversation_id: str, matches: list[SkillMatch]) -> None:
-        """Keep the question of the last request answered, if it asks one (and drop the
-        expired ones of conversations that never went on: the API makes many)."""
+        """Keep the question of the last request answered, if it asks one, else the request
+        (and drop the expired ones of conversations that never went on: the API makes
+        many)."""
         at = time.monotonic()
         self.asked = {key: entry for key, entry in self.asked.items() if entry[1] > at}
+        self.requested = {key: entry for key, entry in self.requested.items() if entry[1] > at}
         if matches and matches[-1].ask:
             self.asked[conversation_id] = (matches[-1], at + self.answer_within)
+        elif matches:
+            self.requested[conversation_id] = (matches[-1], at + self.answer_within)
 
 
 def skill_text(
-    matcher: Matcher, question: SkillMatch | None, text: str
+    matcher: Matcher, question: SkillMatch | None, text: str, before: SkillMatch | None = None
 ) -> tuple[str, list[SkillMatch]]:
     """The text a skill answers, and its matches (none: no skill answers ``text``).
 
     A turn that is a request of its own ("never mind", "what time is it") is that request.
     Else, with a question pending, the first completion that fits a template is the answer,
     unless it only asks the same question again ("When should I remind you to call mum?"
-    "What is the capital of France?"); else the turn is matched as said."""
+    "What is the capital of France?"); else, right after the skill request ``before``, the
+    request a follow-up of it stands for ("and in Tokyo?"); else the turn is matched as
+    said."""
     said = matcher.match_all(text)
+    followed = matcher.followed(before, text) if not said and before is not None else None
+    if followed and (matches := matcher.match_all(followed)):
+        return followed, matches
     if question is None or (said and not said[-1].ask):
         return text, said
     for completed in question.completed(text):
@@ -126,7 +149,8 @@ def hand_off_to_skills(
     turn before, which "say that again" repeats."""
     if matcher is None:
         return False
-    text, matches = skill_text(matcher, questions.take(turn.conversation_id), turn.text)
+    question, before = questions.take(turn.conversation_id)
+    text, matches = skill_text(matcher, question, turn.text, before)
     if not matches:
         return False
     # Not running or busy: the turn stays an ordinary llm turn.

@@ -64,6 +64,17 @@ class Unit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     fluid ounces."""
 
 
+class FollowUp(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A short turn that goes on from an intent's request, said right after it: "and in
+    Tokyo?" after "what time is it", "add eggs" after "add milk to my shopping list"."""
+
+    said: str
+    """Its template ("(and|what about) [in] {place}"), tried only right after the intent."""
+    means: str
+    """The request it stands for: ``{slot}`` is a slot of ``said``, else of the request
+    before ("add {items} to the {list} list")."""
+
+
 class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
     sentences: list[str]
@@ -90,6 +101,9 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     complete: list[str] = msgspec.field(default_factory=list)
     """Sentences an answer to ``ask`` completes, tried in order: ``{answer}`` is what the
     user said next and ``{slot}`` this match's slot ("remind me to {task} at {answer}")."""
+    follow_ups: list[FollowUp] = msgspec.field(default_factory=list)
+    """What the user's next turn in the same conversation may say to go on from this
+    request, within ``skills.answer_within`` seconds (`solo_actors.skills.hook`)."""
 
     def __post_init__(self) -> None:
         if bool(self.ask) != bool(self.complete):
@@ -102,7 +116,7 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 f"intent {self.name}: each 'complete' sentence needs {{answer}}, where the "
                 "user's answer goes"
             )
-        for text in (self.ask, *self.complete):
+        for text in (self.ask, *self.complete, *(f.means for f in self.follow_ups)):
             try:  # a stray brace would fail each time the intent matches: fail at load
                 filled(text, {})
             except (ValueError, IndexError, AttributeError) as error:
@@ -282,18 +296,25 @@ class Matcher:
             said = rf"(?:degrees?\s+)?(?:{'|'.join(re.escape(n) for n in names)})"
             self.kinds["unit"] = SlotKind(said, self.unit_of)
         self.sentences: list[_Sentence] = []
+        self.follow_ups: dict[str, list[tuple[_Sentence, str]]] = {}
+        """Intent name -> its follow-ups' templates, each with the request it means."""
         for file in files:
+            where = f"{file.source}: " if file.source else ""
             for intent in file.intent:
                 for sentence in intent.sentences:
-                    compiler = _Compiler(self.kinds)
-                    try:
-                        pattern = compiler.compile(sentence)
-                    except (TemplateError, re.error) as error:
-                        where = f"{file.source}: " if file.source else ""
-                        raise TemplateError(
-                            f"{where}intent {intent.name}: {sentence!r}: {error}"
-                        ) from error
-                    self.sentences.append(_Sentence(intent, pattern, compiler.slots))
+                    self.sentences.append(self._compiled(intent, sentence, where))
+                self.follow_ups[intent.name] = [
+                    (self._compiled(intent, follow.said, where), follow.means)
+                    for follow in intent.follow_ups
+                ]
+
+    def _compiled(self, intent: Intent, sentence: str, where: str) -> _Sentence:
+        compiler = _Compiler(self.kinds)
+        try:
+            pattern = compiler.compile(sentence)
+        except (TemplateError, re.error) as error:
+            raise TemplateError(f"{where}intent {intent.name}: {sentence!r}: {error}") from error
+        return _Sentence(intent, pattern, compiler.slots)
 
     def set_words(self, intent: str) -> str:
         """The ``answer`` of the intent of this name ("" if it has none)."""
@@ -366,6 +387,21 @@ class Matcher:
             ask=filled(intent.ask, said_back(slots | said)),
             completions=tuple(filled(text, slots | said) for text in intent.complete),
         )  # fmt: skip
+
+    def followed(self, before: SkillMatch, text: str) -> str | None:
+        """The request ``text`` stands for, said right after the request ``before``: the
+        ``means`` of the first of its intent's `FollowUp`s that fits ("and in Tokyo?" after
+        "what time is it": "what time is it in tokyo"); None if none fits."""
+        if len(text) > MAX_CHARS:
+            return None
+        words = self.request_words(text)
+        for sentence, means in self.follow_ups.get(before.intent, []):
+            found = sentence.pattern.fullmatch(words)
+            if found is not None:
+                said = {sentence.slots[group][0]: raw.strip()
+                        for group, raw in found.groupdict().items() if raw is not None}  # fmt: skip
+                return filled(means, before.slots | before.said | said)
+        return None
 
     def request_words(self, text: str) -> str:
         """``text`` normalised, without filler, its opening as said (``heard``)."""

@@ -313,6 +313,35 @@ def test_a_request_with_a_part_missing_asks_for_it_and_the_next_turn_completes_i
         root.stop()
 
 
+def test_a_short_turn_right_after_a_skill_request_goes_on_from_it(config: Config) -> None:
+    root = start(config)
+    try:
+        assert converse("what time is it", "c").model == "skills:time.now"
+        tokyo = converse("And in Tokyo?", "c")
+        assert tokyo.model == "skills:time.in_place" and "in Tokyo" in tokyo.reply, tokyo
+        assert tokyo.text == "And in Tokyo?", "the turn keeps what the user said"
+        paris = converse("what about Paris", "c")  # a follow-up of the follow-up
+        assert paris.model == "skills:time.in_place" and "in Paris" in paris.reply, paris
+
+        assert converse("add milk to my packing list", "c").reply == (
+            "Added milk to your packing list."
+        )
+        for said in ("add a towel", "and socks", "sunscreen too"):
+            assert converse(said, "c").model == "skills:list.add", said
+        listed = converse("what's on my packing list", "c").reply
+        assert listed == "Your packing list has 4 items: milk, towel, socks and sunscreen.", listed
+
+        # Only right after, and only in its conversation: else the words are the llm's.
+        assert converse("what time is it", "c").model == "skills:time.now"
+        elsewhere = converse("and in Tokyo?", "other", timeout=10)
+        assert elsewhere.error is not None and "language model" in elsewhere.error, elsewhere
+        assert converse("what day is it", "c").model == "skills:time.weekday"
+        unrelated = converse("and in Tokyo?", "c", timeout=10)  # no follow-up of the weekday
+        assert unrelated.error is not None and "language model" in unrelated.error, unrelated
+    finally:
+        root.stop()
+
+
 def test_an_unanswered_question_expires(make_config: ConfigFactory) -> None:
     root = start(make_config(memory__enabled=False, skills__answer_within=0.2))
     try:
