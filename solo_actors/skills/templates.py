@@ -65,14 +65,23 @@ class Unit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class FollowUp(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A short turn that goes on from an intent's request, said right after it: "and in
-    Tokyo?" after "what time is it", "add eggs" after "add milk to my shopping list"."""
+    """A short turn that goes on from a request, said right after it: "and in Tokyo?"
+    after "what time is it", "add eggs" after "add milk to my shopping list"."""
 
+    after: list[str]
+    """The intents whose requests it may follow."""
     said: str
-    """Its template ("(and|what about) [in] {place}"), tried only right after the intent."""
+    """Its template ("(and|what about) [in] {place}"), tried only right after one of them,
+    when the turn fits no template by itself."""
     means: str
     """The request it stands for: ``{slot}`` is a slot of ``said``, else of the request
     before ("add {items} to the {list} list")."""
+
+    def __post_init__(self) -> None:
+        try:  # a stray brace would fail each time it follows: fail at load
+            filled(self.means, {})
+        except (ValueError, IndexError, AttributeError) as error:
+            raise ValueError(f"follow_up {self.said!r}: {self.means!r}: {error}") from None
 
 
 class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -101,9 +110,6 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     complete: list[str] = msgspec.field(default_factory=list)
     """Sentences an answer to ``ask`` completes, tried in order: ``{answer}`` is what the
     user said next and ``{slot}`` this match's slot ("remind me to {task} at {answer}")."""
-    follow_ups: list[FollowUp] = msgspec.field(default_factory=list)
-    """What the user's next turn in the same conversation may say to go on from this
-    request, within ``skills.answer_within`` seconds (`solo_actors.skills.hook`)."""
 
     def __post_init__(self) -> None:
         if bool(self.ask) != bool(self.complete):
@@ -116,7 +122,7 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 f"intent {self.name}: each 'complete' sentence needs {{answer}}, where the "
                 "user's answer goes"
             )
-        for text in (self.ask, *self.complete, *(f.means for f in self.follow_ups)):
+        for text in (self.ask, *self.complete):
             try:  # a stray brace would fail each time the intent matches: fail at load
                 filled(text, {})
             except (ValueError, IndexError, AttributeError) as error:
@@ -135,6 +141,9 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Names of one list, for ``{list}``: ``grocery = "shopping"``."""
     jokes: list[str] = msgspec.field(default_factory=list)
     """What ``chance.joke`` tells, one at a time, at random."""
+    follow_up: list[FollowUp] = msgspec.field(default_factory=list)
+    """What the user's next turn in the same conversation may say to go on from a request,
+    within ``skills.answer_within`` seconds (`solo_actors.skills.hook`)."""
     filler: list[str] = msgspec.field(default_factory=list)
     """Words that may open or close any sentence and mean nothing to it: the wake word
     when stt keeps it ("jarvis, what time is it"), "hey", "please", "thanks"."""
@@ -295,24 +304,30 @@ class Matcher:
             names = sorted(self.unit_names, key=len, reverse=True)
             said = rf"(?:degrees?\s+)?(?:{'|'.join(re.escape(n) for n in names)})"
             self.kinds["unit"] = SlotKind(said, self.unit_of)
-        self.sentences: list[_Sentence] = []
+        self.sentences = [
+            self._compiled(intent, sentence, file.source)
+            for file in files
+            for intent in file.intent
+            for sentence in intent.sentences
+        ]
+        by_name = {intent.name: intent for intent in self.intents}
         self.follow_ups: dict[str, list[tuple[_Sentence, str]]] = {}
-        """Intent name -> its follow-ups' templates, each with the request it means."""
+        """Intent name -> the templates of what may follow it, each with the request it means."""
         for file in files:
-            where = f"{file.source}: " if file.source else ""
-            for intent in file.intent:
-                for sentence in intent.sentences:
-                    self.sentences.append(self._compiled(intent, sentence, where))
-                self.follow_ups[intent.name] = [
-                    (self._compiled(intent, follow.said, where), follow.means)
-                    for follow in intent.follow_ups
-                ]
+            for follow in file.follow_up:
+                for name in follow.after:
+                    if name not in by_name:
+                        raise TemplateError(f"{file.source}: follow_up {follow.said!r}: after "
+                                            f"names {name!r}, which is no intent")  # fmt: skip
+                    compiled = self._compiled(by_name[name], follow.said, file.source)
+                    self.follow_ups.setdefault(name, []).append((compiled, follow.means))
 
-    def _compiled(self, intent: Intent, sentence: str, where: str) -> _Sentence:
+    def _compiled(self, intent: Intent, sentence: str, source: str) -> _Sentence:
         compiler = _Compiler(self.kinds)
         try:
             pattern = compiler.compile(sentence)
         except (TemplateError, re.error) as error:
+            where = f"{source}: " if source else ""
             raise TemplateError(f"{where}intent {intent.name}: {sentence!r}: {error}") from error
         return _Sentence(intent, pattern, compiler.slots)
 
@@ -390,7 +405,7 @@ class Matcher:
 
     def followed(self, before: SkillMatch, text: str) -> str | None:
         """The request ``text`` stands for, said right after the request ``before``: the
-        ``means`` of the first of its intent's `FollowUp`s that fits ("and in Tokyo?" after
+        ``means`` of the first `FollowUp` after its intent that fits ("and in Tokyo?" after
         "what time is it": "what time is it in tokyo"); None if none fits."""
         if len(text) > MAX_CHARS:
             return None

@@ -331,6 +331,12 @@ def test_a_short_turn_right_after_a_skill_request_goes_on_from_it(config: Config
         listed = converse("what's on my packing list", "c").reply
         assert listed == "Your packing list has 4 items: milk, towel, socks and sunscreen.", listed
 
+        assert converse("how many days until christmas", "c").model == "skills:time.until"
+        easter = converse("and until Easter?", "c")
+        assert easter.model == "skills:time.until" and "Easter is in" in easter.reply, easter
+        assert converse("set a 3 minute tea timer", "c").model == "skills:timer.set"
+        assert converse("cancel it", "c").reply == "Cancelled the tea timer."
+
         # Only right after, and only in its conversation: else the words are the llm's.
         assert converse("what time is it", "c").model == "skills:time.now"
         elsewhere = converse("and in Tokyo?", "other", timeout=10)

@@ -105,6 +105,24 @@ def test_a_question_fills_in_the_slots_said_and_drops_the_ones_not_said() -> Non
     assert plain.completed(" 5 minutes ") == ["set a timer for 5 minutes"]
 
 
+def test_a_follow_up_means_a_request_with_the_slots_of_both_turns(tmp_path: Path) -> None:
+    (tmp_path / "lists.toml").write_text(
+        '[[intent]]\nname = "list.add"\nsentences = ["add {items:text} to the {list:text} list"]'
+        '\n[[follow_up]]\nafter = ["list.add"]\nsaid = "and {items:name}"\n'
+        'means = "add {items} to the {list} list"\n'
+    )
+    matcher = load_matcher(tmp_path)
+    before = matcher.match("add milk to the packing list")
+    assert before is not None
+    assert matcher.followed(before, "And socks.") == "add socks to the packing list"
+    assert matcher.followed(before, "what time is it") is None
+    (tmp_path / "lists.toml").write_text(
+        '[[follow_up]]\nafter = ["list.ad"]\nsaid = "and {items:name}"\nmeans = "add {items}"\n'
+    )
+    with pytest.raises(TemplateError, match=r"lists\.toml.*'list\.ad', which is no intent"):
+        load_matcher(tmp_path)
+
+
 def test_a_place_that_names_no_time_zone_is_an_error_naming_it(tmp_path: Path) -> None:
     (tmp_path / "mine.toml").write_text('[places]\njapan = "Asia/Tokio"\n')
     with pytest.raises(TemplateError, match=r"mine\.toml.*japan: 'Asia/Tokio' is no IANA"):
