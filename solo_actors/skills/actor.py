@@ -38,6 +38,7 @@ says which intents a text asks for, with their slots, and does nothing.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -114,6 +115,7 @@ from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.lists import ListBook, ListFull
 from solo_actors.skills.memories import MemorySkills
 from solo_actors.skills.speaking_rate import SpeakingRateSkills
+from solo_actors.skills.stopwatch import Stopwatch, load_stopwatch, save_stopwatch
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
 from solo_actors.skills.volume import VolumeSkills
@@ -226,6 +228,9 @@ class SkillsActor(supervisors.SupervisedActor):
         self.log = get_logger(SKILLS_NAME)
         self.matcher = skill_matcher(config) or Matcher([])
         self.book = SkillBook(self.settings, self.matcher)
+        self.stopwatch_file = config.solo.var_path("skills", "stopwatch.json")
+        self.stopwatch_saved = Stopwatch()
+        """The stopwatch as last read or saved: it is saved again only when it changed."""
         self.declines = Declines(config.llm.declines)
         elsewhere = served_elsewhere(config)
         self.llm_elsewhere = (
@@ -275,6 +280,22 @@ class SkillsActor(supervisors.SupervisedActor):
         for room in self.rooms:  # a restarted skills actor learns which rooms are up
             self.tell(room_name(room), TellRoomLink())
         self.load()
+        try:
+            self.book.stopwatch = load_stopwatch(self.stopwatch_file)
+        except ValueError as error:  # a broken file costs the stopwatch's count, nothing else
+            self.log.warning("stopwatch not restored", error=str(error),
+                             fix="start the stopwatch again")  # fmt: skip
+        self.stopwatch_saved = copy.copy(self.book.stopwatch)
+
+    def keep_stopwatch(self) -> None:
+        """Save the stopwatch if a turn changed it, so that a restart keeps it counting."""
+        if self.book.stopwatch == self.stopwatch_saved:
+            return
+        try:
+            save_stopwatch(self.stopwatch_file, self.book.stopwatch)
+            self.stopwatch_saved = copy.copy(self.book.stopwatch)
+        except OSError as error:
+            self.log.error("stopwatch not saved", error=str(error), path=str(self.stopwatch_file))
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -468,6 +489,7 @@ class SkillsActor(supervisors.SupervisedActor):
         if not self.save(changed, listed):
             self.log.error("skill items not durable", items=len(changed), listed=len(listed))
             text += " But I couldn't save it, so it won't survive a restart."
+        self.keep_stopwatch()  # saved before it is said, as the items are
         self.tell_rooms(changed, before)
         for answer in answers:
             if answer.announce:  # everywhere but where it was asked, which hears the reply

@@ -99,6 +99,33 @@ def test_a_skill_turn_streams_like_an_llm_reply_and_the_timer_survives_a_restart
         root.stop()
 
 
+def test_the_stopwatch_keeps_counting_across_a_restart(config: Config) -> None:
+    root = start(config)
+    try:
+        assert converse("start the stopwatch", "c").reply == "Stopwatch started."
+    finally:
+        root.stop()
+    time.sleep(1.1)  # down for a while: that time is counted too
+    root = start(config)
+    try:
+        running = converse("how long has the stopwatch been running", "c").reply
+        assert running.endswith("on the stopwatch.") and "second" in running, running
+        assert converse("stop the stopwatch", "c").reply.startswith("Stopped the stopwatch at")
+    finally:
+        root.stop()
+    saved = config.solo.var_path("skills", "stopwatch.json")
+    saved.write_text("{not json")  # a broken file costs the count, never the skills
+    root = start(config)
+    try:
+        assert converse("check the stopwatch", "c").reply == (
+            "The stopwatch isn't running. Say start the stopwatch."
+        )
+        assert converse("start the stopwatch", "c").reply == "Stopwatch started."
+        assert '"since"' in saved.read_text(), "saved again, whole"
+    finally:
+        root.stop()
+
+
 def stored_states(within: float, until: list[str]) -> list[str]:
     """The skill items' states in the store, read again until they are ``until`` (or
     ``within`` seconds passed: then as they are, for the assertion to show)."""
