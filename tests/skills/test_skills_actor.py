@@ -363,6 +363,11 @@ def test_a_short_turn_right_after_a_skill_request_goes_on_from_it(config: Config
         assert easter.model == "skills:time.until" and "Easter is in" in easter.reply, easter
         assert converse("set a 3 minute tea timer", "c").model == "skills:timer.set"
         assert converse("cancel it", "c").reply == "Cancelled the tea timer."
+        converse("remind me to call mum in 2 hours", "c")
+        assert converse("remind me to water the plants in 3 hours", "c").model == (
+            "skills:reminder.set"
+        )
+        assert converse("cancel that", "c").reply == ("Cancelled the reminder to water the plants.")
 
         # Only right after, and only in its conversation: else the words are the llm's.
         assert converse("what time is it", "c").model == "skills:time.now"
