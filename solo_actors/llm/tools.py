@@ -156,13 +156,14 @@ class CallGate:
     returned; once it can't be, everything held is released and the rest passes straight
     through. A reply that starts like a call is held whole: `held` is its text.
 
-    A reply that streams but names one of `tools` (backquoted, or an underscored name
-    bare: "you would use the `set_alarm` function with ...") is a call the model described
-    instead of making. The coder models do this, then write the arguments as a JSON block,
-    all of it read out by tts. The gate streams nothing from the name on and says which
-    tool it was (`talked_of`), so the llm can make the call for it. To know a name before
-    it streams, the gate holds a reply's last word while it may still become one ("`set"),
-    one token at most.
+    A reply that streams but tells the user to use or call one of `tools` (backquoted, or
+    an underscored name bare: "you would use the `set_alarm` function with ...") is a call
+    the model described instead of making. The coder models do this, then write the
+    arguments as a JSON block, all of it read out by tts. The gate streams nothing from the
+    name on and says which tool it was (`talked_of`), so the llm can make the call for it.
+    A name not so introduced (a list of the tools) streams as it comes. To know a name
+    before it streams, the gate holds a reply's last word while it may still become one
+    ("`set"), one token at most.
     """
 
     def __init__(self, forced: str = "", tools: Iterable[str] = ()) -> None:
@@ -209,23 +210,33 @@ class CallGate:
 
     def _screened(self, text: str) -> str:
         """What of `text` (after the held last word) streams: all of it up to a tool's name
-        or to a last word that may still become one."""
+        the user is told to use or call, or to a last word that may still become one."""
         if self.talked_of is not None:
             return ""
         if not self._names:
             self.streamed += text
             return text
-        text = self._word + text
-        if named := _named_tool(text, self._names):
-            self.talked_of, end = named
-            self._word = ""
-        else:
-            end = _last_word_start(text, self._names)
-            self._word = text[end:]
+        text, self._word = self._word + text, ""
+        named = _named_tool(text, self._names)
+        if named is not None:
+            name, start = named
+            if _USE_BEFORE.search(self.streamed[-40:] + text[:start]):
+                self.talked_of = name
+                self.streamed += text[:start]
+                return text[:start]
+            end = text.index(name, start) + len(name)  # named, not as a call: it streams
+            self.streamed += text[:end]
+            return text[:end] + self._screened(text[end:])
+        end = _last_word_start(text, self._names)
+        self._word = text[end:]
         self.streamed += text[:end]
         return text[:end]
 
 
+_USE_BEFORE = re.compile(
+    r"\b(?:use|using|call|calling|run|running|invoke|invoking)\s+(?:the\s+|a\s+)?$", re.I
+)
+"""What comes before a tool's name when the model tells the user to make the call."""
 _LAST_WORD = re.compile(r"`?\w*$")
 
 

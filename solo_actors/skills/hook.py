@@ -11,7 +11,7 @@ A request with a part missing ("set a timer") is answered with the template's qu
 turn, said within ``skills.answer_within`` seconds, is tried as the answer, completing the
 request ("set a timer for" + "5 minutes"). `Questions` also keeps each conversation's last
 skill request for as long: a next turn that fits none of the templates by itself may go on
-from it (`Intent.follow_ups`: "and in Tokyo?" after "what time is it"). The dialogue actor
+from it (a `FollowUp`: "and in Tokyo?" after "what time is it"). The dialogue actor
 owns the `Questions`, as it owns the conversation; the skills actor only matches the
 completed text.
 """

@@ -424,8 +424,12 @@ def test_the_gate_stops_at_a_name_of_solos_own_tools_and_streams_the_rest_as_it_
     streamed = "".join(map(gate.feed, ["I", " can", " calculate", " it", " set", "."]))
     assert streamed + gate.finish() == "I can calculate it set." and gate.talked_of is None
     gate = CallGate(tools=tools)
-    assert gate.feed("Run `ls` or `calc") == "Run `ls` or "
+    assert gate.feed("Run `ls`, or use `calc") == "Run `ls`, or use "
     assert gate.feed("ulate`") == "" and gate.talked_of == "calculate"
+    # A name the user is not told to use or call (a list of the tools) streams as it comes.
+    gate = CallGate(tools=tools)
+    listed = "I have these tools:\n- `set_timer`: a timer.\n- `calculate`: sums."
+    assert gate.feed(listed) + gate.finish() == listed and gate.talked_of is None
     # The caller's own tools (no names given) are never screened.
     gate = CallGate()
     assert gate.feed("use `set_timer`") == "use `set_timer`" and gate.talked_of is None
