@@ -124,10 +124,13 @@ def skill_text(
     Else, with a question pending, the first completion that fits a template is the answer,
     unless it only asks the same question again ("When should I remind you to call mum?"
     "What is the capital of France?"); else, right after the skill request ``before``, the
-    request a follow-up of it stands for ("and in Tokyo?"); else the turn is matched as
-    said."""
+    request a follow-up of it stands for ("and in Tokyo?"), also where the words alone would
+    only ask for a missing part; else the turn is matched as said."""
     said = matcher.match_all(text)
-    followed = matcher.followed(before, text) if not said and before is not None else None
+    # What the request before says fills in what these words leave out: "add eggs" right
+    # after an addition is for the same list, not the question which list.
+    unfinished = not said or said[-1].ask
+    followed = matcher.followed(before, text) if unfinished and before is not None else None
     if followed and (matches := matcher.match_all(followed)):
         return followed, matches
     if question is None or (said and not said[-1].ask):

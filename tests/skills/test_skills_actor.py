@@ -369,6 +369,10 @@ def test_a_short_turn_right_after_a_skill_request_goes_on_from_it(config: Config
         )
         assert converse("cancel that", "c").reply == ("Cancelled the reminder to water the plants.")
 
+        # With no list named or followed, which list is asked.
+        assert converse("add eggs", "d").reply == "Which list should I add eggs to?"
+        assert converse("shopping", "d").reply == "Added eggs to your shopping list."
+
         # Only right after, and only in its conversation: else the words are the llm's.
         assert converse("what time is it", "c").model == "skills:time.now"
         elsewhere = converse("and in Tokyo?", "other", timeout=10)
