@@ -10,7 +10,7 @@ import pytest
 
 from solo_actors.config import Config
 from solo_actors.skills.builtin import SkillBook
-from solo_actors.skills.hook import _load, finished_command
+from solo_actors.skills.hook import _load, finished_command, skill_text
 from solo_actors.skills.templates import Intent, Matcher, SkillFile, TemplateError, load_matcher
 from tests.skills.conftest import NOW
 
@@ -121,6 +121,36 @@ def test_a_follow_up_means_a_request_with_the_slots_of_both_turns(tmp_path: Path
     )
     with pytest.raises(TemplateError, match=r"lists\.toml.*'list\.ad', which is no intent"):
         load_matcher(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("before", "said", "meant"),
+    [
+        ("what time is it", "And in Tokyo?", "what time is it in tokyo"),
+        ("what time is it in london", "what about Paris", "what time is it in paris"),
+        ("how many days until christmas", "and until easter", "how many days until easter"),
+        ("how many cups in a liter", "and in a gallon?", "convert 1 gallon to cup"),
+        ("convert 5 km to miles", "and in feet?", "convert 5.0 kilometre to feet"),
+        ("convert 5 km to miles", "and 10?", "convert 10 kilometre to mile"),
+        ("set an alarm for 6:45 tomorrow", "and another one for 7",
+         "set an alarm for 7 tomorrow"),
+        ("set a timer for 10 minutes", "and another one for 5 minutes",
+         "set a timer for 5 minutes"),
+        ("set a 3 minute tea timer", "cancel it", "cancel the tea timer"),
+        ("remind me to call mum at 5", "cancel that", "cancel my reminder to call mum"),
+        ("add milk to my packing list", "add eggs", "add eggs to the packing list"),
+        ("what's on my shopping list", "add eggs", "add eggs to the shopping list"),
+    ],
+)  # fmt: skip
+def test_a_follow_up_of_a_shipped_skill_is_the_request_it_means(
+    matcher: Matcher, before: str, said: str, meant: str
+) -> None:
+    (request,) = matcher.match_all(before)
+    text, matches = skill_text(matcher, None, said, request)
+    assert (text, bool(matches)) == (meant, True)
+    # Not right after it: the words alone (no template fits these, or one asks which list).
+    alone = skill_text(matcher, None, said)[1]
+    assert not alone or alone[-1].ask, alone
 
 
 def test_a_place_that_names_no_time_zone_is_an_error_naming_it(tmp_path: Path) -> None:
