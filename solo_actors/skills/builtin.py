@@ -37,6 +37,7 @@ from solo_actors.skills.dates import (
     until_weekday,
     upcoming_leap_day,
     week_of_year,
+    year_apart,
     years_since,
 )
 from solo_actors.skills.holidays import Holiday, dated, next_on
@@ -237,6 +238,7 @@ class SkillBook:
                 days_between(match.slots["start"], match.slots["end"], self.today(now))),
             "time.years_since": lambda match, now: said_or_sorry(
                 lambda: years_since(match.slots["year"], self.today(now))),
+            "time.year_ago": self.year_then, "time.year_in": self.year_then,
             "time.age": lambda match, now: said_or_sorry(
                 lambda: age_born_in(match.slots["year"], self.today(now))),
             "time.leap_year": lambda match, now: said_or_sorry(
@@ -767,6 +769,11 @@ class SkillBook:
                          repeats=repeats)  # fmt: skip
         said = f"{name.capitalize()} alarm" if name else "Alarm"
         return Answer(f"{said} set for {self.spoken_set(item, now)}.", self.add(item))
+
+    def year_then(self, match: SkillMatch, now: float) -> Answer:
+        """ "25 years ago it was 2001." (``time.year_ago``), "In 10 years it will be 2036."."""
+        ago = match.intent == "time.year_ago"
+        return said_or_sorry(lambda: year_apart(match.slots["years"], self.today(now), ago=ago))
 
     def spoken_day(self, due: float, now: float) -> str:
         """ "today", "tomorrow", "Friday, June 5", or "Friday, May 28, 2027" in another year

@@ -99,6 +99,15 @@ def years_since(year: float, today: dt.date) -> str:
     return f"{whole} was {plural(years, 'year')} ago."
 
 
+def year_apart(years: float, today: dt.date, *, ago: bool) -> str:
+    """ "25 years ago it was 2001.", "In 10 years it will be 2036."."""
+    if years != int(years) or years < 0:
+        raise ValueError("say a whole number of years")
+    whole = whole_year(today.year - years if ago else today.year + years)
+    said = plural(int(years), "year")
+    return f"{said} ago it was {whole}." if ago else f"In {said} it will be {whole}."
+
+
 def age_born_in(year: float, today: dt.date) -> str:
     """ "Someone born in 1990 turns 36 this year: 35 until their birthday, 36 after it."."""
     whole = whole_year(year)

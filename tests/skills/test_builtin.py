@@ -539,6 +539,23 @@ def test_an_alarm_may_have_a_name_it_rings_is_listed_moved_and_cancelled_by(
     assert weekday.text == "Alarm set for 6:00 AM on weekdays, from tomorrow."
 
 
+def test_the_year_some_years_ago_or_ahead_and_no_exchange_rate_offline(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # Said in 2026.
+    assert ask(book, matcher, "what year was it 25 years ago").text == "25 years ago it was 2001."
+    assert ask(book, matcher, "what year will it be in 10 years").text == (
+        "In 10 years it will be 2036."
+    )
+    assert ask(book, matcher, "what year is it in 2.5 years").refused
+    no_rate = "I can't check exchange rates offline: they change all the time."
+    for asked in ("what's 100 dollars in euros", "how many yen in a dollar",
+                  "what is the exchange rate between the dollar and the euro"):  # fmt: skip
+        assert ask(book, matcher, asked).text == no_rate, asked
+    # Pounds of weight are still converted.
+    assert ask(book, matcher, "100 pounds in kilograms").text.startswith("100 pounds is 45.")
+
+
 def test_what_is_set_for_a_day(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026, 20:26.
     assert ask(book, matcher, "What do I have tomorrow?").text == (
