@@ -42,6 +42,7 @@ from solo_actors.skills.dates import (
 )
 from solo_actors.skills.holidays import Holiday, dated, next_on
 from solo_actors.skills.money import discounted, shared, tipped
+from solo_actors.skills.moon import Phase, next_phase, phase_name
 from solo_actors.skills.places import Place
 from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
@@ -239,6 +240,8 @@ class SkillBook:
             "time.years_since": lambda match, now: said_or_sorry(
                 lambda: years_since(match.slots["year"], self.today(now))),
             "time.year_ago": self.year_then, "time.year_in": self.year_then,
+            "moon.next_full": self.next_moon, "moon.next_new": self.next_moon,
+            "moon.phase": self.moon_phase,
             "time.age": lambda match, now: said_or_sorry(
                 lambda: age_born_in(match.slots["year"], self.today(now))),
             "time.leap_year": lambda match, now: said_or_sorry(
@@ -774,6 +777,21 @@ class SkillBook:
         """ "25 years ago it was 2001." (``time.year_ago``), "In 10 years it will be 2036."."""
         ago = match.intent == "time.year_ago"
         return said_or_sorry(lambda: year_apart(match.slots["years"], self.today(now), ago=ago))
+
+    def next_moon(self, match: SkillMatch, now: float) -> Answer:
+        """ "The next full moon is at 1:29 AM Thursday, December 24, in 17 days."."""
+        phase: Phase = "full" if match.intent == "moon.next_full" else "new"
+        at = next_phase(phase, now)
+        days = (self.local(at).date() - self.today(now)).days
+        later = f", in {plural(days, 'day')}" if days > 1 else ""
+        return Answer(f"The next {phase} moon is at {self.spoken_when(at, now)}{later}.")
+
+    def moon_phase(self, _match: SkillMatch, now: float) -> Answer:
+        """ "The moon is a waning crescent. The next new moon is at 12:52 AM Wednesday, ..."."""
+        full, new = next_phase("full", now), next_phase("new", now)
+        phase, at = ("full", full) if full < new else ("new", new)
+        return Answer(f"The moon is {phase_name(now)}. The next {phase} moon is at "
+                      f"{self.spoken_when(at, now)}.")  # fmt: skip
 
     def spoken_day(self, due: float, now: float) -> str:
         """ "today", "tomorrow", "Friday, June 5", or "Friday, May 28, 2027" in another year
