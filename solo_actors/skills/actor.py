@@ -110,10 +110,12 @@ from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.ids import new_id
 from solo_actors.runtime.logs import get_logger
-from solo_actors.skills.builtin import SAID_AGAIN, Answer, SkillBook, said_again
+from solo_actors.skills.builtin import SAID_AGAIN, Answer, SkillBook, refuse, said_again
+from solo_actors.skills.dates import spoken_date
+from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.lists import ListBook, ListFull
-from solo_actors.skills.memories import MemorySkills
+from solo_actors.skills.memories import MemorySkills, MemoryUnavailable, unreachable
 from solo_actors.skills.speaking_rate import SpeakingRateSkills
 from solo_actors.skills.stopwatch import Stopwatch, load_stopwatch, save_stopwatch
 from solo_actors.skills.templates import Matcher, SkillMatch
@@ -131,6 +133,7 @@ AGAIN = "chance.again"
 REPEATABLE = ("chance.coin", "chance.dice", "chance.number", "chance.joke")
 """Requests whose answer differs each time, so "another one" asks them again."""
 REPEATABLE_KEPT = 256
+"""Conversations whose last such request is kept (the oldest go first)."""
 SKILLS_MODEL = "skills:"
 """What a skill's `TurnDone.model` opens with, before its intents."""
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -141,7 +144,8 @@ PRIVACY = "about.privacy"
 """"Is my data private?": its set words, and where the language model runs if elsewhere."""
 WHY_DECLINED = "why.declined"
 """"Why not?": answered here only right after a reply that declined."""
-"""Conversations whose last such request is kept (the oldest go first)."""
+UNTIL_BIRTHDAY = "time.until_birthday"
+""""How many days until my birthday?": from the memory that tells it."""
 
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""
@@ -536,6 +540,8 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.again(turn, at, last)
         if match.intent == WHY_DECLINED:
             return self.why_declined(match, last)
+        if match.intent == UNTIL_BIRTHDAY:
+            return self.until_birthday(at)
         if match.intent == PRIVACY:
             return Answer(self.matcher.set_words(match.intent) + self.llm_elsewhere)
         if match.intent == MODEL:
@@ -544,6 +550,30 @@ class SkillsActor(supervisors.SupervisedActor):
         if match.intent == "alarm.snooze":
             return self.book.snooze(match, at, self.ringing_alarm(turn.room))
         return self.book.answer(match, at, turn.room)
+
+    def until_birthday(self, at: float) -> Answer:
+        """ "Your birthday is in 86 days, on Wednesday, March 3.": the date from the newest
+        memory that tells it ("My birthday is March 3rd."). The model, reading that memory,
+        said "There are 10 days until your birthday on March 3rd." on December 7."""
+        try:
+            told = self.memories.birthday()
+        except MemoryUnavailable as error:
+            return refuse(unreachable(error))
+        days = self.matcher.values_said(told, "day") if told else []
+        if not days:
+            return Answer("You haven't told me your birthday. Say, for example: my birthday "
+                          "is March 3rd.")  # fmt: skip
+        birthday = self.matcher.kinds["holiday"].parse(days[0])
+        assert isinstance(birthday, Holiday)  # a day of the year, as "march 3" is
+        today = self.book.today(at)
+        date = birthday.next_date(today)
+        match (date - today).days:
+            case 0:
+                return Answer("It's your birthday today. Happy birthday!")
+            case 1:
+                return Answer(f"Your birthday is tomorrow, {spoken_date(date)}.")
+            case days_left:
+                return Answer(f"Your birthday is in {days_left} days, on {spoken_date(date)}.")
 
     def again(self, turn: UserTurn, at: float, last: Exchange | None) -> Answer:
         """ "Another one" right after a joke, a coin, dice or a number: that request again.

@@ -57,6 +57,8 @@ RELATED = 0.45
 "My birthday is May 3."; 0.52-0.88 for the related pairs tried, at most 0.39 for the others,
 with the default embedder): the question is then the llm's, which reads it."""
 NAME_QUERY = "My name is Sam. Call me Sam."
+BIRTHDAY_QUERY = "My birthday is May 3. I was born on May 3."
+BIRTHDAY = re.compile(r"\b(birthday|born)\b", re.IGNORECASE)
 NAME_CANDIDATES = 20
 """The memories nearest in meaning to a name told that are searched for one."""
 NAME_TOLD = re.compile(
@@ -166,15 +168,28 @@ class MemorySkills:
         return Answer(text)
 
     def say_name(self, _match: SkillMatch, _turn: UserTurn) -> Answer:
-        found = self.ask(Recall(query=NAME_QUERY, k=NAME_CANDIDATES, min_similarity=0.0),
-                         Memories)  # fmt: skip
+        name = self.newest_told(NAME_QUERY, name_told)
+        if name is not None:
+            return Answer(f"Your name is {name}.")
+        return Answer("You haven't told me your name. Say, for example: my name is Sam.")
+
+    def birthday(self) -> str | None:
+        """The words of the newest memory that tells the user's birthday ("My birthday is
+        March 3rd."), None if none does; `MemoryUnavailable` if the memory can't be asked."""
+        return self.newest_told(
+            BIRTHDAY_QUERY, lambda words: words if BIRTHDAY.search(words) else None
+        )
+
+    def newest_told(self, query: str, told: Callable[[str], str | None]) -> str | None:
+        """What `told` finds in the newest of the memories near `query` in which it finds
+        anything (the memories in the user's words)."""
+        found = self.ask(Recall(query=query, k=NAME_CANDIDATES, min_similarity=0.0), Memories)
         if found.error is not None:
             raise MemoryUnavailable(found.error)
         for item in sorted(found.items, key=lambda item: item.at, reverse=True):
-            name = name_told(words_said(item.text, item.meta))
-            if name is not None:
-                return Answer(f"Your name is {name}.")
-        return Answer("You haven't told me your name. Say, for example: my name is Sam.")
+            if (said := told(words_said(item.text, item.meta))) is not None:
+                return said
+        return None
 
     def about_me(self, match: SkillMatch, turn: UserTurn) -> Answer:
         """ "You haven't told me about your <topic>." when nothing kept is near the question;

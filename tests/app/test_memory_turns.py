@@ -5,6 +5,7 @@ recorded in the store."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -282,6 +283,28 @@ def test_the_users_name_is_said_from_what_they_told(
     assert converse("Do you know my name?", "name-conversation").reply == (
         "Your name is Robert Smith."
     )
+
+
+def test_the_days_until_the_users_birthday_are_counted_from_what_they_told(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    """The model, reading "My birthday is March 3rd." on December 7, said "There are 10 days
+    until your birthday on March 3rd."."""
+    untold = converse("How many days until my birthday?", "birthday-conversation")
+    assert untold.model == "skills:time.until_birthday", untold.model
+    assert untold.reply.startswith("You haven't told me your birthday."), untold.reply
+    held = memories_held()
+    told = converse("My birthday is March 3rd.", "birthday-conversation")
+    assert told.error is None, told.error
+    wait_for_memories(held + 1)
+    counted = converse("How many days until my birthday?", "another-birthday-conversation")
+    today = dt.date.today()
+    birthday = dt.date(today.year, 3, 3)
+    birthday = birthday if birthday >= today else dt.date(today.year + 1, 3, 3)
+    days = (birthday - today).days
+    if days > 1:  # not tomorrow or today, which are said so
+        assert counted.reply.startswith(f"Your birthday is in {days} days, on "), counted.reply
+        assert counted.reply.endswith("March 3."), counted.reply
 
 
 def test_a_question_about_the_user_is_the_llms_only_once_something_near_it_was_told(
