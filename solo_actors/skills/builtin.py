@@ -262,7 +262,7 @@ class SkillBook:
             "alarm.cancel": self.alarm_cancel, "alarm.cancel_all": self.cancel_all,
             "alarm.change": self.alarm_change,
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
-            "schedule.day": self.listing,
+            "schedule.day": self.listing, "schedule.week": self.week_listing,
             "reminder.repeat": self.reminder_repeat,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
             "math.calculate": self.calculate, "convert": self.convert,
@@ -889,6 +889,16 @@ class SkillBook:
             )
         plural = kinds[0] + ("s" if len(items) > 1 else "")
         return Answer(f"You have {len(items)} {plural}{on}: {said}.")
+
+    def week_listing(self, _match: SkillMatch, now: float) -> Answer:
+        """ "This week you have an alarm at 6:30 AM tomorrow; a reminder to call Mum at 9:00
+        AM Friday, December 11.": the alarms and reminders of today and the next six days."""
+        end = self.at(self.today(now) + dt.timedelta(days=7), 0, 0)
+        items = [i for i in self.pending() if i.kind != "timer" and i.due_at < end]
+        if not items:
+            return Answer("You have no alarms or reminders this week.")
+        said = "; ".join(self.listed(i, now, named=True, dated=False) for i in items)
+        return Answer(f"This week you have {said}.")
 
     def listed(self, item: SkillItem, now: float, *, named: bool, dated: bool) -> str:
         """A pending item in a list: "call your sister at 9:00 AM tomorrow", "6:30 AM on

@@ -577,6 +577,11 @@ def test_what_is_set_for_a_day(book: SkillBook, matcher: Matcher) -> None:
         "You have an alarm at 7:00 AM tomorrow; a reminder to call Mum at 9:00 AM tomorrow; "
         "a reminder to pay the rent at 3:00 PM Saturday, May 30."
     )
+    ask(book, matcher, "remind me to renew the passport on june 20 at 10 am")  # not this week
+    assert ask(book, matcher, "what do I have this week").text == (
+        "This week you have an alarm at 7:00 AM tomorrow; a reminder to call Mum at 9:00 AM "
+        "tomorrow; a reminder to pay the rent at 3:00 PM Saturday, May 30."
+    )
     assert matcher.match("what's on my calendar") is None  # no calendar: the llm says so
 
 
