@@ -24,25 +24,19 @@ UNIX_EPOCH_JD = 2440587.5
 DELTA_T = 69.0
 """Seconds Terrestrial Time is ahead of UTC, near enough for this century's minutes."""
 
-# sin-term coefficients (days) of the new and of the full moon, with the power of E (the
-# Earth's eccentricity factor) each carries and its argument as multiples of (M, M', F, Ω):
-# Meeus, table in chapter 49.
-_TERMS: dict[Phase, tuple[tuple[float, int, tuple[int, int, int, int]], ...]] = {
-    "new": (
-        (-0.40720, 0, (0, 1, 0, 0)), (0.17241, 1, (1, 0, 0, 0)), (0.01608, 0, (0, 2, 0, 0)),
-        (0.01039, 0, (0, 0, 2, 0)), (0.00739, 1, (-1, 1, 0, 0)), (-0.00514, 1, (1, 1, 0, 0)),
-        (0.00208, 2, (2, 0, 0, 0)), (-0.00111, 0, (0, 1, -2, 0)), (-0.00057, 0, (0, 1, 2, 0)),
-        (0.00056, 1, (1, 2, 0, 0)), (-0.00042, 0, (0, 3, 0, 0)), (0.00042, 1, (1, 0, 2, 0)),
-        (0.00038, 1, (1, 0, -2, 0)), (-0.00024, 1, (-1, 2, 0, 0)), (-0.00017, 0, (0, 0, 0, 1)),
-    ),
-    "full": (
-        (-0.40614, 0, (0, 1, 0, 0)), (0.17302, 1, (1, 0, 0, 0)), (0.01614, 0, (0, 2, 0, 0)),
-        (0.01043, 0, (0, 0, 2, 0)), (0.00734, 1, (-1, 1, 0, 0)), (-0.00515, 1, (1, 1, 0, 0)),
-        (0.00209, 2, (2, 0, 0, 0)), (-0.00111, 0, (0, 1, -2, 0)), (-0.00057, 0, (0, 1, 2, 0)),
-        (0.00056, 1, (1, 2, 0, 0)), (-0.00042, 0, (0, 3, 0, 0)), (0.00042, 1, (1, 0, 2, 0)),
-        (0.00038, 1, (1, 0, -2, 0)), (-0.00024, 1, (-1, 2, 0, 0)), (-0.00017, 0, (0, 0, 0, 1)),
-    ),
-}  # fmt: skip
+# The periodic terms (Meeus, table in chapter 49): each term's argument as multiples of
+# (M, M', F, Ω), the power of E (the Earth's eccentricity factor) it carries, and its
+# coefficient in days at a new moon and at a full moon. The arguments are the same for both.
+_TERMS: tuple[tuple[tuple[int, int, int, int], int, float, float], ...] = (
+    ((0, 1, 0, 0), 0, -0.40720, -0.40614), ((1, 0, 0, 0), 1, 0.17241, 0.17302),
+    ((0, 2, 0, 0), 0, 0.01608, 0.01614), ((0, 0, 2, 0), 0, 0.01039, 0.01043),
+    ((-1, 1, 0, 0), 1, 0.00739, 0.00734), ((1, 1, 0, 0), 1, -0.00514, -0.00515),
+    ((2, 0, 0, 0), 2, 0.00208, 0.00209), ((0, 1, -2, 0), 0, -0.00111, -0.00111),
+    ((0, 1, 2, 0), 0, -0.00057, -0.00057), ((1, 2, 0, 0), 1, 0.00056, 0.00056),
+    ((0, 3, 0, 0), 0, -0.00042, -0.00042), ((1, 0, 2, 0), 1, 0.00042, 0.00042),
+    ((1, 0, -2, 0), 1, 0.00038, 0.00038), ((-1, 2, 0, 0), 1, -0.00024, -0.00024),
+    ((0, 0, 0, 1), 0, -0.00017, -0.00017),
+)  # fmt: skip
 
 
 def phase_time(lunation: int, phase: Phase) -> float:
@@ -59,9 +53,9 @@ def phase_time(lunation: int, phase: Phase) -> float:
     latitude = math.radians(160.7108 + 390.67050284 * k - 0.0016118 * t**2
                             - 0.00000227 * t**3 + 0.000000011 * t**4)  # fmt: skip
     node = math.radians(124.7746 - 1.56375588 * k + 0.0020672 * t**2 + 0.00000215 * t**3)
-    for coefficient, power, (a, b, c, d) in _TERMS[phase]:
+    for (a, b, c, d), power, at_new, at_full in _TERMS:
         argument = a * sun + b * moon + c * latitude + d * node
-        jde += coefficient * e**power * math.sin(argument)
+        jde += (at_full if phase == "full" else at_new) * e**power * math.sin(argument)
     return (jde - UNIX_EPOCH_JD) * 86400.0 - DELTA_T
 
 
