@@ -175,6 +175,7 @@ class CallGate:
         self.streamed = ""
         """The text released so far."""
         self._names = tuple(sorted(tools, key=len, reverse=True))
+        self._mentions = _mentions(self._names) if self._names else None
         self._word = ""  # the last word, held while it may become a tool's name
         self.feed(forced)  # a forced call's start, written for the model: held as its own
 
@@ -213,11 +214,11 @@ class CallGate:
         the user is told to use or call, or to a last word that may still become one."""
         if self.talked_of is not None:
             return ""
-        if not self._names:
+        if self._mentions is None:
             self.streamed += text
             return text
         text, self._word = self._word + text, ""
-        named = _named_tool(text, self._names)
+        named = _named_tool(text, self._mentions)
         if named is not None:
             name, start = named
             if _USE_BEFORE.search(self.streamed[-40:] + text[:start]):
@@ -240,21 +241,21 @@ _USE_BEFORE = re.compile(
 _LAST_WORD = re.compile(r"`?\w*$")
 
 
-def _named_tool(text: str, names: Sequence[str]) -> tuple[str, int] | None:
-    """The first of `names` that `text` names (backquoted, or bare with an underscore) and
-    where its mention starts; None if it names none."""
-    found: list[tuple[int, str]] = []
-    for name in names:
-        quoted = "`" + name
-        for match in re.finditer(rf"(?<!\w){re.escape(quoted)}(?!\w)", text):
-            found.append((match.start(), name))
-        if "_" in name:
-            for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
-                found.append((match.start(), name))
-    if not found:
+def _mentions(names: Sequence[str]) -> re.Pattern[str]:
+    """A mention of one of `names`: backquoted, or bare with an underscore (compiled once per
+    reply, not per token)."""
+    quoted = "|".join(map(re.escape, names))
+    bare = "|".join(re.escape(name) for name in names if "_" in name) or "(?!)"
+    return re.compile(rf"(?<!\w)(?:`(?P<quoted>{quoted})|(?P<bare>{bare}))(?!\w)")
+
+
+def _named_tool(text: str, mentions: re.Pattern[str]) -> tuple[str, int] | None:
+    """The first tool `text` names (`_mentions`) and where its mention starts; None if it
+    names none."""
+    found = mentions.search(text)
+    if found is None:
         return None
-    start, name = min(found)
-    return name, start
+    return found.group("quoted") or found.group("bare"), found.start()
 
 
 def _last_word_start(text: str, names: Sequence[str]) -> int:
