@@ -275,7 +275,8 @@ class LLMRequest(Message, frozen=True, kw_only=True):
 class LLMPrefill(Message, frozen=True, kw_only=True):
     """Read the prompt that a coming `LLMRequest` will have into the KV cache, and answer
     nothing: the request then evaluates only what differs (one token if nothing does).
-    Fields as in `LLMRequest`."""
+    Finished words (not `unfinished`) also have their reply begun (``llm.write_ahead``),
+    which a request with the same prompt takes up. Fields as in `LLMRequest`."""
 
     conversation_id: str | None = None
     prompt: str

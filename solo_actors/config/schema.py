@@ -233,6 +233,9 @@ class LLMConfig(Section, frozen=True):
     draft_tokens: Annotated[int, msgspec.Meta(ge=0, le=8)]
     """Tokens guessed by prompt lookup after each generated one and checked in the same
     batch (solo_actors/llm/lookup.py): the same reply, sooner; 0 = off."""
+    write_ahead: Annotated[int, msgspec.Meta(ge=0, le=64)]
+    """Tokens of the reply written at a pause, before the turn ends, from the words read
+    ahead (`LLMPrefill`); used when the turn's words are the same; 0 = off."""
     system_prompt: str
     template: str
     """"auto" (the GGUF's own template, else a library family) or a family name."""

@@ -262,6 +262,7 @@ class LLMActor(SupervisedActor):
                 "prefills", "prefills_skipped", "prefill_tokens", "tool_calls", "interrupts",
                 "draft_tokens", "draft_tokens_accepted", "warm_starts", "trims_ahead",
                 "trim_tokens", "declines_left_out", "appended", "tools_described",
+                "written_ahead", "written_ahead_used",
             ),
             0,
         )  # fmt: skip
@@ -404,6 +405,8 @@ class LLMActor(SupervisedActor):
         prompt = self._ahead_prompt(ahead)
         if prompt is not None:
             self._read_ahead(ahead, prompt)
+            if not ahead.unfinished:
+                self._write_ahead(ahead, prompt)
 
     def append(self, told: LLMAppend) -> None:
         """Add an exchange a skill answered to its conversation (one not held yet starts
@@ -476,6 +479,26 @@ class LLMActor(SupervisedActor):
         step(ahead.turn_id, "llm", "read ahead", tokens=evaluated, prompt_tokens=len(prompt.tokens))
         self.publish_figures(**self._counts)
         return evaluated
+
+    def _write_ahead(self, ahead: LLMPrefill, prompt: Prompt) -> None:
+        """Begin the reply to finished words read ahead (``llm.write_ahead`` tokens at most)
+        while nothing else waits: at a pause the user's silence is still being waited out,
+        and a request with this prompt then has its first words written already
+        (`Engine.write_ahead`). Any mail stops it within a token; a request for other
+        words, or any other use of the KV cache, drops what was written."""
+        limit = self.settings.write_ahead
+        if not limit:
+            return
+        lifecycle = self.actor_ref.lifecycle
+
+        def nothing_waits() -> bool:
+            return not self.mail_waiting(lambda _: True) and lifecycle.exit_request is None
+
+        written = self.engine.write_ahead(prompt.tokens, self._sampling(None), nothing_waits,
+                                          limit)  # fmt: skip
+        self._counts["written_ahead"] += written
+        step(ahead.turn_id, "llm", "wrote ahead", tokens=written)
+        self.publish_figures(**self._counts)
 
     def _up_to_the_words(self, ahead: LLMPrefill, prompt: Prompt) -> list[int]:
         """`prompt`'s tokens up to the end of the user's last word so far (see
@@ -768,9 +791,10 @@ class LLMActor(SupervisedActor):
         text, held, speed = _pump(stream, result, emit, gate, sampling.stop)
         self._counts["draft_tokens"] += result.drafted
         self._counts["draft_tokens_accepted"] += result.draft_accepted
+        self._counts["written_ahead_used"] += result.written_ahead
         step(request.turn_id, "llm", "reply written", prompt_read=result.prompt_eval_tokens,
              tokens=len(result.tokens), guessed=result.drafted,
-             guesses_kept=result.draft_accepted)  # fmt: skip
+             guesses_kept=result.draft_accepted, written_ahead=result.written_ahead)  # fmt: skip
         return result, text, held, speed
 
     def _stream(

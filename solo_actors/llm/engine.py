@@ -14,6 +14,11 @@ only the new suffix, so the counted ``prompt_eval_tokens`` is exact rather than 
 `Engine.snapshot`/`Engine.restore` copy one sequence's KV cells (llama_state_seq_*), not the
 whole context state with its logits, so switching between conversations costs a memcpy of
 about 12 KB per token of history (0.5B model) instead of a re-evaluation.
+
+`Engine.write_ahead` begins a reply before it is asked for (LiveKit's "preemptive
+generation"): the reply's first tokens are sampled and the generation left suspended, with
+its sampler and KV cells; a `stream` of the same prompt and decoding settings yields them at
+once and resumes it. Anything else that touches the KV cache drops it first.
 """
 
 from __future__ import annotations
@@ -67,6 +72,13 @@ class Sampling:
     """Tokens guessed by prompt lookup after each one (`lookup`); 0: none."""
 
     @property
+    def decoding(self) -> tuple[float, float, int, float, int, int]:
+        """What picks the tokens (not where the reply stops, which `stream` decides): a
+        reply written ahead with the same values is the one a request would write."""
+        return (self.temperature, self.top_p, self.top_k, self.repeat_penalty, self.seed,
+                self.draft_tokens)  # fmt: skip
+
+    @property
     def repeatable(self) -> bool:
         """Greedy decoding, or sampling from a fixed seed: the same prompt, the same reply."""
         return self.temperature == 0 or self.seed >= 0
@@ -85,6 +97,22 @@ class Threads:
 
 
 @dataclass(slots=True, eq=False)
+class WrittenAhead:
+    """A reply begun before its request (`Engine.write_ahead`): the tokens sampled so far,
+    the suspended generation that continues it, and the prompt and decoding it follows."""
+
+    prompt: np.ndarray
+    decoding: tuple[float, float, int, float, int, int]
+    tokens: list[int]
+    generation: Generator[int, None, None]
+    counts: Generation
+    """The guessed tokens it evaluated (`lookup`), added to the request's when it is used."""
+
+    def matches(self, prompt: np.ndarray, sampling: Sampling) -> bool:
+        return sampling.decoding == self.decoding and np.array_equal(prompt, self.prompt)
+
+
+@dataclass(slots=True, eq=False)
 class LoadedModel:
     """A `Llama` shared by whoever loads the same settings in this process."""
 
@@ -99,6 +127,9 @@ class LoadedModel:
     """The context's last logits follow this many tokens of the KV cache (a read prompt's
     last): a request for exactly that prompt samples from them, evaluating nothing. -1:
     they follow nothing a request can use (a generation's batches, a restore, a reset)."""
+    ahead: WrittenAhead | None = None
+    """A reply written ahead and suspended (`Engine.write_ahead`); only valid while
+    nothing else has touched the KV cache, so every other operation drops it first."""
 
 
 _models: dict[ModelSettings, LoadedModel] = {}
@@ -175,6 +206,8 @@ class Generation:
     """Tokens guessed by prompt lookup and evaluated (`lookup`)."""
     draft_accepted: int = 0
     """Of those, the ones the model picked too: tokens it did not generate one at a time."""
+    written_ahead: int = 0
+    """Tokens of the reply that were written before its request came (`Engine.write_ahead`)."""
 
 
 def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
@@ -211,6 +244,7 @@ class Engine:
     def reset(self) -> None:
         """Forget the KV cache: the next prompt is evaluated from its first token."""
         with self._lock:
+            self._drop_ahead()
             self.llama.reset()
             self._model.logits_after = -1
 
@@ -244,6 +278,7 @@ class Engine:
         if llama.cpp refused it, and the cache is then empty."""
         size = len(snapshot.data)
         with self._lock:
+            self._drop_ahead()
             self._model.logits_after = -1  # they follow the sequence replaced
             loaded = llama_cpp.llama_state_seq_set_data(
                 self.llama.ctx, snapshot.data, size, SEQUENCE
@@ -293,6 +328,7 @@ class Engine:
         nothing, so that a `stream` of the same prompt evaluates nothing and samples its
         first token at once; returns how many were evaluated."""
         with self._lock:
+            self._drop_ahead()
             prompt = np.asarray(tokens, dtype=np.intc)
             reused = self._reuse_prefix(prompt)
             try:
@@ -300,6 +336,68 @@ class Engine:
             except RuntimeError as error:
                 raise ModelBroken(f"llama.cpp failed while reading a prompt: {error}") from error
             return len(prompt) - reused
+
+    def _drop_ahead(self) -> None:
+        """Forget the reply written ahead, if any (its KV cells are left as they are)."""
+        ahead, self._model.ahead = self._model.ahead, None
+        if ahead is not None:
+            ahead.generation.close()  # frees its sampler
+
+    def write_ahead(
+        self, tokens: Sequence[int], sampling: Sampling, go_on: Callable[[], bool], limit: int
+    ) -> int:
+        """Begin the reply to `tokens` before anyone asks for it: sample up to `limit` of its
+        tokens while `go_on()` (asked before each) holds, and keep the generation suspended
+        for a `stream` of the same prompt and decoding (`WrittenAhead`). Returns how many
+        were written. The reply is the one `stream` would write: the same sampler chain,
+        its state carried across the pause."""
+        with self._lock:
+            self._drop_ahead()
+            llama = self.llama
+            prompt = np.asarray(tokens, dtype=np.intc)
+            reused = self._reuse_prefix(prompt)
+            llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
+            counts = Generation(prompt_tokens=len(prompt))
+            generation = self._tokens(prompt[reused:].tolist(), sampling, counts)
+            written: list[int] = []
+            try:
+                while len(written) < min(limit, sampling.max_tokens) and go_on():
+                    written.append(next(generation))
+                    if llama_cpp.llama_vocab_is_eog(self._vocab, written[-1]):
+                        break
+            except RuntimeError as error:
+                generation.close()
+                raise ModelBroken(f"llama.cpp failed while writing ahead: {error}") from error
+            if not written:
+                generation.close()
+                return 0
+            self._model.ahead = WrittenAhead(prompt, sampling.decoding, written, generation,
+                                             counts)  # fmt: skip
+            return len(written)
+
+    def _resume_ahead(
+        self, prompt: np.ndarray, sampling: Sampling, result: Generation
+    ) -> Generator[int, None, None] | None:
+        """The reply written ahead for exactly this prompt and decoding, its tokens so far
+        then the rest (None if there is none): `stream` reads nothing more of the prompt."""
+        ahead, self._model.ahead = self._model.ahead, None
+        if ahead is None:
+            return None
+        if not ahead.matches(prompt, sampling):
+            ahead.generation.close()
+            return None
+        result.written_ahead = len(ahead.tokens)
+
+        def resumed() -> Generator[int, None, None]:
+            try:
+                yield from ahead.tokens
+                yield from ahead.generation
+            finally:
+                ahead.generation.close()
+                result.drafted += ahead.counts.drafted
+                result.draft_accepted += ahead.counts.draft_accepted
+
+        return resumed()
 
     def stream(
         self,
@@ -316,16 +414,21 @@ class Engine:
         asked once per token, so cancellation takes effect within one token. `result`
         says which, and what was evaluated. Generation drops to ``threads.beside_speech``
         once `speaking()` turns true (tts started speaking the reply), asked per piece.
+        A reply written ahead for this very prompt and decoding (`write_ahead`) is taken up
+        where it stopped: nothing of the prompt is read, and its tokens come at once.
         """
         with self._lock:
             llama = self.llama
             prompt = np.asarray(tokens, dtype=np.intc)
-            reused = self._reuse_prefix(prompt)
-            result.prompt_eval_tokens = len(prompt) - reused
             leave_a_core = self.threads.beside_speech != self.threads.generating
-            llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            generator = self._tokens(prompt[reused:].tolist(), sampling, result)
+            generator = self._resume_ahead(prompt, sampling, result)
+            if generator is None:
+                reused = self._reuse_prefix(prompt)
+                result.prompt_eval_tokens = len(prompt) - reused
+                seed = sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED
+                llama.set_seed(seed)
+                generator = self._tokens(prompt[reused:].tolist(), sampling, result)
             try:
                 # Every sampled token takes a KV cell, skipped ones too: `steps` (not the
                 # reply's length) is what max_tokens bounds, so the context can't overflow.

@@ -196,6 +196,52 @@ def test_words_still_being_said_are_read_without_the_end_of_their_message(
     assert reply.prompt_eval_tokens == 0 and reply.text.strip(), reply
 
 
+def written_ahead(llm: RunningLLM, conversation_id: str, prompt: str) -> int:
+    """Read `prompt` ahead and wait until its reply was begun (`llm.write_ahead`); the
+    tokens written."""
+    before = llm.figures["written_ahead"]
+    prefill(llm, conversation_id, prompt)
+    deadline = time.monotonic() + 60
+    while llm.figures["written_ahead"] == before:
+        assert time.monotonic() < deadline, "nothing was written ahead"
+        time.sleep(0.01)
+    return int(llm.figures["written_ahead"] - before)
+
+
+def test_a_turn_takes_up_the_reply_written_ahead_for_its_words(start_llm: StartLLM) -> None:
+    """At a pause the reply's first tokens are written before the turn ends; the turn with
+    the same words takes them up (that it is the same reply: test_llm_write_ahead.py)."""
+    llm = start_llm(write_ahead=6)
+    llm.done(FRANCE, conversation_id="a")
+    assert written_ahead(llm, "a", GERMANY) == 6
+    reply = llm.done(GERMANY, conversation_id="a")
+    assert reply.prompt_eval_tokens == 0
+    assert reply.completion_tokens >= 5 and reply.text.strip(), reply
+    assert llm.figures["written_ahead_used"] == 6
+    assert llm.history("a")[-1].content == reply.text
+
+
+def test_a_reply_written_ahead_for_other_words_is_dropped(start_llm: StartLLM) -> None:
+    """The user went on after the pause: the turn's words differ, and nothing written for
+    the pause's words reaches its reply or its history."""
+    reference = start_llm(write_ahead=0)
+    reference.done(FRANCE, conversation_id="b")
+    expected = reference.done(SPAIN, conversation_id="b")
+
+    llm = start_llm(write_ahead=6)
+    llm.done(FRANCE, conversation_id="b")
+    written_ahead(llm, "b", GERMANY)
+    reply = llm.done(SPAIN, conversation_id="b")
+    assert llm.figures["written_ahead_used"] == 0
+    assert reference.figures["written_ahead"] == 0
+    # The same prompt as without it (the reply's text is not compared: the two prompts were
+    # read in other batch splits, which round differently on some CPUs).
+    assert reply.prompt_tokens == expected.prompt_tokens and reply.text.strip()
+    assert [m.content for m in llm.history("b")][:-1] == [
+        m.content for m in reference.history("b")
+    ][:-1]
+
+
 def test_a_prefill_that_would_be_refused_is_skipped(start_llm: StartLLM) -> None:
     llm = start_llm()
     supervisors.tell(llm.name, LLMPrefill(conversation_id="r", prompt="x" * 100_000))
