@@ -191,7 +191,7 @@ class Ringing:
 
 
 SILENCES: dict[str, SkillKind | None] = {
-    "stop": None, "timer.cancel": "timer", "timer.cancel_all": "timer",
+    "stop": None, "cancel.which": None, "timer.cancel": "timer", "timer.cancel_all": "timer",
     "alarm.cancel": "alarm", "alarm.cancel_all": "alarm", "alarm.snooze": "alarm",
 }  # fmt: skip
 """Intents that end ringing, and of which kind (None: every kind)."""

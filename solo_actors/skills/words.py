@@ -288,6 +288,9 @@ def parse_clock(text: str) -> ClockTime:
     if re.fullmatch(r"\d+(?:[:.]|\s+)\d{2}", text):
         hour_text, minute_text = re.split(r"[:.]|\s+", text)
         hour, minute = int(hour_text), int(minute_text)
+        if len(hour_text) == 2 and hour_text.startswith("0") and hour:
+            # "07:00" is the 24-hour clock (and how a ClockTime writes itself): the morning.
+            meridiem = meridiem or "am"
     elif text.isdigit():
         value = int(text)
         hour, minute = (value // 100, value % 100) if len(text) >= 3 else (value, 0)

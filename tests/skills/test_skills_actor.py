@@ -363,11 +363,24 @@ def test_a_short_turn_right_after_a_skill_request_goes_on_from_it(config: Config
         assert easter.model == "skills:time.until" and "Easter is in" in easter.reply, easter
         assert converse("set a 3 minute tea timer", "c").model == "skills:timer.set"
         assert converse("cancel it", "c").reply == "Cancelled the tea timer."
+        converse("set an alarm for 7 pm", "c")
+        assert converse("set an alarm for 7 am", "c").model == "skills:alarm.set"
+        cancelled = converse("cancel it", "c").reply  # the morning's, not the evening's
+        assert cancelled.startswith("Cancelled the alarm for 7:00 AM"), cancelled
+        assert "7:00 PM" in converse("what alarms do I have", "c").reply
         converse("remind me to call mum in 2 hours", "c")
         assert converse("remind me to water the plants in 3 hours", "c").model == (
             "skills:reminder.set"
         )
         assert converse("cancel that", "c").reply == ("Cancelled the reminder to water the plants.")
+
+        # "Cancel it" with nothing just set: which, and the answer completes it.
+        converse("set a 5 minute tea timer", "e")
+        converse("what time is it", "e")
+        assert converse("cancel it", "e").reply == (
+            "What should I cancel: a timer, an alarm or a reminder?"
+        )
+        assert converse("the tea timer", "e").reply == "Cancelled the tea timer."
 
         # With no list named or followed, which list is asked.
         assert converse("add eggs", "d").reply == "Which list should I add eggs to?"
@@ -475,6 +488,15 @@ def test_a_fired_timer_rings_until_stop_or_the_wake_word(heard: list[TurnDone]) 
     rings = len(heard)
     time.sleep(0.8)
     assert len(heard) == rings  # the wake word silenced it too
+
+    converse("set a tea timer for 1 second", "kitchen")
+    wait_for(lambda: len(heard) >= rings + 2, "the tea timer to ring twice", timeout=30)
+    converse("what time is it", "kitchen")  # "cancel it" no longer follows the timer's setting
+    assert converse("cancel it", "kitchen").reply == "Okay."  # what rings is "it"
+    settle("bell")
+    rings = len(heard)
+    time.sleep(0.8)
+    assert len(heard) == rings
 
 
 def test_a_snoozed_alarm_stops_ringing_and_rings_again(heard: list[TurnDone]) -> None:

@@ -137,6 +137,8 @@ def test_a_follow_up_means_a_request_with_the_slots_of_both_turns(tmp_path: Path
         ("set a timer for 10 minutes", "and another one for 5 minutes",
          "set a timer for 5 minutes"),
         ("set a 3 minute tea timer", "cancel it", "cancel the tea timer"),
+        ("set an alarm for 7 pm tomorrow", "cancel it", "cancel the alarm at 19:00 tomorrow"),
+        ("wake me up at 6:30 am", "actually turn it off", "cancel the alarm at 06:30"),
         ("when is the next full moon", "and the new moon?", "when is the next new moon"),
         ("remind me to call mum at 5", "cancel that", "cancel my reminder to call mum"),
         ("add milk to my packing list", "add eggs", "add eggs to the packing list"),

@@ -51,10 +51,19 @@ def test_a_negative_duration_is_refused_not_ignored() -> None:
      ("noon", "12:00"), ("midnight", "00:00"), ("half past six", "6:30"),
      ("quarter to eight", "7:45"), ("12 am", "00:00"), ("12 pm", "12:00"),
      ("19:05", "19:05"), ("seven oh five", "7:05"), ("8 oclock", "8:00"),
-     ("6 in the evening", "18:00"), ("730", "7:30"), ("7.30", "7:30")],
+     ("6 in the evening", "18:00"), ("730", "7:30"), ("7.30", "7:30"), ("07:00", "07:00"),
+     ("09:30", "09:30"), ("09:30 pm", "21:30")],
 )  # fmt: skip
 def test_clock_times(text: str, clock: str) -> None:
     assert str(parse_clock(text)) == clock
+
+
+def test_a_clock_time_written_out_reads_back_as_itself() -> None:
+    """A follow-up fills a time slot with the time's text ("cancel it" after "set an alarm
+    for 7 am" is "cancel the alarm at 07:00"): it must not lose its morning or evening."""
+    for said in ("7 am", "7 pm", "7", "half past six in the evening", "midnight", "6:05 am"):
+        clock = parse_clock(said)
+        assert parse_clock(str(clock)) == clock, said
 
 
 @pytest.mark.parametrize("text", ["25:61", "25", "13 pm", "7:75"])
