@@ -37,6 +37,7 @@ from solo_actors.skills.dates import (
     until_weekday,
     upcoming_leap_day,
     week_of_year,
+    weekday_in_year,
     year_apart,
     years_since,
 )
@@ -240,6 +241,8 @@ class SkillBook:
             "time.years_since": lambda match, now: said_or_sorry(
                 lambda: years_since(match.slots["year"], self.today(now))),
             "time.year_ago": self.year_then, "time.year_in": self.year_then,
+            "time.weekday_in_year": lambda match, now: said_or_sorry(lambda: weekday_in_year(
+                match.slots["holiday"], match.slots["year"], self.today(now))),
             "moon.next_full": self.next_moon, "moon.next_new": self.next_moon,
             "moon.phase": self.moon_phase,
             "time.age": lambda match, now: said_or_sorry(

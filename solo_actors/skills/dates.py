@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from solo_actors.skills.holidays import Holiday
+from solo_actors.skills.holidays import Holiday, date_in
 
 FIRST_YEAR, LAST_YEAR = dt.MINYEAR, dt.MAXYEAR
 """The years a leap-year question is answered for: those of Python's calendar."""
@@ -97,6 +97,19 @@ def years_since(year: float, today: dt.date) -> str:
     if years < 0:
         return f"{whole} is in {plural(-years, 'year')}."
     return f"{whole} was {plural(years, 'year')} ago."
+
+
+def weekday_in_year(holiday: Holiday, year: float, today: dt.date) -> str:
+    """ "July 4, 1976 was a Sunday.", "Christmas 2030 will be on a Wednesday, December 25.",
+    "February 29 is not a day of 2027."; `ValueError` for a year the calendar has not."""
+    whole = whole_year(year)
+    date = date_in(holiday.when, whole)
+    if date is None:
+        return f"{holiday.name} is not a day of {whole}."
+    verb = "is" if date == today else "was" if date < today else "will be"
+    if holiday.named:
+        return f"{holiday.name} {whole} {verb} on a {date:%A}, {date:%B} {date.day}."
+    return f"{holiday.name}, {whole} {verb} a {date:%A}."
 
 
 def year_apart(years: float, today: dt.date, *, ago: bool) -> str:

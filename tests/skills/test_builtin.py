@@ -206,6 +206,27 @@ def test_leap_years_the_week_and_the_day_of_the_year(book: SkillBook, matcher: M
     )
 
 
+def test_the_weekday_of_a_day_in_another_year(book: SkillBook, matcher: Matcher) -> None:
+    # The model said July 4, 1976 was a Monday. Said in May 2026.
+    assert ask(book, matcher, "what day of the week was July 4, 1976?").text == (
+        "July 4, 1976 was a Sunday."
+    )
+    assert ask(book, matcher, "what day is christmas 2030").text == (
+        "Christmas 2030 will be on a Wednesday, December 25."
+    )
+    assert ask(book, matcher, "what day did easter fall on in 2000").text == (
+        "Easter 2000 was on a Sunday, April 23."
+    )
+    assert ask(book, matcher, "what day is the 28th of may 2026").text == (
+        "May 28, 2026 is a Thursday."
+    )
+    assert ask(book, matcher, "what day of the week is february 29 2027").text == (
+        "February 29 is not a day of 2027."
+    )
+    refused = ask(book, matcher, "what day is christmas 12000")
+    assert refused.refused and refused.text == "Sorry, I know the years 1 to 9999."
+
+
 def test_a_day_of_the_user_s_own_is_known_and_a_29_february_waits_for_a_leap_year(
     utc_config: Config,
 ) -> None:
