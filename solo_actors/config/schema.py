@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from solo_actors.skills.sun import configured_place
 from supervisors import MailboxLimit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -548,6 +549,9 @@ class SkillsConfig(Section, frozen=True):
     timezone: str
     """IANA time zone for times, dates, alarms and reminders ("Europe/Berlin"); "" = the
     system's."""
+    location: str
+    """Where the user is, for sunrise and sunset: "latitude, longitude" ("45.76, 4.84") or a
+    city of the time zone database ("paris"); "" = the main city of the time zone."""
     max_timer: Seconds
     """The longest timer; a longer one is refused."""
     max_ahead_days: Annotated[int, msgspec.Meta(ge=1)]
@@ -574,6 +578,10 @@ class SkillsConfig(Section, frozen=True):
     answer_within: Seconds
     """Seconds a skill's question for a missing part ("set a timer": "For how long?") waits
     for the answer, the conversation's next turn."""
+
+    def __post_init__(self) -> None:
+        if self.location.strip():
+            configured_place(self.location, self.timezone)  # a ValueError naming the forms
 
 
 class McpServer(Section, frozen=True):

@@ -47,6 +47,7 @@ from solo_actors.skills.moon import Phase, next_phase, phase_name
 from solo_actors.skills.places import Place
 from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
+from solo_actors.skills.sun import NOWHERE, SunAsked, configured_place, sun_answer, zone_place
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.words import (
     REPEATING,
@@ -224,6 +225,7 @@ class SkillBook:
         self.settings = settings
         self.matcher = matcher
         self.zone = zoneinfo.ZoneInfo(settings.timezone) if settings.timezone else None
+        self.location = configured_place(settings.location, settings.timezone)
         self.items: dict[str, SkillItem] = {}
         self.room: str | None = None
         """The room of the request being answered (`answer`), which new items ring in."""
@@ -245,6 +247,7 @@ class SkillBook:
                 match.slots["holiday"], match.slots["year"], self.today(now))),
             "moon.next_full": self.next_moon, "moon.next_new": self.next_moon,
             "moon.phase": self.moon_phase,
+            "sun.sunrise": self.sun, "sun.sunset": self.sun, "sun.daylight": self.sun,
             "time.age": lambda match, now: said_or_sorry(
                 lambda: age_born_in(match.slots["year"], self.today(now))),
             "time.leap_year": lambda match, now: said_or_sorry(
@@ -795,6 +798,26 @@ class SkillBook:
         phase, at = ("full", full) if full < new else ("new", new)
         return Answer(f"The moon is {phase_name(now)}. The next {phase} moon is at "
                       f"{self.spoken_when(at, now)}.")  # fmt: skip
+
+    def sun(self, match: SkillMatch, now: float) -> Answer:
+        """Sunrise, sunset or daylight (solo_actors/skills/sun.py): where the user is, or in
+        the place said, in its own time."""
+        place: Place | None = match.slots.get("place")
+        zone: zoneinfo.ZoneInfo | None = self.zone
+        location = self.location
+        if place is not None:
+            location, zone = zone_place(place.zone), zoneinfo.ZoneInfo(place.zone)
+        if location is None:
+            return refuse(NOWHERE)
+        today = dt.datetime.fromtimestamp(now, zone).date()
+        date = today
+        if "day" in match.slots:
+            day = day_and_part(match.slots["day"])[0]
+            # "Tomorrow" in Tokyo is the day after Tokyo's today; "Friday" is Friday anywhere.
+            date = (today + dt.timedelta(days=RELATIVE_DAYS[day]) if day in RELATIVE_DAYS
+                    else self.day_of(day, now))  # fmt: skip
+        asked = cast(SunAsked, match.intent.removeprefix("sun."))
+        return Answer(sun_answer(asked, location, zone, date, now, in_place=place is not None))
 
     def spoken_day(self, due: float, now: float) -> str:
         """ "today", "tomorrow", "Friday, June 5", or "Friday, May 28, 2027" in another year
