@@ -44,10 +44,17 @@ from solo_actors.skills.dates import (
 from solo_actors.skills.holidays import Holiday, dated, next_on
 from solo_actors.skills.money import discounted, shared, tipped
 from solo_actors.skills.moon import Phase, next_phase, phase_name
-from solo_actors.skills.places import Place
+from solo_actors.skills.places import Place, city_of, next_clock_change, offset_at
 from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
-from solo_actors.skills.sun import NOWHERE, SunAsked, configured_place, sun_answer, zone_place
+from solo_actors.skills.sun import (
+    NOWHERE,
+    SunAsked,
+    configured_place,
+    sun_answer,
+    system_zone,
+    zone_place,
+)
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.words import (
     REPEATING,
@@ -226,6 +233,8 @@ class SkillBook:
         self.matcher = matcher
         self.zone = zoneinfo.ZoneInfo(settings.timezone) if settings.timezone else None
         self.location = configured_place(settings.location, settings.timezone)
+        self.home_city = city_of(settings.timezone or system_zone())
+        """The city of Solo's time zone ("London"), "" when it names none ("UTC")."""
         self.items: dict[str, SkillItem] = {}
         self.room: str | None = None
         """The room of the request being answered (`answer`), which new items ring in."""
@@ -248,6 +257,8 @@ class SkillBook:
             "moon.next_full": self.next_moon, "moon.next_new": self.next_moon,
             "moon.phase": self.moon_phase,
             "sun.sunrise": self.sun, "sun.sunset": self.sun, "sun.daylight": self.sun,
+            "time.difference": self.time_difference,
+            "time.daylight_saving": self.daylight_saving, "time.clock_change": self.clock_change,
             "time.age": lambda match, now: said_or_sorry(
                 lambda: age_born_in(match.slots["year"], self.today(now))),
             "time.leap_year": lambda match, now: said_or_sorry(
@@ -798,6 +809,64 @@ class SkillBook:
         phase, at = ("full", full) if full < new else ("new", new)
         return Answer(f"The moon is {phase_name(now)}. The next {phase} moon is at "
                       f"{self.spoken_when(at, now)}.")  # fmt: skip
+
+    def zone_said(self, match: SkillMatch, slot: str = "place") -> tuple[dt.tzinfo | None, str]:
+        """The zone of the place said in ``slot``, and its name; else Solo's own, named by its
+        city ("" when it names none)."""
+        place: Place | None = match.slots.get(slot)
+        if place is None:
+            return self.zone, self.home_city
+        return zoneinfo.ZoneInfo(place.zone), place.name
+
+    def time_difference(self, match: SkillMatch, now: float) -> Answer:
+        """ "Tokyo is 9 hours ahead of London.", "New York is 5 hours behind you."."""
+        zone, name = self.zone_said(match)
+        other_zone, other = self.zone_said(match, "other")
+        other = other or "you"
+        apart = offset_at(zone, now) - offset_at(other_zone, now)
+        if not apart:
+            return Answer(f"{name} is on the same time as {other}.")
+        side = "ahead of" if apart > 0 else "behind"
+        return Answer(f"{name} is {spoken_duration(abs(apart))} {side} {other}.")
+
+    def daylight_saving(self, match: SkillMatch, now: float) -> Answer:
+        """ "No, London is on standard time now. The clocks go forward ... on Sunday, March
+        28, 2027.", "Tokyo does not change its clocks."."""
+        zone, name = self.zone_said(match)
+        change = next_clock_change(zone, now)
+        name = name or "your time zone"
+        if change is None:
+            return Answer(f"No, {name} does not change its clocks.")
+        on_summer_time = offset_at(zone, change) < offset_at(zone, now)  # it goes back next
+        said = "Yes, {} is on daylight saving time now." if on_summer_time else (
+            "No, {} is on standard time now.")  # fmt: skip
+        return Answer(f"{said.format(name)} {self.clocks_change(zone, change, now)}")
+
+    def clock_change(self, match: SkillMatch, now: float) -> Answer:
+        """ "In London, the clocks go forward an hour at 1:00 AM on Sunday, March 28, 2027,
+        and back ... on Sunday, October 31, 2027."."""
+        zone, name = self.zone_said(match)
+        change = next_clock_change(zone, now)
+        if change is None:
+            return Answer(f"{name or 'Your time zone'} does not change its clocks.")
+        said = self.clocks_change(zone, change, now)
+        if (after := next_clock_change(zone, change)) is not None:
+            said = f"{said[:-1]}, and {self.clocks_change(zone, after, now, again=True)}"
+        return Answer(f"In {name}, {said[0].lower()}{said[1:]}" if name else said)
+
+    def clocks_change(self, zone: dt.tzinfo | None, at: float, now: float, *,
+                      again: bool = False) -> str:  # fmt: skip
+        """ "The clocks go forward an hour at 1:00 AM on Sunday, March 28, 2027."; ``again``
+        (a second change said after the first): "back an hour at 2:00 AM on ..."."""
+        before, after = offset_at(zone, at - 1), offset_at(zone, at)
+        wall = dt.datetime.fromtimestamp(at, dt.UTC).replace(tzinfo=None)
+        wall += dt.timedelta(seconds=before)  # the clock's time as it changes
+        way = "forward" if after > before else "back"
+        year = f", {wall.year}" if wall.year != self.today(now).year else ""
+        shift = abs(after - before)
+        by = "an hour" if shift == 3600 else spoken_duration(shift)
+        said = f"{way} {by} at {spoken_clock(wall)} on {spoken_date(wall.date())}{year}."
+        return said if again else f"The clocks go {said}"
 
     def sun(self, match: SkillMatch, now: float) -> Answer:
         """Sunrise, sunset or daylight (solo_actors/skills/sun.py): where the user is, or in

@@ -1,4 +1,6 @@
-"""Places whose time Solo can tell: every city of the IANA time zone database, by name.
+"""Places whose time Solo can tell: every city of the IANA time zone database, by name, and
+how their clocks differ and change ("how many hours ahead is Tokyo", "when do the clocks go
+back"), from the zone database's own rules.
 
 "What time is it in Tokyo?" needs no network: the zone database that ships with Python (or
 the `tzdata` package) names ~600 cities, and ``America/Argentina/Buenos_Aires`` is said
@@ -9,7 +11,9 @@ so the turn goes to the llm, which says it can't check; the skill never guesses 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import math
 import re
 import zoneinfo
 from collections.abc import Mapping
@@ -76,3 +80,32 @@ def place_kind(aliases: Mapping[str, str]) -> SlotKind:
     # One to four words, the fewest first ("japan" of "japan right now"), looked up, not
     # compiled into the pattern: an alternation of ~650 names takes long to compile.
     return SlotKind(r"[a-z]+(?:\s+[a-z]+){0,3}?", parse)
+
+
+def city_of(zone: str) -> str:
+    """The city a zone key names ("America/New_York": "New York"); "" for one that names
+    none ("UTC", "Etc/GMT+5")."""
+    region, _, city = zone.rpartition("/")
+    return city.replace("_", " ") if region.split("/")[0] in REGIONS else ""
+
+
+def offset_at(zone: dt.tzinfo | None, epoch: float) -> float:
+    """Seconds ``zone`` (None: the system's) is ahead of UTC at ``epoch``."""
+    offset = dt.datetime.fromtimestamp(epoch, dt.UTC).astimezone(zone).utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
+
+
+def next_clock_change(zone: dt.tzinfo | None, after: float, days: int = 400) -> float | None:
+    """The first instant after ``after``, within ``days``, at which ``zone``'s offset from UTC
+    changes (to the second); None if it keeps one offset. Day by day, then halving the day:
+    zoneinfo has no public list of its transitions."""
+    start = offset_at(zone, after)
+    for day in range(1, days + 1):
+        if offset_at(zone, after + day * 86400) != start:
+            low, high = after + (day - 1) * 86400, after + day * 86400
+            while high - low > 1:
+                middle = (low + high) / 2
+                low, high = (middle, high) if offset_at(zone, middle) == start else (low, middle)
+            # The change is at a whole second, in (low, high], which is at most 1 s long.
+            return math.floor(low) + 1
+    return None

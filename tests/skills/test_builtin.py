@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import zoneinfo
 
 import msgspec
 import pytest
 
 from solo_actors.config import Config
 from solo_actors.skills.builtin import Answer, SkillBook
+from solo_actors.skills.places import next_clock_change
 from solo_actors.skills.templates import Intent, Matcher, SkillFile
 from solo_actors.skills.words import spoken_duration
 from tests.skills.conftest import NOW
@@ -203,6 +205,49 @@ def test_leap_years_the_week_and_the_day_of_the_year(book: SkillBook, matcher: M
     )
     assert ask(book, matcher, "what day of the year is it", new_years_eve).text == (
         "Today is day 365 of 2026, its last."
+    )
+
+
+def test_how_clocks_differ_and_change_from_the_zone_database(
+    utc_config: Config, matcher: Matcher
+) -> None:
+    # Said on May 28, 2026 (British Summer Time). The model had said "Tokyo is 9 hours ahead
+    # of New York", "yes" to daylight saving time in a London December, and "the first
+    # Sunday of November" for the clocks going back.
+    london = SkillBook(msgspec.structs.replace(utc_config.skills, timezone="Europe/London"),
+                       matcher)  # fmt: skip
+    assert ask(london, matcher, "how many hours ahead is Tokyo").text == (
+        "Tokyo is 8 hours ahead of London."
+    )
+    assert ask(london, matcher, "what is the time difference between London and New York").text == (
+        "London is 5 hours ahead of New York."
+    )
+    assert ask(london, matcher, "what is the time difference to india").text == (
+        "India is 4 hours and 30 minutes ahead of London."
+    )
+    assert ask(london, matcher, "is it daylight saving time").text == (
+        "Yes, London is on daylight saving time now. The clocks go back an hour at 2:00 AM on "
+        "Sunday, October 25."
+    )
+    assert ask(london, matcher, "when do the clocks change").text == (
+        "In London, the clocks go back an hour at 2:00 AM on Sunday, October 25, and forward "
+        "an hour at 1:00 AM on Sunday, March 28, 2027."
+    )
+    assert ask(london, matcher, "when do the clocks go forward in new york").text.startswith(
+        "In New York, the clocks go back an hour at 2:00 AM on Sunday, November 1, and forward"
+    )
+    assert ask(london, matcher, "is it daylight saving time in tokyo").text == (
+        "No, Tokyo does not change its clocks."
+    )
+    change = next_clock_change(zoneinfo.ZoneInfo("Europe/London"), NOW)
+    assert change == dt.datetime(2026, 10, 25, 1, 0, tzinfo=dt.UTC).timestamp()  # to the second
+    # A zone of no city: the user is "you".
+    utc = SkillBook(utc_config.skills, matcher)
+    assert ask(utc, matcher, "how many hours behind is new york").text == (
+        "New York is 4 hours behind you."
+    )
+    assert ask(utc, matcher, "when do the clocks change").text == (
+        "Your time zone does not change its clocks."
     )
 
 
