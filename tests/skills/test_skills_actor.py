@@ -357,6 +357,7 @@ def test_a_short_turn_right_after_a_skill_request_goes_on_from_it(config: Config
             assert converse(said, "c").model == "skills:list.add", said
         listed = converse("what's on my packing list", "c").reply
         assert listed == "Your packing list has 4 items: milk, towel, socks and sunscreen.", listed
+        assert converse("remove the socks", "c").model == "skills:list.remove"
 
         assert converse("how many days until christmas", "c").model == "skills:time.until"
         easter = converse("and until Easter?", "c")

@@ -143,6 +143,9 @@ def test_a_follow_up_means_a_request_with_the_slots_of_both_turns(tmp_path: Path
         ("remind me to call mum at 5", "cancel that", "cancel my reminder to call mum"),
         ("add milk to my packing list", "add eggs", "add eggs to the packing list"),
         ("what's on my shopping list", "add eggs", "add eggs to the shopping list"),
+        ("add milk and eggs to my shopping list", "remove eggs",
+         "remove eggs from the shopping list"),
+        ("what's on my packing list", "take the towel off", "remove the towel from the packing list"),
     ],
 )  # fmt: skip
 def test_a_follow_up_of_a_shipped_skill_is_the_request_it_means(
