@@ -55,7 +55,7 @@ from solo_actors.skills.sun import (
     system_zone,
     zone_place,
 )
-from solo_actors.skills.templates import Matcher, SkillMatch
+from solo_actors.skills.templates import Matcher, SkillMatch, Unit
 from solo_actors.skills.words import (
     REPEATING,
     WEEKDAYS,
@@ -192,6 +192,11 @@ def spoken_repeat(rule: SkillRepeat) -> str:
     return said.get(rule, f"every {rule.capitalize()}")
 
 
+def unit_said(key: str, unit: Unit, amount: float) -> str:
+    """ "inch" for 1, "inches" for any other amount (`Unit.say`, else the key and an s)."""
+    return key if amount == 1 else unit.say or f"{key}s"
+
+
 def said_or_sorry(say: Callable[[], str]) -> Answer:
     """What ``say`` says, or its `ValueError` as a refusal ("Sorry, a die has 2 to ...")."""
     try:
@@ -283,6 +288,7 @@ class SkillBook:
             "reminder.repeat": self.reminder_repeat,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
             "math.calculate": self.calculate, "convert": self.convert,
+            "convert.compound": self.convert_compound,
             "math.tip": lambda match, _now: said_or_sorry(
                 lambda: tipped(match.slots["bill"], match.slots.get("rate"))),
             "math.split": lambda match, _now: said_or_sorry(
@@ -1178,6 +1184,24 @@ class SkillBook:
         said_to = target.say or said_to + "s"
         rounded = float(f"{result:.4g}")
         return Answer(f"{spoken_number(value)} {said_from} is {spoken_number(rounded)} {said_to}.")
+
+    def convert_compound(self, match: SkillMatch, now: float) -> Answer:
+        """ "6 feet 2 inches is 188 centimetres.": an amount said in a unit and its `then`."""
+        units = self.matcher.units
+        larger, target = units[match.slots["from"]], units[match.slots["to"]]
+        smaller_key = match.slots.get("then") or larger.then
+        smaller = units.get(smaller_key) if smaller_key else None
+        value, more = float(match.slots["value"]), float(match.slots["more"])
+        if smaller is None:
+            return refuse(f"Sorry, say the unit of the {spoken_number(more)} too.")
+        if not larger.dimension == smaller.dimension == target.dimension:
+            return refuse(f"Sorry, I can't convert {larger.dimension} to {target.dimension}.")
+        base = value * larger.factor + more * smaller.factor  # no offsets: lengths and weights
+        rounded = float(f"{(base - target.offset) / target.factor:.4g}")
+        said = (f"{spoken_number(value)} {unit_said(match.slots['from'], larger, value)} "
+                f"{spoken_number(more)} {unit_said(smaller_key, smaller, more)}")  # fmt: skip
+        return Answer(f"{said} is {spoken_number(rounded)} "
+                      f"{unit_said(match.slots['to'], target, rounded)}.")  # fmt: skip
 
     def same_dimension(self, source: str, target: str) -> tuple[str, str]:
         """The units ``source`` and ``target`` mean together: as said, unless they measure

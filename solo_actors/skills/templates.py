@@ -62,6 +62,9 @@ class Unit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     otherwise: str = ""
     """The unit its names mean beside a unit of another dimension: "ounces in a cup" are
     fluid ounces."""
+    then: str = ""
+    """The smaller unit a number said after an amount of it means ("6 foot 2": inches),
+    of the same dimension."""
 
 
 class FollowUp(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -285,6 +288,10 @@ class Matcher:
             if unit.otherwise and unit.otherwise not in self.units:
                 raise TemplateError(f"units.{key}: otherwise = {unit.otherwise!r} is no unit's "
                                     "key (a [units.KEY] table)")  # fmt: skip
+            then = self.units.get(unit.then) if unit.then else unit
+            if then is None or then.dimension != unit.dimension:
+                raise TemplateError(f"units.{key}: then = {unit.then!r} is no unit's key of the "
+                                    f"same dimension ({unit.dimension})")  # fmt: skip
         self.intents: list[Intent] = [i for f in files for i in f.intent]
         self.jokes = [joke for f in files for joke in f.jokes]
         fillers = sorted({normalise(w) for f in files for w in f.filler}, key=len, reverse=True)

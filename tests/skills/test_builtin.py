@@ -837,6 +837,16 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "how many ounces in a cup").text == "1 cup is 8 fluid ounces."
     assert ask(book, matcher, "how many cups is 12 oz").text == "12 fluid ounces is 1.5 cups."
     assert ask(book, matcher, "how many grams in an ounce").text == "1 ounce is 28.35 grams."
+    # A height or a weight in two units; the second said or the first's smaller one (the
+    # model had said 187.94 centimetres).
+    assert ask(book, matcher, "how tall is 6 foot 2 in centimeters").text == (
+        "6 feet 2 inches is 188 centimetres."
+    )
+    assert ask(book, matcher, "what is 5 feet 1 inch in cm").text == (
+        "5 feet 1 inch is 154.9 centimetres."
+    )
+    assert ask(book, matcher, "11 stone 4 in kilos").text == "11 stone 4 pounds is 71.67 kilograms."
+    assert ask(book, matcher, "6 foot 2 in kilograms").refused
 
 
 def test_an_intent_of_set_words_says_them(book: SkillBook, matcher: Matcher) -> None:

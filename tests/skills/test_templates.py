@@ -145,7 +145,8 @@ def test_a_follow_up_means_a_request_with_the_slots_of_both_turns(tmp_path: Path
         ("what's on my shopping list", "add eggs", "add eggs to the shopping list"),
         ("add milk and eggs to my shopping list", "remove eggs",
          "remove eggs from the shopping list"),
-        ("what's on my packing list", "take the towel off", "remove the towel from the packing list"),
+        ("what's on my packing list", "take the towel off",
+         "remove the towel from the packing list"),
     ],
 )  # fmt: skip
 def test_a_follow_up_of_a_shipped_skill_is_the_request_it_means(
@@ -171,6 +172,15 @@ def test_a_unit_whose_otherwise_names_no_unit_is_an_error_naming_it(tmp_path: Pa
         'otherwise = "fluid_once"\n'
     )
     with pytest.raises(TemplateError, match=r"units\.ounce: otherwise = 'fluid_once' is no"):
+        load_matcher(tmp_path)
+
+
+def test_a_unit_whose_then_is_of_another_dimension_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text(
+        '[units.foot]\ndimension = "length"\nfactor = 0.3\nnames = ["foot"]\nthen = "gram"\n'
+        '[units.gram]\ndimension = "mass"\nfactor = 0.001\nnames = ["gram"]\n'
+    )
+    with pytest.raises(TemplateError, match=r"units\.foot: then = 'gram' is no unit's key of"):
         load_matcher(tmp_path)
 
 
