@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from solo_actors.skills.sun import configured_place
+from solo_actors.skills.sun import configured_location
 from supervisors import MailboxLimit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -581,7 +581,7 @@ class SkillsConfig(Section, frozen=True):
 
     def __post_init__(self) -> None:
         if self.location.strip():
-            configured_place(self.location, self.timezone)  # a ValueError naming the forms
+            configured_location(self.location, self.timezone)  # a ValueError naming the forms
 
 
 class McpServer(Section, frozen=True):

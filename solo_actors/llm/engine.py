@@ -380,12 +380,11 @@ class Engine:
     ) -> Generator[int, None, None] | None:
         """The reply written ahead for exactly this prompt and decoding, its tokens so far
         then the rest (None if there is none): `stream` reads nothing more of the prompt."""
-        ahead, self._model.ahead = self._model.ahead, None
-        if ahead is None:
+        ahead = self._model.ahead
+        if ahead is None or not ahead.matches(prompt, sampling):
+            self._drop_ahead()
             return None
-        if not ahead.matches(prompt, sampling):
-            ahead.generation.close()
-            return None
+        self._model.ahead = None  # taken up: the stream owns (and closes) its generation
         result.written_ahead = len(ahead.tokens)
 
         def resumed() -> Generator[int, None, None]:

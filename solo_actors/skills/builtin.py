@@ -44,16 +44,15 @@ from solo_actors.skills.dates import (
 from solo_actors.skills.holidays import Holiday, dated, next_on
 from solo_actors.skills.money import discounted, shared, tipped
 from solo_actors.skills.moon import Phase, next_phase, phase_name
-from solo_actors.skills.places import Place, city_of, next_clock_change, offset_at
+from solo_actors.skills.places import Place, city_of, next_clock_change, offset_at, system_zone
 from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
 from solo_actors.skills.sun import (
     NOWHERE,
     SunAsked,
-    configured_place,
+    configured_location,
     sun_answer,
-    system_zone,
-    zone_place,
+    zone_location,
 )
 from solo_actors.skills.templates import Matcher, SkillMatch, Unit
 from solo_actors.skills.words import (
@@ -237,7 +236,7 @@ class SkillBook:
         self.settings = settings
         self.matcher = matcher
         self.zone = zoneinfo.ZoneInfo(settings.timezone) if settings.timezone else None
-        self.location = configured_place(settings.location, settings.timezone)
+        self.location = configured_location(settings.location, settings.timezone)
         self.home_city = city_of(settings.timezone or system_zone())
         """The city of Solo's time zone ("London"), "" when it names none ("UTC")."""
         self.items: dict[str, SkillItem] = {}
@@ -881,7 +880,7 @@ class SkillBook:
         zone: zoneinfo.ZoneInfo | None = self.zone
         location = self.location
         if place is not None:
-            location, zone = zone_place(place.zone), zoneinfo.ZoneInfo(place.zone)
+            location, zone = zone_location(place.zone), zoneinfo.ZoneInfo(place.zone)
         if location is None:
             return refuse(NOWHERE)
         today = dt.datetime.fromtimestamp(now, zone).date()

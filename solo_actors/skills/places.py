@@ -14,9 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import os
 import re
 import zoneinfo
 from collections.abc import Mapping
+from pathlib import Path
 
 import msgspec
 
@@ -80,6 +82,18 @@ def place_kind(aliases: Mapping[str, str]) -> SlotKind:
     # One to four words, the fewest first ("japan" of "japan right now"), looked up, not
     # compiled into the pattern: an alternation of ~650 names takes long to compile.
     return SlotKind(r"[a-z]+(?:\s+[a-z]+){0,3}?", parse)
+
+
+def system_zone() -> str:
+    """The system's zone key ("Europe/Paris"), or "" where it cannot be told."""
+    if (key := os.environ.get("TZ", "").lstrip(":")) and "/" in key:
+        return key
+    try:
+        return Path("/etc/timezone").read_text().strip()
+    except OSError:
+        pass
+    target = os.path.realpath("/etc/localtime")
+    return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
 
 
 def city_of(zone: str) -> str:

@@ -19,14 +19,13 @@ import datetime as dt
 import functools
 import importlib.resources
 import math
-import os
 import re
 from pathlib import Path
 from typing import Literal
 
 import msgspec
 
-from solo_actors.skills.places import zone_cities
+from solo_actors.skills.places import city_of, system_zone, zone_cities
 from solo_actors.skills.words import normalise, spoken_duration
 
 HORIZON = -0.833
@@ -61,17 +60,17 @@ class SunDay(msgspec.Struct, frozen=True):
     up: bool = False
 
 
-def sun_day(date: dt.date, place: Location) -> SunDay:
+def sun_day(date: dt.date, location: Location) -> SunDay:
     """Sunrise and sunset on ``date`` (the local calendar day around its solar noon)."""
     # Days from J2000 to the date's noon at this longitude (east positive).
-    days = date.toordinal() - dt.date(2000, 1, 1).toordinal() - place.longitude / 360
+    days = date.toordinal() - dt.date(2000, 1, 1).toordinal() - location.longitude / 360
     anomaly = math.radians((357.5291 + 0.98560028 * days) % 360)
     centre = (1.9148 * math.sin(anomaly) + 0.0200 * math.sin(2 * anomaly)
               + 0.0003 * math.sin(3 * anomaly))  # fmt: skip
     ecliptic = math.radians((math.degrees(anomaly) + centre + 180 + 102.9372) % 360)
     transit = J2000 + days + 0.0053 * math.sin(anomaly) - 0.0069 * math.sin(2 * ecliptic)
     declination = math.asin(math.sin(ecliptic) * math.sin(math.radians(23.4397)))
-    latitude = math.radians(place.latitude)
+    latitude = math.radians(location.latitude)
     cos_hour = (math.sin(math.radians(HORIZON)) - math.sin(latitude) * math.sin(declination)) / (
         math.cos(latitude) * math.cos(declination)
     )
@@ -112,32 +111,20 @@ def _degrees(iso6709: str) -> float:
     return sign * (degrees + minutes / 60 + seconds / 3600)
 
 
-def zone_place(zone: str) -> Location | None:
+def zone_location(zone: str) -> Location | None:
     """The main city of zone key ``zone`` ("Europe/Paris": Paris), None if it has none."""
     coordinates = zone_coordinates().get(zone)
     if coordinates is None:
         return None
-    return Location(*coordinates, city=zone.rsplit("/", 1)[-1].replace("_", " "))
+    return Location(*coordinates, city=city_of(zone))
 
 
-def system_zone() -> str:
-    """The system's zone key ("Europe/Paris"), or "" where it cannot be told."""
-    if (key := os.environ.get("TZ", "").lstrip(":")) and "/" in key:
-        return key
-    try:
-        return Path("/etc/timezone").read_text().strip()
-    except OSError:
-        pass
-    target = os.path.realpath("/etc/localtime")
-    return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
-
-
-def configured_place(location: str, zone: str) -> Location | None:
+def configured_location(location: str, zone: str) -> Location | None:
     """Where ``skills.location`` says the user is, or else the main city of ``zone`` (the
     configured time zone, or the system's); None if neither says. A ValueError naming the
     forms for a location that is neither."""
     if not location.strip():
-        return zone_place(zone or system_zone())
+        return zone_location(zone or system_zone())
     if found := _LAT_LON.fullmatch(location):
         latitude, longitude = float(found[1]), float(found[2])
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
@@ -145,7 +132,7 @@ def configured_place(location: str, zone: str) -> Location | None:
                              "and longitude within -180..180")  # fmt: skip
         return Location(latitude, longitude)
     city = zone_cities().get(normalise(location))
-    place = zone_place(city) if city else None
+    place = zone_location(city) if city else None
     if place is None:
         raise ValueError(
             f"skills.location {location!r} is neither 'latitude, longitude' (e.g. '45.76, "

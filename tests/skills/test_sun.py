@@ -13,7 +13,7 @@ import pytest
 from solo_actors.config import Config, load_config
 from solo_actors.config.loader import ConfigError
 from solo_actors.skills.builtin import SkillBook
-from solo_actors.skills.sun import Location, configured_place, sun_day, zone_place
+from solo_actors.skills.sun import Location, configured_location, sun_day, zone_location
 from solo_actors.skills.templates import Matcher
 from tests.skills.conftest import NOW
 
@@ -31,7 +31,7 @@ from tests.skills.conftest import NOW
 def test_the_times_are_the_almanacs_within_two_minutes(
     zone: str, date: dt.date, sunrise: str, sunset: str
 ) -> None:
-    location = zone_place(zone)
+    location = zone_location(zone)
     assert location is not None and location.city == zone.split("/")[1], zone
     day = sun_day(date, location)
     assert day.sunrise is not None and day.sunset is not None
@@ -86,7 +86,7 @@ def test_a_location_given_is_used_unnamed_and_a_bad_one_is_refused_at_start(
     book = a_book(utc_config, matcher, timezone="Europe/Paris", location="45.76, 4.84")
     assert re.fullmatch(rf"The sun set at {CLOCK} today; tomorrow it sets at {CLOCK}\.",
                         said(book, matcher, "when does the sun go down"))  # fmt: skip
-    assert configured_place("Oslo", "") == zone_place("Europe/Oslo")
+    assert configured_location("Oslo", "") == zone_location("Europe/Oslo")
     for location in ("lyon", "91, 3", "somewhere"):
         with pytest.raises(ConfigError, match=r"skills\.location"):
             load_config("test", environ={"SOLO__SKILLS__LOCATION": location})
