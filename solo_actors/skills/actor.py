@@ -121,7 +121,7 @@ from solo_actors.skills.stopwatch import Stopwatch, load_stopwatch, save_stopwat
 from solo_actors.skills.templates import Matcher, SkillMatch
 from solo_actors.skills.tools import SkillTool, ToolsFileError, load_tools, unsaid
 from solo_actors.skills.volume import VolumeSkills
-from solo_actors.skills.words import NoMatch, normalise
+from solo_actors.skills.words import NoMatch, in_your_words, normalise
 
 LOCAL = "local"
 """Solo's own speaker, as a place things are said (beside the rooms)."""
@@ -541,7 +541,8 @@ class SkillsActor(supervisors.SupervisedActor):
         if match.intent == WHY_DECLINED:
             return self.why_declined(match, last)
         if match.intent == UNTIL_BIRTHDAY:
-            return self.until_birthday(at)
+            person = match.said.get("person") or str(match.slots.get("person", ""))
+            return self.until_birthday(at, person)
         if match.intent == PRIVACY:
             return Answer(self.matcher.set_words(match.intent) + self.llm_elsewhere)
         if match.intent == MODEL:
@@ -551,29 +552,34 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.book.snooze(match, at, self.ringing_alarm(turn.room))
         return self.book.answer(match, at, turn.room)
 
-    def until_birthday(self, at: float) -> Answer:
-        """ "Your birthday is in 86 days, on Wednesday, March 3.": the date from the newest
-        memory that tells it ("My birthday is March 3rd."). The model, reading that memory,
-        said "There are 10 days until your birthday on March 3rd." on December 7."""
+    def until_birthday(self, at: float, person: str = "") -> Answer:
+        """ "Your birthday is in 86 days, on Wednesday, March 3.", or `person`'s ("my sister":
+        "Your sister's birthday ..."): the date from the newest memory that tells it ("My
+        birthday is March 3rd."). The model, reading that memory, said "There are 10 days
+        until your birthday on March 3rd." on December 7, and the same of a sister's."""
         try:
-            told = self.memories.birthday()
+            told = self.memories.birthday(person)
         except MemoryUnavailable as error:
             return refuse(unreachable(error))
+        whose = f"{in_your_words(person)}'s" if person else "your"
         days = self.matcher.values_said(told, "day") if told else []
         if not days:
-            return Answer("You haven't told me your birthday. Say, for example: my birthday "
-                          "is March 3rd.")  # fmt: skip
+            example = f"{person}'s birthday" if person else "my birthday"
+            return Answer(f"You haven't told me {whose} birthday. Say, for example: "
+                          f"{example} is March 3rd.")  # fmt: skip
         birthday = self.matcher.kinds["holiday"].parse(days[0])
         assert isinstance(birthday, Holiday)  # a day of the year, as "march 3" is
         today = self.book.today(at)
         date = birthday.next_date(today)
+        said = f"{whose[0].upper()}{whose[1:]} birthday"
         match (date - today).days:
             case 0:
-                return Answer("It's your birthday today. Happy birthday!")
+                return Answer(f"It's {whose} birthday today."
+                              + ("" if person else " Happy birthday!"))  # fmt: skip
             case 1:
-                return Answer(f"Your birthday is tomorrow, {spoken_date(date)}.")
+                return Answer(f"{said} is tomorrow, {spoken_date(date)}.")
             case days_left:
-                return Answer(f"Your birthday is in {days_left} days, on {spoken_date(date)}.")
+                return Answer(f"{said} is in {days_left} days, on {spoken_date(date)}.")
 
     def again(self, turn: UserTurn, at: float, last: Exchange | None) -> Answer:
         """ "Another one" right after a joke, a coin, dice or a number: that request again.

@@ -58,7 +58,8 @@ RELATED = 0.45
 with the default embedder): the question is then the llm's, which reads it."""
 NAME_QUERY = "My name is Sam. Call me Sam."
 BIRTHDAY_QUERY = "My birthday is May 3. I was born on May 3."
-BIRTHDAY = re.compile(r"\b(birthday|born)\b", re.IGNORECASE)
+OWN_BIRTHDAY = re.compile(r"\bmy birthday\b|\bI was born\b|\bI'm born\b", re.IGNORECASE)
+"""A memory of the user's own birthday: not "my sister's birthday is ..."."""
 NAME_CANDIDATES = 20
 """The memories nearest in meaning to a name told that are searched for one."""
 NAME_TOLD = re.compile(
@@ -173,12 +174,19 @@ class MemorySkills:
             return Answer(f"Your name is {name}.")
         return Answer("You haven't told me your name. Say, for example: my name is Sam.")
 
-    def birthday(self) -> str | None:
+    def birthday(self, person: str = "") -> str | None:
         """The words of the newest memory that tells the user's birthday ("My birthday is
-        March 3rd."), None if none does; `MemoryUnavailable` if the memory can't be asked."""
-        return self.newest_told(
-            BIRTHDAY_QUERY, lambda words: words if BIRTHDAY.search(words) else None
-        )
+        March 3rd."), or `person`'s ("my sister": "My sister's birthday is May 3."), None if
+        none does; `MemoryUnavailable` if the memory can't be asked."""
+        if not person:
+            return self.newest_told(
+                BIRTHDAY_QUERY, lambda words: words if OWN_BIRTHDAY.search(words) else None
+            )
+        named = re.sub(r"^(?:my|our)\s+", "", person)
+        theirs = re.compile(rf"\b{re.escape(named)}(?:'s)?\b.*\b(?:birthday|born)\b",
+                            re.IGNORECASE)  # fmt: skip
+        query = f"My {named}'s birthday is May 3. My {named} was born on May 3."
+        return self.newest_told(query, lambda words: words if theirs.search(words) else None)
 
     def newest_told(self, query: str, told: Callable[[str], str | None]) -> str | None:
         """What `told` finds in the newest of the memories near `query` in which it finds

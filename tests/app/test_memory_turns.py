@@ -305,6 +305,18 @@ def test_the_days_until_the_users_birthday_are_counted_from_what_they_told(
     if days > 1:  # not tomorrow or today, which are said so
         assert counted.reply.startswith(f"Your birthday is in {days} days, on "), counted.reply
         assert counted.reply.endswith("March 3."), counted.reply
+    # Someone else's birthday, told later, is theirs, not the user's (the model had counted
+    # 10 days to a sister's March 3rd on December 7).
+    untold = converse("How many days until my sister's birthday?", "birthday-conversation")
+    assert untold.reply.startswith("You haven't told me your sister's birthday."), untold.reply
+    held = memories_held()
+    assert converse("My sister's birthday is May 20.", "birthday-conversation").error is None
+    wait_for_memories(held + 1)
+    own = converse("How many days until my birthday?", "another-birthday-conversation")
+    assert own.reply == counted.reply, own.reply
+    hers = converse("How many days until my sister's birthday?", "another-birthday-conversation")
+    assert hers.model == "skills:time.until_birthday", hers.model
+    assert hers.reply.startswith("Your sister's birthday is") and "May 20" in hers.reply, hers
 
 
 def test_a_question_about_the_user_is_the_llms_only_once_something_near_it_was_told(
