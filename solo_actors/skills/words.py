@@ -500,9 +500,16 @@ def list_kind(aliases: dict[str, str]) -> SlotKind:
 
     def parse(text: str) -> str:
         name = text_kind(text)
+        if name.split()[0] in LIST_DETERMINERS:
+            # "the the shopping list list", an answer put into "... to the {answer} list":
+            # the completion without its own "the ... list" fits instead.
+            raise NoMatch("a list's name starts with no determiner")
         return known.get(name, name)
 
     return SlotKind(r"[^\W\d_]+(?:\s+[^\W\d_]+){0,2}?", parse, free=True, as_said=False)
+
+
+LIST_DETERMINERS = frozenset(("the", "my", "our", "your", "a", "an", "this", "that"))
 
 
 def parse_letter(text: str) -> str:

@@ -386,6 +386,9 @@ def test_a_short_turn_right_after_a_skill_request_goes_on_from_it(config: Config
         # With no list named or followed, which list is asked.
         assert converse("add eggs", "d").reply == "Which list should I add eggs to?"
         assert converse("shopping", "d").reply == "Added eggs to your shopping list."
+        assert converse("remove eggs", "f").reply == "Which list should I take eggs off?"
+        taken_off = converse("the shopping list", "f")
+        assert taken_off.model == "skills:list.remove" and "eggs" in taken_off.reply, taken_off
 
         # Only right after, and only in its conversation: else the words are the llm's.
         assert converse("what time is it", "c").model == "skills:time.now"
