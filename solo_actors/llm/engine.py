@@ -353,12 +353,9 @@ class Engine:
         its state carried across the pause."""
         with self._lock:
             self._drop_ahead()
-            llama = self.llama
             prompt = np.asarray(tokens, dtype=np.intc)
-            reused = self._reuse_prefix(prompt)
-            llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
             counts = Generation(prompt_tokens=len(prompt))
-            generation = self._tokens(prompt[reused:].tolist(), sampling, counts)
+            generation, _ = self._begin(prompt, sampling, counts)
             written: list[int] = []
             try:
                 while len(written) < min(limit, sampling.max_tokens) and go_on():
@@ -423,11 +420,8 @@ class Engine:
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
             generator = self._resume_ahead(prompt, sampling, result)
             if generator is None:
-                reused = self._reuse_prefix(prompt)
+                generator, reused = self._begin(prompt, sampling, result)
                 result.prompt_eval_tokens = len(prompt) - reused
-                seed = sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED
-                llama.set_seed(seed)
-                generator = self._tokens(prompt[reused:].tolist(), sampling, result)
             try:
                 # Every sampled token takes a KV cell, skipped ones too: `steps` (not the
                 # reply's length) is what max_tokens bounds, so the context can't overflow.
@@ -459,6 +453,15 @@ class Engine:
                 generator.close()
             if tail := decoder.decode(b"", final=True):
                 yield tail
+
+    def _begin(
+        self, prompt: np.ndarray, sampling: Sampling, result: Generation
+    ) -> tuple[Generator[int, None, None], int]:
+        """A generation of the reply to `prompt` (`_tokens`), after the longest prefix the
+        KV cache holds, which it returns too; the sampler seeded as `sampling` says."""
+        reused = self._reuse_prefix(prompt)
+        self.llama.set_seed(sampling.seed if sampling.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED)
+        return self._tokens(prompt[reused:].tolist(), sampling, result), reused
 
     def _tokens(
         self, prompt: list[int], sampling: Sampling, result: Generation

@@ -32,6 +32,7 @@ from solo_actors.skills.dates import (
     leap_year,
     plural,
     since_holiday,
+    spoken_clock,
     spoken_date,
     until_holiday,
     until_weekday,
@@ -132,10 +133,6 @@ def spoken_span(seconds: float) -> str:
         return spoken_duration(seconds) if not days else f"{seconds / 86400:g} days"
     weeks, odd = divmod(days, 7)
     return plural(weeks, "week") if weeks and not odd else plural(days, "day")
-
-
-def spoken_clock(moment: dt.datetime) -> str:
-    return moment.strftime("%I:%M %p").lstrip("0")
 
 
 def length_name(seconds: float) -> str:
@@ -842,36 +839,35 @@ class SkillBook:
         name = name or "your time zone"
         if change is None:
             return Answer(f"No, {name} does not change its clocks.")
-        on_summer_time = offset_at(zone, change) < offset_at(zone, now)  # it goes back next
-        said = "Yes, {} is on daylight saving time now." if on_summer_time else (
-            "No, {} is on standard time now.")  # fmt: skip
-        return Answer(f"{said.format(name)} {self.clocks_change(zone, change, now)}")
+        if offset_at(zone, change) < offset_at(zone, now):  # they go back next
+            said = f"Yes, {name} is on daylight saving time now."
+        else:
+            said = f"No, {name} is on standard time now."
+        return Answer(f"{said} The clocks go {self.clocks_move(zone, change, now)}.")
 
     def clock_change(self, match: SkillMatch, now: float) -> Answer:
         """ "In London, the clocks go forward an hour at 1:00 AM on Sunday, March 28, 2027,
-        and back ... on Sunday, October 31, 2027."."""
+        and back an hour at 2:00 AM on Sunday, October 31, 2027."."""
         zone, name = self.zone_said(match)
         change = next_clock_change(zone, now)
         if change is None:
             return Answer(f"{name or 'Your time zone'} does not change its clocks.")
-        said = self.clocks_change(zone, change, now)
+        moves = self.clocks_move(zone, change, now)
         if (after := next_clock_change(zone, change)) is not None:
-            said = f"{said[:-1]}, and {self.clocks_change(zone, after, now, again=True)}"
-        return Answer(f"In {name}, {said[0].lower()}{said[1:]}" if name else said)
+            moves += f", and {self.clocks_move(zone, after, now)}"
+        return Answer(f"In {name}, the clocks go {moves}." if name else f"The clocks go {moves}.")
 
-    def clocks_change(self, zone: dt.tzinfo | None, at: float, now: float, *,
-                      again: bool = False) -> str:  # fmt: skip
-        """ "The clocks go forward an hour at 1:00 AM on Sunday, March 28, 2027."; ``again``
-        (a second change said after the first): "back an hour at 2:00 AM on ..."."""
+    def clocks_move(self, zone: dt.tzinfo | None, at: float, now: float) -> str:
+        """ "forward an hour at 1:00 AM on Sunday, March 28, 2027": the change at ``at``, at
+        the clock's time as it changes."""
         before, after = offset_at(zone, at - 1), offset_at(zone, at)
         wall = dt.datetime.fromtimestamp(at, dt.UTC).replace(tzinfo=None)
-        wall += dt.timedelta(seconds=before)  # the clock's time as it changes
-        way = "forward" if after > before else "back"
-        year = f", {wall.year}" if wall.year != self.today(now).year else ""
+        wall += dt.timedelta(seconds=before)
         shift = abs(after - before)
         by = "an hour" if shift == 3600 else spoken_duration(shift)
-        said = f"{way} {by} at {spoken_clock(wall)} on {spoken_date(wall.date())}{year}."
-        return said if again else f"The clocks go {said}"
+        year = f", {wall.year}" if wall.year != self.today(now).year else ""
+        way = "forward" if after > before else "back"
+        return f"{way} {by} at {spoken_clock(wall)} on {spoken_date(wall.date())}{year}"
 
     def sun(self, match: SkillMatch, now: float) -> Answer:
         """Sunrise, sunset or daylight (solo_actors/skills/sun.py): where the user is, or in

@@ -20,6 +20,11 @@ FIRST_YEAR, LAST_YEAR = dt.MINYEAR, dt.MAXYEAR
 """The years a leap-year question is answered for: those of Python's calendar."""
 
 
+def spoken_clock(moment: dt.datetime) -> str:
+    """ "7:05 AM" (the hour without a leading zero)."""
+    return moment.strftime("%I:%M %p").lstrip("0")
+
+
 def spoken_date(date: dt.date) -> str:
     """ "Friday, December 25" (the day without a leading zero)."""
     return f"{date:%A, %B} {date.day}"

@@ -25,6 +25,7 @@ from typing import Literal
 
 import msgspec
 
+from solo_actors.skills.dates import spoken_clock, spoken_date
 from solo_actors.skills.places import city_of, system_zone, zone_cities
 from solo_actors.skills.words import normalise, spoken_duration
 
@@ -158,7 +159,7 @@ def sun_answer(asked: SunAsked, location: Location, zone: dt.tzinfo | None, date
     day = sun_day(date, location)
 
     def clock(epoch: float) -> str:
-        said = dt.datetime.fromtimestamp(epoch, zone).strftime("%I:%M %p").lstrip("0")
+        said = spoken_clock(dt.datetime.fromtimestamp(epoch, zone))
         return f"{said} {location.city} time" if in_place else said
 
     if day.sunrise is None or day.sunset is None:
@@ -188,7 +189,7 @@ def _day_said(date: dt.date, today: dt.date) -> str:
         return "today"
     if date == today + dt.timedelta(days=1):
         return "tomorrow"
-    return f"on {date:%A, %B} {date.day}"
+    return f"on {spoken_date(date)}"
 
 
 def _sentence(text: str) -> str:
