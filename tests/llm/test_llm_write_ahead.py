@@ -71,11 +71,15 @@ def test_writing_stops_when_told_and_at_the_end_of_the_reply(engine: Engine) -> 
 
     assert engine.write_ahead(prompt, GREEDY, two_then_stop, 10) == 2
     assert engine.write_ahead(prompt, GREEDY, lambda: False, 10) == 0
-    short = engine.tokenize("<|im_start|>user\nSay only: yes.<|im_end|>\n<|im_start|>assistant\n",
-                            start=True)  # fmt: skip
-    engine.prefill(short)
-    # "Yes." and the end of the turn: nothing is written past the end.
-    assert engine.write_ahead(short, GREEDY, lambda: True, 30) < 10
+    # Nothing is written past the end of the turn: the reply's own tokens (as the same
+    # operations write them without writing ahead) and its end, however long it is.
+    short = read(engine, "<|im_start|>user\nSay only: yes.<|im_end|>\n<|im_start|>assistant\n")
+    _, alone = reply(engine, short, GREEDY)
+    assert alone.finish_reason == "stop", f"the reply did not end in {GREEDY.max_tokens} tokens"
+    read(engine, "<|im_start|>user\nSay only: yes.<|im_end|>\n<|im_start|>assistant\n")
+    assert engine.write_ahead(short, GREEDY, lambda: True, GREEDY.max_tokens) == (
+        len(alone.tokens) + 1
+    )
 
 
 def test_another_prompt_decoding_or_use_of_the_cache_drops_it(engine: Engine) -> None:
