@@ -29,6 +29,7 @@ from solo_actors.skills.dates import (
     day_of_year,
     days_between,
     days_in_month,
+    holiday_this_year,
     leap_year,
     plural,
     since_holiday,
@@ -189,8 +190,9 @@ def spoken_repeat(rule: SkillRepeat) -> str:
 
 
 def unit_said(key: str, unit: Unit, amount: float) -> str:
-    """ "inch" for 1, "inches" for any other amount (`Unit.say`, else the key and an s)."""
-    return key if amount == 1 else unit.say or f"{key}s"
+    """ "inch" for 1 (`Unit.say_one`, else the key), "inches" for any other amount
+    (`Unit.say`, else the key and an s)."""
+    return (unit.say_one or key) if amount == 1 else unit.say or f"{key}s"
 
 
 def said_or_sorry(say: Callable[[], str]) -> Answer:
@@ -246,6 +248,8 @@ class SkillBook:
             "time.yesterday": self.yesterday, "time.later": self.later,
             "time.since": lambda match, now: Answer(
                 since_holiday(match.slots["holiday"], self.today(now))),
+            "time.this_year": lambda match, now: Answer(
+                holiday_this_year(match.slots["holiday"], self.today(now))),
             "time.date_in": self.date_in, "time.date_ago": self.date_in,
             "time.until_clock": self.until_clock,
             "time.between": lambda match, now: Answer(
@@ -1175,10 +1179,8 @@ class SkillBook:
         if source.dimension != target.dimension:
             return refuse(f"Sorry, I can't convert {source.dimension} to {target.dimension}.")
         result = ((value * source.factor + source.offset) - target.offset) / target.factor
-        said_from = source.say or said_from + ("s" if value != 1 else "")
-        said_to = target.say or said_to + "s"
-        rounded = float(f"{result:.4g}")
-        return Answer(f"{spoken_number(value)} {said_from} is {spoken_number(rounded)} {said_to}.")
+        said = f"{spoken_number(value)} {unit_said(said_from, source, value)}"
+        return Answer(f"{said} is {self.amount_said(said_to, result)}.")
 
     def convert_compound(self, match: SkillMatch, now: float) -> Answer:
         """ "6 feet 2 inches is 188 centimetres.": an amount said in a unit and its `then`."""
@@ -1192,11 +1194,25 @@ class SkillBook:
         if not larger.dimension == smaller.dimension == target.dimension:
             return refuse(f"Sorry, I can't convert {larger.dimension} to {target.dimension}.")
         base = value * larger.factor + more * smaller.factor  # no offsets: lengths and weights
-        rounded = float(f"{(base - target.offset) / target.factor:.4g}")
         said = (f"{spoken_number(value)} {unit_said(match.slots['from'], larger, value)} "
                 f"{spoken_number(more)} {unit_said(smaller_key, smaller, more)}")  # fmt: skip
-        return Answer(f"{said} is {spoken_number(rounded)} "
-                      f"{unit_said(match.slots['to'], target, rounded)}.")  # fmt: skip
+        amount = (base - target.offset) / target.factor
+        return Answer(f"{said} is {self.amount_said(match.slots['to'], amount)}.")
+
+    def amount_said(self, key: str, amount: float) -> str:
+        """ "182.9 centimetres" (four significant figures); in a unit said with its `then`,
+        "about 5 feet 11 inches" (the smaller unit to the nearest whole one)."""
+        unit = self.matcher.units[key]
+        smaller = self.matcher.units.get(unit.then) if unit.said_with_then else None
+        if smaller is None or amount < 1 or amount == int(amount):
+            rounded = float(f"{amount:.4g}")
+            return f"{spoken_number(rounded)} {unit_said(key, unit, rounded)}"
+        per = round(unit.factor / smaller.factor)  # 12 inches to the foot, 14 pounds to a stone
+        whole, rest = divmod(round(amount * per), per)
+        said = f"{whole} {unit_said(key, unit, whole)}"
+        if rest:
+            said += f" {rest} {unit_said(unit.then, smaller, rest)}"
+        return said if abs(amount * per - round(amount * per)) < 0.01 else f"about {said}"
 
     def same_dimension(self, source: str, target: str) -> tuple[str, str]:
         """The units ``source`` and ``target`` mean together: as said, unless they measure

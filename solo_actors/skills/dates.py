@@ -1,9 +1,9 @@
 """The calendar questions the model cannot answer, because it knows no date: how many days
 (or weeks) until a day or since one, how many years since a year or how old someone born in
 it is, leap years, the days in a month, the week number and the day of the year, for the
-``time.until``, ``time.weeks_until``, ``time.since``, ``time.years_since``, ``time.age``,
-``time.leap_year``, ``time.next_leap_year``, ``time.days_in_month``, ``time.week`` and
-``time.day_of_year`` intents.
+``time.until``, ``time.weeks_until``, ``time.this_year``, ``time.since``,
+``time.years_since``, ``time.age``, ``time.leap_year``, ``time.next_leap_year``,
+``time.days_in_month``, ``time.week`` and ``time.day_of_year`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.
@@ -45,6 +45,15 @@ def until_holiday(holiday: Holiday, today: dt.date, *, in_weeks: bool = False) -
     if holiday.named:  # "Christmas ... on Friday, December 25, 2027."
         return f"{holiday.name} is in {span}, on {spoken_date(date)}{year}."
     return f"{holiday.name}{year}{',' if year else ''} is in {span}, on a {date:%A}."
+
+
+def holiday_this_year(holiday: Holiday, today: dt.date) -> str:
+    """ "Thanksgiving was 11 days ago, on Thursday, November 26." once this year's has
+    passed (not next year's, as `until_holiday` would say); else as `until_holiday`."""
+    date = date_in(holiday.when, today.year)
+    if date is not None and date < today:
+        return since_holiday(holiday, today)
+    return until_holiday(holiday, today)
 
 
 def weeks_and_days(days: int) -> str:

@@ -58,13 +58,19 @@ class Unit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     names: list[str]
     offset: float = 0.0
     say: str = ""
-    """How a result in this unit is spoken ("kilometres"); the unit's name by default."""
+    """How an amount in this unit is spoken ("kilometres"); the unit's name and an s by
+    default."""
+    say_one: str = ""
+    """How one of this unit is spoken ("degree Celsius"); the unit's name by default."""
     otherwise: str = ""
     """The unit its names mean beside a unit of another dimension: "ounces in a cup" are
     fluid ounces."""
     then: str = ""
     """The smaller unit a number said after an amount of it means ("6 foot 2": inches),
     of the same dimension."""
+    said_with_then: bool = False
+    """A result of at least one of this unit is said in it and its `then` ("5 feet 11
+    inches", "11 stone 2 pounds"), as people give heights and body weights."""
 
 
 class FollowUp(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -82,6 +82,32 @@ def test_how_long_until_a_day_of_the_year(book: SkillBook, matcher: Matcher) -> 
     )
 
 
+def test_a_day_asked_of_this_year_or_the_past_is_the_one_that_passed(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # Said on Thursday, 28 May 2026. "What day is Thanksgiving this year" in December was
+    # answered with next year's; "when was Thanksgiving" went to the model.
+    assert ask(book, matcher, "when is easter this year").text == (
+        "Easter was 53 days ago, on Sunday, April 5."
+    )
+    assert ask(book, matcher, "what day is thanksgiving this year").text == (
+        "Thanksgiving is in 182 days, on Thursday, November 26."
+    )
+    assert (
+        ask(book, matcher, "when was easter").text == "Easter was 53 days ago, on Sunday, April 5."
+    )
+    assert ask(book, matcher, "what date was christmas").text == (
+        "Christmas was 154 days ago, on Thursday, December 25, 2025."
+    )
+    december = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC).timestamp()
+    assert ask(book, matcher, "What day is Thanksgiving this year?", december).text == (
+        "Thanksgiving was 11 days ago, on Thursday, November 26."
+    )
+    assert ask(book, matcher, "when is thanksgiving", december).text == (
+        "Thanksgiving is in 353 days, on Thursday, November 25, 2027."
+    )
+
+
 def test_how_long_until_a_date_or_a_day_of_the_week(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026; stt writes "25th", a typist "dec 25".
     assert ask(book, matcher, "How many days until December 25th?").text == (
@@ -846,6 +872,22 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
         "5 feet 1 inch is 154.9 centimetres."
     )
     assert ask(book, matcher, "11 stone 4 in kilos").text == "11 stone 4 pounds is 71.67 kilograms."
+    # A height in feet or a weight in stone is said with inches or pounds, as people say
+    # them (it was "5.906 feet"); asked of the model, 6 feet had been "180 centimetres".
+    assert ask(book, matcher, "180 cm in feet").text == "180 centimetres is about 5 feet 11 inches."
+    assert ask(book, matcher, "how tall is 6 feet in centimetres").text == (
+        "6 feet is 182.9 centimetres."
+    )
+    assert ask(book, matcher, "what is 72 inches in feet").text == "72 inches is 6 feet."
+    assert (
+        ask(book, matcher, "100 kg in stone").text == "100 kilograms is about 15 stone 10 pounds."
+    )
+    assert ask(book, matcher, "1 degree celsius in fahrenheit").text == (
+        "1 degree Celsius is 33.8 degrees Fahrenheit."
+    )
+    assert ask(book, matcher, "what is 1 mile per hour in kmh").text == (
+        "1 mile per hour is 1.609 kilometres per hour."
+    )
     assert ask(book, matcher, "6 foot 2 in kilograms").refused
 
 
