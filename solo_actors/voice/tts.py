@@ -137,8 +137,15 @@ def synthesize(voice: PiperVoice, text: str, settings: SynthesisConfig) -> Itera
         yield chunk.audio_int16_array
 
 
+MULTIPLIED = re.compile(r"(?<=\d)\s*[*\u00d7]\s*(?=\d)")
+"""A multiplication sign between numbers ("5 * 4 * 3"): said "times", where `UNSPOKEN`
+would drop the asterisk and leave "5 4 3"."""
+
+
 def speakable(text: str) -> str:
-    return " ".join(UNSPOKEN.sub(" ", text).split())
+    """``text`` as tts reads it: multiplication said, markdown and control characters
+    dropped, runs of whitespace one space."""
+    return " ".join(UNSPOKEN.sub(" ", MULTIPLIED.sub(" times ", text)).split())
 
 
 @dataclass

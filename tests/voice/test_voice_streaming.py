@@ -32,6 +32,7 @@ from solo_actors.voice.stt import (
     transcribe_window,
     whisper_folder,
 )
+from solo_actors.voice.tts import speakable
 from tests.conftest import wait_for
 from tests.voice.conftest import TEST_THREADS, Speech, VoiceRun, voice_config
 from tests.voice.test_voice_turns import feed
@@ -216,6 +217,16 @@ def test_the_first_chunk_of_a_reply_is_cut_as_early_as_it_sounds_whole(
     so_far: str, chunk: str, rest: str
 ) -> None:
     assert first_chunk(so_far) == (chunk, rest)
+
+
+def test_markdown_is_not_read_out_and_a_product_is_said_with_times() -> None:
+    # The 1.5B answered "what is 5 factorial" with "120: 5 * 4 * 3 * 2 * 1.": Piper had
+    # been given "5 4 3 2 1".
+    assert speakable("5 factorial is 120: 5 * 4 * 3 * 2 * 1.") == (
+        "5 factorial is 120: 5 times 4 times 3 times 2 times 1."
+    )
+    assert speakable("**Tip:** 3\u00d74 is `12`") == "Tip: 3 times 4 is 12"
+    assert speakable("* eggs\n* milk") == "eggs milk"
 
 
 def test_sentences_after_the_first_chunk_wait_for_their_space() -> None:
