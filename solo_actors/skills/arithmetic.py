@@ -3,8 +3,9 @@
 Nothing is ever handed to ``eval`` or ``ast``: the only values are numbers and the only
 operations are the ones in `BINARY` and `POSTFIX`, so whatever the text, the worst it can
 do is be refused. Precedence, lowest first: plus/minus; times/divided by/"of"; powers;
-unary minus; postfix (percent, squared, cubed). "15 percent of 80" is 0.15 x 80, and a
-percentage added to or taken from a sum is of that sum: "45 plus 20 percent" is 54.
+unary minus, square root of and factorial of; postfix (percent, squared, cubed,
+factorial). "15 percent of 80" is 0.15 x 80, and a percentage added to or taken from a sum
+is of that sum: "45 plus 20 percent" is 54.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ BINARY = {
     "divided by": "/", "over": "/", "/": "/",
     "to the power of": "^", "to the": "^", "^": "^", "**": "^", "mod": "%", "modulo": "%",
 }  # fmt: skip
-POSTFIX = {"percent": 0.01, "squared": 2, "cubed": 3}
-PREFIX = ("square root of", "the square root of", "minus", "negative")
+POSTFIX = {"percent": 0.01, "squared": 2, "cubed": 3, "factorial": 0}
+"""A postfix word and its number: a share (percent) or an exponent; factorial's is unused."""
+SQUARE_ROOT = ("square root of", "the square root of")
+FACTORIAL_OF = ("factorial of", "the factorial of")
+PREFIX = (*SQUARE_ROOT, *FACTORIAL_OF, "minus", "negative")
+LARGEST_FACTORIAL = 170
+"""The largest whole number whose factorial a float holds."""
 LEVELS = (("+", "-"), ("*", "/", "%"))
 LEVEL_ENDS = (None, ")", "+", "-")
 """What may follow a sum's term."""
@@ -33,7 +39,7 @@ _TOKEN = re.compile(
     + rf"|(?:{NUMBER_WORD}|and|point)\b)"
 )
 MATH_PATTERN = (
-    r"(?:\(\s*)*(?:(?:minus|negative|(?:the\s+)?square\s+root\s+of)\s+)*"
+    r"(?:\(\s*)*(?:(?:minus|negative|(?:the\s+)?(?:square\s+root|factorial)\s+of)\s+)*"
     r"[\d(a-z][-\w .()+*/^%]*?"
 )
 """What an ``{expr:math}`` slot may span; `parse_expression` decides whether it is one."""
@@ -120,12 +126,15 @@ class _Parser:
         if item in ("-", "minus", "negative"):
             self.take()
             return -self.unary()
-        if item in ("square root of", "the square root of"):
+        if item in SQUARE_ROOT:
             self.take()
             value = self.unary()
             if value < 0:
                 raise SlotError("a negative number has no real square root")
             return math.sqrt(value)
+        if item in FACTORIAL_OF:
+            self.take()
+            return factorial(self.unary())
         return self.postfix(self.primary())
 
     def primary(self) -> float:
@@ -142,8 +151,22 @@ class _Parser:
     def postfix(self, value: float) -> float:
         while self.peek() in POSTFIX:
             word = str(self.take())
-            value = value * POSTFIX[word] if word == "percent" else apply("^", value, POSTFIX[word])
+            if word == "percent":
+                value *= POSTFIX[word]
+            elif word == "factorial":
+                value = factorial(value)
+            else:
+                value = apply("^", value, POSTFIX[word])
         return value
+
+
+def factorial(value: float) -> float:
+    """``value``! ("5 factorial": 120), of a whole number from 0 to `LARGEST_FACTORIAL`."""
+    if value != int(value) or value < 0:
+        raise SlotError("a factorial is of a whole number, 0 or more")
+    if value > LARGEST_FACTORIAL:
+        raise SlotError("that number is too large for me to work out")
+    return float(math.factorial(int(value)))
 
 
 def apply(operator: str, left: float, right: float) -> float:

@@ -85,7 +85,8 @@ def test_normalise_spells_out_and_strips() -> None:
      ("3 + 4 * 2", 11), ("(3 + 4) * 2", 14), ("100 divided by 8", 12.5),
      ("minus 3 plus 5", 2), ("12 squared", 144), ("the square root of 144", 12),
      ("twenty five times four", 100), ("2 ^ 3 ^ 2", 512), ("10 mod 3", 1),
-     ("50 percent of 50 percent of 80", 20)],
+     ("50 percent of 50 percent of 80", 20), ("5 factorial", 120),
+     ("the factorial of 6", 720), ("3 factorial plus 1", 7), ("factorial of 0", 1)],
 )  # fmt: skip
 def test_arithmetic(text: str, value: float) -> None:
     assert parse_expression(text) == pytest.approx(value)
@@ -99,7 +100,11 @@ def test_what_is_not_arithmetic_does_not_match(text: str) -> None:
         parse_expression(text)
 
 
-@pytest.mark.parametrize("text", ["7 divided by 0", "10 to the power of 100000", "1 mod 0"])
+@pytest.mark.parametrize(
+    "text",
+    ["7 divided by 0", "10 to the power of 100000", "1 mod 0", "2.5 factorial", "171 factorial",
+     "factorial of minus 1"],
+)  # fmt: skip
 def test_impossible_arithmetic_is_refused(text: str) -> None:
     with pytest.raises(SlotError):
         parse_expression(text)
