@@ -71,15 +71,23 @@ class Layered:
         return node
 
     def value_at(self, path: str) -> Any:
+        """The value at `path` ("skills.weekend[0]": an item of a list), or None."""
         node: Any = self.tree
         for part in filter(None, path.split(".")):
-            if not isinstance(node, dict) or part not in node:
+            name, index = path_part(part)
+            if not isinstance(node, dict) or name not in node:
                 return None
-            node = node[part]
+            node = node[name]
+            if index is not None:
+                if not isinstance(node, list) or index >= len(node):
+                    return None
+                node = node[index]
         return node
 
     def source_of(self, path: str) -> str:
-        """The layer behind `path`, or behind the nearest leaf below it."""
+        """The layer behind `path` (a list's, for one of its items), or behind the nearest
+        leaf below it."""
+        path = ".".join(path_part(part)[0] for part in path.split("."))
         if path in self.sources:
             return self.sources[path]
         below = [src for key, src in self.sources.items() if key.startswith(f"{path}.")]
@@ -206,16 +214,31 @@ def explain_validation(error: msgspec.ValidationError, layered: Layered) -> Conf
     return ConfigError(f"{layered.source_of(path)}: {path}: {expected}{joint} {got!r}")
 
 
+_INDEXED = re.compile(r"^(?P<name>[^\[]*)\[(?P<index>\d+)\]$")
+
+
+def path_part(part: str) -> tuple[str, int | None]:
+    """A part of msgspec's error path: ("weekend", 0) for "weekend[0]", (part, None) else."""
+    indexed = _INDEXED.match(part)
+    return (indexed["name"], int(indexed["index"])) if indexed else (part, None)
+
+
 def allowed_values(path: str) -> tuple[object, ...]:
-    """The choices of a Literal-typed setting, for an error message; () for other types."""
+    """The choices of a Literal-typed setting (or of a list's item: "skills.weekend[0]"),
+    for an error message; () for other types."""
     info: Any = msgspec.inspect.type_info(Config)
     for part in path.split("."):
+        name, index = path_part(part)
         if not isinstance(info, msgspec.inspect.StructType):
             return ()
         fields = {field.name: field.type for field in info.fields}
-        if part not in fields:
+        if name not in fields:
             return ()
-        info = fields[part]
+        info = fields[name]
+        if index is not None:
+            if not isinstance(info, msgspec.inspect.ListType):
+                return ()
+            info = info.item_type
     if not isinstance(info, msgspec.inspect.LiteralType):
         return ()
     return tuple(sorted(value for value in info.values if isinstance(value, str)))

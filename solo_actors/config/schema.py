@@ -23,6 +23,7 @@ from supervisors import MailboxLimit
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 
@@ -552,6 +553,8 @@ class SkillsConfig(Section, frozen=True):
     location: str
     """Where the user is, for sunrise and sunset: "latitude, longitude" ("45.76, 4.84") or a
     city of the time zone database ("paris"); "" = the main city of the time zone."""
+    weekend: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=6)]
+    """The days of the user's weekend ("saturday", "sunday"), for "is it the weekend"."""
     max_timer: Seconds
     """The longest timer; a longer one is refused."""
     max_ahead_days: Annotated[int, msgspec.Meta(ge=1)]

@@ -40,6 +40,7 @@ from solo_actors.skills.dates import (
     upcoming_leap_day,
     week_of_year,
     weekday_in_year,
+    weekend_said,
     year_apart,
     years_since,
 )
@@ -250,6 +251,8 @@ class SkillBook:
                 since_holiday(match.slots["holiday"], self.today(now))),
             "time.this_year": lambda match, now: Answer(
                 holiday_this_year(match.slots["holiday"], self.today(now))),
+            "time.weekend": lambda match, now: Answer(
+                weekend_said(self.today(now), self.settings.weekend)),
             "time.date_in": self.date_in, "time.date_ago": self.date_in,
             "time.until_clock": self.until_clock,
             "time.between": lambda match, now: Answer(

@@ -3,7 +3,7 @@
 it is, leap years, the days in a month, the week number and the day of the year, for the
 ``time.until``, ``time.weeks_until``, ``time.this_year``, ``time.since``,
 ``time.years_since``, ``time.age``, ``time.leap_year``, ``time.next_leap_year``,
-``time.days_in_month``, ``time.week`` and ``time.day_of_year`` intents.
+``time.days_in_month``, ``time.week``, ``time.day_of_year`` and ``time.weekend`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 
 from solo_actors.skills.holidays import Holiday, date_in
 
@@ -156,6 +157,19 @@ def until_weekday(weekday: str, date: dt.date, today: dt.date) -> str:
     if days == 1:
         return f"{name} is tomorrow."
     return f"{name} is in {days} days, on {date:%B} {date.day}."
+
+
+def weekend_said(today: dt.date, weekend: Sequence[str]) -> str:
+    """ "It's Saturday, the weekend.", "It's Monday, a weekday: the weekend starts in 5 days,
+    on Saturday." (``weekend``: its days' names, lower case): one answer to "is it the
+    weekend", "is today a weekday" and "how long until the weekend"."""
+    name = f"{today:%A}"
+    if name.lower() in weekend:
+        return f"It's {name}, the weekend."
+    days = next(n for n in range(1, 7) if f"{today + dt.timedelta(n):%A}".lower() in weekend)
+    start = today + dt.timedelta(days)
+    when = "tomorrow" if days == 1 else f"in {days} days, on {start:%A}"
+    return f"It's {name}, a weekday: the weekend starts {when}."
 
 
 def next_leap_year(after: dt.date) -> int:

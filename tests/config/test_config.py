@@ -158,6 +158,14 @@ def test_invalid_choice(tmp_path: Path) -> None:
     assert f"log.level: expected one of {choices}, got 'loud'" in message
 
 
+def test_an_invalid_choice_in_a_list_names_its_item_and_file(tmp_path: Path) -> None:
+    user = write(tmp_path / "bad.toml", "[skills]\nweekend = ['saturday', 'funday']\n")
+    message = error_of(user_file=user, environ={})
+    assert str(user) in message
+    assert "skills.weekend[1]: expected one of 'friday', 'monday'," in message
+    assert message.endswith("got 'funday'")
+
+
 def test_bad_environment_value_names_the_variable() -> None:
     message = error_of(environ={"SOLO__SUPERVISOR__INTENSITY": "lots"})
     assert "environment SOLO__SUPERVISOR__INTENSITY" in message

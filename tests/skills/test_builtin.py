@@ -108,6 +108,22 @@ def test_a_day_asked_of_this_year_or_the_past_is_the_one_that_passed(
     )
 
 
+def test_whether_it_is_the_weekend_is_worked_out_from_the_configured_days(
+    book: SkillBook, matcher: Matcher, utc_config: Config
+) -> None:
+    # Said on Thursday, 28 May 2026; asked of the model, "It's not the weekend." on any day.
+    assert ask(book, matcher, "is it the weekend yet").text == (
+        "It's Thursday, a weekday: the weekend starts in 2 days, on Saturday."
+    )
+    saturday = NOW + 2 * 86400
+    assert ask(book, matcher, "is today a weekday", saturday).text == "It's Saturday, the weekend."
+    friday_and_saturday = msgspec.structs.replace(utc_config.skills, weekend=["friday", "saturday"])
+    weekend_sooner = SkillBook(friday_and_saturday, matcher)
+    assert ask(weekend_sooner, matcher, "how many days until the weekend").text == (
+        "It's Thursday, a weekday: the weekend starts tomorrow."
+    )
+
+
 def test_how_long_until_a_date_or_a_day_of_the_week(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026; stt writes "25th", a typist "dec 25".
     assert ask(book, matcher, "How many days until December 25th?").text == (
