@@ -251,8 +251,7 @@ class SkillBook:
                 since_holiday(match.slots["holiday"], self.today(now))),
             "time.this_year": lambda match, now: Answer(
                 holiday_this_year(match.slots["holiday"], self.today(now))),
-            "time.weekend": lambda match, now: Answer(
-                weekend_said(self.today(now), self.settings.weekend)),
+            "time.weekend": self.weekend,
             "time.date_in": self.date_in, "time.date_ago": self.date_in,
             "time.until_clock": self.until_clock,
             "time.between": lambda match, now: Answer(
@@ -540,6 +539,13 @@ class SkillBook:
         if day in RELATIVE_DAYS and day != "today":
             return Answer(f"{day.capitalize()} is {self.day_of(day, now).strftime('%A')}.")
         return Answer(f"Today is {today}.")
+
+    def weekend(self, match: SkillMatch, now: float) -> Answer:
+        """ "is it the weekend", "is tomorrow a weekday" (the weekend's days are settings)."""
+        day = day_and_part(match.slots["day"])[0] if "day" in match.slots else "today"
+        date = self.day_of(day, now)
+        said = f"{date:%B} {date.day}" if calendar_day(day) else day  # "December 25"
+        return Answer(weekend_said(date, self.today(now), self.settings.weekend, said))
 
     def until(self, match: SkillMatch, now: float) -> Answer:
         """How long until a holiday, a date or a day ("how many days until friday")."""

@@ -159,12 +159,18 @@ def until_weekday(weekday: str, date: dt.date, today: dt.date) -> str:
     return f"{name} is in {days} days, on {date:%B} {date.day}."
 
 
-def weekend_said(today: dt.date, weekend: Sequence[str]) -> str:
-    """ "It's Saturday, the weekend.", "It's Monday, a weekday: the weekend starts in 5 days,
-    on Saturday." (``weekend``: its days' names, lower case): one answer to "is it the
-    weekend", "is today a weekday" and "how long until the weekend"."""
-    name = f"{today:%A}"
-    if name.lower() in weekend:
+def weekend_said(date: dt.date, today: dt.date, weekend: Sequence[str], said: str) -> str:
+    """Whether ``date`` (``said`` as "tomorrow", "friday" ...) falls on the ``weekend`` (its
+    days' names, lower case). Today: "It's Saturday, the weekend.", "It's Monday, a weekday:
+    the weekend starts in 5 days, on Saturday.", one answer to "is it the weekend", "is
+    today a weekday" and "how long until the weekend"; another day: "Tomorrow is Tuesday,
+    a weekday.", "Friday is a weekday."."""
+    name = f"{date:%A}"
+    kind = "the weekend" if name.lower() in weekend else "a weekday"
+    if date != today:
+        day = said[:1].upper() + said[1:]
+        return f"{name} is {kind}." if said == name.lower() else f"{day} is {name}, {kind}."
+    if kind == "the weekend":
         return f"It's {name}, the weekend."
     days = next(n for n in range(1, 7) if f"{today + dt.timedelta(n):%A}".lower() in weekend)
     start = today + dt.timedelta(days)

@@ -115,6 +115,11 @@ def test_whether_it_is_the_weekend_is_worked_out_from_the_configured_days(
     assert ask(book, matcher, "is it the weekend yet").text == (
         "It's Thursday, a weekday: the weekend starts in 2 days, on Saturday."
     )
+    assert ask(book, matcher, "is tomorrow a weekday").text == "Tomorrow is Friday, a weekday."
+    assert ask(book, matcher, "is sunday a weekend day").text == "Sunday is the weekend."
+    assert ask(book, matcher, "is december 25th a work day").text == (
+        "December 25 is Friday, a weekday."
+    )
     saturday = NOW + 2 * 86400
     assert ask(book, matcher, "is today a weekday", saturday).text == "It's Saturday, the weekend."
     friday_and_saturday = msgspec.structs.replace(utc_config.skills, weekend=["friday", "saturday"])
