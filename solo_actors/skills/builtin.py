@@ -521,9 +521,11 @@ class SkillBook:
         return Answer(f"In {length} it will{still} be {said}.")
 
     def until_clock(self, match: SkillMatch, now: float) -> Answer:
-        """ "It's 3 hours and 33 minutes until 12:00 AM tomorrow.": the next such time."""
+        """ "It's 3 hours and 33 minutes until 12:00 AM tomorrow.": the next such time, to
+        the nearest minute once a minute or more away (a clock time names no seconds)."""
         due = self.when(match.slots["time"], None, now, morning=False)
-        return Answer(f"It's {spoken_duration(due - now)} until {self.spoken_when(due, now)}.")
+        left = due - now if due - now < 60 else round((due - now) / 60) * 60
+        return Answer(f"It's {spoken_duration(left)} until {self.spoken_when(due, now)}.")
 
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")

@@ -206,8 +206,10 @@ def test_the_date_some_days_away_and_how_long_until_a_time(
     assert ask(book, matcher, "How many hours until midnight?").text == (
         "It's 3 hours and 33 minutes until 12:00 AM tomorrow."
     )
-    assert ask(book, matcher, "how long until 9").text == (
-        "It's 33 minutes and 20 seconds until 9:00 PM today."
+    # A clock time names no seconds: "33 minutes and 20 seconds" was more than was asked.
+    assert ask(book, matcher, "how long until 9").text == "It's 33 minutes until 9:00 PM today."
+    assert ask(book, matcher, "how long until 8:27 pm").text == (
+        "It's 20 seconds until 8:27 PM today."
     )
 
 
