@@ -196,6 +196,12 @@ def unit_said(key: str, unit: Unit, amount: float) -> str:
     return (unit.say_one or key) if amount == 1 else unit.say or f"{key}s"
 
 
+def to_the_minute(seconds: float) -> float:
+    """``seconds`` to the nearest minute once a minute or more: how long until a time that
+    names no seconds ("48 minutes", not "48 minutes and 3 seconds")."""
+    return seconds if seconds < 60 else round(seconds / 60) * 60
+
+
 def said_or_sorry(say: Callable[[], str]) -> Answer:
     """What ``say`` says, or its `ValueError` as a refusal ("Sorry, a die has 2 to ...")."""
     try:
@@ -286,6 +292,7 @@ class SkillBook:
             "alarm.cancel": self.alarm_cancel, "alarm.cancel_all": self.cancel_all,
             "alarm.change": self.alarm_change,
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
+            "reminder.when": self.reminder_when,
             "schedule.day": self.listing, "schedule.week": self.week_listing,
             "reminder.repeat": self.reminder_repeat,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,
@@ -524,8 +531,9 @@ class SkillBook:
         """ "It's 3 hours and 33 minutes until 12:00 AM tomorrow.": the next such time, to
         the nearest minute once a minute or more away (a clock time names no seconds)."""
         due = self.when(match.slots["time"], None, now, morning=False)
-        left = due - now if due - now < 60 else round((due - now) / 60) * 60
-        return Answer(f"It's {spoken_duration(left)} until {self.spoken_when(due, now)}.")
+        return Answer(
+            f"It's {spoken_duration(to_the_minute(due - now))} until {self.spoken_when(due, now)}."
+        )
 
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")
@@ -1130,12 +1138,30 @@ class SkillBook:
                         f"next at {self.spoken_when(after.due_at, now)}.")  # fmt: skip
         return Answer(" ".join(said), [*self.cancel(once), *skipped])
 
-    def reminder_cancel(self, match: SkillMatch, now: float) -> Answer:
+    def reminders_about(self, task: str | None) -> list[SkillItem]:
+        """The pending reminders, soonest first; those whose task has ``task`` in it (or is
+        in it) when one was said."""
         reminders = self.pending("reminder")
+        if not task:
+            return reminders
+        return [r for r in reminders if task in (label := normalise(r.label)) or label in task]
+
+    def reminder_when(self, match: SkillMatch, now: float) -> Answer:
+        """ "when is my reminder to check the oven" (and "what time will that be" right after
+        setting it): "I'll remind you to check the oven at 5:21 PM today, in 1 hour."; no
+        task said: the next reminder."""
         task = match.slots.get("task")
-        if task:
-            reminders = [r for r in reminders if task in (label := normalise(r.label))
-                         or label in task]  # fmt: skip
+        reminders = self.reminders_about(task)
+        if not reminders:
+            return Answer(f"You have no reminder {reminded(task)}." if task else (
+                "You have no reminders."))  # fmt: skip
+        item = reminders[0]
+        away = spoken_duration(to_the_minute(item.due_at - now))
+        return Answer(f"I'll remind you {reminded(item.label)} at "
+                      f"{self.spoken_listed(item, now)}, in {away}.")  # fmt: skip
+
+    def reminder_cancel(self, match: SkillMatch, now: float) -> Answer:
+        reminders = self.reminders_about(match.slots.get("task"))
         if not reminders:
             return Answer("There is no such reminder to cancel.")
         if len(reminders) > 1:

@@ -591,6 +591,23 @@ def test_reminders(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "cancel the reminder to buy milk").changed[0].state == "cancelled"
 
 
+def test_when_a_reminder_comes_is_said_from_its_task(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026, 20:26:40. The model had said "I can't check that
+    # offline." to "what time will that be" after a reminder.
+    assert ask(book, matcher, "when is my next reminder").text == "You have no reminders."
+    ask(book, matcher, "remind me in an hour to check the oven")
+    ask(book, matcher, "remind me to call mum tomorrow at 6 pm")
+    assert ask(book, matcher, "when will you remind me to call mum").text == (
+        "I'll remind you to call mum at 6:00 PM tomorrow, in 21 hours and 33 minutes."
+    )
+    assert ask(book, matcher, "what time is my reminder").text == (
+        "I'll remind you to check the oven at 9:26 PM today, in 1 hour."
+    )
+    assert ask(book, matcher, "when is my reminder to feed the cat").text == (
+        "You have no reminder to feed the cat."
+    )
+
+
 def test_an_alarm_is_moved_to_another_time(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026, 20:26.
     assert ask(book, matcher, "change my alarm to 7:30").text == "You have no alarms to change."

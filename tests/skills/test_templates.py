@@ -143,6 +143,8 @@ def test_a_follow_up_means_a_request_with_the_slots_of_both_turns(tmp_path: Path
         ("wake me up at 6:30 am", "actually turn it off", "cancel the alarm at 06:30"),
         ("when is the next full moon", "and the new moon?", "when is the next new moon"),
         ("remind me to call mum at 5", "cancel that", "cancel my reminder to call mum"),
+        ("remind me in an hour to check the oven", "what time will that be",
+         "when is my reminder to check the oven"),
         ("add milk to my packing list", "add eggs", "add eggs to the packing list"),
         ("what's on my shopping list", "add eggs", "add eggs to the shopping list"),
         ("what's on my shopping list", "add bread and butter to it",
