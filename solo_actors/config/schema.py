@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from solo_actors.skills.sun import configured_location
+from solo_actors.skills.places import configured_location
 from supervisors import MailboxLimit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -44,19 +44,24 @@ from solo_actors.skills.dates import (
     year_apart,
     years_since,
 )
+from solo_actors.skills.distance import distance_said
 from solo_actors.skills.holidays import Holiday, dated, next_on
 from solo_actors.skills.money import discounted, shared, tipped
 from solo_actors.skills.moon import Phase, next_phase, phase_name
-from solo_actors.skills.places import Place, city_of, next_clock_change, offset_at, system_zone
-from solo_actors.skills.spelling import counted, spelled
-from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
-from solo_actors.skills.sun import (
-    NOWHERE,
-    SunAsked,
+from solo_actors.skills.places import (
+    Location,
+    Place,
+    city_of,
     configured_location,
-    sun_answer,
+    next_clock_change,
+    offset_at,
+    system_zone,
+    zone_cities,
     zone_location,
 )
+from solo_actors.skills.spelling import counted, spelled
+from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
+from solo_actors.skills.sun import NOWHERE, SunAsked, sun_answer
 from solo_actors.skills.templates import Matcher, SkillMatch, Unit
 from solo_actors.skills.words import (
     REPEATING,
@@ -202,6 +207,23 @@ def to_the_minute(seconds: float) -> float:
     return seconds if seconds < 60 else round(seconds / 60) * 60
 
 
+NOWHERE_TO_MEASURE_FROM = (
+    "I don't know where you are, so I can't say how far that is. Set skills.location in Solo's "
+    "config: 'latitude, longitude', or a city such as 'paris'. Or ask how far it is from a city"
+)
+
+
+def city_location(place: Place) -> Location:
+    """Where ``place`` is; a `ValueError` saying so if it is no city of the zone database: a
+    country, or a city the skill files give another city's zone ("san francisco"), is not
+    where that zone's city is."""
+    location = zone_location(place.zone) if zone_cities().get(place.said) == place.zone else None
+    if location is None:
+        raise ValueError(f"I only know where cities are, and {place.name} is not one I know. "
+                         "Ask, for example: how far is Tokyo from London")  # fmt: skip
+    return location
+
+
 def said_or_sorry(say: Callable[[], str]) -> Answer:
     """What ``say`` says, or its `ValueError` as a refusal ("Sorry, a die has 2 to ...")."""
     try:
@@ -270,6 +292,7 @@ class SkillBook:
             "moon.next_full": self.next_moon, "moon.next_new": self.next_moon,
             "moon.phase": self.moon_phase,
             "sun.sunrise": self.sun, "sun.sunset": self.sun, "sun.daylight": self.sun,
+            "distance.between": self.distance, "distance.from_here": self.distance,
             "time.difference": self.time_difference,
             "time.daylight_saving": self.daylight_saving, "time.clock_change": self.clock_change,
             "time.age": lambda match, now: said_or_sorry(
@@ -891,6 +914,20 @@ class SkillBook:
         year = f", {wall.year}" if wall.year != self.today(now).year else ""
         way = "forward" if after > before else "back"
         return f"{way} {by} at {spoken_clock(wall)} on {spoken_date(wall.date())}{year}"
+
+    def distance(self, match: SkillMatch, now: float) -> Answer:
+        """How far a city is from another, or from where the user is (`distance.py`)."""
+        return said_or_sorry(
+            lambda: self.distance_to(match.slots["place"], match.slots.get("other"))
+        )
+
+    def distance_to(self, place: Place, other: Place | None) -> str:
+        where = city_location(place)
+        if other is not None:
+            return distance_said(place.name, where, other.name, city_location(other))
+        if self.location is None:
+            raise ValueError(NOWHERE_TO_MEASURE_FROM)
+        return distance_said(place.name, where, self.location.city or "you", self.location)
 
     def sun(self, match: SkillMatch, now: float) -> Answer:
         """Sunrise, sunset or daylight (solo_actors/skills/sun.py): where the user is, or in

@@ -1,6 +1,6 @@
 """Places whose time Solo can tell: every city of the IANA time zone database, by name, and
 how their clocks differ and change ("how many hours ahead is Tokyo", "when do the clocks go
-back"), from the zone database's own rules.
+back"), from the zone database's own rules; where those cities are, and where the user is.
 
 "What time is it in Tokyo?" needs no network: the zone database that ships with Python (or
 the `tzdata` package) names ~600 cities, and ``America/Argentina/Buenos_Aires`` is said
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.resources
 import math
 import os
 import re
@@ -123,3 +124,77 @@ def next_clock_change(zone: dt.tzinfo | None, after: float, days: int = 400) -> 
             # The change is at a whole second, in (low, high], which is at most 1 s long.
             return math.floor(low) + 1
     return None
+
+
+ZONE_TABLES = ("zone1970.tab", "zone.tab")
+"""``zone.tab`` has a row for every country's zones ("Europe/Oslo"), which ``zone1970.tab``
+merges into one ("Europe/Berlin"); it wins where both have a zone."""
+SYSTEM_ZONEINFO = Path("/usr/share/zoneinfo")
+_COORDINATES = re.compile(r"([+-]\d{4,6})([+-]\d{5,7})")
+_LAT_LON = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*[, ]\s*([+-]?\d+(?:\.\d+)?)\s*")
+
+
+class Location(msgspec.Struct, frozen=True):
+    """A point on the Earth (the user's, a city's): its coordinates in degrees (north and
+    east positive), and the city a reply names ("" when the user gave the coordinates
+    themselves)."""
+
+    latitude: float
+    longitude: float
+    city: str = ""
+
+
+@functools.cache
+def zone_coordinates() -> dict[str, tuple[float, float]]:
+    """Each zone key's main city's latitude and longitude, from the zone tables."""
+    places: dict[str, tuple[float, float]] = {}
+    for table in ZONE_TABLES:
+        try:
+            text = (importlib.resources.files("tzdata.zoneinfo") / table).read_text()
+        except (ModuleNotFoundError, FileNotFoundError):
+            text = (SYSTEM_ZONEINFO / table).read_text()
+        for line in text.splitlines():
+            fields = line.split("\t")
+            if len(fields) >= 3 and (found := _COORDINATES.fullmatch(fields[1])):
+                places[fields[2]] = (_degrees(found[1]), _degrees(found[2]))
+    return places
+
+
+def _degrees(iso6709: str) -> float:
+    """+4852 (48°52'), -07400 (-74°00'), +404251 (40°42'51'') in degrees."""
+    sign, digits = (-1 if iso6709[0] == "-" else 1), iso6709[1:]
+    whole = 2 if len(digits) in (4, 6) else 3
+    degrees, rest = int(digits[:whole]), digits[whole:]
+    minutes, seconds = int(rest[:2]), int(rest[2:] or 0)
+    return sign * (degrees + minutes / 60 + seconds / 3600)
+
+
+def zone_location(zone: str) -> Location | None:
+    """The main city of zone key ``zone`` ("Europe/Paris": Paris), None if it has none."""
+    coordinates = zone_coordinates().get(zone)
+    if coordinates is None:
+        return None
+    return Location(*coordinates, city=city_of(zone))
+
+
+def configured_location(location: str, zone: str) -> Location | None:
+    """Where ``skills.location`` says the user is ("latitude, longitude", or a city of the
+    zone database), or else the main city of ``zone`` (the configured time zone, or the
+    system's); None if neither says. A ValueError naming the
+    forms for a location that is neither."""
+    if not location.strip():
+        return zone_location(zone or system_zone())
+    if found := _LAT_LON.fullmatch(location):
+        latitude, longitude = float(found[1]), float(found[2])
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ValueError(f"skills.location {location!r}: latitude must be within -90..90 "
+                             "and longitude within -180..180")  # fmt: skip
+        return Location(latitude, longitude)
+    city = zone_cities().get(normalise(location))
+    place = zone_location(city) if city else None
+    if place is None:
+        raise ValueError(
+            f"skills.location {location!r} is neither 'latitude, longitude' (e.g. '45.76, "
+            "4.84') nor a city of the time zone database (e.g. 'paris')"
+        )
+    return place

@@ -5,29 +5,25 @@ sun's mean anomaly, its equation of centre, the equation of time and its declina
 the sun's upper edge on a horizon lowered 0.833° by refraction. They are within a minute or
 two of the almanacs' outside the polar circles, where the sun may not rise or set at all.
 
-Where the user is comes from ``skills.location``: "latitude, longitude" in degrees (north
-and east positive), or a city of the time zone database ("lyon" is not one; "paris" is).
-Left empty, it is the main city of Solo's time zone ("Europe/Paris": Paris), whose
-coordinates the zone database's ``zone.tab`` and ``zone1970.tab`` carry (in the `tzdata`
-package, else the system's): the answer then names that city, since the user may live hours
-of driving away, where the sun rises minutes earlier or later.
+Where the user is comes from ``skills.location`` (`places.configured_location`):
+"latitude, longitude" in degrees (north and east positive), or a city of the time zone
+database ("lyon" is not one; "paris" is). Left empty, it is the main city of Solo's time
+zone ("Europe/Paris": Paris), whose coordinates the zone database's ``zone.tab`` and
+``zone1970.tab`` carry: the answer then names that city, since the user may live hours of
+driving away, where the sun rises minutes earlier or later.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import importlib.resources
 import math
-import re
-from pathlib import Path
 from typing import Literal
 
 import msgspec
 
 from solo_actors.skills.dates import spoken_clock, spoken_date
-from solo_actors.skills.places import city_of, system_zone, zone_cities
-from solo_actors.skills.words import normalise, spoken_duration
+from solo_actors.skills.places import Location
+from solo_actors.skills.words import spoken_duration
 
 HORIZON = -0.833
 """The sun's centre, in degrees, when its upper edge meets the horizon (refraction and its
@@ -35,21 +31,6 @@ radius): what almanacs call sunrise and sunset."""
 J2000 = 2451545.0
 """The Julian day of 2000-01-01 12:00 UTC."""
 UNIX_EPOCH_JD = 2440587.5
-ZONE_TABLES = ("zone1970.tab", "zone.tab")
-"""``zone.tab`` has a row for every country's zones ("Europe/Oslo"), which ``zone1970.tab``
-merges into one ("Europe/Berlin"); it wins where both have a zone."""
-SYSTEM_ZONEINFO = Path("/usr/share/zoneinfo")
-_COORDINATES = re.compile(r"([+-]\d{4,6})([+-]\d{5,7})")
-_LAT_LON = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*[, ]\s*([+-]?\d+(?:\.\d+)?)\s*")
-
-
-class Location(msgspec.Struct, frozen=True):
-    """Where the sun is asked about: its coordinates, and the city a reply names ("" when
-    the user gave the coordinates themselves)."""
-
-    latitude: float
-    longitude: float
-    city: str = ""
 
 
 class SunDay(msgspec.Struct, frozen=True):
@@ -85,61 +66,6 @@ def sun_day(date: dt.date, location: Location) -> SunDay:
 
 def _epoch(julian_day: float) -> float:
     return (julian_day - UNIX_EPOCH_JD) * 86400
-
-
-@functools.cache
-def zone_coordinates() -> dict[str, tuple[float, float]]:
-    """Each zone key's main city's latitude and longitude, from the zone tables."""
-    places: dict[str, tuple[float, float]] = {}
-    for table in ZONE_TABLES:
-        try:
-            text = (importlib.resources.files("tzdata.zoneinfo") / table).read_text()
-        except (ModuleNotFoundError, FileNotFoundError):
-            text = (SYSTEM_ZONEINFO / table).read_text()
-        for line in text.splitlines():
-            fields = line.split("\t")
-            if len(fields) >= 3 and (found := _COORDINATES.fullmatch(fields[1])):
-                places[fields[2]] = (_degrees(found[1]), _degrees(found[2]))
-    return places
-
-
-def _degrees(iso6709: str) -> float:
-    """+4852 (48°52'), -07400 (-74°00'), +404251 (40°42'51'') in degrees."""
-    sign, digits = (-1 if iso6709[0] == "-" else 1), iso6709[1:]
-    whole = 2 if len(digits) in (4, 6) else 3
-    degrees, rest = int(digits[:whole]), digits[whole:]
-    minutes, seconds = int(rest[:2]), int(rest[2:] or 0)
-    return sign * (degrees + minutes / 60 + seconds / 3600)
-
-
-def zone_location(zone: str) -> Location | None:
-    """The main city of zone key ``zone`` ("Europe/Paris": Paris), None if it has none."""
-    coordinates = zone_coordinates().get(zone)
-    if coordinates is None:
-        return None
-    return Location(*coordinates, city=city_of(zone))
-
-
-def configured_location(location: str, zone: str) -> Location | None:
-    """Where ``skills.location`` says the user is, or else the main city of ``zone`` (the
-    configured time zone, or the system's); None if neither says. A ValueError naming the
-    forms for a location that is neither."""
-    if not location.strip():
-        return zone_location(zone or system_zone())
-    if found := _LAT_LON.fullmatch(location):
-        latitude, longitude = float(found[1]), float(found[2])
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise ValueError(f"skills.location {location!r}: latitude must be within -90..90 "
-                             "and longitude within -180..180")  # fmt: skip
-        return Location(latitude, longitude)
-    city = zone_cities().get(normalise(location))
-    place = zone_location(city) if city else None
-    if place is None:
-        raise ValueError(
-            f"skills.location {location!r} is neither 'latitude, longitude' (e.g. '45.76, "
-            "4.84') nor a city of the time zone database (e.g. 'paris')"
-        )
-    return place
 
 
 SunAsked = Literal["sunrise", "sunset", "daylight"]

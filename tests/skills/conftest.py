@@ -3,6 +3,7 @@ actor's tree with the store, and waits for it and its stand-in receivers."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 import supervisors
@@ -33,6 +34,11 @@ def utc_config() -> Config:
 @pytest.fixture
 def book(utc_config: Config, matcher: Matcher) -> SkillBook:
     return SkillBook(utc_config.skills, matcher)
+
+
+def a_book(utc_config: Config, matcher: Matcher, **skills: str) -> SkillBook:
+    """A `SkillBook` with these ``[skills]`` settings changed ("timezone", "location")."""
+    return SkillBook(msgspec.structs.replace(utc_config.skills, **skills), matcher)
 
 
 def settle(*names: str) -> None:

@@ -7,15 +7,15 @@ import datetime as dt
 import re
 import zoneinfo
 
-import msgspec
 import pytest
 
 from solo_actors.config import Config, load_config
 from solo_actors.config.loader import ConfigError
 from solo_actors.skills.builtin import SkillBook
-from solo_actors.skills.sun import Location, configured_location, sun_day, zone_location
+from solo_actors.skills.places import Location, configured_location, zone_location
+from solo_actors.skills.sun import sun_day
 from solo_actors.skills.templates import Matcher
-from tests.skills.conftest import NOW
+from tests.skills.conftest import NOW, a_book
 
 
 @pytest.mark.parametrize(
@@ -46,10 +46,6 @@ def test_beyond_the_polar_circle_the_sun_may_not_rise_or_set() -> None:
     assert sun_day(dt.date(2026, 12, 21), tromso).sunrise is None
     assert not sun_day(dt.date(2026, 12, 21), tromso).up  # polar night
     assert sun_day(dt.date(2026, 6, 21), tromso).up  # midnight sun
-
-
-def a_book(utc_config: Config, matcher: Matcher, **skills: str) -> SkillBook:
-    return SkillBook(msgspec.structs.replace(utc_config.skills, **skills), matcher)
 
 
 def said(book: SkillBook, matcher: Matcher, text: str) -> str:
