@@ -28,11 +28,13 @@ FACTORIAL_OF = ("factorial of", "the factorial of")
 PREFIX = (*SQUARE_ROOT, *FACTORIAL_OF, "minus", "negative")
 LARGEST_FACTORIAL = 170
 """The largest whole number whose factorial a float holds."""
+CURRENCIES = ("dollars", "dollar", "euros", "euro", "pounds", "pound", "bucks", "buck")
+"""Money said with a sum ("15 euros plus 20 percent"): the sum is the same without it."""
 LEVELS = (("+", "-"), ("*", "/", "%"))
 LEVEL_ENDS = (None, ")", "+", "-")
 """What may follow a sum's term."""
 
-_OPERATORS = sorted([*BINARY, *POSTFIX, *PREFIX, "(", ")"], key=len, reverse=True)
+_OPERATORS = sorted([*BINARY, *POSTFIX, *PREFIX, *CURRENCIES, "(", ")"], key=len, reverse=True)
 _TOKEN = re.compile(
     r"\s*(\d+(?:\.\d+)?|"
     + "|".join(re.escape(o) + (r"\b" if o[-1].isalpha() else "") for o in _OPERATORS)
@@ -56,7 +58,8 @@ def tokens(text: str) -> list[str | float]:
         found = _TOKEN.match(text, position)
         if found is None:
             raise NoMatch(f"not arithmetic: {text[position:]!r}")
-        raw.append(found.group(1))
+        if found.group(1) not in CURRENCIES:
+            raw.append(found.group(1))
         position = found.end()
         while position < len(text) and text[position] == " ":
             position += 1

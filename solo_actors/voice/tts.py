@@ -137,15 +137,20 @@ def synthesize(voice: PiperVoice, text: str, settings: SynthesisConfig) -> Itera
         yield chunk.audio_int16_array
 
 
-MULTIPLIED = re.compile(r"(?<=\d)\s*[*\u00d7]\s*(?=\d)")
-"""A multiplication sign between numbers ("5 * 4 * 3"): said "times", where `UNSPOKEN`
-would drop the asterisk and leave "5 4 3"."""
+MULTIPLIED = re.compile(r"(?<=\d)\s*[*\u00d7]\s*(?=\d)|\\times\b|\\cdot\b")
+"""A multiplication sign between numbers ("5 * 4 * 3", LaTeX's "\\times"): said "times",
+where `UNSPOKEN` would drop the asterisk and leave "5 4 3"."""
+
+LATEX = re.compile(r"\\[()\[\]]|\\")
+"""LaTeX's math brackets ("\\( 15 + 3 \\)") and any other backslash, which the 1.5B writes
+in worked sums and Piper would read out."""
 
 
 def speakable(text: str) -> str:
-    """``text`` as tts reads it: multiplication said, markdown and control characters
-    dropped, runs of whitespace one space."""
-    return " ".join(UNSPOKEN.sub(" ", MULTIPLIED.sub(" times ", text)).split())
+    """``text`` as tts reads it: multiplication said; markdown, LaTeX's brackets and control
+    characters dropped; runs of whitespace one space."""
+    said = LATEX.sub(" ", MULTIPLIED.sub(" times ", text))
+    return " ".join(UNSPOKEN.sub(" ", said).split())
 
 
 @dataclass

@@ -86,7 +86,8 @@ def test_normalise_spells_out_and_strips() -> None:
      ("minus 3 plus 5", 2), ("12 squared", 144), ("the square root of 144", 12),
      ("twenty five times four", 100), ("2 ^ 3 ^ 2", 512), ("10 mod 3", 1),
      ("50 percent of 50 percent of 80", 20), ("5 factorial", 120),
-     ("the factorial of 6", 720), ("3 factorial plus 1", 7), ("factorial of 0", 1)],
+     ("the factorial of 6", 720), ("3 factorial plus 1", 7), ("factorial of 0", 1),
+     ("15 euros plus 20 percent", 18), ("5 dollars times 3", 15)],
 )  # fmt: skip
 def test_arithmetic(text: str, value: float) -> None:
     assert parse_expression(text) == pytest.approx(value)

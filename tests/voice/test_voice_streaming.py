@@ -227,6 +227,10 @@ def test_markdown_is_not_read_out_and_a_product_is_said_with_times() -> None:
     )
     assert speakable("**Tip:** 3\u00d74 is `12`") == "Tip: 3 times 4 is 12"
     assert speakable("* eggs\n* milk") == "eggs milk"
+    # "15 euros plus 20 percent" had been worked in LaTeX.
+    assert speakable("20% of 15 euros: \\( 15 \\times 0.20 = 3 \\) euros") == (
+        "20% of 15 euros: 15 times 0.20 = 3 euros"
+    )
 
 
 def test_sentences_after_the_first_chunk_wait_for_their_space() -> None:
