@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,8 +111,15 @@ from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.ids import new_id
 from solo_actors.runtime.logs import get_logger
-from solo_actors.skills.builtin import SAID_AGAIN, Answer, SkillBook, refuse, said_again
-from solo_actors.skills.dates import spoken_date
+from solo_actors.skills.builtin import (
+    SAID_AGAIN,
+    Answer,
+    SkillBook,
+    refuse,
+    said_again,
+    said_or_sorry,
+)
+from solo_actors.skills.dates import born_on, own_age, spoken_date
 from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.lists import ListBook, ListFull
@@ -146,6 +154,10 @@ WHY_DECLINED = "why.declined"
 """"Why not?": answered here only right after a reply that declined."""
 UNTIL_BIRTHDAY = "time.until_birthday"
 """"How many days until my birthday?": from the memory that tells it."""
+OWN_AGE, BORN_WEEKDAY = "time.own_age", "time.born_weekday"
+""""How old am I?", "What day was I born?": from the memories that tell the year and day."""
+BIRTH_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+"""A year someone living was born in, as a memory of the user's birthday says it."""
 
 LOAD_RETRY = 1.0
 """Seconds between tries to read the pending items while the store is not answering."""
@@ -543,6 +555,8 @@ class SkillsActor(supervisors.SupervisedActor):
         if match.intent == UNTIL_BIRTHDAY:
             person = match.said.get("person") or str(match.slots.get("person", ""))
             return self.until_birthday(at, person)
+        if match.intent in (OWN_AGE, BORN_WEEKDAY):
+            return self.own_age(match, at)
         if match.intent == PRIVACY:
             return Answer(self.matcher.set_words(match.intent) + self.llm_elsewhere)
         if match.intent == MODEL:
@@ -552,23 +566,54 @@ class SkillsActor(supervisors.SupervisedActor):
             return self.book.snooze(match, at, self.ringing_alarm(turn.room))
         return self.book.answer(match, at, turn.room)
 
+    def birthday_told(self, person: str = "") -> Holiday | None:
+        """The user's birthday (or `person`'s), from the newest memory that tells its day
+        ("My birthday is March 3rd.", not "I was born in 1990.")."""
+        day = self.memories.birthday(person, lambda words: next(
+            iter(self.matcher.values_said(words, "day")), None))  # fmt: skip
+        birthday = self.matcher.kinds["holiday"].parse(day) if day else None
+        return birthday if isinstance(birthday, Holiday) else None
+
+    def birth_year_told(self) -> int | None:
+        """The year the user was born, from the newest memory of their birthday that has
+        one ("I was born in 1990.", "My birthday is March 3rd, 1990.")."""
+        year = self.memories.birthday("", lambda words: found[0] if (
+            found := BIRTH_YEAR.search(words)) else None)  # fmt: skip
+        return int(year) if year else None
+
+    def own_age(self, match: SkillMatch, at: float) -> Answer:
+        """ "How old am I?" and "What day was I born?", from the year and the day the user
+        told: the model, with "I was born in 1990" in front of it, said 30 in 2026, and
+        Wednesday for a Saturday."""
+        try:
+            year, birthday = self.birth_year_told(), self.birthday_told()
+        except MemoryUnavailable as error:
+            return refuse(unreachable(error))
+        today = self.book.today(at)
+        if match.intent == BORN_WEEKDAY:
+            if year is None or birthday is None:
+                return Answer("You haven't told me the day you were born. Say, for example: "
+                              "I was born on March 3rd, 1990.")  # fmt: skip
+            return said_or_sorry(lambda: born_on(year, birthday))
+        if year is None:
+            return Answer("You haven't told me the year you were born. Say, for example: I "
+                          "was born on March 3rd, 1990.")  # fmt: skip
+        return said_or_sorry(lambda: own_age(year, birthday, today))
+
     def until_birthday(self, at: float, person: str = "") -> Answer:
         """ "Your birthday is in 86 days, on Wednesday, March 3.", or `person`'s ("my sister":
         "Your sister's birthday ..."): the date from the newest memory that tells it ("My
         birthday is March 3rd."). The model, reading that memory, said "There are 10 days
         until your birthday on March 3rd." on December 7, and the same of a sister's."""
         try:
-            told = self.memories.birthday(person)
+            birthday = self.birthday_told(person)
         except MemoryUnavailable as error:
             return refuse(unreachable(error))
         whose = f"{in_your_words(person)}'s" if person else "your"
-        days = self.matcher.values_said(told, "day") if told else []
-        if not days:
+        if birthday is None:
             example = f"{person}'s birthday" if person else "my birthday"
             return Answer(f"You haven't told me {whose} birthday. Say, for example: "
                           f"{example} is March 3rd.")  # fmt: skip
-        birthday = self.matcher.kinds["holiday"].parse(days[0])
-        assert isinstance(birthday, Holiday)  # a day of the year, as "march 3" is
         today = self.book.today(at)
         date = birthday.next_date(today)
         said = f"{whose[0].upper()}{whose[1:]} birthday"

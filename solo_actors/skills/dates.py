@@ -3,7 +3,8 @@
 it is, leap years, the days in a month, the week number and the day of the year, for the
 ``time.until``, ``time.weeks_until``, ``time.this_year``, ``time.since``,
 ``time.years_since``, ``time.age``, ``time.leap_year``, ``time.next_leap_year``,
-``time.days_in_month``, ``time.week``, ``time.day_of_year`` and ``time.weekend`` intents.
+``time.days_in_month``, ``time.week``, ``time.day_of_year``, ``time.weekend``,
+``time.own_age`` and ``time.born_weekday`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.
@@ -15,7 +16,7 @@ import calendar
 import datetime as dt
 from collections.abc import Sequence
 
-from solo_actors.skills.holidays import Holiday, date_in
+from solo_actors.skills.holidays import Holiday, date_in, month_day
 
 FIRST_YEAR, LAST_YEAR = dt.MINYEAR, dt.MAXYEAR
 """The years a leap-year question is answered for: those of Python's calendar."""
@@ -146,6 +147,37 @@ def age_born_in(year: float, today: dt.date) -> str:
         return f"Someone born in {whole} is less than a year old."
     return (f"Someone born in {whole} turns {age} this year: {age - 1} until their birthday, "
             f"{age} after it.")  # fmt: skip
+
+
+def own_age(year: int, birthday: Holiday | None, today: dt.date) -> str:
+    """ "You're 36, and turn 37 on Wednesday, March 3, 2027, in 86 days." (born on
+    ``birthday`` in ``year``); without the day, "You turn 36 this year: ..."; a `ValueError`
+    for a year to come."""
+    turning = today.year - year
+    if turning < 0:
+        raise ValueError(f"{year} hasn't come yet")
+    if birthday is None:
+        if turning == 0:
+            return "You were born this year."
+        return (f"You turn {turning} this year: you're {turning - 1} until your birthday, "
+                f"and {turning} after it. Tell me your birthday and I can say which.")  # fmt: skip
+    month, day = month_day(birthday.when)
+    age = turning if (today.month, today.day) >= (month, day) else turning - 1
+    if (today.month, today.day) == (month, day):
+        return f"You're {age} today. Happy birthday!"
+    next_one = birthday.next_date(today)
+    year_said = f", {next_one.year}" if next_one.year != today.year else ""
+    return (f"You're {age}, and turn {age + 1} on {spoken_date(next_one)}{year_said}, in "
+            f"{plural((next_one - today).days, 'day')}.")  # fmt: skip
+
+
+def born_on(year: int, birthday: Holiday) -> str:
+    """ "You were born on a Saturday: March 3, 1990."; a `ValueError` for a day the year
+    did not have (29 February in a common year)."""
+    date = date_in(birthday.when, year)
+    if date is None:
+        raise ValueError(f"{birthday.name} wasn't a day in {year}")
+    return f"You were born on a {date:%A}: {date:%B} {date.day}, {year}."
 
 
 def until_weekday(weekday: str, date: dt.date, today: dt.date) -> str:

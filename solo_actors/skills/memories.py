@@ -174,19 +174,22 @@ class MemorySkills:
             return Answer(f"Your name is {name}.")
         return Answer("You haven't told me your name. Say, for example: my name is Sam.")
 
-    def birthday(self, person: str = "") -> str | None:
-        """The words of the newest memory that tells the user's birthday ("My birthday is
-        March 3rd."), or `person`'s ("my sister": "My sister's birthday is May 3."), None if
-        none does; `MemoryUnavailable` if the memory can't be asked."""
+    def birthday(
+        self, person: str = "", finds: Callable[[str], str | None] = lambda words: words
+    ) -> str | None:
+        """What `finds` finds (the words themselves, by default) in the newest memory that
+        tells the user's birthday and in which it finds anything ("My birthday is March
+        3rd.", "I was born in 1990."), or `person`'s ("my sister": "My sister's birthday is
+        May 3."), None if none does; `MemoryUnavailable` if the memory can't be asked."""
         if not person:
             return self.newest_told(
-                BIRTHDAY_QUERY, lambda words: words if OWN_BIRTHDAY.search(words) else None
+                BIRTHDAY_QUERY, lambda words: finds(words) if OWN_BIRTHDAY.search(words) else None
             )
         named = re.sub(r"^(?:my|our)\s+", "", person)
         theirs = re.compile(rf"\b{re.escape(named)}(?:'s)?\b.*\b(?:birthday|born)\b",
                             re.IGNORECASE)  # fmt: skip
         query = f"My {named}'s birthday is May 3. My {named} was born on May 3."
-        return self.newest_told(query, lambda words: words if theirs.search(words) else None)
+        return self.newest_told(query, lambda words: finds(words) if theirs.search(words) else None)
 
     def newest_told(self, query: str, told: Callable[[str], str | None]) -> str | None:
         """What `told` finds in the newest of the memories near `query` in which it finds

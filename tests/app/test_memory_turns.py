@@ -314,6 +314,21 @@ def test_the_days_until_the_users_birthday_are_counted_from_what_they_told(
     wait_for_memories(held + 1)
     own = converse("How many days until my birthday?", "another-birthday-conversation")
     assert own.reply == counted.reply, own.reply
+    # The year, told later in words of its own, gives the age and the weekday of birth and
+    # leaves the day as it was (the model had said 30 in 2026, and Wednesday for Saturday).
+    held = memories_held()
+    assert converse("I was born in 1990.", "birthday-conversation").error is None
+    wait_for_memories(held + 1)
+    assert converse("How many days until my birthday?", "birthday-conversation").reply == (
+        counted.reply
+    )
+    age = today.year - 1990 - ((today.month, today.day) < (3, 3))
+    aged = converse("How old am I?", "another-birthday-conversation")
+    assert aged.model == "skills:time.own_age", aged.model
+    assert aged.reply.startswith(f"You're {age}"), aged.reply
+    assert converse("What day of the week was I born?", "birthday-conversation").reply == (
+        "You were born on a Saturday: March 3, 1990."
+    )
     hers = converse("How many days until my sister's birthday?", "another-birthday-conversation")
     assert hers.model == "skills:time.until_birthday", hers.model
     assert hers.reply.startswith("Your sister's birthday is") and "May 20" in hers.reply, hers

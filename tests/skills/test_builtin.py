@@ -12,6 +12,8 @@ import pytest
 
 from solo_actors.config import Config
 from solo_actors.skills.builtin import Answer, SkillBook
+from solo_actors.skills.dates import born_on, own_age
+from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.places import next_clock_change
 from solo_actors.skills.templates import Intent, Matcher, SkillFile
 from solo_actors.skills.words import spoken_duration
@@ -185,6 +187,24 @@ def test_how_long_since_a_day_or_a_year_and_how_old_someone_is(
     )
     refused = ask(book, matcher, "how old is someone born in 2030")
     assert refused.refused and refused.text == "Sorry, 2030 hasn't come yet."
+
+
+def test_the_users_own_age_and_weekday_of_birth_from_the_year_and_day_told() -> None:
+    march_3 = Holiday("march 3", "03-03", named=False)
+    december_7 = dt.date(2026, 12, 7)
+    assert own_age(1990, march_3, december_7) == (
+        "You're 36, and turn 37 on Wednesday, March 3, 2027, in 86 days."
+    )
+    assert own_age(1990, march_3, dt.date(2026, 3, 2)).startswith("You're 35, and turn 36 on")
+    assert own_age(1990, march_3, dt.date(2026, 3, 3)) == "You're 36 today. Happy birthday!"
+    assert own_age(1990, None, december_7).startswith(
+        "You turn 36 this year: you're 35 until your birthday, and 36 after it."
+    )
+    assert born_on(1990, march_3) == "You were born on a Saturday: March 3, 1990."
+    with pytest.raises(ValueError, match="February 29 wasn't a day in 1990"):
+        born_on(1990, Holiday("february 29", "02-29", named=False))
+    with pytest.raises(ValueError, match="2030 hasn't come yet"):
+        own_age(2030, march_3, december_7)
 
 
 def test_the_date_some_days_away_and_how_long_until_a_time(

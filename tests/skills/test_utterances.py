@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from solo_actors.skills.actor import AGAIN, MODEL, WHY_DECLINED
+from solo_actors.skills.actor import (
+    AGAIN,
+    BORN_WEEKDAY,
+    MODEL,
+    OWN_AGE,
+    UNTIL_BIRTHDAY,
+    WHY_DECLINED,
+)
 from solo_actors.skills.builtin import SAID_AGAIN, SkillBook
 from solo_actors.skills.lists import ListBook
 from solo_actors.skills.memories import MemorySkills
@@ -53,14 +60,15 @@ def test_intent_and_slot_accuracy(matcher: Matcher, book: SkillBook) -> None:
         if match is None or match.intent != case["intent"]:
             intent_misses.append((case["text"], case["intent"], match))
             continue
-        # The memory intents are answered by asking the memory actor, the volume ones the
-        # speaker, the speaking-rate ones tts, "what model are you?" the config, the repeats,
-        # "another one" and "why not?" the last turn, the lists the user's lists, not the
-        # book (tests/app/test_memory_turns.py, tests/api/test_volume.py,
-        # tests/wyoming/test_speaking_rate.py, tests/skills/test_skills_actor.py,
-        # tests/skills/test_lists.py).
+        # The memory intents (the user's birthday and age too) are answered by asking the
+        # memory actor, the volume ones the speaker, the speaking-rate ones tts, "what model
+        # are you?" the config, the repeats, "another one" and "why not?" the last turn, the
+        # lists the user's lists, not the book (tests/app/test_memory_turns.py,
+        # tests/api/test_volume.py, tests/wyoming/test_speaking_rate.py,
+        # tests/skills/test_skills_actor.py, tests/skills/test_lists.py).
         answered_here = not (MemorySkills(timeout=1).answers(match)
-                             or match.intent in (*SAID_AGAIN, AGAIN, WHY_DECLINED, MODEL)
+                             or match.intent in (*SAID_AGAIN, AGAIN, WHY_DECLINED, MODEL,
+                                                 UNTIL_BIRTHDAY, OWN_AGE, BORN_WEEKDAY)
                              or VolumeSkills(timeout=1).answers(match)
                              or SpeakingRateSkills(timeout=1).answers(match)
                              or ListBook.answers(match))  # fmt: skip
