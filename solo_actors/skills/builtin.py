@@ -922,6 +922,8 @@ class SkillBook:
         )
 
     def distance_to(self, place: Place, other: Place | None) -> str:
+        """How far ``place`` is from ``other``, or from the user's location when None; a
+        `ValueError` saying why for a place that can't be measured from or to."""
         where = city_location(place)
         if other is not None:
             return distance_said(place.name, where, other.name, city_location(other))
@@ -1190,8 +1192,9 @@ class SkillBook:
         task = match.slots.get("task")
         reminders = self.reminders_about(task)
         if not reminders:
-            return Answer(f"You have no reminder {reminded(task)}." if task else (
-                "You have no reminders."))  # fmt: skip
+            return Answer(
+                f"You have no reminder {reminded(task)}." if task else "You have no reminders."
+            )
         item = reminders[0]
         away = spoken_duration(to_the_minute(item.due_at - now))
         return Answer(f"I'll remind you {reminded(item.label)} at "

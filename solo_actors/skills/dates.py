@@ -163,6 +163,8 @@ def own_age(year: int, birthday: Holiday | None, today: dt.date) -> str:
                 f"and {turning} after it. Tell me your birthday and I can say which.")  # fmt: skip
     month, day = month_day(birthday.when)
     age = turning if (today.month, today.day) >= (month, day) else turning - 1
+    if age < 0:
+        raise ValueError(f"{birthday.name}, {year} hasn't come yet")
     if (today.month, today.day) == (month, day):
         return f"You're {age} today. Happy birthday!"
     next_one = birthday.next_date(today)

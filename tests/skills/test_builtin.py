@@ -205,6 +205,8 @@ def test_the_users_own_age_and_weekday_of_birth_from_the_year_and_day_told() -> 
         born_on(1990, Holiday("february 29", "02-29", named=False))
     with pytest.raises(ValueError, match="2030 hasn't come yet"):
         own_age(2030, march_3, december_7)
+    with pytest.raises(ValueError, match="March 3, 2026 hasn't come yet"):
+        own_age(2026, march_3, dt.date(2026, 1, 5))
 
 
 def test_the_date_some_days_away_and_how_long_until_a_time(

@@ -1,6 +1,6 @@
 """How far apart cities are (solo_actors/skills/distance.py): the great circle within half
-a percent of the published distances (the ellipsoid's), said to three figures, from where the user is, and
-places that are no city refused, not guessed."""
+a percent of the published distances (the ellipsoid's), said to three figures, from where
+the user is, and places that are no city refused, not guessed."""
 
 from __future__ import annotations
 
