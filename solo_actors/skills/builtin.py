@@ -31,6 +31,7 @@ from solo_actors.skills.dates import (
     days_in_month,
     holiday_this_year,
     leap_year,
+    month_end,
     plural,
     since_holiday,
     spoken_clock,
@@ -52,6 +53,7 @@ from solo_actors.skills.places import (
     Location,
     Place,
     city_of,
+    clock_label,
     configured_location,
     next_clock_change,
     offset_at,
@@ -293,7 +295,8 @@ class SkillBook:
             "moon.phase": self.moon_phase,
             "sun.sunrise": self.sun, "sun.sunset": self.sun, "sun.daylight": self.sun,
             "distance.between": self.distance, "distance.from_here": self.distance,
-            "time.difference": self.time_difference,
+            "time.difference": self.time_difference, "time.zone": self.time_zone,
+            "time.month_end": lambda match, now: Answer(month_end(self.today(now))),
             "time.daylight_saving": self.daylight_saving, "time.clock_change": self.clock_change,
             "time.age": lambda match, now: said_or_sorry(
                 lambda: age_born_in(match.slots["year"], self.today(now))),
@@ -865,6 +868,18 @@ class SkillBook:
         if place is None:
             return self.zone, self.home_city
         return zoneinfo.ZoneInfo(place.zone), place.name
+
+    def time_zone(self, match: SkillMatch, now: float) -> Answer:
+        """ "Your time zone is Europe/London: GMT, UTC+0.", "India is on Asia/Kolkata time:
+        IST, UTC+5:30."."""
+        place: Place | None = match.slots.get("place")
+        if place is not None:
+            return Answer(f"{place.name} is on {place.zone} time: {clock_label(place.zone, now)}.")
+        zone = self.settings.timezone or system_zone()
+        if not zone:
+            return Answer("I can't tell this computer's time zone. Set skills.timezone in "
+                          "Solo's config, for example 'Europe/London'.")  # fmt: skip
+        return Answer(f"Your time zone is {zone}: {clock_label(zone, now)}.")
 
     def time_difference(self, match: SkillMatch, now: float) -> Answer:
         """ "Tokyo is 9 hours ahead of London.", "New York is 5 hours behind you."."""

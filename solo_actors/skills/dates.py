@@ -3,7 +3,7 @@
 it is, leap years, the days in a month, the week number and the day of the year, for the
 ``time.until``, ``time.weeks_until``, ``time.this_year``, ``time.since``,
 ``time.years_since``, ``time.age``, ``time.leap_year``, ``time.next_leap_year``,
-``time.days_in_month``, ``time.week``, ``time.day_of_year``, ``time.weekend``,
+``time.days_in_month``, ``time.month_end``, ``time.week``, ``time.day_of_year``, ``time.weekend``,
 ``time.own_age`` and ``time.born_weekday`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
@@ -258,6 +258,14 @@ def week_of_year(today: dt.date) -> str:
     the year's first Thursday)."""
     year, week, _ = today.isocalendar()
     return f"It's week {week} of {year}."
+
+
+def month_end(today: dt.date) -> str:
+    """ "The last day of December is Thursday, December 31, in 24 days."."""
+    last = dt.date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
+    days = (last - today).days
+    when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+    return f"The last day of {last:%B} is {spoken_date(last)}, {when}."
 
 
 def day_of_year(today: dt.date) -> str:

@@ -49,7 +49,7 @@ class Place(msgspec.Struct, frozen=True):
         )
 
 
-ABBREVIATIONS = frozenset(("uk", "us", "usa", "la", "nyc", "uae"))
+ABBREVIATIONS = frozenset(("uk", "us", "usa", "la", "nyc", "uae", "utc", "gmt"))
 LOWER = frozenset(("the", "de", "of", "es"))
 
 
@@ -108,6 +108,23 @@ def offset_at(zone: dt.tzinfo | None, epoch: float) -> float:
     """Seconds ``zone`` (None: the system's) is ahead of UTC at ``epoch``."""
     offset = dt.datetime.fromtimestamp(epoch, dt.UTC).astimezone(zone).utcoffset()
     return offset.total_seconds() if offset is not None else 0.0
+
+
+def offset_said(seconds: float) -> str:
+    """ "UTC+5:30", "UTC-4", "UTC+0": an offset from UTC as clocks are labelled."""
+    hours, minutes = divmod(round(abs(seconds)) // 60, 60)
+    sign = "-" if seconds < 0 else "+"
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+def clock_label(zone_key: str, epoch: float) -> str:
+    """ "GMT, UTC+0", "IST, UTC+5:30", "UTC+4": how a zone's clocks are labelled at
+    ``epoch``, its abbreviation where it has one (some zones' are only an offset, "+04")."""
+    zone = zoneinfo.ZoneInfo(zone_key)
+    offset = offset_said(offset_at(zone, epoch))
+    abbreviation = dt.datetime.fromtimestamp(epoch, zone).tzname() or ""
+    named = abbreviation and abbreviation[0] not in "+-" and abbreviation != "UTC"
+    return f"{abbreviation}, {offset}" if named else offset
 
 
 def next_clock_change(zone: dt.tzinfo | None, after: float, days: int = 400) -> float | None:

@@ -17,7 +17,7 @@ from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.places import next_clock_change
 from solo_actors.skills.templates import Intent, Matcher, SkillFile
 from solo_actors.skills.words import spoken_duration
-from tests.skills.conftest import NOW
+from tests.skills.conftest import NOW, a_book
 
 
 def ask(book: SkillBook, matcher: Matcher, text: str, at: float = NOW) -> Answer:
@@ -61,6 +61,39 @@ def test_the_time_in_a_city_or_country_says_the_day_when_it_differs(
     assert ask(book, matcher, "time in the uk").text == "It's 9:26 PM in the UK."  # BST
     assert ask(book, matcher, "what time is it in rio de janeiro").text == (
         "It's 5:26 PM in Rio de Janeiro."
+    )
+
+
+def test_the_time_zone_here_or_of_a_place_and_utc_as_a_place(
+    book: SkillBook, matcher: Matcher, utc_config: Config
+) -> None:
+    # Thursday 28 May 2026: summer time in London. The model had answered "what time zone
+    # am I in" with "You are in the <time-zone> timezone." and "what's the time in UTC"
+    # with "<current-time>".
+    london = a_book(utc_config, matcher, timezone="Europe/London")
+    assert ask(london, matcher, "what time zone am I in").text == (
+        "Your time zone is Europe/London: BST, UTC+1."
+    )
+    assert ask(book, matcher, "what time zone is India in").text == (
+        "India is on Asia/Kolkata time: IST, UTC+5:30."
+    )
+    assert ask(book, matcher, "what's the time zone in Dubai").text == (
+        "Dubai is on Asia/Dubai time: UTC+4."
+    )
+    assert ask(book, matcher, "what's the time in UTC").text == "It's 8:26 PM in UTC."
+    assert ask(book, matcher, "what time is it in pacific time").text == (
+        "It's 1:26 PM in Pacific Time."
+    )
+
+
+def test_the_end_of_the_month(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026; the model had said "The last day of the month depends
+    # on the current date."
+    assert ask(book, matcher, "how many days until the end of the month").text == (
+        "The last day of May is Sunday, May 31, in 3 days."
+    )
+    assert ask(book, matcher, "what's the last day of the month", NOW + 3 * 86400).text == (
+        "The last day of May is Sunday, May 31, today."
     )
 
 
