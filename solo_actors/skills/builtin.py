@@ -296,6 +296,7 @@ class SkillBook:
             "sun.sunrise": self.sun, "sun.sunset": self.sun, "sun.daylight": self.sun,
             "distance.between": self.distance, "distance.from_here": self.distance,
             "time.difference": self.time_difference, "time.zone": self.time_zone,
+            "time.date_in_place": self.date_in_place,
             "time.month_end": lambda match, now: Answer(month_end(self.today(now))),
             "time.daylight_saving": self.daylight_saving, "time.clock_change": self.clock_change,
             "time.age": lambda match, now: said_or_sorry(
@@ -521,6 +522,12 @@ class SkillBook:
         said = "Today" if day == "today" else day.capitalize()
         verb = "is" if day == "today" else "will be"
         return Answer(f"{said} {verb} {spoken_date(date)}, {date.year}.")
+
+    def date_in_place(self, match: SkillMatch, now: float) -> Answer:
+        """ "In Tokyo it's Tuesday, December 8.": the date where the place's clocks are."""
+        place: Place = match.slots["place"]
+        there = dt.datetime.fromtimestamp(now, zoneinfo.ZoneInfo(place.zone)).date()
+        return Answer(f"In {place.name} it's {spoken_date(there)}.")
 
     def yesterday(self, match: SkillMatch, now: float) -> Answer:
         date = self.today(now) - dt.timedelta(days=1)

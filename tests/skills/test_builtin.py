@@ -80,6 +80,9 @@ def test_the_time_zone_here_or_of_a_place_and_utc_as_a_place(
     assert ask(book, matcher, "what's the time zone in Dubai").text == (
         "Dubai is on Asia/Dubai time: UTC+4."
     )
+    assert ask(book, matcher, "what's the date in Tokyo").text == (
+        "In Tokyo it's Friday, May 29."  # the model had said it couldn't check
+    )
     assert ask(book, matcher, "what's the time in UTC").text == "It's 8:26 PM in UTC."
     assert ask(book, matcher, "what time is it in pacific time").text == (
         "It's 1:26 PM in Pacific Time."
