@@ -551,8 +551,9 @@ class SkillsConfig(Section, frozen=True):
     """IANA time zone for times, dates, alarms and reminders ("Europe/Berlin"); "" = the
     system's."""
     location: str
-    """Where the user is, for sunrise and sunset: "latitude, longitude" ("45.76, 4.84") or a
-    city of the time zone database ("paris"); "" = the main city of the time zone."""
+    """Where the user is, for sunrise, sunset and distances: "latitude, longitude" ("45.76,
+    4.84") or a city of the time zone database ("paris"); "" = the main city of the time
+    zone."""
     weekend: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=6)]
     """The days of the user's weekend ("saturday", "sunday"), for "is it the weekend"."""
     max_timer: Seconds

@@ -197,8 +197,8 @@ def zone_location(zone: str) -> Location | None:
 def configured_location(location: str, zone: str) -> Location | None:
     """Where ``skills.location`` says the user is ("latitude, longitude", or a city of the
     zone database), or else the main city of ``zone`` (the configured time zone, or the
-    system's); None if neither says. A ValueError naming the
-    forms for a location that is neither."""
+    system's); None if neither says. A ValueError naming the forms for a location that is
+    neither."""
     if not location.strip():
         return zone_location(zone or system_zone())
     if found := _LAT_LON.fullmatch(location):
