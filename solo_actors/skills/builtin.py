@@ -63,7 +63,7 @@ from solo_actors.skills.places import (
 )
 from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
-from solo_actors.skills.sun import NOWHERE, SunAsked, sun_answer
+from solo_actors.skills.sun import NOWHERE, SunAsked, season_now, season_start, sun_answer
 from solo_actors.skills.templates import Matcher, SkillMatch, Unit
 from solo_actors.skills.words import (
     REPEATING,
@@ -209,6 +209,13 @@ def to_the_minute(seconds: float) -> float:
     return seconds if seconds < 60 else round(seconds / 60) * 60
 
 
+SEASONS_IN_TURN = ("spring", "summer", "autumn", "winter")
+LONGEST_DAYS = {
+    "sun.longest_day": ("longest", "summer"),
+    "sun.shortest_day": ("shortest", "winter"),
+}
+"""The day each intent asks for, and the season it begins."""
+
 NOWHERE_TO_MEASURE_FROM = (
     "I don't know where you are, so I can't say how far that is. Set skills.location in Solo's "
     "config: 'latitude, longitude', or a city such as 'paris'. Or ask how far it is from a city"
@@ -295,6 +302,8 @@ class SkillBook:
             "moon.phase": self.moon_phase,
             "sun.sunrise": self.sun, "sun.sunset": self.sun, "sun.daylight": self.sun,
             "distance.between": self.distance, "distance.from_here": self.distance,
+            "sun.season": self.season, "sun.season_start": self.season,
+            "sun.longest_day": self.season, "sun.shortest_day": self.season,
             "time.difference": self.time_difference, "time.zone": self.time_zone,
             "time.date_in_place": self.date_in_place,
             "time.month_end": lambda match, now: Answer(month_end(self.today(now))),
@@ -952,6 +961,36 @@ class SkillBook:
         if self.location is None:
             raise ValueError(NOWHERE_TO_MEASURE_FROM)
         return distance_said(place.name, where, self.location.city or "you", self.location)
+
+    def season(self, match: SkillMatch, now: float) -> Answer:
+        """ "It's autumn: winter begins at the December solstice, on Monday, December 21, in
+        14 days.", "Spring begins at the March equinox, ...", "The longest day is the June
+        solstice, ...": astronomical seasons, in the user's hemisphere (`sun.season_start`)."""
+        if self.location is None:
+            return refuse(NOWHERE)
+        southern = self.location.latitude < 0
+        if match.intent == "sun.season":
+            season = season_now(southern, now)
+            following = SEASONS_IN_TURN[(SEASONS_IN_TURN.index(season) + 1) % 4]
+            mark, when = self.season_when(following, southern, now)
+            return Answer(f"It's {season}: {following} begins at {mark}, {when}.")
+        if match.intent in LONGEST_DAYS:
+            kind, season = LONGEST_DAYS[match.intent]
+            mark, when = self.season_when(season, southern, now)
+            return Answer(f"The {kind} day is {mark}, {when}.")
+        season = str(match.slots["season"])
+        mark, when = self.season_when(season, southern, now)
+        return Answer(f"{season.capitalize()} begins at {mark}, {when}.")
+
+    def season_when(self, season: str, southern: bool, now: float) -> tuple[str, str]:
+        """The equinox or solstice that next begins ``season``, and when: "on Monday,
+        December 21, in 14 days" (its date in Solo's zone)."""
+        start, mark = season_start(season, southern, now)
+        date, today = self.local(start).date(), self.today(now)
+        year = f", {date.year}" if date.year != today.year else ""
+        days = (date - today).days
+        away = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+        return mark, f"on {spoken_date(date)}{year}, {away}"
 
     def sun(self, match: SkillMatch, now: float) -> Answer:
         """Sunrise, sunset or daylight (solo_actors/skills/sun.py): where the user is, or in

@@ -1,4 +1,5 @@
-"""Sunrise and sunset, offline: "When is sunset?", "What time is sunrise in Tokyo tomorrow?".
+"""Sunrise and sunset, offline: "When is sunset?", "What time is sunrise in Tokyo tomorrow?";
+and the seasons, from the equinoxes and solstices: "How many days until spring?".
 
 The times come from the sunrise equation (the NOAA/Meeus low-precision solar position: the
 sun's mean anomaly, its equation of centre, the equation of time and its declination), with
@@ -66,6 +67,55 @@ def sun_day(date: dt.date, location: Location) -> SunDay:
 
 def _epoch(julian_day: float) -> float:
     return (julian_day - UNIX_EPOCH_JD) * 86400
+
+
+SEASON_STARTS = {"spring": 0.0, "summer": 90.0, "autumn": 180.0, "winter": 270.0}
+"""The sun's ecliptic longitude, in degrees, at which each season begins in the northern
+hemisphere (the equinoxes and solstices); the southern one's are 180 degrees on."""
+SEASON_MARKS = {0.0: "the March equinox", 90.0: "the June solstice",
+                180.0: "the September equinox", 270.0: "the December solstice"}  # fmt: skip
+
+
+def sun_longitude(epoch: float) -> float:
+    """The sun's apparent ecliptic longitude at ``epoch``, in degrees: the Astronomical
+    Almanac's low-precision formula, within 0.01 degree (a quarter of an hour of the sun's
+    motion) this century. Its mean longitude moves faster than its anomaly (the perihelion
+    precesses): the one-rate form `sun_day` uses drifts 0.46 degree, half a day, by 2026."""
+    days = epoch / 86400 + UNIX_EPOCH_JD - J2000
+    mean = 280.460 + 0.9856474 * days
+    anomaly = math.radians(357.528 + 0.9856003 * days)
+    return (mean + 1.915 * math.sin(anomaly) + 0.020 * math.sin(2 * anomaly)) % 360
+
+
+def next_longitude(degrees: float, after: float) -> float:
+    """The first instant after ``after`` (epoch seconds) at which the sun's longitude is
+    ``degrees``: found day by day, then halved to a minute."""
+    start = sun_longitude(after)
+    wanted = (degrees - start) % 360 or 360.0
+
+    def reached(epoch: float) -> bool:
+        return (sun_longitude(epoch) - start) % 360 >= wanted
+
+    low, high = after, after + 86400
+    while not reached(high):
+        low, high = high, high + 86400
+    while high - low > 60:
+        middle = (low + high) / 2
+        low, high = (low, middle) if reached(middle) else (middle, high)
+    return high
+
+
+def season_start(season: str, southern: bool, after: float) -> tuple[float, str]:
+    """When ``season`` next begins after ``after`` (epoch seconds), and the equinox or
+    solstice that begins it ("the March equinox"): in the southern hemisphere spring begins
+    at the September equinox."""
+    longitude = (SEASON_STARTS[season] + (180 if southern else 0)) % 360
+    return next_longitude(longitude, after), SEASON_MARKS[longitude]
+
+
+def season_now(southern: bool, now: float) -> str:
+    """The season at ``now``: the one that begins again last, a year after it began."""
+    return max(SEASON_STARTS, key=lambda season: season_start(season, southern, now)[0])
 
 
 SunAsked = Literal["sunrise", "sunset", "daylight"]

@@ -522,6 +522,10 @@ def parse_month(text: str) -> int:
     return MONTH_NUMBERS[text]
 
 
+SEASONS = {"spring": "spring", "summer": "summer", "autumn": "autumn", "fall": "autumn",
+           "winter": "winter"}  # fmt: skip
+"""A season as said, and the one it is ("fall": autumn)."""
+
 BASE_KINDS: dict[str, SlotKind] = {
     "number": SlotKind(rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?(?:{NUMBER}|a|an)", parse_number),
     "duration": duration_kind(),
@@ -533,6 +537,7 @@ BASE_KINDS: dict[str, SlotKind] = {
     "repeat": SlotKind(REPEAT, parse_repeat),
     "text": SlotKind(r"\S.*?", text_kind, free=True),
     "name": SlotKind(r"\S+(?:\s\S+){0,2}?", name_kind, free=True),
+    "season": SlotKind("|".join(SEASONS), SEASONS.__getitem__),
 }
 """Slot kinds every template may use; `templates` adds the ones built from data (units,
 arithmetic)."""

@@ -13,7 +13,7 @@ from solo_actors.config import Config, load_config
 from solo_actors.config.loader import ConfigError
 from solo_actors.skills.builtin import SkillBook
 from solo_actors.skills.places import Location, configured_location, zone_location
-from solo_actors.skills.sun import sun_day
+from solo_actors.skills.sun import season_start, sun_day
 from solo_actors.skills.templates import Matcher
 from tests.skills.conftest import NOW, a_book
 
@@ -94,3 +94,46 @@ def test_nowhere_known_is_said_not_guessed(utc_config: Config, matcher: Matcher)
     assert match is not None
     answer = book.answer(match, NOW)
     assert answer.refused and "Set skills.location" in answer.text, answer
+
+
+@pytest.mark.parametrize(
+    ("season", "southern", "published"),
+    [
+        ("winter", False, "2026-12-21 20:50"),
+        ("spring", False, "2027-03-20 20:25"),
+        ("summer", False, "2027-06-21 14:11"),
+        ("autumn", False, "2027-09-23 06:02"),
+        ("summer", True, "2026-12-21 20:50"),  # the December solstice down under
+    ],
+)  # fmt: skip
+def test_the_seasons_begin_at_the_published_equinoxes_and_solstices_within_ten_minutes(
+    season: str, southern: bool, published: str
+) -> None:
+    after = dt.datetime(2026, 12, 7, tzinfo=dt.UTC).timestamp()
+    start, _mark = season_start(season, southern, after)
+    expected = dt.datetime.fromisoformat(published).replace(tzinfo=dt.UTC).timestamp()
+    assert abs(start - expected) <= 600, dt.datetime.fromtimestamp(start, dt.UTC)
+
+
+def test_the_season_is_the_users_hemispheres(utc_config: Config, matcher: Matcher) -> None:
+    # The model had said "There are 30 days until spring starts." on December 7 (103).
+    december_7 = dt.datetime(2026, 12, 7, 17, 0, tzinfo=dt.UTC).timestamp()
+    london = a_book(utc_config, matcher, timezone="Europe/London")
+    sydney = a_book(utc_config, matcher, timezone="Australia/Sydney")
+
+    def answer(book: SkillBook, text: str) -> str:
+        match = matcher.match(text)
+        assert match is not None and match.intent.startswith("sun."), (text, match)
+        return book.answer(match, december_7).text
+
+    assert answer(london, "how many days until spring") == (
+        "Spring begins at the March equinox, on Saturday, March 20, 2027, in 103 days."
+    )
+    assert answer(london, "what season is it") == (
+        "It's autumn: winter begins at the December solstice, on Monday, December 21, in 14 days."
+    )
+    assert answer(sydney, "what season is it").startswith("It's spring: summer begins at the ")
+    assert answer(london, "what's the longest day of the year").startswith(
+        "The longest day is the June solstice, on Monday, June 21, 2027"
+    )
+    assert matcher.match("when does school start") is None  # the llm's
