@@ -63,7 +63,14 @@ from solo_actors.skills.places import (
 )
 from solo_actors.skills.spelling import counted, spelled
 from solo_actors.skills.stopwatch import STOPWATCH_INTENTS, Stopwatch
-from solo_actors.skills.sun import NOWHERE, SunAsked, season_now, season_start, sun_answer
+from solo_actors.skills.sun import (
+    NOWHERE,
+    SEASON_STARTS,
+    SunAsked,
+    season_now,
+    season_start,
+    sun_answer,
+)
 from solo_actors.skills.templates import Matcher, SkillMatch, Unit
 from solo_actors.skills.words import (
     REPEATING,
@@ -209,7 +216,6 @@ def to_the_minute(seconds: float) -> float:
     return seconds if seconds < 60 else round(seconds / 60) * 60
 
 
-SEASONS_IN_TURN = ("spring", "summer", "autumn", "winter")
 LONGEST_DAYS = {
     "sun.longest_day": ("longest", "summer"),
     "sun.shortest_day": ("shortest", "winter"),
@@ -971,7 +977,8 @@ class SkillBook:
         southern = self.location.latitude < 0
         if match.intent == "sun.season":
             season = season_now(southern, now)
-            following = SEASONS_IN_TURN[(SEASONS_IN_TURN.index(season) + 1) % 4]
+            in_turn = list(SEASON_STARTS)
+            following = in_turn[(in_turn.index(season) + 1) % len(in_turn)]
             mark, when = self.season_when(following, southern, now)
             return Answer(f"It's {season}: {following} begins at {mark}, {when}.")
         if match.intent in LONGEST_DAYS:

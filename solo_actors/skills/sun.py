@@ -48,9 +48,7 @@ def sun_day(date: dt.date, location: Location) -> SunDay:
     # Days from J2000 to the date's noon at this longitude (east positive).
     days = date.toordinal() - dt.date(2000, 1, 1).toordinal() - location.longitude / 360
     anomaly = math.radians((357.5291 + 0.98560028 * days) % 360)
-    centre = (1.9148 * math.sin(anomaly) + 0.0200 * math.sin(2 * anomaly)
-              + 0.0003 * math.sin(3 * anomaly))  # fmt: skip
-    ecliptic = math.radians((math.degrees(anomaly) + centre + 180 + 102.9372) % 360)
+    ecliptic = math.radians(sun_longitude(_epoch(J2000 + days)))
     transit = J2000 + days + 0.0053 * math.sin(anomaly) - 0.0069 * math.sin(2 * ecliptic)
     declination = math.asin(math.sin(ecliptic) * math.sin(math.radians(23.4397)))
     latitude = math.radians(location.latitude)
@@ -71,7 +69,8 @@ def _epoch(julian_day: float) -> float:
 
 SEASON_STARTS = {"spring": 0.0, "summer": 90.0, "autumn": 180.0, "winter": 270.0}
 """The sun's ecliptic longitude, in degrees, at which each season begins in the northern
-hemisphere (the equinoxes and solstices); the southern one's are 180 degrees on."""
+hemisphere (the equinoxes and solstices), in the seasons' turn; the southern hemisphere's
+are 180 degrees on."""
 SEASON_MARKS = {0.0: "the March equinox", 90.0: "the June solstice",
                 180.0: "the September equinox", 270.0: "the December solstice"}  # fmt: skip
 
@@ -80,7 +79,7 @@ def sun_longitude(epoch: float) -> float:
     """The sun's apparent ecliptic longitude at ``epoch``, in degrees: the Astronomical
     Almanac's low-precision formula, within 0.01 degree (a quarter of an hour of the sun's
     motion) this century. Its mean longitude moves faster than its anomaly (the perihelion
-    precesses): the one-rate form `sun_day` uses drifts 0.46 degree, half a day, by 2026."""
+    precesses): a form with one rate for both drifts 0.46 degree, half a day, by 2026."""
     days = epoch / 86400 + UNIX_EPOCH_JD - J2000
     mean = 280.460 + 0.9856474 * days
     anomaly = math.radians(357.528 + 0.9856003 * days)

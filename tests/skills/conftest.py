@@ -36,7 +36,7 @@ def book(utc_config: Config, matcher: Matcher) -> SkillBook:
     return SkillBook(utc_config.skills, matcher)
 
 
-def a_book(utc_config: Config, matcher: Matcher, **skills: str) -> SkillBook:
+def a_book(utc_config: Config, matcher: Matcher, **skills: object) -> SkillBook:
     """A `SkillBook` with these ``[skills]`` settings changed ("timezone", "location")."""
     return SkillBook(msgspec.structs.replace(utc_config.skills, **skills), matcher)
 

@@ -7,7 +7,6 @@ import random
 import re
 import zoneinfo
 
-import msgspec
 import pytest
 
 from solo_actors.config import Config
@@ -160,8 +159,7 @@ def test_whether_it_is_the_weekend_is_worked_out_from_the_configured_days(
     )
     saturday = NOW + 2 * 86400
     assert ask(book, matcher, "is today a weekday", saturday).text == "It's Saturday, the weekend."
-    friday_and_saturday = msgspec.structs.replace(utc_config.skills, weekend=["friday", "saturday"])
-    weekend_sooner = SkillBook(friday_and_saturday, matcher)
+    weekend_sooner = a_book(utc_config, matcher, weekend=["friday", "saturday"])
     assert ask(weekend_sooner, matcher, "how many days until the weekend").text == (
         "It's Thursday, a weekday: the weekend starts tomorrow."
     )
@@ -321,8 +319,7 @@ def test_how_clocks_differ_and_change_from_the_zone_database(
     # Said on May 28, 2026 (British Summer Time). The model had said "Tokyo is 9 hours ahead
     # of New York", "yes" to daylight saving time in a London December, and "the first
     # Sunday of November" for the clocks going back.
-    london = SkillBook(msgspec.structs.replace(utc_config.skills, timezone="Europe/London"),
-                       matcher)  # fmt: skip
+    london = a_book(utc_config, matcher, timezone="Europe/London")
     assert ask(london, matcher, "how many hours ahead is Tokyo").text == (
         "Tokyo is 8 hours ahead of London."
     )
@@ -1097,8 +1094,7 @@ def test_spoken_durations() -> None:
 
 
 def test_times_are_in_the_configured_zone(utc_config: Config, matcher: Matcher) -> None:
-    settings = msgspec.structs.replace(utc_config.skills, timezone="America/New_York")
-    book = SkillBook(settings, matcher)  # NOW is 4:26 PM there (EDT, UTC-4)
+    book = a_book(utc_config, matcher, timezone="America/New_York")  # 4:26 PM there, EDT
     assert ask(book, matcher, "what time is it").text == "It's 4:26 PM."
     wake = ask(book, matcher, "wake me up at 7")
     assert utc(wake.changed[0].due_at) == dt.datetime(2026, 5, 29, 11, 0, tzinfo=dt.UTC)
@@ -1110,8 +1106,7 @@ def test_times_are_in_the_configured_zone(utc_config: Config, matcher: Matcher) 
 def test_a_daily_alarm_keeps_its_time_of_day_across_a_clock_change(
     utc_config: Config, matcher: Matcher
 ) -> None:
-    settings = msgspec.structs.replace(utc_config.skills, timezone="Europe/Berlin")
-    book = SkillBook(settings, matcher)
+    book = a_book(utc_config, matcher, timezone="Europe/Berlin")
     friday = dt.datetime(2026, 3, 27, 12, 0, tzinfo=dt.UTC).timestamp()
     (alarm,) = ask(book, matcher, "set an alarm for 7 every day", friday).changed
     assert utc(alarm.due_at) == dt.datetime(2026, 3, 28, 6, 0, tzinfo=dt.UTC)  # CET, UTC+1

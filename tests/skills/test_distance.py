@@ -4,7 +4,6 @@ the user is, and places that are no city refused, not guessed."""
 
 from __future__ import annotations
 
-import msgspec
 import pytest
 
 from solo_actors.config import Config
@@ -12,7 +11,7 @@ from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.distance import about, great_circle_km
 from solo_actors.skills.places import zone_location
 from solo_actors.skills.templates import Matcher
-from tests.skills.conftest import NOW
+from tests.skills.conftest import NOW, a_book
 
 
 @pytest.mark.parametrize(
@@ -48,9 +47,7 @@ def test_how_far_a_city_is_from_another_or_from_the_user(
     utc_config: Config, matcher: Matcher
 ) -> None:
     # The model had said London and Tokyo are about 5,700 kilometres apart.
-    london = SkillBook(
-        msgspec.structs.replace(utc_config.skills, timezone="Europe/London"), matcher
-    )
+    london = a_book(utc_config, matcher, timezone="Europe/London")
     assert ask(london, matcher, "How far is Tokyo from London?").text == (
         "Tokyo is about 9,560 kilometres (5,940 miles) from London, as the crow flies."
     )
@@ -60,7 +57,7 @@ def test_how_far_a_city_is_from_another_or_from_the_user(
     assert ask(london, matcher, "how far away is Sydney").text == (
         "Sydney is about 17,000 kilometres (10,600 miles) from London, as the crow flies."
     )
-    here = SkillBook(msgspec.structs.replace(utc_config.skills, location="48.86, 2.35"), matcher)
+    here = a_book(utc_config, matcher, location="48.86, 2.35")
     assert ask(here, matcher, "how far is it to London").text.startswith("London is about 34")
     assert ask(here, matcher, "how far is it to London").text.endswith(
         "from you, as the crow flies."
@@ -70,9 +67,7 @@ def test_how_far_a_city_is_from_another_or_from_the_user(
 def test_a_place_that_is_no_city_or_nowhere_known_is_refused(
     utc_config: Config, matcher: Matcher
 ) -> None:
-    london = SkillBook(
-        msgspec.structs.replace(utc_config.skills, timezone="Europe/London"), matcher
-    )
+    london = a_book(utc_config, matcher, timezone="Europe/London")
     # Japan's zone is Tokyo's, but Japan is not where Tokyo is; nor is San Francisco Los
     # Angeles, whose zone the skill files give it.
     for text, place in (("how far is Japan from London", "Japan"),
