@@ -33,6 +33,7 @@ from solo_actors.skills.dates import (
     leap_year,
     month_end,
     plural,
+    quarter,
     since_holiday,
     spoken_clock,
     spoken_date,
@@ -41,7 +42,10 @@ from solo_actors.skills.dates import (
     upcoming_leap_day,
     week_of_year,
     weekday_in_year,
+    weekdays_left,
+    weekdays_until,
     weekend_said,
+    weeks_left,
     year_apart,
     years_since,
 )
@@ -294,7 +298,12 @@ class SkillBook:
                 since_holiday(match.slots["holiday"], self.today(now))),
             "time.this_year": lambda match, now: Answer(
                 holiday_this_year(match.slots["holiday"], self.today(now))),
-            "time.weekend": self.weekend,
+            "time.weekend": self.weekend, "time.weekdays_until": self.weekdays_until,
+            "time.weekdays_left_year": lambda _match, now: Answer(
+                weekdays_left(self.today(now), self.settings.weekend, in_month=False)),
+            "time.weekdays_left_month": lambda _match, now: Answer(
+                weekdays_left(self.today(now), self.settings.weekend, in_month=True)),
+            "time.next_year": self.holiday_year_apart, "time.last_year": self.holiday_year_apart,
             "time.date_in": self.date_in, "time.date_ago": self.date_in,
             "time.until_clock": self.until_clock,
             "time.between": lambda match, now: Answer(
@@ -323,6 +332,8 @@ class SkillBook:
             "time.next_leap_year": lambda _match, now: Answer(upcoming_leap_day(self.today(now))),
             "time.week": lambda _match, now: Answer(week_of_year(self.today(now))),
             "time.day_of_year": lambda _match, now: Answer(day_of_year(self.today(now))),
+            "time.weeks_left": lambda _match, now: Answer(weeks_left(self.today(now))),
+            "time.quarter": lambda _match, now: Answer(quarter(self.today(now))),
             "timer.set": self.timer_set, "timer.remaining": self.timer_remaining,
             "timer.list": self.timer_remaining, "timer.cancel": self.timer_cancel,
             "timer.cancel_all": self.cancel_all, "timer.add": self.timer_add,
@@ -604,6 +615,26 @@ class SkillBook:
         date = self.day_of(day, now)
         said = f"{date:%B} {date.day}" if calendar_day(day) else day  # "December 25"
         return Answer(weekend_said(date, self.today(now), self.settings.weekend, said))
+
+    def weekdays_until(self, match: SkillMatch, now: float) -> Answer:
+        """ "how many working days until christmas", "... until friday" (the weekend's days
+        are settings)."""
+        today = self.today(now)
+        if "holiday" in match.slots:
+            holiday: Holiday = match.slots["holiday"]
+            date, name = holiday.next_date(today), holiday.name
+        else:
+            day = day_and_part(match.slots["day"])[0]
+            date = self.day_of(day, now)
+            name = (f"{date:%B} {date.day}" if calendar_day(day)
+                    else day if day in RELATIVE_DAYS else day.capitalize())  # fmt: skip
+        return Answer(weekdays_until(date, name, today, self.settings.weekend))
+
+    def holiday_year_apart(self, match: SkillMatch, now: float) -> Answer:
+        """ "when is thanksgiving next year", "when was easter last year"."""
+        today = self.today(now)
+        year = today.year + (1 if match.intent == "time.next_year" else -1)
+        return said_or_sorry(lambda: weekday_in_year(match.slots["holiday"], year, today))
 
     def until(self, match: SkillMatch, now: float) -> Answer:
         """How long until a holiday, a date or a day ("how many days until friday")."""

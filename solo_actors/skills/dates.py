@@ -4,7 +4,8 @@ it is, leap years, the days in a month, the week number and the day of the year,
 ``time.until``, ``time.weeks_until``, ``time.this_year``, ``time.since``,
 ``time.years_since``, ``time.age``, ``time.leap_year``, ``time.next_leap_year``,
 ``time.days_in_month``, ``time.month_end``, ``time.week``, ``time.day_of_year``, ``time.weekend``,
-``time.own_age`` and ``time.born_weekday`` intents.
+``time.weekdays_until``, ``time.weekdays_left_year``, ``time.weekdays_left_month``,
+``time.weeks_left``, ``time.quarter``, ``time.own_age`` and ``time.born_weekday`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.
@@ -276,3 +277,67 @@ def day_of_year(today: dt.date) -> str:
         return f"Today is day {number} of {today.year}, its last."
     rest = "1 day is left" if left == 1 else f"{left} days are left"
     return f"Today is day {number} of {today.year}, and {rest}."
+
+
+def weekdays_before(last: dt.date, after: dt.date, weekend: Sequence[str]) -> int:
+    """How many days after ``after`` and up to ``last`` (counted) are off the ``weekend``
+    (its days' names, lower case)."""
+    days = (last - after).days
+    return sum(f"{after + dt.timedelta(n):%A}".lower() not in weekend for n in range(1, days + 1))
+
+
+def weekdays_until(date: dt.date, name: str, today: dt.date, weekend: Sequence[str]) -> str:
+    """The weekdays between today and ``date`` (``name``: "Christmas", "Friday"), neither
+    counted: "There are 13 weekdays before Christmas, not counting today."."""
+    if date == today:
+        return f"It's {name} today."
+    count = weekdays_before(date - dt.timedelta(1), today, weekend)
+    number = "no weekdays" if count == 0 else plural(count, "weekday")
+    return f"There {'is' if count == 1 else 'are'} {number} before {name}, not counting today."
+
+
+def weekdays_left(today: dt.date, weekend: Sequence[str], *, in_month: bool) -> str:
+    """The month's or the year's weekdays, and those after today: "2026 has 261 weekdays,
+    and 18 are left, not counting today."."""
+    if in_month:
+        first = today.replace(day=1)
+        last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+        name = f"{today:%B}"
+    else:
+        first, last, name = dt.date(today.year, 1, 1), dt.date(today.year, 12, 31), f"{today.year}"
+    total = weekdays_before(last, first - dt.timedelta(1), weekend)
+    left = weekdays_before(last, today, weekend)
+    rest = (
+        "none are left after today"
+        if left == 0
+        else (f"{left} {'is' if left == 1 else 'are'} left, not counting today")
+    )
+    return f"{name} has {plural(total, 'weekday')}, and {rest}."
+
+
+def weeks_left(today: dt.date) -> str:
+    """ "3 weeks and 3 days are left in 2026, after today: it ends on Thursday, December
+    31."."""
+    last = dt.date(today.year, 12, 31)
+    days = (last - today).days
+    if days == 0:
+        return f"Today is the last day of {today.year}."
+    verb = "is" if days in (1, 7) else "are"  # "1 week is left", "1 week and 2 days are"
+    return (f"{weeks_and_days(days)} {verb} left in {today.year}, after today: it ends on "
+            f"{spoken_date(last)}.")  # fmt: skip
+
+
+QUARTERS = ("first", "second", "third", "fourth")
+
+
+def quarter(today: dt.date) -> str:
+    """ "It's the fourth quarter of 2026, October to December: it ends on Thursday, December
+    31, in 24 days." (calendar quarters)."""
+    number = (today.month - 1) // 3
+    first, last_month = number * 3 + 1, number * 3 + 3
+    last = dt.date(today.year, last_month, calendar.monthrange(today.year, last_month)[1])
+    days = (last - today).days
+    when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+    return (f"It's the {QUARTERS[number]} quarter of {today.year}, "
+            f"{calendar.month_name[first]} to {calendar.month_name[last_month]}: it ends on "
+            f"{spoken_date(last)}, {when}.")  # fmt: skip

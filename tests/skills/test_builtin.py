@@ -165,6 +165,58 @@ def test_whether_it_is_the_weekend_is_worked_out_from_the_configured_days(
     )
 
 
+def test_weekdays_until_a_day_or_left_in_the_month_or_year_count_the_configured_weekend(
+    book: SkillBook, matcher: Matcher, utc_config: Config
+) -> None:
+    # Said on Thursday, 28 May 2026 (numpy.busday_count agrees: 150, 155, 261, 21, 1). The
+    # model had said 4 weekdays until Christmas on December 7 (13).
+    assert ask(book, matcher, "how many working days until christmas").text == (
+        "There are 150 weekdays before Christmas, not counting today."
+    )
+    assert ask(book, matcher, "how many weekdays until friday").text == (
+        "There are no weekdays before Friday, not counting today."
+    )
+    assert ask(book, matcher, "how many business days until monday").text == (
+        "There is 1 weekday before Monday, not counting today."
+    )
+    assert ask(book, matcher, "how many workdays left this year").text == (
+        "2026 has 261 weekdays, and 155 are left, not counting today."
+    )
+    assert ask(book, matcher, "how many weekdays are there this month").text == (
+        "May has 21 weekdays, and 1 is left, not counting today."
+    )
+    assert ask(book, matcher, "how many weekdays until christmas", NOW + 211 * 86400).text == (
+        "It's Christmas today."
+    )
+    assert ask(book, matcher, "how many weekdays are left in the month", NOW + 3 * 86400).text == (
+        "May has 21 weekdays, and none are left after today."
+    )
+    # Where the weekend is Friday and Saturday, Sunday to Thursday are the weekdays.
+    weekend_sooner = a_book(utc_config, matcher, weekend=["friday", "saturday"])
+    assert ask(weekend_sooner, matcher, "how many weekdays until monday").text == (
+        "There is 1 weekday before Monday, not counting today."
+    )
+    assert ask(weekend_sooner, matcher, "how many working days until christmas").text == (
+        "There are 150 weekdays before Christmas, not counting today."
+    )
+
+
+def test_the_weeks_left_in_the_year_and_the_quarter(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026: 217 days are left, 31 weeks exactly.
+    assert ask(book, matcher, "how many weeks are left in the year").text == (
+        "31 weeks are left in 2026, after today: it ends on Thursday, December 31."
+    )
+    assert ask(book, matcher, "how many weeks left this year", NOW + 210 * 86400).text == (
+        "1 week is left in 2026, after today: it ends on Thursday, December 31."
+    )
+    assert ask(book, matcher, "what quarter is it").text == (
+        "It's the second quarter of 2026, April to June: it ends on Tuesday, June 30, in 33 days."
+    )
+    assert ask(book, matcher, "how many days are left in the quarter", NOW + 33 * 86400).text == (
+        "It's the second quarter of 2026, April to June: it ends on Tuesday, June 30, today."
+    )
+
+
 def test_how_long_until_a_date_or_a_day_of_the_week(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026; stt writes "25th", a typist "dec 25".
     assert ask(book, matcher, "How many days until December 25th?").text == (
@@ -371,6 +423,16 @@ def test_the_weekday_of_a_day_in_another_year(book: SkillBook, matcher: Matcher)
     )
     assert ask(book, matcher, "what day of the week is february 29 2027").text == (
         "February 29 is not a day of 2027."
+    )
+    assert ask(book, matcher, "when is easter 2027").text == (
+        "Easter 2027 will be on a Sunday, March 28."
+    )
+    # The model declined "when is thanksgiving next year".
+    assert ask(book, matcher, "when is thanksgiving next year").text == (
+        "Thanksgiving 2027 will be on a Thursday, November 25."
+    )
+    assert ask(book, matcher, "when was easter last year").text == (
+        "Easter 2025 was on a Sunday, April 20."
     )
     refused = ask(book, matcher, "what day is christmas 12000")
     assert refused.refused and refused.text == "Sorry, I know the years 1 to 9999."

@@ -62,6 +62,7 @@ def test_how_far_a_city_is_from_another_or_from_the_user(
     assert ask(here, matcher, "how far is it to London").text.endswith(
         "from you, as the crow flies."
     )
+    assert ask(here, matcher, "how far is it from London").text.startswith("London is about 34")
 
 
 def test_a_place_that_is_no_city_or_nowhere_known_is_refused(
