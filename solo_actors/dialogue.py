@@ -51,7 +51,6 @@ from solo_actors.messages import (
     Message,
     Recall,
     RecordTurn,
-    Remember,
     SkillDeclined,
     StageTimes,
     TurnAhead,
@@ -60,7 +59,7 @@ from solo_actors.messages import (
     UserTurn,
 )
 from solo_actors.names import DIALOGUE_NAME, LLM_NAME, MEMORY_NAME, STORE_NAME
-from solo_actors.remembered import MEMORY_KIND, SAID, WORD, memory_text, turn_sorter
+from solo_actors.remembered import WORD, memory_of, turn_sorter
 from solo_actors.runtime.clock import now
 from solo_actors.runtime.events import HUB
 from solo_actors.runtime.logs import get_logger
@@ -435,17 +434,9 @@ class DialogueActor(supervisors.SupervisedActor):
         self.tell_if_running(STORE_NAME, row)
         if done.error is not None or not self.memory_enabled:
             return
-        mode = self.settings.remember
-        kept = memory_text(mode, self.sorter, done.text, done.reply)
-        if kept is not None:
-            # The user's own words, apart: what "what do you remember" reads back and
-            # "forget that" finds in the llm's history (solo_actors/skills/memories.py).
-            memory = Remember(
-                text=kept,
-                kind=MEMORY_KIND[mode],
-                conversation_id=done.conversation_id,
-                meta={SAID: done.text},
-            )
+        memory = memory_of(self.settings.remember, done.text, done.reply, done.conversation_id,
+                           tells=self.sorter.tells(done.text))  # fmt: skip
+        if memory is not None:
             self.tell_if_running(MEMORY_NAME, memory)
 
     def tell_if_running(self, name: str, message: Message) -> None:

@@ -19,10 +19,12 @@ from typing import Literal
 
 import msgspec
 
+from solo_actors.messages import Remember
+
 RememberMode = Literal["told", "exchanges"]
 
 TOLD_PREFIX = "The user said: "
-"""Before a told memory's words (why this wording: `memory_text`)."""
+"""Before a told memory's words (why this wording: `memory_of`)."""
 EXCHANGE_PREFIX, EXCHANGE_REPLY = "User said: ", "\nSolo replied: "
 """Around the user's words in a memory of an exchange."""
 
@@ -90,20 +92,31 @@ def turn_sorter(rules_path: Path) -> TurnSorter:
     return TurnSorter(msgspec.toml.decode(rules_path.read_bytes(), type=RememberRules))
 
 
-def memory_text(mode: RememberMode, sorter: TurnSorter, said: str, reply: str) -> str | None:
-    """The memory a successful turn leaves, or None if it leaves none."""
+def memory_of(
+    mode: RememberMode, said: str, reply: str, conversation_id: str, *, tells: bool
+) -> Remember | None:
+    """The memory a successful turn leaves, or None if it leaves none. ``tells``: its words
+    told something (`TurnSorter.tells`; a skill's "remember that ..." always does)."""
     if mode == "exchanges":
-        return f"{EXCHANGE_PREFIX}{said}{EXCHANGE_REPLY}{reply}"
-    # The user's words alone: the reply adds nothing they did not say, and a reply that
-    # declined ("I can't check that offline") would be recalled as if it were the answer.
-    # "The user said" because "User said" left Qwen 0.5B declining 4 of 12 questions about
-    # a fact in front of it ("The user said": 2 of 12; the 1.5B: 0, against 1).
-    return f"{TOLD_PREFIX}{said}" if sorter.tells(said) else None
+        text = f"{EXCHANGE_PREFIX}{said}{EXCHANGE_REPLY}{reply}"
+    elif tells:
+        # The user's words alone: the reply adds nothing they did not say, and a reply that
+        # declined ("I can't check that offline") would be recalled as if it were the answer.
+        # "The user said" because "User said" left Qwen 0.5B declining 4 of 12 questions
+        # about a fact in front of it ("The user said": 2 of 12; the 1.5B: 0, against 1).
+        text = f"{TOLD_PREFIX}{said}"
+    else:
+        return None
+    # The user's own words, apart: what "what do you remember" reads back and "forget that"
+    # finds in the llm's history (solo_actors/skills/memories.py).
+    return Remember(
+        text=text, kind=MEMORY_KIND[mode], conversation_id=conversation_id, meta={SAID: said}
+    )
 
 
 def words_said(text: str, meta: Mapping[str, object]) -> str:
     """The user's own words a memory keeps: its ``said`` meta, or for a memory written
-    before that was kept, its text less what `memory_text` put around them."""
+    before that was kept, its text less what `memory_of` put around them."""
     said = meta.get(SAID)
     if isinstance(said, str) and said:
         return said

@@ -257,7 +257,10 @@ class SkillsActor(supervisors.SupervisedActor):
         self.llm_named = language_model_named(config)
         self.llm_history = {intent.name for intent in self.matcher.intents if intent.llm_history}
         """Intents whose exchanges the llm's history gets (`Intent.llm_history`)."""
-        self.memories = MemorySkills(self.settings.store_timeout)
+        self.memories = MemorySkills(
+            self.settings.store_timeout,
+            keeping=config.dialogue.remember if config.memory.enabled else None,
+        )
         self.volume = VolumeSkills(self.settings.store_timeout)
         self.speaking_rate = SpeakingRateSkills(self.settings.store_timeout)
         self.lists = ListBook()

@@ -37,7 +37,7 @@ from solo_actors.messages import (
     UserTurn,
 )
 from solo_actors.names import MEMORY_NAME
-from solo_actors.remembered import WORD, words_said
+from solo_actors.remembered import WORD, RememberMode, memory_of, words_said
 from solo_actors.skills.builtin import Answer, refuse
 from solo_actors.skills.templates import SkillMatch
 from solo_actors.skills.words import in_your_words, spoken_and
@@ -135,11 +135,14 @@ def share_a_word(words: set[str], others: set[str]) -> bool:
 class MemorySkills:
     """The answers of the ``memory.*`` intents."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, *, keeping: RememberMode | None = "told") -> None:
         self.timeout = timeout
+        self.keeping = keeping
+        """How memories are kept (``dialogue.remember``); None with ``memory.enabled`` off."""
         self.handlers: dict[str, Callable[[SkillMatch, UserTurn], Answer]] = {
-            "memory.list": self.say_back, "memory.forget_last": self.forget_last,
-            "memory.forget_about": self.forget_about, "memory.forget_all": self.forget_all,
+            "memory.remember": self.remember, "memory.list": self.say_back,
+            "memory.forget_last": self.forget_last, "memory.forget_about": self.forget_about,
+            "memory.forget_all": self.forget_all,
             "memory.name": self.say_name, "memory.about_me": self.about_me,
             "memory.keep_all": lambda _match, _turn: Answer("Okay, I'll keep them."),
         }  # fmt: skip
@@ -157,6 +160,25 @@ class MemorySkills:
             return refuse(unreachable(error))
 
     # -- the intents -------------------------------------------------------------------------
+
+    def remember(self, match: SkillMatch, turn: UserTurn) -> Answer:
+        """ "Okay, I'll remember that your car is on level 3.", once the memory actor has
+        been told the memory the dialogue actor would keep of a turn that tells it."""
+        if self.keeping is None:
+            return refuse("Sorry, I can't remember things: memory is off. Set [memory] "
+                          "enabled = true in your config to turn it on.")  # fmt: skip
+        fact = in_your_words(match.said.get("fact", match.slots["fact"])).rstrip(".!")
+        reply = f"Okay, I'll remember that {fact}."
+        memory = memory_of(self.keeping, turn.text, reply, turn.conversation_id, tells=True)
+        assert memory is not None  # a turn that tells is kept in every mode
+        # Waited for while it restarts; one still gone, or with a full mailbox, has not
+        # taken it, and the user hears so rather than "Okay".
+        taken = supervisors.whereis(MEMORY_NAME, timeout=self.timeout) is not None and (
+            supervisors.cast(MEMORY_NAME, memory) == "ok")  # fmt: skip
+        if not taken:
+            why = MemoryUnavailable("it is restarting or busy, say that again in a moment")
+            return refuse(unreachable(why))
+        return Answer(reply)
 
     def say_back(self, _match: SkillMatch, _turn: UserTurn) -> Answer:
         listed = self.listed(ListMemories(limit=SAID_BACK))

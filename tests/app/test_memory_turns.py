@@ -165,6 +165,24 @@ def test_a_question_leaves_no_memory_and_a_fact_is_kept_in_the_users_words(
     assert answer.items[0].kind == "told"
 
 
+def test_something_to_remember_is_said_back_and_kept(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    """Asked of the model, "Remember that ..." was "Okay.", with memory on or off."""
+    held = memories_held()
+    told = converse("Please remember that I put the spare key under the blue pot.",
+                    "remember-conversation")  # fmt: skip
+    assert told.model == "skills:memory.remember", told.model
+    assert told.reply == "Okay, I'll remember that you put the spare key under the blue pot."
+    wait_for_memories(held + 1)
+    answer = supervisors.ask(MEMORY_NAME, Recall(query="Where is the spare key?"), timeout=10)
+    assert isinstance(answer, Memories) and answer.items, answer
+    assert answer.items[0].text == (
+        "The user said: Please remember that I put the spare key under the blue pot."
+    )
+    assert answer.items[0].conversation_id == "remember-conversation"
+
+
 def recorded_turns(conversation_id: str) -> list[dict[str, Any]]:
     """The conversation's turns in the store, newest first (flushed first)."""
     flushed = supervisors.ask("store", Flush(), timeout=10)
@@ -432,5 +450,8 @@ def test_turns_go_on_without_memory_when_it_is_down(
         # Nothing can be recalled to say it was never told: the llm has the conversation.
         about = converse("What's my favourite colour?", "no-memory-conversation")
         assert about.error is None and not about.model.startswith("skills:"), about.model
+        # Nor is anything said to be remembered while the memory is not there to keep it.
+        told = converse("Remember that my umbrella is red.", "no-memory-conversation")
+        assert told.reply.startswith("Sorry, I can't reach my memory: it is restarting"), told
     finally:
         default_model_tree.restart_child("memory")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from solo_actors.config import REPO_ROOT, load_config
-from solo_actors.remembered import TurnSorter, memory_text, turn_sorter
+from solo_actors.remembered import TurnSorter, memory_of, turn_sorter
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +50,19 @@ SMALL_TALK = ["Thanks!", "thank you", "OK.", "Hey Solo.", "Good night.", "um", "
 
 @pytest.mark.parametrize("said", TOLD)
 def test_what_the_user_tells_is_remembered_in_their_words(sorter: TurnSorter, said: str) -> None:
-    assert memory_text("told", sorter, said, "Okay.") == f"The user said: {said}"
+    memory = memory_of("told", said, "Okay.", "c", tells=sorter.tells(said))
+    assert memory is not None and memory.text == f"The user said: {said}"
+    assert memory.kind == "told" and memory.meta == {"said": said}
 
 
 @pytest.mark.parametrize("said", ASKED + SMALL_TALK)
 def test_questions_requests_and_small_talk_leave_no_memory(sorter: TurnSorter, said: str) -> None:
-    assert memory_text("told", sorter, said, "I can't check that offline.") is None
+    reply = "I can't check that offline."
+    assert memory_of("told", said, reply, "c", tells=sorter.tells(said)) is None
 
 
 def test_exchanges_keep_every_turn_with_its_reply(sorter: TurnSorter) -> None:
-    kept = memory_text("exchanges", sorter, "What is the capital of France?", "Paris.")
-    assert kept == "User said: What is the capital of France?\nSolo replied: Paris."
+    asked = "What is the capital of France?"
+    kept = memory_of("exchanges", asked, "Paris.", "c", tells=sorter.tells(asked))
+    assert kept is not None and kept.kind == "exchange"
+    assert kept.text == "User said: What is the capital of France?\nSolo replied: Paris."

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from solo_actors.skills.memories import QUESTION_WORDS, share_a_word, topic_words
+from solo_actors.config import REPO_ROOT
+from solo_actors.messages import UserTurn
+from solo_actors.skills.memories import QUESTION_WORDS, MemorySkills, share_a_word, topic_words
+from solo_actors.skills.templates import load_matcher
 
 
 @pytest.mark.parametrize(
@@ -45,3 +48,12 @@ def test_a_memory_is_near_a_question_when_a_word_is_shared_or_begins_another(
     question: str, memory: str, about: bool
 ) -> None:
     assert share_a_word(topic_words(question) - QUESTION_WORDS, topic_words(memory)) is about
+
+
+def test_nothing_is_said_to_be_remembered_with_memory_off() -> None:
+    match = load_matcher(REPO_ROOT / "config" / "skills").match("remember that my bike is blue")
+    assert match is not None and match.intent == "memory.remember", match
+    answer = MemorySkills(timeout=1, keeping=None).answer(
+        match, UserTurn(conversation_id="c", text="x", source="text")
+    )
+    assert answer.refused and "memory is off" in answer.text, answer
