@@ -346,6 +346,9 @@ class SkillBook:
             "alarm.change": self.alarm_change,
             "reminder.set": self.reminder_set, "reminder.list": self.listing,
             "reminder.when": self.reminder_when,
+            "reminder.in_past": lambda match, _now: refuse(
+                "Sorry, I can't remind you in the past. Say a time to come: remind me "
+                f"{reminded(match.slots['task'])} tomorrow at 9, for example."),
             "schedule.day": self.listing, "schedule.week": self.week_listing,
             "reminder.repeat": self.reminder_repeat,
             "reminder.cancel": self.reminder_cancel, "reminder.cancel_all": self.cancel_all,

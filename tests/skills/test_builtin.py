@@ -708,6 +708,22 @@ def test_reminders(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "cancel the reminder to buy milk").changed[0].state == "cancelled"
 
 
+def test_a_reminder_for_a_day_gone_is_refused_with_how_to_say_one(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # The model had said "I can't do that."; the skill had asked "When should I remind you
+    # to call mum yesterday?".
+    for said in ("remind me yesterday to call mum", "remind me to call mum 2 days ago",
+                 "remind me to call mum last week at 5 pm"):  # fmt: skip
+        refused = ask(book, matcher, said)
+        assert refused.refused and not refused.changed, said
+        assert refused.text == (
+            "Sorry, I can't remind you in the past. Say a time to come: remind me to call mum "
+            "tomorrow at 9, for example."
+        ), said
+    assert not book.items
+
+
 def test_when_a_reminder_comes_is_said_from_its_task(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026, 20:26:40. The model had said "I can't check that
     # offline." to "what time will that be" after a reminder.
