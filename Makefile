@@ -9,12 +9,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 INSTALLED := $(VENV)/.solo-installed
+LOCK := requirements.lock
 # llama-cpp-python has no wheel on PyPI for this platform: scripts/install-llama.sh compiles
 # it once per machine and flag set (instruction sets chosen from /proc/cpuinfo, never
 # native, never AMX; CUDA with SOLO_GPU=cuda) and caches the wheel.
 LLAMA_REQUIREMENT := $(shell grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"')
 
-.PHONY: run test setup llama system-deps models selfcheck third-party lint bench clean peers bench-peers
+.PHONY: run test setup llama system-deps models selfcheck third-party lint bench clean peers bench-peers lock
 
 run: setup
 	$(PY) run.py
@@ -61,11 +62,21 @@ $(PY):
 $(UV): | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<0.14'
 
-$(INSTALLED): pyproject.toml | $(UV)
+$(INSTALLED): pyproject.toml $(LOCK) | $(UV)
 	@scripts/install-llama.sh $(PY) '$(LLAMA_REQUIREMENT)'
-	@echo "==> installing Solo and its dependencies"
-	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
+	@echo "==> installing Solo and its dependencies (versions from $(LOCK))"
+	$(UV) pip install --quiet --python $(PY) -e '.[dev]' --constraint $(LOCK)
 	@touch $@
+
+# The version of every dependency, direct or not, that the suite last passed with, for every
+# platform: set-up installs those, so a fresh clone gets what was tested rather than the day's
+# newest releases (one of which once dropped a package the tests import). `make lock` adds
+# what pyproject.toml gained and keeps every other pin it still allows; `make lock
+# LOCK_FLAGS=--upgrade` takes the newest releases within pyproject.toml's ranges.
+LOCK_FLAGS ?=
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 --quiet \
+		$(LOCK_FLAGS) -o $(LOCK)
 
 system-deps:
 	@scripts/system-deps.sh
