@@ -142,11 +142,12 @@ def as_said(text: str, words: str) -> str:
     """``words`` (normalised, from ``text``) as ``text`` said them: the same run of words
     with its case and punctuation ("call Mum", "email Dr. Lee"); where a contraction was
     spelled out ("I'm meeting Jo": "i am meeting jo"), each word in the case ``text`` last
-    gave it ("I am meeting Jo": not the capital of a sentence's first word)."""
-    pattern = r"[\W_]+".join(re.escape(word) for word in words.split())
-    found = re.search(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE)
-    if found and normalise(found.group(0)) == words:
-        return found.group(0)
+    gave it ("I am meeting Jo": not the capital of a sentence's first word). Words that
+    normalising split ("bluefish42": "bluefish 42") are given back whole."""
+    pattern = r"[\W_]*".join(re.escape(word) for word in words.split())
+    for found in re.finditer(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE):
+        if normalise(found.group(0)) == words:
+            return found.group(0)
     cased = {word.lower(): word for word in re.findall(r"[^\W_]+", text)}
     return " ".join(cased.get(word, word) for word in words.split())
 

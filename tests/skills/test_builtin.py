@@ -895,6 +895,9 @@ def test_a_reminder_keeps_the_case_it_was_said_in(book: SkillBook, matcher: Matc
         "Cancelled the reminder to Email Dr. Lee."
     )
     assert ask(book, matcher, "cancel the reminder to call mum").changed[0].label == "call Mum"
+    # Letters and digits together are said back as written, not as normalising split them.
+    gate = ask(book, matcher, "Remind me to give the code A7B2 to Jo in 5 minutes.")
+    assert gate.text == "I'll remind you to give the code A7B2 to Jo in 5 minutes."
 
 
 def test_a_reminder_repeats_every_day_at_its_time(book: SkillBook, matcher: Matcher) -> None:

@@ -50,6 +50,13 @@ def test_a_memory_is_near_a_question_when_a_word_is_shared_or_begins_another(
     assert share_a_word(topic_words(question) - QUESTION_WORDS, topic_words(memory)) is about
 
 
+def test_what_to_remember_is_said_back_as_written() -> None:
+    match = load_matcher(REPO_ROOT / "config" / "skills").match(
+        "Remember that my wifi password is bluefish42."
+    )
+    assert match is not None and match.said == {"fact": "my wifi password is bluefish42"}
+
+
 def test_nothing_is_said_to_be_remembered_with_memory_off() -> None:
     match = load_matcher(REPO_ROOT / "config" / "skills").match("remember that my bike is blue")
     assert match is not None and match.intent == "memory.remember", match
