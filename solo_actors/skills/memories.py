@@ -144,6 +144,7 @@ class MemorySkills:
             "memory.forget_last": self.forget_last, "memory.forget_about": self.forget_about,
             "memory.forget_all": self.forget_all,
             "memory.name": self.say_name, "memory.about_me": self.about_me,
+            "memory.what_i": self.about_me,
             "memory.keep_all": lambda _match, _turn: Answer("Okay, I'll keep them."),
         }  # fmt: skip
 
@@ -225,9 +226,10 @@ class MemorySkills:
         return None
 
     def about_me(self, match: SkillMatch, turn: UserTurn) -> Answer:
-        """ "You haven't told me about your <topic>." when nothing kept is near the question;
-        else the llm's turn, which reads what is (the question is wider than the topic:
-        "Where did I park my car?" is 0.58 from "I parked on level 3.", "my car" 0.32)."""
+        """ "You haven't told me about your <topic>." ("... what music you like.", for
+        ``memory.what_i``) when nothing kept is near the question; else the llm's turn, which
+        reads what is (the question is wider than the topic: "Where did I park my car?" is
+        0.58 from "I parked on level 3.", "my car" 0.32)."""
         topic = match.said.get("topic", str(match.slots["topic"]))  # "IP address"
         recall = Recall(query=turn.text, k=TOPIC_CANDIDATES, min_similarity=TOPIC_FLOOR)
         try:
@@ -237,8 +239,12 @@ class MemorySkills:
         except MemoryUnavailable as error:  # the llm may know it from this conversation
             return Answer(unreachable(error), to_llm=True)
         asked = topic_words(turn.text) - QUESTION_WORDS
+        # A taste is often told without the word asked after ("I love jazz." is 0.29 from
+        # "What kind of music do I like?"), and a memory taken as near only leaves the turn
+        # to the llm: for ``memory.what_i`` any memory recalled is near.
+        bar = TOPIC_FLOOR if "verb" in match.slots else RELATED
         near = [item for item in found.items
-                if (item.similarity or 0.0) >= RELATED
+                if (item.similarity or 0.0) >= bar
                 or share_a_word(asked, topic_words(words_said(item.text, item.meta)))]  # fmt: skip
         if near:
             # The llm reads them, this conversation's too: the dialogue actor's recall
@@ -246,6 +252,8 @@ class MemorySkills:
             # blue" a dozen turns on ("I don't have access to your personal preferences.").
             return Answer(f"You told me: {quoted(near[:SAID_BACK])}", to_llm=True,
                           recalled=near)  # fmt: skip
+        if "verb" in match.slots:  # memory.what_i
+            return Answer(f"You haven't told me what {topic} you {match.slots['verb']}.")
         return Answer(f"You haven't told me about your {in_your_words(topic)}.")
 
     def forget_last(self, _match: SkillMatch, turn: UserTurn) -> Answer:

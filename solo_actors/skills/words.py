@@ -461,7 +461,9 @@ def duration_kind() -> SlotKind:
     return SlotKind(rf"{part}(?:\s+(?:(?:and|in)\s+)?{part})*{tail}", parse_duration)
 
 
-NAMELESS = frozenset(("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for", "to"))
+NAMELESS = frozenset(
+    ("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for", "to", "else")
+)
 """Words that name nothing: a free-text slot made only of them did not catch a name."""
 
 

@@ -378,6 +378,15 @@ def test_a_question_about_the_user_is_the_llms_only_once_something_near_it_was_t
     assert car.reply == "You haven't told me about your car.", car.reply
     address = converse("What's my IP address?", "another-colour-conversation")
     assert address.reply == "You haven't told me about your IP address.", address.reply
+    # What the user likes, asked as they ask it: the model had said "I can't check that
+    # offline."; once told, the llm answers from the memory.
+    music = converse("What music do I like?", "music-conversation")
+    assert music.reply == "You haven't told me what music you like.", music.reply
+    told = converse("I love jazz, especially Miles Davis.", "music-conversation")
+    assert told.error is None, told.error
+    wait_for_memories(held + 2)
+    liked = converse("What kind of music do I like?", "another-music-conversation")
+    assert not liked.model.startswith("skills:") and "jazz" in liked.reply.lower(), liked
 
 
 def test_forget_that_names_an_old_memory_and_keeps_it(
