@@ -9,6 +9,7 @@ is refused in words, and a refusal changes nothing.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import random
 import re
@@ -77,6 +78,7 @@ from solo_actors.skills.sun import (
 )
 from solo_actors.skills.templates import Matcher, SkillMatch, Unit
 from solo_actors.skills.words import (
+    MONTHS,
     REPEATING,
     WEEKDAYS,
     ClockTime,
@@ -85,6 +87,7 @@ from solo_actors.skills.words import (
     day_and_part,
     in_your_words,
     normalise,
+    of_month,
     reminded,
     spoken_duration,
 )
@@ -421,6 +424,8 @@ class SkillBook:
             return self.reminder_repeat(match, now)  # "remind me to stretch every morning"
         if match.ask:  # "set a timer": its question; the answer completes it (skills.hook)
             return Answer(match.ask)
+        if isinstance(day := match.slots.get("day"), str) and of_month(day_and_part(day)[0]):
+            match = replace(match, slots=match.slots | {"day": self.month_day(day, now)})
         handler = self.handlers.get(match.intent)
         if handler is None and (words := self.matcher.set_words(match.intent)):
             return Answer(words)  # an intent that is set words ("can you set alarms?")
@@ -492,6 +497,21 @@ class SkillBook:
         naive = dt.datetime.combine(day, dt.time(hour, minute, second))
         moment = naive.replace(tzinfo=self.zone) if self.zone else naive.astimezone()
         return moment.timestamp()
+
+    def month_day(self, day: str, now: float) -> str:
+        """A day of the month alone as the date it is ("the 15th evening": "december 15
+        evening"): the coming one, today's included, in a month that has it."""
+        name, part = day_and_part(day)
+        number = of_month(name)
+        assert number is not None
+        today = self.today(now)
+        month = today.replace(day=1)
+        while number > calendar.monthrange(month.year, month.month)[1] or (
+            month.month == today.month and month.year == today.year and number < today.day
+        ):
+            month = (month + dt.timedelta(days=32)).replace(day=1)  # the next month's 1st
+        said = f"{MONTHS[month.month - 1]} {number}"
+        return f"{said} {day.split()[-1]}" if part else said
 
     def day_of(self, name: str, now: float) -> dt.date:
         """The date of a day as `words.parse_day` gives it: the coming one of a weekday or

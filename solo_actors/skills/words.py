@@ -358,11 +358,25 @@ def month_and_day(text: str) -> tuple[int, int]:
     return month, day
 
 
+DAY_OF_MONTH = rf"(?:on\s+)?the\s+(?P<of_month>{_DAY})"
+"""A day of the month alone: "on the 15th", "the first"; the coming one (`of_month`)."""
+
+
+def of_month(day: str) -> int | None:
+    """15 for a day `parse_day` read as a day of the month alone ("the 15th"); else None."""
+    found = re.fullmatch(DAY_OF_MONTH, day)
+    if found is None:
+        return None
+    said = found["of_month"]
+    return ORDINAL_DAYS.get(said) or int(re.sub(r"\D", "", said))
+
+
 PARTS_OF_DAY = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
 DAY = (
     r"(?:tonight|this\s+(?:morning|afternoon|evening)|(?:(?:today|tomorrow|"
     rf"(?:the\s+)?day\s+after\s+tomorrow|(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)})"
-    rf"|(?:on\s+)?{DATE})(?:\s+(?:in\s+the\s+)?(?:{'|'.join(PARTS_OF_DAY)}))?))"
+    rf"|(?:on\s+)?{DATE}|{DAY_OF_MONTH.replace('?P<of_month>', '?:')})"
+    rf"(?:\s+(?:in\s+the\s+)?(?:{'|'.join(PARTS_OF_DAY)}))?))"
 )
 
 
@@ -376,12 +390,24 @@ def parse_day(text: str) -> str:
     if re.fullmatch(DATE, said):  # a date, or no day at all ("february 30th": NoMatch)
         month, day = month_and_day(said)
         return f"{MONTHS[month - 1]} {day}" + (f" {text.split()[-1]}" if part else "")
+    if (day := of_month(said)) is not None:  # "the 15th", made a date by `SkillBook`
+        if not 1 <= day <= 31:
+            raise SlotError(f"no month has a {ordinal(day)}")
+        return f"the {ordinal(day)}" + (f" {text.split()[-1]}" if part else "")
     words = [w for w in text.split() if w not in ("on", "next", "this", "the")]
     if words == ["tonight"]:
         return "today night"
     if words[0] in PARTS_OF_DAY:  # "this evening"
         words = ["today", *words]
     return " ".join(words)
+
+
+def ordinal(number: int) -> str:
+    """ "1st", "2nd", "11th", "23rd"."""
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
 
 
 def calendar_day(day: str) -> tuple[int, int] | None:

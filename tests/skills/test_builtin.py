@@ -850,6 +850,27 @@ def test_what_is_set_for_a_day(book: SkillBook, matcher: Matcher) -> None:
     assert matcher.match("what's on my calendar") is None  # no calendar: the llm says so
 
 
+def test_a_day_of_the_month_alone_is_the_coming_one(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026 at 20:26 UTC; the model had been left "remind me on the
+    # 15th to pay the rent", and "how many days until the 1st".
+    rent = ask(book, matcher, "Remind me on the 15th to pay the rent.")
+    assert rent.text == "I'll remind you to pay the rent at 9:00 AM Monday, June 15."
+    assert utc(rent.changed[0].due_at) == dt.datetime(2026, 6, 15, 9, 0, tzinfo=dt.UTC)
+    meter = ask(book, matcher, "remind me to check the meter on the 31st in the evening")
+    assert utc(meter.changed[0].due_at) == dt.datetime(2026, 5, 31, 19, 0, tzinfo=dt.UTC)
+    alarm = ask(book, matcher, "set an alarm for 7 on the first")
+    assert utc(alarm.changed[0].due_at) == dt.datetime(2026, 6, 1, 7, 0, tzinfo=dt.UTC)
+    assert ask(book, matcher, "how many days until the 1st").text == (
+        "June 1 is in 4 days, on a Monday."
+    )
+    assert ask(book, matcher, "what day is the 28th").text == "May 28, 2026 is a Thursday."
+    # In June, which has no 31st, the 31st is July's.
+    june = NOW + 5 * 86400
+    assert ask(book, matcher, "what day is the 31st", june).text == "July 31, 2026 is a Friday."
+    refused = ask(book, matcher, "remind me on the 32nd to pay the rent")
+    assert refused.refused and refused.text == "Sorry, I can't do that: no month has a 32nd."
+
+
 def test_reminders_and_alarms_on_a_date(book: SkillBook, matcher: Matcher) -> None:
     # Said on Thursday, 28 May 2026, 20:26: a date this year, or next year's once passed.
     tree = ask(book, matcher, "Remind me on December 24th to buy a tree.")
