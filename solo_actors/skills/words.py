@@ -390,10 +390,10 @@ def parse_day(text: str) -> str:
     if re.fullmatch(DATE, said):  # a date, or no day at all ("february 30th": NoMatch)
         month, day = month_and_day(said)
         return f"{MONTHS[month - 1]} {day}" + (f" {text.split()[-1]}" if part else "")
-    if (day := of_month(said)) is not None:  # "the 15th", made a date by `SkillBook`
-        if not 1 <= day <= 31:
-            raise SlotError(f"no month has a {ordinal(day)}")
-        return f"the {ordinal(day)}" + (f" {text.split()[-1]}" if part else "")
+    if (number := of_month(said)) is not None:  # "the 15th", made a date by `SkillBook`
+        if not 1 <= number <= 31:
+            raise SlotError(f"no month has a {ordinal(number)}")
+        return f"the {ordinal(number)}" + (f" {text.split()[-1]}" if part else "")
     words = [w for w in text.split() if w not in ("on", "next", "this", "the")]
     if words == ["tonight"]:
         return "today night"
