@@ -425,7 +425,8 @@ class SkillBook:
         if match.ask:  # "set a timer": its question; the answer completes it (skills.hook)
             return Answer(match.ask)
         if isinstance(day := match.slots.get("day"), str) and of_month(day_and_part(day)[0]):
-            match = replace(match, slots=match.slots | {"day": self.month_day(day, now)})
+            dated = self.month_day(day, now, match.slots.get("time"), match.morning)
+            match = replace(match, slots=match.slots | {"day": dated})
         handler = self.handlers.get(match.intent)
         if handler is None and (words := self.matcher.set_words(match.intent)):
             return Answer(words)  # an intent that is set words ("can you set alarms?")
@@ -498,16 +499,22 @@ class SkillBook:
         moment = naive.replace(tzinfo=self.zone) if self.zone else naive.astimezone()
         return moment.timestamp()
 
-    def month_day(self, day: str, now: float) -> str:
+    def month_day(self, day: str, now: float, clock: ClockTime | None, morning: bool) -> str:
         """A day of the month alone as the date it is ("the 15th evening": "december 15
-        evening"): the coming one, today's included, in a month that has it."""
+        evening"): the coming one in a month that has it; today's, unless ``clock`` (the time
+        said with it) has passed today, whatever hour it means."""
         name, part = day_and_part(day)
         number = of_month(name)
         assert number is not None
         today = self.today(now)
+        passed = number == today.day and clock is not None and all(
+            self.at(today, hour, clock.minute) <= now
+            for hour in hours_meant(clock, part, morning, on_a_day=True, early_afternoon=False)
+        )  # fmt: skip
         month = today.replace(day=1)
         while number > calendar.monthrange(month.year, month.month)[1] or (
-            month.month == today.month and month.year == today.year and number < today.day
+            (month.year, month.month) == (today.year, today.month)
+            and (number < today.day or passed)
         ):
             month = (month + dt.timedelta(days=32)).replace(day=1)  # the next month's 1st
         said = f"{MONTHS[month.month - 1]} {number}"

@@ -864,6 +864,12 @@ def test_a_day_of_the_month_alone_is_the_coming_one(book: SkillBook, matcher: Ma
         "June 1 is in 4 days, on a Monday."
     )
     assert ask(book, matcher, "what day is the 28th").text == "May 28, 2026 is a Thursday."
+    # Today's 28th, at a time still to come today; at one gone, next month's (not next
+    # year's, as a full date's would be).
+    late = ask(book, matcher, "remind me on the 28th at 10 pm to lock up")
+    assert utc(late.changed[0].due_at) == dt.datetime(2026, 5, 28, 22, 0, tzinfo=dt.UTC)
+    gone = ask(book, matcher, "remind me on the 28th at 9 am to pay the gardener")
+    assert utc(gone.changed[0].due_at) == dt.datetime(2026, 6, 28, 9, 0, tzinfo=dt.UTC)
     # In June, which has no 31st, the 31st is July's.
     june = NOW + 5 * 86400
     assert ask(book, matcher, "what day is the 31st", june).text == "July 31, 2026 is a Friday."
