@@ -342,6 +342,12 @@ _DATE_PARTS = re.compile(
 )
 
 
+def day_number(said: str) -> int:
+    """A day of the month said as digits ("25", "25 th") or as an ordinal word ("twenty
+    fifth")."""
+    return ORDINAL_DAYS.get(said) or int(re.sub(r"\D", "", said))
+
+
 def month_and_day(text: str) -> tuple[int, int]:
     """(12, 25) of a date said as a month and a day ("december 25th", "the 4th of july");
     `NoMatch` for other words, or a day the month has not ("february 30th")."""
@@ -349,8 +355,7 @@ def month_and_day(text: str) -> tuple[int, int]:
     if found is None:
         raise NoMatch(f"no date in {text!r}")
     month = MONTH_NUMBERS[found["month"] or found["month2"]]
-    said_day = found["day"] or found["day2"]
-    day = ORDINAL_DAYS.get(said_day) or int(re.sub(r"\D", "", said_day))
+    day = day_number(found["day"] or found["day2"])
     try:
         dt.date(2024, month, day)  # a leap year: 29 February is a day
     except ValueError:
@@ -358,24 +363,23 @@ def month_and_day(text: str) -> tuple[int, int]:
     return month, day
 
 
-DAY_OF_MONTH = rf"(?:on\s+)?the\s+(?P<of_month>{_DAY})"
+_ON_THE = r"(?:on\s+)?the\s+"
+DAY_OF_MONTH = rf"{_ON_THE}(?:{_DAY})"
 """A day of the month alone: "on the 15th", "the first"; the coming one (`of_month`)."""
 
 
 def of_month(day: str) -> int | None:
     """15 for a day `parse_day` read as a day of the month alone ("the 15th"); else None."""
-    found = re.fullmatch(DAY_OF_MONTH, day)
-    if found is None:
+    if re.fullmatch(DAY_OF_MONTH, day) is None:
         return None
-    said = found["of_month"]
-    return ORDINAL_DAYS.get(said) or int(re.sub(r"\D", "", said))
+    return day_number(re.sub(rf"^{_ON_THE}", "", day))
 
 
 PARTS_OF_DAY = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
 DAY = (
     r"(?:tonight|this\s+(?:morning|afternoon|evening)|(?:(?:today|tomorrow|"
     rf"(?:the\s+)?day\s+after\s+tomorrow|(?:(?:on|next|this)\s+)?(?:{'|'.join(WEEKDAYS)})"
-    rf"|(?:on\s+)?{DATE}|{DAY_OF_MONTH.replace('?P<of_month>', '?:')})"
+    rf"|(?:on\s+)?{DATE}|{DAY_OF_MONTH})"
     rf"(?:\s+(?:in\s+the\s+)?(?:{'|'.join(PARTS_OF_DAY)}))?))"
 )
 
