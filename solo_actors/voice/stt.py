@@ -506,6 +506,10 @@ class SttActor(supervisors.SupervisedActor):
         step(speech.turn_id, "stt", "words so far" if speech.speaking else "pause transcribed",
              text=text)  # fmt: skip
         question = without_wake_word(text, self.wake_word)
+        if speech.speaking and self.judge is not None:
+            # Before the llm's read below, not beside it: on two cores llama.cpp's threads
+            # wait for each other while another process holds a core.
+            self.judge.read_ahead(question)
         if WORDS.search(question):
             # The dialogue actor gets the reply ready while the user speaks or is silent:
             # first, so that the llm reads the words while they are judged below.

@@ -68,8 +68,9 @@ class TurnEndRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class EndScorer:
     """A small instruct model's probability that the user's message ends after `words`.
 
-    The prompt's fixed start is evaluated once and kept in the KV cache; each call evaluates
-    only the words (a dozen tokens) on one thread.
+    The prompt's fixed start is evaluated once and kept in the KV cache, and so are the
+    words last read (`read`) as far as the next words begin with them: the words so far,
+    read while the user speaks, leave only the pause's last words to evaluate on one thread.
     """
 
     def __init__(self, model_path: str, rules: ModelRules) -> None:
@@ -82,9 +83,22 @@ class EndScorer:
         self.prefix = self.llama.tokenize(rules.prompt.encode(), add_bos=True, special=True)
         self.llama.eval(self.prefix)
 
+    def read(self, words: str) -> None:
+        """Evaluate `words` after the prompt's start, keeping what the KV cache already has of
+        them and reading at least their last token again, whose logits `probability` takes."""
+        tokens = self.llama.tokenize(words.encode(), add_bos=False)
+        if not tokens:
+            return
+        start = len(self.prefix)
+        held = self.llama.input_ids[start : self.llama.n_tokens]
+        same = next((index for index, (was, now) in enumerate(zip(held, tokens, strict=False))
+                     if was != now), min(len(held), len(tokens)))  # fmt: skip
+        keep = min(same, len(tokens) - 1)
+        self.llama.n_tokens = start + keep  # eval drops the KV cache past this point
+        self.llama.eval(tokens[keep:])
+
     def probability(self, words: str) -> float:
-        self.llama.n_tokens = len(self.prefix)  # eval drops the KV cache past this point
-        self.llama.eval(self.llama.tokenize(words.encode(), add_bos=False))
+        self.read(words)
         # The last token's logits: Llama keeps them in `scores` only with logits_all.
         last = llama_cpp.llama_get_logits_ith(self.llama.ctx, -1)
         logits = np.ctypeslib.as_array(last, shape=(self.llama.n_vocab(),)).astype(np.float64)
@@ -107,9 +121,15 @@ class TurnEndJudge:
         self.commands = commands
         self.end_probability = rules.model.end_probability
 
+    def read_ahead(self, text: str) -> None:
+        """Let the model read the words so far while the user speaks: at the pause, only the
+        words said since are left for `verdict` to read (see `EndScorer.read`)."""
+        if self.scorer is not None:
+            self.scorer.read(model_words(text))
+
     def verdict(self, text: str) -> Verdict:
         stripped = text.strip()
-        words = " ".join(WORD.findall(stripped.lower()))
+        words = model_words(stripped)
         if not words:
             return "unsure"
         if self.dangling.search(words) or stripped.endswith(TRAILING_OFF):
@@ -121,6 +141,11 @@ class TurnEndJudge:
         else:
             ends = stripped.endswith(CLOSING_MARKS)
         return "complete" if ends else "unsure"
+
+
+def model_words(text: str) -> str:
+    """The words as the model reads them: lower case, without punctuation."""
+    return " ".join(WORD.findall(text.lower()))
 
 
 def load_rules(path: Path) -> TurnEndRules:

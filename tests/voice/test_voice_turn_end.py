@@ -109,6 +109,27 @@ def test_commands_end_where_the_model_alone_would_wait(model_judge: TurnEndJudge
     assert model_judge.verdict("What day is it?") == "complete"
 
 
+def test_the_words_so_far_leave_only_the_pauses_words_to_read(
+    model_judge: TurnEndJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scorer = model_judge.scorer
+    assert scorer is not None
+    whole = "what is the capital of france"
+    fresh = scorer.probability(whole)
+    model_judge.read_ahead("An unrelated sentence.")
+    read: list[int] = []
+    evaluate = scorer.llama.eval
+    monkeypatch.setattr(scorer.llama, "eval", lambda tokens: (read.append(len(tokens)),
+                                                             evaluate(tokens))[1])  # fmt: skip
+    model_judge.read_ahead("What is the capital of...")
+    assert scorer.probability(whole) == pytest.approx(fresh, abs=1e-3)
+    so_far = len(scorer.llama.tokenize(b"what is the capital of", add_bos=False))
+    assert read == [so_far, len(scorer.llama.tokenize(whole.encode(), add_bos=False)) - so_far]
+    # The same words again (a verdict asked twice) read their last token only, for its logits.
+    assert scorer.probability(whole) == pytest.approx(fresh, abs=1e-3)
+    assert read[-1] == 1
+
+
 def test_a_finished_question_ends_at_its_pause(
     voice_tree: Callable[..., VoiceRun], speech: Speech, tmp_path: Path
 ) -> None:
