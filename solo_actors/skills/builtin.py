@@ -308,6 +308,7 @@ class SkillBook:
                 weekdays_left(self.today(now), self.settings.weekend, in_month=True)),
             "time.next_year": self.holiday_year_apart, "time.last_year": self.holiday_year_apart,
             "time.date_in": self.date_in, "time.date_ago": self.date_in,
+            "time.date_from": self.date_from, "time.date_before": self.date_from,
             "time.until_clock": self.until_clock,
             "time.between": lambda match, now: Answer(
                 days_between(match.slots["start"], match.slots["end"], self.today(now))),
@@ -649,16 +650,41 @@ class SkillBook:
     def weekdays_until(self, match: SkillMatch, now: float) -> Answer:
         """ "how many working days until christmas", "... until friday" (the weekend's days
         are settings)."""
-        today = self.today(now)
+        date, name = self.named_day(match, now)
+        return Answer(weekdays_until(date, name, self.today(now), self.settings.weekend))
+
+    def named_day(self, match: SkillMatch, now: float) -> tuple[dt.date, str]:
+        """The coming date of the ``holiday`` or ``day`` slot and its name as said back:
+        "Christmas", "December 25", "tomorrow", "Friday"."""
         if "holiday" in match.slots:
             holiday: Holiday = match.slots["holiday"]
-            date, name = holiday.next_date(today), holiday.name
-        else:
-            day = day_and_part(match.slots["day"])[0]
-            date = self.day_of(day, now)
-            name = (f"{date:%B} {date.day}" if calendar_day(day)
-                    else day if day in RELATIVE_DAYS else day.capitalize())  # fmt: skip
-        return Answer(weekdays_until(date, name, today, self.settings.weekend))
+            return holiday.next_date(self.today(now)), holiday.name
+        day = day_and_part(match.slots["day"])[0]
+        date = self.day_of(day, now)
+        return date, (f"{date:%B} {date.day}" if calendar_day(day)
+                      else day if day in RELATIVE_DAYS else day.capitalize())  # fmt: skip
+
+    def date_from(self, match: SkillMatch, now: float) -> Answer:
+        """ "what's the date a week from tomorrow": "A week from tomorrow is Tuesday,
+        December 15."; ``time.date_before``: "3 days before Easter is Thursday, March 25,
+        2027." (with the year when it is not this one)."""
+        days, rest = divmod(float(match.slots["duration"]), 86400)
+        if rest or not days:
+            return refuse("Sorry, I count from a day in whole days or weeks: say, for "
+                          "example, \"what's the date a week from Friday\".")  # fmt: skip
+        if days * 86400 > LONGEST_SPAN_S:
+            return refuse(f"Sorry, I can count up to {LONGEST_SPAN_S // 86400:,} days.")
+        start, name = self.named_day(match, now)
+        before = match.intent == "time.date_before"
+        date = start + dt.timedelta(days=-days if before else days)
+        today = self.today(now)
+        said = spoken_date(date) + (f", {date.year}" if date.year != today.year else "")
+        span = spoken_span(days * 86400).replace("1 week", "a week").replace("1 day", "a day")
+        # "a week from Friday", but "3 days after Christmas".
+        from_day = name in RELATIVE_DAYS or name.lower() in WEEKDAYS
+        word = "before" if before else "from" if from_day else "after"
+        verb = "was" if date < today else "is"
+        return Answer(f"{span.capitalize()} {word} {name} {verb} {said}.")
 
     def holiday_year_apart(self, match: SkillMatch, now: float) -> Answer:
         """ "when is thanksgiving next year", "when was easter last year"."""

@@ -314,6 +314,25 @@ def test_the_date_some_days_away_and_how_long_until_a_time(
     assert ask(book, matcher, "How many hours until midnight?").text == (
         "It's 3 hours and 33 minutes until 12:00 AM tomorrow."
     )
+    # Counted from another day: the model said "The date a week from tomorrow is Wednesday."
+    # on a Monday.
+    assert ask(book, matcher, "what's the date a week from tomorrow").text == (
+        "A week from tomorrow is Friday, June 5."
+    )
+    assert ask(book, matcher, "what date is it two weeks from friday").text == (
+        "2 weeks from Friday is Friday, June 12."
+    )
+    assert ask(book, matcher, "what is the date 3 days after christmas").text == (
+        "3 days after Christmas is Monday, December 28."
+    )
+    assert ask(book, matcher, "what day is it 3 days before easter").text == (
+        "3 days before Easter is Thursday, March 25, 2027."
+    )
+    assert ask(book, matcher, "what was the date 3 days before tomorrow").text == (
+        "3 days before tomorrow was Tuesday, May 26."
+    )
+    hours = ask(book, matcher, "what's the date 3 hours after tomorrow")
+    assert hours.refused and "a week from Friday" in hours.text
     # A clock time names no seconds: "33 minutes and 20 seconds" was more than was asked.
     assert ask(book, matcher, "how long until 9").text == "It's 33 minutes until 9:00 PM today."
     assert ask(book, matcher, "how long until 8:27 pm").text == (
