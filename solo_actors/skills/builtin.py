@@ -103,6 +103,8 @@ WEEKS_UNTIL = "time.weeks_until"
 SAID_AGAIN = ("repeat", "repeat.said")
 """The intents that say the conversation's last turn again: Solo's reply, or the user's words."""
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
+RELATIVE_DAYS_SAID = {"day after tomorrow": "the day after tomorrow"}
+"""How a day of ``RELATIVE_DAYS`` is said in a sentence where its key alone is not."""
 PART_HOURS = {"afternoon": 15, "evening": 19, "night": 21}
 """A reminder's hour for a part of the day said without a time (the morning's is
 ``[skills] reminder_hour``)."""
@@ -133,6 +135,11 @@ class Answer:
     """List items added or crossed off (the ``list.*`` intents): to make durable."""
     recalled: list[MemoryItem] = field(default_factory=list)
     """With ``to_llm``: the memories the llm should read with the turn (`SkillDeclined`)."""
+
+
+def relative_said(day: str) -> str:
+    """ "tomorrow", "the day after tomorrow": a day of ``RELATIVE_DAYS`` as said."""
+    return RELATIVE_DAYS_SAID.get(day, day)
 
 
 def refuse(text: str) -> Answer:
@@ -576,7 +583,7 @@ class SkillBook:
             return Answer(f"{day.capitalize()} is {date:%B} {date.day}, {date.year}.")
         if calendar_day(day):  # "what day is december 25th"
             return Answer(f"{date:%B} {date.day}, {date.year} is a {date:%A}.")
-        said = "Today" if day == "today" else day.capitalize()
+        said = "Today" if day == "today" else relative_said(day).capitalize()
         verb = "is" if day == "today" else "will be"
         return Answer(f"{said} {verb} {spoken_date(date)}, {date.year}.")
 
@@ -637,7 +644,8 @@ class SkillBook:
         if day in WEEKDAYS or (day is not None and calendar_day(day)):  # its date
             return self.date(match, now)
         if day in RELATIVE_DAYS and day != "today":
-            return Answer(f"{day.capitalize()} is {self.day_of(day, now).strftime('%A')}.")
+            said = relative_said(day).capitalize()
+            return Answer(f"{said} is {self.day_of(day, now).strftime('%A')}.")
         return Answer(f"Today is {today}.")
 
     def weekend(self, match: SkillMatch, now: float) -> Answer:
@@ -662,7 +670,8 @@ class SkillBook:
         day = day_and_part(match.slots["day"])[0]
         date = self.day_of(day, now)
         return date, (f"{date:%B} {date.day}" if calendar_day(day)
-                      else day if day in RELATIVE_DAYS else day.capitalize())  # fmt: skip
+                      else relative_said(day) if day in RELATIVE_DAYS
+                      else day.capitalize())  # fmt: skip
 
     def date_from(self, match: SkillMatch, now: float) -> Answer:
         """ "what's the date a week from tomorrow": "A week from tomorrow is Tuesday,
@@ -681,7 +690,8 @@ class SkillBook:
         said = spoken_date(date) + (f", {date.year}" if date.year != today.year else "")
         span = spoken_span(days * 86400).replace("1 week", "a week").replace("1 day", "a day")
         # "a week from Friday", but "3 days after Christmas".
-        from_day = name in RELATIVE_DAYS or name.lower() in WEEKDAYS
+        day = match.slots.get("day")
+        from_day = day is not None and calendar_day(day_and_part(day)[0]) is None
         word = "before" if before else "from" if from_day else "after"
         verb = "was" if date < today else "is"
         return Answer(f"{span.capitalize()} {word} {name} {verb} {said}.")
@@ -704,7 +714,7 @@ class SkillBook:
         date = self.day_of(day, now)
         if day in WEEKDAYS:
             return Answer(until_weekday(day, date, today))
-        return Answer(f"{day.capitalize()} is {spoken_date(date)}.")  # "tomorrow"
+        return Answer(f"{relative_said(day).capitalize()} is {spoken_date(date)}.")  # "tomorrow"
 
     # -- timers -----------------------------------------------------------------------------
 

@@ -331,6 +331,14 @@ def test_the_date_some_days_away_and_how_long_until_a_time(
     assert ask(book, matcher, "what was the date 3 days before tomorrow").text == (
         "3 days before tomorrow was Tuesday, May 26."
     )
+    assert ask(book, matcher, "what's the date a week from the day after tomorrow").text == (
+        "A week from the day after tomorrow is Saturday, June 6."
+    )
+    # "When is" a day, as "when is Christmas" was already: the model named no date.
+    assert ask(book, matcher, "when is next friday").text == "Friday is tomorrow."
+    assert ask(book, matcher, "when is the day after tomorrow").text == (
+        "The day after tomorrow is Saturday, May 30."
+    )
     hours = ask(book, matcher, "what's the date 3 hours after tomorrow")
     assert hours.refused and "a week from Friday" in hours.text
     # A clock time names no seconds: "33 minutes and 20 seconds" was more than was asked.
