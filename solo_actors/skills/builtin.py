@@ -33,6 +33,7 @@ from solo_actors.skills.dates import (
     holiday_this_year,
     leap_year,
     month_end,
+    named_weekdays,
     plural,
     quarter,
     since_holiday,
@@ -135,6 +136,11 @@ class Answer:
     """List items added or crossed off (the ``list.*`` intents): to make durable."""
     recalled: list[MemoryItem] = field(default_factory=list)
     """With ``to_llm``: the memories the llm should read with the turn (`SkillDeclined`)."""
+
+
+PARTS_OF_THE_DAY = ((21, "night"), (17, "evening"), (12, "afternoon"), (5, "morning"))
+"""Each part of the day and the hour it begins, latest first; the night runs on past
+midnight until the morning."""
 
 
 def relative_said(day: str) -> str:
@@ -313,9 +319,15 @@ class SkillBook:
                 weekdays_left(self.today(now), self.settings.weekend, in_month=False)),
             "time.weekdays_left_month": lambda _match, now: Answer(
                 weekdays_left(self.today(now), self.settings.weekend, in_month=True)),
+            "time.weekday_count_year": lambda match, now: Answer(
+                named_weekdays(match.slots["weekday"], None, self.today(now))),
+            "time.weekday_count_month": lambda match, now: Answer(named_weekdays(
+                match.slots["weekday"], match.slots.get("month", self.today(now).month),
+                self.today(now))),
             "time.next_year": self.holiday_year_apart, "time.last_year": self.holiday_year_apart,
             "time.date_in": self.date_in, "time.date_ago": self.date_in,
             "time.date_from": self.date_from, "time.date_before": self.date_from,
+            "time.part_of_day": self.part_of_day,
             "time.until_clock": self.until_clock,
             "time.between": lambda match, now: Answer(
                 days_between(match.slots["start"], match.slots["end"], self.today(now))),
@@ -586,6 +598,15 @@ class SkillBook:
         said = "Today" if day == "today" else relative_said(day).capitalize()
         verb = "is" if day == "today" else "will be"
         return Answer(f"{said} {verb} {spoken_date(date)}, {date.year}.")
+
+    def part_of_day(self, match: SkillMatch, now: float) -> Answer:
+        """ "It's night: 10:29 PM."; asked "is it morning": "No, it's night: 10:29 PM."."""
+        moment = self.local(now)
+        part = next((name for hour, name in PARTS_OF_THE_DAY if moment.hour >= hour), "night")
+        said = f"it's {part}: {spoken_clock(moment)}."
+        if "part" not in match.slots or "other" in match.slots:
+            return Answer(said[0].upper() + said[1:])
+        return Answer(f"{'Yes' if match.slots['part'] == part else 'No'}, {said}")
 
     def date_in_place(self, match: SkillMatch, now: float) -> Answer:
         """ "In Tokyo it's Tuesday, December 8.": the date where the place's clocks are."""

@@ -5,7 +5,8 @@ it is, leap years, the days in a month, the week number and the day of the year,
 ``time.years_since``, ``time.age``, ``time.leap_year``, ``time.next_leap_year``,
 ``time.days_in_month``, ``time.month_end``, ``time.week``, ``time.day_of_year``, ``time.weekend``,
 ``time.weekdays_until``, ``time.weekdays_left_year``, ``time.weekdays_left_month``,
-``time.weeks_left``, ``time.quarter``, ``time.own_age`` and ``time.born_weekday`` intents.
+``time.weekday_count_year``, ``time.weekday_count_month``, ``time.weeks_left``,
+``time.quarter``, ``time.own_age`` and ``time.born_weekday`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from solo_actors.skills.holidays import Holiday, date_in, month_day
 
@@ -279,11 +280,14 @@ def day_of_year(today: dt.date) -> str:
     return f"Today is day {number} of {today.year}, and {rest}."
 
 
-def weekdays_before(last: dt.date, after: dt.date, weekend: Sequence[str]) -> int:
-    """How many days after ``after`` and up to ``last`` (counted) are off the ``weekend``
-    (its days' names, lower case)."""
-    days = (last - after).days
-    return sum(f"{after + dt.timedelta(n):%A}".lower() not in weekend for n in range(1, days + 1))
+def counted_days(after: dt.date, last: dt.date, counted: Callable[[dt.date], bool]) -> int:
+    """How many days after ``after`` and up to ``last`` (counted) ``counted`` takes."""
+    return sum(counted(after + dt.timedelta(n)) for n in range(1, (last - after).days + 1))
+
+
+def off_weekend(weekend: Sequence[str]) -> Callable[[dt.date], bool]:
+    """Whether a day is a weekday: off the ``weekend`` (its days' names, lower case)."""
+    return lambda day: f"{day:%A}".lower() not in weekend
 
 
 def weekdays_until(date: dt.date, name: str, today: dt.date, weekend: Sequence[str]) -> str:
@@ -291,28 +295,53 @@ def weekdays_until(date: dt.date, name: str, today: dt.date, weekend: Sequence[s
     counted: "There are 13 weekdays before Christmas, not counting today."."""
     if date == today:
         return f"It's {name} today."
-    count = weekdays_before(date - dt.timedelta(1), today, weekend)
+    count = counted_days(today, date - dt.timedelta(1), off_weekend(weekend))
     number = "no weekdays" if count == 0 else plural(count, "weekday")
     return f"There {'is' if count == 1 else 'are'} {number} before {name}, not counting today."
 
 
-def weekdays_left(today: dt.date, weekend: Sequence[str], *, in_month: bool) -> str:
-    """The month's or the year's weekdays, and those after today: "2026 has 261 weekdays,
-    and 18 are left, not counting today."."""
+def days_left(today: dt.date, counted: Callable[[dt.date], bool], noun: str, *,
+              in_month: bool) -> str:  # fmt: skip
+    """The month's or the year's days that ``counted`` takes (``noun``: "weekday",
+    "Sunday"), and those after today: "2026 has 261 weekdays, and 18 are left, not counting
+    today."."""
     if in_month:
         first = today.replace(day=1)
         last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
         name = f"{today:%B}"
     else:
         first, last, name = dt.date(today.year, 1, 1), dt.date(today.year, 12, 31), f"{today.year}"
-    total = weekdays_before(last, first - dt.timedelta(1), weekend)
-    left = weekdays_before(last, today, weekend)
+    total = counted_days(first - dt.timedelta(1), last, counted)
+    left = counted_days(today, last, counted)
     rest = (
         "none are left after today"
         if left == 0
         else (f"{left} {'is' if left == 1 else 'are'} left, not counting today")
     )
-    return f"{name} has {plural(total, 'weekday')}, and {rest}."
+    return f"{name} has {plural(total, noun)}, and {rest}."
+
+
+def weekdays_left(today: dt.date, weekend: Sequence[str], *, in_month: bool) -> str:
+    """ "2026 has 261 weekdays, and 18 are left, not counting today."."""
+    return days_left(today, off_weekend(weekend), "weekday", in_month=in_month)
+
+
+def named_weekdays(weekday: str, month: int | None, today: dt.date) -> str:
+    """How many of a weekday (lower case) this year or in ``month`` (None: this year; this
+    month: with those left after today): "2026 has 52 Sundays, and 3 are left, not counting
+    today.", "March 2027 has 4 Fridays." (the coming March)."""
+    name = weekday.capitalize()
+
+    def on_it(day: dt.date) -> bool:
+        return f"{day:%A}" == name
+
+    if month is None or month == today.month:
+        return days_left(today, on_it, name, in_month=month is not None)
+    year = today.year if month > today.month else today.year + 1
+    last = calendar.monthrange(year, month)[1]
+    total = counted_days(dt.date(year, month, 1) - dt.timedelta(1), dt.date(year, month, last),
+                         on_it)  # fmt: skip
+    return f"{calendar.month_name[month]} {year} has {plural(total, name)}."
 
 
 def weeks_left(today: dt.date) -> str:

@@ -571,6 +571,8 @@ BASE_KINDS: dict[str, SlotKind] = {
     "text": SlotKind(r"\S.*?", text_kind, free=True),
     "name": SlotKind(r"\S+(?:\s\S+){0,2}?", name_kind, free=True),
     "season": SlotKind("|".join(SEASONS), SEASONS.__getitem__),
+    "part_of_day": SlotKind("|".join(PARTS_OF_DAY), str),
+    "weekdays": SlotKind(rf"(?:{'|'.join(WEEKDAYS)})s", lambda said: said.removesuffix("s")),
 }
 """Slot kinds every template may use; `templates` adds the ones built from data (units,
 arithmetic)."""

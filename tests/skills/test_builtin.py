@@ -295,6 +295,35 @@ def test_the_users_own_age_and_weekday_of_birth_from_the_year_and_day_told() -> 
         own_age(2026, march_3, dt.date(2026, 1, 5))
 
 
+def test_how_many_of_a_weekday_this_year_or_in_a_month(book: SkillBook, matcher: Matcher) -> None:
+    # Said on Thursday, 28 May 2026. The model said "I can't check that offline.".
+    assert ask(book, matcher, "how many sundays are left this year").text == (
+        "2026 has 52 Sundays, and 31 are left, not counting today."
+    )
+    assert ask(book, matcher, "how many fridays are left this month").text == (
+        "May has 5 Fridays, and 1 is left, not counting today."
+    )
+    assert ask(book, matcher, "how many thursdays in may").text == (
+        "May has 4 Thursdays, and none are left after today."
+    )
+    assert ask(book, matcher, "how many mondays does february have").text == (
+        "February 2027 has 4 Mondays."
+    )
+
+
+def test_the_part_of_the_day_comes_from_the_clock(book: SkillBook, matcher: Matcher) -> None:
+    # Said at 8:26 PM. The model said "It is morning." at 10:29 PM.
+    assert ask(book, matcher, "is it morning or afternoon").text == "It's evening: 8:26 PM."
+    assert ask(book, matcher, "is it night").text == "No, it's evening: 8:26 PM."
+    assert ask(book, matcher, "is it night yet", NOW + 3600).text == "Yes, it's night: 9:26 PM."
+    assert ask(book, matcher, "what part of the day is it", NOW + 6 * 3600).text == (
+        "It's night: 2:26 AM."
+    )
+    assert ask(book, matcher, "is it morning", NOW + 12 * 3600).text == (
+        "Yes, it's morning: 8:26 AM."
+    )
+
+
 def test_the_date_some_days_away_and_how_long_until_a_time(
     book: SkillBook, matcher: Matcher
 ) -> None:

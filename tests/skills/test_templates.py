@@ -224,7 +224,8 @@ SAMPLE_VALUES = {"number": "5", "duration": "5 minutes", "time": "7 pm", "day": 
                  "text": "buy milk", "name": "pasta", "math": "2 plus 2", "place": "tokyo",
                  "unit": "metres", "answer": "yes", "repeat": "every day",
                  "holiday": "christmas", "word": "necessary", "letter": "r",
-                 "list": "shopping", "month": "february", "season": "spring"}  # fmt: skip
+                 "list": "shopping", "month": "february", "season": "spring",
+                 "part_of_day": "morning", "weekdays": "fridays"}  # fmt: skip
 """What each slot kind says in the examples below."""
 
 _PIECE = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+")
