@@ -39,6 +39,7 @@ from solo_actors.messages import (
 from solo_actors.names import MEMORY_NAME
 from solo_actors.remembered import WORD, RememberMode, memory_of, words_said
 from solo_actors.skills.builtin import Answer, refuse
+from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.templates import SkillMatch
 from solo_actors.skills.words import in_your_words, spoken_and
 
@@ -140,7 +141,8 @@ class MemorySkills:
         self.keeping = keeping
         """How memories are kept (``dialogue.remember``); None with ``memory.enabled`` off."""
         self.handlers: dict[str, Callable[[SkillMatch, UserTurn], Answer]] = {
-            "memory.remember": self.remember, "memory.list": self.say_back,
+            "memory.remember": self.remember, "memory.told": self.told,
+            "memory.list": self.say_back,
             "memory.forget_last": self.forget_last, "memory.forget_about": self.forget_about,
             "memory.forget_all": self.forget_all,
             "memory.name": self.say_name, "memory.about_me": self.about_me,
@@ -165,11 +167,27 @@ class MemorySkills:
     def remember(self, match: SkillMatch, turn: UserTurn) -> Answer:
         """ "Okay, I'll remember that your car is on level 3.", once the memory actor has
         been told the memory the dialogue actor would keep of a turn that tells it."""
+        fact = in_your_words(match.said.get("fact", match.slots["fact"])).rstrip(".!")
+        return self.kept(f"Okay, I'll remember that {fact}.", turn)
+
+    def told(self, match: SkillMatch, turn: UserTurn) -> Answer:
+        """ "My name is Sam.", "Call me Sam.": "Okay, I'll call you Sam."; "My birthday is
+        March 3rd.": "Okay, I'll remember that your birthday is March 3." (the model had
+        answered "I can't check that offline.")."""
+        if "day" in match.slots:
+            birthday: Holiday = match.slots["day"]
+            return self.kept(f"Okay, I'll remember that your birthday is {birthday.name}.", turn)
+        name = name_told(turn.text)
+        if name is None:  # "call me back": not a name
+            return Answer("", to_llm=True)
+        return self.kept(f"Okay, I'll call you {name}.", turn)
+
+    def kept(self, reply: str, turn: UserTurn) -> Answer:
+        """``reply``, once the memory actor has been told the memory the dialogue actor
+        would keep of ``turn``, which tells it something; a refusal saying why otherwise."""
         if self.keeping is None:
             return refuse("Sorry, I can't remember things: memory is off. Set [memory] "
                           "enabled = true in your config to turn it on.")  # fmt: skip
-        fact = in_your_words(match.said.get("fact", match.slots["fact"])).rstrip(".!")
-        reply = f"Okay, I'll remember that {fact}."
         memory = memory_of(self.keeping, turn.text, reply, turn.conversation_id, tells=True)
         assert memory is not None  # a turn that tells is kept in every mode
         # Waited for while it restarts; one still gone, or with a full mailbox, has not

@@ -464,3 +464,23 @@ def test_turns_go_on_without_memory_when_it_is_down(
         assert told.reply.startswith("Sorry, I can't reach my memory: it is restarting"), told
     finally:
         default_model_tree.restart_child("memory")
+
+
+def test_a_name_or_birthday_told_is_said_back_and_kept(
+    default_model_tree: supervisors.SupervisorRef,
+) -> None:
+    """Asked of the model, "My birthday is on March 3rd." was "I can't check that offline.",
+    although the memory was kept; "call me back" is no name, and the llm answers. (Last in
+    this module: the tests above ask before any name or birthday is told.)"""
+    held = memories_held()
+    name = converse("Call me Alex.", "told-conversation")
+    assert (name.model, name.reply) == ("skills:memory.told", "Okay, I'll call you Alex.")
+    birthday = converse("My birthday is on March 3rd.", "told-conversation")
+    assert birthday.model == "skills:memory.told", birthday.model
+    assert birthday.reply == "Okay, I'll remember that your birthday is March 3."
+    wait_for_memories(held + 2)
+    assert converse("What's my name?", "told-conversation").reply == "Your name is Alex."
+    until = converse("How many days until my birthday?", "told-conversation").reply
+    assert "March 3" in until, until
+    back = converse("Call me back.", "told-conversation")
+    assert not back.model.startswith("skills:"), back
