@@ -591,6 +591,10 @@ class SkillBook:
     def date(self, match: SkillMatch, now: float) -> Answer:
         day = day_and_part(match.slots.get("day", "today"))[0]
         date = self.day_of(day, now)
+        if day in WEEKDAYS and date == self.today(now):  # "next monday", said on a Monday
+            week_on = date + dt.timedelta(days=7)
+            return Answer(f"Today is {day.capitalize()}, {date:%B} {date.day}; next "
+                          f"{day.capitalize()} is {week_on:%B} {week_on.day}.")  # fmt: skip
         if day in WEEKDAYS:  # not "Friday will be Friday, May 29"
             return Answer(f"{day.capitalize()} is {date:%B} {date.day}, {date.year}.")
         if calendar_day(day):  # "what day is december 25th"
@@ -698,7 +702,7 @@ class SkillBook:
         """ "what's the date a week from tomorrow": "A week from tomorrow is Tuesday,
         December 15."; ``time.date_before``: "3 days before Easter is Thursday, March 25,
         2027." (with the year when it is not this one)."""
-        days, rest = divmod(float(match.slots["duration"]), 86400)
+        days, rest = divmod(float(match.slots.get("duration", 86400)), 86400)  # "the day after"
         if rest or not days:
             return refuse("Sorry, I count from a day in whole days or weeks: say, for "
                           "example, \"what's the date a week from Friday\".")  # fmt: skip
@@ -710,6 +714,8 @@ class SkillBook:
         today = self.today(now)
         said = spoken_date(date) + (f", {date.year}" if date.year != today.year else "")
         span = spoken_span(days * 86400).replace("1 week", "a week").replace("1 day", "a day")
+        if "duration" not in match.slots:
+            span = "the day"  # "the day after Christmas"
         # "a week from Friday", but "3 days after Christmas".
         day = match.slots.get("day")
         from_day = day is not None and calendar_day(day_and_part(day)[0]) is None

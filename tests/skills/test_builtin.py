@@ -368,6 +368,17 @@ def test_the_date_some_days_away_and_how_long_until_a_time(
     assert ask(book, matcher, "when is the day after tomorrow").text == (
         "The day after tomorrow is Saturday, May 30."
     )
+    assert ask(book, matcher, "what's the day after christmas").text == (
+        "The day after Christmas is Saturday, December 26."
+    )
+    # The model said "The next Monday is on April 1st."; said on the day itself, "next" is
+    # ambiguous, so both are said.
+    assert ask(book, matcher, "what's the date of the next thursday").text == (
+        "Today is Thursday, May 28; next Thursday is June 4."
+    )
+    assert ask(book, matcher, "how many days between today and christmas").text == (
+        "Christmas is in 211 days, on Friday, December 25."
+    )
     hours = ask(book, matcher, "what's the date 3 hours after tomorrow")
     assert hours.refused and "a week from Friday" in hours.text
     # A clock time names no seconds: "33 minutes and 20 seconds" was more than was asked.
@@ -1118,6 +1129,9 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
         "100 degrees Fahrenheit is 37.78 degrees Celsius."
     )
     assert ask(book, matcher, "convert 5 km to miles").text == "5 kilometres is 3.107 miles."
+    # Lengths of time: the model said "There are 520 minutes in a week.".
+    assert ask(book, matcher, "how many minutes in a week").text == "1 week is 10080 minutes."
+    assert ask(book, matcher, "convert 90 minutes to hours").text == "90 minutes is 1.5 hours."
     # An ounce beside a volume is a fluid ounce; beside a weight, an ounce.
     assert ask(book, matcher, "how many ounces in a cup").text == "1 cup is 8 fluid ounces."
     assert ask(book, matcher, "how many cups is 12 oz").text == "12 fluid ounces is 1.5 cups."
