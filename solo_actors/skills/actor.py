@@ -119,7 +119,7 @@ from solo_actors.skills.builtin import (
     said_again,
     said_or_sorry,
 )
-from solo_actors.skills.dates import born_on, own_age, spoken_date
+from solo_actors.skills.dates import age_in_year, born_on, own_age, spoken_date
 from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.lists import ListBook, ListFull
@@ -155,7 +155,10 @@ WHY_DECLINED = "why.declined"
 UNTIL_BIRTHDAY = "time.until_birthday"
 """"How many days until my birthday?": from the memory that tells it."""
 OWN_AGE, BORN_WEEKDAY = "time.own_age", "time.born_weekday"
-""""How old am I?", "What day was I born?": from the memories that tell the year and day."""
+BORN_YEAR, AGE_IN_YEAR = "time.born_year", "time.age_in_year"
+FROM_BIRTH = (OWN_AGE, BORN_WEEKDAY, BORN_YEAR, AGE_IN_YEAR)
+""""How old am I?", "What day was I born?", "What year was I born?", "How old will I be in
+2030?": from the memories that tell the year and day."""
 BIRTH_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 """A year someone living was born in, as a memory of the user's birthday says it."""
 
@@ -558,7 +561,7 @@ class SkillsActor(supervisors.SupervisedActor):
         if match.intent == UNTIL_BIRTHDAY:
             person = match.said.get("person") or str(match.slots.get("person", ""))
             return self.until_birthday(at, person)
-        if match.intent in (OWN_AGE, BORN_WEEKDAY):
+        if match.intent in FROM_BIRTH:
             return self.own_age(match, at)
         if match.intent == PRIVACY:
             return Answer(self.matcher.set_words(match.intent) + self.llm_elsewhere)
@@ -601,6 +604,11 @@ class SkillsActor(supervisors.SupervisedActor):
         if year is None:
             return Answer("You haven't told me the year you were born. Say, for example: I "
                           "was born on March 3rd, 1990.")  # fmt: skip
+        if match.intent == BORN_YEAR:
+            on = f"on {birthday.name}, " if birthday is not None else "in "
+            return Answer(f"You were born {on}{year}.")
+        if match.intent == AGE_IN_YEAR:
+            return said_or_sorry(lambda: age_in_year(year, match.slots["year"], birthday, today))
         return said_or_sorry(lambda: own_age(year, birthday, today))
 
     def until_birthday(self, at: float, person: str = "") -> Answer:

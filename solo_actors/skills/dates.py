@@ -6,7 +6,7 @@ it is, leap years, the days in a month, the week number and the day of the year,
 ``time.days_in_month``, ``time.month_end``, ``time.week``, ``time.day_of_year``, ``time.weekend``,
 ``time.weekdays_until``, ``time.weekdays_left_year``, ``time.weekdays_left_month``,
 ``time.weekday_count_year``, ``time.weekday_count_month``, ``time.weeks_left``,
-``time.quarter``, ``time.own_age`` and ``time.born_weekday`` intents.
+``time.quarter``, ``time.own_age``, ``time.age_in_year`` and ``time.born_weekday`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.
@@ -173,6 +173,20 @@ def own_age(year: int, birthday: Holiday | None, today: dt.date) -> str:
     year_said = f", {next_one.year}" if next_one.year != today.year else ""
     return (f"You're {age}, and turn {age + 1} on {spoken_date(next_one)}{year_said}, in "
             f"{plural((next_one - today).days, 'day')}.")  # fmt: skip
+
+
+def age_in_year(born: int, year: float, birthday: Holiday | None, today: dt.date) -> str:
+    """ "You turn 40 in 2030, on March 3." (born in ``born``, on ``birthday`` when told); a
+    `ValueError` for a year before the user was born."""
+    asked = whole_year(year)
+    if asked < born:
+        raise ValueError(f"you were born in {born}, after {asked}")
+    age = asked - born
+    verb = "turned" if asked < today.year else "turn"
+    if age == 0:
+        return f"You were born in {asked}."
+    on = f", on {birthday.name}" if birthday is not None else ""
+    return f"You {verb} {age} in {asked}{on}."
 
 
 def born_on(year: int, birthday: Holiday) -> str:

@@ -311,6 +311,8 @@ def test_the_days_until_the_users_birthday_are_counted_from_what_they_told(
     untold = converse("How many days until my birthday?", "birthday-conversation")
     assert untold.model == "skills:time.until_birthday", untold.model
     assert untold.reply.startswith("You haven't told me your birthday."), untold.reply
+    unborn = converse("What year was I born?", "birthday-conversation")
+    assert unborn.reply.startswith("You haven't told me the year you were born."), unborn
     held = memories_held()
     told = converse("My birthday is March 3rd.", "birthday-conversation")
     assert told.error is None, told.error
@@ -346,6 +348,13 @@ def test_the_days_until_the_users_birthday_are_counted_from_what_they_told(
     assert aged.reply.startswith(f"You're {age}"), aged.reply
     assert converse("What day of the week was I born?", "birthday-conversation").reply == (
         "You were born on a Saturday: March 3, 1990."
+    )
+    # The model, told nothing, had said 1980, and 10 years old in 2030.
+    assert converse("What year was I born?", "birthday-conversation").reply == (
+        "You were born on March 3, 1990."
+    )
+    assert converse("How old will I be in 2030?", "birthday-conversation").reply == (
+        "You turn 40 in 2030, on March 3."
     )
     hers = converse("How many days until my sister's birthday?", "another-birthday-conversation")
     assert hers.model == "skills:time.until_birthday", hers.model

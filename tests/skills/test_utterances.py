@@ -13,9 +13,8 @@ import pytest
 
 from solo_actors.skills.actor import (
     AGAIN,
-    BORN_WEEKDAY,
+    FROM_BIRTH,
     MODEL,
-    OWN_AGE,
     UNTIL_BIRTHDAY,
     WHY_DECLINED,
 )
@@ -68,7 +67,7 @@ def test_intent_and_slot_accuracy(matcher: Matcher, book: SkillBook) -> None:
         # tests/skills/test_skills_actor.py, tests/skills/test_lists.py).
         answered_here = not (MemorySkills(timeout=1).answers(match)
                              or match.intent in (*SAID_AGAIN, AGAIN, WHY_DECLINED, MODEL,
-                                                 UNTIL_BIRTHDAY, OWN_AGE, BORN_WEEKDAY)
+                                                 UNTIL_BIRTHDAY, *FROM_BIRTH)
                              or VolumeSkills(timeout=1).answers(match)
                              or SpeakingRateSkills(timeout=1).answers(match)
                              or ListBook.answers(match))  # fmt: skip
