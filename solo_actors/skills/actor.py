@@ -119,7 +119,7 @@ from solo_actors.skills.builtin import (
     said_again,
     said_or_sorry,
 )
-from solo_actors.skills.dates import age_in_year, born_on, own_age, spoken_date
+from solo_actors.skills.dates import age_in_year, born_on, days_old, own_age, spoken_date
 from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.hook import skill_matcher
 from solo_actors.skills.lists import ListBook, ListFull
@@ -155,10 +155,10 @@ WHY_DECLINED = "why.declined"
 UNTIL_BIRTHDAY = "time.until_birthday"
 """"How many days until my birthday?": from the memory that tells it."""
 OWN_AGE, BORN_WEEKDAY = "time.own_age", "time.born_weekday"
-BORN_YEAR, AGE_IN_YEAR = "time.born_year", "time.age_in_year"
-FROM_BIRTH = (OWN_AGE, BORN_WEEKDAY, BORN_YEAR, AGE_IN_YEAR)
+BORN_YEAR, AGE_IN_YEAR, DAYS_OLD = "time.born_year", "time.age_in_year", "time.days_old"
+FROM_BIRTH = (OWN_AGE, BORN_WEEKDAY, BORN_YEAR, AGE_IN_YEAR, DAYS_OLD)
 """"How old am I?", "What day was I born?", "What year was I born?", "How old will I be in
-2030?": from the memories that tell the year and day."""
+2030?", "How many days old am I?": from the memories that tell the year and day."""
 BIRTH_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 """A year someone living was born in, as a memory of the user's birthday says it."""
 
@@ -596,10 +596,12 @@ class SkillsActor(supervisors.SupervisedActor):
         except MemoryUnavailable as error:
             return refuse(unreachable(error))
         today = self.book.today(at)
-        if match.intent == BORN_WEEKDAY:
+        if match.intent in (BORN_WEEKDAY, DAYS_OLD):
             if year is None or birthday is None:
                 return Answer("You haven't told me the day you were born. Say, for example: "
                               "I was born on March 3rd, 1990.")  # fmt: skip
+            if match.intent == DAYS_OLD:
+                return said_or_sorry(lambda: days_old(year, birthday, today))
             return said_or_sorry(lambda: born_on(year, birthday))
         if year is None:
             return Answer("You haven't told me the year you were born. Say, for example: I "

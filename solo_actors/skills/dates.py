@@ -6,7 +6,8 @@ it is, leap years, the days in a month, the week number and the day of the year,
 ``time.days_in_month``, ``time.month_end``, ``time.week``, ``time.day_of_year``, ``time.weekend``,
 ``time.weekdays_until``, ``time.weekdays_left_year``, ``time.weekdays_left_month``,
 ``time.weekday_count_year``, ``time.weekday_count_month``, ``time.weeks_left``,
-``time.quarter``, ``time.own_age``, ``time.age_in_year`` and ``time.born_weekday`` intents.
+``time.quarter``, ``time.own_age``, ``time.age_in_year``, ``time.days_old`` and
+``time.born_weekday`` intents.
 
 Each is a function of today's date in the configured zone, which `builtin.SkillBook` passes
 in, so a test fixes the day.
@@ -189,12 +190,30 @@ def age_in_year(born: int, year: float, birthday: Holiday | None, today: dt.date
     return f"You {verb} {age} in {asked}{on}."
 
 
-def born_on(year: int, birthday: Holiday) -> str:
-    """ "You were born on a Saturday: March 3, 1990."; a `ValueError` for a day the year
-    did not have (29 February in a common year)."""
+def birth_date(year: int, birthday: Holiday) -> dt.date:
+    """The day the user was born; a `ValueError` for a day the year did not have (29
+    February in a common year)."""
     date = date_in(birthday.when, year)
     if date is None:
         raise ValueError(f"{birthday.name} wasn't a day in {year}")
+    return date
+
+
+def days_old(year: int, birthday: Holiday, today: dt.date) -> str:
+    """ "You're 13,428 days old: you were born on March 3, 1990."; a `ValueError` for a day
+    to come."""
+    born = birth_date(year, birthday)
+    if born > today:
+        raise ValueError(f"{birthday.name}, {year} hasn't come yet")
+    return (
+        f"You're {(today - born).days:,} days old: you were born on {born:%B} {born.day}, {year}."
+    )
+
+
+def born_on(year: int, birthday: Holiday) -> str:
+    """ "You were born on a Saturday: March 3, 1990."; a `ValueError` for a day the year
+    did not have."""
+    date = birth_date(year, birthday)
     return f"You were born on a {date:%A}: {date:%B} {date.day}, {year}."
 
 

@@ -356,6 +356,12 @@ def test_the_days_until_the_users_birthday_are_counted_from_what_they_told(
     assert converse("How old will I be in 2030?", "birthday-conversation").reply == (
         "You turn 40 in 2030, on March 3."
     )
+    lived = (today - dt.date(1990, 3, 3)).days
+    assert converse("How many days old am I?", "birthday-conversation").reply == (
+        f"You're {lived:,} days old: you were born on March 3, 1990."
+    )
+    weekday = converse("What day will my birthday be on next year?", "birthday-conversation")
+    assert weekday.reply == counted.reply, weekday.reply
     hers = converse("How many days until my sister's birthday?", "another-birthday-conversation")
     assert hers.model == "skills:time.until_birthday", hers.model
     assert hers.reply.startswith("Your sister's birthday is") and "May 20" in hers.reply, hers

@@ -11,7 +11,7 @@ import pytest
 
 from solo_actors.config import Config
 from solo_actors.skills.builtin import Answer, SkillBook
-from solo_actors.skills.dates import age_in_year, born_on, own_age
+from solo_actors.skills.dates import age_in_year, born_on, days_old, own_age
 from solo_actors.skills.holidays import Holiday
 from solo_actors.skills.places import next_clock_change
 from solo_actors.skills.templates import Intent, Matcher, SkillFile
@@ -294,6 +294,9 @@ def test_the_users_own_age_and_weekday_of_birth_from_the_year_and_day_told() -> 
     with pytest.raises(ValueError, match="March 3, 2026 hasn't come yet"):
         own_age(2026, march_3, dt.date(2026, 1, 5))
     assert age_in_year(1990, 2030, march_3, december_7) == "You turn 40 in 2030, on March 3."
+    assert days_old(1990, march_3, december_7) == (
+        "You're 13,428 days old: you were born on March 3, 1990."
+    )
     assert age_in_year(1990, 2000, None, december_7) == "You turned 10 in 2000."
     assert age_in_year(1990, 1990, None, december_7) == "You were born in 1990."
     with pytest.raises(ValueError, match="you were born in 1990, after 1980"):
