@@ -70,7 +70,11 @@ NAME_TOLD = re.compile(
 )
 """A name told, and the capitalised words after its first ("Bob Smith" of "My name is Bob
 Smith and I live in Lyon.")."""
-NOT_A_NAME = frozenset(("not", "no", "a", "an", "the", "back", "later", "when", "if", "at"))
+NOT_A_NAME = frozenset((
+    "not", "no", "a", "an", "the", "back", "later", "when", "if", "at", "in", "on", "up",
+    "out", "about", "after", "before", "every", "this", "next", "now", "soon", "today",
+    "tonight", "tomorrow", "please",
+))  # fmt: skip
 """First words after "call me" or "my name is" that start something else ("call me back")."""
 NOT_TOPIC_WORDS = frozenset((
     "a", "an", "the", "my", "your", "our", "his", "her", "their", "its", "i", "me", "you",

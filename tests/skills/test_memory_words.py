@@ -9,7 +9,13 @@ import pytest
 
 from solo_actors.config import REPO_ROOT
 from solo_actors.messages import UserTurn
-from solo_actors.skills.memories import QUESTION_WORDS, MemorySkills, share_a_word, topic_words
+from solo_actors.skills.memories import (
+    QUESTION_WORDS,
+    MemorySkills,
+    name_told,
+    share_a_word,
+    topic_words,
+)
 from solo_actors.skills.templates import load_matcher
 
 
@@ -64,3 +70,28 @@ def test_nothing_is_said_to_be_remembered_with_memory_off() -> None:
         match, UserTurn(conversation_id="c", text="x", source="text")
     )
     assert answer.refused and "memory is off" in answer.text, answer
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("Call me Alex.", "Alex"),
+        ("My name is Bob Smith.", "Bob Smith"),
+        ("call me sam", "Sam"),
+        # Words after "call me" that start something else are no name: the llm answers.
+        ("Call me in 5 minutes.", None),
+        ("call me tomorrow", None),
+        ("Call me back.", None),
+    ],
+)
+def test_a_name_told_is_found_and_a_call_is_not_one(said: str, name: str | None) -> None:
+    assert name_told(said) == name
+    match = load_matcher(REPO_ROOT / "config" / "skills").match(said)
+    if match is None:  # no template takes it: the llm's, as a call that is no name should be
+        assert name is None, said
+        return
+    assert match.intent == "memory.told", match
+    answer = MemorySkills(timeout=1, keeping=None).answer(
+        match, UserTurn(conversation_id="c", text=said, source="text")
+    )
+    assert answer.to_llm if name is None else "memory is off" in answer.text, answer
