@@ -702,7 +702,7 @@ class SkillBook:
         """ "what's the date a week from tomorrow": "A week from tomorrow is Tuesday,
         December 15."; ``time.date_before``: "3 days before Easter is Thursday, March 25,
         2027." (with the year when it is not this one)."""
-        days, rest = divmod(float(match.slots.get("duration", 86400)), 86400)  # "the day after"
+        days, rest = divmod(float(match.slots.get("duration", 86400)), 86400)
         if rest or not days:
             return refuse("Sorry, I count from a day in whole days or weeks: say, for "
                           "example, \"what's the date a week from Friday\".")  # fmt: skip
@@ -713,9 +713,11 @@ class SkillBook:
         date = start + dt.timedelta(days=-days if before else days)
         today = self.today(now)
         said = spoken_date(date) + (f", {date.year}" if date.year != today.year else "")
-        span = spoken_span(days * 86400).replace("1 week", "a week").replace("1 day", "a day")
-        if "duration" not in match.slots:
-            span = "the day"  # "the day after Christmas"
+        span = (
+            "the day"
+            if "duration" not in match.slots  # "the day after Christmas"
+            else spoken_span(days * 86400).replace("1 week", "a week").replace("1 day", "a day")
+        )
         # "a week from Friday", but "3 days after Christmas".
         day = match.slots.get("day")
         from_day = day is not None and calendar_day(day_and_part(day)[0]) is None
