@@ -12,8 +12,16 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
+from collections.abc import Callable
 
-from solo_actors.skills.words import NUMBER_WORD, NoMatch, SlotError, number_from_words
+from solo_actors.skills.words import (
+    NUMBER_WORD,
+    NoMatch,
+    SlotError,
+    number_from_words,
+    spoken_and,
+)
 
 BINARY = {
     "plus": "+", "add": "+", "+": "+", "minus": "-", "less": "-", "-": "-",
@@ -217,3 +225,20 @@ def spoken_number(value: float) -> str:
     if value == int(value):
         return str(int(value))
     return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+SUMMARIES: dict[str, tuple[str, Callable[[list[float]], float]]] = {
+    "math.average": ("The average of {said} is {value}.", statistics.fmean),
+    "math.median": ("The median of {said} is {value}.", statistics.median),
+    "math.sum": ("{said} add up to {value}.", math.fsum),
+}
+"""A list of numbers' summary intents: how the answer is said, and how it is worked out."""
+
+
+def summarised(intent: str, values: list[float]) -> str:
+    """ "The average of 4, 8 and 15 is 9.": the numbers as heard, then the result (the
+    model had said 12 for that one)."""
+    said, summary = SUMMARIES[intent]
+    heard = spoken_and([spoken_number(value) for value in values])
+    answer = said.format(said=heard, value=spoken_number(summary(values)))
+    return answer[0].upper() + answer[1:]

@@ -23,7 +23,7 @@ from msgspec.structs import replace
 
 from solo_actors.config.schema import SkillsConfig
 from solo_actors.messages import Exchange, ListItem, MemoryItem, SkillItem, SkillKind, SkillRepeat
-from solo_actors.skills.arithmetic import apply, spoken_number
+from solo_actors.skills.arithmetic import SUMMARIES, apply, spoken_number, summarised
 from solo_actors.skills.chance import flipped, picked, rolled, told_joke
 from solo_actors.skills.dates import (
     age_born_in,
@@ -90,6 +90,7 @@ from solo_actors.skills.words import (
     normalise,
     of_month,
     reminded,
+    spoken_and,
     spoken_duration,
 )
 
@@ -111,6 +112,8 @@ PART_HOURS = {"afternoon": 15, "evening": 19, "night": 21}
 ``[skills] reminder_hour``)."""
 REMINDERS_SET = ("reminder.set", "reminder.ask_when")
 """The intents that set a reminder (or ask when to): refused for a task that repeats."""
+MIDNIGHT = ClockTime(hour=0, minute=0)
+"""When today ends: "how many hours until tomorrow" is the time until it."""
 BINARY_INTENTS = {"math.divide": "/", "math.multiply": "*", "math.add": "+",
                   "math.subtract": "-"}  # fmt: skip
 
@@ -328,7 +331,7 @@ class SkillBook:
             "time.date_in": self.date_in, "time.date_ago": self.date_in,
             "time.date_from": self.date_from, "time.date_before": self.date_from,
             "time.part_of_day": self.part_of_day,
-            "time.until_clock": self.until_clock,
+            "time.until_clock": self.until_clock, "time.until_midnight": self.until_clock,
             "time.between": lambda match, now: Answer(
                 days_between(match.slots["start"], match.slots["end"], self.today(now))),
             "time.years_since": lambda match, now: said_or_sorry(
@@ -384,6 +387,8 @@ class SkillBook:
             "math.discount": lambda match, _now: said_or_sorry(
                 lambda: discounted(match.slots["price"], match.slots["rate"])),
             **dict.fromkeys(BINARY_INTENTS, self.binary),
+            **dict.fromkeys(SUMMARIES, lambda match, _now: Answer(
+                summarised(match.intent, match.slots["values"]))),
             "stop": self.stop, "help": self.help,
             "help.more": self.every_skill, "announce": self.announce,
             **dict.fromkeys(STOPWATCH_INTENTS, self.stopwatch_answer),
@@ -582,11 +587,18 @@ class SkillBook:
         return Answer(f"It's {spoken_clock(self.local(now))}.")
 
     def time_in_place(self, match: SkillMatch, now: float) -> Answer:
-        """ "It's 3:26 AM in Tokyo.", with the day when it is not the local one."""
-        place: Place = match.slots["place"]
+        """ "It's 3:26 AM in Tokyo.", with the day when it is not the local one; of two
+        places, "It's 3:26 AM on Friday in Tokyo and 7:26 PM in London." (the model had made
+        up both times)."""
+        places: list[Place] = [
+            match.slots[slot] for slot in ("place", "other") if slot in match.slots
+        ]
+        return Answer(f"It's {spoken_and([self.clock_in(place, now) for place in places])}.")
+
+    def clock_in(self, place: Place, now: float) -> str:
         there = dt.datetime.fromtimestamp(now, zoneinfo.ZoneInfo(place.zone))
         day = "" if there.date() == self.today(now) else f" on {there.strftime('%A')}"
-        return Answer(f"It's {spoken_clock(there)}{day} in {place.name}.")
+        return f"{spoken_clock(there)}{day} in {place.name}"
 
     def date(self, match: SkillMatch, now: float) -> Answer:
         day = day_and_part(match.slots.get("day", "today"))[0]
@@ -652,10 +664,9 @@ class SkillBook:
     def until_clock(self, match: SkillMatch, now: float) -> Answer:
         """ "It's 3 hours and 33 minutes until 12:00 AM tomorrow.": the next such time, to
         the nearest minute once a minute or more away (a clock time names no seconds)."""
-        due = self.when(match.slots["time"], None, now, morning=False)
-        return Answer(
-            f"It's {spoken_duration(to_the_minute(due - now))} until {self.spoken_when(due, now)}."
-        )
+        due = self.when(match.slots.get("time", MIDNIGHT), None, now, morning=False)
+        until = self.spoken_when(due, now) if "time" in match.slots else "midnight"
+        return Answer(f"It's {spoken_duration(to_the_minute(due - now))} until {until}.")
 
     def weekday(self, match: SkillMatch, now: float) -> Answer:
         today = self.local(now).strftime("%A")

@@ -491,6 +491,72 @@ def duration_kind() -> SlotKind:
     return SlotKind(rf"{part}(?:\s+(?:(?:and|in)\s+)?{part})*{tail}", parse_duration)
 
 
+TENS = frozenset(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"))
+
+
+def numbers_kind() -> SlotKind:
+    """Two or more numbers in a row ("4, 8 and 15", "twenty five thirty and forty"): the
+    commas are gone by then (`normalise`), so `parse_numbers` tells where one ends."""
+    sign = rf"(?:(?:{'|'.join(NEGATIVE)})\s+)?"
+    # One word per repetition, as in `duration_kind`.
+    word = rf"(?:{DIGITS}|{NUMBER_WORD}|and|point|{'|'.join(NEGATIVE)})"
+    return SlotKind(rf"{sign}(?:{DIGITS}|{NUMBER_WORD})(?:\s+{word})+", parse_numbers)
+
+
+def parse_numbers(text: str) -> list[float]:
+    """The numbers said one after another. Number words make one number as long as they
+    read as one ("twenty five", "two hundred and five", "three thousand"); any other word
+    after them starts the next ("four eight" is 4 and 8), as does each run of digits."""
+    numbers: list[float] = []
+    current: list[str] = []
+
+    def close() -> None:
+        while current and current[-1] in ("and", "point"):
+            current.pop()  # "... hundred and" before a digit: the "and" joined two numbers
+        if current:
+            numbers.append(parse_number(" ".join(current)))
+            current.clear()
+
+    for word in text.split():
+        last = current[-1] if current else ""
+        if re.fullmatch(DIGITS, word):
+            sign = -1.0 if last in NEGATIVE else 1.0
+            if sign < 0:
+                current.pop()
+            close()
+            numbers.append(sign * float(word))
+        elif current and _goes_on(last, word, current):
+            current.append(word)
+        elif word == "and":
+            close()
+        else:
+            close()
+            current.append(word)
+    close()
+    if len(numbers) < 2:
+        raise NoMatch("fewer than two numbers")
+    return numbers
+
+
+def _goes_on(last: str, word: str, current: list[str]) -> bool:
+    """Whether number word `word` continues the number `current` ends with `last`."""
+    if last in NEGATIVE:
+        return word in ONES or word in SCALES
+    if "point" in current:  # decimals are digits one by one: "two point five three"
+        return word in ONES and ONES[word] <= 9
+    if word == "point":
+        return True
+    if word in SCALES:
+        return last in ONES or (last in SCALES and SCALES[word] > SCALES[last])
+    if word == "and":
+        return last in SCALES
+    if word in ONES and ONES[word] <= 9:
+        return last in TENS or last in SCALES or last == "and"
+    if word in ONES:  # ten to nineteen, the tens
+        return last in SCALES or last == "and"
+    return False
+
+
 NAMELESS = frozenset(
     ("the", "my", "a", "an", "that", "this", "it", "one", "on", "in", "for", "to", "else")
 )
@@ -504,8 +570,9 @@ def text_kind(text: str) -> str:
     return text
 
 
-DAY_WORDS = frozenset(("today", "tomorrow", "tonight", *WEEKDAYS))
-"""Words that name a day, never a timer or alarm: "cancel tomorrow's alarm"."""
+DAY_WORDS = frozenset(("day", "today", "tomorrow", "tonight", *WEEKDAYS))
+"""Words that name a day, never a timer or alarm: "cancel tomorrow's alarm", "how many hours
+are left in the day"."""
 
 
 def name_kind(text: str) -> str:
@@ -573,6 +640,7 @@ BASE_KINDS: dict[str, SlotKind] = {
     "season": SlotKind("|".join(SEASONS), SEASONS.__getitem__),
     "part_of_day": SlotKind("|".join(PARTS_OF_DAY), str),
     "weekdays": SlotKind(rf"(?:{'|'.join(WEEKDAYS)})s", lambda said: said.removesuffix("s")),
+    "numbers": numbers_kind(),
 }
 """Slot kinds every template may use; `templates` adds the ones built from data (units,
 arithmetic)."""

@@ -61,6 +61,10 @@ def test_the_time_in_a_city_or_country_says_the_day_when_it_differs(
     assert ask(book, matcher, "what time is it in rio de janeiro").text == (
         "It's 5:26 PM in Rio de Janeiro."
     )
+    # Two places at once: the model made up both times.
+    assert ask(book, matcher, "what time is it in Tokyo and London").text == (
+        "It's 5:26 AM on Friday in Tokyo and 9:26 PM in London."
+    )
 
 
 def test_the_time_zone_here_or_of_a_place_and_utc_as_a_place(
@@ -351,6 +355,14 @@ def test_the_date_some_days_away_and_how_long_until_a_time(
     assert ask(book, matcher, "How many hours until midnight?").text == (
         "It's 3 hours and 33 minutes until 12:00 AM tomorrow."
     )
+    # The model said "The number of hours until tomorrow depends on the current date.", and
+    # "left in the day" had matched a timer called "day".
+    for said in (
+        "how many hours until tomorrow",
+        "how many hours are left in the day",
+        "how much time is left today",
+    ):
+        assert ask(book, matcher, said).text == "It's 3 hours and 33 minutes until midnight."
     # Counted from another day: the model said "The date a week from tomorrow is Wednesday."
     # on a Monday.
     assert ask(book, matcher, "what's the date a week from tomorrow").text == (
@@ -406,9 +418,11 @@ def test_leap_years_the_week_and_the_day_of_the_year(book: SkillBook, matcher: M
     assert ask(book, matcher, "how many days in february 2028").text == (
         "February 2028 has 29 days."
     )
+    # Asked in May with no year: the coming February (the model said this year's in December).
     assert ask(book, matcher, "How many days are in February?").text == (
-        "February 2026 has 28 days."
+        "February 2027 has 28 days."
     )
+    assert ask(book, matcher, "how many days are in june").text == "June 2026 has 30 days."
     assert ask(book, matcher, "how many days in this month").text == "May 2026 has 31 days."
     assert ask(book, matcher, "was 2000 a leap year").text == "Yes, 2000 was a leap year."
     assert ask(book, matcher, "was 1900 a leap year").text == "No, 1900 was not a leap year."
@@ -1210,6 +1224,26 @@ def test_a_tip_a_shared_bill_and_a_discount_are_worked_out_to_the_cent(
                        ("split 0 between 2 people", "more than 0")]:  # fmt: skip
         refused = ask(book, matcher, text)
         assert refused.refused and says in refused.text, (text, refused.text)
+
+
+def test_a_list_of_numbers_is_averaged_summed_or_its_median_found(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # The model said the average of 4, 8 and 15 was 12.
+    assert ask(book, matcher, "What is the average of 4, 8 and 15?").text == (
+        "The average of 4, 8 and 15 is 9."
+    )
+    assert ask(book, matcher, "work out the mean of twenty five thirty and forty").text == (
+        "The average of 25, 30 and 40 is 31.6667."
+    )
+    assert ask(book, matcher, "what's the median of 3, 9, 1 and 7").text == (
+        "The median of 3, 9, 1 and 7 is 5."
+    )
+    assert ask(book, matcher, "add up 2.5, minus 1 and 10").text == (
+        "2.5, -1 and 10 add up to 11.5."
+    )
+    assert ask(book, matcher, "add 4 and 8").text == "It's 12."  # still an addition
+    assert matcher.match("what is the average of 7") is None  # one number: no list
 
 
 def test_words_are_spelled_and_their_letters_counted_as_heard(

@@ -225,7 +225,8 @@ SAMPLE_VALUES = {"number": "5", "duration": "5 minutes", "time": "7 pm", "day": 
                  "unit": "metres", "answer": "yes", "repeat": "every day",
                  "holiday": "christmas", "word": "necessary", "letter": "r",
                  "list": "shopping", "month": "february", "season": "spring",
-                 "part_of_day": "morning", "weekdays": "fridays"}  # fmt: skip
+                 "part_of_day": "morning", "weekdays": "fridays",
+                 "numbers": "4, 8 and 15"}  # fmt: skip
 """What each slot kind says in the examples below."""
 
 _PIECE = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+")

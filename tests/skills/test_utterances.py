@@ -45,6 +45,8 @@ def impossible_volume(match: SkillMatch) -> bool:
 def same(expected: object, got: object) -> bool:
     if isinstance(expected, int | float) and isinstance(got, int | float):
         return math.isclose(float(expected), float(got), rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(expected, list) and isinstance(got, list):  # a list of numbers
+        return len(expected) == len(got) and all(map(same, expected, got))
     return str(expected) == str(got)
 
 

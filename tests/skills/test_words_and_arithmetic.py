@@ -16,6 +16,7 @@ from solo_actors.skills.words import (
     parse_clock,
     parse_duration,
     parse_number,
+    parse_numbers,
 )
 
 
@@ -27,6 +28,23 @@ from solo_actors.skills.words import (
 )  # fmt: skip
 def test_numbers_in_words_and_digits(text: str, value: float) -> None:
     assert parse_number(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [("4 8 and 15", [4, 8, 15]), ("four eight and fifteen", [4, 8, 15]),
+     ("twenty five thirty and forty", [25, 30, 40]), ("one hundred and five 7", [105, 7]),
+     ("two hundred and five and 3", [205, 3]), ("minus 3 4", [-3, 4]),
+     ("three thousand four hundred and twenty one and six", [3421, 6]),
+     ("ninety nine one hundred", [99, 100]), ("2.5 two point five", [2.5, 2.5])],
+)  # fmt: skip
+def test_numbers_said_in_a_row_are_told_apart(text: str, values: list[float]) -> None:
+    assert parse_numbers(text) == values
+
+
+def test_a_list_needs_two_numbers() -> None:
+    with pytest.raises(NoMatch):
+        parse_numbers("twenty five")
 
 
 @pytest.mark.parametrize(
@@ -122,7 +140,8 @@ def test_results_are_spoken_plainly() -> None:
     ["set a timer for " + "one " * 60 + "banana", "set a " + "twenty " * 40 + "timer",
      "what is " + "one " * 70 + "plus", "set a timer for " + "1 hour " * 40 + "x",
      "remind me to " + "call my sister and " * 15 + "x", "wake me up at " + "seven " * 45,
-     "how much time is left on the " + "pasta " * 40 + "x", "x" * 5000],
+     "how much time is left on the " + "pasta " * 40 + "x", "x" * 5000,
+     "what is the average of " + "twenty one and " * 40 + "x"],
 )  # fmt: skip
 def test_adversarial_turns_cost_no_more_than_ordinary_ones(matcher: Matcher, text: str) -> None:
     # Nested repetitions backtrack exponentially: seconds to minutes on these texts, against
