@@ -218,6 +218,20 @@ def quantity(words: list[str]) -> float:
     return (number_from_words(head) if head else 0.0) + FRACTIONS[words[fraction_at]]
 
 
+def amount_kind() -> SlotKind:
+    """A number of something, with the fractions people say with it: "3 and a half",
+    "half a", "a quarter of an" (of a unit after it: "3 and a half hours in minutes")."""
+    number = BASE_KINDS["number"].pattern
+    fraction = r"(?:half|quarter)"
+    said = rf"{number}(?:\s+and\s+a\s+{fraction})?|(?:a\s+)?{fraction}(?:\s+(?:of\s+)?an?)?"
+
+    def parse(text: str) -> float:
+        words = text.split()
+        return quantity(words) if any(w in FRACTIONS for w in words) else parse_number(text)
+
+    return SlotKind(rf"(?:{said})", parse)
+
+
 def parse_duration(text: str) -> float:
     """Seconds in "5 minutes", "an hour and a half", "1 hour 30 minutes", "half an hour"."""
     words = text.split()
@@ -642,5 +656,6 @@ BASE_KINDS: dict[str, SlotKind] = {
     "weekdays": SlotKind(rf"(?:{'|'.join(WEEKDAYS)})s", lambda said: said.removesuffix("s")),
     "numbers": numbers_kind(),
 }
+BASE_KINDS["amount"] = amount_kind()
 """Slot kinds every template may use; `templates` adds the ones built from data (units,
 arithmetic)."""

@@ -1151,6 +1151,13 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
         "100 degrees Fahrenheit is 37.78 degrees Celsius."
     )
     assert ask(book, matcher, "convert 5 km to miles").text == "5 kilometres is 3.107 miles."
+    # A fraction said with the number: the model said 3 and a half hours are 180 minutes.
+    assert ask(book, matcher, "how many minutes are in three and a half hours").text == (
+        "3.5 hours is 210 minutes."
+    )
+    assert ask(book, matcher, "how many minutes in half an hour").text == (
+        "0.5 hours is 30 minutes."
+    )
     # Lengths of time: the model said "There are 520 minutes in a week.".
     assert ask(book, matcher, "how many minutes in a week").text == "1 week is 10080 minutes."
     assert ask(book, matcher, "convert 90 minutes to hours").text == "90 minutes is 1.5 hours."
