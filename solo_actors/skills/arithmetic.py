@@ -242,3 +242,47 @@ def summarised(intent: str, values: list[float]) -> str:
     heard = spoken_and([spoken_number(value) for value in values])
     answer = said.format(said=heard, value=spoken_number(summary(values)))
     return answer[0].upper() + answer[1:]
+
+
+LARGEST_FACTORED = 10**12
+"""The largest number factored: trial division up to its square root takes milliseconds."""
+
+
+def prime_factors(number: float) -> list[int]:
+    """`number`'s prime factors, smallest first, each as often as it divides it; a
+    `ValueError` saying why for a number that has none to speak of."""
+    if number != int(number):
+        raise ValueError("only whole numbers have prime factors")
+    whole = int(number)
+    if whole < 2:
+        raise ValueError("only whole numbers from 2 up have prime factors")
+    if whole > LARGEST_FACTORED:
+        raise ValueError(f"I factor numbers up to {LARGEST_FACTORED:,}")
+    factors, divisor = [], 2
+    while divisor * divisor <= whole:
+        while whole % divisor == 0:
+            factors.append(divisor)
+            whole //= divisor
+        divisor += 1 if divisor == 2 else 2
+    return [*factors, whole] if whole > 1 else factors
+
+
+def primality(number: float) -> str:
+    """ "Yes, 97 is a prime number." or "No, 91 is 7 times 13." (the model has called
+    such numbers prime)."""
+    said = spoken_number(number)
+    if number != int(number) or number < 2:
+        return f"No, {said} is not a prime number: a prime is a whole number from 2 up."
+    factors = prime_factors(number)
+    if len(factors) == 1:
+        return f"Yes, {said} is a prime number."
+    return f"No, {said} is {factors[0]} times {spoken_number(number / factors[0])}."
+
+
+def factorised(number: float) -> str:
+    """ "84 is 2 times 2 times 3 times 7.", "97 is a prime number: its only factor is
+    itself."."""
+    factors = prime_factors(number)
+    if len(factors) == 1:
+        return f"{factors[0]} is a prime number: its only prime factor is itself."
+    return f"{spoken_number(number)} is {' times '.join(map(str, factors))}."

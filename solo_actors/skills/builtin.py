@@ -23,7 +23,14 @@ from msgspec.structs import replace
 
 from solo_actors.config.schema import SkillsConfig
 from solo_actors.messages import Exchange, ListItem, MemoryItem, SkillItem, SkillKind, SkillRepeat
-from solo_actors.skills.arithmetic import SUMMARIES, apply, spoken_number, summarised
+from solo_actors.skills.arithmetic import (
+    SUMMARIES,
+    apply,
+    factorised,
+    primality,
+    spoken_number,
+    summarised,
+)
 from solo_actors.skills.chance import flipped, picked, rolled, told_joke
 from solo_actors.skills.dates import (
     age_born_in,
@@ -387,6 +394,10 @@ class SkillBook:
             "math.discount": lambda match, _now: said_or_sorry(
                 lambda: discounted(match.slots["price"], match.slots["rate"])),
             **dict.fromkeys(BINARY_INTENTS, self.binary),
+            "math.prime": lambda match, _now: said_or_sorry(
+                lambda: primality(match.slots["number"])),
+            "math.factors": lambda match, _now: said_or_sorry(
+                lambda: factorised(match.slots["number"])),
             **dict.fromkeys(SUMMARIES, lambda match, _now: Answer(
                 summarised(match.intent, match.slots["values"]))),
             "stop": self.stop, "help": self.help,

@@ -1253,6 +1253,25 @@ def test_a_list_of_numbers_is_averaged_summed_or_its_median_found(
     assert matcher.match("what is the average of 7") is None  # one number: no list
 
 
+def test_primes_and_prime_factors_are_worked_out(book: SkillBook, matcher: Matcher) -> None:
+    assert ask(book, matcher, "Is 91 a prime number?").text == "No, 91 is 7 times 13."
+    assert ask(book, matcher, "is 97 prime").text == "Yes, 97 is a prime number."
+    assert ask(book, matcher, "is 1000000007 prime").text == ("Yes, 1000000007 is a prime number.")
+    assert ask(book, matcher, "is 2.5 a prime number").text == (
+        "No, 2.5 is not a prime number: a prime is a whole number from 2 up."
+    )
+    assert ask(book, matcher, "what are the prime factors of 84").text == (
+        "84 is 2 times 2 times 3 times 7."
+    )
+    assert ask(book, matcher, "factor 97").text == (
+        "97 is a prime number: its only prime factor is itself."
+    )
+    for text, says in [("factor 1", "from 2 up"), ("factor 1.5", "only whole numbers"),
+                       ("factor 10000000000000", "up to 1,000,000,000,000")]:  # fmt: skip
+        refused = ask(book, matcher, text)
+        assert refused.refused and says in refused.text, (text, refused.text)
+
+
 def test_words_are_spelled_and_their_letters_counted_as_heard(
     book: SkillBook, matcher: Matcher
 ) -> None:
