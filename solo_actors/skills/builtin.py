@@ -84,7 +84,7 @@ from solo_actors.skills.sun import (
     season_start,
     sun_answer,
 )
-from solo_actors.skills.templates import Matcher, SkillMatch, Unit
+from solo_actors.skills.templates import Food, Matcher, SkillMatch, Unit
 from solo_actors.skills.words import (
     MONTHS,
     REPEATING,
@@ -269,6 +269,14 @@ def city_location(place: Place) -> Location:
     return location
 
 
+def safe_temperature(food: Food) -> str:
+    """ "The safe inside temperature for chicken and other poultry is 165 degrees Fahrenheit,
+    74 Celsius, at the thickest part.", and how long red meat rests after."""
+    rest = f", with {food.rest} minutes' rest after cooking" if food.rest else ""
+    return (f"The safe inside temperature for {food.said} is {food.fahrenheit} degrees "
+            f"Fahrenheit, {food.celsius} Celsius, at the thickest part{rest}.")  # fmt: skip
+
+
 def said_or_sorry(say: Callable[[], str]) -> Answer:
     """What ``say`` says, or its `ValueError` as a refusal ("Sorry, a die has 2 to ...")."""
     try:
@@ -394,6 +402,8 @@ class SkillBook:
             "math.discount": lambda match, _now: said_or_sorry(
                 lambda: discounted(match.slots["price"], match.slots["rate"])),
             **dict.fromkeys(BINARY_INTENTS, self.binary),
+            "food.safe_temperature": lambda match, _now: Answer(
+                safe_temperature(match.slots["food"])),
             "math.prime": lambda match, _now: said_or_sorry(
                 lambda: primality(match.slots["number"])),
             "math.factors": lambda match, _now: said_or_sorry(

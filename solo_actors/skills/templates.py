@@ -37,6 +37,7 @@ from solo_actors.skills.words import (
     as_said,
     in_your_words,
     list_kind,
+    named_kind,
     normalise,
     reminded,
 )
@@ -138,6 +139,19 @@ class Intent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 raise ValueError(f"intent {self.name}: {text!r}: {error}") from None
 
 
+class Food(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A food's safe inside temperature when cooked, for ``{food}``."""
+
+    said: str
+    """How the answer names it ("chicken and other poultry")."""
+    names: list[str]
+    """How the user may say it ("chicken", "chicken breast", "turkey")."""
+    fahrenheit: int
+    celsius: int
+    rest: int = 0
+    """Minutes it must rest off the heat at that temperature (whole cuts of red meat)."""
+
+
 class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intent: list[Intent] = msgspec.field(default_factory=list)
     units: dict[str, Unit] = msgspec.field(default_factory=dict)
@@ -150,6 +164,8 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Names of one list, for ``{list}``: ``grocery = "shopping"``."""
     jokes: list[str] = msgspec.field(default_factory=list)
     """What ``chance.joke`` tells, one at a time, at random."""
+    foods: dict[str, Food] = msgspec.field(default_factory=dict)
+    """Foods' safe cooking temperatures, for ``{food}``."""
     follow_up: list[FollowUp] = msgspec.field(default_factory=list)
     """What the user's next turn in the same conversation may say to go on from a request,
     within ``skills.answer_within`` seconds (`solo_actors.skills.hook`)."""
@@ -309,9 +325,11 @@ class Matcher:
         places = {name: zone for f in files for name, zone in f.places.items()}
         holidays = {name: date for f in files for name, date in f.holidays.items()}
         lists = {said: name for f in files for said, name in f.lists.items()}
+        foods = {normalise(name): food for f in files for food in f.foods.values()
+                 for name in food.names}  # fmt: skip
         self.kinds = {**BASE_KINDS, "math": SlotKind(MATH_PATTERN, parse_expression),
                       "place": place_kind(places), "holiday": holiday_kind(holidays),
-                      "list": list_kind(lists)}  # fmt: skip
+                      "list": list_kind(lists), "food": named_kind(foods)}  # fmt: skip
         if self.units:
             self.unit_names = {n: key for key, u in self.units.items() for n in u.names}
             names = sorted(self.unit_names, key=len, reverse=True)

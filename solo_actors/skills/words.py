@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import msgspec
@@ -605,6 +605,13 @@ def word_kind(text: str) -> str:
     if text in NAMELESS or text in ("again", "out", "back", "please"):
         raise NoMatch("a word that names no word")
     return text
+
+
+def named_kind(known: Mapping[str, object]) -> SlotKind:
+    """A slot kind that is one of `known`'s names (normalised, longest first: "ground
+    chicken" before "chicken"), meaning its value."""
+    names = "|".join(re.escape(name) for name in sorted(known, key=len, reverse=True))
+    return SlotKind(names or "(?!)", known.__getitem__)
 
 
 def list_kind(aliases: dict[str, str]) -> SlotKind:

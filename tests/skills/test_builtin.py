@@ -1272,6 +1272,30 @@ def test_primes_and_prime_factors_are_worked_out(book: SkillBook, matcher: Match
         assert refused.refused and says in refused.text, (text, refused.text)
 
 
+def test_safe_cooking_temperatures_come_from_the_food_table(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # The model said "400°F (200°C)", an oven's heat, for chicken.
+    assert ask(book, matcher, "What temperature should I cook chicken to?").text == (
+        "The safe inside temperature for chicken and other poultry is 165 degrees "
+        "Fahrenheit, 74 Celsius, at the thickest part."
+    )
+    assert ask(book, matcher, "what's the safe internal temperature for pork").text == (
+        "The safe inside temperature for steaks, chops and roasts of beef, pork, lamb and "
+        "veal is 145 degrees Fahrenheit, 63 Celsius, at the thickest part, with 3 minutes' "
+        "rest after cooking."
+    )
+    # The longest name wins: ground turkey is poultry, not ground meat.
+    assert "165 degrees" in ask(book, matcher, "how hot should ground turkey be").text
+    assert "160 degrees" in ask(book, matcher, "what temperature should a burger reach").text
+    # The oven's heat, and temperatures of other things, stay the model's.
+    for said in (
+        "what temperature should I cook chicken at",
+        "what is the internal temperature of the sun",
+    ):
+        assert matcher.match(said) is None, said
+
+
 def test_words_are_spelled_and_their_letters_counted_as_heard(
     book: SkillBook, matcher: Matcher
 ) -> None:

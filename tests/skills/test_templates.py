@@ -226,7 +226,7 @@ SAMPLE_VALUES = {"number": "5", "duration": "5 minutes", "time": "7 pm", "day": 
                  "holiday": "christmas", "word": "necessary", "letter": "r",
                  "list": "shopping", "month": "february", "season": "spring",
                  "part_of_day": "morning", "weekdays": "fridays",
-                 "numbers": "4, 8 and 15", "amount": "2 and a half"}  # fmt: skip
+                 "numbers": "4, 8 and 15", "amount": "2 and a half", "food": "chicken"}  # fmt: skip
 """What each slot kind says in the examples below."""
 
 _PIECE = re.compile(r"\{[^{}]+\}|[()\[\]|]|[^\s()\[\]|{}]+")

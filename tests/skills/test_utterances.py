@@ -47,7 +47,8 @@ def same(expected: object, got: object) -> bool:
         return math.isclose(float(expected), float(got), rel_tol=1e-9, abs_tol=1e-9)
     if isinstance(expected, list) and isinstance(got, list):  # a list of numbers
         return len(expected) == len(got) and all(map(same, expected, got))
-    return str(expected) == str(got)
+    # A holiday or a food is compared by how it is said.
+    return str(expected) == str(getattr(got, "said", got))
 
 
 def test_the_set_is_big_enough() -> None:
