@@ -256,12 +256,15 @@ def next_leap_year(after: dt.date) -> int:
 
 
 def days_in_month(month: int | None, year: float | None, today: dt.date) -> str:
-    """ "February 2028 has 29 days."; ``month`` None: this month, ``year`` None: the coming
-    such month (this year's, or next year's once this year's is past: February asked in
-    December may be a leap February). `ValueError` for a year the calendar has not."""
+    """ "February 2028 has 29 days.", "April has 30 days."; ``month`` None: this month,
+    ``year`` None: the coming such month (this year's, or next year's once this year's is
+    past: February asked in December may be a leap February). `ValueError` for a year the
+    calendar has not."""
     month = today.month if month is None else month
     whole = whole_year(today.year + (month < today.month) if year is None else year)
     days = calendar.monthrange(whole, month)[1]
+    if year is None and month != 2:  # the same every year: no year to name
+        return f"{calendar.month_name[month]} has {days} days."
     return f"{calendar.month_name[month]} {whole} has {days} days."
 
 

@@ -422,8 +422,8 @@ def test_leap_years_the_week_and_the_day_of_the_year(book: SkillBook, matcher: M
     assert ask(book, matcher, "How many days are in February?").text == (
         "February 2027 has 28 days."
     )
-    assert ask(book, matcher, "how many days are in june").text == "June 2026 has 30 days."
-    assert ask(book, matcher, "how many days in this month").text == "May 2026 has 31 days."
+    assert ask(book, matcher, "how many days are in june").text == "June has 30 days."
+    assert ask(book, matcher, "how many days in this month").text == "May has 31 days."
     assert ask(book, matcher, "was 2000 a leap year").text == "Yes, 2000 was a leap year."
     assert ask(book, matcher, "was 1900 a leap year").text == "No, 1900 was not a leap year."
     assert ask(book, matcher, "will 2100 be a leap year").text == (
