@@ -72,6 +72,7 @@ from solo_actors.skills.places import (
     offset_at,
     system_zone,
     zone_cities,
+    zone_countries,
     zone_location,
 )
 from solo_actors.skills.spelling import counted, spelled
@@ -402,6 +403,7 @@ class SkillBook:
             "math.discount": lambda match, _now: said_or_sorry(
                 lambda: discounted(match.slots["price"], match.slots["rate"])),
             **dict.fromkeys(BINARY_INTENTS, self.binary),
+            "emergency.number": self.emergency_number,
             "food.safe_temperature": lambda match, _now: Answer(
                 safe_temperature(match.slots["food"])),
             "math.prime": lambda match, _now: said_or_sorry(
@@ -615,6 +617,19 @@ class SkillBook:
             match.slots[slot] for slot in ("place", "other") if slot in match.slots
         ]
         return Answer(f"It's {spoken_and([self.clock_in(place, now) for place in places])}.")
+
+    def emergency_number(self, match: SkillMatch, now: float) -> Answer:
+        """ "In the United Kingdom, call 9 9 9 or 1 1 2 for the police, fire or an
+        ambulance.": the country of the place said, or of Solo's time zone."""
+        place: Place | None = match.slots.get("place")
+        zone = place.zone if place is not None else self.settings.timezone or system_zone()
+        number = self.matcher.emergency.get(zone_countries().get(zone, ""))
+        if number is None:
+            where = f"in {place.name}" if place is not None else "where you are"
+            return Answer(f"I don't know the emergency number {where}. From a mobile phone, "
+                          "1 1 2 reaches emergency services in many countries, and in every "
+                          "country of the European Union.")  # fmt: skip
+        return Answer(f"In {number.country}, call {number.call}.")
 
     def clock_in(self, place: Place, now: float) -> str:
         there = dt.datetime.fromtimestamp(now, zoneinfo.ZoneInfo(place.zone))

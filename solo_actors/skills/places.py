@@ -161,20 +161,32 @@ class Location(msgspec.Struct, frozen=True):
     city: str = ""
 
 
+def _zone_rows(table: str) -> list[list[str]]:
+    """The rows of a zone table (``zone.tab``: country code, coordinates, zone key), from
+    the tzdata package or else the system's zoneinfo."""
+    try:
+        text = (importlib.resources.files("tzdata.zoneinfo") / table).read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        text = (SYSTEM_ZONEINFO / table).read_text()
+    return [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
+
+
 @functools.cache
 def zone_coordinates() -> dict[str, tuple[float, float]]:
     """Each zone key's main city's latitude and longitude, from the zone tables."""
     places: dict[str, tuple[float, float]] = {}
     for table in ZONE_TABLES:
-        try:
-            text = (importlib.resources.files("tzdata.zoneinfo") / table).read_text()
-        except (ModuleNotFoundError, FileNotFoundError):
-            text = (SYSTEM_ZONEINFO / table).read_text()
-        for line in text.splitlines():
-            fields = line.split("\t")
+        for fields in _zone_rows(table):
             if len(fields) >= 3 and (found := _COORDINATES.fullmatch(fields[1])):
                 places[fields[2]] = (_degrees(found[1]), _degrees(found[2]))
     return places
+
+
+@functools.cache
+def zone_countries() -> dict[str, str]:
+    """Each zone key's country, as its ISO 3166 code ("Europe/London": "GB"), from
+    ``zone.tab``, which names one country per zone."""
+    return {fields[2]: fields[0] for fields in _zone_rows("zone.tab") if len(fields) >= 3}
 
 
 def _degrees(iso6709: str) -> float:

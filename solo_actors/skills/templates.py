@@ -152,6 +152,16 @@ class Food(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Minutes it must rest off the heat at that temperature (whole cuts of red meat)."""
 
 
+class EmergencyNumber(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Whom to call in an emergency in one country."""
+
+    country: str
+    """How the answer names the country ("the United Kingdom")."""
+    call: str
+    """The numbers and what each is for ("999 or 112 for the police, fire or an
+    ambulance")."""
+
+
 class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intent: list[Intent] = msgspec.field(default_factory=list)
     units: dict[str, Unit] = msgspec.field(default_factory=dict)
@@ -166,6 +176,8 @@ class SkillFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """What ``chance.joke`` tells, one at a time, at random."""
     foods: dict[str, Food] = msgspec.field(default_factory=dict)
     """Foods' safe cooking temperatures, for ``{food}``."""
+    emergency: dict[str, EmergencyNumber] = msgspec.field(default_factory=dict)
+    """Emergency numbers by country, its ISO 3166 code ("GB")."""
     follow_up: list[FollowUp] = msgspec.field(default_factory=list)
     """What the user's next turn in the same conversation may say to go on from a request,
     within ``skills.answer_within`` seconds (`solo_actors.skills.hook`)."""
@@ -316,6 +328,7 @@ class Matcher:
                                     f"same dimension ({unit.dimension})")  # fmt: skip
         self.intents: list[Intent] = [i for f in files for i in f.intent]
         self.jokes = [joke for f in files for joke in f.jokes]
+        self.emergency = {code: number for f in files for code, number in f.emergency.items()}
         fillers = sorted({normalise(w) for f in files for w in f.filler}, key=len, reverse=True)
         alternatives = "|".join(re.escape(w) for w in fillers) or "(?!)"
         self.filler = re.compile(rf"^(?:(?:{alternatives})\b\s*)+|(?:\s*\b(?:{alternatives}))+$")

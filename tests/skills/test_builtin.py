@@ -13,7 +13,7 @@ from solo_actors.config import Config
 from solo_actors.skills.builtin import Answer, SkillBook
 from solo_actors.skills.dates import age_in_year, born_on, days_old, own_age
 from solo_actors.skills.holidays import Holiday
-from solo_actors.skills.places import next_clock_change
+from solo_actors.skills.places import next_clock_change, zone_countries
 from solo_actors.skills.templates import Intent, Matcher, SkillFile
 from solo_actors.skills.words import spoken_duration
 from tests.skills.conftest import NOW, a_book
@@ -1294,6 +1294,34 @@ def test_safe_cooking_temperatures_come_from_the_food_table(
         "what is the internal temperature of the sun",
     ):
         assert matcher.match(said) is None, said
+
+
+def test_the_emergency_number_is_the_country_of_the_time_zone_or_of_a_place_said(
+    utc_config: Config, book: SkillBook, matcher: Matcher
+) -> None:
+    # The model said 911 wherever the user was.
+    london = a_book(utc_config, matcher, timezone="Europe/London")
+    assert ask(london, matcher, "What's the emergency number?").text == (
+        "In the United Kingdom, call 9 9 9 or 1 1 2 for the police, fire or an ambulance."
+    )
+    chicago = a_book(utc_config, matcher, timezone="America/Chicago")
+    assert ask(chicago, matcher, "how do I call an ambulance").text == (
+        "In the United States, call 9 1 1 for the police, fire or an ambulance."
+    )
+    assert ask(london, matcher, "what is the emergency number in tokyo").text == (
+        "In Japan, call 1 1 0 for the police, and 1 1 9 for fire or an ambulance."
+    )
+    # UTC is no country's zone: no number is made up.
+    assert ask(book, matcher, "what number do I call in an emergency").text.startswith(
+        "I don't know the emergency number where you are."
+    )
+
+
+def test_every_emergency_number_is_for_a_country_of_the_zone_tables(matcher: Matcher) -> None:
+    countries = set(zone_countries().values())
+    assert matcher.emergency and set(matcher.emergency) <= countries, (
+        set(matcher.emergency) - countries
+    )
 
 
 def test_words_are_spelled_and_their_letters_counted_as_heard(
