@@ -218,11 +218,14 @@ def born_on(year: int, birthday: Holiday) -> str:
 
 
 def until_weekday(weekday: str, date: dt.date, today: dt.date) -> str:
-    """ "Friday is in 4 days, on June 1.", "Friday is tomorrow.", "It's Friday today."."""
+    """ "Friday is in 4 days, on June 1.", "Friday is tomorrow.", "It's Friday today; next
+    Friday is in 7 days, on June 8." ("when is next Friday", asked on a Friday, was
+    answered only that it was Friday)."""
     days = (date - today).days
     name = weekday.capitalize()
     if days == 0:
-        return f"It's {name} today."
+        week_on = date + dt.timedelta(days=7)
+        return f"It's {name} today; next {name} is in 7 days, on {week_on:%B} {week_on.day}."
     if days == 1:
         return f"{name} is tomorrow."
     return f"{name} is in {days} days, on {date:%B} {date.day}."

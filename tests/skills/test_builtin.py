@@ -244,7 +244,12 @@ def test_how_long_until_a_date_or_a_day_of_the_week(book: SkillBook, matcher: Ma
         "Monday is in 4 days, on June 1."
     )
     assert ask(book, matcher, "how long until friday").text == "Friday is tomorrow."
-    assert ask(book, matcher, "how many days until thursday").text == "It's Thursday today."
+    assert ask(book, matcher, "how many days until thursday").text == (
+        "It's Thursday today; next Thursday is in 7 days, on June 4."
+    )
+    assert ask(book, matcher, "when is next thursday").text == (
+        "It's Thursday today; next Thursday is in 7 days, on June 4."
+    )
 
 
 def test_how_long_since_a_day_or_a_year_and_how_old_someone_is(
