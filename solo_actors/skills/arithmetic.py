@@ -217,14 +217,20 @@ def parse_expression(text: str) -> float:
     return value
 
 
+GROUPED_FROM = 10_000
+"""The smallest number said with its thousands grouped: four digits are often a year."""
+
+
 def spoken_number(value: float) -> str:
     """A result as it should be said: whole numbers without a decimal point, others to at
-    most four decimals, huge ones in scientific form."""
+    most four decimals, huge ones in scientific form; from 10,000 up with its thousands
+    grouped, as people read it ("31,536,000"; a year such as 1985 is not grouped)."""
     if abs(value) >= 1e15:
         return f"{value:.4g}"
+    grouping = "," if abs(value) >= GROUPED_FROM else ""
     if value == int(value):
-        return str(int(value))
-    return f"{value:.4f}".rstrip("0").rstrip(".")
+        return f"{int(value):{grouping}}"
+    return f"{value:{grouping}.4f}".rstrip("0").rstrip(".")
 
 
 SUMMARIES: dict[str, tuple[str, Callable[[list[float]], float]]] = {

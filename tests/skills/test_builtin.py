@@ -1164,7 +1164,7 @@ def test_numbers_and_units(book: SkillBook, matcher: Matcher) -> None:
         "0.5 hours is 30 minutes."
     )
     # Lengths of time: the model said "There are 520 minutes in a week.".
-    assert ask(book, matcher, "how many minutes in a week").text == "1 week is 10080 minutes."
+    assert ask(book, matcher, "how many minutes in a week").text == "1 week is 10,080 minutes."
     assert ask(book, matcher, "convert 90 minutes to hours").text == "90 minutes is 1.5 hours."
     # An ounce beside a volume is a fluid ounce; beside a weight, an ounce.
     assert ask(book, matcher, "how many ounces in a cup").text == "1 cup is 8 fluid ounces."
@@ -1261,7 +1261,9 @@ def test_a_list_of_numbers_is_averaged_summed_or_its_median_found(
 def test_primes_and_prime_factors_are_worked_out(book: SkillBook, matcher: Matcher) -> None:
     assert ask(book, matcher, "Is 91 a prime number?").text == "No, 91 is 7 times 13."
     assert ask(book, matcher, "is 97 prime").text == "Yes, 97 is a prime number."
-    assert ask(book, matcher, "is 1000000007 prime").text == ("Yes, 1000000007 is a prime number.")
+    assert ask(book, matcher, "is 1000000007 prime").text == (
+        "Yes, 1,000,000,007 is a prime number."
+    )
     assert ask(book, matcher, "is 2.5 a prime number").text == (
         "No, 2.5 is not a prime number: a prime is a whole number from 2 up."
     )

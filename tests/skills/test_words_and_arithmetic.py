@@ -133,6 +133,10 @@ def test_results_are_spoken_plainly() -> None:
     assert spoken_number(391.0) == "391"
     assert spoken_number(12.5) == "12.5"
     assert spoken_number(1 / 3) == "0.3333"
+    # Thousands grouped from 10,000 up, as people read them; a year stays as it is written.
+    assert spoken_number(31_536_000.0) == "31,536,000"
+    assert spoken_number(1_000_000 / 7) == "142,857.1429"
+    assert spoken_number(1985.0) == "1985"
 
 
 @pytest.mark.parametrize(
