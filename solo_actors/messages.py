@@ -12,7 +12,7 @@ generation and playback (barge-in).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -888,12 +888,17 @@ class MemoryStatus(Message, frozen=True):
 SkillKind = Literal["timer", "alarm", "reminder"]
 SkillState = Literal["pending", "paused", "fired", "cancelled"]
 """A paused timer is still the book's: it does not fall due until it is resumed."""
-SkillRepeat = Literal[
-    "daily", "weekdays", "weekends",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-]  # fmt: skip
+SkillRepeat = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(?:daily|weekdays|weekends|monday|tuesday|wednesday|thursday|friday"
+        r"|saturday|sunday|monthly-(?:[1-9]|[12][0-9]|3[01]))$",
+        examples=["daily", "weekdays", "monday", "monthly-1"],
+    ),
+]
 """When an alarm or reminder comes again at its time of day: every day, Monday to Friday,
-Saturday and Sunday, or one day each week."""
+Saturday and Sunday, one day each week, or one day each month ("monthly-15"; in a month
+without that day, its last)."""
 
 
 class SkillItem(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,7 +4,8 @@
 first, each with its ``id``, ``label`` and ``due_at`` (epoch seconds), plus ``remaining_s``
 and ``length_s`` for timers (a paused one's ``state`` is "paused": its time left held) and
 ``repeats`` for alarms and reminders (null: once; "daily",
-"weekdays", "weekends" or a weekday's name: again at that time of day). ``POST`` creates
+"weekdays", "weekends", a weekday's name or "monthly-N", the Nth of each month or its last
+day: again at that time of day). ``POST`` creates
 one (checked as a spoken one is: a negative or too long timer, a time past, a ``room`` that
 is no ``[[satellites]]`` name, a ``due_at`` on a day it does not repeat on, is a 400 with
 the reason), ringing in ``room`` or on Solo's own speaker; ``DELETE /timers/{id}`` cancels

@@ -97,6 +97,7 @@ from solo_actors.skills.words import (
     in_your_words,
     normalise,
     of_month,
+    ordinal,
     reminded,
     spoken_and,
     spoken_duration,
@@ -226,12 +227,18 @@ def repeats_on(rule: SkillRepeat, day: dt.date) -> bool:
         return True
     if rule in ("weekdays", "weekends"):
         return (day.weekday() < 5) == (rule == "weekdays")
+    if rule.startswith("monthly-"):  # in a month without that day, on its last
+        last = calendar.monthrange(day.year, day.month)[1]
+        return day.day == min(int(rule.removeprefix("monthly-")), last)
     return WEEKDAYS[day.weekday()] == rule
 
 
 def spoken_repeat(rule: SkillRepeat) -> str:
-    """ "every day", "on weekdays", "at weekends", "every Monday"."""
+    """ "every day", "on weekdays", "at weekends", "every Monday", "on the 15th of every
+    month"."""
     said = {"daily": "every day", "weekdays": "on weekdays", "weekends": "at weekends"}
+    if rule.startswith("monthly-"):
+        return f"on the {ordinal(int(rule.removeprefix('monthly-')))} of every month"
     return said.get(rule, f"every {rule.capitalize()}")
 
 
@@ -985,14 +992,14 @@ class SkillBook:
         said, part = day_and_part(repeat)
         hours = hours_meant(clock, part, morning, on_a_day=True, early_afternoon=False)
         today = self.today(now)
-        for ahead in range(8):
+        for ahead in range(63):  # a monthly rule's day may be two months off (the 31st)
             day = today + dt.timedelta(days=ahead)
             # The slot's words are a rule (words.parse_repeat), "weekly" becomes a weekday.
             rule = cast(SkillRepeat, WEEKDAYS[day.weekday()] if said == "weekly" else said)
             times = [self.at(day, hour, clock.minute) for hour in hours]
             if repeats_on(rule, day) and (coming := [t for t in times if t > now]):
                 return min(coming), rule
-        raise AssertionError(f"{repeat} comes on no day of a week")  # every rule comes weekly
+        raise AssertionError(f"{repeat} comes on no day of two months")  # each rule does
 
     def next_time(self, item: SkillItem, now: float) -> float:
         """When a repeating ``item`` comes next after ``now``: its time of day, on the next
@@ -1259,9 +1266,10 @@ class SkillBook:
     def reminder_repeat(self, match: SkillMatch, now: float) -> Answer:
         """A reminder asked to repeat in a way none does ("every hour", "every other day"):
         refused, not set once as if it repeated."""
-        return refuse("Sorry, a reminder can repeat every day, on weekdays, at weekends or "
-                      "on one day each week, at one time of day. Say, for example: remind "
-                      "me to take my pills every day at 8.")  # fmt: skip
+        return refuse("Sorry, a reminder can repeat every day, on weekdays, at weekends, "
+                      "on one day each week or on one day each month, at one time of day. "
+                      "Say, for example: remind me to take my pills every day at 8, or to "
+                      "pay the rent on the 1st of every month.")  # fmt: skip
 
     def listing(self, match: SkillMatch, now: float) -> Answer:
         """The pending alarms or reminders (``schedule.day``: both), on the day said if one

@@ -452,9 +452,15 @@ REPEAT = (
     rf"|week\s*day|work\s*day){_PART}"  # "a weekday alarm"
     rf"|(?:every\s+weekend|(?:on\s+|at\s+)?weekends){_PART}"
     rf"|(?:(?:every|each)\s+(?:{'|'.join(WEEKDAYS)})|(?:on\s+)?(?:{'|'.join(WEEKDAYS)})s){_PART}"
-    rf"|(?:every\s+week|weekly){_PART})"
+    rf"|(?:every\s+week|weekly){_PART}"
+    # A day of the month: "on the 1st of every month", "every month on the 15th".
+    rf"|(?:on\s+)?(?:the\s+)?(?:{_DAY})\s+of\s+(?:every|each|the)\s+month{_PART}"
+    rf"|(?:(?:every|each)\s+month|monthly)\s+on\s+the\s+(?:{_DAY}){_PART})"
 )
 
+
+_MONTHLY = re.compile(rf"\b({_DAY})\s+of\s+(?:every|each|the)\s+month|\bon\s+the\s+({_DAY})\b")
+"""The day of the month in a monthly ``{repeat}``."""
 
 REPEAT_RULES = {
     "day": "daily", "everyday": "daily", "week": "weekly", "weekday": "weekdays",
@@ -466,8 +472,14 @@ REPEAT_RULES = {
 
 def parse_repeat(text: str) -> str:
     """When something comes again, as `SkillItem.repeats` names it ("daily", "weekdays",
-    "weekends", a weekday's name; "weekly": the first time's weekday), then a part of the
-    day when one was said ("every morning": "daily morning")."""
+    "weekends", a weekday's name, "monthly-15"; "weekly": the first time's weekday), then a
+    part of the day when one was said ("every morning": "daily morning")."""
+    if (monthly := _MONTHLY.search(text)) is not None:  # "on the 1st of every month"
+        day = day_number(monthly[1] or monthly[2])
+        if not 1 <= day <= 31:
+            raise SlotError(f"no month has a {ordinal(day)}")
+        last = text.split()[-1]
+        return f"monthly-{day} {last}" if last in PARTS_OF_DAY else f"monthly-{day}"
     words = [w for w in text.split() if w not in ("every", "each", "single", "on", "at", "in",
                                                   "the")]  # fmt: skip
     if not words or words[0] in PARTS_OF_DAY:  # "every morning"

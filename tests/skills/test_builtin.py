@@ -1050,6 +1050,11 @@ def test_a_reminder_repeats_every_day_at_its_time(book: SkillBook, matcher: Matc
     ("remind me to call mum every sunday evening", "sunday", dt.datetime(2026, 5, 31, 19, 0)),
     ("remind me to water the plants every morning", "daily", dt.datetime(2026, 5, 29, 9, 0)),
     ("set a weekly reminder to call mum", "friday", dt.datetime(2026, 5, 29, 9, 0)),
+    ("remind me to pay rent on the first of every month", "monthly-1",
+     dt.datetime(2026, 6, 1, 9, 0)),
+    ("set an alarm for 7 every month on the 15th", "monthly-15", dt.datetime(2026, 6, 15, 7, 0)),
+    ("remind me to pay the card on the 28th of every month at 9 pm", "monthly-28",
+     dt.datetime(2026, 5, 28, 21, 0)),  # today, still to come
 ])  # fmt: skip
 def test_alarms_and_reminders_repeat_on_the_days_said(
     book: SkillBook, matcher: Matcher, said: str, repeats: str, first: dt.datetime
@@ -1077,6 +1082,28 @@ def test_a_weekday_alarm_skips_the_weekend_and_is_cancelled_whole(
         "Cancelled the alarm for 6:30 AM on weekdays."
     )
     assert book.pending() == []
+
+
+def test_a_monthly_reminder_comes_on_its_day_or_the_last_of_a_shorter_month(
+    book: SkillBook, matcher: Matcher
+) -> None:
+    # Refused before ("Sorry, a reminder can repeat every day, ..."): rent and bills are due
+    # on a day of the month.
+    said = ask(book, matcher, "remind me to pay the rent on the 31st of every month")
+    assert said.text == (
+        "I'll remind you to pay the rent at 9:00 AM on the 31st of every month, from "
+        "Sunday, May 31."
+    )
+    (may,) = said.changed
+    fired, _ = book.fire(may, may.due_at)
+    (june,) = book.next_occurrence(fired, may.due_at)
+    assert utc(june.due_at) == dt.datetime(2026, 6, 30, 9, 0, tzinfo=dt.UTC)  # June has 30
+    fired, _ = book.fire(june, june.due_at)
+    (july,) = book.next_occurrence(fired, june.due_at)
+    assert utc(july.due_at) == dt.datetime(2026, 7, 31, 9, 0, tzinfo=dt.UTC)
+    assert ask(book, matcher, "what are my reminders").text == (
+        "You have 1 reminder: pay the rent at 9:00 AM on the 31st of every month."
+    )
 
 
 @pytest.mark.parametrize(("said", "reply"), [
@@ -1116,6 +1143,10 @@ def test_the_api_sets_a_repeating_item_on_a_day_it_repeats(book: SkillBook) -> N
         assert book.create("alarm", "", far, 0.0, NOW, repeats="daily").refused
     (alarm,) = book.create("alarm", "", saturday, 0.0, NOW, repeats="weekends").changed
     assert alarm.repeats == "weekends"
+    first = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC).timestamp()
+    assert book.create("reminder", "rent", saturday, 0.0, NOW, repeats="monthly-1").refused
+    (rent,) = book.create("reminder", "rent", first, 0.0, NOW, repeats="monthly-1").changed
+    assert rent.repeats == "monthly-1"
 
 
 @pytest.mark.parametrize("said", [
