@@ -285,6 +285,11 @@ def safe_temperature(food: Food) -> str:
             f"Fahrenheit, {food.celsius} Celsius, at the thickest part{rest}.")  # fmt: skip
 
 
+def zone_time(place: Place) -> str:
+    """ "Tokyo time", "Eastern time", "UK time": a place's clock, as a time is said in it."""
+    return f"{place.name.removeprefix('the ').removesuffix(' Time').removesuffix(' time')} time"
+
+
 def said_or_sorry(say: Callable[[], str]) -> Answer:
     """What ``say`` says, or its `ValueError` as a refusal ("Sorry, a die has 2 to ...")."""
     try:
@@ -336,6 +341,8 @@ class SkillBook:
             "time.date": self.date, "time.weekday": self.weekday,
             "time.is_weekday": self.weekday, "time.until": self.until, WEEKS_UNTIL: self.until,
             "time.yesterday": self.yesterday, "time.later": self.later,
+            "time.clock_after": self.clock_after, "time.clock_before": self.clock_after,
+            "time.convert": self.clock_elsewhere,
             "time.since": lambda match, now: Answer(
                 since_holiday(match.slots["holiday"], self.today(now))),
             "time.this_year": lambda match, now: Answer(
@@ -688,6 +695,37 @@ class SkillBook:
         when = "" if day == "today" else f" {day}" if day == "tomorrow" else f" on {day}"
         return Answer(f"In {spoken_duration(seconds)} it will be "
                       f"{spoken_clock(self.local(moment))}{when}.")  # fmt: skip
+
+    def clock_after(self, match: SkillMatch, now: float) -> Answer:
+        """ "3 hours after 10:00 PM is 1:00 AM, the next day.": the coming such time of day
+        (as "an alarm at 10" means), counted on (``time.clock_before``: back)."""
+        seconds = float(match.slots["duration"])
+        if not 0 < seconds < 86400:
+            return refuse("Sorry, I count from a time of day up to a day: say, for example, "
+                          "\"what time is 3 hours after 10 pm\".")  # fmt: skip
+        start = self.local(self.when(match.slots["time"], None, now, morning=False))
+        before = match.intent == "time.clock_before"
+        end = self.local(start.timestamp() + (-seconds if before else seconds))
+        day = ("" if end.date() == start.date()
+               else ", the day before" if before else ", the next day")  # fmt: skip
+        said = f"{spoken_duration(seconds)} {'before' if before else 'after'} {spoken_clock(start)}"
+        return Answer(f"{said[0].upper()}{said[1:]} is {spoken_clock(end)}{day}.")
+
+    def clock_elsewhere(self, match: SkillMatch, now: float) -> Answer:
+        """ "9:00 AM in New York is 2:00 PM in London.": today's such time there, said in
+        the other place (with its day when that differs)."""
+        place: Place = match.slots["place"]
+        other: Place = match.slots["other"]
+        clock: ClockTime = match.slots["time"]
+        there = zoneinfo.ZoneInfo(place.zone)
+        hour = hours_meant(clock, None, False, on_a_day=True, early_afternoon=False)[0]
+        day = dt.datetime.fromtimestamp(now, there).date()
+        start = dt.datetime(day.year, day.month, day.day, hour, clock.minute, tzinfo=there)
+        end = start.astimezone(zoneinfo.ZoneInfo(other.zone))
+        shift = (end.date() - start.date()).days
+        said_day = {1: ", the next day", -1: ", the day before"}.get(shift, "")
+        return Answer(f"{spoken_clock(start)} {zone_time(place)} is {spoken_clock(end)} "
+                      f"{zone_time(other)}{said_day}.")  # fmt: skip
 
     def date_in(self, match: SkillMatch, now: float) -> Answer:
         """ "In 10 days it will be Sunday, June 7."; ``time.date_ago``: "30 days ago it

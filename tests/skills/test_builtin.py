@@ -61,6 +61,22 @@ def test_the_time_in_a_city_or_country_says_the_day_when_it_differs(
     assert ask(book, matcher, "what time is it in rio de janeiro").text == (
         "It's 5:26 PM in Rio de Janeiro."
     )
+    # A time of day in one place, said in another's: the model said 9 am Eastern is 10:00
+    # PM in London. May 28: summer time in both.
+    assert ask(book, matcher, "what time is 9 am eastern in london").text == (
+        "9:00 AM Eastern time is 2:00 PM London time."
+    )
+    assert ask(book, matcher, "if it's 11 pm in new york what time is it in tokyo").text == (
+        "11:00 PM New York time is 12:00 PM Tokyo time, the next day."
+    )
+    # Counted from a time of day: the model said 3 hours after 10 pm is 2:00 AM.
+    assert ask(book, matcher, "what's 3 hours after 10 pm").text == (
+        "3 hours after 10:00 PM is 1:00 AM, the next day."
+    )
+    assert ask(book, matcher, "what time is 45 minutes before 9 am").text == (
+        "45 minutes before 9:00 AM is 8:15 AM."
+    )
+    assert ask(book, matcher, "what is 2 days after 9 am").refused
     # Two places at once: the model made up both times.
     assert ask(book, matcher, "what time is it in Tokyo and London").text == (
         "It's 5:26 AM on Friday in Tokyo and 9:26 PM in London."
