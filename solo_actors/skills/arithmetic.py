@@ -286,8 +286,8 @@ def primality(number: float) -> str:
 
 
 def factorised(number: float) -> str:
-    """ "84 is 2 times 2 times 3 times 7.", "97 is a prime number: its only factor is
-    itself."."""
+    """ "84 is 2 times 2 times 3 times 7.", "97 is a prime number: its only prime factor
+    is itself."."""
     factors = prime_factors(number)
     if len(factors) == 1:
         return f"{factors[0]} is a prime number: its only prime factor is itself."

@@ -518,6 +518,7 @@ def duration_kind() -> SlotKind:
 
 
 TENS = frozenset(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"))
+"""The number words a unit may follow within one number ("twenty five")."""
 
 
 def numbers_kind() -> SlotKind:
