@@ -9,10 +9,11 @@ a server that is not connected, a tool not allowed, a timeout or an error of the
 `ToolResult` with ``error`` set, in words.
 
 Let it crash: once connected, the actor pings the server every ``mcp.ping_every`` seconds;
-a server whose process exited (or whose connection dropped) fails the ping or the next call,
-and the actor then exits with that reason, so its supervisor restarts it, which starts the
-server again. A server that cannot be reached at start is not a crash loop: the actor runs,
-answers calls with the reason, and tries again every ``mcp.retry_every`` seconds.
+a server whose process exited (or whose connection dropped) ends the connection's task, or
+fails the ping or the next call, whichever comes first, and the actor then exits with that
+reason, so its supervisor restarts it, which starts the server again. A server that cannot
+be reached at start is not a crash loop: the actor runs, answers calls with the reason, and
+tries again every ``mcp.retry_every`` seconds.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ class McpServerActor(supervisors.SupervisedActor):
         """Connect, list the tools, then hold the connection open until closing."""
         server = self.server
         self.closing = asyncio.Event()
+        connected = False
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if server.command:
@@ -159,10 +161,16 @@ class McpServerActor(supervisors.SupervisedActor):
                     if allowed(server, tool.name)
                 ]
                 self.session, self.problem = session, ""
+                connected = True
                 self.log.info("mcp server connected", tools=[t.name for t in self.tools])
                 await self.closing.wait()
         except Exception as error:
             self.problem = _describe(error) or type(error).__name__
+            if connected and not self.closing.is_set():
+                # A connected server lost (its process exited): the actor exits, as when a
+                # call or the ping finds it gone first, rather than answering "not
+                # connected" and reconnecting in place, unseen by its supervisor.
+                self.actor_ref.tell(_Lost(why=self.problem))
             raise
         finally:
             self.session = None
