@@ -712,8 +712,8 @@ class SkillBook:
         return Answer(f"{said[0].upper()}{said[1:]} is {spoken_clock(end)}{day}.")
 
     def clock_elsewhere(self, match: SkillMatch, now: float) -> Answer:
-        """ "9:00 AM in New York is 2:00 PM in London.": today's such time there, said in
-        the other place (with its day when that differs)."""
+        """ "9:00 AM New York time is 2:00 PM London time.": today's such time there, said
+        in the other place (with ", the next day" or ", the day before" when that differs)."""
         place: Place = match.slots["place"]
         other: Place = match.slots["other"]
         clock: ClockTime = match.slots["time"]
